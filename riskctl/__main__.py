@@ -1,0 +1,3 @@
+from riskctl.cli.app import main
+
+main()

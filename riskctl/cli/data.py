@@ -1,0 +1,48 @@
+"""`riskctl data ...`: synthetic history."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from riskctl.cli.console import err, out, print_json
+from riskctl.cli.options import JsonOpt, SeedOpt
+from riskctl.data.generate import generate_history
+from riskctl.data.io import table_format, write_table
+
+app = typer.Typer(help="Synthetic history and table utilities.", no_args_is_help=True,
+                  rich_markup_mode="rich")
+
+
+@app.command("generate")
+def generate(
+    out_path: Annotated[Path, typer.Option("--out", "-o", help="Table to write (.parquet, .csv"
+                                           " or .ndjson).")] = Path("history.parquet"),
+    rows: Annotated[int, typer.Option("--rows", "-n", help="Number of orders.")] = 200_000,
+    seed: SeedOpt = 7,
+    days: Annotated[int, typer.Option("--days", help="Days of history.")] = 90,
+    as_json: JsonOpt = False,
+) -> None:
+    """Write seeded synthetic e-commerce order history with realistic attack patterns.
+
+    Brushing rings, promo abuse, stolen cards and account takeover, labelled in `is_bad`
+    and named in `attack` (for analysis; never train on it). Same seed, same bytes.
+
+    [bold]Example:[/bold] riskctl data generate --rows 200000 --seed 7 --out history.parquet
+    """
+    table_format(out_path)
+    with err.status("Generating history"):
+        df = generate_history(rows=rows, seed=seed, days=days)
+    write_table(df, out_path)
+    counts = df.group_by("attack").len().sort("attack")
+    summary = {"path": str(out_path), "rows": df.height, "bad_rate": float(df["is_bad"].mean()),
+               "attacks": dict(counts.iter_rows())}
+    if as_json:
+        print_json(summary)
+        return
+    out.print(f"Wrote {df.height:,} rows to [bold]{out_path}[/] "
+              f"(bad rate {100 * summary['bad_rate']:.2f}%)")
+    for attack, n in counts.iter_rows():
+        out.print(f"  {attack:<18} {n:>9,}")

@@ -1,0 +1,54 @@
+"""`riskctl report`: the self-contained HTML report."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from riskctl.cli.console import err, out, print_json
+from riskctl.cli.options import AmountOpt, BaselineOpt, DataOpt, JsonOpt, LabelOpt, TimeOpt
+from riskctl.evaluate.simulate import run_simulation
+from riskctl.gate.guardrails import check_guardrails
+from riskctl.model.detector import load_detector
+from riskctl.report.build import report_for_run
+
+
+def report(
+    strategy: Annotated[Path, typer.Argument(help="Strategy YAML (the candidate).",
+                                             show_default=False)],
+    data: DataOpt,
+    out_path: Annotated[Path, typer.Option("--out", "-o", help="HTML file to write.")]
+    = Path("report.html"),
+    baseline: BaselineOpt = None,
+    detector: Annotated[Path | None, typer.Option("--detector", help="Detector directory, to "
+                                                  "explain flagged rows with SHAP reasons.")]
+    = None,
+    templates: Annotated[Path | None, typer.Option("--templates", help="Directory of "
+                                                   "templates that override the shipped ones "
+                                                   "by name.")] = None,
+    label: LabelOpt = None,
+    time: TimeOpt = None,
+    amount: AmountOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Write a self-contained HTML report (opens with no network): headline metrics, the
+    trade-off curve with both operating points, guardrails, top reasons, data caveats.
+
+    [bold]Example:[/bold] riskctl report strategies/candidate.yaml --baseline
+    strategies/baseline.yaml --data riskctl-demo/scored.parquet --detector
+    riskctl-demo/detector --out report.html
+    """
+    run = run_simulation(strategy, data, baseline=baseline, label=label, time=time,
+                         amount=amount)
+    det = load_detector(detector) if detector else next(iter(run.detectors.values()), None)
+    command = "riskctl " + shlex.join(sys.argv[1:]) if sys.argv[1:] else "riskctl report"
+    with err.status("Rendering the report"):
+        path = report_for_run(run, check_guardrails(run), det, out_path, command, templates)
+    if as_json:
+        print_json({"report": str(path), "bytes": path.stat().st_size})
+        return
+    out.print(f"Wrote report to [bold]{path}[/]")

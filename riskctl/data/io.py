@@ -1,0 +1,119 @@
+"""Reading tables lazily and writing every output atomically."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import polars as pl
+
+from riskctl.errors import DataError
+
+TABLE_SUFFIXES = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".ndjson": "ndjson",
+                  ".jsonl": "ndjson"}
+
+
+def table_format(path: Path) -> str:
+    fmt = TABLE_SUFFIXES.get(path.suffix.lower())
+    if fmt is None:
+        known = ", ".join(sorted(TABLE_SUFFIXES))
+        raise DataError(f"{path}: unknown table format '{path.suffix}'",
+                        hint=f"use one of {known}")
+    return fmt
+
+
+def scan_table(path: Path | str) -> pl.LazyFrame:
+    """A lazy view of a Parquet, CSV or NDJSON table; fails early and clearly."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path}: no such file", hint="check the path, or create it with "
+                        "`riskctl data generate --out FILE`")
+    if path.is_dir():
+        raise DataError(f"{path}: is a directory, expected a table file")
+    fmt = table_format(path)
+    try:
+        if fmt == "parquet":
+            lf = pl.scan_parquet(path)
+        elif fmt == "csv":
+            lf = pl.scan_csv(path, try_parse_dates=True, encoding="utf8-lossy")
+        else:
+            lf = pl.scan_ndjson(path)
+        lf.collect_schema()
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"{path}: cannot read as {fmt}: {first}") from exc
+    return lf
+
+
+def read_table(path: Path | str) -> pl.DataFrame:
+    return scan_table(path).collect()
+
+
+def require_columns(schema_names: list[str], wanted: dict[str, str], source: str) -> None:
+    """Raise a DataError naming every role column the table lacks."""
+    import difflib
+
+    missing = [(role, col) for role, col in wanted.items() if col not in schema_names]
+    if not missing:
+        return
+    role, col = missing[0]
+    close = difflib.get_close_matches(col, schema_names, n=1)
+    hint = f"did you mean `{close[0]}`?" if close else (
+        f"pass the right column with --{role}; columns are: " + ", ".join(schema_names[:12]))
+    others = "".join(f", {r} column '{c}'" for r, c in missing[1:])
+    raise DataError(f"{source}: no {role} column '{col}'{others}", hint=hint)
+
+
+@contextlib.contextmanager
+def atomic_path(target: Path | str) -> Iterator[Path]:
+    """Yield a temporary path beside `target`; rename it over `target` only on success."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    # mkstemp makes the file private; an output should get the usual permissions
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_table(df: pl.DataFrame, path: Path | str) -> Path:
+    path = Path(path)
+    fmt = table_format(path)
+    with atomic_path(path) as tmp:
+        if fmt == "parquet":
+            # statistics off: the file's bytes then depend only on the data (reproducible)
+            df.write_parquet(tmp, compression="zstd", statistics=False)
+        elif fmt == "csv":
+            # CSV has no lists: join them (reason codes) with "; "
+            lists = [c for c, t in df.schema.items() if isinstance(t, pl.List)]
+            df.with_columns(pl.col(c).list.join("; ") for c in lists).write_csv(tmp)
+        else:
+            df.write_ndjson(tmp)
+    return path
+
+
+def write_text(text: str, path: Path | str) -> Path:
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return path
+
+
+def sha256_file(path: Path | str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

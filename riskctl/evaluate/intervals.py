@@ -1,0 +1,62 @@
+"""95% intervals for proportions and for paired differences of proportions."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+Z95 = 1.959963984540054
+
+
+@dataclass(frozen=True)
+class Proportion:
+    """k of n, with its Wilson 95% interval."""
+
+    value: float
+    low: float
+    high: float
+    k: int
+    n: int
+
+    def to_dict(self) -> dict[str, float | int]:
+        return asdict(self)
+
+
+def wilson(k: int, n: int, z: float = Z95) -> Proportion:
+    if n == 0:
+        return Proportion(float("nan"), float("nan"), float("nan"), k, n)
+    p = k / n
+    denom = 1 + z * z / n
+    center = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return Proportion(p, max(0.0, center - half), min(1.0, center + half), k, n)
+
+
+@dataclass(frozen=True)
+class Difference:
+    """candidate minus baseline, with a paired 95% interval."""
+
+    value: float
+    low: float
+    high: float
+
+    def to_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+def paired_difference(baseline: np.ndarray, candidate: np.ndarray,
+                      z: float = Z95) -> Difference:
+    """Difference of two proportions measured on the same rows.
+
+    The interval is the Wald interval of the mean per-row difference, which accounts for the
+    pairing: rows both strategies flag add nothing to its width, only swapped rows do.
+    """
+    d = candidate.astype(np.float64) - baseline.astype(np.float64)
+    n = len(d)
+    if n == 0:
+        return Difference(float("nan"), float("nan"), float("nan"))
+    mean = float(d.mean())
+    se = float(d.std(ddof=1) / math.sqrt(n)) if n > 1 else 0.0
+    return Difference(mean, mean - z * se, mean + z * se)

@@ -1,0 +1,47 @@
+"""A simulation as plain data (JSON) and as files (decisions Parquet + metrics JSON)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from riskctl.data.io import write_table, write_text
+from riskctl.evaluate.simulate import Simulation, SimulationRun
+
+
+def finite(obj: Any) -> Any:
+    """JSON has no NaN: numbers that do not exist (no interval, no data) become null."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {str(k): finite(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [finite(v) for v in obj]
+    return obj
+
+
+def _sim(sim: Simulation) -> dict[str, Any]:
+    return {"strategy": sim.loaded.name, "path": str(sim.loaded.path),
+            "sha256": sim.loaded.sha256, "metrics": sim.metrics.to_dict()}
+
+
+def run_to_dict(run: SimulationRun) -> dict[str, Any]:
+    """`candidate` and, with a baseline, `baseline` and `delta`, each holding `metrics`."""
+    out: dict[str, Any] = {"data": {"path": str(run.data_path), "sha256": run.data_sha256,
+                                    "label": run.roles.label, "time": run.roles.time,
+                                    "amount": run.roles.amount},
+                           "candidate": _sim(run.candidate)}
+    if run.baseline is not None and run.comparison is not None:
+        out["baseline"] = _sim(run.baseline)
+        out["delta"] = run.comparison.to_dict()
+    return finite(out)
+
+
+def write_simulation(run: SimulationRun, out_dir: Path) -> None:
+    write_table(run.candidate.decisions, out_dir / "decisions.parquet")
+    if run.baseline is not None:
+        write_table(run.baseline.decisions, out_dir / "baseline_decisions.parquet")
+    write_text(json.dumps(run_to_dict(run), indent=2, default=str) + "\n",
+               out_dir / "metrics.json")

@@ -1,0 +1,126 @@
+"""Applying a strategy (and a baseline) to labelled history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from riskctl.data.io import require_columns, scan_table, sha256_file
+from riskctl.errors import ConfigError, DataError
+from riskctl.evaluate.compare import Comparison, compare
+from riskctl.evaluate.metrics import Roles, StrategyMetrics, compute_metrics, matured
+from riskctl.model.detector import Detector, load_detector
+from riskctl.model.score import score_frame
+from riskctl.strategy.engine import DECISION_COLUMNS, compile_strategy, decide
+from riskctl.strategy.load import LoadedStrategy, load_strategy
+
+
+@dataclass(frozen=True)
+class Simulation:
+    loaded: LoadedStrategy
+    decisions: pl.DataFrame  # one row per input row, in input order
+    metrics: StrategyMetrics
+
+
+@dataclass(frozen=True)
+class SimulationRun:
+    data_path: Path
+    data_sha256: str
+    roles: Roles
+    table: pl.DataFrame  # the input, with any score columns a detector added
+    candidate: Simulation
+    baseline: Simulation | None
+    comparison: Comparison | None
+    detectors: dict[str, Detector]
+
+
+def resolve_roles(loaded: list[LoadedStrategy], detectors: dict[str, Detector],
+                  label: str | None, time: str | None, amount: str | None) -> Roles:
+    """Flags win, then the strategy's `label:`/`time:`, then a detector's manifest."""
+    def pick(flag: str | None, attr: str) -> str | None:
+        if flag:
+            return flag
+        for ls in loaded:
+            if getattr(ls.strategy, attr):
+                return getattr(ls.strategy, attr)
+        for det in detectors.values():
+            if getattr(det, attr, None):
+                return getattr(det, attr)
+        return None
+
+    chosen_label = pick(label, "label")
+    if chosen_label is None:
+        raise ConfigError("no label column", hint="pass --label or set `label:` in the strategy")
+    return Roles(chosen_label, pick(time, "time"), amount or pick(None, "amount"))
+
+
+def _load_detectors(loaded: list[LoadedStrategy], columns: list[str]) -> dict[str, Detector]:
+    """Detectors for the score columns the data lacks, each loaded once."""
+    detectors: dict[str, Detector] = {}
+    for ls in loaded:
+        for column, _ in ls.strategy.detectors.items():
+            if column in columns or column in detectors:
+                continue
+            path = ls.detector_path(column)
+            if not path.exists():
+                raise ConfigError(f"detector for '{column}' not found at {path}",
+                                  ls.where("detectors", column),
+                                  hint="train it with `riskctl train`, or score the data first")
+            detectors[column] = load_detector(path)
+    return detectors
+
+
+def simulate_one(loaded: LoadedStrategy, table: pl.DataFrame, roles: Roles) -> Simulation:
+    compiled = compile_strategy(loaded, table.schema)
+    try:
+        decided = decide(compiled, table.lazy()).collect()
+    except pl.exceptions.PolarsError as exc:
+        raise DataError(f"{loaded.path}: cannot apply the strategy to this data: "
+                        f"{str(exc).splitlines()[0]}") from None
+    keep_cols = [c for c in (roles.label, roles.time, roles.amount) if c]
+    keep_cols += [c for c in loaded.strategy.score_columns() if c not in keep_cols]
+    rule_cols = [c for c in decided.columns if c.startswith("rule:")]
+    decisions = decided.select([*keep_cols, *DECISION_COLUMNS, *rule_cols])
+    return Simulation(loaded, decisions, compute_metrics(decisions, loaded.strategy, roles))
+
+
+def run_simulation(candidate: Path, data: Path, baseline: Path | None = None,
+                   label: str | None = None, time: str | None = None,
+                   amount: str | None = None) -> SimulationRun:
+    cand = load_strategy(candidate)
+    base = load_strategy(baseline) if baseline else None
+    loaded = [cand, *([base] if base else [])]
+    lf = scan_table(data)
+    columns = lf.collect_schema().names()
+    detectors = _load_detectors(loaded, columns)
+    roles = resolve_roles(loaded, detectors, label, time, amount)
+    wanted = {"label": roles.label, **({"time": roles.time} if roles.time else {}),
+              **({"amount": roles.amount} if roles.amount else {})}
+    require_columns(columns, wanted, str(data))
+    table = lf.collect()
+    _check_label(table, roles.label, data)
+    table = table.with_columns(pl.col(roles.label).cast(pl.Int8))
+    for column, det in detectors.items():
+        table = score_frame(det, table, column)
+    cand_sim = simulate_one(cand, table, roles)
+    base_sim = simulate_one(base, table, roles) if base else None
+    comparison = None
+    if base_sim is not None:
+        keep = matured(table, roles, cand.strategy.label_maturity_days)
+        comparison = compare(base_sim.decisions, cand_sim.decisions, keep, roles,
+                             base_sim.metrics, cand_sim.metrics)
+    return SimulationRun(data, sha256_file(data), roles, table, cand_sim, base_sim, comparison,
+                         detectors)
+
+
+def _check_label(table: pl.DataFrame, label: str, source: Path) -> None:
+    values = table[label]
+    if values.null_count():
+        raise DataError(f"{source}: label column '{label}' has {values.null_count():,} "
+                        "missing values", hint="fill or drop unlabelled rows first")
+    bad = table.filter(~pl.col(label).cast(pl.Int64, strict=False).is_in([0, 1])).height
+    if bad:
+        raise DataError(f"{source}: label column '{label}' has {bad:,} values other than 0 "
+                        "and 1", hint="labels must be 1 = bad, 0 = good")

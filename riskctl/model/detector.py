@@ -1,0 +1,108 @@
+"""The detector directory: an XGBoost model in UBJSON plus `manifest.json`. Never pickle."""
+
+from __future__ import annotations
+
+import json
+import platform
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+import xgboost as xgb
+
+from riskctl.data.io import atomic_path, sha256_file
+from riskctl.errors import DetectorError
+from riskctl.model.features import Feature, feature_matrix, feature_types
+
+MODEL_FILE = "model.ubj"
+MANIFEST_FILE = "manifest.json"
+MANIFEST_VERSION = 1
+
+
+def library_versions() -> dict[str, str]:
+    import shap
+
+    import riskctl
+
+    return {"riskctl": riskctl.__version__, "xgboost": xgb.__version__, "polars": pl.__version__,
+            "numpy": np.__version__, "shap": shap.__version__,
+            "python": platform.python_version()}
+
+
+@dataclass(frozen=True)
+class Detector:
+    """A trained model and what it needs to score and explain a table."""
+
+    path: Path
+    booster: xgb.Booster
+    manifest: dict[str, Any]
+
+    @property
+    def features(self) -> list[Feature]:
+        return [Feature(**f) for f in self.manifest["features"]]
+
+    @property
+    def feature_names(self) -> list[str]:
+        return [f["name"] for f in self.manifest["features"]]
+
+    @property
+    def label(self) -> str | None:
+        return self.manifest.get("label")
+
+    @property
+    def time(self) -> str | None:
+        return self.manifest.get("time")
+
+    def dmatrix(self, data: pl.LazyFrame | pl.DataFrame) -> xgb.DMatrix:
+        feats = self.features
+        return xgb.DMatrix(feature_matrix(data, feats), feature_names=[f.name for f in feats],
+                           feature_types=feature_types(feats), enable_categorical=True,
+                           nthread=-1)
+
+    def score(self, data: pl.LazyFrame | pl.DataFrame) -> np.ndarray:
+        return self.booster.predict(self.dmatrix(data))
+
+
+def save_detector(booster: xgb.Booster, manifest: dict[str, Any], out: Path) -> Detector:
+    """Write model then manifest, each atomically; the manifest pins the model's sha256."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise DetectorError(f"{out}: exists and is not a directory", hint="pick another --out")
+    out.mkdir(parents=True, exist_ok=True)
+    with atomic_path(out / MODEL_FILE) as tmp:
+        raw = booster.save_raw(raw_format="ubj")
+        tmp.write_bytes(bytes(raw))
+    manifest = dict(manifest, manifest_version=MANIFEST_VERSION,
+                    model_file=MODEL_FILE, model_sha256=sha256_file(out / MODEL_FILE))
+    with atomic_path(out / MANIFEST_FILE) as tmp:
+        tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return Detector(out, booster, manifest)
+
+
+def load_detector(path: Path | str) -> Detector:
+    path = Path(path)
+    manifest_path = path / MANIFEST_FILE
+    if not manifest_path.is_file():
+        raise DetectorError(f"{path}: not a detector directory (no {MANIFEST_FILE})",
+                            hint="train one with `riskctl train DATA --label COL --out DIR`")
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        model_path = path / manifest["model_file"]
+        expected = manifest["model_sha256"]
+        _ = manifest["features"]
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise DetectorError(f"{manifest_path}: unreadable manifest ({exc})",
+                            hint="retrain the detector") from exc
+    if not model_path.is_file():
+        raise DetectorError(f"{model_path}: model file missing", hint="retrain the detector")
+    if sha256_file(model_path) != expected:
+        raise DetectorError(f"{model_path}: sha256 does not match the manifest "
+                            "(the model was changed or truncated)", hint="retrain the detector")
+    booster = xgb.Booster()
+    try:
+        booster.load_model(bytearray(model_path.read_bytes()))
+    except xgb.core.XGBoostError as exc:
+        raise DetectorError(f"{model_path}: XGBoost cannot load it") from exc
+    return Detector(path, booster, manifest)

@@ -1,0 +1,208 @@
+"""The report's typed context: every number a template shows is computed here."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from riskctl.evaluate.intervals import Difference, Proportion
+from riskctl.evaluate.metrics import StrategyMetrics
+from riskctl.evaluate.simulate import SimulationRun
+from riskctl.gate.guardrails import GuardrailResult
+from riskctl.model.detector import Detector, library_versions
+from riskctl.model.ranking import tradeoff_curve
+from riskctl.report.charts import tradeoff_chart
+
+# metric -> (label, higher is better)
+HEADLINE = [("catch_rate", "Catch rate", True),
+            ("false_positive_rate", "False-positive rate", False),
+            ("precision", "Precision", True),
+            ("alert_rate", "Alert rate", None),
+            ("review_per_day", "Review load per day", False),
+            ("amount_catch_rate", "Bad amount caught", True),
+            ("good_amount_impacted_rate", "Good amount impacted", False),
+            ("expected_cost", "Expected cost", False)]
+
+
+@dataclass(frozen=True)
+class MetricRow:
+    key: str
+    label: str
+    baseline: str | None
+    candidate: str
+    delta: str | None
+    verdict: str  # "better", "worse" or "neutral"
+
+
+@dataclass(frozen=True)
+class ReasonRow:
+    code: str
+    description: str
+    rows: int
+    share: str
+
+
+@dataclass(frozen=True)
+class GuardrailRow:
+    id: str
+    name: str
+    passed: bool
+    message: str
+
+
+@dataclass(frozen=True)
+class Chart:
+    id: str
+    title: str
+    spec: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    title: str
+    candidate_name: str
+    baseline_name: str | None
+    metrics: list[MetricRow]
+    charts: list[Chart]
+    reasons: list[ReasonRow]
+    guardrails: list[GuardrailRow]
+    facts: list[tuple[str, str]]
+    caveats: list[str]
+    command: str
+    versions: dict[str, str]
+    checksums: list[tuple[str, str]]
+    vega_bundle: str = field(repr=False, default="")
+
+
+def fmt_value(key: str, value: float | None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    if key in ("review_per_day", "expected_cost"):
+        return f"{value:,.1f}"
+    return f"{100 * value:.2f}%"
+
+
+def fmt_proportion(p: Proportion) -> str:
+    if math.isnan(p.value):
+        return "n/a"
+    return f"{100 * p.value:.2f}% ({100 * p.low:.2f}–{100 * p.high:.2f})"
+
+
+def fmt_delta(key: str, d: Difference | None) -> str | None:
+    if d is None:
+        return None
+    if key in ("review_per_day", "expected_cost"):
+        return f"{d.value:+,.1f}"
+    text = f"{100 * d.value:+.2f} pp"
+    if not math.isnan(d.low):
+        text += f" ({100 * d.low:+.2f} to {100 * d.high:+.2f})"
+    return text
+
+
+def _metric_text(m: StrategyMetrics, key: str) -> str:
+    attr = getattr(m, key)
+    return fmt_proportion(attr) if isinstance(attr, Proportion) else fmt_value(key, attr)
+
+
+def metric_rows(run: SimulationRun) -> list[MetricRow]:
+    rows = []
+    for key, label, higher_better in HEADLINE:
+        cand = run.candidate.metrics
+        base = run.baseline.metrics if run.baseline else None
+        delta = run.comparison.delta.get(key) if run.comparison else None
+        verdict = "neutral"
+        if delta is not None and higher_better is not None and delta.value != 0:
+            verdict = "better" if (delta.value > 0) == higher_better else "worse"
+        rows.append(MetricRow(key, label, _metric_text(base, key) if base else None,
+                              _metric_text(cand, key), fmt_delta(key, delta), verdict))
+    return rows
+
+
+def reason_rows(run: SimulationRun, explanations: pl.DataFrame | None,
+                limit: int = 12) -> list[ReasonRow]:
+    """Most frequent reasons across the candidate's flagged rows: rules, then the model's."""
+    decisions = run.candidate.decisions
+    flagged = decisions.filter(pl.col("flagged"))
+    if flagged.height == 0:
+        return []
+    rules = {r.name: r for r in run.candidate.loaded.strategy.rules}
+    counts: dict[str, tuple[str, int]] = {}
+    rule_hits = flagged.select(pl.col("decided_by")).to_series().drop_nulls()
+    for name, n in rule_hits.value_counts(sort=True).iter_rows():
+        if not name.startswith("rule:"):
+            continue
+        rule = rules[name.removeprefix("rule:")]
+        code = rule.reason or rule.name
+        counts[code] = (f"rule {rule.name}: {rule.action}", n)
+    if explanations is not None and "reason_codes" in explanations.columns:
+        model = explanations.select(pl.col("reason_codes").list.first()).to_series()
+        for code, n in model.drop_nulls().value_counts(sort=True).iter_rows():
+            feature = code.removeprefix("M_").lower()
+            counts[code] = (f"model: {feature} raised the score most", n)
+    ordered = sorted(counts.items(), key=lambda kv: (-kv[1][1], kv[0]))[:limit]
+    return [ReasonRow(code, desc, n, f"{100 * n / flagged.height:.1f}%")
+            for code, (desc, n) in ordered]
+
+
+def build_context(run: SimulationRun, guardrails: list[GuardrailResult],
+                  explanations: pl.DataFrame | None, detector: Detector | None,
+                  command: str, vega_bundle: str, title: str | None = None) -> ReportContext:
+    cand = run.candidate
+    score_cols = cand.loaded.strategy.score_columns()
+    charts = []
+    if score_cols:
+        score = score_cols[0]
+        label = run.roles.label
+        curve = tradeoff_curve(cand.decisions[score].to_numpy(),
+                               cand.decisions[label].to_numpy())
+        points = [_point(cand.loaded.name + " (candidate)", cand.metrics)]
+        if run.baseline:
+            points.insert(0, _point(run.baseline.loaded.name + " (baseline)",
+                                    run.baseline.metrics))
+        max_fpr = cand.loaded.strategy.guardrails.max_false_positive_rate
+        charts.append(Chart("tradeoff", "Trade-off curve", tradeoff_chart(curve, points,
+                                                                           max_fpr)))
+    m = cand.metrics
+    facts = [("Rows evaluated", f"{m.rows:,}"), ("Bad rows", f"{m.bad:,}"),
+             ("Bad rate", f"{100 * m.bad / m.rows:.2f}%" if m.rows else "n/a"),
+             ("Days covered", f"{m.days:,}"),
+             ("Left out (label not matured)", f"{m.left_out_immature:,}")]
+    if run.roles.time:
+        t = run.table[run.roles.time]
+        facts.append(("Time span", f"{t.min()} to {t.max()}"))
+    caveats = list(m.notes)
+    if m.bad < 100:
+        caveats.append(f"Only {m.bad} bad rows: intervals are wide; read changes with care.")
+    if detector is not None:
+        dm = detector.manifest.get("metrics", {})
+        facts.append(("Detector ROC AUC (later slice)", f"{dm.get('roc_auc', float('nan')):.4f}"))
+        facts.append(("Detector PR AUC (later slice)", f"{dm.get('pr_auc', float('nan')):.4f}"))
+        tb, vb = dm.get("train_bad_rate"), dm.get("valid_bad_rate")
+        if tb and vb and max(tb, vb) > 2 * min(tb, vb):
+            caveats.append("Bad rate changed more than 2x between training and validation: "
+                           "the regime changed.")
+    checksums = [(f"data {run.data_path.name}", run.data_sha256),
+                 (f"strategy {cand.loaded.path.name}", cand.loaded.sha256)]
+    if run.baseline:
+        checksums.append((f"strategy {run.baseline.loaded.path.name}",
+                          run.baseline.loaded.sha256))
+    if detector is not None:
+        checksums.append(("detector model", detector.manifest["model_sha256"]))
+    return ReportContext(
+        title=title or f"{cand.loaded.name}" + (f" vs {run.baseline.loaded.name}"
+                                                if run.baseline else ""),
+        candidate_name=cand.loaded.name,
+        baseline_name=run.baseline.loaded.name if run.baseline else None,
+        metrics=metric_rows(run), charts=charts, reasons=reason_rows(run, explanations),
+        guardrails=[GuardrailRow(g.id, g.name, g.passed, g.message) for g in guardrails],
+        facts=facts, caveats=caveats, command=command, versions=library_versions(),
+        checksums=checksums, vega_bundle=vega_bundle)
+
+
+def _point(name: str, m: StrategyMetrics) -> dict[str, Any]:
+    return {"strategy": name, "catch_rate": m.catch_rate.value,
+            "false_positive_rate": m.false_positive_rate.value,
+            "precision": m.precision.value}

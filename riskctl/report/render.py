@@ -1,0 +1,51 @@
+"""Rendering the report: Jinja2 templates, autoescaped, written atomically."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import jinja2
+import vl_convert
+from markupsafe import Markup
+
+from riskctl.data.io import write_text
+from riskctl.errors import UsageError
+from riskctl.report.context import ReportContext
+from riskctl.resources import templates_dir
+
+REPORT_TEMPLATE = "report.html.j2"
+
+
+def environment(user_templates: Path | None = None) -> jinja2.Environment:
+    """Templates in `user_templates` override the shipped ones by name."""
+    loaders: list[jinja2.BaseLoader] = []
+    if user_templates is not None:
+        if not user_templates.is_dir():
+            raise UsageError(f"{user_templates}: --templates must be a directory")
+        loaders.append(jinja2.FileSystemLoader(user_templates))
+    loaders.append(jinja2.FileSystemLoader(templates_dir()))
+    return jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=True,
+                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+
+
+@lru_cache(maxsize=1)
+def vega_bundle() -> str:
+    """vega, vega-lite and vega-embed in one script, inlined so the report needs no network."""
+    return vl_convert.javascript_bundle()
+
+
+def render_html(context: ReportContext, user_templates: Path | None = None) -> str:
+    env = environment(user_templates)
+    try:
+        template = env.get_template(REPORT_TEMPLATE)
+        # the bundle is riskctl's own trusted script, never user text
+        return template.render(ctx=context, vega_bundle=Markup(context.vega_bundle))
+    except jinja2.TemplateError as exc:
+        raise UsageError(f"report template error: {exc}",
+                         hint="check the templates passed with --templates") from None
+
+
+def write_report(context: ReportContext, out: Path,
+                 user_templates: Path | None = None) -> Path:
+    return write_text(render_html(context, user_templates), out)

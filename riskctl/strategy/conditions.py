@@ -1,0 +1,42 @@
+"""SQL conditions compiled to polars expressions: vectorised, and never `eval`."""
+
+from __future__ import annotations
+
+import difflib
+
+import polars as pl
+
+from riskctl.errors import ConfigError, Location
+
+
+def compile_condition(sql: str, schema: pl.Schema, where: Location) -> pl.Expr:
+    """Compile `sql` (a SQL WHERE condition) and check it against the table's columns.
+
+    Null inputs make a condition false: a rule never fires on data it cannot see.
+    """
+    try:
+        expr = pl.sql_expr(sql)
+    except pl.exceptions.PolarsError as exc:
+        raise ConfigError(f"condition does not parse as SQL: {sql!r}", where,
+                          hint=_first_line(exc)) from None
+    names = list(schema.names())
+    for column in expr.meta.root_names():
+        if column not in schema:
+            close = difflib.get_close_matches(column, names, n=1, cutoff=0.6)
+            hint = f"did you mean `{close[0]}`?" if close else "columns are: " + ", ".join(
+                names[:15])
+            raise ConfigError(f"unknown column '{column}'", where, hint=hint)
+    try:
+        dtype = pl.LazyFrame(schema=schema).select(expr).collect_schema().dtypes()[0]
+    except pl.exceptions.PolarsError as exc:
+        raise ConfigError(f"condition cannot run on this data: {sql!r}", where,
+                          hint=_first_line(exc)) from None
+    if dtype != pl.Boolean:
+        raise ConfigError(f"condition gives {dtype}, not true/false: {sql!r}", where,
+                          hint="compare the column, e.g. `amount > 100`")
+    return expr.fill_null(False)
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,0 +1,92 @@
+"""The strategy file's schema. Unknown keys are errors, so a typo never passes silently."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Thresholds = dict[str, dict[str, float]]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Segment(_Strict):
+    name: str = Field(description="Segment name shown in reports.")
+    when: str = Field(description="SQL condition on columns; the first matching segment wins.")
+    thresholds: Thresholds = Field(description="Action -> {score column: threshold} overrides.")
+
+
+class Rule(_Strict):
+    name: str = Field(description="Stable rule name.")
+    when: str = Field(description="SQL condition on columns, compiled with polars.")
+    action: str = Field(description="The action a matching row gets.")
+    reason: str | None = Field(None, description="Reason code or free text shown for a hit.")
+    mode: Literal["active", "shadow"] = Field(
+        "active", description="`shadow` rules are evaluated and reported but never act.")
+    enabled: bool = Field(True, description="`false` turns the rule off entirely.")
+
+
+class Costs(_Strict):
+    false_positive: float = Field(0.0, ge=0, description="Cost of one flagged good row.")
+    review: float = Field(0.0, ge=0, description="Cost of one manual review.")
+
+
+class RelativeGuardrails(_Strict):
+    max_catch_rate_drop: float | None = Field(
+        None, ge=0, description="Largest allowed fall in catch rate vs the baseline.")
+    max_false_positive_rate_increase: float | None = Field(
+        None, ge=0, description="Largest allowed rise in false-positive rate vs the baseline.")
+
+
+class Guardrails(_Strict):
+    max_false_positive_rate: float | None = Field(None, ge=0, le=1)
+    min_catch_rate: float | None = Field(None, ge=0, le=1)
+    min_precision: float | None = Field(None, ge=0, le=1)
+    max_review_per_day: float | None = Field(None, ge=0)
+    max_expected_cost: float | None = Field(None, ge=0)
+    relative: RelativeGuardrails | None = None
+
+
+class Strategy(_Strict):
+    name: str = Field(description="Strategy name.")
+    description: str = Field("", description="What this strategy is for.")
+    detectors: dict[str, str] = Field(
+        default_factory=dict,
+        description="Score column -> detector directory (relative to the strategy file); "
+        "used only when the data lacks that column.")
+    actions: list[str] = Field(description="Actions, most severe first; the last one passes.")
+    thresholds: Thresholds = Field(default_factory=dict)
+    segments: list[Segment] = Field(default_factory=list)
+    rules: list[Rule] = Field(default_factory=list)
+    label: str | None = None
+    time: str | None = None
+    amount: str | None = None
+    costs: Costs = Field(default_factory=Costs)
+    review_capacity_per_day: float | None = Field(None, ge=0)
+    label_maturity_days: float = Field(0, ge=0)
+    guardrails: Guardrails = Field(default_factory=Guardrails)
+
+    @field_validator("actions")
+    @classmethod
+    def _actions(cls, v: list[str]) -> list[str]:
+        if len(v) < 2:
+            raise ValueError("needs at least two actions, e.g. [review, allow]")
+        if len(set(v)) != len(v):
+            raise ValueError("actions must be unique")
+        return v
+
+    @property
+    def pass_action(self) -> str:
+        return self.actions[-1]
+
+    @property
+    def review_action(self) -> str | None:
+        return "review" if "review" in self.actions else None
+
+    def score_columns(self) -> list[str]:
+        cols = {c for t in self.thresholds.values() for c in t}
+        cols |= {c for s in self.segments for t in s.thresholds.values() for c in t}
+        return sorted(cols)

@@ -1,0 +1,149 @@
+"""The synthetic history: shape, labels, determinism, point-in-time features, learnability."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import numpy as np
+import polars as pl
+import pytest
+
+from riskctl.data.generate import ATTACKS, SCHEMA, _simulate, generate_history
+from riskctl.errors import UsageError
+
+ROWS = 20_000
+
+
+@pytest.fixture(scope="module")
+def full() -> pl.DataFrame:
+    """The history plus the internal refund times, to check the refund-rate feature."""
+    return _simulate(ROWS, 11, 60, datetime(2026, 6, 1))
+
+
+@pytest.fixture(scope="module")
+def hist(full: pl.DataFrame) -> pl.DataFrame:
+    return full.drop("_refund_time")
+
+
+def test_columns_dtypes_and_row_count(hist: pl.DataFrame) -> None:
+    assert list(hist.schema.items()) == list(SCHEMA.items())
+    assert hist.height == ROWS
+    assert generate_history(rows=1_234, seed=3, days=5).height == 1_234
+    assert hist["order_id"].n_unique() == ROWS
+    assert hist["order_id"][0] == "o0000000"
+
+
+def test_values_are_plausible(hist: pl.DataFrame) -> None:
+    t = hist["event_time"]
+    assert t.is_sorted() and t.n_unique() == ROWS  # strictly increasing
+    assert t.min() >= datetime(2026, 6, 1) and t.max() < datetime(2026, 6, 1) + timedelta(60)
+    assert hist["amount"].min() >= 1.0
+    assert (hist["amount"] * 100).round(6).cast(pl.Int64).cast(pl.Float64).equals(
+        (hist["amount"] * 100).round(6))
+    assert hist["account_age_days"].min() >= 0
+    assert hist["seller_refund_rate_30d"].is_between(0, 1).all()
+    assert hist["accounts_per_device_7d"].min() >= 1
+    assert hist["buyer_orders_24h"].min() >= 0
+    assert hist["ip"].str.contains(r"^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$").all()
+    assert hist["country"].str.len_chars().eq(2).all()
+    assert set(hist["payment_method"]) == {"card", "wallet", "bank_transfer", "cod", "gift_card"}
+    assert len(set(hist["category"])) == 8
+    # there is a daily rhythm: evenings are much busier than the small hours
+    by_hour = hist.group_by(pl.col("event_time").dt.hour()).len().sort("event_time")["len"]
+    assert by_hour[20] > 5 * by_hour[4]
+
+
+def test_labels_and_attack_patterns(hist: pl.DataFrame) -> None:
+    assert 0.01 <= hist["is_bad"].mean() <= 0.05
+    counts = dict(hist.group_by("attack").len().iter_rows())
+    assert set(counts) == set(ATTACKS)
+    assert all(counts[a] >= 30 for a in ATTACKS[1:])
+    # label noise is documented: ~4% of attack rows unconfirmed, ~0.1% friendly fraud
+    attack = hist["attack"] != "none"
+    missed = (attack & (hist["is_bad"] == 0)).sum() / attack.sum()
+    friendly = (~attack & (hist["is_bad"] == 1)).sum() / (~attack).sum()
+    assert 0.0 < missed < 0.10
+    assert 0.0 < friendly < 0.004
+    # each pattern leaves its footprint, noisily
+    means = hist.group_by("attack").agg(pl.col("accounts_per_device_7d", "promo_used",
+                                                "account_age_days", "amount",
+                                                "country_mismatch", "amount_vs_buyer_avg")
+                                        .mean())
+    m = {r["attack"]: r for r in means.iter_rows(named=True)}
+    assert m["brushing"]["accounts_per_device_7d"] > 2 * m["none"]["accounts_per_device_7d"]
+    assert m["brushing"]["amount"] < m["none"]["amount"]
+    assert m["promo_abuse"]["promo_used"] > 0.8 > 0.2 > m["none"]["promo_used"]
+    assert m["promo_abuse"]["account_age_days"] < 5
+    assert m["stolen_card"]["amount"] > 3 * m["none"]["amount"]
+    assert m["account_takeover"]["account_age_days"] >= 180
+    assert m["account_takeover"]["country_mismatch"] > 0.7
+    assert m["account_takeover"]["amount_vs_buyer_avg"] > 3
+
+
+def test_attacks_come_in_bursts(hist: pl.DataFrame) -> None:
+    daily = (hist.group_by(pl.col("event_time").dt.date()).agg(pl.col("is_bad").mean())
+             ["is_bad"])
+    assert daily.max() > 3 * daily.median()
+
+
+def test_deterministic(hist: pl.DataFrame, tmp_path) -> None:
+    a, b = generate_history(5_000, seed=5), generate_history(5_000, seed=5)
+    assert a.equals(b)
+    assert not a.equals(generate_history(5_000, seed=6))
+    a.write_parquet(tmp_path / "a.parquet", statistics=False, compression="zstd")
+    b.write_parquet(tmp_path / "b.parquet", statistics=False, compression="zstd")
+    assert (tmp_path / "a.parquet").read_bytes() == (tmp_path / "b.parquet").read_bytes()
+
+
+def test_point_in_time_features_match_brute_force(full: pl.DataFrame) -> None:
+    rng = np.random.default_rng(0)
+    # half random rows, half attack rows (where the windows are crowded)
+    picks = np.r_[rng.choice(ROWS, 40, replace=False),
+                  rng.choice(np.flatnonzero((full["attack"] != "none").to_numpy()), 40)]
+    for i in picks:
+        row = full.row(int(i), named=True)
+        t = row["event_time"]
+        before = full.head(int(i))  # rows are sorted by strictly increasing time
+        buyer = before.filter(pl.col("buyer_id") == row["buyer_id"])
+        assert row["buyer_orders_24h"] == buyer.filter(
+            pl.col("event_time") >= t - timedelta(hours=24)).height
+        device = full.head(int(i) + 1).filter(pl.col("device_id") == row["device_id"],
+                                              pl.col("event_time") > t - timedelta(days=7))
+        assert row["accounts_per_device_7d"] == device["buyer_id"].n_unique()
+        assert row["device_new_for_buyer"] == (
+            buyer.filter(pl.col("device_id") == row["device_id"]).height == 0)
+        expected = row["amount"] / buyer["amount"].mean() if buyer.height else 1.0
+        assert row["amount_vs_buyer_avg"] == pytest.approx(expected, abs=1e-4)
+        seller = before.filter(pl.col("seller_id") == row["seller_id"],
+                               pl.col("event_time") >= t - timedelta(days=30))
+        refunded = seller.filter(pl.col("_refund_time") < t).height
+        assert row["seller_refund_rate_30d"] == pytest.approx(
+            refunded / max(seller.height, 1), abs=1e-4)
+
+
+def test_refunds_are_never_known_before_they_happen(full: pl.DataFrame) -> None:
+    delay = (full["_refund_time"] - full["event_time"]).drop_nulls()
+    assert delay.min() >= timedelta(hours=2) and delay.max() <= timedelta(days=21)
+
+
+@pytest.mark.parametrize(("kwargs", "flag"), [({"rows": 10}, "--rows"), ({"days": 0}, "--days"),
+                                               ({"seed": -1}, "--seed")])
+def test_bad_arguments_raise_usage_error(kwargs: dict, flag: str) -> None:
+    with pytest.raises(UsageError, match=flag) as err:
+        generate_history(**kwargs)
+    assert err.value.hint
+
+
+def test_a_small_detector_can_learn_it_but_not_perfectly(hist: pl.DataFrame) -> None:
+    xgb = pytest.importorskip("xgboost")
+    metrics = pytest.importorskip("sklearn.metrics")
+    numeric = [c for c, d in SCHEMA.items() if d.is_numeric() or d == pl.Boolean()
+               if c != "is_bad"]
+    cut = int(hist.height * 0.7)  # train on the past, test on the future
+    x = hist.select(pl.col(numeric).cast(pl.Float64)).to_numpy()
+    y = hist["is_bad"].to_numpy()
+    model = xgb.train({"objective": "binary:logistic", "max_depth": 4, "eta": 0.1,
+                       "nthread": 2, "seed": 0}, xgb.DMatrix(x[:cut], label=y[:cut]),
+                      num_boost_round=150)
+    auc = metrics.roc_auc_score(y[cut:], model.predict(xgb.DMatrix(x[cut:])))
+    assert 0.8 <= auc <= 0.995
