@@ -51,7 +51,7 @@ def metrics_table(run: SimulationRun) -> Table:
     if has_base:
         table.add_column("change", justify="right")
     colour = {"better": "green", "worse": "red", "neutral": ""}
-    for row in metric_rows(run):
+    for row in metric_rows(run, digits=1, compact=True):
         cells = [row.label]
         if has_base:
             cells.append(row.baseline or "")
@@ -65,10 +65,9 @@ def metrics_table(run: SimulationRun) -> Table:
 
 def guardrail_table(results: list[GuardrailResult]) -> Table:
     table = Table(box=None, pad_edge=False, title="Guardrails", title_justify="left")
-    table.add_column("id")
-    table.add_column("verdict")
-    table.add_column("detail")
+    for name in ("id", "verdict", "guardrail"):
+        table.add_column(name)
     for r in results:
         verdict = "[green]holds[/]" if r.passed else "[red]FAILS[/]"
-        table.add_row(r.id, verdict, r.message)
+        table.add_row(r.id, verdict, f"{r.name}: {r.message.split(': ', 1)[-1]}")
     return table

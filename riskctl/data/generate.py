@@ -1,46 +1,47 @@
 """Synthetic, labelled e-commerce order history (what `riskctl data generate` writes).
 
-One row per order, sorted by ``event_time``, over ``days`` days from ``start``, with a daily
-rhythm (quiet at night, peak in the evening), busier weekends and slow growth. About 2.5% of
-rows are bad. Bad rows come from four attack patterns (column ``attack``), each arriving in
-bursts on a few "attack days" on top of a thin background, so daily bad rates move the way they
-do in production:
+One row per order, sorted by ``event_time``, over ``days`` days from ``start``: quiet nights,
+busy evenings, busier weekends, slow growth. About 2.5% of rows are bad (at a few thousand
+rows and up; tiny tables get at least two rows of each pattern). Bad rows come from four attack
+patterns (column ``attack``). Each pattern strikes in bursts on a few attack days of its own on
+top of a thin background, so the daily bad rate moves the way it does in production.
 
 ``brushing``
-    Rings of 4-10 colluding buyer accounts (weeks to months old) that place many small orders
-    (around 12) at one or two shops of the ring over a few days to fake sales and reviews.
-    Most rings share one to three devices, so ``accounts_per_device_7d`` and
-    ``buyer_orders_24h`` rise; about half of the orders are refunded later, which pushes the
-    shops' ``seller_refund_rate_30d`` up for their genuine orders too. A quarter of the rings
-    give every account its own device.
+    Rings of 4-10 colluding buyer accounts (mostly weeks to months old) placing many small
+    orders at one or two shops over 2-20 days to fake sales and reviews. The same shops hire
+    rings again and again. Half of the rings share one to three devices (high
+    ``accounts_per_device_7d``) and get half their orders refunded within a day or two, which
+    shows in the shops' ``seller_refund_rate_30d``. The careful half gives every account its own
+    device, spreads out its orders, spends a little more and refunds less.
 ``promo_abuse``
-    Bursts of freshly registered accounts (``account_age_days`` 0, sometimes a few weeks old)
-    created on one device - or, for a quarter of the campaigns, a spoofed new device per
-    account - each redeeming the welcome promotion (``promo_used``) on a cheap order just
-    above the coupon threshold.
+    Bursts of fresh accounts (``account_age_days`` 0; in 30% of campaigns, a few weeks old)
+    made on one device - or, in 40% of campaigns, an emulator faking a new device per account -
+    each redeeming the welcome promotion (``promo_used``) on a cheap order just above the
+    coupon threshold.
 ``stolen_card``
-    Card testing and cash-out: one to four quick orders of electronics or gift cards in round
-    denominations, paid by card, from a new device, by a brand-new account or by an older
-    fraudster-held account that orders from another country (``country_mismatch``).
-    Some fraudsters share a device farm.
+    Card testing and cash-out: one to four quick orders, mostly electronics or gift cards in
+    round denominations, paid by card from a new device (sometimes a shared device farm) and a
+    proxy IP, by a brand-new account or an older fraudster-held one, often from another country
+    than the account's (``country_mismatch``).
 ``account_takeover``
-    An established account (at least 180 days old) suddenly ordering from a new device, in
-    most cases from another country, one to three expensive orders (high
-    ``amount_vs_buyer_avg``), mostly electronics and gift cards.
+    An established account (180+ days old) suddenly placing one to three expensive orders
+    (high ``amount_vs_buyer_avg``), mostly electronics and gift cards, from a new device and in
+    most cases from another country. One in ten uses the victim's own phone (remote-access
+    scams), leaving only the spending as a clue.
 
-Good rows are not all clean-looking: families share a device, people travel (country mismatch),
-new customers use the welcome promotion, buyers split baskets into several orders, some shops
-have genuinely high refund rates, and a few genuine buyers make one big purchase.
+Good rows are not all clean-looking: families share a device, offices and internet cafes share
+terminals, people travel (country mismatch), new customers use the welcome promotion, buyers
+split baskets into several orders, some genuine shops refund a lot, and a few genuine buyers
+make one big purchase.
 
-Labels are noisy like real ones: ``attack`` is the true mechanism, ``is_bad`` the confirmed
+Labels are noisy like real ones: ``attack`` is what really happened, ``is_bad`` the confirmed
 label. About 4% of attack rows were never confirmed (``is_bad`` = 0) and about 0.15% of normal
-rows are chargebacks on genuine orders (friendly fraud, ``attack`` = "none", ``is_bad`` = 1).
+rows are chargebacks on genuine orders (friendly fraud: ``attack`` = "none", ``is_bad`` = 1).
 
-The feature columns are point-in-time: each is computed from the same row and the rows before
-it in time only (event times are unique), so training on them does not leak the future. A
-refund counts only once it has happened (refunds come 2 hours to 21 days after the order).
-As in a feature store backfilled from the first day, history starts at ``start``: the first
-days see short histories (more "new device", fewer orders in the last 24 hours).
+The feature columns are point-in-time: each uses only its own row and the rows before it
+(event times are unique), so training on them does not leak the future. A refund counts once
+it has happened (refunds come 2 hours to 21 days after the order). As in a feature store
+backfilled from the first day, history starts at ``start``, so early rows see short histories.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ from riskctl.errors import UsageError
 
 __all__ = ["ATTACKS", "SCHEMA", "generate_history"]
 
-HOUR = 3_600_000_000  # event times are integer microseconds until the DataFrame is built
+HOUR = 3_600_000_000  # event times are integer microseconds from start until the very end
 DAY = 24 * HOUR
 
 CATEGORIES = ("electronics", "fashion", "home", "beauty", "grocery", "gift_cards", "toys",
@@ -72,7 +73,7 @@ COUNTRIES = ("US", "GB", "DE", "FR", "ES", "IT", "NL", "PL", "SE", "CA", "AU", "
              "IN", "RO", "NG", "VN")
 HOME_P = np.array([30, 12, 12, 9, 6, 6, 4, 4, 3, 5, 3, 2.5, 2, 1, 0.5, 0.3, 0.2])
 HOME_P = HOME_P / HOME_P.sum()
-# fraud is not only "exotic" countries: US and EU origins keep country alone from being a tell
+# fraud also comes from big markets, so the country alone is never a giveaway
 FRAUD_P = np.array([8, 6, 4, 4, 3, 3, 3, 3, 1, 3, 2, 10, 6, 10, 14, 12, 8], dtype=float)
 FRAUD_P = FRAUD_P / FRAUD_P.sum()
 
@@ -90,7 +91,7 @@ FRIENDLY_FRAUD = 0.0015  # genuine orders charged back anyway
 HOURLY = np.array([2.0, 1.2, 0.7, 0.5, 0.4, 0.5, 0.9, 1.6, 2.4, 3.0, 3.4, 3.6, 4.0, 3.8, 3.5,
                    3.4, 3.5, 3.8, 4.3, 5.0, 5.6, 5.4, 4.4, 3.0])
 WEEKDAY = np.array([1.0, 0.97, 0.98, 1.0, 1.05, 1.15, 1.2])
-FRAUD_HOURLY = HOURLY**0.4 / (HOURLY**0.4).sum()  # fraud scripts care less about bedtime
+FRAUD_HOURLY = HOURLY**0.4 / (HOURLY**0.4).sum()  # scripts care less about bedtime
 HOME_NETS = np.array([24, 31, 37, 46, 62, 73, 77, 81, 86, 92, 98, 109, 151, 176, 212, 217])
 MOBILE_NETS = np.array([39, 107, 166, 174, 188])
 PROXY_NETS = np.array([45, 104, 138, 159, 167, 185, 193, 195])  # hosting and VPN ranges
@@ -109,54 +110,62 @@ SCHEMA: dict[str, pl.DataType] = {
 
 def generate_history(rows: int = 200_000, seed: int = 7, days: int = 90,
                      start: datetime = datetime(2026, 6, 1)) -> pl.DataFrame:
-    """A labelled order history of exactly ``rows`` rows; same arguments, same table."""
+    """A labelled order history of exactly ``rows`` rows; the same arguments give the same table.
+
+    Columns and dtypes are those of ``SCHEMA``; a timezone-aware ``start`` is taken in UTC.
+    Raises ``UsageError`` for fewer than 100 rows, fewer than 1 day or a negative seed.
+    """
     return _simulate(rows, seed, days, start).drop("_refund_time")
 
 
 def _simulate(rows: int, seed: int, days: int, start: datetime) -> pl.DataFrame:
-    """The history plus the internal ``_refund_time`` (tests check the refund feature with it)."""
+    """The history plus the internal ``_refund_time`` (the tests check the refund feature)."""
     _validate(rows, seed, days)
+    if start.tzinfo is not None:
+        start = start.astimezone(UTC).replace(tzinfo=None)
     rng = np.random.default_rng(seed)
-    weekday0 = start.weekday()
-    hourly = (HOURLY[np.arange(days * 24) % 24] * WEEKDAY[(weekday0 + np.arange(days * 24) // 24) % 7]
-              * (1 + 0.15 * np.arange(days * 24) / (days * 24)))
+    hours = np.arange(days * 24)
+    traffic = (HOURLY[hours % 24] * WEEKDAY[(start.weekday() + hours // 24) % 7]
+               * (1 + 0.15 * hours / len(hours)))
     n_bad = np.maximum(2, np.round(rows * BAD_RATE * np.array(ATTACK_SHARE))).astype(np.int64)
     n_good = rows - int(n_bad.sum())
-    n_sellers = max(16, rows // 150)
-    sellers = _sellers(rng, n_sellers)
-    good, ctx = _good(rng, n_good, days, hourly / hourly.sum(), sellers)
-    good["attack"] = np.zeros(n_good, dtype=np.int8)
-    blocks = [good]
-    for code, (make, n) in enumerate(zip((_brushing, _promo_abuse, _stolen_card,
-                                          _account_takeover), n_bad, strict=True), start=1):
-        block = make(rng, int(n), days, sellers, ctx)
-        block["attack"] = np.full(int(n), code, dtype=np.int8)
-        blocks.append(block)
-    b = {k: np.concatenate([blk[k] for blk in blocks]) for k in good}
+    sellers = _sellers(rng, max(16, rows // 150))
+    good, ctx = _good(rng, n_good, days, traffic / traffic.sum(), sellers)
+    blocks = [good | {"attack": np.zeros(n_good, np.int8)}]
+    makers = (_brushing, _promo_abuse, _stolen_card, _account_takeover)
+    for code, (make, n) in enumerate(zip(makers, n_bad.tolist(), strict=True), start=1):
+        blocks.append(make(rng, n, days, sellers, ctx) | {"attack": np.full(n, code, np.int8)})
+    b = {k: np.concatenate([blk[k] for blk in blocks]) for k in blocks[0]}
     b["amount"] = np.maximum(np.rint(b["amount"] * 100), 100) / 100  # cents, at least 1.00
 
-    # sort by time; a stable sort and a microsecond nudge make event times unique, so "before"
-    # is never ambiguous and the brute-force definition of every feature is the same as ours
+    # a stable sort plus a microsecond nudge makes event times unique, so "before" is never
+    # ambiguous and each feature has one brute-force definition
     order = np.argsort(b["t"], kind="stable")
     b = {k: v[order] for k, v in b.items()}
     idx = np.arange(rows)
     b["t"] = np.maximum.accumulate(b["t"] - idx) + idx
     feats = _features(b)
-
     bad = b["attack"] > 0
     flip = rng.random(rows) < np.where(bad, MISSED_LABEL, FRIENDLY_FRAUD)
-    # ids are shuffled so that neither attackers nor households get recognisable id ranges
-    for key, count in (("buyer", ctx["nb"]), ("device", ctx["nd"]), ("seller", n_sellers)):
+    # shuffled ids, so that neither attackers nor households sit in recognisable id ranges
+    for key, count in (("buyer", ctx["nb"]), ("device", ctx["nd"]),
+                       ("seller", len(sellers["cat"]))):
         b[key] = rng.permutation(count)[b[key]]
     return _frame(b, feats, (bad ^ flip).astype(np.int8), start)
 
 
+def _validate(rows: int, seed: int, days: int) -> None:
+    if not isinstance(rows, int | np.integer) or rows < 100:
+        raise UsageError("--rows must be at least 100", hint=f"got {rows}; try --rows 200000")
+    if not isinstance(days, int | np.integer) or days < 1:
+        raise UsageError("--days must be at least 1", hint=f"got {days}; try --days 90")
+    if not isinstance(seed, int | np.integer) or seed < 0:
+        raise UsageError("--seed must be a non-negative integer", hint=f"got {seed}; try --seed 7")
+
+
 def _frame(b: dict[str, np.ndarray], f: dict[str, np.ndarray], is_bad: np.ndarray,
            start: datetime) -> pl.DataFrame:
-    if start.tzinfo is not None:
-        start = start.astimezone(UTC).replace(tzinfo=None)
     t0 = (start - datetime(1970, 1, 1)) // timedelta(microseconds=1)
-    refund_t = np.where(b["refunded"], b["t"] + b["delay"], -1)
     df = pl.DataFrame({
         "order_id": np.arange(len(b["t"])), "event_time": b["t"] + t0, "buyer_id": b["buyer"],
         "seller_id": b["seller"], "device_id": b["device"], "ip": b["ip"],
@@ -166,30 +175,21 @@ def _frame(b: dict[str, np.ndarray], f: dict[str, np.ndarray], is_bad: np.ndarra
         "account_age_days": np.maximum((b["t"] - b["signup"]) // DAY, 0),
         "promo_used": b["promo"], **f, "country_mismatch": b["country"] != b["home"],
         "attack": pl.Series(ATTACKS).gather(b["attack"]), "is_bad": is_bad,
-        "_refund_time": refund_t + t0,
+        "_refund_time": b["t"] + b["delay"] + t0, "_refunded": b["refunded"],
     })
 
     def ident(col: str, prefix: str, width: int) -> pl.Expr:
-        return pl.concat_str(pl.lit(prefix), pl.col(col).cast(pl.String).str.zfill(width)).alias(col)
+        return pl.concat_str(pl.lit(prefix), pl.col(col).cast(pl.String).str.zfill(width))
 
     octets = [(pl.col("ip") // 256**k % 256).cast(pl.String) for k in (3, 2, 1, 0)]
-    return df.with_columns(
-        ident("order_id", "o", max(7, len(str(len(df) - 1)))),
-        ident("buyer_id", "b", 7), ident("seller_id", "s", 5), ident("device_id", "d", 7),
-        pl.concat_str(octets, separator=".").alias("ip"),
+    return df.select(
+        ident("order_id", "o", max(7, len(str(len(df) - 1)))).alias("order_id"),
         pl.col("event_time").cast(pl.Datetime("us")),
-        pl.when(pl.Series(refund_t >= 0)).then(pl.col("_refund_time")).cast(pl.Datetime("us"))
-        .alias("_refund_time"),
-    ).select(*SCHEMA, "_refund_time").cast(SCHEMA)
-
-
-def _validate(rows: int, seed: int, days: int) -> None:
-    if not isinstance(rows, int | np.integer) or rows < 100:
-        raise UsageError("--rows must be at least 100", hint=f"got {rows}; try --rows 200000")
-    if not isinstance(days, int | np.integer) or days < 1:
-        raise UsageError("--days must be at least 1", hint=f"got {days}; try --days 90")
-    if not isinstance(seed, int | np.integer) or seed < 0:
-        raise UsageError("--seed must be a non-negative integer", hint=f"got {seed}")
+        ident("buyer_id", "b", 7).alias("buyer_id"), ident("seller_id", "s", 5).alias("seller_id"),
+        ident("device_id", "d", 7).alias("device_id"),
+        pl.concat_str(octets, separator=".").alias("ip"), *list(SCHEMA)[6:],
+        pl.when("_refunded").then(pl.col("_refund_time").cast(pl.Datetime("us"))),
+    ).cast(SCHEMA)
 
 
 def _sellers(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
@@ -201,7 +201,7 @@ def _sellers(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
 
 def _pick_sellers(rng: np.random.Generator, cat: np.ndarray, sellers: dict) -> np.ndarray:
     out = np.empty(len(cat), dtype=np.int64)
-    for c in range(len(CATEGORIES)):  # one draw per category, popular shops get more orders
+    for c in range(len(CATEGORIES)):  # popular shops of the order's category get more orders
         rows, shops = np.flatnonzero(cat == c), np.flatnonzero(sellers["cat"] == c)
         p = sellers["pop"][shops]
         out[rows] = shops[rng.choice(len(shops), len(rows), p=p / p.sum())]
@@ -213,8 +213,7 @@ def _groups(rng: np.random.Generator, n: int, lo: int, hi: int):
     sizes = rng.integers(lo, hi + 1, n // lo + 1)
     count = int(np.searchsorted(np.cumsum(sizes), n)) + 1
     g = np.repeat(np.arange(count), sizes[:count])[:n]
-    pos = np.arange(n) - np.searchsorted(g, np.arange(count))[g]
-    return g, count, pos
+    return g, count, np.arange(n) - np.searchsorted(g, np.arange(count))[g]
 
 
 def _burst_starts(rng: np.random.Generator, count: int, days: int) -> np.ndarray:
@@ -225,15 +224,15 @@ def _burst_starts(rng: np.random.Generator, count: int, days: int) -> np.ndarray
     return day * DAY + rng.choice(24, count, p=FRAUD_HOURLY) * HOUR + rng.integers(0, HOUR, count)
 
 
-def _fit(rng: np.random.Generator, t: np.ndarray, g: np.ndarray, count: int, days: int) -> np.ndarray:
-    """Shift groups that would run past the end back into the window, keeping their shape."""
+def _fit(rng: np.random.Generator, t: np.ndarray, g: np.ndarray, count: int, days: int):
+    """Move groups that would run past the end back into the window, keeping their shape;
+    each lands up to an hour before the end, so moved groups do not pile up on one instant."""
     over = np.zeros(count, dtype=np.int64)
-    # each group ends up to an hour before the end, so shifted groups do not pile up there
     np.maximum.at(over, g, t - (days * DAY - 1) + rng.integers(0, HOUR, count)[g])
     return np.clip(t - over[g], 0, days * DAY - 1)
 
 
-def _session_offsets(rng: np.random.Generator, g: np.ndarray, pos: np.ndarray, minutes: float):
+def _session(rng: np.random.Generator, g: np.ndarray, pos: np.ndarray, minutes: float):
     gaps = np.where(pos == 0, 0.0, rng.exponential(minutes * 60e6, len(g)))
     c = np.cumsum(gaps)
     return (c - c[np.flatnonzero(pos == 0)][g]).astype(np.int64)
@@ -244,8 +243,7 @@ def _nets(rng: np.random.Generator, n: int, firsts: np.ndarray) -> np.ndarray:
             | (rng.integers(0, 256, n) << 8))
 
 
-def _amounts(rng: np.random.Generator, cat: np.ndarray, median: np.ndarray | float,
-             sigma: float | np.ndarray, gift_p: np.ndarray) -> np.ndarray:
+def _amounts(rng: np.random.Generator, cat: np.ndarray, median, sigma, gift_p) -> np.ndarray:
     x = rng.lognormal(np.log(median), sigma, len(cat))
     return np.where(cat == GC, rng.choice(GIFT_DENOMS, len(cat), p=gift_p), x)
 
@@ -255,43 +253,51 @@ def _foreign(rng: np.random.Generator, home: np.ndarray, p: np.ndarray) -> np.nd
     return np.where(c == home, (c + 1) % len(COUNTRIES), c)
 
 
+def _new_ids(ctx: dict, key: str, count: int) -> np.ndarray:
+    ids = ctx[key] + np.arange(count)
+    ctx[key] += count
+    return ids
+
+
 def _block(rng: np.random.Generator, refund_days: float = 2.5, **cols: np.ndarray):
-    # refunds land 2 hours to 21 days after the order (mostly a few days); the 30-day refund
-    # feature relies on that cap being under 30 days
+    # refunds land 2 hours to 21 days after the order; the 30-day refund feature relies on
+    # that cap staying under 30 days
     delay = np.clip(rng.gamma(2.0, refund_days, len(cols["t"])) * DAY, 2 * HOUR, 21 * DAY)
     return cols | {"delay": delay.astype(np.int64)}
 
 
-def _good(rng, n, days, hour_p, sellers):
+def _good(rng: np.random.Generator, n: int, days: int, traffic: np.ndarray, sellers: dict):
     nb = max(20, n // 9)
     act = rng.lognormal(0.0, 1.1, nb)  # a few heavy buyers, many occasional ones
     spend = rng.lognormal(0.0, 0.35, nb)  # each buyer's usual basket size
-    # households: 6% of buyers live with 1-3 other accounts and share a family device
+    # 10% of buyers live with 1-3 other account holders and share a family device and network
     hh = np.repeat(np.arange(nb), np.where(rng.random(nb) < 0.1, rng.integers(2, 5, nb), 1))[:nb]
     nh = int(hh[-1]) + 1
     family = np.bincount(hh, minlength=nh) > 1
-    home = rng.choice(len(COUNTRIES), nh, p=HOME_P)[hh]
-    hh_net = _nets(rng, nh, HOME_NETS)
+    home, hh_net = rng.choice(len(COUNTRIES), nh, p=HOME_P)[hh], _nets(rng, nh, HOME_NETS)
     ndev = 1 + rng.poisson(0.5, nb)
     dev0 = np.cumsum(ndev) - ndev
     n_follow = int(n * 0.12)  # split baskets and second thoughts minutes later
     n_main = n - n_follow
     b = rng.choice(nb, n_main, p=act / act.sum())
-    t = rng.choice(len(hour_p), n_main, p=hour_p) * HOUR + rng.integers(0, HOUR, n_main)
+    t = rng.choice(len(traffic), n_main, p=traffic) * HOUR + rng.integers(0, HOUR, n_main)
     parent = rng.integers(0, n_main, n_follow)
-    b = np.concatenate([b, b[parent]])
     gap = rng.exponential(45 * 60e6, n_follow).astype(np.int64)
     after = t[parent] + gap  # near the end of the window the follow-up comes first instead
+    b = np.concatenate([b, b[parent]])
     t = np.concatenate([t, np.where(after < days * DAY, after, np.maximum(t[parent] - gap, 0))])
     k = np.minimum(np.where(rng.random(n) < 0.7, 0, rng.integers(0, 3, n)), ndev[b] - 1)
     dev = np.where(family[hh[b]] & (rng.random(n) < 0.5), ndev.sum() + hh[b], dev0[b] + k)
     dev[n_main:] = np.where(rng.random(n_follow) < 0.85, dev[parent], dev[n_main:])
-    # shared terminals (office PCs, store kiosks, internet cafes) see many honest accounts
+    ip = np.where(rng.random(n) < 0.8, hh_net[hh[b]] | (dev % 254 + 1),
+                  _nets(rng, n, MOBILE_NETS) | rng.integers(1, 255, n))
+    # shared terminals (offices, store kiosks, internet cafes) see many honest accounts
     n_kiosk = max(2, nb // 1500)
-    kiosk = rng.random(n) < 0.01
-    dev = np.where(kiosk, ndev.sum() + nh + rng.integers(0, n_kiosk, n), dev)
+    kiosk = np.where(rng.random(n) < 0.01, rng.integers(0, n_kiosk, n), -1)
+    dev = np.where(kiosk >= 0, ndev.sum() + nh + kiosk, dev)
+    ip = np.where(kiosk >= 0, _nets(rng, n_kiosk, HOME_NETS)[kiosk] | 7, ip)
 
-    # 15% of buyers sign up inside the window shortly before their first order
+    # 15% of buyers sign up inside the window, shortly before their first order
     first = np.full(nb, np.iinfo(np.int64).max)
     np.minimum.at(first, b, t)
     new = (rng.random(nb) < 0.15) & (first < days * DAY)
@@ -299,30 +305,21 @@ def _good(rng, n, days, hour_p, sellers):
     signup = np.where(new, first - rng.exponential(0.7 * DAY, nb), -age0).astype(np.int64)
     age = (t - signup[b]) // DAY
     cat = rng.choice(len(CATEGORIES), n, p=CAT_P)
-    amount = _amounts(rng, cat, CAT_MEDIAN[cat], CAT_SIGMA[cat], GOOD_GIFT_P) * np.where(
-        cat == GC, 1.0, spend[b])
+    amount = _amounts(rng, cat, CAT_MEDIAN[cat], CAT_SIGMA[cat], GOOD_GIFT_P)
+    amount *= np.where(cat == GC, 1.0, spend[b])
     amount *= np.where((cat == EL) & (rng.random(n) < 0.03), rng.uniform(3, 7, n), 1.0)
     pay = rng.choice(len(PAYMENTS), n, p=GOOD_PAY_P)
     seller = _pick_sellers(rng, cat, sellers)
-    refund_p = np.clip(sellers["refund_p"][seller] * CAT_REFUND[cat], 0, 0.8)
     ctx = {"nb": nb, "nd": int(ndev.sum()) + nh + n_kiosk, "signup": signup, "home": home,
            "act": act, "main_device": dev0}
-    block = _block(
-        rng, t=t, buyer=b, seller=seller, device=dev,
-        ip=np.where(rng.random(n) < 0.8, hh_net[hh[b]] | (dev % 254 + 1),
-                    _nets(rng, n, MOBILE_NETS) | rng.integers(1, 255, n)),
-        amount=amount, cat=cat, home=home[b],
+    return _block(
+        rng, t=t, buyer=b, seller=seller, device=dev, ip=ip, amount=amount, cat=cat,
+        home=home[b], signup=signup[b],
         country=np.where(rng.random(n) < 0.04, _foreign(rng, home[b], HOME_P), home[b]),
-        pay=np.where((cat == GC) & (pay == GIFT), CARD, pay), signup=signup[b],
+        pay=np.where((cat == GC) & (pay == GIFT), CARD, pay),
         promo=rng.random(n) < np.where(age < 7, 0.5, np.where(age < 30, 0.15, 0.06)),
-        refunded=rng.random(n) < refund_p)
-    return block, ctx
-
-
-def _new_ids(ctx: dict, key: str, count: int) -> np.ndarray:
-    ids = ctx[key] + np.arange(count)
-    ctx[key] += count
-    return ids
+        refunded=rng.random(n) < np.minimum(sellers["refund_p"][seller] * CAT_REFUND[cat], 0.8),
+    ), ctx
 
 
 def _brushing(rng, n, days, sellers, ctx):
@@ -332,52 +329,46 @@ def _brushing(rng, n, days, sellers, ctx):
     dev_ring = _new_ids(ctx, "nd", int(n_dev.sum()))[np.cumsum(n_dev) - n_dev]
     dev_own = _new_ids(ctx, "nd", int(n_buy.sum()))[np.cumsum(n_buy) - n_buy]
     local = (rng.random(n) * n_buy[g]).astype(np.int64)
-    buyer = buy0[g] + local
-    careful = rng.random(G) < 0.5  # rings that keep one device per account and refund less
-    device = np.where(careful[g], dev_own[g] + local,
+    careful = (rng.random(G) < 0.5)[g]
+    device = np.where(careful, dev_own[g] + local,
                       dev_ring[g] + (rng.random(n) * n_dev[g]).astype(np.int64))
-    candidates = np.flatnonzero(np.isin(sellers["cat"], [FA, BE, HO, TO, SP]))
-    # the same shops hire rings again and again, so their refunds build up a history
-    shops = rng.choice(rng.choice(candidates, max(2, G // 3)), (G, 2))
-    seller = shops[g, (rng.random(n) * rng.integers(1, 3, G)[g]).astype(np.int64)]
+    shops = rng.choice(np.flatnonzero(np.isin(sellers["cat"], [FA, BE, HO, TO, SP])),
+                       max(2, G // 3))
+    seller = rng.choice(shops, (G, 2))[g, (rng.random(n) * rng.integers(1, 3, G)[g]).astype(int)]
     start = _burst_starts(rng, G, days)
-    t = _fit(rng, start[g] + (rng.random(n) * rng.uniform(2, 10, G)[g] * (1 + careful[g]) * DAY).astype(np.int64),
-             g, G, days)
-    acct_age = (np.clip(rng.lognormal(np.log(60), 1.0, int(n_buy.sum())), 3, 900) * DAY).astype(np.int64)
+    span = rng.uniform(2, 10, G)[g] * (1 + careful) * DAY
+    t = _fit(rng, start[g] + (rng.random(n) * span).astype(np.int64), g, G, days)
+    acct_age = np.clip(rng.lognormal(np.log(60), 1.0, int(n_buy.sum())), 3, 900) * DAY
     home = rng.choice(len(COUNTRIES), G, p=HOME_P)[g]
-    cat = sellers["cat"][seller]
-    pay = rng.choice([WALLET, CARD, GIFT], n, p=[0.5, 0.4, 0.1])
-    return _block(rng, t=t, buyer=buyer, seller=seller, device=device,
-                  ip=_nets(rng, G, HOME_NETS)[g] | rng.integers(1, 6, n), cat=cat,
-                  amount=rng.lognormal(np.log(np.where(careful[g], 22, 14)), 0.6), home=home, country=home,
-                  pay=pay, signup=start[g] - acct_age[buyer - buy0[0]],
-                  promo=rng.random(n) < 0.12, refunded=rng.random(n) < np.where(careful[g], 0.2, 0.5), refund_days=0.7)
+    return _block(rng, refund_days=0.7, t=t, buyer=buy0[g] + local, seller=seller,
+                  device=device, ip=_nets(rng, G, HOME_NETS)[g] | rng.integers(1, 6, n),
+                  cat=sellers["cat"][seller], amount=rng.lognormal(np.log(14 + 8 * careful), 0.6),
+                  home=home, country=home, pay=rng.choice([WALLET, CARD, GIFT], n, p=[.5, .4, .1]),
+                  signup=start[g] - acct_age.astype(np.int64)[buy0[g] + local - buy0[0]],
+                  promo=rng.random(n) < 0.12,
+                  refunded=rng.random(n) < np.where(careful, 0.2, 0.5))
 
 
 def _promo_abuse(rng, n, days, sellers, ctx):
     g, G, pos = _groups(rng, n, 8, 40)
     per_acct = rng.integers(1, 3, G)  # one or two orders per fresh account
-    local = pos // per_acct[g]
     n_acct = np.bincount(g, minlength=G) // per_acct + 1
     acct0 = _new_ids(ctx, "nb", int(n_acct.sum()))[np.cumsum(n_acct) - n_acct]
-    buyer = acct0[g] + local
-    farm = _new_ids(ctx, "nd", G)
-    spoof = rng.random(G) < 0.4  # emulators that fake a new device per account
-    device = np.where(spoof[g], _new_ids(ctx, "nd", int(n_acct.sum()))[buyer - acct0[0]],
-                      farm[g])
-    start = _burst_starts(rng, G, days)
-    t = _fit(rng, start[g] + rng.integers(0, 5 * HOUR, n), g, G, days)
+    buyer = acct0[g] + pos // per_acct[g]
+    spoofed = _new_ids(ctx, "nd", int(n_acct.sum()))[buyer - acct0[0]]
+    device = np.where((rng.random(G) < 0.4)[g], spoofed, _new_ids(ctx, "nd", G)[g])
+    t = _fit(rng, _burst_starts(rng, G, days)[g] + rng.integers(0, 5 * HOUR, n), g, G, days)
     first = np.full(ctx["nb"], np.iinfo(np.int64).max)
     np.minimum.at(first, buyer, t)
     aged = np.where(rng.random(G) < 0.3, rng.uniform(2, 30, G) * DAY, 0).astype(np.int64)
-    signup = first[buyer] - aged[g] - rng.integers(0, 2 * HOUR, G)[g]
     home = rng.choice(len(COUNTRIES), G, p=HOME_P)[g]
     cat = rng.choice([GR, BE, FA, HO], n, p=[0.35, 0.3, 0.2, 0.15])
     return _block(rng, t=t, buyer=buyer, seller=_pick_sellers(rng, cat, sellers),
                   device=device, ip=_nets(rng, G, MOBILE_NETS)[g] | rng.integers(1, 12, n),
                   cat=cat, amount=rng.lognormal(np.log(22), 0.3, n), home=home, country=home,
                   pay=rng.choice([WALLET, CARD, COD], n, p=[0.5, 0.35, 0.15]),
-                  signup=signup, promo=rng.random(n) < 0.85, refunded=rng.random(n) < 0.08)
+                  signup=first[buyer] - aged[g] - rng.integers(0, 2 * HOUR, G)[g],
+                  promo=rng.random(n) < 0.85, refunded=rng.random(n) < 0.08)
 
 
 def _cash_out(rng, n, cat_p):
@@ -387,75 +378,72 @@ def _cash_out(rng, n, cat_p):
 
 def _stolen_card(rng, n, days, sellers, ctx):
     g, G, pos = _groups(rng, n, 1, 4)
-    buyer = _new_ids(ctx, "nb", G)[g]
-    device = _new_ids(ctx, "nd", G)
     farms = _new_ids(ctx, "nd", max(1, G // 8))
-    device = np.where(rng.random(G) < 0.2, farms[rng.integers(0, len(farms), G)], device)[g]
+    device = np.where(rng.random(G) < 0.2, farms[rng.integers(0, len(farms), G)],
+                      _new_ids(ctx, "nd", G))
     start = _burst_starts(rng, G, days)
-    t = _fit(rng, start[g] + _session_offsets(rng, g, pos, 8), g, G, days)
     new = rng.random(G) < 0.45
-    age = np.where(new, rng.uniform(0, 2, G), rng.uniform(10, 400, G)) * DAY
+    age = (np.where(new, rng.uniform(0, 2, G), rng.uniform(10, 400, G)) * DAY).astype(np.int64)
     home = rng.choice(len(COUNTRIES), G, p=FRAUD_P)
-    away = rng.random(G) < np.where(new, 0.4, 0.55)
-    country = np.where(away, _foreign(rng, home, FRAUD_P), home)
+    country = np.where(rng.random(G) < np.where(new, 0.4, 0.55),
+                       _foreign(rng, home, FRAUD_P), home)
     cat, amount = _cash_out(rng, n, [0.45, 0.3, 0.15, 0.1])
-    return _block(rng, t=t, buyer=buyer, seller=_pick_sellers(rng, cat, sellers),
-                  device=device, ip=_nets(rng, n, PROXY_NETS) | rng.integers(1, 255, n),
+    return _block(rng, t=_fit(rng, start[g] + _session(rng, g, pos, 8), g, G, days),
+                  buyer=_new_ids(ctx, "nb", G)[g], seller=_pick_sellers(rng, cat, sellers),
+                  device=device[g], ip=_nets(rng, n, PROXY_NETS) | rng.integers(1, 255, n),
                   cat=cat, amount=amount, home=home[g], country=country[g],
-                  pay=np.where(rng.random(n) < 0.9, CARD, WALLET),
-                  signup=(start - age.astype(np.int64))[g], promo=rng.random(n) < 0.03,
-                  refunded=rng.random(n) < 0.05)
+                  pay=np.where(rng.random(n) < 0.9, CARD, WALLET), signup=(start - age)[g],
+                  promo=rng.random(n) < 0.03, refunded=rng.random(n) < 0.05)
 
 
 def _account_takeover(rng, n, days, sellers, ctx):
     g, G, pos = _groups(rng, n, 1, 3)
     old = np.flatnonzero(ctx["signup"] < -180 * DAY)  # victims are established customers
-    p = ctx["act"][old]
-    victim = old[rng.choice(len(old), G, p=p / p.sum())]
-    start = _burst_starts(rng, G, days)
-    t = _fit(rng, start[g] + _session_offsets(rng, g, pos, 15), g, G, days)
+    old = old if len(old) else np.arange(len(ctx["signup"]))
+    victim = old[rng.choice(len(old), G, p=ctx["act"][old] / ctx["act"][old].sum())]
     home = ctx["home"][victim]
-    # a few take over the victim's own phone (remote-access scams): same device, same country
-    hijack = rng.random(G) < 0.1
+    hijack = rng.random(G) < 0.1  # the victim's own phone: same device, same country
     country = np.where(~hijack & (rng.random(G) < 0.75), _foreign(rng, home, FRAUD_P), home)
+    device = np.where(hijack, ctx["main_device"][victim], _new_ids(ctx, "nd", G))
     cat, amount = _cash_out(rng, n, [0.5, 0.3, 0.1, 0.1])
+    t = _fit(rng, _burst_starts(rng, G, days)[g] + _session(rng, g, pos, 15), g, G, days)
     return _block(rng, t=t, buyer=victim[g], seller=_pick_sellers(rng, cat, sellers),
-                  device=np.where(hijack, ctx["main_device"][victim], _new_ids(ctx, "nd", G))[g],
+                  device=device[g], cat=cat, amount=amount, home=home[g], country=country[g],
                   ip=_nets(rng, n, np.r_[PROXY_NETS, HOME_NETS]) | rng.integers(1, 255, n),
-                  cat=cat, amount=amount, home=home[g], country=country[g],
                   pay=np.where(rng.random(n) < 0.7, CARD, WALLET),
                   signup=ctx["signup"][victim][g], promo=rng.random(n) < 0.02,
                   refunded=rng.random(n) < 0.03)
 
 
-def _count_before(ev_key, ev_t, q_key, q_t, inclusive=False) -> np.ndarray:
-    """Per query, the events with the same key and time < q_t (<= if inclusive). Vectorised:
-    replace times by ranks in the sorted event times, so key*m + rank fits in int64."""
-    ts = np.sort(ev_t)
-    m = len(ts) + 1
-    keyed = np.sort(ev_key[np.argsort(ev_t, kind="stable")] * m + np.arange(len(ts)))
-    q = q_key * m + np.searchsorted(ts, q_t, side="right" if inclusive else "left")
+def _count_before(ev_key, ev_t, q_key, q_t, inclusive: bool = False) -> np.ndarray:
+    """Per query, the events with the same key and a time < q_t (<= if inclusive). Times are
+    replaced by ranks among the event times, so key * m + rank fits in int64 and one sorted
+    array answers every query with two binary searches."""
+    o = np.argsort(ev_t, kind="stable")
+    m = len(o) + 1
+    keyed = np.sort(ev_key[o] * m + np.arange(len(o)))
+    q = q_key * m + np.searchsorted(ev_t[o], q_t, side="right" if inclusive else "left")
     return np.searchsorted(keyed, q) - np.searchsorted(keyed, q_key * m)
 
 
 def _features(b: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    t, buyer, device, seller = b["t"], b["buyer"], b["device"], b["seller"]
+    t, buyer, device, seller, n = b["t"], b["buyer"], b["device"], b["seller"], len(b["t"])
     f = {"buyer_orders_24h": _count_before(buyer, t, buyer, t)
          - _count_before(buyer, t, buyer, t - DAY)}
-    # distinct buyers on a device in (t-7d, t]: each use opens an interval [s, s+7d) cut at the
-    # same buyer's next use on that device; the open intervals at t are the distinct buyers
+    # distinct buyers on a device in (t-7d, t]: each use opens an interval [s, s+7d), cut at
+    # the same buyer's next use of the device; the intervals open at t are the distinct buyers
     pair = buyer * (int(device.max()) + 1) + device
     o = np.argsort(pair, kind="stable")  # rows are in time order, so each pair stays in order
     first = np.r_[True, pair[o][1:] != pair[o][:-1]]
-    nxt = np.full(len(t), np.iinfo(np.int64).max)
+    nxt = np.full(n, np.iinfo(np.int64).max)
     nxt[o[:-1][~first[1:]]] = t[o][1:][~first[1:]]
     end = np.minimum(nxt, t + 7 * DAY)
     f["accounts_per_device_7d"] = (_count_before(device, t, device, t, inclusive=True)
                                    - _count_before(device, end, device, t, inclusive=True))
-    f["device_new_for_buyer"] = np.empty(len(t), bool)
+    f["device_new_for_buyer"] = np.empty(n, bool)
     f["device_new_for_buyer"][o] = first
-    # refunded share of the seller's orders placed in [t-30d, t), counting only refunds that
-    # happened before t; refunds take < 30 days, so every refund of an older order is known
+    # refunded share of the seller's orders placed in [t-30d, t), counting only refunds made
+    # before t; refunds take under 30 days, so those of older orders are all known by t
     r = b["refunded"]
     placed = _count_before(seller, t, seller, t) - _count_before(seller, t, seller, t - 30 * DAY)
     known = (_count_before(seller[r], t[r] + b["delay"][r], seller, t)
@@ -464,14 +452,11 @@ def _features(b: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     # the buyer's mean earlier amount, from integer cents so the prefix sums are exact
     cents = np.rint(b["amount"] * 100).astype(np.int64)
     ob = np.argsort(buyer, kind="stable")
-    c = np.cumsum(cents[ob])
-    start = np.r_[True, buyer[ob][1:] != buyer[ob][:-1]]
-    base = np.maximum.accumulate(np.where(start, c - cents[ob], 0))
-    k = np.arange(len(t)) - np.maximum.accumulate(np.where(start, np.arange(len(t)), 0))
-    prev = np.empty(len(t), np.int64)
-    prev[ob] = c - cents[ob] - base
-    count = np.empty(len(t), np.int64)
-    count[ob] = k
-    f["amount_vs_buyer_avg"] = np.round(
-        np.where(count > 0, cents * np.maximum(count, 1) / np.maximum(prev, 1), 1.0), 4)
+    c = np.cumsum(cents[ob]) - cents[ob]
+    head = np.r_[True, buyer[ob][1:] != buyer[ob][:-1]]
+    prev, count = np.empty(n, np.int64), np.empty(n, np.int64)
+    prev[ob] = c - np.maximum.accumulate(np.where(head, c, 0))
+    count[ob] = np.arange(n) - np.maximum.accumulate(np.where(head, np.arange(n), 0))
+    ratio = cents * np.maximum(count, 1) / np.maximum(prev, 1)
+    f["amount_vs_buyer_avg"] = np.round(np.where(count > 0, ratio, 1.0), 4)
     return f

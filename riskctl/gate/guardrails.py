@@ -85,17 +85,18 @@ def check_guardrails(run: SimulationRun) -> list[GuardrailResult]:
                                            False, f"{rail.key}: cannot be checked, {why}"))
             continue
         passed = value <= limit if rail.direction == "max" else value >= limit
-        by = abs(value - limit)
         verdict = "holds" if passed else "fails"
         side = "under" if (rail.direction == "max") == passed else "over"
+        by = _fmt(abs(value - limit), rail.key, points=True)
         results.append(GuardrailResult(
             rail.id, rail.key, value, limit, rail.direction, passed,
-            f"{rail.key} {verdict}: {_fmt(value, rail.key)} vs limit {_fmt(limit, rail.key)} "
-            f"({_fmt(by, rail.key)} {side})"))
+            f"{rail.key} {verdict}: {_fmt(value, rail.key)} vs {rail.direction} "
+            f"{_fmt(limit, rail.key)}, {by} {side}"))
     return results
 
 
-def _fmt(x: float, key: str) -> str:
+def _fmt(x: float, key: str, points: bool = False) -> str:
+    """Counts and money as numbers; rates as percentages (differences in points)."""
     if "per_day" in key or "cost" in key:
         return f"{x:,.1f}"
-    return f"{x:.4f}"
+    return f"{100 * x:.2f} pp" if points else f"{100 * x:.2f}%"

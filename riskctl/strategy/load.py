@@ -114,7 +114,9 @@ def load_strategy(path: Path | str) -> LoadedStrategy:
 
 def _config_error(exc: ValidationError, path: Path, lines: dict[KeyPath, int],
                   data: Any) -> ConfigError:
-    err = exc.errors()[0]
+    # a typo'd key also makes the key it meant "missing": report the typo, it is the cause
+    errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+    err = errors[0]
     loc = tuple(err["loc"])
     where = Location(path, line_of(lines, loc), format_key_path(loc, data))
     if err["type"] == "extra_forbidden":
@@ -127,7 +129,10 @@ def _config_error(exc: ValidationError, path: Path, lines: dict[KeyPath, int],
     if err["type"] == "missing":
         parent = Location(path, line_of(lines, loc[:-1]) or 1, format_key_path(loc[:-1], data))
         return ConfigError(f"missing required key '{loc[-1]}'", parent)
-    return ConfigError(err["msg"].removeprefix("Value error, "), where)
+    hint = None
+    if err["type"] == "string_type" and isinstance(err.get("input"), bool):
+        hint = "quote it: YAML reads yes/no/on/off as true/false"
+    return ConfigError(err["msg"].removeprefix("Value error, "), where, hint=hint)
 
 
 def _fields_at(loc: KeyPath) -> list[str]:

@@ -1,0 +1,48 @@
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from riskctl.data.io import atomic_path, read_table, scan_table, write_table
+from riskctl.errors import DataError
+
+
+def test_missing_file_names_the_path_and_the_fix(tmp_path: Path) -> None:
+    with pytest.raises(DataError) as err:
+        scan_table(tmp_path / "nope.parquet")
+    assert str(err.value).startswith(f"{tmp_path / 'nope.parquet'}: no such file")
+    assert "riskctl data generate" in str(err.value)
+
+
+def test_unknown_suffix(tmp_path: Path) -> None:
+    path = tmp_path / "t.xlsx"
+    path.write_text("x")
+    with pytest.raises(DataError, match="unknown table format '.xlsx'"):
+        scan_table(path)
+
+
+def test_csv_with_bom_header(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_bytes("\ufeffa,b\n1,x\n2,y\n".encode())
+    assert read_table(path).columns == ["a", "b"]
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv", ".ndjson"])
+def test_round_trip(tmp_path: Path, suffix: str) -> None:
+    df = pl.DataFrame({"a": [1, 2], "b": ["x", "y"]})
+    path = write_table(df, tmp_path / f"t{suffix}")
+    assert read_table(path).equals(df)
+
+
+def test_failed_write_leaves_nothing_behind(tmp_path: Path) -> None:
+    target = tmp_path / "out.txt"
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("boom")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_list_columns_are_joined_in_csv(tmp_path: Path) -> None:
+    df = pl.DataFrame({"codes": [["R1", "M_AMOUNT"], []]})
+    path = write_table(df, tmp_path / "r.csv")
+    assert path.read_text().splitlines() == ["codes", "R1; M_AMOUNT", ""]
