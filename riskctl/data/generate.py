@@ -217,10 +217,13 @@ def _groups(rng: np.random.Generator, n: int, lo: int, hi: int):
 
 
 def _burst_starts(rng: np.random.Generator, count: int, days: int) -> np.ndarray:
-    # each pattern has its own attack days: 70% of its groups start on one of them
-    burst = rng.choice(days, size=max(1, days // 12), replace=False)
-    day = np.where(rng.random(count) < 0.7, burst[rng.integers(0, len(burst), count)],
-                   rng.integers(0, days, count))
+    # each pattern has its own attack days, one in every 12 days, and 70% of its groups start
+    # on one of them; groups take turns over those days, so every stretch of the history sees
+    # every pattern (a model trained on the past has met what the future holds)
+    block = days / max(1, days // 12)
+    burst = (np.arange(max(1, days // 12)) * block + rng.random(max(1, days // 12)) * block)
+    turn = burst.astype(np.int64)[(np.arange(count) + rng.integers(0, len(burst))) % len(burst)]
+    day = np.where(rng.random(count) < 0.7, turn, rng.integers(0, days, count))
     return day * DAY + rng.choice(24, count, p=FRAUD_HOURLY) * HOUR + rng.integers(0, HOUR, count)
 
 

@@ -131,9 +131,9 @@ def metric_rows(run: SimulationRun, digits: int = 2, compact: bool = False) -> l
         verdict = "neutral"
         if delta is not None and higher_better is not None and delta.value != 0:
             verdict = "better" if (delta.value > 0) == higher_better else "worse"
-        rows.append(MetricRow(key, label, _metric_text(base, key, digits) if base else None,
-                              _metric_text(cand, key, digits), fmt_delta(key, delta, digits, compact),
-                              verdict))
+        rows.append(MetricRow(
+            key, label, _metric_text(base, key, digits) if base else None,
+            _metric_text(cand, key, digits), fmt_delta(key, delta, digits, compact), verdict))
     return rows
 
 

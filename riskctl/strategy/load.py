@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,10 +66,8 @@ def format_key_path(key_path: KeyPath, data: Any = None) -> str:
     for i, key in enumerate(items):
         if isinstance(key, int):
             name = None
-            try:
+            with contextlib.suppress(IndexError, KeyError, TypeError):
                 name = node[key].get("name") if isinstance(node[key], dict) else None
-            except (IndexError, KeyError, TypeError):
-                pass
             parent = str(items[i - 1]) if i else ""
             label = parent[:-1] if parent.endswith("s") else parent
             if parts and name:

@@ -1,0 +1,103 @@
+"""The report: parsed back, every section and number checked against the simulation."""
+
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+from riskctl.evaluate.simulate import run_simulation
+from riskctl.gate.guardrails import check_guardrails
+from riskctl.report.build import report_for_run
+from riskctl.report.context import fmt_proportion
+
+
+@pytest.fixture(scope="module")
+def run(scored_path: Path, example_strategies: Path):
+    return run_simulation(example_strategies / "candidate.yaml", scored_path,
+                          baseline=example_strategies / "baseline.yaml")
+
+
+@pytest.fixture(scope="module")
+def report(run, detector, tmp_path_factory) -> tuple[Path, BeautifulSoup]:
+    out = tmp_path_factory.mktemp("report") / "report.html"
+    report_for_run(run, check_guardrails(run), detector, out, command="riskctl report x")
+    return out, BeautifulSoup(out.read_text(encoding="utf-8"), "html.parser")
+
+
+def test_sections_are_all_there(report) -> None:
+    _, soup = report
+    for section in ("metrics", "guardrails", "chart-tradeoff", "reasons", "data"):
+        assert soup.find(id=section) is not None, section
+    assert soup.find(id="reproduce").get_text().count("riskctl report x") == 1
+
+
+def test_headline_numbers_match_the_simulation(report, run) -> None:
+    _, soup = report
+    for key in ("catch_rate", "false_positive_rate", "precision", "alert_rate"):
+        cells = [td.get_text(strip=True) for td in
+                 soup.select(f'#metrics tr[data-metric="{key}"] td')]
+        for cell, metrics in ((cells[1], run.baseline.metrics), (cells[2], run.candidate.metrics)):
+            p = getattr(metrics, key)
+            assert cell == fmt_proportion(p)
+            value, interval = cell.split("% (")
+            low, high = interval.rstrip(")").split("–")
+            for shown, exact in ((value, p.value), (low, p.low), (high, p.high)):
+                assert float(shown) == pytest.approx(100 * exact, abs=0.0051)
+    cells = soup.select('#metrics tr[data-metric="catch_rate"] td')
+    delta = run.comparison.delta["catch_rate"]
+    shown = float(cells[3].get_text(strip=True).split(" pp")[0])
+    assert shown == pytest.approx(100 * delta.value, abs=0.0051)
+
+
+def test_reason_counts_add_up(report, run) -> None:
+    _, soup = report
+    flagged = int(run.candidate.decisions["flagged"].sum())
+    rows = soup.select("#reasons tr[data-reason]")
+    assert rows, "no reasons listed"
+    by_rule = run.candidate.decisions.filter(run.candidate.decisions["flagged"])[
+        "decided_by"].value_counts()
+    rule_counts = {name.removeprefix("rule:"): n for name, n in by_rule.iter_rows()
+                   if name.startswith("rule:")}
+    rules = {r.name: r.reason for r in run.candidate.loaded.strategy.rules}
+    for name, n in rule_counts.items():
+        row = soup.select_one(f'#reasons tr[data-reason="{rules[name]}"]')
+        assert int(row.find_all("td")[2].get_text().replace(",", "")) == n
+    model_rows = sum(int(r.find_all("td")[2].get_text().replace(",", "")) for r in rows
+                     if r["data-reason"].startswith("M_"))
+    assert model_rows <= flagged
+
+
+def test_chart_spec_carries_both_operating_points(report, run) -> None:
+    _, soup = report
+    script = soup.select_one("#chart-tradeoff script").string
+    assert run.candidate.loaded.name in script and run.baseline.loaded.name in script
+    assert f"{run.candidate.metrics.catch_rate.value}" in script
+
+
+def test_self_contained(report) -> None:
+    path, soup = report
+    assert not soup.select("script[src]") and not soup.select("link[href]")
+    text = path.read_text(encoding="utf-8")
+    assert "http://" not in text.replace("http://www.w3.org", "")
+    assert path.stat().st_size < 5_000_000
+
+
+def test_user_text_is_escaped(tmp_path: Path, scored_path: Path, detector,
+                              write_strategy) -> None:
+    path = write_strategy("name: '<script>alert(1)</script>'\nactions: [review, allow]\n"
+                          "thresholds:\n  review: {score: 0.8}\nlabel: is_bad\n")
+    run = run_simulation(path, scored_path)
+    out = report_for_run(run, [], None, tmp_path / "r.html", command="x")
+    html = out.read_text(encoding="utf-8")
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_templates_override_by_name(tmp_path: Path, run) -> None:
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "_data.html.j2").write_text('<section id="data">custom data section</section>')
+    out = report_for_run(run, [], None, tmp_path / "r.html", command="x", templates=templates)
+    soup = BeautifulSoup(out.read_text(encoding="utf-8"), "html.parser")
+    assert soup.find(id="data").get_text() == "custom data section"
+    assert soup.find(id="metrics") is not None
