@@ -18,7 +18,7 @@ from riskctl.errors import EXIT_BUG, RiskctlError
 class RiskctlGroup(TyperGroup):
     """Turns every RiskctlError into one line on stderr and its exit code; never a traceback."""
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except RiskctlError as exc:

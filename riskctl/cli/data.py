@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
+import polars as pl
 import typer
 
 from riskctl.cli.console import err, out, print_json
@@ -37,12 +38,13 @@ def generate(
         df = generate_history(rows=rows, seed=seed, days=days)
     write_table(df, out_path)
     counts = df.group_by("attack").len().sort("attack")
-    summary = {"path": str(out_path), "rows": df.height, "bad_rate": float(df["is_bad"].mean()),
+    bad_rate = float(df["is_bad"].cast(pl.Float64).sum()) / df.height
+    summary = {"path": str(out_path), "rows": df.height, "bad_rate": bad_rate,
                "attacks": dict(counts.iter_rows())}
     if as_json:
         print_json(summary)
         return
     out.print(f"Wrote {df.height:,} rows to [bold]{out_path}[/] "
-              f"(bad rate {100 * summary['bad_rate']:.2f}%)")
+              f"(bad rate {100 * bad_rate:.2f}%)")
     for attack, n in counts.iter_rows():
         out.print(f"  {attack:<18} {n:>9,}")

@@ -78,6 +78,6 @@ def score(
     result = score_file(detector, data, out_path, keep=keep)
     if as_json:
         print_json({"path": str(out_path), "rows": result.height,
-                    "mean_score": float(result["score"].mean() or 0.0)})
+                    "mean_score": result["score"].mean()})
         return
     out.print(f"Scored {result.height:,} rows into [bold]{out_path}[/]")

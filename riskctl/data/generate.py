@@ -1,10 +1,11 @@
 """Synthetic, labelled e-commerce order history (what `riskctl data generate` writes).
 
 One row per order, sorted by ``event_time``, over ``days`` days from ``start``: quiet nights,
-busy evenings, busier weekends, slow growth. About 2.5% of rows are bad (at a few thousand
-rows and up; tiny tables get at least two rows of each pattern). Bad rows come from four attack
-patterns (column ``attack``). Each pattern strikes in bursts on a few attack days of its own on
-top of a thin background, so the daily bad rate moves the way it does in production.
+busy evenings, busier weekends, slow growth. About 2.5% of rows are bad (from a few thousand
+rows up; tiny tables get at least two rows of each pattern). Bad rows come from four attack
+patterns (column ``attack``). Each pattern strikes in bursts on attack days of its own (about
+one day in twelve) on top of a thin background, so the daily bad rate jumps the way it does in
+production, and every stretch of the history contains every pattern.
 
 ``brushing``
     Rings of 4-10 colluding buyer accounts (mostly weeks to months old) placing many small
@@ -39,9 +40,16 @@ label. About 4% of attack rows were never confirmed (``is_bad`` = 0) and about 0
 rows are chargebacks on genuine orders (friendly fraud: ``attack`` = "none", ``is_bad`` = 1).
 
 The feature columns are point-in-time: each uses only its own row and the rows before it
-(event times are unique), so training on them does not leak the future. A refund counts once
-it has happened (refunds come 2 hours to 21 days after the order). As in a feature store
+(event times are unique), so training on them does not leak the future. As in a feature store
 backfilled from the first day, history starts at ``start``, so early rows see short histories.
+
+* ``buyer_orders_24h``: the buyer's earlier orders in [t - 24h, t), this one not counted.
+* ``accounts_per_device_7d``: distinct buyers on the device in (t - 7d, t], this one counted.
+* ``seller_refund_rate_30d``: of the seller's orders in [t - 30d, t), the share refunded
+  before t (refunds come 2 hours to 21 days after the order); 0.0 without such orders.
+* ``device_new_for_buyer``: no earlier order by this buyer on this device.
+* ``country_mismatch``: the order's country differs from the account's home country.
+* ``amount_vs_buyer_avg``: amount / mean amount of the buyer's earlier orders; 1.0 if none.
 """
 
 from __future__ import annotations
@@ -71,11 +79,9 @@ BAD_GIFT_P = np.array([0.0, 0.0, 0.05, 0.3, 0.1, 0.25, 0.15, 0.15])  # cash-out 
 
 COUNTRIES = ("US", "GB", "DE", "FR", "ES", "IT", "NL", "PL", "SE", "CA", "AU", "BR", "MX",
              "IN", "RO", "NG", "VN")
-HOME_P = np.array([30, 12, 12, 9, 6, 6, 4, 4, 3, 5, 3, 2.5, 2, 1, 0.5, 0.3, 0.2])
-HOME_P = HOME_P / HOME_P.sum()
+HOME_P = np.array([29.5, 12, 12, 9, 6, 6, 4, 4, 3, 5, 3, 2.5, 2, 1, 0.5, 0.3, 0.2]) / 100
 # fraud also comes from big markets, so the country alone is never a giveaway
-FRAUD_P = np.array([8, 6, 4, 4, 3, 3, 3, 3, 1, 3, 2, 10, 6, 10, 14, 12, 8], dtype=float)
-FRAUD_P = FRAUD_P / FRAUD_P.sum()
+FRAUD_P = np.array([8, 6, 4, 4, 3, 3, 3, 3, 1, 3, 2, 10, 6, 10, 14, 12, 8]) / 100
 
 PAYMENTS = ("card", "wallet", "bank_transfer", "cod", "gift_card")
 CARD, WALLET, BANK, COD, GIFT = range(5)
@@ -96,7 +102,7 @@ HOME_NETS = np.array([24, 31, 37, 46, 62, 73, 77, 81, 86, 92, 98, 109, 151, 176,
 MOBILE_NETS = np.array([39, 107, 166, 174, 188])
 PROXY_NETS = np.array([45, 104, 138, 159, 167, 185, 193, 195])  # hosting and VPN ranges
 
-SCHEMA: dict[str, pl.DataType] = {
+SCHEMA = pl.Schema({
     "order_id": pl.String(), "event_time": pl.Datetime("us"), "buyer_id": pl.String(),
     "seller_id": pl.String(), "device_id": pl.String(), "ip": pl.String(),
     "amount": pl.Float64(), "category": pl.String(), "country": pl.String(),
@@ -105,7 +111,7 @@ SCHEMA: dict[str, pl.DataType] = {
     "seller_refund_rate_30d": pl.Float64(), "device_new_for_buyer": pl.Boolean(),
     "country_mismatch": pl.Boolean(), "amount_vs_buyer_avg": pl.Float64(),
     "attack": pl.String(), "is_bad": pl.Int8(),
-}
+})
 
 
 def generate_history(rows: int = 200_000, seed: int = 7, days: int = 90,
@@ -120,7 +126,11 @@ def generate_history(rows: int = 200_000, seed: int = 7, days: int = 90,
 
 def _simulate(rows: int, seed: int, days: int, start: datetime) -> pl.DataFrame:
     """The history plus the internal ``_refund_time`` (the tests check the refund feature)."""
-    _validate(rows, seed, days)
+    for flag, value, low, example in (("rows", rows, 100, 200_000), ("days", days, 1, 90),
+                                      ("seed", seed, 0, 7)):
+        if not isinstance(value, int | np.integer) or value < low:
+            raise UsageError(f"--{flag} must be at least {low}",
+                             hint=f"got {value!r}; for example --{flag} {example}")
     if start.tzinfo is not None:
         start = start.astimezone(UTC).replace(tzinfo=None)
     rng = np.random.default_rng(seed)
@@ -129,7 +139,12 @@ def _simulate(rows: int, seed: int, days: int, start: datetime) -> pl.DataFrame:
                * (1 + 0.15 * hours / len(hours)))
     n_bad = np.maximum(2, np.round(rows * BAD_RATE * np.array(ATTACK_SHARE))).astype(np.int64)
     n_good = rows - int(n_bad.sum())
-    sellers = _sellers(rng, max(16, rows // 150))
+    # every category has shops; a few genuine shops refund a lot (poor quality, not fraud)
+    ns = max(16, rows // 150)
+    sellers = {"cat": rng.permutation(np.arange(ns) % len(CATEGORIES)),
+               "pop": rng.lognormal(0.0, 1.2, ns),
+               "refund_p": np.where(rng.random(ns) < 0.06, rng.beta(3, 9, ns),
+                                    rng.beta(1.2, 30, ns))}
     good, ctx = _good(rng, n_good, days, traffic / traffic.sum(), sellers)
     blocks = [good | {"attack": np.zeros(n_good, np.int8)}]
     makers = (_brushing, _promo_abuse, _stolen_card, _account_takeover)
@@ -137,6 +152,10 @@ def _simulate(rows: int, seed: int, days: int, start: datetime) -> pl.DataFrame:
         blocks.append(make(rng, n, days, sellers, ctx) | {"attack": np.full(n, code, np.int8)})
     b = {k: np.concatenate([blk[k] for blk in blocks]) for k in blocks[0]}
     b["amount"] = np.maximum(np.rint(b["amount"] * 100), 100) / 100  # cents, at least 1.00
+    # refunds land 2 hours to 21 days after the order (ring shops refund within a day or two);
+    # the 30-day refund feature relies on that cap staying under 30 days
+    delay = rng.gamma(2.0, np.where(b["attack"] == 1, 0.7, 2.5)) * DAY
+    b["delay"] = np.clip(delay, 2 * HOUR, 21 * DAY).astype(np.int64)
 
     # a stable sort plus a microsecond nudge makes event times unique, so "before" is never
     # ambiguous and each feature has one brute-force definition
@@ -152,15 +171,6 @@ def _simulate(rows: int, seed: int, days: int, start: datetime) -> pl.DataFrame:
                        ("seller", len(sellers["cat"]))):
         b[key] = rng.permutation(count)[b[key]]
     return _frame(b, feats, (bad ^ flip).astype(np.int8), start)
-
-
-def _validate(rows: int, seed: int, days: int) -> None:
-    if not isinstance(rows, int | np.integer) or rows < 100:
-        raise UsageError("--rows must be at least 100", hint=f"got {rows}; try --rows 200000")
-    if not isinstance(days, int | np.integer) or days < 1:
-        raise UsageError("--days must be at least 1", hint=f"got {days}; try --days 90")
-    if not isinstance(seed, int | np.integer) or seed < 0:
-        raise UsageError("--seed must be a non-negative integer", hint=f"got {seed}; try --seed 7")
 
 
 def _frame(b: dict[str, np.ndarray], f: dict[str, np.ndarray], is_bad: np.ndarray,
@@ -192,13 +202,6 @@ def _frame(b: dict[str, np.ndarray], f: dict[str, np.ndarray], is_bad: np.ndarra
     ).cast(SCHEMA)
 
 
-def _sellers(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
-    # every category has shops; a few genuine shops refund a lot (poor quality, not fraud)
-    cat = rng.permutation(np.arange(n) % len(CATEGORIES))
-    refund_p = np.where(rng.random(n) < 0.06, rng.beta(3, 9, n), rng.beta(1.2, 30, n))
-    return {"cat": cat, "pop": rng.lognormal(0.0, 1.2, n), "refund_p": refund_p}
-
-
 def _pick_sellers(rng: np.random.Generator, cat: np.ndarray, sellers: dict) -> np.ndarray:
     out = np.empty(len(cat), dtype=np.int64)
     for c in range(len(CATEGORIES)):  # popular shops of the order's category get more orders
@@ -216,23 +219,22 @@ def _groups(rng: np.random.Generator, n: int, lo: int, hi: int):
     return g, count, np.arange(n) - np.searchsorted(g, np.arange(count))[g]
 
 
-def _burst_starts(rng: np.random.Generator, count: int, days: int) -> np.ndarray:
+def _schedule(rng: np.random.Generator, g: np.ndarray, count: int, offset: np.ndarray,
+              days: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row times and group start times for attack groups (rings, campaigns, sessions)."""
     # each pattern has its own attack days, one in every 12 days, and 70% of its groups start
     # on one of them; groups take turns over those days, so every stretch of the history sees
     # every pattern (a model trained on the past has met what the future holds)
-    block = days / max(1, days // 12)
-    burst = (np.arange(max(1, days // 12)) * block + rng.random(max(1, days // 12)) * block)
-    turn = burst.astype(np.int64)[(np.arange(count) + rng.integers(0, len(burst))) % len(burst)]
+    n_burst = max(1, days // 12)
+    burst = ((np.arange(n_burst) + rng.random(n_burst)) * (days / n_burst)).astype(np.int64)
+    turn = burst[(np.arange(count) + rng.integers(0, n_burst)) % n_burst]
     day = np.where(rng.random(count) < 0.7, turn, rng.integers(0, days, count))
-    return day * DAY + rng.choice(24, count, p=FRAUD_HOURLY) * HOUR + rng.integers(0, HOUR, count)
-
-
-def _fit(rng: np.random.Generator, t: np.ndarray, g: np.ndarray, count: int, days: int):
-    """Move groups that would run past the end back into the window, keeping their shape;
-    each lands up to an hour before the end, so moved groups do not pile up on one instant."""
+    start = day * DAY + rng.choice(24, count, p=FRAUD_HOURLY) * HOUR + rng.integers(0, HOUR, count)
+    # groups that would run past the end move back, keeping their shape, to end up to an hour
+    # early, so that moved groups do not pile up on one instant
     over = np.zeros(count, dtype=np.int64)
-    np.maximum.at(over, g, t - (days * DAY - 1) + rng.integers(0, HOUR, count)[g])
-    return np.clip(t - over[g], 0, days * DAY - 1)
+    np.maximum.at(over, g, start[g] + offset - (days * DAY - 1) + rng.integers(0, HOUR, count)[g])
+    return np.clip(start[g] + offset - over[g], 0, days * DAY - 1), start - over
 
 
 def _session(rng: np.random.Generator, g: np.ndarray, pos: np.ndarray, minutes: float):
@@ -260,13 +262,6 @@ def _new_ids(ctx: dict, key: str, count: int) -> np.ndarray:
     ids = ctx[key] + np.arange(count)
     ctx[key] += count
     return ids
-
-
-def _block(rng: np.random.Generator, refund_days: float = 2.5, **cols: np.ndarray):
-    # refunds land 2 hours to 21 days after the order; the 30-day refund feature relies on
-    # that cap staying under 30 days
-    delay = np.clip(rng.gamma(2.0, refund_days, len(cols["t"])) * DAY, 2 * HOUR, 21 * DAY)
-    return cols | {"delay": delay.astype(np.int64)}
 
 
 def _good(rng: np.random.Generator, n: int, days: int, traffic: np.ndarray, sellers: dict):
@@ -315,8 +310,8 @@ def _good(rng: np.random.Generator, n: int, days: int, traffic: np.ndarray, sell
     seller = _pick_sellers(rng, cat, sellers)
     ctx = {"nb": nb, "nd": int(ndev.sum()) + nh + n_kiosk, "signup": signup, "home": home,
            "act": act, "main_device": dev0}
-    return _block(
-        rng, t=t, buyer=b, seller=seller, device=dev, ip=ip, amount=amount, cat=cat,
+    return dict(
+        t=t, buyer=b, seller=seller, device=dev, ip=ip, amount=amount, cat=cat,
         home=home[b], signup=signup[b],
         country=np.where(rng.random(n) < 0.04, _foreign(rng, home[b], HOME_P), home[b]),
         pay=np.where((cat == GC) & (pay == GIFT), CARD, pay),
@@ -332,24 +327,23 @@ def _brushing(rng, n, days, sellers, ctx):
     dev_ring = _new_ids(ctx, "nd", int(n_dev.sum()))[np.cumsum(n_dev) - n_dev]
     dev_own = _new_ids(ctx, "nd", int(n_buy.sum()))[np.cumsum(n_buy) - n_buy]
     local = (rng.random(n) * n_buy[g]).astype(np.int64)
+    buyer = buy0[g] + local
     careful = (rng.random(G) < 0.5)[g]
     device = np.where(careful, dev_own[g] + local,
                       dev_ring[g] + (rng.random(n) * n_dev[g]).astype(np.int64))
     shops = rng.choice(np.flatnonzero(np.isin(sellers["cat"], [FA, BE, HO, TO, SP])),
                        max(2, G // 3))
     seller = rng.choice(shops, (G, 2))[g, (rng.random(n) * rng.integers(1, 3, G)[g]).astype(int)]
-    start = _burst_starts(rng, G, days)
     span = rng.uniform(2, 10, G)[g] * (1 + careful) * DAY
-    t = _fit(rng, start[g] + (rng.random(n) * span).astype(np.int64), g, G, days)
-    acct_age = np.clip(rng.lognormal(np.log(60), 1.0, int(n_buy.sum())), 3, 900) * DAY
+    t, start = _schedule(rng, g, G, (rng.random(n) * span).astype(np.int64), days)
+    age = np.clip(rng.lognormal(np.log(60), 1.0, int(n_buy.sum())), 3, 900) * DAY
     home = rng.choice(len(COUNTRIES), G, p=HOME_P)[g]
-    return _block(rng, refund_days=0.7, t=t, buyer=buy0[g] + local, seller=seller,
-                  device=device, ip=_nets(rng, G, HOME_NETS)[g] | rng.integers(1, 6, n),
-                  cat=sellers["cat"][seller], amount=rng.lognormal(np.log(14 + 8 * careful), 0.6),
-                  home=home, country=home, pay=rng.choice([WALLET, CARD, GIFT], n, p=[.5, .4, .1]),
-                  signup=start[g] - acct_age.astype(np.int64)[buy0[g] + local - buy0[0]],
-                  promo=rng.random(n) < 0.12,
-                  refunded=rng.random(n) < np.where(careful, 0.2, 0.5))
+    return dict(t=t, buyer=buyer, seller=seller, device=device, cat=sellers["cat"][seller],
+                ip=_nets(rng, G, HOME_NETS)[g] | rng.integers(1, 6, n),
+                amount=rng.lognormal(np.log(14 + 8 * careful), 0.6), home=home, country=home,
+                pay=rng.choice([WALLET, CARD, GIFT], n, p=[0.5, 0.4, 0.1]),
+                signup=start[g] - age.astype(np.int64)[buyer - buy0[0]],
+                promo=rng.random(n) < 0.12, refunded=rng.random(n) < np.where(careful, 0.2, 0.5))
 
 
 def _promo_abuse(rng, n, days, sellers, ctx):
@@ -360,23 +354,18 @@ def _promo_abuse(rng, n, days, sellers, ctx):
     buyer = acct0[g] + pos // per_acct[g]
     spoofed = _new_ids(ctx, "nd", int(n_acct.sum()))[buyer - acct0[0]]
     device = np.where((rng.random(G) < 0.4)[g], spoofed, _new_ids(ctx, "nd", G)[g])
-    t = _fit(rng, _burst_starts(rng, G, days)[g] + rng.integers(0, 5 * HOUR, n), g, G, days)
+    t, _ = _schedule(rng, g, G, rng.integers(0, 5 * HOUR, n), days)
     first = np.full(ctx["nb"], np.iinfo(np.int64).max)
     np.minimum.at(first, buyer, t)
     aged = np.where(rng.random(G) < 0.3, rng.uniform(2, 30, G) * DAY, 0).astype(np.int64)
     home = rng.choice(len(COUNTRIES), G, p=HOME_P)[g]
     cat = rng.choice([GR, BE, FA, HO], n, p=[0.35, 0.3, 0.2, 0.15])
-    return _block(rng, t=t, buyer=buyer, seller=_pick_sellers(rng, cat, sellers),
-                  device=device, ip=_nets(rng, G, MOBILE_NETS)[g] | rng.integers(1, 12, n),
-                  cat=cat, amount=rng.lognormal(np.log(22), 0.3, n), home=home, country=home,
-                  pay=rng.choice([WALLET, CARD, COD], n, p=[0.5, 0.35, 0.15]),
-                  signup=first[buyer] - aged[g] - rng.integers(0, 2 * HOUR, G)[g],
-                  promo=rng.random(n) < 0.85, refunded=rng.random(n) < 0.08)
-
-
-def _cash_out(rng, n, cat_p):
-    cat = rng.choice([EL, GC, SP, FA], n, p=cat_p)
-    return cat, _amounts(rng, cat, np.where(cat == EL, 400.0, 150.0), 0.8, BAD_GIFT_P)
+    return dict(t=t, buyer=buyer, seller=_pick_sellers(rng, cat, sellers), device=device,
+                ip=_nets(rng, G, MOBILE_NETS)[g] | rng.integers(1, 12, n), cat=cat,
+                amount=rng.lognormal(np.log(22), 0.3, n), home=home, country=home,
+                pay=rng.choice([WALLET, CARD, COD], n, p=[0.5, 0.35, 0.15]),
+                signup=first[buyer] - aged[g] - rng.integers(0, 2 * HOUR, G)[g],
+                promo=rng.random(n) < 0.85, refunded=rng.random(n) < 0.08)
 
 
 def _stolen_card(rng, n, days, sellers, ctx):
@@ -384,19 +373,18 @@ def _stolen_card(rng, n, days, sellers, ctx):
     farms = _new_ids(ctx, "nd", max(1, G // 8))
     device = np.where(rng.random(G) < 0.2, farms[rng.integers(0, len(farms), G)],
                       _new_ids(ctx, "nd", G))
-    start = _burst_starts(rng, G, days)
+    t, start = _schedule(rng, g, G, _session(rng, g, pos, 8), days)
     new = rng.random(G) < 0.45
     age = (np.where(new, rng.uniform(0, 2, G), rng.uniform(10, 400, G)) * DAY).astype(np.int64)
     home = rng.choice(len(COUNTRIES), G, p=FRAUD_P)
-    country = np.where(rng.random(G) < np.where(new, 0.4, 0.55),
-                       _foreign(rng, home, FRAUD_P), home)
-    cat, amount = _cash_out(rng, n, [0.45, 0.3, 0.15, 0.1])
-    return _block(rng, t=_fit(rng, start[g] + _session(rng, g, pos, 8), g, G, days),
-                  buyer=_new_ids(ctx, "nb", G)[g], seller=_pick_sellers(rng, cat, sellers),
-                  device=device[g], ip=_nets(rng, n, PROXY_NETS) | rng.integers(1, 255, n),
-                  cat=cat, amount=amount, home=home[g], country=country[g],
-                  pay=np.where(rng.random(n) < 0.9, CARD, WALLET), signup=(start - age)[g],
-                  promo=rng.random(n) < 0.03, refunded=rng.random(n) < 0.05)
+    away = rng.random(G) < np.where(new, 0.4, 0.55)
+    cat = rng.choice([EL, GC, SP, FA], n, p=[0.45, 0.3, 0.15, 0.1])
+    return dict(t=t, buyer=_new_ids(ctx, "nb", G)[g], seller=_pick_sellers(rng, cat, sellers),
+                device=device[g], ip=_nets(rng, n, PROXY_NETS) | rng.integers(1, 255, n),
+                cat=cat, amount=_amounts(rng, cat, np.where(cat == EL, 400, 150), 0.8, BAD_GIFT_P),
+                home=home[g], country=np.where(away, _foreign(rng, home, FRAUD_P), home)[g],
+                pay=np.where(rng.random(n) < 0.9, CARD, WALLET), signup=(start - age)[g],
+                promo=rng.random(n) < 0.03, refunded=rng.random(n) < 0.05)
 
 
 def _account_takeover(rng, n, days, sellers, ctx):
@@ -406,16 +394,16 @@ def _account_takeover(rng, n, days, sellers, ctx):
     victim = old[rng.choice(len(old), G, p=ctx["act"][old] / ctx["act"][old].sum())]
     home = ctx["home"][victim]
     hijack = rng.random(G) < 0.1  # the victim's own phone: same device, same country
-    country = np.where(~hijack & (rng.random(G) < 0.75), _foreign(rng, home, FRAUD_P), home)
+    away = ~hijack & (rng.random(G) < 0.75)
     device = np.where(hijack, ctx["main_device"][victim], _new_ids(ctx, "nd", G))
-    cat, amount = _cash_out(rng, n, [0.5, 0.3, 0.1, 0.1])
-    t = _fit(rng, _burst_starts(rng, G, days)[g] + _session(rng, g, pos, 15), g, G, days)
-    return _block(rng, t=t, buyer=victim[g], seller=_pick_sellers(rng, cat, sellers),
-                  device=device[g], cat=cat, amount=amount, home=home[g], country=country[g],
-                  ip=_nets(rng, n, np.r_[PROXY_NETS, HOME_NETS]) | rng.integers(1, 255, n),
-                  pay=np.where(rng.random(n) < 0.7, CARD, WALLET),
-                  signup=ctx["signup"][victim][g], promo=rng.random(n) < 0.02,
-                  refunded=rng.random(n) < 0.03)
+    t, _ = _schedule(rng, g, G, _session(rng, g, pos, 15), days)
+    cat = rng.choice([EL, GC, SP, FA], n, p=[0.5, 0.3, 0.1, 0.1])
+    return dict(t=t, buyer=victim[g], seller=_pick_sellers(rng, cat, sellers), device=device[g],
+                ip=_nets(rng, n, np.r_[PROXY_NETS, HOME_NETS]) | rng.integers(1, 255, n),
+                cat=cat, amount=_amounts(rng, cat, np.where(cat == EL, 400, 150), 0.8, BAD_GIFT_P),
+                home=home[g], country=np.where(away, _foreign(rng, home, FRAUD_P), home)[g],
+                pay=np.where(rng.random(n) < 0.7, CARD, WALLET), signup=ctx["signup"][victim][g],
+                promo=rng.random(n) < 0.02, refunded=rng.random(n) < 0.03)
 
 
 def _count_before(ev_key, ev_t, q_key, q_t, inclusive: bool = False) -> np.ndarray:

@@ -153,4 +153,5 @@ def _review_load(df: pl.DataFrame, strategy: Strategy,
     days = per_day.height
     if review is None:
         return days, None, None
-    return days, float(per_day["reviews"].sum() / days), float(per_day["reviews"].max())
+    reviews = per_day["reviews"].cast(pl.Float64)
+    return days, float(reviews.sum()) / days, float(reviews.max() or 0.0)  # type: ignore[arg-type]

@@ -188,7 +188,7 @@ def build_context(run: SimulationRun, guardrails: list[GuardrailResult],
              ("Left out (label not matured)", f"{m.left_out_immature:,}")]
     if run.roles.time:
         t = run.table[run.roles.time]
-        facts.append(("Time span", f"{t.min()} to {t.max()}"))
+        facts.append(("Time span", f"{t.min()!s} to {t.max()!s}"))
     caveats = list(m.notes)
     if m.bad < 100:
         caveats.append(f"Only {m.bad} bad rows: intervals are wide; read changes with care.")

@@ -62,7 +62,7 @@ def format_key_path(key_path: KeyPath, data: Any = None) -> str:
     """`rules[1].when` reads as `rule 'device_farm': when` when the item has a name."""
     parts: list[str] = []
     items = list(key_path)
-    node = data.model_dump() if isinstance(data, BaseModel) else data
+    node: Any = data.model_dump() if isinstance(data, BaseModel) else data
     for i, key in enumerate(items):
         if isinstance(key, int):
             name = None
@@ -128,10 +128,10 @@ def _config_error(exc: ValidationError, path: Path, lines: dict[KeyPath, int],
     if err["type"] == "missing":
         parent = Location(path, line_of(lines, loc[:-1]) or 1, format_key_path(loc[:-1], data))
         return ConfigError(f"missing required key '{loc[-1]}'", parent)
-    hint = None
+    quote = None
     if err["type"] == "string_type" and isinstance(err.get("input"), bool):
-        hint = "quote it: YAML reads yes/no/on/off as true/false"
-    return ConfigError(err["msg"].removeprefix("Value error, "), where, hint=hint)
+        quote = "quote it: YAML reads yes/no/on/off as true/false"
+    return ConfigError(err["msg"].removeprefix("Value error, "), where, hint=quote)
 
 
 def _fields_at(loc: KeyPath) -> list[str]:

@@ -45,4 +45,4 @@ def test_failed_write_leaves_nothing_behind(tmp_path: Path) -> None:
 def test_list_columns_are_joined_in_csv(tmp_path: Path) -> None:
     df = pl.DataFrame({"codes": [["R1", "M_AMOUNT"], []]})
     path = write_table(df, tmp_path / "r.csv")
-    assert path.read_text().splitlines() == ["codes", "R1; M_AMOUNT", ""]
+    assert path.read_text().splitlines() == ["codes", "R1; M_AMOUNT", '""']
