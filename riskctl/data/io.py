@@ -11,6 +11,7 @@ from pathlib import Path
 
 import polars as pl
 
+from riskctl.data.dates import parse_date_strings
 from riskctl.errors import DataError
 
 TABLE_SUFFIXES = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".ndjson": "ndjson",
@@ -39,9 +40,12 @@ def scan_table(path: Path | str) -> pl.LazyFrame:
         if fmt == "parquet":
             lf = pl.scan_parquet(path)
         elif fmt == "csv":
-            lf = pl.scan_csv(path, try_parse_dates=True, encoding="utf8-lossy")
+            # a truncated last line (an interrupted export) reads as a row of missing values
+            lf = pl.scan_csv(path, try_parse_dates=True, encoding="utf8-lossy",
+                             truncate_ragged_lines=True, infer_schema_length=10_000)
         else:
             lf = pl.scan_ndjson(path)
+        lf = parse_date_strings(lf)
         lf.collect_schema()
     except (pl.exceptions.PolarsError, OSError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -14,7 +14,7 @@ import xgboost as xgb
 
 from riskctl.data.io import atomic_path, sha256_file
 from riskctl.errors import DetectorError
-from riskctl.model.features import Feature, feature_matrix, feature_types
+from riskctl.model.features import Feature, encode, feature_matrix, feature_types
 
 MODEL_FILE = "model.ubj"
 MANIFEST_FILE = "manifest.json"
@@ -55,14 +55,22 @@ class Detector:
     def time(self) -> str | None:
         return self.manifest.get("time")
 
-    def dmatrix(self, data: pl.LazyFrame | pl.DataFrame) -> xgb.DMatrix:
+    def dmatrix(self, data: pl.DataFrame) -> xgb.DMatrix:
+        return self._dmatrix(feature_matrix(data, self.features))
+
+    def _dmatrix(self, values: np.ndarray) -> xgb.DMatrix:
         feats = self.features
-        return xgb.DMatrix(feature_matrix(data, feats), feature_names=[f.name for f in feats],
+        return xgb.DMatrix(values, feature_names=[f.name for f in feats],
                            feature_types=feature_types(feats), enable_categorical=True,
                            nthread=-1)
 
-    def score(self, data: pl.LazyFrame | pl.DataFrame) -> np.ndarray:
+    def score(self, data: pl.DataFrame) -> np.ndarray:
         return self.booster.predict(self.dmatrix(data))
+
+    def score_encoded(self, data: pl.DataFrame) -> tuple[np.ndarray, dict[str, int]]:
+        """Scores, and per categorical feature how many values were never seen in training."""
+        encoded = encode(data, self.features)
+        return self.booster.predict(self._dmatrix(encoded.values)), encoded.unseen
 
 
 def save_detector(booster: xgb.Booster, manifest: dict[str, Any], out: Path) -> Detector:

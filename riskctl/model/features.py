@@ -1,8 +1,9 @@
-"""Which columns feed a detector, and how a table becomes its feature matrix.
+"""How a table becomes a detector's feature matrix.
 
 The encoding is fully described by the manifest's feature list, so scoring needs nothing
-but the detector directory: strings become category codes from the stored category list
-(values never seen in training become missing), booleans become 0/1, numbers stay numbers.
+but the detector directory: strings become codes into the stored category list (values never
+seen in training become missing, and are counted), booleans become 0/1, numbers stay numbers,
+missing stays missing.
 """
 
 from __future__ import annotations
@@ -12,11 +13,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import polars as pl
 
+from riskctl.data.roles import CATEGORICAL, ColumnRole
 from riskctl.errors import DataError
-
-# a string column with more distinct values than this share of rows is an entity id
-ID_UNIQUE_SHARE = 0.5
-MAX_CATEGORIES = 256
 
 
 @dataclass(frozen=True)
@@ -31,71 +29,72 @@ class Feature:
 
 
 @dataclass(frozen=True)
-class ColumnRole:
-    column: str
-    role: str  # label, time, feature, excluded
-    why: str
+class Encoded:
+    values: np.ndarray  # rows x features, float32, NaN for missing
+    unseen: dict[str, int]  # categorical feature -> values never seen in training
 
 
-def infer_features(df: pl.DataFrame, label: str, time: str | None,
-                   exclude: list[str]) -> tuple[list[Feature], list[ColumnRole]]:
-    """Pick feature columns and say what every column became, and why."""
-    roles: list[ColumnRole] = []
-    features: list[Feature] = []
-    rows = max(df.height, 1)
-    for name, dtype in df.schema.items():
-        if name == label:
-            roles.append(ColumnRole(name, "label", "--label"))
-        elif name == time:
-            roles.append(ColumnRole(name, "time", "--time"))
-        elif name in exclude:
-            roles.append(ColumnRole(name, "excluded", "--exclude"))
-        elif dtype == pl.Boolean:
-            features.append(Feature(name, "boolean", str(dtype)))
-        elif dtype.is_numeric():
-            if df[name].n_unique() <= 1:
-                roles.append(ColumnRole(name, "excluded", "constant"))
-                continue
-            features.append(Feature(name, "numeric", str(dtype)))
-        elif dtype in (pl.String, pl.Categorical, pl.Enum):
-            values = df[name].cast(pl.String)
-            distinct = values.n_unique()
-            if distinct > ID_UNIQUE_SHARE * rows or distinct > MAX_CATEGORIES:
-                roles.append(ColumnRole(name, "excluded", f"id-like ({distinct:,} distinct)"))
-                continue
-            if distinct <= 1:
-                roles.append(ColumnRole(name, "excluded", "constant"))
-                continue
-            cats = sorted(v for v in values.unique().to_list() if v is not None)
-            features.append(Feature(name, "categorical", "String", cats))
-        elif dtype.is_temporal():
-            roles.append(ColumnRole(name, "excluded", "datetime (derive features from it)"))
+def features_from_roles(df: pl.DataFrame, roles: list[ColumnRole]) -> list[Feature]:
+    features = []
+    for r in roles:
+        if not r.is_feature:
+            continue
+        dtype = df.schema[r.column]
+        if r.role == CATEGORICAL:
+            values = df[r.column].cast(pl.String).drop_nulls().unique().sort()
+            features.append(Feature(r.column, "categorical", str(dtype), values.to_list()))
         else:
-            roles.append(ColumnRole(name, "excluded", f"unsupported type {dtype}"))
-    roles.extend(ColumnRole(f.name, "feature", f.kind) for f in features)
+            kind = "boolean" if dtype == pl.Boolean else "numeric"
+            features.append(Feature(r.column, kind, str(dtype)))
     if not features:
-        raise DataError("no usable feature columns", hint="check --exclude and the column types")
-    return features, roles
+        raise DataError("no usable feature columns",
+                        hint="check --exclude/--id, or name columns with --feature")
+    return features
 
 
-def feature_matrix(lf: pl.LazyFrame | pl.DataFrame, features: list[Feature]) -> np.ndarray:
-    """The float32 matrix XGBoost reads, columns in manifest order, missing as NaN."""
-    schema = lf.collect_schema() if isinstance(lf, pl.LazyFrame) else lf.schema
-    missing = [f.name for f in features if f.name not in schema]
+def _expr(f: Feature) -> pl.Expr:
+    col = pl.col(f.name)
+    if f.kind == "categorical":
+        codes = {c: i for i, c in enumerate(f.categories)}
+        return col.cast(pl.String).replace_strict(codes, default=None, return_dtype=pl.Float32)
+    return col.cast(pl.Float32, strict=True)
+
+
+def encode(df: pl.DataFrame, features: list[Feature]) -> Encoded:
+    """The float32 matrix XGBoost reads, columns in manifest order."""
+    missing = [f.name for f in features if f.name not in df.columns]
     if missing:
         raise DataError("the data lacks the detector's feature columns: " + ", ".join(missing),
-                        hint="score a table with the same columns the detector was trained on")
-    exprs = []
+                        hint="score a table with the columns the detector was trained on")
+    try:
+        frame = df.select([_expr(f) for f in features])
+    except pl.exceptions.PolarsError:
+        raise _cast_error(df, features) from None
+    unseen = {}
     for f in features:
-        col = pl.col(f.name)
         if f.kind == "categorical":
-            codes = {c: i for i, c in enumerate(f.categories)}
-            exprs.append(col.cast(pl.String).replace_strict(codes, default=None,
-                                                            return_dtype=pl.Float32))
-        else:
-            exprs.append(col.cast(pl.Float32, strict=False))
-    frame = lf.lazy().select(exprs).collect()
-    return frame.to_numpy().astype(np.float32, copy=False)
+            n = int((frame[f.name].is_null() & df[f.name].is_not_null()).sum())
+            if n:
+                unseen[f.name] = n
+    return Encoded(frame.to_numpy().astype(np.float32, copy=False), unseen)
+
+
+def feature_matrix(df: pl.DataFrame, features: list[Feature]) -> np.ndarray:
+    return encode(df, features).values
+
+
+def _cast_error(df: pl.DataFrame, features: list[Feature]) -> DataError:
+    for f in features:
+        try:
+            df.select(_expr(f))
+        except pl.exceptions.PolarsError:
+            bad = df.select(pl.col(f.name).filter(
+                pl.col(f.name).cast(pl.Float32, strict=False).is_null()
+                & pl.col(f.name).is_not_null()).first()).item()
+            return DataError(f"column '{f.name}' is {df.schema[f.name]} and cannot be read as "
+                             f"the number the detector expects (e.g. {bad!r})",
+                             hint="clean or drop the non-numeric values")
+    return DataError("the data's columns cannot be converted to the detector's features")
 
 
 def feature_types(features: list[Feature]) -> list[str]:

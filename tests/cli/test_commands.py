@@ -34,7 +34,7 @@ def test_train_score_explain(tmp_path: Path, history_path: Path) -> None:
     trained = json.loads(result.stdout)
     assert "attack" not in trained["features"] and trained["metrics"]["roc_auc"] > 0.8
     roles = {r["column"]: r["role"] for r in trained["roles"]}
-    assert roles["buyer_id"] == "excluded" and roles["is_bad"] == "label"
+    assert roles["buyer_id"] == "id" and roles["ip"] == "id" and roles["is_bad"] == "label"
 
     scored = tmp_path / "scored.parquet"
     result = invoke("score", det, history_path, "--out", scored, "--keep", "amount")

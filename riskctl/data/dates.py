@@ -1,0 +1,58 @@
+"""Date strings in real exports: ISO timestamps and US-style `2/24/15 22:55`.
+
+Polars parses ISO dates in CSV itself; spreadsheet exports often carry month/day/year text
+instead. A string column becomes a datetime when nearly all of a sample of its values parse
+with one format; values that do not parse (a truncated last line) become missing.
+"""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+
+# two-digit years first: `%Y` would read the `15` of `2/24/15` as the year 15, while `%y`
+# cannot read `2015` at all; month/day before day/month (US exports)
+FORMATS = [
+    "%Y-%m-%dT%H:%M:%S%.fZ", "%Y-%m-%dT%H:%M:%SZ",
+    "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d",
+    "%m/%d/%y %H:%M:%S", "%m/%d/%y %H:%M", "%m/%d/%y",
+    "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y",
+    "%d/%m/%y %H:%M:%S", "%d/%m/%y %H:%M", "%d/%m/%y",
+    "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y",
+]
+SAMPLE = 500
+MIN_PARSED_SHARE = 0.9
+_DATE_LIKE = re.compile(r"^\s*\d{1,4}[-/]\d{1,2}[-/]\d{1,4}")
+
+
+def date_format(values: pl.Series) -> str | None:
+    """The first format that parses nearly all of `values` (a string sample), if any."""
+    sample = values.drop_nulls().str.strip_chars().head(SAMPLE)
+    sample = sample.filter(sample.str.len_chars() > 0)
+    if sample.is_empty() or not all(_DATE_LIKE.match(v) for v in sample.head(20).to_list()):
+        return None
+    for fmt in FORMATS:
+        parsed = sample.str.to_datetime(fmt, strict=False, exact=True)
+        # one bad value is allowed even in a tiny sample: a truncated last line
+        failed = parsed.null_count()
+        if failed < sample.len() and failed <= max(1, (1 - MIN_PARSED_SHARE) * sample.len()):
+            return fmt
+    return None
+
+
+def parse_date_strings(lf: pl.LazyFrame) -> pl.LazyFrame:
+    """Turn string columns that hold dates into Datetime columns."""
+    schema = lf.collect_schema()
+    strings = [name for name, dtype in schema.items() if dtype == pl.String]
+    if not strings:
+        return lf
+    sample = lf.select(strings).head(SAMPLE).collect()
+    casts = []
+    for name in strings:
+        fmt = date_format(sample[name])
+        if fmt is not None:
+            casts.append(pl.col(name).str.strip_chars().str.to_datetime(
+                fmt, strict=False, exact=True, time_unit="us").alias(name))
+    return lf.with_columns(casts) if casts else lf

@@ -1,0 +1,115 @@
+"""Column roles: what each column of a history is for, and why.
+
+A detector learns from feature columns only. Entity ids and IP addresses identify rather than
+describe a row (a model that memorises them does not generalise), constant columns carry
+nothing, and raw timestamps other than the event time leak the calendar; those are left out
+with a reason the user can read and override.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+
+import polars as pl
+
+from riskctl.errors import UsageError
+
+LABEL, TIME, ID, AMOUNT = "label", "time", "id", "amount"
+NUMERIC, CATEGORICAL, DATETIME, EXCLUDED = ("numeric feature", "categorical feature",
+                                            "datetime", "excluded")
+FEATURE_ROLES = (NUMERIC, CATEGORICAL, AMOUNT)
+
+# a string or integer column with more distinct values than this share of rows is an id
+ID_UNIQUE_SHARE = 0.5
+# a string column named like an id is one once it has this many distinct values
+ID_NAMED_MIN_DISTINCT = 50
+MAX_CATEGORIES = 1_000
+_ID_NAME = re.compile(r"(?i)(^id$|_id$|^id_|uuid|guid|_key$)|[a-z]Id$")
+_IP = re.compile(r"^(\d{1,3}\.){3}\d{1,3}$|^[0-9a-fA-F:]+:[0-9a-fA-F:]*$")
+
+
+@dataclass(frozen=True)
+class ColumnRole:
+    column: str
+    role: str
+    why: str
+    dtype: str
+
+    @property
+    def is_feature(self) -> bool:
+        return self.role in FEATURE_ROLES
+
+    def to_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+def infer_roles(df: pl.DataFrame, label: str, time: str | None = None,
+                ids: list[str] | None = None, amount: str | None = None,
+                exclude: list[str] | None = None,
+                features: list[str] | None = None) -> list[ColumnRole]:
+    """One role per column, in table order. Flags win over inference."""
+    ids, exclude, features = ids or [], exclude or [], features or []
+    for flag, names in (("--id", ids), ("--exclude", exclude), ("--feature", features)):
+        unknown = [n for n in names if n not in df.columns]
+        if unknown:
+            raise UsageError(f"{flag} names unknown columns: {', '.join(unknown)}",
+                             hint="columns are: " + ", ".join(df.columns[:15]))
+    clash = set(features) & (set(ids) | set(exclude) | {label, time})
+    if clash:
+        raise UsageError(f"--feature conflicts with another role for: {', '.join(sorted(clash))}")
+    return [_role(df, name, dtype, label, time, ids, amount, exclude, features)
+            for name, dtype in df.schema.items()]
+
+
+def _role(df: pl.DataFrame, name: str, dtype: pl.DataType, label: str, time: str | None,
+          ids: list[str], amount: str | None, exclude: list[str],
+          features: list[str]) -> ColumnRole:
+    def role(r: str, why: str) -> ColumnRole:
+        return ColumnRole(name, r, why, str(dtype))
+
+    if name == label:
+        return role(LABEL, "--label")
+    if name == time:
+        return role(TIME, "--time")
+    if name in ids:
+        return role(ID, "--id")
+    if name in exclude:
+        return role(EXCLUDED, "--exclude")
+    forced = name in features
+    if name == amount:
+        if not dtype.is_numeric():
+            raise UsageError(f"--amount column '{name}' is {dtype}, not a number")
+        return role(AMOUNT, "--amount; also a numeric feature")
+    if dtype.is_temporal():
+        return role(DATETIME, "not fed raw; available for derived features (age, hour, ...)")
+    if not (dtype.is_numeric() or dtype == pl.Boolean or dtype in (pl.String, pl.Categorical,
+                                                                   pl.Enum)):
+        return role(EXCLUDED, f"unsupported type {dtype}")
+    column = df[name]
+    distinct = column.n_unique()
+    if distinct <= 1 and not forced:
+        return role(EXCLUDED, "constant")
+    if dtype == pl.Boolean:
+        return role(NUMERIC, "boolean, as 0/1")
+    if dtype.is_float():
+        return role(NUMERIC, "--feature" if forced else "number")
+    share = distinct / max(df.height, 1)
+    named_like_id = bool(_ID_NAME.search(name))
+    if not forced:
+        if dtype.is_integer() and named_like_id and share > ID_UNIQUE_SHARE:
+            return role(ID, f"id-like: named like an id, {distinct:,} distinct values")
+        if not dtype.is_integer():
+            sample = column.drop_nulls().cast(pl.String).head(50).to_list()
+            if sample and all(_IP.match(v) for v in sample):
+                return role(ID, "IP addresses")
+            if share > ID_UNIQUE_SHARE:
+                return role(ID, f"id-like: {distinct:,} distinct values in {df.height:,} rows")
+            if named_like_id and distinct >= ID_NAMED_MIN_DISTINCT:
+                return role(ID, f"id-like: named like an id, {distinct:,} distinct values")
+            if distinct > MAX_CATEGORIES:
+                return role(EXCLUDED, f"{distinct:,} categories (more than {MAX_CATEGORIES:,}); "
+                            "group them, or pass --feature to keep it")
+    if dtype.is_integer():
+        return role(NUMERIC, "--feature" if forced else "integer")
+    return role(CATEGORICAL, "--feature" if forced else f"text, {distinct:,} categories")
