@@ -94,15 +94,23 @@ def score(
                                            show_default=False)],
     keep: Annotated[list[str] | None, typer.Option("--keep", help="Extra input column to "
                                                    "carry into the output (repeatable).")] = None,
+    quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Score a table with a detector: its id/label/time columns plus `score`, in input order.
 
+    Reads and scores in batches, so memory stays bounded on files larger than RAM. Category
+    values never seen in training are scored as missing, and counted.
+
     [bold]Example:[/bold] riskctl score detectors/order orders.parquet --out scored.parquet
     """
-    result = score_file(detector, data, out_path, keep=keep)
+    with progress_bar("Scoring", quiet or as_json) as progress:
+        summary = score_file(detector, data, out_path, keep=keep, progress=progress)
     if as_json:
-        print_json({"path": str(out_path), "rows": result.height,
-                    "mean_score": result["score"].mean()})
+        print_json({"path": str(out_path), "rows": summary.rows, "columns": summary.columns,
+                    "unseen_categories": summary.unseen})
         return
-    out.print(f"Scored {result.height:,} rows into [bold]{out_path}[/]")
+    for feature, n in summary.unseen.items():
+        err.print(f"[yellow]note:[/] {n:,} values of '{feature}' were never seen in training "
+                  "and were scored as missing", soft_wrap=True)
+    out.print(f"Scored {summary.rows:,} rows into [bold]{out_path}[/]")

@@ -1,13 +1,33 @@
-"""Scoring a table with a detector."""
+"""Scoring a table with a detector, in batches, so memory stays bounded on any file size.
+
+Batches stream out of polars' engine in input order, are scored, and are written as parts;
+polars then streams the parts into the output file. Nothing is written at the output path
+until every batch has scored.
+"""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
-from riskctl.data.io import scan_table, write_table
+from riskctl.data.io import atomic_path, scan_table, table_format
+from riskctl.errors import DataError
 from riskctl.model.detector import Detector, load_detector
+
+BATCH_ROWS = 200_000
+
+
+@dataclass(frozen=True)
+class ScoreSummary:
+    path: Path
+    rows: int
+    columns: list[str]
+    unseen: dict[str, int] = field(default_factory=dict)  # feature -> values unseen in training
 
 
 def score_frame(detector: Detector, df: pl.DataFrame, column: str = "score") -> pl.DataFrame:
@@ -15,15 +35,67 @@ def score_frame(detector: Detector, df: pl.DataFrame, column: str = "score") -> 
     return df.with_columns(pl.Series(column, detector.score(df), dtype=pl.Float64))
 
 
+def carried_columns(detector: Detector, names: list[str], keep: list[str]) -> list[str]:
+    """The input's id, label and time columns, then `keep`, in that order, once each."""
+    ids = detector.manifest.get("ids") or [c for c in names if c.endswith("_id")]
+    wanted = [detector.label, detector.time, *ids, *keep]
+    out: list[str] = []
+    for c in wanted:
+        if c and c in names and c not in out:
+            out.append(c)
+    return out
+
+
 def score_file(detector_dir: Path, data: Path, out: Path, keep: list[str] | None = None,
-               column: str = "score") -> pl.DataFrame:
-    """Score `data`; write its id/label/time columns, any `keep` columns and the score."""
+               column: str = "score", batch_rows: int = BATCH_ROWS,
+               progress: Callable[[int, int], None] | None = None) -> ScoreSummary:
     detector = load_detector(detector_dir)
-    df = scan_table(data).collect()
-    scored = score_frame(detector, df, column)
-    wanted = [c for c in (detector.label, detector.time) if c and c in df.columns]
-    wanted += [c for c in df.columns if c.endswith("_id") and c not in wanted]
-    wanted += [c for c in (keep or []) if c not in wanted]
-    result = scored.select([*wanted, column])
-    write_table(result, out)
-    return result
+    fmt = table_format(out)
+    lf = scan_table(data)
+    names = lf.collect_schema().names()
+    missing_keep = [c for c in keep or [] if c not in names]
+    if missing_keep:
+        raise DataError(f"{data}: --keep names unknown columns: {', '.join(missing_keep)}")
+    missing = [f for f in detector.feature_names if f not in names]
+    if missing:
+        raise DataError(f"{data}: lacks the detector's feature columns: {', '.join(missing)}",
+                        hint="score a table with the columns the detector was trained on")
+    if column in names:
+        raise DataError(f"{data}: already has a '{column}' column",
+                        hint="drop it first, or write the score under another name")
+    carried = carried_columns(detector, names, keep or [])
+    needed = list(dict.fromkeys([*carried, *detector.feature_names]))
+    total = lf.select(pl.len()).collect().item()
+    unseen: dict[str, int] = {}
+    done = 0
+    parts_dir = Path(tempfile.mkdtemp(prefix=".riskctl-score-", dir=out.parent
+                                      if out.parent.exists() else None))
+    try:
+        parts = []
+        for i, batch in enumerate(lf.select(needed).collect_batches(chunk_size=batch_rows)):
+            scores, batch_unseen = detector.score_encoded(batch)
+            for name, n in batch_unseen.items():
+                unseen[name] = unseen.get(name, 0) + n
+            part = parts_dir / f"part-{i:08d}.parquet"
+            batch.select(carried).with_columns(
+                pl.Series(column, scores, dtype=pl.Float64)).write_parquet(part)
+            parts.append(part)
+            done += batch.height
+            if progress:
+                progress(done, total)
+        if not parts:
+            empty = pl.DataFrame(schema={**{c: lf.collect_schema()[c] for c in carried},
+                                         column: pl.Float64})
+            empty.write_parquet(parts_dir / "part-00000000.parquet")
+            parts.append(parts_dir / "part-00000000.parquet")
+        merged = pl.scan_parquet(parts)
+        with atomic_path(out) as tmp:
+            if fmt == "parquet":
+                merged.sink_parquet(tmp)
+            elif fmt == "csv":
+                merged.sink_csv(tmp)
+            else:
+                merged.sink_ndjson(tmp)
+    finally:
+        shutil.rmtree(parts_dir, ignore_errors=True)
+    return ScoreSummary(out, done, [*carried, column], unseen)

@@ -213,7 +213,7 @@ def _params(config: ModelConfig, loaded: LoadedYaml[ModelConfig] | None,
             where = loaded.where("monotone", name) if loaded else None
             _check_feature(name, index, where)
             if features[index[name]].kind == "categorical":
-                raise ConfigError(f"monotone: '{name}' is categorical; only numeric features "
+                raise ConfigError(f"'{name}' is categorical; only numeric features "
                                   "can be monotone", where)
             signs[index[name]] = 1 if direction == "increasing" else -1
         params["monotone_constraints"] = "(" + ",".join(map(str, signs)) + ")"

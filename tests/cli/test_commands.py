@@ -42,7 +42,7 @@ def test_train_score_explain(tmp_path: Path, history_path: Path) -> None:
     df = pl.read_parquet(scored)
     original = pl.read_parquet(history_path)
     assert df.columns == ["is_bad", "event_time", "order_id", "buyer_id", "seller_id",
-                          "device_id", "amount", "score"]
+                          "device_id", "ip", "amount", "score"]
     assert df["order_id"].equals(original["order_id"])  # input order kept
 
     sample = tmp_path / "sample.csv"
