@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import platform
+from importlib.metadata import version
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,12 +23,11 @@ MANIFEST_VERSION = 1
 
 
 def library_versions() -> dict[str, str]:
-    import shap
-
     import riskctl
 
+    # shap's version from its metadata: importing shap itself costs seconds (numba)
     return {"riskctl": riskctl.__version__, "xgboost": xgb.__version__, "polars": pl.__version__,
-            "numpy": np.__version__, "shap": shap.__version__,
+            "numpy": np.__version__, "shap": version("shap"),
             "python": platform.python_version()}
 
 

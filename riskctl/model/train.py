@@ -111,10 +111,13 @@ def train(data: Path, out: Path, o: TrainOptions,
     params, imbalance = _params(config, loaded_config, features, y_train, o.seed)
     names_f = [f.name for f in features]
     types = feature_types(features)
-    dtrain = xgb.DMatrix(feature_matrix(train_df, features), label=y_train,
-                         feature_names=names_f, feature_types=types, enable_categorical=True)
-    dvalid = xgb.DMatrix(feature_matrix(valid_df, features), label=y_valid,
-                         feature_names=names_f, feature_types=types, enable_categorical=True)
+    # quantised matrices: hist training needs only the bins, not a copy of the floats
+    dtrain = xgb.QuantileDMatrix(feature_matrix(train_df, features), label=y_train,
+                                 feature_names=names_f, feature_types=types,
+                                 enable_categorical=True, max_bin=config.max_bin)
+    dvalid = xgb.QuantileDMatrix(feature_matrix(valid_df, features), label=y_valid,
+                                 feature_names=names_f, feature_types=types,
+                                 enable_categorical=True, max_bin=config.max_bin, ref=dtrain)
     callbacks = [_ProgressCallback(progress, rounds)] if progress else []
     booster = xgb.train(params, dtrain, num_boost_round=rounds, evals=[(dvalid, "valid")],
                         early_stopping_rounds=config.early_stopping_rounds, verbose_eval=False,
