@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import platform
-from importlib.metadata import version
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 

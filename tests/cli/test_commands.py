@@ -103,3 +103,21 @@ def test_check_exit_codes(tmp_path: Path, scored_path: Path, write_strategy) -> 
     bad = {g["name"]: g for g in verdict["guardrails"] if not g["passed"]}
     assert set(bad) == {"min_catch_rate", "max_catch_rate_drop"}
     assert "pp under" in bad["min_catch_rate"]["message"]
+
+
+def test_train_prints_roles_metrics_and_warnings(tmp_path: Path, history: pl.DataFrame) -> None:
+    rows = history.sort("event_time").with_columns(  # many more bad rows late, a few unlabelled
+        pl.when(pl.int_range(pl.len()) > 0.8 * pl.len())
+        .then(pl.max_horizontal("is_bad", (pl.int_range(pl.len()) % 15 == 0).cast(pl.Int8)))
+        .when(pl.int_range(pl.len()) % 1000 == 0).then(None)
+        .otherwise(pl.col("is_bad")).alias("is_bad"))
+    path = tmp_path / "h.parquet"
+    rows.write_parquet(path)
+    result = invoke("train", path, "--label", "is_bad", "--time", "event_time", "--exclude",
+                    "attack", "--id", "seller_id", "--rounds", 20, "--out", tmp_path / "d")
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    assert "Column roles" in text and "IP addresses" in text and "--id" in text
+    assert "ROC AUC" in text and "Catch rate at 0.1% FPR" in text and "Calibration" in text
+    assert "Dropped 25 rows with no label." in text
+    assert "the regime changed" in result.stderr
