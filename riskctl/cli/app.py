@@ -10,7 +10,7 @@ from rich.markup import escape
 from typer.core import TyperGroup
 
 from riskctl import __version__
-from riskctl.cli import check, data, demo, explain, report, simulate, train
+from riskctl.cli import check, data, demo, explain, report, simulate, train, validate
 from riskctl.cli.console import err
 from riskctl.errors import EXIT_BUG, RiskctlError
 
@@ -72,6 +72,7 @@ app.command("explain")(explain.explain)
 app.command("simulate")(simulate.simulate)
 app.command("check")(check.check)
 app.command("report")(report.report)
+app.command("validate")(validate.validate)
 
 
 def main() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -106,6 +107,52 @@ def write_table(df: pl.DataFrame, path: Path | str) -> Path:
         else:
             df.write_ndjson(tmp)
     return path
+
+
+class BatchWriter:
+    """Collects tables batch by batch and writes them, in order, as one file at the end.
+
+    Each batch goes to a Parquet part in a temporary folder beside the output; on success
+    polars streams the parts into the output (so memory stays bounded) and renames it into
+    place. On failure nothing is left at the output path.
+    """
+
+    def __init__(self, out: Path) -> None:
+        self.out = Path(out)
+        self.fmt = table_format(self.out)
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        self.parts_dir = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.parts-",
+                                               dir=self.out.parent))
+        self.parts: list[Path] = []
+        self.schema: pl.Schema | None = None
+
+    def write(self, batch: pl.DataFrame) -> None:
+        part = self.parts_dir / f"part-{len(self.parts):08d}.parquet"
+        batch.write_parquet(part)
+        self.parts.append(part)
+
+    def finish(self) -> Path:
+        if not self.parts:
+            raise DataError(f"{self.out}: nothing to write (no rows)")
+        merged = pl.scan_parquet(self.parts)
+        with atomic_path(self.out) as tmp:
+            if self.fmt == "parquet":
+                merged.sink_parquet(tmp, statistics=False)
+            elif self.fmt == "csv":
+                lists = [c for c, t in merged.collect_schema().items() if isinstance(t, pl.List)]
+                merged.with_columns(pl.col(c).list.join("; ") for c in lists).sink_csv(tmp)
+            else:
+                merged.sink_ndjson(tmp)
+        return self.out
+
+    def close(self) -> None:
+        shutil.rmtree(self.parts_dir, ignore_errors=True)
+
+    def __enter__(self) -> BatchWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def write_text(text: str, path: Path | str) -> Path:

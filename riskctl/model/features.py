@@ -23,6 +23,8 @@ class Feature:
     kind: str  # "numeric" | "boolean" | "categorical"
     dtype: str
     categories: list[str] = field(default_factory=list)
+    # the training median: reason texts say "high" or "low" against it
+    median: float | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -45,7 +47,11 @@ def features_from_roles(df: pl.DataFrame, roles: list[ColumnRole]) -> list[Featu
             features.append(Feature(r.column, "categorical", str(dtype), values.to_list()))
         else:
             kind = "boolean" if dtype == pl.Boolean else "numeric"
-            features.append(Feature(r.column, kind, str(dtype)))
+            median = None
+            if kind == "numeric":
+                value = df[r.column].cast(pl.Float64).median()
+                median = float(value) if isinstance(value, int | float) else None
+            features.append(Feature(r.column, kind, str(dtype), median=median))
     if not features:
         raise DataError("no usable feature columns",
                         hint="check --exclude/--id, or name columns with --feature")

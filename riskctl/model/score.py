@@ -1,21 +1,18 @@
 """Scoring a table with a detector, in batches, so memory stays bounded on any file size.
 
-Batches stream out of polars' engine in input order, are scored, and are written as parts;
-polars then streams the parts into the output file. Nothing is written at the output path
-until every batch has scored.
+Batches stream out of polars' engine in input order and are scored one at a time; the
+output is written only once every batch has scored (see BatchWriter).
 """
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
-from riskctl.data.io import atomic_path, scan_table, table_format
+from riskctl.data.io import BatchWriter, scan_table, table_format
 from riskctl.errors import DataError
 from riskctl.model.detector import Detector, load_detector
 
@@ -50,7 +47,7 @@ def score_file(detector_dir: Path, data: Path, out: Path, keep: list[str] | None
                column: str = "score", batch_rows: int = BATCH_ROWS,
                progress: Callable[[int, int], None] | None = None) -> ScoreSummary:
     detector = load_detector(detector_dir)
-    fmt = table_format(out)
+    table_format(out)
     lf = scan_table(data)
     names = lf.collect_schema().names()
     missing_keep = [c for c in keep or [] if c not in names]
@@ -68,34 +65,18 @@ def score_file(detector_dir: Path, data: Path, out: Path, keep: list[str] | None
     total = lf.select(pl.len()).collect().item()
     unseen: dict[str, int] = {}
     done = 0
-    parts_dir = Path(tempfile.mkdtemp(prefix=".riskctl-score-", dir=out.parent
-                                      if out.parent.exists() else None))
-    try:
-        parts = []
-        for i, batch in enumerate(lf.select(needed).collect_batches(chunk_size=batch_rows)):
+    with BatchWriter(out) as writer:
+        for batch in lf.select(needed).collect_batches(chunk_size=batch_rows):
             scores, batch_unseen = detector.score_encoded(batch)
             for name, n in batch_unseen.items():
                 unseen[name] = unseen.get(name, 0) + n
-            part = parts_dir / f"part-{i:08d}.parquet"
-            batch.select(carried).with_columns(
-                pl.Series(column, scores, dtype=pl.Float64)).write_parquet(part)
-            parts.append(part)
+            writer.write(batch.select(carried).with_columns(
+                pl.Series(column, scores, dtype=pl.Float64)))
             done += batch.height
             if progress:
                 progress(done, total)
-        if not parts:
-            empty = pl.DataFrame(schema={**{c: lf.collect_schema()[c] for c in carried},
-                                         column: pl.Float64})
-            empty.write_parquet(parts_dir / "part-00000000.parquet")
-            parts.append(parts_dir / "part-00000000.parquet")
-        merged = pl.scan_parquet(parts)
-        with atomic_path(out) as tmp:
-            if fmt == "parquet":
-                merged.sink_parquet(tmp)
-            elif fmt == "csv":
-                merged.sink_csv(tmp)
-            else:
-                merged.sink_ndjson(tmp)
-    finally:
-        shutil.rmtree(parts_dir, ignore_errors=True)
+        if done == 0:
+            writer.write(pl.DataFrame(schema={**{c: lf.collect_schema()[c] for c in carried},
+                                              column: pl.Float64}))
+        writer.finish()
     return ScoreSummary(out, done, [*carried, column], unseen)

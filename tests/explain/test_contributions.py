@@ -2,7 +2,7 @@ import numpy as np
 import shap
 
 from riskctl.explain.contributions import contributions
-from riskctl.explain.reasons import model_reason_code, top_reasons
+from riskctl.explain.reasons import model_reason_code, model_reasons
 from riskctl.explain.run import explain_rows
 
 
@@ -25,14 +25,13 @@ def test_contributions_agree_with_shap_tree_explainer(detector, history) -> None
 def test_reasons_only_push_risk_up_and_are_ranked(detector, history) -> None:
     rows = history.head(400)
     c = contributions(detector, rows)
-    reasons = top_reasons(c, rows, k=3)
+    codes, texts = model_reasons(c, rows, detector.features, k=3)
     index = {name: i for i, name in enumerate(c.features)}
-    for row, rs in enumerate(reasons):
-        vals = [c.values[row, index[r.code.removeprefix("M_").lower()]] for r in rs]
+    for row, rs in enumerate(codes):
+        vals = [c.values[row, index[code.removeprefix("M_").lower()]] for code in rs]
         assert all(v > 0 for v in vals)
         assert vals == sorted(vals, reverse=True)
-        positive = int((c.values[row] > 0).sum())
-        assert len(rs) == min(3, positive)
+        assert len(rs) == len(texts[row]) == min(3, int((c.values[row] > 0).sum()))
 
 
 def test_explain_rows_columns(detector, history) -> None:

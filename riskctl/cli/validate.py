@@ -1,0 +1,47 @@
+"""`riskctl validate`: check strategy files and reason catalogues."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from riskctl.cli.console import out, print_json
+from riskctl.cli.options import JsonOpt
+from riskctl.errors import EXIT_BAD_INPUT
+from riskctl.gate.validate import validate_paths
+
+
+def validate(
+    paths: Annotated[list[Path], typer.Argument(help="Strategy YAML files and reason "
+                                                "catalogues.", show_default=False)],
+    data: Annotated[Path | None, typer.Option("--data", "-d", help="Check columns against "
+                                              "this table.")] = None,
+    detector: Annotated[Path | None, typer.Option("--detector", help="Check columns against "
+                                                  "this detector's manifest.")] = None,
+    reasons: Annotated[Path | None, typer.Option("--reasons", help="Reason catalogue the "
+                                                 "strategies' rule codes must exist in.")]
+    = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check strategies and reason catalogues: schema, SQL conditions, columns (against
+    --data, else the detectors' manifests), rule reason codes present in the catalogue, and
+    which features have no catalogue entry. Exit 0 when valid, 2 when not.
+
+    [bold]Example:[/bold] riskctl validate strategies/*.yaml --reasons
+    strategies/reason_codes.yaml --detector riskctl-demo/detector
+    """
+    findings = validate_paths(paths, data=data, detector=detector, reasons=reasons)
+    errors = [f for f in findings if f.level == "error"]
+    if as_json:
+        print_json({"valid": not errors, "findings": [f.to_dict() for f in findings]})
+    else:
+        for f in findings:
+            colour = {"error": "red", "warning": "yellow", "note": "cyan"}[f.level]
+            out.print(f"[{colour}]{escape(str(f))}[/]", soft_wrap=True)
+        if not errors:
+            out.print(f"{len(paths)} file(s) valid")
+    if errors:
+        raise typer.Exit(EXIT_BAD_INPUT)

@@ -1,0 +1,131 @@
+"""Global views of explanations: which features matter, which reasons dominate, per action
+and per segment, and how a feature's value maps to its contribution (dependence)."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from riskctl.explain.run import REASON_CODES
+
+TOP_DEPENDENCE = 5
+DEPENDENCE_POINTS = 500
+TOP_REASONS = 10
+
+
+@dataclass(frozen=True)
+class ExplainSummary:
+    rows: int
+    importance: list[tuple[str, float]]  # mean |SHAP|, largest first
+    importance_by_segment: dict[str, list[tuple[str, float]]]
+    reasons_by_action: dict[str, list[tuple[str, int, float]]]  # code, rows, share (main reason)
+    reasons_by_segment: dict[str, list[tuple[str, int, float]]]
+    dependence: dict[str, list[tuple[Any, float]]]  # feature -> (value, contribution)
+    interactions: list[tuple[str, str, float]]  # mean |interaction|, largest first
+
+    def to_dict(self) -> dict[str, Any]:
+        def reasons(d: dict[str, list[tuple[str, int, float]]]) -> dict[str, Any]:
+            return {k: [{"code": c, "rows": n, "share": sh} for c, n, sh in v]
+                    for k, v in d.items()}
+
+        return {
+            "rows": self.rows,
+            "importance": [{"feature": f, "mean_abs_shap": v} for f, v in self.importance],
+            "importance_by_segment": {k: [{"feature": f, "mean_abs_shap": v} for f, v in rows]
+                                      for k, rows in self.importance_by_segment.items()},
+            "reasons_by_action": reasons(self.reasons_by_action),
+            "reasons_by_segment": reasons(self.reasons_by_segment),
+            "dependence": {f: [{"value": v, "shap": c} for v, c in pts]
+                           for f, pts in self.dependence.items()},
+            "interactions": [{"a": a, "b": b, "mean_abs": v} for a, b, v in self.interactions],
+        }
+
+
+class SummaryBuilder:
+    """Accumulates the summary batch by batch, in bounded memory."""
+
+    def __init__(self, features: list[str], by: str | None) -> None:
+        self.features = features
+        self.by = by
+        self.rows = 0
+        self.abs_sum: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(len(features)))
+        self.seg_rows: Counter[str] = Counter()
+        self.by_action: dict[str, Counter[str]] = defaultdict(Counter)
+        self.by_segment: dict[str, Counter[str]] = defaultdict(Counter)
+        self.action_rows: Counter[str] = Counter()
+        self.samples: list[pl.DataFrame] = []
+        self.inter_sum = np.zeros((len(features), len(features)))
+
+    def _segments(self, frame: pl.DataFrame) -> list[str]:
+        column = self.by or ("segment" if "segment" in frame.columns else None)
+        if column is None:
+            return ["all"] * frame.height
+        return [("(none)" if v is None else str(v)) for v in frame[column].to_list()]
+
+    def add(self, frame: pl.DataFrame, source: pl.DataFrame,
+            interaction_values: np.ndarray | None = None) -> None:
+        shap = frame.select([f"shap_{f}" for f in self.features]).to_numpy()
+        segments = self._segments(frame)
+        actions = frame["action"].to_list() if "action" in frame.columns else ["all"] * len(
+            segments)
+        main = frame[REASON_CODES].list.first().to_list()
+        for seg in set(segments):
+            mask = np.array([s == seg for s in segments])
+            self.abs_sum[seg] += np.abs(shap[mask]).sum(axis=0)
+            self.seg_rows[seg] += int(mask.sum())
+        for seg, action, code in zip(segments, actions, main, strict=True):
+            self.action_rows[action] += 1
+            if code is not None:
+                self.by_action[action][code] += 1
+                self.by_segment[seg][code] += 1
+        self.rows += frame.height
+        # a fixed-stride sample for dependence: deterministic, spread over the whole input
+        stride = max(1, frame.height // 200)
+        self.samples.append(pl.concat([source.select(self.features), frame.select(
+            [f"shap_{f}" for f in self.features])], how="horizontal").gather_every(stride))
+        if interaction_values is not None:
+            self.inter_sum += np.abs(interaction_values).sum(axis=0)
+
+    def build(self) -> ExplainSummary:
+        total = np.sum([v for v in self.abs_sum.values()], axis=0) if self.abs_sum else \
+            np.zeros(len(self.features))
+
+        def ranked(sums: np.ndarray, n: int) -> list[tuple[str, float]]:
+            means = sums / max(n, 1)
+            order = np.argsort(-means, kind="stable")
+            return [(self.features[i], float(means[i])) for i in order]
+
+        importance = ranked(total, self.rows)
+
+        def reasons(counts: dict[str, Counter[str]], rows: Counter[str]) -> dict[str, Any]:
+            return {k: [(code, n, n / max(rows[k], 1)) for code, n in
+                        sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_REASONS]]
+                    for k, c in sorted(counts.items())}
+
+        dependence: dict[str, list[tuple[Any, float]]] = {}
+        if self.samples:
+            sample = pl.concat(self.samples)
+            step = max(1, sample.height // DEPENDENCE_POINTS)
+            sample = sample.gather_every(step)
+            for feature, _ in importance[:TOP_DEPENDENCE]:
+                dependence[feature] = list(zip(sample[feature].to_list(),
+                                               sample[f"shap_{feature}"].to_list(), strict=True))
+        pairs = []
+        if self.inter_sum.any():
+            mean = self.inter_sum / max(self.rows, 1)
+            for i in range(len(self.features)):
+                for j in range(i + 1, len(self.features)):
+                    # the matrix is symmetric and splits each interaction over both halves
+                    pairs.append((self.features[i], self.features[j], float(2 * mean[i, j])))
+            pairs.sort(key=lambda p: -p[2])
+        return ExplainSummary(
+            rows=self.rows, importance=importance,
+            importance_by_segment={s: ranked(v, self.seg_rows[s])
+                                   for s, v in sorted(self.abs_sum.items())},
+            reasons_by_action=reasons(self.by_action, self.action_rows),
+            reasons_by_segment=reasons(self.by_segment, self.seg_rows),
+            dependence=dependence, interactions=pairs[:10])

@@ -1,0 +1,148 @@
+"""`riskctl validate`: strategies and reason catalogues checked before anything runs.
+
+Schema, SQL conditions, and columns: against `--data` when given, else against the
+detectors' manifests, else the SQL is only parsed. Rule reason codes must exist in the
+catalogue; catalogue features must be the detector's; features with no catalogue entry are
+listed (their reasons fall back to generated text).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import yaml
+
+from riskctl.data.io import scan_table
+from riskctl.errors import ConfigError, RiskctlError
+from riskctl.explain.catalogue import EMPTY, Catalogue, load_catalogue
+from riskctl.model.detector import Detector, load_detector
+from riskctl.strategy.engine import compile_strategy
+from riskctl.strategy.load import LoadedStrategy, load_strategy
+
+REASON_CODE = re.compile(r"^[A-Z][A-Z0-9_]*\d+$")
+
+
+@dataclass(frozen=True)
+class Finding:
+    path: str
+    line: int | None
+    level: str  # "error" | "warning" | "note"
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.level}: {self.message}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _is_catalogue(path: Path) -> bool:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+    except (OSError, yaml.YAMLError):
+        return False
+    return isinstance(data, dict) and "reasons" in data and "actions" not in data
+
+
+def _error(path: Path, exc: RiskctlError) -> Finding:
+    if isinstance(exc, ConfigError) and exc.location is not None:
+        hint = f" ({exc.hint})" if exc.hint else ""
+        key = f"{exc.location.key_path}: " if exc.location.key_path else ""
+        return Finding(str(exc.location.file), exc.location.line, "error",
+                       f"{key}{exc.detail}{hint}")
+    return Finding(str(path), None, "error", str(exc))
+
+
+def _columns(loaded: LoadedStrategy, data_schema: pl.Schema | None,
+             detectors: list[Detector]) -> pl.Schema | None:
+    if data_schema is not None:
+        return data_schema
+    mine = list(detectors)
+    for column in loaded.strategy.detectors:
+        path = loaded.detector_path(column)
+        if path.exists():
+            mine.append(load_detector(path))
+    if not mine:
+        return None
+    types: dict[str, Any] = {}
+    for det in mine:
+        for r in det.manifest.get("roles", []):
+            types[r["column"]] = _dtype(r.get("dtype", "String"))
+    for column in loaded.strategy.score_columns():
+        types.setdefault(column, pl.Float64)
+    return pl.Schema(types)
+
+
+def _dtype(name: str) -> Any:
+    base = name.split("(")[0]
+    return getattr(pl, base, pl.String) if base != "Datetime" else pl.Datetime("us")
+
+
+def validate_paths(paths: list[Path], data: Path | None = None, detector: Path | None = None,
+                   reasons: Path | None = None) -> list[Finding]:
+    findings: list[Finding] = []
+    data_schema = scan_table(data).collect_schema() if data else None
+    detectors = [load_detector(detector)] if detector else []
+    catalogue: Catalogue = EMPTY
+    catalogue_paths = [p for p in paths if _is_catalogue(p)] + ([reasons] if reasons else [])
+    for path in catalogue_paths:
+        try:
+            catalogue = load_catalogue(path)
+            for det in detectors:
+                catalogue.check_columns(det.feature_names + [
+                    r["column"] for r in det.manifest.get("roles", [])])
+                missing = catalogue.uncatalogued(det.feature_names)
+                if missing:
+                    findings.append(Finding(str(path), None, "note", "no entry for features "
+                                            + ", ".join(missing) + " (generated text is used)"))
+        except RiskctlError as exc:
+            findings.append(_error(path, exc))
+    for path in paths:
+        if path in catalogue_paths:
+            continue
+        try:
+            loaded = load_strategy(path)
+            schema = _columns(loaded, data_schema, detectors)
+            if schema is not None:
+                compile_strategy(loaded, schema)
+            else:
+                _parse_only(loaded)
+            findings += _reason_codes(loaded, catalogue, bool(catalogue_paths))
+        except RiskctlError as exc:
+            findings.append(_error(path, exc))
+    return findings
+
+
+def _parse_only(loaded: LoadedStrategy) -> None:
+    """No columns to check against: the conditions must still parse as SQL."""
+    for i, rule in enumerate(loaded.strategy.rules):
+        _parse(rule.when, loaded, ("rules", i, "when"))
+    for i, seg in enumerate(loaded.strategy.segments):
+        _parse(seg.when, loaded, ("segments", i, "when"))
+
+
+def _parse(sql: str, loaded: LoadedStrategy, key: tuple[str | int, ...]) -> None:
+    try:
+        pl.sql_expr(sql)
+    except pl.exceptions.PolarsError as exc:
+        raise ConfigError(f"condition does not parse as SQL: {sql!r}", loaded.where(*key),
+                          hint=str(exc).strip().splitlines()[0]) from None
+
+
+def _reason_codes(loaded: LoadedStrategy, catalogue: Catalogue,
+                  have_catalogue: bool) -> list[Finding]:
+    if not have_catalogue:
+        return []
+    out = []
+    for i, rule in enumerate(loaded.strategy.rules):
+        if rule.reason and REASON_CODE.match(rule.reason) and rule.reason not in catalogue.by_code:
+            where = loaded.where("rules", i, "reason")
+            out.append(Finding(str(loaded.path), where.line, "error",
+                               f"{where.key_path}: reason code '{rule.reason}' is not in the "
+                               "catalogue"))
+    return out
