@@ -13,12 +13,13 @@ import polars as pl
 from riskctl.data.generate import generate_history
 from riskctl.data.io import write_table
 from riskctl.errors import UsageError
+from riskctl.evaluate.explanations import ExplainOptions, explain_file
 from riskctl.evaluate.simulate import SimulationRun, run_simulation
 from riskctl.gate.guardrails import GuardrailResult, check_guardrails
 from riskctl.model.detector import Detector
 from riskctl.model.score import score_frame
 from riskctl.model.train import train_detector
-from riskctl.report.build import explain_flagged, report_for_run
+from riskctl.report.build import report_for_run
 from riskctl.resources import strategies_dir
 
 Step = Callable[[str], None]
@@ -27,7 +28,7 @@ Progress = Callable[[int, int], None]
 # the detector learns from the first two thirds of the history; strategies are judged on
 # the last third, which the detector never saw
 TRAIN_SHARE = 2 / 3
-EXAMPLE_STRATEGIES = ("baseline.yaml", "candidate.yaml", "README.md")
+EXAMPLE_STRATEGIES = ("baseline.yaml", "candidate.yaml", "reason_codes.yaml", "README.md")
 
 
 @dataclass(frozen=True)
@@ -76,12 +77,16 @@ def run_demo(out: Path, rows: int = 200_000, seed: int = 7, step: Step | None = 
     guardrails = check_guardrails(run)
 
     say("Explaining the candidate's flagged rows with exact SHAP contributions")
-    explanations = explain_flagged(run, detector, ["order_id", "is_bad", "event_time"])
-    explanations_path = write_table(explanations, out / "explanations.parquet")
+    catalogue = strategies / "reason_codes.yaml"
+    explained = explain_file(detector.path, scored_path, out / "explanations.parquet",
+                             ExplainOptions(strategy=strategies / "candidate.yaml",
+                                            catalogue=catalogue, only_flagged=True,
+                                            summary=True))
 
     say("Rendering the report")
     report = report_for_run(run, guardrails, detector, out / "report.html",
                             command=f"riskctl demo --rows {rows} --seed {seed}",
-                            explanations=explanations)
-    return DemoResult(out, history_path, detector, scored_path, explanations_path, report, run,
+                            catalogue=catalogue, summary=explained.summary)
+    return DemoResult(out, history_path, detector, scored_path, out / "explanations.parquet",
+                      report, run,
                       guardrails)

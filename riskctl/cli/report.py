@@ -27,6 +27,9 @@ def report(
     detector: Annotated[Path | None, typer.Option("--detector", help="Detector directory, to "
                                                   "explain flagged rows with SHAP reasons.")]
     = None,
+    reasons: Annotated[Path | None, typer.Option("--reasons", help="Reason catalogue for the "
+                                                 "reasons section (e.g. "
+                                                 "strategies/reason_codes.yaml).")] = None,
     templates: Annotated[Path | None, typer.Option("--templates", help="Directory of "
                                                    "templates that override the shipped ones "
                                                    "by name.")] = None,
@@ -47,7 +50,8 @@ def report(
     det = load_detector(detector) if detector else next(iter(run.detectors.values()), None)
     command = "riskctl " + shlex.join(sys.argv[1:]) if sys.argv[1:] else "riskctl report"
     with err.status("Rendering the report"):
-        path = report_for_run(run, check_guardrails(run), det, out_path, command, templates)
+        path = report_for_run(run, check_guardrails(run), det, out_path, command, templates,
+                              catalogue=reasons)
     if as_json:
         print_json({"report": str(path), "bytes": path.stat().st_size})
         return

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +13,8 @@ import polars as pl
 from riskctl.evaluate.intervals import Difference, Proportion
 from riskctl.evaluate.metrics import StrategyMetrics
 from riskctl.evaluate.simulate import SimulationRun
+from riskctl.evaluate.summary import ExplainSummary
+from riskctl.explain.catalogue import EMPTY, Catalogue
 from riskctl.gate.guardrails import GuardrailResult
 from riskctl.model.detector import Detector, library_versions
 from riskctl.model.ranking import tradeoff_curve
@@ -137,35 +141,51 @@ def metric_rows(run: SimulationRun, digits: int = 2, compact: bool = False) -> l
     return rows
 
 
-def reason_rows(run: SimulationRun, explanations: pl.DataFrame | None,
-                limit: int = 12) -> list[ReasonRow]:
-    """Most frequent reasons across the candidate's flagged rows: rules, then the model's."""
-    decisions = run.candidate.decisions
-    flagged = decisions.filter(pl.col("flagged"))
-    if flagged.height == 0:
-        return []
+def describe_code(code: str, catalogue: Catalogue, run: SimulationRun) -> str:
+    """What a reason code means, for the report's reader."""
+    entry = catalogue.by_code.get(code)
+    if entry is not None:
+        return re.sub(r"\{(\w+):\w+\}", r"{\1}", entry.text)
     rules = {r.name: r for r in run.candidate.loaded.strategy.rules}
-    counts: dict[str, tuple[str, int]] = {}
-    rule_hits = flagged.select(pl.col("decided_by")).to_series().drop_nulls()
-    for name, n in rule_hits.value_counts(sort=True).iter_rows():
-        if not name.startswith("rule:"):
-            continue
-        rule = rules[name.removeprefix("rule:")]
-        code = rule.reason or rule.name
-        counts[code] = (f"rule {rule.name}: {rule.action}", n)
-    if explanations is not None and "reason_codes" in explanations.columns:
-        model = explanations.select(pl.col("reason_codes").list.first()).to_series()
-        for code, n in model.drop_nulls().value_counts(sort=True).iter_rows():
-            feature = code.removeprefix("M_").lower()
-            counts[code] = (f"model: {feature} raised the score most", n)
-    ordered = sorted(counts.items(), key=lambda kv: (-kv[1][1], kv[0]))[:limit]
-    return [ReasonRow(code, desc, n, f"{100 * n / flagged.height:.1f}%")
-            for code, (desc, n) in ordered]
+    if code in rules:
+        rule = rules[code]
+        return f"rule {rule.name} ({rule.action}): {rule.reason or rule.when}"
+    if code.startswith("M_"):
+        return f"model: {code.removeprefix('M_').lower()} raised the score most"
+    return code
+
+
+def reason_rows(run: SimulationRun, summary: ExplainSummary | None, catalogue: Catalogue,
+                limit: int = 12) -> list[ReasonRow]:
+    """Main reason of each of the candidate's flagged rows: the first rule that fired, else
+    the model's largest contribution (exact SHAP). Without a detector, rules only."""
+    decisions = run.candidate.decisions
+    flagged = int(decisions["flagged"].sum())
+    if flagged == 0:
+        return []
+    strategy = run.candidate.loaded.strategy
+    counts: Counter[str] = Counter()
+    if summary is not None:
+        for action, rows in summary.reasons_by_action.items():
+            if action != strategy.pass_action:
+                counts.update({code: n for code, n, _ in rows})
+    else:
+        rules = {r.name: r for r in strategy.rules}
+        deciders = decisions.filter(pl.col("flagged"))["decided_by"].drop_nulls()
+        for name, n in deciders.value_counts().iter_rows():
+            if name.startswith("rule:"):
+                rule = rules[name.removeprefix("rule:")]
+                code = rule.reason if rule.reason in catalogue.by_code else rule.name
+                counts[code or rule.name] += n
+    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+    return [ReasonRow(code, describe_code(code, catalogue, run), n,
+                      f"{100 * n / flagged:.1f}%") for code, n in ordered]
 
 
 def build_context(run: SimulationRun, guardrails: list[GuardrailResult],
-                  explanations: pl.DataFrame | None, detector: Detector | None,
-                  command: str, vega_bundle: str, title: str | None = None) -> ReportContext:
+                  summary: ExplainSummary | None, detector: Detector | None,
+                  command: str, vega_bundle: str, title: str | None = None,
+                  catalogue: Catalogue = EMPTY) -> ReportContext:
     cand = run.candidate
     score_cols = cand.loaded.strategy.score_columns()
     charts = []
@@ -212,7 +232,7 @@ def build_context(run: SimulationRun, guardrails: list[GuardrailResult],
                                                 if run.baseline else ""),
         candidate_name=cand.loaded.name,
         baseline_name=run.baseline.loaded.name if run.baseline else None,
-        metrics=metric_rows(run), charts=charts, reasons=reason_rows(run, explanations),
+        metrics=metric_rows(run), charts=charts, reasons=reason_rows(run, summary, catalogue),
         guardrails=[GuardrailRow(g.id, g.name, g.passed, g.message) for g in guardrails],
         facts=facts, caveats=caveats, command=command, versions=library_versions(),
         checksums=checksums, vega_bundle=vega_bundle)
