@@ -103,8 +103,29 @@ def case_pandas_score(detector: str, data: str, out: str) -> None:
     df[["y"]].assign(score=model.predict_proba(x)[:, 1]).to_parquet(out)
 
 
+def case_riskctl_explain(detector: str, data: str, out: str) -> None:
+    subprocess.run([sys.executable, "-m", "riskctl", "explain", detector, data, "--out", out,
+                    "--quiet"], check=True, stdout=subprocess.DEVNULL)
+
+
+def case_shap_explain(detector: str, data: str, out: str) -> None:
+    import pandas as pd
+    import shap
+    import xgboost as xgb
+
+    booster = xgb.Booster()
+    booster.load_model(str(Path(detector) / "model.ubj"))
+    df = pd.read_parquet(data)
+    for c in [c for c in df.columns if c.startswith("cat_")]:
+        df[c] = df[c].astype("category")
+    x = xgb.DMatrix(df[booster.feature_names], enable_categorical=True)
+    values = shap.TreeExplainer(booster).shap_values(x)
+    pd.DataFrame(values, columns=[f"shap_{n}" for n in booster.feature_names]).to_parquet(out)
+
+
 CASES = {"riskctl_train": case_riskctl_train, "pandas_train": case_pandas_train,
-         "riskctl_score": case_riskctl_score, "pandas_score": case_pandas_score}
+         "riskctl_score": case_riskctl_score, "pandas_score": case_pandas_score,
+         "riskctl_explain": case_riskctl_explain, "shap_explain": case_shap_explain}
 
 
 # ---------------------------------------------------------------- driver
@@ -139,9 +160,10 @@ def report(name: str, ours: dict[str, float], theirs: dict[str, float], rows: in
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("cases", nargs="*", default=["train", "score"])
+    parser.add_argument("cases", nargs="*", default=["train", "score", "explain"])
     parser.add_argument("--train-rows", type=int, default=1_000_000)
     parser.add_argument("--score-rows", type=int, default=10_000_000)
+    parser.add_argument("--explain-rows", type=int, nargs="+", default=[100_000, 1_000_000])
     args = parser.parse_args()
     results = []
     train_data = make_table(args.train_rows, 1, DATA / f"train_{args.train_rows}.parquet")
@@ -158,6 +180,14 @@ def main() -> None:
         theirs = measure("pandas_score", str(detector), str(score_data),
                          str(DATA / "scored_pandas.parquet"))
         results.append(report("score", ours, theirs, args.score_rows))
+    if "explain" in args.cases:
+        for rows in args.explain_rows:
+            explain_data = make_table(rows, 3, DATA / f"explain_{rows}.parquet")
+            ours = measure("riskctl_explain", str(detector), str(explain_data),
+                           str(DATA / "explained_riskctl.parquet"))
+            theirs = measure("shap_explain", str(detector), str(explain_data),
+                             str(DATA / "explained_shap.parquet"))
+            results.append(report("explain", ours, theirs, rows))
     (DATA / "results.json").write_text(json.dumps(results, indent=2) + "\n")
 
 

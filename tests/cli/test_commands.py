@@ -121,3 +121,23 @@ def test_train_prints_roles_metrics_and_warnings(tmp_path: Path, history: pl.Dat
     assert "ROC AUC" in text and "Catch rate at 0.1% FPR" in text and "Calibration" in text
     assert "Dropped 25 rows with no label." in text
     assert "the regime changed" in result.stderr
+
+
+def test_explain_cli_with_strategy_summary_and_masking(tmp_path: Path, detector, scored_path,
+                                                       example_strategies: Path) -> None:
+    out = tmp_path / "reasons.ndjson"
+    result = invoke("explain", detector.path, scored_path, "--strategy",
+                    example_strategies / "candidate.yaml", "--reasons",
+                    example_strategies / "reason_codes.yaml", "--only-flagged", "--summary",
+                    "--mask-ids", "--out", out, "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["uncatalogued_features"] == ["country"]
+    assert data["summary"]["rows"] == data["explained"] > 0
+    assert {"block", "review"} <= set(data["summary"]["reasons_by_action"])
+    rows = pl.read_ndjson(out)
+    assert rows.height == data["explained"]
+    assert rows["buyer_id"].str.starts_with("m_").all()
+    human = invoke("explain", detector.path, scored_path, "--summary", "--by", "category")
+    assert human.exit_code == 0, human.output
+    assert "Mean |SHAP|" in human.stdout and "Main reason by segment" in human.stdout
