@@ -12,10 +12,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from riskctl.evaluate.metrics import StrategyMetrics
 from riskctl.evaluate.results import finite
-from riskctl.evaluate.simulate import SimulationRun
+from riskctl.evaluate.simulate import Simulation, SimulationRun
 from riskctl.gate.guardrails import GuardrailResult
-from riskctl.report.context import metric_rows
+from riskctl.report.context import fmt_value, metric_rows
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -70,4 +71,47 @@ def guardrail_table(results: list[GuardrailResult]) -> Table:
     for r in results:
         verdict = "[green]holds[/]" if r.passed else "[red]FAILS[/]"
         table.add_row(r.id, verdict, f"{r.name}: {r.message.split(': ', 1)[-1]}")
+    return table
+
+
+def rule_stats_table(sim: Simulation) -> Table:
+    table = Table(title=f"Rules of {sim.loaded.name} (incremental: bad rows nothing else "
+                  "flags)", title_justify="left", box=None, pad_edge=False)
+    for name in ("rule", "action", "hits", "bad", "precision", "incr. bad", "overlap"):
+        table.add_column(name, justify="left" if name in ("rule", "action", "overlap")
+                         else "right")
+    for r in sim.rules:
+        top = max(r.overlap.items(), key=lambda kv: kv[1], default=None)
+        overlap = f"{top[0]} {top[1]:,}" if top else ""
+        name = f"{r.name} [dim](shadow)[/]" if r.mode == "shadow" else r.name
+        precision = f"{100 * r.precision.value:.1f}%" if r.hits else "n/a"
+        table.add_row(name, r.action, f"{r.hits:,}", f"{r.bad_hits:,}", precision,
+                      f"{r.incremental_bad:,}", overlap)
+    return table
+
+
+def segment_table(column: str, groups: dict[str, StrategyMetrics]) -> Table:
+    table = Table(title=f"By {column}", title_justify="left", box=None, pad_edge=False)
+    for name in (column, "rows", "bad", "catch rate", "FPR", "precision"):
+        table.add_column(name, justify="left" if name == column else "right")
+    for value, m in groups.items():
+        table.add_row(value, f"{m.rows:,}", f"{m.bad:,}", fmt_value("catch_rate",
+                                                                    m.catch_rate.value, 1),
+                      fmt_value("false_positive_rate", m.false_positive_rate.value, 1),
+                      fmt_value("precision", m.precision.value, 1))
+    return table
+
+
+def swap_table(run: SimulationRun) -> Table:
+    """What the change really does: rows it newly flags (swap-in) and newly lets through."""
+    table = Table(title="Swap set (candidate vs baseline)", title_justify="left", box=None,
+                  pad_edge=False)
+    for name in ("", "bad rows", "good rows", "bad amount", "good amount"):
+        table.add_column(name, justify="left" if not name else "right")
+    assert run.comparison is not None
+    cells = {(c.kind, c.label): c for c in run.comparison.swap_set}
+    for kind in ("swap-in", "swap-out", "both flag"):
+        b, g = cells[(kind, 1)], cells[(kind, 0)]
+        money = [f"{c.amount:,.0f}" if c.amount is not None else "" for c in (b, g)]
+        table.add_row(kind, f"{b.rows:,}", f"{g.rows:,}", *money)
     return table

@@ -6,8 +6,17 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
-from riskctl.cli.console import metrics_table, out, print_json
+from riskctl.cli.console import (
+    err,
+    metrics_table,
+    out,
+    print_json,
+    rule_stats_table,
+    segment_table,
+    swap_table,
+)
 from riskctl.cli.options import AmountOpt, BaselineOpt, DataOpt, JsonOpt, LabelOpt, TimeOpt
 from riskctl.evaluate.results import run_to_dict, write_simulation
 from riskctl.evaluate.simulate import run_simulation
@@ -21,24 +30,49 @@ def simulate(
     label: LabelOpt = None,
     time: TimeOpt = None,
     amount: AmountOpt = None,
+    by: Annotated[list[str] | None, typer.Option("--by", help="Also break metrics down by "
+                                                 "this column (repeatable; `segment` is the "
+                                                 "strategy's segments).")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Directory for per-row "
                                                  "decisions (Parquet) and metrics (JSON).")]
     = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Apply a strategy to labelled history: catch rate, false-positive rate, precision, alert
-    rate (95% Wilson intervals), review load and expected cost; with --baseline, the change.
+    """Apply a strategy to labelled history and say exactly what it does.
+
+    Catch rate, false-positive rate, precision and alert rate with 95% Wilson intervals,
+    their amount-weighted twins, catch rate per action, review load per day against capacity
+    and expected cost, on rows whose label has matured; a rule table (hits, precision,
+    incremental catches, overlap, shadow rules included); with --by, the same per segment;
+    with --baseline, the change with paired 95% intervals and the swap set. Warns about
+    rules that never fire or change nothing, and segments no row falls in.
 
     [bold]Example:[/bold] riskctl simulate strategies/candidate.yaml --baseline
     strategies/baseline.yaml --data riskctl-demo/scored.parquet
     """
     run = run_simulation(strategy, data, baseline=baseline, label=label, time=time,
-                         amount=amount)
+                         amount=amount, by=by)
     if out_dir is not None:
         write_simulation(run, out_dir)
     if as_json:
         print_json(run_to_dict(run))
         return
+    for warning in run.candidate.warnings:
+        err.print(f"[yellow]warning:[/] {escape(str(warning))}", soft_wrap=True)
     out.print(metrics_table(run))
+    m = run.candidate.metrics
+    if m.left_out_immature:
+        out.print(f"{m.left_out_immature:,} rows younger than label_maturity_days left out.")
+    if m.review_per_day is not None and m.review_capacity_per_day is not None:
+        over = int(run.candidate.daily["over_capacity"].sum())
+        out.print(f"Reviews per day: mean {m.review_per_day:,.1f}, peak "
+                  f"{m.review_per_day_peak:,.0f}, capacity {m.review_capacity_per_day:,.0f}"
+                  f" ({over} of {m.days} days over capacity)")
+    if run.candidate.rules:
+        out.print(rule_stats_table(run.candidate))
+    for column, groups in run.candidate.by.items():
+        out.print(segment_table(column, groups))
+    if run.comparison is not None:
+        out.print(swap_table(run))
     if out_dir is not None:
         out.print(f"Wrote decisions and metrics to [bold]{out_dir}[/]")

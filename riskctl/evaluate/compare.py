@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from riskctl.evaluate.intervals import Difference, paired_difference
+from riskctl.evaluate.intervals import Difference, paired_bootstrap_ratio, paired_difference
 from riskctl.evaluate.metrics import Roles, StrategyMetrics
 from riskctl.strategy.engine import FLAGGED
 
@@ -55,14 +55,20 @@ def compare(baseline: pl.DataFrame, candidate: pl.DataFrame, keep: pl.Series, ro
         "catch_rate": paired_difference(b[is_bad], c[is_bad]),
         "false_positive_rate": paired_difference(b[is_good], c[is_good]),
         "alert_rate": paired_difference(b, c),
-        "precision": _point(cand_metrics.precision.value - base_metrics.precision.value),
+        "precision": paired_bootstrap_ratio(b & is_bad, b, c & is_bad, c),
         "expected_cost": _point(cand_metrics.expected_cost - base_metrics.expected_cost),
     }
     if cand_metrics.review_per_day is not None and base_metrics.review_per_day is not None:
         delta["review_per_day"] = _point(cand_metrics.review_per_day
                                          - base_metrics.review_per_day)
-    amount = (baseline.filter(keep)[roles.amount].cast(pl.Float64).to_numpy()
+    amount = (baseline.filter(keep)[roles.amount].cast(pl.Float64).fill_null(0.0).to_numpy()
               if roles.amount else None)
+    if amount is not None:
+        bad_amount, good_amount = amount * is_bad, amount * is_good
+        delta["amount_catch_rate"] = paired_bootstrap_ratio(bad_amount * b, bad_amount,
+                                                            bad_amount * c, bad_amount)
+        delta["good_amount_impacted_rate"] = paired_bootstrap_ratio(
+            good_amount * b, good_amount, good_amount * c, good_amount)
     cells = []
     for bf in (True, False):
         for cf in (True, False):

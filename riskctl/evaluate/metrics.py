@@ -78,9 +78,14 @@ def matured(df: pl.DataFrame, roles: Roles, maturity_days: float) -> pl.Series:
     return df[roles.time] <= cutoff_value
 
 
-def compute_metrics(decisions: pl.DataFrame, strategy: Strategy, roles: Roles) -> StrategyMetrics:
-    """Metrics of one strategy's decisions; `decisions` holds label, flagged, action."""
-    keep = matured(decisions, roles, strategy.label_maturity_days)
+def compute_metrics(decisions: pl.DataFrame, strategy: Strategy, roles: Roles,
+                    keep: pl.Series | None = None) -> StrategyMetrics:
+    """Metrics of one strategy's decisions; `decisions` holds label, flagged, action.
+
+    `keep` marks the rows whose label has matured; by default it is worked out here.
+    """
+    if keep is None:
+        keep = matured(decisions, roles, strategy.label_maturity_days)
     left_out = int((~keep).sum())
     df = decisions.filter(keep)
     bad = pl.col(roles.label) == 1
@@ -155,3 +160,21 @@ def _review_load(df: pl.DataFrame, strategy: Strategy,
         return days, None, None
     reviews = per_day["reviews"].cast(pl.Float64)
     return days, float(reviews.sum()) / days, float(reviews.max() or 0.0)  # type: ignore[arg-type]
+
+
+def daily_metrics(decisions: pl.DataFrame, strategy: Strategy, roles: Roles) -> pl.DataFrame:
+    """One row per calendar day: rows, bad, flagged, catch rate, FPR, reviews vs capacity."""
+    if roles.time is None:
+        return pl.DataFrame()
+    bad, flagged = pl.col(roles.label) == 1, pl.col(FLAGGED)
+    review = strategy.review_action
+    return decisions.group_by(pl.col(roles.time).dt.date().alias("day")).agg(
+        rows=pl.len(), bad=bad.sum(), flagged=flagged.sum(),
+        flagged_bad=(bad & flagged).sum(), flagged_good=(~bad & flagged).sum(),
+        reviews=(pl.col(ACTION) == review).sum() if review else pl.lit(0, dtype=pl.UInt32),
+    ).sort("day").with_columns(
+        catch_rate=pl.col("flagged_bad") / pl.col("bad"),
+        false_positive_rate=pl.col("flagged_good") / (pl.col("rows") - pl.col("bad")),
+        over_capacity=(pl.col("reviews") > strategy.review_capacity_per_day)
+        if strategy.review_capacity_per_day is not None else pl.lit(None, dtype=pl.Boolean),
+    )

@@ -24,7 +24,12 @@ def finite(obj: Any) -> Any:
 
 def _sim(sim: Simulation) -> dict[str, Any]:
     return {"strategy": sim.loaded.name, "path": str(sim.loaded.path),
-            "sha256": sim.loaded.sha256, "metrics": sim.metrics.to_dict()}
+            "sha256": sim.loaded.sha256, "metrics": sim.metrics.to_dict(),
+            "rules": [r.to_dict() for r in sim.rules],
+            "by": {column: {value: m.to_dict() for value, m in groups.items()}
+                   for column, groups in sim.by.items()},
+            "daily": [{**row, "day": str(row["day"])} for row in sim.daily.to_dicts()],
+            "warnings": [str(w) for w in sim.warnings]}
 
 
 def run_to_dict(run: SimulationRun) -> dict[str, Any]:

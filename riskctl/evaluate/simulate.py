@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
@@ -10,10 +10,17 @@ import polars as pl
 from riskctl.data.io import require_columns, scan_table, sha256_file
 from riskctl.errors import ConfigError, DataError
 from riskctl.evaluate.compare import Comparison, compare
-from riskctl.evaluate.metrics import Roles, StrategyMetrics, compute_metrics, matured
+from riskctl.evaluate.metrics import (
+    Roles,
+    StrategyMetrics,
+    compute_metrics,
+    daily_metrics,
+    matured,
+)
+from riskctl.evaluate.rules import RuleStats, StrategyWarning, rule_table, strategy_warnings
 from riskctl.model.detector import Detector, load_detector
 from riskctl.model.score import score_frame
-from riskctl.strategy.engine import DECISION_COLUMNS, compile_strategy, decide
+from riskctl.strategy.engine import DECISION_COLUMNS, SEGMENT, compile_strategy, decide
 from riskctl.strategy.load import LoadedStrategy, load_strategy
 
 
@@ -22,6 +29,10 @@ class Simulation:
     loaded: LoadedStrategy
     decisions: pl.DataFrame  # one row per input row, in input order
     metrics: StrategyMetrics
+    rules: list[RuleStats] = field(default_factory=list)
+    warnings: list[StrategyWarning] = field(default_factory=list)
+    by: dict[str, dict[str, StrategyMetrics]] = field(default_factory=dict)
+    daily: pl.DataFrame = field(default_factory=pl.DataFrame)
 
 
 @dataclass(frozen=True)
@@ -72,7 +83,8 @@ def _load_detectors(loaded: list[LoadedStrategy], columns: list[str]) -> dict[st
     return detectors
 
 
-def simulate_one(loaded: LoadedStrategy, table: pl.DataFrame, roles: Roles) -> Simulation:
+def simulate_one(loaded: LoadedStrategy, table: pl.DataFrame, roles: Roles,
+                 by: list[str] | None = None) -> Simulation:
     compiled = compile_strategy(loaded, table.schema)
     try:
         decided = decide(compiled, table.lazy()).collect()
@@ -81,14 +93,28 @@ def simulate_one(loaded: LoadedStrategy, table: pl.DataFrame, roles: Roles) -> S
                         f"{str(exc).splitlines()[0]}") from None
     keep_cols = [c for c in (roles.label, roles.time, roles.amount) if c]
     keep_cols += [c for c in loaded.strategy.score_columns() if c not in keep_cols]
-    rule_cols = [c for c in decided.columns if c.startswith("rule:")]
-    decisions = decided.select([*keep_cols, *DECISION_COLUMNS, *rule_cols])
-    return Simulation(loaded, decisions, compute_metrics(decisions, loaded.strategy, roles))
+    keep_cols += [c for c in by or [] if c not in keep_cols and c != SEGMENT]
+    hit_cols = [c for c in decided.columns if c.startswith(("rule:", "threshold:"))]
+    decisions = decided.select([*keep_cols, *DECISION_COLUMNS, *hit_cols])
+    strategy = loaded.strategy
+    keep = matured(decisions, roles, strategy.label_maturity_days)
+    mature = decisions.filter(keep)
+    groups: dict[str, dict[str, StrategyMetrics]] = {}
+    for column in by or []:
+        values = mature[column].cast(pl.String).fill_null("(none)")
+        groups[column] = {
+            value: compute_metrics(mature.filter(values == value), strategy, roles,
+                                   keep=pl.Series([True] * int((values == value).sum())))
+            for value in sorted(values.unique().to_list())}
+    return Simulation(loaded, decisions, compute_metrics(decisions, strategy, roles, keep),
+                      rule_table(mature, loaded, roles.label, roles.amount),
+                      strategy_warnings(decisions, loaded), groups,
+                      daily_metrics(mature, strategy, roles))
 
 
 def run_simulation(candidate: Path, data: Path, baseline: Path | None = None,
                    label: str | None = None, time: str | None = None,
-                   amount: str | None = None) -> SimulationRun:
+                   amount: str | None = None, by: list[str] | None = None) -> SimulationRun:
     cand = load_strategy(candidate)
     base = load_strategy(baseline) if baseline else None
     loaded = [cand, *([base] if base else [])]
@@ -99,13 +125,16 @@ def run_simulation(candidate: Path, data: Path, baseline: Path | None = None,
     wanted = {"label": roles.label, **({"time": roles.time} if roles.time else {}),
               **({"amount": roles.amount} if roles.amount else {})}
     require_columns(columns, wanted, str(data))
+    for column in by or []:
+        if column != SEGMENT and column not in columns:
+            require_columns(columns, {"--by": column}, str(data))
     table = lf.collect()
     _check_label(table, roles.label, data)
     table = table.with_columns(pl.col(roles.label).cast(pl.Int8))
     for column, det in detectors.items():
         table = score_frame(det, table, column)
-    cand_sim = simulate_one(cand, table, roles)
-    base_sim = simulate_one(base, table, roles) if base else None
+    cand_sim = simulate_one(cand, table, roles, by)
+    base_sim = simulate_one(base, table, roles, by) if base else None
     comparison = None
     if base_sim is not None:
         keep = matured(table, roles, cand.strategy.label_maturity_days)

@@ -115,6 +115,8 @@ def fmt_delta(key: str, d: Difference | None, digits: int = 2,
     half = (d.high - d.low) / 2
     if compact and math.isclose(d.value - d.low, half, rel_tol=1e-6, abs_tol=1e-12):
         return f"{text} ±{100 * half:.{n}f}"
+    if compact:
+        return f"{text} [{100 * d.low:.1f}, {100 * d.high:.1f}]"
     text += f" ({100 * d.low:+.{n}f}..{100 * d.high:+.{n}f})"
     return text
 

@@ -15,6 +15,8 @@ from riskctl.strategy.conditions import compile_condition
 from riskctl.strategy.load import LoadedStrategy
 from riskctl.strategy.schema import Strategy
 
+# besides these, one boolean column per enabled rule (`rule:<name>`) and per threshold
+# (`threshold:<action>:<score column>`) says whether it fired on the row
 ACTION = "action"
 FLAGGED = "flagged"
 DECIDED_BY = "decided_by"
@@ -105,6 +107,7 @@ def decide(c: CompiledStrategy, lf: pl.LazyFrame) -> pl.LazyFrame:
         decided_by.alias(DECIDED_BY),
         matched.alias(MATCHED),
         *[e.alias(f"rule:{n}") for n, e in c.rules.items()],
+        *[e.alias(threshold_name(a, col)) for (a, col), e in hits.items()],
     ).with_columns(
         pl.col("_rank").replace_strict(
             list(range(len(s.actions))), list(s.actions), return_dtype=pl.String).alias(ACTION),
