@@ -59,6 +59,53 @@ def make_table(rows: int, seed: int, path: Path) -> Path:
     return path
 
 
+def make_scored_table(rows: int, path: Path) -> Path:
+    """A pre-scored history for strategy simulation: make_table plus `score` and `amount`."""
+    import polars as pl
+
+    if path.exists():
+        return path
+    base = make_table(rows, 4, path.with_name(f"base_{rows}.parquet"))
+    pl.scan_parquet(base).with_columns(
+        score=1 / (1 + (-(pl.col("num_00") * 1.5 + pl.col("y") * 3 - 4)).exp()),
+        amount=(pl.col("num_01").exp() * 80).round(2),
+    ).sink_parquet(path)
+    base.unlink()
+    return path
+
+
+BENCH_STRATEGY = """name: bench
+actions: [block, review, allow]
+thresholds:
+  block: {score: 0.95}
+  review: {score: 0.8}
+rules:
+  - {name: r0, when: "num_02 > 2.5 AND flag_1", action: block}
+  - {name: r1, when: "num_03 < -2.5", action: review}
+  - {name: r2, when: "cat_0 = 'c3' AND num_04 > 1.5", action: review}
+  - {name: r3, when: "num_05 + num_06 > 3.5", action: block}
+  - {name: r4, when: "flag_2 AND flag_3 AND num_07 > 1", action: review}
+  - {name: r5, when: "cat_1 IN ('c1', 'c2') AND amount > 400", action: review}
+  - {name: r6, when: "num_08 > 3", action: block}
+  - {name: r7, when: "num_09 < -3 OR num_10 > 3", action: review}
+  - {name: r8, when: "amount > 1000 AND NOT flag_4", action: review}
+  - {name: r9, when: "cat_2 = 'c11' AND num_11 > 1 AND num_11 < 2", action: block}
+label: y
+time: t
+amount: amount
+"""
+# the same rules as pandas expressions, severity rank: block 0, review 1
+PANDAS_RULES = [
+    ("(num_02 > 2.5) & flag_1", 0), ("num_03 < -2.5", 1), ("(cat_0 == 'c3') & (num_04 > 1.5)", 1),
+    ("num_05 + num_06 > 3.5", 0), ("flag_2 & flag_3 & (num_07 > 1)", 1),
+    ("cat_1.isin(['c1', 'c2']) & (amount > 400)", 1), ("num_08 > 3", 0),
+    ("(num_09 < -3) | (num_10 > 3)", 1), ("(amount > 1000) & ~flag_4", 1),
+    ("(cat_2 == 'c11') & (num_11 > 1) & (num_11 < 2)", 0),
+]
+SIM_COLUMNS = ["score", "y", "t", "amount", "flag_1", "flag_2", "flag_3", "flag_4", "cat_0",
+               "cat_1", "cat_2", *[f"num_{i:02d}" for i in range(2, 12)]]
+
+
 # ---------------------------------------------------------------- cases (run in children)
 
 def case_riskctl_train(data: str, out: str) -> None:
@@ -123,7 +170,40 @@ def case_shap_explain(detector: str, data: str, out: str) -> None:
     pd.DataFrame(values, columns=[f"shap_{n}" for n in booster.feature_names]).to_parquet(out)
 
 
-CASES = {"riskctl_train": case_riskctl_train, "pandas_train": case_pandas_train,
+def case_riskctl_simulate(data: str, out: str) -> None:
+    strategy = Path(out).with_suffix(".yaml")
+    strategy.write_text(BENCH_STRATEGY)
+    subprocess.run([sys.executable, "-m", "riskctl", "simulate", str(strategy), "--data", data,
+                    "--json"], check=True, stdout=subprocess.DEVNULL)
+
+
+def case_pandas_simulate(data: str, out: str) -> None:
+    import numpy as np
+    import pandas as pd
+
+    df = pd.read_parquet(data, columns=SIM_COLUMNS)
+    rank = np.where(df["score"] >= 0.95, 0, np.where(df["score"] >= 0.8, 1, 2))
+    for expr, severity in PANDAS_RULES:
+        rank = np.where(df.eval(expr).to_numpy(), np.minimum(rank, severity), rank)
+    flagged, bad = rank < 2, df["y"].to_numpy() == 1
+    metrics = {"catch_rate": (flagged & bad).sum() / bad.sum(),
+               "false_positive_rate": (flagged & ~bad).sum() / (~bad).sum(),
+               "precision": (flagged & bad).sum() / flagged.sum(), "alert_rate": flagged.mean()}
+    Path(out).write_text(json.dumps({k: float(v) for k, v in metrics.items()}))
+
+
+def case_polars_floor(data: str, out: str) -> None:
+    import polars as pl
+
+    sums = pl.scan_parquet(data).select(
+        [pl.col(c).cast(pl.Float64).sum() if c not in ("t", "cat_0", "cat_1", "cat_2")
+         else pl.col(c).len() for c in SIM_COLUMNS]).collect()
+    Path(out).write_text(str(sums.row(0)))
+
+
+CASES = {"riskctl_simulate": case_riskctl_simulate, "pandas_simulate": case_pandas_simulate,
+         "polars_floor": case_polars_floor,
+         "riskctl_train": case_riskctl_train, "pandas_train": case_pandas_train,
          "riskctl_score": case_riskctl_score, "pandas_score": case_pandas_score,
          "riskctl_explain": case_riskctl_explain, "shap_explain": case_shap_explain}
 
@@ -160,12 +240,23 @@ def report(name: str, ours: dict[str, float], theirs: dict[str, float], rows: in
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("cases", nargs="*", default=["train", "score", "explain"])
+    parser.add_argument("cases", nargs="*", default=["simulate", "train", "score", "explain"])
     parser.add_argument("--train-rows", type=int, default=1_000_000)
     parser.add_argument("--score-rows", type=int, default=10_000_000)
     parser.add_argument("--explain-rows", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--simulate-rows", type=int, default=10_000_000)
     args = parser.parse_args()
     results = []
+    if "simulate" in args.cases:
+        sim_data = make_scored_table(args.simulate_rows, DATA / f"sim_{args.simulate_rows}.parquet")
+        ours = measure("riskctl_simulate", str(sim_data), str(DATA / "sim_riskctl.json"))
+        theirs = measure("pandas_simulate", str(sim_data), str(DATA / "sim_pandas.json"))
+        floor = measure("polars_floor", str(sim_data), str(DATA / "sim_floor.txt"))
+        results.append(report("simulate", ours, theirs, args.simulate_rows))
+        results.append(report("vs floor", ours, floor, args.simulate_rows))
+    if not set(args.cases) & {"train", "score", "explain"}:
+        (DATA / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+        return
     train_data = make_table(args.train_rows, 1, DATA / f"train_{args.train_rows}.parquet")
     detector = DATA / f"detector_{args.train_rows}"
     if "train" in args.cases or not (detector / "manifest.json").exists():

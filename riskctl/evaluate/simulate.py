@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -20,7 +21,13 @@ from riskctl.evaluate.metrics import (
 from riskctl.evaluate.rules import RuleStats, StrategyWarning, rule_table, strategy_warnings
 from riskctl.model.detector import Detector, load_detector
 from riskctl.model.score import score_frame
-from riskctl.strategy.engine import DECISION_COLUMNS, SEGMENT, compile_strategy, decide
+from riskctl.strategy.engine import (
+    DECISION_COLUMNS,
+    SEGMENT,
+    compile_strategy,
+    condition_columns,
+    decide,
+)
 from riskctl.strategy.load import LoadedStrategy, load_strategy
 
 
@@ -128,7 +135,20 @@ def run_simulation(candidate: Path, data: Path, baseline: Path | None = None,
     for column in by or []:
         if column != SEGMENT and column not in columns:
             require_columns(columns, {"--by": column}, str(data))
-    table = lf.collect()
+    # check every strategy against the whole schema first (errors suggest any column), then
+    # read only the columns the strategies and metrics use
+    full = lf.collect_schema()
+    types: dict[str, Any] = dict(full)
+    types.update({c: pl.Float64 for c in detectors})
+    scored = pl.Schema(types)
+    for ls in loaded:
+        compile_strategy(ls, scored)
+    needed = [*wanted.values(), *[c for c in by or [] if c != SEGMENT]]
+    for ls in loaded:
+        needed += ls.strategy.score_columns() + condition_columns(ls)
+    for det in detectors.values():
+        needed += det.feature_names
+    table = lf.select([c for c in dict.fromkeys(needed) if c in full]).collect()
     _check_label(table, roles.label, data)
     table = table.with_columns(pl.col(roles.label).cast(pl.Int8))
     for column, det in detectors.items():

@@ -55,6 +55,18 @@ def compile_strategy(loaded: LoadedStrategy, schema: pl.Schema) -> CompiledStrat
     return CompiledStrategy(loaded, rules, segments)
 
 
+def condition_columns(loaded: LoadedStrategy) -> list[str]:
+    """Columns the rules' and segments' conditions read (those that parse)."""
+    s = loaded.strategy
+    names: list[str] = []
+    for sql in [r.when for r in s.rules if r.enabled] + [g.when for g in s.segments]:
+        try:
+            names += pl.sql_expr(sql).meta.root_names()
+        except pl.exceptions.PolarsError:
+            continue
+    return list(dict.fromkeys(names))
+
+
 def _threshold_hits(c: CompiledStrategy) -> dict[tuple[str, str], pl.Expr]:
     """(action, score column) -> whether the row's score reaches its segment's threshold."""
     s = c.strategy
