@@ -27,6 +27,7 @@ from riskctl.strategy.engine import (
     compile_strategy,
     condition_columns,
     decide,
+    hit_columns,
 )
 from riskctl.strategy.load import LoadedStrategy, load_strategy
 
@@ -101,7 +102,7 @@ def simulate_one(loaded: LoadedStrategy, table: pl.DataFrame, roles: Roles,
     keep_cols = [c for c in (roles.label, roles.time, roles.amount) if c]
     keep_cols += [c for c in loaded.strategy.score_columns() if c not in keep_cols]
     keep_cols += [c for c in by or [] if c not in keep_cols and c != SEGMENT]
-    hit_cols = [c for c in decided.columns if c.startswith(("rule:", "threshold:"))]
+    hit_cols = hit_columns(decided.columns)
     decisions = decided.select([*keep_cols, *DECISION_COLUMNS, *hit_cols])
     strategy = loaded.strategy
     keep = matured(decisions, roles, strategy.label_maturity_days)
