@@ -10,7 +10,17 @@ from rich.markup import escape
 from typer.core import TyperGroup
 
 from riskctl import __version__
-from riskctl.cli import check, data, demo, explain, report, simulate, train, validate
+from riskctl.cli import (
+    check,
+    data,
+    demo,
+    explain,
+    report,
+    simulate,
+    tradeoff,
+    train,
+    validate,
+)
 from riskctl.cli.console import err
 from riskctl.errors import EXIT_BUG, RiskctlError
 
@@ -73,6 +83,8 @@ app.command("simulate")(simulate.simulate)
 app.command("check")(check.check)
 app.command("report")(report.report)
 app.command("validate")(validate.validate)
+app.command("sweep")(tradeoff.sweep)
+app.command("tune")(tradeoff.tune)
 
 
 def main() -> None:

@@ -20,7 +20,7 @@ from riskctl.errors import UsageError
 from riskctl.evaluate.metrics import Roles, StrategyMetrics, matured
 from riskctl.evaluate.simulate import SimulationRun, run_simulation, simulate_one
 from riskctl.evaluate.sweep import Curve, curve_frame, sweep
-from riskctl.strategy.engine import ACTION, threshold_name
+from riskctl.strategy.engine import ACTION, SEGMENT, threshold_name
 from riskctl.strategy.load import LoadedStrategy
 
 TARGETS = ("max_fpr", "review_capacity", "min_precision", "min_catch_rate", "min_cost")
@@ -51,8 +51,11 @@ def sweep_file(data: Path, score: str | None, label: str | None, amount: str | N
         decisions = run.candidate.decisions.filter(
             matured(run.candidate.decisions, run.roles, loaded.strategy.label_maturity_days))
         base = _base_flags(decisions, loaded, action, score)
+        swept = decisions[score].cast(pl.Float64).to_numpy().copy()
+        swept[decisions.select(_overridden(loaded, action, score)).to_series().to_numpy()] = \
+            np.nan
         segs = decisions[by].cast(pl.String).fill_null("(none)").to_numpy() if by else None
-        return sweep(decisions[score].to_numpy(), decisions[run.roles.label].to_numpy(),
+        return sweep(swept, decisions[run.roles.label].to_numpy(),
                      decisions[run.roles.amount].to_numpy() if run.roles.amount else None,
                      base, segs)
     if score is None or label is None:
@@ -83,13 +86,33 @@ def _tuned(loaded: LoadedStrategy, action: str | None, score: str | None) -> tup
     return action, score
 
 
+def _overridden(loaded: LoadedStrategy, action: str, score: str) -> pl.Expr:
+    """Rows in a segment with its own (action, score) threshold: the tuned one skips them."""
+    names = [g.name for g in loaded.strategy.segments
+             if score in g.thresholds.get(action, {})]
+    return pl.col(SEGMENT).is_in(names).fill_null(False) if names else pl.lit(False)
+
+
+def _decider_exprs(decisions: pl.DataFrame, loaded: LoadedStrategy, action: str,
+                   score: str) -> list[tuple[pl.Expr, int]]:
+    """(fires, severity rank) of everything except the tuned threshold; where a segment
+    overrides that threshold, its own threshold still decides."""
+    s = loaded.strategy
+    tuned = threshold_name(action, score)
+    rank = {a: i for i, a in enumerate(s.actions)}
+    out = [(pl.col(f"rule:{r.name}"), rank[r.action]) for r in s.rules
+           if r.enabled and r.mode == "active"]
+    out += [(pl.col(c), rank[c.split(":")[1]]) for c in decisions.columns
+            if c.startswith("threshold:") and c != tuned]
+    if tuned in decisions.columns:
+        out.append((pl.col(tuned) & _overridden(loaded, action, score), rank[action]))
+    return out
+
+
 def _base_flags(decisions: pl.DataFrame, loaded: LoadedStrategy, action: str,
                 score: str) -> np.ndarray:
     """Rows flagged by everything except the tuned threshold."""
-    s = loaded.strategy
-    tuned = threshold_name(action, score)
-    deciders = [f"rule:{r.name}" for r in s.rules if r.enabled and r.mode == "active"]
-    deciders += [c for c in decisions.columns if c.startswith("threshold:") and c != tuned]
+    deciders = [e for e, _ in _decider_exprs(decisions, loaded, action, score)]
     if not deciders:
         return np.zeros(decisions.height, dtype=bool)
     return decisions.select(pl.any_horizontal(deciders)).to_series().to_numpy()
@@ -98,14 +121,9 @@ def _base_flags(decisions: pl.DataFrame, loaded: LoadedStrategy, action: str,
 def _base_rank(decisions: pl.DataFrame, loaded: LoadedStrategy, action: str,
                score: str) -> np.ndarray:
     """Per row, the severity rank everything but the tuned threshold gives."""
-    s = loaded.strategy
-    tuned = threshold_name(action, score)
-    rank = {a: i for i, a in enumerate(s.actions)}
-    pass_rank = len(s.actions) - 1
-    exprs = [pl.when(pl.col(f"rule:{r.name}")).then(rank[r.action]).otherwise(pass_rank)
-             for r in s.rules if r.enabled and r.mode == "active"]
-    exprs += [pl.when(pl.col(c)).then(rank[c.split(":")[1]]).otherwise(pass_rank)
-              for c in decisions.columns if c.startswith("threshold:") and c != tuned]
+    pass_rank = len(loaded.strategy.actions) - 1
+    exprs = [pl.when(e).then(r).otherwise(pass_rank)
+             for e, r in _decider_exprs(decisions, loaded, action, score)]
     if not exprs:
         return np.full(decisions.height, pass_rank)
     return decisions.select(pl.min_horizontal(exprs)).to_series().to_numpy()
@@ -146,8 +164,10 @@ def evaluate_thresholds(decisions: pl.DataFrame, loaded: LoadedStrategy, roles: 
         review_delta = -(base_rank == rank[review]).astype(np.float64) * (rank[action]
                                                                            < rank[review])
     scores = decisions[score].cast(pl.Float64).to_numpy().copy()
-    scores[~upgraded & base] = np.nan  # already flagged at least as severely: never counted
-    frame = curve_frame(np.where(upgraded | ~base, scores, np.nan),
+    skip = decisions.select(_overridden(loaded, action, score)).to_series().to_numpy()
+    upgraded &= ~skip
+    scores[(~upgraded & base) | skip] = np.nan  # the tuned threshold cannot change these
+    frame = curve_frame(scores,
                         decisions[roles.label].to_numpy(),
                         decisions[roles.amount].to_numpy() if roles.amount else None,
                         base, {"review": review_delta})
@@ -156,7 +176,7 @@ def evaluate_thresholds(decisions: pl.DataFrame, loaded: LoadedStrategy, roles: 
         action, score) in decisions.columns else np.zeros(decisions.height, dtype=bool)
     # reviews the current threshold itself produces are not part of the base
     if review == action:
-        base_reviews -= float((tuned_now & (base_rank > rank[action])).sum())
+        base_reviews -= float((tuned_now & (base_rank > rank[action]) & ~skip).sum())
     days = max(decisions[roles.time].dt.date().n_unique(), 1) if roles.time else None
     reviews = base_reviews + frame["cum_review"].to_numpy()
     bad_amount = float(decisions.filter(pl.col(roles.label) == 1)[roles.amount].sum()) \

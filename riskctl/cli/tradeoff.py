@@ -1,0 +1,185 @@
+"""`riskctl sweep` and `riskctl tune`: trade-off curves and thresholds that meet targets."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from riskctl.cli.console import out, print_json
+from riskctl.cli.options import AmountOpt, DataOpt, JsonOpt, LabelOpt, TimeOpt
+from riskctl.errors import UsageError
+from riskctl.evaluate.metrics import StrategyMetrics
+from riskctl.evaluate.simulate import run_simulation
+from riskctl.evaluate.sweep import Curve
+from riskctl.evaluate.tune import Target, TuneResult, sweep_file, tune_run
+from riskctl.report.context import fmt_proportion, fmt_value
+from riskctl.strategy.write import set_thresholds
+
+
+def sweep(
+    data: DataOpt,
+    score: Annotated[str | None, typer.Option("--score", help="Score column to sweep "
+                                              "(default with --strategy: its score).")] = None,
+    label: LabelOpt = None,
+    amount: AmountOpt = None,
+    by: Annotated[str | None, typer.Option("--by", help="One curve per value of this "
+                                           "column.")] = None,
+    strategy: Annotated[Path | None, typer.Option("--strategy", "-s", help="Apply the "
+                                                  "strategy's rules and other thresholds "
+                                                  "first.")] = None,
+    action: Annotated[str | None, typer.Option("--action", help="With --strategy: whose "
+                                               "threshold to sweep (default review).")] = None,
+    all_points: Annotated[bool, typer.Option("--all-points", help="Every distinct threshold, "
+                                             "not the compact set.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """The exact trade-off curve of a score threshold: at every distinct score, catch rate,
+    false-positive rate, precision, alert rate and the amount-weighted twins.
+
+    One sort and cumulative sums; equal scores are one point. The compact default keeps the
+    exact points at 0.1%, 0.5%, 1%, 2% and 5% FPR. With --strategy, the rules' catches are
+    the curve's starting point.
+
+    [bold]Example:[/bold] riskctl sweep --data riskctl-demo/scored.parquet --score score
+    --label is_bad --amount amount
+    """
+    curves = sweep_file(data, score, label, amount, by, strategy, action)
+    shown = curves if all_points else [c.compact() for c in curves]
+    if as_json:
+        body = [{"segment": c.segment, "rows": c.rows, "bad": c.bad,
+                 "points": [_point(p) for p in c.points.to_dicts()]} for c in shown]
+        print_json(body[0] if by is None else {"curves": body})
+        return
+    for c in shown:
+        out.print(_curve_table(c))
+
+
+def _point(p: dict) -> dict:
+    return {k: (None if isinstance(v, float) and math.isinf(v) else v) for k, v in p.items()}
+
+
+def _curve_table(c: Curve) -> Table:
+    title = f"{c.segment + ': ' if c.segment else ''}{c.rows:,} rows, {c.bad:,} bad"
+    table = Table(title=title, title_justify="left", box=None, pad_edge=False)
+    cols = ["threshold", "flagged", "catch rate", "FPR", "precision", "alert rate"]
+    has_amount = "amount_catch_rate" in c.points.columns
+    if has_amount:
+        cols.append("amount caught")
+    for name in cols:
+        table.add_column(name, justify="right")
+    for p in c.points.to_dicts():
+        t = "start" if math.isinf(p["threshold"]) else f"{p['threshold']:.4f}"
+        row = [t, f"{p['flagged']:,}", fmt_value("catch_rate", p["catch_rate"], 1),
+               fmt_value("false_positive_rate", p["false_positive_rate"], 1),
+               fmt_value("precision", p["precision"], 1),
+               fmt_value("alert_rate", p["alert_rate"], 1)]
+        if has_amount:
+            row.append(fmt_value("amount_catch_rate", p["amount_catch_rate"], 1))
+        table.add_row(*row)
+    return table
+
+
+def tune(
+    strategy: Annotated[Path, typer.Argument(help="Strategy YAML to tune.", show_default=False)],
+    data: DataOpt,
+    out_path: Annotated[Path, typer.Option("--out", "-o", help="Where to write the tuned "
+                                           "strategy (comments kept).", show_default=False)],
+    max_fpr: Annotated[float | None, typer.Option("--max-fpr", help="Most catches with FPR at "
+                                                  "most this.")] = None,
+    review_capacity: Annotated[float | None, typer.Option("--review-capacity", help="Most "
+                                                          "catches with at most this many "
+                                                          "reviews per day.")] = None,
+    min_precision: Annotated[float | None, typer.Option("--min-precision", help="Most catches "
+                                                        "with precision at least this.")]
+    = None,
+    min_catch_rate: Annotated[float | None, typer.Option("--min-catch-rate", help="Lowest FPR "
+                                                         "that catches at least this.")] = None,
+    min_cost: Annotated[bool, typer.Option("--min-cost", help="Lowest expected cost (the "
+                                           "strategy's costs).")] = False,
+    action: Annotated[str | None, typer.Option("--action", help="Whose threshold to tune "
+                                               "(default review).")] = None,
+    score: Annotated[str | None, typer.Option("--score", help="Score column (default: the "
+                                              "action's).")] = None,
+    holdout: Annotated[float | None, typer.Option("--holdout", help="Keep this fraction (the "
+                                                  "latest rows, or random) aside and report "
+                                                  "the tuned strategy there too.")] = None,
+    label: LabelOpt = None,
+    time: TimeOpt = None,
+    amount: AmountOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Find the threshold that meets a target, exactly, and write the tuned strategy.
+
+    Every distinct score is a candidate; the chosen one has the best objective of all that
+    meet the target on the data (ties: the highest threshold). Everything else in the file
+    stays as it was, comments included. The estimate is optimistic on the data it was tuned
+    on: --holdout keeps a slice aside for an honest one.
+
+    [bold]Example:[/bold] riskctl tune strategies/candidate.yaml --data
+    riskctl-demo/scored.parquet --max-fpr 0.005 --out strategies/candidate.tuned.yaml
+    """
+    targets = [Target(k, v) for k, v in (("max_fpr", max_fpr),
+                                          ("review_capacity", review_capacity),
+                                          ("min_precision", min_precision),
+                                          ("min_catch_rate", min_catch_rate)) if v is not None]
+    if min_cost:
+        targets.append(Target("min_cost"))
+    if len(targets) != 1:
+        raise UsageError("pass exactly one target: --max-fpr, --review-capacity, "
+                         "--min-precision, --min-catch-rate or --min-cost")
+    run = run_simulation(strategy, data, label=label, time=time, amount=amount)
+    result = tune_run(run, targets[0], action=action, score=score, holdout=holdout)
+    if result.met:
+        set_thresholds(strategy, out_path, [(result.action, result.score, result.after)])
+    if as_json:
+        print_json(_result_dict(result, out_path))
+    else:
+        _render(result, out_path)
+    if not result.met:
+        raise typer.Exit(1)
+
+
+def _result_dict(r: TuneResult, out_path: Path) -> dict:
+    def m(x: StrategyMetrics | None) -> dict | None:
+        return x.to_dict() if x else None
+
+    return {"action": r.action, "score": r.score, "target": {"kind": r.target.kind,
+                                                             "value": r.target.value},
+            "met": r.met, "threshold": {"before": r.before, "after": r.after},
+            "candidates": r.candidates, "written": str(out_path) if r.met else None,
+            "before": m(r.before_metrics), "after": m(r.after_metrics),
+            "holdout": {"before": m(r.holdout_before), "after": m(r.holdout_after)}
+            if r.holdout_after else None, "notes": r.notes}
+
+
+def _render(r: TuneResult, out_path: Path) -> None:
+    before = "none" if r.before is None else f"{r.before:.4f}"
+    out.print(f"Target: {r.target.describe()}. {r.candidates:,} candidate thresholds.")
+    if r.met:
+        out.print(f"{r.action} threshold on {r.score}: {before} -> [bold]{r.after:.4f}[/]")
+    table = Table(box=None, pad_edge=False)
+    cols = ["metric", "before", "after"]
+    if r.holdout_after is not None:
+        cols += ["holdout before", "holdout after"]
+    for name in cols:
+        table.add_column(name, justify="left" if name == "metric" else "right")
+    sides = [r.before_metrics, r.after_metrics]
+    if r.holdout_after is not None and r.holdout_before is not None:
+        sides += [r.holdout_before, r.holdout_after]
+    for key, label in (("catch_rate", "Catch rate"), ("false_positive_rate", "FPR"),
+                       ("precision", "Precision")):
+        table.add_row(label, *[fmt_proportion(getattr(s, key), 1) for s in sides])
+    table.add_row("Reviews/day", *[fmt_value("review_per_day", s.review_per_day) for s in sides])
+    table.add_row("Expected cost", *[fmt_value("expected_cost", s.expected_cost)
+                                     for s in sides])
+    out.print(table)
+    for note in r.notes:
+        out.print(f"[dim]{note}[/]")
+    if r.met:
+        out.print(f"Wrote [bold]{out_path}[/]")
+    else:
+        out.print("[red]No threshold meets the target[/]; nothing written.")
