@@ -201,7 +201,41 @@ def case_polars_floor(data: str, out: str) -> None:
     Path(out).write_text(str(sums.row(0)))
 
 
-CASES = {"riskctl_simulate": case_riskctl_simulate, "pandas_simulate": case_pandas_simulate,
+def case_riskctl_sweep(data: str, out: str) -> None:
+    subprocess.run([sys.executable, "-m", "riskctl", "sweep", "--data", data, "--score",
+                    "score", "--label", "y", "--amount", "amount", "--json"],
+                   check=True, stdout=open(out, "w"))  # noqa: SIM115
+
+
+def case_sklearn_sweep(data: str, out: str) -> None:
+    import pandas as pd
+    from sklearn.metrics import precision_recall_curve, roc_curve
+
+    df = pd.read_parquet(data, columns=["score", "y"])
+    y, s = df["y"].to_numpy(), df["score"].to_numpy()
+    start = time.perf_counter()
+    roc_curve(y, s, drop_intermediate=False)
+    precision_recall_curve(y, s)
+    # the arrays alone, reading excluded: riskctl's whole command should still beat this
+    Path(out).write_text(str(time.perf_counter() - start))
+
+
+def case_pandas_loop_sweep(data: str, out: str) -> None:
+    import numpy as np
+    import pandas as pd
+
+    df = pd.read_parquet(data, columns=["score", "y", "amount"])
+    bad = df["y"] == 1
+    points = []
+    for t in np.linspace(0, 1, 1000):
+        flagged = df["score"] >= t
+        points.append(((flagged & bad).sum() / bad.sum(), (flagged & ~bad).sum() / (~bad).sum()))
+    Path(out).write_text(str(len(points)))
+
+
+CASES = {"riskctl_sweep": case_riskctl_sweep, "sklearn_sweep": case_sklearn_sweep,
+         "pandas_loop_sweep": case_pandas_loop_sweep,
+         "riskctl_simulate": case_riskctl_simulate, "pandas_simulate": case_pandas_simulate,
          "polars_floor": case_polars_floor,
          "riskctl_train": case_riskctl_train, "pandas_train": case_pandas_train,
          "riskctl_score": case_riskctl_score, "pandas_score": case_pandas_score,
@@ -240,7 +274,8 @@ def report(name: str, ours: dict[str, float], theirs: dict[str, float], rows: in
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("cases", nargs="*", default=["simulate", "train", "score", "explain"])
+    parser.add_argument("cases", nargs="*",
+                        default=["simulate", "sweep", "train", "score", "explain"])
     parser.add_argument("--train-rows", type=int, default=1_000_000)
     parser.add_argument("--score-rows", type=int, default=10_000_000)
     parser.add_argument("--explain-rows", type=int, nargs="+", default=[100_000, 1_000_000])
@@ -254,6 +289,19 @@ def main() -> None:
         floor = measure("polars_floor", str(sim_data), str(DATA / "sim_floor.txt"))
         results.append(report("simulate", ours, theirs, args.simulate_rows))
         results.append(report("vs floor", ours, floor, args.simulate_rows))
+    if "sweep" in args.cases:
+        sim_data = make_scored_table(args.simulate_rows, DATA / f"sim_{args.simulate_rows}.parquet")
+        ours = measure("riskctl_sweep", str(sim_data), str(DATA / "sweep_riskctl.json"))
+        arrays = measure("sklearn_sweep", str(sim_data), str(DATA / "sweep_sklearn.txt"))
+        arrays_only = float((DATA / "sweep_sklearn.txt").read_text())
+        loop = measure("pandas_loop_sweep", str(sim_data), str(DATA / "sweep_loop.txt"))
+        results.append(report("sweep", ours, loop, args.simulate_rows))
+        print(f"sweep: riskctl command {ours['seconds']:.1f}s (reading included) vs "
+              f"scikit-learn roc_curve + precision_recall_curve on the arrays alone "
+              f"{arrays_only:.1f}s: x{arrays_only / ours['seconds']:.2f} "
+              f"(scikit-learn process with reading: {arrays['seconds']:.1f}s)", flush=True)
+        results.append({"case": "sweep_vs_sklearn_arrays", "riskctl": ours,
+                        "sklearn_arrays_seconds": arrays_only, "sklearn_process": arrays})
     if not set(args.cases) & {"train", "score", "explain"}:
         (DATA / "results.json").write_text(json.dumps(results, indent=2) + "\n")
         return

@@ -47,8 +47,8 @@ def sweep(
     [bold]Example:[/bold] riskctl sweep --data riskctl-demo/scored.parquet --score score
     --label is_bad --amount amount
     """
-    curves = sweep_file(data, score, label, amount, by, strategy, action)
-    shown = curves if all_points else [c.compact() for c in curves]
+    shown = sweep_file(data, score, label, amount, by, strategy, action,
+                       compact=not all_points)
     if as_json:
         body = [{"segment": c.segment, "rows": c.rows, "bad": c.bad,
                  "points": [_point(p) for p in c.points.to_dicts()]} for c in shown]

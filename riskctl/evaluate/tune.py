@@ -41,7 +41,7 @@ class Target:
 
 def sweep_file(data: Path, score: str | None, label: str | None, amount: str | None = None,
                by: str | None = None, strategy: Path | None = None,
-               action: str | None = None) -> list[Curve]:
+               action: str | None = None, compact: bool = False) -> list[Curve]:
     """Curves of `score` on `data`; with a strategy, its rules and other thresholds first."""
     if strategy is not None:
         run = run_simulation(strategy, data, label=label, amount=amount,
@@ -57,7 +57,7 @@ def sweep_file(data: Path, score: str | None, label: str | None, amount: str | N
         segs = decisions[by].cast(pl.String).fill_null("(none)").to_numpy() if by else None
         return sweep(swept, decisions[run.roles.label].to_numpy(),
                      decisions[run.roles.amount].to_numpy() if run.roles.amount else None,
-                     base, segs)
+                     base, segs, compact)
     if score is None or label is None:
         raise UsageError("sweep needs --score and --label (or --strategy)")
     lf = scan_table(data)
@@ -69,7 +69,7 @@ def sweep_file(data: Path, score: str | None, label: str | None, amount: str | N
     df = df.filter(pl.col(label).is_not_null())
     return sweep(df[score].cast(pl.Float64).to_numpy(), df[label].cast(pl.Int8).to_numpy(),
                  df[amount].to_numpy() if amount else None, None,
-                 df[by].cast(pl.String).fill_null("(none)").to_numpy() if by else None)
+                 df[by].cast(pl.String).fill_null("(none)").to_numpy() if by else None, compact)
 
 
 def _tuned(loaded: LoadedStrategy, action: str | None, score: str | None) -> tuple[str, str]:

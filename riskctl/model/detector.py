@@ -5,18 +5,22 @@ from __future__ import annotations
 import json
 import platform
 from dataclasses import dataclass
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
-import xgboost as xgb
 
 from riskctl.data.io import atomic_path, sha256_file
 from riskctl.errors import DetectorError
 from riskctl.model.features import Feature, encode, feature_matrix, feature_types
 
+if TYPE_CHECKING:
+    import xgboost as xgb
+
+# xgboost is imported where it is used: it costs most of a second, and commands such as
+# `riskctl sweep` never need it
 MODEL_FILE = "model.ubj"
 MANIFEST_FILE = "manifest.json"
 MANIFEST_VERSION = 1
@@ -25,10 +29,19 @@ MANIFEST_VERSION = 1
 def library_versions() -> dict[str, str]:
     import riskctl
 
-    # shap's version from its metadata: importing shap itself costs seconds (numba)
-    return {"riskctl": riskctl.__version__, "xgboost": xgb.__version__, "polars": pl.__version__,
-            "numpy": np.__version__, "shap": version("shap"),
+    # versions from package metadata: importing xgboost or shap just to ask costs seconds
+    xgb_dist = "xgboost-cpu" if _has("xgboost-cpu") else "xgboost"
+    return {"riskctl": riskctl.__version__, "xgboost": version(xgb_dist),
+            "polars": pl.__version__, "numpy": np.__version__, "shap": version("shap"),
             "python": platform.python_version()}
+
+
+def _has(distribution: str) -> bool:
+    try:
+        version(distribution)
+    except PackageNotFoundError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -59,6 +72,8 @@ class Detector:
         return self._dmatrix(feature_matrix(data, self.features))
 
     def _dmatrix(self, values: np.ndarray) -> xgb.DMatrix:
+        import xgboost as xgb
+
         feats = self.features
         return xgb.DMatrix(values, feature_names=[f.name for f in feats],
                            feature_types=feature_types(feats), enable_categorical=True,
@@ -108,6 +123,8 @@ def load_detector(path: Path | str) -> Detector:
     if sha256_file(model_path) != expected:
         raise DetectorError(f"{model_path}: sha256 does not match the manifest "
                             "(the model was changed or truncated)", hint="retrain the detector")
+    import xgboost as xgb
+
     booster = xgb.Booster()
     try:
         booster.load_model(bytearray(model_path.read_bytes()))

@@ -3,12 +3,14 @@ rates, calibration and feature importance, each with the rows and bads it rests 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import xgboost as xgb
 
 from riskctl.model.ranking import pr_auc, roc_auc, tradeoff_curve
+
+if TYPE_CHECKING:
+    import xgboost as xgb
 
 FPR_TARGETS = (0.001, 0.01, 0.05)
 CALIBRATION_BINS = 10

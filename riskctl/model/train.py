@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-import xgboost as xgb
 
 from riskctl.data.io import require_columns, scan_table, sha256_file
 from riskctl.data.roles import ColumnRole, infer_roles
@@ -50,13 +49,15 @@ class TrainOptions:
     config: Path | None = None
 
 
-class _ProgressCallback(xgb.callback.TrainingCallback):
-    def __init__(self, progress: Progress, total: int) -> None:
-        self.progress, self.total = progress, total
+def _progress_callback(progress: Progress, total: int) -> Any:
+    import xgboost as xgb
 
-    def after_iteration(self, model: Any, epoch: int, evals_log: Any) -> bool:
-        self.progress(epoch + 1, self.total)
-        return False
+    class ProgressCallback(xgb.callback.TrainingCallback):
+        def after_iteration(self, model: Any, epoch: int, evals_log: Any) -> bool:
+            progress(epoch + 1, total)
+            return False
+
+    return ProgressCallback()
 
 
 def train_detector(data: Path, label: str, out: Path, time: str | None = None,
@@ -111,6 +112,8 @@ def train(data: Path, out: Path, o: TrainOptions,
     params, imbalance = _params(config, loaded_config, features, y_train, o.seed)
     names_f = [f.name for f in features]
     types = feature_types(features)
+    import xgboost as xgb
+
     # quantised matrices: hist training needs only the bins, not a copy of the floats
     dtrain = xgb.QuantileDMatrix(feature_matrix(train_df, features), label=y_train,
                                  feature_names=names_f, feature_types=types,
@@ -118,7 +121,7 @@ def train(data: Path, out: Path, o: TrainOptions,
     dvalid = xgb.QuantileDMatrix(feature_matrix(valid_df, features), label=y_valid,
                                  feature_names=names_f, feature_types=types,
                                  enable_categorical=True, max_bin=config.max_bin, ref=dtrain)
-    callbacks = [_ProgressCallback(progress, rounds)] if progress else []
+    callbacks = [_progress_callback(progress, rounds)] if progress else []
     booster = xgb.train(params, dtrain, num_boost_round=rounds, evals=[(dvalid, "valid")],
                         early_stopping_rounds=config.early_stopping_rounds, verbose_eval=False,
                         callbacks=callbacks)

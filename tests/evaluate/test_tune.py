@@ -156,3 +156,19 @@ def test_sweep_with_a_strategy_starts_from_its_rules(case) -> None:
     young_unflagged = sum(r["age"] < 5 and not b for r, b in zip(rows, base, strict=True))
     assert points[-1]["flagged"] == len(rows) - young_unflagged
     assert [p["flagged"] for p in points] == sorted(p["flagged"] for p in points)
+
+
+def test_compact_curve_is_a_subset_with_the_exact_fpr_points() -> None:
+    rng = np.random.default_rng(4)
+    y = (rng.random(20_000) < 0.05).astype(int)
+    score = rng.random(20_000) * 0.7 + y * 0.3
+    full = curve_frame(score, y)
+    compact = curve_frame(score, y, compact=True)
+    assert compact.height < 60
+    assert compact.join(full, on="threshold", how="anti", nulls_equal=True).height == 0
+    joined = compact.join(full, on="threshold", suffix="_full")
+    np.testing.assert_allclose(joined["catch_rate"], joined["catch_rate_full"])
+    fpr = full["false_positive_rate"].to_numpy()
+    for target in (0.001, 0.005, 0.01, 0.02, 0.05):
+        best = full["threshold"][int(np.flatnonzero(fpr <= target)[-1])]
+        assert best in compact["threshold"].to_list()
