@@ -15,9 +15,9 @@ from riskctl.errors import UsageError
 from riskctl.evaluate.metrics import StrategyMetrics
 from riskctl.evaluate.simulate import run_simulation
 from riskctl.evaluate.sweep import Curve
-from riskctl.evaluate.tune import Target, TuneResult, sweep_file, tune_run
+from riskctl.evaluate.tune import Target, TuneResult, segment_when, sweep_file, tune_run
 from riskctl.report.context import fmt_proportion, fmt_value
-from riskctl.strategy.write import set_thresholds
+from riskctl.strategy.write import set_segment_thresholds, set_thresholds
 
 
 def sweep(
@@ -104,6 +104,10 @@ def tune(
                                                "(default review).")] = None,
     score: Annotated[str | None, typer.Option("--score", help="Score column (default: the "
                                               "action's).")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="One threshold per segment (`segment`: "
+                                           "the strategy's; or a column, written as new "
+                                           "segments); the target holds over all rows.")]
+    = None,
     holdout: Annotated[float | None, typer.Option("--holdout", help="Keep this fraction (the "
                                                   "latest rows, or random) aside and report "
                                                   "the tuned strategy there too.")] = None,
@@ -131,9 +135,12 @@ def tune(
     if len(targets) != 1:
         raise UsageError("pass exactly one target: --max-fpr, --review-capacity, "
                          "--min-precision, --min-catch-rate or --min-cost")
-    run = run_simulation(strategy, data, label=label, time=time, amount=amount)
-    result = tune_run(run, targets[0], action=action, score=score, holdout=holdout)
-    if result.met:
+    run = run_simulation(strategy, data, label=label, time=time, amount=amount,
+                         by=[by] if by and by != "segment" else None)
+    result = tune_run(run, targets[0], action=action, score=score, holdout=holdout, by=by)
+    if result.met and result.by is not None:
+        write_segments(strategy, out_path, result, dict(run.table.schema))
+    elif result.met:
         set_thresholds(strategy, out_path, [(result.action, result.score, result.after)])
     if as_json:
         print_json(_result_dict(result, out_path))
@@ -141,6 +148,16 @@ def tune(
         _render(result, out_path)
     if not result.met:
         raise typer.Exit(1)
+
+
+def write_segments(strategy: Path, out_path: Path, r: TuneResult, dtypes: dict) -> None:
+    if r.by == "segment":
+        set_segment_thresholds(strategy, out_path, r.action, r.score, r.segments, [])
+        return
+    assert r.by is not None
+    new = [(f"{r.by}_{value}", segment_when(r.by, value, dtypes[r.by]), t)
+           for value, t in r.segments.items()]
+    set_segment_thresholds(strategy, out_path, r.action, r.score, {}, new)
 
 
 def _result_dict(r: TuneResult, out_path: Path) -> dict:
@@ -151,6 +168,8 @@ def _result_dict(r: TuneResult, out_path: Path) -> dict:
                                                              "value": r.target.value},
             "met": r.met, "threshold": {"before": r.before, "after": r.after},
             "candidates": r.candidates, "written": str(out_path) if r.met else None,
+            "by": r.by, "segments": {k: (None if math.isinf(v) else v)
+                                     for k, v in r.segments.items()},
             "before": m(r.before_metrics), "after": m(r.after_metrics),
             "holdout": {"before": m(r.holdout_before), "after": m(r.holdout_after)}
             if r.holdout_after else None, "notes": r.notes}
@@ -159,7 +178,11 @@ def _result_dict(r: TuneResult, out_path: Path) -> dict:
 def _render(r: TuneResult, out_path: Path) -> None:
     before = "none" if r.before is None else f"{r.before:.4f}"
     out.print(f"Target: {r.target.describe()}. {r.candidates:,} candidate thresholds.")
-    if r.met:
+    if r.met and r.segments:
+        for value, t in r.segments.items():
+            shown = "flag nothing more" if math.isinf(t) else f"{t:.4f}"
+            out.print(f"{r.action} threshold on {r.score} for {r.by} {value}: [bold]{shown}[/]")
+    elif r.met:
         out.print(f"{r.action} threshold on {r.score}: {before} -> [bold]{r.after:.4f}[/]")
     table = Table(box=None, pad_edge=False)
     cols = ["metric", "before", "after"]

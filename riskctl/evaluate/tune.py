@@ -86,15 +86,17 @@ def _tuned(loaded: LoadedStrategy, action: str | None, score: str | None) -> tup
     return action, score
 
 
-def _overridden(loaded: LoadedStrategy, action: str, score: str) -> pl.Expr:
-    """Rows in a segment with its own (action, score) threshold: the tuned one skips them."""
-    names = [g.name for g in loaded.strategy.segments
-             if score in g.thresholds.get(action, {})]
+def _overridden(loaded: LoadedStrategy, action: str, score: str,
+                all_tunable: bool = False) -> pl.Expr:
+    """Rows in a segment with its own (action, score) threshold: the tuned one skips them
+    (unless those very rows are being tuned: `all_tunable`)."""
+    names = [] if all_tunable else [g.name for g in loaded.strategy.segments
+                                    if score in g.thresholds.get(action, {})]
     return pl.col(SEGMENT).is_in(names).fill_null(False) if names else pl.lit(False)
 
 
 def _decider_exprs(decisions: pl.DataFrame, loaded: LoadedStrategy, action: str,
-                   score: str) -> list[tuple[pl.Expr, int]]:
+                   score: str, all_tunable: bool = False) -> list[tuple[pl.Expr, int]]:
     """(fires, severity rank) of everything except the tuned threshold; where a segment
     overrides that threshold, its own threshold still decides."""
     s = loaded.strategy
@@ -105,7 +107,8 @@ def _decider_exprs(decisions: pl.DataFrame, loaded: LoadedStrategy, action: str,
     out += [(pl.col(c), rank[c.split(":")[1]]) for c in decisions.columns
             if c.startswith("threshold:") and c != tuned]
     if tuned in decisions.columns:
-        out.append((pl.col(tuned) & _overridden(loaded, action, score), rank[action]))
+        out.append((pl.col(tuned) & _overridden(loaded, action, score, all_tunable),
+                    rank[action]))
     return out
 
 
@@ -119,11 +122,11 @@ def _base_flags(decisions: pl.DataFrame, loaded: LoadedStrategy, action: str,
 
 
 def _base_rank(decisions: pl.DataFrame, loaded: LoadedStrategy, action: str,
-               score: str) -> np.ndarray:
+               score: str, all_tunable: bool = False) -> np.ndarray:
     """Per row, the severity rank everything but the tuned threshold gives."""
     pass_rank = len(loaded.strategy.actions) - 1
     exprs = [pl.when(e).then(r).otherwise(pass_rank)
-             for e, r in _decider_exprs(decisions, loaded, action, score)]
+             for e, r in _decider_exprs(decisions, loaded, action, score, all_tunable)]
     if not exprs:
         return np.full(decisions.height, pass_rank)
     return decisions.select(pl.min_horizontal(exprs)).to_series().to_numpy()
@@ -144,14 +147,21 @@ class TuneResult:
     holdout_after: StrategyMetrics | None = None
     candidates: int = 0
     notes: list[str] = field(default_factory=list)
+    segments: dict[str, float] = field(default_factory=dict)  # with --by: value -> threshold
+    by: str | None = None
 
 
 def evaluate_thresholds(decisions: pl.DataFrame, loaded: LoadedStrategy, roles: Roles,
-                        action: str, score: str) -> pl.DataFrame:
-    """Every candidate threshold with the strategy's metrics at it (matured rows only)."""
+                        action: str, score: str, all_tunable: bool = False,
+                        days: int | None = None) -> pl.DataFrame:
+    """Every candidate threshold with the strategy's metrics at it (matured rows only).
+
+    `all_tunable`: every row of `decisions` follows the tuned threshold (one segment's rows,
+    tuned as that segment's override). `days`: the days to spread reviews over (default:
+    those in `decisions`)."""
     s = loaded.strategy
     rank = {a: i for i, a in enumerate(s.actions)}
-    base_rank = _base_rank(decisions, loaded, action, score)
+    base_rank = _base_rank(decisions, loaded, action, score, all_tunable)
     pass_rank = len(s.actions) - 1
     base = base_rank < pass_rank
     upgraded = base_rank > rank[action]  # rows the tuned threshold can change
@@ -164,7 +174,8 @@ def evaluate_thresholds(decisions: pl.DataFrame, loaded: LoadedStrategy, roles: 
         review_delta = -(base_rank == rank[review]).astype(np.float64) * (rank[action]
                                                                            < rank[review])
     scores = decisions[score].cast(pl.Float64).to_numpy().copy()
-    skip = decisions.select(_overridden(loaded, action, score)).to_series().to_numpy()
+    skip = decisions.select(_overridden(loaded, action, score, all_tunable)).to_series(
+    ).to_numpy()
     upgraded &= ~skip
     scores[(~upgraded & base) | skip] = np.nan  # the tuned threshold cannot change these
     frame = curve_frame(scores,
@@ -177,7 +188,8 @@ def evaluate_thresholds(decisions: pl.DataFrame, loaded: LoadedStrategy, roles: 
     # reviews the current threshold itself produces are not part of the base
     if review == action:
         base_reviews -= float((tuned_now & (base_rank > rank[action]) & ~skip).sum())
-    days = max(decisions[roles.time].dt.date().n_unique(), 1) if roles.time else None
+    if days is None and roles.time:
+        days = max(decisions[roles.time].dt.date().n_unique(), 1)
     reviews = base_reviews + frame["cum_review"].to_numpy()
     bad_amount = float(decisions.filter(pl.col(roles.label) == 1)[roles.amount].sum()) \
         if roles.amount else None
@@ -243,9 +255,14 @@ def holdout_split(table: pl.DataFrame, roles: Roles, fraction: float,
 
 
 def tune_run(run: SimulationRun, target: Target, action: str | None = None,
-             score: str | None = None, holdout: float | None = None) -> TuneResult:
+             score: str | None = None, holdout: float | None = None,
+             by: str | None = None) -> TuneResult:
     loaded = run.candidate.loaded
     action, score = _tuned(loaded, action, score)
+    if by is not None:
+        from riskctl.evaluate.tune_segments import tune_segments
+
+        return tune_segments(run, target, action, score, holdout, by)
     roles = run.roles
     table = run.table
     notes = []
@@ -285,3 +302,37 @@ def with_threshold(loaded: LoadedStrategy, action: str, score: str,
     thresholds.setdefault(action, {})[score] = value
     return LoadedStrategy(s.model_copy(update={"thresholds": thresholds}), loaded.path,
                           loaded.lines, loaded.sha256)
+
+
+def segment_when(column: str, value: str, dtype: pl.DataType) -> str:
+    """A SQL condition selecting one value of a column (as text), for a new segment."""
+    if value == "(none)":
+        return f"{column} IS NULL"
+    if dtype.is_numeric() or dtype == pl.Boolean:
+        return f"{column} = {value}"
+    return f"{column} = '{value.replace(chr(39), chr(39) * 2)}'"
+
+
+def with_segment_thresholds(loaded: LoadedStrategy, action: str, score: str, by: str,
+                            values: dict[str, float],
+                            dtypes: dict[str, pl.DataType]) -> LoadedStrategy:
+    """The strategy with one (action, score) threshold per segment (in memory)."""
+    from riskctl.strategy.schema import Segment
+
+    s = loaded.strategy
+    base = loaded
+    if by == SEGMENT:
+        if "(none)" in values:
+            base = with_threshold(loaded, action, score, values["(none)"])
+        segments = []
+        for g in s.segments:
+            thresholds = {a: dict(t) for a, t in g.thresholds.items()}
+            if g.name in values:
+                thresholds.setdefault(action, {})[score] = values[g.name]
+            segments.append(g.model_copy(update={"thresholds": thresholds}))
+    else:
+        segments = list(s.segments) + [
+            Segment(name=f"{by}_{value}", when=segment_when(by, value, dtypes[by]),
+                    thresholds={action: {score: t}}) for value, t in values.items()]
+    return LoadedStrategy(base.strategy.model_copy(update={"segments": segments}),
+                          loaded.path, loaded.lines, loaded.sha256)

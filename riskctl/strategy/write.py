@@ -7,31 +7,68 @@ import io
 from pathlib import Path
 
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from riskctl.data.io import write_text
+
+
+def _yaml() -> YAML:
+    yaml = YAML(typ="rt")  # round-trip: builds plain maps and lists, runs no tags
+    yaml.preserve_quotes = True
+    yaml.width = 100
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    return yaml
+
+
+def _set(holder: CommentedMap, action: str, column: str, value: float) -> None:
+    thresholds = holder.get("thresholds")
+    if thresholds is None:
+        thresholds = CommentedMap()
+        holder["thresholds"] = thresholds
+    per_action = thresholds.get(action)
+    if per_action is None:
+        per_action = CommentedMap()
+        per_action.fa.set_flow_style()
+        thresholds[action] = per_action
+    # written exactly: a rounded threshold could flag or unflag the rows at that score
+    per_action[column] = float(value)
+
+
+def _dump(yaml: YAML, data: object, out: Path) -> Path:
+    buffer = io.StringIO()
+    yaml.dump(data, buffer)
+    return write_text(buffer.getvalue(), out)
 
 
 def set_thresholds(source: Path, out: Path,
                    changes: list[tuple[str, str, float]]) -> Path:
     """Write `source` to `out` with each (action, score column) threshold set to its value."""
-    yaml = YAML(typ="rt")  # round-trip: builds plain maps and lists, runs no tags
-    yaml.preserve_quotes = True
-    yaml.width = 100
-    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml = _yaml()
     data = yaml.load(Path(source).read_text(encoding="utf-8-sig"))
-    thresholds = data.get("thresholds")
-    if thresholds is None:
-        thresholds = CommentedMap()
-        data["thresholds"] = thresholds
     for action, column, value in changes:
-        per_action = thresholds.get(action)
-        if per_action is None:
-            per_action = CommentedMap()
-            per_action.fa.set_flow_style()
-            thresholds[action] = per_action
-        # written exactly: a rounded threshold could flag or unflag the rows at that score
-        per_action[column] = float(value)
-    buffer = io.StringIO()
-    yaml.dump(data, buffer)
-    return write_text(buffer.getvalue(), out)
+        _set(data, action, column, value)
+    return _dump(yaml, data, out)
+
+
+def set_segment_thresholds(source: Path, out: Path, action: str, column: str,
+                           existing: dict[str, float],
+                           new: list[tuple[str, str, float]]) -> Path:
+    """Per-segment thresholds: `existing` segment name -> value (`(none)`: the base
+    threshold), `new` (name, when, value) segments appended after the file's own."""
+    yaml = _yaml()
+    data = yaml.load(Path(source).read_text(encoding="utf-8-sig"))
+    if "(none)" in existing:
+        _set(data, action, column, existing["(none)"])
+    for segment in data.get("segments") or []:
+        if segment.get("name") in existing:
+            _set(segment, action, column, existing[segment["name"]])
+    if new:
+        if data.get("segments") is None:
+            data["segments"] = CommentedSeq()
+        for name, when, value in new:
+            entry = CommentedMap()
+            entry["name"] = name
+            entry["when"] = when
+            _set(entry, action, column, value)
+            data["segments"].append(entry)
+    return _dump(yaml, data, out)
