@@ -14,6 +14,7 @@ from riskctl.cli import (
     check,
     data,
     demo,
+    diff,
     explain,
     report,
     simulate,
@@ -85,6 +86,7 @@ app.command("report")(report.report)
 app.command("validate")(validate.validate)
 app.command("sweep")(tradeoff.sweep)
 app.command("tune")(tradeoff.tune)
+app.command("diff")(diff.diff)
 
 
 def main() -> None:

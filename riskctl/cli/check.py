@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -9,9 +10,11 @@ import typer
 
 from riskctl.cli.console import guardrail_table, metrics_table, out, print_json
 from riskctl.cli.options import AmountOpt, BaselineOpt, DataOpt, JsonOpt, LabelOpt, TimeOpt
+from riskctl.data.io import write_text
 from riskctl.errors import EXIT_CHECK_FAILED
 from riskctl.evaluate.results import run_to_dict
 from riskctl.evaluate.simulate import run_simulation
+from riskctl.gate.formats import junit_xml, markdown_summary
 from riskctl.gate.guardrails import check_guardrails
 
 
@@ -23,17 +26,39 @@ def check(
     label: LabelOpt = None,
     time: TimeOpt = None,
     amount: AmountOpt = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Compare point estimates, not 95% "
+                                         "intervals.")] = False,
+    junit: Annotated[Path | None, typer.Option("--junit", help="Write JUnit XML, one test case "
+                                               "per guardrail.")] = None,
+    markdown: Annotated[Path | None, typer.Option("--markdown", help="Write a Markdown verdict "
+                                                  "(also appended to $GITHUB_STEP_SUMMARY "
+                                                  "when set).")] = None,
+    data_sha256: Annotated[str | None, typer.Option("--data-sha256", help="Fail (exit 2) "
+                                                    "unless the data file has this sha256.")]
+    = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Check the candidate's guardrails on labelled history. Exit 0 when all hold, 1 when one
     fails (naming it and by how much), 2 on bad input.
 
+    A guardrail on a proportion fails only when its whole 95% interval is on the wrong side
+    (noise on small data does not block a pull request); --strict compares point estimates.
+    Outputs: a terminal table, --json, --markdown (and $GITHUB_STEP_SUMMARY), --junit.
+
     [bold]Example:[/bold] riskctl check strategies/candidate.yaml --baseline
     strategies/baseline.yaml --data riskctl-demo/scored.parquet
     """
     run = run_simulation(candidate, data, baseline=baseline, label=label, time=time,
-                         amount=amount)
-    results = check_guardrails(run)
+                         amount=amount, data_sha256=data_sha256)
+    results = check_guardrails(run, strict=strict)
+    summary = markdown_summary(run, results)
+    if markdown is not None:
+        write_text(summary, markdown)
+    if os.environ.get("GITHUB_STEP_SUMMARY"):
+        with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as fh:
+            fh.write(summary)
+    if junit is not None:
+        write_text(junit_xml(run, results), junit)
     failed = [r for r in results if not r.passed]
     if as_json:
         print_json({"passed": not failed, "guardrails": [r.to_dict() for r in results],

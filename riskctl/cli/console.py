@@ -15,8 +15,8 @@ from rich.table import Table
 from riskctl.evaluate.metrics import StrategyMetrics
 from riskctl.evaluate.results import finite
 from riskctl.evaluate.simulate import Simulation, SimulationRun
+from riskctl.evaluate.text import fmt_value, metric_rows
 from riskctl.gate.guardrails import GuardrailResult
-from riskctl.report.context import fmt_value, metric_rows
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)

@@ -19,7 +19,7 @@ def explain(
     data: Annotated[Path, typer.Argument(help="Rows to explain (Parquet, CSV, NDJSON).",
                                          show_default=False)],
     out_path: Annotated[Path | None, typer.Option("--out", "-o", help="Per-row table to write "
-                                                  "(.parquet, .csv, .ndjson).")] = None,
+                                                  "(.parquet, .csv, .ndjson, .json).")] = None,
     strategy: Annotated[Path | None, typer.Option("--strategy", "-s", help="Strategy YAML: each "
                                                   "row gets its action; fired rules lead its "
                                                   "reasons.")] = None,

@@ -20,6 +20,7 @@ from riskctl.cli.console import (
 from riskctl.cli.options import AmountOpt, BaselineOpt, DataOpt, JsonOpt, LabelOpt, TimeOpt
 from riskctl.evaluate.results import run_to_dict, write_simulation
 from riskctl.evaluate.simulate import run_simulation
+from riskctl.evaluate.text import fmt_value
 
 
 def simulate(
@@ -61,6 +62,9 @@ def simulate(
         err.print(f"[yellow]warning:[/] {escape(str(warning))}", soft_wrap=True)
     out.print(metrics_table(run))
     m = run.candidate.metrics
+    by_action = ", ".join(f"{a} {fmt_value('catch_rate', p.value, 1)}"
+                          for a, p in m.catch_rate_by_action.items())
+    out.print(f"Catch rate by action: {by_action}")
     if m.left_out_immature:
         out.print(f"{m.left_out_immature:,} rows younger than label_maturity_days left out.")
     if m.review_per_day is not None and m.review_capacity_per_day is not None:

@@ -15,8 +15,8 @@ from riskctl.errors import UsageError
 from riskctl.evaluate.metrics import StrategyMetrics
 from riskctl.evaluate.simulate import run_simulation
 from riskctl.evaluate.sweep import Curve
+from riskctl.evaluate.text import fmt_proportion, fmt_value
 from riskctl.evaluate.tune import Target, TuneResult, segment_when, sweep_file, tune_run
-from riskctl.report.context import fmt_proportion, fmt_value
 from riskctl.strategy.write import set_segment_thresholds, set_thresholds
 
 

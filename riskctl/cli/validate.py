@@ -10,7 +10,7 @@ from rich.markup import escape
 
 from riskctl.cli.console import out, print_json
 from riskctl.cli.options import JsonOpt
-from riskctl.errors import EXIT_BAD_INPUT
+from riskctl.errors import EXIT_BAD_INPUT, UsageError
 from riskctl.gate.validate import validate_paths
 
 
@@ -24,6 +24,8 @@ def validate(
     reasons: Annotated[Path | None, typer.Option("--reasons", help="Reason catalogue the "
                                                  "strategies' rule codes must exist in.")]
     = None,
+    fmt: Annotated[str, typer.Option("--format", help="text, or github for workflow "
+                                     "annotations (::error file=...,line=...::).")] = "text",
     as_json: JsonOpt = False,
 ) -> None:
     """Check strategies and reason catalogues: schema, SQL conditions, columns (against
@@ -33,10 +35,17 @@ def validate(
     [bold]Example:[/bold] riskctl validate strategies/*.yaml --reasons
     strategies/reason_codes.yaml --detector riskctl-demo/detector
     """
+    if fmt not in ("text", "github"):
+        raise UsageError(f"--format must be text or github, not {fmt!r}")
     findings = validate_paths(paths, data=data, detector=detector, reasons=reasons)
     errors = [f for f in findings if f.level == "error"]
     if as_json:
         print_json({"valid": not errors, "findings": [f.to_dict() for f in findings]})
+    elif fmt == "github":
+        for f in findings:
+            line = f",line={f.line}" if f.line else ""
+            kind = {"error": "error", "warning": "warning", "note": "notice"}[f.level]
+            print(f"::{kind} file={f.path}{line}::{f.message}")  # noqa: T201 - for Actions
     else:
         for f in findings:
             colour = {"error": "red", "warning": "yellow", "note": "cyan"}[f.level]

@@ -16,7 +16,7 @@ from riskctl.data.dates import parse_date_strings
 from riskctl.errors import DataError
 
 TABLE_SUFFIXES = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".ndjson": "ndjson",
-                  ".jsonl": "ndjson"}
+                  ".jsonl": "ndjson", ".json": "json"}
 
 
 def table_format(path: Path) -> str:
@@ -44,6 +44,8 @@ def scan_table(path: Path | str) -> pl.LazyFrame:
             # a truncated last line (an interrupted export) reads as a row of missing values
             lf = pl.scan_csv(path, try_parse_dates=True, encoding="utf8-lossy",
                              truncate_ragged_lines=True, infer_schema_length=10_000)
+        elif fmt == "json":  # a JSON array of row objects: read whole, there is no scanner
+            lf = pl.read_json(path).lazy()
         else:
             lf = pl.scan_ndjson(path)
         lf = parse_date_strings(lf)
@@ -104,6 +106,8 @@ def write_table(df: pl.DataFrame, path: Path | str) -> Path:
             # CSV has no lists: join them (reason codes) with "; "
             lists = [c for c, t in df.schema.items() if isinstance(t, pl.List)]
             df.with_columns(pl.col(c).list.join("; ") for c in lists).write_csv(tmp)
+        elif fmt == "json":
+            df.write_json(tmp)
         else:
             df.write_ndjson(tmp)
     return path
@@ -141,6 +145,8 @@ class BatchWriter:
             elif self.fmt == "csv":
                 lists = [c for c, t in merged.collect_schema().items() if isinstance(t, pl.List)]
                 merged.with_columns(pl.col(c).list.join("; ") for c in lists).sink_csv(tmp)
+            elif self.fmt == "json":  # one array: it has to be whole in memory once
+                merged.collect().write_json(tmp)
             else:
                 merged.sink_ndjson(tmp)
         return self.out

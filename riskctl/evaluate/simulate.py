@@ -122,11 +122,19 @@ def simulate_one(loaded: LoadedStrategy, table: pl.DataFrame, roles: Roles,
 
 def run_simulation(candidate: Path, data: Path, baseline: Path | None = None,
                    label: str | None = None, time: str | None = None,
-                   amount: str | None = None, by: list[str] | None = None) -> SimulationRun:
+                   amount: str | None = None, by: list[str] | None = None,
+                   data_sha256: str | None = None) -> SimulationRun:
     cand = load_strategy(candidate)
     base = load_strategy(baseline) if baseline else None
     loaded = [cand, *([base] if base else [])]
     lf = scan_table(data)
+    digest = sha256_file(data)
+    for pin, source in ((data_sha256, "--data-sha256"), (cand.strategy.data_sha256,
+                                                          f"{cand.path}: data_sha256")):
+        if pin and pin.lower() != digest:
+            raise DataError(f"{data}: sha256 {digest[:12]}... is not the pinned evaluation data "
+                            f"({source} {pin[:12]}...)", hint="evaluate on the pinned file, "
+                            "or update the pin on purpose")
     columns = lf.collect_schema().names()
     detectors = _load_detectors(loaded, columns)
     roles = resolve_roles(loaded, detectors, label, time, amount)
@@ -161,8 +169,7 @@ def run_simulation(candidate: Path, data: Path, baseline: Path | None = None,
         keep = matured(table, roles, cand.strategy.label_maturity_days)
         comparison = compare(base_sim.decisions, cand_sim.decisions, keep, roles,
                              base_sim.metrics, cand_sim.metrics)
-    return SimulationRun(data, sha256_file(data), roles, table, cand_sim, base_sim, comparison,
-                         detectors)
+    return SimulationRun(data, digest, roles, table, cand_sim, base_sim, comparison, detectors)
 
 
 def _check_label(table: pl.DataFrame, label: str, source: Path) -> None:

@@ -1,15 +1,22 @@
 """Guardrails: the limits a strategy must meet on labelled history before it ships.
 
-Each check has a stable id and a docstring that says when it fires.
+Each check has a stable id and a docstring that says when it fires. By default a guardrail
+on a proportion fails only when its whole 95% interval lies on the wrong side of the limit,
+so noise on a small sample does not block a change; `strict` compares point estimates.
+Review load and cost have no interval and are always compared as points.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from riskctl.evaluate.intervals import Proportion
 from riskctl.evaluate.simulate import SimulationRun
+
+Measured = tuple[float, float, float] | None  # value, low, high (nan: no interval)
 
 
 @dataclass(frozen=True)
@@ -21,6 +28,9 @@ class GuardrailResult:
     direction: str  # "max" or "min"
     passed: bool
     message: str
+    low: float | None = None
+    high: float | None = None
+    basis: str = "point"  # "interval" or "point": what the verdict rests on
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -32,19 +42,26 @@ class Guardrail:
     key: str  # the key in the strategy's `guardrails:` section
     direction: str
     relative: bool
-    measure: Callable[[SimulationRun], float | None]
+    measure: Callable[[SimulationRun], Measured]
     doc: str
 
 
-def _cand(name: str) -> Callable[[SimulationRun], float | None]:
-    return lambda run: run.candidate.metrics.value(name)
+def _cand(name: str) -> Callable[[SimulationRun], Measured]:
+    def measure(run: SimulationRun) -> Measured:
+        value = getattr(run.candidate.metrics, name)
+        if isinstance(value, Proportion):
+            return value.value, value.low, value.high
+        return None if value is None else (float(value), math.nan, math.nan)
+    return measure
 
 
-def _delta(name: str, sign: float) -> Callable[[SimulationRun], float | None]:
-    def measure(run: SimulationRun) -> float | None:
+def _delta(name: str, sign: float) -> Callable[[SimulationRun], Measured]:
+    def measure(run: SimulationRun) -> Measured:
         if run.comparison is None:
             return None
-        return sign * run.comparison.delta[name].value
+        d = run.comparison.delta[name]
+        ends = sorted((sign * d.low, sign * d.high))
+        return sign * d.value, ends[0], ends[1]
     return measure
 
 
@@ -68,8 +85,8 @@ GUARDRAILS: list[Guardrail] = [
 ]
 
 
-def check_guardrails(run: SimulationRun) -> list[GuardrailResult]:
-    """Every guardrail the candidate's file sets, checked on point estimates."""
+def check_guardrails(run: SimulationRun, strict: bool = False) -> list[GuardrailResult]:
+    """Every guardrail the candidate's file sets."""
     g = run.candidate.loaded.strategy.guardrails
     results = []
     for rail in GUARDRAILS:
@@ -77,22 +94,40 @@ def check_guardrails(run: SimulationRun) -> list[GuardrailResult]:
         limit = getattr(source, rail.key, None) if source is not None else None
         if limit is None:
             continue
-        value = rail.measure(run)
-        if value is None:
+        measured = rail.measure(run)
+        if measured is None or math.isnan(measured[0]):
             why = ("needs --baseline" if rail.relative else "no data to measure it (needs a "
-                   "time column)")
+                   "time column, or rows)")
             results.append(GuardrailResult(rail.id, rail.key, None, limit, rail.direction,
                                            False, f"{rail.key}: cannot be checked, {why}"))
             continue
-        passed = value <= limit if rail.direction == "max" else value >= limit
-        verdict = "holds" if passed else "fails"
-        side = "under" if (rail.direction == "max") == passed else "over"
-        by = _fmt(abs(value - limit), rail.key, points=True)
-        results.append(GuardrailResult(
-            rail.id, rail.key, value, limit, rail.direction, passed,
-            f"{rail.key} {verdict}: {_fmt(value, rail.key)} vs {rail.direction} "
-            f"{_fmt(limit, rail.key)}, {by} {side}"))
+        results.append(_judge(rail, limit, *measured, strict=strict))
     return results
+
+
+def _judge(rail: Guardrail, limit: float, value: float, low: float, high: float,
+           strict: bool) -> GuardrailResult:
+    is_max = rail.direction == "max"
+    point_ok = value <= limit if is_max else value >= limit
+    has_interval = not (math.isnan(low) or math.isnan(high))
+    if strict or not has_interval:
+        passed, basis = point_ok, "point"
+    else:
+        # fails only when the whole interval is on the wrong side of the limit
+        passed, basis = (low <= limit if is_max else high >= limit), "interval"
+    side = "under" if (value <= limit) else "over"
+    by = _fmt(abs(value - limit), rail.key, points=True)
+    message = (f"{rail.key} {'holds' if passed else 'fails'}: {_fmt(value, rail.key)} vs "
+               f"{rail.direction} {_fmt(limit, rail.key)}, {by} {side}")
+    if basis == "interval":
+        interval = f"95% interval {_fmt(low, rail.key)} to {_fmt(high, rail.key)}"
+        if passed and not point_ok:
+            message += f"; {interval} includes the limit, so it may be noise"
+        elif not passed:
+            message += f"; {interval} lies wholly {'over' if is_max else 'under'} the limit"
+    return GuardrailResult(rail.id, rail.key, value, limit, rail.direction, passed, message,
+                           low if has_interval else None, high if has_interval else None,
+                           basis)
 
 
 def _fmt(x: float, key: str, points: bool = False) -> str:

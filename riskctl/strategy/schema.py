@@ -68,6 +68,9 @@ class Strategy(_Strict):
     review_capacity_per_day: float | None = Field(None, ge=0)
     label_maturity_days: float = Field(0, ge=0)
     guardrails: Guardrails = Field(default_factory=Guardrails)
+    data_sha256: str | None = Field(
+        None, pattern=r"^[0-9a-f]{64}$",
+        description="Pins the evaluation file: a different file fails loudly (exit 2).")
 
     @field_validator("actions")
     @classmethod

@@ -75,7 +75,7 @@ def test_too_few_rows_for_the_demo(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("command", ["demo", "data generate", "train", "score", "explain",
                                      "validate", "simulate", "check", "report", "sweep",
-                                     "tune"])
+                                     "tune", "diff"])
 def test_every_command_has_an_example_in_help(command: str) -> None:
     result = invoke(*command.split(), "--help")
     assert result.exit_code == 0

@@ -27,7 +27,7 @@ def test_csv_with_bom_header(tmp_path: Path) -> None:
     assert read_table(path).columns == ["a", "b"]
 
 
-@pytest.mark.parametrize("suffix", [".parquet", ".csv", ".ndjson"])
+@pytest.mark.parametrize("suffix", [".parquet", ".csv", ".ndjson", ".json"])
 def test_round_trip(tmp_path: Path, suffix: str) -> None:
     df = pl.DataFrame({"a": [1, 2], "b": ["x", "y"]})
     path = write_table(df, tmp_path / f"t{suffix}")

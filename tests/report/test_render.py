@@ -6,9 +6,9 @@ import pytest
 from bs4 import BeautifulSoup
 
 from riskctl.evaluate.simulate import run_simulation
+from riskctl.evaluate.text import fmt_proportion
 from riskctl.gate.guardrails import check_guardrails
 from riskctl.report.build import report_for_run
-from riskctl.report.context import fmt_proportion
 
 
 @pytest.fixture(scope="module")

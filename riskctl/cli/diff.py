@@ -1,0 +1,43 @@
+"""`riskctl diff`: what a strategy change does to the file, semantically."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from riskctl.cli.console import out, print_json
+from riskctl.cli.options import JsonOpt
+from riskctl.errors import UsageError
+from riskctl.gate.diff import diff_markdown, diff_strategies, read_strategy
+
+
+def diff(
+    old: Annotated[str, typer.Argument(help="The current strategy: a path or git:REF:path.",
+                                       show_default=False)],
+    new: Annotated[str, typer.Argument(help="The proposed strategy: a path or git:REF:path.",
+                                       show_default=False)],
+    fmt: Annotated[str, typer.Option("--format", help="text, markdown or json.")] = "text",
+    as_json: JsonOpt = False,
+) -> None:
+    """A semantic diff of two strategies: thresholds moved (from -> to), rules added, removed
+    or changed (condition, action, mode), segments, guardrails and settings changed.
+
+    [bold]Example:[/bold] riskctl diff git:origin/main:strategies/candidate.yaml
+    strategies/candidate.yaml --format markdown
+    """
+    if fmt not in ("text", "markdown", "json"):
+        raise UsageError(f"--format must be text, markdown or json, not {fmt!r}")
+    a, b = read_strategy(old), read_strategy(new)
+    changes = diff_strategies(a, b)
+    if as_json or fmt == "json":
+        print_json({"old": str(a.path), "new": str(b.path),
+                    "changes": [c.to_dict() for c in changes]})
+    elif fmt == "markdown":
+        print(diff_markdown(a, b, changes), end="")  # noqa: T201 - plain text for a PR comment
+    else:
+        if not changes:
+            out.print("No semantic change.")
+        for c in changes:
+            out.print(escape(str(c)), soft_wrap=True)

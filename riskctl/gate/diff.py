@@ -1,0 +1,143 @@
+"""A semantic diff of two strategies: what a reviewer needs to know, not which lines moved.
+
+Either side may be `git:REF:path`, read with `git show` (no checkout needed), so CI can
+compare a pull request's strategy with the target branch's.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from riskctl.errors import UsageError
+from riskctl.strategy.load import LoadedStrategy, load_strategy
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: str  # threshold, segment, rule, guardrail, setting
+    what: str
+    change: str  # added, removed, changed
+    before: Any = None
+    after: Any = None
+
+    def __str__(self) -> str:
+        if self.change == "added":
+            return f"{self.kind} {self.what}: added ({_show(self.after)})"
+        if self.change == "removed":
+            return f"{self.kind} {self.what}: removed (was {_show(self.before)})"
+        return f"{self.kind} {self.what}: {_show(self.before)} -> {_show(self.after)}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_show(v)}" for k, v in value.items())
+    return str(value)
+
+
+def read_strategy(spec: str, workdir: Path | None = None) -> LoadedStrategy:
+    """A strategy from a path, or from `git:REF:path` (as of that commit)."""
+    if not spec.startswith("git:"):
+        return load_strategy(Path(spec))
+    try:
+        _, ref, path = spec.split(":", 2)
+    except ValueError:
+        raise UsageError(f"{spec}: expected git:REF:path, e.g. git:origin/main:strategies/"
+                         "candidate.yaml") from None
+    result = subprocess.run(["git", "show", f"{ref}:{path}"], cwd=workdir, capture_output=True,
+                            text=True, check=False)
+    if result.returncode != 0:
+        first = (result.stderr.strip().splitlines() or ["git show failed"])[0]
+        raise UsageError(f"{spec}: {first}", hint="check the ref and the path (relative to "
+                         "the repository root)")
+    folder = Path(tempfile.mkdtemp(prefix="riskctl-git-"))
+    copy = folder / Path(path).name
+    copy.write_text(result.stdout, encoding="utf-8")
+    loaded = load_strategy(copy)
+    return LoadedStrategy(loaded.strategy, Path(f"{ref}:{path}"), loaded.lines, loaded.sha256)
+
+
+def _pairs(thresholds: dict[str, dict[str, float]]) -> dict[str, float]:
+    return {f"{a}:{c}": v for a, t in thresholds.items() for c, v in t.items()}
+
+
+def _compare(kind: str, before: dict[str, Any], after: dict[str, Any]) -> list[Change]:
+    changes = []
+    for key in list(dict.fromkeys([*before, *after])):
+        if key not in after:
+            changes.append(Change(kind, key, "removed", before[key], None))
+        elif key not in before:
+            changes.append(Change(kind, key, "added", None, after[key]))
+        elif before[key] != after[key]:
+            changes.append(Change(kind, key, "changed", before[key], after[key]))
+    return changes
+
+
+def _flat(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out.update(_flat(v, f"{prefix}{k}."))
+        elif v is not None:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def diff_strategies(old: LoadedStrategy, new: LoadedStrategy) -> list[Change]:
+    a, b = old.strategy, new.strategy
+    changes = _compare("threshold", _pairs(a.thresholds), _pairs(b.thresholds))
+    segs_a = {s.name: s for s in a.segments}
+    segs_b = {s.name: s for s in b.segments}
+    for name in dict.fromkeys([*segs_a, *segs_b]):
+        if name not in segs_b:
+            changes.append(Change("segment", name, "removed", segs_a[name].when, None))
+        elif name not in segs_a:
+            changes.append(Change("segment", name, "added", None, segs_b[name].when))
+        else:
+            sa, sb = segs_a[name], segs_b[name]
+            if sa.when != sb.when:
+                changes.append(Change("segment", f"{name}.when", "changed", sa.when, sb.when))
+            changes += _compare("segment threshold", {f"{name} {k}": v for k, v in
+                                                      _pairs(sa.thresholds).items()},
+                                {f"{name} {k}": v for k, v in _pairs(sb.thresholds).items()})
+    rules_a = {r.name: r for r in a.rules}
+    rules_b = {r.name: r for r in b.rules}
+    for name in dict.fromkeys([*rules_a, *rules_b]):
+        if name not in rules_b:
+            changes.append(Change("rule", name, "removed", _rule(rules_a[name]), None))
+        elif name not in rules_a:
+            changes.append(Change("rule", name, "added", None, _rule(rules_b[name])))
+        else:
+            changes += _compare("rule", {f"{name}.{k}": v for k, v in
+                                         _rule(rules_a[name]).items()},
+                                {f"{name}.{k}": v for k, v in _rule(rules_b[name]).items()})
+    changes += _compare("guardrail", _flat(a.guardrails.model_dump()),
+                        _flat(b.guardrails.model_dump()))
+    skip = {"thresholds", "segments", "rules", "guardrails"}
+    changes += _compare("setting", _flat({k: v for k, v in a.model_dump().items()
+                                          if k not in skip}),
+                        _flat({k: v for k, v in b.model_dump().items() if k not in skip}))
+    return changes
+
+
+def _rule(rule: Any) -> dict[str, Any]:
+    return {"when": rule.when, "action": rule.action, "mode": rule.mode,
+            "enabled": rule.enabled, "reason": rule.reason}
+
+
+def diff_markdown(old: LoadedStrategy, new: LoadedStrategy, changes: list[Change]) -> str:
+    lines = [f"### Strategy diff: `{old.path}` -> `{new.path}`", ""]
+    if not changes:
+        return "\n".join(lines + ["No semantic change.", ""])
+    lines += ["| kind | what | change | before | after |", "| --- | --- | --- | --- | --- |"]
+    for c in changes:
+        cells = [c.kind, c.what, c.change, "" if c.before is None else _show(c.before),
+                 "" if c.after is None else _show(c.after)]
+        lines.append("| " + " | ".join(x.replace("|", "\\|") for x in cells) + " |")
+    return "\n".join(lines) + "\n"
