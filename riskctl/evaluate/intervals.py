@@ -64,6 +64,7 @@ def paired_difference(baseline: np.ndarray, candidate: np.ndarray,
 
 BOOTSTRAP_REPS = 1000
 _CELLS_PER_CHUNK = 20_000_000
+_NORMAL_LIMIT_ROWS = 5_000
 
 
 def paired_bootstrap_ratio(num_base: np.ndarray, den_base: np.ndarray, num_cand: np.ndarray,
@@ -73,9 +74,12 @@ def paired_bootstrap_ratio(num_base: np.ndarray, den_base: np.ndarray, num_cand:
     paired Poisson bootstrap: each replicate reweights the rows, the same for both sides.
 
     Used where no cheap exact paired interval exists: precision and the amount-weighted rates.
+    Rows neither strategy counts in a numerator, with the same denominator on both sides,
+    only add a shared sum to both denominators; when there are many, that sum is drawn from
+    its normal limit (mean: their total, variance: their sum of squares) instead of weight by
+    weight, which keeps a million-row check to seconds.
     """
     cols = np.stack([num_base, den_base, num_cand, den_cand], axis=1).astype(np.float64)
-    n = len(cols)
     totals = cols.sum(axis=0)
 
     def diff(t: np.ndarray) -> np.ndarray:
@@ -83,14 +87,26 @@ def paired_bootstrap_ratio(num_base: np.ndarray, den_base: np.ndarray, num_cand:
             return t[..., 2] / t[..., 3] - t[..., 0] / t[..., 1]
 
     point = float(diff(totals))
-    if n == 0 or not np.isfinite(point):
+    if len(cols) == 0 or not np.isfinite(point):
         return Difference(point, float("nan"), float("nan"))
     rng = np.random.default_rng(seed)
+    shared = (cols[:, 0] == 0) & (cols[:, 2] == 0) & (cols[:, 1] == cols[:, 3])
+    if shared.sum() > _NORMAL_LIMIT_ROWS:
+        rest = cols[shared, 1]
+        shared_draws = rng.normal(rest.sum(), np.sqrt((rest ** 2).sum()), size=reps)
+        cols = cols[~shared]
+    else:
+        shared_draws = np.zeros(reps)
+    n = len(cols)
     chunk = max(1, _CELLS_PER_CHUNK // max(n, 1))
     stats = []
     for start in range(0, reps, chunk):
-        weights = rng.poisson(1.0, size=(min(chunk, reps - start), n)).astype(np.float64)
-        stats.append(diff(weights @ cols))
+        size = min(chunk, reps - start)
+        weights = rng.poisson(1.0, size=(size, n)).astype(np.float64)
+        t = weights @ cols
+        t[:, 1] += shared_draws[start:start + size]
+        t[:, 3] += shared_draws[start:start + size]
+        stats.append(diff(t))
     values = np.concatenate(stats)
     values = values[np.isfinite(values)]
     low, high = np.quantile(values, [0.025, 0.975]) if len(values) else (np.nan, np.nan)

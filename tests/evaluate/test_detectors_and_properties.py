@@ -153,3 +153,21 @@ def test_metrics_equal_brute_force(tmp_path_factory, table, review) -> None:
     if sum(flagged):
         assert m.precision.value == pytest.approx(fb / sum(flagged))
     assert m.alert_rate.value == pytest.approx(sum(flagged) / len(rows))
+
+
+def test_bootstrap_normal_limit_agrees_with_the_exact_weights(monkeypatch) -> None:
+    from riskctl.evaluate import intervals
+
+    rng = np.random.default_rng(2)
+    n = 40_000
+    bad = rng.random(n) < 0.05
+    amount = rng.lognormal(3, 1, n) * bad
+    base = bad & (rng.random(n) < 0.5)
+    cand = base | (bad & (rng.random(n) < 0.2))
+    args = (amount * base, amount, amount * cand, amount)
+    fast = paired_bootstrap_ratio(*args, reps=400, seed=3)
+    monkeypatch.setattr(intervals, "_NORMAL_LIMIT_ROWS", 10**9)
+    exact = paired_bootstrap_ratio(*args, reps=400, seed=3)
+    assert fast.value == exact.value
+    assert fast.low == pytest.approx(exact.low, abs=0.01)
+    assert fast.high == pytest.approx(exact.high, abs=0.01)
