@@ -165,3 +165,14 @@ def test_the_ci_example_on_a_repository_with_two_commits(tmp_path: Path, scored_
     assert "### Strategy diff: `HEAD~1:strategies/checkout.yaml`" in text
     assert "riskctl check:" in text
     assert not list((repo / "strategies").glob(".baseline-*"))
+
+
+def test_pre_commit_hook_runs_riskctl_validate() -> None:
+    import yaml
+
+    (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    assert hook["id"] == "riskctl-validate" and hook["entry"] == "riskctl validate"
+    example = yaml.safe_load((ROOT / "examples" / "ci" / "pre-commit-config.yaml").read_text())
+    assert example["repos"][0]["hooks"][0]["id"] == hook["id"]
+    workflow = (ROOT / "examples" / "ci" / "strategy-check.yml").read_text()
+    assert "examples/ci/check-changed.sh" in workflow
