@@ -64,3 +64,41 @@ def tradeoff_chart(curve: TradeoffCurve, points: list[dict[str, Any]],
         width=560, height=340,
         title="Catch rate vs false-positive rate (detector score alone; dots: strategies)")
     return chart.to_dict()
+
+
+def score_distribution_chart(score: np.ndarray, label: np.ndarray,
+                             bins: int = 40) -> dict[str, Any]:
+    """Share of bad and of good rows in each score bin: how well the score separates them.
+
+    Binned here, so the report carries 2 x `bins` numbers, not every row.
+    """
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    rows = []
+    for name, mask in (("bad", label == 1), ("good", label == 0)):
+        counts, _ = np.histogram(np.clip(score[mask], 0.0, 1.0), bins=edges)
+        total = max(int(mask.sum()), 1)
+        rows += [{"label": name, "from": float(edges[i]), "to": float(edges[i + 1]),
+                  "rows": int(counts[i]), "share": float(counts[i] / total)}
+                 for i in range(bins)]
+    chart = alt.Chart(alt.Data(values=rows)).mark_bar(opacity=0.6).encode(
+        x=alt.X("from:Q", bin="binned", title="Score"), x2="to:Q",
+        y=alt.Y("share:Q", title="Share of the label's rows", axis=alt.Axis(format=".0%"),
+                stack=None),
+        color=alt.Color("label:N", title="Label",
+                        scale=alt.Scale(domain=["bad", "good"], range=["#dc2626", "#64748b"])),
+        tooltip=["label:N", alt.Tooltip("from:Q", format=".3f"), alt.Tooltip("to:Q", format=".3f"),
+                 alt.Tooltip("rows:Q", format=","), alt.Tooltip("share:Q", format=".2%")],
+    ).properties(width=560, height=220, title="Score distribution by label")
+    return chart.to_dict()
+
+
+def importance_chart(importance: list[tuple[str, float]], top: int = 12) -> dict[str, Any]:
+    """Mean |SHAP| per feature over the explained rows."""
+    rows = [{"feature": f, "mean_abs_shap": v} for f, v in importance[:top]]
+    chart = alt.Chart(alt.Data(values=rows)).mark_bar(color="#2563eb").encode(
+        x=alt.X("mean_abs_shap:Q", title="Mean |SHAP| (log-odds)"),
+        y=alt.Y("feature:N", sort="-x", title=None),
+        tooltip=["feature:N", alt.Tooltip("mean_abs_shap:Q", format=".4f")],
+    ).properties(width=480, height=18 * len(rows) + 20,
+                 title="Global importance over the flagged rows")
+    return chart.to_dict()

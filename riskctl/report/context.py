@@ -17,7 +17,7 @@ from riskctl.explain.catalogue import EMPTY, Catalogue
 from riskctl.gate.guardrails import GuardrailResult
 from riskctl.model.detector import Detector, library_versions
 from riskctl.model.ranking import tradeoff_curve
-from riskctl.report.charts import tradeoff_chart
+from riskctl.report.charts import importance_chart, score_distribution_chart, tradeoff_chart
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,27 @@ class Chart:
 
 
 @dataclass(frozen=True)
+class SwapRow:
+    kind: str
+    bad_rows: int
+    good_rows: int
+    bad_amount: str
+    good_amount: str
+
+
+@dataclass(frozen=True)
+class RuleRow:
+    name: str
+    action: str
+    shadow: bool
+    hits: int
+    bad_hits: int
+    precision: str
+    incremental_bad: int
+    overlap: str
+
+
+@dataclass(frozen=True)
 class ReportContext:
     title: str
     candidate_name: str
@@ -58,6 +79,8 @@ class ReportContext:
     versions: dict[str, str]
     checksums: list[tuple[str, str]]
     vega_bundle: str = field(repr=False, default="")
+    swap: list[SwapRow] = field(default_factory=list)
+    rules: list[RuleRow] = field(default_factory=list)
 
 
 def describe_code(code: str, catalogue: Catalogue, run: SimulationRun) -> str:
@@ -120,6 +143,11 @@ def build_context(run: SimulationRun, guardrails: list[GuardrailResult],
         max_fpr = cand.loaded.strategy.guardrails.max_false_positive_rate
         charts.append(Chart("tradeoff", "Trade-off curve", tradeoff_chart(curve, points,
                                                                            max_fpr)))
+        charts.append(Chart("scores", "Score distributions", score_distribution_chart(
+            cand.decisions[score].to_numpy(), cand.decisions[label].to_numpy())))
+    if summary is not None and summary.importance:
+        charts.append(Chart("importance", "Global SHAP importance",
+                            importance_chart(summary.importance)))
     m = cand.metrics
     facts = [("Rows evaluated", f"{m.rows:,}"), ("Bad rows", f"{m.bad:,}"),
              ("Bad rate", f"{100 * m.bad / m.rows:.2f}%" if m.rows else "n/a"),
@@ -131,6 +159,14 @@ def build_context(run: SimulationRun, guardrails: list[GuardrailResult],
     caveats = list(m.notes)
     if m.bad < 100:
         caveats.append(f"Only {m.bad} bad rows: intervals are wide; read changes with care.")
+    if run.comparison is not None:
+        for key, name in (("catch_rate", "catch rate"), ("false_positive_rate",
+                                                          "false-positive rate")):
+            d = run.comparison.delta[key]
+            if d.low <= 0 <= d.high and d.value != 0:
+                caveats.append(f"The change in {name} ({100 * d.value:+.2f} pp) is smaller than "
+                               f"its 95% interval ({100 * d.low:+.2f} to {100 * d.high:+.2f} "
+                               "pp): it may be noise.")
     if detector is not None:
         dm = detector.manifest.get("metrics", {})
         facts.append(("Detector ROC AUC (later slice)", f"{dm.get('roc_auc', float('nan')):.4f}"))
@@ -154,7 +190,31 @@ def build_context(run: SimulationRun, guardrails: list[GuardrailResult],
         metrics=metric_rows(run), charts=charts, reasons=reason_rows(run, summary, catalogue),
         guardrails=[GuardrailRow(g.id, g.name, g.passed, g.message) for g in guardrails],
         facts=facts, caveats=caveats, command=command, versions=library_versions(),
-        checksums=checksums, vega_bundle=vega_bundle)
+        checksums=checksums, vega_bundle=vega_bundle, swap=swap_rows(run),
+        rules=rule_rows(run))
+
+
+def swap_rows(run: SimulationRun) -> list[SwapRow]:
+    if run.comparison is None:
+        return []
+    cells = {(c.kind, c.label): c for c in run.comparison.swap_set}
+
+    def money(x: float | None) -> str:
+        return "" if x is None else f"{x:,.2f}"
+
+    return [SwapRow(kind, cells[(kind, 1)].rows, cells[(kind, 0)].rows,
+                    money(cells[(kind, 1)].amount), money(cells[(kind, 0)].amount))
+            for kind in ("swap-in", "swap-out", "both flag")]
+
+
+def rule_rows(run: SimulationRun) -> list[RuleRow]:
+    rows = []
+    for r in run.candidate.rules:
+        top = max(r.overlap.items(), key=lambda kv: kv[1], default=None)
+        rows.append(RuleRow(r.name, r.action, r.mode == "shadow", r.hits, r.bad_hits,
+                            f"{100 * r.precision.value:.1f}%" if r.hits else "n/a",
+                            r.incremental_bad, f"{top[0]} ({top[1]:,})" if top else ""))
+    return rows
 
 
 def _point(name: str, m: StrategyMetrics) -> dict[str, Any]:

@@ -26,7 +26,8 @@ def report(run, detector, tmp_path_factory) -> tuple[Path, BeautifulSoup]:
 
 def test_sections_are_all_there(report) -> None:
     _, soup = report
-    for section in ("metrics", "guardrails", "chart-tradeoff", "reasons", "data"):
+    for section in ("metrics", "guardrails", "chart-tradeoff", "chart-scores",
+                    "chart-importance", "swap", "rules", "reasons", "data"):
         assert soup.find(id=section) is not None, section
     assert soup.find(id="reproduce").get_text().count("riskctl report x") == 1
 
@@ -61,6 +62,20 @@ def test_reason_counts_add_up(report, run) -> None:
     assert rows["promo_farm"] == fired > 0
     text = soup.select_one('#reasons tr[data-reason="promo_farm"]').get_text()
     assert "rule promo_farm (block)" in text
+
+
+def test_swap_and_rule_sections_match_the_simulation(report, run) -> None:
+    _, soup = report
+    cells = {(c.kind, c.label): c for c in run.comparison.swap_set}
+    for kind in ("swap-in", "swap-out"):
+        row = [td.get_text(strip=True) for td in soup.select(f'#swap tr[data-swap="{kind}"] td')]
+        assert int(row[1].replace(",", "")) == cells[(kind, 1)].rows
+        assert int(row[2].replace(",", "")) == cells[(kind, 0)].rows
+    for r in run.candidate.rules:
+        row = [td.get_text(strip=True) for td in soup.select(f'#rules tr[data-rule="{r.name}"] td')]
+        assert int(row[2].replace(",", "")) == r.hits
+        assert int(row[5].replace(",", "")) == r.incremental_bad
+        assert ("(shadow)" in row[0]) == (r.mode == "shadow")
 
 
 def test_chart_spec_carries_both_operating_points(report, run) -> None:
