@@ -33,6 +33,9 @@ def report(
     templates: Annotated[Path | None, typer.Option("--templates", help="Directory of "
                                                    "templates that override the shipped ones "
                                                    "by name.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="html, or md: a Markdown summary "
+                                     "(metrics, swap set, rules) for pull requests.")]
+    = "html",
     label: LabelOpt = None,
     time: TimeOpt = None,
     amount: AmountOpt = None,
@@ -51,7 +54,7 @@ def report(
     command = "riskctl " + shlex.join(sys.argv[1:]) if sys.argv[1:] else "riskctl report"
     with err.status("Rendering the report"):
         path = report_for_run(run, check_guardrails(run), det, out_path, command, templates,
-                              catalogue=reasons)
+                              catalogue=reasons, fmt=fmt)
     if as_json:
         print_json({"report": str(path), "bytes": path.stat().st_size})
         return

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -21,6 +23,8 @@ from riskctl.cli.options import AmountOpt, BaselineOpt, DataOpt, JsonOpt, LabelO
 from riskctl.evaluate.results import run_to_dict, write_simulation
 from riskctl.evaluate.simulate import run_simulation
 from riskctl.evaluate.text import fmt_value
+from riskctl.gate.guardrails import check_guardrails
+from riskctl.report.build import report_for_run
 
 
 def simulate(
@@ -37,6 +41,8 @@ def simulate(
     out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Directory for per-row "
                                                  "decisions (Parquet) and metrics (JSON).")]
     = None,
+    report: Annotated[Path | None, typer.Option("--report", help="Also write the HTML report "
+                                                "here.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Apply a strategy to labelled history and say exactly what it does.
@@ -55,6 +61,10 @@ def simulate(
                          amount=amount, by=by)
     if out_dir is not None:
         write_simulation(run, out_dir)
+    if report is not None:
+        command = "riskctl " + shlex.join(sys.argv[1:]) if sys.argv[1:] else "riskctl simulate"
+        report_for_run(run, check_guardrails(run), next(iter(run.detectors.values()), None),
+                       report, command)
     if as_json:
         print_json(run_to_dict(run))
         return

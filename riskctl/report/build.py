@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from riskctl.data.io import write_text
+from riskctl.errors import UsageError
 from riskctl.evaluate.explanations import ExplainOptions, explain_file
 from riskctl.evaluate.simulate import SimulationRun
 from riskctl.evaluate.summary import ExplainSummary
@@ -11,6 +13,7 @@ from riskctl.explain.catalogue import EMPTY, load_catalogue
 from riskctl.gate.guardrails import GuardrailResult
 from riskctl.model.detector import Detector
 from riskctl.report.context import build_context
+from riskctl.report.markdown import report_markdown
 from riskctl.report.render import vega_bundle, write_report
 
 
@@ -26,10 +29,15 @@ def flagged_summary(run: SimulationRun, detector: Detector,
 def report_for_run(run: SimulationRun, guardrails: list[GuardrailResult],
                    detector: Detector | None, out: Path, command: str,
                    templates: Path | None = None, catalogue: Path | None = None,
-                   summary: ExplainSummary | None = None) -> Path:
-    if summary is None and detector is not None:
+                   summary: ExplainSummary | None = None, fmt: str = "html") -> Path:
+    """Write the HTML report, or with fmt="md" its Markdown summary for pull requests."""
+    if fmt not in ("html", "md"):
+        raise UsageError(f"--format must be html or md, not {fmt!r}")
+    if summary is None and detector is not None and fmt == "html":
         summary = flagged_summary(run, detector, catalogue)
     context = build_context(run, guardrails, summary, detector, command=command,
-                            vega_bundle=vega_bundle(),
+                            vega_bundle=vega_bundle() if fmt == "html" else "",
                             catalogue=load_catalogue(catalogue) if catalogue else EMPTY)
+    if fmt == "md":
+        return write_text(report_markdown(context), out)
     return write_report(context, out, templates)

@@ -112,3 +112,27 @@ def test_templates_override_by_name(tmp_path: Path, run) -> None:
     soup = BeautifulSoup(out.read_text(encoding="utf-8"), "html.parser")
     assert soup.find(id="data").get_text() == "custom data section"
     assert soup.find(id="metrics") is not None
+
+
+def test_markdown_summary_and_simulate_report(tmp_path: Path, scored_path: Path,
+                                              example_strategies: Path, run) -> None:
+    from typer.testing import CliRunner
+
+    from riskctl.cli.app import app
+
+    md = tmp_path / "r.md"
+    result = CliRunner().invoke(app, ["report", str(example_strategies / "candidate.yaml"),
+                                      "--baseline", str(example_strategies / "baseline.yaml"),
+                                      "--data", str(scored_path), "--format", "md",
+                                      "--out", str(md)])
+    assert result.exit_code == 0, result.output
+    text = md.read_text()
+    swap_in = next(c for c in run.comparison.swap_set if c.kind == "swap-in" and c.label == 1)
+    assert "| metric | baseline | candidate | change |" in text
+    assert f"| swap-in | {swap_in.rows:,} |" in text
+    assert "| device_farm (shadow) | block |" in text
+    html = tmp_path / "s.html"
+    result = CliRunner().invoke(app, ["simulate", str(example_strategies / "candidate.yaml"),
+                                      "--data", str(scored_path), "--report", str(html)])
+    assert result.exit_code == 0, result.output
+    assert BeautifulSoup(html.read_text(encoding="utf-8"), "html.parser").find(id="metrics")
