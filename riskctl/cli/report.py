@@ -36,6 +36,13 @@ def report(
     fmt: Annotated[str, typer.Option("--format", help="html, or md: a Markdown summary "
                                      "(metrics, swap set, rules) for pull requests.")]
     = "html",
+    log_fpr: Annotated[bool, typer.Option("--log-fpr", help="Log-scale the false-positive "
+                                          "rate axis of the trade-off curves.")] = False,
+    show_ids: Annotated[bool, typer.Option("--show-ids", help="Show entity ids; by default "
+                                           "the report masks them (keyed hash).")] = False,
+    by: Annotated[list[str] | None, typer.Option("--by", help="Segment section for this "
+                                                 "column (repeatable; `segment`: the "
+                                                 "strategy's).")] = None,
     label: LabelOpt = None,
     time: TimeOpt = None,
     amount: AmountOpt = None,
@@ -49,12 +56,13 @@ def report(
     riskctl-demo/detector --out report.html
     """
     run = run_simulation(strategy, data, baseline=baseline, label=label, time=time,
-                         amount=amount)
+                         amount=amount, by=by)
     det = load_detector(detector) if detector else next(iter(run.detectors.values()), None)
     command = "riskctl " + shlex.join(sys.argv[1:]) if sys.argv[1:] else "riskctl report"
     with err.status("Rendering the report"):
         path = report_for_run(run, check_guardrails(run), det, out_path, command, templates,
-                              catalogue=reasons, fmt=fmt)
+                              catalogue=reasons, fmt=fmt, log_fpr=log_fpr,
+                              show_ids=show_ids)
     if as_json:
         print_json({"report": str(path), "bytes": path.stat().st_size})
         return

@@ -29,7 +29,8 @@ def flagged_summary(run: SimulationRun, detector: Detector,
 def report_for_run(run: SimulationRun, guardrails: list[GuardrailResult],
                    detector: Detector | None, out: Path, command: str,
                    templates: Path | None = None, catalogue: Path | None = None,
-                   summary: ExplainSummary | None = None, fmt: str = "html") -> Path:
+                   summary: ExplainSummary | None = None, fmt: str = "html",
+                   log_fpr: bool = False, show_ids: bool = False) -> Path:
     """Write the HTML report, or with fmt="md" its Markdown summary for pull requests."""
     if fmt not in ("html", "md"):
         raise UsageError(f"--format must be html or md, not {fmt!r}")
@@ -37,7 +38,8 @@ def report_for_run(run: SimulationRun, guardrails: list[GuardrailResult],
         summary = flagged_summary(run, detector, catalogue)
     context = build_context(run, guardrails, summary, detector, command=command,
                             vega_bundle=vega_bundle() if fmt == "html" else "",
-                            catalogue=load_catalogue(catalogue) if catalogue else EMPTY)
+                            catalogue=load_catalogue(catalogue) if catalogue else EMPTY,
+                            log_fpr=log_fpr, show_ids=show_ids)
     if fmt == "md":
         return write_text(report_markdown(context), out)
     return write_report(context, out, templates)

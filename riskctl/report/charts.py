@@ -25,44 +25,57 @@ def _curve_sample(curve: TradeoffCurve) -> np.ndarray:
     return np.unique(np.r_[head, idx, n - 1])
 
 
-def tradeoff_chart(curve: TradeoffCurve, points: list[dict[str, Any]],
-                   max_fpr: float | None = None) -> dict[str, Any]:
-    """Catch rate against false-positive rate, with the strategies' operating points."""
+def _curve_panel(curve: TradeoffCurve, points: list[dict[str, Any]], x_field: str,
+                 y_field: str, x_title: str, y_title: str, title: str,
+                 max_fpr: float | None, log_fpr: bool) -> Any:
     idx = _curve_sample(curve)
     line = [{"threshold": round(float(curve.threshold[i]), 6),
-             "false_positive_rate": float(curve.false_positive_rate[i]),
-             "catch_rate": float(curve.catch_rate[i]),
+             x_field: float(curve.false_positive_rate[i]), y_field: float(curve.catch_rate[i]),
              "precision": float(curve.precision[i])} for i in idx]
     # zoom on the low-FPR region where operating points live
-    max_x = min(1.0, 3 * max([max_fpr or 0.0] + [p["false_positive_rate"] for p in points])
-                or 0.05)
-    x = alt.X("false_positive_rate:Q", title="False-positive rate",
-              axis=alt.Axis(format=".1%"), scale=alt.Scale(domain=[0, max_x]))
-    y = alt.Y("catch_rate:Q", title="Catch rate", axis=alt.Axis(format=".0%"),
+    max_x = min(1.0, 3 * max([max_fpr or 0.0] + [p[x_field] for p in points]) or 0.05)
+    scale = (alt.Scale(type="symlog", constant=1e-4, domain=[0, max_x]) if log_fpr
+             else alt.Scale(domain=[0, max_x]))
+    x = alt.X(f"{x_field}:Q", title=x_title, axis=alt.Axis(format=".1%"), scale=scale)
+    y = alt.Y(f"{y_field}:Q", title=y_title, axis=alt.Axis(format=".0%"),
               scale=alt.Scale(domain=[0, 1]))
-    curve_layer = alt.Chart(alt.Data(values=line)).mark_line(
-        color="#64748b", clip=True).encode(
+    layers: list[Any] = []
+    if max_fpr is not None:
+        # the region the max_false_positive_rate guardrail forbids
+        layers.append(alt.Chart(alt.Data(values=[{"from": max_fpr, "to": max_x}])).mark_rect(
+            color="#fee2e2", opacity=0.6).encode(
+            x=alt.X("from:Q", scale=scale), x2="to:Q",
+            tooltip=[alt.Tooltip("from:Q", title="over max false-positive rate",
+                                 format=".2%")]))
+    layers.append(alt.Chart(alt.Data(values=line)).mark_line(color="#64748b", clip=True).encode(
         x=x, y=y, tooltip=[alt.Tooltip("threshold:Q", format=".4f"),
-                           alt.Tooltip("catch_rate:Q", format=".2%"),
-                           alt.Tooltip("false_positive_rate:Q", format=".3%"),
-                           alt.Tooltip("precision:Q", format=".2%")])
-    point_layer = alt.Chart(alt.Data(values=points)).mark_point(
-        size=140, filled=True).encode(
+                           alt.Tooltip(f"{y_field}:Q", format=".2%"),
+                           alt.Tooltip(f"{x_field}:Q", format=".3%"),
+                           alt.Tooltip("precision:Q", format=".2%")]))
+    layers.append(alt.Chart(alt.Data(values=points)).mark_point(size=140, filled=True).encode(
         x=x, y=y, color=alt.Color("strategy:N", title="Strategy",
                                   scale=alt.Scale(range=["#2563eb", "#ea580c"])),
         shape=alt.Shape("strategy:N"),
-        tooltip=["strategy:N", alt.Tooltip("catch_rate:Q", format=".2%"),
-                 alt.Tooltip("false_positive_rate:Q", format=".3%"),
-                 alt.Tooltip("precision:Q", format=".2%")])
-    layers: list[Any] = [curve_layer, point_layer]
-    if max_fpr is not None:
-        layers.append(alt.Chart(alt.Data(values=[{"limit": max_fpr}])).mark_rule(
-            color="#dc2626", strokeDash=[4, 4]).encode(
-            x=alt.X("limit:Q", scale=alt.Scale(domain=[0, max_x])),
-            tooltip=[alt.Tooltip("limit:Q", title="max false-positive rate", format=".2%")]))
-    chart = alt.layer(*layers).properties(
-        width=560, height=340,
-        title="Catch rate vs false-positive rate (detector score alone; dots: strategies)")
+        tooltip=["strategy:N", alt.Tooltip(f"{y_field}:Q", format=".2%"),
+                 alt.Tooltip(f"{x_field}:Q", format=".3%")]))
+    return alt.layer(*layers).properties(width=330, height=300, title=title)
+
+
+def tradeoff_chart(curve: TradeoffCurve, points: list[dict[str, Any]],
+                   max_fpr: float | None = None, amount_curve: TradeoffCurve | None = None,
+                   amount_points: list[dict[str, Any]] | None = None,
+                   log_fpr: bool = False) -> dict[str, Any]:
+    """Catch rate against false-positive rate with the strategies' operating points and the
+    guardrail's forbidden region; the amount-weighted curve beside it."""
+    panels = [_curve_panel(curve, points, "false_positive_rate", "catch_rate",
+                           "False-positive rate", "Catch rate",
+                           "Rows: catch rate vs false-positive rate", max_fpr, log_fpr)]
+    if amount_curve is not None and amount_points is not None:
+        panels.append(_curve_panel(amount_curve, amount_points, "good_amount_impacted_rate",
+                                   "amount_catch_rate", "Good amount impacted",
+                                   "Bad amount caught", "Money: amount caught vs impacted",
+                                   None, log_fpr))
+    chart = alt.hconcat(*panels) if len(panels) > 1 else panels[0]
     return chart.to_dict()
 
 
@@ -101,4 +114,48 @@ def importance_chart(importance: list[tuple[str, float]], top: int = 12) -> dict
         tooltip=["feature:N", alt.Tooltip("mean_abs_shap:Q", format=".4f")],
     ).properties(width=480, height=18 * len(rows) + 20,
                  title="Global importance over the flagged rows")
+    return chart.to_dict()
+
+
+def segment_chart(column: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Small multiples: catch rate and false-positive rate per segment value."""
+    long = [{"segment": r["segment"], "metric": name, "value": r[key]}
+            for r in rows for key, name in (("catch_rate", "catch rate"),
+                                            ("false_positive_rate", "false-positive rate"))
+            if r[key] is not None]
+    chart = alt.Chart(alt.Data(values=long)).mark_bar(color="#2563eb").encode(
+        x=alt.X("value:Q", title=None, axis=alt.Axis(format=".1%")),
+        y=alt.Y("segment:N", title=column),
+        column=alt.Column("metric:N", title=None),
+        tooltip=["segment:N", "metric:N", alt.Tooltip("value:Q", format=".2%")],
+    ).resolve_scale(x="independent").properties(width=240, height=max(60, 22 * len(rows)))
+    return chart.to_dict()
+
+
+def beeswarm_chart(dependence: dict[str, list[tuple[Any, float]]]) -> dict[str, Any]:
+    """Each dot a row: its SHAP value for a top feature, coloured by how high the feature's
+    value is among the rows shown (a beeswarm-style summary)."""
+    points = []
+    for feature, pairs in dependence.items():
+        numeric = [v for v, _ in pairs if isinstance(v, int | float) and not isinstance(v, bool)]
+        ranked = sorted(numeric)
+        for value, shap in pairs:
+            level = None
+            if isinstance(value, bool):
+                level = float(value)
+            elif isinstance(value, int | float) and ranked:
+                level = (ranked.index(value) / max(len(ranked) - 1, 1)) if len(ranked) < 2000 \
+                    else None
+            points.append({"feature": feature, "shap": float(shap), "value": str(value),
+                           "level": level})
+    chart = alt.Chart(alt.Data(values=points)).mark_circle(size=18, opacity=0.7).encode(
+        x=alt.X("shap:Q", title="SHAP value (log-odds; right raises risk)"),
+        y=alt.Y("feature:N", title=None, sort=list(dependence)),
+        yOffset=alt.YOffset("jitter:Q"),
+        color=alt.Color("level:Q", title="Feature value (low to high)",
+                        scale=alt.Scale(range=["#2563eb", "#dc2626"])),
+        tooltip=["feature:N", "value:N", alt.Tooltip("shap:Q", format=".3f")],
+    ).transform_calculate(jitter="random()").properties(
+        width=520, height=40 * max(len(dependence), 1),
+        title="How the top features push scores (sample of flagged rows)")
     return chart.to_dict()

@@ -9,15 +9,23 @@ from typing import Any
 
 import polars as pl
 
+from riskctl.data.io import scan_table
+from riskctl.data.privacy import mask_value, new_key
 from riskctl.evaluate.metrics import StrategyMetrics
 from riskctl.evaluate.simulate import SimulationRun
 from riskctl.evaluate.summary import ExplainSummary
-from riskctl.evaluate.text import MetricRow, metric_rows
+from riskctl.evaluate.text import MetricRow, fmt_proportion, metric_rows
 from riskctl.explain.catalogue import EMPTY, Catalogue
 from riskctl.gate.guardrails import GuardrailResult
 from riskctl.model.detector import Detector, library_versions
 from riskctl.model.ranking import tradeoff_curve
-from riskctl.report.charts import importance_chart, score_distribution_chart, tradeoff_chart
+from riskctl.report.charts import (
+    beeswarm_chart,
+    importance_chart,
+    score_distribution_chart,
+    segment_chart,
+    tradeoff_chart,
+)
 
 
 @dataclass(frozen=True)
@@ -65,6 +73,25 @@ class RuleRow:
 
 
 @dataclass(frozen=True)
+class SegmentRow:
+    value: str
+    rows: int
+    bad: int
+    catch_rate: str
+    false_positive_rate: str
+    precision: str
+    catch_rate_value: float
+    fpr_value: float
+
+
+@dataclass(frozen=True)
+class ExampleRow:
+    kind: str
+    id: str
+    amount: str
+
+
+@dataclass(frozen=True)
 class ReportContext:
     title: str
     candidate_name: str
@@ -81,6 +108,11 @@ class ReportContext:
     vega_bundle: str = field(repr=False, default="")
     swap: list[SwapRow] = field(default_factory=list)
     rules: list[RuleRow] = field(default_factory=list)
+    review_capacity: str | None = None
+    segments: dict[str, list[SegmentRow]] = field(default_factory=dict)
+    reasons_by_action: dict[str, list[ReasonRow]] = field(default_factory=dict)
+    examples: list[ExampleRow] = field(default_factory=list)
+    ids_masked: bool = True
 
 
 def describe_code(code: str, catalogue: Catalogue, run: SimulationRun) -> str:
@@ -127,7 +159,8 @@ def reason_rows(run: SimulationRun, summary: ExplainSummary | None, catalogue: C
 def build_context(run: SimulationRun, guardrails: list[GuardrailResult],
                   summary: ExplainSummary | None, detector: Detector | None,
                   command: str, vega_bundle: str, title: str | None = None,
-                  catalogue: Catalogue = EMPTY) -> ReportContext:
+                  catalogue: Catalogue = EMPTY, log_fpr: bool = False,
+                  show_ids: bool = False) -> ReportContext:
     cand = run.candidate
     score_cols = cand.loaded.strategy.score_columns()
     charts = []
@@ -141,13 +174,32 @@ def build_context(run: SimulationRun, guardrails: list[GuardrailResult],
             points.insert(0, _point(run.baseline.loaded.name + " (baseline)",
                                     run.baseline.metrics))
         max_fpr = cand.loaded.strategy.guardrails.max_false_positive_rate
-        charts.append(Chart("tradeoff", "Trade-off curve", tradeoff_chart(curve, points,
-                                                                           max_fpr)))
+        amount_curve, amount_points = None, None
+        if run.roles.amount:
+            amount_curve = tradeoff_curve(cand.decisions[score].to_numpy(),
+                                          cand.decisions[label].to_numpy(),
+                                          cand.decisions[run.roles.amount].fill_null(0.0)
+                                          .to_numpy())
+            amount_points = [_amount_point(cand.loaded.name + " (candidate)", cand.metrics)]
+            if run.baseline:
+                amount_points.insert(0, _amount_point(run.baseline.loaded.name + " (baseline)",
+                                                      run.baseline.metrics))
+        charts.append(Chart("tradeoff", "Trade-off curve (detector score alone; dots: the "
+                            "strategies)", tradeoff_chart(curve, points, max_fpr, amount_curve,
+                                                          amount_points, log_fpr)))
         charts.append(Chart("scores", "Score distributions", score_distribution_chart(
             cand.decisions[score].to_numpy(), cand.decisions[label].to_numpy())))
+    segments = segment_tables(run)
+    for column, rows in segments.items():
+        charts.append(Chart(f"by-{column}", f"By {column}", segment_chart(column, [
+            {"segment": r.value, "catch_rate": r.catch_rate_value,
+             "false_positive_rate": r.fpr_value} for r in rows])))
     if summary is not None and summary.importance:
         charts.append(Chart("importance", "Global SHAP importance",
                             importance_chart(summary.importance)))
+    if summary is not None and summary.dependence:
+        charts.append(Chart("beeswarm", "Top features, row by row",
+                            beeswarm_chart(summary.dependence)))
     m = cand.metrics
     facts = [("Rows evaluated", f"{m.rows:,}"), ("Bad rows", f"{m.bad:,}"),
              ("Bad rate", f"{100 * m.bad / m.rows:.2f}%" if m.rows else "n/a"),
@@ -191,7 +243,64 @@ def build_context(run: SimulationRun, guardrails: list[GuardrailResult],
         guardrails=[GuardrailRow(g.id, g.name, g.passed, g.message) for g in guardrails],
         facts=facts, caveats=caveats, command=command, versions=library_versions(),
         checksums=checksums, vega_bundle=vega_bundle, swap=swap_rows(run),
-        rules=rule_rows(run))
+        rules=rule_rows(run),
+        review_capacity=(f"{m.review_capacity_per_day:,.0f}"
+                         if m.review_capacity_per_day is not None else None),
+        segments=segments, reasons_by_action=_reasons_by_action(summary, catalogue, run),
+        examples=example_rows(run, detector, show_ids), ids_masked=not show_ids)
+
+
+def _reasons_by_action(summary: ExplainSummary | None, catalogue: Catalogue,
+                       run: SimulationRun) -> dict[str, list[ReasonRow]]:
+    if summary is None:
+        return {}
+    return {action: [ReasonRow(code, describe_code(code, catalogue, run), n,
+                               f"{100 * share:.1f}%") for code, n, share in rows[:5]]
+            for action, rows in summary.reasons_by_action.items()}
+
+
+def segment_tables(run: SimulationRun) -> dict[str, list[SegmentRow]]:
+    out = {}
+    for column, groups in run.candidate.by.items():
+        out[column] = [SegmentRow(value, m.rows, m.bad, fmt_proportion(m.catch_rate, 1),
+                                  fmt_proportion(m.false_positive_rate, 1),
+                                  fmt_proportion(m.precision, 1), m.catch_rate.value,
+                                  m.false_positive_rate.value)
+                       for value, m in groups.items()]
+    return out
+
+
+def example_rows(run: SimulationRun, detector: Detector | None, show_ids: bool,
+                 limit: int = 10) -> list[ExampleRow]:
+    """The largest bad orders the change newly catches, and good ones it newly hits."""
+    if run.baseline is None:
+        return []
+    b = run.baseline.decisions["flagged"]
+    c = run.candidate.decisions["flagged"]
+    label = run.candidate.decisions[run.roles.label]
+    amount = (run.candidate.decisions[run.roles.amount].cast(pl.Float64).fill_null(0.0)
+              if run.roles.amount else pl.Series([0.0] * len(b)))
+    names = scan_table(run.data_path).collect_schema().names()
+    ids = [c for c in (detector.manifest.get("ids") if detector else None) or
+           [n for n in names if n.endswith("_id")] if c in names][:1]
+    frame = pl.DataFrame({"row": range(len(b)), "swap_in": c & ~b, "swap_out": b & ~c,
+                          "bad": label == 1, "amount": amount})
+    picked = pl.concat([
+        frame.filter(pl.col("swap_in") & pl.col("bad")).sort("amount", descending=True)
+        .head(limit).with_columns(pl.lit("newly caught (bad)").alias("kind")),
+        frame.filter(pl.col("swap_in") & ~pl.col("bad")).sort("amount", descending=True)
+        .head(limit).with_columns(pl.lit("newly hit (good)").alias("kind"))])
+    if picked.is_empty():
+        return []
+    id_values = ["" for _ in range(picked.height)]
+    if ids:
+        column = scan_table(run.data_path).select(ids[0]).collect()[ids[0]].cast(pl.String)
+        values = column.gather(picked["row"]).to_list()
+        key = new_key()
+        id_values = [("" if v is None else v if show_ids else mask_value(v, key))
+                     for v in values]
+    return [ExampleRow(kind, ident, f"{amt:,.2f}") for kind, ident, amt in
+            zip(picked["kind"].to_list(), id_values, picked["amount"].to_list(), strict=True)]
 
 
 def swap_rows(run: SimulationRun) -> list[SwapRow]:
@@ -215,6 +324,11 @@ def rule_rows(run: SimulationRun) -> list[RuleRow]:
                             f"{100 * r.precision.value:.1f}%" if r.hits else "n/a",
                             r.incremental_bad, f"{top[0]} ({top[1]:,})" if top else ""))
     return rows
+
+
+def _amount_point(name: str, m: StrategyMetrics) -> dict[str, Any]:
+    return {"strategy": name, "amount_catch_rate": m.amount_catch_rate,
+            "good_amount_impacted_rate": m.good_amount_impacted_rate}
 
 
 def _point(name: str, m: StrategyMetrics) -> dict[str, Any]:

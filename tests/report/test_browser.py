@@ -54,12 +54,13 @@ def test_charts_draw_without_console_errors(report: Path, tmp_path: Path) -> Non
     assert re.search(r'class="mark-line[^"]*"', chart), "no curve drawn"
     assert re.search(r'class="mark-symbol[^"]*"', chart), "no operating points drawn"
     assert not re.search(r'id="vis-[^"]*"[^>]*>Chart failed', dom)
-    charts = re.findall(r'id="vis-([a-z]+)"', dom)
-    assert set(charts) == {"tradeoff", "scores", "importance"}
+    charts = re.findall(r'id="vis-([a-z-]+)"', dom)
+    assert set(charts) == {"tradeoff", "scores", "importance", "beeswarm"}
     for name in charts:
         part = dom[dom.index(f'id="vis-{name}"'):]
         part = part[: part.index("</section>")]
         assert "<svg" in part and re.search(r'class="mark-(rect|line|symbol)', part), name
+    assert len(re.findall(r'class="mark-symbol', chart)) >= 1
     console = [line for line in result.stderr.splitlines() if ":CONSOLE" in line]
     assert console == [], "\n".join(console)
 

@@ -78,6 +78,28 @@ def test_swap_and_rule_sections_match_the_simulation(report, run) -> None:
         assert ("(shadow)" in row[0]) == (r.mode == "shadow")
 
 
+def test_cards_segments_examples_and_masking(tmp_path: Path, scored_path: Path, detector,
+                                             example_strategies: Path) -> None:
+    run = run_simulation(example_strategies / "candidate.yaml", scored_path,
+                         baseline=example_strategies / "baseline.yaml", by=["segment"])
+    masked = report_for_run(run, check_guardrails(run), detector, tmp_path / "m.html", "x")
+    shown = report_for_run(run, check_guardrails(run), detector, tmp_path / "s.html", "x",
+                           show_ids=True, log_fpr=True)
+    soup = BeautifulSoup(masked.read_text(encoding="utf-8"), "html.parser")
+    card = soup.select_one('[data-card="catch_rate"]')
+    assert card.select_one(".card-value").get_text(strip=True) == \
+        f"{100 * run.candidate.metrics.catch_rate.value:.2f}%"
+    seg = {r["data-segment"]: r for r in soup.select("#segments-segment tr[data-segment]")}
+    assert set(seg) == set(run.candidate.by["segment"])
+    ids = [c.get_text(strip=True) for c in soup.select("#examples tr td code")]
+    assert ids and all(i.startswith("m_") for i in ids)
+    shown_ids = [c.get_text(strip=True) for c in BeautifulSoup(
+        shown.read_text(encoding="utf-8"), "html.parser").select("#examples tr td code")]
+    assert all(i.startswith("o") for i in shown_ids)
+    assert '"type": "symlog"' in shown.read_text(encoding="utf-8")
+    assert soup.select('[data-action-reason^="block:"]')
+
+
 def test_chart_spec_carries_both_operating_points(report, run) -> None:
     _, soup = report
     script = soup.select_one("#chart-tradeoff script").string
