@@ -135,7 +135,7 @@ def segment_chart(column: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
 def beeswarm_chart(dependence: dict[str, list[tuple[Any, float]]]) -> dict[str, Any]:
     """Each dot a row: its SHAP value for a top feature, coloured by how high the feature's
     value is among the rows shown (a beeswarm-style summary)."""
-    points = []
+    points: list[dict[str, Any]] = []
     for feature, pairs in dependence.items():
         numeric = [v for v, _ in pairs if isinstance(v, int | float) and not isinstance(v, bool)]
         ranked = sorted(numeric)
@@ -146,8 +146,9 @@ def beeswarm_chart(dependence: dict[str, list[tuple[Any, float]]]) -> dict[str, 
             elif isinstance(value, int | float) and ranked:
                 level = (ranked.index(value) / max(len(ranked) - 1, 1)) if len(ranked) < 2000 \
                     else None
+            # a fixed spread (golden-ratio steps), not random(): same inputs, same picture
             points.append({"feature": feature, "shap": float(shap), "value": str(value),
-                           "level": level})
+                           "level": level, "jitter": (len(points) * 0.6180339887) % 1.0})
     chart = alt.Chart(alt.Data(values=points)).mark_circle(size=18, opacity=0.7).encode(
         x=alt.X("shap:Q", title="SHAP value (log-odds; right raises risk)"),
         y=alt.Y("feature:N", title=None, sort=list(dependence)),
@@ -155,7 +156,7 @@ def beeswarm_chart(dependence: dict[str, list[tuple[Any, float]]]) -> dict[str, 
         color=alt.Color("level:Q", title="Feature value (low to high)",
                         scale=alt.Scale(range=["#2563eb", "#dc2626"])),
         tooltip=["feature:N", "value:N", alt.Tooltip("shap:Q", format=".3f")],
-    ).transform_calculate(jitter="random()").properties(
+    ).properties(
         width=520, height=40 * max(len(dependence), 1),
         title="How the top features push scores (sample of flagged rows)")
     return chart.to_dict()

@@ -35,12 +35,28 @@ def vega_bundle() -> str:
     return vl_convert.javascript_bundle()  # type: ignore[call-arg]  # the stub is wrong
 
 
+MAX_FALLBACK_BYTES = 300_000
+
+
+def static_fallbacks(context: ReportContext) -> dict[str, Markup]:
+    """Each chart drawn to SVG here, for readers without scripts (and for print). A chart too
+    detailed for that (thousands of marks) gets none; its numbers are in the tables."""
+    out = {}
+    for chart in context.charts:
+        svg = vl_convert.vegalite_to_svg(chart.spec)
+        if len(svg) <= MAX_FALLBACK_BYTES:
+            # vl-convert's own SVG: it escapes every text it draws
+            out[chart.id] = Markup(svg)
+    return out
+
+
 def render_html(context: ReportContext, user_templates: Path | None = None) -> str:
     env = environment(user_templates)
     try:
         template = env.get_template(REPORT_TEMPLATE)
         # the bundle is riskctl's own trusted script, never user text
-        return template.render(ctx=context, vega_bundle=Markup(context.vega_bundle))
+        return template.render(ctx=context, vega_bundle=Markup(context.vega_bundle),
+                               fallbacks=static_fallbacks(context))
     except jinja2.TemplateError as exc:
         raise UsageError(f"report template error: {exc}",
                          hint="check the templates passed with --templates") from None

@@ -72,3 +72,5 @@ def test_screenshot(report: Path, tmp_path: Path, request: pytest.FixtureRequest
     result = browse(report, tmp_path, "--window-size=1200,2400", f"--screenshot={shot}")
     assert result.returncode == 0, result.stderr[-2000:]
     assert shot.stat().st_size > 20_000  # a blank page is a few kB
+
+

@@ -107,6 +107,13 @@ def test_chart_spec_carries_both_operating_points(report, run) -> None:
     assert f"{run.candidate.metrics.catch_rate.value}" in script
 
 
+def test_charts_have_static_svg_fallbacks(report) -> None:
+    _, soup = report
+    for chart in ("tradeoff", "scores", "importance"):
+        fallback = soup.select_one(f"#chart-{chart} noscript")
+        assert "<svg" in fallback.decode_contents(), chart
+
+
 def test_self_contained(report) -> None:
     path, soup = report
     assert not soup.select("script[src]") and not soup.select("link[href]")
