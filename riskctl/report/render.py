@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -43,11 +44,22 @@ def static_fallbacks(context: ReportContext) -> dict[str, Markup]:
     detailed for that (thousands of marks) gets none; its numbers are in the tables."""
     out = {}
     for chart in context.charts:
-        svg = vl_convert.vegalite_to_svg(chart.spec)
+        svg = _stable_ids(vl_convert.vegalite_to_svg(chart.spec), chart.id)
         if len(svg) <= MAX_FALLBACK_BYTES:
             # vl-convert's own SVG: it escapes every text it draws
             out[chart.id] = Markup(svg)
     return out
+
+
+def _stable_ids(svg: str, prefix: str) -> str:
+    """vl-convert numbers clip paths and gradients with process-wide counters: renumber them
+    per chart, so the same report comes out byte for byte and two charts never share an id."""
+    names: dict[str, str] = {}
+
+    def rename(match: re.Match[str]) -> str:
+        return names.setdefault(match.group(0), f"{prefix}-{match.group(1)}{len(names)}")
+
+    return re.sub(r"\b(clip|gradient_)\d+\b", rename, svg)
 
 
 def render_html(context: ReportContext, user_templates: Path | None = None) -> str:
