@@ -73,7 +73,7 @@ def run_demo(out: Path, rows: int = 200_000, seed: int = 7, step: Step | None = 
         shutil.copyfile(strategies_dir() / name, strategies / name)
     say("Simulating the candidate strategy against the baseline")
     run = run_simulation(strategies / "candidate.yaml", scored_path,
-                         baseline=strategies / "baseline.yaml")
+                         baseline=strategies / "baseline.yaml", by=["segment"])
     guardrails = check_guardrails(run)
 
     say("Explaining the candidate's flagged rows with exact SHAP contributions")

@@ -46,6 +46,7 @@ def test_demo_writes_everything_and_ends_with_the_report(demo) -> None:
                  "strategies/candidate.yaml", "strategies/baseline.yaml"):
         assert (out / name).is_file(), name
     assert data["report"] == str(out / "report.html")
+    assert (out / "report.html").stat().st_size < 5_000_000  # the size budget
     result = CliRunner().invoke(app, ["demo", "--out", str(out), "--rows", "40000",
                                       "--seed", "3"])
     assert result.stdout.strip().splitlines()[-1] == f"Report: {out / 'report.html'}"
