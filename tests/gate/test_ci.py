@@ -171,6 +171,9 @@ def test_pre_commit_hook_runs_riskctl_validate() -> None:
     import yaml
 
     (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    # pre-commit reads the hook from the repository root; examples/ci carries the same file
+    assert (ROOT / "examples" / "ci" / ".pre-commit-hooks.yaml").read_text() == \
+        (ROOT / ".pre-commit-hooks.yaml").read_text()
     assert hook["id"] == "riskctl-validate" and hook["entry"] == "riskctl validate"
     example = yaml.safe_load((ROOT / "examples" / "ci" / "pre-commit-config.yaml").read_text())
     assert example["repos"][0]["hooks"][0]["id"] == hook["id"]

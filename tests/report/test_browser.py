@@ -74,3 +74,12 @@ def test_screenshot(report: Path, tmp_path: Path, request: pytest.FixtureRequest
     assert shot.stat().st_size > 20_000  # a blank page is a few kB
 
 
+
+
+def test_prints_to_pdf(report: Path, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    pdf = request.config.rootpath / "test-artifacts" / "report.pdf"
+    pdf.parent.mkdir(exist_ok=True)
+    result = browse(report, tmp_path, "--no-pdf-header-footer", f"--print-to-pdf={pdf}")
+    assert result.returncode == 0, result.stderr[-2000:]
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF") and data.count(b"/Type /Page") >= 2
