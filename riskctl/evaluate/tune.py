@@ -285,12 +285,18 @@ def tune_run(run: SimulationRun, target: Target, action: str | None = None,
     after_fit = simulate_one(tuned, table, roles)
     result = TuneResult(action, score, target, before, after, met, objective, fit.metrics,
                         after_fit.metrics, candidates=frame.height, notes=notes)
+    return with_holdout(result, loaded, tuned, hold_table, roles)
+
+
+def with_holdout(result: TuneResult, loaded: LoadedStrategy, tuned: LoadedStrategy,
+                 hold_table: pl.DataFrame | None, roles: Roles) -> TuneResult:
+    """Add the held-out slice's before/after metrics, or say the estimate is optimistic."""
     if hold_table is not None:
         return TuneResult(**{**result.__dict__,
                              "holdout_before": simulate_one(loaded, hold_table, roles).metrics,
                              "holdout_after": simulate_one(tuned, hold_table, roles).metrics})
-    notes.append("estimated on the data it was tuned on: optimistic; use --holdout for an "
-                 "honest estimate")
+    result.notes.append("estimated on the data it was tuned on: optimistic; use --holdout "
+                        "for an honest estimate")
     return result
 
 

@@ -23,6 +23,7 @@ from riskctl.evaluate.tune import (
     evaluate_thresholds,
     holdout_split,
     threshold_at,
+    with_holdout,
     with_segment_thresholds,
 )
 from riskctl.strategy.engine import SEGMENT
@@ -165,10 +166,4 @@ def tune_segments(run: SimulationRun, target: Target, action: str, score: str,
                         chosen is not None, "per segment", fit.metrics, after_fit.metrics,
                         candidates=sum(c.frame.height for c in curves), notes=notes,
                         segments=values, by=column)
-    if hold_table is not None:
-        return TuneResult(**{**result.__dict__,
-                             "holdout_before": simulate_one(loaded, hold_table, roles).metrics,
-                             "holdout_after": simulate_one(tuned, hold_table, roles).metrics})
-    notes.append("estimated on the data it was tuned on: optimistic; use --holdout for an "
-                 "honest estimate")
-    return result
+    return with_holdout(result, loaded, tuned, hold_table, roles)
