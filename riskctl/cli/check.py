@@ -38,8 +38,9 @@ def check(
     = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Check the candidate's guardrails on labelled history. Exit 0 when all hold, 1 when one
-    fails (naming it and by how much), 2 on bad input.
+    """Check a candidate strategy's guardrails on labelled history (the CI gate).
+
+    Exit 0 when all hold, 1 when one fails (naming it and by how much), 2 on bad input.
 
     A guardrail on a proportion fails only when its whole 95% interval is on the wrong side
     (noise on small data does not block a pull request); --strict compares point estimates.

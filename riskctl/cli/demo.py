@@ -30,9 +30,11 @@ def demo(
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Run the whole pipeline on synthetic history: generate, train a detector, score,
-    simulate the example candidate strategy against the baseline, explain flagged rows,
-    check guardrails and write an HTML report. Ends by printing the report's path.
+    """Run the whole pipeline on synthetic history and write the report.
+
+    Generates history, trains a detector, scores, simulates the example candidate strategy
+    against the baseline, explains flagged rows, checks guardrails and writes an HTML
+    report. Ends by printing the report's path.
 
     [bold]Example:[/bold] riskctl demo --out riskctl-demo --rows 200000 --seed 7
     """

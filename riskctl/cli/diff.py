@@ -21,8 +21,10 @@ def diff(
     fmt: Annotated[str, typer.Option("--format", help="text, markdown or json.")] = "text",
     as_json: JsonOpt = False,
 ) -> None:
-    """A semantic diff of two strategies: thresholds moved (from -> to), rules added, removed
-    or changed (condition, action, mode), segments, guardrails and settings changed.
+    """A semantic diff of two strategies.
+
+    Thresholds moved (from -> to), rules added, removed or changed (condition, action,
+    mode), segments, guardrails and settings changed.
 
     [bold]Example:[/bold] riskctl diff git:origin/main:strategies/candidate.yaml
     strategies/candidate.yaml --format markdown

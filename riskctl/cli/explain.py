@@ -44,8 +44,10 @@ def explain(
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Explain rows: exact SHAP contributions (XGBoost's TreeSHAP, the values
-    shap.TreeExplainer gives), margin, score and the top reasons, in batches.
+    """Explain rows: exact SHAP contributions and reason codes.
+
+    XGBoost's TreeSHAP (the values shap.TreeExplainer gives), margin, score and the top
+    reasons, computed in batches.
 
     Output columns: id/label/time, score, margin, shap_<feature> per feature, shap_bias
     (contributions plus bias equal the margin), reason_codes and reason_texts (most important

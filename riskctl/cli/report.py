@@ -48,8 +48,10 @@ def report(
     amount: AmountOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Write a self-contained HTML report (opens with no network): headline metrics, the
-    trade-off curve with both operating points, guardrails, top reasons, data caveats.
+    """Write a self-contained HTML report of a strategy change.
+
+    Opens with no network: headline cards, trade-off curves with both operating points,
+    score distributions, segments, swap set, rules, reasons, caveats, reproducibility.
 
     [bold]Example:[/bold] riskctl report strategies/candidate.yaml --baseline
     strategies/baseline.yaml --data riskctl-demo/scored.parquet --detector

@@ -37,8 +37,10 @@ def sweep(
                                              "not the compact set.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """The exact trade-off curve of a score threshold: at every distinct score, catch rate,
-    false-positive rate, precision, alert rate and the amount-weighted twins.
+    """The exact trade-off curve of a score threshold.
+
+    At every distinct score: catch rate, false-positive rate, precision, alert rate and the
+    amount-weighted twins.
 
     One sort and cumulative sums; equal scores are one point. The compact default keeps the
     exact points at 0.1%, 0.5%, 1%, 2% and 5% FPR. With --strategy, the rules' catches are

@@ -28,9 +28,11 @@ def validate(
                                      "annotations (::error file=...,line=...::).")] = "text",
     as_json: JsonOpt = False,
 ) -> None:
-    """Check strategies and reason catalogues: schema, SQL conditions, columns (against
-    --data, else the detectors' manifests), rule reason codes present in the catalogue, and
-    which features have no catalogue entry. Exit 0 when valid, 2 when not.
+    """Check strategy files and reason catalogues before anything runs.
+
+    Schema, SQL conditions, columns (against --data, else the detectors' manifests), rule
+    reason codes present in the catalogue, and which features have no catalogue entry.
+    Exit 0 when valid, 2 when not.
 
     [bold]Example:[/bold] riskctl validate strategies/*.yaml --reasons
     strategies/reason_codes.yaml --detector riskctl-demo/detector
