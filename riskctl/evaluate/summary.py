@@ -4,13 +4,13 @@ and per segment, and how a feature's value maps to its contribution (dependence)
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import polars as pl
 
-from riskctl.explain.run import REASON_CODES
+from riskctl.explain.run import REASON_CODES, REASON_TEXTS
 
 TOP_DEPENDENCE = 5
 DEPENDENCE_POINTS = 500
@@ -26,6 +26,7 @@ class ExplainSummary:
     reasons_by_segment: dict[str, list[tuple[str, int, float]]]
     dependence: dict[str, list[tuple[Any, float]]]  # feature -> (value, contribution)
     interactions: list[tuple[str, str, float]]  # mean |interaction|, largest first
+    examples: dict[str, str] = field(default_factory=dict)  # code -> one row's text
 
     def to_dict(self) -> dict[str, Any]:
         def reasons(d: dict[str, list[tuple[str, int, float]]]) -> dict[str, Any]:
@@ -42,6 +43,7 @@ class ExplainSummary:
             "dependence": {f: [{"value": v, "shap": c} for v, c in pts]
                            for f, pts in self.dependence.items()},
             "interactions": [{"a": a, "b": b, "mean_abs": v} for a, b, v in self.interactions],
+            "examples": self.examples,
         }
 
 
@@ -59,6 +61,7 @@ class SummaryBuilder:
         self.action_rows: Counter[str] = Counter()
         self.samples: list[pl.DataFrame] = []
         self.inter_sum = np.zeros((len(features), len(features)))
+        self.examples: dict[str, str] = {}
 
     def _segments(self, frame: pl.DataFrame) -> list[str]:
         column = self.by or ("segment" if "segment" in frame.columns else None)
@@ -73,6 +76,11 @@ class SummaryBuilder:
         actions = frame["action"].to_list() if "action" in frame.columns else ["all"] * len(
             segments)
         main = frame[REASON_CODES].list.first().to_list()
+        if REASON_TEXTS in frame.columns:
+            for code, text in zip(main, frame[REASON_TEXTS].list.first().to_list(),
+                                  strict=True):
+                if code is not None and code not in self.examples and text:
+                    self.examples[code] = text
         for seg in set(segments):
             mask = np.array([s == seg for s in segments])
             self.abs_sum[seg] += np.abs(shap[mask]).sum(axis=0)
@@ -128,4 +136,4 @@ class SummaryBuilder:
                                    for s, v in sorted(self.abs_sum.items())},
             reasons_by_action=reasons(self.by_action, self.action_rows),
             reasons_by_segment=reasons(self.by_segment, self.seg_rows),
-            dependence=dependence, interactions=pairs[:10])
+            dependence=dependence, interactions=pairs[:10], examples=dict(self.examples))

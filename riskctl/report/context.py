@@ -115,15 +115,19 @@ class ReportContext:
     ids_masked: bool = True
 
 
-def describe_code(code: str, catalogue: Catalogue, run: SimulationRun) -> str:
-    """What a reason code means, for the report's reader."""
-    entry = catalogue.by_code.get(code)
-    if entry is not None:
-        return re.sub(r"\{(\w+):\w+\}", r"{\1}", entry.text)
+def describe_code(code: str, catalogue: Catalogue, run: SimulationRun,
+                  examples: dict[str, str] | None = None) -> str:
+    """What a reason code means, for the report's reader: a rule says which rule; a model or
+    catalogue reason shows one real row's text when there is one, else its template."""
     rules = {r.name: r for r in run.candidate.loaded.strategy.rules}
     if code in rules:
         rule = rules[code]
         return f"rule {rule.name} ({rule.action}): {rule.reason or rule.when}"
+    if examples and code in examples:
+        return f"e.g. {examples[code]}"
+    entry = catalogue.by_code.get(code)
+    if entry is not None:
+        return re.sub(r"\{(\w+):\w+\}", r"{\1}", entry.text)
     if code.startswith("M_"):
         return f"model: {code.removeprefix('M_').lower()} raised the score most"
     return code
@@ -152,7 +156,8 @@ def reason_rows(run: SimulationRun, summary: ExplainSummary | None, catalogue: C
                 code = rule.reason if rule.reason in catalogue.by_code else rule.name
                 counts[code or rule.name] += n
     ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
-    return [ReasonRow(code, describe_code(code, catalogue, run), n,
+    examples = summary.examples if summary is not None else None
+    return [ReasonRow(code, describe_code(code, catalogue, run, examples), n,
                       f"{100 * n / flagged:.1f}%") for code, n in ordered]
 
 
@@ -254,7 +259,7 @@ def _reasons_by_action(summary: ExplainSummary | None, catalogue: Catalogue,
                        run: SimulationRun) -> dict[str, list[ReasonRow]]:
     if summary is None:
         return {}
-    return {action: [ReasonRow(code, describe_code(code, catalogue, run), n,
+    return {action: [ReasonRow(code, describe_code(code, catalogue, run, summary.examples), n,
                                f"{100 * share:.1f}%") for code, n, share in rows[:5]]
             for action, rows in summary.reasons_by_action.items()}
 
