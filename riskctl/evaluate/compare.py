@@ -47,9 +47,9 @@ class Comparison:
 def compare(baseline: pl.DataFrame, candidate: pl.DataFrame, keep: pl.Series, roles: Roles,
             base_metrics: StrategyMetrics, cand_metrics: StrategyMetrics) -> Comparison:
     """Both frames hold the same rows in the same order; `keep` marks matured rows."""
-    label = baseline.filter(keep)[roles.label].to_numpy()
-    b = baseline.filter(keep)[FLAGGED].to_numpy()
-    c = candidate.filter(keep)[FLAGGED].to_numpy()
+    label = baseline[roles.label].filter(keep).to_numpy()
+    b = baseline[FLAGGED].filter(keep).to_numpy()
+    c = candidate[FLAGGED].filter(keep).to_numpy()
     is_bad, is_good = label == 1, label == 0
     delta = {
         "catch_rate": paired_difference(b[is_bad], c[is_bad]),
@@ -61,7 +61,7 @@ def compare(baseline: pl.DataFrame, candidate: pl.DataFrame, keep: pl.Series, ro
     if cand_metrics.review_per_day is not None and base_metrics.review_per_day is not None:
         delta["review_per_day"] = _point(cand_metrics.review_per_day
                                          - base_metrics.review_per_day)
-    amount = (baseline.filter(keep)[roles.amount].cast(pl.Float64).fill_null(0.0).to_numpy()
+    amount = (baseline[roles.amount].filter(keep).cast(pl.Float64).fill_null(0.0).to_numpy()
               if roles.amount else None)
     if amount is not None:
         bad_amount, good_amount = amount * is_bad, amount * is_good

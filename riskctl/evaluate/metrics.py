@@ -78,6 +78,11 @@ def matured(df: pl.DataFrame, roles: Roles, maturity_days: float) -> pl.Series:
     return df[roles.time] <= cutoff_value
 
 
+def kept(df: pl.DataFrame, keep: pl.Series) -> pl.DataFrame:
+    """The matured rows; the frame itself when all are (no copy of millions of rows)."""
+    return df if keep.all() else df.filter(keep)
+
+
 def compute_metrics(decisions: pl.DataFrame, strategy: Strategy, roles: Roles,
                     keep: pl.Series | None = None) -> StrategyMetrics:
     """Metrics of one strategy's decisions; `decisions` holds label, flagged, action.
@@ -87,7 +92,7 @@ def compute_metrics(decisions: pl.DataFrame, strategy: Strategy, roles: Roles,
     if keep is None:
         keep = matured(decisions, roles, strategy.label_maturity_days)
     left_out = int((~keep).sum())
-    df = decisions.filter(keep)
+    df = kept(decisions, keep)
     bad = pl.col(roles.label) == 1
     good = pl.col(roles.label) == 0
     flagged = pl.col(FLAGGED)

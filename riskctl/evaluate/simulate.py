@@ -16,6 +16,7 @@ from riskctl.evaluate.metrics import (
     StrategyMetrics,
     compute_metrics,
     daily_metrics,
+    kept,
     matured,
 )
 from riskctl.evaluate.rules import RuleStats, StrategyWarning, rule_table, strategy_warnings
@@ -106,7 +107,7 @@ def simulate_one(loaded: LoadedStrategy, table: pl.DataFrame, roles: Roles,
     decisions = decided.select([*keep_cols, *DECISION_COLUMNS, *hit_cols])
     strategy = loaded.strategy
     keep = matured(decisions, roles, strategy.label_maturity_days)
-    mature = decisions.filter(keep)
+    mature = kept(decisions, keep)
     groups: dict[str, dict[str, StrategyMetrics]] = {}
     for column in by or []:
         values = mature[column].cast(pl.String).fill_null("(none)")
