@@ -63,33 +63,38 @@ class SummaryBuilder:
         self.inter_sum = np.zeros((len(features), len(features)))
         self.examples: dict[str, str] = {}
 
-    def _segments(self, frame: pl.DataFrame) -> list[str]:
+    def _segment(self, frame: pl.DataFrame) -> pl.Expr:
         column = self.by or ("segment" if "segment" in frame.columns else None)
         if column is None:
-            return ["all"] * frame.height
-        return [("(none)" if v is None else str(v)) for v in frame[column].to_list()]
+            return pl.lit("all")
+        return pl.col(column).cast(pl.String).fill_null("(none)")
 
     def add(self, frame: pl.DataFrame, source: pl.DataFrame,
             interaction_values: np.ndarray | None = None) -> None:
-        shap = frame.select([f"shap_{f}" for f in self.features]).to_numpy()
-        segments = self._segments(frame)
-        actions = frame["action"].to_list() if "action" in frame.columns else ["all"] * len(
-            segments)
-        main = frame[REASON_CODES].list.first().to_list()
+        shap_cols = [f"shap_{f}" for f in self.features]
+        keys = frame.select(
+            self._segment(frame).alias("_seg"),
+            (pl.col("action").cast(pl.String) if "action" in frame.columns
+             else pl.lit("all")).alias("_action"),
+            pl.col(REASON_CODES).list.first().alias("_code"),
+            *(pl.col(c).abs() for c in shap_cols))
+        for row in keys.group_by("_seg").agg(pl.len().alias("_n"),
+                                             *(pl.col(c).sum() for c in shap_cols)
+                                             ).iter_rows(named=True):
+            self.abs_sum[row["_seg"]] += np.array([row[c] for c in shap_cols])
+            self.seg_rows[row["_seg"]] += row["_n"]
+        for action, n in keys.group_by("_action").len().iter_rows():
+            self.action_rows[action] += n
+        coded = keys.filter(pl.col("_code").is_not_null())
+        for action, code, n in coded.group_by("_action", "_code").len().iter_rows():
+            self.by_action[action][code] += n
+        for seg, code, n in coded.group_by("_seg", "_code").len().iter_rows():
+            self.by_segment[seg][code] += n
         if REASON_TEXTS in frame.columns:
-            for code, text in zip(main, frame[REASON_TEXTS].list.first().to_list(),
-                                  strict=True):
-                if code is not None and code not in self.examples and text:
-                    self.examples[code] = text
-        for seg in set(segments):
-            mask = np.array([s == seg for s in segments])
-            self.abs_sum[seg] += np.abs(shap[mask]).sum(axis=0)
-            self.seg_rows[seg] += int(mask.sum())
-        for seg, action, code in zip(segments, actions, main, strict=True):
-            self.action_rows[action] += 1
-            if code is not None:
-                self.by_action[action][code] += 1
-                self.by_segment[seg][code] += 1
+            firsts = frame.select(pl.col(REASON_CODES).list.first().alias("c"),
+                                  pl.col(REASON_TEXTS).list.first().alias("t")).drop_nulls()
+            for code, text in firsts.unique("c", keep="first", maintain_order=True).iter_rows():
+                self.examples.setdefault(code, text)
         self.rows += frame.height
         # a fixed-stride sample for dependence: deterministic, spread over the whole input
         stride = max(1, frame.height // 200)

@@ -193,9 +193,10 @@ def evaluate_thresholds(decisions: pl.DataFrame, loaded: LoadedStrategy, roles: 
     reviews = base_reviews + frame["cum_review"].to_numpy()
     bad_amount = float(decisions.filter(pl.col(roles.label) == 1)[roles.amount].sum()) \
         if roles.amount else None
-    missed = ((bad_amount - frame["bad_amount_caught"].to_numpy()) if roles.amount
-              else (frame["flagged_bad"][0] * 0 + decisions[roles.label].sum()
-                    - frame["flagged_bad"].to_numpy()))
+    total_bad = float((decisions[roles.label] == 1).sum())
+    # without an amount column each missed bad row costs 1, as in the strategy metrics
+    missed = ((bad_amount - frame["bad_amount_caught"].to_numpy()) if bad_amount is not None
+              else total_bad - frame["flagged_bad"].to_numpy())
     cost = (missed + s.costs.false_positive * frame["flagged_good"].to_numpy()
             + s.costs.review * reviews)
     return frame.with_columns(

@@ -1,4 +1,5 @@
-"""The detector directory: an XGBoost model in UBJSON plus `manifest.json`. Never pickle."""
+"""The detector directory: an XGBoost model in UBJSON plus `manifest.json`; no format that
+runs code when loaded."""
 
 from __future__ import annotations
 

@@ -285,7 +285,8 @@ def example_rows(run: SimulationRun, detector: Detector | None, show_ids: bool,
     label = run.candidate.decisions[run.roles.label]
     amount = (run.candidate.decisions[run.roles.amount].cast(pl.Float64).fill_null(0.0)
               if run.roles.amount else pl.Series([0.0] * len(b)))
-    names = scan_table(run.data_path).collect_schema().names()
+    source = scan_table(run.data_path)
+    names = source.collect_schema().names()
     ids = [c for c in (detector.manifest.get("ids") if detector else None) or
            [n for n in names if n.endswith("_id")] if c in names][:1]
     frame = pl.DataFrame({"row": range(len(b)), "swap_in": c & ~b, "swap_out": b & ~c,
@@ -299,7 +300,7 @@ def example_rows(run: SimulationRun, detector: Detector | None, show_ids: bool,
         return []
     id_values = ["" for _ in range(picked.height)]
     if ids:
-        column = scan_table(run.data_path).select(ids[0]).collect()[ids[0]].cast(pl.String)
+        column = source.select(ids[0]).collect()[ids[0]].cast(pl.String)
         values = column.gather(picked["row"]).to_list()
         key = new_key()
         id_values = [("" if v is None else v if show_ids else mask_value(v, key))

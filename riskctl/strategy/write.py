@@ -5,19 +5,32 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
+import yaml as pyyaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from riskctl.data.io import write_text
+from riskctl.errors import ConfigError, Location
 
 
-def _yaml() -> YAML:
-    yaml = YAML(typ="rt")  # round-trip: builds plain maps and lists, runs no tags
-    yaml.preserve_quotes = True
-    yaml.width = 100
-    yaml.indent(mapping=2, sequence=4, offset=2)
-    return yaml
+def _round_trip(source: Path) -> tuple[YAML, Any]:
+    """The file as editable round-trip data, with its comments.
+
+    The text must first load with PyYAML's safe loader (plain data, no tags that build
+    objects); ruamel's round-trip parser then builds only maps, lists and scalars too.
+    """
+    text = Path(source).read_text(encoding="utf-8-sig")
+    try:
+        pyyaml.safe_load(text)
+    except pyyaml.YAMLError as exc:
+        raise ConfigError(f"not valid YAML: {exc}", Location(Path(source))) from None
+    parser = YAML(typ="rt")
+    parser.preserve_quotes = True
+    parser.width = 100
+    parser.indent(mapping=2, sequence=4, offset=2)
+    return parser, parser.load(text)
 
 
 def _set(holder: CommentedMap, action: str, column: str, value: float) -> None:
@@ -34,20 +47,19 @@ def _set(holder: CommentedMap, action: str, column: str, value: float) -> None:
     per_action[column] = float(value)
 
 
-def _dump(yaml: YAML, data: object, out: Path) -> Path:
+def _dump(parser: YAML, data: object, out: Path) -> Path:
     buffer = io.StringIO()
-    yaml.dump(data, buffer)
+    parser.dump(data, buffer)
     return write_text(buffer.getvalue(), out)
 
 
 def set_thresholds(source: Path, out: Path,
                    changes: list[tuple[str, str, float]]) -> Path:
     """Write `source` to `out` with each (action, score column) threshold set to its value."""
-    yaml = _yaml()
-    data = yaml.load(Path(source).read_text(encoding="utf-8-sig"))
+    parser, data = _round_trip(source)
     for action, column, value in changes:
         _set(data, action, column, value)
-    return _dump(yaml, data, out)
+    return _dump(parser, data, out)
 
 
 def set_segment_thresholds(source: Path, out: Path, action: str, column: str,
@@ -55,8 +67,7 @@ def set_segment_thresholds(source: Path, out: Path, action: str, column: str,
                            new: list[tuple[str, str, float]]) -> Path:
     """Per-segment thresholds: `existing` segment name -> value (`(none)`: the base
     threshold), `new` (name, when, value) segments appended after the file's own."""
-    yaml = _yaml()
-    data = yaml.load(Path(source).read_text(encoding="utf-8-sig"))
+    parser, data = _round_trip(source)
     if "(none)" in existing:
         _set(data, action, column, existing["(none)"])
     for segment in data.get("segments") or []:
@@ -71,4 +82,4 @@ def set_segment_thresholds(source: Path, out: Path, action: str, column: str,
             entry["when"] = when
             _set(entry, action, column, value)
             data["segments"].append(entry)
-    return _dump(yaml, data, out)
+    return _dump(parser, data, out)
