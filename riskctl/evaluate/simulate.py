@@ -144,7 +144,7 @@ def run_simulation(candidate: Path, data: Path, baseline: Path | None = None,
     require_columns(columns, wanted, str(data))
     for column in by or []:
         if column != SEGMENT and column not in columns:
-            require_columns(columns, {"--by": column}, str(data))
+            require_columns(columns, {"by": column}, str(data))
     # check every strategy against the whole schema first (errors suggest any column), then
     # read only the columns the strategies and metrics use
     full = lf.collect_schema()

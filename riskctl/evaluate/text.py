@@ -84,7 +84,11 @@ def metric_rows(run: SimulationRun, digits: int = 2, compact: bool = False) -> l
         base = run.baseline.metrics if run.baseline else None
         delta = run.comparison.delta.get(key) if run.comparison else None
         verdict = "neutral"
-        if delta is not None and higher_better is not None and delta.value != 0:
+        # coloured only when the interval excludes no change: noise is not "better"
+        within_noise = delta is not None and not math.isnan(delta.low) and \
+            delta.low <= 0 <= delta.high
+        if delta is not None and higher_better is not None and delta.value != 0 \
+                and not within_noise:
             verdict = "better" if (delta.value > 0) == higher_better else "worse"
         rows.append(MetricRow(
             key, label, _metric_text(base, key, digits) if base else None,

@@ -64,6 +64,19 @@ def test_reason_counts_add_up(report, run) -> None:
     assert "rule promo_farm (block)" in text
 
 
+def test_changes_are_coloured_only_outside_noise(report, run) -> None:
+    _, soup = report
+    for key, d in run.comparison.delta.items():
+        card = soup.select_one(f'[data-card="{key}"]')
+        if card is None or d.low != d.low:  # no card, or no interval
+            continue
+        classes = card["class"]
+        if d.low <= 0 <= d.high:
+            assert "neutral" in classes, key
+        else:
+            assert "better" in classes or "worse" in classes or key == "alert_rate", key
+
+
 def test_swap_and_rule_sections_match_the_simulation(report, run) -> None:
     _, soup = report
     cells = {(c.kind, c.label): c for c in run.comparison.swap_set}
