@@ -23,6 +23,7 @@ ROUNDS = 200
 
 # ---------------------------------------------------------------- data
 
+
 def make_table(rows: int, seed: int, path: Path) -> Path:
     """rows x 45 features (35 numeric, 5 boolean, 5 text categories), a label and a time."""
     import numpy as np
@@ -45,11 +46,18 @@ def make_table(rows: int, seed: int, path: Path) -> Path:
         cats = rng.integers(0, 12, size=(n, N_CAT))
         for j in range(N_CAT):
             cols[f"cat_{j}"] = np.char.add("c", cats[:, j].astype(str))
-        logit = (-4.0 + 1.2 * num[:, 0] + 0.8 * num[:, 1] * num[:, 2] + 0.9 * cols["flag_0"]
-                 + 0.5 * (cats[:, 0] > 8) + 0.3 * num[:, 3] ** 2)
+        logit = (
+            -4.0
+            + 1.2 * num[:, 0]
+            + 0.8 * num[:, 1] * num[:, 2]
+            + 0.9 * cols["flag_0"]
+            + 0.5 * (cats[:, 0] > 8)
+            + 0.3 * num[:, 3] ** 2
+        )
         cols["y"] = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(np.int8)
-        cols["t"] = (np.datetime64("2026-01-01T00:00:00", "us")
-                     + (np.arange(start, start + n) * 2_000_000).astype("timedelta64[us]"))
+        cols["t"] = np.datetime64("2026-01-01T00:00:00", "us") + (
+            np.arange(start, start + n) * 2_000_000
+        ).astype("timedelta64[us]")
         part = path.with_suffix(f".part{start // chunk:04d}.parquet")
         pl.DataFrame(cols).write_parquet(part)
         parts.append(part)
@@ -96,24 +104,60 @@ amount: amount
 """
 # the same rules as pandas expressions, severity rank: block 0, review 1
 PANDAS_RULES = [
-    ("(num_02 > 2.5) & flag_1", 0), ("num_03 < -2.5", 1), ("(cat_0 == 'c3') & (num_04 > 1.5)", 1),
-    ("num_05 + num_06 > 3.5", 0), ("flag_2 & flag_3 & (num_07 > 1)", 1),
-    ("cat_1.isin(['c1', 'c2']) & (amount > 400)", 1), ("num_08 > 3", 0),
-    ("(num_09 < -3) | (num_10 > 3)", 1), ("(amount > 1000) & ~flag_4", 1),
+    ("(num_02 > 2.5) & flag_1", 0),
+    ("num_03 < -2.5", 1),
+    ("(cat_0 == 'c3') & (num_04 > 1.5)", 1),
+    ("num_05 + num_06 > 3.5", 0),
+    ("flag_2 & flag_3 & (num_07 > 1)", 1),
+    ("cat_1.isin(['c1', 'c2']) & (amount > 400)", 1),
+    ("num_08 > 3", 0),
+    ("(num_09 < -3) | (num_10 > 3)", 1),
+    ("(amount > 1000) & ~flag_4", 1),
     ("(cat_2 == 'c11') & (num_11 > 1) & (num_11 < 2)", 0),
 ]
-SIM_COLUMNS = ["score", "y", "t", "amount", "flag_1", "flag_2", "flag_3", "flag_4", "cat_0",
-               "cat_1", "cat_2", *[f"num_{i:02d}" for i in range(2, 12)]]
+SIM_COLUMNS = [
+    "score",
+    "y",
+    "t",
+    "amount",
+    "flag_1",
+    "flag_2",
+    "flag_3",
+    "flag_4",
+    "cat_0",
+    "cat_1",
+    "cat_2",
+    *[f"num_{i:02d}" for i in range(2, 12)],
+]
 
 
 # ---------------------------------------------------------------- cases (run in children)
 
+
 def case_riskctl_train(data: str, out: str) -> None:
     config = Path(out).with_suffix(".yaml")
     config.write_text(f"rounds: {ROUNDS}\nearly_stopping_rounds: {ROUNDS}\n")
-    subprocess.run([sys.executable, "-m", "riskctl", "train", data, "--label", "y", "--time",
-                    "t", "--out", out, "--config", str(config), "--quiet", "--json"],
-                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "riskctl",
+            "train",
+            data,
+            "--label",
+            "y",
+            "--time",
+            "t",
+            "--out",
+            out,
+            "--config",
+            str(config),
+            "--quiet",
+            "--json",
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def case_pandas_train(data: str, out: str) -> None:
@@ -125,16 +169,25 @@ def case_pandas_train(data: str, out: str) -> None:
         df[c] = df[c].astype("category")
     x, y = df.drop(columns=["y", "t"]), df["y"]
     cut = int(len(df) * 0.8)
-    model = xgb.XGBClassifier(n_estimators=ROUNDS, tree_method="hist", max_depth=6,
-                              learning_rate=0.1, enable_categorical=True, eval_metric="aucpr",
-                              n_jobs=os.cpu_count())
+    model = xgb.XGBClassifier(
+        n_estimators=ROUNDS,
+        tree_method="hist",
+        max_depth=6,
+        learning_rate=0.1,
+        enable_categorical=True,
+        eval_metric="aucpr",
+        n_jobs=os.cpu_count(),
+    )
     model.fit(x[:cut], y[:cut], eval_set=[(x[cut:], y[cut:])], verbose=False)
     model.save_model(out + ".ubj")
 
 
 def case_riskctl_score(detector: str, data: str, out: str) -> None:
-    subprocess.run([sys.executable, "-m", "riskctl", "score", detector, data, "--out", out,
-                    "--quiet"], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "riskctl", "score", detector, data, "--out", out, "--quiet"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def case_pandas_score(detector: str, data: str, out: str) -> None:
@@ -151,8 +204,11 @@ def case_pandas_score(detector: str, data: str, out: str) -> None:
 
 
 def case_riskctl_explain(detector: str, data: str, out: str) -> None:
-    subprocess.run([sys.executable, "-m", "riskctl", "explain", detector, data, "--out", out,
-                    "--quiet"], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "riskctl", "explain", detector, data, "--out", out, "--quiet"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def case_shap_explain(detector: str, data: str, out: str) -> None:
@@ -173,8 +229,11 @@ def case_shap_explain(detector: str, data: str, out: str) -> None:
 def case_riskctl_simulate(data: str, out: str) -> None:
     strategy = Path(out).with_suffix(".yaml")
     strategy.write_text(BENCH_STRATEGY)
-    subprocess.run([sys.executable, "-m", "riskctl", "simulate", str(strategy), "--data", data,
-                    "--json"], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "riskctl", "simulate", str(strategy), "--data", data, "--json"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def case_pandas_simulate(data: str, out: str) -> None:
@@ -186,25 +245,53 @@ def case_pandas_simulate(data: str, out: str) -> None:
     for expr, severity in PANDAS_RULES:
         rank = np.where(df.eval(expr).to_numpy(), np.minimum(rank, severity), rank)
     flagged, bad = rank < 2, df["y"].to_numpy() == 1
-    metrics = {"catch_rate": (flagged & bad).sum() / bad.sum(),
-               "false_positive_rate": (flagged & ~bad).sum() / (~bad).sum(),
-               "precision": (flagged & bad).sum() / flagged.sum(), "alert_rate": flagged.mean()}
+    metrics = {
+        "catch_rate": (flagged & bad).sum() / bad.sum(),
+        "false_positive_rate": (flagged & ~bad).sum() / (~bad).sum(),
+        "precision": (flagged & bad).sum() / flagged.sum(),
+        "alert_rate": flagged.mean(),
+    }
     Path(out).write_text(json.dumps({k: float(v) for k, v in metrics.items()}))
 
 
 def case_polars_floor(data: str, out: str) -> None:
     import polars as pl
 
-    sums = pl.scan_parquet(data).select(
-        [pl.col(c).cast(pl.Float64).sum() if c not in ("t", "cat_0", "cat_1", "cat_2")
-         else pl.col(c).len() for c in SIM_COLUMNS]).collect()
+    sums = (
+        pl.scan_parquet(data)
+        .select(
+            [
+                pl.col(c).cast(pl.Float64).sum()
+                if c not in ("t", "cat_0", "cat_1", "cat_2")
+                else pl.col(c).len()
+                for c in SIM_COLUMNS
+            ]
+        )
+        .collect()
+    )
     Path(out).write_text(str(sums.row(0)))
 
 
 def case_riskctl_sweep(data: str, out: str) -> None:
-    subprocess.run([sys.executable, "-m", "riskctl", "sweep", "--data", data, "--score",
-                    "score", "--label", "y", "--amount", "amount", "--json"],
-                   check=True, stdout=open(out, "w"))  # noqa: SIM115
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "riskctl",
+            "sweep",
+            "--data",
+            data,
+            "--score",
+            "score",
+            "--label",
+            "y",
+            "--amount",
+            "amount",
+            "--json",
+        ],
+        check=True,
+        stdout=open(out, "w"),
+    )  # noqa: SIM115
 
 
 def case_sklearn_sweep(data: str, out: str) -> None:
@@ -233,16 +320,24 @@ def case_pandas_loop_sweep(data: str, out: str) -> None:
     Path(out).write_text(str(len(points)))
 
 
-CASES = {"riskctl_sweep": case_riskctl_sweep, "sklearn_sweep": case_sklearn_sweep,
-         "pandas_loop_sweep": case_pandas_loop_sweep,
-         "riskctl_simulate": case_riskctl_simulate, "pandas_simulate": case_pandas_simulate,
-         "polars_floor": case_polars_floor,
-         "riskctl_train": case_riskctl_train, "pandas_train": case_pandas_train,
-         "riskctl_score": case_riskctl_score, "pandas_score": case_pandas_score,
-         "riskctl_explain": case_riskctl_explain, "shap_explain": case_shap_explain}
+CASES = {
+    "riskctl_sweep": case_riskctl_sweep,
+    "sklearn_sweep": case_sklearn_sweep,
+    "pandas_loop_sweep": case_pandas_loop_sweep,
+    "riskctl_simulate": case_riskctl_simulate,
+    "pandas_simulate": case_pandas_simulate,
+    "polars_floor": case_polars_floor,
+    "riskctl_train": case_riskctl_train,
+    "pandas_train": case_pandas_train,
+    "riskctl_score": case_riskctl_score,
+    "pandas_score": case_pandas_score,
+    "riskctl_explain": case_riskctl_explain,
+    "shap_explain": case_shap_explain,
+}
 
 
 # ---------------------------------------------------------------- driver
+
 
 def measure(case: str, *args: str) -> dict[str, float]:
     """Wall seconds and peak RSS (MiB) of one case in a fresh child process.
@@ -250,32 +345,44 @@ def measure(case: str, *args: str) -> dict[str, float]:
     The child reports its own peak, and its children's (riskctl runs as a grandchild), so
     each case's number is its own.
     """
-    code = (f"import sys, resource; sys.path.insert(0, {str(HERE)!r}); import run; "
-            f"run.CASES[{case!r}](*sys.argv[1:]); "
-            "print(max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
-            "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))")
+    code = (
+        f"import sys, resource; sys.path.insert(0, {str(HERE)!r}); import run; "
+        f"run.CASES[{case!r}](*sys.argv[1:]); "
+        "print(max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
+        "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))"
+    )
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", code, *args], check=True,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args], check=True, capture_output=True, text=True
+    )
     seconds = time.perf_counter() - start
     peak_kib = int(done.stdout.strip().splitlines()[-1])
     return {"seconds": round(seconds, 2), "peak_mib": round(peak_kib / 1024, 1)}
 
 
 def report(name: str, ours: dict[str, float], theirs: dict[str, float], rows: int) -> dict:
-    line = {"case": name, "rows": rows, "riskctl": ours, "usual": theirs,
-            "speedup": round(theirs["seconds"] / ours["seconds"], 2),
-            "memory_ratio": round(theirs["peak_mib"] / ours["peak_mib"], 2)}
-    print(f"{name:<6} {rows:>11,} rows  riskctl {ours['seconds']:>7.1f}s {ours['peak_mib']:>8,.0f}"
-          f" MiB   usual {theirs['seconds']:>7.1f}s {theirs['peak_mib']:>8,.0f} MiB   "
-          f"speed x{line['speedup']:.2f}  memory x{line['memory_ratio']:.2f}", flush=True)
+    line = {
+        "case": name,
+        "rows": rows,
+        "riskctl": ours,
+        "usual": theirs,
+        "speedup": round(theirs["seconds"] / ours["seconds"], 2),
+        "memory_ratio": round(theirs["peak_mib"] / ours["peak_mib"], 2),
+    }
+    print(
+        f"{name:<6} {rows:>11,} rows  riskctl {ours['seconds']:>7.1f}s {ours['peak_mib']:>8,.0f}"
+        f" MiB   usual {theirs['seconds']:>7.1f}s {theirs['peak_mib']:>8,.0f} MiB   "
+        f"speed x{line['speedup']:.2f}  memory x{line['memory_ratio']:.2f}",
+        flush=True,
+    )
     return line
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("cases", nargs="*",
-                        default=["simulate", "sweep", "train", "score", "explain"])
+    parser.add_argument(
+        "cases", nargs="*", default=["simulate", "sweep", "train", "score", "explain"]
+    )
     parser.add_argument("--train-rows", type=int, default=1_000_000)
     parser.add_argument("--score-rows", type=int, default=10_000_000)
     parser.add_argument("--explain-rows", type=int, nargs="+", default=[100_000, 1_000_000])
@@ -296,12 +403,21 @@ def main() -> None:
         arrays_only = float((DATA / "sweep_sklearn.txt").read_text())
         loop = measure("pandas_loop_sweep", str(sim_data), str(DATA / "sweep_loop.txt"))
         results.append(report("sweep", ours, loop, args.simulate_rows))
-        print(f"sweep: riskctl command {ours['seconds']:.1f}s (reading included) vs "
-              f"scikit-learn roc_curve + precision_recall_curve on the arrays alone "
-              f"{arrays_only:.1f}s: x{arrays_only / ours['seconds']:.2f} "
-              f"(scikit-learn process with reading: {arrays['seconds']:.1f}s)", flush=True)
-        results.append({"case": "sweep_vs_sklearn_arrays", "riskctl": ours,
-                        "sklearn_arrays_seconds": arrays_only, "sklearn_process": arrays})
+        print(
+            f"sweep: riskctl command {ours['seconds']:.1f}s (reading included) vs "
+            f"scikit-learn roc_curve + precision_recall_curve on the arrays alone "
+            f"{arrays_only:.1f}s: x{arrays_only / ours['seconds']:.2f} "
+            f"(scikit-learn process with reading: {arrays['seconds']:.1f}s)",
+            flush=True,
+        )
+        results.append(
+            {
+                "case": "sweep_vs_sklearn_arrays",
+                "riskctl": ours,
+                "sklearn_arrays_seconds": arrays_only,
+                "sklearn_process": arrays,
+            }
+        )
     if not set(args.cases) & {"train", "score", "explain"}:
         (DATA / "results.json").write_text(json.dumps(results, indent=2) + "\n")
         return
@@ -314,18 +430,28 @@ def main() -> None:
             results.append(report("train", ours, theirs, args.train_rows))
     if "score" in args.cases:
         score_data = make_table(args.score_rows, 2, DATA / f"score_{args.score_rows}.parquet")
-        ours = measure("riskctl_score", str(detector), str(score_data),
-                       str(DATA / "scored_riskctl.parquet"))
-        theirs = measure("pandas_score", str(detector), str(score_data),
-                         str(DATA / "scored_pandas.parquet"))
+        ours = measure(
+            "riskctl_score", str(detector), str(score_data), str(DATA / "scored_riskctl.parquet")
+        )
+        theirs = measure(
+            "pandas_score", str(detector), str(score_data), str(DATA / "scored_pandas.parquet")
+        )
         results.append(report("score", ours, theirs, args.score_rows))
     if "explain" in args.cases:
         for rows in args.explain_rows:
             explain_data = make_table(rows, 3, DATA / f"explain_{rows}.parquet")
-            ours = measure("riskctl_explain", str(detector), str(explain_data),
-                           str(DATA / "explained_riskctl.parquet"))
-            theirs = measure("shap_explain", str(detector), str(explain_data),
-                             str(DATA / "explained_shap.parquet"))
+            ours = measure(
+                "riskctl_explain",
+                str(detector),
+                str(explain_data),
+                str(DATA / "explained_riskctl.parquet"),
+            )
+            theirs = measure(
+                "shap_explain",
+                str(detector),
+                str(explain_data),
+                str(DATA / "explained_shap.parquet"),
+            )
             results.append(report("explain", ours, theirs, rows))
     (DATA / "results.json").write_text(json.dumps(results, indent=2) + "\n")
 

@@ -43,11 +43,18 @@ class DemoResult:
     guardrails: list[GuardrailResult]
 
 
-def run_demo(out: Path, rows: int = 200_000, seed: int = 7, step: Step | None = None,
-             progress: Progress | None = None) -> DemoResult:
+def run_demo(
+    out: Path,
+    rows: int = 200_000,
+    seed: int = 7,
+    step: Step | None = None,
+    progress: Progress | None = None,
+) -> DemoResult:
     if rows < 2_000:
-        raise UsageError("--rows must be at least 2000 for the demo",
-                         hint="the detector needs enough bad rows to learn from")
+        raise UsageError(
+            "--rows must be at least 2000 for the demo",
+            hint="the detector needs enough bad rows to learn from",
+        )
     say = step or (lambda _msg: None)
     out.mkdir(parents=True, exist_ok=True)
 
@@ -59,9 +66,15 @@ def run_demo(out: Path, rows: int = 200_000, seed: int = 7, step: Step | None = 
     later = history.filter(pl.col("event_time") >= cut)
 
     say("Training an XGBoost detector on the earlier two thirds")
-    trained = train_detector(train_path, label="is_bad", time="event_time",
-                             exclude=["attack"], out=out / "detector", seed=seed,
-                             progress=progress)
+    trained = train_detector(
+        train_path,
+        label="is_bad",
+        time="event_time",
+        exclude=["attack"],
+        out=out / "detector",
+        seed=seed,
+        progress=progress,
+    )
     detector = trained.detector
 
     say("Scoring the later third, which the detector never saw")
@@ -72,21 +85,45 @@ def run_demo(out: Path, rows: int = 200_000, seed: int = 7, step: Step | None = 
     for name in EXAMPLE_STRATEGIES:
         shutil.copyfile(strategies_dir() / name, strategies / name)
     say("Simulating the candidate strategy against the baseline")
-    run = run_simulation(strategies / "candidate.yaml", scored_path,
-                         baseline=strategies / "baseline.yaml", by=["segment"])
+    run = run_simulation(
+        strategies / "candidate.yaml",
+        scored_path,
+        baseline=strategies / "baseline.yaml",
+        by=["segment"],
+    )
     guardrails = check_guardrails(run)
 
     say("Explaining the candidate's flagged rows with exact SHAP contributions")
     catalogue = strategies / "reason_codes.yaml"
-    explained = explain_file(detector.path, scored_path, out / "explanations.parquet",
-                             ExplainOptions(strategy=strategies / "candidate.yaml",
-                                            catalogue=catalogue, only_flagged=True,
-                                            summary=True))
+    explained = explain_file(
+        detector.path,
+        scored_path,
+        out / "explanations.parquet",
+        ExplainOptions(
+            strategy=strategies / "candidate.yaml",
+            catalogue=catalogue,
+            only_flagged=True,
+            summary=True,
+        ),
+    )
 
     say("Rendering the report")
-    report = report_for_run(run, guardrails, detector, out / "report.html",
-                            command=f"riskctl demo --rows {rows} --seed {seed}",
-                            catalogue=catalogue, summary=explained.summary)
-    return DemoResult(out, history_path, detector, scored_path, out / "explanations.parquet",
-                      report, run,
-                      guardrails)
+    report = report_for_run(
+        run,
+        guardrails,
+        detector,
+        out / "report.html",
+        command=f"riskctl demo --rows {rows} --seed {seed}",
+        catalogue=catalogue,
+        summary=explained.summary,
+    )
+    return DemoResult(
+        out,
+        history_path,
+        detector,
+        scored_path,
+        out / "explanations.parquet",
+        report,
+        run,
+        guardrails,
+    )

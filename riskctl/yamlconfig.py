@@ -27,15 +27,19 @@ class LoadedYaml(Generic[M]):
     lines: dict[KeyPath, int]
 
     def where(self, *key_path: str | int) -> Location:
-        return Location(self.path, line_of(self.lines, key_path),
-                        format_key_path(key_path, self.model))
+        return Location(
+            self.path, line_of(self.lines, key_path), format_key_path(key_path, self.model)
+        )
 
 
 def load_yaml(path: Path, root: type[M], what: str, docs: str) -> LoadedYaml[M]:
     """Parse `path` with the safe loader and validate it as `root`; raise ConfigError."""
     if not path.is_file():
-        raise ConfigError(f"no such {what} file", Location(path),
-                          hint=f"pass a YAML file; {docs} describes the format")
+        raise ConfigError(
+            f"no such {what} file",
+            Location(path),
+            hint=f"pass a YAML file; {docs} describes the format",
+        )
     text = path.read_text(encoding="utf-8-sig")
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -43,11 +47,13 @@ def load_yaml(path: Path, root: type[M], what: str, docs: str) -> LoadedYaml[M]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
-        raise ConfigError(f"not valid YAML: {exc.problem or exc.context}",
-                          Location(path, line)) from None
+        raise ConfigError(
+            f"not valid YAML: {exc.problem or exc.context}", Location(path, line)
+        ) from None
     if not isinstance(data, dict) or node is None:
-        raise ConfigError(f"expected a mapping of {what} keys", Location(path, 1),
-                          hint=f"see {docs}")
+        raise ConfigError(
+            f"expected a mapping of {what} keys", Location(path, 1), hint=f"see {docs}"
+        )
     lines = _line_map(node)
     try:
         model = root.model_validate(data)
@@ -103,8 +109,14 @@ def format_key_path(key_path: KeyPath, data: Any = None) -> str:
     return ": ".join(parts) if parts else ""
 
 
-def _config_error(exc: ValidationError, root: type[BaseModel], path: Path,
-                  lines: dict[KeyPath, int], data: Any, docs: str) -> ConfigError:
+def _config_error(
+    exc: ValidationError,
+    root: type[BaseModel],
+    path: Path,
+    lines: dict[KeyPath, int],
+    data: Any,
+    docs: str,
+) -> ConfigError:
     # a typo'd key also makes the key it meant "missing": report the typo, it is the cause
     errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
     err = errors[0]
@@ -139,5 +151,3 @@ def _fields_at(root: type[BaseModel], loc: KeyPath) -> list[str]:
         inner = [a for a in getattr(ann, "__args__", ()) if hasattr(a, "model_fields")]
         model = inner[0] if inner else ann
     return list(getattr(model, "model_fields", {}))
-
-

@@ -35,8 +35,15 @@ def history_path(workdir: Path, history: pl.DataFrame) -> Path:
 
 @pytest.fixture(scope="session")
 def detector(workdir: Path, history_path: Path) -> Detector:
-    return train_detector(history_path, label="is_bad", time="event_time", exclude=["attack"],
-                          out=workdir / "detector", seed=SEED, rounds=120).detector
+    return train_detector(
+        history_path,
+        label="is_bad",
+        time="event_time",
+        exclude=["attack"],
+        out=workdir / "detector",
+        seed=SEED,
+        rounds=120,
+    ).detector
 
 
 @pytest.fixture(scope="session")
@@ -52,8 +59,10 @@ def example_strategies() -> Path:
 @pytest.fixture
 def write_strategy(tmp_path: Path):
     """Write YAML text to a strategy file in tmp_path and return its path."""
+
     def write(text: str, name: str = "s.yaml") -> Path:
         path = tmp_path / name
         path.write_text(text, encoding="utf-8")
         return path
+
     return write

@@ -47,11 +47,15 @@ def test_dependencies_point_downward(path: Path) -> None:
     names = imported(path)
     if package == "cli" or rel.name == "__main__.py":
         return
-    assert not any(n == "typer" or n.startswith(("typer.", "rich")) for n in names), \
+    assert not any(n == "typer" or n.startswith(("typer.", "rich")) for n in names), (
         "only riskctl.cli may import typer or rich"
+    )
     assert not any(n.startswith("riskctl.cli") for n in names)
-    calls = [n for n in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
-             if isinstance(n, ast.Call) and getattr(n.func, "id", None) == "print"]
+    calls = [
+        n
+        for n in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(n, ast.Call) and getattr(n.func, "id", None) == "print"
+    ]
     assert not calls, "the library never prints"
     if package in ALLOWED:
         used = {n.split(".")[1] for n in names if n.startswith("riskctl.") and n.count(".")}
@@ -68,14 +72,14 @@ def _tool(name: str) -> str:
 def test_ruff_is_clean(request: pytest.FixtureRequest) -> None:
     root = request.config.rootpath
     targets = [d for d in ("riskctl", "tests", "benchmarks") if (root / d).is_dir()]
-    result = subprocess.run([_tool("ruff"), "check", *targets], cwd=root, capture_output=True,
-                            text=True, check=False)
+    result = subprocess.run(
+        [_tool("ruff"), "check", *targets], cwd=root, capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stdout
 
 
 @pytest.mark.slow
 def test_mypy_is_clean(request: pytest.FixtureRequest) -> None:
     root = request.config.rootpath
-    result = subprocess.run([_tool("mypy")], cwd=root, capture_output=True, text=True,
-                            check=False)
+    result = subprocess.run([_tool("mypy")], cwd=root, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout

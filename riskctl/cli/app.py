@@ -43,9 +43,12 @@ class RiskctlGroup(TyperGroup):
             if os.environ.get("RISKCTL_DEBUG"):
                 raise
             # anything else is a bug: say so plainly, keep the traceback for debugging
-            err.print(f"[bold red]internal error:[/] {escape(type(exc).__name__)}: "
-                      f"{escape(str(exc))} (rerun with RISKCTL_DEBUG=1 for the traceback and "
-                      "report it)", soft_wrap=True)
+            err.print(
+                f"[bold red]internal error:[/] {escape(type(exc).__name__)}: "
+                f"{escape(str(exc))} (rerun with RISKCTL_DEBUG=1 for the traceback and "
+                "report it)",
+                soft_wrap=True,
+            )
             raise typer.Exit(EXIT_BUG) from None
 
 
@@ -69,8 +72,12 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version and exit.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
 ) -> None:
     """riskctl"""
 

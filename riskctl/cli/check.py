@@ -19,23 +19,31 @@ from riskctl.gate.guardrails import check_guardrails
 
 
 def check(
-    candidate: Annotated[Path, typer.Argument(help="The proposed strategy YAML.",
-                                              show_default=False)],
+    candidate: Annotated[
+        Path, typer.Argument(help="The proposed strategy YAML.", show_default=False)
+    ],
     data: DataOpt,
     baseline: BaselineOpt = None,
     label: LabelOpt = None,
     time: TimeOpt = None,
     amount: AmountOpt = None,
-    strict: Annotated[bool, typer.Option("--strict", help="Compare point estimates, not 95% "
-                                         "intervals.")] = False,
-    junit: Annotated[Path | None, typer.Option("--junit", help="Write JUnit XML, one test case "
-                                               "per guardrail.")] = None,
-    markdown: Annotated[Path | None, typer.Option("--markdown", help="Write a Markdown verdict "
-                                                  "(also appended to $GITHUB_STEP_SUMMARY "
-                                                  "when set).")] = None,
-    data_sha256: Annotated[str | None, typer.Option("--data-sha256", help="Fail (exit 2) "
-                                                    "unless the data file has this sha256.")]
-    = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Compare point estimates, not 95% intervals.")
+    ] = False,
+    junit: Annotated[
+        Path | None, typer.Option("--junit", help="Write JUnit XML, one test case per guardrail.")
+    ] = None,
+    markdown: Annotated[
+        Path | None,
+        typer.Option(
+            "--markdown",
+            help="Write a Markdown verdict (also appended to $GITHUB_STEP_SUMMARY when set).",
+        ),
+    ] = None,
+    data_sha256: Annotated[
+        str | None,
+        typer.Option("--data-sha256", help="Fail (exit 2) unless the data file has this sha256."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Check a candidate strategy's guardrails on labelled history (the CI gate).
@@ -49,8 +57,15 @@ def check(
     [bold]Example:[/bold] riskctl check strategies/candidate.yaml --baseline
     strategies/baseline.yaml --data riskctl-demo/scored.parquet
     """
-    run = run_simulation(candidate, data, baseline=baseline, label=label, time=time,
-                         amount=amount, data_sha256=data_sha256)
+    run = run_simulation(
+        candidate,
+        data,
+        baseline=baseline,
+        label=label,
+        time=time,
+        amount=amount,
+        data_sha256=data_sha256,
+    )
     results = check_guardrails(run, strict=strict)
     summary = markdown_summary(run, results)
     if markdown is not None:
@@ -62,16 +77,20 @@ def check(
         write_text(junit_xml(run, results), junit)
     failed = [r for r in results if not r.passed]
     if as_json:
-        print_json({"passed": not failed, "guardrails": [r.to_dict() for r in results],
-                    **run_to_dict(run)})
+        print_json(
+            {"passed": not failed, "guardrails": [r.to_dict() for r in results], **run_to_dict(run)}
+        )
     else:
         out.print(metrics_table(run))
         if results:
             out.print(guardrail_table(results))
         else:
             out.print("The candidate sets no guardrails (add a `guardrails:` section).")
-        verdict = (f"[red]FAILED[/]: {len(failed)} of {len(results)} guardrails fail"
-                   if failed else f"[green]PASSED[/]: {len(results)} guardrails hold")
+        verdict = (
+            f"[red]FAILED[/]: {len(failed)} of {len(results)} guardrails fail"
+            if failed
+            else f"[green]PASSED[/]: {len(results)} guardrails hold"
+        )
         out.print(verdict)
     if failed:
         raise typer.Exit(EXIT_CHECK_FAILED)

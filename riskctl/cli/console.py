@@ -33,8 +33,14 @@ def progress_bar(description: str, quiet: bool = False) -> Iterator[Callable[[in
     if quiet:
         yield lambda _done, _total: None
         return
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                   TimeElapsedColumn(), console=err, transient=True)
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
     with bar:
         task = bar.add_task(description, total=None)
         yield lambda done, total: bar.update(task, completed=done, total=total)
@@ -42,9 +48,13 @@ def progress_bar(description: str, quiet: bool = False) -> Iterator[Callable[[in
 
 def metrics_table(run: SimulationRun) -> Table:
     has_base = run.baseline is not None
-    table = Table(title=f"{run.candidate.loaded.name}: {run.candidate.metrics.rows:,} rows, "
-                  f"{run.candidate.metrics.bad:,} bad", title_justify="left",
-                  box=None, pad_edge=False)
+    table = Table(
+        title=f"{run.candidate.loaded.name}: {run.candidate.metrics.rows:,} rows, "
+        f"{run.candidate.metrics.bad:,} bad",
+        title_justify="left",
+        box=None,
+        pad_edge=False,
+    )
     table.add_column("metric")
     if has_base:
         table.add_column("baseline", justify="right")
@@ -75,18 +85,28 @@ def guardrail_table(results: list[GuardrailResult]) -> Table:
 
 
 def rule_stats_table(sim: Simulation) -> Table:
-    table = Table(title=f"Rules of {sim.loaded.name} (incremental: bad rows nothing else "
-                  "flags)", title_justify="left", box=None, pad_edge=False)
+    table = Table(
+        title=f"Rules of {sim.loaded.name} (incremental: bad rows nothing else flags)",
+        title_justify="left",
+        box=None,
+        pad_edge=False,
+    )
     for name in ("rule", "action", "hits", "bad", "precision", "incr. bad", "overlap"):
-        table.add_column(name, justify="left" if name in ("rule", "action", "overlap")
-                         else "right")
+        table.add_column(name, justify="left" if name in ("rule", "action", "overlap") else "right")
     for r in sim.rules:
         top = max(r.overlap.items(), key=lambda kv: kv[1], default=None)
         overlap = f"{top[0]} {top[1]:,}" if top else ""
         name = f"{r.name} [dim](shadow)[/]" if r.mode == "shadow" else r.name
         precision = f"{100 * r.precision.value:.1f}%" if r.hits else "n/a"
-        table.add_row(name, r.action, f"{r.hits:,}", f"{r.bad_hits:,}", precision,
-                      f"{r.incremental_bad:,}", overlap)
+        table.add_row(
+            name,
+            r.action,
+            f"{r.hits:,}",
+            f"{r.bad_hits:,}",
+            precision,
+            f"{r.incremental_bad:,}",
+            overlap,
+        )
     return table
 
 
@@ -95,17 +115,22 @@ def segment_table(column: str, groups: dict[str, StrategyMetrics]) -> Table:
     for name in (column, "rows", "bad", "catch rate", "FPR", "precision"):
         table.add_column(name, justify="left" if name == column else "right")
     for value, m in groups.items():
-        table.add_row(value, f"{m.rows:,}", f"{m.bad:,}", fmt_value("catch_rate",
-                                                                    m.catch_rate.value, 1),
-                      fmt_value("false_positive_rate", m.false_positive_rate.value, 1),
-                      fmt_value("precision", m.precision.value, 1))
+        table.add_row(
+            value,
+            f"{m.rows:,}",
+            f"{m.bad:,}",
+            fmt_value("catch_rate", m.catch_rate.value, 1),
+            fmt_value("false_positive_rate", m.false_positive_rate.value, 1),
+            fmt_value("precision", m.precision.value, 1),
+        )
     return table
 
 
 def swap_table(run: SimulationRun) -> Table:
     """What the change really does: rows it newly flags (swap-in) and newly lets through."""
-    table = Table(title="Swap set (candidate vs baseline)", title_justify="left", box=None,
-                  pad_edge=False)
+    table = Table(
+        title="Swap set (candidate vs baseline)", title_justify="left", box=None, pad_edge=False
+    )
     for name in ("", "bad rows", "good rows", "bad amount", "good amount"):
         table.add_column(name, justify="left" if not name else "right")
     assert run.comparison is not None

@@ -13,14 +13,16 @@ from riskctl.cli.options import JsonOpt, SeedOpt
 from riskctl.data.generate import generate_history
 from riskctl.data.io import table_format, write_table
 
-app = typer.Typer(help="Synthetic history and table utilities.", no_args_is_help=True,
-                  rich_markup_mode="rich")
+app = typer.Typer(
+    help="Synthetic history and table utilities.", no_args_is_help=True, rich_markup_mode="rich"
+)
 
 
 @app.command("generate")
 def generate(
-    out_path: Annotated[Path, typer.Option("--out", "-o", help="Table to write (.parquet, .csv"
-                                           " or .ndjson).")] = Path("history.parquet"),
+    out_path: Annotated[
+        Path, typer.Option("--out", "-o", help="Table to write (.parquet, .csv or .ndjson).")
+    ] = Path("history.parquet"),
     rows: Annotated[int, typer.Option("--rows", "-n", help="Number of orders.")] = 200_000,
     seed: SeedOpt = 7,
     days: Annotated[int, typer.Option("--days", help="Days of history.")] = 90,
@@ -39,12 +41,15 @@ def generate(
     write_table(df, out_path)
     counts = df.group_by("attack").len().sort("attack")
     bad_rate = float(df["is_bad"].cast(pl.Float64).sum()) / df.height
-    summary = {"path": str(out_path), "rows": df.height, "bad_rate": bad_rate,
-               "attacks": dict(counts.iter_rows())}
+    summary = {
+        "path": str(out_path),
+        "rows": df.height,
+        "bad_rate": bad_rate,
+        "attacks": dict(counts.iter_rows()),
+    }
     if as_json:
         print_json(summary)
         return
-    out.print(f"Wrote {df.height:,} rows to [bold]{out_path}[/] "
-              f"(bad rate {100 * bad_rate:.2f}%)")
+    out.print(f"Wrote {df.height:,} rows to [bold]{out_path}[/] (bad rate {100 * bad_rate:.2f}%)")
     for attack, n in counts.iter_rows():
         out.print(f"  {attack:<18} {n:>9,}")

@@ -22,10 +22,12 @@ from riskctl.evaluate.results import run_to_dict
 
 
 def demo(
-    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Directory for everything the "
-                                          "demo makes.")] = Path("riskctl-demo"),
-    rows: Annotated[int, typer.Option("--rows", "-n", help="Orders of synthetic history.")]
-    = 200_000,
+    out_dir: Annotated[
+        Path, typer.Option("--out", "-o", help="Directory for everything the demo makes.")
+    ] = Path("riskctl-demo"),
+    rows: Annotated[
+        int, typer.Option("--rows", "-n", help="Orders of synthetic history.")
+    ] = 200_000,
     seed: SeedOpt = 7,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
@@ -49,18 +51,28 @@ def demo(
         result = run_demo(out_dir, rows=rows, seed=seed, step=step, progress=progress)
     elapsed = time.perf_counter() - started
     if as_json:
-        print_json({"report": str(result.report), "seconds": round(elapsed, 1),
-                    "detector": {"path": str(result.detector.path),
-                                 **result.detector.manifest["metrics"]},
-                    "guardrails": [g.to_dict() for g in result.guardrails],
-                    **run_to_dict(result.run)})
+        print_json(
+            {
+                "report": str(result.report),
+                "seconds": round(elapsed, 1),
+                "detector": {
+                    "path": str(result.detector.path),
+                    **result.detector.manifest["metrics"],
+                },
+                "guardrails": [g.to_dict() for g in result.guardrails],
+                **run_to_dict(result.run),
+            }
+        )
         return
     m = result.detector.manifest["metrics"]
-    out.print(f"Detector: ROC AUC {m['roc_auc']:.4f}, PR AUC {m['pr_auc']:.4f} on "
-              f"{m['rows']:,} later rows")
+    out.print(
+        f"Detector: ROC AUC {m['roc_auc']:.4f}, PR AUC {m['pr_auc']:.4f} on "
+        f"{m['rows']:,} later rows"
+    )
     out.print(metrics_table(result.run))
     out.print(guardrail_table(result.guardrails))
-    out.print(f"Done in {elapsed:.1f}s. Try: riskctl check {out_dir}/strategies/candidate.yaml "
-              f"--baseline {out_dir}/strategies/baseline.yaml --data {result.scored}")
+    out.print(
+        f"Done in {elapsed:.1f}s. Try: riskctl check {out_dir}/strategies/candidate.yaml "
+        f"--baseline {out_dir}/strategies/baseline.yaml --data {result.scored}"
+    )
     out.print(f"Report: [bold]{result.report}[/]", soft_wrap=True)
-

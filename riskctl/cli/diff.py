@@ -14,10 +14,14 @@ from riskctl.gate.diff import diff_markdown, diff_strategies, read_strategy
 
 
 def diff(
-    old: Annotated[str, typer.Argument(help="The current strategy: a path or git:REF:path.",
-                                       show_default=False)],
-    new: Annotated[str, typer.Argument(help="The proposed strategy: a path or git:REF:path.",
-                                       show_default=False)],
+    old: Annotated[
+        str,
+        typer.Argument(help="The current strategy: a path or git:REF:path.", show_default=False),
+    ],
+    new: Annotated[
+        str,
+        typer.Argument(help="The proposed strategy: a path or git:REF:path.", show_default=False),
+    ],
     fmt: Annotated[str, typer.Option("--format", help="text, markdown or json.")] = "text",
     as_json: JsonOpt = False,
 ) -> None:
@@ -34,8 +38,9 @@ def diff(
     a, b = read_strategy(old), read_strategy(new)
     changes = diff_strategies(a, b)
     if as_json or fmt == "json":
-        print_json({"old": str(a.path), "new": str(b.path),
-                    "changes": [c.to_dict() for c in changes]})
+        print_json(
+            {"old": str(a.path), "new": str(b.path), "changes": [c.to_dict() for c in changes]}
+        )
     elif fmt == "markdown":
         print(diff_markdown(a, b, changes), end="")  # noqa: T201 - plain text for a PR comment
     else:

@@ -16,31 +16,66 @@ from riskctl.evaluate.summary import ExplainSummary
 
 def explain(
     detector: Annotated[Path, typer.Argument(help="Detector directory.", show_default=False)],
-    data: Annotated[Path, typer.Argument(help="Rows to explain (Parquet, CSV, NDJSON).",
-                                         show_default=False)],
-    out_path: Annotated[Path | None, typer.Option("--out", "-o", help="Per-row table to write "
-                                                  "(.parquet, .csv, .ndjson, .json).")] = None,
-    strategy: Annotated[Path | None, typer.Option("--strategy", "-s", help="Strategy YAML: each "
-                                                  "row gets its action; fired rules lead its "
-                                                  "reasons.")] = None,
-    reasons: Annotated[Path | None, typer.Option("--reasons", help="Reason catalogue YAML "
-                                                 "(e.g. strategies/reason_codes.yaml).")] = None,
+    data: Annotated[
+        Path, typer.Argument(help="Rows to explain (Parquet, CSV, NDJSON).", show_default=False)
+    ],
+    out_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", "-o", help="Per-row table to write (.parquet, .csv, .ndjson, .json)."
+        ),
+    ] = None,
+    strategy: Annotated[
+        Path | None,
+        typer.Option(
+            "--strategy",
+            "-s",
+            help="Strategy YAML: each row gets its action; fired rules lead its reasons.",
+        ),
+    ] = None,
+    reasons: Annotated[
+        Path | None,
+        typer.Option(
+            "--reasons", help="Reason catalogue YAML (e.g. strategies/reason_codes.yaml)."
+        ),
+    ] = None,
     top: Annotated[int, typer.Option("--top", help="Model reasons per row.", min=1, max=20)] = 3,
-    only_flagged: Annotated[bool, typer.Option("--only-flagged", help="Explain only the rows "
-                                               "the strategy flags.")] = False,
-    summary: Annotated[bool, typer.Option("--summary", help="Global views: mean |SHAP| overall "
-                                          "and per segment, top reasons by action and segment, "
-                                          "dependence data.")] = False,
-    by: Annotated[str | None, typer.Option("--by", help="Segment column for --summary "
-                                           "(default: the strategy's segments).")] = None,
-    mask: Annotated[bool, typer.Option("--mask-ids", help="Replace entity ids with a keyed hash "
-                                       "(stable within this run).")] = False,
-    approximate: Annotated[bool, typer.Option("--approximate", help="Fast approximate "
-                                              "contributions (Saabas) for very large runs.")]
-    = False,
-    with_interactions: Annotated[bool, typer.Option("--interactions", help="Add the strongest "
-                                                    "SHAP interaction pairs to --summary.")]
-    = False,
+    only_flagged: Annotated[
+        bool, typer.Option("--only-flagged", help="Explain only the rows the strategy flags.")
+    ] = False,
+    summary: Annotated[
+        bool,
+        typer.Option(
+            "--summary",
+            help="Global views: mean |SHAP| overall "
+            "and per segment, top reasons by action and segment, "
+            "dependence data.",
+        ),
+    ] = False,
+    by: Annotated[
+        str | None,
+        typer.Option(
+            "--by", help="Segment column for --summary (default: the strategy's segments)."
+        ),
+    ] = None,
+    mask: Annotated[
+        bool,
+        typer.Option(
+            "--mask-ids", help="Replace entity ids with a keyed hash (stable within this run)."
+        ),
+    ] = False,
+    approximate: Annotated[
+        bool,
+        typer.Option(
+            "--approximate", help="Fast approximate contributions (Saabas) for very large runs."
+        ),
+    ] = False,
+    with_interactions: Annotated[
+        bool,
+        typer.Option(
+            "--interactions", help="Add the strongest SHAP interaction pairs to --summary."
+        ),
+    ] = False,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -57,31 +92,51 @@ def explain(
     --strategy strategies/candidate.yaml --reasons strategies/reason_codes.yaml
     --only-flagged --summary --out reasons.parquet
     """
-    options = ExplainOptions(top=top, strategy=strategy, catalogue=reasons,
-                             only_flagged=only_flagged, mask_ids=mask, approximate=approximate,
-                             interactions=with_interactions, summary=summary or with_interactions,
-                             by=by)
+    options = ExplainOptions(
+        top=top,
+        strategy=strategy,
+        catalogue=reasons,
+        only_flagged=only_flagged,
+        mask_ids=mask,
+        approximate=approximate,
+        interactions=with_interactions,
+        summary=summary or with_interactions,
+        by=by,
+    )
     with progress_bar("Explaining", quiet or as_json) as progress:
         result = explain_file(detector, data, out_path, options, progress)
     if as_json:
-        print_json({"path": str(result.path) if result.path else None,
-                    "rows": result.rows_in, "explained": result.rows_explained,
-                    "uncatalogued_features": result.uncatalogued, "masked": result.masked,
-                    "summary": result.summary.to_dict() if result.summary else None})
+        print_json(
+            {
+                "path": str(result.path) if result.path else None,
+                "rows": result.rows_in,
+                "explained": result.rows_explained,
+                "uncatalogued_features": result.uncatalogued,
+                "masked": result.masked,
+                "summary": result.summary.to_dict() if result.summary else None,
+            }
+        )
         return
     if result.summary is not None:
         render_summary(result.summary)
     if reasons and result.uncatalogued:
-        err.print("[yellow]note:[/] no catalogue entry for " + ", ".join(result.uncatalogued)
-                  + " (generated text is used)", soft_wrap=True)
+        err.print(
+            "[yellow]note:[/] no catalogue entry for "
+            + ", ".join(result.uncatalogued)
+            + " (generated text is used)",
+            soft_wrap=True,
+        )
     if result.path is not None:
-        out.print(f"Explained {result.rows_explained:,} of {result.rows_in:,} rows into "
-                  f"[bold]{result.path}[/]")
+        out.print(
+            f"Explained {result.rows_explained:,} of {result.rows_in:,} rows into "
+            f"[bold]{result.path}[/]"
+        )
 
 
 def render_summary(s: ExplainSummary) -> None:
-    table = Table(title=f"Mean |SHAP| over {s.rows:,} rows", title_justify="left", box=None,
-                  pad_edge=False)
+    table = Table(
+        title=f"Mean |SHAP| over {s.rows:,} rows", title_justify="left", box=None, pad_edge=False
+    )
     table.add_column("feature")
     segments = list(s.importance_by_segment)
     show = segments if 1 < len(segments) <= 4 else []
@@ -92,8 +147,10 @@ def render_summary(s: ExplainSummary) -> None:
     for feature, value in s.importance[:12]:
         table.add_row(feature, f"{value:.4f}", *[f"{by_seg[g].get(feature, 0):.4f}" for g in show])
     out.print(table)
-    for title, groups in (("Main reason by action", s.reasons_by_action),
-                          ("Main reason by segment", s.reasons_by_segment)):
+    for title, groups in (
+        ("Main reason by action", s.reasons_by_action),
+        ("Main reason by segment", s.reasons_by_segment),
+    ):
         t = Table(title=title, title_justify="left", box=None, pad_edge=False)
         for name in ("group", "code", "rows", "share"):
             t.add_column(name, justify="right" if name in ("rows", "share") else "left")
@@ -102,8 +159,12 @@ def render_summary(s: ExplainSummary) -> None:
                 t.add_row(group, code, f"{n:,}", f"{100 * share:.1f}%")
         out.print(t)
     if s.interactions:
-        t = Table(title="Strongest interactions (mean |SHAP interaction|)", title_justify="left",
-                  box=None, pad_edge=False)
+        t = Table(
+            title="Strongest interactions (mean |SHAP interaction|)",
+            title_justify="left",
+            box=None,
+            pad_edge=False,
+        )
         for name in ("feature", "with", "mean"):
             t.add_column(name)
         for a, b, v in s.interactions[:8]:

@@ -7,18 +7,33 @@ from typing import Annotated
 
 import typer
 
-DataOpt = Annotated[Path, typer.Option("--data", "-d", help="Labelled history: Parquet, CSV "
-                                       "or NDJSON.", show_default=False)]
-BaselineOpt = Annotated[Path | None, typer.Option("--baseline", "-b", help="The current "
-                                                  "strategy to compare against.")]
-LabelOpt = Annotated[str | None, typer.Option("--label", help="Label column (1 = bad). Default:"
-                                              " the strategy's `label:`, else the detector's.")]
-TimeOpt = Annotated[str | None, typer.Option("--time", help="Event-time column. Default: the "
-                                             "strategy's `time:`, else the detector's.")]
-AmountOpt = Annotated[str | None, typer.Option("--amount", help="Money column for "
-                                               "amount-weighted metrics.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for machines instead of "
-                                       "tables.")]
+DataOpt = Annotated[
+    Path,
+    typer.Option(
+        "--data", "-d", help="Labelled history: Parquet, CSV or NDJSON.", show_default=False
+    ),
+]
+BaselineOpt = Annotated[
+    Path | None, typer.Option("--baseline", "-b", help="The current strategy to compare against.")
+]
+LabelOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--label",
+        help="Label column (1 = bad). Default: the strategy's `label:`, else the detector's.",
+    ),
+]
+TimeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--time", help="Event-time column. Default: the strategy's `time:`, else the detector's."
+    ),
+]
+AmountOpt = Annotated[
+    str | None, typer.Option("--amount", help="Money column for amount-weighted metrics.")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for machines instead of tables.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
-SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed: same inputs and seed give "
-                                      "the same outputs.")]
+SeedOpt = Annotated[
+    int, typer.Option("--seed", help="Random seed: same inputs and seed give the same outputs.")
+]

@@ -18,31 +18,58 @@ from riskctl.report.build import report_for_run
 
 
 def report(
-    strategy: Annotated[Path, typer.Argument(help="Strategy YAML (the candidate).",
-                                             show_default=False)],
+    strategy: Annotated[
+        Path, typer.Argument(help="Strategy YAML (the candidate).", show_default=False)
+    ],
     data: DataOpt,
-    out_path: Annotated[Path, typer.Option("--out", "-o", help="HTML file to write.")]
-    = Path("report.html"),
+    out_path: Annotated[Path, typer.Option("--out", "-o", help="HTML file to write.")] = Path(
+        "report.html"
+    ),
     baseline: BaselineOpt = None,
-    detector: Annotated[Path | None, typer.Option("--detector", help="Detector directory, to "
-                                                  "explain flagged rows with SHAP reasons.")]
-    = None,
-    reasons: Annotated[Path | None, typer.Option("--reasons", help="Reason catalogue for the "
-                                                 "reasons section (e.g. "
-                                                 "strategies/reason_codes.yaml).")] = None,
-    templates: Annotated[Path | None, typer.Option("--templates", help="Directory of "
-                                                   "templates that override the shipped ones "
-                                                   "by name.")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="html, or md: a Markdown summary "
-                                     "(metrics, swap set, rules) for pull requests.")]
-    = "html",
-    log_fpr: Annotated[bool, typer.Option("--log-fpr", help="Log-scale the false-positive "
-                                          "rate axis of the trade-off curves.")] = False,
-    show_ids: Annotated[bool, typer.Option("--show-ids", help="Show entity ids; by default "
-                                           "the report masks them (keyed hash).")] = False,
-    by: Annotated[list[str] | None, typer.Option("--by", help="Segment section for this "
-                                                 "column (repeatable; `segment`: the "
-                                                 "strategy's).")] = None,
+    detector: Annotated[
+        Path | None,
+        typer.Option(
+            "--detector", help="Detector directory, to explain flagged rows with SHAP reasons."
+        ),
+    ] = None,
+    reasons: Annotated[
+        Path | None,
+        typer.Option(
+            "--reasons",
+            help="Reason catalogue for the reasons section (e.g. strategies/reason_codes.yaml).",
+        ),
+    ] = None,
+    templates: Annotated[
+        Path | None,
+        typer.Option(
+            "--templates", help="Directory of templates that override the shipped ones by name."
+        ),
+    ] = None,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="html, or md: a Markdown summary (metrics, swap set, rules) for pull requests.",
+        ),
+    ] = "html",
+    log_fpr: Annotated[
+        bool,
+        typer.Option(
+            "--log-fpr", help="Log-scale the false-positive rate axis of the trade-off curves."
+        ),
+    ] = False,
+    show_ids: Annotated[
+        bool,
+        typer.Option(
+            "--show-ids", help="Show entity ids; by default the report masks them (keyed hash)."
+        ),
+    ] = False,
+    by: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--by", help="Segment section for this column (repeatable; `segment`: the strategy's)."
+        ),
+    ] = None,
     label: LabelOpt = None,
     time: TimeOpt = None,
     amount: AmountOpt = None,
@@ -57,14 +84,24 @@ def report(
     strategies/baseline.yaml --data riskctl-demo/scored.parquet --detector
     riskctl-demo/detector --out report.html
     """
-    run = run_simulation(strategy, data, baseline=baseline, label=label, time=time,
-                         amount=amount, by=by)
+    run = run_simulation(
+        strategy, data, baseline=baseline, label=label, time=time, amount=amount, by=by
+    )
     det = load_detector(detector) if detector else next(iter(run.detectors.values()), None)
     command = "riskctl " + shlex.join(sys.argv[1:]) if sys.argv[1:] else "riskctl report"
     with err.status("Rendering the report"):
-        path = report_for_run(run, check_guardrails(run), det, out_path, command, templates,
-                              catalogue=reasons, fmt=fmt, log_fpr=log_fpr,
-                              show_ids=show_ids)
+        path = report_for_run(
+            run,
+            check_guardrails(run),
+            det,
+            out_path,
+            command,
+            templates,
+            catalogue=reasons,
+            fmt=fmt,
+            log_fpr=log_fpr,
+            show_ids=show_ids,
+        )
     if as_json:
         print_json({"report": str(path), "bytes": path.stat().st_size})
         return

@@ -28,21 +28,32 @@ from riskctl.report.build import report_for_run
 
 
 def simulate(
-    strategy: Annotated[Path, typer.Argument(help="Strategy YAML (the candidate).",
-                                             show_default=False)],
+    strategy: Annotated[
+        Path, typer.Argument(help="Strategy YAML (the candidate).", show_default=False)
+    ],
     data: DataOpt,
     baseline: BaselineOpt = None,
     label: LabelOpt = None,
     time: TimeOpt = None,
     amount: AmountOpt = None,
-    by: Annotated[list[str] | None, typer.Option("--by", help="Also break metrics down by "
-                                                 "this column (repeatable; `segment` is the "
-                                                 "strategy's segments).")] = None,
-    out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Directory for per-row "
-                                                 "decisions (Parquet) and metrics (JSON).")]
-    = None,
-    report: Annotated[Path | None, typer.Option("--report", help="Also write the HTML report "
-                                                "here.")] = None,
+    by: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--by",
+            help="Also break metrics down by "
+            "this column (repeatable; `segment` is the "
+            "strategy's segments).",
+        ),
+    ] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", "-o", help="Directory for per-row decisions (Parquet) and metrics (JSON)."
+        ),
+    ] = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Also write the HTML report here.")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Apply a strategy to labelled history and say exactly what it does.
@@ -57,14 +68,16 @@ def simulate(
     [bold]Example:[/bold] riskctl simulate strategies/candidate.yaml --baseline
     strategies/baseline.yaml --data riskctl-demo/scored.parquet
     """
-    run = run_simulation(strategy, data, baseline=baseline, label=label, time=time,
-                         amount=amount, by=by)
+    run = run_simulation(
+        strategy, data, baseline=baseline, label=label, time=time, amount=amount, by=by
+    )
     if out_dir is not None:
         write_simulation(run, out_dir)
     if report is not None:
         command = "riskctl " + shlex.join(sys.argv[1:]) if sys.argv[1:] else "riskctl simulate"
-        report_for_run(run, check_guardrails(run), next(iter(run.detectors.values()), None),
-                       report, command)
+        report_for_run(
+            run, check_guardrails(run), next(iter(run.detectors.values()), None), report, command
+        )
     if as_json:
         print_json(run_to_dict(run))
         return
@@ -72,16 +85,19 @@ def simulate(
         err.print(f"[yellow]warning:[/] {escape(str(warning))}", soft_wrap=True)
     out.print(metrics_table(run))
     m = run.candidate.metrics
-    by_action = ", ".join(f"{a} {fmt_value('catch_rate', p.value, 1)}"
-                          for a, p in m.catch_rate_by_action.items())
+    by_action = ", ".join(
+        f"{a} {fmt_value('catch_rate', p.value, 1)}" for a, p in m.catch_rate_by_action.items()
+    )
     out.print(f"Catch rate by action: {by_action}")
     if m.left_out_immature:
         out.print(f"{m.left_out_immature:,} rows younger than label_maturity_days left out.")
     if m.review_per_day is not None and m.review_capacity_per_day is not None:
         over = int(run.candidate.daily["over_capacity"].sum())
-        out.print(f"Reviews per day: mean {m.review_per_day:,.1f}, peak "
-                  f"{m.review_per_day_peak:,.0f}, capacity {m.review_capacity_per_day:,.0f}"
-                  f" ({over} of {m.days} days over capacity)")
+        out.print(
+            f"Reviews per day: mean {m.review_per_day:,.1f}, peak "
+            f"{m.review_per_day_peak:,.0f}, capacity {m.review_capacity_per_day:,.0f}"
+            f" ({over} of {m.days} days over capacity)"
+        )
     if run.candidate.rules:
         out.print(rule_stats_table(run.candidate))
     for column, groups in run.candidate.by.items():

@@ -22,19 +22,30 @@ from riskctl.strategy.write import set_segment_thresholds, set_thresholds
 
 def sweep(
     data: DataOpt,
-    score: Annotated[str | None, typer.Option("--score", help="Score column to sweep "
-                                              "(default with --strategy: its score).")] = None,
+    score: Annotated[
+        str | None,
+        typer.Option("--score", help="Score column to sweep (default with --strategy: its score)."),
+    ] = None,
     label: LabelOpt = None,
     amount: AmountOpt = None,
-    by: Annotated[str | None, typer.Option("--by", help="One curve per value of this "
-                                           "column.")] = None,
-    strategy: Annotated[Path | None, typer.Option("--strategy", "-s", help="Apply the "
-                                                  "strategy's rules and other thresholds "
-                                                  "first.")] = None,
-    action: Annotated[str | None, typer.Option("--action", help="With --strategy: whose "
-                                               "threshold to sweep (default review).")] = None,
-    all_points: Annotated[bool, typer.Option("--all-points", help="Every distinct threshold, "
-                                             "not the compact set.")] = False,
+    by: Annotated[
+        str | None, typer.Option("--by", help="One curve per value of this column.")
+    ] = None,
+    strategy: Annotated[
+        Path | None,
+        typer.Option(
+            "--strategy", "-s", help="Apply the strategy's rules and other thresholds first."
+        ),
+    ] = None,
+    action: Annotated[
+        str | None,
+        typer.Option(
+            "--action", help="With --strategy: whose threshold to sweep (default review)."
+        ),
+    ] = None,
+    all_points: Annotated[
+        bool, typer.Option("--all-points", help="Every distinct threshold, not the compact set.")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """The exact trade-off curve of a score threshold.
@@ -49,11 +60,17 @@ def sweep(
     [bold]Example:[/bold] riskctl sweep --data riskctl-demo/scored.parquet --score score
     --label is_bad --amount amount
     """
-    shown = sweep_file(data, score, label, amount, by, strategy, action,
-                       compact=not all_points)
+    shown = sweep_file(data, score, label, amount, by, strategy, action, compact=not all_points)
     if as_json:
-        body = [{"segment": c.segment, "rows": c.rows, "bad": c.bad,
-                 "points": [_point(p) for p in c.points.to_dicts()]} for c in shown]
+        body = [
+            {
+                "segment": c.segment,
+                "rows": c.rows,
+                "bad": c.bad,
+                "points": [_point(p) for p in c.points.to_dicts()],
+            }
+            for c in shown
+        ]
         print_json(body[0] if by is None else {"curves": body})
         return
     for c in shown:
@@ -75,10 +92,14 @@ def _curve_table(c: Curve) -> Table:
         table.add_column(name, justify="right")
     for p in c.points.to_dicts():
         t = "start" if math.isinf(p["threshold"]) else f"{p['threshold']:.4f}"
-        row = [t, f"{p['flagged']:,}", fmt_value("catch_rate", p["catch_rate"], 1),
-               fmt_value("false_positive_rate", p["false_positive_rate"], 1),
-               fmt_value("precision", p["precision"], 1),
-               fmt_value("alert_rate", p["alert_rate"], 1)]
+        row = [
+            t,
+            f"{p['flagged']:,}",
+            fmt_value("catch_rate", p["catch_rate"], 1),
+            fmt_value("false_positive_rate", p["false_positive_rate"], 1),
+            fmt_value("precision", p["precision"], 1),
+            fmt_value("alert_rate", p["alert_rate"], 1),
+        ]
         if has_amount:
             row.append(fmt_value("amount_catch_rate", p["amount_catch_rate"], 1))
         table.add_row(*row)
@@ -88,31 +109,59 @@ def _curve_table(c: Curve) -> Table:
 def tune(
     strategy: Annotated[Path, typer.Argument(help="Strategy YAML to tune.", show_default=False)],
     data: DataOpt,
-    out_path: Annotated[Path, typer.Option("--out", "-o", help="Where to write the tuned "
-                                           "strategy (comments kept).", show_default=False)],
-    max_fpr: Annotated[float | None, typer.Option("--max-fpr", help="Most catches with FPR at "
-                                                  "most this.")] = None,
-    review_capacity: Annotated[float | None, typer.Option("--review-capacity", help="Most "
-                                                          "catches with at most this many "
-                                                          "reviews per day.")] = None,
-    min_precision: Annotated[float | None, typer.Option("--min-precision", help="Most catches "
-                                                        "with precision at least this.")]
-    = None,
-    min_catch_rate: Annotated[float | None, typer.Option("--min-catch-rate", help="Lowest FPR "
-                                                         "that catches at least this.")] = None,
-    min_cost: Annotated[bool, typer.Option("--min-cost", help="Lowest expected cost (the "
-                                           "strategy's costs).")] = False,
-    action: Annotated[str | None, typer.Option("--action", help="Whose threshold to tune "
-                                               "(default review).")] = None,
-    score: Annotated[str | None, typer.Option("--score", help="Score column (default: the "
-                                              "action's).")] = None,
-    by: Annotated[str | None, typer.Option("--by", help="One threshold per segment (`segment`: "
-                                           "the strategy's; or a column, written as new "
-                                           "segments); the target holds over all rows.")]
-    = None,
-    holdout: Annotated[float | None, typer.Option("--holdout", help="Keep this fraction (the "
-                                                  "latest rows, or random) aside and report "
-                                                  "the tuned strategy there too.")] = None,
+    out_path: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Where to write the tuned strategy (comments kept).",
+            show_default=False,
+        ),
+    ],
+    max_fpr: Annotated[
+        float | None, typer.Option("--max-fpr", help="Most catches with FPR at most this.")
+    ] = None,
+    review_capacity: Annotated[
+        float | None,
+        typer.Option(
+            "--review-capacity", help="Most catches with at most this many reviews per day."
+        ),
+    ] = None,
+    min_precision: Annotated[
+        float | None,
+        typer.Option("--min-precision", help="Most catches with precision at least this."),
+    ] = None,
+    min_catch_rate: Annotated[
+        float | None,
+        typer.Option("--min-catch-rate", help="Lowest FPR that catches at least this."),
+    ] = None,
+    min_cost: Annotated[
+        bool, typer.Option("--min-cost", help="Lowest expected cost (the strategy's costs).")
+    ] = False,
+    action: Annotated[
+        str | None, typer.Option("--action", help="Whose threshold to tune (default review).")
+    ] = None,
+    score: Annotated[
+        str | None, typer.Option("--score", help="Score column (default: the action's).")
+    ] = None,
+    by: Annotated[
+        str | None,
+        typer.Option(
+            "--by",
+            help="One threshold per segment (`segment`: "
+            "the strategy's; or a column, written as new "
+            "segments); the target holds over all rows.",
+        ),
+    ] = None,
+    holdout: Annotated[
+        float | None,
+        typer.Option(
+            "--holdout",
+            help="Keep this fraction (the "
+            "latest rows, or random) aside and report "
+            "the tuned strategy there too.",
+        ),
+    ] = None,
     label: LabelOpt = None,
     time: TimeOpt = None,
     amount: AmountOpt = None,
@@ -128,17 +177,31 @@ def tune(
     [bold]Example:[/bold] riskctl tune strategies/candidate.yaml --data
     riskctl-demo/scored.parquet --max-fpr 0.005 --out strategies/candidate.tuned.yaml
     """
-    targets = [Target(k, v) for k, v in (("max_fpr", max_fpr),
-                                          ("review_capacity", review_capacity),
-                                          ("min_precision", min_precision),
-                                          ("min_catch_rate", min_catch_rate)) if v is not None]
+    targets = [
+        Target(k, v)
+        for k, v in (
+            ("max_fpr", max_fpr),
+            ("review_capacity", review_capacity),
+            ("min_precision", min_precision),
+            ("min_catch_rate", min_catch_rate),
+        )
+        if v is not None
+    ]
     if min_cost:
         targets.append(Target("min_cost"))
     if len(targets) != 1:
-        raise UsageError("pass exactly one target: --max-fpr, --review-capacity, "
-                         "--min-precision, --min-catch-rate or --min-cost")
-    run = run_simulation(strategy, data, label=label, time=time, amount=amount,
-                         by=[by] if by and by != "segment" else None)
+        raise UsageError(
+            "pass exactly one target: --max-fpr, --review-capacity, "
+            "--min-precision, --min-catch-rate or --min-cost"
+        )
+    run = run_simulation(
+        strategy,
+        data,
+        label=label,
+        time=time,
+        amount=amount,
+        by=[by] if by and by != "segment" else None,
+    )
     result = tune_run(run, targets[0], action=action, score=score, holdout=holdout, by=by)
     if result.met and result.by is not None:
         write_segments(strategy, out_path, result, dict(run.table.schema))
@@ -157,8 +220,10 @@ def write_segments(strategy: Path, out_path: Path, r: TuneResult, dtypes: dict) 
         set_segment_thresholds(strategy, out_path, r.action, r.score, r.segments, [])
         return
     assert r.by is not None
-    new = [(f"{r.by}_{value}", segment_when(r.by, value, dtypes[r.by]), t)
-           for value, t in r.segments.items()]
+    new = [
+        (f"{r.by}_{value}", segment_when(r.by, value, dtypes[r.by]), t)
+        for value, t in r.segments.items()
+    ]
     set_segment_thresholds(strategy, out_path, r.action, r.score, {}, new)
 
 
@@ -166,15 +231,23 @@ def _result_dict(r: TuneResult, out_path: Path) -> dict:
     def m(x: StrategyMetrics | None) -> dict | None:
         return x.to_dict() if x else None
 
-    return {"action": r.action, "score": r.score, "target": {"kind": r.target.kind,
-                                                             "value": r.target.value},
-            "met": r.met, "threshold": {"before": r.before, "after": r.after},
-            "candidates": r.candidates, "written": str(out_path) if r.met else None,
-            "by": r.by, "segments": {k: (None if math.isinf(v) else v)
-                                     for k, v in r.segments.items()},
-            "before": m(r.before_metrics), "after": m(r.after_metrics),
-            "holdout": {"before": m(r.holdout_before), "after": m(r.holdout_after)}
-            if r.holdout_after else None, "notes": r.notes}
+    return {
+        "action": r.action,
+        "score": r.score,
+        "target": {"kind": r.target.kind, "value": r.target.value},
+        "met": r.met,
+        "threshold": {"before": r.before, "after": r.after},
+        "candidates": r.candidates,
+        "written": str(out_path) if r.met else None,
+        "by": r.by,
+        "segments": {k: (None if math.isinf(v) else v) for k, v in r.segments.items()},
+        "before": m(r.before_metrics),
+        "after": m(r.after_metrics),
+        "holdout": {"before": m(r.holdout_before), "after": m(r.holdout_after)}
+        if r.holdout_after
+        else None,
+        "notes": r.notes,
+    }
 
 
 def _render(r: TuneResult, out_path: Path) -> None:
@@ -195,12 +268,14 @@ def _render(r: TuneResult, out_path: Path) -> None:
     sides = [r.before_metrics, r.after_metrics]
     if r.holdout_after is not None and r.holdout_before is not None:
         sides += [r.holdout_before, r.holdout_after]
-    for key, label in (("catch_rate", "Catch rate"), ("false_positive_rate", "FPR"),
-                       ("precision", "Precision")):
+    for key, label in (
+        ("catch_rate", "Catch rate"),
+        ("false_positive_rate", "FPR"),
+        ("precision", "Precision"),
+    ):
         table.add_row(label, *[fmt_proportion(getattr(s, key), 1) for s in sides])
     table.add_row("Reviews/day", *[fmt_value("review_per_day", s.review_per_day) for s in sides])
-    table.add_row("Expected cost", *[fmt_value("expected_cost", s.expected_cost)
-                                     for s in sides])
+    table.add_row("Expected cost", *[fmt_value("expected_cost", s.expected_cost) for s in sides])
     out.print(table)
     for note in r.notes:
         out.print(f"[dim]{note}[/]")

@@ -16,35 +16,73 @@ from riskctl.model.train import train as train_model
 
 
 def train(
-    data: Annotated[Path, typer.Argument(help="Labelled history (Parquet, CSV, NDJSON).",
-                                         show_default=False)],
-    label: Annotated[str, typer.Option("--label", help="Label column (1 = bad, 0 = good); "
-                                       "rows without a label are dropped and counted.",
-                                       show_default=False)],
-    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Detector directory to write.",
-                                          show_default=False)],
-    time: Annotated[str | None, typer.Option("--time", help="Event-time column: train on "
-                                             "earlier rows, validate on later ones.")] = None,
-    ids: Annotated[list[str] | None, typer.Option("--id", help="Entity id column, never a "
-                                                  "feature (repeatable).")] = None,
-    amount: Annotated[str | None, typer.Option("--amount", help="Money column (kept as a "
-                                               "feature, recorded for metrics).")] = None,
-    exclude: Annotated[list[str] | None, typer.Option("--exclude", help="Column never to use "
-                                                      "as a feature (repeatable).")] = None,
-    features: Annotated[list[str] | None, typer.Option("--feature", help="Column to use as a "
-                                                       "feature even if it looks like an id or "
-                                                       "is constant (repeatable).")] = None,
-    split: Annotated[str | None, typer.Option("--split", help="time (latest rows validate; "
-                                              "the default with --time) or random "
-                                              "(stratified).")] = None,
-    valid_fraction: Annotated[float, typer.Option("--valid-fraction", help="Share of rows "
-                                                  "kept for validation.")] = 0.2,
-    config: Annotated[Path | None, typer.Option("--config", help="model.yaml: parameters, "
-                                                "imbalance, monotone and interaction "
-                                                "constraints.")] = None,
-    rounds: Annotated[int | None, typer.Option("--rounds", help="Most boosting rounds "
-                                               "(default 300, or model.yaml's); early stopping "
-                                               "picks the best.")] = None,
+    data: Annotated[
+        Path, typer.Argument(help="Labelled history (Parquet, CSV, NDJSON).", show_default=False)
+    ],
+    label: Annotated[
+        str,
+        typer.Option(
+            "--label",
+            help="Label column (1 = bad, 0 = good); rows without a label are dropped and counted.",
+            show_default=False,
+        ),
+    ],
+    out_dir: Annotated[
+        Path, typer.Option("--out", "-o", help="Detector directory to write.", show_default=False)
+    ],
+    time: Annotated[
+        str | None,
+        typer.Option(
+            "--time", help="Event-time column: train on earlier rows, validate on later ones."
+        ),
+    ] = None,
+    ids: Annotated[
+        list[str] | None,
+        typer.Option("--id", help="Entity id column, never a feature (repeatable)."),
+    ] = None,
+    amount: Annotated[
+        str | None,
+        typer.Option("--amount", help="Money column (kept as a feature, recorded for metrics)."),
+    ] = None,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option("--exclude", help="Column never to use as a feature (repeatable)."),
+    ] = None,
+    features: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--feature",
+            help="Column to use as a "
+            "feature even if it looks like an id or "
+            "is constant (repeatable).",
+        ),
+    ] = None,
+    split: Annotated[
+        str | None,
+        typer.Option(
+            "--split",
+            help="time (latest rows validate; the default with --time) or random (stratified).",
+        ),
+    ] = None,
+    valid_fraction: Annotated[
+        float, typer.Option("--valid-fraction", help="Share of rows kept for validation.")
+    ] = 0.2,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="model.yaml: parameters, imbalance, monotone and interaction constraints.",
+        ),
+    ] = None,
+    rounds: Annotated[
+        int | None,
+        typer.Option(
+            "--rounds",
+            help="Most boosting rounds "
+            "(default 300, or model.yaml's); early stopping "
+            "picks the best.",
+        ),
+    ] = None,
     seed: SeedOpt = 0,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
@@ -63,19 +101,34 @@ def train(
     [bold]Example:[/bold] riskctl train history.parquet --label is_bad --time event_time
     --exclude attack --out detectors/order
     """
-    options = TrainOptions(label=label, time=time, ids=tuple(ids or ()), amount=amount,
-                           exclude=tuple(exclude or ()), features=tuple(features or ()),
-                           split=split, valid_fraction=valid_fraction, rounds=rounds,
-                           seed=seed, config=config)
+    options = TrainOptions(
+        label=label,
+        time=time,
+        ids=tuple(ids or ()),
+        amount=amount,
+        exclude=tuple(exclude or ()),
+        features=tuple(features or ()),
+        split=split,
+        valid_fraction=valid_fraction,
+        rounds=rounds,
+        seed=seed,
+        config=config,
+    )
     with progress_bar("Boosting", quiet or as_json) as progress:
         result = train_model(data, out_dir, options, progress)
     manifest = result.detector.manifest
     if as_json:
-        print_json({"detector": str(out_dir), "metrics": manifest["metrics"],
-                    "features": [f["name"] for f in manifest["features"]],
-                    "roles": [r.to_dict() for r in result.roles],
-                    "imbalance": manifest["imbalance"], "warnings": result.warnings,
-                    "dropped_unlabelled": result.dropped_unlabelled})
+        print_json(
+            {
+                "detector": str(out_dir),
+                "metrics": manifest["metrics"],
+                "features": [f["name"] for f in manifest["features"]],
+                "roles": [r.to_dict() for r in result.roles],
+                "imbalance": manifest["imbalance"],
+                "warnings": result.warnings,
+                "dropped_unlabelled": result.dropped_unlabelled,
+            }
+        )
         return
     if not quiet:
         out.print(roles_table(result.roles))
@@ -90,10 +143,13 @@ def train(
 def score(
     detector: Annotated[Path, typer.Argument(help="Detector directory.", show_default=False)],
     data: Annotated[Path, typer.Argument(help="Table to score.", show_default=False)],
-    out_path: Annotated[Path, typer.Option("--out", "-o", help="Table to write.",
-                                           show_default=False)],
-    keep: Annotated[list[str] | None, typer.Option("--keep", help="Extra input column to "
-                                                   "carry into the output (repeatable).")] = None,
+    out_path: Annotated[
+        Path, typer.Option("--out", "-o", help="Table to write.", show_default=False)
+    ],
+    keep: Annotated[
+        list[str] | None,
+        typer.Option("--keep", help="Extra input column to carry into the output (repeatable)."),
+    ] = None,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -107,10 +163,19 @@ def score(
     with progress_bar("Scoring", quiet or as_json) as progress:
         summary = score_file(detector, data, out_path, keep=keep, progress=progress)
     if as_json:
-        print_json({"path": str(out_path), "rows": summary.rows, "columns": summary.columns,
-                    "unseen_categories": summary.unseen})
+        print_json(
+            {
+                "path": str(out_path),
+                "rows": summary.rows,
+                "columns": summary.columns,
+                "unseen_categories": summary.unseen,
+            }
+        )
         return
     for feature, n in summary.unseen.items():
-        err.print(f"[yellow]note:[/] {n:,} values of '{feature}' were never seen in training "
-                  "and were scored as missing", soft_wrap=True)
+        err.print(
+            f"[yellow]note:[/] {n:,} values of '{feature}' were never seen in training "
+            "and were scored as missing",
+            soft_wrap=True,
+        )
     out.print(f"Scored {summary.rows:,} rows into [bold]{out_path}[/]")

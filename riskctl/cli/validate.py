@@ -15,17 +15,30 @@ from riskctl.gate.validate import validate_paths
 
 
 def validate(
-    paths: Annotated[list[Path], typer.Argument(help="Strategy YAML files and reason "
-                                                "catalogues.", show_default=False)],
-    data: Annotated[Path | None, typer.Option("--data", "-d", help="Check columns against "
-                                              "this table.")] = None,
-    detector: Annotated[Path | None, typer.Option("--detector", help="Check columns against "
-                                                  "this detector's manifest.")] = None,
-    reasons: Annotated[Path | None, typer.Option("--reasons", help="Reason catalogue the "
-                                                 "strategies' rule codes must exist in.")]
-    = None,
-    fmt: Annotated[str, typer.Option("--format", help="text, or github for workflow "
-                                     "annotations (::error file=...,line=...::).")] = "text",
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="Strategy YAML files and reason catalogues.", show_default=False),
+    ],
+    data: Annotated[
+        Path | None, typer.Option("--data", "-d", help="Check columns against this table.")
+    ] = None,
+    detector: Annotated[
+        Path | None,
+        typer.Option("--detector", help="Check columns against this detector's manifest."),
+    ] = None,
+    reasons: Annotated[
+        Path | None,
+        typer.Option(
+            "--reasons", help="Reason catalogue the strategies' rule codes must exist in."
+        ),
+    ] = None,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="text, or github for workflow annotations (::error file=...,line=...::).",
+        ),
+    ] = "text",
     as_json: JsonOpt = False,
 ) -> None:
     """Check strategy files and reason catalogues before anything runs.

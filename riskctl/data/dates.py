@@ -14,13 +14,27 @@ import polars as pl
 # two-digit years first: `%Y` would read the `15` of `2/24/15` as the year 15, while `%y`
 # cannot read `2015` at all; month/day before day/month (US exports)
 FORMATS = [
-    "%Y-%m-%dT%H:%M:%S%.fZ", "%Y-%m-%dT%H:%M:%SZ",
-    "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S",
-    "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d",
-    "%m/%d/%y %H:%M:%S", "%m/%d/%y %H:%M", "%m/%d/%y",
-    "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y",
-    "%d/%m/%y %H:%M:%S", "%d/%m/%y %H:%M", "%d/%m/%y",
-    "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y",
+    "%Y-%m-%dT%H:%M:%S%.fZ",
+    "%Y-%m-%dT%H:%M:%SZ",
+    "%Y-%m-%dT%H:%M:%S%.f",
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+    "%m/%d/%y %H:%M:%S",
+    "%m/%d/%y %H:%M",
+    "%m/%d/%y",
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%Y",
+    "%d/%m/%y %H:%M:%S",
+    "%d/%m/%y %H:%M",
+    "%d/%m/%y",
+    "%d/%m/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y",
 ]
 SAMPLE = 500
 MIN_PARSED_SHARE = 0.9
@@ -53,6 +67,10 @@ def parse_date_strings(lf: pl.LazyFrame) -> pl.LazyFrame:
     for name in strings:
         fmt = date_format(sample[name])
         if fmt is not None:
-            casts.append(pl.col(name).str.strip_chars().str.to_datetime(
-                fmt, strict=False, exact=True, time_unit="us").alias(name))
+            casts.append(
+                pl.col(name)
+                .str.strip_chars()
+                .str.to_datetime(fmt, strict=False, exact=True, time_unit="us")
+                .alias(name)
+            )
     return lf.with_columns(casts) if casts else lf

@@ -66,8 +66,7 @@ __all__ = ["ATTACKS", "SCHEMA", "generate_history"]
 HOUR = 3_600_000_000  # event times are integer microseconds from start until the very end
 DAY = 24 * HOUR
 
-CATEGORIES = ("electronics", "fashion", "home", "beauty", "grocery", "gift_cards", "toys",
-              "sports")
+CATEGORIES = ("electronics", "fashion", "home", "beauty", "grocery", "gift_cards", "toys", "sports")
 EL, FA, HO, BE, GR, GC, TO, SP = range(8)
 CAT_P = np.array([0.14, 0.22, 0.15, 0.12, 0.18, 0.03, 0.08, 0.08])
 CAT_MEDIAN = np.array([140.0, 45.0, 60.0, 28.0, 38.0, 50.0, 30.0, 55.0])
@@ -77,8 +76,25 @@ GIFT_DENOMS = np.array([10.0, 25.0, 50.0, 100.0, 150.0, 200.0, 250.0, 500.0])
 GOOD_GIFT_P = np.array([0.1, 0.3, 0.3, 0.2, 0.04, 0.04, 0.01, 0.01])
 BAD_GIFT_P = np.array([0.0, 0.0, 0.05, 0.3, 0.1, 0.25, 0.15, 0.15])  # cash-out goes big
 
-COUNTRIES = ("US", "GB", "DE", "FR", "ES", "IT", "NL", "PL", "SE", "CA", "AU", "BR", "MX",
-             "IN", "RO", "NG", "VN")
+COUNTRIES = (
+    "US",
+    "GB",
+    "DE",
+    "FR",
+    "ES",
+    "IT",
+    "NL",
+    "PL",
+    "SE",
+    "CA",
+    "AU",
+    "BR",
+    "MX",
+    "IN",
+    "RO",
+    "NG",
+    "VN",
+)
 HOME_P = np.array([29.5, 12, 12, 9, 6, 6, 4, 4, 3, 5, 3, 2.5, 2, 1, 0.5, 0.3, 0.2]) / 100
 # fraud also comes from big markets, so the country alone is never a giveaway
 FRAUD_P = np.array([8, 6, 4, 4, 3, 3, 3, 3, 1, 3, 2, 10, 6, 10, 14, 12, 8]) / 100
@@ -94,28 +110,69 @@ MISSED_LABEL = 0.04  # attack rows whose chargeback or investigation never came
 FRIENDLY_FRAUD = 0.0015  # genuine orders charged back anyway
 
 # relative orders per hour of day and per weekday (Monday first)
-HOURLY = np.array([2.0, 1.2, 0.7, 0.5, 0.4, 0.5, 0.9, 1.6, 2.4, 3.0, 3.4, 3.6, 4.0, 3.8, 3.5,
-                   3.4, 3.5, 3.8, 4.3, 5.0, 5.6, 5.4, 4.4, 3.0])
+HOURLY = np.array(
+    [
+        2.0,
+        1.2,
+        0.7,
+        0.5,
+        0.4,
+        0.5,
+        0.9,
+        1.6,
+        2.4,
+        3.0,
+        3.4,
+        3.6,
+        4.0,
+        3.8,
+        3.5,
+        3.4,
+        3.5,
+        3.8,
+        4.3,
+        5.0,
+        5.6,
+        5.4,
+        4.4,
+        3.0,
+    ]
+)
 WEEKDAY = np.array([1.0, 0.97, 0.98, 1.0, 1.05, 1.15, 1.2])
 FRAUD_HOURLY = HOURLY**0.4 / (HOURLY**0.4).sum()  # scripts care less about bedtime
 HOME_NETS = np.array([24, 31, 37, 46, 62, 73, 77, 81, 86, 92, 98, 109, 151, 176, 212, 217])
 MOBILE_NETS = np.array([39, 107, 166, 174, 188])
 PROXY_NETS = np.array([45, 104, 138, 159, 167, 185, 193, 195])  # hosting and VPN ranges
 
-SCHEMA = pl.Schema({
-    "order_id": pl.String(), "event_time": pl.Datetime("us"), "buyer_id": pl.String(),
-    "seller_id": pl.String(), "device_id": pl.String(), "ip": pl.String(),
-    "amount": pl.Float64(), "category": pl.String(), "country": pl.String(),
-    "payment_method": pl.String(), "account_age_days": pl.Int64(), "promo_used": pl.Boolean(),
-    "buyer_orders_24h": pl.Int64(), "accounts_per_device_7d": pl.Int64(),
-    "seller_refund_rate_30d": pl.Float64(), "device_new_for_buyer": pl.Boolean(),
-    "country_mismatch": pl.Boolean(), "amount_vs_buyer_avg": pl.Float64(),
-    "attack": pl.String(), "is_bad": pl.Int8(),
-})
+SCHEMA = pl.Schema(
+    {
+        "order_id": pl.String(),
+        "event_time": pl.Datetime("us"),
+        "buyer_id": pl.String(),
+        "seller_id": pl.String(),
+        "device_id": pl.String(),
+        "ip": pl.String(),
+        "amount": pl.Float64(),
+        "category": pl.String(),
+        "country": pl.String(),
+        "payment_method": pl.String(),
+        "account_age_days": pl.Int64(),
+        "promo_used": pl.Boolean(),
+        "buyer_orders_24h": pl.Int64(),
+        "accounts_per_device_7d": pl.Int64(),
+        "seller_refund_rate_30d": pl.Float64(),
+        "device_new_for_buyer": pl.Boolean(),
+        "country_mismatch": pl.Boolean(),
+        "amount_vs_buyer_avg": pl.Float64(),
+        "attack": pl.String(),
+        "is_bad": pl.Int8(),
+    }
+)
 
 
-def generate_history(rows: int = 200_000, seed: int = 7, days: int = 90,
-                     start: datetime = datetime(2026, 6, 1)) -> pl.DataFrame:
+def generate_history(
+    rows: int = 200_000, seed: int = 7, days: int = 90, start: datetime = datetime(2026, 6, 1)
+) -> pl.DataFrame:
     """A labelled order history of exactly ``rows`` rows; the same arguments give the same table.
 
     Columns and dtypes are those of ``SCHEMA``; a timezone-aware ``start`` is taken in UTC.
@@ -126,25 +183,34 @@ def generate_history(rows: int = 200_000, seed: int = 7, days: int = 90,
 
 def _simulate(rows: int, seed: int, days: int, start: datetime) -> pl.DataFrame:
     """The history plus the internal ``_refund_time`` (the tests check the refund feature)."""
-    for flag, value, low, example in (("rows", rows, 100, 200_000), ("days", days, 1, 90),
-                                      ("seed", seed, 0, 7)):
+    for flag, value, low, example in (
+        ("rows", rows, 100, 200_000),
+        ("days", days, 1, 90),
+        ("seed", seed, 0, 7),
+    ):
         if not isinstance(value, int | np.integer) or value < low:
-            raise UsageError(f"--{flag} must be at least {low}",
-                             hint=f"got {value!r}; for example --{flag} {example}")
+            raise UsageError(
+                f"--{flag} must be at least {low}",
+                hint=f"got {value!r}; for example --{flag} {example}",
+            )
     if start.tzinfo is not None:
         start = start.astimezone(UTC).replace(tzinfo=None)
     rng = np.random.default_rng(seed)
     hours = np.arange(days * 24)
-    traffic = (HOURLY[hours % 24] * WEEKDAY[(start.weekday() + hours // 24) % 7]
-               * (1 + 0.15 * hours / len(hours)))
+    traffic = (
+        HOURLY[hours % 24]
+        * WEEKDAY[(start.weekday() + hours // 24) % 7]
+        * (1 + 0.15 * hours / len(hours))
+    )
     n_bad = np.maximum(2, np.round(rows * BAD_RATE * np.array(ATTACK_SHARE))).astype(np.int64)
     n_good = rows - int(n_bad.sum())
     # every category has shops; a few genuine shops refund a lot (poor quality, not fraud)
     ns = max(16, rows // 150)
-    sellers = {"cat": rng.permutation(np.arange(ns) % len(CATEGORIES)),
-               "pop": rng.lognormal(0.0, 1.2, ns),
-               "refund_p": np.where(rng.random(ns) < 0.06, rng.beta(3, 9, ns),
-                                    rng.beta(1.2, 30, ns))}
+    sellers = {
+        "cat": rng.permutation(np.arange(ns) % len(CATEGORIES)),
+        "pop": rng.lognormal(0.0, 1.2, ns),
+        "refund_p": np.where(rng.random(ns) < 0.06, rng.beta(3, 9, ns), rng.beta(1.2, 30, ns)),
+    }
     good, ctx = _good(rng, n_good, days, traffic / traffic.sum(), sellers)
     blocks = [good | {"attack": np.zeros(n_good, np.int8)}]
     makers = (_brushing, _promo_abuse, _stolen_card, _account_takeover)
@@ -167,26 +233,41 @@ def _simulate(rows: int, seed: int, days: int, start: datetime) -> pl.DataFrame:
     bad = b["attack"] > 0
     flip = rng.random(rows) < np.where(bad, MISSED_LABEL, FRIENDLY_FRAUD)
     # shuffled ids, so that neither attackers nor households sit in recognisable id ranges
-    for key, count in (("buyer", ctx["nb"]), ("device", ctx["nd"]),
-                       ("seller", len(sellers["cat"]))):
+    for key, count in (
+        ("buyer", ctx["nb"]),
+        ("device", ctx["nd"]),
+        ("seller", len(sellers["cat"])),
+    ):
         b[key] = rng.permutation(count)[b[key]]
     return _frame(b, feats, (bad ^ flip).astype(np.int8), start)
 
 
-def _frame(b: dict[str, np.ndarray], f: dict[str, np.ndarray], is_bad: np.ndarray,
-           start: datetime) -> pl.DataFrame:
+def _frame(
+    b: dict[str, np.ndarray], f: dict[str, np.ndarray], is_bad: np.ndarray, start: datetime
+) -> pl.DataFrame:
     t0 = (start - datetime(1970, 1, 1)) // timedelta(microseconds=1)
-    df = pl.DataFrame({
-        "order_id": np.arange(len(b["t"])), "event_time": b["t"] + t0, "buyer_id": b["buyer"],
-        "seller_id": b["seller"], "device_id": b["device"], "ip": b["ip"],
-        "amount": b["amount"], "category": pl.Series(CATEGORIES).gather(b["cat"]),
-        "country": pl.Series(COUNTRIES).gather(b["country"]),
-        "payment_method": pl.Series(PAYMENTS).gather(b["pay"]),
-        "account_age_days": np.maximum((b["t"] - b["signup"]) // DAY, 0),
-        "promo_used": b["promo"], **f, "country_mismatch": b["country"] != b["home"],
-        "attack": pl.Series(ATTACKS).gather(b["attack"]), "is_bad": is_bad,
-        "_refund_time": b["t"] + b["delay"] + t0, "_refunded": b["refunded"],
-    })
+    df = pl.DataFrame(
+        {
+            "order_id": np.arange(len(b["t"])),
+            "event_time": b["t"] + t0,
+            "buyer_id": b["buyer"],
+            "seller_id": b["seller"],
+            "device_id": b["device"],
+            "ip": b["ip"],
+            "amount": b["amount"],
+            "category": pl.Series(CATEGORIES).gather(b["cat"]),
+            "country": pl.Series(COUNTRIES).gather(b["country"]),
+            "payment_method": pl.Series(PAYMENTS).gather(b["pay"]),
+            "account_age_days": np.maximum((b["t"] - b["signup"]) // DAY, 0),
+            "promo_used": b["promo"],
+            **f,
+            "country_mismatch": b["country"] != b["home"],
+            "attack": pl.Series(ATTACKS).gather(b["attack"]),
+            "is_bad": is_bad,
+            "_refund_time": b["t"] + b["delay"] + t0,
+            "_refunded": b["refunded"],
+        }
+    )
 
     def ident(col: str, prefix: str, width: int) -> pl.Expr:
         return pl.concat_str(pl.lit(prefix), pl.col(col).cast(pl.String).str.zfill(width))
@@ -195,9 +276,11 @@ def _frame(b: dict[str, np.ndarray], f: dict[str, np.ndarray], is_bad: np.ndarra
     return df.select(
         ident("order_id", "o", max(7, len(str(len(df) - 1)))).alias("order_id"),
         pl.col("event_time").cast(pl.Datetime("us")),
-        ident("buyer_id", "b", 7).alias("buyer_id"), ident("seller_id", "s", 5).alias("seller_id"),
+        ident("buyer_id", "b", 7).alias("buyer_id"),
+        ident("seller_id", "s", 5).alias("seller_id"),
         ident("device_id", "d", 7).alias("device_id"),
-        pl.concat_str(octets, separator=".").alias("ip"), *list(SCHEMA)[6:],
+        pl.concat_str(octets, separator=".").alias("ip"),
+        *list(SCHEMA)[6:],
         pl.when("_refunded").then(pl.col("_refund_time").cast(pl.Datetime("us"))),
     ).cast(SCHEMA)
 
@@ -219,8 +302,9 @@ def _groups(rng: np.random.Generator, n: int, lo: int, hi: int):
     return g, count, np.arange(n) - np.searchsorted(g, np.arange(count))[g]
 
 
-def _schedule(rng: np.random.Generator, g: np.ndarray, count: int, offset: np.ndarray,
-              days: int) -> tuple[np.ndarray, np.ndarray]:
+def _schedule(
+    rng: np.random.Generator, g: np.ndarray, count: int, offset: np.ndarray, days: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Row times and group start times for attack groups (rings, campaigns, sessions)."""
     # each pattern has its own attack days, one in every 12 days, and 70% of its groups start
     # on one of them; groups take turns over those days, so every stretch of the history sees
@@ -244,8 +328,11 @@ def _session(rng: np.random.Generator, g: np.ndarray, pos: np.ndarray, minutes: 
 
 
 def _nets(rng: np.random.Generator, n: int, firsts: np.ndarray) -> np.ndarray:
-    return ((rng.choice(firsts, n) << 24) | (rng.integers(0, 256, n) << 16)
-            | (rng.integers(0, 256, n) << 8))
+    return (
+        (rng.choice(firsts, n) << 24)
+        | (rng.integers(0, 256, n) << 16)
+        | (rng.integers(0, 256, n) << 8)
+    )
 
 
 def _amounts(rng: np.random.Generator, cat: np.ndarray, median, sigma, gift_p) -> np.ndarray:
@@ -287,8 +374,11 @@ def _good(rng: np.random.Generator, n: int, days: int, traffic: np.ndarray, sell
     k = np.minimum(np.where(rng.random(n) < 0.7, 0, rng.integers(0, 3, n)), ndev[b] - 1)
     dev = np.where(family[hh[b]] & (rng.random(n) < 0.5), ndev.sum() + hh[b], dev0[b] + k)
     dev[n_main:] = np.where(rng.random(n_follow) < 0.85, dev[parent], dev[n_main:])
-    ip = np.where(rng.random(n) < 0.8, hh_net[hh[b]] | (dev % 254 + 1),
-                  _nets(rng, n, MOBILE_NETS) | rng.integers(1, 255, n))
+    ip = np.where(
+        rng.random(n) < 0.8,
+        hh_net[hh[b]] | (dev % 254 + 1),
+        _nets(rng, n, MOBILE_NETS) | rng.integers(1, 255, n),
+    )
     # shared terminals (offices, store kiosks, internet cafes) see many honest accounts
     n_kiosk = max(2, nb // 1500)
     kiosk = np.where(rng.random(n) < 0.01, rng.integers(0, n_kiosk, n), -1)
@@ -308,11 +398,24 @@ def _good(rng: np.random.Generator, n: int, days: int, traffic: np.ndarray, sell
     amount *= np.where((cat == EL) & (rng.random(n) < 0.03), rng.uniform(3, 7, n), 1.0)
     pay = rng.choice(len(PAYMENTS), n, p=GOOD_PAY_P)
     seller = _pick_sellers(rng, cat, sellers)
-    ctx = {"nb": nb, "nd": int(ndev.sum()) + nh + n_kiosk, "signup": signup, "home": home,
-           "act": act, "main_device": dev0}
+    ctx = {
+        "nb": nb,
+        "nd": int(ndev.sum()) + nh + n_kiosk,
+        "signup": signup,
+        "home": home,
+        "act": act,
+        "main_device": dev0,
+    }
     return dict(
-        t=t, buyer=b, seller=seller, device=dev, ip=ip, amount=amount, cat=cat,
-        home=home[b], signup=signup[b],
+        t=t,
+        buyer=b,
+        seller=seller,
+        device=dev,
+        ip=ip,
+        amount=amount,
+        cat=cat,
+        home=home[b],
+        signup=signup[b],
         country=np.where(rng.random(n) < 0.04, _foreign(rng, home[b], HOME_P), home[b]),
         pay=np.where((cat == GC) & (pay == GIFT), CARD, pay),
         promo=rng.random(n) < np.where(age < 7, 0.5, np.where(age < 30, 0.15, 0.06)),
@@ -329,21 +432,32 @@ def _brushing(rng, n, days, sellers, ctx):
     local = (rng.random(n) * n_buy[g]).astype(np.int64)
     buyer = buy0[g] + local
     careful = (rng.random(G) < 0.5)[g]
-    device = np.where(careful, dev_own[g] + local,
-                      dev_ring[g] + (rng.random(n) * n_dev[g]).astype(np.int64))
-    shops = rng.choice(np.flatnonzero(np.isin(sellers["cat"], [FA, BE, HO, TO, SP])),
-                       max(2, G // 3))
+    device = np.where(
+        careful, dev_own[g] + local, dev_ring[g] + (rng.random(n) * n_dev[g]).astype(np.int64)
+    )
+    shops = rng.choice(
+        np.flatnonzero(np.isin(sellers["cat"], [FA, BE, HO, TO, SP])), max(2, G // 3)
+    )
     seller = rng.choice(shops, (G, 2))[g, (rng.random(n) * rng.integers(1, 3, G)[g]).astype(int)]
     span = rng.uniform(2, 10, G)[g] * (1 + careful) * DAY
     t, start = _schedule(rng, g, G, (rng.random(n) * span).astype(np.int64), days)
     age = np.clip(rng.lognormal(np.log(60), 1.0, int(n_buy.sum())), 3, 900) * DAY
     home = rng.choice(len(COUNTRIES), G, p=HOME_P)[g]
-    return dict(t=t, buyer=buyer, seller=seller, device=device, cat=sellers["cat"][seller],
-                ip=_nets(rng, G, HOME_NETS)[g] | rng.integers(1, 6, n),
-                amount=rng.lognormal(np.log(14 + 8 * careful), 0.6), home=home, country=home,
-                pay=rng.choice([WALLET, CARD, GIFT], n, p=[0.5, 0.4, 0.1]),
-                signup=start[g] - age.astype(np.int64)[buyer - buy0[0]],
-                promo=rng.random(n) < 0.12, refunded=rng.random(n) < np.where(careful, 0.2, 0.5))
+    return dict(
+        t=t,
+        buyer=buyer,
+        seller=seller,
+        device=device,
+        cat=sellers["cat"][seller],
+        ip=_nets(rng, G, HOME_NETS)[g] | rng.integers(1, 6, n),
+        amount=rng.lognormal(np.log(14 + 8 * careful), 0.6),
+        home=home,
+        country=home,
+        pay=rng.choice([WALLET, CARD, GIFT], n, p=[0.5, 0.4, 0.1]),
+        signup=start[g] - age.astype(np.int64)[buyer - buy0[0]],
+        promo=rng.random(n) < 0.12,
+        refunded=rng.random(n) < np.where(careful, 0.2, 0.5),
+    )
 
 
 def _promo_abuse(rng, n, days, sellers, ctx):
@@ -360,31 +474,50 @@ def _promo_abuse(rng, n, days, sellers, ctx):
     aged = np.where(rng.random(G) < 0.3, rng.uniform(2, 30, G) * DAY, 0).astype(np.int64)
     home = rng.choice(len(COUNTRIES), G, p=HOME_P)[g]
     cat = rng.choice([GR, BE, FA, HO], n, p=[0.35, 0.3, 0.2, 0.15])
-    return dict(t=t, buyer=buyer, seller=_pick_sellers(rng, cat, sellers), device=device,
-                ip=_nets(rng, G, MOBILE_NETS)[g] | rng.integers(1, 12, n), cat=cat,
-                amount=rng.lognormal(np.log(22), 0.3, n), home=home, country=home,
-                pay=rng.choice([WALLET, CARD, COD], n, p=[0.5, 0.35, 0.15]),
-                signup=first[buyer] - aged[g] - rng.integers(0, 2 * HOUR, G)[g],
-                promo=rng.random(n) < 0.85, refunded=rng.random(n) < 0.08)
+    return dict(
+        t=t,
+        buyer=buyer,
+        seller=_pick_sellers(rng, cat, sellers),
+        device=device,
+        ip=_nets(rng, G, MOBILE_NETS)[g] | rng.integers(1, 12, n),
+        cat=cat,
+        amount=rng.lognormal(np.log(22), 0.3, n),
+        home=home,
+        country=home,
+        pay=rng.choice([WALLET, CARD, COD], n, p=[0.5, 0.35, 0.15]),
+        signup=first[buyer] - aged[g] - rng.integers(0, 2 * HOUR, G)[g],
+        promo=rng.random(n) < 0.85,
+        refunded=rng.random(n) < 0.08,
+    )
 
 
 def _stolen_card(rng, n, days, sellers, ctx):
     g, G, pos = _groups(rng, n, 1, 4)
     farms = _new_ids(ctx, "nd", max(1, G // 8))
-    device = np.where(rng.random(G) < 0.2, farms[rng.integers(0, len(farms), G)],
-                      _new_ids(ctx, "nd", G))
+    device = np.where(
+        rng.random(G) < 0.2, farms[rng.integers(0, len(farms), G)], _new_ids(ctx, "nd", G)
+    )
     t, start = _schedule(rng, g, G, _session(rng, g, pos, 8), days)
     new = rng.random(G) < 0.45
     age = (np.where(new, rng.uniform(0, 2, G), rng.uniform(10, 400, G)) * DAY).astype(np.int64)
     home = rng.choice(len(COUNTRIES), G, p=FRAUD_P)
     away = rng.random(G) < np.where(new, 0.4, 0.55)
     cat = rng.choice([EL, GC, SP, FA], n, p=[0.45, 0.3, 0.15, 0.1])
-    return dict(t=t, buyer=_new_ids(ctx, "nb", G)[g], seller=_pick_sellers(rng, cat, sellers),
-                device=device[g], ip=_nets(rng, n, PROXY_NETS) | rng.integers(1, 255, n),
-                cat=cat, amount=_amounts(rng, cat, np.where(cat == EL, 400, 150), 0.8, BAD_GIFT_P),
-                home=home[g], country=np.where(away, _foreign(rng, home, FRAUD_P), home)[g],
-                pay=np.where(rng.random(n) < 0.9, CARD, WALLET), signup=(start - age)[g],
-                promo=rng.random(n) < 0.03, refunded=rng.random(n) < 0.05)
+    return dict(
+        t=t,
+        buyer=_new_ids(ctx, "nb", G)[g],
+        seller=_pick_sellers(rng, cat, sellers),
+        device=device[g],
+        ip=_nets(rng, n, PROXY_NETS) | rng.integers(1, 255, n),
+        cat=cat,
+        amount=_amounts(rng, cat, np.where(cat == EL, 400, 150), 0.8, BAD_GIFT_P),
+        home=home[g],
+        country=np.where(away, _foreign(rng, home, FRAUD_P), home)[g],
+        pay=np.where(rng.random(n) < 0.9, CARD, WALLET),
+        signup=(start - age)[g],
+        promo=rng.random(n) < 0.03,
+        refunded=rng.random(n) < 0.05,
+    )
 
 
 def _account_takeover(rng, n, days, sellers, ctx):
@@ -398,12 +531,21 @@ def _account_takeover(rng, n, days, sellers, ctx):
     device = np.where(hijack, ctx["main_device"][victim], _new_ids(ctx, "nd", G))
     t, _ = _schedule(rng, g, G, _session(rng, g, pos, 15), days)
     cat = rng.choice([EL, GC, SP, FA], n, p=[0.5, 0.3, 0.1, 0.1])
-    return dict(t=t, buyer=victim[g], seller=_pick_sellers(rng, cat, sellers), device=device[g],
-                ip=_nets(rng, n, np.r_[PROXY_NETS, HOME_NETS]) | rng.integers(1, 255, n),
-                cat=cat, amount=_amounts(rng, cat, np.where(cat == EL, 400, 150), 0.8, BAD_GIFT_P),
-                home=home[g], country=np.where(away, _foreign(rng, home, FRAUD_P), home)[g],
-                pay=np.where(rng.random(n) < 0.7, CARD, WALLET), signup=ctx["signup"][victim][g],
-                promo=rng.random(n) < 0.02, refunded=rng.random(n) < 0.03)
+    return dict(
+        t=t,
+        buyer=victim[g],
+        seller=_pick_sellers(rng, cat, sellers),
+        device=device[g],
+        ip=_nets(rng, n, np.r_[PROXY_NETS, HOME_NETS]) | rng.integers(1, 255, n),
+        cat=cat,
+        amount=_amounts(rng, cat, np.where(cat == EL, 400, 150), 0.8, BAD_GIFT_P),
+        home=home[g],
+        country=np.where(away, _foreign(rng, home, FRAUD_P), home)[g],
+        pay=np.where(rng.random(n) < 0.7, CARD, WALLET),
+        signup=ctx["signup"][victim][g],
+        promo=rng.random(n) < 0.02,
+        refunded=rng.random(n) < 0.03,
+    )
 
 
 def _count_before(ev_key, ev_t, q_key, q_t, inclusive: bool = False) -> np.ndarray:
@@ -419,8 +561,10 @@ def _count_before(ev_key, ev_t, q_key, q_t, inclusive: bool = False) -> np.ndarr
 
 def _features(b: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     t, buyer, device, seller, n = b["t"], b["buyer"], b["device"], b["seller"], len(b["t"])
-    f = {"buyer_orders_24h": _count_before(buyer, t, buyer, t)
-         - _count_before(buyer, t, buyer, t - DAY)}
+    f = {
+        "buyer_orders_24h": _count_before(buyer, t, buyer, t)
+        - _count_before(buyer, t, buyer, t - DAY)
+    }
     # distinct buyers on a device in (t-7d, t]: each use opens an interval [s, s+7d), cut at
     # the same buyer's next use of the device; the intervals open at t are the distinct buyers
     pair = buyer * (int(device.max()) + 1) + device
@@ -429,16 +573,18 @@ def _features(b: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     nxt = np.full(n, np.iinfo(np.int64).max)
     nxt[o[:-1][~first[1:]]] = t[o][1:][~first[1:]]
     end = np.minimum(nxt, t + 7 * DAY)
-    f["accounts_per_device_7d"] = (_count_before(device, t, device, t, inclusive=True)
-                                   - _count_before(device, end, device, t, inclusive=True))
+    f["accounts_per_device_7d"] = _count_before(
+        device, t, device, t, inclusive=True
+    ) - _count_before(device, end, device, t, inclusive=True)
     f["device_new_for_buyer"] = np.empty(n, bool)
     f["device_new_for_buyer"][o] = first
     # refunded share of the seller's orders placed in [t-30d, t), counting only refunds made
     # before t; refunds take under 30 days, so those of older orders are all known by t
     r = b["refunded"]
     placed = _count_before(seller, t, seller, t) - _count_before(seller, t, seller, t - 30 * DAY)
-    known = (_count_before(seller[r], t[r] + b["delay"][r], seller, t)
-             - _count_before(seller[r], t[r], seller, t - 30 * DAY))
+    known = _count_before(seller[r], t[r] + b["delay"][r], seller, t) - _count_before(
+        seller[r], t[r], seller, t - 30 * DAY
+    )
     f["seller_refund_rate_30d"] = np.round(known / np.maximum(placed, 1), 4)
     # the buyer's mean earlier amount, from integer cents so the prefix sums are exact
     cents = np.rint(b["amount"] * 100).astype(np.int64)

@@ -15,16 +15,21 @@ import polars as pl
 from riskctl.data.dates import parse_date_strings
 from riskctl.errors import DataError
 
-TABLE_SUFFIXES = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".ndjson": "ndjson",
-                  ".jsonl": "ndjson", ".json": "json"}
+TABLE_SUFFIXES = {
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".csv": "csv",
+    ".ndjson": "ndjson",
+    ".jsonl": "ndjson",
+    ".json": "json",
+}
 
 
 def table_format(path: Path) -> str:
     fmt = TABLE_SUFFIXES.get(path.suffix.lower())
     if fmt is None:
         known = ", ".join(sorted(TABLE_SUFFIXES))
-        raise DataError(f"{path}: unknown table format '{path.suffix}'",
-                        hint=f"use one of {known}")
+        raise DataError(f"{path}: unknown table format '{path.suffix}'", hint=f"use one of {known}")
     return fmt
 
 
@@ -32,8 +37,10 @@ def scan_table(path: Path | str) -> pl.LazyFrame:
     """A lazy view of a Parquet, CSV or NDJSON table; fails early and clearly."""
     path = Path(path)
     if not path.exists():
-        raise DataError(f"{path}: no such file", hint="check the path, or create it with "
-                        "`riskctl data generate --out FILE`")
+        raise DataError(
+            f"{path}: no such file",
+            hint="check the path, or create it with `riskctl data generate --out FILE`",
+        )
     if path.is_dir():
         raise DataError(f"{path}: is a directory, expected a table file")
     fmt = table_format(path)
@@ -42,8 +49,13 @@ def scan_table(path: Path | str) -> pl.LazyFrame:
             lf = pl.scan_parquet(path)
         elif fmt == "csv":
             # a truncated last line (an interrupted export) reads as a row of missing values
-            lf = pl.scan_csv(path, try_parse_dates=True, encoding="utf8-lossy",
-                             truncate_ragged_lines=True, infer_schema_length=10_000)
+            lf = pl.scan_csv(
+                path,
+                try_parse_dates=True,
+                encoding="utf8-lossy",
+                truncate_ragged_lines=True,
+                infer_schema_length=10_000,
+            )
         elif fmt == "json":  # a JSON array of row objects: read whole, there is no scanner
             lf = pl.read_json(path).lazy()
         else:
@@ -69,8 +81,11 @@ def require_columns(schema_names: list[str], wanted: dict[str, str], source: str
         return
     role, col = missing[0]
     close = difflib.get_close_matches(col, schema_names, n=1)
-    hint = f"did you mean `{close[0]}`?" if close else (
-        f"pass the right column with --{role}; columns are: " + ", ".join(schema_names[:12]))
+    hint = (
+        f"did you mean `{close[0]}`?"
+        if close
+        else (f"pass the right column with --{role}; columns are: " + ", ".join(schema_names[:12]))
+    )
     others = "".join(f", {r} column '{c}'" for r, c in missing[1:])
     raise DataError(f"{source}: no {role} column '{col}'{others}", hint=hint)
 
@@ -125,8 +140,9 @@ class BatchWriter:
         self.out = Path(out)
         self.fmt = table_format(self.out)
         self.out.parent.mkdir(parents=True, exist_ok=True)
-        self.parts_dir = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.parts-",
-                                               dir=self.out.parent))
+        self.parts_dir = Path(
+            tempfile.mkdtemp(prefix=f".{self.out.name}.parts-", dir=self.out.parent)
+        )
         self.parts: list[Path] = []
         self.schema: pl.Schema | None = None
 

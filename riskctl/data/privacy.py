@@ -29,6 +29,7 @@ def mask_ids(df: pl.DataFrame, columns: list[str], key: bytes) -> pl.DataFrame:
         values = df[column].cast(pl.String)
         uniques = values.drop_nulls().unique().to_list()
         mapping = {v: mask_value(v, key) for v in uniques}
-        masked.append(values.replace_strict(mapping, default=None, return_dtype=pl.String)
-                      .alias(column))
+        masked.append(
+            values.replace_strict(mapping, default=None, return_dtype=pl.String).alias(column)
+        )
     return df.with_columns(masked) if masked else df

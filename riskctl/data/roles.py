@@ -16,8 +16,12 @@ import polars as pl
 from riskctl.errors import UsageError
 
 LABEL, TIME, ID, AMOUNT = "label", "time", "id", "amount"
-NUMERIC, CATEGORICAL, DATETIME, EXCLUDED = ("numeric feature", "categorical feature",
-                                            "datetime", "excluded")
+NUMERIC, CATEGORICAL, DATETIME, EXCLUDED = (
+    "numeric feature",
+    "categorical feature",
+    "datetime",
+    "excluded",
+)
 FEATURE_ROLES = (NUMERIC, CATEGORICAL, AMOUNT)
 
 # a string or integer column with more distinct values than this share of rows is an id
@@ -44,27 +48,44 @@ class ColumnRole:
         return asdict(self)
 
 
-def infer_roles(df: pl.DataFrame, label: str, time: str | None = None,
-                ids: list[str] | None = None, amount: str | None = None,
-                exclude: list[str] | None = None,
-                features: list[str] | None = None) -> list[ColumnRole]:
+def infer_roles(
+    df: pl.DataFrame,
+    label: str,
+    time: str | None = None,
+    ids: list[str] | None = None,
+    amount: str | None = None,
+    exclude: list[str] | None = None,
+    features: list[str] | None = None,
+) -> list[ColumnRole]:
     """One role per column, in table order. Flags win over inference."""
     ids, exclude, features = ids or [], exclude or [], features or []
     for flag, names in (("--id", ids), ("--exclude", exclude), ("--feature", features)):
         unknown = [n for n in names if n not in df.columns]
         if unknown:
-            raise UsageError(f"{flag} names unknown columns: {', '.join(unknown)}",
-                             hint="columns are: " + ", ".join(df.columns[:15]))
+            raise UsageError(
+                f"{flag} names unknown columns: {', '.join(unknown)}",
+                hint="columns are: " + ", ".join(df.columns[:15]),
+            )
     clash = set(features) & (set(ids) | set(exclude) | {label, time})
     if clash:
         raise UsageError(f"--feature conflicts with another role for: {', '.join(sorted(clash))}")
-    return [_role(df, name, dtype, label, time, ids, amount, exclude, features)
-            for name, dtype in df.schema.items()]
+    return [
+        _role(df, name, dtype, label, time, ids, amount, exclude, features)
+        for name, dtype in df.schema.items()
+    ]
 
 
-def _role(df: pl.DataFrame, name: str, dtype: pl.DataType, label: str, time: str | None,
-          ids: list[str], amount: str | None, exclude: list[str],
-          features: list[str]) -> ColumnRole:
+def _role(
+    df: pl.DataFrame,
+    name: str,
+    dtype: pl.DataType,
+    label: str,
+    time: str | None,
+    ids: list[str],
+    amount: str | None,
+    exclude: list[str],
+    features: list[str],
+) -> ColumnRole:
     def role(r: str, why: str) -> ColumnRole:
         return ColumnRole(name, r, why, str(dtype))
 
@@ -83,8 +104,9 @@ def _role(df: pl.DataFrame, name: str, dtype: pl.DataType, label: str, time: str
         return role(AMOUNT, "--amount; also a numeric feature")
     if dtype.is_temporal():
         return role(DATETIME, "not fed raw; available for derived features (age, hour, ...)")
-    if not (dtype.is_numeric() or dtype == pl.Boolean or dtype in (pl.String, pl.Categorical,
-                                                                   pl.Enum)):
+    if not (
+        dtype.is_numeric() or dtype == pl.Boolean or dtype in (pl.String, pl.Categorical, pl.Enum)
+    ):
         return role(EXCLUDED, f"unsupported type {dtype}")
     column = df[name]
     distinct = column.n_unique()
@@ -108,8 +130,11 @@ def _role(df: pl.DataFrame, name: str, dtype: pl.DataType, label: str, time: str
             if named_like_id and distinct >= ID_NAMED_MIN_DISTINCT:
                 return role(ID, f"id-like: named like an id, {distinct:,} distinct values")
             if distinct > MAX_CATEGORIES:
-                return role(EXCLUDED, f"{distinct:,} categories (more than {MAX_CATEGORIES:,}); "
-                            "group them, or pass --feature to keep it")
+                return role(
+                    EXCLUDED,
+                    f"{distinct:,} categories (more than {MAX_CATEGORIES:,}); "
+                    "group them, or pass --feature to keep it",
+                )
     if dtype.is_integer():
         return role(NUMERIC, "--feature" if forced else "integer")
     return role(CATEGORICAL, "--feature" if forced else f"text, {distinct:,} categories")

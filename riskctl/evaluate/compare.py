@@ -39,13 +39,21 @@ class Comparison:
     swap_set: list[SwapCell]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"metrics": {k: v.value for k, v in self.delta.items()},
-                "intervals": {k: [v.low, v.high] for k, v in self.delta.items()},
-                "swap_set": [c.to_dict() for c in self.swap_set]}
+        return {
+            "metrics": {k: v.value for k, v in self.delta.items()},
+            "intervals": {k: [v.low, v.high] for k, v in self.delta.items()},
+            "swap_set": [c.to_dict() for c in self.swap_set],
+        }
 
 
-def compare(baseline: pl.DataFrame, candidate: pl.DataFrame, keep: pl.Series, roles: Roles,
-            base_metrics: StrategyMetrics, cand_metrics: StrategyMetrics) -> Comparison:
+def compare(
+    baseline: pl.DataFrame,
+    candidate: pl.DataFrame,
+    keep: pl.Series,
+    roles: Roles,
+    base_metrics: StrategyMetrics,
+    cand_metrics: StrategyMetrics,
+) -> Comparison:
     """Both frames hold the same rows in the same order; `keep` marks matured rows."""
     label = baseline[roles.label].filter(keep).to_numpy()
     b = baseline[FLAGGED].filter(keep).to_numpy()
@@ -59,23 +67,34 @@ def compare(baseline: pl.DataFrame, candidate: pl.DataFrame, keep: pl.Series, ro
         "expected_cost": _point(cand_metrics.expected_cost - base_metrics.expected_cost),
     }
     if cand_metrics.review_per_day is not None and base_metrics.review_per_day is not None:
-        delta["review_per_day"] = _point(cand_metrics.review_per_day
-                                         - base_metrics.review_per_day)
-    amount = (baseline[roles.amount].filter(keep).cast(pl.Float64).fill_null(0.0).to_numpy()
-              if roles.amount else None)
+        delta["review_per_day"] = _point(cand_metrics.review_per_day - base_metrics.review_per_day)
+    amount = (
+        baseline[roles.amount].filter(keep).cast(pl.Float64).fill_null(0.0).to_numpy()
+        if roles.amount
+        else None
+    )
     if amount is not None:
         bad_amount, good_amount = amount * is_bad, amount * is_good
-        delta["amount_catch_rate"] = paired_bootstrap_ratio(bad_amount * b, bad_amount,
-                                                            bad_amount * c, bad_amount)
+        delta["amount_catch_rate"] = paired_bootstrap_ratio(
+            bad_amount * b, bad_amount, bad_amount * c, bad_amount
+        )
         delta["good_amount_impacted_rate"] = paired_bootstrap_ratio(
-            good_amount * b, good_amount, good_amount * c, good_amount)
+            good_amount * b, good_amount, good_amount * c, good_amount
+        )
     cells = []
     for bf in (True, False):
         for cf in (True, False):
             for lab in (1, 0):
                 mask = (b == bf) & (c == cf) & (label == lab)
-                cells.append(SwapCell(bf, cf, lab, int(mask.sum()),
-                                      float(amount[mask].sum()) if amount is not None else None))
+                cells.append(
+                    SwapCell(
+                        bf,
+                        cf,
+                        lab,
+                        int(mask.sum()),
+                        float(amount[mask].sum()) if amount is not None else None,
+                    )
+                )
     return Comparison(delta, cells)
 
 

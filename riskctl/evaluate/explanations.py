@@ -51,13 +51,15 @@ class ExplainResult:
     masked: list[str] = field(default_factory=list)
 
 
-def rule_reasons(decided: pl.DataFrame, loaded: LoadedStrategy,
-                 catalogue: Catalogue) -> tuple[list[list[str]], list[list[str]]]:
+def rule_reasons(
+    decided: pl.DataFrame, loaded: LoadedStrategy, catalogue: Catalogue
+) -> tuple[list[list[str]], list[list[str]]]:
     """Per row, the active rules that fired, most severe first: (codes, texts)."""
     s = loaded.strategy
     rank = {a: i for i, a in enumerate(s.actions)}
-    rules = sorted((r for r in s.rules if r.enabled and r.mode == "active"),
-                   key=lambda r: rank[r.action])
+    rules = sorted(
+        (r for r in s.rules if r.enabled and r.mode == "active"), key=lambda r: rank[r.action]
+    )
     codes: list[list[str]] = [[] for _ in range(decided.height)]
     texts: list[list[str]] = [[] for _ in range(decided.height)]
     entries = catalogue.by_code
@@ -82,14 +84,19 @@ def _carried(detector: Detector, names: list[str]) -> list[str]:
     return [c for c in dict.fromkeys(wanted) if c and c in names]
 
 
-def explain_file(detector_dir: Path, data: Path, out: Path | None,
-                 o: ExplainOptions = ExplainOptions(),
-                 progress: Callable[[int, int], None] | None = None) -> ExplainResult:
+def explain_file(
+    detector_dir: Path,
+    data: Path,
+    out: Path | None,
+    o: ExplainOptions = ExplainOptions(),
+    progress: Callable[[int, int], None] | None = None,
+) -> ExplainResult:
     if out is None and not o.summary:
         raise UsageError("nothing to do: pass --out FILE, --summary, or both")
     if o.only_flagged and o.strategy is None:
-        raise UsageError("--only-flagged needs --strategy", hint="flagged is what a strategy "
-                         "decides")
+        raise UsageError(
+            "--only-flagged needs --strategy", hint="flagged is what a strategy decides"
+        )
     if out is not None:
         table_format(out)
     detector = load_detector(detector_dir)
@@ -110,8 +117,7 @@ def explain_file(detector_dir: Path, data: Path, out: Path | None,
     if o.by and o.by not in carried:
         carried.append(o.by)
     key = o.mask_key or new_key()
-    to_mask = [c for c in detector.manifest.get("ids") or [] if c in carried] if o.mask_ids \
-        else []
+    to_mask = [c for c in detector.manifest.get("ids") or [] if c in carried] if o.mask_ids else []
     total = lf.select(pl.len()).collect().item()
     builder = SummaryBuilder(detector.feature_names, o.by) if o.summary else None
     done = explained = 0
@@ -132,18 +138,26 @@ def explain_file(detector_dir: Path, data: Path, out: Path | None,
                 if progress:
                     progress(done, total)
                 continue
-            frame = explain_rows(detector, batch, keep=[*carried, *extra], k=o.top,
-                                 catalogue=catalogue, approximate=o.approximate)
+            frame = explain_rows(
+                detector,
+                batch,
+                keep=[*carried, *extra],
+                k=o.top,
+                catalogue=catalogue,
+                approximate=o.approximate,
+            )
             if loaded is not None:
                 codes, texts = rule_reasons(batch, loaded, catalogue)
                 frame = frame.with_columns(
-                    pl.concat_list(pl.Series(codes, dtype=pl.List(pl.String)),
-                                   REASON_CODES).alias(REASON_CODES),
-                    pl.concat_list(pl.Series(texts, dtype=pl.List(pl.String)),
-                                   REASON_TEXTS).alias(REASON_TEXTS))
+                    pl.concat_list(pl.Series(codes, dtype=pl.List(pl.String)), REASON_CODES).alias(
+                        REASON_CODES
+                    ),
+                    pl.concat_list(pl.Series(texts, dtype=pl.List(pl.String)), REASON_TEXTS).alias(
+                        REASON_TEXTS
+                    ),
+                )
             if builder is not None:
-                builder.add(frame, batch, interactions(detector, batch) if o.interactions
-                            else None)
+                builder.add(frame, batch, interactions(detector, batch) if o.interactions else None)
             if to_mask:
                 frame = mask_ids(frame, to_mask, key)
             if writer is not None:
@@ -153,18 +167,29 @@ def explain_file(detector_dir: Path, data: Path, out: Path | None,
                 progress(done, total)
         if writer is not None:
             if explained == 0:
-                raise UsageError("no rows to explain (no row is flagged)" if o.only_flagged
-                                 else "no rows to explain")
+                raise UsageError(
+                    "no rows to explain (no row is flagged)"
+                    if o.only_flagged
+                    else "no rows to explain"
+                )
             writer.finish()
     finally:
         if writer is not None:
             writer.close()
-    return ExplainResult(out, done, explained, catalogue.uncatalogued(detector.feature_names),
-                         builder.build() if builder else None, to_mask)
+    return ExplainResult(
+        out,
+        done,
+        explained,
+        catalogue.uncatalogued(detector.feature_names),
+        builder.build() if builder else None,
+        to_mask,
+    )
 
 
 def _catalogue_extra(detector: Detector) -> list[str]:
     """Columns a catalogue text may name besides features: the training table's others."""
-    return [r["column"] for r in detector.manifest.get("roles", [])
-            if r["role"] in ("id", "amount", "datetime", "excluded")]
-
+    return [
+        r["column"]
+        for r in detector.manifest.get("roles", [])
+        if r["role"] in ("id", "amount", "datetime", "excluded")
+    ]

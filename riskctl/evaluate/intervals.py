@@ -46,8 +46,7 @@ class Difference:
         return asdict(self)
 
 
-def paired_difference(baseline: np.ndarray, candidate: np.ndarray,
-                      z: float = Z95) -> Difference:
+def paired_difference(baseline: np.ndarray, candidate: np.ndarray, z: float = Z95) -> Difference:
     """Difference of two proportions measured on the same rows.
 
     The interval is the Wald interval of the mean per-row difference, which accounts for the
@@ -67,9 +66,14 @@ _CELLS_PER_CHUNK = 20_000_000
 _NORMAL_LIMIT_ROWS = 5_000
 
 
-def paired_bootstrap_ratio(num_base: np.ndarray, den_base: np.ndarray, num_cand: np.ndarray,
-                           den_cand: np.ndarray, reps: int = BOOTSTRAP_REPS,
-                           seed: int = 0) -> Difference:
+def paired_bootstrap_ratio(
+    num_base: np.ndarray,
+    den_base: np.ndarray,
+    num_cand: np.ndarray,
+    den_cand: np.ndarray,
+    reps: int = BOOTSTRAP_REPS,
+    seed: int = 0,
+) -> Difference:
     """candidate ratio minus baseline ratio (sum num / sum den), with a 95% interval from a
     paired Poisson bootstrap: each replicate reweights the rows, the same for both sides.
 
@@ -93,7 +97,7 @@ def paired_bootstrap_ratio(num_base: np.ndarray, den_base: np.ndarray, num_cand:
     shared = (cols[:, 0] == 0) & (cols[:, 2] == 0) & (cols[:, 1] == cols[:, 3])
     if shared.sum() > _NORMAL_LIMIT_ROWS:
         rest = cols[shared, 1]
-        shared_draws = rng.normal(rest.sum(), np.sqrt((rest ** 2).sum()), size=reps)
+        shared_draws = rng.normal(rest.sum(), np.sqrt((rest**2).sum()), size=reps)
         cols = cols[~shared]
     else:
         shared_draws = np.zeros(reps)
@@ -104,8 +108,8 @@ def paired_bootstrap_ratio(num_base: np.ndarray, den_base: np.ndarray, num_cand:
         size = min(chunk, reps - start)
         weights = rng.poisson(1.0, size=(size, n)).astype(np.float64)
         t = weights @ cols
-        t[:, 1] += shared_draws[start:start + size]
-        t[:, 3] += shared_draws[start:start + size]
+        t[:, 1] += shared_draws[start : start + size]
+        t[:, 3] += shared_draws[start : start + size]
         stats.append(diff(t))
     values = np.concatenate(stats)
     values = values[np.isfinite(values)]

@@ -62,8 +62,9 @@ class StrategyMetrics:
                 out[key] = val.value
                 out[f"{key}_interval"] = [val.low, val.high]
             elif isinstance(val, dict):
-                out[key] = {k: (v.value if isinstance(v, Proportion) else v)
-                            for k, v in val.items()}
+                out[key] = {
+                    k: (v.value if isinstance(v, Proportion) else v) for k, v in val.items()
+                }
             else:
                 out[key] = val
         return out
@@ -73,8 +74,9 @@ def matured(df: pl.DataFrame, roles: Roles, maturity_days: float) -> pl.Series:
     """True for rows old enough (vs the newest row) for their label to count."""
     if maturity_days <= 0 or roles.time is None:
         return pl.Series(values=[True] * df.height, dtype=pl.Boolean)
-    cutoff_value = df.select(pl.col(roles.time).max() - pl.duration(
-        microseconds=int(maturity_days * 86_400_000_000))).item()
+    cutoff_value = df.select(
+        pl.col(roles.time).max() - pl.duration(microseconds=int(maturity_days * 86_400_000_000))
+    ).item()
     return df[roles.time] <= cutoff_value
 
 
@@ -83,8 +85,9 @@ def kept(df: pl.DataFrame, keep: pl.Series) -> pl.DataFrame:
     return df if keep.all() else df.filter(keep)
 
 
-def compute_metrics(decisions: pl.DataFrame, strategy: Strategy, roles: Roles,
-                    keep: pl.Series | None = None) -> StrategyMetrics:
+def compute_metrics(
+    decisions: pl.DataFrame, strategy: Strategy, roles: Roles, keep: pl.Series | None = None
+) -> StrategyMetrics:
     """Metrics of one strategy's decisions; `decisions` holds label, flagged, action.
 
     `keep` marks the rows whose label has matured; by default it is worked out here.
@@ -98,9 +101,14 @@ def compute_metrics(decisions: pl.DataFrame, strategy: Strategy, roles: Roles,
     flagged = pl.col(FLAGGED)
     amount = pl.col(roles.amount).cast(pl.Float64) if roles.amount else pl.lit(None)
     agg = df.select(
-        rows=pl.len(), bad=bad.sum(), good=good.sum(), flagged=flagged.sum(),
-        flagged_bad=(bad & flagged).sum(), flagged_good=(good & flagged).sum(),
-        bad_amount=amount.filter(bad).sum(), bad_amount_caught=amount.filter(bad & flagged).sum(),
+        rows=pl.len(),
+        bad=bad.sum(),
+        good=good.sum(),
+        flagged=flagged.sum(),
+        flagged_bad=(bad & flagged).sum(),
+        flagged_good=(good & flagged).sum(),
+        bad_amount=amount.filter(bad).sum(),
+        bad_amount_caught=amount.filter(bad & flagged).sum(),
         good_amount=amount.filter(good).sum(),
         good_amount_impacted=amount.filter(good & flagged).sum(),
     ).row(0, named=True)
@@ -123,27 +131,41 @@ def compute_metrics(decisions: pl.DataFrame, strategy: Strategy, roles: Roles,
         missed = float(n_bad - agg["flagged_bad"])
         notes.append("no amount column: each missed bad row costs 1 in expected_cost")
     reviews = rows_by_action.get("review", 0)
-    cost = (missed + strategy.costs.false_positive * agg["flagged_good"]
-            + strategy.costs.review * reviews)
+    cost = (
+        missed
+        + strategy.costs.false_positive * agg["flagged_good"]
+        + strategy.costs.review * reviews
+    )
     has_amount = roles.amount is not None
     return StrategyMetrics(
-        rows=n, bad=n_bad, good=n_good, flagged=agg["flagged"], flagged_bad=agg["flagged_bad"],
+        rows=n,
+        bad=n_bad,
+        good=n_good,
+        flagged=agg["flagged"],
+        flagged_bad=agg["flagged_bad"],
         flagged_good=agg["flagged_good"],
         catch_rate=wilson(agg["flagged_bad"], n_bad),
         false_positive_rate=wilson(agg["flagged_good"], n_good),
         precision=wilson(agg["flagged_bad"], agg["flagged"]),
         alert_rate=wilson(agg["flagged"], n),
-        catch_rate_by_action=catch_by_action, rows_by_action=rows_by_action,
+        catch_rate_by_action=catch_by_action,
+        rows_by_action=rows_by_action,
         bad_amount=agg["bad_amount"] if has_amount else None,
         bad_amount_caught=agg["bad_amount_caught"] if has_amount else None,
         good_amount=agg["good_amount"] if has_amount else None,
         good_amount_impacted=agg["good_amount_impacted"] if has_amount else None,
         amount_catch_rate=_share(agg["bad_amount_caught"], agg["bad_amount"], has_amount),
-        good_amount_impacted_rate=_share(agg["good_amount_impacted"], agg["good_amount"],
-                                         has_amount),
-        days=days, review_per_day=review_mean, review_per_day_peak=review_peak,
+        good_amount_impacted_rate=_share(
+            agg["good_amount_impacted"], agg["good_amount"], has_amount
+        ),
+        days=days,
+        review_per_day=review_mean,
+        review_per_day_peak=review_peak,
         review_capacity_per_day=strategy.review_capacity_per_day,
-        expected_cost=float(cost), left_out_immature=left_out, notes=notes)
+        expected_cost=float(cost),
+        left_out_immature=left_out,
+        notes=notes,
+    )
 
 
 def _share(part: float | None, whole: float | None, present: bool) -> float | None:
@@ -152,14 +174,16 @@ def _share(part: float | None, whole: float | None, present: bool) -> float | No
     return float((part or 0.0) / whole)
 
 
-def _review_load(df: pl.DataFrame, strategy: Strategy,
-                 roles: Roles) -> tuple[int, float | None, float | None]:
+def _review_load(
+    df: pl.DataFrame, strategy: Strategy, roles: Roles
+) -> tuple[int, float | None, float | None]:
     """Days covered, and mean and peak rows sent to review per calendar day."""
     if roles.time is None or df.height == 0:
         return 0, None, None
     review = strategy.review_action
     per_day = df.group_by(pl.col(roles.time).dt.date().alias("day")).agg(
-        reviews=(pl.col(ACTION) == review).sum() if review else pl.lit(0))
+        reviews=(pl.col(ACTION) == review).sum() if review else pl.lit(0)
+    )
     days = per_day.height
     if review is None:
         return days, None, None
@@ -173,13 +197,22 @@ def daily_metrics(decisions: pl.DataFrame, strategy: Strategy, roles: Roles) -> 
         return pl.DataFrame()
     bad, flagged = pl.col(roles.label) == 1, pl.col(FLAGGED)
     review = strategy.review_action
-    return decisions.group_by(pl.col(roles.time).dt.date().alias("day")).agg(
-        rows=pl.len(), bad=bad.sum(), flagged=flagged.sum(),
-        flagged_bad=(bad & flagged).sum(), flagged_good=(~bad & flagged).sum(),
-        reviews=(pl.col(ACTION) == review).sum() if review else pl.lit(0, dtype=pl.UInt32),
-    ).sort("day").with_columns(
-        catch_rate=pl.col("flagged_bad") / pl.col("bad"),
-        false_positive_rate=pl.col("flagged_good") / (pl.col("rows") - pl.col("bad")),
-        over_capacity=(pl.col("reviews") > strategy.review_capacity_per_day)
-        if strategy.review_capacity_per_day is not None else pl.lit(None, dtype=pl.Boolean),
+    return (
+        decisions.group_by(pl.col(roles.time).dt.date().alias("day"))
+        .agg(
+            rows=pl.len(),
+            bad=bad.sum(),
+            flagged=flagged.sum(),
+            flagged_bad=(bad & flagged).sum(),
+            flagged_good=(~bad & flagged).sum(),
+            reviews=(pl.col(ACTION) == review).sum() if review else pl.lit(0, dtype=pl.UInt32),
+        )
+        .sort("day")
+        .with_columns(
+            catch_rate=pl.col("flagged_bad") / pl.col("bad"),
+            false_positive_rate=pl.col("flagged_good") / (pl.col("rows") - pl.col("bad")),
+            over_capacity=(pl.col("reviews") > strategy.review_capacity_per_day)
+            if strategy.review_capacity_per_day is not None
+            else pl.lit(None, dtype=pl.Boolean),
+        )
     )

@@ -26,21 +26,33 @@ def finite(obj: Any) -> Any:
 
 
 def _sim(sim: Simulation) -> dict[str, Any]:
-    return {"strategy": sim.loaded.name, "path": str(sim.loaded.path),
-            "sha256": sim.loaded.sha256, "metrics": sim.metrics.to_dict(),
-            "rules": [r.to_dict() for r in sim.rules],
-            "by": {column: {value: m.to_dict() for value, m in groups.items()}
-                   for column, groups in sim.by.items()},
-            "daily": [{**row, "day": str(row["day"])} for row in sim.daily.to_dicts()],
-            "warnings": [str(w) for w in sim.warnings]}
+    return {
+        "strategy": sim.loaded.name,
+        "path": str(sim.loaded.path),
+        "sha256": sim.loaded.sha256,
+        "metrics": sim.metrics.to_dict(),
+        "rules": [r.to_dict() for r in sim.rules],
+        "by": {
+            column: {value: m.to_dict() for value, m in groups.items()}
+            for column, groups in sim.by.items()
+        },
+        "daily": [{**row, "day": str(row["day"])} for row in sim.daily.to_dicts()],
+        "warnings": [str(w) for w in sim.warnings],
+    }
 
 
 def run_to_dict(run: SimulationRun) -> dict[str, Any]:
     """`candidate` and, with a baseline, `baseline` and `delta`, each holding `metrics`."""
-    out: dict[str, Any] = {"data": {"path": str(run.data_path), "sha256": run.data_sha256,
-                                    "label": run.roles.label, "time": run.roles.time,
-                                    "amount": run.roles.amount},
-                           "candidate": _sim(run.candidate)}
+    out: dict[str, Any] = {
+        "data": {
+            "path": str(run.data_path),
+            "sha256": run.data_sha256,
+            "label": run.roles.label,
+            "time": run.roles.time,
+            "amount": run.roles.amount,
+        },
+        "candidate": _sim(run.candidate),
+    }
     if run.baseline is not None and run.comparison is not None:
         out["baseline"] = _sim(run.baseline)
         out["delta"] = run.comparison.to_dict()
@@ -54,7 +66,5 @@ def _with_matched(decisions: pl.DataFrame) -> pl.DataFrame:
 def write_simulation(run: SimulationRun, out_dir: Path) -> None:
     write_table(_with_matched(run.candidate.decisions), out_dir / "decisions.parquet")
     if run.baseline is not None:
-        write_table(_with_matched(run.baseline.decisions),
-                    out_dir / "baseline_decisions.parquet")
-    write_text(json.dumps(run_to_dict(run), indent=2, default=str) + "\n",
-               out_dir / "metrics.json")
+        write_table(_with_matched(run.baseline.decisions), out_dir / "baseline_decisions.parquet")
+    write_text(json.dumps(run_to_dict(run), indent=2, default=str) + "\n", out_dir / "metrics.json")

@@ -51,8 +51,7 @@ def _deciders(loaded: LoadedStrategy, columns: list[str]) -> dict[str, int]:
     """Every acting decider column -> the severity rank of the action it gives."""
     s = loaded.strategy
     rank = {a: i for i, a in enumerate(s.actions)}
-    out = {f"rule:{r.name}": rank[r.action] for r in s.rules
-           if r.enabled and r.mode == "active"}
+    out = {f"rule:{r.name}": rank[r.action] for r in s.rules if r.enabled and r.mode == "active"}
     for column in columns:
         if column.startswith("threshold:"):
             out[column] = rank[column.split(":")[1]]
@@ -61,13 +60,15 @@ def _deciders(loaded: LoadedStrategy, columns: list[str]) -> dict[str, int]:
 
 def _others_rank(deciders: dict[str, int], skip: str, pass_rank: int) -> pl.Expr:
     """Per row, the most severe action the deciders other than `skip` give."""
-    exprs = [pl.when(pl.col(c)).then(r).otherwise(pass_rank) for c, r in deciders.items()
-             if c != skip]
+    exprs = [
+        pl.when(pl.col(c)).then(r).otherwise(pass_rank) for c, r in deciders.items() if c != skip
+    ]
     return pl.min_horizontal(exprs) if exprs else pl.lit(pass_rank)
 
 
-def rule_table(decisions: pl.DataFrame, loaded: LoadedStrategy, label: str,
-               amount: str | None = None) -> list[RuleStats]:
+def rule_table(
+    decisions: pl.DataFrame, loaded: LoadedStrategy, label: str, amount: str | None = None
+) -> list[RuleStats]:
     s = loaded.strategy
     pass_rank = len(s.actions) - 1
     deciders = _deciders(loaded, decisions.columns)
@@ -80,25 +81,46 @@ def rule_table(decisions: pl.DataFrame, loaded: LoadedStrategy, label: str,
             alone = fires & (_others_rank(deciders, f"rule:{r.name}", pass_rank) == pass_rank)
         else:
             alone = fires & ~pl.col(FLAGGED)
-        exprs += [fires.sum().alias(f"{r.name}|hits"), (fires & bad).sum().alias(f"{r.name}|bad"),
-                  alone.sum().alias(f"{r.name}|inc"), (alone & bad).sum().alias(f"{r.name}|incbad")]
+        exprs += [
+            fires.sum().alias(f"{r.name}|hits"),
+            (fires & bad).sum().alias(f"{r.name}|bad"),
+            alone.sum().alias(f"{r.name}|inc"),
+            (alone & bad).sum().alias(f"{r.name}|incbad"),
+        ]
         if amount:
             exprs.append(pl.col(amount).filter(fires & bad).sum().alias(f"{r.name}|amount"))
         for other in rules:
             if other.name != r.name:
-                exprs.append((fires & pl.col(f"rule:{other.name}")).sum()
-                             .alias(f"{r.name}|with|{other.name}"))
+                exprs.append(
+                    (fires & pl.col(f"rule:{other.name}"))
+                    .sum()
+                    .alias(f"{r.name}|with|{other.name}")
+                )
     if not exprs:
         return []
     row = decisions.select(exprs).row(0, named=True)
     out = []
     for r in rules:
         hits, bad_hits = int(row[f"{r.name}|hits"]), int(row[f"{r.name}|bad"])
-        overlap = {o.name: int(row[f"{r.name}|with|{o.name}"]) for o in rules
-                   if o.name != r.name and row[f"{r.name}|with|{o.name}"]}
-        out.append(RuleStats(r.name, r.action, r.mode, hits, bad_hits, wilson(bad_hits, hits),
-                             int(row[f"{r.name}|inc"]), int(row[f"{r.name}|incbad"]), overlap,
-                             float(row[f"{r.name}|amount"]) if amount else None))
+        overlap = {
+            o.name: int(row[f"{r.name}|with|{o.name}"])
+            for o in rules
+            if o.name != r.name and row[f"{r.name}|with|{o.name}"]
+        }
+        out.append(
+            RuleStats(
+                r.name,
+                r.action,
+                r.mode,
+                hits,
+                bad_hits,
+                wilson(bad_hits, hits),
+                int(row[f"{r.name}|inc"]),
+                int(row[f"{r.name}|incbad"]),
+                overlap,
+                float(row[f"{r.name}|amount"]) if amount else None,
+            )
+        )
     return out
 
 
@@ -130,12 +152,14 @@ def strategy_warnings(decisions: pl.DataFrame, loaded: LoadedStrategy) -> list[S
         if row[f"{r.name}|hits"] == 0:
             warnings.append(StrategyWarning("never fires on this data", where))
         elif r.mode == "active" and row[f"{r.name}|changes"] == 0:
-            warnings.append(StrategyWarning(
-                "changes no decision: every row it fires on is already flagged at least as "
-                f"severely ('{r.action}') by other rules or thresholds",
-                where))
+            warnings.append(
+                StrategyWarning(
+                    "changes no decision: every row it fires on is already flagged at least as "
+                    f"severely ('{r.action}') by other rules or thresholds",
+                    where,
+                )
+            )
     for i, g in enumerate(s.segments):
         if row[f"segment|{g.name}"] == 0:
-            warnings.append(StrategyWarning("no row falls in it",
-                                    loaded.where("segments", i)))
+            warnings.append(StrategyWarning("no row falls in it", loaded.where("segments", i)))
     return warnings

@@ -56,9 +56,15 @@ class SimulationRun:
     detectors: dict[str, Detector]
 
 
-def resolve_roles(loaded: list[LoadedStrategy], detectors: dict[str, Detector],
-                  label: str | None, time: str | None, amount: str | None) -> Roles:
+def resolve_roles(
+    loaded: list[LoadedStrategy],
+    detectors: dict[str, Detector],
+    label: str | None,
+    time: str | None,
+    amount: str | None,
+) -> Roles:
     """Flags win, then the strategy's `label:`/`time:`, then a detector's manifest."""
+
     def pick(flag: str | None, attr: str) -> str | None:
         if flag:
             return flag
@@ -85,21 +91,25 @@ def _load_detectors(loaded: list[LoadedStrategy], columns: list[str]) -> dict[st
                 continue
             path = ls.detector_path(column)
             if not path.exists():
-                raise ConfigError(f"detector for '{column}' not found at {path}",
-                                  ls.where("detectors", column),
-                                  hint="train it with `riskctl train`, or score the data first")
+                raise ConfigError(
+                    f"detector for '{column}' not found at {path}",
+                    ls.where("detectors", column),
+                    hint="train it with `riskctl train`, or score the data first",
+                )
             detectors[column] = load_detector(path)
     return detectors
 
 
-def simulate_one(loaded: LoadedStrategy, table: pl.DataFrame, roles: Roles,
-                 by: list[str] | None = None) -> Simulation:
+def simulate_one(
+    loaded: LoadedStrategy, table: pl.DataFrame, roles: Roles, by: list[str] | None = None
+) -> Simulation:
     compiled = compile_strategy(loaded, table.schema)
     try:
         decided = decide(compiled, table.lazy()).collect()
     except pl.exceptions.PolarsError as exc:
-        raise DataError(f"{loaded.path}: cannot apply the strategy to this data: "
-                        f"{str(exc).splitlines()[0]}") from None
+        raise DataError(
+            f"{loaded.path}: cannot apply the strategy to this data: {str(exc).splitlines()[0]}"
+        ) from None
     keep_cols = [c for c in (roles.label, roles.time, roles.amount) if c]
     keep_cols += [c for c in loaded.strategy.score_columns() if c not in keep_cols]
     keep_cols += [c for c in by or [] if c not in keep_cols and c != SEGMENT]
@@ -112,35 +122,58 @@ def simulate_one(loaded: LoadedStrategy, table: pl.DataFrame, roles: Roles,
     for column in by or []:
         values = mature[column].cast(pl.String).fill_null("(none)")
         groups[column] = {
-            value: compute_metrics(mature.filter(values == value), strategy, roles,
-                                   keep=pl.Series([True] * int((values == value).sum())))
-            for value in sorted(values.unique().to_list())}
-    return Simulation(loaded, decisions, compute_metrics(decisions, strategy, roles, keep),
-                      rule_table(mature, loaded, roles.label, roles.amount),
-                      strategy_warnings(decisions, loaded), groups,
-                      daily_metrics(mature, strategy, roles))
+            value: compute_metrics(
+                mature.filter(values == value),
+                strategy,
+                roles,
+                keep=pl.Series([True] * int((values == value).sum())),
+            )
+            for value in sorted(values.unique().to_list())
+        }
+    return Simulation(
+        loaded,
+        decisions,
+        compute_metrics(decisions, strategy, roles, keep),
+        rule_table(mature, loaded, roles.label, roles.amount),
+        strategy_warnings(decisions, loaded),
+        groups,
+        daily_metrics(mature, strategy, roles),
+    )
 
 
-def run_simulation(candidate: Path, data: Path, baseline: Path | None = None,
-                   label: str | None = None, time: str | None = None,
-                   amount: str | None = None, by: list[str] | None = None,
-                   data_sha256: str | None = None) -> SimulationRun:
+def run_simulation(
+    candidate: Path,
+    data: Path,
+    baseline: Path | None = None,
+    label: str | None = None,
+    time: str | None = None,
+    amount: str | None = None,
+    by: list[str] | None = None,
+    data_sha256: str | None = None,
+) -> SimulationRun:
     cand = load_strategy(candidate)
     base = load_strategy(baseline) if baseline else None
     loaded = [cand, *([base] if base else [])]
     lf = scan_table(data)
     digest = sha256_file(data)
-    for pin, source in ((data_sha256, "--data-sha256"), (cand.strategy.data_sha256,
-                                                          f"{cand.path}: data_sha256")):
+    for pin, source in (
+        (data_sha256, "--data-sha256"),
+        (cand.strategy.data_sha256, f"{cand.path}: data_sha256"),
+    ):
         if pin and pin.lower() != digest:
-            raise DataError(f"{data}: sha256 {digest[:12]}... is not the pinned evaluation data "
-                            f"({source} {pin[:12]}...)", hint="evaluate on the pinned file, "
-                            "or update the pin on purpose")
+            raise DataError(
+                f"{data}: sha256 {digest[:12]}... is not the pinned evaluation data "
+                f"({source} {pin[:12]}...)",
+                hint="evaluate on the pinned file, or update the pin on purpose",
+            )
     columns = lf.collect_schema().names()
     detectors = _load_detectors(loaded, columns)
     roles = resolve_roles(loaded, detectors, label, time, amount)
-    wanted = {"label": roles.label, **({"time": roles.time} if roles.time else {}),
-              **({"amount": roles.amount} if roles.amount else {})}
+    wanted = {
+        "label": roles.label,
+        **({"time": roles.time} if roles.time else {}),
+        **({"amount": roles.amount} if roles.amount else {}),
+    }
     require_columns(columns, wanted, str(data))
     for column in by or []:
         if column != SEGMENT and column not in columns:
@@ -168,17 +201,22 @@ def run_simulation(candidate: Path, data: Path, baseline: Path | None = None,
     comparison = None
     if base_sim is not None:
         keep = matured(table, roles, cand.strategy.label_maturity_days)
-        comparison = compare(base_sim.decisions, cand_sim.decisions, keep, roles,
-                             base_sim.metrics, cand_sim.metrics)
+        comparison = compare(
+            base_sim.decisions, cand_sim.decisions, keep, roles, base_sim.metrics, cand_sim.metrics
+        )
     return SimulationRun(data, digest, roles, table, cand_sim, base_sim, comparison, detectors)
 
 
 def _check_label(table: pl.DataFrame, label: str, source: Path) -> None:
     values = table[label]
     if values.null_count():
-        raise DataError(f"{source}: label column '{label}' has {values.null_count():,} "
-                        "missing values", hint="fill or drop unlabelled rows first")
+        raise DataError(
+            f"{source}: label column '{label}' has {values.null_count():,} missing values",
+            hint="fill or drop unlabelled rows first",
+        )
     bad = table.filter(~pl.col(label).cast(pl.Int64, strict=False).is_in([0, 1])).height
     if bad:
-        raise DataError(f"{source}: label column '{label}' has {bad:,} values other than 0 "
-                        "and 1", hint="labels must be 1 = bad, 0 = good")
+        raise DataError(
+            f"{source}: label column '{label}' has {bad:,} values other than 0 and 1",
+            hint="labels must be 1 = bad, 0 = good",
+        )

@@ -30,18 +30,22 @@ class ExplainSummary:
 
     def to_dict(self) -> dict[str, Any]:
         def reasons(d: dict[str, list[tuple[str, int, float]]]) -> dict[str, Any]:
-            return {k: [{"code": c, "rows": n, "share": sh} for c, n, sh in v]
-                    for k, v in d.items()}
+            return {
+                k: [{"code": c, "rows": n, "share": sh} for c, n, sh in v] for k, v in d.items()
+            }
 
         return {
             "rows": self.rows,
             "importance": [{"feature": f, "mean_abs_shap": v} for f, v in self.importance],
-            "importance_by_segment": {k: [{"feature": f, "mean_abs_shap": v} for f, v in rows]
-                                      for k, rows in self.importance_by_segment.items()},
+            "importance_by_segment": {
+                k: [{"feature": f, "mean_abs_shap": v} for f, v in rows]
+                for k, rows in self.importance_by_segment.items()
+            },
             "reasons_by_action": reasons(self.reasons_by_action),
             "reasons_by_segment": reasons(self.reasons_by_segment),
-            "dependence": {f: [{"value": v, "shap": c} for v, c in pts]
-                           for f, pts in self.dependence.items()},
+            "dependence": {
+                f: [{"value": v, "shap": c} for v, c in pts] for f, pts in self.dependence.items()
+            },
             "interactions": [{"a": a, "b": b, "mean_abs": v} for a, b, v in self.interactions],
             "examples": self.examples,
         }
@@ -69,18 +73,26 @@ class SummaryBuilder:
             return pl.lit("all")
         return pl.col(column).cast(pl.String).fill_null("(none)")
 
-    def add(self, frame: pl.DataFrame, source: pl.DataFrame,
-            interaction_values: np.ndarray | None = None) -> None:
+    def add(
+        self,
+        frame: pl.DataFrame,
+        source: pl.DataFrame,
+        interaction_values: np.ndarray | None = None,
+    ) -> None:
         shap_cols = [f"shap_{f}" for f in self.features]
         keys = frame.select(
             self._segment(frame).alias("_seg"),
-            (pl.col("action").cast(pl.String) if "action" in frame.columns
-             else pl.lit("all")).alias("_action"),
+            (
+                pl.col("action").cast(pl.String) if "action" in frame.columns else pl.lit("all")
+            ).alias("_action"),
             pl.col(REASON_CODES).list.first().alias("_code"),
-            *(pl.col(c).abs() for c in shap_cols))
-        for row in keys.group_by("_seg").agg(pl.len().alias("_n"),
-                                             *(pl.col(c).sum() for c in shap_cols)
-                                             ).iter_rows(named=True):
+            *(pl.col(c).abs() for c in shap_cols),
+        )
+        for row in (
+            keys.group_by("_seg")
+            .agg(pl.len().alias("_n"), *(pl.col(c).sum() for c in shap_cols))
+            .iter_rows(named=True)
+        ):
             self.abs_sum[row["_seg"]] += np.array([row[c] for c in shap_cols])
             self.seg_rows[row["_seg"]] += row["_n"]
         for action, n in keys.group_by("_action").len().iter_rows():
@@ -91,21 +103,30 @@ class SummaryBuilder:
         for seg, code, n in coded.group_by("_seg", "_code").len().iter_rows():
             self.by_segment[seg][code] += n
         if REASON_TEXTS in frame.columns:
-            firsts = frame.select(pl.col(REASON_CODES).list.first().alias("c"),
-                                  pl.col(REASON_TEXTS).list.first().alias("t")).drop_nulls()
+            firsts = frame.select(
+                pl.col(REASON_CODES).list.first().alias("c"),
+                pl.col(REASON_TEXTS).list.first().alias("t"),
+            ).drop_nulls()
             for code, text in firsts.unique("c", keep="first", maintain_order=True).iter_rows():
                 self.examples.setdefault(code, text)
         self.rows += frame.height
         # a fixed-stride sample for dependence: deterministic, spread over the whole input
         stride = max(1, frame.height // 200)
-        self.samples.append(pl.concat([source.select(self.features), frame.select(
-            [f"shap_{f}" for f in self.features])], how="horizontal").gather_every(stride))
+        self.samples.append(
+            pl.concat(
+                [source.select(self.features), frame.select([f"shap_{f}" for f in self.features])],
+                how="horizontal",
+            ).gather_every(stride)
+        )
         if interaction_values is not None:
             self.inter_sum += np.abs(interaction_values).sum(axis=0)
 
     def build(self) -> ExplainSummary:
-        total = np.sum([v for v in self.abs_sum.values()], axis=0) if self.abs_sum else \
-            np.zeros(len(self.features))
+        total = (
+            np.sum([v for v in self.abs_sum.values()], axis=0)
+            if self.abs_sum
+            else np.zeros(len(self.features))
+        )
 
         def ranked(sums: np.ndarray, n: int) -> list[tuple[str, float]]:
             means = sums / max(n, 1)
@@ -115,9 +136,13 @@ class SummaryBuilder:
         importance = ranked(total, self.rows)
 
         def reasons(counts: dict[str, Counter[str]], rows: Counter[str]) -> dict[str, Any]:
-            return {k: [(code, n, n / max(rows[k], 1)) for code, n in
-                        sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_REASONS]]
-                    for k, c in sorted(counts.items())}
+            return {
+                k: [
+                    (code, n, n / max(rows[k], 1))
+                    for code, n in sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_REASONS]
+                ]
+                for k, c in sorted(counts.items())
+            }
 
         dependence: dict[str, list[tuple[Any, float]]] = {}
         if self.samples:
@@ -125,8 +150,9 @@ class SummaryBuilder:
             step = max(1, sample.height // DEPENDENCE_POINTS)
             sample = sample.gather_every(step)
             for feature, _ in importance[:TOP_DEPENDENCE]:
-                dependence[feature] = list(zip(sample[feature].to_list(),
-                                               sample[f"shap_{feature}"].to_list(), strict=True))
+                dependence[feature] = list(
+                    zip(sample[feature].to_list(), sample[f"shap_{feature}"].to_list(), strict=True)
+                )
         pairs = []
         if self.inter_sum.any():
             mean = self.inter_sum / max(self.rows, 1)
@@ -136,9 +162,14 @@ class SummaryBuilder:
                     pairs.append((self.features[i], self.features[j], float(2 * mean[i, j])))
             pairs.sort(key=lambda p: -p[2])
         return ExplainSummary(
-            rows=self.rows, importance=importance,
-            importance_by_segment={s: ranked(v, self.seg_rows[s])
-                                   for s, v in sorted(self.abs_sum.items())},
+            rows=self.rows,
+            importance=importance,
+            importance_by_segment={
+                s: ranked(v, self.seg_rows[s]) for s, v in sorted(self.abs_sum.items())
+            },
             reasons_by_action=reasons(self.by_action, self.action_rows),
             reasons_by_segment=reasons(self.by_segment, self.seg_rows),
-            dependence=dependence, interactions=pairs[:10], examples=dict(self.examples))
+            dependence=dependence,
+            interactions=pairs[:10],
+            examples=dict(self.examples),
+        )

@@ -31,9 +31,14 @@ class Curve:
         return Curve(self.segment, compact_points(self.points), self.rows, self.bad)
 
 
-def curve_frame(score: np.ndarray, label: np.ndarray, amount: np.ndarray | None = None,
-                base: np.ndarray | None = None, extra: dict[str, np.ndarray] | None = None,
-                compact: bool = False) -> pl.DataFrame:
+def curve_frame(
+    score: np.ndarray,
+    label: np.ndarray,
+    amount: np.ndarray | None = None,
+    base: np.ndarray | None = None,
+    extra: dict[str, np.ndarray] | None = None,
+    compact: bool = False,
+) -> pl.DataFrame:
     """Every distinct-threshold operating point, exactly.
 
     `base` marks rows flagged whatever the threshold. `extra` columns (per row) are summed
@@ -48,9 +53,15 @@ def curve_frame(score: np.ndarray, label: np.ndarray, amount: np.ndarray | None 
     bad_amount, good_amount = float(amt[bad].sum()), float(amt[~bad].sum())
     extra = extra or {}
     # polars sorts on every core; ties need no order, as only a tie group's last row counts
-    rows = pl.DataFrame({"s": score, "bad": bad.astype(np.float64), "amt": amt,
-                         "base": base, **{f"x_{k}": np.asarray(v, np.float64)
-                                          for k, v in extra.items()}})
+    rows = pl.DataFrame(
+        {
+            "s": score,
+            "bad": bad.astype(np.float64),
+            "amt": amt,
+            "base": base,
+            **{f"x_{k}": np.asarray(v, np.float64) for k, v in extra.items()},
+        }
+    )
     rest = rows.filter(~pl.col("base") & pl.col("s").is_not_nan()).sort("s", descending=True)
     sums = rest.select(
         pl.col("s"),
@@ -60,10 +71,16 @@ def curve_frame(score: np.ndarray, label: np.ndarray, amount: np.ndarray | None 
         ((1.0 - pl.col("bad")) * pl.col("amt")).cum_sum().alias("cga"),
         *[pl.col(f"x_{k}").cum_sum().alias(f"cx_{k}") for k in extra],
     ).filter(pl.col("s") != pl.col("s").shift(-1).fill_null(np.nan))
-    in_base = rows.filter(pl.col("base")).select(
-        pl.col("bad").sum().alias("b"), (1.0 - pl.col("bad")).sum().alias("g"),
-        (pl.col("bad") * pl.col("amt")).sum().alias("a"),
-        ((1.0 - pl.col("bad")) * pl.col("amt")).sum().alias("ga")).row(0)
+    in_base = (
+        rows.filter(pl.col("base"))
+        .select(
+            pl.col("bad").sum().alias("b"),
+            (1.0 - pl.col("bad")).sum().alias("g"),
+            (pl.col("bad") * pl.col("amt")).sum().alias("a"),
+            ((1.0 - pl.col("bad")) * pl.col("amt")).sum().alias("ga"),
+        )
+        .row(0)
+    )
     b0, g0, a0, ga0 = (float(v or 0.0) for v in in_base)
 
     if compact:  # pick the points first: millions of thresholds, a few dozen shown
@@ -87,18 +104,21 @@ def curve_frame(score: np.ndarray, label: np.ndarray, amount: np.ndarray | None 
             "flagged_bad": flagged_bad.astype(np.int64),
             "flagged_good": flagged_good.astype(np.int64),
             "catch_rate": flagged_bad / total_bad if total_bad else np.zeros_like(flagged),
-            "false_positive_rate": (flagged_good / total_good if total_good
-                                    else np.zeros_like(flagged)),
+            "false_positive_rate": (
+                flagged_good / total_good if total_good else np.zeros_like(flagged)
+            ),
             "precision": np.where(flagged > 0, flagged_bad / np.maximum(flagged, 1), np.nan),
             "alert_rate": flagged / n if n else np.zeros_like(flagged),
         }
         if amount is not None:
             cols["bad_amount_caught"] = caught_amount
-            cols["amount_catch_rate"] = caught_amount / bad_amount if bad_amount else \
-                np.zeros_like(flagged)
+            cols["amount_catch_rate"] = (
+                caught_amount / bad_amount if bad_amount else np.zeros_like(flagged)
+            )
             cols["good_amount_impacted"] = hit_amount
-            cols["good_amount_impacted_rate"] = hit_amount / good_amount if good_amount else \
-                np.zeros_like(flagged)
+            cols["good_amount_impacted_rate"] = (
+                hit_amount / good_amount if good_amount else np.zeros_like(flagged)
+            )
     for name in extra:
         cols[f"cum_{name}"] = cum(f"cx_{name}", 0.0)
     return pl.DataFrame(cols)
@@ -123,21 +143,41 @@ def compact_points(points: pl.DataFrame) -> pl.DataFrame:
     return points[compact_indices(points["false_positive_rate"].to_numpy()).tolist()]
 
 
-def sweep(score: np.ndarray, label: np.ndarray, amount: np.ndarray | None = None,
-          base: np.ndarray | None = None, segments: np.ndarray | None = None,
-          compact: bool = False) -> list[Curve]:
+def sweep(
+    score: np.ndarray,
+    label: np.ndarray,
+    amount: np.ndarray | None = None,
+    base: np.ndarray | None = None,
+    segments: np.ndarray | None = None,
+    compact: bool = False,
+) -> list[Curve]:
     """One curve, or one per segment value."""
     label = np.asarray(label)
     if segments is None:
-        return [Curve(None, curve_frame(score, label, amount, base, compact=compact),
-                      len(label), int(label.sum()))]
+        return [
+            Curve(
+                None,
+                curve_frame(score, label, amount, base, compact=compact),
+                len(label),
+                int(label.sum()),
+            )
+        ]
     curves = []
     values = np.asarray(segments, dtype=object)
     for value in sorted({str(v) for v in values}):
         mask = np.array([str(v) == value for v in values])
-        curves.append(Curve(value, curve_frame(
-            np.asarray(score)[mask], label[mask],
-            None if amount is None else np.asarray(amount)[mask],
-            None if base is None else np.asarray(base)[mask], compact=compact), int(mask.sum()),
-            int(label[mask].sum())))
+        curves.append(
+            Curve(
+                value,
+                curve_frame(
+                    np.asarray(score)[mask],
+                    label[mask],
+                    None if amount is None else np.asarray(amount)[mask],
+                    None if base is None else np.asarray(base)[mask],
+                    compact=compact,
+                ),
+                int(mask.sum()),
+                int(label[mask].sum()),
+            )
+        )
     return curves

@@ -10,14 +10,16 @@ from riskctl.evaluate.metrics import StrategyMetrics
 from riskctl.evaluate.simulate import SimulationRun
 
 # metric -> (label, higher is better)
-HEADLINE = [("catch_rate", "Catch rate", True),
-            ("false_positive_rate", "False-positive rate", False),
-            ("precision", "Precision", True),
-            ("alert_rate", "Alert rate", None),
-            ("review_per_day", "Review load per day", False),
-            ("amount_catch_rate", "Bad amount caught", True),
-            ("good_amount_impacted_rate", "Good amount hit", False),
-            ("expected_cost", "Expected cost", False)]
+HEADLINE = [
+    ("catch_rate", "Catch rate", True),
+    ("false_positive_rate", "False-positive rate", False),
+    ("precision", "Precision", True),
+    ("alert_rate", "Alert rate", None),
+    ("review_per_day", "Review load per day", False),
+    ("amount_catch_rate", "Bad amount caught", True),
+    ("good_amount_impacted_rate", "Good amount hit", False),
+    ("expected_cost", "Expected cost", False),
+]
 
 
 @dataclass(frozen=True)
@@ -50,8 +52,7 @@ def fmt_proportion(p: Proportion, digits: int = 2) -> str:
     return f"{100 * p.value:.{d}f}% ({100 * p.low:.{d}f}–{100 * p.high:.{d}f})"
 
 
-def fmt_delta(key: str, d: Difference | None, digits: int = 2,
-              compact: bool = False) -> str | None:
+def fmt_delta(key: str, d: Difference | None, digits: int = 2, compact: bool = False) -> str | None:
     """`compact` writes a symmetric interval as ±half-width, to fit an 80-column table."""
     if d is None:
         return None
@@ -72,8 +73,11 @@ def fmt_delta(key: str, d: Difference | None, digits: int = 2,
 
 def _metric_text(m: StrategyMetrics, key: str, digits: int) -> str:
     attr = getattr(m, key)
-    return (fmt_proportion(attr, digits) if isinstance(attr, Proportion)
-            else fmt_value(key, attr, digits))
+    return (
+        fmt_proportion(attr, digits)
+        if isinstance(attr, Proportion)
+        else fmt_value(key, attr, digits)
+    )
 
 
 def metric_rows(run: SimulationRun, digits: int = 2, compact: bool = False) -> list[MetricRow]:
@@ -85,14 +89,24 @@ def metric_rows(run: SimulationRun, digits: int = 2, compact: bool = False) -> l
         delta = run.comparison.delta.get(key) if run.comparison else None
         verdict = "neutral"
         # coloured only when the interval excludes no change: noise is not "better"
-        within_noise = delta is not None and not math.isnan(delta.low) and \
-            delta.low <= 0 <= delta.high
-        if delta is not None and higher_better is not None and delta.value != 0 \
-                and not within_noise:
+        within_noise = (
+            delta is not None and not math.isnan(delta.low) and delta.low <= 0 <= delta.high
+        )
+        if (
+            delta is not None
+            and higher_better is not None
+            and delta.value != 0
+            and not within_noise
+        ):
             verdict = "better" if (delta.value > 0) == higher_better else "worse"
-        rows.append(MetricRow(
-            key, label, _metric_text(base, key, digits) if base else None,
-            _metric_text(cand, key, digits), fmt_delta(key, delta, digits, compact), verdict))
+        rows.append(
+            MetricRow(
+                key,
+                label,
+                _metric_text(base, key, digits) if base else None,
+                _metric_text(cand, key, digits),
+                fmt_delta(key, delta, digits, compact),
+                verdict,
+            )
+        )
     return rows
-
-

@@ -32,44 +32,66 @@ class Target:
     value: float | None = None
 
     def describe(self) -> str:
-        return {"max_fpr": f"false-positive rate at most {self.value}",
-                "review_capacity": f"at most {self.value} reviews per day",
-                "min_precision": f"precision at least {self.value}",
-                "min_catch_rate": f"catch rate at least {self.value}, lowest FPR",
-                "min_cost": "lowest expected cost"}[self.kind]
+        return {
+            "max_fpr": f"false-positive rate at most {self.value}",
+            "review_capacity": f"at most {self.value} reviews per day",
+            "min_precision": f"precision at least {self.value}",
+            "min_catch_rate": f"catch rate at least {self.value}, lowest FPR",
+            "min_cost": "lowest expected cost",
+        }[self.kind]
 
 
-def sweep_file(data: Path, score: str | None, label: str | None, amount: str | None = None,
-               by: str | None = None, strategy: Path | None = None,
-               action: str | None = None, compact: bool = False) -> list[Curve]:
+def sweep_file(
+    data: Path,
+    score: str | None,
+    label: str | None,
+    amount: str | None = None,
+    by: str | None = None,
+    strategy: Path | None = None,
+    action: str | None = None,
+    compact: bool = False,
+) -> list[Curve]:
     """Curves of `score` on `data`; with a strategy, its rules and other thresholds first."""
     if strategy is not None:
-        run = run_simulation(strategy, data, label=label, amount=amount,
-                             by=[by] if by else None)
+        run = run_simulation(strategy, data, label=label, amount=amount, by=[by] if by else None)
         loaded = run.candidate.loaded
         action, score = _tuned(loaded, action, score)
         decisions = run.candidate.decisions.filter(
-            matured(run.candidate.decisions, run.roles, loaded.strategy.label_maturity_days))
+            matured(run.candidate.decisions, run.roles, loaded.strategy.label_maturity_days)
+        )
         base = _base_flags(decisions, loaded, action, score)
         swept = decisions[score].cast(pl.Float64).to_numpy().copy()
-        swept[decisions.select(_overridden(loaded, action, score)).to_series().to_numpy()] = \
-            np.nan
+        swept[decisions.select(_overridden(loaded, action, score)).to_series().to_numpy()] = np.nan
         segs = decisions[by].cast(pl.String).fill_null("(none)").to_numpy() if by else None
-        return sweep(swept, decisions[run.roles.label].to_numpy(),
-                     decisions[run.roles.amount].to_numpy() if run.roles.amount else None,
-                     base, segs, compact)
+        return sweep(
+            swept,
+            decisions[run.roles.label].to_numpy(),
+            decisions[run.roles.amount].to_numpy() if run.roles.amount else None,
+            base,
+            segs,
+            compact,
+        )
     if score is None or label is None:
         raise UsageError("sweep needs --score and --label (or --strategy)")
     lf = scan_table(data)
     names = lf.collect_schema().names()
-    wanted = {"score": score, "label": label, **({"amount": amount} if amount else {}),
-              **({"by": by} if by else {})}
+    wanted = {
+        "score": score,
+        "label": label,
+        **({"amount": amount} if amount else {}),
+        **({"by": by} if by else {}),
+    }
     require_columns(names, wanted, str(data))
     df = lf.select(list(dict.fromkeys(wanted.values()))).collect()
     df = df.filter(pl.col(label).is_not_null())
-    return sweep(df[score].cast(pl.Float64).to_numpy(), df[label].cast(pl.Int8).to_numpy(),
-                 df[amount].to_numpy() if amount else None, None,
-                 df[by].cast(pl.String).fill_null("(none)").to_numpy() if by else None, compact)
+    return sweep(
+        df[score].cast(pl.Float64).to_numpy(),
+        df[label].cast(pl.Int8).to_numpy(),
+        df[amount].to_numpy() if amount else None,
+        None,
+        df[by].cast(pl.String).fill_null("(none)").to_numpy() if by else None,
+        compact,
+    )
 
 
 def _tuned(loaded: LoadedStrategy, action: str | None, score: str | None) -> tuple[str, str]:
@@ -81,39 +103,55 @@ def _tuned(loaded: LoadedStrategy, action: str | None, score: str | None) -> tup
     columns = list(s.thresholds.get(action, {})) or s.score_columns()
     score = score or (columns[0] if columns else None)
     if score is None:
-        raise UsageError(f"the strategy has no score threshold for '{action}'",
-                         hint="pass --score COL")
+        raise UsageError(
+            f"the strategy has no score threshold for '{action}'", hint="pass --score COL"
+        )
     return action, score
 
 
-def _overridden(loaded: LoadedStrategy, action: str, score: str,
-                all_tunable: bool = False) -> pl.Expr:
+def _overridden(
+    loaded: LoadedStrategy, action: str, score: str, all_tunable: bool = False
+) -> pl.Expr:
     """Rows in a segment with its own (action, score) threshold: the tuned one skips them
     (unless those very rows are being tuned: `all_tunable`)."""
-    names = [] if all_tunable else [g.name for g in loaded.strategy.segments
-                                    if score in g.thresholds.get(action, {})]
+    names = (
+        []
+        if all_tunable
+        else [g.name for g in loaded.strategy.segments if score in g.thresholds.get(action, {})]
+    )
     return pl.col(SEGMENT).is_in(names).fill_null(False) if names else pl.lit(False)
 
 
-def _decider_exprs(decisions: pl.DataFrame, loaded: LoadedStrategy, action: str,
-                   score: str, all_tunable: bool = False) -> list[tuple[pl.Expr, int]]:
+def _decider_exprs(
+    decisions: pl.DataFrame,
+    loaded: LoadedStrategy,
+    action: str,
+    score: str,
+    all_tunable: bool = False,
+) -> list[tuple[pl.Expr, int]]:
     """(fires, severity rank) of everything except the tuned threshold; where a segment
     overrides that threshold, its own threshold still decides."""
     s = loaded.strategy
     tuned = threshold_name(action, score)
     rank = {a: i for i, a in enumerate(s.actions)}
-    out = [(pl.col(f"rule:{r.name}"), rank[r.action]) for r in s.rules
-           if r.enabled and r.mode == "active"]
-    out += [(pl.col(c), rank[c.split(":")[1]]) for c in decisions.columns
-            if c.startswith("threshold:") and c != tuned]
+    out = [
+        (pl.col(f"rule:{r.name}"), rank[r.action])
+        for r in s.rules
+        if r.enabled and r.mode == "active"
+    ]
+    out += [
+        (pl.col(c), rank[c.split(":")[1]])
+        for c in decisions.columns
+        if c.startswith("threshold:") and c != tuned
+    ]
     if tuned in decisions.columns:
-        out.append((pl.col(tuned) & _overridden(loaded, action, score, all_tunable),
-                    rank[action]))
+        out.append((pl.col(tuned) & _overridden(loaded, action, score, all_tunable), rank[action]))
     return out
 
 
-def _base_flags(decisions: pl.DataFrame, loaded: LoadedStrategy, action: str,
-                score: str) -> np.ndarray:
+def _base_flags(
+    decisions: pl.DataFrame, loaded: LoadedStrategy, action: str, score: str
+) -> np.ndarray:
     """Rows flagged by everything except the tuned threshold."""
     deciders = [e for e, _ in _decider_exprs(decisions, loaded, action, score)]
     if not deciders:
@@ -121,12 +159,19 @@ def _base_flags(decisions: pl.DataFrame, loaded: LoadedStrategy, action: str,
     return decisions.select(pl.any_horizontal(deciders)).to_series().to_numpy()
 
 
-def _base_rank(decisions: pl.DataFrame, loaded: LoadedStrategy, action: str,
-               score: str, all_tunable: bool = False) -> np.ndarray:
+def _base_rank(
+    decisions: pl.DataFrame,
+    loaded: LoadedStrategy,
+    action: str,
+    score: str,
+    all_tunable: bool = False,
+) -> np.ndarray:
     """Per row, the severity rank everything but the tuned threshold gives."""
     pass_rank = len(loaded.strategy.actions) - 1
-    exprs = [pl.when(e).then(r).otherwise(pass_rank)
-             for e, r in _decider_exprs(decisions, loaded, action, score, all_tunable)]
+    exprs = [
+        pl.when(e).then(r).otherwise(pass_rank)
+        for e, r in _decider_exprs(decisions, loaded, action, score, all_tunable)
+    ]
     if not exprs:
         return np.full(decisions.height, pass_rank)
     return decisions.select(pl.min_horizontal(exprs)).to_series().to_numpy()
@@ -151,9 +196,15 @@ class TuneResult:
     by: str | None = None
 
 
-def evaluate_thresholds(decisions: pl.DataFrame, loaded: LoadedStrategy, roles: Roles,
-                        action: str, score: str, all_tunable: bool = False,
-                        days: int | None = None) -> pl.DataFrame:
+def evaluate_thresholds(
+    decisions: pl.DataFrame,
+    loaded: LoadedStrategy,
+    roles: Roles,
+    action: str,
+    score: str,
+    all_tunable: bool = False,
+    days: int | None = None,
+) -> pl.DataFrame:
     """Every candidate threshold with the strategy's metrics at it (matured rows only).
 
     `all_tunable`: every row of `decisions` follows the tuned threshold (one segment's rows,
@@ -171,38 +222,54 @@ def evaluate_thresholds(decisions: pl.DataFrame, loaded: LoadedStrategy, roles: 
     elif action == review:
         review_delta = (~base).astype(np.float64)
     else:  # a more severe action takes rows away from review
-        review_delta = -(base_rank == rank[review]).astype(np.float64) * (rank[action]
-                                                                           < rank[review])
+        review_delta = -(base_rank == rank[review]).astype(np.float64) * (
+            rank[action] < rank[review]
+        )
     scores = decisions[score].cast(pl.Float64).to_numpy().copy()
-    skip = decisions.select(_overridden(loaded, action, score, all_tunable)).to_series(
-    ).to_numpy()
+    skip = decisions.select(_overridden(loaded, action, score, all_tunable)).to_series().to_numpy()
     upgraded &= ~skip
     scores[(~upgraded & base) | skip] = np.nan  # the tuned threshold cannot change these
-    frame = curve_frame(scores,
-                        decisions[roles.label].to_numpy(),
-                        decisions[roles.amount].to_numpy() if roles.amount else None,
-                        base, {"review": review_delta})
+    frame = curve_frame(
+        scores,
+        decisions[roles.label].to_numpy(),
+        decisions[roles.amount].to_numpy() if roles.amount else None,
+        base,
+        {"review": review_delta},
+    )
     base_reviews = float((decisions[ACTION] == review).sum()) if review else 0.0
-    tuned_now = decisions[threshold_name(action, score)].to_numpy() if threshold_name(
-        action, score) in decisions.columns else np.zeros(decisions.height, dtype=bool)
+    tuned_now = (
+        decisions[threshold_name(action, score)].to_numpy()
+        if threshold_name(action, score) in decisions.columns
+        else np.zeros(decisions.height, dtype=bool)
+    )
     # reviews the current threshold itself produces are not part of the base
     if review == action:
         base_reviews -= float((tuned_now & (base_rank > rank[action]) & ~skip).sum())
     if days is None and roles.time:
         days = max(decisions[roles.time].dt.date().n_unique(), 1)
     reviews = base_reviews + frame["cum_review"].to_numpy()
-    bad_amount = float(decisions.filter(pl.col(roles.label) == 1)[roles.amount].sum()) \
-        if roles.amount else None
+    bad_amount = (
+        float(decisions.filter(pl.col(roles.label) == 1)[roles.amount].sum())
+        if roles.amount
+        else None
+    )
     total_bad = float((decisions[roles.label] == 1).sum())
     # without an amount column each missed bad row costs 1, as in the strategy metrics
-    missed = ((bad_amount - frame["bad_amount_caught"].to_numpy()) if bad_amount is not None
-              else total_bad - frame["flagged_bad"].to_numpy())
-    cost = (missed + s.costs.false_positive * frame["flagged_good"].to_numpy()
-            + s.costs.review * reviews)
+    missed = (
+        (bad_amount - frame["bad_amount_caught"].to_numpy())
+        if bad_amount is not None
+        else total_bad - frame["flagged_bad"].to_numpy()
+    )
+    cost = (
+        missed
+        + s.costs.false_positive * frame["flagged_good"].to_numpy()
+        + s.costs.review * reviews
+    )
     return frame.with_columns(
         pl.Series("reviews", reviews),
         pl.Series("review_per_day", reviews / days if days else np.full(len(reviews), np.nan)),
-        pl.Series("expected_cost", cost))
+        pl.Series("expected_cost", cost),
+    )
 
 
 def choose(frame: pl.DataFrame, target: Target) -> tuple[int | None, str]:
@@ -224,8 +291,7 @@ def choose(frame: pl.DataFrame, target: Target) -> tuple[int | None, str]:
         if not ok.any():
             return None, "false_positive_rate"
         candidates = np.flatnonzero(ok)
-        return int(candidates[np.argmin(fpr[candidates])]), \
-            "false_positive_rate"
+        return int(candidates[np.argmin(fpr[candidates])]), "false_positive_rate"
     else:
         raise UsageError(f"unknown target {target.kind}")
     if not ok.any():
@@ -239,8 +305,9 @@ def threshold_at(frame: pl.DataFrame, index: int) -> float:
     return t if np.isfinite(t) else float("inf")
 
 
-def holdout_split(table: pl.DataFrame, roles: Roles, fraction: float,
-                  seed: int = 0) -> tuple[pl.DataFrame, pl.DataFrame]:
+def holdout_split(
+    table: pl.DataFrame, roles: Roles, fraction: float, seed: int = 0
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     if not 0 < fraction < 0.9:
         raise UsageError("--holdout must be between 0 and 0.9")
     n = table.height
@@ -250,14 +317,19 @@ def holdout_split(table: pl.DataFrame, roles: Roles, fraction: float,
     else:
         order = np.random.default_rng(seed).permutation(n)
     hold = np.zeros(n, dtype=bool)
-    hold[order[n - k:]] = True
+    hold[order[n - k :]] = True
     mask = pl.Series(hold)
     return table.filter(~mask), table.filter(mask)
 
 
-def tune_run(run: SimulationRun, target: Target, action: str | None = None,
-             score: str | None = None, holdout: float | None = None,
-             by: str | None = None) -> TuneResult:
+def tune_run(
+    run: SimulationRun,
+    target: Target,
+    action: str | None = None,
+    score: str | None = None,
+    holdout: float | None = None,
+    by: str | None = None,
+) -> TuneResult:
     loaded = run.candidate.loaded
     action, score = _tuned(loaded, action, score)
     if by is not None:
@@ -270,8 +342,10 @@ def tune_run(run: SimulationRun, target: Target, action: str | None = None,
     hold_table = None
     if holdout:
         table, hold_table = holdout_split(table, roles, holdout)
-        notes.append(f"tuned on {table.height:,} rows; {hold_table.height:,} "
-                     f"{'latest' if roles.time else 'random'} rows held out")
+        notes.append(
+            f"tuned on {table.height:,} rows; {hold_table.height:,} "
+            f"{'latest' if roles.time else 'random'} rows held out"
+        )
     fit = simulate_one(loaded, table, roles)
     keep = matured(fit.decisions, roles, loaded.strategy.label_maturity_days)
     frame = evaluate_thresholds(fit.decisions.filter(keep), loaded, roles, action, score)
@@ -284,31 +358,52 @@ def tune_run(run: SimulationRun, target: Target, action: str | None = None,
         after, met = threshold_at(frame, index), True
     tuned = with_threshold(loaded, action, score, after)
     after_fit = simulate_one(tuned, table, roles)
-    result = TuneResult(action, score, target, before, after, met, objective, fit.metrics,
-                        after_fit.metrics, candidates=frame.height, notes=notes)
+    result = TuneResult(
+        action,
+        score,
+        target,
+        before,
+        after,
+        met,
+        objective,
+        fit.metrics,
+        after_fit.metrics,
+        candidates=frame.height,
+        notes=notes,
+    )
     return with_holdout(result, loaded, tuned, hold_table, roles)
 
 
-def with_holdout(result: TuneResult, loaded: LoadedStrategy, tuned: LoadedStrategy,
-                 hold_table: pl.DataFrame | None, roles: Roles) -> TuneResult:
+def with_holdout(
+    result: TuneResult,
+    loaded: LoadedStrategy,
+    tuned: LoadedStrategy,
+    hold_table: pl.DataFrame | None,
+    roles: Roles,
+) -> TuneResult:
     """Add the held-out slice's before/after metrics, or say the estimate is optimistic."""
     if hold_table is not None:
-        return TuneResult(**{**result.__dict__,
-                             "holdout_before": simulate_one(loaded, hold_table, roles).metrics,
-                             "holdout_after": simulate_one(tuned, hold_table, roles).metrics})
-    result.notes.append("estimated on the data it was tuned on: optimistic; use --holdout "
-                        "for an honest estimate")
+        return TuneResult(
+            **{
+                **result.__dict__,
+                "holdout_before": simulate_one(loaded, hold_table, roles).metrics,
+                "holdout_after": simulate_one(tuned, hold_table, roles).metrics,
+            }
+        )
+    result.notes.append(
+        "estimated on the data it was tuned on: optimistic; use --holdout for an honest estimate"
+    )
     return result
 
 
-def with_threshold(loaded: LoadedStrategy, action: str, score: str,
-                   value: float) -> LoadedStrategy:
+def with_threshold(loaded: LoadedStrategy, action: str, score: str, value: float) -> LoadedStrategy:
     """The same strategy with one threshold set (in memory)."""
     s = loaded.strategy
     thresholds: dict[str, Any] = {a: dict(t) for a, t in s.thresholds.items()}
     thresholds.setdefault(action, {})[score] = value
-    return LoadedStrategy(s.model_copy(update={"thresholds": thresholds}), loaded.path,
-                          loaded.lines, loaded.sha256)
+    return LoadedStrategy(
+        s.model_copy(update={"thresholds": thresholds}), loaded.path, loaded.lines, loaded.sha256
+    )
 
 
 def segment_when(column: str, value: str, dtype: pl.DataType) -> str:
@@ -320,9 +415,14 @@ def segment_when(column: str, value: str, dtype: pl.DataType) -> str:
     return f"{column} = '{value.replace(chr(39), chr(39) * 2)}'"
 
 
-def with_segment_thresholds(loaded: LoadedStrategy, action: str, score: str, by: str,
-                            values: dict[str, float],
-                            dtypes: dict[str, pl.DataType]) -> LoadedStrategy:
+def with_segment_thresholds(
+    loaded: LoadedStrategy,
+    action: str,
+    score: str,
+    by: str,
+    values: dict[str, float],
+    dtypes: dict[str, pl.DataType],
+) -> LoadedStrategy:
     """The strategy with one (action, score) threshold per segment (in memory)."""
     from riskctl.strategy.schema import Segment
 
@@ -339,7 +439,16 @@ def with_segment_thresholds(loaded: LoadedStrategy, action: str, score: str, by:
             segments.append(g.model_copy(update={"thresholds": thresholds}))
     else:
         segments = list(s.segments) + [
-            Segment(name=f"{by}_{value}", when=segment_when(by, value, dtypes[by]),
-                    thresholds={action: {score: t}}) for value, t in values.items()]
-    return LoadedStrategy(base.strategy.model_copy(update={"segments": segments}),
-                          loaded.path, loaded.lines, loaded.sha256)
+            Segment(
+                name=f"{by}_{value}",
+                when=segment_when(by, value, dtypes[by]),
+                thresholds={action: {score: t}},
+            )
+            for value, t in values.items()
+        ]
+    return LoadedStrategy(
+        base.strategy.model_copy(update={"segments": segments}),
+        loaded.path,
+        loaded.lines,
+        loaded.sha256,
+    )

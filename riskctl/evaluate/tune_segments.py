@@ -38,15 +38,28 @@ class SegmentCurve:
     frame: pl.DataFrame  # evaluate_thresholds output for this segment's rows
 
 
-def segment_curves(decisions: pl.DataFrame, loaded: LoadedStrategy, roles: Roles, action: str,
-                   score: str, by: str, days: int | None) -> list[SegmentCurve]:
+def segment_curves(
+    decisions: pl.DataFrame,
+    loaded: LoadedStrategy,
+    roles: Roles,
+    action: str,
+    score: str,
+    by: str,
+    days: int | None,
+) -> list[SegmentCurve]:
     values = decisions[by].cast(pl.String).fill_null(NONE)
     curves = []
     for value in sorted(values.unique().to_list()):
         rows = decisions.filter(values == value)
         # a strategy segment's rows follow its own threshold once tuned; so do a new one's
-        curves.append(SegmentCurve(value, evaluate_thresholds(
-            rows, loaded, roles, action, score, all_tunable=True, days=days)))
+        curves.append(
+            SegmentCurve(
+                value,
+                evaluate_thresholds(
+                    rows, loaded, roles, action, score, all_tunable=True, days=days
+                ),
+            )
+        )
     return curves
 
 
@@ -60,8 +73,9 @@ def _resource(frame: pl.DataFrame, target: Target) -> np.ndarray:
     raise UsageError(f"no per-segment programme for {target.kind}")
 
 
-def choose_per_segment(curves: list[SegmentCurve], target: Target, total_bad: int,
-                       total_good: int, days: int | None) -> dict[str, int] | None:
+def choose_per_segment(
+    curves: list[SegmentCurve], target: Target, total_bad: int, total_good: int, days: int | None
+) -> dict[str, int] | None:
     """Index of the chosen point in each segment's frame, or None when nothing meets it."""
     if target.kind == "min_cost":
         return {c.value: int(np.argmin(c.frame["expected_cost"].to_numpy())) for c in curves}
@@ -80,7 +94,7 @@ def choose_per_segment(curves: list[SegmentCurve], target: Target, total_bad: in
         pick = np.full(size, -1, dtype=np.int64)
         for i in keep:
             shifted = np.full(size, np.inf)
-            shifted[bad[i]:] = best[:size - bad[i]] + res[i]
+            shifted[bad[i] :] = best[: size - bad[i]] + res[i]
             better = shifted < new
             new[better] = shifted[better]
             pick[better] = i
@@ -118,19 +132,24 @@ def choose_per_segment(curves: list[SegmentCurve], target: Target, total_bad: in
 def segment_column(loaded: LoadedStrategy, by: str, columns: list[str]) -> str:
     if by == SEGMENT:
         if not loaded.strategy.segments:
-            raise UsageError("--by segment needs segments in the strategy",
-                             hint="or name a data column: --by COL")
+            raise UsageError(
+                "--by segment needs segments in the strategy",
+                hint="or name a data column: --by COL",
+            )
         return SEGMENT
     if loaded.strategy.segments:
-        raise UsageError(f"--by {by}: this strategy already has segments, and the first "
-                         "matching segment wins", hint="use --by segment to tune them")
+        raise UsageError(
+            f"--by {by}: this strategy already has segments, and the first matching segment wins",
+            hint="use --by segment to tune them",
+        )
     if by not in columns:
         raise UsageError(f"--by names an unknown column '{by}'")
     return by
 
 
-def tune_segments(run: SimulationRun, target: Target, action: str, score: str,
-                  holdout: float | None, by: str) -> TuneResult:
+def tune_segments(
+    run: SimulationRun, target: Target, action: str, score: str, holdout: float | None, by: str
+) -> TuneResult:
     loaded = run.candidate.loaded
     roles = run.roles
     column = segment_column(loaded, by, run.table.columns)
@@ -139,8 +158,10 @@ def tune_segments(run: SimulationRun, target: Target, action: str, score: str,
     hold_table = None
     if holdout:
         table, hold_table = holdout_split(table, roles, holdout)
-        notes.append(f"tuned on {table.height:,} rows; {hold_table.height:,} "
-                     f"{'latest' if roles.time else 'random'} rows held out")
+        notes.append(
+            f"tuned on {table.height:,} rows; {hold_table.height:,} "
+            f"{'latest' if roles.time else 'random'} rows held out"
+        )
     fit = simulate_one(loaded, table, roles, by=[column])
     keep = matured(fit.decisions, roles, loaded.strategy.label_maturity_days)
     decisions = fit.decisions.filter(keep)
@@ -150,8 +171,9 @@ def tune_segments(run: SimulationRun, target: Target, action: str, score: str,
     chosen = choose_per_segment(curves, target, bad, decisions.height - bad, days)
     before = loaded.strategy.thresholds.get(action, {}).get(score)
     if chosen is None:
-        notes.append("no combination of thresholds meets the target on this data; the file "
-                     "is unchanged")
+        notes.append(
+            "no combination of thresholds meets the target on this data; the file is unchanged"
+        )
         values: dict[str, float] = {}
         tuned = loaded
     else:
@@ -159,11 +181,21 @@ def tune_segments(run: SimulationRun, target: Target, action: str, score: str,
         dtypes = dict(table.schema)
         tuned = with_segment_thresholds(loaded, action, score, column, values, dtypes)
     after_fit = simulate_one(tuned, table, roles)
-    result = TuneResult(action, score, target, before,
-                        values.get(NONE, before if before is not None else float("inf"))
-                        if column == SEGMENT else (before if before is not None
-                                                   else float("inf")),
-                        chosen is not None, "per segment", fit.metrics, after_fit.metrics,
-                        candidates=sum(c.frame.height for c in curves), notes=notes,
-                        segments=values, by=column)
+    result = TuneResult(
+        action,
+        score,
+        target,
+        before,
+        values.get(NONE, before if before is not None else float("inf"))
+        if column == SEGMENT
+        else (before if before is not None else float("inf")),
+        chosen is not None,
+        "per segment",
+        fit.metrics,
+        after_fit.metrics,
+        candidates=sum(c.frame.height for c in curves),
+        notes=notes,
+        segments=values,
+        by=column,
+    )
     return with_holdout(result, loaded, tuned, hold_table, roles)

@@ -39,8 +39,9 @@ class ReasonEntry(BaseModel):
 
     code: str = Field(min_length=1, description="Stable code, e.g. R12.")
     text: str = Field(min_length=1, description="Readable text; {column} fields are filled.")
-    features: list[str] = Field(default_factory=list,
-                                description="Features whose contributions this reason sums.")
+    features: list[str] = Field(
+        default_factory=list, description="Features whose contributions this reason sums."
+    )
 
 
 class CatalogueFile(BaseModel):
@@ -85,8 +86,11 @@ EMPTY = Catalogue([])
 
 def _unknown(name: str, columns: list[str], where: Any, what: str) -> ConfigError:
     close = difflib.get_close_matches(name, columns, n=1)
-    return ConfigError(f"unknown feature '{name}' (not among {what})", where,
-                       hint=f"did you mean `{close[0]}`?" if close else None)
+    return ConfigError(
+        f"unknown feature '{name}' (not among {what})",
+        where,
+        hint=f"did you mean `{close[0]}`?" if close else None,
+    )
 
 
 def template_fields(text: str) -> list[tuple[str, str]]:
@@ -98,8 +102,10 @@ def template_fields(text: str) -> list[tuple[str, str]]:
         if not field_name.isidentifier() or conversion:
             raise ValueError(f"field {{{field_name}}} must be a plain column name")
         if spec and spec not in FORMATS:
-            raise ValueError(f"unknown format '{spec}' in {{{field_name}:{spec}}} "
-                             f"(formats: {', '.join(FORMATS)})")
+            raise ValueError(
+                f"unknown format '{spec}' in {{{field_name}:{spec}}} "
+                f"(formats: {', '.join(FORMATS)})"
+            )
         out.append((field_name, spec or ""))
     return out
 
@@ -110,14 +116,18 @@ def load_catalogue(path: Path | str) -> Catalogue:
     seen_features: dict[str, str] = {}
     for i, e in enumerate(loaded.model.reasons):
         if e.code in seen_codes:
-            raise ConfigError(f"duplicate code '{e.code}' (first at reasons[{seen_codes[e.code]}])",
-                              loaded.where("reasons", i, "code"))
+            raise ConfigError(
+                f"duplicate code '{e.code}' (first at reasons[{seen_codes[e.code]}])",
+                loaded.where("reasons", i, "code"),
+            )
         seen_codes[e.code] = i
         for j, f in enumerate(e.features):
             if f in seen_features:
-                raise ConfigError(f"feature '{f}' is already in reason {seen_features[f]}",
-                                  loaded.where("reasons", i, "features", j),
-                                  hint="a feature belongs to one reason")
+                raise ConfigError(
+                    f"feature '{f}' is already in reason {seen_features[f]}",
+                    loaded.where("reasons", i, "features", j),
+                    hint="a feature belongs to one reason",
+                )
             seen_features[f] = e.code
         try:
             template_fields(e.text)

@@ -34,23 +34,28 @@ class Contributions:
         """A `shap.Explanation`, for shap's own plots from Python."""
         import shap
 
-        return shap.Explanation(values=self.values, base_values=self.bias, data=data,
-                                feature_names=self.features)
+        return shap.Explanation(
+            values=self.values, base_values=self.bias, data=data, feature_names=self.features
+        )
 
 
-def contributions(detector: Detector, df: pl.DataFrame,
-                  progress: Callable[[int, int], None] | None = None,
-                  approximate: bool = False) -> Contributions:
+def contributions(
+    detector: Detector,
+    df: pl.DataFrame,
+    progress: Callable[[int, int], None] | None = None,
+    approximate: bool = False,
+) -> Contributions:
     """SHAP contributions for every row of `df`, in batches to bound memory."""
     n_feat = len(detector.feature_names)
     values = np.empty((df.height, n_feat), dtype=np.float32)
     bias = np.empty(df.height, dtype=np.float32)
     for start in range(0, df.height, BATCH_ROWS):
         batch = df.slice(start, BATCH_ROWS)
-        contrib = detector.booster.predict(detector.dmatrix(batch), pred_contribs=True,
-                                           approx_contribs=approximate)
-        values[start:start + batch.height] = contrib[:, :n_feat]
-        bias[start:start + batch.height] = contrib[:, n_feat]
+        contrib = detector.booster.predict(
+            detector.dmatrix(batch), pred_contribs=True, approx_contribs=approximate
+        )
+        values[start : start + batch.height] = contrib[:, :n_feat]
+        bias[start : start + batch.height] = contrib[:, n_feat]
         if progress:
             progress(min(start + BATCH_ROWS, df.height), df.height)
     margin = values.sum(axis=1, dtype=np.float64) + bias
@@ -64,5 +69,5 @@ def interactions(detector: Detector, df: pl.DataFrame) -> np.ndarray:
     for start in range(0, df.height, BATCH_ROWS):
         batch = df.slice(start, BATCH_ROWS)
         values = detector.booster.predict(detector.dmatrix(batch), pred_interactions=True)
-        out[start:start + batch.height] = values[:, :n_feat, :n_feat]
+        out[start : start + batch.height] = values[:, :n_feat, :n_feat]
     return out

@@ -41,11 +41,17 @@ def model_reason_code(feature: str) -> str:
 
 def reason_sources(features: list[Feature], catalogue: Catalogue = EMPTY) -> list[ReasonSource]:
     names = {f.name for f in features}
-    sources = [ReasonSource(e.code, [f for f in e.features if f in names], e.text)
-               for e in catalogue.entries if any(f in names for f in e.features)]
+    sources = [
+        ReasonSource(e.code, [f for f in e.features if f in names], e.text)
+        for e in catalogue.entries
+        if any(f in names for f in e.features)
+    ]
     covered = {f for s in sources for f in s.features}
-    sources += [ReasonSource(model_reason_code(f.name), [f.name], None)
-                for f in features if f.name not in covered]
+    sources += [
+        ReasonSource(model_reason_code(f.name), [f.name], None)
+        for f in features
+        if f.name not in covered
+    ]
     return sources
 
 
@@ -63,9 +69,13 @@ def generated_text(feature: Feature, value: Any) -> str:
     return f"{side} value of {feature.name} ({shown})"
 
 
-def model_reasons(contrib: Contributions, df: pl.DataFrame, features: list[Feature],
-                  catalogue: Catalogue = EMPTY,
-                  k: int = 3) -> tuple[list[list[str]], list[list[str]]]:
+def model_reasons(
+    contrib: Contributions,
+    df: pl.DataFrame,
+    features: list[Feature],
+    catalogue: Catalogue = EMPTY,
+    k: int = 3,
+) -> tuple[list[list[str]], list[list[str]]]:
     """Per row, up to `k` (codes, texts), largest grouped positive contribution first."""
     sources = reason_sources(features, catalogue)
     index = {name: i for i, name in enumerate(contrib.features)}
@@ -87,14 +97,19 @@ def model_reasons(contrib: Contributions, df: pl.DataFrame, features: list[Featu
             continue
         fields = list(source.features)
         if source.template is not None:
-            fields += [f for f, _ in template_fields(source.template)
-                       if f not in fields and f in df.columns]
+            fields += [
+                f
+                for f, _ in template_fields(source.template)
+                if f not in fields and f in df.columns
+            ]
         values = df.select(fields)[rows.tolist()].to_dicts()
         for r, j, row in zip(rows, ranks, values, strict=True):
             codes[r, j] = source.code
-            texts[r, j] = (fill(source.template, row) if source.template is not None
-                           else generated_text(by_name[source.features[0]],
-                                               row[source.features[0]]))
+            texts[r, j] = (
+                fill(source.template, row)
+                if source.template is not None
+                else generated_text(by_name[source.features[0]], row[source.features[0]])
+            )
     code_lists = [[c for c in row if c is not None] for row in codes.tolist()]
     text_lists = [[t for t in row if t is not None] for row in texts.tolist()]
     return code_lists, text_lists

@@ -15,16 +15,28 @@ from riskctl.model.detector import Detector
 REASON_CODES, REASON_TEXTS = "reason_codes", "reason_texts"
 
 
-def explain_rows(detector: Detector, df: pl.DataFrame, keep: list[str], k: int = 3,
-                 catalogue: Catalogue = EMPTY,
-                 progress: Callable[[int, int], None] | None = None,
-                 approximate: bool = False) -> pl.DataFrame:
+def explain_rows(
+    detector: Detector,
+    df: pl.DataFrame,
+    keep: list[str],
+    k: int = 3,
+    catalogue: Catalogue = EMPTY,
+    progress: Callable[[int, int], None] | None = None,
+    approximate: bool = False,
+) -> pl.DataFrame:
     """`keep` columns, score, margin, one shap_<feature> per feature, shap_bias, reasons."""
     contrib = contributions(detector, df, progress, approximate)
     codes, texts = model_reasons(contrib, df, detector.features, catalogue, k)
     score = 1.0 / (1.0 + np.exp(-contrib.margin))
-    return pl.concat([
-        df.select(keep), pl.DataFrame({"score": score}), contrib.to_frame(),
-        pl.DataFrame({REASON_CODES: codes, REASON_TEXTS: texts},
-                     schema={REASON_CODES: pl.List(pl.String), REASON_TEXTS: pl.List(pl.String)}),
-    ], how="horizontal")
+    return pl.concat(
+        [
+            df.select(keep),
+            pl.DataFrame({"score": score}),
+            contrib.to_frame(),
+            pl.DataFrame(
+                {REASON_CODES: codes, REASON_TEXTS: texts},
+                schema={REASON_CODES: pl.List(pl.String), REASON_TEXTS: pl.List(pl.String)},
+            ),
+        ],
+        how="horizontal",
+    )

@@ -48,14 +48,17 @@ def read_strategy(spec: str, workdir: Path | None = None) -> LoadedStrategy:
     try:
         _, ref, path = spec.split(":", 2)
     except ValueError:
-        raise UsageError(f"{spec}: expected git:REF:path, e.g. git:origin/main:strategies/"
-                         "candidate.yaml") from None
-    result = subprocess.run(["git", "show", f"{ref}:{path}"], cwd=workdir, capture_output=True,
-                            text=True, check=False)
+        raise UsageError(
+            f"{spec}: expected git:REF:path, e.g. git:origin/main:strategies/candidate.yaml"
+        ) from None
+    result = subprocess.run(
+        ["git", "show", f"{ref}:{path}"], cwd=workdir, capture_output=True, text=True, check=False
+    )
     if result.returncode != 0:
         first = (result.stderr.strip().splitlines() or ["git show failed"])[0]
-        raise UsageError(f"{spec}: {first}", hint="check the ref and the path (relative to "
-                         "the repository root)")
+        raise UsageError(
+            f"{spec}: {first}", hint="check the ref and the path (relative to the repository root)"
+        )
     folder = Path(tempfile.mkdtemp(prefix="riskctl-git-"))
     copy = folder / Path(path).name
     copy.write_text(result.stdout, encoding="utf-8")
@@ -103,9 +106,11 @@ def diff_strategies(old: LoadedStrategy, new: LoadedStrategy) -> list[Change]:
             sa, sb = segs_a[name], segs_b[name]
             if sa.when != sb.when:
                 changes.append(Change("segment", f"{name}.when", "changed", sa.when, sb.when))
-            changes += _compare("segment threshold", {f"{name} {k}": v for k, v in
-                                                      _pairs(sa.thresholds).items()},
-                                {f"{name} {k}": v for k, v in _pairs(sb.thresholds).items()})
+            changes += _compare(
+                "segment threshold",
+                {f"{name} {k}": v for k, v in _pairs(sa.thresholds).items()},
+                {f"{name} {k}": v for k, v in _pairs(sb.thresholds).items()},
+            )
     rules_a = {r.name: r for r in a.rules}
     rules_b = {r.name: r for r in b.rules}
     for name in dict.fromkeys([*rules_a, *rules_b]):
@@ -114,21 +119,31 @@ def diff_strategies(old: LoadedStrategy, new: LoadedStrategy) -> list[Change]:
         elif name not in rules_a:
             changes.append(Change("rule", name, "added", None, _rule(rules_b[name])))
         else:
-            changes += _compare("rule", {f"{name}.{k}": v for k, v in
-                                         _rule(rules_a[name]).items()},
-                                {f"{name}.{k}": v for k, v in _rule(rules_b[name]).items()})
-    changes += _compare("guardrail", _flat(a.guardrails.model_dump()),
-                        _flat(b.guardrails.model_dump()))
+            changes += _compare(
+                "rule",
+                {f"{name}.{k}": v for k, v in _rule(rules_a[name]).items()},
+                {f"{name}.{k}": v for k, v in _rule(rules_b[name]).items()},
+            )
+    changes += _compare(
+        "guardrail", _flat(a.guardrails.model_dump()), _flat(b.guardrails.model_dump())
+    )
     skip = {"thresholds", "segments", "rules", "guardrails"}
-    changes += _compare("setting", _flat({k: v for k, v in a.model_dump().items()
-                                          if k not in skip}),
-                        _flat({k: v for k, v in b.model_dump().items() if k not in skip}))
+    changes += _compare(
+        "setting",
+        _flat({k: v for k, v in a.model_dump().items() if k not in skip}),
+        _flat({k: v for k, v in b.model_dump().items() if k not in skip}),
+    )
     return changes
 
 
 def _rule(rule: Any) -> dict[str, Any]:
-    return {"when": rule.when, "action": rule.action, "mode": rule.mode,
-            "enabled": rule.enabled, "reason": rule.reason}
+    return {
+        "when": rule.when,
+        "action": rule.action,
+        "mode": rule.mode,
+        "enabled": rule.enabled,
+        "reason": rule.reason,
+    }
 
 
 def diff_markdown(old: LoadedStrategy, new: LoadedStrategy, changes: list[Change]) -> str:
@@ -137,7 +152,12 @@ def diff_markdown(old: LoadedStrategy, new: LoadedStrategy, changes: list[Change
         return "\n".join(lines + ["No semantic change.", ""])
     lines += ["| kind | what | change | before | after |", "| --- | --- | --- | --- | --- |"]
     for c in changes:
-        cells = [c.kind, c.what, c.change, "" if c.before is None else _show(c.before),
-                 "" if c.after is None else _show(c.after)]
+        cells = [
+            c.kind,
+            c.what,
+            c.change,
+            "" if c.before is None else _show(c.before),
+            "" if c.after is None else _show(c.after),
+        ]
         lines.append("| " + " | ".join(x.replace("|", "\\|") for x in cells) + " |")
     return "\n".join(lines) + "\n"

@@ -19,19 +19,24 @@ def markdown_summary(run: SimulationRun, results: list[GuardrailResult]) -> str:
     failed = [r for r in results if not r.passed]
     cand = run.candidate.loaded.name
     base = run.baseline.loaded.name if run.baseline else None
-    verdict = (f"**riskctl check: FAILED** - {len(failed)} of {len(results)} guardrails fail"
-               if failed else f"**riskctl check: PASSED** - {len(results)} guardrails hold")
+    verdict = (
+        f"**riskctl check: FAILED** - {len(failed)} of {len(results)} guardrails fail"
+        if failed
+        else f"**riskctl check: PASSED** - {len(results)} guardrails hold"
+    )
     lines = [f"### `{_cell(cand)}`" + (f" vs `{_cell(base)}`" if base else ""), "", verdict, ""]
     if results:
         lines += ["| check | guardrail | verdict | detail |", "| --- | --- | --- | --- |"]
-        lines += [f"| {r.id} | {r.name} | {'holds' if r.passed else '**fails**'} | "
-                  f"{_cell(r.message.split(': ', 1)[-1])} |" for r in results]
+        lines += [
+            f"| {r.id} | {r.name} | {'holds' if r.passed else '**fails**'} | "
+            f"{_cell(r.message.split(': ', 1)[-1])} |"
+            for r in results
+        ]
         lines.append("")
     head = "| metric | candidate |" + (" baseline | change |" if base else "")
     lines += [head, "| --- | --- |" + (" --- | --- |" if base else "")]
     for row in metric_rows(run):
-        cells = [row.label, row.candidate] + ([row.baseline or "", row.delta or ""]
-                                              if base else [])
+        cells = [row.label, row.candidate] + ([row.baseline or "", row.delta or ""] if base else [])
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     if run.comparison is not None:
         lines += ["", "| swap set | bad rows | good rows |", "| --- | --- | --- |"]
@@ -42,12 +47,16 @@ def markdown_summary(run: SimulationRun, results: list[GuardrailResult]) -> str:
 
 
 def junit_xml(run: SimulationRun, results: list[GuardrailResult]) -> str:
-    suite = ET.Element("testsuite", name=f"riskctl check {run.candidate.loaded.name}",
-                       tests=str(len(results)),
-                       failures=str(sum(not r.passed for r in results)))
+    suite = ET.Element(
+        "testsuite",
+        name=f"riskctl check {run.candidate.loaded.name}",
+        tests=str(len(results)),
+        failures=str(sum(not r.passed for r in results)),
+    )
     for r in results:
-        case = ET.SubElement(suite, "testcase", classname="riskctl.guardrails",
-                             name=f"{r.id} {r.name}")
+        case = ET.SubElement(
+            suite, "testcase", classname="riskctl.guardrails", name=f"{r.id} {r.name}"
+        )
         if not r.passed:
             failure = ET.SubElement(case, "failure", message=r.message)
             failure.text = r.message

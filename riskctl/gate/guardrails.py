@@ -52,6 +52,7 @@ def _cand(name: str) -> Callable[[SimulationRun], Measured]:
         if isinstance(value, Proportion):
             return value.value, value.low, value.high
         return None if value is None else (float(value), math.nan, math.nan)
+
     return measure
 
 
@@ -62,26 +63,67 @@ def _delta(name: str, sign: float) -> Callable[[SimulationRun], Measured]:
         d = run.comparison.delta[name]
         ends = sorted((sign * d.low, sign * d.high))
         return sign * d.value, ends[0], ends[1]
+
     return measure
 
 
 GUARDRAILS: list[Guardrail] = [
-    Guardrail("G001", "max_false_positive_rate", "max", False, _cand("false_positive_rate"),
-              "Fires when the candidate flags a larger share of good rows than the limit."),
-    Guardrail("G002", "min_catch_rate", "min", False, _cand("catch_rate"),
-              "Fires when the candidate catches a smaller share of bad rows than the limit."),
-    Guardrail("G003", "min_precision", "min", False, _cand("precision"),
-              "Fires when fewer of the candidate's flagged rows are bad than the limit."),
-    Guardrail("G004", "max_review_per_day", "max", False, _cand("review_per_day"),
-              "Fires when the mean rows sent to review per day exceed the limit."),
-    Guardrail("G005", "max_expected_cost", "max", False, _cand("expected_cost"),
-              "Fires when the candidate's expected cost exceeds the limit."),
-    Guardrail("G101", "max_catch_rate_drop", "max", True, _delta("catch_rate", -1.0),
-              "Fires when catch rate falls by more than the limit against the baseline."),
-    Guardrail("G102", "max_false_positive_rate_increase", "max", True,
-              _delta("false_positive_rate", 1.0),
-              "Fires when false-positive rate rises by more than the limit against the "
-              "baseline."),
+    Guardrail(
+        "G001",
+        "max_false_positive_rate",
+        "max",
+        False,
+        _cand("false_positive_rate"),
+        "Fires when the candidate flags a larger share of good rows than the limit.",
+    ),
+    Guardrail(
+        "G002",
+        "min_catch_rate",
+        "min",
+        False,
+        _cand("catch_rate"),
+        "Fires when the candidate catches a smaller share of bad rows than the limit.",
+    ),
+    Guardrail(
+        "G003",
+        "min_precision",
+        "min",
+        False,
+        _cand("precision"),
+        "Fires when fewer of the candidate's flagged rows are bad than the limit.",
+    ),
+    Guardrail(
+        "G004",
+        "max_review_per_day",
+        "max",
+        False,
+        _cand("review_per_day"),
+        "Fires when the mean rows sent to review per day exceed the limit.",
+    ),
+    Guardrail(
+        "G005",
+        "max_expected_cost",
+        "max",
+        False,
+        _cand("expected_cost"),
+        "Fires when the candidate's expected cost exceeds the limit.",
+    ),
+    Guardrail(
+        "G101",
+        "max_catch_rate_drop",
+        "max",
+        True,
+        _delta("catch_rate", -1.0),
+        "Fires when catch rate falls by more than the limit against the baseline.",
+    ),
+    Guardrail(
+        "G102",
+        "max_false_positive_rate_increase",
+        "max",
+        True,
+        _delta("false_positive_rate", 1.0),
+        "Fires when false-positive rate rises by more than the limit against the baseline.",
+    ),
 ]
 
 
@@ -96,17 +138,30 @@ def check_guardrails(run: SimulationRun, strict: bool = False) -> list[Guardrail
             continue
         measured = rail.measure(run)
         if measured is None or math.isnan(measured[0]):
-            why = ("needs --baseline" if rail.relative else "no data to measure it (needs a "
-                   "time column, or rows)")
-            results.append(GuardrailResult(rail.id, rail.key, None, limit, rail.direction,
-                                           False, f"{rail.key}: cannot be checked, {why}"))
+            why = (
+                "needs --baseline"
+                if rail.relative
+                else "no data to measure it (needs a time column, or rows)"
+            )
+            results.append(
+                GuardrailResult(
+                    rail.id,
+                    rail.key,
+                    None,
+                    limit,
+                    rail.direction,
+                    False,
+                    f"{rail.key}: cannot be checked, {why}",
+                )
+            )
             continue
         results.append(_judge(rail, limit, *measured, strict=strict))
     return results
 
 
-def _judge(rail: Guardrail, limit: float, value: float, low: float, high: float,
-           strict: bool) -> GuardrailResult:
+def _judge(
+    rail: Guardrail, limit: float, value: float, low: float, high: float, strict: bool
+) -> GuardrailResult:
     is_max = rail.direction == "max"
     point_ok = value <= limit if is_max else value >= limit
     has_interval = not (math.isnan(low) or math.isnan(high))
@@ -117,17 +172,28 @@ def _judge(rail: Guardrail, limit: float, value: float, low: float, high: float,
         passed, basis = (low <= limit if is_max else high >= limit), "interval"
     side = "under" if (value <= limit) else "over"
     by = _fmt(abs(value - limit), rail.key, points=True)
-    message = (f"{rail.key} {'holds' if passed else 'fails'}: {_fmt(value, rail.key)} vs "
-               f"{rail.direction} {_fmt(limit, rail.key)}, {by} {side}")
+    message = (
+        f"{rail.key} {'holds' if passed else 'fails'}: {_fmt(value, rail.key)} vs "
+        f"{rail.direction} {_fmt(limit, rail.key)}, {by} {side}"
+    )
     if basis == "interval":
         interval = f"95% interval {_fmt(low, rail.key)} to {_fmt(high, rail.key)}"
         if passed and not point_ok:
             message += f"; {interval} includes the limit, so it may be noise"
         elif not passed:
             message += f"; {interval} lies wholly {'over' if is_max else 'under'} the limit"
-    return GuardrailResult(rail.id, rail.key, value, limit, rail.direction, passed, message,
-                           low if has_interval else None, high if has_interval else None,
-                           basis)
+    return GuardrailResult(
+        rail.id,
+        rail.key,
+        value,
+        limit,
+        rail.direction,
+        passed,
+        message,
+        low if has_interval else None,
+        high if has_interval else None,
+        basis,
+    )
 
 
 def _fmt(x: float, key: str, points: bool = False) -> str:

@@ -53,13 +53,15 @@ def _error(path: Path, exc: RiskctlError) -> Finding:
     if isinstance(exc, ConfigError) and exc.location is not None:
         hint = f" ({exc.hint})" if exc.hint else ""
         key = f"{exc.location.key_path}: " if exc.location.key_path else ""
-        return Finding(str(exc.location.file), exc.location.line, "error",
-                       f"{key}{exc.detail}{hint}")
+        return Finding(
+            str(exc.location.file), exc.location.line, "error", f"{key}{exc.detail}{hint}"
+        )
     return Finding(str(path), None, "error", str(exc))
 
 
-def _columns(loaded: LoadedStrategy, data_schema: pl.Schema | None,
-             detectors: list[Detector]) -> pl.Schema | None:
+def _columns(
+    loaded: LoadedStrategy, data_schema: pl.Schema | None, detectors: list[Detector]
+) -> pl.Schema | None:
     if data_schema is not None:
         return data_schema
     mine = list(detectors)
@@ -83,8 +85,12 @@ def _dtype(name: str) -> Any:
     return getattr(pl, base, pl.String) if base != "Datetime" else pl.Datetime("us")
 
 
-def validate_paths(paths: list[Path], data: Path | None = None, detector: Path | None = None,
-                   reasons: Path | None = None) -> list[Finding]:
+def validate_paths(
+    paths: list[Path],
+    data: Path | None = None,
+    detector: Path | None = None,
+    reasons: Path | None = None,
+) -> list[Finding]:
     findings: list[Finding] = []
     data_schema = scan_table(data).collect_schema() if data else None
     detectors = [load_detector(detector)] if detector else []
@@ -94,12 +100,21 @@ def validate_paths(paths: list[Path], data: Path | None = None, detector: Path |
         try:
             catalogue = load_catalogue(path)
             for det in detectors:
-                catalogue.check_columns(det.feature_names + [
-                    r["column"] for r in det.manifest.get("roles", [])])
+                catalogue.check_columns(
+                    det.feature_names + [r["column"] for r in det.manifest.get("roles", [])]
+                )
                 missing = catalogue.uncatalogued(det.feature_names)
                 if missing:
-                    findings.append(Finding(str(path), None, "note", "no entry for features "
-                                            + ", ".join(missing) + " (generated text is used)"))
+                    findings.append(
+                        Finding(
+                            str(path),
+                            None,
+                            "note",
+                            "no entry for features "
+                            + ", ".join(missing)
+                            + " (generated text is used)",
+                        )
+                    )
         except RiskctlError as exc:
             findings.append(_error(path, exc))
     for path in paths:
@@ -130,19 +145,28 @@ def _parse(sql: str, loaded: LoadedStrategy, key: tuple[str | int, ...]) -> None
     try:
         pl.sql_expr(sql)
     except pl.exceptions.PolarsError as exc:
-        raise ConfigError(f"condition does not parse as SQL: {sql!r}", loaded.where(*key),
-                          hint=str(exc).strip().splitlines()[0]) from None
+        raise ConfigError(
+            f"condition does not parse as SQL: {sql!r}",
+            loaded.where(*key),
+            hint=str(exc).strip().splitlines()[0],
+        ) from None
 
 
-def _reason_codes(loaded: LoadedStrategy, catalogue: Catalogue,
-                  have_catalogue: bool) -> list[Finding]:
+def _reason_codes(
+    loaded: LoadedStrategy, catalogue: Catalogue, have_catalogue: bool
+) -> list[Finding]:
     if not have_catalogue:
         return []
     out = []
     for i, rule in enumerate(loaded.strategy.rules):
         if rule.reason and REASON_CODE.match(rule.reason) and rule.reason not in catalogue.by_code:
             where = loaded.where("rules", i, "reason")
-            out.append(Finding(str(loaded.path), where.line, "error",
-                               f"{where.key_path}: reason code '{rule.reason}' is not in the "
-                               "catalogue"))
+            out.append(
+                Finding(
+                    str(loaded.path),
+                    where.line,
+                    "error",
+                    f"{where.key_path}: reason code '{rule.reason}' is not in the catalogue",
+                )
+            )
     return out

@@ -32,9 +32,14 @@ def library_versions() -> dict[str, str]:
 
     # versions from package metadata: importing xgboost or shap just to ask costs seconds
     xgb_dist = "xgboost-cpu" if _has("xgboost-cpu") else "xgboost"
-    return {"riskctl": riskctl.__version__, "xgboost": version(xgb_dist),
-            "polars": pl.__version__, "numpy": np.__version__, "shap": version("shap"),
-            "python": platform.python_version()}
+    return {
+        "riskctl": riskctl.__version__,
+        "xgboost": version(xgb_dist),
+        "polars": pl.__version__,
+        "numpy": np.__version__,
+        "shap": version("shap"),
+        "python": platform.python_version(),
+    }
 
 
 def _has(distribution: str) -> bool:
@@ -76,9 +81,13 @@ class Detector:
         import xgboost as xgb
 
         feats = self.features
-        return xgb.DMatrix(values, feature_names=[f.name for f in feats],
-                           feature_types=feature_types(feats), enable_categorical=True,
-                           nthread=-1)
+        return xgb.DMatrix(
+            values,
+            feature_names=[f.name for f in feats],
+            feature_types=feature_types(feats),
+            enable_categorical=True,
+            nthread=-1,
+        )
 
     def score(self, data: pl.DataFrame) -> np.ndarray:
         return self.booster.predict(self.dmatrix(data))
@@ -98,8 +107,12 @@ def save_detector(booster: xgb.Booster, manifest: dict[str, Any], out: Path) -> 
     with atomic_path(out / MODEL_FILE) as tmp:
         raw = booster.save_raw(raw_format="ubj")
         tmp.write_bytes(bytes(raw))
-    manifest = dict(manifest, manifest_version=MANIFEST_VERSION,
-                    model_file=MODEL_FILE, model_sha256=sha256_file(out / MODEL_FILE))
+    manifest = dict(
+        manifest,
+        manifest_version=MANIFEST_VERSION,
+        model_file=MODEL_FILE,
+        model_sha256=sha256_file(out / MODEL_FILE),
+    )
     with atomic_path(out / MANIFEST_FILE) as tmp:
         tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return Detector(out, booster, manifest)
@@ -109,21 +122,27 @@ def load_detector(path: Path | str) -> Detector:
     path = Path(path)
     manifest_path = path / MANIFEST_FILE
     if not manifest_path.is_file():
-        raise DetectorError(f"{path}: not a detector directory (no {MANIFEST_FILE})",
-                            hint="train one with `riskctl train DATA --label COL --out DIR`")
+        raise DetectorError(
+            f"{path}: not a detector directory (no {MANIFEST_FILE})",
+            hint="train one with `riskctl train DATA --label COL --out DIR`",
+        )
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         model_path = path / manifest["model_file"]
         expected = manifest["model_sha256"]
         _ = manifest["features"]
     except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise DetectorError(f"{manifest_path}: unreadable manifest ({exc})",
-                            hint="retrain the detector") from exc
+        raise DetectorError(
+            f"{manifest_path}: unreadable manifest ({exc})", hint="retrain the detector"
+        ) from exc
     if not model_path.is_file():
         raise DetectorError(f"{model_path}: model file missing", hint="retrain the detector")
     if sha256_file(model_path) != expected:
-        raise DetectorError(f"{model_path}: sha256 does not match the manifest "
-                            "(the model was changed or truncated)", hint="retrain the detector")
+        raise DetectorError(
+            f"{model_path}: sha256 does not match the manifest "
+            "(the model was changed or truncated)",
+            hint="retrain the detector",
+        )
     import xgboost as xgb
 
     booster = xgb.Booster()

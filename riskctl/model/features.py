@@ -53,8 +53,9 @@ def features_from_roles(df: pl.DataFrame, roles: list[ColumnRole]) -> list[Featu
                 median = float(value) if isinstance(value, int | float) else None
             features.append(Feature(r.column, kind, str(dtype), median=median))
     if not features:
-        raise DataError("no usable feature columns",
-                        hint="check --exclude/--id, or name columns with --feature")
+        raise DataError(
+            "no usable feature columns", hint="check --exclude/--id, or name columns with --feature"
+        )
     return features
 
 
@@ -70,8 +71,10 @@ def encode(df: pl.DataFrame, features: list[Feature]) -> Encoded:
     """The float32 matrix XGBoost reads, columns in manifest order."""
     missing = [f.name for f in features if f.name not in df.columns]
     if missing:
-        raise DataError("the data lacks the detector's feature columns: " + ", ".join(missing),
-                        hint="score a table with the columns the detector was trained on")
+        raise DataError(
+            "the data lacks the detector's feature columns: " + ", ".join(missing),
+            hint="score a table with the columns the detector was trained on",
+        )
     try:
         frame = df.select([_expr(f) for f in features])
     except pl.exceptions.PolarsError:
@@ -94,12 +97,19 @@ def _cast_error(df: pl.DataFrame, features: list[Feature]) -> DataError:
         try:
             df.select(_expr(f))
         except pl.exceptions.PolarsError:
-            bad = df.select(pl.col(f.name).filter(
-                pl.col(f.name).cast(pl.Float32, strict=False).is_null()
-                & pl.col(f.name).is_not_null()).first()).item()
-            return DataError(f"column '{f.name}' is {df.schema[f.name]} and cannot be read as "
-                             f"the number the detector expects (e.g. {bad!r})",
-                             hint="clean or drop the non-numeric values")
+            bad = df.select(
+                pl.col(f.name)
+                .filter(
+                    pl.col(f.name).cast(pl.Float32, strict=False).is_null()
+                    & pl.col(f.name).is_not_null()
+                )
+                .first()
+            ).item()
+            return DataError(
+                f"column '{f.name}' is {df.schema[f.name]} and cannot be read as "
+                f"the number the detector expects (e.g. {bad!r})",
+                hint="clean or drop the non-numeric values",
+            )
     return DataError("the data's columns cannot be converted to the detector's features")
 
 

@@ -23,8 +23,9 @@ def catch_rate_at_fpr(score: np.ndarray, label: np.ndarray, fpr: float) -> float
     return float(curve.catch_rate[ok].max()) if ok.any() else 0.0
 
 
-def calibration_table(score: np.ndarray, label: np.ndarray,
-                      bins: int = CALIBRATION_BINS) -> list[dict[str, float | int | None]]:
+def calibration_table(
+    score: np.ndarray, label: np.ndarray, bins: int = CALIBRATION_BINS
+) -> list[dict[str, float | int | None]]:
     """Scores cut into `bins` equal-width bins over [0, 1]: predicted against observed.
 
     Equal width, not equal count: with rare bad rows, equal-count bins put every bad row in
@@ -36,27 +37,36 @@ def calibration_table(score: np.ndarray, label: np.ndarray,
     for i in range(bins):
         idx = which == i
         n = int(idx.sum())
-        table.append({"bin": i + 1, "score_from": float(edges[i]), "score_to": float(edges[i + 1]),
-                      "rows": n, "bad": int(label[idx].sum()),
-                      "mean_score": float(score[idx].mean()) if n else None,
-                      "bad_rate": float(label[idx].mean()) if n else None})
+        table.append(
+            {
+                "bin": i + 1,
+                "score_from": float(edges[i]),
+                "score_to": float(edges[i + 1]),
+                "rows": n,
+                "bad": int(label[idx].sum()),
+                "mean_score": float(score[idx].mean()) if n else None,
+                "bad_rate": float(label[idx].mean()) if n else None,
+            }
+        )
     return table
 
 
-def validation_metrics(booster: xgb.Booster, score: np.ndarray,
-                       label: np.ndarray) -> dict[str, Any]:
+def validation_metrics(
+    booster: xgb.Booster, score: np.ndarray, label: np.ndarray
+) -> dict[str, Any]:
     label = label.astype(np.int64)
     gain = booster.get_score(importance_type="gain")
     names = booster.feature_names or []
-    importance = sorted(((name, float(np.sum(gain.get(name, 0.0)))) for name in names),
-                        key=lambda kv: (-kv[1], kv[0]))
+    importance = sorted(
+        ((name, float(np.sum(gain.get(name, 0.0)))) for name in names),
+        key=lambda kv: (-kv[1], kv[0]),
+    )
     return {
         "rows": int(len(label)),
         "bad": int(label.sum()),
         "roc_auc": roc_auc(score, label),
         "pr_auc": pr_auc(score, label),
-        "catch_rate_at_fpr": {f"{t:g}": catch_rate_at_fpr(score, label, t)
-                              for t in FPR_TARGETS},
+        "catch_rate_at_fpr": {f"{t:g}": catch_rate_at_fpr(score, label, t) for t in FPR_TARGETS},
         "brier": float(np.mean((score - label) ** 2)),
         "calibration": calibration_table(score, label),
         "importance_gain": dict(importance),

@@ -23,13 +23,17 @@ class TradeoffCurve:
 
     @property
     def catch_rate(self) -> np.ndarray:
-        return self.flagged_bad / self.total_bad if self.total_bad else np.zeros_like(
-            self.flagged_bad)
+        return (
+            self.flagged_bad / self.total_bad if self.total_bad else np.zeros_like(self.flagged_bad)
+        )
 
     @property
     def false_positive_rate(self) -> np.ndarray:
-        return self.flagged_good / self.total_good if self.total_good else np.zeros_like(
-            self.flagged_good)
+        return (
+            self.flagged_good / self.total_good
+            if self.total_good
+            else np.zeros_like(self.flagged_good)
+        )
 
     @property
     def precision(self) -> np.ndarray:
@@ -38,8 +42,9 @@ class TradeoffCurve:
             return np.where(flagged > 0, self.flagged_bad / flagged, 1.0)
 
 
-def tradeoff_curve(score: np.ndarray, label: np.ndarray,
-                   weight: np.ndarray | None = None) -> TradeoffCurve:
+def tradeoff_curve(
+    score: np.ndarray, label: np.ndarray, weight: np.ndarray | None = None
+) -> TradeoffCurve:
     """Exact curve at every distinct score; `weight` (e.g. amount) gives the money twin."""
     score = np.asarray(score, dtype=np.float64)
     label = np.asarray(label).astype(bool)
@@ -50,9 +55,13 @@ def tradeoff_curve(score: np.ndarray, label: np.ndarray,
     cum_good = np.cumsum(np.where(y, 0.0, w))
     # the last row of each run of equal scores closes that threshold's point
     last = np.r_[s[1:] != s[:-1], True] if len(s) else np.zeros(0, dtype=bool)
-    return TradeoffCurve(threshold=s[last], flagged_bad=cum_bad[last],
-                         flagged_good=cum_good[last], total_bad=float(cum_bad[-1]) if len(s)
-                         else 0.0, total_good=float(cum_good[-1]) if len(s) else 0.0)
+    return TradeoffCurve(
+        threshold=s[last],
+        flagged_bad=cum_bad[last],
+        flagged_good=cum_good[last],
+        total_bad=float(cum_bad[-1]) if len(s) else 0.0,
+        total_good=float(cum_good[-1]) if len(s) else 0.0,
+    )
 
 
 def roc_auc(score: np.ndarray, label: np.ndarray) -> float:

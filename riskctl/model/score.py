@@ -43,9 +43,15 @@ def carried_columns(detector: Detector, names: list[str], keep: list[str]) -> li
     return out
 
 
-def score_file(detector_dir: Path, data: Path, out: Path, keep: list[str] | None = None,
-               column: str = "score", batch_rows: int = BATCH_ROWS,
-               progress: Callable[[int, int], None] | None = None) -> ScoreSummary:
+def score_file(
+    detector_dir: Path,
+    data: Path,
+    out: Path,
+    keep: list[str] | None = None,
+    column: str = "score",
+    batch_rows: int = BATCH_ROWS,
+    progress: Callable[[int, int], None] | None = None,
+) -> ScoreSummary:
     detector = load_detector(detector_dir)
     table_format(out)
     lf = scan_table(data)
@@ -55,11 +61,15 @@ def score_file(detector_dir: Path, data: Path, out: Path, keep: list[str] | None
         raise DataError(f"{data}: --keep names unknown columns: {', '.join(missing_keep)}")
     missing = [f for f in detector.feature_names if f not in names]
     if missing:
-        raise DataError(f"{data}: lacks the detector's feature columns: {', '.join(missing)}",
-                        hint="score a table with the columns the detector was trained on")
+        raise DataError(
+            f"{data}: lacks the detector's feature columns: {', '.join(missing)}",
+            hint="score a table with the columns the detector was trained on",
+        )
     if column in names:
-        raise DataError(f"{data}: already has a '{column}' column",
-                        hint="drop it first, or write the score under another name")
+        raise DataError(
+            f"{data}: already has a '{column}' column",
+            hint="drop it first, or write the score under another name",
+        )
     carried = carried_columns(detector, names, keep or [])
     needed = list(dict.fromkeys([*carried, *detector.feature_names]))
     total = lf.select(pl.len()).collect().item()
@@ -70,13 +80,17 @@ def score_file(detector_dir: Path, data: Path, out: Path, keep: list[str] | None
             scores, batch_unseen = detector.score_encoded(batch)
             for name, n in batch_unseen.items():
                 unseen[name] = unseen.get(name, 0) + n
-            writer.write(batch.select(carried).with_columns(
-                pl.Series(column, scores, dtype=pl.Float64)))
+            writer.write(
+                batch.select(carried).with_columns(pl.Series(column, scores, dtype=pl.Float64))
+            )
             done += batch.height
             if progress:
                 progress(done, total)
         if done == 0:
-            writer.write(pl.DataFrame(schema={**{c: lf.collect_schema()[c] for c in carried},
-                                              column: pl.Float64}))
+            writer.write(
+                pl.DataFrame(
+                    schema={**{c: lf.collect_schema()[c] for c in carried}, column: pl.Float64}
+                )
+            )
         writer.finish()
     return ScoreSummary(out, done, [*carried, column], unseen)

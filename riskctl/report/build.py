@@ -17,29 +17,50 @@ from riskctl.report.markdown import report_markdown
 from riskctl.report.render import vega_bundle, write_report
 
 
-def flagged_summary(run: SimulationRun, detector: Detector,
-                    catalogue: Path | None) -> ExplainSummary | None:
+def flagged_summary(
+    run: SimulationRun, detector: Detector, catalogue: Path | None
+) -> ExplainSummary | None:
     """Exact SHAP reasons for the candidate's flagged rows only: they are the ones asked about."""
-    result = explain_file(detector.path, run.data_path, None, ExplainOptions(
-        strategy=run.candidate.loaded.path, catalogue=catalogue, only_flagged=True,
-        summary=True))
+    result = explain_file(
+        detector.path,
+        run.data_path,
+        None,
+        ExplainOptions(
+            strategy=run.candidate.loaded.path, catalogue=catalogue, only_flagged=True, summary=True
+        ),
+    )
     return result.summary
 
 
-def report_for_run(run: SimulationRun, guardrails: list[GuardrailResult],
-                   detector: Detector | None, out: Path, command: str,
-                   templates: Path | None = None, catalogue: Path | None = None,
-                   summary: ExplainSummary | None = None, fmt: str = "html",
-                   log_fpr: bool = False, show_ids: bool = False) -> Path:
+def report_for_run(
+    run: SimulationRun,
+    guardrails: list[GuardrailResult],
+    detector: Detector | None,
+    out: Path,
+    command: str,
+    templates: Path | None = None,
+    catalogue: Path | None = None,
+    summary: ExplainSummary | None = None,
+    fmt: str = "html",
+    log_fpr: bool = False,
+    show_ids: bool = False,
+) -> Path:
     """Write the HTML report, or with fmt="md" its Markdown summary for pull requests."""
     if fmt not in ("html", "md"):
         raise UsageError(f"--format must be html or md, not {fmt!r}")
     if summary is None and detector is not None and fmt == "html":
         summary = flagged_summary(run, detector, catalogue)
-    context = build_context(run, guardrails, summary, detector, command=command,
-                            vega_bundle=vega_bundle() if fmt == "html" else "",
-                            catalogue=load_catalogue(catalogue) if catalogue else EMPTY,
-                            log_fpr=log_fpr, show_ids=show_ids)
+    context = build_context(
+        run,
+        guardrails,
+        summary,
+        detector,
+        command=command,
+        vega_bundle=vega_bundle() if fmt == "html" else "",
+        catalogue=load_catalogue(catalogue) if catalogue else EMPTY,
+        log_fpr=log_fpr,
+        show_ids=show_ids,
+    )
     if fmt == "md":
         return write_text(report_markdown(context), out)
     return write_report(context, out, templates)

@@ -25,62 +25,128 @@ def _curve_sample(curve: TradeoffCurve) -> np.ndarray:
     return np.unique(np.r_[head, idx, n - 1])
 
 
-def _curve_panel(curve: TradeoffCurve, points: list[dict[str, Any]], x_field: str,
-                 y_field: str, x_title: str, y_title: str, title: str,
-                 max_fpr: float | None, log_fpr: bool) -> Any:
+def _curve_panel(
+    curve: TradeoffCurve,
+    points: list[dict[str, Any]],
+    x_field: str,
+    y_field: str,
+    x_title: str,
+    y_title: str,
+    title: str,
+    max_fpr: float | None,
+    log_fpr: bool,
+) -> Any:
     idx = _curve_sample(curve)
-    line = [{"threshold": round(float(curve.threshold[i]), 6),
-             x_field: float(curve.false_positive_rate[i]), y_field: float(curve.catch_rate[i]),
-             "precision": float(curve.precision[i])} for i in idx]
+    line = [
+        {
+            "threshold": round(float(curve.threshold[i]), 6),
+            x_field: float(curve.false_positive_rate[i]),
+            y_field: float(curve.catch_rate[i]),
+            "precision": float(curve.precision[i]),
+        }
+        for i in idx
+    ]
     # zoom on the low-FPR region where operating points live
     max_x = min(1.0, 3 * max([max_fpr or 0.0] + [p[x_field] for p in points]) or 0.05)
-    scale = (alt.Scale(type="symlog", constant=1e-4, domain=[0, max_x]) if log_fpr
-             else alt.Scale(domain=[0, max_x]))
+    scale = (
+        alt.Scale(type="symlog", constant=1e-4, domain=[0, max_x])
+        if log_fpr
+        else alt.Scale(domain=[0, max_x])
+    )
     x = alt.X(f"{x_field}:Q", title=x_title, axis=alt.Axis(format=".1%"), scale=scale)
-    y = alt.Y(f"{y_field}:Q", title=y_title, axis=alt.Axis(format=".0%"),
-              scale=alt.Scale(domain=[0, 1]))
+    y = alt.Y(
+        f"{y_field}:Q", title=y_title, axis=alt.Axis(format=".0%"), scale=alt.Scale(domain=[0, 1])
+    )
     layers: list[Any] = []
     if max_fpr is not None:
         # the region the max_false_positive_rate guardrail forbids
-        layers.append(alt.Chart(alt.Data(values=[{"from": max_fpr, "to": max_x}])).mark_rect(
-            color="#fee2e2", opacity=0.6).encode(
-            x=alt.X("from:Q", scale=scale), x2="to:Q",
-            tooltip=[alt.Tooltip("from:Q", title="over max false-positive rate",
-                                 format=".2%")]))
-    layers.append(alt.Chart(alt.Data(values=line)).mark_line(color="#64748b", clip=True).encode(
-        x=x, y=y, tooltip=[alt.Tooltip("threshold:Q", format=".4f"),
-                           alt.Tooltip(f"{y_field}:Q", format=".2%"),
-                           alt.Tooltip(f"{x_field}:Q", format=".3%"),
-                           alt.Tooltip("precision:Q", format=".2%")]))
-    layers.append(alt.Chart(alt.Data(values=points)).mark_point(size=140, filled=True).encode(
-        x=x, y=y, color=alt.Color("strategy:N", title="Strategy",
-                                  scale=alt.Scale(range=["#2563eb", "#ea580c"])),
-        shape=alt.Shape("strategy:N"),
-        tooltip=["strategy:N", alt.Tooltip(f"{y_field}:Q", format=".2%"),
-                 alt.Tooltip(f"{x_field}:Q", format=".3%")]))
+        layers.append(
+            alt.Chart(alt.Data(values=[{"from": max_fpr, "to": max_x}]))
+            .mark_rect(color="#fee2e2", opacity=0.6)
+            .encode(
+                x=alt.X("from:Q", scale=scale),
+                x2="to:Q",
+                tooltip=[alt.Tooltip("from:Q", title="over max false-positive rate", format=".2%")],
+            )
+        )
+    layers.append(
+        alt.Chart(alt.Data(values=line))
+        .mark_line(color="#64748b", clip=True)
+        .encode(
+            x=x,
+            y=y,
+            tooltip=[
+                alt.Tooltip("threshold:Q", format=".4f"),
+                alt.Tooltip(f"{y_field}:Q", format=".2%"),
+                alt.Tooltip(f"{x_field}:Q", format=".3%"),
+                alt.Tooltip("precision:Q", format=".2%"),
+            ],
+        )
+    )
+    layers.append(
+        alt.Chart(alt.Data(values=points))
+        .mark_point(size=140, filled=True)
+        .encode(
+            x=x,
+            y=y,
+            color=alt.Color(
+                "strategy:N", title="Strategy", scale=alt.Scale(range=["#2563eb", "#ea580c"])
+            ),
+            shape=alt.Shape("strategy:N"),
+            tooltip=[
+                "strategy:N",
+                alt.Tooltip(f"{y_field}:Q", format=".2%"),
+                alt.Tooltip(f"{x_field}:Q", format=".3%"),
+            ],
+        )
+    )
     return alt.layer(*layers).properties(width=330, height=300, title=title)
 
 
-def tradeoff_chart(curve: TradeoffCurve, points: list[dict[str, Any]],
-                   max_fpr: float | None = None, amount_curve: TradeoffCurve | None = None,
-                   amount_points: list[dict[str, Any]] | None = None,
-                   log_fpr: bool = False) -> dict[str, Any]:
+def tradeoff_chart(
+    curve: TradeoffCurve,
+    points: list[dict[str, Any]],
+    max_fpr: float | None = None,
+    amount_curve: TradeoffCurve | None = None,
+    amount_points: list[dict[str, Any]] | None = None,
+    log_fpr: bool = False,
+) -> dict[str, Any]:
     """Catch rate against false-positive rate with the strategies' operating points and the
     guardrail's forbidden region; the amount-weighted curve beside it."""
-    panels = [_curve_panel(curve, points, "false_positive_rate", "catch_rate",
-                           "False-positive rate", "Catch rate",
-                           "Rows: catch rate vs false-positive rate", max_fpr, log_fpr)]
+    panels = [
+        _curve_panel(
+            curve,
+            points,
+            "false_positive_rate",
+            "catch_rate",
+            "False-positive rate",
+            "Catch rate",
+            "Rows: catch rate vs false-positive rate",
+            max_fpr,
+            log_fpr,
+        )
+    ]
     if amount_curve is not None and amount_points is not None:
-        panels.append(_curve_panel(amount_curve, amount_points, "good_amount_impacted_rate",
-                                   "amount_catch_rate", "Good amount impacted",
-                                   "Bad amount caught", "Money: amount caught vs impacted",
-                                   None, log_fpr))
+        panels.append(
+            _curve_panel(
+                amount_curve,
+                amount_points,
+                "good_amount_impacted_rate",
+                "amount_catch_rate",
+                "Good amount impacted",
+                "Bad amount caught",
+                "Money: amount caught vs impacted",
+                None,
+                log_fpr,
+            )
+        )
     chart = alt.hconcat(*panels) if len(panels) > 1 else panels[0]
     return chart.to_dict()
 
 
-def score_distribution_chart(score: np.ndarray, label: np.ndarray,
-                             bins: int = 40) -> dict[str, Any]:
+def score_distribution_chart(
+    score: np.ndarray, label: np.ndarray, bins: int = 40
+) -> dict[str, Any]:
     """Share of bad and of good rows in each score bin: how well the score separates them.
 
     Binned here, so the report carries 2 x `bins` numbers, not every row.
@@ -90,45 +156,87 @@ def score_distribution_chart(score: np.ndarray, label: np.ndarray,
     for name, mask in (("bad", label == 1), ("good", label == 0)):
         counts, _ = np.histogram(np.clip(score[mask], 0.0, 1.0), bins=edges)
         total = max(int(mask.sum()), 1)
-        rows += [{"label": name, "from": float(edges[i]), "to": float(edges[i + 1]),
-                  "rows": int(counts[i]), "share": float(counts[i] / total)}
-                 for i in range(bins)]
-    chart = alt.Chart(alt.Data(values=rows)).mark_bar(opacity=0.6).encode(
-        x=alt.X("from:Q", bin="binned", title="Score"), x2="to:Q",
-        y=alt.Y("share:Q", title="Share of the label's rows", axis=alt.Axis(format=".0%"),
-                stack=None),
-        color=alt.Color("label:N", title="Label",
-                        scale=alt.Scale(domain=["bad", "good"], range=["#dc2626", "#64748b"])),
-        tooltip=["label:N", alt.Tooltip("from:Q", format=".3f"), alt.Tooltip("to:Q", format=".3f"),
-                 alt.Tooltip("rows:Q", format=","), alt.Tooltip("share:Q", format=".2%")],
-    ).properties(width=560, height=220, title="Score distribution by label")
+        rows += [
+            {
+                "label": name,
+                "from": float(edges[i]),
+                "to": float(edges[i + 1]),
+                "rows": int(counts[i]),
+                "share": float(counts[i] / total),
+            }
+            for i in range(bins)
+        ]
+    chart = (
+        alt.Chart(alt.Data(values=rows))
+        .mark_bar(opacity=0.6)
+        .encode(
+            x=alt.X("from:Q", bin="binned", title="Score"),
+            x2="to:Q",
+            y=alt.Y(
+                "share:Q",
+                title="Share of the label's rows",
+                axis=alt.Axis(format=".0%"),
+                stack=None,
+            ),
+            color=alt.Color(
+                "label:N",
+                title="Label",
+                scale=alt.Scale(domain=["bad", "good"], range=["#dc2626", "#64748b"]),
+            ),
+            tooltip=[
+                "label:N",
+                alt.Tooltip("from:Q", format=".3f"),
+                alt.Tooltip("to:Q", format=".3f"),
+                alt.Tooltip("rows:Q", format=","),
+                alt.Tooltip("share:Q", format=".2%"),
+            ],
+        )
+        .properties(width=560, height=220, title="Score distribution by label")
+    )
     return chart.to_dict()
 
 
 def importance_chart(importance: list[tuple[str, float]], top: int = 12) -> dict[str, Any]:
     """Mean |SHAP| per feature over the explained rows."""
     rows = [{"feature": f, "mean_abs_shap": v} for f, v in importance[:top]]
-    chart = alt.Chart(alt.Data(values=rows)).mark_bar(color="#2563eb").encode(
-        x=alt.X("mean_abs_shap:Q", title="Mean |SHAP| (log-odds)"),
-        y=alt.Y("feature:N", sort="-x", title=None),
-        tooltip=["feature:N", alt.Tooltip("mean_abs_shap:Q", format=".4f")],
-    ).properties(width=480, height=18 * len(rows) + 20,
-                 title="Global importance over the flagged rows")
+    chart = (
+        alt.Chart(alt.Data(values=rows))
+        .mark_bar(color="#2563eb")
+        .encode(
+            x=alt.X("mean_abs_shap:Q", title="Mean |SHAP| (log-odds)"),
+            y=alt.Y("feature:N", sort="-x", title=None),
+            tooltip=["feature:N", alt.Tooltip("mean_abs_shap:Q", format=".4f")],
+        )
+        .properties(
+            width=480, height=18 * len(rows) + 20, title="Global importance over the flagged rows"
+        )
+    )
     return chart.to_dict()
 
 
 def segment_chart(column: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Small multiples: catch rate and false-positive rate per segment value."""
-    long = [{"segment": r["segment"], "metric": name, "value": r[key]}
-            for r in rows for key, name in (("catch_rate", "catch rate"),
-                                            ("false_positive_rate", "false-positive rate"))
-            if r[key] is not None]
-    chart = alt.Chart(alt.Data(values=long)).mark_bar(color="#2563eb").encode(
-        x=alt.X("value:Q", title=None, axis=alt.Axis(format=".1%")),
-        y=alt.Y("segment:N", title=column),
-        column=alt.Column("metric:N", title=None),
-        tooltip=["segment:N", "metric:N", alt.Tooltip("value:Q", format=".2%")],
-    ).resolve_scale(x="independent").properties(width=240, height=max(60, 22 * len(rows)))
+    long = [
+        {"segment": r["segment"], "metric": name, "value": r[key]}
+        for r in rows
+        for key, name in (
+            ("catch_rate", "catch rate"),
+            ("false_positive_rate", "false-positive rate"),
+        )
+        if r[key] is not None
+    ]
+    chart = (
+        alt.Chart(alt.Data(values=long))
+        .mark_bar(color="#2563eb")
+        .encode(
+            x=alt.X("value:Q", title=None, axis=alt.Axis(format=".1%")),
+            y=alt.Y("segment:N", title=column),
+            column=alt.Column("metric:N", title=None),
+            tooltip=["segment:N", "metric:N", alt.Tooltip("value:Q", format=".2%")],
+        )
+        .resolve_scale(x="independent")
+        .properties(width=240, height=max(60, 22 * len(rows)))
+    )
     return chart.to_dict()
 
 
@@ -144,19 +252,37 @@ def beeswarm_chart(dependence: dict[str, list[tuple[Any, float]]]) -> dict[str, 
             if isinstance(value, bool):
                 level = float(value)
             elif isinstance(value, int | float) and ranked:
-                level = (ranked.index(value) / max(len(ranked) - 1, 1)) if len(ranked) < 2000 \
-                    else None
+                level = (
+                    (ranked.index(value) / max(len(ranked) - 1, 1)) if len(ranked) < 2000 else None
+                )
             # a fixed spread (golden-ratio steps), not random(): same inputs, same picture
-            points.append({"feature": feature, "shap": float(shap), "value": str(value),
-                           "level": level, "jitter": (len(points) * 0.6180339887) % 1.0})
-    chart = alt.Chart(alt.Data(values=points)).mark_circle(size=18, opacity=0.7).encode(
-        x=alt.X("shap:Q", title="SHAP value (log-odds; right raises risk)"),
-        y=alt.Y("feature:N", title=None, sort=list(dependence)),
-        yOffset=alt.YOffset("jitter:Q"),
-        color=alt.Color("level:Q", title="Feature value (low to high)",
-                        scale=alt.Scale(range=["#2563eb", "#dc2626"])),
-        tooltip=["feature:N", "value:N", alt.Tooltip("shap:Q", format=".3f")],
-    ).properties(
-        width=520, height=40 * max(len(dependence), 1),
-        title="How the top features push scores (sample of flagged rows)")
+            points.append(
+                {
+                    "feature": feature,
+                    "shap": float(shap),
+                    "value": str(value),
+                    "level": level,
+                    "jitter": (len(points) * 0.6180339887) % 1.0,
+                }
+            )
+    chart = (
+        alt.Chart(alt.Data(values=points))
+        .mark_circle(size=18, opacity=0.7)
+        .encode(
+            x=alt.X("shap:Q", title="SHAP value (log-odds; right raises risk)"),
+            y=alt.Y("feature:N", title=None, sort=list(dependence)),
+            yOffset=alt.YOffset("jitter:Q"),
+            color=alt.Color(
+                "level:Q",
+                title="Feature value (low to high)",
+                scale=alt.Scale(range=["#2563eb", "#dc2626"]),
+            ),
+            tooltip=["feature:N", "value:N", alt.Tooltip("shap:Q", format=".3f")],
+        )
+        .properties(
+            width=520,
+            height=40 * max(len(dependence), 1),
+            title="How the top features push scores (sample of flagged rows)",
+        )
+    )
     return chart.to_dict()

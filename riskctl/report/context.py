@@ -115,8 +115,9 @@ class ReportContext:
     ids_masked: bool = True
 
 
-def describe_code(code: str, catalogue: Catalogue, run: SimulationRun,
-                  examples: dict[str, str] | None = None) -> str:
+def describe_code(
+    code: str, catalogue: Catalogue, run: SimulationRun, examples: dict[str, str] | None = None
+) -> str:
     """What a reason code means, for the report's reader: a rule says which rule; a model or
     catalogue reason shows one real row's text when there is one, else its template."""
     rules = {r.name: r for r in run.candidate.loaded.strategy.rules}
@@ -133,8 +134,9 @@ def describe_code(code: str, catalogue: Catalogue, run: SimulationRun,
     return code
 
 
-def reason_rows(run: SimulationRun, summary: ExplainSummary | None, catalogue: Catalogue,
-                limit: int = 12) -> list[ReasonRow]:
+def reason_rows(
+    run: SimulationRun, summary: ExplainSummary | None, catalogue: Catalogue, limit: int = 12
+) -> list[ReasonRow]:
     """Main reason of each of the candidate's flagged rows: the first rule that fired, else
     the model's largest contribution (exact SHAP). Without a detector, rules only."""
     decisions = run.candidate.decisions
@@ -157,59 +159,100 @@ def reason_rows(run: SimulationRun, summary: ExplainSummary | None, catalogue: C
                 counts[code or rule.name] += n
     ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
     examples = summary.examples if summary is not None else None
-    return [ReasonRow(code, describe_code(code, catalogue, run, examples), n,
-                      f"{100 * n / flagged:.1f}%") for code, n in ordered]
+    return [
+        ReasonRow(
+            code, describe_code(code, catalogue, run, examples), n, f"{100 * n / flagged:.1f}%"
+        )
+        for code, n in ordered
+    ]
 
 
-def build_context(run: SimulationRun, guardrails: list[GuardrailResult],
-                  summary: ExplainSummary | None, detector: Detector | None,
-                  command: str, vega_bundle: str, title: str | None = None,
-                  catalogue: Catalogue = EMPTY, log_fpr: bool = False,
-                  show_ids: bool = False) -> ReportContext:
+def build_context(
+    run: SimulationRun,
+    guardrails: list[GuardrailResult],
+    summary: ExplainSummary | None,
+    detector: Detector | None,
+    command: str,
+    vega_bundle: str,
+    title: str | None = None,
+    catalogue: Catalogue = EMPTY,
+    log_fpr: bool = False,
+    show_ids: bool = False,
+) -> ReportContext:
     cand = run.candidate
     score_cols = cand.loaded.strategy.score_columns()
     charts = []
     if score_cols:
         score = score_cols[0]
         label = run.roles.label
-        curve = tradeoff_curve(cand.decisions[score].to_numpy(),
-                               cand.decisions[label].to_numpy())
+        curve = tradeoff_curve(cand.decisions[score].to_numpy(), cand.decisions[label].to_numpy())
         points = [_point(cand.loaded.name + " (candidate)", cand.metrics)]
         if run.baseline:
-            points.insert(0, _point(run.baseline.loaded.name + " (baseline)",
-                                    run.baseline.metrics))
+            points.insert(0, _point(run.baseline.loaded.name + " (baseline)", run.baseline.metrics))
         max_fpr = cand.loaded.strategy.guardrails.max_false_positive_rate
         amount_curve, amount_points = None, None
         if run.roles.amount:
-            amount_curve = tradeoff_curve(cand.decisions[score].to_numpy(),
-                                          cand.decisions[label].to_numpy(),
-                                          cand.decisions[run.roles.amount].fill_null(0.0)
-                                          .to_numpy())
+            amount_curve = tradeoff_curve(
+                cand.decisions[score].to_numpy(),
+                cand.decisions[label].to_numpy(),
+                cand.decisions[run.roles.amount].fill_null(0.0).to_numpy(),
+            )
             amount_points = [_amount_point(cand.loaded.name + " (candidate)", cand.metrics)]
             if run.baseline:
-                amount_points.insert(0, _amount_point(run.baseline.loaded.name + " (baseline)",
-                                                      run.baseline.metrics))
-        charts.append(Chart("tradeoff", "Trade-off curve (detector score alone; dots: the "
-                            "strategies)", tradeoff_chart(curve, points, max_fpr, amount_curve,
-                                                          amount_points, log_fpr)))
-        charts.append(Chart("scores", "Score distributions", score_distribution_chart(
-            cand.decisions[score].to_numpy(), cand.decisions[label].to_numpy())))
+                amount_points.insert(
+                    0, _amount_point(run.baseline.loaded.name + " (baseline)", run.baseline.metrics)
+                )
+        charts.append(
+            Chart(
+                "tradeoff",
+                "Trade-off curve (detector score alone; dots: the strategies)",
+                tradeoff_chart(curve, points, max_fpr, amount_curve, amount_points, log_fpr),
+            )
+        )
+        charts.append(
+            Chart(
+                "scores",
+                "Score distributions",
+                score_distribution_chart(
+                    cand.decisions[score].to_numpy(), cand.decisions[label].to_numpy()
+                ),
+            )
+        )
     segments = segment_tables(run)
     for column, rows in segments.items():
-        charts.append(Chart(f"by-{column}", f"By {column}", segment_chart(column, [
-            {"segment": r.value, "catch_rate": r.catch_rate_value,
-             "false_positive_rate": r.fpr_value} for r in rows])))
+        charts.append(
+            Chart(
+                f"by-{column}",
+                f"By {column}",
+                segment_chart(
+                    column,
+                    [
+                        {
+                            "segment": r.value,
+                            "catch_rate": r.catch_rate_value,
+                            "false_positive_rate": r.fpr_value,
+                        }
+                        for r in rows
+                    ],
+                ),
+            )
+        )
     if summary is not None and summary.importance:
-        charts.append(Chart("importance", "Global SHAP importance",
-                            importance_chart(summary.importance)))
+        charts.append(
+            Chart("importance", "Global SHAP importance", importance_chart(summary.importance))
+        )
     if summary is not None and summary.dependence:
-        charts.append(Chart("beeswarm", "Top features, row by row",
-                            beeswarm_chart(summary.dependence)))
+        charts.append(
+            Chart("beeswarm", "Top features, row by row", beeswarm_chart(summary.dependence))
+        )
     m = cand.metrics
-    facts = [("Rows evaluated", f"{m.rows:,}"), ("Bad rows", f"{m.bad:,}"),
-             ("Bad rate", f"{100 * m.bad / m.rows:.2f}%" if m.rows else "n/a"),
-             ("Days covered", f"{m.days:,}"),
-             ("Left out (label not matured)", f"{m.left_out_immature:,}")]
+    facts = [
+        ("Rows evaluated", f"{m.rows:,}"),
+        ("Bad rows", f"{m.bad:,}"),
+        ("Bad rate", f"{100 * m.bad / m.rows:.2f}%" if m.rows else "n/a"),
+        ("Days covered", f"{m.days:,}"),
+        ("Left out (label not matured)", f"{m.left_out_immature:,}"),
+    ]
     if run.roles.time:
         t = run.table[run.roles.time]
         facts.append(("Time span", f"{t.min()!s} to {t.max()!s}"))
@@ -217,85 +260,142 @@ def build_context(run: SimulationRun, guardrails: list[GuardrailResult],
     if m.bad < 100:
         caveats.append(f"Only {m.bad} bad rows: intervals are wide; read changes with care.")
     if run.comparison is not None:
-        for key, name in (("catch_rate", "catch rate"), ("false_positive_rate",
-                                                          "false-positive rate")):
+        for key, name in (
+            ("catch_rate", "catch rate"),
+            ("false_positive_rate", "false-positive rate"),
+        ):
             d = run.comparison.delta[key]
             if d.low <= 0 <= d.high and d.value != 0:
-                caveats.append(f"The change in {name} ({100 * d.value:+.2f} pp) is smaller than "
-                               f"its 95% interval ({100 * d.low:+.2f} to {100 * d.high:+.2f} "
-                               "pp): it may be noise.")
+                caveats.append(
+                    f"The change in {name} ({100 * d.value:+.2f} pp) is smaller than "
+                    f"its 95% interval ({100 * d.low:+.2f} to {100 * d.high:+.2f} "
+                    "pp): it may be noise."
+                )
     if detector is not None:
         dm = detector.manifest.get("metrics", {})
         facts.append(("Detector ROC AUC (later slice)", f"{dm.get('roc_auc', float('nan')):.4f}"))
         facts.append(("Detector PR AUC (later slice)", f"{dm.get('pr_auc', float('nan')):.4f}"))
         tb, vb = dm.get("train_bad_rate"), dm.get("valid_bad_rate")
         if tb and vb and max(tb, vb) > 2 * min(tb, vb):
-            caveats.append("Bad rate changed more than 2x between training and validation: "
-                           "the regime changed.")
-    checksums = [(f"data {run.data_path.name}", run.data_sha256),
-                 (f"strategy {cand.loaded.path.name}", cand.loaded.sha256)]
+            caveats.append(
+                "Bad rate changed more than 2x between training and validation: the regime changed."
+            )
+    checksums = [
+        (f"data {run.data_path.name}", run.data_sha256),
+        (f"strategy {cand.loaded.path.name}", cand.loaded.sha256),
+    ]
     if run.baseline:
-        checksums.append((f"strategy {run.baseline.loaded.path.name}",
-                          run.baseline.loaded.sha256))
+        checksums.append((f"strategy {run.baseline.loaded.path.name}", run.baseline.loaded.sha256))
     if detector is not None:
         checksums.append(("detector model", detector.manifest["model_sha256"]))
     return ReportContext(
-        title=title or f"{cand.loaded.name}" + (f" vs {run.baseline.loaded.name}"
-                                                if run.baseline else ""),
+        title=title
+        or f"{cand.loaded.name}" + (f" vs {run.baseline.loaded.name}" if run.baseline else ""),
         candidate_name=cand.loaded.name,
         baseline_name=run.baseline.loaded.name if run.baseline else None,
-        metrics=metric_rows(run), charts=charts, reasons=reason_rows(run, summary, catalogue),
+        metrics=metric_rows(run),
+        charts=charts,
+        reasons=reason_rows(run, summary, catalogue),
         guardrails=[GuardrailRow(g.id, g.name, g.passed, g.message) for g in guardrails],
-        facts=facts, caveats=caveats, command=command, versions=library_versions(),
-        checksums=checksums, vega_bundle=vega_bundle, swap=swap_rows(run),
+        facts=facts,
+        caveats=caveats,
+        command=command,
+        versions=library_versions(),
+        checksums=checksums,
+        vega_bundle=vega_bundle,
+        swap=swap_rows(run),
         rules=rule_rows(run),
-        review_capacity=(f"{m.review_capacity_per_day:,.0f}"
-                         if m.review_capacity_per_day is not None else None),
-        segments=segments, reasons_by_action=_reasons_by_action(summary, catalogue, run),
-        examples=example_rows(run, detector, show_ids), ids_masked=not show_ids)
+        review_capacity=(
+            f"{m.review_capacity_per_day:,.0f}" if m.review_capacity_per_day is not None else None
+        ),
+        segments=segments,
+        reasons_by_action=_reasons_by_action(summary, catalogue, run),
+        examples=example_rows(run, detector, show_ids),
+        ids_masked=not show_ids,
+    )
 
 
-def _reasons_by_action(summary: ExplainSummary | None, catalogue: Catalogue,
-                       run: SimulationRun) -> dict[str, list[ReasonRow]]:
+def _reasons_by_action(
+    summary: ExplainSummary | None, catalogue: Catalogue, run: SimulationRun
+) -> dict[str, list[ReasonRow]]:
     if summary is None:
         return {}
-    return {action: [ReasonRow(code, describe_code(code, catalogue, run, summary.examples), n,
-                               f"{100 * share:.1f}%") for code, n, share in rows[:5]]
-            for action, rows in summary.reasons_by_action.items()}
+    return {
+        action: [
+            ReasonRow(
+                code,
+                describe_code(code, catalogue, run, summary.examples),
+                n,
+                f"{100 * share:.1f}%",
+            )
+            for code, n, share in rows[:5]
+        ]
+        for action, rows in summary.reasons_by_action.items()
+    }
 
 
 def segment_tables(run: SimulationRun) -> dict[str, list[SegmentRow]]:
     out = {}
     for column, groups in run.candidate.by.items():
-        out[column] = [SegmentRow(value, m.rows, m.bad, fmt_proportion(m.catch_rate, 1),
-                                  fmt_proportion(m.false_positive_rate, 1),
-                                  fmt_proportion(m.precision, 1), m.catch_rate.value,
-                                  m.false_positive_rate.value)
-                       for value, m in groups.items()]
+        out[column] = [
+            SegmentRow(
+                value,
+                m.rows,
+                m.bad,
+                fmt_proportion(m.catch_rate, 1),
+                fmt_proportion(m.false_positive_rate, 1),
+                fmt_proportion(m.precision, 1),
+                m.catch_rate.value,
+                m.false_positive_rate.value,
+            )
+            for value, m in groups.items()
+        ]
     return out
 
 
-def example_rows(run: SimulationRun, detector: Detector | None, show_ids: bool,
-                 limit: int = 10) -> list[ExampleRow]:
+def example_rows(
+    run: SimulationRun, detector: Detector | None, show_ids: bool, limit: int = 10
+) -> list[ExampleRow]:
     """The largest bad orders the change newly catches, and good ones it newly hits."""
     if run.baseline is None:
         return []
     b = run.baseline.decisions["flagged"]
     c = run.candidate.decisions["flagged"]
     label = run.candidate.decisions[run.roles.label]
-    amount = (run.candidate.decisions[run.roles.amount].cast(pl.Float64).fill_null(0.0)
-              if run.roles.amount else pl.Series([0.0] * len(b)))
+    amount = (
+        run.candidate.decisions[run.roles.amount].cast(pl.Float64).fill_null(0.0)
+        if run.roles.amount
+        else pl.Series([0.0] * len(b))
+    )
     source = scan_table(run.data_path)
     names = source.collect_schema().names()
-    ids = [c for c in (detector.manifest.get("ids") if detector else None) or
-           [n for n in names if n.endswith("_id")] if c in names][:1]
-    frame = pl.DataFrame({"row": range(len(b)), "swap_in": c & ~b, "swap_out": b & ~c,
-                          "bad": label == 1, "amount": amount})
-    picked = pl.concat([
-        frame.filter(pl.col("swap_in") & pl.col("bad")).sort("amount", descending=True)
-        .head(limit).with_columns(pl.lit("newly caught (bad)").alias("kind")),
-        frame.filter(pl.col("swap_in") & ~pl.col("bad")).sort("amount", descending=True)
-        .head(limit).with_columns(pl.lit("newly hit (good)").alias("kind"))])
+    ids = [
+        c
+        for c in (detector.manifest.get("ids") if detector else None)
+        or [n for n in names if n.endswith("_id")]
+        if c in names
+    ][:1]
+    frame = pl.DataFrame(
+        {
+            "row": range(len(b)),
+            "swap_in": c & ~b,
+            "swap_out": b & ~c,
+            "bad": label == 1,
+            "amount": amount,
+        }
+    )
+    picked = pl.concat(
+        [
+            frame.filter(pl.col("swap_in") & pl.col("bad"))
+            .sort("amount", descending=True)
+            .head(limit)
+            .with_columns(pl.lit("newly caught (bad)").alias("kind")),
+            frame.filter(pl.col("swap_in") & ~pl.col("bad"))
+            .sort("amount", descending=True)
+            .head(limit)
+            .with_columns(pl.lit("newly hit (good)").alias("kind")),
+        ]
+    )
     if picked.is_empty():
         return []
     id_values = ["" for _ in range(picked.height)]
@@ -303,10 +403,13 @@ def example_rows(run: SimulationRun, detector: Detector | None, show_ids: bool,
         column = source.select(ids[0]).collect()[ids[0]].cast(pl.String)
         values = column.gather(picked["row"]).to_list()
         key = new_key()
-        id_values = [("" if v is None else v if show_ids else mask_value(v, key))
-                     for v in values]
-    return [ExampleRow(kind, ident, f"{amt:,.2f}") for kind, ident, amt in
-            zip(picked["kind"].to_list(), id_values, picked["amount"].to_list(), strict=True)]
+        id_values = [("" if v is None else v if show_ids else mask_value(v, key)) for v in values]
+    return [
+        ExampleRow(kind, ident, f"{amt:,.2f}")
+        for kind, ident, amt in zip(
+            picked["kind"].to_list(), id_values, picked["amount"].to_list(), strict=True
+        )
+    ]
 
 
 def swap_rows(run: SimulationRun) -> list[SwapRow]:
@@ -317,27 +420,49 @@ def swap_rows(run: SimulationRun) -> list[SwapRow]:
     def money(x: float | None) -> str:
         return "" if x is None else f"{x:,.2f}"
 
-    return [SwapRow(kind, cells[(kind, 1)].rows, cells[(kind, 0)].rows,
-                    money(cells[(kind, 1)].amount), money(cells[(kind, 0)].amount))
-            for kind in ("swap-in", "swap-out", "both flag")]
+    return [
+        SwapRow(
+            kind,
+            cells[(kind, 1)].rows,
+            cells[(kind, 0)].rows,
+            money(cells[(kind, 1)].amount),
+            money(cells[(kind, 0)].amount),
+        )
+        for kind in ("swap-in", "swap-out", "both flag")
+    ]
 
 
 def rule_rows(run: SimulationRun) -> list[RuleRow]:
     rows = []
     for r in run.candidate.rules:
         top = max(r.overlap.items(), key=lambda kv: kv[1], default=None)
-        rows.append(RuleRow(r.name, r.action, r.mode == "shadow", r.hits, r.bad_hits,
-                            f"{100 * r.precision.value:.1f}%" if r.hits else "n/a",
-                            r.incremental_bad, f"{top[0]} ({top[1]:,})" if top else ""))
+        rows.append(
+            RuleRow(
+                r.name,
+                r.action,
+                r.mode == "shadow",
+                r.hits,
+                r.bad_hits,
+                f"{100 * r.precision.value:.1f}%" if r.hits else "n/a",
+                r.incremental_bad,
+                f"{top[0]} ({top[1]:,})" if top else "",
+            )
+        )
     return rows
 
 
 def _amount_point(name: str, m: StrategyMetrics) -> dict[str, Any]:
-    return {"strategy": name, "amount_catch_rate": m.amount_catch_rate,
-            "good_amount_impacted_rate": m.good_amount_impacted_rate}
+    return {
+        "strategy": name,
+        "amount_catch_rate": m.amount_catch_rate,
+        "good_amount_impacted_rate": m.good_amount_impacted_rate,
+    }
 
 
 def _point(name: str, m: StrategyMetrics) -> dict[str, Any]:
-    return {"strategy": name, "catch_rate": m.catch_rate.value,
-            "false_positive_rate": m.false_positive_rate.value,
-            "precision": m.precision.value}
+    return {
+        "strategy": name,
+        "catch_rate": m.catch_rate.value,
+        "false_positive_rate": m.false_positive_rate.value,
+        "precision": m.precision.value,
+    }

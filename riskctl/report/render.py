@@ -26,8 +26,12 @@ def environment(user_templates: Path | None = None) -> jinja2.Environment:
             raise UsageError(f"{user_templates}: --templates must be a directory")
         loaders.append(jinja2.FileSystemLoader(user_templates))
     loaders.append(jinja2.FileSystemLoader(templates_dir()))
-    return jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=True,
-                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    return jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
 
 
 @lru_cache(maxsize=1)
@@ -67,13 +71,16 @@ def render_html(context: ReportContext, user_templates: Path | None = None) -> s
     try:
         template = env.get_template(REPORT_TEMPLATE)
         # the bundle is riskctl's own trusted script, never user text
-        return template.render(ctx=context, vega_bundle=Markup(context.vega_bundle),
-                               fallbacks=static_fallbacks(context))
+        return template.render(
+            ctx=context,
+            vega_bundle=Markup(context.vega_bundle),
+            fallbacks=static_fallbacks(context),
+        )
     except jinja2.TemplateError as exc:
-        raise UsageError(f"report template error: {exc}",
-                         hint="check the templates passed with --templates") from None
+        raise UsageError(
+            f"report template error: {exc}", hint="check the templates passed with --templates"
+        ) from None
 
 
-def write_report(context: ReportContext, out: Path,
-                 user_templates: Path | None = None) -> Path:
+def write_report(context: ReportContext, out: Path, user_templates: Path | None = None) -> Path:
     return write_text(render_html(context, user_templates), out)

@@ -17,23 +17,29 @@ def compile_condition(sql: str, schema: pl.Schema, where: Location) -> pl.Expr:
     try:
         expr = pl.sql_expr(sql)
     except pl.exceptions.PolarsError as exc:
-        raise ConfigError(f"condition does not parse as SQL: {sql!r}", where,
-                          hint=_first_line(exc)) from None
+        raise ConfigError(
+            f"condition does not parse as SQL: {sql!r}", where, hint=_first_line(exc)
+        ) from None
     names = list(schema.names())
     for column in expr.meta.root_names():
         if column not in schema:
             close = difflib.get_close_matches(column, names, n=1, cutoff=0.6)
-            hint = f"did you mean `{close[0]}`?" if close else "columns are: " + ", ".join(
-                names[:15])
+            hint = (
+                f"did you mean `{close[0]}`?" if close else "columns are: " + ", ".join(names[:15])
+            )
             raise ConfigError(f"unknown column '{column}'", where, hint=hint)
     try:
         dtype = pl.LazyFrame(schema=schema).select(expr).collect_schema().dtypes()[0]
     except pl.exceptions.PolarsError as exc:
-        raise ConfigError(f"condition cannot run on this data: {sql!r}", where,
-                          hint=_first_line(exc)) from None
+        raise ConfigError(
+            f"condition cannot run on this data: {sql!r}", where, hint=_first_line(exc)
+        ) from None
     if dtype != pl.Boolean:
-        raise ConfigError(f"condition gives {dtype}, not true/false: {sql!r}", where,
-                          hint="compare the column, e.g. `amount > 100`")
+        raise ConfigError(
+            f"condition gives {dtype}, not true/false: {sql!r}",
+            where,
+            hint="compare the column, e.g. `amount > 100`",
+        )
     return expr.fill_null(False)
 
 

@@ -19,8 +19,9 @@ class LoadedStrategy:
     sha256: str
 
     def where(self, *key_path: str | int) -> Location:
-        return Location(self.path, line_of(self.lines, key_path), format_key_path(key_path,
-                                                                                  self.strategy))
+        return Location(
+            self.path, line_of(self.lines, key_path), format_key_path(key_path, self.strategy)
+        )
 
     @property
     def name(self) -> str:
@@ -44,19 +45,25 @@ def _check_semantics(loaded: LoadedStrategy) -> None:
     hint = "actions are: " + ", ".join(s.actions)
     for action in s.thresholds:
         if action not in known:
-            raise ConfigError(f"unknown action '{action}'", loaded.where("thresholds", action),
-                              hint=hint)
+            raise ConfigError(
+                f"unknown action '{action}'", loaded.where("thresholds", action), hint=hint
+            )
     for i, seg in enumerate(s.segments):
         for action in seg.thresholds:
             if action not in known:
-                raise ConfigError(f"unknown action '{action}'",
-                                  loaded.where("segments", i, "thresholds", action), hint=hint)
+                raise ConfigError(
+                    f"unknown action '{action}'",
+                    loaded.where("segments", i, "thresholds", action),
+                    hint=hint,
+                )
     seen: set[str] = set()
     for i, rule in enumerate(s.rules):
         if rule.action not in known:
-            raise ConfigError(f"unknown action '{rule.action}'",
-                              loaded.where("rules", i, "action"), hint=hint)
+            raise ConfigError(
+                f"unknown action '{rule.action}'", loaded.where("rules", i, "action"), hint=hint
+            )
         if rule.name in seen:
-            raise ConfigError(f"duplicate rule name '{rule.name}'", loaded.where("rules", i,
-                                                                                 "name"))
+            raise ConfigError(
+                f"duplicate rule name '{rule.name}'", loaded.where("rules", i, "name")
+            )
         seen.add(rule.name)

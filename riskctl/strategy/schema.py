@@ -25,7 +25,8 @@ class Rule(_Strict):
     action: str = Field(description="The action a matching row gets.")
     reason: str | None = Field(None, description="Reason code or free text shown for a hit.")
     mode: Literal["active", "shadow"] = Field(
-        "active", description="`shadow` rules are evaluated and reported but never act.")
+        "active", description="`shadow` rules are evaluated and reported but never act."
+    )
     enabled: bool = Field(True, description="`false` turns the rule off entirely.")
 
 
@@ -36,9 +37,11 @@ class Costs(_Strict):
 
 class RelativeGuardrails(_Strict):
     max_catch_rate_drop: float | None = Field(
-        None, ge=0, description="Largest allowed fall in catch rate vs the baseline.")
+        None, ge=0, description="Largest allowed fall in catch rate vs the baseline."
+    )
     max_false_positive_rate_increase: float | None = Field(
-        None, ge=0, description="Largest allowed rise in false-positive rate vs the baseline.")
+        None, ge=0, description="Largest allowed rise in false-positive rate vs the baseline."
+    )
 
 
 class Guardrails(_Strict):
@@ -56,7 +59,8 @@ class Strategy(_Strict):
     detectors: dict[str, str] = Field(
         default_factory=dict,
         description="Score column -> detector directory (relative to the strategy file); "
-        "used only when the data lacks that column.")
+        "used only when the data lacks that column.",
+    )
     actions: list[str] = Field(description="Actions, most severe first; the last one passes.")
     thresholds: Thresholds = Field(default_factory=dict)
     segments: list[Segment] = Field(default_factory=list)
@@ -69,8 +73,10 @@ class Strategy(_Strict):
     label_maturity_days: float = Field(0, ge=0)
     guardrails: Guardrails = Field(default_factory=Guardrails)
     data_sha256: str | None = Field(
-        None, pattern=r"^[0-9a-f]{64}$",
-        description="Pins the evaluation file: a different file fails loudly (exit 2).")
+        None,
+        pattern=r"^[0-9a-f]{64}$",
+        description="Pins the evaluation file: a different file fails loudly (exit 2).",
+    )
 
     @field_validator("actions")
     @classmethod

@@ -53,8 +53,7 @@ def _dump(parser: YAML, data: object, out: Path) -> Path:
     return write_text(buffer.getvalue(), out)
 
 
-def set_thresholds(source: Path, out: Path,
-                   changes: list[tuple[str, str, float]]) -> Path:
+def set_thresholds(source: Path, out: Path, changes: list[tuple[str, str, float]]) -> Path:
     """Write `source` to `out` with each (action, score column) threshold set to its value."""
     parser, data = _round_trip(source)
     for action, column, value in changes:
@@ -62,9 +61,14 @@ def set_thresholds(source: Path, out: Path,
     return _dump(parser, data, out)
 
 
-def set_segment_thresholds(source: Path, out: Path, action: str, column: str,
-                           existing: dict[str, float],
-                           new: list[tuple[str, str, float]]) -> Path:
+def set_segment_thresholds(
+    source: Path,
+    out: Path,
+    action: str,
+    column: str,
+    existing: dict[str, float],
+    new: list[tuple[str, str, float]],
+) -> Path:
     """Per-segment thresholds: `existing` segment name -> value (`(none)`: the base
     threshold), `new` (name, when, value) segments appended after the file's own."""
     parser, data = _round_trip(source)

@@ -18,8 +18,7 @@ def invoke(*args):
 def test_generate_is_byte_for_byte_reproducible(tmp_path: Path) -> None:
     a, b = tmp_path / "a.parquet", tmp_path / "b.parquet"
     for path in (a, b):
-        result = invoke("data", "generate", "--rows", 3000, "--seed", 4, "--out", path,
-                        "--json")
+        result = invoke("data", "generate", "--rows", 3000, "--seed", 4, "--out", path, "--json")
         assert result.exit_code == 0, result.output
     assert a.read_bytes() == b.read_bytes()
     summary = json.loads(result.stdout)
@@ -28,8 +27,21 @@ def test_generate_is_byte_for_byte_reproducible(tmp_path: Path) -> None:
 
 def test_train_score_explain(tmp_path: Path, history_path: Path) -> None:
     det = tmp_path / "det"
-    result = invoke("train", history_path, "--label", "is_bad", "--time", "event_time",
-                    "--exclude", "attack", "--out", det, "--rounds", 30, "--json")
+    result = invoke(
+        "train",
+        history_path,
+        "--label",
+        "is_bad",
+        "--time",
+        "event_time",
+        "--exclude",
+        "attack",
+        "--out",
+        det,
+        "--rounds",
+        30,
+        "--json",
+    )
     assert result.exit_code == 0, result.output
     trained = json.loads(result.stdout)
     assert "attack" not in trained["features"] and trained["metrics"]["roc_auc"] > 0.8
@@ -41,8 +53,17 @@ def test_train_score_explain(tmp_path: Path, history_path: Path) -> None:
     assert result.exit_code == 0, result.output
     df = pl.read_parquet(scored)
     original = pl.read_parquet(history_path)
-    assert df.columns == ["is_bad", "event_time", "order_id", "buyer_id", "seller_id",
-                          "device_id", "ip", "amount", "score"]
+    assert df.columns == [
+        "is_bad",
+        "event_time",
+        "order_id",
+        "buyer_id",
+        "seller_id",
+        "device_id",
+        "ip",
+        "amount",
+        "score",
+    ]
     assert df["order_id"].equals(original["order_id"])  # input order kept
 
     sample = tmp_path / "sample.csv"
@@ -55,17 +76,27 @@ def test_train_score_explain(tmp_path: Path, history_path: Path) -> None:
     assert out["reason_codes"].list.len().max() <= 2
 
 
-def test_simulate_json_and_files(tmp_path: Path, scored_path: Path,
-                                 example_strategies: Path) -> None:
+def test_simulate_json_and_files(
+    tmp_path: Path, scored_path: Path, example_strategies: Path
+) -> None:
     out = tmp_path / "sim"
-    result = invoke("simulate", example_strategies / "candidate.yaml", "--baseline",
-                    example_strategies / "baseline.yaml", "--data", scored_path, "--out", out,
-                    "--json")
+    result = invoke(
+        "simulate",
+        example_strategies / "candidate.yaml",
+        "--baseline",
+        example_strategies / "baseline.yaml",
+        "--data",
+        scored_path,
+        "--out",
+        out,
+        "--json",
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     for side in ("candidate", "baseline", "delta"):
         assert {"catch_rate", "false_positive_rate", "precision", "alert_rate"} <= set(
-            data[side]["metrics"])
+            data[side]["metrics"]
+        )
     decisions = pl.read_parquet(out / "decisions.parquet")
     assert decisions.height == pl.read_parquet(scored_path).height
     assert {"action", "flagged", "decided_by", "segment", "matched"} <= set(decisions.columns)
@@ -76,23 +107,37 @@ def test_simulate_json_and_files(tmp_path: Path, scored_path: Path,
 
 
 def test_simulate_table_fits_80_columns(scored_path: Path, example_strategies: Path) -> None:
-    result = invoke("simulate", example_strategies / "candidate.yaml", "--baseline",
-                    example_strategies / "baseline.yaml", "--data", scored_path)
+    result = invoke(
+        "simulate",
+        example_strategies / "candidate.yaml",
+        "--baseline",
+        example_strategies / "baseline.yaml",
+        "--data",
+        scored_path,
+    )
     assert result.exit_code == 0, result.output
     assert max(len(line) for line in result.stdout.splitlines()) <= 80
     assert "Catch rate" in result.stdout and "change" in result.stdout
 
 
 def test_check_exit_codes(tmp_path: Path, scored_path: Path, write_strategy) -> None:
-    base = write_strategy("name: b\nactions: [review, allow]\nthresholds:\n"
-                          "  review: {score: 0.5}\nlabel: is_bad\n", "b.yaml")
-    ok = write_strategy("name: ok\nactions: [review, allow]\nthresholds:\n"
-                        "  review: {score: 0.5}\nlabel: is_bad\nguardrails:\n"
-                        "  min_catch_rate: 0.05\n", "ok.yaml")
-    strict = write_strategy("name: strict\nactions: [review, allow]\nthresholds:\n"
-                            "  review: {score: 0.999}\nlabel: is_bad\nguardrails:\n"
-                            "  min_catch_rate: 0.99\n  relative:\n"
-                            "    max_catch_rate_drop: 0.0\n", "strict.yaml")
+    base = write_strategy(
+        "name: b\nactions: [review, allow]\nthresholds:\n  review: {score: 0.5}\nlabel: is_bad\n",
+        "b.yaml",
+    )
+    ok = write_strategy(
+        "name: ok\nactions: [review, allow]\nthresholds:\n"
+        "  review: {score: 0.5}\nlabel: is_bad\nguardrails:\n"
+        "  min_catch_rate: 0.05\n",
+        "ok.yaml",
+    )
+    strict = write_strategy(
+        "name: strict\nactions: [review, allow]\nthresholds:\n"
+        "  review: {score: 0.999}\nlabel: is_bad\nguardrails:\n"
+        "  min_catch_rate: 0.99\n  relative:\n"
+        "    max_catch_rate_drop: 0.0\n",
+        "strict.yaml",
+    )
     passed = invoke("check", ok, "--baseline", base, "--data", scored_path)
     assert passed.exit_code == 0, passed.output
     assert "PASSED" in passed.stdout
@@ -109,12 +154,29 @@ def test_train_prints_roles_metrics_and_warnings(tmp_path: Path, history: pl.Dat
     rows = history.sort("event_time").with_columns(  # many more bad rows late, a few unlabelled
         pl.when(pl.int_range(pl.len()) > 0.8 * pl.len())
         .then(pl.max_horizontal("is_bad", (pl.int_range(pl.len()) % 15 == 0).cast(pl.Int8)))
-        .when(pl.int_range(pl.len()) % 1000 == 0).then(None)
-        .otherwise(pl.col("is_bad")).alias("is_bad"))
+        .when(pl.int_range(pl.len()) % 1000 == 0)
+        .then(None)
+        .otherwise(pl.col("is_bad"))
+        .alias("is_bad")
+    )
     path = tmp_path / "h.parquet"
     rows.write_parquet(path)
-    result = invoke("train", path, "--label", "is_bad", "--time", "event_time", "--exclude",
-                    "attack", "--id", "seller_id", "--rounds", 20, "--out", tmp_path / "d")
+    result = invoke(
+        "train",
+        path,
+        "--label",
+        "is_bad",
+        "--time",
+        "event_time",
+        "--exclude",
+        "attack",
+        "--id",
+        "seller_id",
+        "--rounds",
+        20,
+        "--out",
+        tmp_path / "d",
+    )
     assert result.exit_code == 0, result.output
     text = result.stdout
     assert "Column roles" in text and "IP addresses" in text and "--id" in text
@@ -123,13 +185,25 @@ def test_train_prints_roles_metrics_and_warnings(tmp_path: Path, history: pl.Dat
     assert "the regime changed" in result.stderr
 
 
-def test_explain_cli_with_strategy_summary_and_masking(tmp_path: Path, detector, scored_path,
-                                                       example_strategies: Path) -> None:
+def test_explain_cli_with_strategy_summary_and_masking(
+    tmp_path: Path, detector, scored_path, example_strategies: Path
+) -> None:
     out = tmp_path / "reasons.ndjson"
-    result = invoke("explain", detector.path, scored_path, "--strategy",
-                    example_strategies / "candidate.yaml", "--reasons",
-                    example_strategies / "reason_codes.yaml", "--only-flagged", "--summary",
-                    "--mask-ids", "--out", out, "--json")
+    result = invoke(
+        "explain",
+        detector.path,
+        scored_path,
+        "--strategy",
+        example_strategies / "candidate.yaml",
+        "--reasons",
+        example_strategies / "reason_codes.yaml",
+        "--only-flagged",
+        "--summary",
+        "--mask-ids",
+        "--out",
+        out,
+        "--json",
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["uncatalogued_features"] == ["country"]

@@ -25,8 +25,9 @@ def assert_clean_error(result, *needles: str) -> None:
 
 
 def test_missing_data_file(tmp_path: Path, example_strategies: Path) -> None:
-    result = invoke("simulate", example_strategies / "candidate.yaml", "--data",
-                    tmp_path / "nope.parquet")
+    result = invoke(
+        "simulate", example_strategies / "candidate.yaml", "--data", tmp_path / "nope.parquet"
+    )
     assert_clean_error(result, "nope.parquet: no such file", "riskctl data generate")
 
 
@@ -48,15 +49,20 @@ label: is_bad
 """)
     out = tmp_path / "sim"
     result = invoke("simulate", path, "--data", scored_path, "--out", out)
-    assert_clean_error(result, f"{path}:5: rule 'new_acct': when: unknown column 'acount_age'",
-                       "did you mean `account_age_days`?")
+    assert_clean_error(
+        result,
+        f"{path}:5: rule 'new_acct': when: unknown column 'acount_age'",
+        "did you mean `account_age_days`?",
+    )
     assert not out.exists()
 
 
-def test_report_leaves_no_half_written_file(tmp_path: Path, scored_path: Path,
-                                            write_strategy) -> None:
-    path = write_strategy("name: s\nactions: [review, allow]\nthresholds:\n"
-                          "  review: {score: 0.8}\n")  # no label anywhere
+def test_report_leaves_no_half_written_file(
+    tmp_path: Path, scored_path: Path, write_strategy
+) -> None:
+    path = write_strategy(
+        "name: s\nactions: [review, allow]\nthresholds:\n  review: {score: 0.8}\n"
+    )  # no label anywhere
     out = tmp_path / "r.html"
     result = invoke("report", path, "--data", scored_path, "--out", out)
     assert_clean_error(result, "no label column", "--label")
@@ -73,9 +79,23 @@ def test_too_few_rows_for_the_demo(tmp_path: Path) -> None:
     assert_clean_error(result, "--rows must be at least 2000")
 
 
-@pytest.mark.parametrize("command", ["demo", "data generate", "train", "score", "explain",
-                                     "validate", "simulate", "check", "report", "sweep",
-                                     "tune", "diff"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        "demo",
+        "data generate",
+        "train",
+        "score",
+        "explain",
+        "validate",
+        "simulate",
+        "check",
+        "report",
+        "sweep",
+        "tune",
+        "diff",
+    ],
+)
 def test_every_command_has_an_example_in_help(command: str) -> None:
     result = invoke(*command.split(), "--help")
     assert result.exit_code == 0

@@ -42,8 +42,13 @@ def test_values_are_plausible(hist: pl.DataFrame) -> None:
     assert t.is_sorted() and t.n_unique() == ROWS  # strictly increasing
     assert t.min() >= datetime(2026, 6, 1) and t.max() < datetime(2026, 6, 1) + timedelta(60)
     assert hist["amount"].min() >= 1.0
-    assert (hist["amount"] * 100).round(6).cast(pl.Int64).cast(pl.Float64).equals(
-        (hist["amount"] * 100).round(6))
+    assert (
+        (hist["amount"] * 100)
+        .round(6)
+        .cast(pl.Int64)
+        .cast(pl.Float64)
+        .equals((hist["amount"] * 100).round(6))
+    )
     assert hist["account_age_days"].min() >= 0
     assert hist["seller_refund_rate_30d"].is_between(0, 1).all()
     assert hist["accounts_per_device_7d"].min() >= 1
@@ -69,39 +74,60 @@ def test_labels_and_attack_patterns(hist: pl.DataFrame) -> None:
     assert 0.0 < missed < 0.10
     assert 0.0 < friendly < 0.004
     # each pattern leaves its footprint, noisily (robust to which rings a small sample gets)
-    feats = ["amount", "buyer_orders_24h", "accounts_per_device_7d", "seller_refund_rate_30d",
-             "promo_used", "device_new_for_buyer", "country_mismatch", "amount_vs_buyer_avg"]
-    stats = hist.group_by("attack").agg(pl.col(feats).mean().name.suffix("_mean"),
-                                        pl.col(feats).median().name.suffix("_median"),
-                                        (pl.col("payment_method") == "card").mean().alias("card"))
+    feats = [
+        "amount",
+        "buyer_orders_24h",
+        "accounts_per_device_7d",
+        "seller_refund_rate_30d",
+        "promo_used",
+        "device_new_for_buyer",
+        "country_mismatch",
+        "amount_vs_buyer_avg",
+    ]
+    stats = hist.group_by("attack").agg(
+        pl.col(feats).mean().name.suffix("_mean"),
+        pl.col(feats).median().name.suffix("_median"),
+        (pl.col("payment_method") == "card").mean().alias("card"),
+    )
     m = {r["attack"]: r for r in stats.iter_rows(named=True)}
     brush, none = m["brushing"], m["none"]
     assert brush["amount_median"] < 0.6 * none["amount_median"]
-    assert max(brush[f"{c}_mean"] / none[f"{c}_mean"] for c in
-               ("buyer_orders_24h", "accounts_per_device_7d", "seller_refund_rate_30d")) > 1.5
+    assert (
+        max(
+            brush[f"{c}_mean"] / none[f"{c}_mean"]
+            for c in ("buyer_orders_24h", "accounts_per_device_7d", "seller_refund_rate_30d")
+        )
+        > 1.5
+    )
     assert m["promo_abuse"]["promo_used_mean"] > 0.7 > 0.1 > none["promo_used_mean"]
     assert m["promo_abuse"]["device_new_for_buyer_mean"] > 2 * none["device_new_for_buyer_mean"]
     assert m["stolen_card"]["amount_median"] > 3 * none["amount_median"]
     assert m["stolen_card"]["card"] > 0.8
-    assert m["account_takeover"]["country_mismatch_mean"] > 0.4 > 0.1 > none[
-        "country_mismatch_mean"]
-    ato = hist.group_by(pl.col("attack") == "account_takeover").agg(
-        (pl.col("amount_vs_buyer_avg") > 2).mean().alias("big")).sort("attack")["big"]
-    assert m["account_takeover"]["amount_vs_buyer_avg_median"] > 1.5 * none[
-        "amount_vs_buyer_avg_median"]
+    assert (
+        m["account_takeover"]["country_mismatch_mean"] > 0.4 > 0.1 > none["country_mismatch_mean"]
+    )
+    ato = (
+        hist.group_by(pl.col("attack") == "account_takeover")
+        .agg((pl.col("amount_vs_buyer_avg") > 2).mean().alias("big"))
+        .sort("attack")["big"]
+    )
+    assert (
+        m["account_takeover"]["amount_vs_buyer_avg_median"]
+        > 1.5 * none["amount_vs_buyer_avg_median"]
+    )
     assert ato[1] > 2 * ato[0]  # spending well above the account's habit
     # invariants of the patterns: promo abusers are at most a month old, takeover victims at
     # least half a year, and ring accounts never order from another country
-    ages = hist.group_by("attack").agg(pl.col("account_age_days").min().alias("lo"),
-                                       pl.col("account_age_days").max().alias("hi"))
+    ages = hist.group_by("attack").agg(
+        pl.col("account_age_days").min().alias("lo"), pl.col("account_age_days").max().alias("hi")
+    )
     a = {r["attack"]: r for r in ages.iter_rows(named=True)}
     assert a["promo_abuse"]["hi"] <= 31 and a["account_takeover"]["lo"] >= 180
     assert not hist.filter(pl.col("attack") == "brushing")["country_mismatch"].any()
 
 
 def test_attacks_come_in_bursts(hist: pl.DataFrame) -> None:
-    daily = (hist.group_by(pl.col("event_time").dt.date()).agg(pl.col("is_bad").mean())
-             ["is_bad"])
+    daily = hist.group_by(pl.col("event_time").dt.date()).agg(pl.col("is_bad").mean())["is_bad"]
     assert daily.max() > 3 * daily.median()
 
 
@@ -113,12 +139,16 @@ def test_deterministic(tmp_path) -> None:
     b.write_parquet(tmp_path / "b.parquet", statistics=False, compression="zstd")
     assert (tmp_path / "a.parquet").read_bytes() == (tmp_path / "b.parquet").read_bytes()
     # another process, with other hash randomisation and one polars thread, writes the same bytes
-    code = ("import sys; from riskctl.data.generate import generate_history; generate_history("
-            "5_000, seed=5).write_parquet(sys.argv[1], statistics=False, compression='zstd')")
-    env = os.environ | {"PYTHONHASHSEED": "12345", "POLARS_MAX_THREADS": "1",
-                        "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    subprocess.run([sys.executable, "-c", code, str(tmp_path / "c.parquet")], env=env,
-                   check=True)
+    code = (
+        "import sys; from riskctl.data.generate import generate_history; generate_history("
+        "5_000, seed=5).write_parquet(sys.argv[1], statistics=False, compression='zstd')"
+    )
+    env = os.environ | {
+        "PYTHONHASHSEED": "12345",
+        "POLARS_MAX_THREADS": "1",
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+    }
+    subprocess.run([sys.executable, "-c", code, str(tmp_path / "c.parquet")], env=env, check=True)
     assert (tmp_path / "c.parquet").read_bytes() == (tmp_path / "a.parquet").read_bytes()
 
 
@@ -131,27 +161,35 @@ def test_start_sets_the_window() -> None:
 def test_point_in_time_features_match_brute_force(full: pl.DataFrame) -> None:
     rng = np.random.default_rng(0)
     # half random rows, half attack rows (where the windows are crowded)
-    picks = np.r_[rng.choice(ROWS, 40, replace=False),
-                  rng.choice(np.flatnonzero((full["attack"] != "none").to_numpy()), 40)]
+    picks = np.r_[
+        rng.choice(ROWS, 40, replace=False),
+        rng.choice(np.flatnonzero((full["attack"] != "none").to_numpy()), 40),
+    ]
     for i in picks:
         row = full.row(int(i), named=True)
         t = row["event_time"]
         before = full.head(int(i))  # rows are sorted by strictly increasing time
         buyer = before.filter(pl.col("buyer_id") == row["buyer_id"])
-        assert row["buyer_orders_24h"] == buyer.filter(
-            pl.col("event_time") >= t - timedelta(hours=24)).height
-        device = full.head(int(i) + 1).filter(pl.col("device_id") == row["device_id"],
-                                              pl.col("event_time") > t - timedelta(days=7))
+        assert (
+            row["buyer_orders_24h"]
+            == buyer.filter(pl.col("event_time") >= t - timedelta(hours=24)).height
+        )
+        device = full.head(int(i) + 1).filter(
+            pl.col("device_id") == row["device_id"], pl.col("event_time") > t - timedelta(days=7)
+        )
         assert row["accounts_per_device_7d"] == device["buyer_id"].n_unique()
         assert row["device_new_for_buyer"] == (
-            buyer.filter(pl.col("device_id") == row["device_id"]).height == 0)
+            buyer.filter(pl.col("device_id") == row["device_id"]).height == 0
+        )
         expected = row["amount"] / buyer["amount"].mean() if buyer.height else 1.0
         assert row["amount_vs_buyer_avg"] == pytest.approx(expected, abs=1e-4)
-        seller = before.filter(pl.col("seller_id") == row["seller_id"],
-                               pl.col("event_time") >= t - timedelta(days=30))
+        seller = before.filter(
+            pl.col("seller_id") == row["seller_id"], pl.col("event_time") >= t - timedelta(days=30)
+        )
         refunded = seller.filter(pl.col("_refund_time") < t).height
         assert row["seller_refund_rate_30d"] == pytest.approx(
-            refunded / max(seller.height, 1), abs=1e-4)
+            refunded / max(seller.height, 1), abs=1e-4
+        )
 
 
 def test_refunds_are_never_known_before_they_happen(full: pl.DataFrame) -> None:
@@ -159,8 +197,10 @@ def test_refunds_are_never_known_before_they_happen(full: pl.DataFrame) -> None:
     assert delay.min() >= timedelta(hours=2) and delay.max() <= timedelta(days=21)
 
 
-@pytest.mark.parametrize(("kwargs", "flag"), [({"rows": 10}, "--rows"), ({"days": 0}, "--days"),
-                                               ({"seed": -1}, "--seed")])
+@pytest.mark.parametrize(
+    ("kwargs", "flag"),
+    [({"rows": 10}, "--rows"), ({"days": 0}, "--days"), ({"seed": -1}, "--seed")],
+)
 def test_bad_arguments_raise_usage_error(kwargs: dict, flag: str) -> None:
     with pytest.raises(UsageError, match=flag) as err:
         generate_history(**kwargs)
@@ -172,13 +212,20 @@ def test_a_small_detector_can_learn_it_but_not_perfectly() -> None:
     metrics = pytest.importorskip("sklearn.metrics")
     # 50,000 rows: at 20,000 a pattern has too few rings or campaigns to learn from
     hist = generate_history(50_000, seed=7)
-    numeric = [c for c, d in SCHEMA.items() if (d.is_numeric() or d == pl.Boolean())
-               and c != "is_bad"]
+    numeric = [
+        c for c, d in SCHEMA.items() if (d.is_numeric() or d == pl.Boolean()) and c != "is_bad"
+    ]
     cut = int(hist.height * 0.7)  # train on the past, test on the future
     x = hist.select(pl.col(numeric).cast(pl.Float64)).to_numpy()
     y = hist["is_bad"].to_numpy()
-    params = {"objective": "binary:logistic", "max_depth": 3, "min_child_weight": 5,
-              "eta": 0.1, "nthread": 2, "seed": 0}
+    params = {
+        "objective": "binary:logistic",
+        "max_depth": 3,
+        "min_child_weight": 5,
+        "eta": 0.1,
+        "nthread": 2,
+        "seed": 0,
+    }
     model = xgb.train(params, xgb.DMatrix(x[:cut], label=y[:cut]), num_boost_round=100)
     auc = metrics.roc_auc_score(y[cut:], model.predict(xgb.DMatrix(x[cut:])))
     assert 0.8 <= auc <= 0.995

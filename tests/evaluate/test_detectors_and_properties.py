@@ -34,20 +34,24 @@ label: is_bad
     expected = detector.score(rows)
     np.testing.assert_allclose(run.table["score_order"].to_numpy(), expected, rtol=1e-6)
     decided = run.candidate.decisions
-    np.testing.assert_array_equal(decided["action"].to_numpy(),
-                                  np.where(expected >= 0.9, "block",
-                                           np.where(expected >= 0.3, "review", "allow")))
+    np.testing.assert_array_equal(
+        decided["action"].to_numpy(),
+        np.where(expected >= 0.9, "block", np.where(expected >= 0.3, "review", "allow")),
+    )
 
 
 def test_a_detector_is_not_run_when_the_data_has_its_score(tmp_path: Path, scored_path) -> None:
     strategy = tmp_path / "s.yaml"
-    strategy.write_text("name: s\ndetectors: {score: ./does-not-exist}\n"
-                        "actions: [review, allow]\nthresholds:\n  review: {score: 0.5}\n"
-                        "label: is_bad\n")
+    strategy.write_text(
+        "name: s\ndetectors: {score: ./does-not-exist}\n"
+        "actions: [review, allow]\nthresholds:\n  review: {score: 0.5}\n"
+        "label: is_bad\n"
+    )
     run = run_simulation(strategy, scored_path)
     assert run.detectors == {}
-    assert run.candidate.metrics.flagged == int((pl.read_parquet(scored_path)["score"]
-                                                 >= 0.5).sum())
+    assert run.candidate.metrics.flagged == int(
+        (pl.read_parquet(scored_path)["score"] >= 0.5).sum()
+    )
 
 
 def test_bootstrap_interval_is_paired_and_reproducible() -> None:
@@ -74,14 +78,19 @@ rules:
 {rules}
 label: y
 """
-RULES = ["  - {name: r1, when: \"amount > 80\", action: review}",
-         "  - {name: r2, when: \"devices >= 4\", action: block}"]
+RULES = [
+    '  - {name: r1, when: "amount > 80", action: review}',
+    '  - {name: r2, when: "devices >= 4", action: block}',
+]
 
-tables = st.integers(min_value=20, max_value=200).flatmap(lambda n: st.tuples(
-    st.lists(st.floats(0, 1), min_size=n, max_size=n),
-    st.lists(st.integers(0, 1), min_size=n, max_size=n),
-    st.lists(st.floats(0, 100), min_size=n, max_size=n),
-    st.lists(st.integers(1, 6), min_size=n, max_size=n)))
+tables = st.integers(min_value=20, max_value=200).flatmap(
+    lambda n: st.tuples(
+        st.lists(st.floats(0, 1), min_size=n, max_size=n),
+        st.lists(st.integers(0, 1), min_size=n, max_size=n),
+        st.lists(st.floats(0, 100), min_size=n, max_size=n),
+        st.lists(st.integers(1, 6), min_size=n, max_size=n),
+    )
+)
 
 
 def _write(tmp: Path, table) -> Path:
@@ -89,26 +98,33 @@ def _write(tmp: Path, table) -> Path:
     if sum(y) == 0 or sum(y) == len(y):
         y = [1] + [0] * (len(y) - 1)
     path = tmp / "d.parquet"
-    pl.DataFrame({"score": score, "y": y, "amount": amount, "devices": devices}).write_parquet(
-        path)
+    pl.DataFrame({"score": score, "y": y, "amount": amount, "devices": devices}).write_parquet(path)
     return path
 
 
 def _strategy(tmp: Path, name: str, block: float, review: float, rules: list[str]) -> Path:
     path = tmp / f"{name}.yaml"
-    path.write_text(STRATEGY.format(name=name, block=block, review=review,
-                                    rules="\n".join(rules) if rules else "  []"))
+    path.write_text(
+        STRATEGY.format(
+            name=name, block=block, review=review, rules="\n".join(rules) if rules else "  []"
+        )
+    )
     return path
 
 
-fast = settings(max_examples=25, deadline=None, derandomize=True,  # same cases every run
-                suppress_health_check=[HealthCheck.function_scoped_fixture])
+fast = settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,  # same cases every run
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 
 
 @fast
 @given(table=tables, review=st.floats(0.05, 0.9), drop=st.floats(0.01, 0.5))
-def test_lowering_a_threshold_never_lowers_catch_rate_or_fpr(tmp_path_factory, table, review,
-                                                             drop) -> None:
+def test_lowering_a_threshold_never_lowers_catch_rate_or_fpr(
+    tmp_path_factory, table, review, drop
+) -> None:
     tmp = tmp_path_factory.mktemp("p")
     data = _write(tmp, table)
     high = _strategy(tmp, "high", 0.95, review, RULES)
@@ -121,14 +137,15 @@ def test_lowering_a_threshold_never_lowers_catch_rate_or_fpr(tmp_path_factory, t
 
 @fast
 @given(table=tables, review=st.floats(0.05, 0.99))
-def test_rules_add_flags_and_shadow_rules_change_nothing(tmp_path_factory, table,
-                                                         review) -> None:
+def test_rules_add_flags_and_shadow_rules_change_nothing(tmp_path_factory, table, review) -> None:
     tmp = tmp_path_factory.mktemp("p")
     data = _write(tmp, table)
     none = run_simulation(_strategy(tmp, "none", 0.99, review, []), data)
     acting = run_simulation(_strategy(tmp, "acting", 0.99, review, RULES), data)
-    shadow = run_simulation(_strategy(tmp, "shadow", 0.99, review,
-                                      [r.replace("}", ", mode: shadow}") for r in RULES]), data)
+    shadow = run_simulation(
+        _strategy(tmp, "shadow", 0.99, review, [r.replace("}", ", mode: shadow}") for r in RULES]),
+        data,
+    )
     f0 = none.candidate.decisions["flagged"]
     assert not (f0 & ~acting.candidate.decisions["flagged"]).any()
     assert shadow.candidate.decisions["action"].equals(none.candidate.decisions["action"])
@@ -141,8 +158,10 @@ def test_metrics_equal_brute_force(tmp_path_factory, table, review) -> None:
     data = _write(tmp, table)
     run = run_simulation(_strategy(tmp, "s", 0.95, review, RULES), data)
     rows = pl.read_parquet(data).to_dicts()
-    flagged = [r["score"] >= review or r["score"] >= 0.95 or r["amount"] > 80
-               or r["devices"] >= 4 for r in rows]
+    flagged = [
+        r["score"] >= review or r["score"] >= 0.95 or r["amount"] > 80 or r["devices"] >= 4
+        for r in rows
+    ]
     bad = [r["y"] == 1 for r in rows]
     m = run.candidate.metrics
     fb = sum(f and b for f, b in zip(flagged, bad, strict=True))

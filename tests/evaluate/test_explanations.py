@@ -17,9 +17,13 @@ from riskctl.explain.run import explain_rows
 @pytest.fixture(scope="module")
 def flagged_run(detector, scored_path: Path, example_strategies: Path, tmp_path_factory):
     out = tmp_path_factory.mktemp("explain") / "reasons.parquet"
-    options = ExplainOptions(strategy=example_strategies / "candidate.yaml",
-                             catalogue=example_strategies / "reason_codes.yaml",
-                             only_flagged=True, summary=True, batch_rows=7_000)
+    options = ExplainOptions(
+        strategy=example_strategies / "candidate.yaml",
+        catalogue=example_strategies / "reason_codes.yaml",
+        only_flagged=True,
+        summary=True,
+        batch_rows=7_000,
+    )
     result = explain_file(detector.path, scored_path, out, options)
     return result, pl.read_parquet(out)
 
@@ -38,8 +42,10 @@ def test_fired_rules_lead_the_reasons(flagged_run, example_strategies):
     farm = frame.filter(pl.col("decided_by") == "rule:promo_farm")
     assert farm.height > 0
     assert all(codes[0] == "R102" for codes in farm["reason_codes"].to_list())
-    assert all(texts[0] == "Promotion used by a brand-new account on a shared device"
-               for texts in farm["reason_texts"].to_list())
+    assert all(
+        texts[0] == "Promotion used by a brand-new account on a shared device"
+        for texts in farm["reason_texts"].to_list()
+    )
     by_score = frame.filter(pl.col("decided_by").str.starts_with("threshold"))
     model_codes = {c for codes in by_score["reason_codes"].to_list() for c in codes}
     assert "R11" in model_codes and "R102" not in model_codes
@@ -50,8 +56,9 @@ def test_contributions_add_up_in_the_output(flagged_run):
     shap_cols = [c for c in frame.columns if c.startswith("shap_")]
     total = frame.select(pl.sum_horizontal(shap_cols)).to_series().to_numpy()
     np.testing.assert_allclose(total, frame["margin"].to_numpy(), atol=1e-4)
-    np.testing.assert_allclose(frame["score"].to_numpy(),
-                               1 / (1 + np.exp(-frame["margin"].to_numpy())), rtol=1e-6)
+    np.testing.assert_allclose(
+        frame["score"].to_numpy(), 1 / (1 + np.exp(-frame["margin"].to_numpy())), rtol=1e-6
+    )
 
 
 def test_summary_matches_the_rows(flagged_run, detector):
@@ -85,8 +92,9 @@ def test_masking_is_keyed_and_stable(history):
 
 def test_mask_ids_in_the_output(tmp_path, detector, scored_path):
     out = tmp_path / "r.csv"
-    result = explain_file(detector.path, scored_path, out, ExplainOptions(mask_ids=True,
-                                                                          batch_rows=9_000))
+    result = explain_file(
+        detector.path, scored_path, out, ExplainOptions(mask_ids=True, batch_rows=9_000)
+    )
     frame = pl.read_csv(out)
     raw = pl.read_parquet(scored_path)
     assert "buyer_id" in result.masked and "order_id" in result.masked
@@ -120,8 +128,9 @@ def test_shap_explanation_for_python_users(detector, history):
 
 def test_usage_errors(tmp_path, detector, scored_path):
     with pytest.raises(UsageError, match="--only-flagged needs --strategy"):
-        explain_file(detector.path, scored_path, tmp_path / "o.parquet",
-                     ExplainOptions(only_flagged=True))
+        explain_file(
+            detector.path, scored_path, tmp_path / "o.parquet", ExplainOptions(only_flagged=True)
+        )
     with pytest.raises(UsageError, match="nothing to do"):
         explain_file(detector.path, scored_path, None, ExplainOptions())
 

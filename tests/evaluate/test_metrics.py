@@ -40,12 +40,19 @@ def table(tmp_path: Path) -> Path:
     rng = np.random.default_rng(2)
     n = 4_000
     y = (rng.random(n) < 0.08).astype(int)
-    df = pl.DataFrame({
-        "y": y, "score": np.clip(rng.random(n) * 0.7 + y * 0.3, 0, 1),
-        "amount": np.round(rng.random(n) * 300, 2),
-        "t": pl.datetime_range(pl.datetime(2026, 1, 1), pl.datetime(2026, 1, 1)
-                               + pl.duration(minutes=15 * (n - 1)), "15m", eager=True),
-    })
+    df = pl.DataFrame(
+        {
+            "y": y,
+            "score": np.clip(rng.random(n) * 0.7 + y * 0.3, 0, 1),
+            "amount": np.round(rng.random(n) * 300, 2),
+            "t": pl.datetime_range(
+                pl.datetime(2026, 1, 1),
+                pl.datetime(2026, 1, 1) + pl.duration(minutes=15 * (n - 1)),
+                "15m",
+                eager=True,
+            ),
+        }
+    )
     path = tmp_path / "t.parquet"
     df.write_parquet(path)
     return path
@@ -61,8 +68,7 @@ def test_metrics_equal_a_row_by_row_count(tmp_path: Path, table: Path) -> None:
     run = run_simulation(_strategy(tmp_path, "c", 0.9, 0.75, maturity=5), table)
     df = pl.read_parquet(table)
     newest = df["t"].max()
-    rows = [r for r in df.iter_rows(named=True) if (newest - r["t"]).total_seconds()
-            >= 5 * 86400]
+    rows = [r for r in df.iter_rows(named=True) if (newest - r["t"]).total_seconds() >= 5 * 86400]
     flagged = [r["score"] >= 0.75 for r in rows]
     bad = [r["y"] == 1 for r in rows]
     fb = sum(f and b for f, b in zip(flagged, bad, strict=True))
@@ -79,8 +85,9 @@ def test_metrics_equal_a_row_by_row_count(tmp_path: Path, table: Path) -> None:
     missed = sum(r["amount"] for r, f, b in zip(rows, flagged, bad, strict=True) if b and not f)
     assert m.expected_cost == pytest.approx(missed + 5.0 * fg + 2.0 * reviews)
     caught = sum(r["amount"] for r, f, b in zip(rows, flagged, bad, strict=True) if b and f)
-    assert m.amount_catch_rate == pytest.approx(caught / sum(r["amount"] for r, b in
-                                                             zip(rows, bad, strict=True) if b))
+    assert m.amount_catch_rate == pytest.approx(
+        caught / sum(r["amount"] for r, b in zip(rows, bad, strict=True) if b)
+    )
 
 
 def test_lowering_a_threshold_never_lowers_catch_rate_or_fpr(tmp_path: Path, table) -> None:

@@ -33,12 +33,22 @@ def data(tmp_path: Path) -> Path:
     rng = np.random.default_rng(5)
     n = 3_000
     y = (rng.random(n) < 0.1).astype(np.int8)
-    df = pl.DataFrame({
-        "score": np.round(np.clip(rng.random(n) * 0.8 + y * 0.25, 0, 1), 3),
-        "age": rng.integers(0, 60, n), "amount": np.round(rng.random(n) * 1000, 2),
-        "devices": rng.integers(1, 8, n), "y": y, "region": rng.choice(["eu", "us"], n),
-        "t": pl.datetime_range(pl.datetime(2026, 1, 1), pl.datetime(2026, 1, 1)
-                               + pl.duration(minutes=20 * (n - 1)), "20m", eager=True)})
+    df = pl.DataFrame(
+        {
+            "score": np.round(np.clip(rng.random(n) * 0.8 + y * 0.25, 0, 1), 3),
+            "age": rng.integers(0, 60, n),
+            "amount": np.round(rng.random(n) * 1000, 2),
+            "devices": rng.integers(1, 8, n),
+            "y": y,
+            "region": rng.choice(["eu", "us"], n),
+            "t": pl.datetime_range(
+                pl.datetime(2026, 1, 1),
+                pl.datetime(2026, 1, 1) + pl.duration(minutes=20 * (n - 1)),
+                "20m",
+                eager=True,
+            ),
+        }
+    )
     path = tmp_path / "d.parquet"
     df.write_parquet(path)
     return path
@@ -61,8 +71,7 @@ def test_rule_table_equals_row_by_row(run, data) -> None:
         "watch": [r["amount"] > 500 for r in df],
     }
     review_t = [0.5 if r["age"] < 7 else 0.7 for r in df]
-    thresholds = [r["score"] >= rt or r["score"] >= 0.9 for r, rt in zip(df, review_t,
-                                                                          strict=True)]
+    thresholds = [r["score"] >= rt or r["score"] >= 0.9 for r, rt in zip(df, review_t, strict=True)]
     flagged = run.candidate.decisions["flagged"].to_list()
     stats = {r.name: r for r in run.candidate.rules}
     for name, hits in fires.items():
@@ -73,14 +82,18 @@ def test_rule_table_equals_row_by_row(run, data) -> None:
         if name == "watch":
             alone = [h and not f for h, f in zip(hits, flagged, strict=True)]
         else:
-            alone = [h and not t and not any(fires[o][i] for o in others)
-                     for i, (h, t) in enumerate(zip(hits, thresholds, strict=True))]
-        assert s.incremental_bad == sum(a and r["y"] == 1 for a, r in zip(alone, df,
-                                                                           strict=True)), name
+            alone = [
+                h and not t and not any(fires[o][i] for o in others)
+                for i, (h, t) in enumerate(zip(hits, thresholds, strict=True))
+            ]
+        assert s.incremental_bad == sum(
+            a and r["y"] == 1 for a, r in zip(alone, df, strict=True)
+        ), name
         for other, hits2 in fires.items():
             if other != name:
-                assert s.overlap.get(other, 0) == sum(a and b for a, b in zip(hits, hits2,
-                                                                              strict=True))
+                assert s.overlap.get(other, 0) == sum(
+                    a and b for a, b in zip(hits, hits2, strict=True)
+                )
     assert stats["watch"].mode == "shadow"
 
 

@@ -56,12 +56,21 @@ def case(tmp_path: Path):
     rng = np.random.default_rng(3)
     n = 400
     y = (rng.random(n) < 0.2).astype(np.int8)
-    df = pl.DataFrame({
-        "score": np.round(np.clip(rng.random(n) * 0.8 + y * 0.3, 0, 1), 2),
-        "y": y, "age": rng.integers(0, 40, n), "amount": np.round(rng.random(n) * 100, 2),
-        "devices": rng.integers(1, 30, n),
-        "t": pl.datetime_range(pl.datetime(2026, 1, 1), pl.datetime(2026, 1, 1)
-                               + pl.duration(hours=3 * (n - 1)), "3h", eager=True)})
+    df = pl.DataFrame(
+        {
+            "score": np.round(np.clip(rng.random(n) * 0.8 + y * 0.3, 0, 1), 2),
+            "y": y,
+            "age": rng.integers(0, 40, n),
+            "amount": np.round(rng.random(n) * 100, 2),
+            "devices": rng.integers(1, 30, n),
+            "t": pl.datetime_range(
+                pl.datetime(2026, 1, 1),
+                pl.datetime(2026, 1, 1) + pl.duration(hours=3 * (n - 1)),
+                "3h",
+                eager=True,
+            ),
+        }
+    )
     data = tmp_path / "d.parquet"
     df.write_parquet(data)
     strategy = tmp_path / "s.yaml"
@@ -75,34 +84,54 @@ def brute_force(strategy: Path, data: Path, target: Target):
     loaded = load_strategy(strategy)
     best = None
     for t in [math.inf, *sorted(set(run.table["score"].to_list()), reverse=True)]:
-        m = simulate_one(with_threshold(loaded, "review", "score", t), run.table,
-                         run.roles).metrics
-        row = {"threshold": t, "catch_rate": m.catch_rate.value,
-               "false_positive_rate": m.false_positive_rate.value,
-               "precision": m.precision.value, "review_per_day": m.review_per_day,
-               "expected_cost": m.expected_cost}
+        m = simulate_one(with_threshold(loaded, "review", "score", t), run.table, run.roles).metrics
+        row = {
+            "threshold": t,
+            "catch_rate": m.catch_rate.value,
+            "false_positive_rate": m.false_positive_rate.value,
+            "precision": m.precision.value,
+            "review_per_day": m.review_per_day,
+            "expected_cost": m.expected_cost,
+        }
         best = row if best is None else best
         v = target.value if target.value is not None else 0.0
-        ok = {"max_fpr": row["false_positive_rate"] <= v,
-              "review_capacity": row["review_per_day"] <= v,
-              "min_precision": not math.isnan(row["precision"]) and row["precision"] >= v,
-              "min_catch_rate": row["catch_rate"] >= v,
-              "min_cost": True}[target.kind]
+        ok = {
+            "max_fpr": row["false_positive_rate"] <= v,
+            "review_capacity": row["review_per_day"] <= v,
+            "min_precision": not math.isnan(row["precision"]) and row["precision"] >= v,
+            "min_catch_rate": row["catch_rate"] >= v,
+            "min_cost": True,
+        }[target.kind]
         if not ok:
             continue
-        key = {"max_fpr": "catch_rate", "review_capacity": "catch_rate",
-               "min_precision": "catch_rate", "min_catch_rate": "false_positive_rate",
-               "min_cost": "expected_cost"}[target.kind]
-        better = (row[key] > best.get("_v", -np.inf)) if key == "catch_rate" else \
-            (row[key] < best.get("_v", np.inf))
+        key = {
+            "max_fpr": "catch_rate",
+            "review_capacity": "catch_rate",
+            "min_precision": "catch_rate",
+            "min_catch_rate": "false_positive_rate",
+            "min_cost": "expected_cost",
+        }[target.kind]
+        better = (
+            (row[key] > best.get("_v", -np.inf))
+            if key == "catch_rate"
+            else (row[key] < best.get("_v", np.inf))
+        )
         if "_v" not in best or better:
             best = {**row, "_v": row[key]}
     return best if "_v" in best else None
 
 
-@pytest.mark.parametrize("target", [Target("max_fpr", 0.15), Target("review_capacity", 1.5),
-                                    Target("min_precision", 0.5), Target("min_catch_rate", 0.8),
-                                    Target("min_cost")], ids=lambda t: t.kind)
+@pytest.mark.parametrize(
+    "target",
+    [
+        Target("max_fpr", 0.15),
+        Target("review_capacity", 1.5),
+        Target("min_precision", 0.5),
+        Target("min_catch_rate", 0.8),
+        Target("min_cost"),
+    ],
+    ids=lambda t: t.kind,
+)
 def test_tuning_equals_brute_force(case, target: Target) -> None:
     strategy, data, _ = case
     result = tune_run(run_simulation(strategy, data), target)
@@ -125,32 +154,52 @@ def test_unreachable_target_is_said(case) -> None:
 def test_cli_writes_the_strategy_keeping_comments(case, tmp_path: Path) -> None:
     strategy, data, _ = case
     out = tmp_path / "tuned.yaml"
-    result = CliRunner().invoke(app, ["tune", str(strategy), "--data", str(data), "--max-fpr",
-                                      "0.15", "--holdout", "0.25", "--out", str(out), "--json"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "tune",
+            str(strategy),
+            "--data",
+            str(data),
+            "--max-fpr",
+            "0.15",
+            "--holdout",
+            "0.25",
+            "--out",
+            str(out),
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     text = out.read_text()
     assert "# a comment that must survive tuning" in text and "# the one to tune" in text
-    restored = text.replace(f"review: {{score: {report['threshold']['after']}}}",
-                            "review: {score: 0.6}")
+    restored = text.replace(
+        f"review: {{score: {report['threshold']['after']}}}", "review: {score: 0.6}"
+    )
     assert re.sub(r" +#", " #", restored) == re.sub(r" +#", " #", STRATEGY)
-    assert load_strategy(out).strategy.thresholds["review"]["score"] == \
-        report["threshold"]["after"]
+    assert load_strategy(out).strategy.thresholds["review"]["score"] == report["threshold"]["after"]
     assert report["after"]["false_positive_rate"] <= 0.15
     assert report["holdout"]["after"]["rows"] == 100 and report["after"]["rows"] == 300
 
 
 def test_sweep_with_a_strategy_starts_from_its_rules(case) -> None:
     strategy, data, df = case
-    result = CliRunner().invoke(app, ["sweep", "--data", str(data), "--strategy",
-                                      str(strategy), "--all-points", "--json"])
+    result = CliRunner().invoke(
+        app, ["sweep", "--data", str(data), "--strategy", str(strategy), "--all-points", "--json"]
+    )
     assert result.exit_code == 0, result.output
     points = json.loads(result.stdout)["points"]
     start = points[0]
     assert start["threshold"] is None  # +inf: the rules and other thresholds only
     rows = df.to_dicts()
-    base = [r["amount"] > 97 or r["devices"] >= 29 or r["score"] >= 0.9
-            or (r["age"] < 5 and r["score"] >= 0.3) for r in rows]
+    base = [
+        r["amount"] > 97
+        or r["devices"] >= 29
+        or r["score"] >= 0.9
+        or (r["age"] < 5 and r["score"] >= 0.3)
+        for r in rows
+    ]
     assert start["flagged"] == sum(base)
     # rows of the `young` segment keep their own review threshold: the sweep leaves them
     young_unflagged = sum(r["age"] < 5 and not b for r, b in zip(rows, base, strict=True))

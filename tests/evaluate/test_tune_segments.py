@@ -35,12 +35,21 @@ def case(tmp_path: Path):
     rng = np.random.default_rng(11)
     n = 160
     y = (rng.random(n) < 0.25).astype(np.int8)
-    df = pl.DataFrame({
-        "score": np.round(np.clip(rng.random(n) * 0.8 + y * 0.3, 0, 1), 1),
-        "y": y, "age": rng.integers(0, 40, n), "amount": np.round(rng.random(n) * 100, 2),
-        "region": rng.choice(["eu", "us", "apac"], n),
-        "t": pl.datetime_range(pl.datetime(2026, 1, 1), pl.datetime(2026, 1, 1)
-                               + pl.duration(hours=6 * (n - 1)), "6h", eager=True)})
+    df = pl.DataFrame(
+        {
+            "score": np.round(np.clip(rng.random(n) * 0.8 + y * 0.3, 0, 1), 1),
+            "y": y,
+            "age": rng.integers(0, 40, n),
+            "amount": np.round(rng.random(n) * 100, 2),
+            "region": rng.choice(["eu", "us", "apac"], n),
+            "t": pl.datetime_range(
+                pl.datetime(2026, 1, 1),
+                pl.datetime(2026, 1, 1) + pl.duration(hours=6 * (n - 1)),
+                "6h",
+                eager=True,
+            ),
+        }
+    )
     data = tmp_path / "d.parquet"
     df.write_parquet(data)
     strategy = tmp_path / "s.yaml"
@@ -56,32 +65,43 @@ def brute_force(strategy: Path, data: Path, target: Target, by: str):
     grid = [np.inf, *sorted(set(table["score"].to_list()), reverse=True)]
     best = None
     for combo in itertools.product(grid, repeat=len(values)):
-        tuned = with_segment_thresholds(loaded, "review", "score", by,
-                                        dict(zip(values, combo, strict=True)),
-                                        dict(table.schema))
+        tuned = with_segment_thresholds(
+            loaded, "review", "score", by, dict(zip(values, combo, strict=True)), dict(table.schema)
+        )
         m = simulate_one(tuned, table, run.roles).metrics
         v = target.value if target.value is not None else 0.0
-        ok = {"max_fpr": m.false_positive_rate.value <= v,
-              "min_catch_rate": m.catch_rate.value >= v, "min_cost": True}[target.kind]
+        ok = {
+            "max_fpr": m.false_positive_rate.value <= v,
+            "min_catch_rate": m.catch_rate.value >= v,
+            "min_cost": True,
+        }[target.kind]
         if not ok:
             continue
-        value = {"max_fpr": -m.catch_rate.value, "min_catch_rate": m.false_positive_rate.value,
-                 "min_cost": m.expected_cost}[target.kind]
+        value = {
+            "max_fpr": -m.catch_rate.value,
+            "min_catch_rate": m.false_positive_rate.value,
+            "min_cost": m.expected_cost,
+        }[target.kind]
         if best is None or value < best - 1e-12:
             best = value
     return best
 
 
-@pytest.mark.parametrize("target", [Target("max_fpr", 0.12), Target("min_catch_rate", 0.85),
-                                    Target("min_cost")], ids=lambda t: t.kind)
+@pytest.mark.parametrize(
+    "target",
+    [Target("max_fpr", 0.12), Target("min_catch_rate", 0.85), Target("min_cost")],
+    ids=lambda t: t.kind,
+)
 def test_per_segment_tuning_equals_brute_force(case, target: Target) -> None:
     strategy, data = case
     result = tune_run(run_simulation(strategy, data), target, by="segment")
     expected = brute_force(strategy, data, target, "segment")
     assert result.met and expected is not None
-    got = {"max_fpr": -result.after_metrics.catch_rate.value,
-           "min_catch_rate": result.after_metrics.false_positive_rate.value,
-           "min_cost": result.after_metrics.expected_cost}[target.kind]
+    got = {
+        "max_fpr": -result.after_metrics.catch_rate.value,
+        "min_catch_rate": result.after_metrics.false_positive_rate.value,
+        "min_cost": result.after_metrics.expected_cost,
+    }[target.kind]
     assert got == pytest.approx(expected)
     assert set(result.segments) == {"(none)", "young"}
 
@@ -89,20 +109,37 @@ def test_per_segment_tuning_equals_brute_force(case, target: Target) -> None:
 def test_by_a_column_writes_new_segments(case, tmp_path: Path) -> None:
     strategy, data = case
     plain = tmp_path / "plain.yaml"
-    plain.write_text(STRATEGY.replace(
-        'segments:\n  - {name: young, when: "age < 10", thresholds: {review: {score: 0.3}}}\n',
-        ""))
+    plain.write_text(
+        STRATEGY.replace(
+            'segments:\n  - {name: young, when: "age < 10", thresholds: {review: {score: 0.3}}}\n',
+            "",
+        )
+    )
     out = tmp_path / "tuned.yaml"
-    result = CliRunner().invoke(app, ["tune", str(plain), "--data", str(data), "--max-fpr",
-                                      "0.12", "--by", "region", "--out", str(out), "--json"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "tune",
+            str(plain),
+            "--data",
+            str(data),
+            "--max-fpr",
+            "0.12",
+            "--by",
+            "region",
+            "--out",
+            str(out),
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     tuned = load_strategy(out).strategy
     assert [s.name for s in tuned.segments] == ["region_apac", "region_eu", "region_us"]
     assert tuned.segments[1].when == "region = 'eu'"
     again = run_simulation(out, data)
-    assert again.candidate.metrics.catch_rate.value == pytest.approx(
-        report["after"]["catch_rate"])
+    assert again.candidate.metrics.catch_rate.value == pytest.approx(report["after"]["catch_rate"])
     assert again.candidate.metrics.false_positive_rate.value <= 0.12
     assert -report["after"]["catch_rate"] == pytest.approx(
-        brute_force(plain, data, Target("max_fpr", 0.12), "region"))
+        brute_force(plain, data, Target("max_fpr", 0.12), "region")
+    )

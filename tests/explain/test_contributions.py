@@ -39,6 +39,7 @@ def test_explain_rows_columns(detector, history) -> None:
     assert out.columns[:2] == ["order_id", "score"]
     assert "shap_bias" in out.columns and "margin" in out.columns
     assert f"shap_{detector.feature_names[0]}" in out.columns
-    np.testing.assert_allclose(out["score"].to_numpy(),
-                               detector.score(history.head(100)), atol=1e-5)
+    np.testing.assert_allclose(
+        out["score"].to_numpy(), detector.score(history.head(100)), atol=1e-5
+    )
     assert model_reason_code("amount") == "M_AMOUNT"

@@ -27,15 +27,21 @@ def invoke(*args):
 
 
 def test_semantic_diff_of_the_example_strategies(example_strategies: Path) -> None:
-    changes = diff_strategies(load_strategy(example_strategies / "baseline.yaml"),
-                              load_strategy(example_strategies / "candidate.yaml"))
+    changes = diff_strategies(
+        load_strategy(example_strategies / "baseline.yaml"),
+        load_strategy(example_strategies / "candidate.yaml"),
+    )
     text = [str(c) for c in changes]
     assert "segment new_accounts: added (account_age_days < 7)" in text
-    assert "rule promo_farm: added (when: promo_used AND account_age_days < 1 AND " \
-           "accounts_per_device_7d >= 3, action: block, mode: active, enabled: True, " \
-           "reason: R102)" in text
-    assert "rule gift_card_burst.when: category = 'gift_cards' AND buyer_orders_24h >= 2 -> " \
-           "category = 'gift_cards' AND buyer_orders_24h >= 3" in text
+    assert (
+        "rule promo_farm: added (when: promo_used AND account_age_days < 1 AND "
+        "accounts_per_device_7d >= 3, action: block, mode: active, enabled: True, "
+        "reason: R102)" in text
+    )
+    assert (
+        "rule gift_card_burst.when: category = 'gift_cards' AND buyer_orders_24h >= 2 -> "
+        "category = 'gift_cards' AND buyer_orders_24h >= 3" in text
+    )
     assert "guardrail relative.max_catch_rate_drop: added (0.01)" in text
     assert "setting name: checkout-baseline -> checkout-candidate" in text
     assert not [c for c in changes if c.kind == "threshold"]  # 0.9 / 0.5 on both sides
@@ -44,8 +50,13 @@ def test_semantic_diff_of_the_example_strategies(example_strategies: Path) -> No
 def _git_repo(tmp_path: Path, example_strategies: Path) -> Path:
     repo = tmp_path / "repo"
     (repo / "strategies").mkdir(parents=True)
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@t",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@t",
+    }
 
     def git(*args: str) -> None:
         subprocess.run(["git", *args], cwd=repo, check=True, env=env, capture_output=True)
@@ -69,8 +80,13 @@ def test_diff_reads_git_refs(tmp_path: Path, example_strategies: Path) -> None:
     cwd = os.getcwd()
     os.chdir(repo)
     try:
-        result = invoke("diff", "git:HEAD~1:strategies/checkout.yaml",
-                        "strategies/checkout.yaml", "--format", "markdown")
+        result = invoke(
+            "diff",
+            "git:HEAD~1:strategies/checkout.yaml",
+            "strategies/checkout.yaml",
+            "--format",
+            "markdown",
+        )
         bad = invoke("diff", "git:nope:strategies/checkout.yaml", "strategies/checkout.yaml")
     finally:
         os.chdir(cwd)
@@ -79,16 +95,25 @@ def test_diff_reads_git_refs(tmp_path: Path, example_strategies: Path) -> None:
     assert bad.exit_code == 2 and "git:nope:strategies/checkout.yaml" in bad.output
 
 
-def test_check_writes_junit_markdown_and_the_step_summary(tmp_path: Path, scored_path: Path,
-                                                          example_strategies: Path,
-                                                          monkeypatch) -> None:
+def test_check_writes_junit_markdown_and_the_step_summary(
+    tmp_path: Path, scored_path: Path, example_strategies: Path, monkeypatch
+) -> None:
     summary = tmp_path / "summary.md"
     summary.write_text("earlier step\n")
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     junit, md = tmp_path / "r.xml", tmp_path / "r.md"
-    result = invoke("check", example_strategies / "candidate.yaml", "--baseline",
-                    example_strategies / "baseline.yaml", "--data", scored_path,
-                    "--junit", junit, "--markdown", md)
+    result = invoke(
+        "check",
+        example_strategies / "candidate.yaml",
+        "--baseline",
+        example_strategies / "baseline.yaml",
+        "--data",
+        scored_path,
+        "--junit",
+        junit,
+        "--markdown",
+        md,
+    )
     cases = ET.parse(junit).getroot().findall(".//testcase")
     failures = ET.parse(junit).getroot().findall(".//failure")
     assert len(cases) == 5
@@ -103,8 +128,9 @@ def test_intervals_by_default_points_with_strict(tmp_path: Path, scored_path: Pa
     from riskctl.evaluate.simulate import run_simulation
 
     path = tmp_path / "s.yaml"
-    path.write_text("name: s\nactions: [review, allow]\nthresholds:\n  review: {score: 0.5}\n"
-                    "label: is_bad\n")
+    path.write_text(
+        "name: s\nactions: [review, allow]\nthresholds:\n  review: {score: 0.5}\nlabel: is_bad\n"
+    )
     point = run_simulation(path, scored_path).candidate.metrics.catch_rate
     # a limit between the point estimate and the interval's upper end
     limit = (point.value + point.high) / 2
@@ -118,26 +144,37 @@ def test_intervals_by_default_points_with_strict(tmp_path: Path, scored_path: Pa
     assert json.loads(strict.stdout)["guardrails"][0]["basis"] == "point"
 
 
-def test_data_pinning_fails_loudly(tmp_path: Path, scored_path: Path,
-                                   example_strategies: Path) -> None:
-    result = invoke("check", example_strategies / "candidate.yaml", "--data", scored_path,
-                    "--data-sha256", "0" * 64)
+def test_data_pinning_fails_loudly(
+    tmp_path: Path, scored_path: Path, example_strategies: Path
+) -> None:
+    result = invoke(
+        "check",
+        example_strategies / "candidate.yaml",
+        "--data",
+        scored_path,
+        "--data-sha256",
+        "0" * 64,
+    )
     assert result.exit_code == 2
     assert "is not the pinned evaluation data (--data-sha256 000000000000...)" in result.output
     pinned = tmp_path / "p.yaml"
-    pinned.write_text((example_strategies / "candidate.yaml").read_text()
-                      + f"data_sha256: {'a' * 64}\n")
+    pinned.write_text(
+        (example_strategies / "candidate.yaml").read_text() + f"data_sha256: {'a' * 64}\n"
+    )
     assert invoke("simulate", pinned, "--data", scored_path).exit_code == 2
 
 
 def test_validate_github_annotations_and_speed(tmp_path: Path, example_strategies: Path) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text("name: s\nactions: [review, allow]\nrules:\n  - name: r\n"
-                   "    when: \"amount >\"\n    action: review\n")
+    bad.write_text(
+        "name: s\nactions: [review, allow]\nrules:\n  - name: r\n"
+        '    when: "amount >"\n    action: review\n'
+    )
     result = invoke("validate", bad, "--format", "github")
     assert result.exit_code == 2
-    assert result.stdout.startswith(f"::error file={bad},line=5::rule 'r': when: condition "
-                                    "does not parse as SQL")
+    assert result.stdout.startswith(
+        f"::error file={bad},line=5::rule 'r': when: condition does not parse as SQL"
+    )
     many = []
     for i in range(50):
         path = tmp_path / f"s{i}.yaml"
@@ -149,15 +186,24 @@ def test_validate_github_annotations_and_speed(tmp_path: Path, example_strategie
 
 
 @pytest.mark.slow
-def test_the_ci_example_on_a_repository_with_two_commits(tmp_path: Path, scored_path: Path,
-                                                         example_strategies: Path) -> None:
+def test_the_ci_example_on_a_repository_with_two_commits(
+    tmp_path: Path, scored_path: Path, example_strategies: Path
+) -> None:
     repo = _git_repo(tmp_path, example_strategies)
     summary = tmp_path / "summary.md"
-    env = {**os.environ, "GITHUB_STEP_SUMMARY": str(summary),
-           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    result = subprocess.run(["sh", str(ROOT / "examples" / "ci" / "check-changed.sh"), "HEAD~1",
-                             str(scored_path)], cwd=repo, env=env, capture_output=True,
-                            text=True, check=False)
+    env = {
+        **os.environ,
+        "GITHUB_STEP_SUMMARY": str(summary),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    }
+    result = subprocess.run(
+        ["sh", str(ROOT / "examples" / "ci" / "check-changed.sh"), "HEAD~1", str(scored_path)],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode in (0, 1), result.stdout + result.stderr
     assert (repo / "reports" / "checkout.xml").is_file()
     assert (repo / "reports" / "checkout.md").read_text().startswith("### `checkout-candidate`")
@@ -172,8 +218,9 @@ def test_pre_commit_hook_runs_riskctl_validate() -> None:
 
     (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
     # pre-commit reads the hook from the repository root; examples/ci carries the same file
-    assert (ROOT / "examples" / "ci" / ".pre-commit-hooks.yaml").read_text() == \
-        (ROOT / ".pre-commit-hooks.yaml").read_text()
+    assert (ROOT / "examples" / "ci" / ".pre-commit-hooks.yaml").read_text() == (
+        ROOT / ".pre-commit-hooks.yaml"
+    ).read_text()
     assert hook["id"] == "riskctl-validate" and hook["entry"] == "riskctl validate"
     example = yaml.safe_load((ROOT / "examples" / "ci" / "pre-commit-config.yaml").read_text())
     assert example["repos"][0]["hooks"][0]["id"] == hook["id"]

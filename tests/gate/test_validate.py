@@ -9,8 +9,9 @@ runner = CliRunner()
 
 
 def test_shipped_strategies_and_catalogue_are_valid(example_strategies: Path, detector) -> None:
-    paths = [example_strategies / n for n in ("baseline.yaml", "candidate.yaml",
-                                              "reason_codes.yaml")]
+    paths = [
+        example_strategies / n for n in ("baseline.yaml", "candidate.yaml", "reason_codes.yaml")
+    ]
     findings = validate_paths(paths, detector=detector.path)
     assert [f.level for f in findings] == ["note"]
     assert findings[0].message == "no entry for features country (generated text is used)"
@@ -18,34 +19,46 @@ def test_shipped_strategies_and_catalogue_are_valid(example_strategies: Path, de
 
 def test_columns_checked_against_the_detector_without_data(tmp_path: Path, detector) -> None:
     path = tmp_path / "s.yaml"
-    path.write_text("name: s\nactions: [review, allow]\nrules:\n  - name: r\n"
-                    "    when: \"acounts_per_device_7d > 3\"\n    action: review\n")
+    path.write_text(
+        "name: s\nactions: [review, allow]\nrules:\n  - name: r\n"
+        '    when: "acounts_per_device_7d > 3"\n    action: review\n'
+    )
     (finding,) = validate_paths([path], detector=detector.path)
-    assert str(finding) == (f"{path}:5: error: rule 'r': when: unknown column "
-                            "'acounts_per_device_7d' (did you mean `accounts_per_device_7d`?)")
+    assert str(finding) == (
+        f"{path}:5: error: rule 'r': when: unknown column "
+        "'acounts_per_device_7d' (did you mean `accounts_per_device_7d`?)"
+    )
 
 
 def test_sql_is_parsed_even_without_columns(tmp_path: Path) -> None:
     path = tmp_path / "s.yaml"
-    path.write_text("name: s\nactions: [review, allow]\nrules:\n  - name: r\n"
-                    "    when: \"amount >\"\n    action: review\n")
+    path.write_text(
+        "name: s\nactions: [review, allow]\nrules:\n  - name: r\n"
+        '    when: "amount >"\n    action: review\n'
+    )
     (finding,) = validate_paths([path])
     assert finding.line == 5 and "does not parse as SQL" in finding.message
 
 
-def test_rule_reason_codes_must_be_in_the_catalogue(tmp_path: Path,
-                                                    example_strategies: Path) -> None:
+def test_rule_reason_codes_must_be_in_the_catalogue(
+    tmp_path: Path, example_strategies: Path
+) -> None:
     path = tmp_path / "s.yaml"
-    path.write_text("name: s\nactions: [review, allow]\nrules:\n  - name: r\n"
-                    "    when: \"amount > 3\"\n    action: review\n    reason: R999\n")
+    path.write_text(
+        "name: s\nactions: [review, allow]\nrules:\n  - name: r\n"
+        '    when: "amount > 3"\n    action: review\n    reason: R999\n'
+    )
     (finding,) = validate_paths([path], reasons=example_strategies / "reason_codes.yaml")
-    assert str(finding) == f"{path}:7: error: rule 'r': reason: reason code 'R999' is not in " \
-                           "the catalogue"
+    assert (
+        str(finding) == f"{path}:7: error: rule 'r': reason: reason code 'R999' is not in "
+        "the catalogue"
+    )
 
 
 def test_cli_exit_codes(tmp_path: Path, example_strategies: Path, scored_path: Path) -> None:
-    good = runner.invoke(app, ["validate", str(example_strategies / "candidate.yaml"),
-                               "--data", str(scored_path)])
+    good = runner.invoke(
+        app, ["validate", str(example_strategies / "candidate.yaml"), "--data", str(scored_path)]
+    )
     assert good.exit_code == 0, good.output
     bad_file = tmp_path / "bad.yaml"
     bad_file.write_text("name: s\nactions: [review, allow]\ntreshold: {}\n")

@@ -29,17 +29,33 @@ def test_validation_metrics_are_on_the_later_slice(detector, history) -> None:
     m = detector.manifest
     later = history.sort("event_time").tail(m["split"]["valid_rows"])
     score = detector.score(later)
-    assert roc_auc(score, later["is_bad"].to_numpy()) == pytest.approx(m["metrics"]["roc_auc"],
-                                                                       abs=1e-6)
+    assert roc_auc(score, later["is_bad"].to_numpy()) == pytest.approx(
+        m["metrics"]["roc_auc"], abs=1e-6
+    )
 
 
 def test_same_data_and_seed_give_the_same_model_bytes(tmp_path: Path, history_path) -> None:
-    a = train_detector(history_path, "is_bad", tmp_path / "a", time="event_time",
-                       exclude=["attack"], seed=5, rounds=20)
-    b = train_detector(history_path, "is_bad", tmp_path / "b", time="event_time",
-                       exclude=["attack"], seed=5, rounds=20)
-    assert (a.detector.path / MODEL_FILE).read_bytes() == (b.detector.path / MODEL_FILE
-                                                           ).read_bytes()
+    a = train_detector(
+        history_path,
+        "is_bad",
+        tmp_path / "a",
+        time="event_time",
+        exclude=["attack"],
+        seed=5,
+        rounds=20,
+    )
+    b = train_detector(
+        history_path,
+        "is_bad",
+        tmp_path / "b",
+        time="event_time",
+        exclude=["attack"],
+        seed=5,
+        rounds=20,
+    )
+    assert (a.detector.path / MODEL_FILE).read_bytes() == (
+        b.detector.path / MODEL_FILE
+    ).read_bytes()
 
 
 def test_tampered_model_is_refused(tmp_path: Path, detector) -> None:

@@ -26,8 +26,7 @@ def test_curve_equals_scikit_learn_at_every_threshold(scores_with_ties) -> None:
 def test_areas_equal_scikit_learn(scores_with_ties) -> None:
     score, label = scores_with_ties
     assert roc_auc(score, label) == pytest.approx(roc_auc_score(label, score), abs=1e-12)
-    assert pr_auc(score, label) == pytest.approx(average_precision_score(label, score),
-                                                 abs=1e-12)
+    assert pr_auc(score, label) == pytest.approx(average_precision_score(label, score), abs=1e-12)
 
 
 def test_weighted_curve_sums_amounts() -> None:

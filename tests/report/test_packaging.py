@@ -11,11 +11,25 @@ from riskctl.resources import strategies_dir, templates_dir
 
 
 @pytest.mark.slow
-def test_wheel_contains_templates_and_strategies(tmp_path: Path,
-                                                 request: pytest.FixtureRequest) -> None:
+def test_wheel_contains_templates_and_strategies(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     root = request.config.rootpath
-    subprocess.run([sys.executable, "-m", "pip", "wheel", str(root), "--no-deps",
-                    "--no-build-isolation", "--quiet", "-w", str(tmp_path)], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            str(root),
+            "--no-deps",
+            "--no-build-isolation",
+            "--quiet",
+            "-w",
+            str(tmp_path),
+        ],
+        check=True,
+    )
     (wheel,) = tmp_path.glob("riskctl-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     templates = {p.name for p in (root / "reports" / "templates").iterdir()}

@@ -13,8 +13,11 @@ from riskctl.report.build import report_for_run
 
 @pytest.fixture(scope="module")
 def run(scored_path: Path, example_strategies: Path):
-    return run_simulation(example_strategies / "candidate.yaml", scored_path,
-                          baseline=example_strategies / "baseline.yaml")
+    return run_simulation(
+        example_strategies / "candidate.yaml",
+        scored_path,
+        baseline=example_strategies / "baseline.yaml",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +29,17 @@ def report(run, detector, tmp_path_factory) -> tuple[Path, BeautifulSoup]:
 
 def test_sections_are_all_there(report) -> None:
     _, soup = report
-    for section in ("metrics", "guardrails", "chart-tradeoff", "chart-scores",
-                    "chart-importance", "swap", "rules", "reasons", "data"):
+    for section in (
+        "metrics",
+        "guardrails",
+        "chart-tradeoff",
+        "chart-scores",
+        "chart-importance",
+        "swap",
+        "rules",
+        "reasons",
+        "data",
+    ):
         assert soup.find(id=section) is not None, section
     assert soup.find(id="reproduce").get_text().count("riskctl report x") == 1
 
@@ -35,8 +47,9 @@ def test_sections_are_all_there(report) -> None:
 def test_headline_numbers_match_the_simulation(report, run) -> None:
     _, soup = report
     for key in ("catch_rate", "false_positive_rate", "precision", "alert_rate"):
-        cells = [td.get_text(strip=True) for td in
-                 soup.select(f'#metrics tr[data-metric="{key}"] td')]
+        cells = [
+            td.get_text(strip=True) for td in soup.select(f'#metrics tr[data-metric="{key}"] td')
+        ]
         for cell, metrics in ((cells[1], run.baseline.metrics), (cells[2], run.candidate.metrics)):
             p = getattr(metrics, key)
             assert cell == fmt_proportion(p)
@@ -54,8 +67,10 @@ def test_reason_counts_add_up(report, run) -> None:
     _, soup = report
     decisions = run.candidate.decisions
     flagged = int(decisions["flagged"].sum())
-    rows = {r["data-reason"]: int(r.find_all("td")[2].get_text().replace(",", ""))
-            for r in soup.select("#reasons tr[data-reason]")}
+    rows = {
+        r["data-reason"]: int(r.find_all("td")[2].get_text().replace(",", ""))
+        for r in soup.select("#reasons tr[data-reason]")
+    }
     assert 0.95 * flagged <= sum(rows.values()) <= flagged
     # promo_farm is the most severe rule, so it leads the reasons of every row it fires on
     fired = int((decisions["flagged"] & decisions["rule:promo_farm"]).sum())
@@ -91,23 +106,35 @@ def test_swap_and_rule_sections_match_the_simulation(report, run) -> None:
         assert ("(shadow)" in row[0]) == (r.mode == "shadow")
 
 
-def test_cards_segments_examples_and_masking(tmp_path: Path, scored_path: Path, detector,
-                                             example_strategies: Path) -> None:
-    run = run_simulation(example_strategies / "candidate.yaml", scored_path,
-                         baseline=example_strategies / "baseline.yaml", by=["segment"])
+def test_cards_segments_examples_and_masking(
+    tmp_path: Path, scored_path: Path, detector, example_strategies: Path
+) -> None:
+    run = run_simulation(
+        example_strategies / "candidate.yaml",
+        scored_path,
+        baseline=example_strategies / "baseline.yaml",
+        by=["segment"],
+    )
     masked = report_for_run(run, check_guardrails(run), detector, tmp_path / "m.html", "x")
-    shown = report_for_run(run, check_guardrails(run), detector, tmp_path / "s.html", "x",
-                           show_ids=True, log_fpr=True)
+    shown = report_for_run(
+        run, check_guardrails(run), detector, tmp_path / "s.html", "x", show_ids=True, log_fpr=True
+    )
     soup = BeautifulSoup(masked.read_text(encoding="utf-8"), "html.parser")
     card = soup.select_one('[data-card="catch_rate"]')
-    assert card.select_one(".card-value").get_text(strip=True) == \
-        f"{100 * run.candidate.metrics.catch_rate.value:.2f}%"
+    assert (
+        card.select_one(".card-value").get_text(strip=True)
+        == f"{100 * run.candidate.metrics.catch_rate.value:.2f}%"
+    )
     seg = {r["data-segment"]: r for r in soup.select("#segments-segment tr[data-segment]")}
     assert set(seg) == set(run.candidate.by["segment"])
     ids = [c.get_text(strip=True) for c in soup.select("#examples tr td code")]
     assert ids and all(i.startswith("m_") for i in ids)
-    shown_ids = [c.get_text(strip=True) for c in BeautifulSoup(
-        shown.read_text(encoding="utf-8"), "html.parser").select("#examples tr td code")]
+    shown_ids = [
+        c.get_text(strip=True)
+        for c in BeautifulSoup(shown.read_text(encoding="utf-8"), "html.parser").select(
+            "#examples tr td code"
+        )
+    ]
     assert all(i.startswith("o") for i in shown_ids)
     assert '"type": "symlog"' in shown.read_text(encoding="utf-8")
     assert soup.select('[data-action-reason^="block:"]')
@@ -135,10 +162,11 @@ def test_self_contained(report) -> None:
     assert path.stat().st_size < 5_000_000
 
 
-def test_user_text_is_escaped(tmp_path: Path, scored_path: Path, detector,
-                              write_strategy) -> None:
-    path = write_strategy("name: '<script>alert(1)</script>'\nactions: [review, allow]\n"
-                          "thresholds:\n  review: {score: 0.8}\nlabel: is_bad\n")
+def test_user_text_is_escaped(tmp_path: Path, scored_path: Path, detector, write_strategy) -> None:
+    path = write_strategy(
+        "name: '<script>alert(1)</script>'\nactions: [review, allow]\n"
+        "thresholds:\n  review: {score: 0.8}\nlabel: is_bad\n"
+    )
     run = run_simulation(path, scored_path)
     out = report_for_run(run, [], None, tmp_path / "r.html", command="x")
     html = out.read_text(encoding="utf-8")
@@ -156,17 +184,29 @@ def test_templates_override_by_name(tmp_path: Path, run) -> None:
     assert soup.find(id="metrics") is not None
 
 
-def test_markdown_summary_and_simulate_report(tmp_path: Path, scored_path: Path,
-                                              example_strategies: Path, run) -> None:
+def test_markdown_summary_and_simulate_report(
+    tmp_path: Path, scored_path: Path, example_strategies: Path, run
+) -> None:
     from typer.testing import CliRunner
 
     from riskctl.cli.app import app
 
     md = tmp_path / "r.md"
-    result = CliRunner().invoke(app, ["report", str(example_strategies / "candidate.yaml"),
-                                      "--baseline", str(example_strategies / "baseline.yaml"),
-                                      "--data", str(scored_path), "--format", "md",
-                                      "--out", str(md)])
+    result = CliRunner().invoke(
+        app,
+        [
+            "report",
+            str(example_strategies / "candidate.yaml"),
+            "--baseline",
+            str(example_strategies / "baseline.yaml"),
+            "--data",
+            str(scored_path),
+            "--format",
+            "md",
+            "--out",
+            str(md),
+        ],
+    )
     assert result.exit_code == 0, result.output
     text = md.read_text()
     swap_in = next(c for c in run.comparison.swap_set if c.kind == "swap-in" and c.label == 1)
@@ -174,7 +214,16 @@ def test_markdown_summary_and_simulate_report(tmp_path: Path, scored_path: Path,
     assert f"| swap-in | {swap_in.rows:,} |" in text
     assert "| device_farm (shadow) | block |" in text
     html = tmp_path / "s.html"
-    result = CliRunner().invoke(app, ["simulate", str(example_strategies / "candidate.yaml"),
-                                      "--data", str(scored_path), "--report", str(html)])
+    result = CliRunner().invoke(
+        app,
+        [
+            "simulate",
+            str(example_strategies / "candidate.yaml"),
+            "--data",
+            str(scored_path),
+            "--report",
+            str(html),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert BeautifulSoup(html.read_text(encoding="utf-8"), "html.parser").find(id="metrics")

@@ -11,8 +11,9 @@ from riskctl.strategy.engine import compile_strategy
 from riskctl.strategy.load import load_strategy
 
 CASES = yaml.safe_load((Path(__file__).parent / "cases" / "config_errors.yaml").read_text())
-SCHEMA = pl.Schema({"amount": pl.Float64, "account_age_days": pl.Int64, "score": pl.Float64,
-                    "category": pl.String})
+SCHEMA = pl.Schema(
+    {"amount": pl.Float64, "account_age_days": pl.Int64, "score": pl.Float64, "category": pl.String}
+)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])

@@ -36,13 +36,19 @@ rules:
 def table() -> pl.DataFrame:
     rng = np.random.default_rng(1)
     n = 5_000
-    return pl.DataFrame({
-        "score": np.round(rng.random(n), 2),
-        "age": rng.integers(0, 60, n),
-        "amount": np.round(rng.random(n) * 1000, 2),
-        "devices": rng.integers(1, 8, n),
-    }).with_columns(pl.when(pl.int_range(pl.len()) % 97 == 0).then(None)
-                    .otherwise(pl.col("score")).alias("score"))
+    return pl.DataFrame(
+        {
+            "score": np.round(rng.random(n), 2),
+            "age": rng.integers(0, 60, n),
+            "amount": np.round(rng.random(n) * 1000, 2),
+            "devices": rng.integers(1, 8, n),
+        }
+    ).with_columns(
+        pl.when(pl.int_range(pl.len()) % 97 == 0)
+        .then(None)
+        .otherwise(pl.col("score"))
+        .alias("score")
+    )
 
 
 def brute_force(row: dict) -> tuple[str, str | None, str | None]:
@@ -90,8 +96,13 @@ def test_matched_lists_every_rule_and_threshold_that_fired(tmp_path, table) -> N
 
 def test_shadow_rule_changes_no_decision(tmp_path, table) -> None:
     with_shadow = run(tmp_path, STRATEGY, table)
-    without = run(tmp_path, STRATEGY.replace(
-        '  - {name: shadowy, when: "amount > 500", action: block, mode: shadow}\n', ""), table)
+    without = run(
+        tmp_path,
+        STRATEGY.replace(
+            '  - {name: shadowy, when: "amount > 500", action: block, mode: shadow}\n', ""
+        ),
+        table,
+    )
     assert with_shadow["action"].equals(without["action"])
 
 
@@ -99,4 +110,4 @@ def test_acting_rule_never_unflags(tmp_path, table) -> None:
     base = run(tmp_path, STRATEGY, table)
     more = run(tmp_path, STRATEGY.replace("mode: shadow", "mode: active"), table)
     assert not (base["flagged"] & ~more["flagged"]).any()
-    assert (more["flagged"].sum() >= base["flagged"].sum())
+    assert more["flagged"].sum() >= base["flagged"].sum()
