@@ -290,8 +290,8 @@ def case_riskctl_sweep(data: str, out: str) -> None:
             "--json",
         ],
         check=True,
-        stdout=open(out, "w"),
-    )  # noqa: SIM115
+        stdout=open(out, "w"),  # noqa: SIM115
+    )
 
 
 def case_sklearn_sweep(data: str, out: str) -> None:
