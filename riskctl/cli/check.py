@@ -9,9 +9,22 @@ from typing import Annotated
 import typer
 
 from riskctl.cli.console import guardrail_table, metrics_table, out, print_json
-from riskctl.cli.options import AmountOpt, BaselineOpt, DataOpt, JsonOpt, LabelOpt, TimeOpt
+from riskctl.cli.options import (
+    AmountOpt,
+    BaselineOpt,
+    ControlOpt,
+    DataOpt,
+    DecisionOpt,
+    JsonOpt,
+    LabelOpt,
+    LabelsOpt,
+    NoOutcomeOpt,
+    PropensityOpt,
+    TimeOpt,
+)
 from riskctl.data.io import write_text
 from riskctl.errors import EXIT_CHECK_FAILED
+from riskctl.evaluate.history import history_from_flags
 from riskctl.evaluate.simulate import run_simulation
 from riskctl.gate.guardrails import check_guardrails
 from riskctl.output.json import run_to_dict
@@ -28,6 +41,11 @@ def check(
     label: LabelOpt = None,
     time: TimeOpt = None,
     amount: AmountOpt = None,
+    decision: DecisionOpt = None,
+    no_outcome: NoOutcomeOpt = None,
+    control: ControlOpt = None,
+    propensity: PropensityOpt = None,
+    labels: LabelsOpt = "auto",
     strict: Annotated[
         bool, typer.Option("--strict", help="Compare point estimates, not 95% intervals.")
     ] = False,
@@ -53,6 +71,9 @@ def check(
 
     A guardrail on a proportion fails only when its whole 95% interval is on the wrong side
     (noise on small data does not block a pull request); --strict compares point estimates.
+    Rows with no label count in alert rate and review load only. When production blocked
+    rows (`history:` or --decision/--control), label guardrails judge the control-group
+    estimate; --labels naive|bounds chooses (bounds: the pessimistic end).
     Outputs: a terminal table, --json, --markdown (and $GITHUB_STEP_SUMMARY), --junit.
 
     [bold]Example:[/bold] riskctl check strategies/candidate.yaml --baseline
@@ -65,9 +86,10 @@ def check(
         label=label,
         time=time,
         amount=amount,
+        history=history_from_flags(decision, no_outcome, control, propensity),
         data_sha256=data_sha256,
     )
-    results = check_guardrails(run, strict=strict)
+    results = check_guardrails(run, strict=strict, labels=labels)
     summary = check_markdown(run, results)
     if markdown is not None:
         write_text(summary, markdown)

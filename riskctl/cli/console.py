@@ -13,12 +13,12 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from riskctl.evaluate.metrics import StrategyMetrics
+from riskctl.evaluate.metrics import StrategyMetrics, no_label_text
 from riskctl.evaluate.simulate import Simulation, SimulationRun
 from riskctl.gate.guardrails import GuardrailResult
 from riskctl.numbers import fmt_percent
 from riskctl.output.json import finite
-from riskctl.output.tables import metric_rows, rule_rows, swap_rows
+from riskctl.output.tables import estimate_rows, metric_rows, rule_rows, swap_rows
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -53,6 +53,12 @@ def metrics_table(run: SimulationRun) -> Table:
     table = Table(
         title=f"{run.candidate.loaded.name}: {run.candidate.metrics.rows:,} rows, "
         f"{run.candidate.metrics.bad:,} bad",
+        caption=(
+            no_label_text(run.candidate.metrics.counts) + ": in alert rate and review load only"
+            if run.candidate.metrics.counts.no_label
+            else None
+        ),
+        caption_justify="left",
         title_justify="left",
         box=None,
         pad_edge=False,
@@ -130,8 +136,27 @@ def swap_table(run: SimulationRun) -> Table:
     table = Table(
         title="Swap set (candidate vs baseline)", title_justify="left", box=None, pad_edge=False
     )
-    for name in ("", "bad rows", "good rows", "bad amount", "good amount"):
+    unknown = run.candidate.metrics.counts.no_label > 0
+    names = ["", "bad rows", "good rows", "bad amount", "good amount"]
+    names += ["unknown outcome"] if unknown else []
+    for name in names:
         table.add_column(name, justify="left" if not name else "right")
     for r in swap_rows(run.comparison):
-        table.add_row(r.kind, r.bad_rows, r.good_rows, r.bad_amount, r.good_amount)
+        cells = [r.kind, r.bad_rows, r.good_rows, r.bad_amount, r.good_amount]
+        table.add_row(*cells, *([r.unknown_rows] if unknown else []))
+    return table
+
+
+def estimates_table(run: SimulationRun) -> Table:
+    """Label metrics three ways when some outcomes were never seen."""
+    table = Table(
+        title="Label metrics with unseen outcomes (naive is biased: labelled rows only)",
+        title_justify="left",
+        box=None,
+        pad_edge=False,
+    )
+    for name in ("metric", "of", "naive", "bounds", "estimate (control group)"):
+        table.add_column(name, justify="left" if name in ("metric", "of") else "right")
+    for r in estimate_rows(run, digits=1):
+        table.add_row(r.label, r.scope, r.naive, r.bounds, r.estimate)
     return table

@@ -37,3 +37,44 @@ QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.
 SeedOpt = Annotated[
     int, typer.Option("--seed", help="Random seed: same inputs and seed give the same outputs.")
 ]
+DecisionOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--decision",
+        help="Column with the action production took on each row (overrides `history:`).",
+        rich_help_panel="How the history was produced",
+    ),
+]
+NoOutcomeOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--no-outcome",
+        help="An action after which no label can exist (repeatable; default block).",
+        rich_help_panel="How the history was produced",
+    ),
+]
+ControlOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--control",
+        help="Boolean column: rows let through at random whatever the decision.",
+        rich_help_panel="How the history was produced",
+    ),
+]
+PropensityOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--propensity",
+        help="Column: probability each row was let through (default: from the control group).",
+        rich_help_panel="How the history was produced",
+    ),
+]
+LabelsOpt = Annotated[
+    str,
+    typer.Option(
+        "--labels",
+        help="Label metrics when some outcomes are unseen: naive (labelled rows), bounds "
+        "(pessimistic end) or estimate (control group; default when there is one).",
+        rich_help_panel="How the history was produced",
+    ),
+]

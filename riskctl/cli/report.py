@@ -10,7 +10,20 @@ from typing import Annotated
 import typer
 
 from riskctl.cli.console import err, out, print_json
-from riskctl.cli.options import AmountOpt, BaselineOpt, DataOpt, JsonOpt, LabelOpt, TimeOpt
+from riskctl.cli.options import (
+    AmountOpt,
+    BaselineOpt,
+    ControlOpt,
+    DataOpt,
+    DecisionOpt,
+    JsonOpt,
+    LabelOpt,
+    LabelsOpt,
+    NoOutcomeOpt,
+    PropensityOpt,
+    TimeOpt,
+)
+from riskctl.evaluate.history import history_from_flags
 from riskctl.evaluate.simulate import run_simulation
 from riskctl.gate.guardrails import check_guardrails
 from riskctl.model.detector import load_detector
@@ -73,6 +86,11 @@ def report(
     label: LabelOpt = None,
     time: TimeOpt = None,
     amount: AmountOpt = None,
+    labels: LabelsOpt = "auto",
+    decision: DecisionOpt = None,
+    no_outcome: NoOutcomeOpt = None,
+    control: ControlOpt = None,
+    propensity: PropensityOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Write a self-contained HTML report of a strategy change.
@@ -92,6 +110,7 @@ def report(
         label=label,
         time=time,
         amount=amount,
+        history=history_from_flags(decision, no_outcome, control, propensity),
         by=by,
         carry=[*given.feature_names, *(given.manifest.get("ids") or [])] if given else None,
     )
@@ -100,7 +119,7 @@ def report(
     with err.status("Rendering the report"):
         path = report_for_run(
             run,
-            check_guardrails(run),
+            check_guardrails(run, labels=labels),
             det,
             out_path,
             command,

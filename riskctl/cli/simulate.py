@@ -12,6 +12,7 @@ from rich.markup import escape
 
 from riskctl.cli.console import (
     err,
+    estimates_table,
     metrics_table,
     out,
     print_json,
@@ -19,7 +20,19 @@ from riskctl.cli.console import (
     segment_table,
     swap_table,
 )
-from riskctl.cli.options import AmountOpt, BaselineOpt, DataOpt, JsonOpt, LabelOpt, TimeOpt
+from riskctl.cli.options import (
+    AmountOpt,
+    BaselineOpt,
+    ControlOpt,
+    DataOpt,
+    DecisionOpt,
+    JsonOpt,
+    LabelOpt,
+    LabelsOpt,
+    NoOutcomeOpt,
+    PropensityOpt,
+    TimeOpt,
+)
 from riskctl.evaluate.simulate import run_simulation
 from riskctl.gate.guardrails import check_guardrails
 from riskctl.numbers import fmt_percent
@@ -36,6 +49,11 @@ def simulate(
     label: LabelOpt = None,
     time: TimeOpt = None,
     amount: AmountOpt = None,
+    labels: LabelsOpt = "auto",
+    decision: DecisionOpt = None,
+    no_outcome: NoOutcomeOpt = None,
+    control: ControlOpt = None,
+    propensity: PropensityOpt = None,
     by: Annotated[
         list[str] | None,
         typer.Option(
@@ -65,6 +83,10 @@ def simulate(
     with --baseline, the change with paired 95% intervals and the swap set. Warns about
     rules that never fire or change nothing, and segments no row falls in.
 
+    Rows with no usable label (unlabelled, immature, blocked by production) count in alert
+    rate and review load, not in label metrics; with some unseen, label metrics come three
+    ways: naive, bounds, and the control-group estimate (`history:` or --decision/--control).
+
     [bold]Example:[/bold] riskctl simulate strategies/candidate.yaml --baseline
     strategies/baseline.yaml --data riskctl-demo/scored.parquet
     """
@@ -76,7 +98,11 @@ def simulate(
     if report is not None:
         command = "riskctl " + shlex.join(sys.argv[1:]) if sys.argv[1:] else "riskctl simulate"
         report_for_run(
-            run, check_guardrails(run), next(iter(run.detectors.values()), None), report, command
+            run,
+            check_guardrails(run, labels=labels),
+            next(iter(run.detectors.values()), None),
+            report,
+            command,
         )
     if as_json:
         print_json(run_to_dict(run))
@@ -89,8 +115,8 @@ def simulate(
         f"{a} {fmt_percent(p.value, 1)}" for a, p in m.catch_rate_by_action.items()
     )
     out.print(f"Catch rate by action: {by_action}")
-    if m.left_out_immature:
-        out.print(f"{m.left_out_immature:,} rows younger than label_maturity_days left out.")
+    if m.estimates:
+        out.print(estimates_table(run))
     if m.review_per_day is not None and m.review_capacity_per_day is not None:
         over = int(run.candidate.daily["over_capacity"].sum())
         out.print(

@@ -10,8 +10,20 @@ import typer
 from rich.table import Table
 
 from riskctl.cli.console import out, print_json
-from riskctl.cli.options import AmountOpt, DataOpt, JsonOpt, LabelOpt, TimeOpt
+from riskctl.cli.options import (
+    AmountOpt,
+    ControlOpt,
+    DataOpt,
+    DecisionOpt,
+    JsonOpt,
+    LabelOpt,
+    LabelsOpt,
+    NoOutcomeOpt,
+    PropensityOpt,
+    TimeOpt,
+)
 from riskctl.errors import UsageError
+from riskctl.evaluate.history import history_from_flags
 from riskctl.evaluate.metrics import StrategyMetrics
 from riskctl.evaluate.registry import METRICS
 from riskctl.evaluate.simulate import run_simulation
@@ -50,6 +62,11 @@ def sweep(
     all_points: Annotated[
         bool, typer.Option("--all-points", help="Every distinct threshold, not the compact set.")
     ] = False,
+    decision: DecisionOpt = None,
+    no_outcome: NoOutcomeOpt = None,
+    control: ControlOpt = None,
+    propensity: PropensityOpt = None,
+    labels: LabelsOpt = "auto",
     as_json: JsonOpt = False,
 ) -> None:
     """The exact trade-off curve of a score threshold.
@@ -59,18 +76,23 @@ def sweep(
 
     One sort and cumulative sums; equal scores are one point. The compact default keeps the
     exact points at 0.1%, 0.5%, 1%, 2% and 5% FPR. With --strategy, the rules' catches are
-    the curve's starting point.
+    the curve's starting point. Rows with no label count in alert rate only; with a
+    control group (`history:` or --decision/--control) the curve is weighted by it.
 
     [bold]Example:[/bold] riskctl sweep --data riskctl-demo/scored.parquet --score score
     --label is_bad --amount amount
     """
-    shown = sweep_file(data, score, label, amount, by, strategy, action, compact=not all_points)
+    history = history_from_flags(decision, no_outcome, control, propensity)
+    shown = sweep_file(
+        data, score, label, amount, by, strategy, action, not all_points, history, labels
+    )
     if as_json:
         body = [
             {
                 "segment": c.segment,
                 "rows": c.rows,
                 "bad": c.bad,
+                "no_label": c.no_label,
                 "points": [_point(p) for p in c.points.to_dicts()],
             }
             for c in shown
@@ -87,6 +109,8 @@ def _point(p: dict) -> dict:
 
 def _curve_table(c: Curve) -> Table:
     title = f"{c.segment + ': ' if c.segment else ''}{c.rows:,} rows, {c.bad:,} bad"
+    if c.no_label:
+        title += f", {c.no_label:,} with no usable label (in alert rate only)"
     table = Table(title=title, title_justify="left", box=None, pad_edge=False)
     cols = ["threshold", "flagged", "catch rate", "FPR", "precision", "alert rate"]
     has_amount = "amount_catch_rate" in c.points.columns
@@ -169,6 +193,11 @@ def tune(
     label: LabelOpt = None,
     time: TimeOpt = None,
     amount: AmountOpt = None,
+    decision: DecisionOpt = None,
+    no_outcome: NoOutcomeOpt = None,
+    control: ControlOpt = None,
+    propensity: PropensityOpt = None,
+    labels: LabelsOpt = "auto",
     as_json: JsonOpt = False,
 ) -> None:
     """Find the threshold that meets a target, exactly, and write the tuned strategy.
@@ -176,7 +205,8 @@ def tune(
     Every distinct score is a candidate; the chosen one has the best objective of all that
     meet the target on the data (ties: the highest threshold). Everything else in the file
     stays as it was, comments included. The estimate is optimistic on the data it was tuned
-    on: --holdout keeps a slice aside for an honest one.
+    on: --holdout keeps a slice aside for an honest one. Rows with no label count in
+    review load and alert rate; with a control group the curve is weighted by it.
 
     [bold]Example:[/bold] riskctl tune strategies/candidate.yaml --data
     riskctl-demo/scored.parquet --max-fpr 0.005 --out strategies/candidate.tuned.yaml
@@ -205,8 +235,9 @@ def tune(
         time=time,
         amount=amount,
         by=[by] if by and by != "segment" else None,
+        history=history_from_flags(decision, no_outcome, control, propensity),
     )
-    result = tune_run(run, targets[0], action=action, score=score, holdout=holdout, by=by)
+    result = tune_run(run, targets[0], action, score, holdout, by, labels)
     if result.met and result.by is not None:
         write_segments(strategy, out_path, result, dict(run.table.schema))
     elif result.met:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 import polars as pl
 
+from riskctl.evaluate.coverage import Coverage
+from riskctl.evaluate.estimates import ThreeWays, change_estimates
 from riskctl.evaluate.intervals import Difference, paired_bootstrap_ratio, paired_difference
-from riskctl.evaluate.metrics import Roles, StrategyMetrics
+from riskctl.evaluate.metrics import Roles, StrategyMetrics, row_inputs
 from riskctl.evaluate.registry import METRICS, Counts, Metric, row_counts
 from riskctl.strategy.decisions import FLAGGED
 
@@ -18,11 +20,12 @@ SWAP_KINDS = ("swap-in", "swap-out", "both flag", "neither flags")
 
 @dataclass(frozen=True)
 class SwapCell:
-    """Rows with one (baseline flagged?, candidate flagged?, label) combination."""
+    """Rows with one (baseline flagged?, candidate flagged?, label) combination; label None
+    holds the rows whose outcome is unknown (no usable label)."""
 
     baseline_flagged: bool
     candidate_flagged: bool
-    label: int
+    label: int | None
     rows: int
     amount: float | None
 
@@ -40,15 +43,17 @@ class SwapCell:
 class Comparison:
     delta: dict[str, Difference]
     swap_set: list[SwapCell]
+    estimates: dict[str, ThreeWays] = field(default_factory=dict)  # naive, bounds, estimate
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "metrics": {k: v.value for k, v in self.delta.items()},
             "intervals": {k: [v.low, v.high] for k, v in self.delta.items()},
             "swap_set": [c.to_dict() for c in self.swap_set],
+            "estimates": {k: v.to_dict() for k, v in self.estimates.items()},
         }
 
-    def cell(self, kind: str, label: int) -> SwapCell:
+    def cell(self, kind: str, label: int | None) -> SwapCell:
         return next(c for c in self.swap_set if c.kind == kind and c.label == label)
 
 
@@ -67,21 +72,17 @@ def _paired(m: Metric, base: Counts, cand: Counts) -> Difference:
 def compare(
     baseline: pl.DataFrame,
     candidate: pl.DataFrame,
-    keep: pl.Series,
+    coverage: Coverage,
     roles: Roles,
     base_metrics: StrategyMetrics,
     cand_metrics: StrategyMetrics,
 ) -> Comparison:
-    """Both frames hold the same rows in the same order; `keep` marks matured rows."""
-    label = baseline[roles.label].filter(keep).to_numpy()
-    b = baseline[FLAGGED].filter(keep).to_numpy()
-    c = candidate[FLAGGED].filter(keep).to_numpy()
-    amount = (
-        baseline[roles.amount].filter(keep).cast(pl.Float64).fill_null(0.0).to_numpy()
-        if roles.amount
-        else None
-    )
-    base_rows, cand_rows = row_counts(b, label, amount), row_counts(c, label, amount)
+    """Both decision frames hold the same rows in the same order; `coverage` says which rows
+    have a usable label (the others count in alert rate only, and in their own swap cells)."""
+    base = row_inputs(baseline, roles, coverage)
+    cand = row_inputs(candidate, roles, coverage)
+    base_rows = row_counts(base.flagged, base.label, base.amount)
+    cand_rows = row_counts(cand.flagged, cand.label, cand.amount)
     delta: dict[str, Difference] = {}
     for m in METRICS:
         if not (m.available(base_metrics.counts) and m.available(cand_metrics.counts)):
@@ -93,17 +94,29 @@ def compare(
             delta[m.key] = Difference(float(after - before), float("nan"), float("nan"))
         else:
             delta[m.key] = _paired(m, base_rows, cand_rows)
-    return Comparison(delta, swap_cells(b, c, label, amount))
+    estimates = {}
+    if base_metrics.estimates and cand_metrics.estimates:
+        naive = {k: delta[k] for k in cand_metrics.estimates if k in delta}
+        estimates = change_estimates(
+            base, cand, naive, base_metrics.estimates, cand_metrics.estimates
+        )
+    return Comparison(
+        delta, swap_cells(base.flagged, cand.flagged, cand.label, cand.amount), estimates
+    )
 
 
 def swap_cells(
     b: np.ndarray, c: np.ndarray, label: np.ndarray, amount: np.ndarray | None
 ) -> list[SwapCell]:
+    """The 2x2 of flagged states split by label: bad, good, and unknown (NaN label)."""
     cells = []
+    label = np.asarray(label, dtype=np.float64)
+    unknown = np.isnan(label)
     for bf in (True, False):
         for cf in (True, False):
-            for lab in (1, 0):
-                mask = (b == bf) & (c == cf) & (label == lab)
+            for lab in (1, 0, None):
+                which = unknown if lab is None else (label == lab)
+                mask = (b == bf) & (c == cf) & which
                 cells.append(
                     SwapCell(
                         bf,

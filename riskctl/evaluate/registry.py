@@ -26,7 +26,13 @@ Number = Any  # a float, or a numpy array of them (a curve)
 
 @dataclass(frozen=True)
 class Counts:
-    """The sums every metric is made of, over the rows whose label is usable."""
+    """The sums every metric is made of.
+
+    `rows`, `flagged`, `reviews` and `days` count every row, labelled or not (alert rate and
+    review load need no label); the label sums (`bad`, `good`, `flagged_bad`, ...) count only
+    rows whose label is usable (present and matured), possibly weighted. `unlabelled`,
+    `immature` and `blocked` say how many rows had no usable label, and why.
+    """
 
     rows: Number
     bad: Number
@@ -40,6 +46,20 @@ class Counts:
     good_amount_impacted: Number = None
     reviews: Number = 0  # rows given an action that sends them to review
     days: Number = 0  # calendar days covered (0: no time column)
+    flagged_labelled: Number = None  # flagged rows with a usable label (default: bad + good)
+    unlabelled: Number = 0  # matured rows with no label (missing at random, e.g. truncated)
+    immature: Number = 0  # rows younger than label_maturity_days
+    blocked: Number = 0  # rows production stopped (no outcome can exist), outside control
+
+    def __post_init__(self) -> None:
+        if self.flagged_labelled is None:
+            total = np.asarray(self.flagged_bad) + np.asarray(self.flagged_good)
+            object.__setattr__(self, "flagged_labelled", total if total.ndim else total.item())
+
+    @property
+    def no_label(self) -> Number:
+        """Rows with no usable label, whatever the reason."""
+        return self.unlabelled + self.immature + self.blocked
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -56,10 +76,12 @@ NO_COSTS = Costs()
 
 def row_counts(flagged: np.ndarray, label: np.ndarray, amount: np.ndarray | None) -> Counts:
     """Each row's own contribution to every count: the paired intervals of candidate minus
-    baseline resample these, so they use the very definitions the metrics use."""
+    baseline, the bounds and the weighted estimates use these, so they use the very
+    definitions the metrics use. A NaN label (no usable label) adds to rows and flagged only."""
     f = np.asarray(flagged, dtype=np.float64)
-    bad = (np.asarray(label) == 1).astype(np.float64)
-    good = (np.asarray(label) == 0).astype(np.float64)
+    lab = np.asarray(label, dtype=np.float64)
+    bad = (lab == 1).astype(np.float64)
+    good = (lab == 0).astype(np.float64)
     a = None if amount is None else np.nan_to_num(np.asarray(amount, dtype=np.float64))
     return Counts(
         rows=np.ones_like(f),
@@ -72,6 +94,7 @@ def row_counts(flagged: np.ndarray, label: np.ndarray, amount: np.ndarray | None
         bad_amount_caught=None if a is None else a * bad * f,
         good_amount=None if a is None else a * good,
         good_amount_impacted=None if a is None else a * good * f,
+        flagged_labelled=f * (bad + good),
     )
 
 
@@ -93,6 +116,7 @@ class Metric:
     # a paired bootstrap of the ratio, or a point with no interval
     paired: Paired = "point"
     needs: tuple[str, ...] = ()  # Counts fields that must be present (amount, time)
+    labelled: bool = True  # needs labels: naive, bounds and estimate differ when some are unseen
 
     def available(self, c: Counts) -> bool:
         for name in self.needs:
@@ -183,22 +207,23 @@ METRICS: tuple[Metric, ...] = (
     Metric(
         "precision",
         "Precision",
-        "flagged bad rows / flagged rows",
+        "flagged bad rows / flagged rows with a label",
         "higher",
         "share",
-        ratio=("flagged_bad", "flagged"),
+        ratio=("flagged_bad", "flagged_labelled"),
         interval="wilson",
         paired="ratio",
     ),
     Metric(
         "alert_rate",
         "Alert rate",
-        "flagged rows / all rows",
+        "flagged rows / all rows (labelled or not)",
         None,
         "share",
         ratio=("flagged", "rows"),
         interval="wilson",
         paired="difference",
+        labelled=False,
     ),
     Metric(
         "review_per_day",
@@ -208,6 +233,7 @@ METRICS: tuple[Metric, ...] = (
         "count",
         formula=_review_per_day,
         needs=("days",),
+        labelled=False,
     ),
     Metric(
         "amount_catch_rate",

@@ -11,12 +11,14 @@ import polars as pl
 from riskctl.data.io import require_columns, scan_table, sha256_file
 from riskctl.errors import ConfigError, DataError
 from riskctl.evaluate.compare import Comparison, compare
+from riskctl.evaluate.coverage import Coverage, history_columns, label_coverage
+from riskctl.evaluate.history import check_history, check_label
 from riskctl.evaluate.metrics import (
+    USABLE,
     Roles,
     StrategyMetrics,
     compute_metrics,
     daily_metrics,
-    kept,
     matured,
 )
 from riskctl.evaluate.rules import RuleStats, StrategyWarning, rule_table, strategy_warnings
@@ -25,6 +27,7 @@ from riskctl.model.score import score_frame
 from riskctl.strategy.decisions import DECISION_COLUMNS, SEGMENT, DecisionSchema
 from riskctl.strategy.engine import compile_strategy, condition_columns, decide
 from riskctl.strategy.load import LoadedStrategy, load_strategy
+from riskctl.strategy.schema import History
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,7 @@ class Simulation:
     warnings: list[StrategyWarning] = field(default_factory=list)
     by: dict[str, dict[str, StrategyMetrics]] = field(default_factory=dict)
     daily: pl.DataFrame = field(default_factory=pl.DataFrame)
+    coverage: Coverage | None = None  # each row's label status and weight
 
 
 @dataclass(frozen=True)
@@ -49,8 +53,14 @@ class SimulationRun:
     baseline: Simulation | None
     comparison: Comparison | None
     detectors: dict[str, Detector]
-    matured: pl.Series  # rows whose label counts (old enough vs the newest row)
+    matured: pl.Series  # rows whose label counts (present, and old enough vs the newest row)
     ids: list[str] = field(default_factory=list)  # id columns kept in `table` for examples
+
+    @property
+    def coverage(self) -> Coverage:
+        """Each row's label status (labelled, unlabelled, immature, blocked) and weight."""
+        assert self.candidate.coverage is not None
+        return self.candidate.coverage
 
 
 def resolve_roles(
@@ -59,8 +69,10 @@ def resolve_roles(
     label: str | None,
     time: str | None,
     amount: str | None,
+    history: History | None = None,
 ) -> Roles:
-    """Flags win, then the strategy's `label:`/`time:`, then a detector's manifest."""
+    """Flags win, then the strategy's `label:`/`time:`/`history:`, then a detector's
+    manifest."""
 
     def pick(flag: str | None, attr: str) -> str | None:
         if flag:
@@ -81,7 +93,9 @@ def resolve_roles(
     chosen_label = pick(label, "label")
     if chosen_label is None:
         raise ConfigError("no label column", hint="pass --label or set `label:` in the strategy")
-    return Roles(chosen_label, pick(time, "time"), amount or pick(None, "amount"))
+    if history is None:
+        history = next((ls.strategy.history for ls in loaded if ls.strategy.history), None)
+    return Roles(chosen_label, pick(time, "time"), amount or pick(None, "amount"), history)
 
 
 def _load_detectors(loaded: list[LoadedStrategy], columns: list[str]) -> dict[str, Detector]:
@@ -113,33 +127,34 @@ def simulate_one(
             f"{loaded.path}: cannot apply the strategy to this data: {str(exc).splitlines()[0]}"
         ) from None
     keep_cols = [c for c in (roles.label, roles.time, roles.amount) if c]
+    keep_cols += [c for c in history_columns(roles.history) if c not in keep_cols]
     keep_cols += [c for c in loaded.strategy.score_columns() if c not in keep_cols]
     keep_cols += [c for c in by or [] if c not in keep_cols and c != SEGMENT]
     decisions = decided.select([*keep_cols, *DECISION_COLUMNS, *compiled.schema.hit_columns])
     strategy = loaded.strategy
     keep = matured(decisions, roles, strategy.label_maturity_days)
-    mature = kept(decisions, keep)
+    coverage = label_coverage(decisions, roles.label, keep, roles.history)
+    usable = pl.Series(USABLE, coverage.usable, dtype=pl.Boolean)
+    labelled = decisions.with_columns(pl.when(usable).then(pl.col(roles.label)).alias(roles.label))
     groups: dict[str, dict[str, StrategyMetrics]] = {}
     for column in by or []:
-        values = mature[column].cast(pl.String).fill_null("(none)")
-        groups[column] = {
-            value: compute_metrics(
-                mature.filter(values == value),
-                strategy,
-                roles,
-                keep=pl.Series([True] * int((values == value).sum())),
+        values = decisions[column].cast(pl.String).fill_null("(none)")
+        groups[column] = {}
+        for value in sorted(values.unique().to_list()):
+            mask = (values == value).to_numpy()
+            groups[column][value] = compute_metrics(
+                decisions.filter(mask), strategy, roles, coverage=coverage.subset(mask)
             )
-            for value in sorted(values.unique().to_list())
-        }
     return Simulation(
         loaded,
         decisions,
         compiled.schema,
-        compute_metrics(decisions, strategy, roles, keep),
-        rule_table(mature, compiled.schema, roles.label, roles.amount),
+        compute_metrics(decisions, strategy, roles, coverage=coverage),
+        rule_table(labelled, compiled.schema, roles.label, roles.amount),
         strategy_warnings(decisions, loaded, compiled.schema),
         groups,
-        daily_metrics(mature, strategy, roles),
+        daily_metrics(decisions, strategy, roles, coverage.usable),
+        coverage,
     )
 
 
@@ -153,10 +168,12 @@ def run_simulation(
     by: list[str] | None = None,
     data_sha256: str | None = None,
     carry: list[str] | None = None,
+    history: History | None = None,
 ) -> SimulationRun:
     """Apply the candidate (and baseline) strategy to `data`: decisions, metrics, rule
     table, comparison. `carry`: further columns the caller needs in `run.table` (e.g. the
-    features a report explains)."""
+    features a report explains). `history`: how production chose which rows got an
+    outcome (default: the strategy's `history:` section)."""
     cand = load_strategy(candidate)
     base = load_strategy(baseline) if baseline else None
     loaded = [cand, *([base] if base else [])]
@@ -165,16 +182,22 @@ def run_simulation(
     _check_pins(data, digest, [(data_sha256, "--data-sha256")], cand)
     columns = lf.collect_schema().names()
     detectors = _load_detectors(loaded, columns)
-    roles = resolve_roles(loaded, detectors, label, time, amount)
+    roles = resolve_roles(loaded, detectors, label, time, amount, history)
     table, ids = _read_table(lf, data, loaded, detectors, roles, by, carry)
     cand_sim = simulate_one(cand, table, roles, by)
     base_sim = simulate_one(base, table, roles, by) if base else None
     comparison = None
-    keep = matured(table, roles, cand.strategy.label_maturity_days)
+    assert cand_sim.coverage is not None
     if base_sim is not None:
         comparison = compare(
-            base_sim.decisions, cand_sim.decisions, keep, roles, base_sim.metrics, cand_sim.metrics
+            base_sim.decisions,
+            cand_sim.decisions,
+            cand_sim.coverage,
+            roles,
+            base_sim.metrics,
+            cand_sim.metrics,
         )
+    keep = pl.Series("matured", cand_sim.coverage.usable, dtype=pl.Boolean)
     return SimulationRun(
         data, digest, roles, table, cand_sim, base_sim, comparison, detectors, keep, ids
     )
@@ -216,11 +239,13 @@ def _read_table(
     for column in by or []:
         if column != SEGMENT and column not in columns:
             require_columns(columns, {"by": column}, str(data))
+    check_history(roles.history, full, loaded, data)
     types: dict[str, Any] = dict(full)
     types.update({c: pl.Float64 for c in detectors})
     for ls in loaded:
         compile_strategy(ls, pl.Schema(types))
-    needed = [*wanted.values(), *[c for c in by or [] if c != SEGMENT]]
+    needed = [*wanted.values(), *history_columns(roles.history)]
+    needed += [c for c in by or [] if c != SEGMENT]
     for ls in loaded:
         needed += ls.strategy.score_columns() + condition_columns(ls)
     for det in detectors.values():
@@ -228,26 +253,10 @@ def _read_table(
     ids = _id_columns(columns, detectors)
     needed += ids + list(carry or [])
     table = lf.select([c for c in dict.fromkeys(needed) if c in full]).collect()
-    _check_label(table, roles.label, data)
-    table = table.with_columns(pl.col(roles.label).cast(pl.Int8))
+    table = check_label(table, roles.label, data)
     for column, det in detectors.items():
         table = score_frame(det, table, column)
     return table, ids
-
-
-def _check_label(table: pl.DataFrame, label: str, source: Path) -> None:
-    values = table[label]
-    if values.null_count():
-        raise DataError(
-            f"{source}: label column '{label}' has {values.null_count():,} missing values",
-            hint="fill or drop unlabelled rows first",
-        )
-    bad = table.filter(~pl.col(label).cast(pl.Int64, strict=False).is_in([0, 1])).height
-    if bad:
-        raise DataError(
-            f"{source}: label column '{label}' has {bad:,} values other than 0 and 1",
-            hint="labels must be 1 = bad, 0 = good",
-        )
 
 
 def _id_columns(names: list[str], detectors: dict[str, Detector]) -> list[str]:

@@ -28,9 +28,10 @@ class Curve:
     points: pl.DataFrame
     rows: int
     bad: int
+    no_label: int = 0  # rows with no usable label (in flagged and alert rate only)
 
     def compact(self) -> Curve:
-        return Curve(self.segment, compact_points(self.points), self.rows, self.bad)
+        return Curve(self.segment, compact_points(self.points), self.rows, self.bad, self.no_label)
 
 
 def curve_frame(
@@ -43,25 +44,30 @@ def curve_frame(
     reviews: float | None = None,
     days: int = 0,
     costs: Costs = NO_COSTS,
+    weight: np.ndarray | None = None,
 ) -> pl.DataFrame:
     """Every distinct-threshold operating point, exactly, with every registry metric.
 
     `base` marks rows flagged whatever the threshold; rows with a NaN score never change.
     A base row with a score still moves `extra` columns (per row, summed over the rows the
     threshold reaches as `cum_<name>`, e.g. review-count changes) but not the flag counts.
-    `reviews`: reviews at the starting point, to which `extra["review"]` adds.
+    `reviews`: reviews at the starting point, to which `extra["review"]` adds. A NaN label
+    (no usable label) counts in flagged and alert rate only. `weight`: each labelled row's
+    weight in the label sums (inverse propensity: a weighted curve).
     """
     score = np.asarray(score, dtype=np.float64)
-    bad = np.asarray(label) == 1
+    lab = np.asarray(label, dtype=np.float64)
     n = len(score)
+    w = np.ones(n) if weight is None else np.asarray(weight, dtype=np.float64)
+    bad, good = (lab == 1) * w, (lab == 0) * w
     base = np.zeros(n, dtype=bool) if base is None else np.asarray(base, dtype=bool)
     amt = np.zeros(n) if amount is None else np.nan_to_num(np.asarray(amount, np.float64))
     extra = extra or {}
-    sums = _cumulative(score, bad, base, amt, extra)
-    b0, g0 = float((bad & base).sum()), float((~bad & base).sum())
-    a0, ga0 = float(amt[bad & base].sum()), float(amt[~bad & base].sum())
+    sums = _cumulative(score, bad, good, base, amt, extra)
+    b0, g0 = float(bad[base].sum()), float(good[base].sum())
+    a0, ga0 = float((amt * bad)[base].sum()), float((amt * good)[base].sum())
     if compact:  # pick the points first: millions of thresholds, a few dozen shown
-        total_good = float((~bad).sum())
+        total_good = float(good.sum())
         good_cum = np.r_[g0, g0 + sums["cg"].to_numpy()]
         picked = compact_indices(good_cum / total_good if total_good else good_cum * 0)
         sums = sums[(picked[1:] - 1).tolist()]  # index 0 is the starting point
@@ -73,30 +79,34 @@ def curve_frame(
     has_amount = amount is not None
     counts = Counts(
         rows=n,
-        bad=int(bad.sum()),
-        good=int((~bad).sum()),
-        flagged=flagged_bad + flagged_good,
+        bad=float(bad.sum()),
+        good=float(good.sum()),
+        flagged=cum("cn", float(base.sum())),
         flagged_bad=flagged_bad,
         flagged_good=flagged_good,
-        bad_amount=float(amt[bad].sum()) if has_amount else None,
+        bad_amount=float((amt * bad).sum()) if has_amount else None,
         bad_amount_caught=cum("ca", a0) if has_amount else None,
-        good_amount=float(amt[~bad].sum()) if has_amount else None,
+        good_amount=float((amt * good).sum()) if has_amount else None,
         good_amount_impacted=cum("cga", ga0) if has_amount else None,
         reviews=(reviews + cum("cx_review", 0.0)) if reviews is not None else 0,
         days=days,
     )
     cols = {"threshold": np.r_[np.inf, sums["s"].to_numpy()]}
-    cols.update(_columns(counts, costs, reviews is not None))
+    cols.update(_columns(counts, costs, reviews is not None, weight is None))
     for name in extra:
         cols[f"cum_{name}"] = cum(f"cx_{name}", 0.0)
     return pl.DataFrame(cols)
 
 
-def _columns(counts: Counts, costs: Costs, with_reviews: bool) -> dict[str, np.ndarray]:
+def _columns(
+    counts: Counts, costs: Costs, with_reviews: bool, whole: bool
+) -> dict[str, np.ndarray]:
+    """Count and metric columns; label counts are whole numbers unless weighted."""
+    kind = np.int64 if whole else np.float64
     cols: dict[str, np.ndarray] = {
-        "flagged": np.asarray(counts.flagged).astype(np.int64),
-        "flagged_bad": np.asarray(counts.flagged_bad).astype(np.int64),
-        "flagged_good": np.asarray(counts.flagged_good).astype(np.int64),
+        "flagged": np.asarray(counts.flagged).round().astype(np.int64),
+        "flagged_bad": np.asarray(counts.flagged_bad).astype(kind),
+        "flagged_good": np.asarray(counts.flagged_good).astype(kind),
     }
     if counts.bad_amount is not None:
         cols["bad_amount_caught"] = counts.bad_amount_caught
@@ -113,20 +123,22 @@ def _columns(counts: Counts, costs: Costs, with_reviews: bool) -> dict[str, np.n
 def _cumulative(
     score: np.ndarray,
     bad: np.ndarray,
+    good: np.ndarray,
     base: np.ndarray,
     amt: np.ndarray,
     extra: dict[str, np.ndarray],
 ) -> pl.DataFrame:
-    """Cumulative newly flagged bad/good rows and amounts (and `extra` sums) from the
-    highest score down, one row per distinct score."""
+    """Cumulative newly flagged rows, (weighted) bad/good rows and amounts (and `extra`
+    sums) from the highest score down, one row per distinct score."""
     new = (~base).astype(np.float64)
     rows = pl.DataFrame(
         {
             "s": score,
+            "n": new,
             "b": bad * new,
-            "g": (~bad) * new,
+            "g": good * new,
             "a": bad * new * amt,
-            "ga": (~bad) * new * amt,
+            "ga": good * new * amt,
             **{f"x_{k}": np.asarray(v, np.float64) for k, v in extra.items()},
         }
     )
@@ -136,7 +148,7 @@ def _cumulative(
         .sort("s", descending=True)
         .select(
             pl.col("s"),
-            *[pl.col(c).cum_sum().alias(f"c{c}") for c in ("b", "g", "a", "ga")],
+            *[pl.col(c).cum_sum().alias(f"c{c}") for c in ("n", "b", "g", "a", "ga")],
             *[pl.col(f"x_{k}").cum_sum().alias(f"cx_{k}") for k in extra],
         )
         .filter(pl.col("s") != pl.col("s").shift(-1).fill_null(np.nan))
@@ -169,16 +181,18 @@ def sweep(
     base: np.ndarray | None = None,
     segments: np.ndarray | None = None,
     compact: bool = False,
+    weight: np.ndarray | None = None,
 ) -> list[Curve]:
-    """One curve, or one per segment value."""
-    label = np.asarray(label)
+    """One curve, or one per segment value (`weight`: a weighted curve)."""
+    label = np.asarray(label, dtype=np.float64)
     if segments is None:
         return [
             Curve(
                 None,
-                curve_frame(score, label, amount, base, compact=compact),
+                curve_frame(score, label, amount, base, compact=compact, weight=weight),
                 len(label),
-                int(label.sum()),
+                int((label == 1).sum()),
+                int(np.isnan(label).sum()),
             )
         ]
     curves = []
@@ -194,9 +208,11 @@ def sweep(
                     None if amount is None else np.asarray(amount)[mask],
                     None if base is None else np.asarray(base)[mask],
                     compact=compact,
+                    weight=None if weight is None else np.asarray(weight)[mask],
                 ),
                 int(mask.sum()),
-                int(label[mask].sum()),
+                int((label[mask] == 1).sum()),
+                int(np.isnan(label[mask]).sum()),
             )
         )
     return curves

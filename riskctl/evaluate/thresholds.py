@@ -123,12 +123,15 @@ def evaluate_thresholds(
     score: str,
     all_tunable: bool = False,
     days: int | None = None,
+    label: np.ndarray | None = None,
+    weight: np.ndarray | None = None,
 ) -> pl.DataFrame:
-    """Every candidate threshold with the strategy's metrics at it (matured rows only).
+    """Every candidate threshold with the strategy's metrics at it.
 
     `all_tunable`: every row of `decisions` follows the tuned threshold (one segment's rows,
     tuned as that segment's override). `days`: the days to spread reviews over (default:
-    those in `decisions`)."""
+    those in `decisions`). `label`: per row, NaN where no label is usable (default: the
+    label column); `weight`: inverse-propensity weights of the labelled rows."""
     tuned_rank = schema.rank(action)
     ranks = base_rank(decisions, schema, loaded, action, score, all_tunable)
     skip = row_mask(decisions, overridden(loaded, action, score, all_tunable))
@@ -142,13 +145,16 @@ def evaluate_thresholds(
         days = max(decisions[roles.time].dt.date().n_unique(), 1)
     return curve_frame(
         scores,
-        decisions[roles.label].to_numpy(),
+        decisions[roles.label].cast(pl.Float64).fill_null(np.nan).to_numpy()
+        if label is None
+        else label,
         decisions[roles.amount].to_numpy() if roles.amount else None,
         ranks < schema.pass_rank,
         {"review": review_delta},
         reviews=float(is_review[ranks].sum()),
         days=days or 0,
         costs=costs_of(loaded.strategy),
+        weight=weight,
     )
 
 

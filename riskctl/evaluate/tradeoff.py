@@ -10,9 +10,12 @@ import polars as pl
 
 from riskctl.data.io import require_columns, scan_table
 from riskctl.errors import UsageError
+from riskctl.evaluate.coverage import curve_weight, history_columns, label_coverage
+from riskctl.evaluate.history import check_history, check_label
 from riskctl.evaluate.simulate import run_simulation
 from riskctl.evaluate.sweep import Curve, sweep
 from riskctl.evaluate.thresholds import base_rank, overridden, row_mask, tuned_threshold
+from riskctl.strategy.schema import History
 
 
 def sweep_file(
@@ -24,24 +27,31 @@ def sweep_file(
     strategy: Path | None = None,
     action: str | None = None,
     compact: bool = False,
+    history: History | None = None,
+    labels: str = "auto",
 ) -> list[Curve]:
-    """Curves of `score` on `data`; with a strategy, its rules and other thresholds first."""
+    """Curves of `score` on `data`; with a strategy, its rules and other thresholds first.
+    Rows with no usable label count in flagged and alert rate only; with a control group
+    (`history`, `labels` auto or estimate) the label metrics are inverse-propensity weighted."""
     if strategy is not None:
-        run = run_simulation(strategy, data, label=label, amount=amount, by=[by] if by else None)
+        run = run_simulation(
+            strategy, data, label=label, amount=amount, by=[by] if by else None, history=history
+        )
         loaded, schema = run.candidate.loaded, run.candidate.schema
         action, score = tuned_threshold(loaded, action, score)
-        decisions = run.candidate.decisions.filter(run.matured)
+        decisions = run.candidate.decisions
         base = base_rank(decisions, schema, loaded, action, score) < schema.pass_rank
         swept = decisions[score].cast(pl.Float64).to_numpy().copy()
         swept[base | row_mask(decisions, overridden(loaded, action, score))] = np.nan
         segs = decisions[by].cast(pl.String).fill_null("(none)").to_numpy() if by else None
         return sweep(
             swept,
-            decisions[run.roles.label].to_numpy(),
+            run.coverage.labels(decisions[run.roles.label]),
             decisions[run.roles.amount].to_numpy() if run.roles.amount else None,
             base,
             segs,
             compact,
+            curve_weight(run.coverage, labels),
         )
     if score is None or label is None:
         raise UsageError("sweep needs --score and --label (or --strategy)")
@@ -54,13 +64,17 @@ def sweep_file(
         **({"by": by} if by else {}),
     }
     require_columns(names, wanted, str(data))
-    df = lf.select(list(dict.fromkeys(wanted.values()))).collect()
-    df = df.filter(pl.col(label).is_not_null())
+    check_history(history, lf.collect_schema(), [], data)
+    columns = [*wanted.values(), *history_columns(history)]
+    df = check_label(lf.select(list(dict.fromkeys(columns))).collect(), label, data)
+    everything = pl.Series([True] * df.height, dtype=pl.Boolean)
+    coverage = label_coverage(df, label, everything, history)
     return sweep(
         df[score].cast(pl.Float64).to_numpy(),
-        df[label].cast(pl.Int8).to_numpy(),
+        coverage.labels(df[label]),
         df[amount].to_numpy() if amount else None,
         None,
         df[by].cast(pl.String).fill_null("(none)").to_numpy() if by else None,
         compact,
+        curve_weight(coverage, labels),
     )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from riskctl.evaluate.metrics import matured
+from riskctl.evaluate.coverage import curve_weight
+from riskctl.evaluate.metrics import no_label_text
 from riskctl.evaluate.simulate import SimulationRun, simulate_one
 from riskctl.evaluate.thresholds import (
     Target,
@@ -25,7 +26,11 @@ def tune_run(
     score: str | None = None,
     holdout: float | None = None,
     by: str | None = None,
+    labels: str = "auto",
 ) -> TuneResult:
+    """The threshold that meets `target`. Rows with no usable label count in alert rate
+    and review load; with a control group (`labels` auto or estimate) the label metrics
+    come from the inverse-propensity weighted curve."""
     loaded = run.candidate.loaded
     action, score = tuned_threshold(loaded, action, score)
     if by is not None:
@@ -41,9 +46,21 @@ def tune_run(
             f"{'latest' if roles.time else 'random'} rows held out"
         )
     fit = simulate_one(loaded, table, roles)
-    keep = matured(fit.decisions, roles, loaded.strategy.label_maturity_days)
+    assert fit.coverage is not None
+    weight = curve_weight(fit.coverage, labels)
+    if fit.metrics.counts.no_label:
+        notes.append(no_label_text(fit.metrics.counts) + ": in review load and alert rate only")
+    if weight is not None:
+        notes.append("label metrics weighted by the control group (inverse propensity)")
     frame = evaluate_thresholds(
-        fit.decisions.filter(keep), fit.schema, loaded, roles, action, score
+        fit.decisions,
+        fit.schema,
+        loaded,
+        roles,
+        action,
+        score,
+        label=fit.coverage.labels(fit.decisions[roles.label]),
+        weight=weight,
     )
     index, objective = choose(frame, target)
     before = loaded.strategy.thresholds.get(action, {}).get(score)

@@ -15,7 +15,7 @@ import numpy as np
 import polars as pl
 
 from riskctl.errors import UsageError
-from riskctl.evaluate.metrics import Roles, matured
+from riskctl.evaluate.metrics import Roles
 from riskctl.evaluate.simulate import SimulationRun, simulate_one
 from riskctl.evaluate.thresholds import (
     Target,
@@ -164,8 +164,8 @@ def tune_segments(
             f"{'latest' if roles.time else 'random'} rows held out"
         )
     fit = simulate_one(loaded, table, roles, by=[column])
-    keep = matured(fit.decisions, roles, loaded.strategy.label_maturity_days)
-    decisions = fit.decisions.filter(keep)
+    assert fit.coverage is not None
+    decisions = fit.decisions.filter(pl.Series(fit.coverage.usable))  # labelled rows only
     days = max(decisions[roles.time].dt.date().n_unique(), 1) if roles.time else None
     curves = segment_curves(decisions, fit.schema, loaded, roles, action, score, column, days)
     bad = int((decisions[roles.label] == 1).sum())

@@ -4,6 +4,12 @@ Each check has a stable id and a docstring that says when it fires. By default a
 on a proportion fails only when its whole 95% interval lies on the wrong side of the limit,
 so noise on a small sample does not block a change; `strict` compares point estimates.
 Review load and cost have no interval and are always compared as points.
+
+When some outcomes were never seen (null labels, rows production blocked), label guardrails
+judge one of three versions of the metric (`labels`): the control-group `estimate` (the
+default when the history has a control group), the `naive` value on labelled rows (the
+default without one), or the `bounds`, judged at their pessimistic end: the highest value
+the unseen outcomes allow against a maximum, the lowest against a minimum.
 """
 
 from __future__ import annotations
@@ -13,7 +19,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from riskctl.evaluate.intervals import Proportion
+from riskctl.errors import UsageError
+from riskctl.evaluate.estimates import BASES, ThreeWays
+from riskctl.evaluate.intervals import Difference, Proportion
 from riskctl.evaluate.registry import metric
 from riskctl.evaluate.simulate import SimulationRun
 
@@ -32,6 +40,7 @@ class GuardrailResult:
     low: float | None = None
     high: float | None = None
     basis: str = "point"  # "interval" or "point": what the verdict rests on
+    labels: str = "naive"  # which version of a label metric: naive, bounds or estimate
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -43,13 +52,16 @@ class Guardrail:
     key: str  # the key in the strategy's `guardrails:` section
     direction: str
     relative: bool
-    measure: Callable[[SimulationRun], Measured]
+    measure: Callable[[SimulationRun, str, str], Measured]
     doc: str
     metric: str  # the registry metric it limits (or whose change it limits)
 
 
-def _cand(name: str) -> Callable[[SimulationRun], Measured]:
-    def measure(run: SimulationRun) -> Measured:
+def _cand(name: str) -> Callable[[SimulationRun, str, str], Measured]:
+    def measure(run: SimulationRun, labels: str, direction: str) -> Measured:
+        ways = run.candidate.metrics.estimates.get(name)
+        if ways is not None and labels != "naive":
+            return ways.measured(labels, direction)  # type: ignore[arg-type]
         value = getattr(run.candidate.metrics, name)
         if isinstance(value, Proportion):
             return value.value, value.low, value.high
@@ -58,10 +70,21 @@ def _cand(name: str) -> Callable[[SimulationRun], Measured]:
     return measure
 
 
-def _delta(name: str, sign: float) -> Callable[[SimulationRun], Measured]:
-    def measure(run: SimulationRun) -> Measured:
+def _signed(d: Difference, sign: float) -> Difference:
+    ends = sorted((sign * d.low, sign * d.high))
+    return Difference(sign * d.value, ends[0], ends[1])
+
+
+def _delta(name: str, sign: float) -> Callable[[SimulationRun, str, str], Measured]:
+    def measure(run: SimulationRun, labels: str, direction: str) -> Measured:
         if run.comparison is None:
             return None
+        ways = run.comparison.estimates.get(name)
+        if ways is not None and labels != "naive":
+            low, high = sorted((sign * ways.low, sign * ways.high))
+            est = None if ways.estimate is None else _signed(ways.estimate, sign)
+            turned = ThreeWays(_signed(ways.naive, sign), low, high, est)
+            return turned.measured(labels, direction)  # type: ignore[arg-type]
         d = run.comparison.delta[name]
         ends = sorted((sign * d.low, sign * d.high))
         return sign * d.value, ends[0], ends[1]
@@ -136,8 +159,30 @@ GUARDRAILS: list[Guardrail] = [
 ]
 
 
-def check_guardrails(run: SimulationRun, strict: bool = False) -> list[GuardrailResult]:
-    """Every guardrail the candidate's file sets."""
+def labels_basis(run: SimulationRun, labels: str = "auto") -> str:
+    """Which version of label metrics to judge: `auto` is the control-group estimate when
+    there is one, else the naive value."""
+    if labels not in ("auto", *BASES):
+        raise UsageError(f"--labels must be one of {', '.join(BASES)}")
+    ways = run.candidate.metrics.estimates
+    has_estimate = any(w.estimate is not None for w in ways.values())
+    if labels == "auto":
+        return "estimate" if has_estimate else "naive"
+    if labels == "estimate" and ways and not has_estimate:
+        raise UsageError(
+            "--labels estimate needs a control group: some outcomes were never seen",
+            hint="name it with `history: control:` (or --control), or pass --labels naive "
+            "or --labels bounds",
+        )
+    return labels
+
+
+def check_guardrails(
+    run: SimulationRun, strict: bool = False, labels: str = "auto"
+) -> list[GuardrailResult]:
+    """Every guardrail the candidate's file sets; `labels`: naive, bounds, estimate or auto
+    (see `labels_basis`)."""
+    basis = labels_basis(run, labels)
     g = run.candidate.loaded.strategy.guardrails
     results = []
     for rail in GUARDRAILS:
@@ -145,7 +190,7 @@ def check_guardrails(run: SimulationRun, strict: bool = False) -> list[Guardrail
         limit = getattr(source, rail.key, None) if source is not None else None
         if limit is None:
             continue
-        measured = rail.measure(run)
+        measured = rail.measure(run, basis, rail.direction)
         if measured is None or math.isnan(measured[0]):
             why = _unmeasurable(rail, run)
             results.append(
@@ -160,7 +205,16 @@ def check_guardrails(run: SimulationRun, strict: bool = False) -> list[Guardrail
                 )
             )
             continue
-        results.append(_judge(rail, limit, *measured, strict=strict))
+        result = _judge(rail, limit, *measured, strict=strict)
+        if basis != "naive" and rail.metric in run.candidate.metrics.estimates:
+            suffix = {
+                "estimate": " (control-group estimate)",
+                "bounds": " (bounds, pessimistic end)",
+            }[basis]
+            result = GuardrailResult(
+                **{**result.to_dict(), "message": result.message + suffix, "labels": basis}
+            )
+        results.append(result)
     return results
 
 

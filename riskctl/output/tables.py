@@ -8,9 +8,10 @@ import math
 from dataclasses import dataclass
 
 from riskctl.evaluate.compare import Comparison
+from riskctl.evaluate.estimates import ThreeWays
 from riskctl.evaluate.intervals import Difference, Proportion
 from riskctl.evaluate.metrics import StrategyMetrics
-from riskctl.evaluate.registry import METRICS, Metric
+from riskctl.evaluate.registry import METRICS, Metric, metric
 from riskctl.evaluate.rules import RuleStats
 from riskctl.evaluate.simulate import SimulationRun
 from riskctl.numbers import (
@@ -85,6 +86,8 @@ class SwapRow:
     good_rows: str
     bad_amount: str
     good_amount: str
+    unknown_rows: str = "0"  # rows whose outcome was never seen
+    unknown_amount: str = ""
 
 
 def swap_rows(comparison: Comparison | None) -> list[SwapRow]:
@@ -95,6 +98,7 @@ def swap_rows(comparison: Comparison | None) -> list[SwapRow]:
     rows = []
     for kind in ("swap-in", "swap-out", "both flag"):
         bad, good = comparison.cell(kind, 1), comparison.cell(kind, 0)
+        unknown = comparison.cell(kind, None)
         rows.append(
             SwapRow(
                 kind,
@@ -102,6 +106,8 @@ def swap_rows(comparison: Comparison | None) -> list[SwapRow]:
                 fmt_int(good.rows),
                 fmt_money(bad.amount),
                 fmt_money(good.amount),
+                fmt_int(unknown.rows),
+                fmt_money(unknown.amount),
             )
         )
     return rows
@@ -169,3 +175,48 @@ def segment_rows(groups: dict[str, StrategyMetrics], digits: int = 1) -> list[Se
         )
         for value, m in groups.items()
     ]
+
+
+@dataclass(frozen=True)
+class EstimateRow:
+    """One label metric (or its change) three ways, as text."""
+
+    key: str
+    label: str
+    scope: str  # "candidate", "baseline" or "change"
+    naive: str
+    bounds: str
+    estimate: str
+
+
+def _three(m: Metric, ways: ThreeWays, change: bool, digits: int) -> tuple[str, str, str]:
+    if change:
+        naive = change_text(m, ways.naive, digits, compact=True)
+        bounds = f"{m.fmt_change(ways.low, digits)} to {m.fmt_change(ways.high, digits)}"
+        est = "no control group"
+        if ways.estimate is not None:
+            est = change_text(m, ways.estimate, digits, compact=True)
+        return naive, bounds, est
+    n = ways.naive
+    naive = fmt_interval(n.value, n.low, n.high, digits) if m.is_share else m.fmt(n.value)
+    bounds = f"{m.fmt(ways.low, digits)} to {m.fmt(ways.high, digits)}"
+    est = "no control group"
+    if ways.estimate is not None:
+        e = ways.estimate
+        est = fmt_interval(e.value, e.low, e.high, digits)
+    return naive, bounds, est
+
+
+def estimate_rows(run: SimulationRun, digits: int = 2) -> list[EstimateRow]:
+    """Each label metric naive, bounds and estimate: candidate, baseline and the change."""
+    sides = [("candidate", run.candidate.metrics.estimates, False)]
+    if run.baseline is not None:
+        sides.append(("baseline", run.baseline.metrics.estimates, False))
+    if run.comparison is not None:
+        sides.append(("change", run.comparison.estimates, True))
+    rows = []
+    for scope, ways_by_key, change in sides:
+        for key, ways in ways_by_key.items():
+            m = metric(key)
+            rows.append(EstimateRow(key, m.label, scope, *_three(m, ways, change, digits)))
+    return rows

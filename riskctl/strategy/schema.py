@@ -53,6 +53,31 @@ class Guardrails(_Strict):
     relative: RelativeGuardrails | None = None
 
 
+class History(_Strict):
+    decision: str | None = Field(
+        None,
+        description="Column with the action production took on each row (its strategy's "
+        "decision, before any control group let the row through).",
+    )
+    no_outcome: list[str] = Field(
+        default_factory=lambda: ["block"],
+        description="Actions after which no label can exist (an order never shipped cannot be "
+        "charged back). Rows with one of these decisions, outside the control group, are "
+        "`blocked by production`.",
+    )
+    control: str | None = Field(
+        None,
+        description="Boolean column: true for rows production let through at random whatever "
+        "its decision (the control group).",
+    )
+    propensity: str | None = Field(
+        None,
+        description="Optional column: the probability each row was let through (1 for rows "
+        "production allowed). Default: worked out from the control group's share of the "
+        "rows production would have stopped.",
+    )
+
+
 class Strategy(_Strict):
     name: str = Field(description="Strategy name.")
     description: str = Field("", description="What this strategy is for.")
@@ -78,6 +103,11 @@ class Strategy(_Strict):
     review_capacity_per_day: float | None = Field(None, ge=0)
     label_maturity_days: float = Field(0, ge=0)
     guardrails: Guardrails = Field(default_factory=Guardrails)
+    history: History | None = Field(
+        None,
+        description="How the history was produced: production's decision, the actions after "
+        "which no outcome exists, the control group and its propensity.",
+    )
     data_sha256: str | None = Field(
         None,
         pattern=r"^[0-9a-f]{64}$",

@@ -1,0 +1,93 @@
+"""The `history:` section (or its flags) checked against the data: every column it names
+exists and has the right type, with the strategy's file:line when the section says it."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+import polars as pl
+
+from riskctl.errors import ConfigError, DataError, UsageError
+from riskctl.strategy.load import LoadedStrategy
+from riskctl.strategy.schema import History
+
+FLAGS = {"decision": "--decision", "control": "--control", "propensity": "--propensity"}
+
+
+def history_from_flags(
+    decision: str | None,
+    no_outcome: list[str] | None,
+    control: str | None,
+    propensity: str | None,
+) -> History | None:
+    """The `history:` section from command-line flags (None when no flag is given)."""
+    if not (decision or no_outcome or control or propensity):
+        return None
+    if not decision:
+        raise UsageError(
+            "--no-outcome, --control and --propensity need --decision",
+            hint="--decision COL names the column with the action production took",
+        )
+    kwargs = {"no_outcome": no_outcome} if no_outcome else {}
+    return History(decision=decision, control=control, propensity=propensity, **kwargs)
+
+
+def check_history(
+    history: History | None, schema: pl.Schema, loaded: list[LoadedStrategy], source: Path
+) -> None:
+    """Every column the section names is in the data with a usable type."""
+    if history is None:
+        return
+    owner = next((ls for ls in loaded if ls.strategy.history is history), None)
+    names = schema.names()
+    for key, flag in FLAGS.items():
+        column = getattr(history, key)
+        if not column:
+            continue
+        problem = _problem(key, column, schema)
+        if problem is None:
+            continue
+        close = difflib.get_close_matches(column, names, n=1)
+        hint = f"did you mean `{close[0]}`?" if close else "columns are: " + ", ".join(names[:12])
+        if problem != "missing":
+            hint = problem
+        message = (
+            f"column '{column}' is not in {source}"
+            if problem == "missing"
+            else f"column '{column}' has type {schema[column]}"
+        )
+        if owner is not None:
+            raise ConfigError(message, owner.where("history", key), hint=hint)
+        raise UsageError(f"{flag}: {message}", hint=hint)
+
+
+def _problem(key: str, column: str, schema: pl.Schema) -> str | None:
+    if column not in schema:
+        return "missing"
+    dtype = schema[column]
+    if key == "control" and not (dtype == pl.Boolean or dtype.is_integer()):
+        return "the control column must be true/false (or 1/0): true for rows let through"
+    if key == "propensity" and not dtype.is_numeric():
+        return "the propensity column must hold probabilities between 0 and 1"
+    return None
+
+
+def check_label(table: pl.DataFrame, label: str, source: Path) -> pl.DataFrame:
+    """The label as Int8: 1 bad, 0 good, null where no label exists (a missing value, an
+    empty field or NaN). Anything else is an error."""
+    values = table[label]
+    if values.dtype.is_float():
+        values = values.fill_nan(None)
+    if values.dtype.is_numeric() or values.dtype == pl.Boolean:
+        as_float = values.cast(pl.Float64)
+        wrong = as_float.is_not_null() & ~as_float.is_in([0.0, 1.0])
+    else:
+        as_float = values.cast(pl.Int64, strict=False).cast(pl.Float64)
+        wrong = values.is_not_null() & (as_float.is_null() | ~as_float.is_in([0.0, 1.0]))
+    if wrong.any():
+        raise DataError(
+            f"{source}: label column '{label}' has {int(wrong.sum()):,} values other than 0 and 1",
+            hint="labels must be 1 = bad, 0 = good, or empty where no outcome is known",
+        )
+    return table.with_columns(as_float.cast(pl.Int8).alias(label))
