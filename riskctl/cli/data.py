@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
@@ -12,6 +13,7 @@ from riskctl.cli.console import err, out, print_json
 from riskctl.cli.options import JsonOpt, SeedOpt
 from riskctl.data.generate import generate_history
 from riskctl.data.io import table_format, write_table
+from riskctl.evaluate.production import production_history
 
 app = typer.Typer(
     help="Synthetic history and table utilities.", no_args_is_help=True, rich_markup_mode="rich"
@@ -26,6 +28,19 @@ def generate(
     rows: Annotated[int, typer.Option("--rows", "-n", help="Number of orders.")] = 200_000,
     seed: SeedOpt = 7,
     days: Annotated[int, typer.Option("--days", help="Days of history.")] = 90,
+    production: Annotated[
+        Path | None,
+        typer.Option(
+            "--production",
+            help="Write history as this strategy saw it in production: its decision "
+            "(prod_action), a random control group let through (in_control, p_allow), no "
+            "label on rows it stopped outside the control group; the full label stays in "
+            "true_<label>, for evaluation only.",
+        ),
+    ] = None,
+    control_rate: Annotated[
+        float, typer.Option("--control-rate", help="With --production: share let through.")
+    ] = 0.05,
     as_json: JsonOpt = False,
 ) -> None:
     """Write seeded synthetic e-commerce order history with realistic attack patterns.
@@ -33,19 +48,32 @@ def generate(
     Brushing rings, promo abuse, stolen cards and account takeover, labelled in `is_bad`
     and named in `attack` (for analysis; never train on it). Same seed, same bytes.
 
+    With --production STRATEGY, the history is what production recorded: the strategy's
+    decision per row, a random control group let through whatever the decision, and no
+    label where it stopped a row outside the control group. Simulate on it with
+    `history: {decision: prod_action, control: in_control, propensity: p_allow}`.
+
     [bold]Example:[/bold] riskctl data generate --rows 200000 --seed 7 --out history.parquet
+
+    [bold]Example:[/bold] riskctl data generate --production strategies/production.yaml
+    --control-rate 0.05 --out production.parquet
     """
     table_format(out_path)
     with err.status("Generating history"):
         df = generate_history(rows=rows, seed=seed, days=days)
+    hidden = None
+    if production is not None:
+        df, hidden = production_history(df, production, control_rate, seed)
     write_table(df, out_path)
     counts = df.group_by("attack").len().sort("attack")
-    bad_rate = float(df["is_bad"].cast(pl.Float64).sum()) / df.height
+    truth = hidden.truth if hidden else "is_bad"
+    bad_rate = float(df[truth].cast(pl.Float64).sum()) / df.height
     summary = {
         "path": str(out_path),
         "rows": df.height,
         "bad_rate": bad_rate,
         "attacks": dict(counts.iter_rows()),
+        "production": asdict(hidden) if hidden else None,
     }
     if as_json:
         print_json(summary)
@@ -53,3 +81,9 @@ def generate(
     out.print(f"Wrote {df.height:,} rows to [bold]{out_path}[/] (bad rate {100 * bad_rate:.2f}%)")
     for attack, n in counts.iter_rows():
         out.print(f"  {attack:<18} {n:>9,}")
+    if hidden:
+        out.print(
+            f"Production stopped {hidden.stopped:,} rows; {hidden.hidden:,} have no label "
+            f"(control group: {hidden.control_rows:,} rows). Truth in `{hidden.truth}`: "
+            "for evaluation only."
+        )

@@ -160,7 +160,12 @@ def weighted_ratio(
     num: np.ndarray, den: np.ndarray, weight: np.ndarray, share: bool = True, z: float = Z95
 ) -> Difference:
     """The self-normalised weighted ratio sum(w num) / sum(w den) (inverse-propensity
-    weighting), with its delta-method (linearised sandwich) 95% interval."""
+    weighting), with a 95% interval from its delta-method (linearised sandwich) variance.
+
+    For a share, the interval is Wilson's at the effective sample size that variance implies
+    (n_eff = p (1 - p) / variance, the design-effect correction): unlike the symmetric
+    Wald interval it stays inside [0, 1] and keeps its coverage when a rare, heavily
+    weighted outcome drives the variance."""
     w = np.asarray(weight, np.float64)
     n, d = np.asarray(num, np.float64), np.asarray(den, np.float64)
     total = float((w * d).sum())
@@ -168,7 +173,18 @@ def weighted_ratio(
         return Difference(math.nan, math.nan, math.nan)
     r = float((w * n).sum()) / total
     se = _se(w * (n - r * d) / total, w)
+    if share and 0 < r < 1 and se > 0:
+        interval = wilson_at(r, r * (1 - r) / se**2, z)
+        return Difference(r, interval[0], interval[1])
     return _clip(r, r - z * se, r + z * se, share)
+
+
+def wilson_at(p: float, n: float, z: float = Z95) -> tuple[float, float]:
+    """Wilson's interval for a proportion p measured on an effective sample of n."""
+    denom = 1 + z * z / n
+    center = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, center - half), min(1.0, center + half)
 
 
 def weighted_ratio_difference(

@@ -1,0 +1,83 @@
+"""History as production saw it: a strategy decided every row, a random control group was
+let through whatever the decision, and rows it stopped never got an outcome.
+
+`riskctl data generate --production STRATEGY --control-rate 0.05` writes such a history, so
+the naive, bounds and control-group estimates can be checked against the truth, which the
+generator keeps in a column for evaluation only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from riskctl.errors import ConfigError, UsageError
+from riskctl.model.detector import load_detector
+from riskctl.model.score import score_frame
+from riskctl.strategy.decisions import ACTION
+from riskctl.strategy.engine import compile_strategy, decide
+from riskctl.strategy.load import load_strategy
+
+DECISION = "prod_action"  # what production's strategy decided
+CONTROL = "in_control"  # let through at random whatever the decision
+PROPENSITY = "p_allow"  # probability the row was let through
+TRUTH_PREFIX = "true_"  # the outcome with nothing hidden: for evaluation only
+
+
+@dataclass(frozen=True)
+class Production:
+    """Summary of what production hid."""
+
+    decision: str
+    control: str
+    propensity: str
+    truth: str
+    no_outcome: list[str]
+    stopped: int  # rows production stopped
+    control_rows: int
+    hidden: int  # labels nulled: stopped rows outside the control group
+
+
+def production_history(
+    df: pl.DataFrame, strategy_path: Path, control_rate: float, seed: int
+) -> tuple[pl.DataFrame, Production]:
+    """`df` as production would have recorded it under the strategy at `strategy_path`."""
+    if not 0 < control_rate < 1:
+        raise UsageError("--control-rate must be between 0 and 1, e.g. 0.05")
+    loaded = load_strategy(strategy_path)
+    s = loaded.strategy
+    label = s.label or "is_bad"
+    if label not in df.columns:
+        raise ConfigError(f"label column '{label}' is not in the generated history")
+    no_outcome = s.history.no_outcome if s.history else ["block"]
+    scored = df
+    for column in s.detectors:
+        if column not in scored.columns:
+            scored = score_frame(load_detector(loaded.detector_path(column)), scored, column)
+    decided = decide(compile_strategy(loaded, scored.schema), scored.lazy()).collect()
+    action = decided[ACTION].to_numpy()
+    stopped = np.isin(action, no_outcome)
+    control = np.random.default_rng([seed, 1616]).random(df.height) < control_rate
+    hidden = stopped & ~control
+    truth = f"{TRUTH_PREFIX}{label}"
+    out = df.with_columns(
+        pl.Series(DECISION, action, dtype=pl.String),
+        pl.Series(CONTROL, control, dtype=pl.Boolean),
+        pl.Series(PROPENSITY, np.where(stopped, control_rate, 1.0), dtype=pl.Float64),
+        pl.col(label).alias(truth),
+        pl.when(pl.Series(hidden)).then(None).otherwise(pl.col(label)).alias(label),
+    )
+    summary = Production(
+        DECISION,
+        CONTROL,
+        PROPENSITY,
+        truth,
+        list(no_outcome),
+        int(stopped.sum()),
+        int(control.sum()),
+        int(hidden.sum()),
+    )
+    return out, summary
