@@ -33,6 +33,7 @@ from riskctl.cli.options import (
     PropensityOpt,
     TimeOpt,
 )
+from riskctl.evaluate.history import history_from_flags
 from riskctl.evaluate.simulate import run_simulation
 from riskctl.gate.guardrails import check_guardrails
 from riskctl.numbers import fmt_percent
@@ -91,7 +92,14 @@ def simulate(
     strategies/baseline.yaml --data riskctl-demo/scored.parquet
     """
     run = run_simulation(
-        strategy, data, baseline=baseline, label=label, time=time, amount=amount, by=by
+        strategy,
+        data,
+        baseline=baseline,
+        label=label,
+        time=time,
+        amount=amount,
+        by=by,
+        history=history_from_flags(decision, no_outcome, control, propensity),
     )
     if out_dir is not None:
         write_simulation(run, out_dir)

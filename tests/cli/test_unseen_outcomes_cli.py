@@ -1,0 +1,219 @@
+"""Unlabelled, immature and blocked rows through the commands: a truncated export, a
+history written as production saw it, and the `history:` section's errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from riskctl.cli.app import app
+from riskctl.model.detector import Detector
+
+runner = CliRunner()
+
+STRATEGY = """name: {name}
+actions: [block, review, allow]
+thresholds:
+  block: {{score: {block}}}
+  review: {{score: {review}}}
+label: is_bad
+time: event_time
+amount: amount
+guardrails:
+  max_false_positive_rate: 0.5
+  min_catch_rate: 0.01
+{extra}"""
+
+
+def invoke(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def strategy(tmp_path: Path, name: str, block: float, review: float, extra: str = "") -> Path:
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(STRATEGY.format(name=name, block=block, review=review, extra=extra))
+    return path
+
+
+@pytest.fixture
+def truncated(tmp_path: Path, scored_path: Path) -> Path:
+    """A CSV export whose last line was cut before its label."""
+    df = pl.read_parquet(scored_path).select("order_id", "event_time", "amount", "score", "is_bad")
+    path = tmp_path / "export.csv"
+    df.head(4000).write_csv(path)
+    lines = path.read_text().rstrip("\n").split("\n")
+    lines[-1] = lines[-1][: lines[-1].rfind(",") + 1]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_a_truncated_export_simulates_checks_and_tunes(tmp_path: Path, truncated: Path) -> None:
+    cand = strategy(tmp_path, "c", 0.9, 0.5)
+    result = invoke("simulate", cand, "--data", truncated, "--json")
+    assert result.exit_code == 0, result.output
+    m = json.loads(result.stdout)["candidate"]["metrics"]
+    assert m["rows"] == 4000 and m["bad"] + m["good"] == 3999
+    assert m["no_label"] == {"total": 1, "unlabelled": 1, "immature": 0, "blocked": 0}
+    human = invoke("simulate", cand, "--data", truncated)
+    assert "1 row with no usable label (1 unlabelled)" in " ".join(human.stdout.split())
+    result = invoke("check", cand, "--data", truncated, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["candidate"]["metrics"]["no_label"]["unlabelled"] == 1
+    out = tmp_path / "tuned.yaml"
+    result = invoke("tune", cand, "--data", truncated, "--max-fpr", 0.02, "--out", out, "--json")
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    assert body["before"]["rows"] == 4000 and body["before"]["no_label"]["unlabelled"] == 1
+    assert any("no usable label" in n for n in body["notes"]) and out.exists()
+    result = invoke("sweep", "--data", truncated, "--score", "score", "--label", "is_bad", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["no_label"] == 1
+
+
+def test_nan_labels_are_unlabelled_rows(tmp_path: Path, scored_path: Path) -> None:
+    df = pl.read_parquet(scored_path).head(3000)
+    nan = df.with_columns(
+        pl.when(pl.int_range(pl.len()) % 100 == 0)
+        .then(float("nan"))
+        .otherwise(pl.col("is_bad").cast(pl.Float64))
+        .alias("is_bad")
+    )
+    path = tmp_path / "nan.parquet"
+    nan.write_parquet(path)
+    result = invoke("simulate", strategy(tmp_path, "c", 0.9, 0.5), "--data", path, "--json")
+    assert result.exit_code == 0, result.output
+    m = json.loads(result.stdout)["candidate"]["metrics"]
+    assert m["no_label"]["unlabelled"] == 30 and m["rows"] == 3000
+    assert m["alert_rate"] == pytest.approx(float((df["score"] >= 0.5).mean()))
+
+
+def test_other_label_values_still_fail(tmp_path: Path, scored_path: Path) -> None:
+    df = pl.read_parquet(scored_path).head(100).with_columns(pl.lit(2).alias("is_bad"))
+    path = tmp_path / "two.parquet"
+    df.write_parquet(path)
+    result = invoke("simulate", strategy(tmp_path, "c", 0.9, 0.5), "--data", path)
+    assert result.exit_code == 2 and "values other than 0 and 1" in result.output
+
+
+@pytest.fixture(scope="module")
+def production(tmp_path_factory: pytest.TempPathFactory, detector: Detector) -> Path:
+    """History as a production strategy (block >= 0.5) recorded it, 20% control group."""
+    root = tmp_path_factory.mktemp("production")
+    prod = root / "production.yaml"
+    prod.write_text(
+        "name: prod\nactions: [block, review, allow]\n"
+        f"detectors: {{score: {detector.path}}}\n"
+        "thresholds: {block: {score: 0.5}, review: {score: 0.3}}\nlabel: is_bad\n"
+    )
+    out = root / "prod.parquet"
+    result = invoke(
+        "data", "generate", "--rows", 30000, "--seed", 11, "--production", prod,
+        "--control-rate", 0.2, "--out", out, "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)["production"]
+    assert summary["hidden"] > 0 and summary["truth"] == "true_is_bad"
+    return out
+
+
+HISTORY = "history: {decision: prod_action, control: in_control, propensity: p_allow}\n"
+
+
+def test_a_production_history_gives_estimates_that_cover_the_truth(
+    tmp_path: Path, production: Path, detector: Detector
+) -> None:
+    df = pl.read_parquet(production)
+    hidden = df["is_bad"].is_null()
+    assert (hidden == (df["prod_action"].eq("block") & ~df["in_control"])).all()
+    assert df.filter(~hidden)["is_bad"].equals(df.filter(~hidden)["true_is_bad"])
+    extra = f"detectors: {{score: {detector.path}}}\n" + HISTORY
+    cand = strategy(tmp_path, "c", 0.7, 0.4, extra)
+    result = invoke("simulate", cand, "--data", production, "--json")
+    assert result.exit_code == 0, result.output
+    m = json.loads(result.stdout)["candidate"]["metrics"]
+    assert m["no_label"]["blocked"] == int(hidden.sum())
+    from riskctl.model.score import score_frame
+
+    scored = score_frame(detector, df)
+    flagged = (scored["score"] >= 0.4).to_numpy()
+    y = df["true_is_bad"].to_numpy()
+    truth = {
+        "catch_rate": flagged[y == 1].mean(),
+        "false_positive_rate": flagged[y == 0].mean(),
+    }
+    for key, value in truth.items():
+        ways = m["estimates"][key]
+        assert ways["estimate"]["low"] <= value <= ways["estimate"]["high"], (key, ways, value)
+        assert ways["bounds"][0] <= value <= ways["bounds"][1]
+        assert ways["naive"]["value"] < value  # the candidate flags what production blocked
+    # check judges the estimate by default, naive or bounds on request
+    result = invoke("check", cand, "--data", production, "--json")
+    assert {g["labels"] for g in json.loads(result.stdout)["guardrails"]} == {"estimate"}
+    result = invoke("check", cand, "--data", production, "--json", "--labels", "bounds")
+    rails = {g["name"]: g for g in json.loads(result.stdout)["guardrails"]}
+    assert rails["max_false_positive_rate"]["value"] == pytest.approx(
+        m["estimates"]["false_positive_rate"]["bounds"][1]
+    )
+    assert rails["min_catch_rate"]["value"] == pytest.approx(
+        m["estimates"]["catch_rate"]["bounds"][0]
+    )
+
+
+def test_flags_and_the_section_agree_and_swap_cells_show_unknown_outcomes(
+    tmp_path: Path, production: Path, detector: Detector
+) -> None:
+    det = f"detectors: {{score: {detector.path}}}\n"
+    cand = strategy(tmp_path, "c", 0.7, 0.4, det + HISTORY)
+    base = strategy(tmp_path, "b", 0.8, 0.5, det)
+    by_section = invoke("simulate", cand, "-b", base, "--data", production, "--json")
+    plain = strategy(tmp_path, "p", 0.7, 0.4, det)
+    by_flags = invoke(
+        "simulate", plain, "-b", base, "--data", production, "--json", "--decision",
+        "prod_action", "--control", "in_control", "--propensity", "p_allow",
+    )  # fmt: skip
+    a, b = json.loads(by_section.stdout), json.loads(by_flags.stdout)
+    assert a["delta"]["estimates"] == b["delta"]["estimates"]
+    unknown = [c for c in a["delta"]["swap_set"] if c["label"] is None]
+    assert sum(c["rows"] for c in unknown) == a["candidate"]["metrics"]["no_label"]["total"]
+    assert a["delta"]["estimates"]["catch_rate"]["estimate"] is not None
+
+
+def test_history_errors_say_where(tmp_path: Path, production: Path, detector: Detector) -> None:
+    extra = f"detectors: {{score: {detector.path}}}\nhistory:\n  decision: prod_acton\n"
+    cand = strategy(tmp_path, "c", 0.7, 0.4, extra)
+    result = invoke("simulate", cand, "--data", production)
+    assert result.exit_code == 2
+    line = cand.read_text().splitlines().index("  decision: prod_acton") + 1
+    assert f"c.yaml:{line}" in result.output and "prod_action" in result.output
+    result = invoke("simulate", cand, "--data", production, "--control", "in_control")
+    assert result.exit_code == 2 and "need --decision" in result.output
+    plain = strategy(tmp_path, "p", 0.7, 0.4, f"detectors: {{score: {detector.path}}}\n")
+    result = invoke(
+        "check", plain, "--data", production, "--decision", "prod_action", "--labels", "estimate"
+    )
+    assert result.exit_code == 2 and "needs a control group" in result.output
+    result = invoke("simulate", plain, "--data", production, "--decision", "nope")
+    assert result.exit_code == 2 and "--decision" in result.output
+
+
+def test_a_weighted_curve_differs_from_the_naive_one(
+    tmp_path: Path, production: Path, detector: Detector
+) -> None:
+    cand = strategy(tmp_path, "c", 0.7, 0.4, f"detectors: {{score: {detector.path}}}\n" + HISTORY)
+    curves = {}
+    for labels in ("naive", "estimate"):
+        result = invoke(
+            "sweep", "--data", production, "--strategy", cand, "--labels", labels, "--json"
+        )
+        assert result.exit_code == 0, result.output
+        curves[labels] = json.loads(result.stdout)["points"]
+    naive, weighted = curves["naive"][0], curves["estimate"][0]
+    # the starting point (rows blocked whatever the review threshold) catches more once the
+    # rows production blocked are weighted back in
+    assert weighted["catch_rate"] > naive["catch_rate"]
+    assert np.isclose(weighted["alert_rate"], naive["alert_rate"])
