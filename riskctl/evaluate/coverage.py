@@ -35,6 +35,7 @@ class Coverage:
     weight: np.ndarray | None  # inverse-propensity weight (0: not in the estimate); None: no
     # control group, so no unbiased estimate
     notes: list[str] = field(default_factory=list)
+    stopped: np.ndarray | None = None  # bool: production took a no-outcome action
 
     def counts(self, mask: np.ndarray | None = None) -> dict[str, int]:
         status = self.status if mask is None else self.status[mask]
@@ -49,7 +50,8 @@ class Coverage:
 
     def subset(self, mask: np.ndarray) -> Coverage:
         weight = None if self.weight is None else self.weight[mask]
-        return Coverage(self.usable[mask], self.status[mask], weight, self.notes)
+        stopped = None if self.stopped is None else self.stopped[mask]
+        return Coverage(self.usable[mask], self.status[mask], weight, self.notes, stopped)
 
 
 def history_columns(history: History | None) -> list[str]:
@@ -77,7 +79,7 @@ def label_coverage(
         status[~present & mature & stopped & ~control] = STATUSES.index("blocked")
     status[~mature] = STATUSES.index("immature")
     weight, notes = _weights(table, history, usable, stopped, control)
-    return Coverage(usable, status, weight, notes)
+    return Coverage(usable, status, weight, notes, stopped)
 
 
 def _weights(

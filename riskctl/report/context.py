@@ -27,6 +27,7 @@ from riskctl.output.tables import (
 )
 from riskctl.report.facts import caveats, checksums, facts
 from riskctl.report.figures import Chart, strategy_charts
+from riskctl.report.unseen import UnseenView, unseen_view
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ class ReportContext:
     reasons_by_action: dict[str, list[ReasonRow]] = field(default_factory=dict)
     examples: list[ExampleRow] = field(default_factory=list)
     ids_masked: bool = True
+    unseen: UnseenView | None = None  # what this history could not see
 
 
 def describe_code(
@@ -167,6 +169,7 @@ def build_context(
         reasons_by_action=_reasons_by_action(summary, catalogue, run),
         examples=example_rows(run, detector, show_ids),
         ids_masked=not show_ids,
+        unseen=unseen_view(run),
     )
 
 

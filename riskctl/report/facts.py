@@ -15,9 +15,12 @@ def facts(run: SimulationRun, detector: Detector | None) -> list[tuple[str, str]
     out = [
         ("Rows evaluated", fmt_int(int(m.rows))),
         ("Bad rows", fmt_int(int(m.bad))),
-        ("Bad rate", fmt_percent(m.bad / m.rows) if m.rows else "n/a"),
+        (
+            "Bad rate (labelled rows)",
+            fmt_percent(m.bad / (m.bad + m.good)) if m.bad + m.good else "n/a",
+        ),
         ("Days covered", fmt_int(int(m.days))),
-        ("Left out (label not matured)", fmt_int(m.left_out_immature)),
+        ("No usable label (in alert rate and review load only)", fmt_int(int(m.no_label))),
     ]
     if run.roles.time:
         t = run.table[run.roles.time]
