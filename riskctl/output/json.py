@@ -47,6 +47,7 @@ def run_to_dict(run: SimulationRun) -> dict[str, Any]:
             "label": run.roles.label,
             "time": run.roles.time,
             "amount": run.roles.amount,
+            "history": run.roles.history.model_dump() if run.roles.history else None,
         },
         "candidate": _sim(run.candidate),
     }

@@ -54,8 +54,7 @@ class Guardrails(_Strict):
 
 
 class History(_Strict):
-    decision: str | None = Field(
-        None,
+    decision: str = Field(
         description="Column with the action production took on each row (its strategy's "
         "decision, before any control group let the row through).",
     )

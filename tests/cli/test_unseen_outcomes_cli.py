@@ -217,3 +217,48 @@ def test_a_weighted_curve_differs_from_the_naive_one(
     # rows production blocked are weighted back in
     assert weighted["catch_rate"] > naive["catch_rate"]
     assert np.isclose(weighted["alert_rate"], naive["alert_rate"])
+
+
+def test_the_report_shows_what_the_history_could_not_see(
+    tmp_path: Path, production: Path, detector: Detector
+) -> None:
+    from html.parser import HTMLParser
+
+    det = f"detectors: {{score: {detector.path}}}\n"
+    cand = strategy(tmp_path, "c", 0.7, 0.4, det + HISTORY)
+    base = strategy(tmp_path, "b", 0.8, 0.5, det)
+    out = tmp_path / "r.html"
+    result = invoke("report", cand, "-b", base, "--data", production, "--out", out)
+    assert result.exit_code == 0, result.output
+
+    class Rows(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.attrs: list[dict[str, str | None]] = []
+
+        def handle_starttag(self, tag: str, attrs: list) -> None:
+            if tag == "tr":
+                self.attrs.append(dict(attrs))
+
+    parser = Rows()
+    text = out.read_text()
+    parser.feed(text)
+    keys = {k: v for a in parser.attrs for k, v in a.items() if k.startswith("data-")}
+    assert 'id="unseen"' in text and "What this history could not see" in text
+    assert keys["data-no-label"] == "blocked by production"
+    marked = [a for a in parser.attrs if "data-estimate" in a]
+    assert {a["data-estimate"] for a in marked} >= {
+        "candidate:catch_rate",
+        "baseline:false_positive_rate",
+        "change:catch_rate",
+    }
+    assert len([a for a in parser.attrs if "data-swap-unknown" in a]) == 4
+    assert len([a for a in parser.attrs if "data-sizing" in a]) == 2
+
+
+def test_data_without_unseen_outcomes_has_no_such_section(tmp_path: Path, scored_path) -> None:
+    out = tmp_path / "r.html"
+    cand = strategy(tmp_path, "c", 0.7, 0.4)
+    result = invoke("report", cand, "--data", scored_path, "--out", out)
+    assert result.exit_code == 0, result.output
+    assert 'id="unseen"' not in out.read_text()
