@@ -45,15 +45,18 @@ def simulate(
 ) -> SimulationRun:
     """Apply a strategy (and a baseline) to history: decisions, metrics with 95% intervals,
     the rule table, and with a baseline the paired change and the swap set. `roles`:
-    `label=`, `time=`, `amount=` when the strategy does not name them."""
+    `label=`, `time=`, `amount=` when the strategy does not name them; `history=` (a
+    `riskctl.strategy.schema.History`) for a history production chose outcomes of."""
     return run_simulation(
         Path(candidate), Path(data), Path(baseline) if baseline else None, by=by, **roles
     )
 
 
-def check(run: SimulationRun, strict: bool = False) -> list[GuardrailResult]:
-    """The candidate's guardrails judged on the run (on 95% intervals unless `strict`)."""
-    return check_guardrails(run, strict=strict)
+def check(run: SimulationRun, strict: bool = False, labels: str = "auto") -> list[GuardrailResult]:
+    """The candidate's guardrails judged on the run (on 95% intervals unless `strict`);
+    `labels`: naive, bounds or estimate when some outcomes were unseen (default: the
+    control-group estimate when there is one)."""
+    return check_guardrails(run, strict=strict, labels=labels)
 
 
 def sweep(

@@ -55,8 +55,7 @@ def curve_frame(
     (no usable label) counts in flagged and alert rate only. `weight`: each labelled row's
     weight in the label sums (inverse propensity: a weighted curve).
     """
-    score = np.asarray(score, dtype=np.float64)
-    lab = np.asarray(label, dtype=np.float64)
+    score, lab = np.asarray(score, dtype=np.float64), np.asarray(label, dtype=np.float64)
     n = len(score)
     w = np.ones(n) if weight is None else np.asarray(weight, dtype=np.float64)
     bad, good = (lab == 1) * w, (lab == 0) * w
@@ -75,8 +74,7 @@ def curve_frame(
     def cum(column: str, start: float) -> np.ndarray:
         return np.r_[start, start + sums[column].to_numpy()]
 
-    flagged_bad, flagged_good = cum("cb", b0), cum("cg", g0)
-    has_amount = amount is not None
+    flagged_bad, flagged_good, has_amount = cum("cb", b0), cum("cg", g0), amount is not None
     counts = Counts(
         rows=n,
         bad=float(bad.sum()),

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import polars as pl
+
 from riskctl.evaluate.coverage import curve_weight
-from riskctl.evaluate.metrics import no_label_text
-from riskctl.evaluate.simulate import SimulationRun, simulate_one
+from riskctl.evaluate.metrics import Roles, no_label_text
+from riskctl.evaluate.simulate import Simulation, SimulationRun, simulate_one
 from riskctl.evaluate.thresholds import (
     Target,
     TuneResult,
@@ -46,22 +48,7 @@ def tune_run(
             f"{'latest' if roles.time else 'random'} rows held out"
         )
     fit = simulate_one(loaded, table, roles)
-    assert fit.coverage is not None
-    weight = curve_weight(fit.coverage, labels)
-    if fit.metrics.counts.no_label:
-        notes.append(no_label_text(fit.metrics.counts) + ": in review load and alert rate only")
-    if weight is not None:
-        notes.append("label metrics weighted by the control group (inverse propensity)")
-    frame = evaluate_thresholds(
-        fit.decisions,
-        fit.schema,
-        loaded,
-        roles,
-        action,
-        score,
-        label=fit.coverage.labels(fit.decisions[roles.label]),
-        weight=weight,
-    )
+    frame = _curve(fit, roles, action, score, labels, notes)
     index, objective = choose(frame, target)
     before = loaded.strategy.thresholds.get(action, {}).get(score)
     if index is None:
@@ -85,3 +72,26 @@ def tune_run(
         notes=notes,
     )
     return with_holdout(result, loaded, tuned, hold_table, roles)
+
+
+def _curve(
+    fit: Simulation, roles: Roles, action: str, score: str, labels: str, notes: list[str]
+) -> pl.DataFrame:
+    """Every candidate threshold, rows with no usable label in review load and alert rate
+    only, label sums weighted by the control group when there is one (and `labels` allows)."""
+    assert fit.coverage is not None
+    weight = curve_weight(fit.coverage, labels)
+    if fit.metrics.counts.no_label:
+        notes.append(no_label_text(fit.metrics.counts) + ": in review load and alert rate only")
+    if weight is not None:
+        notes.append("label metrics weighted by the control group (inverse propensity)")
+    return evaluate_thresholds(
+        fit.decisions,
+        fit.schema,
+        fit.loaded,
+        roles,
+        action,
+        score,
+        label=fit.coverage.labels(fit.decisions[roles.label]),
+        weight=weight,
+    )

@@ -3,10 +3,11 @@ summaries of `riskctl check` and `riskctl report --format md` built from the sam
 
 from __future__ import annotations
 
+from riskctl.evaluate.metrics import no_label_text
 from riskctl.evaluate.simulate import SimulationRun
 from riskctl.gate.diff import Change, show
 from riskctl.gate.guardrails import GuardrailResult
-from riskctl.output.tables import metric_rows, rule_rows, swap_rows
+from riskctl.output.tables import estimate_rows, metric_rows, rule_rows, swap_rows
 from riskctl.strategy.load import LoadedStrategy
 
 
@@ -41,13 +42,30 @@ def metrics_lines(run: SimulationRun) -> list[str]:
 
 
 def swap_lines(run: SimulationRun) -> list[str]:
+    unknown = run.candidate.metrics.counts.no_label > 0
     rows: list[list[object]] = [
-        [s.kind, s.bad_rows, s.good_rows, s.bad_amount, s.good_amount]
+        [s.kind, s.bad_rows, s.good_rows, s.bad_amount, s.good_amount, s.unknown_rows][
+            : 6 if unknown else 5
+        ]
         for s in swap_rows(run.comparison)
     ]
     if not rows:
         return []
-    return ["", *table(["swap set", "bad rows", "good rows", "bad amount", "good amount"], rows)]
+    headers = ["swap set", "bad rows", "good rows", "bad amount", "good amount"]
+    return ["", *table(headers + (["unknown outcome"] if unknown else []), rows)]
+
+
+def unseen_lines(run: SimulationRun) -> list[str]:
+    """How many rows had no usable label and why; label metrics three ways."""
+    counts = run.candidate.metrics.counts
+    lines = [] if not counts.no_label else ["", no_label_text(counts) + "."]
+    rows: list[list[object]] = [
+        [r.label, r.scope, r.naive, r.bounds, r.estimate] for r in estimate_rows(run, digits=1)
+    ]
+    if rows:
+        headers = ["metric", "of", "naive (biased)", "bounds", "estimate (control group)"]
+        lines += ["", *table(headers, rows)]
+    return lines
 
 
 def rule_lines(run: SimulationRun) -> list[str]:
@@ -89,13 +107,14 @@ def check_markdown(run: SimulationRun, results: list[GuardrailResult]) -> str:
             for r in results
         ]
         lines += [*table(["check", "guardrail", "verdict", "detail"], rows), ""]
-    lines += metrics_lines(run) + swap_lines(run)
+    lines += metrics_lines(run) + unseen_lines(run) + swap_lines(run)
     return "\n".join(lines) + "\n"
 
 
 def report_markdown(run: SimulationRun, title: str, caveats: list[str]) -> str:
     """The report's summary: headline metrics, the swap set and the rule table."""
-    lines = [f"## {cell(title)}", "", *metrics_lines(run), *swap_lines(run), *rule_lines(run)]
+    lines = [f"## {cell(title)}", "", *metrics_lines(run), *unseen_lines(run), *swap_lines(run)]
+    lines += rule_lines(run)
     if caveats:
         lines += [""] + [f"> {cell(c)}" for c in caveats]
     return "\n".join(lines) + "\n"

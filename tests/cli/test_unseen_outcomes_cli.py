@@ -262,3 +262,14 @@ def test_data_without_unseen_outcomes_has_no_such_section(tmp_path: Path, scored
     result = invoke("report", cand, "--data", scored_path, "--out", out)
     assert result.exit_code == 0, result.output
     assert 'id="unseen"' not in out.read_text()
+
+
+def test_explain_reads_rows_with_no_label(tmp_path: Path, scored_path: Path, detector) -> None:
+    df = pl.read_parquet(scored_path).head(500)
+    df = df.with_columns(pl.when(pl.int_range(pl.len()) >= 490).then(None).otherwise("is_bad"))
+    data = tmp_path / "nl.parquet"
+    df.write_parquet(data)
+    out = tmp_path / "ex.parquet"
+    result = invoke("explain", detector.path, data, "--out", out, "--summary")
+    assert result.exit_code == 0, result.output
+    assert pl.read_parquet(out).height == 500
