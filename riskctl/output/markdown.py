@@ -43,10 +43,10 @@ def metrics_lines(run: SimulationRun) -> list[str]:
 
 def swap_lines(run: SimulationRun) -> list[str]:
     unknown = run.candidate.metrics.counts.no_label > 0
-    rows: list[list[object]] = [
-        [s.kind, s.bad_rows, s.good_rows, s.bad_amount, s.good_amount, s.unknown_rows][
-            : 6 if unknown else 5
-        ]
+    rows: list[list[object]] = []
+    for s in swap_rows(run.comparison):
+        row: list[object] = [s.kind, s.bad_rows, s.good_rows, s.bad_amount, s.good_amount]
+        rows.append(row + [s.unknown_rows] if unknown else row)
         for s in swap_rows(run.comparison)
     ]
     if not rows:
