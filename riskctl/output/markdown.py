@@ -47,8 +47,6 @@ def swap_lines(run: SimulationRun) -> list[str]:
     for s in swap_rows(run.comparison):
         row: list[object] = [s.kind, s.bad_rows, s.good_rows, s.bad_amount, s.good_amount]
         rows.append(row + [s.unknown_rows] if unknown else row)
-        for s in swap_rows(run.comparison)
-    ]
     if not rows:
         return []
     headers = ["swap set", "bad rows", "good rows", "bad amount", "good amount"]
