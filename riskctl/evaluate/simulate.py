@@ -48,21 +48,36 @@ class Rows:
     def __init__(
         self,
         lf: pl.LazyFrame,
+        columns: list[str],
         source: Path | str,
         roles: Roles,
         detectors: dict[str, Detector],
     ) -> None:
-        self._lf, self.source, self.roles, self.detectors = lf, source, roles, detectors
+        self._lf, self.columns, self.source = lf, columns, source
+        self.roles, self.detectors = roles, detectors
 
     def lazy(self) -> pl.LazyFrame:
         """Scored rows need the table in memory; pre-scored ones stream from the file."""
         if self.detectors or "table" in self.__dict__:
             return self.table.lazy()
-        return self._lf.with_columns(pl.col(self.roles.label).cast(pl.Int8))
+        selected = self._lf.select(self.columns)
+        return selected.with_columns(pl.col(self.roles.label).cast(pl.Int8))
+
+    def want(self, columns: list[str]) -> None:
+        """Columns a consumer needs in `table` besides the simulation's own (e.g. the
+        features a report explains): read with the rest, or added once if already read."""
+        present = set(self._lf.collect_schema().names())
+        missing = [c for c in dict.fromkeys(columns) if c in present and c not in self.columns]
+        if not missing:
+            return
+        self.columns = [*self.columns, *missing]
+        if "table" in self.__dict__:
+            extra = self._lf.select(missing).collect()
+            self.__dict__["table"] = self.__dict__["table"].hstack(extra)
 
     @cached_property
     def table(self) -> pl.DataFrame:
-        table = self._lf.collect()
+        table = self._lf.select(self.columns).collect()
         _check_label(table, self.roles.label, self.source)
         table = table.with_columns(pl.col(self.roles.label).cast(pl.Int8))
         for column, det in self.detectors.items():
@@ -238,7 +253,7 @@ def simulate_one(
     loaded: LoadedStrategy, table: pl.DataFrame, roles: Roles, by: list[str] | None = None
 ) -> Simulation:
     """One strategy on a table already in memory (e.g. a tuning slice)."""
-    rows = Rows(table.lazy(), "the table", roles, {})
+    rows = Rows(table.lazy(), table.columns, "the table", roles, {})
     compiled = compile_strategy(loaded, table.schema)
     return _simulate(rows, [compiled], by)[0][0]
 
@@ -265,7 +280,7 @@ def run_simulation(
     detectors = _load_detectors(loaded, columns)
     roles = resolve_roles(loaded, detectors, label, time, amount)
     selected, compiled, ids = _plan(lf, data, loaded, detectors, roles, by, carry)
-    rows = Rows(selected, data, roles, detectors)
+    rows = Rows(lf, selected, data, roles, detectors)
     if not detectors:  # check the labels before the long pass; scoring reads the rows anyway
         _check_label_lazy(rows, data)
     digest = _Hasher(data)
@@ -323,7 +338,7 @@ def _plan(
     roles: Roles,
     by: list[str] | None,
     carry: list[str] | None,
-) -> tuple[pl.LazyFrame, list[CompiledStrategy], list[str]]:
+) -> tuple[list[str], list[CompiledStrategy], list[str]]:
     """The columns the strategies, metrics and caller use; every strategy compiled against
     the whole schema first (errors suggest any column)."""
     full = lf.collect_schema()
@@ -348,7 +363,7 @@ def _plan(
         needed += det.feature_names
     ids = _id_columns(columns, detectors)
     needed += ids + list(carry or [])
-    return lf.select([c for c in dict.fromkeys(needed) if c in full]), compiled, ids
+    return [c for c in dict.fromkeys(needed) if c in full], compiled, ids
 
 
 def _check_label_lazy(rows: Rows, source: Path) -> None:
