@@ -12,6 +12,7 @@ from typing import Any, Generic, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from riskctl.data.tempfiles import note_input
 from riskctl.errors import ConfigError, Location
 from riskctl.safeyaml import parse_yaml, read_yaml_text
 
@@ -57,6 +58,7 @@ def read_yaml(path: Path, what: str = "YAML", docs: str | None = None) -> tuple[
         hint = f"pass a YAML file; {docs} describes the format" if docs else None
         kind = "a directory, not a" if path.is_dir() else "no such"
         raise ConfigError(f"{kind} {what} file", Location(path), hint=hint)
+    note_input(path)
     return parse_yaml(read_yaml_text(path), path)
 
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import sys
 from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
+from typer._click.exceptions import ClickException
 from typer.core import TyperGroup
+from typer.exceptions import Abort
 
 from riskctl import __version__
 from riskctl.cli import (
@@ -23,15 +26,36 @@ from riskctl.cli import (
     validate,
 )
 from riskctl.cli.console import err
+from riskctl.data.tempfiles import command_scope
 from riskctl.errors import EXIT_BUG, RiskctlError
 
 
 class RiskctlGroup(TyperGroup):
     """Turns every RiskctlError into one line on stderr and its exit code; never a traceback."""
 
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Usage errors (a missing flag, a value out of range) as one line, not a box."""
+        standalone = kwargs.pop("standalone_mode", True)
+        kwargs["standalone_mode"] = False
+        if not standalone:
+            return super().main(*args, **kwargs)
+        try:
+            code = super().main(*args, **kwargs)
+        except ClickException as exc:
+            ctx = getattr(exc, "ctx", None)
+            where = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+            message = " ".join(exc.format_message().split())
+            err.print(f"[bold red]error:[/] {escape(message)}{escape(where)}", soft_wrap=True)
+            sys.exit(exc.exit_code)
+        except Abort:
+            err.print("[bold red]error:[/] interrupted; nothing was written", soft_wrap=True)
+            sys.exit(130)
+        sys.exit(code if isinstance(code, int) else 0)
+
     def invoke(self, ctx: Any) -> Any:
         try:
-            return super().invoke(ctx)
+            with command_scope():
+                return super().invoke(ctx)
         except RiskctlError as exc:
             err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
             raise typer.Exit(exc.exit_code) from None

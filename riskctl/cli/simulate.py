@@ -20,6 +20,7 @@ from riskctl.cli.console import (
     swap_table,
 )
 from riskctl.cli.options import AmountOpt, BaselineOpt, DataOpt, JsonOpt, LabelOpt, TimeOpt
+from riskctl.data.output import check_output_dir, check_output_file
 from riskctl.evaluate.results import run_to_dict, write_simulation
 from riskctl.evaluate.simulate import run_simulation
 from riskctl.evaluate.text import fmt_value
@@ -68,6 +69,10 @@ def simulate(
     [bold]Example:[/bold] riskctl simulate strategies/candidate.yaml --baseline
     strategies/baseline.yaml --data riskctl-demo/scored.parquet
     """
+    if out_dir is not None:
+        check_output_dir(out_dir, create=False)
+    if report is not None:
+        check_output_file(report, "--report")
     run = run_simulation(
         strategy, data, baseline=baseline, label=label, time=time, amount=amount, by=by
     )

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from riskctl.cli.console import out, print_json
 from riskctl.cli.options import AmountOpt, DataOpt, JsonOpt, LabelOpt, TimeOpt
+from riskctl.data.output import check_output_file
 from riskctl.errors import UsageError
 from riskctl.evaluate.metrics import StrategyMetrics
 from riskctl.evaluate.simulate import run_simulation
@@ -194,6 +195,7 @@ def tune(
             "pass exactly one target: --max-fpr, --review-capacity, "
             "--min-precision, --min-catch-rate or --min-cost"
         )
+    check_output_file(out_path)
     run = run_simulation(
         strategy,
         data,

@@ -10,6 +10,7 @@ import typer
 from riskctl.cli.console import err, out, print_json, progress_bar
 from riskctl.cli.models import roles_table, validation_summary
 from riskctl.cli.options import JsonOpt, QuietOpt, SeedOpt
+from riskctl.data.output import check_output_dir, check_output_file
 from riskctl.model.score import score_file
 from riskctl.model.train import TrainOptions
 from riskctl.model.train import train as train_model
@@ -101,6 +102,7 @@ def train(
     [bold]Example:[/bold] riskctl train history.parquet --label is_bad --time event_time
     --exclude attack --out detectors/order
     """
+    check_output_dir(out_dir, create=False)
     options = TrainOptions(
         label=label,
         time=time,
@@ -160,6 +162,7 @@ def score(
 
     [bold]Example:[/bold] riskctl score detectors/order orders.parquet --out scored.parquet
     """
+    check_output_file(out_path)
     with progress_bar("Scoring", quiet or as_json) as progress:
         summary = score_file(detector, data, out_path, keep=keep, progress=progress)
     if as_json:

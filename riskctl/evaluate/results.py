@@ -10,6 +10,7 @@ from typing import Any
 import polars as pl
 
 from riskctl.data.io import write_table, write_text
+from riskctl.data.output import check_output_dir
 from riskctl.evaluate.simulate import Simulation, SimulationRun
 from riskctl.strategy.engine import hit_columns, matched_list
 
@@ -64,6 +65,7 @@ def _with_matched(decisions: pl.DataFrame) -> pl.DataFrame:
 
 
 def write_simulation(run: SimulationRun, out_dir: Path) -> None:
+    check_output_dir(out_dir)
     write_table(_with_matched(run.candidate.decisions), out_dir / "decisions.parquet")
     if run.baseline is not None:
         write_table(_with_matched(run.baseline.decisions), out_dir / "baseline_decisions.parquet")

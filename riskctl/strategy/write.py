@@ -11,7 +11,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from riskctl.data.io import write_text
-from riskctl.safeyaml import parse_yaml, read_yaml_text
+from riskctl.yamlconfig import parse_yaml, read_yaml_text
 
 
 def _round_trip(source: Path) -> tuple[YAML, Any]:
