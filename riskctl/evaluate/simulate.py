@@ -9,6 +9,7 @@ from typing import Any
 import polars as pl
 
 from riskctl.data.io import require_columns, scan_table, sha256_file
+from riskctl.data.values import check_scores
 from riskctl.errors import ConfigError, DataError
 from riskctl.evaluate.compare import Comparison, compare
 from riskctl.evaluate.metrics import (
@@ -196,6 +197,7 @@ def run_simulation(
     table = table.with_columns(pl.col(roles.label).cast(pl.Int8))
     for column, det in detectors.items():
         table = score_frame(det, table, column)
+    check_scores(table, [c for ls in loaded for c in ls.strategy.score_columns()], data)
     cand_sim = simulate_one(cand, table, roles, by)
     base_sim = simulate_one(base, table, roles, by) if base else None
     comparison = None

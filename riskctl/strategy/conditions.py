@@ -7,12 +7,14 @@ import difflib
 import polars as pl
 
 from riskctl.errors import ConfigError, Location
+from riskctl.strategy.finite import unknown_when_not_finite
 
 
 def compile_condition(sql: str, schema: pl.Schema, where: Location) -> pl.Expr:
     """Compile `sql` (a SQL WHERE condition) and check it against the table's columns.
 
-    Null inputs make a condition false: a rule never fires on data it cannot see.
+    Null inputs make a condition false: a rule never fires on data it cannot see. NaN and
+    infinite values (in the data, or made by `x / 0`) count as null in comparisons.
     """
     try:
         expr = pl.sql_expr(sql)
@@ -40,7 +42,7 @@ def compile_condition(sql: str, schema: pl.Schema, where: Location) -> pl.Expr:
             where,
             hint="compare the column, e.g. `amount > 100`",
         )
-    return expr.fill_null(False)
+    return unknown_when_not_finite(expr, schema).fill_null(False)
 
 
 def _first_line(exc: Exception) -> str:

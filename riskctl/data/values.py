@@ -1,0 +1,71 @@
+"""Checks on the values that decide things: a score that is missing, NaN or infinite is
+never silently a decision, and a label is 0 or 1."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import polars as pl
+
+from riskctl.errors import DataError
+
+
+def check_scores(
+    frame: pl.DataFrame | pl.LazyFrame, columns: Iterable[str], source: Path | str
+) -> None:
+    """Raise DataError naming the column, how many rows and the first (1-based data row)
+    when a score column is not numeric or holds a missing, NaN or infinite value."""
+    lf = frame.lazy()
+    schema = lf.collect_schema()
+    cols = [c for c in dict.fromkeys(columns) if c in schema]
+    for c in cols:
+        if not schema[c].is_numeric():
+            raise DataError(
+                f"{source}: score column '{c}' holds {schema[c]}, not numbers",
+                hint="point the strategy or --score at a numeric score column",
+            )
+    if not cols:
+        return
+    exprs = []
+    for i, c in enumerate(cols):
+        bad = pl.col(c).is_null()
+        if schema[c].is_float():
+            bad = bad | ~pl.col(c).is_finite()
+        exprs += [bad.sum().alias(f"n{i}"), bad.arg_max().alias(f"first{i}")]
+    counts = lf.select(exprs).collect().row(0)
+    for i, c in enumerate(cols):
+        n, first = counts[2 * i], counts[2 * i + 1]
+        if n:
+            raise DataError(
+                f"{source}: score column '{c}' has {n:,} missing, NaN or infinite "
+                f"values (first at data row {first + 1:,})",
+                hint="score those rows or drop them: a missing score is never a decision",
+            )
+
+
+def check_labels(frame: pl.DataFrame, label: str, source: Path | str) -> None:
+    """Raise DataError unless every value of `label` is 0 or 1 (true/false allowed)."""
+    values = frame[label]
+    if values.dtype == pl.Boolean:
+        values = values.cast(pl.Int8)
+    elif not values.dtype.is_numeric():
+        example = values.drop_nulls().head(1).to_list()
+        raise DataError(
+            f"{source}: label column '{label}' holds {values.dtype}"
+            + (f" (e.g. {example[0]!r})" if example else "")
+            + ", not 0/1",
+            hint="labels must be 1 = bad, 0 = good: map the values to 0/1 first",
+        )
+    if values.null_count():
+        raise DataError(
+            f"{source}: label column '{label}' has {values.null_count():,} missing values",
+            hint="fill or drop unlabelled rows first",
+        )
+    other = values.filter(~values.cast(pl.Float64).is_in([0.0, 1.0]))
+    if other.len():
+        raise DataError(
+            f"{source}: label column '{label}' has {other.len():,} values other than 0 and 1 "
+            f"(e.g. {other[0]!r})",
+            hint="labels must be 1 = bad, 0 = good",
+        )
