@@ -23,6 +23,8 @@ from riskctl.errors import ConfigError, Location
 MAX_BYTES = 10_000_000
 MAX_NODES = 100_000
 MERGE_TAG = "tag:yaml.org,2002:merge"
+# libyaml's parser when PyYAML was built with it (same safe constructor, much faster)
+FastLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def read_yaml_text(path: Path) -> str:
@@ -45,7 +47,17 @@ def read_yaml_text(path: Path) -> str:
 
 def parse_yaml(text: str, path: Path) -> tuple[Any, yaml.Node | None]:
     """(data, node tree) of one YAML document; ConfigError with file:line on anything else."""
-    loader = yaml.SafeLoader(text)
+    try:
+        return _parse(text, path, FastLoader)
+    except ConfigError as exc:
+        if not exc.detail.startswith("not valid YAML") or FastLoader is yaml.SafeLoader:
+            raise
+    # the pure-Python parser words syntax errors better ("expected ',' or ']', but got ':'")
+    return _parse(text, path, yaml.SafeLoader)
+
+
+def _parse(text: str, path: Path, loader_class: Any) -> tuple[Any, yaml.Node | None]:
+    loader = loader_class(text)
     try:
         node = loader.get_single_node()
         if node is None:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
+from riskctl.data.csvcheck import check_csv
 from riskctl.data.dates import parse_date_strings
 from riskctl.data.output import check_output_file
 from riskctl.data.tempfiles import note_input, track_partial, untrack_partial
@@ -51,14 +52,8 @@ def scan_table(path: Path | str) -> pl.LazyFrame:
         if fmt == "parquet":
             lf = pl.scan_parquet(path)
         elif fmt == "csv":
-            # a truncated last line (an interrupted export) reads as a row of missing values
-            lf = pl.scan_csv(
-                path,
-                try_parse_dates=True,
-                encoding="utf8-lossy",
-                truncate_ragged_lines=True,
-                infer_schema_length=10_000,
-            )
+            check_csv(path)  # UTF-8, no ragged line, no header name twice
+            lf = pl.scan_csv(path, try_parse_dates=True, infer_schema_length=10_000)
         elif fmt == "json":  # a JSON array of row objects: read whole, there is no scanner
             lf = pl.read_json(path).lazy()
         else:

@@ -44,6 +44,41 @@ def check_scores(
             )
 
 
+def check_numeric(
+    frame: pl.DataFrame | pl.LazyFrame, column: str, role: str, source: Path | str
+) -> None:
+    """Raise DataError when the `role` column (e.g. amount) does not hold numbers."""
+    dtype = frame.lazy().collect_schema()[column]
+    if not dtype.is_numeric():
+        raise DataError(
+            f"{source}: {role} column '{column}' holds {dtype}, not numbers",
+            hint=f"pass a numeric column as --{role}, or convert it first",
+        )
+
+
+def check_time(frame: pl.DataFrame, column: str | None, source: Path | str) -> None:
+    """Raise DataError unless the time column holds dates or times, every one of them (a
+    value that did not parse, e.g. in a mixed-format export, is missing)."""
+    if column is None:
+        return
+    values = frame[column]
+    if not values.dtype.is_temporal():
+        example = values.drop_nulls().head(1).to_list()
+        raise DataError(
+            f"{source}: time column '{column}' holds {values.dtype}"
+            + (f" (e.g. {example[0]!r})" if example else "")
+            + " that riskctl cannot read as dates",
+            hint="write times as ISO 8601 (2024-01-31 13:45:00), one format for the column",
+        )
+    missing = values.is_null()
+    if missing.any():
+        raise DataError(
+            f"{source}: time column '{column}' has {int(missing.sum()):,} missing or "
+            f"unreadable values (first at data row {int(missing.arg_max() or 0) + 1:,})",
+            hint="write every time in one format (ISO 8601), or drop those rows",
+        )
+
+
 def check_labels(frame: pl.DataFrame, label: str, source: Path | str) -> None:
     """Raise DataError unless every value of `label` is 0 or 1 (true/false allowed)."""
     values = frame[label]

@@ -9,7 +9,7 @@ from typing import Any
 import polars as pl
 
 from riskctl.data.io import require_columns, scan_table, sha256_file
-from riskctl.data.values import check_scores
+from riskctl.data.values import check_labels, check_scores, check_time
 from riskctl.errors import ConfigError, DataError
 from riskctl.evaluate.compare import Comparison, compare
 from riskctl.evaluate.metrics import (
@@ -193,7 +193,8 @@ def run_simulation(
     for det in detectors.values():
         needed += det.feature_names
     table = lf.select([c for c in dict.fromkeys(needed) if c in full]).collect()
-    _check_label(table, roles.label, data)
+    check_labels(table, roles.label, data)
+    check_time(table, roles.time, data)
     table = table.with_columns(pl.col(roles.label).cast(pl.Int8))
     for column, det in detectors.items():
         table = score_frame(det, table, column)

@@ -16,7 +16,7 @@ import numpy as np
 import polars as pl
 
 from riskctl.data.io import require_columns, scan_table
-from riskctl.data.values import check_labels, check_scores
+from riskctl.data.values import check_labels, check_numeric, check_scores
 from riskctl.errors import UsageError
 from riskctl.evaluate.metrics import Roles, StrategyMetrics, matured
 from riskctl.evaluate.simulate import SimulationRun, run_simulation, simulate_one
@@ -87,6 +87,8 @@ def sweep_file(
     df = df.filter(pl.col(label).is_not_null())
     check_labels(df, label, data)
     check_scores(df, [score], data)
+    if amount:
+        check_numeric(df, amount, "amount", data)
     return sweep(
         df[score].cast(pl.Float64).to_numpy(),
         df[label].cast(pl.Int8).to_numpy(),

@@ -18,6 +18,7 @@ import polars as pl
 from riskctl.data.io import scan_table
 from riskctl.errors import ConfigError, RiskctlError
 from riskctl.explain.catalogue import EMPTY, Catalogue, load_catalogue
+from riskctl.gate.lint import lint
 from riskctl.model.detector import Detector, load_detector
 from riskctl.strategy.engine import compile_strategy
 from riskctl.strategy.load import LoadedStrategy, load_strategy
@@ -128,6 +129,7 @@ def validate_paths(
             else:
                 _parse_only(loaded)
             findings += _reason_codes(loaded, catalogue, bool(catalogue_paths))
+            findings += [Finding(str(path), ln, "warning", m) for ln, m in lint(loaded)]
         except RiskctlError as exc:
             findings.append(_error(path, exc))
     return findings

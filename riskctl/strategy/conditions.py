@@ -31,7 +31,9 @@ def compile_condition(sql: str, schema: pl.Schema, where: Location) -> pl.Expr:
             )
             raise ConfigError(f"unknown column '{column}'", where, hint=hint)
     try:
-        dtype = pl.LazyFrame(schema=schema).select(expr).collect_schema().dtypes()[0]
+        # run it on a 0-row frame of the data's schema: types that do not compare (a string
+        # column against a number) fail here, with the rule and line, not mid-simulation
+        dtype = pl.LazyFrame(schema=schema).select(expr).collect().dtypes[0]
     except pl.exceptions.PolarsError as exc:
         raise ConfigError(
             f"condition cannot run on this data: {sql!r}", where, hint=_first_line(exc)
