@@ -11,13 +11,18 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from riskctl.data.tempfiles import input_matching, track_created_dir
+from riskctl.data.tempfiles import input_matching, name_output, output_flag, track_created_dir
 from riskctl.errors import DataError
 
 
-def check_output_file(path: Path | str, flag: str = "--out") -> Path:
-    """Raise DataError unless a file can be written at `path` without harming an input."""
+def check_output_file(path: Path | str, flag: str | None = None) -> Path:
+    """Raise DataError unless a file can be written at `path` without harming an input.
+    `flag` names the option that gave the path (remembered for later checks of it)."""
     path = Path(path)
+    if flag is None:
+        flag = output_flag(path)
+    else:
+        name_output(path, flag)
     source = input_matching(path)
     if source is not None:
         raise DataError(

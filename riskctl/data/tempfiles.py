@@ -16,6 +16,7 @@ from pathlib import Path
 _partial: dict[Path, bool] = {}  # temporary path -> is a directory tree
 _created_dirs: list[Path] = []  # output directories made by this command (removed if empty)
 _inputs: set[Path] | None = None  # None: not tracking (library use outside a command)
+_flags: dict[Path, str] = {}  # output path -> the flag that named it, for messages
 
 
 def track_partial(path: Path, tree: bool = False) -> None:
@@ -56,6 +57,20 @@ def command_scope() -> Iterator[None]:
     finally:
         _inputs = previous
         _created_dirs.clear()
+        _flags.clear()
+
+
+def name_output(path: Path | str, flag: str) -> None:
+    """Remember which flag named an output, so a later check's message can say it."""
+    with contextlib.suppress(OSError):
+        _flags[Path(path).resolve()] = flag
+
+
+def output_flag(path: Path | str, default: str = "--out") -> str:
+    try:
+        return _flags.get(Path(path).resolve(), default)
+    except OSError:
+        return default
 
 
 def note_input(path: Path | str) -> None:

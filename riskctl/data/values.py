@@ -11,6 +11,12 @@ import polars as pl
 from riskctl.errors import DataError
 
 
+def check_rows(frame: pl.DataFrame, source: Path | str) -> None:
+    """Raise DataError when there is no row to evaluate on."""
+    if frame.height == 0:
+        raise DataError(f"{source}: no rows to evaluate on", hint="pass a table with labelled rows")
+
+
 def check_scores(
     frame: pl.DataFrame | pl.LazyFrame, columns: Iterable[str], source: Path | str
 ) -> None:

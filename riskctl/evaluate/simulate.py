@@ -9,7 +9,7 @@ from typing import Any
 import polars as pl
 
 from riskctl.data.io import require_columns, scan_table, sha256_file
-from riskctl.data.values import check_labels, check_scores, check_time
+from riskctl.data.values import check_labels, check_rows, check_scores, check_time
 from riskctl.errors import ConfigError, DataError
 from riskctl.evaluate.compare import Comparison, compare
 from riskctl.evaluate.metrics import (
@@ -193,6 +193,7 @@ def run_simulation(
     for det in detectors.values():
         needed += det.feature_names
     table = lf.select([c for c in dict.fromkeys(needed) if c in full]).collect()
+    check_rows(table, data)
     check_labels(table, roles.label, data)
     check_time(table, roles.time, data)
     table = table.with_columns(pl.col(roles.label).cast(pl.Int8))

@@ -56,6 +56,8 @@ def fmt_delta(key: str, d: Difference | None, digits: int = 2, compact: bool = F
     """`compact` writes a symmetric interval as ±half-width, to fit an 80-column table."""
     if d is None:
         return None
+    if math.isnan(d.value):
+        return "n/a"  # not defined on this data (no bad rows, say): never "+nan pp"
     if key in ("review_per_day", "expected_cost"):
         return f"{d.value:+,.1f}"
     n = _digits(d.value, digits)

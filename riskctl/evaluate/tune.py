@@ -16,7 +16,7 @@ import numpy as np
 import polars as pl
 
 from riskctl.data.io import require_columns, scan_table
-from riskctl.data.values import check_labels, check_numeric, check_scores
+from riskctl.data.values import check_labels, check_numeric, check_rows, check_scores
 from riskctl.errors import UsageError
 from riskctl.evaluate.metrics import Roles, StrategyMetrics, matured
 from riskctl.evaluate.simulate import SimulationRun, run_simulation, simulate_one
@@ -85,6 +85,7 @@ def sweep_file(
     require_columns(names, wanted, str(data))
     df = lf.select(list(dict.fromkeys(wanted.values()))).collect()
     df = df.filter(pl.col(label).is_not_null())
+    check_rows(df, data)
     check_labels(df, label, data)
     check_scores(df, [score], data)
     if amount:

@@ -138,11 +138,18 @@ def check_guardrails(run: SimulationRun, strict: bool = False) -> list[Guardrail
             continue
         measured = rail.measure(run)
         if measured is None or math.isnan(measured[0]):
-            why = (
-                "needs --baseline"
-                if rail.relative
-                else "no data to measure it (needs a time column, or rows)"
-            )
+            if rail.relative and run.baseline is None:
+                why = "needs --baseline"
+            elif rail.relative:
+                why = (
+                    "the change is not defined on this data (no bad rows, no good rows, "
+                    "or no rows at all)"
+                )
+            else:
+                why = (
+                    "not defined on this data (no bad rows for a catch rate, no good rows "
+                    "for a false-positive rate, no time column for a per-day load)"
+                )
             results.append(
                 GuardrailResult(
                     rail.id,

@@ -60,3 +60,14 @@ def test_division_warns_and_validate_still_passes(write_strategy, scored_path: P
     findings = validate_paths([path], data=scored_path)
     assert [f.level for f in findings] == ["warning"]
     assert findings[0].line == 6 and "rule 'ratio': the condition divides" in findings[0].message
+
+
+def test_git_reads_leave_no_temporary_folder(tmp_path: Path, monkeypatch) -> None:
+    import tempfile
+
+    from riskctl.gate.diff import read_strategy
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    loaded = read_strategy("git:HEAD:strategies/candidate.yaml")
+    assert loaded.name == "checkout-candidate"
+    assert list(tmp_path.iterdir()) == []
