@@ -50,12 +50,27 @@ class RiskctlGroup(TyperGroup):
         except Abort:
             err.print("[bold red]error:[/] interrupted; nothing was written", soft_wrap=True)
             sys.exit(130)
+        except BrokenPipeError:
+            # the reader went away (`riskctl ... | head`): stop quietly, as if by SIGPIPE
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(141)
         sys.exit(code if isinstance(code, int) else 0)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        """Commands with their arguments shown as DATA, STRATEGY... in usage lines."""
+        command = super().get_command(ctx, cmd_name)
+        for param in getattr(command, "params", []):
+            if param.param_type_name == "argument" and param.name:
+                setattr(param, "get_usage_pieces", _usage_pieces(param))  # noqa: B010
+        return command
 
     def invoke(self, ctx: Any) -> Any:
         try:
             with command_scope():
                 return super().invoke(ctx)
+        except BrokenPipeError:
+            raise
         except RiskctlError as exc:
             err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
             raise typer.Exit(exc.exit_code) from None
@@ -74,6 +89,13 @@ class RiskctlGroup(TyperGroup):
                 soft_wrap=True,
             )
             raise typer.Exit(EXIT_BUG) from None
+
+
+def _usage_pieces(param: Any) -> Any:
+    """`DATA`, `[DATA]` or `PATHS...` in usage lines (typer shows `{data}`)."""
+    name = param.name.upper()
+    shown = name if param.required else f"[{name}]"
+    return lambda _ctx: [shown + ("..." if param.nargs != 1 else "")]
 
 
 app = typer.Typer(

@@ -97,7 +97,7 @@ def train(
     [bold]model.yaml[/bold] (every key optional): rounds, early_stopping_rounds, max_depth,
     learning_rate, min_child_weight, subsample, colsample_bytree, reg_lambda, max_bin,
     imbalance (none | balanced | a weight), monotone ({feature: increasing | decreasing}),
-    interactions ([[feature, ...], ...]).
+    interactions (\\[\\[feature, ...], ...]).
 
     [bold]Example:[/bold] riskctl train history.parquet --label is_bad --time event_time
     --exclude attack --out detectors/order
