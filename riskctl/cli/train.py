@@ -152,6 +152,13 @@ def score(
         list[str] | None,
         typer.Option("--keep", help="Extra input column to carry into the output (repeatable)."),
     ] = None,
+    keep_all: Annotated[
+        bool,
+        typer.Option(
+            "--keep-all",
+            help="Carry every input column (so the output can be simulated with rules).",
+        ),
+    ] = False,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -164,7 +171,9 @@ def score(
     """
     check_output_file(out_path)
     with progress_bar("Scoring", quiet or as_json) as progress:
-        summary = score_file(detector, data, out_path, keep=keep, progress=progress)
+        summary = score_file(
+            detector, data, out_path, keep=keep, progress=progress, keep_all=keep_all
+        )
     if as_json:
         print_json(
             {
