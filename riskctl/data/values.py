@@ -11,6 +11,22 @@ import polars as pl
 from riskctl.errors import DataError
 
 
+def check_values(
+    frame: pl.DataFrame,
+    source: Path | str,
+    label: str | None = None,
+    scores: Iterable[str] = (),
+    amount: str | None = None,
+) -> None:
+    """Every check a table passes before it decides anything: rows, labels, scores, amount."""
+    check_rows(frame, source)
+    if label is not None:
+        check_labels(frame, label, source)
+    check_scores(frame, scores, source)
+    if amount is not None:
+        check_numeric(frame, amount, "amount", source)
+
+
 def check_rows(frame: pl.DataFrame, source: Path | str) -> None:
     """Raise DataError when there is no row to evaluate on."""
     if frame.height == 0:
