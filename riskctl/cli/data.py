@@ -13,6 +13,7 @@ from riskctl.cli.console import err, out, print_json
 from riskctl.cli.options import JsonOpt, SeedOpt
 from riskctl.data.generate import generate_history
 from riskctl.data.io import table_format, write_table
+from riskctl.data.output import check_output_file
 from riskctl.evaluate.production import production_history
 
 app = typer.Typer(
@@ -59,6 +60,7 @@ def generate(
     --control-rate 0.05 --out production.parquet
     """
     table_format(out_path)
+    check_output_file(out_path)
     with err.status("Generating history"):
         df = generate_history(rows=rows, seed=seed, days=days)
     hidden = None

@@ -33,6 +33,7 @@ from riskctl.cli.options import (
     PropensityOpt,
     TimeOpt,
 )
+from riskctl.data.output import check_output_dir, check_output_file
 from riskctl.evaluate.history import history_from_flags
 from riskctl.evaluate.simulate import run_simulation
 from riskctl.gate.guardrails import check_guardrails
@@ -91,6 +92,10 @@ def simulate(
     [bold]Example:[/bold] riskctl simulate strategies/candidate.yaml --baseline
     strategies/baseline.yaml --data riskctl-demo/scored.parquet
     """
+    if out_dir is not None:
+        check_output_dir(out_dir, create=False)
+    if report is not None:
+        check_output_file(report, "--report")
     run = run_simulation(
         strategy,
         data,

@@ -1,38 +1,38 @@
 """Strategy metrics exactly as DESIGN.md defines them.
 
-One polars aggregation gives the `Counts`; the registry turns them into every metric. Every
-row counts in alert rate and review load; label metrics count only rows whose label is usable
-(present and matured), and say how many rows had none and why (`evaluate/coverage.py`).
+Every row counts in alert rate and review load; label metrics count only rows whose label is
+usable (present and matured), and say how many rows had none and why (`evaluate/coverage.py`).
+
+One polars aggregation gives the `Counts`; the registry turns them into every metric.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import polars as pl
 
-from riskctl.evaluate.coverage import WHY, Coverage, label_coverage
+from riskctl.evaluate.cells import (
+    Cells,
+    cell_query,
+    mask_column,
+    ranks,
+    segment_column,
+    sorted_cells,
+)
+from riskctl.evaluate.coverage import WHY, Coverage
 from riskctl.evaluate.estimates import Rows, ThreeWays, strategy_estimates
 from riskctl.evaluate.intervals import Proportion, wilson
 from riskctl.evaluate.registry import METRICS, Costs, Counts
-from riskctl.strategy.decisions import ACTION, FLAGGED
-from riskctl.strategy.schema import History, Strategy
+from riskctl.evaluate.roles import Roles
+from riskctl.strategy.decisions import FLAGGED, SEGMENT, DecisionSchema, decision_schema
+from riskctl.strategy.schema import Strategy
 
-USABLE = "__usable"
+__all__ = ["Roles", "StrategyMetrics", "compute_metrics", "metrics_from_cells"]
 
 METRIC_NAMES = [m.key for m in METRICS]
-
-
-@dataclass(frozen=True)
-class Roles:
-    """Which columns of the evaluated table hold the label, time and amount."""
-
-    label: str
-    time: str | None = None
-    amount: str | None = None
-    history: History | None = None  # how production chose which rows got an outcome
 
 
 @dataclass(frozen=True)
@@ -101,96 +101,148 @@ def matured(df: pl.DataFrame, roles: Roles, maturity_days: float) -> pl.Series:
     return df[roles.time] <= cutoff_value
 
 
+def kept(df: pl.DataFrame, keep: pl.Series) -> pl.DataFrame:
+    """The matured rows; the frame itself when all are (no copy of millions of rows)."""
+    return df if keep.all() else df.filter(keep)
+
+
 def costs_of(strategy: Strategy) -> Costs:
     return Costs(strategy.costs.false_positive, strategy.costs.review)
 
 
-def count_exprs(roles: Roles, reviews: list[str]) -> list[pl.Expr]:
-    """The aggregation that gives `Counts`, as polars expressions over a decisions frame
-    whose `USABLE` column marks the rows with a usable label."""
-    usable = pl.col(USABLE)
-    bad = ((pl.col(roles.label) == 1) & usable).fill_null(False)
-    good = ((pl.col(roles.label) == 0) & usable).fill_null(False)
-    flagged = pl.col(FLAGGED)
-    exprs = [
-        pl.len().alias("rows"),
-        bad.sum().alias("bad"),
-        good.sum().alias("good"),
-        flagged.sum().alias("flagged"),
-        (bad & flagged).sum().alias("flagged_bad"),
-        (good & flagged).sum().alias("flagged_good"),
-        ((bad | good) & flagged).sum().alias("flagged_labelled"),
-        pl.col(ACTION).is_in(reviews).sum().alias("reviews"),
-        (
-            pl.col(roles.time).dt.date().n_unique() if roles.time else pl.lit(0, dtype=pl.UInt32)
-        ).alias("days"),
+def decided_cells(
+    decisions: pl.DataFrame,
+    schema: DecisionSchema,
+    roles: Roles,
+    keep: pl.Series,
+    by: list[str] | None = None,
+    side: str = "",
+) -> Cells:
+    """The cells of an already decided frame (its hit columns and segment)."""
+    frame = decisions.lazy().with_columns(keep.alias("_keep"))
+    bits = [
+        pl.col(d.column).cast(pl.UInt64) * pl.lit(1 << i, dtype=pl.UInt64)
+        for i, d in enumerate(schema.deciders)
     ]
-    if roles.amount:
-        amount = pl.col(roles.amount).cast(pl.Float64).fill_null(0.0)
-        exprs += [
-            amount.filter(bad).sum().alias("bad_amount"),
-            amount.filter(bad & flagged).sum().alias("bad_amount_caught"),
-            amount.filter(good).sum().alias("good_amount"),
-            amount.filter(good & flagged).sum().alias("good_amount_impacted"),
-        ]
-    return exprs
+    frame = frame.with_columns(
+        (pl.sum_horizontal(bits) if bits else pl.lit(0, dtype=pl.UInt64)).alias(mask_column(side)),
+        pl.col(SEGMENT).alias(segment_column(side)),
+    )
+    cells = cell_query(frame, [side], roles, {side: pl.col("_keep")}, by or []).collect()
+    return Cells(sorted_cells(cells), roles, by or [])
 
 
 def compute_metrics(
-    decisions: pl.DataFrame,
-    strategy: Strategy,
-    roles: Roles,
-    keep: pl.Series | None = None,
-    coverage: Coverage | None = None,
+    decisions: pl.DataFrame, strategy: Strategy, roles: Roles, keep: pl.Series | None = None
 ) -> StrategyMetrics:
-    """Metrics of one strategy's decisions; `decisions` holds label, flagged, action (and the
-    history columns `roles.history` names).
+    """Metrics of one strategy's decisions frame (hit columns, segment, label...).
 
-    `keep` marks the rows whose label has matured and `coverage` each row's label status;
-    by default both are worked out here.
+    `keep` marks the rows whose label has matured; by default it is worked out here.
     """
-    if coverage is None:
-        if keep is None:
-            keep = matured(decisions, roles, strategy.label_maturity_days)
-        coverage = label_coverage(decisions, roles.label, keep, roles.history)
-    df = decisions.with_columns(pl.Series(USABLE, coverage.usable, dtype=pl.Boolean))
-    why = coverage.counts()
-    raw = df.select(count_exprs(roles, strategy.review_actions)).row(0, named=True)
-    raw.update({k: why[k] for k in ("unlabelled", "immature", "blocked")})
-    if df.height == 0:
-        raw["days"] = 0
-    counts = Counts(**raw)
-    rows_by_action = {a: 0 for a in strategy.actions}
-    bad_by_action: dict[str, int] = {}
-    is_bad = ((pl.col(roles.label) == 1) & pl.col(USABLE)).fill_null(False)
-    by_action = df.group_by(ACTION).agg(rows=pl.len(), bad=is_bad.sum())
-    for action, rows, bad in by_action.iter_rows():
-        rows_by_action[action] = int(rows)
-        bad_by_action[action] = int(bad)
-    catch_by_action = {
-        a: wilson(bad_by_action.get(a, 0), int(counts.bad)) for a in strategy.actions[:-1]
-    }
-    costs = costs_of(strategy)
-    return StrategyMetrics(
-        counts=counts,
-        values={m.key: m.measure(counts, costs) for m in METRICS},
-        catch_rate_by_action=catch_by_action,
-        rows_by_action=rows_by_action,
-        review_per_day_peak=_review_peak(df, strategy, roles),
-        review_capacity_per_day=strategy.review_capacity_per_day,
-        left_out_immature=int(counts.immature),
-        notes=_notes(roles, counts, coverage),
-        estimates=_estimates(decisions, roles, counts, coverage),
+    if keep is None:
+        keep = matured(decisions, roles, strategy.label_maturity_days)
+    cells = decided_cells(decisions, decision_schema(strategy), roles, keep)
+    return metrics_from_cells(cells, "", decision_schema(strategy), strategy)
+
+
+def metrics_from_cells(
+    cells: Cells, side: str, schema: DecisionSchema, strategy: Strategy
+) -> StrategyMetrics:
+    """Every registry metric of one strategy, exactly, from the cells."""
+    m = cells.matured(side)
+    rank = ranks(cells.bits(side, schema), schema)
+    n, label = cells.rows, cells.label
+    flagged = rank != schema.pass_rank
+    review = np.isin(rank, [schema.rank(a) for a in schema.reviews])
+    bad, good = m & (label == 1), m & (label == 0)
+    amount = cells.amount if cells.roles.amount else None
+    seen = pl.Series(n > 0)
+    days = cells.day.filter(seen).drop_nulls().n_unique() if cells.roles.time else 0
+    blocked = m & (label == -1) & cells.stopped & ~cells.control
+    counts = Counts(
+        rows=int(n.sum()),
+        bad=int(n[bad].sum()),
+        good=int(n[good].sum()),
+        flagged=int(n[flagged].sum()),
+        flagged_bad=int(n[bad & flagged].sum()),
+        flagged_good=int(n[good & flagged].sum()),
+        bad_amount=None if amount is None else float(amount[bad].sum()),
+        bad_amount_caught=None if amount is None else float(amount[bad & flagged].sum()),
+        good_amount=None if amount is None else float(amount[good].sum()),
+        good_amount_impacted=None if amount is None else float(amount[good & flagged].sum()),
+        reviews=int(n[review].sum()),
+        days=int(days),
+        unlabelled=int(n[m & (label == -1) & ~blocked].sum()),
+        immature=int(n[~m].sum()),
+        blocked=int(n[blocked].sum()),
     )
-
-
-def _notes(roles: Roles, counts: Counts, coverage: Coverage) -> list[str]:
+    by_rank = {a: rank == schema.rank(a) for a in strategy.actions}
     notes = []
-    if not roles.amount:
+    if not cells.roles.amount:
         notes.append("no amount column: each missed bad row costs 1 in expected_cost")
     if counts.no_label:
         notes.append(no_label_text(counts) + ": counted in alert rate and review load only")
-    return notes + list(coverage.notes)
+    costs = costs_of(strategy)
+    return StrategyMetrics(
+        counts=counts,
+        values={metric.key: metric.measure(counts, costs) for metric in METRICS},
+        catch_rate_by_action={
+            a: wilson(int(n[by_rank[a] & bad].sum()), counts.bad) for a in strategy.actions[:-1]
+        },
+        rows_by_action={a: int(n[w].sum()) for a, w in by_rank.items()},
+        review_per_day_peak=_review_peak(cells, review) if strategy.review_actions else None,
+        review_capacity_per_day=strategy.review_capacity_per_day,
+        left_out_immature=int(n[~m].sum()),
+        notes=notes,
+    )
+
+
+def _review_peak(cells: Cells, review: np.ndarray) -> float | None:
+    """The most rows sent to review on one calendar day."""
+    if cells.roles.time is None or not review.any():
+        return None
+    per_day = pl.DataFrame({"day": cells.day, "n": np.where(review, cells.rows, 0)})
+    peak = per_day.group_by("day").agg(pl.col("n").sum())["n"].max()
+    return float(peak or 0)  # type: ignore[arg-type]
+
+
+def daily_from_cells(
+    cells: Cells, side: str, schema: DecisionSchema, strategy: Strategy
+) -> pl.DataFrame:
+    """One row per calendar day: rows, flagged and reviews (every row), bad, catch rate and
+    FPR (rows with a usable label), reviews against capacity."""
+    if cells.roles.time is None:
+        return pl.DataFrame()
+    m = cells.matured(side)
+    rank = ranks(cells.bits(side, schema), schema)
+    n, label = cells.rows, cells.label
+    flagged = rank != schema.pass_rank
+    review = np.isin(rank, [schema.rank(a) for a in schema.reviews])
+    frame = pl.DataFrame(
+        {
+            "day": cells.day,
+            "rows": n,
+            "bad": np.where(m & (label == 1), n, 0),
+            "good": np.where(m & (label == 0), n, 0),
+            "flagged": np.where(flagged, n, 0),
+            "flagged_bad": np.where(flagged & m & (label == 1), n, 0),
+            "flagged_good": np.where(flagged & m & (label == 0), n, 0),
+            "reviews": np.where(review, n, 0),
+        }
+    )
+    capacity = strategy.review_capacity_per_day
+    return (
+        frame.group_by("day")
+        .agg(pl.all().sum())
+        .sort("day")
+        .with_columns(
+            catch_rate=pl.col("flagged_bad") / pl.col("bad"),
+            false_positive_rate=pl.col("flagged_good") / pl.col("good"),
+            over_capacity=(pl.col("reviews") > capacity)
+            if capacity is not None
+            else pl.lit(None, dtype=pl.Boolean),
+        )
+    )
 
 
 def no_label_text(counts: Counts) -> str:
@@ -205,6 +257,7 @@ def no_label_text(counts: Counts) -> str:
 
 
 def row_inputs(decisions: pl.DataFrame, roles: Roles, coverage: Coverage) -> Rows:
+    """What the three ways need, per row, from a decisions frame."""
     amount = (
         decisions[roles.amount].cast(pl.Float64).fill_null(0.0).to_numpy() if roles.amount else None
     )
@@ -212,55 +265,13 @@ def row_inputs(decisions: pl.DataFrame, roles: Roles, coverage: Coverage) -> Row
     return Rows(flagged, coverage.labels(decisions[roles.label]), amount, coverage)
 
 
-def _estimates(
-    decisions: pl.DataFrame, roles: Roles, counts: Counts, coverage: Coverage
-) -> dict[str, ThreeWays]:
+def with_estimates(
+    metrics: StrategyMetrics, decisions: pl.DataFrame, roles: Roles, coverage: Coverage
+) -> StrategyMetrics:
     """Naive, bounds and estimate of each label metric, when some outcome was unseen or the
     history has a control group (otherwise all three are the metric itself)."""
+    counts = metrics.counts
     if not (counts.unlabelled or counts.blocked or coverage.weight is not None):
-        return {}
-    return strategy_estimates(row_inputs(decisions, roles, coverage), counts)
-
-
-def _review_peak(df: pl.DataFrame, strategy: Strategy, roles: Roles) -> float | None:
-    """The most rows sent to review on one calendar day."""
-    if roles.time is None or df.height == 0 or not strategy.review_actions:
-        return None
-    per_day = df.group_by(pl.col(roles.time).dt.date()).agg(
-        pl.col(ACTION).is_in(strategy.review_actions).sum().alias("reviews")
-    )
-    return float(per_day["reviews"].max() or 0)  # type: ignore[arg-type]
-
-
-def daily_metrics(
-    decisions: pl.DataFrame, strategy: Strategy, roles: Roles, usable: np.ndarray | None = None
-) -> pl.DataFrame:
-    """One row per calendar day: rows, bad, flagged, catch rate, FPR, reviews vs capacity
-    (label counts over the rows with a usable label, `usable`; default: every labelled row)."""
-    if roles.time is None:
-        return pl.DataFrame()
-    ok = pl.col(USABLE) if usable is not None else pl.col(roles.label).is_not_null()
-    frame = decisions.with_columns(pl.Series(USABLE, usable)) if usable is not None else decisions
-    bad = ((pl.col(roles.label) == 1) & ok).fill_null(False)
-    good = ((pl.col(roles.label) == 0) & ok).fill_null(False)
-    flagged = pl.col(FLAGGED)
-    return (
-        frame.group_by(pl.col(roles.time).dt.date().alias("day"))
-        .agg(
-            rows=pl.len(),
-            bad=bad.sum(),
-            good=good.sum(),
-            flagged=flagged.sum(),
-            flagged_bad=(bad & flagged).sum(),
-            flagged_good=(good & flagged).sum(),
-            reviews=pl.col(ACTION).is_in(strategy.review_actions).sum(),
-        )
-        .sort("day")
-        .with_columns(
-            catch_rate=pl.col("flagged_bad") / pl.col("bad"),
-            false_positive_rate=pl.col("flagged_good") / pl.col("good"),
-            over_capacity=(pl.col("reviews") > strategy.review_capacity_per_day)
-            if strategy.review_capacity_per_day is not None
-            else pl.lit(None, dtype=pl.Boolean),
-        )
-    )
+        return metrics
+    ways = strategy_estimates(row_inputs(decisions, roles, coverage), counts)
+    return replace(metrics, estimates=ways, notes=[*metrics.notes, *coverage.notes])

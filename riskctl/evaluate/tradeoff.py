@@ -9,6 +9,7 @@ import numpy as np
 import polars as pl
 
 from riskctl.data.io import require_columns, scan_table
+from riskctl.data.values import check_values
 from riskctl.errors import UsageError
 from riskctl.evaluate.coverage import curve_weight, history_columns, label_coverage
 from riskctl.evaluate.history import check_history, check_label
@@ -66,7 +67,9 @@ def sweep_file(
     require_columns(names, wanted, str(data))
     check_history(history, lf.collect_schema(), [], data)
     columns = [*wanted.values(), *history_columns(history)]
-    df = check_label(lf.select(list(dict.fromkeys(columns))).collect(), label, data)
+    df = lf.select(list(dict.fromkeys(columns))).collect()
+    check_values(df, data, label=label, scores=[score], amount=amount)
+    df = check_label(df, label, data)
     everything = pl.Series([True] * df.height, dtype=pl.Boolean)
     coverage = label_coverage(df, label, everything, history)
     return sweep(
