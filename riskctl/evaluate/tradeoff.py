@@ -11,7 +11,7 @@ import polars as pl
 from riskctl.data.io import require_columns, scan_table
 from riskctl.data.values import check_values
 from riskctl.errors import UsageError
-from riskctl.evaluate.coverage import curve_weight, history_columns, label_coverage
+from riskctl.evaluate.coverage import Coverage, curve_weight, history_columns, label_coverage
 from riskctl.evaluate.history import check_history, check_label
 from riskctl.evaluate.simulate import run_simulation
 from riskctl.evaluate.sweep import Curve, sweep
@@ -32,11 +32,12 @@ def sweep_file(
     labels: str = "auto",
 ) -> list[Curve]:
     """Curves of `score` on `data`; with a strategy, its rules and other thresholds first.
-    Rows with no usable label count in flagged and alert rate only; with a control group
-    (`history`, `labels` auto or estimate) the label metrics are inverse-propensity weighted."""
+    Rows with no usable label count in alert rate only; with a control group (`history`,
+    `labels` auto or estimate) label metrics are inverse-propensity weighted."""
     if strategy is not None:
+        by_list = [by] if by else None
         run = run_simulation(
-            strategy, data, label=label, amount=amount, by=[by] if by else None, history=history
+            strategy, data, label=label, amount=amount, by=by_list, history=history
         )
         loaded, schema = run.candidate.loaded, run.candidate.schema
         action, score = tuned_threshold(loaded, action, score)
@@ -65,13 +66,7 @@ def sweep_file(
         **({"by": by} if by else {}),
     }
     require_columns(names, wanted, str(data))
-    check_history(history, lf.collect_schema(), [], data)
-    columns = [*wanted.values(), *history_columns(history)]
-    df = lf.select(list(dict.fromkeys(columns))).collect()
-    check_values(df, data, label=label, scores=[score], amount=amount)
-    df = check_label(df, label, data)
-    everything = pl.Series([True] * df.height, dtype=pl.Boolean)
-    coverage = label_coverage(df, label, everything, history)
+    df, coverage = _read(lf, data, wanted, history)
     return sweep(
         df[score].cast(pl.Float64).to_numpy(),
         coverage.labels(df[label]),
@@ -81,3 +76,17 @@ def sweep_file(
         compact,
         curve_weight(coverage, labels),
     )
+
+
+def _read(
+    lf: pl.LazyFrame, data: Path, wanted: dict[str, str], history: History | None
+) -> tuple[pl.DataFrame, Coverage]:
+    """The columns a plain sweep reads, checked, and each row's label status."""
+    check_history(history, lf.collect_schema(), [], data)
+    columns = [*wanted.values(), *history_columns(history)]
+    df = lf.select(list(dict.fromkeys(columns))).collect()
+    label = wanted["label"]
+    check_values(df, data, label=label, scores=[wanted["score"]], amount=wanted.get("amount"))
+    df = check_label(df, label, data)
+    everything = pl.Series([True] * df.height, dtype=pl.Boolean)
+    return df, label_coverage(df, label, everything, history)
