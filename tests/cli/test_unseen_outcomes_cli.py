@@ -273,3 +273,24 @@ def test_explain_reads_rows_with_no_label(tmp_path: Path, scored_path: Path, det
     result = invoke("explain", detector.path, data, "--out", out, "--summary")
     assert result.exit_code == 0, result.output
     assert pl.read_parquet(out).height == 500
+
+
+@pytest.mark.parametrize("kind", ["null_labels", "nan_labels"])
+@pytest.mark.parametrize("command", ["simulate", "check", "tune"])
+def test_null_and_nan_labels_are_valid_input_everywhere(
+    kind: str, command: str, tmp_path: Path, history_path: Path, scored_path: Path, detector
+) -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from bad_input_makers import MAKERS, Inputs
+
+    inputs = Inputs(tmp_path / "in", history_path, scored_path, detector.path, Path("."))
+    inputs.dir.mkdir()
+    data, simple = MAKERS[kind](inputs), MAKERS["simple"](inputs)
+    extra = ["--max-fpr", 0.05, "--out", tmp_path / "t.yaml"] if command == "tune" else []
+    result = invoke(command, simple, "--data", data, "--json", *extra)
+    assert result.exit_code in (0, 1), result.output  # 1: a guardrail or target not met
+    body = json.loads(result.stdout)
+    metrics = body["before"] if command == "tune" else body["candidate"]["metrics"]
+    assert metrics["no_label"]["unlabelled"] == 250 and metrics["rows"] == 1000
