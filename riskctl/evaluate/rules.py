@@ -47,7 +47,8 @@ class StrategyWarning:
 
 
 def rule_table(cells: Cells, side: str, schema: DecisionSchema) -> list[RuleStats]:
-    """Per rule, on matured rows: hits, bad hits, precision, incremental catches, overlap."""
+    """Per rule, on matured rows: hits, bad hits, precision (over hits with a label),
+    incremental catches, overlap."""
     mature = cells.filter(cells.matured(side))
     bits = mature.bits(side, schema)
     n, bad = mature.rows, mature.label == 1
@@ -67,6 +68,7 @@ def rule_table(cells: Cells, side: str, schema: DecisionSchema) -> list[RuleStat
             if o.column != r.column
         }
         hits, bad_hits = int(n[fires].sum()), int(n[fires & bad].sum())
+        labelled = int(n[fires & (mature.label >= 0)].sum())
         out.append(
             RuleStats(
                 r.label,
@@ -74,7 +76,7 @@ def rule_table(cells: Cells, side: str, schema: DecisionSchema) -> list[RuleStat
                 "shadow" if r.shadow else "active",
                 hits,
                 bad_hits,
-                wilson(bad_hits, hits),
+                wilson(bad_hits, labelled),
                 int(n[alone].sum()),
                 int(n[alone & bad].sum()),
                 {k: v for k, v in overlap.items() if v},
