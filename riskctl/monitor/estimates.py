@@ -9,10 +9,13 @@ Writing FB for the flagged bad rows and MB for the missed ones (independent sums
 * expected catch rate = FB / (FB + MB), its variance by the delta method
 * alert rate = flagged / n is known without labels (Wilson interval)
 
-Intervals are 95% normal ones. On rows whose labels have matured the realised values are
-compared with what the scores expected of those same rows: a realised value more than
-DISAGREE_Z standard deviations away means the scores no longer match outcomes (concept drift,
-or a detector that is not calibrated).
+Intervals are 95% normal ones. A detector is never perfectly calibrated: when its manifest
+holds a validation calibration table, the relative gap between the bad rows it expected and
+those it saw there (and that gap's own noise) widens the bad-rate and precision intervals.
+
+On rows whose labels have matured the realised values are compared with what the scores
+expected of those same rows: a realised value more than DISAGREE_Z standard deviations
+away means the scores no longer match outcomes (concept drift, or uncalibrated scores).
 """
 
 from __future__ import annotations
@@ -105,8 +108,22 @@ def _normal(metric: str, value: float | None, var: float | None) -> Estimate:
     return Estimate(metric, value, max(0.0, value - Z95 * sd), min(1.0, value + Z95 * sd), sd)
 
 
-def expected_metrics(scores: np.ndarray, flagged: np.ndarray) -> list[Estimate]:
-    """Expected bad rate, precision and catch rate (and the alert rate) of `flagged` rows."""
+def calibration_error(manifest: dict[str, Any]) -> float:
+    """Relative calibration uncertainty from a detector's validation calibration table:
+    sqrt(((seen - expected) / expected)^2 + 1 / expected) in bad rows; 0 without a table."""
+    table = (manifest.get("metrics") or {}).get("calibration") or []
+    expected = sum((b.get("mean_score") or 0.0) * b.get("rows", 0) for b in table)
+    seen = sum(b.get("bad", 0) for b in table)
+    if expected <= 0:
+        return 0.0
+    return math.sqrt(((seen - expected) / expected) ** 2 + 1 / expected)
+
+
+def expected_metrics(
+    scores: np.ndarray, flagged: np.ndarray, calibration: float = 0.0
+) -> list[Estimate]:
+    """Expected bad rate, precision and catch rate (and the alert rate) of `flagged` rows;
+    `calibration` is the scores' relative calibration uncertainty."""
     s = np.asarray(scores, dtype=np.float64)
     f = np.asarray(flagged, dtype=bool)
     n, nf = len(s), int(f.sum())
@@ -115,10 +132,17 @@ def expected_metrics(scores: np.ndarray, flagged: np.ndarray) -> list[Estimate]:
     var_mb = float((s[~f] * (1 - s[~f])).sum())
     alert = wilson(nf, n)
     bad = fb + mb
+    c2 = calibration**2
     return [
         Estimate("alert_rate", alert.value if n else None, alert.low, alert.high, None),
-        _normal("bad_rate", bad / n if n else None, (var_fb + var_mb) / n**2 if n else None),
-        _normal("precision", fb / nf if nf else None, var_fb / nf**2 if nf else None),
+        _normal(
+            "bad_rate",
+            bad / n if n else None,
+            (var_fb + var_mb + c2 * bad**2) / n**2 if n else None,
+        ),
+        _normal(
+            "precision", fb / nf if nf else None, (var_fb + c2 * fb**2) / nf**2 if nf else None
+        ),
         _normal(
             "catch_rate",
             fb / bad if bad > 0 else None,
@@ -142,6 +166,7 @@ def label_free_estimates(
     scores: np.ndarray,
     flagged: np.ndarray,
     labels: np.ndarray | None = None,
+    calibration: float = 0.0,
 ) -> Estimates:
     """Estimates on every row; with `labels` (NaN where not matured), each estimate checked
     against the realised value on the labelled rows."""
@@ -151,7 +176,7 @@ def label_free_estimates(
     checks = []
     if labels is not None and known.any():
         y = np.asarray(labels, dtype=np.float64)[known]
-        for e in expected_metrics(s[known], f[known]):
+        for e in expected_metrics(s[known], f[known], calibration):
             if e.metric == "alert_rate":
                 continue
             realised = _realised(e.metric, y, f[known])
@@ -160,5 +185,10 @@ def label_free_estimates(
                 z = (realised - e.value) / e.sd
             checks.append(RealisedCheck(e.metric, e, realised, int(known.sum()), z))
     return Estimates(
-        score, len(s), int(f.sum()), int((~known).sum()), expected_metrics(s, f), checks
+        score,
+        len(s),
+        int(f.sum()),
+        int((~known).sum()),
+        expected_metrics(s, f, calibration),
+        checks,
     )

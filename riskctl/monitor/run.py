@@ -9,7 +9,7 @@ import polars as pl
 
 from riskctl.model.bins import reference_bins
 from riskctl.monitor.attribution import Attribution, ScoreShift, attribute, shap_shift
-from riskctl.monitor.estimates import Estimates, label_free_estimates
+from riskctl.monitor.estimates import Estimates, calibration_error, label_free_estimates
 from riskctl.monitor.inputs import (
     SIDE,
     MonitorOptions,
@@ -113,8 +113,13 @@ def _estimates(sides: Sides) -> Estimates | None:
     cur = sides.current
     days = sides.loaded.strategy.label_maturity_days if sides.loaded else 0.0
     labels = labels_array(cur, sides.label, sides.time, days)
+    calibration = calibration_error(sides.detector.manifest) if sides.detector else 0.0
     return label_free_estimates(
-        sides.score, cur[sides.score].to_numpy(), cur[sides.flagged].to_numpy(), labels
+        sides.score,
+        cur[sides.score].to_numpy(),
+        cur[sides.flagged].to_numpy(),
+        labels,
+        calibration,
     )
 
 

@@ -68,3 +68,33 @@ def test_unlabelled_rows_count_in_estimates_not_checks() -> None:
     assert e.rows == 4 and e.unlabelled == 2 and e.flagged == 2
     assert all(c.rows == 2 for c in e.checks)
     assert e.get("bad_rate").value == pytest.approx(0.425)
+
+
+@pytest.mark.slow
+def test_estimates_match_realised_metrics_on_stable_data(tmp_path) -> None:
+    """A detector trained on a random half of a history; the other half is 'recent' data
+    from the same distribution: every realised metric lies in its estimate's interval."""
+    import polars as pl
+
+    from riskctl.data.generate import generate_history
+    from riskctl.data.io import write_table
+    from riskctl.model.train import train_detector
+    from riskctl.monitor.run import MonitorOptions, run_monitor
+
+    history = generate_history(rows=40_000, seed=23, days=60).with_row_index("_i")
+    half = pl.col("_i") % 2 == 0
+    train = write_table(history.filter(half).drop("_i"), tmp_path / "train.parquet")
+    recent = write_table(history.filter(~half).drop("_i"), tmp_path / "recent.parquet")
+    det = train_detector(
+        train, label="is_bad", exclude=["attack", "event_time"], out=tmp_path / "det", seed=3
+    ).detector
+    strategy = tmp_path / "s.yaml"
+    strategy.write_text(
+        "name: s\nactions: [review, allow]\nthresholds: {review: {score: 0.3}}\nlabel: is_bad\n",
+        encoding="utf-8",
+    )
+    r = run_monitor(MonitorOptions(recent, None, det.path, strategy, sample=0))
+    assert r.estimates is not None and len(r.estimates.checks) == 3
+    for c in r.estimates.checks:
+        assert c.expected.low <= c.realised <= c.expected.high, c
+    assert r.estimates.warnings == []
