@@ -22,7 +22,8 @@ ALLOWED = {
     "strategy": {"data"},
     "evaluate": {"data", "model", "explain", "strategy"},
     "gate": {"data", "model", "explain", "strategy", "evaluate"},
-    "report": {"data", "model", "explain", "strategy", "evaluate", "gate"},
+    "monitor": {"data", "model", "explain", "strategy", "evaluate"},
+    "report": {"data", "model", "explain", "strategy", "evaluate", "gate", "monitor"},
 }
 
 

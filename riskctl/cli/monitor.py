@@ -13,6 +13,7 @@ from riskctl.cli.console import err, out, print_json
 from riskctl.cli.options import JsonOpt, LabelOpt, SeedOpt, TimeOpt
 from riskctl.data.io import write_text
 from riskctl.errors import EXIT_CHECK_FAILED, UsageError
+from riskctl.monitor.attribution import Attribution
 from riskctl.monitor.markdown import monitor_markdown
 from riskctl.monitor.run import MonitorOptions, MonitorResult, run_monitor
 
@@ -138,27 +139,41 @@ def monitor(
         raise typer.Exit(EXIT_CHECK_FAILED)
 
 
-def _render(r: MonitorResult) -> None:
-    out.print(
-        f"[bold]{r.current_name}[/] ({r.current_rows:,} rows) against {r.reference_name}"
-        + (f" ({r.reference_rows:,} rows)" if r.reference_rows is not None else "")
-    )
+def _drift_table(r: MonitorResult) -> Table:
     table = Table(title="Drift (largest PSI first)", title_justify="left", box=None, pad_edge=False)
     for name in ("feature", "PSI", "missing", "unseen", "moved most"):
         table.add_column(name, justify="left" if name in ("feature", "moved most") else "right")
-    rows = ([r.score_drift] if r.score_drift else []) + r.drift[:TOP]
-    for d in rows:
+    for d in ([r.score_drift] if r.score_drift else []) + r.drift[:TOP]:
         psi = "n/a" if d.psi is None else f"{d.psi:.3f}"
-        style = (
-            "red"
-            if d.psi is not None and d.psi >= 0.25
-            else ("yellow" if d.psi and d.psi >= 0.1 else "")
-        )
+        level = d.psi or 0.0
+        style = "red" if level >= 0.25 else "yellow" if level >= 0.1 else ""
         missing = f"{d.missing_reference:.1%} -> {d.missing_current:.1%}"
         unseen = f"{d.unseen_share:.1%}" if d.unseen_share is not None else ""
         name = f"{d.column} [dim](score)[/]" if d is r.score_drift else d.column
         table.add_row(name, f"[{style}]{psi}[/]" if style else psi, missing, unseen, d.top_bin())
-    out.print(table)
+    return table
+
+
+def _attribution_table(a: Attribution) -> Table:
+    title = f"{a.metric} {a.reference:.4g} -> {a.current:.4g} ({a.change:+.4g}) by {a.by}"
+    table = Table(title=title, title_justify="left", box=None, pad_edge=False)
+    for name in ("segment", "share", "rate", "mix", "rate term", "total"):
+        table.add_column(name, justify="left" if name == "segment" else "right")
+    for t in a.terms[:8]:
+        rates = "/".join(
+            "n/a" if v is None else f"{v:.4g}" for v in (t.rate_reference, t.rate_current)
+        )
+        share = f"{t.share_reference:.1%} -> {t.share_current:.1%}"
+        table.add_row(t.segment, share, rates, f"{t.mix:+.4f}", f"{t.rate:+.4f}", f"{t.total:+.4f}")
+    return table
+
+
+def _render(r: MonitorResult) -> None:
+    against = f" ({r.reference_rows:,} rows)" if r.reference_rows is not None else ""
+    out.print(
+        f"[bold]{r.current_name}[/] ({r.current_rows:,} rows) against {r.reference_name}{against}"
+    )
+    out.print(_drift_table(r))
     ref, cur = r.alert_rate
     if cur is not None:
         out.print(
@@ -168,36 +183,12 @@ def _render(r: MonitorResult) -> None:
         if line.startswith(("- expected", "- realised", "Mean score margin")):
             out.print(line, markup=False)
     for a in r.attributions:
-        t = Table(
-            title=f"{a.metric} {a.reference:.4g} -> {a.current:.4g} ({a.change:+.4g}) by {a.by}",
-            title_justify="left",
-            box=None,
-            pad_edge=False,
-        )
-        for name in ("segment", "share", "rate", "mix", "rate term", "total"):
-            t.add_column(name, justify="left" if name == "segment" else "right")
-        for term in a.terms[:8]:
-            rates = "/".join(
-                "n/a" if v is None else f"{v:.4g}" for v in (term.rate_reference, term.rate_current)
-            )
-            t.add_row(
-                term.segment,
-                f"{term.share_reference:.1%} -> {term.share_current:.1%}",
-                rates,
-                f"{term.mix:+.4f}",
-                f"{term.rate:+.4f}",
-                f"{term.total:+.4f}",
-            )
-        out.print(t)
-    for tr in r.thresholds:
-        if not tr.passed:
-            out.print(f"[red]CROSSED[/] {tr.id}: {tr.message}")
+        out.print(_attribution_table(a))
+    for tr in r.failed:
+        out.print(f"[red]CROSSED[/] {tr.id}: {tr.message}")
     for w in r.warnings:
         err.print(f"[yellow]warning:[/] {w}", soft_wrap=True)
     if r.thresholds:
-        verdict = (
-            f"[red]FAILED[/]: {len(r.failed)} of {len(r.thresholds)} limits crossed"
-            if r.failed
-            else f"[green]PASSED[/]: {len(r.thresholds)} limits hold"
-        )
-        out.print(verdict)
+        crossed = f"{len(r.failed)} of {len(r.thresholds)} limits crossed"
+        ok = f"{len(r.thresholds)} limits hold"
+        out.print(f"[red]FAILED[/]: {crossed}" if r.failed else f"[green]PASSED[/]: {ok}")

@@ -19,7 +19,7 @@ first row's date; default: the middle of the history) on:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 import polars as pl
@@ -68,9 +68,11 @@ def plant_drift(
     if time not in df.columns or not df.schema[time].is_temporal():
         raise UsageError(f"planting drift needs a date or time column '{time}'")
     rng = np.random.default_rng([seed, 17])
-    first = df[time].min()
-    span = (df[time].max() - first).days + 1  # type: ignore[operator]
-    start = first.replace(hour=0, minute=0, second=0, microsecond=0)  # type: ignore[union-attr]
+    first, last = df[time].min(), df[time].max()
+    if not isinstance(first, datetime) or not isinstance(last, datetime):
+        raise UsageError(f"planting drift needs a date-time column '{time}'")
+    span = (last - first).days + 1
+    start = first.replace(hour=0, minute=0, second=0, microsecond=0)
     for spec in specs:
         day = spec.day if spec.day is not None else span // 2
         after = (df[time] >= start + timedelta(days=day)).to_numpy()

@@ -121,8 +121,12 @@ def load_sides(o: MonitorOptions) -> Sides:
     current = read_table(o.current)
     cols = current.columns
     s = loaded.strategy if loaded else None
-    label = _role(o.label, s and s.label, det and det.label, columns=cols, what="label")
-    time = _role(o.time, s and s.time, det and det.time, columns=cols, what="time")
+    label = _role(
+        o.label, s.label if s else None, det.label if det else None, columns=cols, what="label"
+    )
+    time = _role(
+        o.time, s.time if s else None, det.time if det else None, columns=cols, what="time"
+    )
     every = parse_every(o.every) if o.every else None
     ref_name, cur_name = str(o.reference), str(o.current)
     reference: pl.DataFrame | None = None

@@ -109,7 +109,7 @@ def period_series(
                 rows=n,
                 mean_score=mean_score,
                 score_band=_band(ref.mean_score, ref.sd_score, n),
-                score_psi=psi(score_bins.counts, score_bins.count(part[score]))
+                score_psi=psi(np.array(score_bins.counts), score_bins.count(part[score]))
                 if score_bins is not None and score
                 else None,
                 alert_rate=_mean(part[flagged]) if flagged else None,

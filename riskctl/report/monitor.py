@@ -22,6 +22,7 @@ from riskctl.report.render import MAX_FALLBACK_BYTES, _stable_ids, environment, 
 
 MONITOR_TEMPLATE = "monitor.html.j2"
 MAX_PSI_ROWS = 40
+WIDTH = 820
 BLUE, GREY, RED = "#2563eb", "#64748b", "#b91c1c"
 
 
@@ -91,11 +92,15 @@ def series_chart(r: MonitorResult, field_name: str, band: str, title: str) -> di
         .encode(
             x=x,
             y=alt.Y("value:Q", title=title, axis=alt.Axis(format=".2%")),
-            color=alt.Color("side:N", scale=alt.Scale(range=[GREY, BLUE]), title=None),
+            color=alt.Color(
+                "side:N",
+                scale=alt.Scale(domain=["reference", "current"], range=[GREY, BLUE]),
+                title=None,
+            ),
             tooltip=["start:T", "side:N", alt.Tooltip("value:Q", format=".3%"), "rows:Q"],
         )
     )
-    return (area + line).properties(width="container", height=260).to_dict()  # type: ignore[no-any-return]
+    return (area + line).properties(width=WIDTH, height=260).to_dict()
 
 
 def psi_chart(r: MonitorResult) -> dict[str, Any]:
@@ -116,7 +121,7 @@ def psi_chart(r: MonitorResult) -> dict[str, Any]:
         .mark_rule(color=RED, strokeDash=[4, 4])
         .encode(x="x:Q")
     )
-    return (chart + rule).properties(width="container", height=max(120, 22 * len(rows))).to_dict()  # type: ignore[no-any-return]
+    return (chart + rule).properties(width=WIDTH, height=max(120, 22 * len(rows))).to_dict()
 
 
 def waterfall_chart(a: Attribution, top: int = 10) -> dict[str, Any]:
@@ -140,8 +145,8 @@ def waterfall_chart(a: Attribution, top: int = 10) -> dict[str, Any]:
         )
         level += delta
     bars.append({"step": "current", "start": 0.0, "end": a.current, "kind": "level"})
-    order = [b["step"] for b in bars]
-    return (  # type: ignore[no-any-return]
+    order = [str(b["step"]) for b in bars]
+    return (
         alt.Chart(alt.Data(values=bars))
         .mark_bar()
         .encode(
@@ -159,7 +164,7 @@ def waterfall_chart(a: Attribution, top: int = 10) -> dict[str, Any]:
                 alt.Tooltip("end:Q", format=".4f"),
             ],
         )
-        .properties(width="container", height=300)
+        .properties(width=WIDTH, height=300)
         .to_dict()
     )
 
