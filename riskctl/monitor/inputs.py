@@ -127,6 +127,9 @@ def load_sides(o: MonitorOptions) -> Sides:
     time = _role(
         o.time, s.time if s else None, det.time if det else None, columns=cols, what="time"
     )
+    dates = [c for c, t in current.schema.items() if t.is_temporal()]
+    if time is None and len(dates) == 1:
+        time = dates[0]  # the only date column: unambiguous
     every = parse_every(o.every) if o.every else None
     ref_name, cur_name = str(o.reference), str(o.current)
     reference: pl.DataFrame | None = None

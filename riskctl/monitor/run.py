@@ -7,6 +7,7 @@ from typing import Any
 
 import polars as pl
 
+from riskctl.errors import DataError
 from riskctl.model.bins import reference_bins
 from riskctl.monitor.attribution import Attribution, ScoreShift, attribute, shap_shift
 from riskctl.monitor.estimates import Estimates, calibration_error, label_free_estimates
@@ -102,6 +103,11 @@ def _attributions(sides: Sides, by: tuple[str, ...]) -> list[Attribution]:
         metrics.append(("bad_rate", pl.col(label).fill_null(0), known))
     out = []
     for column in columns:
+        if column not in ref.columns or column not in cur.columns:
+            raise DataError(
+                f"--by {column}: no such column in both tables",
+                hint="columns are: " + ", ".join(cur.columns[:15]),
+            )
         for name, num, den in metrics:
             out.append(attribute(ref, cur, column, num, den, name))
     return out
