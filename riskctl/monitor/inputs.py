@@ -145,6 +145,9 @@ def load_sides(o: MonitorOptions) -> Sides:
         )
     else:
         ref_name = f"the training data of {det.path}"
+    for name, table in ((cur_name, current), (ref_name, reference)):
+        if table is not None and table.height == 0:
+            raise DataError(f"{name}: no rows to monitor", hint="check the file or the period")
     score = o.score or (s.score_columns()[0] if s and s.score_columns() else None)
     if score is None and (det is not None or "score" in cols):
         score = "score"
@@ -154,6 +157,11 @@ def load_sides(o: MonitorOptions) -> Sides:
         reference = _prepare(reference, parts, score)
     if score and score not in current.columns:
         score = None
+    if score and reference is not None and score not in reference.columns:
+        raise DataError(
+            f"the reference table has no '{score}' column but the current one has",
+            hint="pass --detector to score both, or score the reference first",
+        )
     origin = None
     every = every or (timedelta(days=1) if time is not None else None)
     if time is not None and every is not None:
@@ -166,16 +174,22 @@ def load_sides(o: MonitorOptions) -> Sides:
 
 def feature_columns(sides: Sides) -> list[str]:
     """The detector's features, else the columns a detector would learn from."""
+    both = set(sides.current.columns)
+    if sides.reference is not None:
+        both &= set(sides.reference.columns)
     if sides.detector is not None:
-        return [c for c in sides.detector.feature_names if c in sides.current.columns]
+        return [c for c in sides.detector.feature_names if c in both]
     base = sides.reference if sides.reference is not None else sides.current
     skip = {sides.score, sides.label, sides.time}
     roles = infer_roles(base, sides.label or "", sides.time)
-    return [
-        r.column
-        for r in roles
-        if r.is_feature and r.column not in skip and r.column in sides.current.columns
-    ]
+    return [r.column for r in roles if r.is_feature and r.column not in skip and r.column in both]
+
+
+def missing_columns(sides: Sides) -> list[str]:
+    """Columns of the reference that the current table lacks (a pipeline dropped them)."""
+    if sides.reference is None:
+        return []
+    return [c for c in sides.reference.columns if c not in sides.current.columns]
 
 
 def labels_array(

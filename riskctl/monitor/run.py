@@ -18,6 +18,7 @@ from riskctl.monitor.inputs import (
     feature_columns,
     labels_array,
     load_sides,
+    missing_columns,
 )
 from riskctl.monitor.psi import FeatureDrift, column_drift, drift_table, stored_bins
 from riskctl.monitor.series import PeriodPoint, ReferenceStats, period_series, with_periods
@@ -162,6 +163,9 @@ def _warnings(sides: Sides, stored: bool, estimates: Estimates | None) -> list[s
             f"{det.path} was trained with class weights: its scores are not calibrated "
             "probabilities, so the label-free estimates are biased"
         )
+    gone = missing_columns(sides)
+    if gone:
+        out.append("the current table lacks columns the reference has: " + ", ".join(gone))
     if estimates is not None:
         out += estimates.warnings
     return out
