@@ -15,7 +15,8 @@ from riskctl.errors import DataError, UsageError
 from riskctl.model.detector import Detector, load_detector
 from riskctl.model.score import score_frame
 from riskctl.monitor.series import PERIOD, origin_of, parse_every, with_periods
-from riskctl.strategy.engine import FLAGGED, compile_strategy, decide
+from riskctl.strategy.decisions import FLAGGED
+from riskctl.strategy.engine import compile_strategy, decide
 from riskctl.strategy.load import LoadedStrategy, load_strategy
 
 SIDE = "_side"

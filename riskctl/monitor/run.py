@@ -23,7 +23,7 @@ from riskctl.monitor.inputs import (
 from riskctl.monitor.psi import FeatureDrift, column_drift, drift_table, stored_bins
 from riskctl.monitor.series import PeriodPoint, ReferenceStats, period_series, with_periods
 from riskctl.monitor.thresholds import ThresholdResult, check_thresholds
-from riskctl.strategy.engine import SEGMENT
+from riskctl.strategy.decisions import SEGMENT
 
 
 @dataclass(frozen=True)

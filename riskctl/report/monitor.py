@@ -17,7 +17,7 @@ from riskctl.errors import UsageError
 from riskctl.model.detector import library_versions
 from riskctl.monitor.attribution import Attribution
 from riskctl.monitor.run import MonitorResult
-from riskctl.report.context import Chart
+from riskctl.report.figures import Chart
 from riskctl.report.render import MAX_FALLBACK_BYTES, _stable_ids, environment, vega_bundle
 
 MONITOR_TEMPLATE = "monitor.html.j2"
