@@ -81,7 +81,7 @@ class Estimates:
     @property
     def warnings(self) -> list[str]:
         return [
-            f"realised {c.metric} {c.realised:.2%} on {c.rows:,} labelled rows is "
+            f"realised {c.metric.replace('_', ' ')} {c.realised:.2%} on {c.rows:,} labelled rows is "
             f"{abs(c.z or 0):.1f} standard deviations from the {c.expected.value:.2%} the "
             f"scores expect: scores no longer match outcomes (concept drift, or scores that "
             "are not calibrated)"

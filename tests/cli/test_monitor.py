@@ -165,3 +165,17 @@ def test_bad_drift_is_one_line_exit_2(tmp_path: Path, spec: str, message: str) -
 def test_help_has_an_example() -> None:
     result = invoke("monitor", "--help")
     assert result.exit_code == 0 and "Example" in result.output
+
+
+def test_same_inputs_same_outputs(tmp_path: Path, drifted: Path, detector: Detector) -> None:
+    outputs = []
+    for name in ("a", "b"):
+        report = tmp_path / f"{name}.html"
+        result = invoke(
+            "monitor", "--current", drifted, "--every", "7d", "--detector", detector.path,
+            "--strategy", strategy(tmp_path, 0.25), "--by", "category", "--json",
+            "--sample", 300, "--seed", 5, "--report", report,
+        )  # fmt: skip
+        assert result.exit_code == 1, result.output
+        outputs.append((result.stdout, report.read_bytes()))
+    assert outputs[0] == outputs[1]
