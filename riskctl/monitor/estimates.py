@@ -81,8 +81,8 @@ class Estimates:
     @property
     def warnings(self) -> list[str]:
         return [
-            f"realised {c.metric.replace('_', ' ')} {c.realised:.2%} on {c.rows:,} labelled rows is "
-            f"{abs(c.z or 0):.1f} standard deviations from the {c.expected.value:.2%} the "
+            f"realised {c.metric.replace('_', ' ')} {c.realised:.2%} on {c.rows:,} labelled "
+            f"rows is {abs(c.z or 0):.1f} standard deviations from the {c.expected.value:.2%} the "
             f"scores expect: scores no longer match outcomes (concept drift, or scores that "
             "are not calibrated)"
             for c in self.checks
@@ -172,6 +172,10 @@ def label_free_estimates(
     against the realised value on the labelled rows."""
     s = np.asarray(scores, dtype=np.float64)
     f = np.asarray(flagged, dtype=bool)
+    scored = ~np.isnan(s)  # a row without a score is left out of every estimate
+    s, f = s[scored], f[scored]
+    if labels is not None:
+        labels = np.asarray(labels, dtype=np.float64)[scored]
     known = ~np.isnan(labels) if labels is not None else np.zeros(len(s), dtype=bool)
     checks = []
     if labels is not None and known.any():

@@ -116,7 +116,53 @@ def _prepare(df: pl.DataFrame, sides: dict, score: str | None) -> pl.DataFrame:
     return df
 
 
+def _check_options(o: MonitorOptions) -> None:
+    if o.reference_periods is not None and (o.every is None or o.reference is not None):
+        raise UsageError(
+            "--reference-periods splits one table: it needs --every and no --reference"
+        )
+    if o.sample < 0:
+        raise UsageError(f"--sample must be 0 or more, not {o.sample}")
+
+
+def check_labels(name: str, df: pl.DataFrame, label: str | None) -> None:
+    """Labels are 1, 0 or empty (not known yet)."""
+    if label is None or label not in df.columns:
+        return
+    y = df[label].cast(pl.Float64, strict=False)
+    odd = int((y.is_not_null() & ~y.is_in([0.0, 1.0])).sum())
+    odd += int((y.is_null() & df[label].is_not_null()).sum())
+    if odd:
+        raise DataError(
+            f"{name}: label column '{label}' has values other than 0 and 1 in {odd:,} rows",
+            hint="labels must be 1 = bad, 0 = good (empty while not known yet)",
+        )
+
+
+def _reference(
+    o: MonitorOptions,
+    det: Detector | None,
+    current: pl.DataFrame,
+    time: str | None,
+    every: timedelta | None,
+) -> tuple[pl.DataFrame | None, pl.DataFrame, str, str]:
+    """(reference, current, their names): a second table, a split of one, or none (the
+    detector's training bins stand in)."""
+    if o.reference is not None:
+        return read_table(o.reference), current, str(o.reference), str(o.current)
+    if every is not None:
+        return _split(current, time, every, o.reference_periods)
+    if det is None or not det.manifest.get("bins"):
+        raise UsageError(
+            "nothing to compare the current table with",
+            hint="pass --reference FILE, or --every 1d to split one table into periods, or "
+            "a --detector that stores its training bins",
+        )
+    return None, current, f"the training data of {det.path}", str(o.current)
+
+
 def load_sides(o: MonitorOptions) -> Sides:
+    _check_options(o)
     loaded = load_strategy(o.strategy) if o.strategy else None
     det = _detector(o, loaded)
     current = read_table(o.current)
@@ -132,23 +178,12 @@ def load_sides(o: MonitorOptions) -> Sides:
     if time is None and len(dates) == 1:
         time = dates[0]  # the only date column: unambiguous
     every = parse_every(o.every) if o.every else None
-    ref_name, cur_name = str(o.reference), str(o.current)
-    reference: pl.DataFrame | None = None
-    if o.reference is not None:
-        reference = read_table(o.reference)
-    elif every is not None:
-        reference, current, ref_name, cur_name = _split(current, time, every, o.reference_periods)
-    elif det is None or not det.manifest.get("bins"):
-        raise UsageError(
-            "nothing to compare the current table with",
-            hint="pass --reference FILE, or --every 1d to split one table into periods, or "
-            "a --detector that stores its training bins",
-        )
-    else:
-        ref_name = f"the training data of {det.path}"
+    reference, current, ref_name, cur_name = _reference(o, det, current, time, every)
     for name, table in ((cur_name, current), (ref_name, reference)):
         if table is not None and table.height == 0:
             raise DataError(f"{name}: no rows to monitor", hint="check the file or the period")
+        if table is not None:
+            check_labels(name, table, label)
     score = o.score or (s.score_columns()[0] if s and s.score_columns() else None)
     if score is None and (det is not None or "score" in cols):
         score = "score"
@@ -199,7 +234,7 @@ def labels_array(
     """Labels as floats, NaN where missing or younger than `days` against the newest row."""
     if label is None or label not in df.columns:
         return None
-    y = df[label].cast(pl.Float64)
+    y = df[label].cast(pl.Float64, strict=False)
     if days > 0 and time is not None:
         cutoff = df[time].max() - timedelta(days=days)  # type: ignore[operator]
         y = pl.select(pl.when(df[time] <= cutoff).then(y)).to_series()

@@ -118,6 +118,9 @@ def _estimates(sides: Sides) -> Estimates | None:
     if not (sides.score and sides.flagged):
         return None
     cur = sides.current
+    scores = cur[sides.score].cast(pl.Float64)
+    if not scores.drop_nans().drop_nulls().is_between(0.0, 1.0).all():
+        return None  # not probabilities: _warnings says so
     days = sides.loaded.strategy.label_maturity_days if sides.loaded else 0.0
     labels = labels_array(cur, sides.label, sides.time, days)
     calibration = calibration_error(sides.detector.manifest) if sides.detector else 0.0
@@ -166,6 +169,11 @@ def _warnings(sides: Sides, stored: bool, estimates: Estimates | None) -> list[s
     gone = missing_columns(sides)
     if gone:
         out.append("the current table lacks columns the reference has: " + ", ".join(gone))
+    if sides.score and sides.flagged and estimates is None:
+        out.append(
+            f"'{sides.score}' has values outside [0, 1]: not a probability, so no label-free "
+            "estimates"
+        )
     if estimates is not None:
         out += estimates.warnings
     return out

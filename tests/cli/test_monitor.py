@@ -137,6 +137,8 @@ def test_older_detector_falls_back_to_reference_bins(
         (["--every", "1d", "--reference-periods", "99"], "--reference-periods must be between"),
         (["--format", "pdf"], "--format must be text or md"),
         (["--by", "nope", "--every", "7d"], "nope"),
+        (["--reference-periods", "2"], "--reference-periods splits one table"),
+        (["--every", "7d", "--sample", "-1"], "--sample must be 0 or more"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(drifted: Path, args: list[str], message: str) -> None:
@@ -179,3 +181,29 @@ def test_same_inputs_same_outputs(tmp_path: Path, drifted: Path, detector: Detec
         assert result.exit_code == 1, result.output
         outputs.append((result.stdout, report.read_bytes()))
     assert outputs[0] == outputs[1]
+
+
+def test_bad_labels_and_empty_tables_exit_2(tmp_path: Path, drifted: Path) -> None:
+    df = pl.read_parquet(drifted)
+    odd = tmp_path / "odd.csv"
+    df.with_columns(pl.col("is_bad").cast(pl.Int64) * 2).write_csv(odd)
+    result = invoke("monitor", "--current", odd, "--every", "7d", "--label", "is_bad")
+    assert result.exit_code == 2 and "values other than 0 and 1" in result.output
+    empty = tmp_path / "empty.parquet"
+    df.head(0).write_parquet(empty)
+    result = invoke("monitor", "--reference", drifted, "--current", empty)
+    assert result.exit_code == 2 and "no rows to monitor" in result.output
+
+
+def test_scores_that_are_not_probabilities_get_no_estimates(tmp_path: Path, drifted: Path) -> None:
+    df = pl.read_parquet(drifted).with_columns(score=pl.col("amount"))
+    path = tmp_path / "raw.parquet"
+    df.write_parquet(path)
+    result = invoke(
+        "monitor", "--current", path, "--every", "7d", "--strategy", strategy(tmp_path, 9),
+        "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["estimates"] is None
+    assert any("not a probability" in w for w in out["warnings"])

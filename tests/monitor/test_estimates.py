@@ -61,6 +61,13 @@ def test_miscalibrated_scores_are_flagged_as_disagreeing() -> None:
     assert "concept drift" in e.warnings[0]
 
 
+def test_rows_without_a_score_are_left_out() -> None:
+    s = np.array([0.1, np.nan, 0.5])
+    e = label_free_estimates("score", s, np.array([False, True, True]), np.array([0.0, 1, 1]))
+    assert e.rows == 2 and e.flagged == 1
+    assert e.get("bad_rate").value == pytest.approx(0.3)
+
+
 def test_unlabelled_rows_count_in_estimates_not_checks() -> None:
     s = np.array([0.1, 0.9, 0.5, 0.2])
     y = np.array([0.0, 1.0, np.nan, np.nan])
