@@ -10,8 +10,9 @@ Writing FB for the flagged bad rows and MB for the missed ones (independent sums
 * alert rate = flagged / n is known without labels (Wilson interval)
 
 Intervals are 95% normal ones. A detector is never perfectly calibrated: when its manifest
-holds a validation calibration table, the relative gap between the bad rows it expected and
-those it saw there (and that gap's own noise) widens the bad-rate and precision intervals.
+holds a validation calibration table, each score bin's relative gap between the bad rows it
+expected and those it saw there (and that gap's own noise) widens the intervals, weighted by
+how much of each estimate's score sum falls in that bin.
 
 On rows whose labels have matured the realised values are compared with what the scores
 expected of those same rows: a realised value more than DISAGREE_Z standard deviations
@@ -108,45 +109,75 @@ def _normal(metric: str, value: float | None, var: float | None) -> Estimate:
     return Estimate(metric, value, max(0.0, value - Z95 * sd), min(1.0, value + Z95 * sd), sd)
 
 
-def calibration_error(manifest: dict[str, Any]) -> float:
-    """Relative calibration uncertainty from a detector's validation calibration table:
-    sqrt(((seen - expected) / expected)^2 + 1 / expected) in bad rows; 0 without a table."""
+@dataclass(frozen=True)
+class Calibration:
+    """Per score bin, the relative calibration uncertainty of the scores, measured on the
+    detector's validation slice: ((seen - expected) / expected)^2 + 1 / expected, in bad
+    rows (the gap, and that gap's own noise)."""
+
+    edges: tuple[float, ...]  # inner bin edges over [0, 1]
+    rel_var: tuple[float, ...]  # one per bin
+
+    def bin_of(self, scores: np.ndarray) -> np.ndarray:
+        return np.searchsorted(np.asarray(self.edges), scores, side="right")
+
+
+def calibration_of(manifest: dict[str, Any]) -> Calibration | None:
+    """The detector's validation calibration table as a Calibration; None without one."""
     table = (manifest.get("metrics") or {}).get("calibration") or []
-    expected = sum((b.get("mean_score") or 0.0) * b.get("rows", 0) for b in table)
-    seen = sum(b.get("bad", 0) for b in table)
-    if expected <= 0:
-        return 0.0
-    return math.sqrt(((seen - expected) / expected) ** 2 + 1 / expected)
+    if not table or not all(isinstance(b, dict) and "score_from" in b for b in table):
+        return None
+    rel_var = []
+    for b in table:
+        expected = (b.get("mean_score") or 0.0) * b.get("rows", 0)
+        gap = b.get("bad", 0) - expected
+        rel_var.append((gap / expected) ** 2 + 1 / expected if expected > 0 else 0.0)
+    edges = tuple(float(b["score_from"]) for b in table[1:])
+    return Calibration(edges, tuple(rel_var))
+
+
+def _systematic(
+    s: np.ndarray, f: np.ndarray, calibration: Calibration | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per calibration bin: the flagged and the other rows' score sums, and the bin's
+    relative calibration variance (empty arrays without a calibration)."""
+    if calibration is None:
+        return np.zeros(0), np.zeros(0), np.zeros(0)
+    k = len(calibration.rel_var)
+    b = calibration.bin_of(s)
+    fb = np.bincount(b[f], weights=s[f], minlength=k)[:k]
+    mb = np.bincount(b[~f], weights=s[~f], minlength=k)[:k]
+    return fb, mb, np.asarray(calibration.rel_var)
 
 
 def expected_metrics(
-    scores: np.ndarray, flagged: np.ndarray, calibration: float = 0.0
+    scores: np.ndarray, flagged: np.ndarray, calibration: Calibration | None = None
 ) -> list[Estimate]:
-    """Expected bad rate, precision and catch rate (and the alert rate) of `flagged` rows;
-    `calibration` is the scores' relative calibration uncertainty."""
+    """Expected bad rate, precision and catch rate (and the alert rate) of `flagged` rows.
+    With a `calibration`, each score bin's calibration error (treated as independent across
+    bins, and linearised) adds to the outcome noise."""
     s = np.asarray(scores, dtype=np.float64)
     f = np.asarray(flagged, dtype=bool)
     n, nf = len(s), int(f.sum())
     fb, mb = float(s[f].sum()), float(s[~f].sum())
     var_fb = float((s[f] * (1 - s[f])).sum())
     var_mb = float((s[~f] * (1 - s[~f])).sum())
+    fb_b, mb_b, rv = _systematic(s, f, calibration)
     alert = wilson(nf, n)
     bad = fb + mb
-    c2 = calibration**2
+    sys_bad = float((rv * (fb_b + mb_b) ** 2).sum())
+    sys_fb = float((rv * fb_b**2).sum())
+    sys_catch = float((rv * (fb_b * mb - fb * mb_b) ** 2).sum())
     return [
         Estimate("alert_rate", alert.value if n else None, alert.low, alert.high, None),
         _normal(
-            "bad_rate",
-            bad / n if n else None,
-            (var_fb + var_mb + c2 * bad**2) / n**2 if n else None,
+            "bad_rate", bad / n if n else None, (var_fb + var_mb + sys_bad) / n**2 if n else None
         ),
-        _normal(
-            "precision", fb / nf if nf else None, (var_fb + c2 * fb**2) / nf**2 if nf else None
-        ),
+        _normal("precision", fb / nf if nf else None, (var_fb + sys_fb) / nf**2 if nf else None),
         _normal(
             "catch_rate",
             fb / bad if bad > 0 else None,
-            (mb**2 * var_fb + fb**2 * var_mb) / bad**4 if bad > 0 else None,
+            (mb**2 * var_fb + fb**2 * var_mb + sys_catch) / bad**4 if bad > 0 else None,
         ),
     ]
 
@@ -166,7 +197,7 @@ def label_free_estimates(
     scores: np.ndarray,
     flagged: np.ndarray,
     labels: np.ndarray | None = None,
-    calibration: float = 0.0,
+    calibration: Calibration | None = None,
 ) -> Estimates:
     """Estimates on every row; with `labels` (NaN where not matured), each estimate checked
     against the realised value on the labelled rows."""

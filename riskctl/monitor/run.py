@@ -10,7 +10,7 @@ import polars as pl
 from riskctl.errors import DataError
 from riskctl.model.bins import reference_bins
 from riskctl.monitor.attribution import Attribution, ScoreShift, attribute, shap_shift
-from riskctl.monitor.estimates import Estimates, calibration_error, label_free_estimates
+from riskctl.monitor.estimates import Estimates, calibration_of, label_free_estimates
 from riskctl.monitor.inputs import (
     SIDE,
     MonitorOptions,
@@ -123,7 +123,7 @@ def _estimates(sides: Sides) -> Estimates | None:
         return None  # not probabilities: _warnings says so
     days = sides.loaded.strategy.label_maturity_days if sides.loaded else 0.0
     labels = labels_array(cur, sides.label, sides.time, days)
-    calibration = calibration_error(sides.detector.manifest) if sides.detector else 0.0
+    calibration = calibration_of(sides.detector.manifest) if sides.detector else None
     return label_free_estimates(
         sides.score,
         cur[sides.score].to_numpy(),

@@ -105,3 +105,26 @@ def test_estimates_match_realised_metrics_on_stable_data(tmp_path) -> None:
     for c in r.estimates.checks:
         assert c.expected.low <= c.realised <= c.expected.high, c
     assert r.estimates.warnings == []
+
+
+def test_calibration_uncertainty_matches_a_simulation() -> None:
+    """Scores whose calibration is off by a random factor per bin: the estimate's standard
+    deviation is that of the realised values over many draws."""
+    from riskctl.monitor.estimates import Calibration
+
+    rng = np.random.default_rng(8)
+    s = rng.beta(0.5, 6, 4000)
+    flagged = s > 0.2
+    cal = Calibration(edges=(0.1, 0.3, 0.6), rel_var=(0.01, 0.04, 0.0025, 0.09))
+    est = {e.metric: e for e in expected_metrics(s, flagged, cal)}
+    bins = cal.bin_of(s)
+    draws: dict[str, list[float]] = {"bad_rate": [], "precision": [], "catch_rate": []}
+    for _ in range(3000):
+        factor = 1 + rng.normal(0, np.sqrt(cal.rel_var))[bins]
+        y = rng.random(len(s)) < np.clip(s * factor, 0, 1)
+        draws["bad_rate"].append(y.mean())
+        draws["precision"].append(y[flagged].mean())
+        draws["catch_rate"].append(y[flagged].sum() / y.sum())
+    for metric, values in draws.items():
+        assert np.mean(values) == pytest.approx(est[metric].value, rel=0.02), metric
+        assert np.std(values) == pytest.approx(est[metric].sd, rel=0.1), metric
