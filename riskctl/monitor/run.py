@@ -192,6 +192,13 @@ def run_monitor(o: MonitorOptions, sides: Sides | None = None) -> MonitorResult:
     shift = None
     if sides.detector is not None and ref is not None and o.sample > 0:
         shift = shap_shift(sides.detector, ref, cur, o.sample, o.seed)
+    attributions = _attributions(sides, o.by)
+    warnings = _warnings(sides, bool(stored), estimates)
+    if o.by and not attributions:
+        warnings.append(
+            "--by: no metric to attribute (pass --strategy for the alert rate, a score column "
+            "or --detector for the mean score, or --label for the bad rate)"
+        )
     loaded = sides.loaded
     alert = (_mean(ref, sides.flagged), _mean(cur, sides.flagged))
     change = alert[1] - alert[0] if alert[0] is not None and alert[1] is not None else None
@@ -208,9 +215,9 @@ def run_monitor(o: MonitorOptions, sides: Sides | None = None) -> MonitorResult:
         score_drift=score_drift,
         alert_rate=alert,
         estimates=estimates,
-        attributions=_attributions(sides, o.by),
+        attributions=attributions,
         score_shift=shift,
         series=_series(sides),
         thresholds=thresholds,
-        warnings=_warnings(sides, bool(stored), estimates),
+        warnings=warnings,
     )
