@@ -129,9 +129,10 @@ def check_labels(name: str, df: pl.DataFrame, label: str | None) -> None:
     """Labels are 1, 0 or empty (not known yet)."""
     if label is None or label not in df.columns:
         return
-    y = df[label].cast(pl.Float64, strict=False)
+    raw = df[label].fill_nan(None) if df[label].dtype.is_float() else df[label]
+    y = raw.cast(pl.Float64, strict=False)  # NaN, like null, is a label not known yet
     odd = int((y.is_not_null() & ~y.is_in([0.0, 1.0])).sum())
-    odd += int((y.is_null() & df[label].is_not_null()).sum())
+    odd += int((y.is_null() & raw.is_not_null()).sum())
     if odd:
         raise DataError(
             f"{name}: label column '{label}' has values other than 0 and 1 in {odd:,} rows",
