@@ -17,12 +17,13 @@ PACKAGE = Path(riskctl.__file__).parent
 # package -> riskctl packages it may import (besides itself, errors and resources)
 ALLOWED = {
     "data": set(),
-    "model": {"data"},
-    "explain": {"data", "model"},
+    "features": {"data"},
+    "model": {"data", "features"},
+    "explain": {"data", "model", "features"},
     "strategy": {"data"},
-    "evaluate": {"data", "model", "explain", "strategy"},
-    "gate": {"data", "model", "explain", "strategy", "evaluate"},
-    "report": {"data", "model", "explain", "strategy", "evaluate", "gate"},
+    "evaluate": {"data", "model", "explain", "strategy", "features"},
+    "gate": {"data", "model", "explain", "strategy", "evaluate", "features"},
+    "report": {"data", "model", "explain", "strategy", "evaluate", "gate", "features"},
 }
 
 
