@@ -16,6 +16,7 @@ from riskctl.cli import (
     demo,
     diff,
     explain,
+    features,
     report,
     simulate,
     tradeoff,
@@ -94,6 +95,7 @@ app.command("validate")(validate.validate)
 app.command("sweep")(tradeoff.sweep)
 app.command("tune")(tradeoff.tune)
 app.command("diff")(diff.diff)
+app.command("features")(features.features)
 
 
 def main() -> None:
