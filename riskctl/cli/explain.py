@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from riskctl.cli.console import err, out, print_json, progress_bar
-from riskctl.cli.options import JsonOpt, QuietOpt
+from riskctl.cli.options import HistoryOpt, JsonOpt, QuietOpt
 from riskctl.evaluate.explanations import ExplainOptions, explain_file
 from riskctl.evaluate.summary import ExplainSummary
 
@@ -76,6 +76,7 @@ def explain(
             "--interactions", help="Add the strongest SHAP interaction pairs to --summary."
         ),
     ] = False,
+    history: HistoryOpt = None,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -102,6 +103,7 @@ def explain(
         interactions=with_interactions,
         summary=summary or with_interactions,
         by=by,
+        history=history,
     )
     with progress_bar("Explaining", quiet or as_json) as progress:
         result = explain_file(detector, data, out_path, options, progress)

@@ -10,16 +10,8 @@ import typer
 from rich.table import Table
 
 from riskctl.cli.console import out, print_json, progress_bar
-from riskctl.cli.options import JsonOpt, QuietOpt
+from riskctl.cli.options import HistoryOpt, JsonOpt, QuietOpt
 from riskctl.features.run import features_file
-
-HistoryOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--history",
-        help="Earlier events the data needs as context (windows, rings); not written out.",
-    ),
-]
 
 
 def features(

@@ -10,7 +10,15 @@ from typing import Annotated
 import typer
 
 from riskctl.cli.console import err, out, print_json
-from riskctl.cli.options import AmountOpt, BaselineOpt, DataOpt, JsonOpt, LabelOpt, TimeOpt
+from riskctl.cli.options import (
+    AmountOpt,
+    BaselineOpt,
+    DataOpt,
+    HistoryOpt,
+    JsonOpt,
+    LabelOpt,
+    TimeOpt,
+)
 from riskctl.evaluate.simulate import run_simulation
 from riskctl.gate.guardrails import check_guardrails
 from riskctl.model.detector import load_detector
@@ -73,6 +81,7 @@ def report(
     label: LabelOpt = None,
     time: TimeOpt = None,
     amount: AmountOpt = None,
+    history: HistoryOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Write a self-contained HTML report of a strategy change.
@@ -85,7 +94,14 @@ def report(
     riskctl-demo/detector --out report.html
     """
     run = run_simulation(
-        strategy, data, baseline=baseline, label=label, time=time, amount=amount, by=by
+        strategy,
+        data,
+        baseline=baseline,
+        label=label,
+        time=time,
+        amount=amount,
+        by=by,
+        history=history,
     )
     det = load_detector(detector) if detector else next(iter(run.detectors.values()), None)
     command = "riskctl " + shlex.join(sys.argv[1:]) if sys.argv[1:] else "riskctl report"

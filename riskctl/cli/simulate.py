@@ -19,7 +19,15 @@ from riskctl.cli.console import (
     segment_table,
     swap_table,
 )
-from riskctl.cli.options import AmountOpt, BaselineOpt, DataOpt, JsonOpt, LabelOpt, TimeOpt
+from riskctl.cli.options import (
+    AmountOpt,
+    BaselineOpt,
+    DataOpt,
+    HistoryOpt,
+    JsonOpt,
+    LabelOpt,
+    TimeOpt,
+)
 from riskctl.evaluate.results import run_to_dict, write_simulation
 from riskctl.evaluate.simulate import run_simulation
 from riskctl.evaluate.text import fmt_value
@@ -54,6 +62,7 @@ def simulate(
     report: Annotated[
         Path | None, typer.Option("--report", help="Also write the HTML report here.")
     ] = None,
+    history: HistoryOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Apply a strategy to labelled history and say exactly what it does.
@@ -69,7 +78,14 @@ def simulate(
     strategies/baseline.yaml --data riskctl-demo/scored.parquet
     """
     run = run_simulation(
-        strategy, data, baseline=baseline, label=label, time=time, amount=amount, by=by
+        strategy,
+        data,
+        baseline=baseline,
+        label=label,
+        time=time,
+        amount=amount,
+        by=by,
+        history=history,
     )
     if out_dir is not None:
         write_simulation(run, out_dir)

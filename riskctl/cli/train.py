@@ -9,7 +9,7 @@ import typer
 
 from riskctl.cli.console import err, out, print_json, progress_bar
 from riskctl.cli.models import roles_table, validation_summary
-from riskctl.cli.options import JsonOpt, QuietOpt, SeedOpt
+from riskctl.cli.options import HistoryOpt, JsonOpt, QuietOpt, SeedOpt
 from riskctl.model.score import score_file
 from riskctl.model.train import TrainOptions
 from riskctl.model.train import train as train_model
@@ -83,6 +83,14 @@ def train(
             "picks the best.",
         ),
     ] = None,
+    features_spec: Annotated[
+        Path | None,
+        typer.Option(
+            "--features",
+            help="features.yaml: derive point-in-time columns from raw events first; the "
+            "detector keeps the spec, so score, explain, simulate and report derive the same.",
+        ),
+    ] = None,
     seed: SeedOpt = 0,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
@@ -100,6 +108,9 @@ def train(
 
     [bold]Example:[/bold] riskctl train history.parquet --label is_bad --time event_time
     --exclude attack --out detectors/order
+
+    From raw events: riskctl train events.parquet --features features.yaml --label is_bad
+    --time event_time --out detectors/order
     """
     options = TrainOptions(
         label=label,
@@ -113,6 +124,7 @@ def train(
         rounds=rounds,
         seed=seed,
         config=config,
+        features_spec=features_spec,
     )
     with progress_bar("Boosting", quiet or as_json) as progress:
         result = train_model(data, out_dir, options, progress)
@@ -150,6 +162,7 @@ def score(
         list[str] | None,
         typer.Option("--keep", help="Extra input column to carry into the output (repeatable)."),
     ] = None,
+    history: HistoryOpt = None,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -161,7 +174,9 @@ def score(
     [bold]Example:[/bold] riskctl score detectors/order orders.parquet --out scored.parquet
     """
     with progress_bar("Scoring", quiet or as_json) as progress:
-        summary = score_file(detector, data, out_path, keep=keep, progress=progress)
+        summary = score_file(
+            detector, data, out_path, keep=keep, progress=progress, history=history
+        )
     if as_json:
         print_json(
             {

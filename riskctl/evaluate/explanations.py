@@ -19,6 +19,7 @@ from riskctl.evaluate.summary import ExplainSummary, SummaryBuilder
 from riskctl.explain.catalogue import EMPTY, Catalogue, fill, load_catalogue
 from riskctl.explain.contributions import interactions
 from riskctl.explain.run import REASON_CODES, REASON_TEXTS, explain_rows
+from riskctl.features.stored import with_stored_features
 from riskctl.model.detector import Detector, load_detector
 from riskctl.strategy.engine import ACTION, DECIDED_BY, FLAGGED, SEGMENT, compile_strategy, decide
 from riskctl.strategy.load import LoadedStrategy, load_strategy
@@ -39,6 +40,7 @@ class ExplainOptions:
     summary: bool = False
     by: str | None = None
     batch_rows: int = BATCH_ROWS
+    history: Path | None = None  # earlier rows derived features read as context
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,7 @@ def explain_file(
     detector = load_detector(detector_dir)
     catalogue = load_catalogue(o.catalogue) if o.catalogue else EMPTY
     catalogue.check_columns(detector.feature_names + _catalogue_extra(detector))
-    lf = scan_table(data)
+    lf = with_stored_features(scan_table(data), detector.path, detector.manifest, o.history)
     schema = lf.collect_schema()
     if o.by and o.by not in schema:
         raise UsageError(f"--by names an unknown column '{o.by}'")

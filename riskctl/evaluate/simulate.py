@@ -20,6 +20,7 @@ from riskctl.evaluate.metrics import (
     matured,
 )
 from riskctl.evaluate.rules import RuleStats, StrategyWarning, rule_table, strategy_warnings
+from riskctl.features.stored import with_stored_features
 from riskctl.model.detector import Detector, load_detector
 from riskctl.model.score import score_frame
 from riskctl.strategy.engine import (
@@ -54,6 +55,7 @@ class SimulationRun:
     baseline: Simulation | None
     comparison: Comparison | None
     detectors: dict[str, Detector]
+    history_path: Path | None = None  # earlier rows derived features read as context
 
 
 def resolve_roles(
@@ -150,6 +152,7 @@ def run_simulation(
     amount: str | None = None,
     by: list[str] | None = None,
     data_sha256: str | None = None,
+    history: Path | None = None,
 ) -> SimulationRun:
     cand = load_strategy(candidate)
     base = load_strategy(baseline) if baseline else None
@@ -168,6 +171,9 @@ def run_simulation(
             )
     columns = lf.collect_schema().names()
     detectors = _load_detectors(loaded, columns)
+    for det in detectors.values():  # raw events get the detector's derived features
+        lf = with_stored_features(lf, det.path, det.manifest, history)
+    columns = lf.collect_schema().names()
     roles = resolve_roles(loaded, detectors, label, time, amount)
     wanted = {
         "label": roles.label,
@@ -204,7 +210,9 @@ def run_simulation(
         comparison = compare(
             base_sim.decisions, cand_sim.decisions, keep, roles, base_sim.metrics, cand_sim.metrics
         )
-    return SimulationRun(data, digest, roles, table, cand_sim, base_sim, comparison, detectors)
+    return SimulationRun(
+        data, digest, roles, table, cand_sim, base_sim, comparison, detectors, history
+    )
 
 
 def _check_label(table: pl.DataFrame, label: str, source: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ import polars as pl
 from riskctl.data.dates import date_format
 from riskctl.errors import ConfigError, DataError, Location
 from riskctl.features import lookups, rings, windows
-from riskctl.features.index import codes
+from riskctl.features.index import NULL, RowIndex, Timeline, codes
 from riskctl.features.spec import DURATION_UNITS, Feature, FeatureSpec, window_seconds
 from riskctl.yamlconfig import LoadedYaml
 
@@ -26,11 +26,13 @@ _NOT_ROW_LEVEL = {"Agg", "Window", "Over", "Len", "Slice", "Gather", "Sort", "So
 _NOT_ROW_FUNCS = ("Cum", "Shift", "Diff", "Rank", "Reverse", "Rolling", "Unique", "Mode")
 
 
-@dataclass(frozen=True)
+@dataclass
 class Context:
     spec: FeatureSpec
     loaded: LoadedYaml[FeatureSpec] | None
     base: Path
+    timeline: Timeline | None = None
+    indexes: dict[str, RowIndex] = field(default_factory=dict)  # per entity, built once
 
     def where(self, *key: str | int) -> Location | None:
         return self.loaded.where(*key) if self.loaded else None
@@ -140,31 +142,48 @@ def _column(frame: pl.DataFrame, name: str, ctx: Context, *key: str | int) -> pl
 def _entity(frame: pl.DataFrame, entity: str, ctx: Context, *key: str | int) -> np.ndarray:
     if entity not in ctx.spec.entities:
         raise _unknown("entity", entity, list(ctx.spec.entities), ctx.where(*key))
-    column = ctx.spec.entities[entity]
-    return codes(_column(frame, column, ctx, "entities", entity))
+    columns = ctx.spec.entities[entity]
+    if isinstance(columns, str):
+        return codes(_column(frame, columns, ctx, "entities", entity))
+    combined = np.zeros(frame.height, dtype=np.int64)
+    for j, column in enumerate(columns):  # a composite key: null when any part is null
+        part = codes(_column(frame, column, ctx, "entities", entity, j))
+        missing = (combined == NULL) | (part == NULL)
+        combined = combined * (part.max(initial=0) + 1) + part
+        combined = codes(
+            pl.Series(np.where(missing, 0, combined)).scatter(np.flatnonzero(missing), None)
+        )
+    return combined
 
 
-def windowed(frame: pl.DataFrame, f: Feature, ctx: Context, i: int, t: np.ndarray) -> pl.Series:
-    key = _entity(frame, f.per or "", ctx, "features", i, "per")
+def _index(frame: pl.DataFrame, entity: str, ctx: Context, *key: str | int) -> RowIndex:
+    if entity not in ctx.indexes:
+        assert ctx.timeline is not None
+        ctx.indexes[entity] = RowIndex(_entity(frame, entity, ctx, *key), ctx.timeline)
+    return ctx.indexes[entity]
+
+
+def windowed(frame: pl.DataFrame, f: Feature, ctx: Context, i: int) -> pl.Series:
+    index = _index(frame, f.per or "", ctx, "features", i, "per")
     window = window_seconds(f.window)
     w_us = None if window is None else window * 1_000_000
     kind = f.kind
     if kind in ("since_first", "since_last"):
         unit = DURATION_UNITS[getattr(f, kind)]
-        return windows.since(f.name, key, t, kind.removeprefix("since_"), unit)
+        return windows.since(f.name, index, kind.removeprefix("since_"), unit)
     source = getattr(f, kind)
     if kind == "count" and source == "rows":
-        return windows.count_rows(f.name, key, t, w_us)
+        return windows.count_rows(f.name, index, w_us)
     values = _column(frame, source, ctx, "features", i, kind)
     if kind == "distinct":
-        return windows.count_distinct(f.name, key, codes(values), t, w_us)
+        return windows.count_distinct(f.name, index, codes(values), w_us)
     if kind in ("sum", "mean") and not (values.dtype.is_numeric() or values.dtype == pl.Boolean):
         raise ConfigError(
             f"feature '{f.name}': cannot {kind} column '{source}' of type {values.dtype}",
             ctx.where("features", i, kind),
             hint="sum and mean need a numeric column; count or distinct count the others",
         )
-    return windows.sum_values(f.name, key, t, values, w_us, kind)
+    return windows.sum_values(f.name, index, values, w_us, kind)
 
 
 def ring(frame: pl.DataFrame, f: Feature, ctx: Context, i: int, t: np.ndarray) -> pl.Series:
@@ -198,6 +217,7 @@ def compute(frame: pl.DataFrame, ctx: Context, progress: Progress | None = None)
     spec = ctx.spec
     frame = frame.drop([n for n in spec.names if n in frame.columns])
     t = event_times(frame, ctx)
+    ctx.timeline, ctx.indexes = Timeline(t), {}
     total, done = len(spec.lookups) + len(spec.features), 0
     for j, lookup in enumerate(spec.lookups):
         key = _column(frame, lookup.key, ctx, "lookups", j, "key")
@@ -211,7 +231,7 @@ def compute(frame: pl.DataFrame, ctx: Context, progress: Progress | None = None)
         elif f.kind == "ring":
             column = ring(frame, f, ctx, i, t)
         else:
-            column = windowed(frame, f, ctx, i, t)
+            column = windowed(frame, f, ctx, i)
         frame = frame.with_columns(column.alias(f.name))
         done += 1
         if progress:

@@ -1,5 +1,6 @@
 """Sorted (key, time) indexes: how many rows of a key fall before a time, for many queries at
-once, with two binary searches each. Keys are dense integer codes (-1 for a missing value)."""
+once. Keys are dense integer codes (-1 for a missing value); times are int64 microseconds,
+replaced by their rank among the distinct times so that key * m + rank fits an int64."""
 
 from __future__ import annotations
 
@@ -10,38 +11,93 @@ NULL = -1
 
 
 def codes(values: pl.Series) -> np.ndarray:
-    """Dense int64 codes of a column's values; nulls (and NaN) become -1."""
+    """Integer codes of a column's values (equal values, equal codes); null and NaN -> -1."""
     values = values.fill_nan(None) if values.dtype.is_float() else values
-    ranked = values.rank("dense").cast(pl.Int64) - 1
-    return ranked.fill_null(NULL).to_numpy()
+    if values.dtype == pl.String:
+        coded = values.cast(pl.Categorical).to_physical().cast(pl.Int64)
+    else:
+        coded = values.rank("dense").cast(pl.Int64) - 1
+    return coded.fill_null(NULL).to_numpy()
+
+
+def _run_starts(sorted_values: np.ndarray) -> np.ndarray:
+    """For each sorted position, the first position holding the same value."""
+    n = len(sorted_values)
+    new = np.ones(n, dtype=bool)
+    new[1:] = sorted_values[1:] != sorted_values[:-1]
+    return np.maximum.accumulate(np.where(new, np.arange(n), 0)) if n else new.astype(np.int64)
+
+
+class Timeline:
+    """The rows' event times, their distinct values and each row's rank among them."""
+
+    def __init__(self, t: np.ndarray) -> None:
+        self.t = t
+        self.times = np.unique(t)
+        self.rank = np.searchsorted(self.times, t).astype(np.int64)
+        self.m = np.int64(len(self.times) + 1)
+
+    def rank_of(self, q: np.ndarray, inclusive: bool) -> np.ndarray:
+        """How many distinct times are before q (at or before, if inclusive)."""
+        return np.searchsorted(self.times, q, side="right" if inclusive else "left")
+
+
+class RowIndex:
+    """The rows sorted by (entity key, time); ties keep input order. For each row: the sorted
+    position where its key starts and where its own time starts (so the rows in between are
+    exactly its key's strictly earlier rows)."""
+
+    def __init__(self, key: np.ndarray, timeline: Timeline) -> None:
+        self.key, self.timeline = key, timeline
+        compound = key.astype(np.int64) * timeline.m + timeline.rank
+        self.order = np.argsort(compound, kind="stable")
+        self.sorted = compound[self.order]
+        self.sorted_key = key[self.order]
+        self.sorted_time = timeline.t[self.order]
+        n = len(key)
+        self.start, self.hi = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+        self.start[self.order] = _run_starts(self.sorted_key)
+        self.hi[self.order] = _run_starts(self.sorted)
+
+    def lo(self, window_us: int | None) -> np.ndarray:
+        """Per row, the first sorted position of its key's rows inside (t - w, t]."""
+        if window_us is None:
+            return self.start
+        tl = self.timeline
+        bound = self.key.astype(np.int64) * tl.m + tl.rank_of(tl.t - window_us, inclusive=True)
+        out = np.empty(len(bound), dtype=np.int64)
+        # queries in the index's own order are sorted: the searches walk memory in order
+        out[self.order] = np.searchsorted(self.sorted, bound[self.order], side="left")
+        return out
 
 
 class KeyTimeIndex:
-    """Rows as (key, time) pairs, sorted by key then time (ties keep their order)."""
+    """Arbitrary (key, time) entries (not the rows): counts of a key's entries before a time."""
 
     def __init__(self, key: np.ndarray, time: np.ndarray) -> None:
         self.times = np.unique(time)
         self.m = np.int64(len(self.times) + 1)
         rank = np.searchsorted(self.times, time).astype(np.int64)
-        compound = key.astype(np.int64) * self.m + rank
-        self.order = np.argsort(compound, kind="stable")
-        self.sorted = compound[self.order]
-        self.sorted_time = time[self.order]
+        self.sorted = np.sort(key.astype(np.int64) * self.m + rank)
 
-    def position(self, key: np.ndarray, time: np.ndarray | None, inclusive: bool) -> np.ndarray:
-        """Per query, the sorted position just past the rows with `key` and a time before
-        `time` (at or before it if `inclusive`); `time=None` gives the key's first position."""
+    def count_before(
+        self, key: np.ndarray, time: np.ndarray, inclusive: bool, order: np.ndarray
+    ) -> np.ndarray:
+        """Per query, the entries with `key` and a time before `time` (at or before it if
+        `inclusive`); `order` sorts the queries by (key, time), which makes the searches fast."""
         base = key.astype(np.int64) * self.m
-        if time is None:
-            return np.searchsorted(self.sorted, base, side="left")
-        rank = np.searchsorted(self.times, time, side="right" if inclusive else "left")
-        return np.searchsorted(self.sorted, base + rank, side="left")
+        rank = np.searchsorted(self.times, time[order], side="right" if inclusive else "left")
+        out = np.empty(len(key), dtype=np.int64)
+        out[order] = np.searchsorted(self.sorted, base[order] + rank) - np.searchsorted(
+            self.sorted, base[order]
+        )
+        return out
 
 
 def segmented_cumsum(values: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
-    """Cumulative sums that restart at every key, with a leading zero per position: entry
-    i + 1 holds the sum of the key's values up to sorted position i. Restarting keeps each
-    key's sums independent of other keys' rows, so adding rows elsewhere changes no bits."""
+    """Cumulative sums that restart at every key, with a leading zero: entry i + 1 holds the
+    sum of the key's values up to sorted position i. Restarting keeps each key's sums
+    independent of other keys' rows, so adding rows elsewhere changes no bits."""
     frame = pl.DataFrame({"k": sorted_keys, "v": values})
     sums = frame.select(pl.col("v").cum_sum().over("k"))["v"].to_numpy()
     out = np.zeros(len(values) + 1, dtype=sums.dtype)

@@ -172,8 +172,9 @@ class FeatureSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     time: str = Field(description="Event-time column.")
-    entities: dict[str, str] = Field(
-        default_factory=dict, description="Entity name -> its id column."
+    entities: dict[str, str | list[str]] = Field(
+        default_factory=dict,
+        description="Entity name -> its id column, or a list of columns (a composite key).",
     )
     features: list[Feature] = Field(default_factory=list)
     lookups: list[Lookup] = Field(default_factory=list)

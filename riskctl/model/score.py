@@ -14,6 +14,7 @@ import polars as pl
 
 from riskctl.data.io import BatchWriter, scan_table, table_format
 from riskctl.errors import DataError
+from riskctl.features.stored import with_stored_features
 from riskctl.model.detector import Detector, load_detector
 
 BATCH_ROWS = 200_000
@@ -51,10 +52,11 @@ def score_file(
     column: str = "score",
     batch_rows: int = BATCH_ROWS,
     progress: Callable[[int, int], None] | None = None,
+    history: Path | None = None,
 ) -> ScoreSummary:
     detector = load_detector(detector_dir)
     table_format(out)
-    lf = scan_table(data)
+    lf = with_stored_features(scan_table(data), detector.path, detector.manifest, history)
     names = lf.collect_schema().names()
     missing_keep = [c for c in keep or [] if c not in names]
     if missing_keep:

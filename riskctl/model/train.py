@@ -16,6 +16,7 @@ import polars as pl
 from riskctl.data.io import require_columns, scan_table, sha256_file
 from riskctl.data.roles import ColumnRole, infer_roles
 from riskctl.errors import ConfigError, DataError, UsageError
+from riskctl.features.stored import MANIFEST_KEY, derive_for_training, store_spec
 from riskctl.model.config import ModelConfig, load_model_config
 from riskctl.model.detector import Detector, library_versions, save_detector
 from riskctl.model.features import Feature, feature_matrix, feature_types, features_from_roles
@@ -47,6 +48,7 @@ class TrainOptions:
     rounds: int | None = None  # overrides the config's
     seed: int = 0
     config: Path | None = None
+    features_spec: Path | None = None  # features.yaml: derive columns first, keep the spec
 
 
 def _progress_callback(progress: Progress, total: int) -> Any:
@@ -98,7 +100,7 @@ def train(data: Path, out: Path, o: TrainOptions, progress: Progress | None = No
     config = loaded_config.model if loaded_config else ModelConfig()
     rounds = o.rounds or config.rounds
 
-    lf = scan_table(data)
+    lf = derive_for_training(scan_table(data), o.features_spec)
     names = lf.collect_schema().names()
     wanted = {
         "label": o.label,
@@ -207,6 +209,8 @@ def train(data: Path, out: Path, o: TrainOptions, progress: Progress | None = No
         "config_sha256": sha256_file(o.config) if o.config else None,
         "versions": library_versions(),
     }
+    if o.features_spec is not None:
+        manifest[MANIFEST_KEY] = store_spec(o.features_spec, out)
     detector = save_detector(booster, manifest, out)
     return TrainResult(detector, roles, int(unlabelled), warnings)
 

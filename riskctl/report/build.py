@@ -26,7 +26,11 @@ def flagged_summary(
         run.data_path,
         None,
         ExplainOptions(
-            strategy=run.candidate.loaded.path, catalogue=catalogue, only_flagged=True, summary=True
+            strategy=run.candidate.loaded.path,
+            catalogue=catalogue,
+            only_flagged=True,
+            summary=True,
+            history=run.history_path,
         ),
     )
     return result.summary
