@@ -45,9 +45,8 @@ def test_relations_single_out_the_attacks(derived) -> None:
         pl.col("seconds_since_signup").median(), pl.col("accounts_per_device_7d").mean()
     )
     med = {r["attack"]: r for r in by.to_dicts()}
-    # brushing rings and promo farms share devices; genuine buyers mostly do not
-    for attack in ("brushing", "promo_abuse"):
-        assert med[attack]["accounts_per_device_7d"] > 2 * med["none"]["accounts_per_device_7d"]
+    # promo farms make many accounts on one device; genuine buyers mostly do not share
+    assert med["promo_abuse"]["accounts_per_device_7d"] > 3 * med["none"]["accounts_per_device_7d"]
     # promo abusers order minutes to hours after signup; genuine buyers months after
     assert med["promo_abuse"]["seconds_since_signup"] < 86_400 < med["none"]["seconds_since_signup"]
 
