@@ -1,5 +1,6 @@
-"""The whole pipeline on built-in synthetic history: generate, train, score, simulate,
-explain, check, report. Each step calls the same library function its command does."""
+"""The whole pipeline on built-in synthetic history: generate raw events, derive point-in-time
+features, train, score, simulate, explain, check, report. Each step calls the same library
+function its command does."""
 
 from __future__ import annotations
 
@@ -10,17 +11,18 @@ from pathlib import Path
 
 import polars as pl
 
-from riskctl.data.generate import generate_history
+from riskctl.data.events import generate_events
 from riskctl.data.io import write_table
 from riskctl.errors import UsageError
 from riskctl.evaluate.explanations import ExplainOptions, explain_file
 from riskctl.evaluate.simulate import SimulationRun, run_simulation
+from riskctl.features import add_features
 from riskctl.gate.guardrails import GuardrailResult, check_guardrails
 from riskctl.model.detector import Detector
 from riskctl.model.score import score_frame
 from riskctl.model.train import train_detector
 from riskctl.report.build import report_for_run
-from riskctl.resources import strategies_dir
+from riskctl.resources import examples_dir, strategies_dir
 
 Step = Callable[[str], None]
 Progress = Callable[[int, int], None]
@@ -34,6 +36,7 @@ EXAMPLE_STRATEGIES = ("baseline.yaml", "candidate.yaml", "reason_codes.yaml", "R
 @dataclass(frozen=True)
 class DemoResult:
     out: Path
+    events: Path
     history: Path
     detector: Detector
     scored: Path
@@ -58,8 +61,13 @@ def run_demo(
     say = step or (lambda _msg: None)
     out.mkdir(parents=True, exist_ok=True)
 
-    say(f"Generating {rows:,} rows of synthetic order history (seed {seed})")
-    history = generate_history(rows=rows, seed=seed)
+    say(f"Generating {rows:,} raw order events (seed {seed})")
+    events = generate_events(rows=rows, seed=seed)
+    events_path = write_table(events, out / "events.parquet")
+    spec = out / "features.yaml"
+    shutil.copyfile(examples_dir() / "features.yaml", spec)
+    say("Deriving point-in-time features: device sharing, velocity, rings")
+    history = add_features(events, spec).frame
     history_path = write_table(history, out / "history.parquet")
     cut = history["event_time"].sort()[int(history.height * TRAIN_SHARE)]
     train_path = write_table(history.filter(pl.col("event_time") < cut), out / "train.parquet")
@@ -74,6 +82,7 @@ def run_demo(
         out=out / "detector",
         seed=seed,
         progress=progress,
+        features_spec=spec,
     )
     detector = trained.detector
 
@@ -119,6 +128,7 @@ def run_demo(
     )
     return DemoResult(
         out,
+        events_path,
         history_path,
         detector,
         scored_path,
