@@ -18,8 +18,9 @@ from riskctl.errors import UsageError
 from riskctl.evaluate.summary import ExplainSummary, SummaryBuilder
 from riskctl.explain.catalogue import EMPTY, Catalogue, fill, load_catalogue
 from riskctl.explain.contributions import interactions
+from riskctl.explain.reasons import model_reason_code
 from riskctl.explain.run import REASON_CODES, REASON_TEXTS, explain_rows
-from riskctl.features.stored import with_stored_features
+from riskctl.features.stored import stored_reason_texts, with_stored_features
 from riskctl.model.detector import Detector, load_detector
 from riskctl.strategy.engine import ACTION, DECIDED_BY, FLAGGED, SEGMENT, compile_strategy, decide
 from riskctl.strategy.load import LoadedStrategy, load_strategy
@@ -104,6 +105,10 @@ def explain_file(
     detector = load_detector(detector_dir)
     catalogue = load_catalogue(o.catalogue) if o.catalogue else EMPTY
     catalogue.check_columns(detector.feature_names + _catalogue_extra(detector))
+    # derived features read as the spec that made them, unless the catalogue says otherwise
+    derived = stored_reason_texts(detector.path, detector.manifest)
+    used = {k: v for k, v in derived.items() if k in detector.feature_names}
+    catalogue = catalogue.with_generated(used, model_reason_code)
     lf = with_stored_features(scan_table(data), detector.path, detector.manifest, o.history)
     schema = lf.collect_schema()
     if o.by and o.by not in schema:

@@ -13,6 +13,7 @@ import polars as pl
 from riskctl.data.io import read_table, sha256_file
 from riskctl.errors import DetectorError
 from riskctl.features import add_features
+from riskctl.features.reasons import reason_texts
 from riskctl.features.spec import load_spec
 
 SPEC_DIR = "features"
@@ -83,3 +84,9 @@ def derive_for_training(lf: pl.LazyFrame, spec: Path | None) -> pl.LazyFrame:
     if spec is None:
         return lf
     return add_features(lf.collect(), spec, reuse_existing=True).frame.lazy()
+
+
+def stored_reason_texts(detector_dir: Path, manifest: dict[str, Any]) -> dict[str, str]:
+    """Generated reason templates for the detector's derived features (none without a spec)."""
+    spec = stored_spec(detector_dir, manifest)
+    return reason_texts(load_spec(spec).model) if spec is not None else {}
