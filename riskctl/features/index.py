@@ -20,6 +20,14 @@ def codes(values: pl.Series) -> np.ndarray:
     return coded.fill_null(NULL).to_numpy()
 
 
+def sorted_unique(x: np.ndarray) -> np.ndarray:
+    """np.unique by sorting: faster than its hashing on millions of distinct values."""
+    s = np.sort(x)
+    keep = np.ones(len(s), dtype=bool)
+    keep[1:] = s[1:] != s[:-1]
+    return s[keep]
+
+
 def _run_starts(sorted_values: np.ndarray) -> np.ndarray:
     """For each sorted position, the first position holding the same value."""
     n = len(sorted_values)
@@ -33,13 +41,19 @@ class Timeline:
 
     def __init__(self, t: np.ndarray) -> None:
         self.t = t
-        self.times = np.unique(t)
-        self.rank = np.searchsorted(self.times, t).astype(np.int64)
+        self.order = np.argsort(t, kind="stable")
+        self.times = sorted_unique(t)
         self.m = np.int64(len(self.times) + 1)
+        self.rank = self.search(self.times, 0, inclusive=False)
 
-    def rank_of(self, q: np.ndarray, inclusive: bool) -> np.ndarray:
-        """How many distinct times are before q (at or before, if inclusive)."""
-        return np.searchsorted(self.times, q, side="right" if inclusive else "left")
+    def search(self, haystack: np.ndarray, shift: int, inclusive: bool) -> np.ndarray:
+        """Per row, how many of the sorted `haystack` values are before t + shift (at or
+        before, if inclusive). The rows' times are searched in sorted order: the binary
+        searches then walk memory in order, several times faster on millions of rows."""
+        out = np.empty(len(self.t), dtype=np.int64)
+        needles = self.t[self.order] + shift
+        out[self.order] = np.searchsorted(haystack, needles, side="right" if inclusive else "left")
+        return out
 
 
 class RowIndex:
@@ -64,7 +78,7 @@ class RowIndex:
         if window_us is None:
             return self.start
         tl = self.timeline
-        bound = self.key.astype(np.int64) * tl.m + tl.rank_of(tl.t - window_us, inclusive=True)
+        bound = self.key.astype(np.int64) * tl.m + tl.search(tl.times, -window_us, inclusive=True)
         out = np.empty(len(bound), dtype=np.int64)
         # queries in the index's own order are sorted: the searches walk memory in order
         out[self.order] = np.searchsorted(self.sorted, bound[self.order], side="left")
@@ -75,22 +89,19 @@ class KeyTimeIndex:
     """Arbitrary (key, time) entries (not the rows): counts of a key's entries before a time."""
 
     def __init__(self, key: np.ndarray, time: np.ndarray) -> None:
-        self.times = np.unique(time)
+        self.times = sorted_unique(time)
         self.m = np.int64(len(self.times) + 1)
         rank = np.searchsorted(self.times, time).astype(np.int64)
         self.sorted = np.sort(key.astype(np.int64) * self.m + rank)
 
-    def count_before(
-        self, key: np.ndarray, time: np.ndarray, inclusive: bool, order: np.ndarray
-    ) -> np.ndarray:
-        """Per query, the entries with `key` and a time before `time` (at or before it if
-        `inclusive`); `order` sorts the queries by (key, time), which makes the searches fast."""
-        base = key.astype(np.int64) * self.m
-        rank = np.searchsorted(self.times, time[order], side="right" if inclusive else "left")
-        out = np.empty(len(key), dtype=np.int64)
-        out[order] = np.searchsorted(self.sorted, base[order] + rank) - np.searchsorted(
-            self.sorted, base[order]
-        )
+    def count_before(self, rows: RowIndex, inclusive: bool) -> np.ndarray:
+        """Per row, the entries with the row's key and a time before the row's time (at or
+        before it if `inclusive`), searched in the rows' (key, time) order to be fast."""
+        order = rows.order
+        base = rows.key.astype(np.int64)[order] * self.m
+        rank = rows.timeline.search(self.times, 0, inclusive)[order]
+        out = np.empty(len(order), dtype=np.int64)
+        out[order] = np.searchsorted(self.sorted, base + rank) - np.searchsorted(self.sorted, base)
         return out
 
 

@@ -55,10 +55,36 @@ def sum_values(
     return with_nulls(name, mean.astype(np.float64), missing | (n == 0))
 
 
-def count_distinct(
-    name: str, index: RowIndex, value: np.ndarray, window_us: int | None
-) -> pl.Series:
-    """Distinct non-null values of `value` in each row's window.
+class Occurrences:
+    """Each distinct (key, value, time) of an entity and a value column, in (pair, time)
+    order: what distinct counts over any window are computed from (built once per pair of
+    columns, shared by all windows)."""
+
+    def __init__(self, index: RowIndex, value: np.ndarray) -> None:
+        key, t = index.key, index.timeline.t
+        self.index = index
+        if len(t) == 0:  # nothing to count; count_distinct answers an empty column
+            return
+        self.valid = (key != NULL) & (value != NULL)
+        pair = np.where(self.valid, key * (np.int64(value.max(initial=0)) + 1) + value, NULL)
+        order = np.lexsort((t, pair))
+        p, s = pair[order], t[order]
+        new = np.r_[True, (p[1:] != p[:-1]) | (s[1:] != s[:-1])]
+        occ = np.cumsum(new) - 1  # occurrence id of each sorted row
+        occ_pair = p[new]
+        self.time = s[new]
+        self.key = np.where(self.valid[order][new], key[order][new], NULL)
+        self.same_next = np.r_[occ_pair[1:] == occ_pair[:-1], False]
+        self.has_prev, self.row_prev = np.empty(len(t), dtype=bool), np.empty(len(t), np.int64)
+        self.has_prev[order] = np.r_[False, self.same_next[:-1]][occ]
+        self.row_prev[order] = np.r_[0, self.time[:-1]][occ]
+        self.keep = self.key != NULL
+        starts = KeyTimeIndex(self.key[self.keep], self.time[self.keep] + 1)
+        self.started = starts.count_before(index, inclusive=True)
+
+
+def count_distinct(name: str, occ: Occurrences, window_us: int | None) -> pl.Series:
+    """Distinct non-null values in each row's window.
 
     Each time a (key, value) pair occurs at time s, and next occurs at s' > s, it is the
     pair's latest strictly earlier occurrence for queries at times in (s, s'], and inside
@@ -67,33 +93,17 @@ def count_distinct(
     interval starts at or before t minus ends before t. The row's own value is added when
     its pair's latest earlier occurrence is outside the window.
     """
-    key, t = index.key, index.timeline.t
+    index, t = occ.index, occ.index.timeline.t
     if len(t) == 0:
         return pl.Series(name, [], dtype=pl.Int64)
-    valid = (key != NULL) & (value != NULL)
-    pair = np.where(valid, key * (np.int64(value.max(initial=0)) + 1) + value, NULL)
-    order = np.lexsort((t, pair))
-    p, s = pair[order], t[order]
-    new = np.r_[True, (p[1:] != p[:-1]) | (s[1:] != s[:-1])]
-    occ = np.cumsum(new) - 1  # occurrence id of each sorted row
-    occ_pair, occ_time = p[new], s[new]
-    occ_key = np.where(valid[order][new], key[order][new], NULL)
-    same_next = np.r_[occ_pair[1:] == occ_pair[:-1], False]
     big = np.iinfo(np.int64).max // 4
-    nxt = np.where(same_next, np.r_[occ_time[1:], 0], big)
-    end = nxt if window_us is None else np.minimum(nxt, occ_time + window_us - 1)
-    keep = occ_key != NULL
-    starts = KeyTimeIndex(occ_key[keep], occ_time[keep] + 1)
-    ends = KeyTimeIndex(occ_key[keep], end[keep])
-    covering = starts.count_before(key, t, True, index.order) - ends.count_before(
-        key, t, False, index.order
-    )
-    has_prev, row_prev = np.empty(len(t), dtype=bool), np.empty(len(t), dtype=np.int64)
-    has_prev[order] = np.r_[False, same_next[:-1]][occ]
-    row_prev[order] = np.r_[0, occ_time[:-1]][occ]
-    covered = has_prev if window_us is None else has_prev & (row_prev > t - window_us)
-    result = covering + (valid & ~covered)
-    return with_nulls(name, result.astype(np.int64), key == NULL)
+    nxt = np.where(occ.same_next, np.r_[occ.time[1:], 0], big)
+    end = nxt if window_us is None else np.minimum(nxt, occ.time + window_us - 1)
+    ends = KeyTimeIndex(occ.key[occ.keep], end[occ.keep])
+    covering = occ.started - ends.count_before(index, inclusive=False)
+    recent = occ.has_prev if window_us is None else occ.has_prev & (occ.row_prev > t - window_us)
+    result = covering + (occ.valid & ~recent)
+    return with_nulls(name, result.astype(np.int64), index.key == NULL)
 
 
 def since(name: str, index: RowIndex, which: str, unit_seconds: int) -> pl.Series:
