@@ -14,8 +14,8 @@ import polars as pl
 from riskctl.data.events import generate_events
 from riskctl.data.io import write_table
 from riskctl.errors import UsageError
-from riskctl.evaluate.explanations import ExplainOptions, explain_file
 from riskctl.evaluate.simulate import SimulationRun, run_simulation
+from riskctl.explain.batches import ExplainOptions, explain_file
 from riskctl.features import add_features
 from riskctl.gate.guardrails import GuardrailResult, check_guardrails
 from riskctl.model.detector import Detector
@@ -46,21 +46,16 @@ class DemoResult:
     guardrails: list[GuardrailResult]
 
 
-def run_demo(
-    out: Path,
-    rows: int = 200_000,
-    seed: int = 7,
-    step: Step | None = None,
-    progress: Progress | None = None,
-) -> DemoResult:
+def _raw_events_and_features(
+    out: Path, rows: int, seed: int, say: Step
+) -> tuple[Path, Path, Path, pl.DataFrame]:
+    """Raw events, the example features spec, and the events with their derived columns."""
     if rows < 2_000:
         raise UsageError(
             "--rows must be at least 2000 for the demo",
             hint="the detector needs enough bad rows to learn from",
         )
-    say = step or (lambda _msg: None)
     out.mkdir(parents=True, exist_ok=True)
-
     say(f"Generating {rows:,} raw order events (seed {seed})")
     events = generate_events(rows=rows, seed=seed)
     events_path = write_table(events, out / "events.parquet")
@@ -68,13 +63,32 @@ def run_demo(
     shutil.copyfile(examples_dir() / "features.yaml", spec)
     say("Deriving point-in-time features: device sharing, velocity, rings")
     history = add_features(events, spec).frame
-    history_path = write_table(history, out / "history.parquet")
+    return events_path, spec, write_table(history, out / "history.parquet"), history
+
+
+def _copy_strategies(out: Path) -> Path:
+    strategies = out / "strategies"
+    strategies.mkdir(exist_ok=True)
+    for name in EXAMPLE_STRATEGIES:
+        shutil.copyfile(strategies_dir() / name, strategies / name)
+    return strategies
+
+
+def run_demo(
+    out: Path,
+    rows: int = 200_000,
+    seed: int = 7,
+    step: Step | None = None,
+    progress: Progress | None = None,
+) -> DemoResult:
+    say = step or (lambda _msg: None)
+    events_path, spec, history_path, history = _raw_events_and_features(out, rows, seed, say)
     cut = history["event_time"].sort()[int(history.height * TRAIN_SHARE)]
     train_path = write_table(history.filter(pl.col("event_time") < cut), out / "train.parquet")
     later = history.filter(pl.col("event_time") >= cut)
 
     say("Training an XGBoost detector on the earlier two thirds")
-    trained = train_detector(
+    detector = train_detector(
         train_path,
         label="is_bad",
         time="event_time",
@@ -83,38 +97,23 @@ def run_demo(
         seed=seed,
         progress=progress,
         features_spec=spec,
-    )
-    detector = trained.detector
+    ).detector
 
     say("Scoring the later third, which the detector never saw")
     scored_path = write_table(score_frame(detector, later), out / "scored.parquet")
 
-    strategies = out / "strategies"
-    strategies.mkdir(exist_ok=True)
-    for name in EXAMPLE_STRATEGIES:
-        shutil.copyfile(strategies_dir() / name, strategies / name)
+    strategies = _copy_strategies(out)
     say("Simulating the candidate strategy against the baseline")
-    run = run_simulation(
-        strategies / "candidate.yaml",
-        scored_path,
-        baseline=strategies / "baseline.yaml",
-        by=["segment"],
-    )
+    candidate, baseline = strategies / "candidate.yaml", strategies / "baseline.yaml"
+    run = run_simulation(candidate, scored_path, baseline=baseline, by=["segment"])
     guardrails = check_guardrails(run)
 
     say("Explaining the candidate's flagged rows with exact SHAP contributions")
     catalogue = strategies / "reason_codes.yaml"
-    explained = explain_file(
-        detector.path,
-        scored_path,
-        out / "explanations.parquet",
-        ExplainOptions(
-            strategy=strategies / "candidate.yaml",
-            catalogue=catalogue,
-            only_flagged=True,
-            summary=True,
-        ),
+    options = ExplainOptions(
+        strategy=strategies / "candidate.yaml", catalogue=catalogue, only_flagged=True, summary=True
     )
+    explained = explain_file(detector.path, scored_path, out / "explanations.parquet", options)
 
     say("Rendering the report")
     report = report_for_run(
@@ -126,14 +125,7 @@ def run_demo(
         catalogue=catalogue,
         summary=explained.summary,
     )
+    explanations = out / "explanations.parquet"
     return DemoResult(
-        out,
-        events_path,
-        history_path,
-        detector,
-        scored_path,
-        out / "explanations.parquet",
-        report,
-        run,
-        guardrails,
+        out, events_path, history_path, detector, scored_path, explanations, report, run, guardrails
     )

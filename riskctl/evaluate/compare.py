@@ -8,9 +8,18 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from riskctl.evaluate.intervals import Difference, paired_bootstrap_ratio, paired_difference
-from riskctl.evaluate.metrics import Roles, StrategyMetrics
-from riskctl.strategy.engine import FLAGGED
+from riskctl.evaluate.cells import Cells, ranks
+from riskctl.evaluate.intervals import (
+    Difference,
+    paired_bootstrap_cells,
+    paired_difference_counts,
+    replicate_totals,
+)
+from riskctl.evaluate.metrics import StrategyMetrics
+from riskctl.evaluate.registry import METRICS, row_counts
+from riskctl.strategy.decisions import FLAGGED, DecisionSchema
+
+SWAP_KINDS = ("swap-in", "swap-out", "both flag", "neither flags")
 
 
 @dataclass(frozen=True)
@@ -45,42 +54,82 @@ class Comparison:
             "swap_set": [c.to_dict() for c in self.swap_set],
         }
 
+    def cell(self, kind: str, label: int) -> SwapCell:
+        return next(c for c in self.swap_set if c.kind == kind and c.label == label)
 
-def compare(
-    baseline: pl.DataFrame,
-    candidate: pl.DataFrame,
-    keep: pl.Series,
-    roles: Roles,
+
+def compare_cells(
+    cells: Cells,
+    base: tuple[str, DecisionSchema],
+    cand: tuple[str, DecisionSchema],
     base_metrics: StrategyMetrics,
     cand_metrics: StrategyMetrics,
 ) -> Comparison:
-    """Both frames hold the same rows in the same order; `keep` marks matured rows."""
-    label = baseline[roles.label].filter(keep).to_numpy()
-    b = baseline[FLAGGED].filter(keep).to_numpy()
-    c = candidate[FLAGGED].filter(keep).to_numpy()
-    is_bad, is_good = label == 1, label == 0
-    delta = {
-        "catch_rate": paired_difference(b[is_bad], c[is_bad]),
-        "false_positive_rate": paired_difference(b[is_good], c[is_good]),
-        "alert_rate": paired_difference(b, c),
-        "precision": paired_bootstrap_ratio(b & is_bad, b, c & is_bad, c),
-        "expected_cost": _point(cand_metrics.expected_cost - base_metrics.expected_cost),
-    }
-    if cand_metrics.review_per_day is not None and base_metrics.review_per_day is not None:
-        delta["review_per_day"] = _point(cand_metrics.review_per_day - base_metrics.review_per_day)
-    amount = (
-        baseline[roles.amount].filter(keep).cast(pl.Float64).fill_null(0.0).to_numpy()
-        if roles.amount
-        else None
-    )
-    if amount is not None:
-        bad_amount, good_amount = amount * is_bad, amount * is_good
-        delta["amount_catch_rate"] = paired_bootstrap_ratio(
-            bad_amount * b, bad_amount, bad_amount * c, bad_amount
-        )
-        delta["good_amount_impacted_rate"] = paired_bootstrap_ratio(
-            good_amount * b, good_amount, good_amount * c, good_amount
-        )
+    """Candidate minus baseline on the same matured rows, from the cells of both."""
+    mature = cells.filter(cells.matured(cand[0]))
+    b = ranks(mature.bits(base[0], base[1]), base[1]) != base[1].pass_rank
+    c = ranks(mature.bits(cand[0], cand[1]), cand[1]) != cand[1].pass_rank
+    label, rows = mature.label, mature.rows
+    has_amount = cells.roles.amount is not None
+    swap = swap_cells(b, c, label, rows, mature.amount if has_amount else None)
+    # every ratio metric is a sum of per-cell coefficients times the cell's rows or amount
+    keys = [(bool(x.baseline_flagged), bool(x.candidate_flagged), x.label) for x in swap]
+    ones = np.ones(len(keys))
+    kb = row_counts(np.array([k[0] for k in keys]), np.array([k[2] for k in keys]), ones)
+    kc = row_counts(np.array([k[1] for k in keys]), np.array([k[2] for k in keys]), ones)
+    sums = _cell_sums(mature, b, c, label, keys)
+    delta: dict[str, Difference] = {}
+    for m in METRICS:
+        if not (m.available(base_metrics.counts) and m.available(cand_metrics.counts)):
+            continue
+        if m.paired == "point":
+            before, after = base_metrics.value(m.key), cand_metrics.value(m.key)
+            if before is not None and after is not None:
+                delta[m.key] = Difference(float(after - before), float("nan"), float("nan"))
+            continue
+        assert m.ratio is not None
+        num, den = m.ratio
+        if m.paired == "difference":  # a fixed denominator: only swapped rows count
+            delta[m.key] = _difference(swap, getattr(kb, den) > 0)
+            continue
+        which = "amount" if m.weight == "amount" else "rows"
+        coefficients = (getattr(kb, num), getattr(kb, den), getattr(kc, num), getattr(kc, den))
+        delta[m.key] = paired_bootstrap_cells(coefficients, sums[which], sums[f"point_{which}"])
+    return Comparison(delta, swap)
+
+
+def _difference(swap: list[SwapCell], inside: np.ndarray) -> Difference:
+    """Paired difference over the rows of the cells `inside` the denominator."""
+    cells = [x for x, i in zip(swap, inside, strict=True) if i]
+    plus = sum(x.rows for x in cells if x.kind == "swap-in")
+    minus = sum(x.rows for x in cells if x.kind == "swap-out")
+    return paired_difference_counts(sum(x.rows for x in cells), plus, minus)
+
+
+def _cell_sums(
+    mature: Cells, b: np.ndarray, c: np.ndarray, label: np.ndarray, keys: list[tuple]
+) -> dict[str, np.ndarray]:
+    """Row and amount totals of each swap cell, and their bootstrap replicates."""
+    index = {k: i for i, k in enumerate(keys)}
+    rows, amount, amount_sq = (np.zeros(len(keys)) for _ in range(3))
+    for j in range(len(b)):
+        i = index.get((bool(b[j]), bool(c[j]), int(label[j])))
+        if i is None:
+            continue
+        rows[i] += mature.rows[j]
+        amount[i] += mature.amount[j]
+        amount_sq[i] += mature.amount_sq[j]
+    counts, amounts = replicate_totals(rows, amount, amount_sq)
+    return {"rows": counts, "amount": amounts, "point_rows": rows, "point_amount": amount}
+
+
+def swap_cells(
+    b: np.ndarray,
+    c: np.ndarray,
+    label: np.ndarray,
+    rows: np.ndarray,
+    amount: np.ndarray | None,
+) -> list[SwapCell]:
     cells = []
     for bf in (True, False):
         for cf in (True, False):
@@ -91,16 +140,11 @@ def compare(
                         bf,
                         cf,
                         lab,
-                        int(mask.sum()),
+                        int(rows[mask].sum()),
                         float(amount[mask].sum()) if amount is not None else None,
                     )
                 )
-    return Comparison(delta, cells)
-
-
-def _point(value: float) -> Difference:
-    """A difference reported without an interval (none that is cheap and exact yet)."""
-    return Difference(float(value), float("nan"), float("nan"))
+    return cells
 
 
 def swap_rows(baseline: pl.DataFrame, candidate: pl.DataFrame) -> np.ndarray:

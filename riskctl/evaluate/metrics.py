@@ -1,72 +1,73 @@
-"""Strategy metrics exactly as DESIGN.md defines them, on rows whose label has matured."""
+"""Strategy metrics exactly as DESIGN.md defines them, on rows whose label has matured.
+
+One polars aggregation gives the `Counts`; the registry turns them into every metric.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import polars as pl
 
+from riskctl.evaluate.cells import Cells, cell_query, mask_column, ranks, segment_column
 from riskctl.evaluate.intervals import Proportion, wilson
-from riskctl.strategy.engine import ACTION, FLAGGED
+from riskctl.evaluate.registry import METRICS, Costs, Counts
+from riskctl.evaluate.roles import Roles
+from riskctl.strategy.decisions import SEGMENT, DecisionSchema, decision_schema
 from riskctl.strategy.schema import Strategy
 
-METRIC_NAMES = ["catch_rate", "false_positive_rate", "precision", "alert_rate"]
+__all__ = ["Roles", "StrategyMetrics", "compute_metrics", "metrics_from_cells"]
 
-
-@dataclass(frozen=True)
-class Roles:
-    """Which columns of the evaluated table hold the label, time and amount."""
-
-    label: str
-    time: str | None = None
-    amount: str | None = None
+METRIC_NAMES = [m.key for m in METRICS]
 
 
 @dataclass(frozen=True)
 class StrategyMetrics:
-    rows: int
-    bad: int
-    good: int
-    flagged: int
-    flagged_bad: int
-    flagged_good: int
-    catch_rate: Proportion
-    false_positive_rate: Proportion
-    precision: Proportion
-    alert_rate: Proportion
+    """Counts and every registry metric of one strategy's decisions (`m.catch_rate`,
+    `m["expected_cost"]`), plus per-action breakdowns."""
+
+    counts: Counts
+    values: dict[str, Proportion | float | None]
     catch_rate_by_action: dict[str, Proportion]
     rows_by_action: dict[str, int]
-    bad_amount: float | None
-    bad_amount_caught: float | None
-    good_amount: float | None
-    good_amount_impacted: float | None
-    amount_catch_rate: float | None
-    good_amount_impacted_rate: float | None
-    days: int
-    review_per_day: float | None
     review_per_day_peak: float | None
     review_capacity_per_day: float | None
-    expected_cost: float
     left_out_immature: int
     notes: list[str] = field(default_factory=list)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name in ("counts", "values"):
+            raise AttributeError(name)
+        if name in self.values:
+            return self.values[name]
+        counts = self.counts
+        if hasattr(counts, name):
+            return getattr(counts, name)
+        raise AttributeError(name)
+
+    def __getitem__(self, key: str) -> Proportion | float | None:
+        return self.values[key]
 
     def value(self, name: str) -> float | None:
         attr = getattr(self, name)
         return attr.value if isinstance(attr, Proportion) else attr
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for key, val in self.__dict__.items():
+        out: dict[str, Any] = dict(self.counts.to_dict())
+        for key, val in self.values.items():
             if isinstance(val, Proportion):
                 out[key] = val.value
                 out[f"{key}_interval"] = [val.low, val.high]
-            elif isinstance(val, dict):
-                out[key] = {
-                    k: (v.value if isinstance(v, Proportion) else v) for k, v in val.items()
-                }
             else:
                 out[key] = val
+        out["catch_rate_by_action"] = {k: v.value for k, v in self.catch_rate_by_action.items()}
+        out["rows_by_action"] = dict(self.rows_by_action)
+        out["review_per_day_peak"] = self.review_per_day_peak
+        out["review_capacity_per_day"] = self.review_capacity_per_day
+        out["left_out_immature"] = self.left_out_immature
+        out["notes"] = list(self.notes)
         return out
 
 
@@ -85,134 +86,134 @@ def kept(df: pl.DataFrame, keep: pl.Series) -> pl.DataFrame:
     return df if keep.all() else df.filter(keep)
 
 
+def costs_of(strategy: Strategy) -> Costs:
+    return Costs(strategy.costs.false_positive, strategy.costs.review)
+
+
+def decided_cells(
+    decisions: pl.DataFrame,
+    schema: DecisionSchema,
+    roles: Roles,
+    keep: pl.Series,
+    by: list[str] | None = None,
+    side: str = "",
+) -> Cells:
+    """The cells of an already decided frame (its hit columns and segment)."""
+    frame = decisions.lazy().with_columns(keep.alias("_keep"))
+    bits = [
+        pl.col(d.column).cast(pl.UInt64) * pl.lit(1 << i, dtype=pl.UInt64)
+        for i, d in enumerate(schema.deciders)
+    ]
+    frame = frame.with_columns(
+        (pl.sum_horizontal(bits) if bits else pl.lit(0, dtype=pl.UInt64)).alias(mask_column(side)),
+        pl.col(SEGMENT).alias(segment_column(side)),
+    )
+    cells = cell_query(frame, [side], roles, {side: pl.col("_keep")}, by or []).collect()
+    return Cells(cells.sort(cells.columns[: cells.width - 3], nulls_last=True), roles, by or [])
+
+
 def compute_metrics(
     decisions: pl.DataFrame, strategy: Strategy, roles: Roles, keep: pl.Series | None = None
 ) -> StrategyMetrics:
-    """Metrics of one strategy's decisions; `decisions` holds label, flagged, action.
+    """Metrics of one strategy's decisions frame (hit columns, segment, label...).
 
     `keep` marks the rows whose label has matured; by default it is worked out here.
     """
     if keep is None:
         keep = matured(decisions, roles, strategy.label_maturity_days)
-    left_out = int((~keep).sum())
-    df = kept(decisions, keep)
-    bad = pl.col(roles.label) == 1
-    good = pl.col(roles.label) == 0
-    flagged = pl.col(FLAGGED)
-    amount = pl.col(roles.amount).cast(pl.Float64) if roles.amount else pl.lit(None)
-    agg = df.select(
-        rows=pl.len(),
-        bad=bad.sum(),
-        good=good.sum(),
-        flagged=flagged.sum(),
-        flagged_bad=(bad & flagged).sum(),
-        flagged_good=(good & flagged).sum(),
-        bad_amount=amount.filter(bad).sum(),
-        bad_amount_caught=amount.filter(bad & flagged).sum(),
-        good_amount=amount.filter(good).sum(),
-        good_amount_impacted=amount.filter(good & flagged).sum(),
-    ).row(0, named=True)
-    n, n_bad, n_good = agg["rows"], agg["bad"], agg["good"]
-    by_action = df.group_by(ACTION).agg(rows=pl.len(), bad=bad.sum())
-    rows_by_action = {a: 0 for a in strategy.actions}
-    catch_by_action = {}
-    for row in by_action.iter_rows(named=True):
-        rows_by_action[row[ACTION]] = int(row["rows"])
-    for row in by_action.iter_rows(named=True):
-        if row[ACTION] != strategy.pass_action:
-            catch_by_action[row[ACTION]] = wilson(int(row["bad"]), n_bad)
-    for action in strategy.actions[:-1]:
-        catch_by_action.setdefault(action, wilson(0, n_bad))
-    notes: list[str] = []
-    days, review_mean, review_peak = _review_load(df, strategy, roles)
-    if roles.amount:
-        missed = (agg["bad_amount"] or 0.0) - (agg["bad_amount_caught"] or 0.0)
-    else:
-        missed = float(n_bad - agg["flagged_bad"])
-        notes.append("no amount column: each missed bad row costs 1 in expected_cost")
-    reviews = rows_by_action.get("review", 0)
-    cost = (
-        missed
-        + strategy.costs.false_positive * agg["flagged_good"]
-        + strategy.costs.review * reviews
+    cells = decided_cells(decisions, decision_schema(strategy), roles, keep)
+    return metrics_from_cells(cells, "", decision_schema(strategy), strategy)
+
+
+def metrics_from_cells(
+    cells: Cells, side: str, schema: DecisionSchema, strategy: Strategy
+) -> StrategyMetrics:
+    """Every registry metric of one strategy, exactly, from the cells."""
+    m = cells.matured(side)
+    rank = ranks(cells.bits(side, schema), schema)
+    n, label = cells.rows, cells.label
+    flagged = rank != schema.pass_rank
+    review = np.isin(rank, [schema.rank(a) for a in schema.reviews])
+    bad, good = m & (label == 1), m & (label == 0)
+    amount = cells.amount if cells.roles.amount else None
+    seen = pl.Series(m & (n > 0))
+    days = cells.day.filter(seen).drop_nulls().n_unique() if cells.roles.time else 0
+    counts = Counts(
+        rows=int(n[m].sum()),
+        bad=int(n[bad].sum()),
+        good=int(n[good].sum()),
+        flagged=int(n[m & flagged].sum()),
+        flagged_bad=int(n[bad & flagged].sum()),
+        flagged_good=int(n[good & flagged].sum()),
+        bad_amount=None if amount is None else float(amount[bad].sum()),
+        bad_amount_caught=None if amount is None else float(amount[bad & flagged].sum()),
+        good_amount=None if amount is None else float(amount[good].sum()),
+        good_amount_impacted=None if amount is None else float(amount[good & flagged].sum()),
+        reviews=int(n[m & review].sum()),
+        days=int(days),
     )
-    has_amount = roles.amount is not None
+    by_rank = {a: m & (rank == schema.rank(a)) for a in strategy.actions}
+    notes = []
+    if not cells.roles.amount:
+        notes.append("no amount column: each missed bad row costs 1 in expected_cost")
+    costs = costs_of(strategy)
     return StrategyMetrics(
-        rows=n,
-        bad=n_bad,
-        good=n_good,
-        flagged=agg["flagged"],
-        flagged_bad=agg["flagged_bad"],
-        flagged_good=agg["flagged_good"],
-        catch_rate=wilson(agg["flagged_bad"], n_bad),
-        false_positive_rate=wilson(agg["flagged_good"], n_good),
-        precision=wilson(agg["flagged_bad"], agg["flagged"]),
-        alert_rate=wilson(agg["flagged"], n),
-        catch_rate_by_action=catch_by_action,
-        rows_by_action=rows_by_action,
-        bad_amount=agg["bad_amount"] if has_amount else None,
-        bad_amount_caught=agg["bad_amount_caught"] if has_amount else None,
-        good_amount=agg["good_amount"] if has_amount else None,
-        good_amount_impacted=agg["good_amount_impacted"] if has_amount else None,
-        amount_catch_rate=_share(agg["bad_amount_caught"], agg["bad_amount"], has_amount),
-        good_amount_impacted_rate=_share(
-            agg["good_amount_impacted"], agg["good_amount"], has_amount
-        ),
-        days=days,
-        review_per_day=review_mean,
-        review_per_day_peak=review_peak,
+        counts=counts,
+        values={metric.key: metric.measure(counts, costs) for metric in METRICS},
+        catch_rate_by_action={
+            a: wilson(int(n[by_rank[a] & (label == 1)].sum()), counts.bad)
+            for a in strategy.actions[:-1]
+        },
+        rows_by_action={a: int(n[w].sum()) for a, w in by_rank.items()},
+        review_per_day_peak=_review_peak(cells, m & review) if strategy.review_actions else None,
         review_capacity_per_day=strategy.review_capacity_per_day,
-        expected_cost=float(cost),
-        left_out_immature=left_out,
+        left_out_immature=int(n[~m].sum()),
         notes=notes,
     )
 
 
-def _share(part: float | None, whole: float | None, present: bool) -> float | None:
-    if not present or not whole:
+def _review_peak(cells: Cells, review: np.ndarray) -> float | None:
+    """The most rows sent to review on one calendar day."""
+    if cells.roles.time is None or not review.any():
         return None
-    return float((part or 0.0) / whole)
+    per_day = pl.DataFrame({"day": cells.day, "n": np.where(review, cells.rows, 0)})
+    peak = per_day.group_by("day").agg(pl.col("n").sum())["n"].max()
+    return float(peak or 0)  # type: ignore[arg-type]
 
 
-def _review_load(
-    df: pl.DataFrame, strategy: Strategy, roles: Roles
-) -> tuple[int, float | None, float | None]:
-    """Days covered, and mean and peak rows sent to review per calendar day."""
-    if roles.time is None or df.height == 0:
-        return 0, None, None
-    review = strategy.review_action
-    per_day = df.group_by(pl.col(roles.time).dt.date().alias("day")).agg(
-        reviews=(pl.col(ACTION) == review).sum() if review else pl.lit(0)
-    )
-    days = per_day.height
-    if review is None:
-        return days, None, None
-    reviews = per_day["reviews"].cast(pl.Float64)
-    return days, float(reviews.sum()) / days, float(reviews.max() or 0.0)  # type: ignore[arg-type]
-
-
-def daily_metrics(decisions: pl.DataFrame, strategy: Strategy, roles: Roles) -> pl.DataFrame:
-    """One row per calendar day: rows, bad, flagged, catch rate, FPR, reviews vs capacity."""
-    if roles.time is None:
+def daily_from_cells(
+    cells: Cells, side: str, schema: DecisionSchema, strategy: Strategy
+) -> pl.DataFrame:
+    """One row per calendar day (matured rows): rows, bad, flagged, catch rate, FPR, reviews
+    against capacity."""
+    if cells.roles.time is None:
         return pl.DataFrame()
-    bad, flagged = pl.col(roles.label) == 1, pl.col(FLAGGED)
-    review = strategy.review_action
+    m = cells.matured(side)
+    rank = ranks(cells.bits(side, schema), schema)
+    n, label = cells.rows, cells.label
+    flagged = rank != schema.pass_rank
+    review = np.isin(rank, [schema.rank(a) for a in schema.reviews])
+    frame = pl.DataFrame(
+        {
+            "day": cells.day,
+            "rows": n,
+            "bad": np.where(label == 1, n, 0),
+            "flagged": np.where(flagged, n, 0),
+            "flagged_bad": np.where(flagged & (label == 1), n, 0),
+            "flagged_good": np.where(flagged & (label != 1), n, 0),
+            "reviews": np.where(review, n, 0),
+        }
+    ).filter(pl.Series(m))
+    capacity = strategy.review_capacity_per_day
     return (
-        decisions.group_by(pl.col(roles.time).dt.date().alias("day"))
-        .agg(
-            rows=pl.len(),
-            bad=bad.sum(),
-            flagged=flagged.sum(),
-            flagged_bad=(bad & flagged).sum(),
-            flagged_good=(~bad & flagged).sum(),
-            reviews=(pl.col(ACTION) == review).sum() if review else pl.lit(0, dtype=pl.UInt32),
-        )
+        frame.group_by("day")
+        .agg(pl.all().sum())
         .sort("day")
         .with_columns(
             catch_rate=pl.col("flagged_bad") / pl.col("bad"),
             false_positive_rate=pl.col("flagged_good") / (pl.col("rows") - pl.col("bad")),
-            over_capacity=(pl.col("reviews") > strategy.review_capacity_per_day)
-            if strategy.review_capacity_per_day is not None
+            over_capacity=(pl.col("reviews") > capacity)
+            if capacity is not None
             else pl.lit(None, dtype=pl.Boolean),
         )
     )
