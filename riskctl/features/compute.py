@@ -84,7 +84,9 @@ def event_times(frame: pl.DataFrame, ctx: Context) -> np.ndarray:
             f"{first + 1})",
             hint="drop or fill rows without an event time",
         )
-    return col.dt.replace_time_zone(None).dt.cast_time_unit("us").cast(pl.Int64).to_numpy()
+    if getattr(col.dtype, "time_zone", None):  # aware times: compare instants, in UTC
+        col = col.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+    return col.dt.cast_time_unit("us").cast(pl.Int64).to_numpy()
 
 
 def _check_row_level(expr: pl.Expr, feature: Feature, where: Location | None) -> None:

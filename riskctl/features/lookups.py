@@ -39,7 +39,7 @@ def read_side_table(lookup: Lookup, base: Path) -> tuple[Path, pl.DataFrame]:
     path = Path(lookup.table)
     path = path if path.is_absolute() else base / path
     table = read_table(path)
-    wanted = [lookup.value, *(lookup.range or [lookup.on or ""])]
+    wanted = [lookup.value, *(lookup.range or [lookup.match or ""])]
     missing = [c for c in wanted if c not in table.columns]
     if missing:
         raise DataError(
@@ -89,8 +89,8 @@ def range_join(path: Path, table: pl.DataFrame, lookup: Lookup, key: pl.Series) 
 
 
 def exact_join(path: Path, table: pl.DataFrame, lookup: Lookup, key: pl.Series) -> pl.Series:
-    assert lookup.on is not None
-    side = table.select(pl.col(lookup.on).alias("_k"), pl.col(lookup.value).alias(lookup.name))
+    assert lookup.match is not None
+    side = table.select(pl.col(lookup.match).alias("_k"), pl.col(lookup.value).alias(lookup.name))
     dup = side.filter(pl.col("_k").is_not_null() & pl.col("_k").is_duplicated())
     if dup.height:
         first = side["_k"].to_list().index(dup["_k"][0])

@@ -148,14 +148,14 @@ class Feature(BaseModel):
 
 
 class Lookup(BaseModel):
-    """A join to a side table: an exact key (`on`) or a range of keys (`range`)."""
+    """A join to a side table: an exact key (`match`) or a range of keys (`range`)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(description="The new column's name.")
     table: str = Field(description="Side table (CSV, Parquet, NDJSON), relative to the spec.")
     key: str = Field(description="Column of the data to look up (a number or a dotted IPv4).")
-    on: str | None = Field(None, description="Exact join: the side table's key column.")
+    match: str | None = Field(None, description="Exact join: the side table's key column.")
     range: list[str] | None = Field(
         None, min_length=2, max_length=2, description="Range join: [lower, upper] columns."
     )
@@ -163,8 +163,8 @@ class Lookup(BaseModel):
 
     @model_validator(mode="after")
     def _one_join(self) -> Lookup:
-        if (self.on is None) == (self.range is None):
-            raise ValueError(f"lookup '{self.name}' needs exactly one of `on` or `range`")
+        if (self.match is None) == (self.range is None):
+            raise ValueError(f"lookup '{self.name}' needs exactly one of `match` or `range`")
         return self
 
 

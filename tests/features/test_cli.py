@@ -11,6 +11,7 @@ import yaml
 from typer.testing import CliRunner
 
 from riskctl.cli.app import app
+from riskctl.features import add_features
 
 runner = CliRunner()
 CASES = yaml.safe_load((Path(__file__).parent / "cases" / "bad_inputs.yaml").read_text())
@@ -124,3 +125,44 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, events: Path, case: di
     for needle in case["expect"]:
         assert needle.format(spec=spec) in flat, flat
     assert not out.exists()
+
+
+def test_exact_lookup_and_its_duplicate_keys(tmp_path: Path, events: Path) -> None:
+    (tmp_path / "devices.csv").write_text("device,kind\nd1,phone\nd2,emulator\n")
+    spec = tmp_path / "features.yaml"
+    spec.write_text(
+        "time: purchase_time\nlookups:\n"
+        "  - {name: device_kind, table: devices.csv, key: device_id, match: device, value: kind}\n"
+    )
+    out = tmp_path / "out.parquet"
+    args = ["features", str(spec), "--data", str(events), "--out", str(out)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert pl.read_parquet(out)["device_kind"].to_list() == [
+        "phone",
+        "phone",
+        "phone",
+        "emulator",
+        None,
+    ]
+    (tmp_path / "devices.csv").write_text("device,kind\nd1,phone\nd1,tablet\n")
+    out.unlink()
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2 and "lookup key 'd1' appears more than once" in result.output
+    assert not out.exists()
+
+
+def test_timezone_aware_times_compare_as_instants(tmp_path: Path) -> None:
+    spec = tmp_path / "features.yaml"
+    spec.write_text(
+        "time: t\nentities: {k: k}\nfeatures:\n  - {name: n, count: rows, per: k, window: 1h}\n"
+    )
+    base = pl.datetime(2026, 1, 1, 12, time_zone="UTC")
+    df = pl.select(
+        t=pl.concat_list(base, base + pl.duration(minutes=30))
+        .explode()
+        .dt.convert_time_zone("Asia/Tokyo"),
+        k=pl.lit("a"),
+    )
+    got = add_features(df, spec).frame
+    assert got["n"].to_list() == [1, 2]

@@ -175,7 +175,7 @@ def assert_close(got: list, want: list, name: str) -> None:
 
 
 fast = settings(
-    max_examples=40, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck)
+    max_examples=30, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck)
 )
 
 
