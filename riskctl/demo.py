@@ -4,7 +4,6 @@ function its command does."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +11,8 @@ from pathlib import Path
 import polars as pl
 
 from riskctl.data.events import generate_events
-from riskctl.data.io import write_table
+from riskctl.data.io import write_table, write_text
+from riskctl.data.output import check_output_dir
 from riskctl.errors import UsageError
 from riskctl.evaluate.simulate import SimulationRun, run_simulation
 from riskctl.explain.batches import ExplainOptions, explain_file
@@ -55,12 +55,12 @@ def _raw_events_and_features(
             "--rows must be at least 2000 for the demo",
             hint="the detector needs enough bad rows to learn from",
         )
-    out.mkdir(parents=True, exist_ok=True)
+    check_output_dir(out)
     say(f"Generating {rows:,} raw order events (seed {seed})")
     events = generate_events(rows=rows, seed=seed)
     events_path = write_table(events, out / "events.parquet")
     spec = out / "features.yaml"
-    shutil.copyfile(examples_dir() / "features.yaml", spec)
+    write_text((examples_dir() / "features.yaml").read_text(encoding="utf-8"), spec)
     say("Deriving point-in-time features: device sharing, velocity, rings")
     history = add_features(events, spec).frame
     return events_path, spec, write_table(history, out / "history.parquet"), history
@@ -68,9 +68,9 @@ def _raw_events_and_features(
 
 def _copy_strategies(out: Path) -> Path:
     strategies = out / "strategies"
-    strategies.mkdir(exist_ok=True)
+    check_output_dir(strategies)
     for name in EXAMPLE_STRATEGIES:
-        shutil.copyfile(strategies_dir() / name, strategies / name)
+        write_text((strategies_dir() / name).read_text(encoding="utf-8"), strategies / name)
     return strategies
 
 

@@ -13,6 +13,7 @@ from riskctl.cli.options import JsonOpt, SeedOpt
 from riskctl.data.events import generate_events
 from riskctl.data.generate import generate_history
 from riskctl.data.io import table_format, write_table
+from riskctl.data.output import check_output_file
 
 app = typer.Typer(
     help="Synthetic history and table utilities.", no_args_is_help=True, rich_markup_mode="rich"
@@ -48,6 +49,7 @@ def generate(
     [bold]Example:[/bold] riskctl data generate --rows 200000 --seed 7 --out events.parquet
     """
     table_format(out_path)
+    check_output_file(out_path)
     make = generate_history if derived else generate_events
     with err.status("Generating history"):
         df = make(rows=rows, seed=seed, days=days)

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from riskctl.cli.console import out, print_json, progress_bar
 from riskctl.cli.options import HistoryOpt, JsonOpt, QuietOpt
+from riskctl.data.output import check_output_file
 from riskctl.features.run import features_file
 
 
@@ -31,6 +32,7 @@ def features(
     [bold]Example:[/bold] riskctl features examples/features.yaml --data events.parquet
     --out features.parquet
     """
+    check_output_file(out_path)
     with progress_bar("Deriving features", quiet or as_json) as progress:
         run = features_file(spec, data, out_path, history=history, progress=progress)
     if as_json:

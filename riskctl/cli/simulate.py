@@ -28,6 +28,7 @@ from riskctl.cli.options import (
     LabelOpt,
     TimeOpt,
 )
+from riskctl.data.output import check_output_dir, check_output_file
 from riskctl.evaluate.simulate import run_simulation
 from riskctl.gate.guardrails import check_guardrails
 from riskctl.numbers import fmt_percent
@@ -77,6 +78,10 @@ def simulate(
     [bold]Example:[/bold] riskctl simulate strategies/candidate.yaml --baseline
     strategies/baseline.yaml --data riskctl-demo/scored.parquet
     """
+    if out_dir is not None:
+        check_output_dir(out_dir, create=False)
+    if report is not None:
+        check_output_file(report, "--report")
     run = run_simulation(
         strategy,
         data,

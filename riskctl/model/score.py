@@ -52,8 +52,11 @@ def score_file(
     column: str = "score",
     batch_rows: int = BATCH_ROWS,
     progress: Callable[[int, int], None] | None = None,
+    keep_all: bool = False,
     history: Path | None = None,
 ) -> ScoreSummary:
+    """Score `data` into `out`: id/label/time columns, `keep`, then `column`; with
+    `keep_all` every input column, in input order, then `column`."""
     detector = load_detector(detector_dir)
     table_format(out)
     lf = with_stored_features(scan_table(data), detector.path, detector.manifest, history)
@@ -72,7 +75,7 @@ def score_file(
             f"{data}: already has a '{column}' column",
             hint="drop it first, or write the score under another name",
         )
-    carried = carried_columns(detector, names, keep or [])
+    carried = names if keep_all else carried_columns(detector, names, keep or [])
     needed = list(dict.fromkeys([*carried, *detector.feature_names]))
     total = lf.select(pl.len()).collect().item()
     unseen: dict[str, int] = {}
