@@ -20,6 +20,7 @@ from riskctl.cli import (
     diff,
     explain,
     features,
+    monitor,
     report,
     simulate,
     tradeoff,
@@ -142,6 +143,7 @@ app.command("sweep")(tradeoff.sweep)
 app.command("tune")(tradeoff.tune)
 app.command("diff")(diff.diff)
 app.command("features")(features.features)
+app.command("monitor")(monitor.monitor)
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ import typer
 
 from riskctl.cli.console import err, out, print_json
 from riskctl.cli.options import JsonOpt, SeedOpt
+from riskctl.data.drift import parse_drift, plant_drift
 from riskctl.data.events import generate_events
 from riskctl.data.generate import generate_history
 from riskctl.data.io import table_format, write_table
@@ -33,9 +34,18 @@ def generate(
         typer.Option(
             "--derived",
             help="Write the generator's own point-in-time columns too (account age, device "
-            "sharing, velocity, refund rate) instead of raw events only.",
+            "sharing, velocity, refund rate) instead of raw events only; --drift implies it.",
         ),
     ] = False,
+    drift: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--drift",
+            help="Plant drift from a day on (repeatable): KIND[=TARGET][:DAY] with KIND "
+            "attack (a new attack pattern), shift (a feature shifting) or mix (a traffic-mix "
+            "change), e.g. attack:60, shift=amount:45, mix=category=electronics:30.",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Write seeded synthetic raw e-commerce order events with realistic attack patterns.
@@ -47,12 +57,16 @@ def generate(
     `attack` (for analysis; never train on it). Same seed, same bytes.
 
     [bold]Example:[/bold] riskctl data generate --rows 200000 --seed 7 --out events.parquet
+
+    [bold]Example with drift:[/bold] riskctl data generate --drift attack:60 --out drifted.parquet
     """
     table_format(out_path)
     check_output_file(out_path)
-    make = generate_history if derived else generate_events
+    specs = [parse_drift(d) for d in drift or []]
+    # drift shifts the generator's own derived columns, so it needs them
+    make = generate_history if derived or specs else generate_events
     with err.status("Generating history"):
-        df = make(rows=rows, seed=seed, days=days)
+        df = plant_drift(make(rows=rows, seed=seed, days=days), specs, seed)
     write_table(df, out_path)
     counts = df.group_by("attack").len().sort("attack")
     bad_rate = float(df["is_bad"].cast(pl.Float64).sum()) / df.height
