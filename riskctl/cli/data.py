@@ -13,6 +13,7 @@ from riskctl.cli.options import JsonOpt, SeedOpt
 from riskctl.data.drift import parse_drift, plant_drift
 from riskctl.data.generate import generate_history
 from riskctl.data.io import table_format, write_table
+from riskctl.data.output import check_output_file
 
 app = typer.Typer(
     help="Synthetic history and table utilities.", no_args_is_help=True, rich_markup_mode="rich"
@@ -48,6 +49,7 @@ def generate(
     [bold]Example with drift:[/bold] riskctl data generate --drift attack:60 --out drifted.parquet
     """
     table_format(out_path)
+    check_output_file(out_path)
     specs = [parse_drift(d) for d in drift or []]
     with err.status("Generating history"):
         df = plant_drift(generate_history(rows=rows, seed=seed, days=days), specs, seed)
