@@ -15,8 +15,8 @@ from riskctl.data.io import write_text
 from riskctl.data.output import append_text, check_output_file
 from riskctl.errors import EXIT_CHECK_FAILED, UsageError
 from riskctl.monitor.attribution import Attribution
-from riskctl.monitor.markdown import monitor_markdown
 from riskctl.monitor.run import MonitorOptions, MonitorResult, run_monitor
+from riskctl.output.monitor import monitor_markdown
 
 TOP = 15
 
