@@ -47,7 +47,7 @@ def simulate(
 ) -> SimulationRun:
     """Apply a strategy (and a baseline) to history: decisions, metrics with 95% intervals,
     the rule table, and with a baseline the paired change and the swap set. `roles`:
-    `label=`, `time=`, `amount=` when the strategy does not name them; `history=` (a
+    `label=`, `time=`, `amount=` when the strategy does not name them; `production=` (a
     `riskctl.strategy.schema.History`) for a history production chose outcomes of."""
     return run_simulation(
         Path(candidate), Path(data), Path(baseline) if baseline else None, by=by, **roles

@@ -19,6 +19,7 @@ from riskctl.cli import (
     demo,
     diff,
     explain,
+    features,
     monitor,
     report,
     simulate,
@@ -141,6 +142,7 @@ app.command("validate")(validate.validate)
 app.command("sweep")(tradeoff.sweep)
 app.command("tune")(tradeoff.tune)
 app.command("diff")(diff.diff)
+app.command("features")(features.features)
 app.command("monitor")(monitor.monitor)
 
 

@@ -90,7 +90,7 @@ def check(
         label=label,
         time=time,
         amount=amount,
-        history=history_from_flags(decision, no_outcome, control, propensity),
+        production=history_from_flags(decision, no_outcome, control, propensity),
         data_sha256=data_sha256,
     )
     results = check_guardrails(run, strict=strict, labels=labels)

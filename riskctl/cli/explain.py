@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from riskctl.cli.console import err, out, print_json, progress_bar
-from riskctl.cli.options import JsonOpt, QuietOpt
+from riskctl.cli.options import HistoryOpt, JsonOpt, QuietOpt
 from riskctl.data.output import check_output_file
 from riskctl.explain.batches import ExplainOptions, explain_file
 from riskctl.explain.summary import ExplainSummary
@@ -77,6 +77,7 @@ def explain(
             "--interactions", help="Add the strongest SHAP interaction pairs to --summary."
         ),
     ] = False,
+    history: HistoryOpt = None,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -105,6 +106,7 @@ def explain(
         interactions=with_interactions,
         summary=summary or with_interactions,
         by=by,
+        history=history,
     )
     with progress_bar("Explaining", quiet or as_json) as progress:
         result = explain_file(detector, data, out_path, options, progress)

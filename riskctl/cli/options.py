@@ -79,6 +79,14 @@ LabelsOpt = Annotated[
         rich_help_panel="How the history was produced",
     ),
 ]
+HistoryOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--history",
+        help="Earlier events that derived features (windows, rings) read as context; "
+        "never written out or scored.",
+    ),
+]
 
 
 def between(

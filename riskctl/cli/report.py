@@ -16,6 +16,7 @@ from riskctl.cli.options import (
     ControlOpt,
     DataOpt,
     DecisionOpt,
+    HistoryOpt,
     JsonOpt,
     LabelOpt,
     LabelsOpt,
@@ -87,10 +88,11 @@ def report(
     label: LabelOpt = None,
     time: TimeOpt = None,
     amount: AmountOpt = None,
-    labels: LabelsOpt = "auto",
-    decision: DecisionOpt = None,
-    no_outcome: NoOutcomeOpt = None,
     control: ControlOpt = None,
+    decision: DecisionOpt = None,
+    history: HistoryOpt = None,
+    labels: LabelsOpt = "auto",
+    no_outcome: NoOutcomeOpt = None,
     propensity: PropensityOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -112,9 +114,10 @@ def report(
         label=label,
         time=time,
         amount=amount,
-        history=history_from_flags(decision, no_outcome, control, propensity),
+        production=history_from_flags(decision, no_outcome, control, propensity),
         by=by,
         carry=[*given.feature_names, *(given.manifest.get("ids") or [])] if given else None,
+        history=history,
     )
     det = given or next(iter(run.detectors.values()), None)
     command = "riskctl " + shlex.join(sys.argv[1:]) if sys.argv[1:] else "riskctl report"

@@ -26,6 +26,7 @@ from riskctl.cli.options import (
     ControlOpt,
     DataOpt,
     DecisionOpt,
+    HistoryOpt,
     JsonOpt,
     LabelOpt,
     LabelsOpt,
@@ -74,6 +75,7 @@ def simulate(
     report: Annotated[
         Path | None, typer.Option("--report", help="Also write the HTML report here.")
     ] = None,
+    history: HistoryOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Apply a strategy to labelled history and say exactly what it does.
@@ -104,7 +106,8 @@ def simulate(
         time=time,
         amount=amount,
         by=by,
-        history=history_from_flags(decision, no_outcome, control, propensity),
+        history=history,
+        production=history_from_flags(decision, no_outcome, control, propensity),
     )
     if out_dir is not None:
         write_simulation(run, out_dir)

@@ -254,7 +254,7 @@ def tune(
         time=time,
         amount=amount,
         by=[by] if by and by != "segment" else None,
-        history=history_from_flags(decision, no_outcome, control, propensity),
+        production=history_from_flags(decision, no_outcome, control, propensity),
     )
     result = tune_run(run, targets[0], action, score, holdout, by, labels)
     if result.met and result.by is not None:

@@ -9,7 +9,7 @@ import typer
 
 from riskctl.cli.console import err, out, print_json, progress_bar
 from riskctl.cli.models import roles_table, validation_summary
-from riskctl.cli.options import JsonOpt, QuietOpt, SeedOpt
+from riskctl.cli.options import HistoryOpt, JsonOpt, QuietOpt, SeedOpt
 from riskctl.data.output import check_output_dir, check_output_file
 from riskctl.model.score import score_file
 from riskctl.model.train import TrainOptions
@@ -84,6 +84,14 @@ def train(
             "picks the best.",
         ),
     ] = None,
+    features_spec: Annotated[
+        Path | None,
+        typer.Option(
+            "--features",
+            help="features.yaml: derive point-in-time columns from raw events first; the "
+            "detector keeps the spec, so score, explain, simulate and report derive the same.",
+        ),
+    ] = None,
     seed: SeedOpt = 0,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
@@ -101,6 +109,9 @@ def train(
 
     [bold]Example:[/bold] riskctl train history.parquet --label is_bad --time event_time
     --exclude attack --out detectors/order
+
+    From raw events: riskctl train events.parquet --features features.yaml --label is_bad
+    --time event_time --out detectors/order
     """
     check_output_dir(out_dir, create=False)
     options = TrainOptions(
@@ -115,6 +126,7 @@ def train(
         rounds=rounds,
         seed=seed,
         config=config,
+        features_spec=features_spec,
     )
     with progress_bar("Boosting", quiet or as_json) as progress:
         result = train_model(data, out_dir, options, progress)
@@ -159,6 +171,7 @@ def score(
             help="Carry every input column (so the output can be simulated with rules).",
         ),
     ] = False,
+    history: HistoryOpt = None,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -172,7 +185,13 @@ def score(
     check_output_file(out_path)
     with progress_bar("Scoring", quiet or as_json) as progress:
         summary = score_file(
-            detector, data, out_path, keep=keep, progress=progress, keep_all=keep_all
+            detector,
+            data,
+            out_path,
+            keep=keep,
+            progress=progress,
+            keep_all=keep_all,
+            history=history,
         )
     if as_json:
         print_json(

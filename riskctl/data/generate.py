@@ -178,11 +178,16 @@ def generate_history(
     Columns and dtypes are those of ``SCHEMA``; a timezone-aware ``start`` is taken in UTC.
     Raises ``UsageError`` for fewer than 100 rows, fewer than 1 day or a negative seed.
     """
-    return _simulate(rows, seed, days, start).drop("_refund_time")
+    return _simulate(rows, seed, days, start).drop("_refund_time", *RAW_ONLY)
+
+
+# raw facts the derived columns were computed from: raw events keep them (riskctl/data/events.py)
+RAW_ONLY = ("signup_time", "home_country")
 
 
 def _simulate(rows: int, seed: int, days: int, start: datetime) -> pl.DataFrame:
-    """The history plus the internal ``_refund_time`` (the tests check the refund feature)."""
+    """The history plus the internal ``_refund_time`` (the tests check the refund feature)
+    and the raw ``signup_time`` and ``home_country``."""
     for flag, value, low, example in (
         ("rows", rows, 100, 200_000),
         ("days", days, 1, 90),
@@ -266,6 +271,8 @@ def _frame(
             "is_bad": is_bad,
             "_refund_time": b["t"] + b["delay"] + t0,
             "_refunded": b["refunded"],
+            "signup_time": b["signup"] + t0,
+            "home_country": pl.Series(COUNTRIES).gather(b["home"]),
         }
     )
 
@@ -282,7 +289,9 @@ def _frame(
         pl.concat_str(octets, separator=".").alias("ip"),
         *list(SCHEMA)[6:],
         pl.when("_refunded").then(pl.col("_refund_time").cast(pl.Datetime("us"))),
-    ).cast(SCHEMA)
+        pl.col("signup_time").cast(pl.Datetime("us")),
+        "home_country",
+    ).with_columns(pl.col(n).cast(d) for n, d in SCHEMA.items())
 
 
 def _pick_sellers(rng: np.random.Generator, cat: np.ndarray, sellers: dict) -> np.ndarray:

@@ -41,6 +41,7 @@ from riskctl.evaluate.metrics import (
 )
 from riskctl.evaluate.rows import Hasher, Rows
 from riskctl.evaluate.rules import RuleStats, StrategyWarning, rule_table, strategy_warnings
+from riskctl.features.stored import with_stored_features
 from riskctl.model.detector import Detector, load_detector
 from riskctl.strategy.decisions import DECISION_COLUMNS, SEGMENT, DecisionSchema
 from riskctl.strategy.engine import CompiledStrategy, compile_strategy, condition_columns, decide
@@ -89,6 +90,7 @@ class SimulationRun:
     detectors: dict[str, Detector]
     rows: Rows = field(repr=False)
     ids: list[str] = field(default_factory=list)  # id columns kept in `table` for examples
+    history_path: Path | None = None  # earlier rows derived features read as context
 
     @property
     def table(self) -> pl.DataFrame:
@@ -290,19 +292,23 @@ def run_simulation(
     by: list[str] | None = None,
     data_sha256: str | None = None,
     carry: list[str] | None = None,
-    history: History | None = None,
+    history: Path | None = None,
+    production: History | None = None,
 ) -> SimulationRun:
     """Apply the candidate (and baseline) strategy to `data`: decisions, metrics, rule
     table, comparison. `carry`: further columns the caller needs in `run.table` (e.g. the
-    features a report explains). `history`: how production chose which rows got an outcome
-    (default: the strategy's `history:` section)."""
+    features a report explains). Raw events get the detectors' derived features, with
+    `history` as earlier context. `production`: how production chose which rows got an
+    outcome (default: the strategy's `history:` section)."""
     cand = load_strategy(candidate)
     base = load_strategy(baseline) if baseline else None
     loaded = [cand, *([base] if base else [])]
     lf = scan_table(data)
     columns = lf.collect_schema().names()
     detectors = _load_detectors(loaded, columns)
-    roles = resolve_roles(loaded, detectors, label, time, amount, history)
+    for det in detectors.values():
+        lf = with_stored_features(lf, det.path, det.manifest, history)
+    roles = resolve_roles(loaded, detectors, label, time, amount, production)
     selected, compiled, ids = _plan(lf, data, loaded, detectors, roles, by, carry)
     rows = Rows(lf, selected, data, roles, detectors)
     rows.scores = list(dict.fromkeys(c for ls in loaded for c in ls.strategy.score_columns()))
@@ -321,6 +327,7 @@ def run_simulation(
         detectors,
         rows,
         ids,
+        history,
     )
 
 

@@ -37,7 +37,7 @@ def sweep_file(
     if strategy is not None:
         by_list = [by] if by else None
         run = run_simulation(
-            strategy, data, label=label, amount=amount, by=by_list, history=history
+            strategy, data, label=label, amount=amount, by=by_list, production=history
         )
         loaded, schema = run.candidate.loaded, run.candidate.schema
         action, score = tuned_threshold(loaded, action, score)
