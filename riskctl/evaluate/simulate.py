@@ -24,6 +24,7 @@ from riskctl.evaluate.rules import RuleStats, StrategyWarning, rule_table, strat
 from riskctl.model.detector import Detector, load_detector
 from riskctl.model.score import score_frame
 from riskctl.strategy.decisions import DECISION_COLUMNS, SEGMENT, DecisionSchema
+from riskctl.strategy.diagnose import condition_failure
 from riskctl.strategy.engine import compile_strategy, condition_columns, decide
 from riskctl.strategy.load import LoadedStrategy, load_strategy
 
@@ -110,9 +111,7 @@ def simulate_one(
     try:
         decided = decide(compiled, table.lazy()).collect()
     except pl.exceptions.PolarsError as exc:
-        raise DataError(
-            f"{loaded.path}: cannot apply the strategy to this data: {str(exc).splitlines()[0]}"
-        ) from None
+        raise condition_failure(loaded, table, exc) from None
     keep_cols = [c for c in (roles.label, roles.time, roles.amount) if c]
     keep_cols += [c for c in loaded.strategy.score_columns() if c not in keep_cols]
     keep_cols += [c for c in by or [] if c not in keep_cols and c != SEGMENT]

@@ -14,6 +14,7 @@ import polars as pl
 
 from riskctl.data.io import BatchWriter, scan_table, table_format
 from riskctl.data.privacy import mask_ids, new_key
+from riskctl.data.values import check_scores
 from riskctl.errors import UsageError
 from riskctl.explain.catalogue import EMPTY, Catalogue, fill, load_catalogue
 from riskctl.explain.contributions import interactions
@@ -226,6 +227,7 @@ def explain_file(
     lf = scan_table(data)
     schema = lf.collect_schema()
     compiled = _compiled(o, schema)
+    check_scores(lf, compiled.strategy.score_columns() if compiled else [], data)
     ex = _explainer(detector, o, schema.names(), compiled.schema if compiled else None)
     total = lf.select(pl.len()).collect().item()
     writer = BatchWriter(out) if out is not None else None
