@@ -1,5 +1,5 @@
 """Which condition a strategy failed on, when applying it to real rows fails (a cast that no
-row type-check could foresee, e.g. `CAST(note AS INT) > 3` on text that is not a number)."""
+type-check on the schema could foresee, e.g. `CAST(note AS INT) > 3` on text)."""
 
 from __future__ import annotations
 
@@ -10,23 +10,29 @@ from riskctl.strategy.conditions import compile_condition
 from riskctl.strategy.load import LoadedStrategy
 
 
-def condition_failure(loaded: LoadedStrategy, frame: pl.DataFrame, exc: Exception) -> RiskctlError:
+def condition_failure(
+    strategies: list[LoadedStrategy], frame: pl.DataFrame | pl.LazyFrame, exc: Exception
+) -> RiskctlError:
     """A ConfigError naming the first rule or segment whose condition fails on `frame`, with
-    its file:line; a DataError naming the file when none does on its own."""
-    s = loaded.strategy
-    parts = [(r.when, ("rules", i, "when")) for i, r in enumerate(s.rules) if r.enabled]
-    parts += [(g.when, ("segments", i, "when")) for i, g in enumerate(s.segments)]
-    for sql, key in parts:
-        where = loaded.where(*key)
-        try:
-            frame.lazy().select(compile_condition(sql, frame.schema, where)).collect()
-        except pl.exceptions.PolarsError as failed:
-            return ConfigError(
-                f"condition fails on this data: {sql!r}", where, hint=_first_line(failed)
-            )
-        except RiskctlError as error:
-            return error
-    return DataError(f"{loaded.path}: cannot apply the strategy to this data: {_first_line(exc)}")
+    its file:line; a DataError naming the files when none fails on its own."""
+    lf = frame.lazy()
+    schema = lf.collect_schema()
+    for loaded in strategies:
+        s = loaded.strategy
+        parts = [(r.when, ("rules", i, "when")) for i, r in enumerate(s.rules) if r.enabled]
+        parts += [(g.when, ("segments", i, "when")) for i, g in enumerate(s.segments)]
+        for sql, key in parts:
+            where = loaded.where(*key)
+            try:
+                lf.select(compile_condition(sql, schema, where)).collect()
+            except pl.exceptions.PolarsError as failed:
+                return ConfigError(
+                    f"condition fails on this data: {sql!r}", where, hint=_first_line(failed)
+                )
+            except RiskctlError as error:
+                return error
+    names = ", ".join(str(loaded.path) for loaded in strategies)
+    return DataError(f"{names}: cannot apply the strategy to this data: {_first_line(exc)}")
 
 
 def _first_line(exc: Exception) -> str:
