@@ -157,9 +157,7 @@ class Simulation:
         """One row per input row, in input order: the kept columns, action, flagged,
         decided_by, segment and the hit columns (decided on first use)."""
         assert self.compiled is not None and self.rows is not None
-        decided = _collect(
-            decide(self.compiled, self.rows.table.lazy()), [self.loaded], self.rows.table.lazy()
-        )
+        decided = _collect(decide(self.compiled, t := self.rows.table.lazy()), [self.loaded], t)
         return decided.select([*self.columns, *DECISION_COLUMNS, *self.schema.hit_columns])
 
 
@@ -236,14 +234,12 @@ def _load_detectors(loaded: list[LoadedStrategy], columns: list[str]) -> dict[st
 
 
 def _collect(
-    lf: pl.LazyFrame, loaded: list[LoadedStrategy], source: pl.LazyFrame, streaming: bool = False
+    lf: pl.LazyFrame, loaded: list[LoadedStrategy], rows: Any, streaming: bool = False
 ) -> Any:
-    """`lf` collected; a failure names the rule or segment whose condition fails on `source`
-    (the rows), with its file:line."""
     try:
         return lf.collect(engine="streaming") if streaming else lf.collect()
-    except pl.exceptions.PolarsError as exc:
-        raise condition_failure(loaded, source, exc) from None
+    except pl.exceptions.PolarsError as exc:  # name the rule whose condition fails on the rows
+        raise condition_failure(loaded, rows, exc) from None
 
 
 def _kept_columns(loaded: LoadedStrategy, roles: Roles, by: list[str] | None) -> list[str]:
