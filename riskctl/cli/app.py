@@ -28,8 +28,8 @@ from riskctl.cli import (
     validate,
 )
 from riskctl.cli.console import err
-from riskctl.data.tempfiles import command_scope
 from riskctl.errors import EXIT_BUG, RiskctlError
+from riskctl.tempfiles import command_scope
 
 
 class RiskctlGroup(TyperGroup):

@@ -44,6 +44,7 @@ from riskctl.evaluate.rules import RuleStats, StrategyWarning, rule_table, strat
 from riskctl.features.stored import with_stored_features
 from riskctl.model.detector import Detector, load_detector
 from riskctl.strategy.decisions import DECISION_COLUMNS, SEGMENT, DecisionSchema
+from riskctl.strategy.diagnose import condition_failure
 from riskctl.strategy.engine import CompiledStrategy, compile_strategy, condition_columns, decide
 from riskctl.strategy.load import LoadedStrategy, load_strategy
 from riskctl.strategy.schema import History
@@ -67,7 +68,7 @@ class Simulation:
         """One row per input row, in input order: the kept columns, action, flagged,
         decided_by, segment and the hit columns (decided on first use)."""
         assert self.compiled is not None and self.rows is not None
-        decided = _collect(decide(self.compiled, self.rows.table.lazy()), self.loaded)
+        decided = _collect(decide(self.compiled, t := self.rows.table.lazy()), [self.loaded], t)
         return decided.select([*self.columns, *DECISION_COLUMNS, *self.schema.hit_columns])
 
     @cached_property
@@ -162,13 +163,13 @@ def _load_detectors(loaded: list[LoadedStrategy], columns: list[str]) -> dict[st
     return detectors
 
 
-def _collect(lf: pl.LazyFrame, loaded: LoadedStrategy, streaming: bool = False) -> Any:
+def _collect(
+    lf: pl.LazyFrame, loaded: list[LoadedStrategy], rows: Any, streaming: bool = False
+) -> Any:
     try:
         return lf.collect(engine="streaming") if streaming else lf.collect()
-    except pl.exceptions.PolarsError as exc:
-        raise DataError(
-            f"{loaded.path}: cannot apply the strategy to this data: {str(exc).splitlines()[0]}"
-        ) from None
+    except pl.exceptions.PolarsError as exc:  # name the rule whose condition fails on the rows
+        raise condition_failure(loaded, rows, exc) from None
 
 
 def _kept_columns(loaded: LoadedStrategy, roles: Roles, by: list[str] | None) -> list[str]:
@@ -241,7 +242,7 @@ def _simulate(
         by_columns,
         rows.scores,
     )
-    frame = sorted_cells(_collect(query, compiled[0].loaded, streaming=True))
+    frame = sorted_cells(_collect(query, [c.loaded for c in compiled], lf, streaming=True))
     rows.verify(frame)
     cells = Cells(frame, roles, by_columns)
     sims = [_side(side, c, cells, rows, by) for side, c in sides]

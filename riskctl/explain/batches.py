@@ -14,6 +14,7 @@ import polars as pl
 
 from riskctl.data.io import BatchWriter, scan_table, table_format
 from riskctl.data.privacy import mask_ids, new_key
+from riskctl.data.values import check_scores
 from riskctl.errors import UsageError
 from riskctl.explain.catalogue import EMPTY, Catalogue, fill, load_catalogue
 from riskctl.explain.contributions import interactions
@@ -233,6 +234,7 @@ def explain_file(
     lf = with_stored_features(scan_table(data), detector.path, detector.manifest, o.history)
     schema = lf.collect_schema()
     compiled = _compiled(o, schema)
+    check_scores(lf, compiled.strategy.score_columns() if compiled else [], data)
     ex = _explainer(detector, o, schema.names(), compiled.schema if compiled else None)
     total = lf.select(pl.len()).collect().item()
     writer = BatchWriter(out) if out is not None else None
