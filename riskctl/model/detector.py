@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
-from riskctl.data.io import atomic_path, sha256_file
+from riskctl.data.io import atomic_path, sha256_file, write_table
 from riskctl.errors import DetectorError
+from riskctl.model.calibrate import Calibration
 from riskctl.model.features import Feature, encode, feature_matrix, feature_types
 
 if TYPE_CHECKING:
@@ -74,6 +75,17 @@ class Detector:
     def time(self) -> str | None:
         return self.manifest.get("time")
 
+    @property
+    def calibration(self) -> Calibration | None:
+        """The score calibration fitted at training (`--calibrate`), if any."""
+        stored = self.manifest.get("score_calibration")
+        return None if stored is None else Calibration.from_dict(stored, str(self.path))
+
+    def calibrated(self, raw: np.ndarray) -> np.ndarray:
+        """Raw model probabilities through the stored calibration (unchanged without one)."""
+        calibration = self.calibration
+        return raw if calibration is None else calibration.apply(raw)
+
     def dmatrix(self, data: pl.DataFrame) -> xgb.DMatrix:
         return self._dmatrix(feature_matrix(data, self.features))
 
@@ -90,16 +102,23 @@ class Detector:
         )
 
     def score(self, data: pl.DataFrame) -> np.ndarray:
-        return self.booster.predict(self.dmatrix(data))
+        return self.calibrated(self.booster.predict(self.dmatrix(data)))
 
     def score_encoded(self, data: pl.DataFrame) -> tuple[np.ndarray, dict[str, int]]:
         """Scores, and per categorical feature how many values were never seen in training."""
         encoded = encode(data, self.features)
-        return self.booster.predict(self._dmatrix(encoded.values)), encoded.unseen
+        raw = self.booster.predict(self._dmatrix(encoded.values))
+        return self.calibrated(raw), encoded.unseen
 
 
-def save_detector(booster: xgb.Booster, manifest: dict[str, Any], out: Path) -> Detector:
-    """Write model then manifest, each atomically; the manifest pins the model's sha256."""
+def save_detector(
+    booster: xgb.Booster,
+    manifest: dict[str, Any],
+    out: Path,
+    tables: dict[str, pl.DataFrame] | None = None,
+) -> Detector:
+    """Write model, `tables` (e.g. the recorded split) then manifest, each atomically; the
+    manifest pins the sha256 of the model and of each table."""
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise DetectorError(f"{out}: exists and is not a directory", hint="pick another --out")
@@ -107,8 +126,13 @@ def save_detector(booster: xgb.Booster, manifest: dict[str, Any], out: Path) -> 
     with atomic_path(out / MODEL_FILE) as tmp:
         raw = booster.save_raw(raw_format="ubj")
         tmp.write_bytes(bytes(raw))
+    files = {}
+    for name, table in (tables or {}).items():
+        write_table(table, out / name)
+        files[name] = sha256_file(out / name)
     manifest = dict(
         manifest,
+        files=files,
         manifest_version=MANIFEST_VERSION,
         model_file=MODEL_FILE,
         model_sha256=sha256_file(out / MODEL_FILE),
@@ -150,4 +174,6 @@ def load_detector(path: Path | str) -> Detector:
         booster.load_model(bytearray(model_path.read_bytes()))
     except xgb.core.XGBoostError as exc:
         raise DetectorError(f"{model_path}: XGBoost cannot load it") from exc
-    return Detector(path, booster, manifest)
+    detector = Detector(path, booster, manifest)
+    _ = detector.calibration  # refuses a malformed calibration now, not when scoring
+    return detector
