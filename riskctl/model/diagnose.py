@@ -116,25 +116,31 @@ def near_chance(metrics: dict[str, Any]) -> list[Finding]:
     ]
 
 
-def miscalibrated(metrics: dict[str, Any], imbalance: str) -> list[Finding]:
+def miscalibrated(metrics: dict[str, Any], imbalance: str, calibrated: bool) -> list[Finding]:
     mean, rate = metrics["mean_score"], metrics["bad_rate"]
     ece = metrics["calibration_error"]
     ratio = mean / rate if rate else float("inf")
     off = ratio > CALIBRATION_RATIO or ratio < 1 / CALIBRATION_RATIO
     if not off and ece <= CALIBRATION_ERROR_SHARE * rate:
         return []
+    how = f"{ratio:.1f}x too high" if ratio >= 1 else f"{1 / ratio:.1f}x too low"
     why = (
-        f"scores average {mean:.4f} against an observed bad rate of {rate:.4f} ({ratio:.1f}x)"
+        f"scores average {mean:.4f} against an observed bad rate of {rate:.4f} ({how})"
         if off
         else f"the expected calibration error is {ece:.4f}, large against a bad rate of {rate:.4f}"
     )
     cause = " (imbalance weighting shifts scores on purpose)" if imbalance != "none" else ""
+    fix = (
+        "the calibration fitted on the early-stopping slice does not carry over to the test "
+        "slice (the bad rate moved between them): read thresholds as ranks, not probabilities"
+        if calibrated
+        else "thresholds read as probabilities will mislead. Retrain with --calibrate "
+        "isotonic (or platt)"
+    )
     return [
         Finding(
             "miscalibrated",
-            f"scores are not calibrated probabilities on the test slice: {why}{cause}; "
-            "thresholds read as probabilities will mislead. Retrain with --calibrate "
-            "isotonic (or platt)",
+            f"scores are not calibrated probabilities on the test slice: {why}{cause}; {fix}",
         )
     ]
 

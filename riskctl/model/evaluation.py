@@ -73,7 +73,7 @@ def evaluate(
         periods = period_table(starts, y, test, score_all)
     found = _period_findings(periods, starts, y, test, score_all, period)
     found += diagnose.near_chance(metrics)
-    found += diagnose.miscalibrated(metrics, imbalance)
+    found += diagnose.miscalibrated(metrics, imbalance, "uncalibrated" in metrics)
     found += diagnose.few_test_bad(metrics["bad"])
     found += diagnose.regime_change(metrics["train_bad_rate"], metrics["test_bad_rate"])
     found += diagnose.leakage(*_one_feature_aucs(x, y, split, features))

@@ -94,7 +94,13 @@ def test_metrics(
         "calibration_error": calibration_error(calibration),
         "calibration": calibration,
         "intervals": intervals,
-        "interval_method": f"bootstrap, {BOOTSTRAP_REPS} Poisson replicates"
-        + (" of whole groups" if clusters is not None else ""),
+        "bootstrap": {
+            "replicates": BOOTSTRAP_REPS,
+            "seed": seed,
+            "weights": "Poisson(1) per "
+            + ("group" if clusters is not None else "row")
+            + ", drawn in order of descending score (stable sort)",
+            "interval": "2.5% and 97.5% quantiles",
+        },
         "importance_gain": dict(importance),
     }
