@@ -26,6 +26,7 @@ from riskctl.report.charts import (
     segment_chart,
     tradeoff_chart,
 )
+from riskctl.report.detector_section import DetectorEvaluation, detector_evaluation
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,7 @@ class ReportContext:
     reasons_by_action: dict[str, list[ReasonRow]] = field(default_factory=dict)
     examples: list[ExampleRow] = field(default_factory=list)
     ids_masked: bool = True
+    detector: DetectorEvaluation | None = None
 
 
 def describe_code(
@@ -273,12 +275,12 @@ def build_context(
                 )
     if detector is not None:
         dm = detector.manifest.get("metrics", {})
-        facts.append(("Detector ROC AUC (later slice)", f"{dm.get('roc_auc', float('nan')):.4f}"))
-        facts.append(("Detector PR AUC (later slice)", f"{dm.get('pr_auc', float('nan')):.4f}"))
-        tb, vb = dm.get("train_bad_rate"), dm.get("valid_bad_rate")
+        facts.append(("Detector ROC AUC (test slice)", f"{dm.get('roc_auc', float('nan')):.4f}"))
+        facts.append(("Detector PR AUC (test slice)", f"{dm.get('pr_auc', float('nan')):.4f}"))
+        tb, vb = dm.get("train_bad_rate"), dm.get("test_bad_rate")
         if tb and vb and max(tb, vb) > 2 * min(tb, vb):
             caveats.append(
-                "Bad rate changed more than 2x between training and validation: the regime changed."
+                "Bad rate changed more than 2x between training and test: the regime changed."
             )
     checksums = [
         (f"data {run.data_path.name}", run.data_sha256),
@@ -312,6 +314,7 @@ def build_context(
         reasons_by_action=_reasons_by_action(summary, catalogue, run),
         examples=example_rows(run, detector, show_ids),
         ids_masked=not show_ids,
+        detector=detector_evaluation(detector),
     )
 
 
