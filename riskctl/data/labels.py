@@ -37,7 +37,9 @@ def _matches(column: pl.Series, bad: str) -> pl.Series:
     return text == bad.strip().lower()
 
 
-def binary_label(column: pl.Series, bad: str | None, source: str) -> pl.Series:
+def binary_label(
+    column: pl.Series, bad: str | None, source: str, how: str = "--bad VALUE"
+) -> pl.Series:
     """The label as Int8 1 = bad, 0 = good, missing stays missing.
 
     A 0/1 (or boolean) column needs nothing; any other column needs `bad`, the value that
@@ -52,7 +54,7 @@ def binary_label(column: pl.Series, bad: str | None, source: str) -> pl.Series:
         more = f" and {len(values) - _SHOWN_VALUES:,} more" if len(values) > _SHOWN_VALUES else ""
         raise DataError(
             f"{source}: label column '{name}' has values {shown}{more}, not 0/1",
-            hint=f"say which value means bad with --bad VALUE, e.g. --bad {values[-1]!r}"
+            hint=f"say which value means bad with {how} (e.g. {values[-1]!r})"
             if values
             else "the label column is empty",
         )
@@ -61,7 +63,8 @@ def binary_label(column: pl.Series, bad: str | None, source: str) -> pl.Series:
         values = label_values(column)
         shown = ", ".join(repr(v) for v in values[:_SHOWN_VALUES])
         raise DataError(
-            f"{source}: --bad {bad!r} matches no value of label column '{name}' (values: {shown})",
+            f"{source}: the bad value {bad!r} ({how}) matches no value of label column "
+            f"'{name}' (values: {shown})",
             hint="pass one of the values found",
         )
     return matched.cast(pl.Int8).alias(name)

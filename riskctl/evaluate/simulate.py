@@ -9,6 +9,7 @@ from typing import Any
 import polars as pl
 
 from riskctl.data.io import require_columns, scan_table, sha256_file
+from riskctl.data.labels import binary_label
 from riskctl.errors import ConfigError, DataError
 from riskctl.evaluate.compare import Comparison, compare
 from riskctl.evaluate.metrics import (
@@ -193,7 +194,14 @@ def run_simulation(
         needed += det.feature_names
     table = lf.select([c for c in dict.fromkeys(needed) if c in full]).collect()
     _check_label(table, roles.label, data)
-    table = table.with_columns(pl.col(roles.label).cast(pl.Int8))
+    table = table.with_columns(
+        binary_label(
+            table[roles.label],
+            _bad_value(loaded, detectors, roles.label),
+            str(data),
+            how="`bad:` next to `label:` in the strategy",
+        )
+    )
     for column, det in detectors.items():
         table = score_frame(det, table, column)
     cand_sim = simulate_one(cand, table, roles, by)
@@ -214,9 +222,17 @@ def _check_label(table: pl.DataFrame, label: str, source: Path) -> None:
             f"{source}: label column '{label}' has {values.null_count():,} missing values",
             hint="fill or drop unlabelled rows first",
         )
-    bad = table.filter(~pl.col(label).cast(pl.Int64, strict=False).is_in([0, 1])).height
-    if bad:
-        raise DataError(
-            f"{source}: label column '{label}' has {bad:,} values other than 0 and 1",
-            hint="labels must be 1 = bad, 0 = good",
-        )
+
+
+def _bad_value(
+    loaded: list[LoadedStrategy], detectors: dict[str, Detector], label: str
+) -> str | None:
+    """The label value that means bad: a strategy's `bad:`, else that of a detector trained
+    on the same label column; None for 0/1 labels."""
+    for ls in loaded:
+        if ls.strategy.bad is not None:
+            return ls.strategy.bad
+    for det in detectors.values():
+        if det.label == label and det.manifest.get("bad") is not None:
+            return str(det.manifest["bad"])
+    return None

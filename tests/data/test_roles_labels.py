@@ -36,8 +36,12 @@ def test_labels_map_to_zero_one(values, bad, expected) -> None:
         ([-1, 1, 1], None, "h.csv: label column 'y' has values '-1', '1', not 0/1"),
         (["fraud", "legit"], None, "label column 'y' has values 'fraud', 'legit', not 0/1"),
         ([0, 1, 2], None, "has values '0', '1', '2', not 0/1"),
-        (["fraud", "legit"], "spam", "--bad 'spam' matches no value of label column 'y'"),
-        ([-1, 1], "fraud", "--bad 'fraud' matches no value"),
+        (
+            ["fraud", "legit"],
+            "spam",
+            "the bad value 'spam' (--bad VALUE) matches no value of label column 'y'",
+        ),
+        ([-1, 1], "fraud", "the bad value 'fraud' (--bad VALUE) matches no value"),
     ],
 )
 def test_labels_other_than_zero_one_need_bad(values, bad, message) -> None:
