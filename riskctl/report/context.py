@@ -9,16 +9,25 @@ from typing import Any
 
 import polars as pl
 
-from riskctl.data.io import scan_table
 from riskctl.data.privacy import mask_value, new_key
 from riskctl.evaluate.metrics import StrategyMetrics
 from riskctl.evaluate.simulate import SimulationRun
-from riskctl.evaluate.summary import ExplainSummary
-from riskctl.evaluate.text import MetricRow, fmt_proportion, metric_rows
 from riskctl.explain.catalogue import EMPTY, Catalogue
+from riskctl.explain.summary import ExplainSummary
 from riskctl.gate.guardrails import GuardrailResult
 from riskctl.model.detector import Detector, library_versions
 from riskctl.model.ranking import tradeoff_curve
+from riskctl.numbers import fmt_money
+from riskctl.output.tables import (
+    MetricRow,
+    RuleRow,
+    SegmentRow,
+    SwapRow,
+    metric_rows,
+    rule_rows,
+    segment_rows,
+    swap_rows,
+)
 from riskctl.report.charts import (
     beeswarm_chart,
     importance_chart,
@@ -50,39 +59,6 @@ class Chart:
     id: str
     title: str
     spec: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class SwapRow:
-    kind: str
-    bad_rows: int
-    good_rows: int
-    bad_amount: str
-    good_amount: str
-
-
-@dataclass(frozen=True)
-class RuleRow:
-    name: str
-    action: str
-    shadow: bool
-    hits: int
-    bad_hits: int
-    precision: str
-    incremental_bad: int
-    overlap: str
-
-
-@dataclass(frozen=True)
-class SegmentRow:
-    value: str
-    rows: int
-    bad: int
-    catch_rate: str
-    false_positive_rate: str
-    precision: str
-    catch_rate_value: float
-    fpr_value: float
 
 
 @dataclass(frozen=True)
@@ -152,13 +128,13 @@ def reason_rows(
             if action != strategy.pass_action:
                 counts.update({code: n for code, n, _ in rows})
     else:
-        rules = {r.name: r for r in strategy.rules}
+        schema = run.candidate.schema
         deciders = decisions.filter(pl.col("flagged"))["decided_by"].drop_nulls()
-        for name, n in deciders.value_counts().iter_rows():
-            if name.startswith("rule:"):
-                rule = rules[name.removeprefix("rule:")]
-                code = rule.reason if rule.reason in catalogue.by_code else rule.name
-                counts[code or rule.name] += n
+        for column, n in deciders.value_counts().iter_rows():
+            d = schema.by_column(column)
+            if d is not None and d.kind == "rule":
+                code = d.reason if d.reason in catalogue.by_code else d.label
+                counts[code or d.label] += n
     ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
     examples = summary.examples if summary is not None else None
     return [
@@ -187,7 +163,9 @@ def build_context(
     if score_cols:
         score = score_cols[0]
         label = run.roles.label
-        curve = tradeoff_curve(cand.decisions[score].to_numpy(), cand.decisions[label].to_numpy())
+        # the same rows as the strategies' dots: those whose label has matured
+        mature = cand.decisions.filter(run.matured)
+        curve = tradeoff_curve(mature[score].to_numpy(), mature[label].to_numpy())
         points = [_point(cand.loaded.name + " (candidate)", cand.metrics)]
         if run.baseline:
             points.insert(0, _point(run.baseline.loaded.name + " (baseline)", run.baseline.metrics))
@@ -195,9 +173,9 @@ def build_context(
         amount_curve, amount_points = None, None
         if run.roles.amount:
             amount_curve = tradeoff_curve(
-                cand.decisions[score].to_numpy(),
-                cand.decisions[label].to_numpy(),
-                cand.decisions[run.roles.amount].fill_null(0.0).to_numpy(),
+                mature[score].to_numpy(),
+                mature[label].to_numpy(),
+                mature[run.roles.amount].fill_null(0.0).to_numpy(),
             )
             amount_points = [_amount_point(cand.loaded.name + " (candidate)", cand.metrics)]
             if run.baseline:
@@ -215,9 +193,7 @@ def build_context(
             Chart(
                 "scores",
                 "Score distributions",
-                score_distribution_chart(
-                    cand.decisions[score].to_numpy(), cand.decisions[label].to_numpy()
-                ),
+                score_distribution_chart(mature[score].to_numpy(), mature[label].to_numpy()),
             )
         )
     segments = segment_tables(run)
@@ -305,8 +281,8 @@ def build_context(
         versions=library_versions(),
         checksums=checksums,
         vega_bundle=vega_bundle,
-        swap=swap_rows(run),
-        rules=rule_rows(run),
+        swap=swap_rows(run.comparison),
+        rules=rule_rows(run.candidate.rules),
         review_capacity=(
             f"{m.review_capacity_per_day:,.0f}" if m.review_capacity_per_day is not None else None
         ),
@@ -338,22 +314,7 @@ def _reasons_by_action(
 
 
 def segment_tables(run: SimulationRun) -> dict[str, list[SegmentRow]]:
-    out = {}
-    for column, groups in run.candidate.by.items():
-        out[column] = [
-            SegmentRow(
-                value,
-                m.rows,
-                m.bad,
-                fmt_proportion(m.catch_rate, 1),
-                fmt_proportion(m.false_positive_rate, 1),
-                fmt_proportion(m.precision, 1),
-                m.catch_rate.value,
-                m.false_positive_rate.value,
-            )
-            for value, m in groups.items()
-        ]
-    return out
+    return {column: segment_rows(groups) for column, groups in run.candidate.by.items()}
 
 
 def example_rows(
@@ -370,14 +331,8 @@ def example_rows(
         if run.roles.amount
         else pl.Series([0.0] * len(b))
     )
-    source = scan_table(run.data_path)
-    names = source.collect_schema().names()
-    ids = [
-        c
-        for c in (detector.manifest.get("ids") if detector else None)
-        or [n for n in names if n.endswith("_id")]
-        if c in names
-    ][:1]
+    declared = (detector.manifest.get("ids") or []) if detector else []
+    ids = [c for c in [*declared, *run.ids] if c in run.table.columns][:1]
     frame = pl.DataFrame(
         {
             "row": range(len(b)),
@@ -403,55 +358,15 @@ def example_rows(
         return []
     id_values = ["" for _ in range(picked.height)]
     if ids:
-        column = source.select(ids[0]).collect()[ids[0]].cast(pl.String)
-        values = column.gather(picked["row"]).to_list()
+        values = run.table[ids[0]].cast(pl.String).gather(picked["row"]).to_list()
         key = new_key()
         id_values = [("" if v is None else v if show_ids else mask_value(v, key)) for v in values]
     return [
-        ExampleRow(kind, ident, f"{amt:,.2f}")
+        ExampleRow(kind, ident, fmt_money(amt))
         for kind, ident, amt in zip(
             picked["kind"].to_list(), id_values, picked["amount"].to_list(), strict=True
         )
     ]
-
-
-def swap_rows(run: SimulationRun) -> list[SwapRow]:
-    if run.comparison is None:
-        return []
-    cells = {(c.kind, c.label): c for c in run.comparison.swap_set}
-
-    def money(x: float | None) -> str:
-        return "" if x is None else f"{x:,.2f}"
-
-    return [
-        SwapRow(
-            kind,
-            cells[(kind, 1)].rows,
-            cells[(kind, 0)].rows,
-            money(cells[(kind, 1)].amount),
-            money(cells[(kind, 0)].amount),
-        )
-        for kind in ("swap-in", "swap-out", "both flag")
-    ]
-
-
-def rule_rows(run: SimulationRun) -> list[RuleRow]:
-    rows = []
-    for r in run.candidate.rules:
-        top = max(r.overlap.items(), key=lambda kv: kv[1], default=None)
-        rows.append(
-            RuleRow(
-                r.name,
-                r.action,
-                r.mode == "shadow",
-                r.hits,
-                r.bad_hits,
-                f"{100 * r.precision.value:.1f}%" if r.hits else "n/a",
-                r.incremental_bad,
-                f"{top[0]} ({top[1]:,})" if top else "",
-            )
-        )
-    return rows
 
 
 def _amount_point(name: str, m: StrategyMetrics) -> dict[str, Any]:
