@@ -151,22 +151,32 @@ def _role(
     if dtype.is_float():
         return role(NUMERIC, "--feature" if forced else "number")
     if not forced and not dtype.is_integer():
-        sample = column.drop_nulls().cast(pl.String).head(50).to_list()
-        if sample and all(_IP.match(v) for v in sample):
-            return role(ID, "IP addresses")
-        if share > ID_UNIQUE_SHARE:
-            return role(ID, f"id-like: {distinct:,} distinct values in {df.height:,} rows")
-        if named_like_id and distinct >= ID_NAMED_MIN_DISTINCT:
-            return role(ID, f"id-like: named like an id, {distinct:,} distinct values")
-        if distinct > MAX_CATEGORIES:
-            return role(
-                EXCLUDED,
-                f"{distinct:,} categories (more than {MAX_CATEGORIES:,}); "
-                "group them, or pass --feature to keep it",
-            )
+        text = _text_id(column, distinct, share, df.height, named_like_id)
+        if text is not None:
+            return role(*text)
     if dtype.is_integer():
         return role(NUMERIC, "--feature" if forced else "integer")
     return role(CATEGORICAL, "--feature" if forced else f"text, {distinct:,} categories")
+
+
+def _text_id(
+    column: pl.Series, distinct: int, share: float, rows: int, named_like_id: bool
+) -> tuple[str, str] | None:
+    """(role, why) for text that identifies (or has too many categories), else None."""
+    sample = column.drop_nulls().cast(pl.String).head(50).to_list()
+    if sample and all(_IP.match(v) for v in sample):
+        return ID, "IP addresses"
+    if share > ID_UNIQUE_SHARE:
+        return ID, f"id-like: {distinct:,} distinct values in {rows:,} rows"
+    if named_like_id and distinct >= ID_NAMED_MIN_DISTINCT:
+        return ID, f"id-like: named like an id, {distinct:,} distinct values"
+    if distinct > MAX_CATEGORIES:
+        return (
+            EXCLUDED,
+            f"{distinct:,} categories (more than {MAX_CATEGORIES:,}); "
+            "group them, or pass --feature to keep it",
+        )
+    return None
 
 
 def _numeric_code(

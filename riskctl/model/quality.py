@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from riskctl.model.bootstrap import BOOTSTRAP_REPS, bootstrap_intervals
+from riskctl.model.bootstrap import BOOTSTRAP_REPS, bootstrap_intervals, mean_interval
 from riskctl.model.ranking import pr_auc, roc_auc, tradeoff_curve
 
 if TYPE_CHECKING:
@@ -81,6 +81,9 @@ def test_metrics(
         key=lambda kv: (-kv[1], kv[0]),
     )
     intervals = bootstrap_intervals(score, label, FPR_TARGETS, clusters, seed=seed)
+    intervals["brier"] = mean_interval((score - label) ** 2, clusters)
+    intervals["bad_rate"] = mean_interval(label, clusters)
+    intervals["mean_score"] = mean_interval(score, clusters)
     return {
         "slice": "test",
         "rows": int(len(label)),
@@ -94,13 +97,13 @@ def test_metrics(
         "calibration_error": calibration_error(calibration),
         "calibration": calibration,
         "intervals": intervals,
-        "bootstrap": {
-            "replicates": BOOTSTRAP_REPS,
-            "seed": seed,
-            "weights": "Poisson(1) per "
-            + ("group" if clusters is not None else "row")
-            + ", drawn in order of descending score (stable sort)",
-            "interval": "2.5% and 97.5% quantiles",
+        "interval_method": {
+            "ranking": f"Poisson bootstrap, {BOOTSTRAP_REPS} replicates (seed {seed}), "
+            + ("whole groups" if clusters is not None else "rows")
+            + " reweighted; 2.5% and 97.5% quantiles: roc_auc, pr_auc, catch_rate_at_fpr",
+            "means": "normal interval of a mean"
+            + (", cluster-robust by group" if clusters is not None else "")
+            + ": brier, bad_rate, mean_score",
         },
         "importance_gain": dict(importance),
     }

@@ -143,13 +143,11 @@ def _catch_at(y: np.ndarray, s: np.ndarray, fpr_max: float) -> float:
     return float(tpr[fpr <= fpr_max + 1e-12].max())
 
 
-def _oracle_intervals(s: np.ndarray, y: np.ndarray, groups: np.ndarray | None, seed: int):
-    """Row by row with scikit-learn: the same Poisson(1) weights, one replicate at a time."""
-    order = np.argsort(-s, kind="stable")
-    s, y = s[order], y[order]
-    unit = np.arange(len(s)) if groups is None else np.unique(groups[order], return_inverse=True)[1]
-    rng = np.random.default_rng(seed)
-    weights = rng.poisson(1.0, size=(1000, unit.max() + 1))[:, unit]
+def _oracle_intervals(s: np.ndarray, y: np.ndarray, groups: np.ndarray | None):
+    """The slow obvious bootstrap: Poisson(1) weights per row (or per group), one replicate
+    at a time, scikit-learn's weighted metrics."""
+    unit = np.arange(len(s)) if groups is None else np.unique(groups, return_inverse=True)[1]
+    weights = np.random.default_rng(12345).poisson(1.0, size=(1000, unit.max() + 1))[:, unit]
     roc, ap = [], []
     for w in weights:
         keep = w > 0
@@ -158,6 +156,21 @@ def _oracle_intervals(s: np.ndarray, y: np.ndarray, groups: np.ndarray | None, s
         roc.append(roc_auc_score(y[keep], s[keep], sample_weight=w[keep]))
         ap.append(average_precision_score(y[keep], s[keep], sample_weight=w[keep]))
     return {k: np.quantile(v, [0.025, 0.975]) for k, v in (("roc_auc", roc), ("pr_auc", ap))}
+
+
+def _mean_oracle(values: np.ndarray, groups: np.ndarray | None) -> list[float]:
+    """Normal interval of a mean, cluster-robust, row by row."""
+    x = [float(v) for v in values]
+    n, mean = len(x), sum(x) / len(x)
+    if groups is None:
+        var = sum((v - mean) ** 2 for v in x) / (n * (n - 1))
+    else:
+        sums: dict = {}
+        for v, g in zip(x, groups, strict=True):
+            sums[g] = sums.get(g, 0.0) + (v - mean)
+        k = len(sums)
+        var = sum(t**2 for t in sums.values()) / n**2 * k / (k - 1)
+    return [mean - 1.959963984540054 * var**0.5, mean + 1.959963984540054 * var**0.5]
 
 
 @pytest.mark.parametrize("which", ["grouped", "leaky"])
@@ -181,9 +194,11 @@ def test_every_reported_metric_recomputes_from_the_recorded_split(which, request
         inside = (s >= i / 10) & ((s < (i + 1) / 10) | (i == 9))
         assert (cell["rows"], cell["bad"]) == (int(inside.sum()), int(y[inside].sum()))
     groups = test["group"].to_numpy() if "group" in test.columns else None
-    oracle = _oracle_intervals(s, y, groups, det.manifest["split"]["seed"])
-    for key in ("roc_auc", "pr_auc"):
-        assert m["intervals"][key] == pytest.approx(list(oracle[key]), abs=1e-9)
+    oracle = _oracle_intervals(s, y, groups)
+    for key in ("roc_auc", "pr_auc"):  # two bootstraps agree up to Monte Carlo error
+        assert m["intervals"][key] == pytest.approx(list(oracle[key]), abs=0.03)
+    for key, values in (("bad_rate", y), ("mean_score", s), ("brier", (s - y) ** 2)):
+        assert m["intervals"][key] == pytest.approx(_mean_oracle(values, groups), abs=1e-12)
     # per period: rows, bad rows and the test ROC AUC of each week
     for p in det.manifest["periods"]:
         rows = split.filter(pl.col("period") == pl.lit(p["period"]).str.to_date())

@@ -9,10 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
+from sklearn.metrics import average_precision_score, roc_auc_score
 
 from riskctl.errors import DataError, DetectorError, UsageError
-from riskctl.model.bootstrap import _metrics
+from riskctl.model.bootstrap import score_units, unit_metrics
 from riskctl.model.calibrate import Calibration, fit_calibration
 from riskctl.model.split import TEST, TRAIN, check_fractions, group_components, split_rows
 
@@ -98,29 +98,39 @@ def test_fractions_are_checked() -> None:
 
 @SETTINGS
 @given(st.integers(0, 10_000))
-def test_bootstrap_replicates_match_sklearn_with_weights(seed) -> None:
+def test_compressed_replicates_match_sklearn_row_by_row(seed) -> None:
+    """Any row weights, summed into units, give exactly the metrics scikit-learn computes
+    from the rows themselves: the compression loses nothing."""
     rng = np.random.default_rng(seed)
     n = int(rng.integers(5, 60))
     s = np.round(rng.random(n), 1)  # ties on purpose
     y = (rng.random(n) < 0.4).astype(np.float64)
     y[:2] = [0, 1]
-    order = np.argsort(-s, kind="stable")
-    s, y = s[order], y[order]
     w = rng.poisson(1.0, size=(3, n)).astype(np.float64)
     w[:, :2] = 1  # both classes in every replicate
-    last = np.r_[s[1:] != s[:-1], True]
-    got = _metrics(w, s, y, last, (0.1,))
+    units = score_units(s, y)
+    n_units = len(units.bad)
+    bad = np.stack([np.bincount(units.unit, weights=r * y, minlength=n_units) for r in w])
+    good = np.stack([np.bincount(units.unit, weights=r * (1 - y), minlength=n_units) for r in w])
+    got = unit_metrics(bad, good, (0.1,))
     for r in range(3):
         assert got["roc_auc"][r] == pytest.approx(roc_auc_score(y, s, sample_weight=w[r]))
         assert got["pr_auc"][r] == pytest.approx(average_precision_score(y, s, sample_weight=w[r]))
-        assert got["brier"][r] == pytest.approx(brier_score_loss(y, s, sample_weight=w[r]))
-        flagged = [
+        ok = [
             t
             for t in np.unique(s)
             if (w[r] * (s >= t) * (1 - y)).sum() <= 0.1 * (w[r] * (1 - y)).sum() + 1e-12
         ]
-        best = max([(w[r] * (s >= t) * y).sum() / (w[r] * y).sum() for t in flagged] + [0.0])
+        best = max([(w[r] * (s >= t) * y).sum() / (w[r] * y).sum() for t in ok] + [0.0])
         assert got["catch_rate_at_fpr.0.1"][r] == pytest.approx(best)
+
+
+def test_units_are_bad_scores_and_the_good_runs_between_them() -> None:
+    s = np.array([0.9, 0.8, 0.8, 0.7, 0.6, 0.5, 0.5, 0.4])
+    y = np.array([1, 0, 1, 0, 0, 0, 1, 0])
+    units = score_units(s, y)
+    assert units.unit.tolist() == [0, 1, 1, 2, 2, 3, 3, 4]
+    assert units.bad.tolist() == [1, 1, 0, 1, 0] and units.good.tolist() == [0, 1, 2, 1, 1]
 
 
 @SETTINGS
