@@ -163,55 +163,11 @@ def run_simulation(
     loaded = [cand, *([base] if base else [])]
     lf = scan_table(data)
     digest = sha256_file(data)
-    for pin, source in (
-        (data_sha256, "--data-sha256"),
-        (cand.strategy.data_sha256, f"{cand.path}: data_sha256"),
-    ):
-        if pin and pin.lower() != digest:
-            raise DataError(
-                f"{data}: sha256 {digest[:12]}... is not the pinned evaluation data "
-                f"({source} {pin[:12]}...)",
-                hint="evaluate on the pinned file, or update the pin on purpose",
-            )
+    _check_pins(data, digest, [(data_sha256, "--data-sha256")], cand)
     columns = lf.collect_schema().names()
     detectors = _load_detectors(loaded, columns)
     roles = resolve_roles(loaded, detectors, label, time, amount)
-    wanted = {
-        "label": roles.label,
-        **({"time": roles.time} if roles.time else {}),
-        **({"amount": roles.amount} if roles.amount else {}),
-    }
-    require_columns(columns, wanted, str(data))
-    for column in by or []:
-        if column != SEGMENT and column not in columns:
-            require_columns(columns, {"by": column}, str(data))
-    # check every strategy against the whole schema first (errors suggest any column), then
-    # read only the columns the strategies and metrics use
-    full = lf.collect_schema()
-    types: dict[str, Any] = dict(full)
-    types.update({c: pl.Float64 for c in detectors})
-    scored = pl.Schema(types)
-    for ls in loaded:
-        compile_strategy(ls, scored)
-    needed = [*wanted.values(), *[c for c in by or [] if c != SEGMENT]]
-    for ls in loaded:
-        needed += ls.strategy.score_columns() + condition_columns(ls)
-    for det in detectors.values():
-        needed += det.feature_names
-    ids = _id_columns(full.names(), detectors)
-    needed += ids + list(carry or [])
-    table = lf.select([c for c in dict.fromkeys(needed) if c in full]).collect()
-    _check_label(table, roles.label, data)
-    table = table.with_columns(
-        binary_label(
-            table[roles.label],
-            _bad_value(loaded, detectors, roles.label),
-            str(data),
-            how="`bad:` next to `label:` in the strategy",
-        )
-    )
-    for column, det in detectors.items():
-        table = score_frame(det, table, column)
+    table, ids = _read_table(lf, data, loaded, detectors, roles, by, carry)
     cand_sim = simulate_one(cand, table, roles, by)
     base_sim = simulate_one(base, table, roles, by) if base else None
     comparison = None
@@ -223,6 +179,63 @@ def run_simulation(
     return SimulationRun(
         data, digest, roles, table, cand_sim, base_sim, comparison, detectors, keep, ids
     )
+
+
+def _check_pins(
+    data: Path, digest: str, pins: list[tuple[str | None, str]], cand: LoadedStrategy
+) -> None:
+    """A pinned evaluation file that changed fails loudly instead of moving the numbers."""
+    pins = [*pins, (cand.strategy.data_sha256, f"{cand.path}: data_sha256")]
+    for pin, source in pins:
+        if pin and pin.lower() != digest:
+            raise DataError(
+                f"{data}: sha256 {digest[:12]}... is not the pinned evaluation data "
+                f"({source} {pin[:12]}...)",
+                hint="evaluate on the pinned file, or update the pin on purpose",
+            )
+
+
+def _read_table(
+    lf: pl.LazyFrame,
+    data: Path,
+    loaded: list[LoadedStrategy],
+    detectors: dict[str, Detector],
+    roles: Roles,
+    by: list[str] | None,
+    carry: list[str] | None,
+) -> tuple[pl.DataFrame, list[str]]:
+    """The columns the strategies, metrics and caller use, scored where a detector must;
+    every strategy is checked against the whole schema first (errors suggest any column)."""
+    full = lf.collect_schema()
+    columns = full.names()
+    wanted = {
+        "label": roles.label,
+        **({"time": roles.time} if roles.time else {}),
+        **({"amount": roles.amount} if roles.amount else {}),
+    }
+    require_columns(columns, wanted, str(data))
+    for column in by or []:
+        if column != SEGMENT and column not in columns:
+            require_columns(columns, {"by": column}, str(data))
+    types: dict[str, Any] = dict(full)
+    types.update({c: pl.Float64 for c in detectors})
+    for ls in loaded:
+        compile_strategy(ls, pl.Schema(types))
+    needed = [*wanted.values(), *[c for c in by or [] if c != SEGMENT]]
+    for ls in loaded:
+        needed += ls.strategy.score_columns() + condition_columns(ls)
+    for det in detectors.values():
+        needed += det.feature_names
+    ids = _id_columns(columns, detectors)
+    needed += ids + list(carry or [])
+    table = lf.select([c for c in dict.fromkeys(needed) if c in full]).collect()
+    _check_label(table, roles.label, data)
+    bad = _bad_value(loaded, detectors, roles.label)
+    how = "`bad:` next to `label:` in the strategy"
+    table = table.with_columns(binary_label(table[roles.label], bad, str(data), how))
+    for column, det in detectors.items():
+        table = score_frame(det, table, column)
+    return table, ids
 
 
 def _check_label(table: pl.DataFrame, label: str, source: Path) -> None:

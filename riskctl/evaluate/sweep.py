@@ -57,28 +57,7 @@ def curve_frame(
     base = np.zeros(n, dtype=bool) if base is None else np.asarray(base, dtype=bool)
     amt = np.zeros(n) if amount is None else np.nan_to_num(np.asarray(amount, np.float64))
     extra = extra or {}
-    new = (~base).astype(np.float64)
-    # polars sorts on every core; ties need no order, as only a tie group's last row counts
-    rows = pl.DataFrame(
-        {
-            "s": score,
-            "b": bad * new,
-            "g": (~bad) * new,
-            "a": bad * new * amt,
-            "ga": (~bad) * new * amt,
-            **{f"x_{k}": np.asarray(v, np.float64) for k, v in extra.items()},
-        }
-    )
-    sums = (
-        rows.filter(pl.col("s").is_not_nan())
-        .sort("s", descending=True)
-        .select(
-            pl.col("s"),
-            *[pl.col(c).cum_sum().alias(f"c{c}") for c in ("b", "g", "a", "ga")],
-            *[pl.col(f"x_{k}").cum_sum().alias(f"cx_{k}") for k in extra],
-        )
-        .filter(pl.col("s") != pl.col("s").shift(-1).fill_null(np.nan))
-    )
+    sums = _cumulative(score, bad, base, amt, extra)
     b0, g0 = float((bad & base).sum()), float((~bad & base).sum())
     a0, ga0 = float(amt[bad & base].sum()), float(amt[~bad & base].sum())
     if compact:  # pick the points first: millions of thresholds, a few dozen shown
@@ -106,25 +85,62 @@ def curve_frame(
         reviews=(reviews + cum("cx_review", 0.0)) if reviews is not None else 0,
         days=days,
     )
-    cols: dict[str, np.ndarray] = {
-        "threshold": np.r_[np.inf, sums["s"].to_numpy()],
-        "flagged": counts.flagged.astype(np.int64),
-        "flagged_bad": flagged_bad.astype(np.int64),
-        "flagged_good": flagged_good.astype(np.int64),
-    }
-    if has_amount:
-        cols["bad_amount_caught"] = counts.bad_amount_caught
-        cols["good_amount_impacted"] = counts.good_amount_impacted
-    if reviews is not None:
-        cols["reviews"] = np.asarray(counts.reviews, dtype=np.float64)
-    metrics = curve_columns(counts, costs)
-    if reviews is None:  # without review counts, neither load nor cost is known
-        metrics.pop("review_per_day", None)
-        metrics.pop("expected_cost", None)
-    cols.update(metrics)
+    cols = {"threshold": np.r_[np.inf, sums["s"].to_numpy()]}
+    cols.update(_columns(counts, costs, reviews is not None))
     for name in extra:
         cols[f"cum_{name}"] = cum(f"cx_{name}", 0.0)
     return pl.DataFrame(cols)
+
+
+def _columns(counts: Counts, costs: Costs, with_reviews: bool) -> dict[str, np.ndarray]:
+    cols: dict[str, np.ndarray] = {
+        "flagged": np.asarray(counts.flagged).astype(np.int64),
+        "flagged_bad": np.asarray(counts.flagged_bad).astype(np.int64),
+        "flagged_good": np.asarray(counts.flagged_good).astype(np.int64),
+    }
+    if counts.bad_amount is not None:
+        cols["bad_amount_caught"] = counts.bad_amount_caught
+        cols["good_amount_impacted"] = counts.good_amount_impacted
+    if with_reviews:
+        cols["reviews"] = np.asarray(counts.reviews, dtype=np.float64)
+    metrics = curve_columns(counts, costs)
+    if not with_reviews:  # without review counts, neither load nor cost is known
+        metrics.pop("review_per_day", None)
+        metrics.pop("expected_cost", None)
+    return {**cols, **metrics}
+
+
+def _cumulative(
+    score: np.ndarray,
+    bad: np.ndarray,
+    base: np.ndarray,
+    amt: np.ndarray,
+    extra: dict[str, np.ndarray],
+) -> pl.DataFrame:
+    """Cumulative newly flagged bad/good rows and amounts (and `extra` sums) from the
+    highest score down, one row per distinct score."""
+    new = (~base).astype(np.float64)
+    rows = pl.DataFrame(
+        {
+            "s": score,
+            "b": bad * new,
+            "g": (~bad) * new,
+            "a": bad * new * amt,
+            "ga": (~bad) * new * amt,
+            **{f"x_{k}": np.asarray(v, np.float64) for k, v in extra.items()},
+        }
+    )
+    # polars sorts on every core; ties need no order, as only a tie group's last row counts
+    return (
+        rows.filter(pl.col("s").is_not_nan())
+        .sort("s", descending=True)
+        .select(
+            pl.col("s"),
+            *[pl.col(c).cum_sum().alias(f"c{c}") for c in ("b", "g", "a", "ga")],
+            *[pl.col(f"x_{k}").cum_sum().alias(f"cx_{k}") for k in extra],
+        )
+        .filter(pl.col("s") != pl.col("s").shift(-1).fill_null(np.nan))
+    )
 
 
 def compact_indices(fpr: np.ndarray) -> np.ndarray:

@@ -5,18 +5,15 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
 
 import polars as pl
 
 from riskctl.data.privacy import mask_value, new_key
-from riskctl.evaluate.metrics import StrategyMetrics
 from riskctl.evaluate.simulate import SimulationRun
 from riskctl.explain.catalogue import EMPTY, Catalogue
 from riskctl.explain.summary import ExplainSummary
 from riskctl.gate.guardrails import GuardrailResult
 from riskctl.model.detector import Detector, library_versions
-from riskctl.model.ranking import tradeoff_curve
 from riskctl.numbers import fmt_money
 from riskctl.output.tables import (
     MetricRow,
@@ -28,14 +25,9 @@ from riskctl.output.tables import (
     segment_rows,
     swap_rows,
 )
-from riskctl.report.charts import (
-    beeswarm_chart,
-    importance_chart,
-    score_distribution_chart,
-    segment_chart,
-    tradeoff_chart,
-)
 from riskctl.report.detector_section import DetectorEvaluation, detector_evaluation
+from riskctl.report.facts import caveats, checksums, facts
+from riskctl.report.figures import Chart, strategy_charts
 
 
 @dataclass(frozen=True)
@@ -52,13 +44,6 @@ class GuardrailRow:
     name: str
     passed: bool
     message: str
-
-
-@dataclass(frozen=True)
-class Chart:
-    id: str
-    title: str
-    spec: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -158,128 +143,22 @@ def build_context(
     show_ids: bool = False,
 ) -> ReportContext:
     cand = run.candidate
-    score_cols = cand.loaded.strategy.score_columns()
-    charts = []
-    if score_cols:
-        score = score_cols[0]
-        label = run.roles.label
-        # the same rows as the strategies' dots: those whose label has matured
-        mature = cand.decisions.filter(run.matured)
-        curve = tradeoff_curve(mature[score].to_numpy(), mature[label].to_numpy())
-        points = [_point(cand.loaded.name + " (candidate)", cand.metrics)]
-        if run.baseline:
-            points.insert(0, _point(run.baseline.loaded.name + " (baseline)", run.baseline.metrics))
-        max_fpr = cand.loaded.strategy.guardrails.max_false_positive_rate
-        amount_curve, amount_points = None, None
-        if run.roles.amount:
-            amount_curve = tradeoff_curve(
-                mature[score].to_numpy(),
-                mature[label].to_numpy(),
-                mature[run.roles.amount].fill_null(0.0).to_numpy(),
-            )
-            amount_points = [_amount_point(cand.loaded.name + " (candidate)", cand.metrics)]
-            if run.baseline:
-                amount_points.insert(
-                    0, _amount_point(run.baseline.loaded.name + " (baseline)", run.baseline.metrics)
-                )
-        charts.append(
-            Chart(
-                "tradeoff",
-                "Trade-off curve (detector score alone; dots: the strategies)",
-                tradeoff_chart(curve, points, max_fpr, amount_curve, amount_points, log_fpr),
-            )
-        )
-        charts.append(
-            Chart(
-                "scores",
-                "Score distributions",
-                score_distribution_chart(mature[score].to_numpy(), mature[label].to_numpy()),
-            )
-        )
     segments = segment_tables(run)
-    for column, rows in segments.items():
-        charts.append(
-            Chart(
-                f"by-{column}",
-                f"By {column}",
-                segment_chart(
-                    column,
-                    [
-                        {
-                            "segment": r.value,
-                            "catch_rate": r.catch_rate_value,
-                            "false_positive_rate": r.fpr_value,
-                        }
-                        for r in rows
-                    ],
-                ),
-            )
-        )
-    if summary is not None and summary.importance:
-        charts.append(
-            Chart("importance", "Global SHAP importance", importance_chart(summary.importance))
-        )
-    if summary is not None and summary.dependence:
-        charts.append(
-            Chart("beeswarm", "Top features, row by row", beeswarm_chart(summary.dependence))
-        )
     m = cand.metrics
-    facts = [
-        ("Rows evaluated", f"{m.rows:,}"),
-        ("Bad rows", f"{m.bad:,}"),
-        ("Bad rate", f"{100 * m.bad / m.rows:.2f}%" if m.rows else "n/a"),
-        ("Days covered", f"{m.days:,}"),
-        ("Left out (label not matured)", f"{m.left_out_immature:,}"),
-    ]
-    if run.roles.time:
-        t = run.table[run.roles.time]
-        facts.append(("Time span", f"{t.min()!s} to {t.max()!s}"))
-    caveats = list(m.notes)
-    if m.bad < 100:
-        caveats.append(f"Only {m.bad} bad rows: intervals are wide; read changes with care.")
-    if run.comparison is not None:
-        for key, name in (
-            ("catch_rate", "catch rate"),
-            ("false_positive_rate", "false-positive rate"),
-        ):
-            d = run.comparison.delta[key]
-            if d.low <= 0 <= d.high and d.value != 0:
-                caveats.append(
-                    f"The change in {name} ({100 * d.value:+.2f} pp) is smaller than "
-                    f"its 95% interval ({100 * d.low:+.2f} to {100 * d.high:+.2f} "
-                    "pp): it may be noise."
-                )
-    if detector is not None:
-        dm = detector.manifest.get("metrics", {})
-        facts.append(("Detector ROC AUC (test slice)", f"{dm.get('roc_auc', float('nan')):.4f}"))
-        facts.append(("Detector PR AUC (test slice)", f"{dm.get('pr_auc', float('nan')):.4f}"))
-        tb, vb = dm.get("train_bad_rate"), dm.get("test_bad_rate")
-        if tb and vb and max(tb, vb) > 2 * min(tb, vb):
-            caveats.append(
-                "Bad rate changed more than 2x between training and test: the regime changed."
-            )
-    checksums = [
-        (f"data {run.data_path.name}", run.data_sha256),
-        (f"strategy {cand.loaded.path.name}", cand.loaded.sha256),
-    ]
-    if run.baseline:
-        checksums.append((f"strategy {run.baseline.loaded.path.name}", run.baseline.loaded.sha256))
-    if detector is not None:
-        checksums.append(("detector model", detector.manifest["model_sha256"]))
     return ReportContext(
         title=title
         or f"{cand.loaded.name}" + (f" vs {run.baseline.loaded.name}" if run.baseline else ""),
         candidate_name=cand.loaded.name,
         baseline_name=run.baseline.loaded.name if run.baseline else None,
         metrics=metric_rows(run),
-        charts=charts,
+        charts=strategy_charts(run, summary, segments, log_fpr),
         reasons=reason_rows(run, summary, catalogue),
         guardrails=[GuardrailRow(g.id, g.name, g.passed, g.message) for g in guardrails],
-        facts=facts,
-        caveats=caveats,
+        facts=facts(run, detector),
+        caveats=caveats(run, detector),
         command=command,
         versions=library_versions(),
-        checksums=checksums,
+        checksums=checksums(run, detector),
         vega_bundle=vega_bundle,
         swap=swap_rows(run.comparison),
         rules=rule_rows(run.candidate.rules),
@@ -367,20 +246,3 @@ def example_rows(
             picked["kind"].to_list(), id_values, picked["amount"].to_list(), strict=True
         )
     ]
-
-
-def _amount_point(name: str, m: StrategyMetrics) -> dict[str, Any]:
-    return {
-        "strategy": name,
-        "amount_catch_rate": m.amount_catch_rate,
-        "good_amount_impacted_rate": m.good_amount_impacted_rate,
-    }
-
-
-def _point(name: str, m: StrategyMetrics) -> dict[str, Any]:
-    return {
-        "strategy": name,
-        "catch_rate": m.catch_rate.value,
-        "false_positive_rate": m.false_positive_rate.value,
-        "precision": m.precision.value,
-    }
