@@ -150,3 +150,11 @@ def _split_table(
     columns["raw_score"] = pl.Series(raw).fill_nan(None)
     columns["score"] = pl.Series(final).fill_nan(None)
     return pl.DataFrame(columns).sort(ROW)
+
+
+def with_unlabelled(table: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
+    """The split record plus the input rows dropped for having no label, in input order."""
+    if rows.is_empty():
+        return table
+    dropped = pl.DataFrame({ROW: rows, "slice": pl.Series(["unlabelled"] * len(rows))})
+    return pl.concat([table, dropped.cast({ROW: table.schema[ROW]})], how="diagonal").sort(ROW)

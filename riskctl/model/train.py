@@ -22,7 +22,7 @@ from riskctl.errors import ConfigError, DataError, UsageError
 from riskctl.model.calibrate import METHODS, Calibration, fit_calibration
 from riskctl.model.config import ModelConfig, load_model_config
 from riskctl.model.detector import Detector, library_versions, save_detector
-from riskctl.model.evaluation import ROW, SPLIT_FILE, Scored, evaluate
+from riskctl.model.evaluation import ROW, SPLIT_FILE, Scored, evaluate, with_unlabelled
 from riskctl.model.features import Feature, feature_matrix, feature_types, features_from_roles
 from riskctl.model.periods import DEFAULT_PERIOD, check_period
 from riskctl.model.split import (
@@ -144,11 +144,12 @@ def train(data: Path, out: Path, o: TrainOptions, progress: Progress | None = No
         "periods": ev.periods,
         "metrics": ev.metrics,
         "warnings": [f.to_dict() for f in ev.findings],
-        "dropped_unlabelled": unlabelled,
+        "dropped_unlabelled": len(unlabelled),
         "data_sha256": sha256_file(data),
     }
-    detector = save_detector(booster, manifest, out, {SPLIT_FILE: ev.split_table})
-    return TrainResult(detector, roles, unlabelled, [f.message for f in ev.findings])
+    split_table = with_unlabelled(ev.split_table, unlabelled)
+    detector = save_detector(booster, manifest, out, {SPLIT_FILE: split_table})
+    return TrainResult(detector, roles, len(unlabelled), [f.message for f in ev.findings])
 
 
 def _manifest(
@@ -177,7 +178,8 @@ def _manifest(
             "test_fraction": o.test_fraction,
             "seed": o.seed,
             "file": SPLIT_FILE,
-            "row": "0-based row number in the input file, before unlabelled rows were dropped",
+            "row": "0-based row number in the input file; unlabelled rows are listed with "
+            "slice 'unlabelled'",
         },
         "window": _window(df, split, o.time),
         "period": period if o.time else None,
@@ -198,9 +200,9 @@ def _check_options(o: TrainOptions) -> tuple[str, str]:
     return split, check_period(o.period)
 
 
-def _labelled_rows(data: Path, o: TrainOptions) -> tuple[pl.DataFrame, int, np.ndarray]:
+def _labelled_rows(data: Path, o: TrainOptions) -> tuple[pl.DataFrame, pl.Series, np.ndarray]:
     """The labelled rows (time-sorted with a time column) with their input row number in
-    ROW and the label as 0/1; the count of unlabelled rows; the labels."""
+    ROW and the label as 0/1; the input row numbers of unlabelled rows; the labels."""
     lf = scan_table(data)
     names = lf.collect_schema().names()
     wanted = {
@@ -216,7 +218,7 @@ def _labelled_rows(data: Path, o: TrainOptions) -> tuple[pl.DataFrame, int, np.n
         raise DataError(f"{data}: has a column named '{ROW}', which riskctl reserves")
     df = lf.with_row_index(ROW).collect()
     df = df.with_columns(binary_label(df[o.label], o.bad, str(data)))
-    unlabelled = df[o.label].null_count()
+    unlabelled = df.filter(pl.col(o.label).is_null())[ROW]
     df = df.filter(pl.col(o.label).is_not_null())
     y = df[o.label].cast(pl.Int64)
     if y.sum() < 10 or (len(y) - y.sum()) < 10:
@@ -231,7 +233,7 @@ def _labelled_rows(data: Path, o: TrainOptions) -> tuple[pl.DataFrame, int, np.n
                 hint="use ISO (2026-02-24 22:55) or US (2/24/26 22:55) dates",
             )
         df = df.sort(o.time, maintain_order=True, nulls_last=True)
-    return df, int(unlabelled), df[o.label].cast(pl.Int64).to_numpy()
+    return df, unlabelled, df[o.label].cast(pl.Int64).to_numpy()
 
 
 def _boost(

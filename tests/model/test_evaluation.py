@@ -208,3 +208,22 @@ def test_every_reported_metric_recomputes_from_the_recorded_split(which, request
             assert p["test_roc_auc"] == pytest.approx(
                 roc_auc_score(t["label"], t["score"]), abs=1e-12
             )
+
+
+def test_unlabelled_rows_are_listed_in_the_split(tmp_path: Path) -> None:
+    df = planted_history(rows=2_000, rings=10).with_columns(
+        pl.when(pl.int_range(pl.len()) % 97 == 5).then(None).otherwise("is_bad").alias("is_bad")
+    )
+    path = tmp_path / "h.csv"
+    df.write_csv(path)
+    det = train(path, tmp_path / "det", TrainOptions(label="is_bad", rounds=10)).detector
+    split = pl.read_parquet(det.path / "split.parquet")
+    assert split["row"].to_list() == list(range(df.height))
+    unlabelled = split.filter(pl.col("slice") == "unlabelled")["row"].to_list()
+    assert (
+        unlabelled
+        == list(range(5, df.height, 97))
+        == (df.with_row_index().filter(pl.col("is_bad").is_null())["index"].to_list())
+    )
+    assert det.manifest["dropped_unlabelled"] == len(unlabelled)
+    assert split.filter(pl.col("slice") == "unlabelled")["label"].null_count() == len(unlabelled)
