@@ -55,7 +55,8 @@ def group_components(df: pl.DataFrame, columns: tuple[str, ...]) -> np.ndarray:
 
     heads, tails, offset = [], [], n
     for c in columns:
-        codes = df[c].cast(pl.String).rank("dense")
+        column = df[c].fill_nan(None) if df[c].dtype.is_float() else df[c]
+        codes = column.cast(pl.String).rank("dense")  # missing values link nothing
         present = codes.is_not_null().to_numpy()
         values = codes.fill_null(0).to_numpy().astype(np.int64) - 1
         heads.append(np.flatnonzero(present))
