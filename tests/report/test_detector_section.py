@@ -14,7 +14,9 @@ from riskctl.report.build import report_for_run
 def test_detector_section_matches_the_manifest(
     tmp_path: Path, scored_path: Path, detector, example_strategies: Path
 ) -> None:
-    run = run_simulation(example_strategies / "candidate.yaml", scored_path)
+    run = run_simulation(
+        example_strategies / "candidate.yaml", scored_path, carry=detector.feature_names
+    )
     out = tmp_path / "report.html"
     report_for_run(run, check_guardrails(run), detector, out, command="riskctl report x")
     soup = BeautifulSoup(out.read_text(encoding="utf-8"), "html.parser")
