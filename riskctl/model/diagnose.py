@@ -14,7 +14,7 @@ import numpy as np
 from riskctl.model.ranking import roc_auc
 
 RATE_SPREAD = 5.0  # bad rate varying more than this across periods
-UNUSUAL_RATE = 2.0  # a period is named when its bad rate is this far from the pooled one
+UNUSUAL_RATE = 2.0  # a period is named when its bad rate is this far from the median one
 PERIOD_MIN_ROWS = 30  # periods smaller than this do not count for the spread
 CARRIED_SHARE = 0.5  # more than this share of test bad rows in one period
 CHANCE_AUC = 0.6
@@ -49,10 +49,11 @@ def rate_spread(periods: list[dict[str, Any]], unit: str) -> list[Finding]:
     if hi["bad_rate"] <= RATE_SPREAD * lo["bad_rate"]:
         return []
     pooled = sum(p["bad"] for p in usable) / sum(p["rows"] for p in usable)
+    typical = float(np.median(rates))  # robust to the burst it is looking for
     unusual = [
         p
         for p in usable
-        if p["bad_rate"] > UNUSUAL_RATE * pooled or p["bad_rate"] < pooled / UNUSUAL_RATE
+        if p["bad_rate"] > UNUSUAL_RATE * typical or p["bad_rate"] < typical / UNUSUAL_RATE
     ]
     named = ", ".join(f"{p['period']} ({_pct(p['bad_rate'])})" for p in unusual[:_NAMED])
     more = f" and {len(unusual) - _NAMED} more" if len(unusual) > _NAMED else ""
@@ -66,9 +67,10 @@ def rate_spread(periods: list[dict[str, Any]], unit: str) -> list[Finding]:
         Finding(
             "bad-rate-varies",
             f"the bad rate varies {spread} across {unit} periods, from {_pct(lo['bad_rate'])} "
-            f"({lo['period']}) to {_pct(hi['bad_rate'])} ({hi['period']}); pooled "
-            f"{_pct(pooled)}; unusual periods: {named}{more}. A burst or a labelling change "
-            f"can carry the whole result: read the per-period test metrics.{latest}",
+            f"({lo['period']}) to {_pct(hi['bad_rate'])} ({hi['period']}); median "
+            f"{_pct(typical)}, pooled {_pct(pooled)}; unusual periods: {named}{more}. A burst "
+            "or a labelling change can carry the whole result: read the per-period test "
+            f"metrics.{latest}",
         )
     ]
 
