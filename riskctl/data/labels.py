@@ -63,8 +63,8 @@ def binary_label(
         values = label_values(column)
         shown = ", ".join(repr(v) for v in values[:_SHOWN_VALUES])
         raise DataError(
-            f"{source}: the bad value {bad!r} ({how}) matches no value of label column "
+            f"{source}: the bad value {bad!r} matches no value of label column "
             f"'{name}' (values: {shown})",
-            hint="pass one of the values found",
+            hint=f"set {how} to one of the values found",
         )
     return matched.cast(pl.Int8).alias(name)
