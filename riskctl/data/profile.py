@@ -101,7 +101,8 @@ def _column(s: pl.Series, role: str, why: str) -> ColumnProfile:
         lo, hi = s.min(), s.max()
         low, high = (None if lo is None else str(lo)), (None if hi is None else str(hi))
     distinct = s.drop_nulls().n_unique()
-    return ColumnProfile(s.name, str(s.dtype), role, why, s.null_count(), distinct, low, high)
+    dtype = "Datetime" if isinstance(s.dtype, pl.Datetime) else str(s.dtype)
+    return ColumnProfile(s.name, dtype, role, why, s.null_count(), distinct, low, high)
 
 
 def _guess_label(df: pl.DataFrame, inferred: dict[str, str]) -> str | None:
