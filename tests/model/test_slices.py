@@ -12,7 +12,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from riskctl.errors import DataError, DetectorError, UsageError
-from riskctl.model.bootstrap import score_units, unit_metrics
+from riskctl.model.bootstrap import bootstrap_intervals, score_units, unit_metrics
 from riskctl.model.calibrate import Calibration, fit_calibration
 from riskctl.model.split import TEST, TRAIN, check_fractions, group_components, split_rows
 
@@ -169,3 +169,18 @@ def test_calibration_maps_match_sklearn(seed) -> None:
 def test_malformed_calibrations_are_refused(stored) -> None:
     with pytest.raises(DetectorError, match="malformed score calibration"):
         Calibration.from_dict(stored, "det")
+
+
+def test_groups_of_one_resample_like_rows() -> None:
+    rng = np.random.default_rng(3)
+    s, y = rng.random(3_000), (rng.random(3_000) < 0.05).astype(int)
+    alone = bootstrap_intervals(s, y, (0.01,), clusters=np.arange(3_000) * 7, reps=200)
+    assert alone == bootstrap_intervals(s, y, (0.01,), reps=200)
+    # rings of ten rows alike (same label, nearly the same score): ten times fewer
+    # independent observations, so a wider interval than rows drawn alone
+    rings = np.arange(3_000) // 10
+    ring_y = np.repeat((rng.random(300) < 0.2).astype(int), 10)
+    ring_s = np.repeat(rng.random(300), 10) + 1e-3 * rng.random(3_000) + 0.3 * ring_y
+    grouped = bootstrap_intervals(ring_s, ring_y, (0.01,), clusters=rings)
+    rowwise = bootstrap_intervals(ring_s, ring_y, (0.01,))
+    assert np.diff(grouped["roc_auc"]) > 1.5 * np.diff(rowwise["roc_auc"])
