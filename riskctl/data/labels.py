@@ -24,17 +24,21 @@ def _is_zero_one(column: pl.Series) -> bool:
     return bool(values.is_in([0, 1]).all())
 
 
-def _matches(column: pl.Series, bad: str) -> pl.Series:
-    """Whether each value equals `bad`: as numbers when both are numbers, else as text
-    (case-insensitive, so `--bad true` matches a boolean or a `True` column)."""
-    if column.dtype.is_numeric():
+def label_expr(name: str, dtype: pl.DataType, bad: str | None) -> pl.Expr:
+    """The label as Int8 1 = bad, 0 = good (missing stays missing), as a lazy expression:
+    a 0/1 label is cast; otherwise a value equal to `bad` is bad, as numbers when both are
+    numbers, else as text (case-insensitive, so `true` matches a boolean or `True`)."""
+    col = pl.col(name)
+    if bad is None:
+        return col.cast(pl.Int8)
+    if dtype.is_numeric():
         try:
             target = float(bad)
         except ValueError:
-            return pl.Series(column.name, [False] * len(column), dtype=pl.Boolean)
-        return column.cast(pl.Float64) == target
-    text = column.cast(pl.String).str.strip_chars().str.to_lowercase()
-    return text == bad.strip().lower()
+            return (col.is_null() & False).cast(pl.Int8)  # matches nothing
+        return (col.cast(pl.Float64) == target).cast(pl.Int8)
+    text = col.cast(pl.String).str.strip_chars().str.to_lowercase()
+    return (text == bad.strip().lower()).cast(pl.Int8)
 
 
 def binary_label(
@@ -58,8 +62,8 @@ def binary_label(
             if values
             else "the label column is empty",
         )
-    matched = _matches(column, bad)
-    if not bool(matched.fill_null(False).any()):
+    matched = column.to_frame().select(label_expr(name, column.dtype, bad)).to_series()
+    if not bool((matched == 1).any()):
         values = label_values(column)
         shown = ", ".join(repr(v) for v in values[:_SHOWN_VALUES])
         raise DataError(
@@ -67,4 +71,4 @@ def binary_label(
             f"'{name}' (values: {shown})",
             hint=f"set {how} to one of the values found",
         )
-    return matched.cast(pl.Int8).alias(name)
+    return matched.alias(name)

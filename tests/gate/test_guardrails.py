@@ -4,7 +4,7 @@ import pytest
 
 from riskctl.evaluate.simulate import run_simulation
 from riskctl.gate.guardrails import GUARDRAILS, check_guardrails
-from riskctl.numbers import share_digits
+from riskctl.numbers import fmt_points
 from riskctl.strategy.schema import Guardrails, RelativeGuardrails
 
 STRATEGY = """name: {name}
@@ -43,10 +43,8 @@ def test_absolute_guardrails_pass_and_fail_by_the_right_amount(tmp_path, scored_
     fpr = run.candidate.metrics.false_positive_rate.value
     assert not results["max_false_positive_rate"].passed
     assert results["max_false_positive_rate"].value == fpr
-    over = fpr - 0.0001
-    assert (
-        f"{100 * over:.{share_digits(over)}f} pp over" in results["max_false_positive_rate"].message
-    )
+    by = fmt_points(fpr - 0.0001).lstrip("+")
+    assert f"{by} over" in results["max_false_positive_rate"].message
     assert results["min_catch_rate"].passed
 
 
