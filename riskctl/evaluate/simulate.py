@@ -18,7 +18,7 @@ from typing import Any
 import polars as pl
 
 from riskctl.data.io import require_columns, scan_table, sha256_file
-from riskctl.data.labels import binary_label, label_expr
+from riskctl.data.labels import complete_label, label_expr
 from riskctl.errors import ConfigError, DataError
 from riskctl.evaluate.cells import (
     Cells,
@@ -41,6 +41,8 @@ from riskctl.model.score import score_frame
 from riskctl.strategy.decisions import DECISION_COLUMNS, SEGMENT, DecisionSchema
 from riskctl.strategy.engine import CompiledStrategy, compile_strategy, condition_columns, decide
 from riskctl.strategy.load import LoadedStrategy, load_strategy
+
+HOW = "`bad:` next to `label:` in the strategy"  # how to name the label's bad value
 
 
 class Rows:
@@ -82,7 +84,7 @@ class Rows:
     @cached_property
     def table(self) -> pl.DataFrame:
         table = self._lf.select(self.columns).collect()
-        label = _checked_label(table[self.roles.label], self.source, self.bad)
+        label = complete_label(table[self.roles.label], self.bad, str(self.source), HOW)
         table = table.with_columns(label)
         for column, det in self.detectors.items():
             table = score_frame(det, table, column)
@@ -286,7 +288,7 @@ def run_simulation(
     selected, compiled, ids = _plan(lf, data, loaded, detectors, roles, by, carry)
     rows = Rows(lf, selected, data, roles, detectors, _bad_value(loaded, detectors, roles.label))
     if not detectors:  # check the labels before the long pass; scoring reads the rows anyway
-        _checked_label(lf.select(roles.label).collect()[roles.label], data, rows.bad)
+        complete_label(lf.select(roles.label).collect()[roles.label], rows.bad, str(data), HOW)
     digest = _Hasher(data)
     sims, comparison = _simulate(rows, compiled, by)
     _check_pins(data, digest.result(), [(data_sha256, "--data-sha256")], cand)
@@ -368,17 +370,6 @@ def _plan(
     ids = _id_columns(columns, detectors)
     needed += ids + list(carry or [])
     return [c for c in dict.fromkeys(needed) if c in full], compiled, ids
-
-
-def _checked_label(values: pl.Series, source: Path | str, bad: str | None) -> pl.Series:
-    """The label as 0/1 (Int8); missing values, or values other than 0/1 without the bad
-    value named, are refused."""
-    if values.null_count():
-        raise DataError(
-            f"{source}: label column '{values.name}' has {values.null_count():,} missing values",
-            hint="fill or drop unlabelled rows first",
-        )
-    return binary_label(values, bad, str(source), "`bad:` next to `label:` in the strategy")
 
 
 def _bad_value(
