@@ -8,6 +8,8 @@ import polars as pl
 from riskctl.errors import DataError
 
 _SHOWN_VALUES = 8
+# how a strategy names the bad value
+BAD_HOW = "`bad:` next to `label:` in the strategy"
 
 
 def label_values(column: pl.Series) -> list[str]:
@@ -72,13 +74,3 @@ def binary_label(
             hint=f"set {how} to one of the values found",
         )
     return matched.alias(name)
-
-
-def complete_label(column: pl.Series, bad: str | None, source: str, how: str) -> pl.Series:
-    """`binary_label` for evaluation, where every row needs a label: missing ones refused."""
-    if column.null_count():
-        raise DataError(
-            f"{source}: label column '{column.name}' has {column.null_count():,} missing values",
-            hint="fill or drop unlabelled rows first",
-        )
-    return binary_label(column, bad, source, how)

@@ -9,7 +9,6 @@ sweeps, written decisions), on first use.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -17,8 +16,8 @@ from typing import Any
 
 import polars as pl
 
-from riskctl.data.io import require_columns, scan_table, sha256_file
-from riskctl.data.labels import complete_label, label_expr
+from riskctl.data.io import require_columns, scan_table
+from riskctl.data.labels import BAD_HOW, binary_label, label_expr
 from riskctl.errors import ConfigError, DataError
 from riskctl.evaluate.cells import (
     Cells,
@@ -26,6 +25,7 @@ from riskctl.evaluate.cells import (
     decided_lazy,
     matured_expr,
     maturity_cutoff,
+    sorted_cells,
 )
 from riskctl.evaluate.compare import Comparison, compare_cells
 from riskctl.evaluate.metrics import (
@@ -35,60 +35,12 @@ from riskctl.evaluate.metrics import (
     matured,
     metrics_from_cells,
 )
+from riskctl.evaluate.rows import Hasher, Rows
 from riskctl.evaluate.rules import RuleStats, StrategyWarning, rule_table, strategy_warnings
 from riskctl.model.detector import Detector, load_detector
-from riskctl.model.score import score_frame
 from riskctl.strategy.decisions import DECISION_COLUMNS, SEGMENT, DecisionSchema
 from riskctl.strategy.engine import CompiledStrategy, compile_strategy, condition_columns, decide
 from riskctl.strategy.load import LoadedStrategy, load_strategy
-
-HOW = "`bad:` next to `label:` in the strategy"  # how to name the label's bad value
-
-
-class Rows:
-    """The rows a simulation reads: lazily for aggregates, materialised on first use."""
-
-    def __init__(
-        self,
-        lf: pl.LazyFrame,
-        columns: list[str],
-        source: Path | str,
-        roles: Roles,
-        detectors: dict[str, Detector],
-        bad: str | None = None,
-    ) -> None:
-        self._lf, self.columns, self.source = lf, columns, source
-        self.roles, self.detectors, self.bad = roles, detectors, bad
-
-    def lazy(self) -> pl.LazyFrame:
-        """Scored rows need the table in memory; pre-scored ones stream from the file."""
-        if self.detectors or "table" in self.__dict__:
-            return self.table.lazy()
-        selected = self._lf.select(self.columns)
-        label = self.roles.label
-        dtype = self._lf.collect_schema()[label]
-        return selected.with_columns(label_expr(label, dtype, self.bad).alias(label))
-
-    def want(self, columns: list[str]) -> None:
-        """Columns a consumer needs in `table` besides the simulation's own (e.g. the
-        features a report explains): read with the rest, or added once if already read."""
-        present = set(self._lf.collect_schema().names())
-        missing = [c for c in dict.fromkeys(columns) if c in present and c not in self.columns]
-        if not missing:
-            return
-        self.columns = [*self.columns, *missing]
-        if "table" in self.__dict__:
-            extra = self._lf.select(missing).collect()
-            self.__dict__["table"] = self.__dict__["table"].hstack(extra)
-
-    @cached_property
-    def table(self) -> pl.DataFrame:
-        table = self._lf.select(self.columns).collect()
-        label = complete_label(table[self.roles.label], self.bad, str(self.source), HOW)
-        table = table.with_columns(label)
-        for column, det in self.detectors.items():
-            table = score_frame(det, table, column)
-        return table
 
 
 @dataclass(frozen=True)
@@ -240,11 +192,16 @@ def _simulate(
     }
     by_columns = [c for c in by or [] if c != SEGMENT]
     query = cell_query(
-        decided_lazy(lf, sides), [s for s, _ in sides], roles, matured_by_side, by_columns
+        decided_lazy(lf, sides),
+        [s for s, _ in sides],
+        roles,
+        matured_by_side,
+        by_columns,
+        rows.scores,
     )
-    # a fixed cell order: sums over cells must not depend on how the group-by ran
-    frame = _collect(query, compiled[0].loaded, streaming=True)
-    cells = Cells(frame.sort(frame.columns[: frame.width - 3], nulls_last=True), roles, by_columns)
+    frame = sorted_cells(_collect(query, compiled[0].loaded, streaming=True))
+    rows.verify(frame)
+    cells = Cells(frame, roles, by_columns)
     sims = [_side(side, c, cells, rows, by) for side, c in sides]
     comparison = None
     if len(sims) == 2:
@@ -285,11 +242,13 @@ def run_simulation(
     columns = lf.collect_schema().names()
     detectors = _load_detectors(loaded, columns)
     roles = resolve_roles(loaded, detectors, label, time, amount)
+    lf = _coded_label(lf, roles.label, _bad_value(loaded, detectors, roles.label), data)
     selected, compiled, ids = _plan(lf, data, loaded, detectors, roles, by, carry)
-    rows = Rows(lf, selected, data, roles, detectors, _bad_value(loaded, detectors, roles.label))
-    if not detectors:  # check the labels before the long pass; scoring reads the rows anyway
-        complete_label(lf.select(roles.label).collect()[roles.label], rows.bad, str(data), HOW)
-    digest = _Hasher(data)
+    rows = Rows(lf, selected, data, roles, detectors)
+    rows.scores = list(dict.fromkeys(c for ls in loaded for c in ls.strategy.score_columns()))
+    if detectors:  # scoring reads the rows anyway: check them in memory, before deciding
+        _ = rows.table
+    digest = Hasher(data)
     sims, comparison = _simulate(rows, compiled, by)
     _check_pins(data, digest.result(), [(data_sha256, "--data-sha256")], cand)
     return SimulationRun(
@@ -303,23 +262,6 @@ def run_simulation(
         rows,
         ids,
     )
-
-
-class _Hasher:
-    """The input's sha256, computed in a thread while polars reads the file (hashlib
-    releases the GIL on large blocks, so the two overlap)."""
-
-    def __init__(self, path: Path) -> None:
-        self._digest = ""
-        self._thread = threading.Thread(target=self._run, args=(path,), daemon=True)
-        self._thread.start()
-
-    def _run(self, path: Path) -> None:
-        self._digest = sha256_file(path)
-
-    def result(self) -> str:
-        self._thread.join()
-        return self._digest
 
 
 def _check_pins(
@@ -384,6 +326,15 @@ def _bad_value(
         if det.label == label and det.manifest.get("bad") is not None:
             return str(det.manifest["bad"])
     return None
+
+
+def _coded_label(lf: pl.LazyFrame, label: str, bad: str | None, data: Path) -> pl.LazyFrame:
+    """With a bad value named, the label recoded to 1 = bad, 0 = good (missing stays
+    missing, for the usual checks); the value must occur."""
+    if bad is None or label not in lf.collect_schema():
+        return lf
+    binary_label(lf.select(label).collect()[label], bad, str(data), BAD_HOW)
+    return lf.with_columns(label_expr(label, lf.collect_schema()[label], bad).alias(label))
 
 
 def _id_columns(names: list[str], detectors: dict[str, Detector]) -> list[str]:

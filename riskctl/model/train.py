@@ -19,6 +19,7 @@ from riskctl.data.io import require_columns, scan_table, sha256_file
 from riskctl.data.labels import binary_label
 from riskctl.data.roles import ColumnRole, infer_roles
 from riskctl.errors import ConfigError, DataError, UsageError
+from riskctl.model.bins import training_bins
 from riskctl.model.calibrate import METHODS, Calibration, fit_calibration
 from riskctl.model.config import ModelConfig, load_model_config
 from riskctl.model.detector import Detector, library_versions, save_detector
@@ -142,6 +143,7 @@ def train(data: Path, out: Path, o: TrainOptions, progress: Progress | None = No
         },
         "score_calibration": calibration.to_dict() if calibration else None,
         "periods": ev.periods,
+        "bins": training_bins(df[split.rows(TRAIN)], features),
         "metrics": ev.metrics,
         "warnings": [f.to_dict() for f in ev.findings],
         "dropped_unlabelled": len(unlabelled),
