@@ -69,7 +69,7 @@ def profile_table(
     period: str = "1w",
 ) -> Profile:
     period = PERIOD_ALIASES.get(period, period)
-    df = scan_table(path).collect()
+    df = scan_table(path, ragged_ok=True).collect()  # a profile describes what is there
     for flag, name in (("--label", label), ("--time", time)):
         if name is not None and name not in df.columns:
             raise UsageError(

@@ -17,7 +17,7 @@ from sklearn.metrics import (
 )
 
 from riskctl.errors import DetectorError
-from riskctl.model.detector import MANIFEST_FILE, Detector, load_detector
+from riskctl.model.detector import MANIFEST_FILE, Detector, load_detector, manifest_digest
 from riskctl.model.score import score_file
 from riskctl.model.train import TrainOptions, train
 
@@ -133,6 +133,11 @@ def test_a_tampered_calibration_is_refused(tmp_path: Path, planted) -> None:
     manifest = json.loads((det.path / MANIFEST_FILE).read_text())
     assert set(manifest["score_calibration"]) == {"method", "a", "b"}
     manifest["score_calibration"] = {"method": "platt", "a": "__import__('os')", "b": 0}
+    (det.path / MANIFEST_FILE).write_text(json.dumps(manifest))
+    with pytest.raises(DetectorError, match="changed since training"):
+        load_detector(det.path)
+    # even with the manifest's own digest recomputed, the map must be plain numbers
+    manifest["manifest_sha256"] = manifest_digest(manifest)
     (det.path / MANIFEST_FILE).write_text(json.dumps(manifest))
     with pytest.raises(DetectorError, match="malformed score calibration"):
         load_detector(det.path)
