@@ -405,6 +405,43 @@ def case_duckdb_features(data: str, out: str) -> None:
     )
 
 
+def _test_slice(rows: int) -> tuple[object, object]:
+    """A seeded test slice: scores and labels (2% bad, moderately separated)."""
+    import numpy as np
+
+    rng = np.random.default_rng(6)
+    y = (rng.random(rows) < 0.02).astype(np.int8)
+    score = 1 / (1 + np.exp(-(rng.normal(size=rows) + 2.0 * y - 4)))
+    return score.astype(np.float32), y
+
+
+def case_riskctl_bootstrap(rows: str, out: str) -> None:
+    from riskctl.model.bootstrap import bootstrap_intervals
+
+    score, y = _test_slice(int(rows))
+    result = bootstrap_intervals(score, y, (0.001, 0.01, 0.05), reps=1000)  # type: ignore[arg-type]
+    Path(out).write_text(json.dumps(result))
+
+
+def case_sklearn_bootstrap(rows: str, out: str) -> None:
+    """The usual way: 1,000 Poisson-weighted replicates, scikit-learn's weighted metrics."""
+    import numpy as np
+    from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
+
+    score, y = _test_slice(int(rows))
+    rng = np.random.default_rng(0)
+    values: dict[str, list[float]] = {"roc_auc": [], "pr_auc": [], "catch_rate_at_fpr.0.01": []}
+    for _ in range(1000):
+        w = rng.poisson(1.0, size=len(y))
+        values["roc_auc"].append(roc_auc_score(y, score, sample_weight=w))
+        values["pr_auc"].append(average_precision_score(y, score, sample_weight=w))
+        fpr, tpr, _ = roc_curve(y, score, sample_weight=w)
+        values["catch_rate_at_fpr.0.01"].append(float(tpr[fpr <= 0.01].max()))
+    Path(out).write_text(
+        json.dumps({k: list(np.quantile(v, [0.025, 0.975])) for k, v in values.items()})
+    )
+
+
 def case_riskctl_drift(reference: str, current: str, out: str) -> None:
     with open(out, "w") as fh:
         subprocess.run(
@@ -440,6 +477,8 @@ def case_pandas_drift(reference: str, current: str, out: str) -> None:
 
 
 CASES = {
+    "riskctl_bootstrap": case_riskctl_bootstrap,
+    "sklearn_bootstrap": case_sklearn_bootstrap,
     "riskctl_sweep": case_riskctl_sweep,
     "sklearn_sweep": case_sklearn_sweep,
     "pandas_loop_sweep": case_pandas_loop_sweep,
@@ -506,13 +545,23 @@ def main() -> None:
     parser.add_argument(
         "cases",
         nargs="*",
-        default=["simulate", "sweep", "train", "score", "explain", "drift", "features"],
+        default=[
+            "simulate",
+            "sweep",
+            "bootstrap",
+            "train",
+            "score",
+            "explain",
+            "drift",
+            "features",
+        ],
     )
     parser.add_argument("--features-rows", type=int, default=10_000_000)
     parser.add_argument("--train-rows", type=int, default=1_000_000)
     parser.add_argument("--score-rows", type=int, default=10_000_000)
     parser.add_argument("--explain-rows", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--simulate-rows", type=int, default=10_000_000)
+    parser.add_argument("--bootstrap-rows", type=int, default=100_000)
     parser.add_argument("--drift-rows", type=int, default=2_000_000)
     args = parser.parse_args()
     results = []
@@ -529,6 +578,11 @@ def main() -> None:
         theirs_psi = json.loads((DATA / "drift_pandas.json").read_text())
         gap = max(abs(ours_psi[c] - v) for c, v in theirs_psi.items())
         print(f"drift: largest PSI difference riskctl vs pandas {gap:.2e}", flush=True)
+    if "bootstrap" in args.cases:
+        rows = str(args.bootstrap_rows)
+        ours = measure("riskctl_bootstrap", rows, str(DATA / "bootstrap_riskctl.json"))
+        theirs = measure("sklearn_bootstrap", rows, str(DATA / "bootstrap_sklearn.json"))
+        results.append(report("bootstrap", ours, theirs, args.bootstrap_rows))
     if "simulate" in args.cases:
         sim_data = make_scored_table(args.simulate_rows, DATA / f"sim_{args.simulate_rows}.parquet")
         ours = measure("riskctl_simulate", str(sim_data), str(DATA / "sim_riskctl.json"))

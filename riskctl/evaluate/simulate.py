@@ -17,6 +17,7 @@ from typing import Any
 import polars as pl
 
 from riskctl.data.io import require_columns, scan_table
+from riskctl.data.labels import BAD_HOW, binary_label, label_expr
 from riskctl.errors import ConfigError, DataError
 from riskctl.evaluate.cells import (
     Cells,
@@ -248,6 +249,7 @@ def run_simulation(
     for det in detectors.values():
         lf = with_stored_features(lf, det.path, det.manifest, history)
     roles = resolve_roles(loaded, detectors, label, time, amount)
+    lf = _coded_label(lf, roles.label, _bad_value(loaded, detectors, roles.label), data)
     selected, compiled, ids = _plan(lf, data, loaded, detectors, roles, by, carry)
     rows = Rows(lf, selected, data, roles, detectors)
     rows.scores = list(dict.fromkeys(c for ls in loaded for c in ls.strategy.score_columns()))
@@ -318,6 +320,29 @@ def _plan(
     ids = _id_columns(columns, detectors)
     needed += ids + list(carry or [])
     return [c for c in dict.fromkeys(needed) if c in full], compiled, ids
+
+
+def _bad_value(
+    loaded: list[LoadedStrategy], detectors: dict[str, Detector], label: str
+) -> str | None:
+    """The label value that means bad: a strategy's `bad:`, else that of a detector trained
+    on the same label column; None for 0/1 labels."""
+    for ls in loaded:
+        if ls.strategy.bad is not None:
+            return ls.strategy.bad
+    for det in detectors.values():
+        if det.label == label and det.manifest.get("bad") is not None:
+            return str(det.manifest["bad"])
+    return None
+
+
+def _coded_label(lf: pl.LazyFrame, label: str, bad: str | None, data: Path) -> pl.LazyFrame:
+    """With a bad value named, the label recoded to 1 = bad, 0 = good (missing stays
+    missing, for the usual checks); the value must occur."""
+    if bad is None or label not in lf.collect_schema():
+        return lf
+    binary_label(lf.select(label).collect()[label], bad, str(data), BAD_HOW)
+    return lf.with_columns(label_expr(label, lf.collect_schema()[label], bad).alias(label))
 
 
 def _id_columns(names: list[str], detectors: dict[str, Detector]) -> list[str]:

@@ -27,7 +27,8 @@ def explain_rows(
     """`keep` columns, score, margin, one shap_<feature> per feature, shap_bias, reasons."""
     contrib = contributions(detector, df, progress, approximate)
     codes, texts = model_reasons(contrib, df, detector.features, catalogue, k)
-    score = 1.0 / (1.0 + np.exp(-contrib.margin))
+    # contributions add up to the raw margin; the score goes through the stored calibration
+    score = detector.calibrated(1.0 / (1.0 + np.exp(-contrib.margin)))
     return pl.concat(
         [
             df.select(keep),

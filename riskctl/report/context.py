@@ -25,6 +25,7 @@ from riskctl.output.tables import (
     segment_rows,
     swap_rows,
 )
+from riskctl.report.detector_section import DetectorEvaluation, detector_evaluation
 from riskctl.report.facts import caveats, checksums, facts
 from riskctl.report.figures import Chart, strategy_charts
 
@@ -74,6 +75,7 @@ class ReportContext:
     reasons_by_action: dict[str, list[ReasonRow]] = field(default_factory=dict)
     examples: list[ExampleRow] = field(default_factory=list)
     ids_masked: bool = True
+    detector: DetectorEvaluation | None = None
 
 
 def describe_code(
@@ -167,6 +169,7 @@ def build_context(
         reasons_by_action=_reasons_by_action(summary, catalogue, run),
         examples=example_rows(run, detector, show_ids),
         ids_masked=not show_ids,
+        detector=detector_evaluation(detector),
     )
 
 
