@@ -17,7 +17,7 @@ from riskctl.data.privacy import mask_ids, new_key
 from riskctl.errors import UsageError
 from riskctl.evaluate.summary import ExplainSummary, SummaryBuilder
 from riskctl.explain.catalogue import EMPTY, Catalogue, fill, load_catalogue
-from riskctl.explain.contributions import interactions
+from riskctl.explain.contributions import check_engine, interactions
 from riskctl.explain.run import REASON_CODES, REASON_TEXTS, explain_rows
 from riskctl.model.detector import Detector, load_detector
 from riskctl.strategy.engine import ACTION, DECIDED_BY, FLAGGED, SEGMENT, compile_strategy, decide
@@ -35,6 +35,7 @@ class ExplainOptions:
     mask_ids: bool = False
     mask_key: bytes | None = None
     approximate: bool = False
+    engine: str = "fast"
     interactions: bool = False
     summary: bool = False
     by: str | None = None
@@ -97,6 +98,7 @@ def explain_file(
         raise UsageError(
             "--only-flagged needs --strategy", hint="flagged is what a strategy decides"
         )
+    check_engine(o.engine)
     if out is not None:
         table_format(out)
     detector = load_detector(detector_dir)
@@ -145,6 +147,7 @@ def explain_file(
                 k=o.top,
                 catalogue=catalogue,
                 approximate=o.approximate,
+                engine=o.engine,
             )
             if loaded is not None:
                 codes, texts = rule_reasons(batch, loaded, catalogue)
