@@ -1,6 +1,13 @@
-"""riskctl: explainable risk strategies for e-commerce risk-control teams."""
+"""riskctl: explainable risk strategies for e-commerce risk-control teams.
+
+The notebook API (`riskctl.simulate`, `riskctl.check`, `riskctl.sweep`, `riskctl.tune`,
+`riskctl.train`, `riskctl.score`, `riskctl.explain`, `riskctl.report`, `riskctl.strategy`,
+`riskctl.detector`) lives in `riskctl.api`; it is loaded on first use so that the command
+line starts without importing polars or XGBoost.
+"""
 
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 # before anything can load XGBoost: its OpenMP runtime reads the environment once
 from riskctl import runtime as _runtime  # noqa: F401  (isort: skip)
@@ -10,4 +17,24 @@ try:
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0.0.0+source"
 
-__all__ = ["__version__"]
+API = (
+    "check",
+    "detector",
+    "explain",
+    "report",
+    "score",
+    "simulate",
+    "strategy",
+    "sweep",
+    "train",
+    "tune",
+)
+__all__ = ["__version__", *API]
+
+
+def __getattr__(name: str) -> Any:
+    if name in API:
+        from riskctl import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'riskctl' has no attribute {name!r}")

@@ -13,8 +13,8 @@ import polars as pl
 from riskctl.data.generate import generate_history
 from riskctl.data.io import write_table
 from riskctl.errors import UsageError
-from riskctl.evaluate.explanations import ExplainOptions, explain_file
 from riskctl.evaluate.simulate import SimulationRun, run_simulation
+from riskctl.explain.batches import ExplainOptions, explain_file
 from riskctl.gate.guardrails import GuardrailResult, check_guardrails
 from riskctl.model.detector import Detector
 from riskctl.model.score import score_frame

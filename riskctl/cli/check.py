@@ -12,10 +12,11 @@ from riskctl.cli.console import guardrail_table, metrics_table, out, print_json
 from riskctl.cli.options import AmountOpt, BaselineOpt, DataOpt, JsonOpt, LabelOpt, TimeOpt
 from riskctl.data.io import write_text
 from riskctl.errors import EXIT_CHECK_FAILED
-from riskctl.evaluate.results import run_to_dict
 from riskctl.evaluate.simulate import run_simulation
-from riskctl.gate.formats import junit_xml, markdown_summary
 from riskctl.gate.guardrails import check_guardrails
+from riskctl.output.json import run_to_dict
+from riskctl.output.junit import junit_xml
+from riskctl.output.markdown import check_markdown
 
 
 def check(
@@ -67,7 +68,7 @@ def check(
         data_sha256=data_sha256,
     )
     results = check_guardrails(run, strict=strict)
-    summary = markdown_summary(run, results)
+    summary = check_markdown(run, results)
     if markdown is not None:
         write_text(summary, markdown)
     if os.environ.get("GITHUB_STEP_SUMMARY"):

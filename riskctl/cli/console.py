@@ -9,14 +9,16 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from riskctl.evaluate.metrics import StrategyMetrics
-from riskctl.evaluate.results import finite
 from riskctl.evaluate.simulate import Simulation, SimulationRun
-from riskctl.evaluate.text import fmt_value, metric_rows
 from riskctl.gate.guardrails import GuardrailResult
+from riskctl.numbers import fmt_percent
+from riskctl.output.json import finite
+from riskctl.output.tables import metric_rows, rule_rows, swap_rows
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -93,19 +95,16 @@ def rule_stats_table(sim: Simulation) -> Table:
     )
     for name in ("rule", "action", "hits", "bad", "precision", "incr. bad", "overlap"):
         table.add_column(name, justify="left" if name in ("rule", "action", "overlap") else "right")
-    for r in sim.rules:
-        top = max(r.overlap.items(), key=lambda kv: kv[1], default=None)
-        overlap = f"{top[0]} {top[1]:,}" if top else ""
-        name = f"{r.name} [dim](shadow)[/]" if r.mode == "shadow" else r.name
-        precision = f"{100 * r.precision.value:.1f}%" if r.hits else "n/a"
+    for r in rule_rows(sim.rules):
+        name = f"{escape(r.name)} [dim](shadow)[/]" if r.shadow else escape(r.name)
         table.add_row(
             name,
-            r.action,
-            f"{r.hits:,}",
-            f"{r.bad_hits:,}",
-            precision,
-            f"{r.incremental_bad:,}",
-            overlap,
+            escape(r.action),
+            r.hits,
+            r.bad_hits,
+            r.precision,
+            r.incremental_bad,
+            escape(r.overlap),
         )
     return table
 
@@ -119,9 +118,9 @@ def segment_table(column: str, groups: dict[str, StrategyMetrics]) -> Table:
             value,
             f"{m.rows:,}",
             f"{m.bad:,}",
-            fmt_value("catch_rate", m.catch_rate.value, 1),
-            fmt_value("false_positive_rate", m.false_positive_rate.value, 1),
-            fmt_value("precision", m.precision.value, 1),
+            fmt_percent(m.catch_rate.value, 1),
+            fmt_percent(m.false_positive_rate.value, 1),
+            fmt_percent(m.precision.value, 1),
         )
     return table
 
@@ -133,10 +132,6 @@ def swap_table(run: SimulationRun) -> Table:
     )
     for name in ("", "bad rows", "good rows", "bad amount", "good amount"):
         table.add_column(name, justify="left" if not name else "right")
-    assert run.comparison is not None
-    cells = {(c.kind, c.label): c for c in run.comparison.swap_set}
-    for kind in ("swap-in", "swap-out", "both flag"):
-        b, g = cells[(kind, 1)], cells[(kind, 0)]
-        money = [f"{c.amount:,.0f}" if c.amount is not None else "" for c in (b, g)]
-        table.add_row(kind, f"{b.rows:,}", f"{g.rows:,}", *money)
+    for r in swap_rows(run.comparison):
+        table.add_row(r.kind, r.bad_rows, r.good_rows, r.bad_amount, r.good_amount)
     return table

@@ -18,7 +18,7 @@ from riskctl.cli.console import (
 )
 from riskctl.cli.options import JsonOpt, QuietOpt, SeedOpt
 from riskctl.demo import run_demo
-from riskctl.evaluate.results import run_to_dict
+from riskctl.output.json import run_to_dict
 
 
 def demo(

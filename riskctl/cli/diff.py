@@ -10,7 +10,8 @@ from rich.markup import escape
 from riskctl.cli.console import out, print_json
 from riskctl.cli.options import JsonOpt
 from riskctl.errors import UsageError
-from riskctl.gate.diff import diff_markdown, diff_strategies, read_strategy
+from riskctl.gate.diff import diff_strategies, read_strategy
+from riskctl.output.markdown import diff_markdown
 
 
 def diff(

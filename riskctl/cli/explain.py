@@ -10,8 +10,8 @@ from rich.table import Table
 
 from riskctl.cli.console import err, out, print_json, progress_bar
 from riskctl.cli.options import JsonOpt, QuietOpt
-from riskctl.evaluate.explanations import ExplainOptions, explain_file
-from riskctl.evaluate.summary import ExplainSummary
+from riskctl.explain.batches import ExplainOptions, explain_file
+from riskctl.explain.summary import ExplainSummary
 
 
 def explain(

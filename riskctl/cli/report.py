@@ -84,10 +84,18 @@ def report(
     strategies/baseline.yaml --data riskctl-demo/scored.parquet --detector
     riskctl-demo/detector --out report.html
     """
+    given = load_detector(detector) if detector else None
     run = run_simulation(
-        strategy, data, baseline=baseline, label=label, time=time, amount=amount, by=by
+        strategy,
+        data,
+        baseline=baseline,
+        label=label,
+        time=time,
+        amount=amount,
+        by=by,
+        carry=[*given.feature_names, *(given.manifest.get("ids") or [])] if given else None,
     )
-    det = load_detector(detector) if detector else next(iter(run.detectors.values()), None)
+    det = given or next(iter(run.detectors.values()), None)
     command = "riskctl " + shlex.join(sys.argv[1:]) if sys.argv[1:] else "riskctl report"
     with err.status("Rendering the report"):
         path = report_for_run(

@@ -20,10 +20,10 @@ from riskctl.cli.console import (
     swap_table,
 )
 from riskctl.cli.options import AmountOpt, BaselineOpt, DataOpt, JsonOpt, LabelOpt, TimeOpt
-from riskctl.evaluate.results import run_to_dict, write_simulation
 from riskctl.evaluate.simulate import run_simulation
-from riskctl.evaluate.text import fmt_value
 from riskctl.gate.guardrails import check_guardrails
+from riskctl.numbers import fmt_percent
+from riskctl.output.json import run_to_dict, write_simulation
 from riskctl.report.build import report_for_run
 
 
@@ -86,7 +86,7 @@ def simulate(
     out.print(metrics_table(run))
     m = run.candidate.metrics
     by_action = ", ".join(
-        f"{a} {fmt_value('catch_rate', p.value, 1)}" for a, p in m.catch_rate_by_action.items()
+        f"{a} {fmt_percent(p.value, 1)}" for a, p in m.catch_rate_by_action.items()
     )
     out.print(f"Catch rate by action: {by_action}")
     if m.left_out_immature:

@@ -13,10 +13,14 @@ from riskctl.cli.console import out, print_json
 from riskctl.cli.options import AmountOpt, DataOpt, JsonOpt, LabelOpt, TimeOpt
 from riskctl.errors import UsageError
 from riskctl.evaluate.metrics import StrategyMetrics
+from riskctl.evaluate.registry import METRICS
 from riskctl.evaluate.simulate import run_simulation
 from riskctl.evaluate.sweep import Curve
-from riskctl.evaluate.text import fmt_proportion, fmt_value
-from riskctl.evaluate.tune import Target, TuneResult, segment_when, sweep_file, tune_run
+from riskctl.evaluate.thresholds import Target, TuneResult, segment_when
+from riskctl.evaluate.tradeoff import sweep_file
+from riskctl.evaluate.tune import tune_run
+from riskctl.numbers import fmt_percent
+from riskctl.output.tables import metric_text
 from riskctl.strategy.write import set_segment_thresholds, set_thresholds
 
 
@@ -95,13 +99,13 @@ def _curve_table(c: Curve) -> Table:
         row = [
             t,
             f"{p['flagged']:,}",
-            fmt_value("catch_rate", p["catch_rate"], 1),
-            fmt_value("false_positive_rate", p["false_positive_rate"], 1),
-            fmt_value("precision", p["precision"], 1),
-            fmt_value("alert_rate", p["alert_rate"], 1),
+            fmt_percent(p["catch_rate"], 1),
+            fmt_percent(p["false_positive_rate"], 1),
+            fmt_percent(p["precision"], 1),
+            fmt_percent(p["alert_rate"], 1),
         ]
         if has_amount:
-            row.append(fmt_value("amount_catch_rate", p["amount_catch_rate"], 1))
+            row.append(fmt_percent(p["amount_catch_rate"], 1))
         table.add_row(*row)
     return table
 
@@ -268,14 +272,8 @@ def _render(r: TuneResult, out_path: Path) -> None:
     sides = [r.before_metrics, r.after_metrics]
     if r.holdout_after is not None and r.holdout_before is not None:
         sides += [r.holdout_before, r.holdout_after]
-    for key, label in (
-        ("catch_rate", "Catch rate"),
-        ("false_positive_rate", "FPR"),
-        ("precision", "Precision"),
-    ):
-        table.add_row(label, *[fmt_proportion(getattr(s, key), 1) for s in sides])
-    table.add_row("Reviews/day", *[fmt_value("review_per_day", s.review_per_day) for s in sides])
-    table.add_row("Expected cost", *[fmt_value("expected_cost", s.expected_cost) for s in sides])
+    for m in METRICS:
+        table.add_row(m.label, *[metric_text(m, side[m.key], 1) for side in sides])
     out.print(table)
     for note in r.notes:
         out.print(f"[dim]{note}[/]")

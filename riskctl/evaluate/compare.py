@@ -10,7 +10,10 @@ import polars as pl
 
 from riskctl.evaluate.intervals import Difference, paired_bootstrap_ratio, paired_difference
 from riskctl.evaluate.metrics import Roles, StrategyMetrics
-from riskctl.strategy.engine import FLAGGED
+from riskctl.evaluate.registry import METRICS, Counts, Metric, row_counts
+from riskctl.strategy.decisions import FLAGGED
+
+SWAP_KINDS = ("swap-in", "swap-out", "both flag", "neither flags")
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,21 @@ class Comparison:
             "swap_set": [c.to_dict() for c in self.swap_set],
         }
 
+    def cell(self, kind: str, label: int) -> SwapCell:
+        return next(c for c in self.swap_set if c.kind == kind and c.label == label)
+
+
+def _paired(m: Metric, base: Counts, cand: Counts) -> Difference:
+    """Candidate minus baseline for one metric, from per-row counts of both."""
+    assert m.ratio is not None
+    num, den = m.ratio
+    nb, db = getattr(base, num), getattr(base, den)
+    nc, dc = getattr(cand, num), getattr(cand, den)
+    if m.paired == "difference":  # the same fixed denominator on both sides
+        rows = db > 0
+        return paired_difference(nb[rows], nc[rows])
+    return paired_bootstrap_ratio(nb, db, nc, dc)
+
 
 def compare(
     baseline: pl.DataFrame,
@@ -58,29 +76,29 @@ def compare(
     label = baseline[roles.label].filter(keep).to_numpy()
     b = baseline[FLAGGED].filter(keep).to_numpy()
     c = candidate[FLAGGED].filter(keep).to_numpy()
-    is_bad, is_good = label == 1, label == 0
-    delta = {
-        "catch_rate": paired_difference(b[is_bad], c[is_bad]),
-        "false_positive_rate": paired_difference(b[is_good], c[is_good]),
-        "alert_rate": paired_difference(b, c),
-        "precision": paired_bootstrap_ratio(b & is_bad, b, c & is_bad, c),
-        "expected_cost": _point(cand_metrics.expected_cost - base_metrics.expected_cost),
-    }
-    if cand_metrics.review_per_day is not None and base_metrics.review_per_day is not None:
-        delta["review_per_day"] = _point(cand_metrics.review_per_day - base_metrics.review_per_day)
     amount = (
         baseline[roles.amount].filter(keep).cast(pl.Float64).fill_null(0.0).to_numpy()
         if roles.amount
         else None
     )
-    if amount is not None:
-        bad_amount, good_amount = amount * is_bad, amount * is_good
-        delta["amount_catch_rate"] = paired_bootstrap_ratio(
-            bad_amount * b, bad_amount, bad_amount * c, bad_amount
-        )
-        delta["good_amount_impacted_rate"] = paired_bootstrap_ratio(
-            good_amount * b, good_amount, good_amount * c, good_amount
-        )
+    base_rows, cand_rows = row_counts(b, label, amount), row_counts(c, label, amount)
+    delta: dict[str, Difference] = {}
+    for m in METRICS:
+        if not (m.available(base_metrics.counts) and m.available(cand_metrics.counts)):
+            continue
+        if m.paired == "point":
+            before, after = base_metrics.value(m.key), cand_metrics.value(m.key)
+            if before is None or after is None:
+                continue
+            delta[m.key] = Difference(float(after - before), float("nan"), float("nan"))
+        else:
+            delta[m.key] = _paired(m, base_rows, cand_rows)
+    return Comparison(delta, swap_cells(b, c, label, amount))
+
+
+def swap_cells(
+    b: np.ndarray, c: np.ndarray, label: np.ndarray, amount: np.ndarray | None
+) -> list[SwapCell]:
     cells = []
     for bf in (True, False):
         for cf in (True, False):
@@ -95,12 +113,7 @@ def compare(
                         float(amount[mask].sum()) if amount is not None else None,
                     )
                 )
-    return Comparison(delta, cells)
-
-
-def _point(value: float) -> Difference:
-    """A difference reported without an interval (none that is cheap and exact yet)."""
-    return Difference(float(value), float("nan"), float("nan"))
+    return cells
 
 
 def swap_rows(baseline: pl.DataFrame, candidate: pl.DataFrame) -> np.ndarray:

@@ -1,4 +1,7 @@
-"""Strategy metrics exactly as DESIGN.md defines them, on rows whose label has matured."""
+"""Strategy metrics exactly as DESIGN.md defines them, on rows whose label has matured.
+
+One polars aggregation gives the `Counts`; the registry turns them into every metric.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +11,11 @@ from typing import Any
 import polars as pl
 
 from riskctl.evaluate.intervals import Proportion, wilson
-from riskctl.strategy.engine import ACTION, FLAGGED
+from riskctl.evaluate.registry import METRICS, Costs, Counts
+from riskctl.strategy.decisions import ACTION, FLAGGED
 from riskctl.strategy.schema import Strategy
 
-METRIC_NAMES = ["catch_rate", "false_positive_rate", "precision", "alert_rate"]
+METRIC_NAMES = [m.key for m in METRICS]
 
 
 @dataclass(frozen=True)
@@ -25,48 +29,49 @@ class Roles:
 
 @dataclass(frozen=True)
 class StrategyMetrics:
-    rows: int
-    bad: int
-    good: int
-    flagged: int
-    flagged_bad: int
-    flagged_good: int
-    catch_rate: Proportion
-    false_positive_rate: Proportion
-    precision: Proportion
-    alert_rate: Proportion
+    """Counts and every registry metric of one strategy's decisions (`m.catch_rate`,
+    `m["expected_cost"]`), plus per-action breakdowns."""
+
+    counts: Counts
+    values: dict[str, Proportion | float | None]
     catch_rate_by_action: dict[str, Proportion]
     rows_by_action: dict[str, int]
-    bad_amount: float | None
-    bad_amount_caught: float | None
-    good_amount: float | None
-    good_amount_impacted: float | None
-    amount_catch_rate: float | None
-    good_amount_impacted_rate: float | None
-    days: int
-    review_per_day: float | None
     review_per_day_peak: float | None
     review_capacity_per_day: float | None
-    expected_cost: float
     left_out_immature: int
     notes: list[str] = field(default_factory=list)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name in ("counts", "values"):
+            raise AttributeError(name)
+        if name in self.values:
+            return self.values[name]
+        counts = self.counts
+        if hasattr(counts, name):
+            return getattr(counts, name)
+        raise AttributeError(name)
+
+    def __getitem__(self, key: str) -> Proportion | float | None:
+        return self.values[key]
 
     def value(self, name: str) -> float | None:
         attr = getattr(self, name)
         return attr.value if isinstance(attr, Proportion) else attr
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for key, val in self.__dict__.items():
+        out: dict[str, Any] = dict(self.counts.to_dict())
+        for key, val in self.values.items():
             if isinstance(val, Proportion):
                 out[key] = val.value
                 out[f"{key}_interval"] = [val.low, val.high]
-            elif isinstance(val, dict):
-                out[key] = {
-                    k: (v.value if isinstance(v, Proportion) else v) for k, v in val.items()
-                }
             else:
                 out[key] = val
+        out["catch_rate_by_action"] = {k: v.value for k, v in self.catch_rate_by_action.items()}
+        out["rows_by_action"] = dict(self.rows_by_action)
+        out["review_per_day_peak"] = self.review_per_day_peak
+        out["review_capacity_per_day"] = self.review_capacity_per_day
+        out["left_out_immature"] = self.left_out_immature
+        out["notes"] = list(self.notes)
         return out
 
 
@@ -85,6 +90,38 @@ def kept(df: pl.DataFrame, keep: pl.Series) -> pl.DataFrame:
     return df if keep.all() else df.filter(keep)
 
 
+def costs_of(strategy: Strategy) -> Costs:
+    return Costs(strategy.costs.false_positive, strategy.costs.review)
+
+
+def count_exprs(roles: Roles, reviews: list[str]) -> list[pl.Expr]:
+    """The aggregation that gives `Counts`, as polars expressions over a decisions frame."""
+    bad = pl.col(roles.label) == 1
+    good = pl.col(roles.label) == 0
+    flagged = pl.col(FLAGGED)
+    exprs = [
+        pl.len().alias("rows"),
+        bad.sum().alias("bad"),
+        good.sum().alias("good"),
+        flagged.sum().alias("flagged"),
+        (bad & flagged).sum().alias("flagged_bad"),
+        (good & flagged).sum().alias("flagged_good"),
+        pl.col(ACTION).is_in(reviews).sum().alias("reviews"),
+        (
+            pl.col(roles.time).dt.date().n_unique() if roles.time else pl.lit(0, dtype=pl.UInt32)
+        ).alias("days"),
+    ]
+    if roles.amount:
+        amount = pl.col(roles.amount).cast(pl.Float64).fill_null(0.0)
+        exprs += [
+            amount.filter(bad).sum().alias("bad_amount"),
+            amount.filter(bad & flagged).sum().alias("bad_amount_caught"),
+            amount.filter(good).sum().alias("good_amount"),
+            amount.filter(good & flagged).sum().alias("good_amount_impacted"),
+        ]
+    return exprs
+
+
 def compute_metrics(
     decisions: pl.DataFrame, strategy: Strategy, roles: Roles, keep: pl.Series | None = None
 ) -> StrategyMetrics:
@@ -96,99 +133,42 @@ def compute_metrics(
         keep = matured(decisions, roles, strategy.label_maturity_days)
     left_out = int((~keep).sum())
     df = kept(decisions, keep)
-    bad = pl.col(roles.label) == 1
-    good = pl.col(roles.label) == 0
-    flagged = pl.col(FLAGGED)
-    amount = pl.col(roles.amount).cast(pl.Float64) if roles.amount else pl.lit(None)
-    agg = df.select(
-        rows=pl.len(),
-        bad=bad.sum(),
-        good=good.sum(),
-        flagged=flagged.sum(),
-        flagged_bad=(bad & flagged).sum(),
-        flagged_good=(good & flagged).sum(),
-        bad_amount=amount.filter(bad).sum(),
-        bad_amount_caught=amount.filter(bad & flagged).sum(),
-        good_amount=amount.filter(good).sum(),
-        good_amount_impacted=amount.filter(good & flagged).sum(),
-    ).row(0, named=True)
-    n, n_bad, n_good = agg["rows"], agg["bad"], agg["good"]
-    by_action = df.group_by(ACTION).agg(rows=pl.len(), bad=bad.sum())
+    counts = Counts(**df.select(count_exprs(roles, strategy.review_actions)).row(0, named=True))
+    if df.height == 0:
+        counts = Counts(**{**counts.to_dict(), "days": 0})
     rows_by_action = {a: 0 for a in strategy.actions}
-    catch_by_action = {}
-    for row in by_action.iter_rows(named=True):
-        rows_by_action[row[ACTION]] = int(row["rows"])
-    for row in by_action.iter_rows(named=True):
-        if row[ACTION] != strategy.pass_action:
-            catch_by_action[row[ACTION]] = wilson(int(row["bad"]), n_bad)
-    for action in strategy.actions[:-1]:
-        catch_by_action.setdefault(action, wilson(0, n_bad))
-    notes: list[str] = []
-    days, review_mean, review_peak = _review_load(df, strategy, roles)
-    if roles.amount:
-        missed = (agg["bad_amount"] or 0.0) - (agg["bad_amount_caught"] or 0.0)
-    else:
-        missed = float(n_bad - agg["flagged_bad"])
+    bad_by_action: dict[str, int] = {}
+    by_action = df.group_by(ACTION).agg(rows=pl.len(), bad=(pl.col(roles.label) == 1).sum())
+    for action, rows, bad in by_action.iter_rows():
+        rows_by_action[action] = int(rows)
+        bad_by_action[action] = int(bad)
+    catch_by_action = {
+        a: wilson(bad_by_action.get(a, 0), int(counts.bad)) for a in strategy.actions[:-1]
+    }
+    notes = []
+    if not roles.amount:
         notes.append("no amount column: each missed bad row costs 1 in expected_cost")
-    reviews = rows_by_action.get("review", 0)
-    cost = (
-        missed
-        + strategy.costs.false_positive * agg["flagged_good"]
-        + strategy.costs.review * reviews
-    )
-    has_amount = roles.amount is not None
+    costs = costs_of(strategy)
     return StrategyMetrics(
-        rows=n,
-        bad=n_bad,
-        good=n_good,
-        flagged=agg["flagged"],
-        flagged_bad=agg["flagged_bad"],
-        flagged_good=agg["flagged_good"],
-        catch_rate=wilson(agg["flagged_bad"], n_bad),
-        false_positive_rate=wilson(agg["flagged_good"], n_good),
-        precision=wilson(agg["flagged_bad"], agg["flagged"]),
-        alert_rate=wilson(agg["flagged"], n),
+        counts=counts,
+        values={m.key: m.measure(counts, costs) for m in METRICS},
         catch_rate_by_action=catch_by_action,
         rows_by_action=rows_by_action,
-        bad_amount=agg["bad_amount"] if has_amount else None,
-        bad_amount_caught=agg["bad_amount_caught"] if has_amount else None,
-        good_amount=agg["good_amount"] if has_amount else None,
-        good_amount_impacted=agg["good_amount_impacted"] if has_amount else None,
-        amount_catch_rate=_share(agg["bad_amount_caught"], agg["bad_amount"], has_amount),
-        good_amount_impacted_rate=_share(
-            agg["good_amount_impacted"], agg["good_amount"], has_amount
-        ),
-        days=days,
-        review_per_day=review_mean,
-        review_per_day_peak=review_peak,
+        review_per_day_peak=_review_peak(df, strategy, roles),
         review_capacity_per_day=strategy.review_capacity_per_day,
-        expected_cost=float(cost),
         left_out_immature=left_out,
         notes=notes,
     )
 
 
-def _share(part: float | None, whole: float | None, present: bool) -> float | None:
-    if not present or not whole:
+def _review_peak(df: pl.DataFrame, strategy: Strategy, roles: Roles) -> float | None:
+    """The most rows sent to review on one calendar day."""
+    if roles.time is None or df.height == 0 or not strategy.review_actions:
         return None
-    return float((part or 0.0) / whole)
-
-
-def _review_load(
-    df: pl.DataFrame, strategy: Strategy, roles: Roles
-) -> tuple[int, float | None, float | None]:
-    """Days covered, and mean and peak rows sent to review per calendar day."""
-    if roles.time is None or df.height == 0:
-        return 0, None, None
-    review = strategy.review_action
-    per_day = df.group_by(pl.col(roles.time).dt.date().alias("day")).agg(
-        reviews=(pl.col(ACTION) == review).sum() if review else pl.lit(0)
+    per_day = df.group_by(pl.col(roles.time).dt.date()).agg(
+        pl.col(ACTION).is_in(strategy.review_actions).sum().alias("reviews")
     )
-    days = per_day.height
-    if review is None:
-        return days, None, None
-    reviews = per_day["reviews"].cast(pl.Float64)
-    return days, float(reviews.sum()) / days, float(reviews.max() or 0.0)  # type: ignore[arg-type]
+    return float(per_day["reviews"].max() or 0)  # type: ignore[arg-type]
 
 
 def daily_metrics(decisions: pl.DataFrame, strategy: Strategy, roles: Roles) -> pl.DataFrame:
@@ -196,7 +176,6 @@ def daily_metrics(decisions: pl.DataFrame, strategy: Strategy, roles: Roles) -> 
     if roles.time is None:
         return pl.DataFrame()
     bad, flagged = pl.col(roles.label) == 1, pl.col(FLAGGED)
-    review = strategy.review_action
     return (
         decisions.group_by(pl.col(roles.time).dt.date().alias("day"))
         .agg(
@@ -205,7 +184,7 @@ def daily_metrics(decisions: pl.DataFrame, strategy: Strategy, roles: Roles) -> 
             flagged=flagged.sum(),
             flagged_bad=(bad & flagged).sum(),
             flagged_good=(~bad & flagged).sum(),
-            reviews=(pl.col(ACTION) == review).sum() if review else pl.lit(0, dtype=pl.UInt32),
+            reviews=pl.col(ACTION).is_in(strategy.review_actions).sum(),
         )
         .sort("day")
         .with_columns(

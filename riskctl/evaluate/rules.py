@@ -14,7 +14,7 @@ import polars as pl
 
 from riskctl.errors import Location
 from riskctl.evaluate.intervals import Proportion, wilson
-from riskctl.strategy.engine import FLAGGED, SEGMENT
+from riskctl.strategy.decisions import FLAGGED, SEGMENT, DecisionSchema
 from riskctl.strategy.load import LoadedStrategy
 
 
@@ -47,99 +47,72 @@ class StrategyWarning:
         return f"{self.location}: {self.message}" if self.location else self.message
 
 
-def _deciders(loaded: LoadedStrategy, columns: list[str]) -> dict[str, int]:
-    """Every acting decider column -> the severity rank of the action it gives."""
-    s = loaded.strategy
-    rank = {a: i for i, a in enumerate(s.actions)}
-    out = {f"rule:{r.name}": rank[r.action] for r in s.rules if r.enabled and r.mode == "active"}
-    for column in columns:
-        if column.startswith("threshold:"):
-            out[column] = rank[column.split(":")[1]]
-    return out
-
-
-def _others_rank(deciders: dict[str, int], skip: str, pass_rank: int) -> pl.Expr:
-    """Per row, the most severe action the deciders other than `skip` give."""
-    exprs = [
-        pl.when(pl.col(c)).then(r).otherwise(pass_rank) for c, r in deciders.items() if c != skip
-    ]
-    return pl.min_horizontal(exprs) if exprs else pl.lit(pass_rank)
-
-
 def rule_table(
-    decisions: pl.DataFrame, loaded: LoadedStrategy, label: str, amount: str | None = None
+    decisions: pl.DataFrame, schema: DecisionSchema, label: str, amount: str | None = None
 ) -> list[RuleStats]:
-    s = loaded.strategy
-    pass_rank = len(s.actions) - 1
-    deciders = _deciders(loaded, decisions.columns)
     bad = pl.col(label) == 1
-    rules = [r for r in s.rules if r.enabled]
+    rules = schema.rules
     exprs: list[pl.Expr] = []
     for r in rules:
-        fires = pl.col(f"rule:{r.name}")
-        if r.mode == "active":
-            alone = fires & (_others_rank(deciders, f"rule:{r.name}", pass_rank) == pass_rank)
+        fires = pl.col(r.column)
+        if r.acts:
+            alone = fires & (schema.rank_expr(skip=[r]) == schema.pass_rank)
         else:
             alone = fires & ~pl.col(FLAGGED)
         exprs += [
-            fires.sum().alias(f"{r.name}|hits"),
-            (fires & bad).sum().alias(f"{r.name}|bad"),
-            alone.sum().alias(f"{r.name}|inc"),
-            (alone & bad).sum().alias(f"{r.name}|incbad"),
+            fires.sum().alias(f"{r.column}|hits"),
+            (fires & bad).sum().alias(f"{r.column}|bad"),
+            alone.sum().alias(f"{r.column}|inc"),
+            (alone & bad).sum().alias(f"{r.column}|incbad"),
         ]
         if amount:
-            exprs.append(pl.col(amount).filter(fires & bad).sum().alias(f"{r.name}|amount"))
-        for other in rules:
-            if other.name != r.name:
-                exprs.append(
-                    (fires & pl.col(f"rule:{other.name}"))
-                    .sum()
-                    .alias(f"{r.name}|with|{other.name}")
-                )
+            exprs.append(pl.col(amount).filter(fires & bad).sum().alias(f"{r.column}|amount"))
+        exprs += [
+            (fires & pl.col(o.column)).sum().alias(f"{r.column}|with|{o.column}")
+            for o in rules
+            if o.column != r.column
+        ]
     if not exprs:
         return []
     row = decisions.select(exprs).row(0, named=True)
     out = []
     for r in rules:
-        hits, bad_hits = int(row[f"{r.name}|hits"]), int(row[f"{r.name}|bad"])
+        hits, bad_hits = int(row[f"{r.column}|hits"]), int(row[f"{r.column}|bad"])
         overlap = {
-            o.name: int(row[f"{r.name}|with|{o.name}"])
+            o.label: int(row[f"{r.column}|with|{o.column}"])
             for o in rules
-            if o.name != r.name and row[f"{r.name}|with|{o.name}"]
+            if o.column != r.column and row[f"{r.column}|with|{o.column}"]
         }
         out.append(
             RuleStats(
-                r.name,
+                r.label,
                 r.action,
-                r.mode,
+                "shadow" if r.shadow else "active",
                 hits,
                 bad_hits,
                 wilson(bad_hits, hits),
-                int(row[f"{r.name}|inc"]),
-                int(row[f"{r.name}|incbad"]),
+                int(row[f"{r.column}|inc"]),
+                int(row[f"{r.column}|incbad"]),
                 overlap,
-                float(row[f"{r.name}|amount"]) if amount else None,
+                float(row[f"{r.column}|amount"]) if amount else None,
             )
         )
     return out
 
 
-def strategy_warnings(decisions: pl.DataFrame, loaded: LoadedStrategy) -> list[StrategyWarning]:
+def strategy_warnings(
+    decisions: pl.DataFrame, loaded: LoadedStrategy, schema: DecisionSchema
+) -> list[StrategyWarning]:
     """Rules that never fire, rules that change no decision, segments no row falls in."""
     s = loaded.strategy
-    rank = {a: i for i, a in enumerate(s.actions)}
-    pass_rank = len(s.actions) - 1
-    deciders = _deciders(loaded, decisions.columns)
     warnings = []
     checks: list[pl.Expr] = []
-    for r in s.rules:
-        if not r.enabled:
-            continue
-        fires = pl.col(f"rule:{r.name}")
-        checks.append(fires.sum().alias(f"{r.name}|hits"))
-        if r.mode == "active":
-            covered = _others_rank(deciders, f"rule:{r.name}", pass_rank) <= rank[r.action]
-            checks.append((fires & ~covered).sum().alias(f"{r.name}|changes"))
+    for d in schema.rules:
+        fires = pl.col(d.column)
+        checks.append(fires.sum().alias(f"{d.label}|hits"))
+        if d.acts:
+            covered = schema.rank_expr(skip=[d]) <= d.rank
+            checks.append((fires & ~covered).sum().alias(f"{d.label}|changes"))
     for g in s.segments:
         checks.append((pl.col(SEGMENT) == g.name).sum().alias(f"segment|{g.name}"))
     if not checks:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from riskctl.evaluate.registry import NO_COSTS, Costs, Counts, curve_columns
+
 FPR_TARGETS = (0.001, 0.005, 0.01, 0.02, 0.05)
 COMPACT_POINTS = 40
 
@@ -38,52 +40,28 @@ def curve_frame(
     base: np.ndarray | None = None,
     extra: dict[str, np.ndarray] | None = None,
     compact: bool = False,
+    reviews: float | None = None,
+    days: int = 0,
+    costs: Costs = NO_COSTS,
 ) -> pl.DataFrame:
-    """Every distinct-threshold operating point, exactly.
+    """Every distinct-threshold operating point, exactly, with every registry metric.
 
-    `base` marks rows flagged whatever the threshold. `extra` columns (per row) are summed
-    over newly flagged rows too (e.g. review-count changes) as `cum_<name>`.
+    `base` marks rows flagged whatever the threshold; rows with a NaN score never change.
+    A base row with a score still moves `extra` columns (per row, summed over the rows the
+    threshold reaches as `cum_<name>`, e.g. review-count changes) but not the flag counts.
+    `reviews`: reviews at the starting point, to which `extra["review"]` adds.
     """
     score = np.asarray(score, dtype=np.float64)
-    bad = np.asarray(label).astype(bool)
+    bad = np.asarray(label) == 1
     n = len(score)
     base = np.zeros(n, dtype=bool) if base is None else np.asarray(base, dtype=bool)
     amt = np.zeros(n) if amount is None else np.nan_to_num(np.asarray(amount, np.float64))
-    total_bad, total_good = int(bad.sum()), int((~bad).sum())
-    bad_amount, good_amount = float(amt[bad].sum()), float(amt[~bad].sum())
     extra = extra or {}
-    # polars sorts on every core; ties need no order, as only a tie group's last row counts
-    rows = pl.DataFrame(
-        {
-            "s": score,
-            "bad": bad.astype(np.float64),
-            "amt": amt,
-            "base": base,
-            **{f"x_{k}": np.asarray(v, np.float64) for k, v in extra.items()},
-        }
-    )
-    rest = rows.filter(~pl.col("base") & pl.col("s").is_not_nan()).sort("s", descending=True)
-    sums = rest.select(
-        pl.col("s"),
-        pl.col("bad").cum_sum().alias("cb"),
-        (1.0 - pl.col("bad")).cum_sum().alias("cg"),
-        (pl.col("bad") * pl.col("amt")).cum_sum().alias("ca"),
-        ((1.0 - pl.col("bad")) * pl.col("amt")).cum_sum().alias("cga"),
-        *[pl.col(f"x_{k}").cum_sum().alias(f"cx_{k}") for k in extra],
-    ).filter(pl.col("s") != pl.col("s").shift(-1).fill_null(np.nan))
-    in_base = (
-        rows.filter(pl.col("base"))
-        .select(
-            pl.col("bad").sum().alias("b"),
-            (1.0 - pl.col("bad")).sum().alias("g"),
-            (pl.col("bad") * pl.col("amt")).sum().alias("a"),
-            ((1.0 - pl.col("bad")) * pl.col("amt")).sum().alias("ga"),
-        )
-        .row(0)
-    )
-    b0, g0, a0, ga0 = (float(v or 0.0) for v in in_base)
-
+    sums = _cumulative(score, bad, base, amt, extra)
+    b0, g0 = float((bad & base).sum()), float((~bad & base).sum())
+    a0, ga0 = float(amt[bad & base].sum()), float(amt[~bad & base].sum())
     if compact:  # pick the points first: millions of thresholds, a few dozen shown
+        total_good = float((~bad).sum())
         good_cum = np.r_[g0, g0 + sums["cg"].to_numpy()]
         picked = compact_indices(good_cum / total_good if total_good else good_cum * 0)
         sums = sums[(picked[1:] - 1).tolist()]  # index 0 is the starting point
@@ -91,37 +69,78 @@ def curve_frame(
     def cum(column: str, start: float) -> np.ndarray:
         return np.r_[start, start + sums[column].to_numpy()]
 
-    flagged_bad = cum("cb", b0)
-    flagged_good = cum("cg", g0)
-    caught_amount = cum("ca", a0)
-    hit_amount = cum("cga", ga0)
-    s_last = sums["s"].to_numpy()
-    flagged = flagged_bad + flagged_good
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cols: dict[str, np.ndarray] = {
-            "threshold": np.r_[np.inf, s_last],
-            "flagged": flagged.astype(np.int64),
-            "flagged_bad": flagged_bad.astype(np.int64),
-            "flagged_good": flagged_good.astype(np.int64),
-            "catch_rate": flagged_bad / total_bad if total_bad else np.zeros_like(flagged),
-            "false_positive_rate": (
-                flagged_good / total_good if total_good else np.zeros_like(flagged)
-            ),
-            "precision": np.where(flagged > 0, flagged_bad / np.maximum(flagged, 1), np.nan),
-            "alert_rate": flagged / n if n else np.zeros_like(flagged),
-        }
-        if amount is not None:
-            cols["bad_amount_caught"] = caught_amount
-            cols["amount_catch_rate"] = (
-                caught_amount / bad_amount if bad_amount else np.zeros_like(flagged)
-            )
-            cols["good_amount_impacted"] = hit_amount
-            cols["good_amount_impacted_rate"] = (
-                hit_amount / good_amount if good_amount else np.zeros_like(flagged)
-            )
+    flagged_bad, flagged_good = cum("cb", b0), cum("cg", g0)
+    has_amount = amount is not None
+    counts = Counts(
+        rows=n,
+        bad=int(bad.sum()),
+        good=int((~bad).sum()),
+        flagged=flagged_bad + flagged_good,
+        flagged_bad=flagged_bad,
+        flagged_good=flagged_good,
+        bad_amount=float(amt[bad].sum()) if has_amount else None,
+        bad_amount_caught=cum("ca", a0) if has_amount else None,
+        good_amount=float(amt[~bad].sum()) if has_amount else None,
+        good_amount_impacted=cum("cga", ga0) if has_amount else None,
+        reviews=(reviews + cum("cx_review", 0.0)) if reviews is not None else 0,
+        days=days,
+    )
+    cols = {"threshold": np.r_[np.inf, sums["s"].to_numpy()]}
+    cols.update(_columns(counts, costs, reviews is not None))
     for name in extra:
         cols[f"cum_{name}"] = cum(f"cx_{name}", 0.0)
     return pl.DataFrame(cols)
+
+
+def _columns(counts: Counts, costs: Costs, with_reviews: bool) -> dict[str, np.ndarray]:
+    cols: dict[str, np.ndarray] = {
+        "flagged": np.asarray(counts.flagged).astype(np.int64),
+        "flagged_bad": np.asarray(counts.flagged_bad).astype(np.int64),
+        "flagged_good": np.asarray(counts.flagged_good).astype(np.int64),
+    }
+    if counts.bad_amount is not None:
+        cols["bad_amount_caught"] = counts.bad_amount_caught
+        cols["good_amount_impacted"] = counts.good_amount_impacted
+    if with_reviews:
+        cols["reviews"] = np.asarray(counts.reviews, dtype=np.float64)
+    metrics = curve_columns(counts, costs)
+    if not with_reviews:  # without review counts, neither load nor cost is known
+        metrics.pop("review_per_day", None)
+        metrics.pop("expected_cost", None)
+    return {**cols, **metrics}
+
+
+def _cumulative(
+    score: np.ndarray,
+    bad: np.ndarray,
+    base: np.ndarray,
+    amt: np.ndarray,
+    extra: dict[str, np.ndarray],
+) -> pl.DataFrame:
+    """Cumulative newly flagged bad/good rows and amounts (and `extra` sums) from the
+    highest score down, one row per distinct score."""
+    new = (~base).astype(np.float64)
+    rows = pl.DataFrame(
+        {
+            "s": score,
+            "b": bad * new,
+            "g": (~bad) * new,
+            "a": bad * new * amt,
+            "ga": (~bad) * new * amt,
+            **{f"x_{k}": np.asarray(v, np.float64) for k, v in extra.items()},
+        }
+    )
+    # polars sorts on every core; ties need no order, as only a tie group's last row counts
+    return (
+        rows.filter(pl.col("s").is_not_nan())
+        .sort("s", descending=True)
+        .select(
+            pl.col("s"),
+            *[pl.col(c).cum_sum().alias(f"c{c}") for c in ("b", "g", "a", "ga")],
+            *[pl.col(f"x_{k}").cum_sum().alias(f"cx_{k}") for k in extra],
+        )
+        .filter(pl.col("s") != pl.col("s").shift(-1).fill_null(np.nan))
+    )
 
 
 def compact_indices(fpr: np.ndarray) -> np.ndarray:

@@ -17,7 +17,7 @@ import polars as pl
 from riskctl.errors import UsageError
 from riskctl.evaluate.metrics import Roles, matured
 from riskctl.evaluate.simulate import SimulationRun, simulate_one
-from riskctl.evaluate.tune import (
+from riskctl.evaluate.thresholds import (
     Target,
     TuneResult,
     evaluate_thresholds,
@@ -26,7 +26,7 @@ from riskctl.evaluate.tune import (
     with_holdout,
     with_segment_thresholds,
 )
-from riskctl.strategy.engine import SEGMENT
+from riskctl.strategy.decisions import SEGMENT, DecisionSchema
 from riskctl.strategy.load import LoadedStrategy
 
 NONE = "(none)"
@@ -40,6 +40,7 @@ class SegmentCurve:
 
 def segment_curves(
     decisions: pl.DataFrame,
+    schema: DecisionSchema,
     loaded: LoadedStrategy,
     roles: Roles,
     action: str,
@@ -56,7 +57,7 @@ def segment_curves(
             SegmentCurve(
                 value,
                 evaluate_thresholds(
-                    rows, loaded, roles, action, score, all_tunable=True, days=days
+                    rows, schema, loaded, roles, action, score, all_tunable=True, days=days
                 ),
             )
         )
@@ -166,7 +167,7 @@ def tune_segments(
     keep = matured(fit.decisions, roles, loaded.strategy.label_maturity_days)
     decisions = fit.decisions.filter(keep)
     days = max(decisions[roles.time].dt.date().n_unique(), 1) if roles.time else None
-    curves = segment_curves(decisions, loaded, roles, action, score, column, days)
+    curves = segment_curves(decisions, fit.schema, loaded, roles, action, score, column, days)
     bad = int((decisions[roles.label] == 1).sum())
     chosen = choose_per_segment(curves, target, bad, decisions.height - bad, days)
     before = loaded.strategy.thresholds.get(action, {}).get(score)

@@ -14,6 +14,7 @@ from typing import Any
 
 from riskctl.errors import UsageError
 from riskctl.strategy.load import LoadedStrategy, load_strategy
+from riskctl.strategy.schema import Strategy
 
 
 @dataclass(frozen=True)
@@ -26,18 +27,18 @@ class Change:
 
     def __str__(self) -> str:
         if self.change == "added":
-            return f"{self.kind} {self.what}: added ({_show(self.after)})"
+            return f"{self.kind} {self.what}: added ({show(self.after)})"
         if self.change == "removed":
-            return f"{self.kind} {self.what}: removed (was {_show(self.before)})"
-        return f"{self.kind} {self.what}: {_show(self.before)} -> {_show(self.after)}"
+            return f"{self.kind} {self.what}: removed (was {show(self.before)})"
+        return f"{self.kind} {self.what}: {show(self.before)} -> {show(self.after)}"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def _show(value: Any) -> str:
+def show(value: Any) -> str:
     if isinstance(value, dict):
-        return ", ".join(f"{k}: {_show(v)}" for k, v in value.items())
+        return ", ".join(f"{k}: {show(v)}" for k, v in value.items())
     return str(value)
 
 
@@ -92,9 +93,8 @@ def _flat(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def diff_strategies(old: LoadedStrategy, new: LoadedStrategy) -> list[Change]:
-    a, b = old.strategy, new.strategy
-    changes = _compare("threshold", _pairs(a.thresholds), _pairs(b.thresholds))
+def _segment_changes(a: Strategy, b: Strategy) -> list[Change]:
+    changes: list[Change] = []
     segs_a = {s.name: s for s in a.segments}
     segs_b = {s.name: s for s in b.segments}
     for name in dict.fromkeys([*segs_a, *segs_b]):
@@ -111,6 +111,24 @@ def diff_strategies(old: LoadedStrategy, new: LoadedStrategy) -> list[Change]:
                 {f"{name} {k}": v for k, v in _pairs(sa.thresholds).items()},
                 {f"{name} {k}": v for k, v in _pairs(sb.thresholds).items()},
             )
+    # the first matching segment wins: reordering segments a row matches both of moves it
+    common = [n for n in segs_a if n in segs_b]
+    order_b = [n for n in segs_b if n in segs_a]
+    if common != order_b:
+        changes.append(
+            Change(
+                "segment order",
+                "first match wins, can move decisions",
+                "changed",
+                " > ".join(common),
+                " > ".join(order_b),
+            )
+        )
+    return changes
+
+
+def _rule_changes(a: Strategy, b: Strategy) -> list[Change]:
+    changes: list[Change] = []
     rules_a = {r.name: r for r in a.rules}
     rules_b = {r.name: r for r in b.rules}
     for name in dict.fromkeys([*rules_a, *rules_b]):
@@ -124,6 +142,14 @@ def diff_strategies(old: LoadedStrategy, new: LoadedStrategy) -> list[Change]:
                 {f"{name}.{k}": v for k, v in _rule(rules_a[name]).items()},
                 {f"{name}.{k}": v for k, v in _rule(rules_b[name]).items()},
             )
+    return changes
+
+
+def diff_strategies(old: LoadedStrategy, new: LoadedStrategy) -> list[Change]:
+    """What changed between two strategies, in the terms that move decisions."""
+    a, b = old.strategy, new.strategy
+    changes = _compare("threshold", _pairs(a.thresholds), _pairs(b.thresholds))
+    changes += _segment_changes(a, b) + _rule_changes(a, b)
     changes += _compare(
         "guardrail", _flat(a.guardrails.model_dump()), _flat(b.guardrails.model_dump())
     )
@@ -144,20 +170,3 @@ def _rule(rule: Any) -> dict[str, Any]:
         "enabled": rule.enabled,
         "reason": rule.reason,
     }
-
-
-def diff_markdown(old: LoadedStrategy, new: LoadedStrategy, changes: list[Change]) -> str:
-    lines = [f"### Strategy diff: `{old.path}` -> `{new.path}`", ""]
-    if not changes:
-        return "\n".join(lines + ["No semantic change.", ""])
-    lines += ["| kind | what | change | before | after |", "| --- | --- | --- | --- | --- |"]
-    for c in changes:
-        cells = [
-            c.kind,
-            c.what,
-            c.change,
-            "" if c.before is None else _show(c.before),
-            "" if c.after is None else _show(c.after),
-        ]
-        lines.append("| " + " | ".join(x.replace("|", "\\|") for x in cells) + " |")
-    return "\n".join(lines) + "\n"

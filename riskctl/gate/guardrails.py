@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from riskctl.evaluate.intervals import Proportion
+from riskctl.evaluate.registry import metric
 from riskctl.evaluate.simulate import SimulationRun
 
 Measured = tuple[float, float, float] | None  # value, low, high (nan: no interval)
@@ -44,6 +45,7 @@ class Guardrail:
     relative: bool
     measure: Callable[[SimulationRun], Measured]
     doc: str
+    metric: str  # the registry metric it limits (or whose change it limits)
 
 
 def _cand(name: str) -> Callable[[SimulationRun], Measured]:
@@ -75,6 +77,7 @@ GUARDRAILS: list[Guardrail] = [
         False,
         _cand("false_positive_rate"),
         "Fires when the candidate flags a larger share of good rows than the limit.",
+        "false_positive_rate",
     ),
     Guardrail(
         "G002",
@@ -83,6 +86,7 @@ GUARDRAILS: list[Guardrail] = [
         False,
         _cand("catch_rate"),
         "Fires when the candidate catches a smaller share of bad rows than the limit.",
+        "catch_rate",
     ),
     Guardrail(
         "G003",
@@ -91,6 +95,7 @@ GUARDRAILS: list[Guardrail] = [
         False,
         _cand("precision"),
         "Fires when fewer of the candidate's flagged rows are bad than the limit.",
+        "precision",
     ),
     Guardrail(
         "G004",
@@ -99,6 +104,7 @@ GUARDRAILS: list[Guardrail] = [
         False,
         _cand("review_per_day"),
         "Fires when the mean rows sent to review per day exceed the limit.",
+        "review_per_day",
     ),
     Guardrail(
         "G005",
@@ -107,6 +113,7 @@ GUARDRAILS: list[Guardrail] = [
         False,
         _cand("expected_cost"),
         "Fires when the candidate's expected cost exceeds the limit.",
+        "expected_cost",
     ),
     Guardrail(
         "G101",
@@ -115,6 +122,7 @@ GUARDRAILS: list[Guardrail] = [
         True,
         _delta("catch_rate", -1.0),
         "Fires when catch rate falls by more than the limit against the baseline.",
+        "catch_rate",
     ),
     Guardrail(
         "G102",
@@ -123,6 +131,7 @@ GUARDRAILS: list[Guardrail] = [
         True,
         _delta("false_positive_rate", 1.0),
         "Fires when false-positive rate rises by more than the limit against the baseline.",
+        "false_positive_rate",
     ),
 ]
 
@@ -138,11 +147,7 @@ def check_guardrails(run: SimulationRun, strict: bool = False) -> list[Guardrail
             continue
         measured = rail.measure(run)
         if measured is None or math.isnan(measured[0]):
-            why = (
-                "needs --baseline"
-                if rail.relative
-                else "no data to measure it (needs a time column, or rows)"
-            )
+            why = _unmeasurable(rail, run)
             results.append(
                 GuardrailResult(
                     rail.id,
@@ -171,13 +176,14 @@ def _judge(
         # fails only when the whole interval is on the wrong side of the limit
         passed, basis = (low <= limit if is_max else high >= limit), "interval"
     side = "under" if (value <= limit) else "over"
-    by = _fmt(abs(value - limit), rail.key, points=True)
+    m = metric(rail.metric)
+    by = m.fmt_change(abs(value - limit)).lstrip("+")
     message = (
-        f"{rail.key} {'holds' if passed else 'fails'}: {_fmt(value, rail.key)} vs "
-        f"{rail.direction} {_fmt(limit, rail.key)}, {by} {side}"
+        f"{rail.key} {'holds' if passed else 'fails'}: {m.fmt(value)} vs "
+        f"{rail.direction} {m.fmt(limit)}, {by} {side}"
     )
     if basis == "interval":
-        interval = f"95% interval {_fmt(low, rail.key)} to {_fmt(high, rail.key)}"
+        interval = f"95% interval {m.fmt(low)} to {m.fmt(high)}"
         if passed and not point_ok:
             message += f"; {interval} includes the limit, so it may be noise"
         elif not passed:
@@ -196,8 +202,18 @@ def _judge(
     )
 
 
-def _fmt(x: float, key: str, points: bool = False) -> str:
-    """Counts and money as numbers; rates as percentages (differences in points)."""
-    if "per_day" in key or "cost" in key:
-        return f"{x:,.1f}"
-    return f"{100 * x:.2f} pp" if points else f"{100 * x:.2f}%"
+def _unmeasurable(rail: Guardrail, run: SimulationRun) -> str:
+    """Why a guardrail has no value to judge, in the user's terms."""
+    if rail.relative and run.comparison is None:
+        return "needs --baseline"
+    m = metric(rail.metric)
+    counts = run.candidate.metrics.counts
+    if "days" in m.needs and not run.roles.time:
+        return "needs a time column (--time, or `time:` in the strategy)"
+    if m.ratio is not None:
+        denominator = m.ratio[1].replace("_", " ")
+        if not getattr(counts, m.ratio[1]):
+            return f"the evaluated rows have no {denominator} (rows with a usable label: " + (
+                f"{int(counts.rows):,})"
+            )
+    return "no rows with a usable label to measure it"

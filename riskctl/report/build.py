@@ -1,4 +1,6 @@
-"""From a simulation to a written report: explain the flagged rows, build, render."""
+"""From a simulation to a written report: explain the flagged rows, build, render.
+
+Everything comes from the run it is given: no file is read again, nothing re-decided."""
 
 from __future__ import annotations
 
@@ -6,25 +8,33 @@ from pathlib import Path
 
 from riskctl.data.io import write_text
 from riskctl.errors import UsageError
-from riskctl.evaluate.explanations import ExplainOptions, explain_file
 from riskctl.evaluate.simulate import SimulationRun
-from riskctl.evaluate.summary import ExplainSummary
+from riskctl.explain.batches import ExplainOptions, explain_decided
 from riskctl.explain.catalogue import EMPTY, load_catalogue
+from riskctl.explain.summary import ExplainSummary
 from riskctl.gate.guardrails import GuardrailResult
 from riskctl.model.detector import Detector
+from riskctl.output.markdown import report_markdown
 from riskctl.report.context import build_context
-from riskctl.report.markdown import report_markdown
 from riskctl.report.render import vega_bundle, write_report
 
 
 def flagged_summary(
     run: SimulationRun, detector: Detector, catalogue: Path | None
 ) -> ExplainSummary | None:
-    """Exact SHAP reasons for the candidate's flagged rows only: they are the ones asked about."""
-    result = explain_file(
-        detector.path,
-        run.data_path,
-        None,
+    """Exact SHAP reasons for the candidate's flagged rows only (they are the ones asked
+    about), from the rows and decisions the run already holds."""
+    missing = [f for f in detector.feature_names if f not in run.table.columns]
+    if missing:
+        raise UsageError(
+            f"the simulation did not keep the detector's features ({', '.join(missing[:5])})",
+            hint="simulate with carry=detector.feature_names",
+        )
+    result = explain_decided(
+        detector,
+        run.table,
+        run.candidate.decisions,
+        run.candidate.schema,
         ExplainOptions(
             strategy=run.candidate.loaded.path, catalogue=catalogue, only_flagged=True, summary=True
         ),
@@ -62,5 +72,5 @@ def report_for_run(
         show_ids=show_ids,
     )
     if fmt == "md":
-        return write_text(report_markdown(context), out)
+        return write_text(report_markdown(run, context.title, context.caveats), out)
     return write_report(context, out, templates)

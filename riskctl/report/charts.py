@@ -59,16 +59,7 @@ def _curve_panel(
     )
     layers: list[Any] = []
     if max_fpr is not None:
-        # the region the max_false_positive_rate guardrail forbids
-        layers.append(
-            alt.Chart(alt.Data(values=[{"from": max_fpr, "to": max_x}]))
-            .mark_rect(color="#fee2e2", opacity=0.6)
-            .encode(
-                x=alt.X("from:Q", scale=scale),
-                x2="to:Q",
-                tooltip=[alt.Tooltip("from:Q", title="over max false-positive rate", format=".2%")],
-            )
-        )
+        layers.append(_forbidden_region(max_fpr, max_x, scale))
     layers.append(
         alt.Chart(alt.Data(values=line))
         .mark_line(color="#64748b", clip=True)
@@ -83,7 +74,27 @@ def _curve_panel(
             ],
         )
     )
-    layers.append(
+    layers.append(_operating_points(points, x, y, x_field, y_field))
+    return alt.layer(*layers).properties(width=330, height=300, title=title)
+
+
+def _forbidden_region(max_fpr: float, max_x: float, scale: Any) -> Any:
+    """The region the max_false_positive_rate guardrail forbids."""
+    return (
+        alt.Chart(alt.Data(values=[{"from": max_fpr, "to": max_x}]))
+        .mark_rect(color="#fee2e2", opacity=0.6)
+        .encode(
+            x=alt.X("from:Q", scale=scale),
+            x2="to:Q",
+            tooltip=[alt.Tooltip("from:Q", title="over max false-positive rate", format=".2%")],
+        )
+    )
+
+
+def _operating_points(
+    points: list[dict[str, Any]], x: Any, y: Any, x_field: str, y_field: str
+) -> Any:
+    return (
         alt.Chart(alt.Data(values=points))
         .mark_point(size=140, filled=True)
         .encode(
@@ -100,7 +111,6 @@ def _curve_panel(
             ],
         )
     )
-    return alt.layer(*layers).properties(width=330, height=300, title=title)
 
 
 def tradeoff_chart(

@@ -5,27 +5,28 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
 
 import polars as pl
 
-from riskctl.data.io import scan_table
 from riskctl.data.privacy import mask_value, new_key
-from riskctl.evaluate.metrics import StrategyMetrics
 from riskctl.evaluate.simulate import SimulationRun
-from riskctl.evaluate.summary import ExplainSummary
-from riskctl.evaluate.text import MetricRow, fmt_proportion, metric_rows
 from riskctl.explain.catalogue import EMPTY, Catalogue
+from riskctl.explain.summary import ExplainSummary
 from riskctl.gate.guardrails import GuardrailResult
 from riskctl.model.detector import Detector, library_versions
-from riskctl.model.ranking import tradeoff_curve
-from riskctl.report.charts import (
-    beeswarm_chart,
-    importance_chart,
-    score_distribution_chart,
-    segment_chart,
-    tradeoff_chart,
+from riskctl.numbers import fmt_money
+from riskctl.output.tables import (
+    MetricRow,
+    RuleRow,
+    SegmentRow,
+    SwapRow,
+    metric_rows,
+    rule_rows,
+    segment_rows,
+    swap_rows,
 )
+from riskctl.report.facts import caveats, checksums, facts
+from riskctl.report.figures import Chart, strategy_charts
 
 
 @dataclass(frozen=True)
@@ -42,46 +43,6 @@ class GuardrailRow:
     name: str
     passed: bool
     message: str
-
-
-@dataclass(frozen=True)
-class Chart:
-    id: str
-    title: str
-    spec: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class SwapRow:
-    kind: str
-    bad_rows: int
-    good_rows: int
-    bad_amount: str
-    good_amount: str
-
-
-@dataclass(frozen=True)
-class RuleRow:
-    name: str
-    action: str
-    shadow: bool
-    hits: int
-    bad_hits: int
-    precision: str
-    incremental_bad: int
-    overlap: str
-
-
-@dataclass(frozen=True)
-class SegmentRow:
-    value: str
-    rows: int
-    bad: int
-    catch_rate: str
-    false_positive_rate: str
-    precision: str
-    catch_rate_value: float
-    fpr_value: float
 
 
 @dataclass(frozen=True)
@@ -150,13 +111,13 @@ def reason_rows(
             if action != strategy.pass_action:
                 counts.update({code: n for code, n, _ in rows})
     else:
-        rules = {r.name: r for r in strategy.rules}
+        schema = run.candidate.schema
         deciders = decisions.filter(pl.col("flagged"))["decided_by"].drop_nulls()
-        for name, n in deciders.value_counts().iter_rows():
-            if name.startswith("rule:"):
-                rule = rules[name.removeprefix("rule:")]
-                code = rule.reason if rule.reason in catalogue.by_code else rule.name
-                counts[code or rule.name] += n
+        for column, n in deciders.value_counts().iter_rows():
+            d = schema.by_column(column)
+            if d is not None and d.kind == "rule":
+                code = d.reason if d.reason in catalogue.by_code else d.label
+                counts[code or d.label] += n
     ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
     examples = summary.examples if summary is not None else None
     return [
@@ -180,131 +141,25 @@ def build_context(
     show_ids: bool = False,
 ) -> ReportContext:
     cand = run.candidate
-    score_cols = cand.loaded.strategy.score_columns()
-    charts = []
-    if score_cols:
-        score = score_cols[0]
-        label = run.roles.label
-        curve = tradeoff_curve(cand.decisions[score].to_numpy(), cand.decisions[label].to_numpy())
-        points = [_point(cand.loaded.name + " (candidate)", cand.metrics)]
-        if run.baseline:
-            points.insert(0, _point(run.baseline.loaded.name + " (baseline)", run.baseline.metrics))
-        max_fpr = cand.loaded.strategy.guardrails.max_false_positive_rate
-        amount_curve, amount_points = None, None
-        if run.roles.amount:
-            amount_curve = tradeoff_curve(
-                cand.decisions[score].to_numpy(),
-                cand.decisions[label].to_numpy(),
-                cand.decisions[run.roles.amount].fill_null(0.0).to_numpy(),
-            )
-            amount_points = [_amount_point(cand.loaded.name + " (candidate)", cand.metrics)]
-            if run.baseline:
-                amount_points.insert(
-                    0, _amount_point(run.baseline.loaded.name + " (baseline)", run.baseline.metrics)
-                )
-        charts.append(
-            Chart(
-                "tradeoff",
-                "Trade-off curve (detector score alone; dots: the strategies)",
-                tradeoff_chart(curve, points, max_fpr, amount_curve, amount_points, log_fpr),
-            )
-        )
-        charts.append(
-            Chart(
-                "scores",
-                "Score distributions",
-                score_distribution_chart(
-                    cand.decisions[score].to_numpy(), cand.decisions[label].to_numpy()
-                ),
-            )
-        )
     segments = segment_tables(run)
-    for column, rows in segments.items():
-        charts.append(
-            Chart(
-                f"by-{column}",
-                f"By {column}",
-                segment_chart(
-                    column,
-                    [
-                        {
-                            "segment": r.value,
-                            "catch_rate": r.catch_rate_value,
-                            "false_positive_rate": r.fpr_value,
-                        }
-                        for r in rows
-                    ],
-                ),
-            )
-        )
-    if summary is not None and summary.importance:
-        charts.append(
-            Chart("importance", "Global SHAP importance", importance_chart(summary.importance))
-        )
-    if summary is not None and summary.dependence:
-        charts.append(
-            Chart("beeswarm", "Top features, row by row", beeswarm_chart(summary.dependence))
-        )
     m = cand.metrics
-    facts = [
-        ("Rows evaluated", f"{m.rows:,}"),
-        ("Bad rows", f"{m.bad:,}"),
-        ("Bad rate", f"{100 * m.bad / m.rows:.2f}%" if m.rows else "n/a"),
-        ("Days covered", f"{m.days:,}"),
-        ("Left out (label not matured)", f"{m.left_out_immature:,}"),
-    ]
-    if run.roles.time:
-        t = run.table[run.roles.time]
-        facts.append(("Time span", f"{t.min()!s} to {t.max()!s}"))
-    caveats = list(m.notes)
-    if m.bad < 100:
-        caveats.append(f"Only {m.bad} bad rows: intervals are wide; read changes with care.")
-    if run.comparison is not None:
-        for key, name in (
-            ("catch_rate", "catch rate"),
-            ("false_positive_rate", "false-positive rate"),
-        ):
-            d = run.comparison.delta[key]
-            if d.low <= 0 <= d.high and d.value != 0:
-                caveats.append(
-                    f"The change in {name} ({100 * d.value:+.2f} pp) is smaller than "
-                    f"its 95% interval ({100 * d.low:+.2f} to {100 * d.high:+.2f} "
-                    "pp): it may be noise."
-                )
-    if detector is not None:
-        dm = detector.manifest.get("metrics", {})
-        facts.append(("Detector ROC AUC (later slice)", f"{dm.get('roc_auc', float('nan')):.4f}"))
-        facts.append(("Detector PR AUC (later slice)", f"{dm.get('pr_auc', float('nan')):.4f}"))
-        tb, vb = dm.get("train_bad_rate"), dm.get("valid_bad_rate")
-        if tb and vb and max(tb, vb) > 2 * min(tb, vb):
-            caveats.append(
-                "Bad rate changed more than 2x between training and validation: the regime changed."
-            )
-    checksums = [
-        (f"data {run.data_path.name}", run.data_sha256),
-        (f"strategy {cand.loaded.path.name}", cand.loaded.sha256),
-    ]
-    if run.baseline:
-        checksums.append((f"strategy {run.baseline.loaded.path.name}", run.baseline.loaded.sha256))
-    if detector is not None:
-        checksums.append(("detector model", detector.manifest["model_sha256"]))
     return ReportContext(
         title=title
         or f"{cand.loaded.name}" + (f" vs {run.baseline.loaded.name}" if run.baseline else ""),
         candidate_name=cand.loaded.name,
         baseline_name=run.baseline.loaded.name if run.baseline else None,
         metrics=metric_rows(run),
-        charts=charts,
+        charts=strategy_charts(run, summary, segments, log_fpr),
         reasons=reason_rows(run, summary, catalogue),
         guardrails=[GuardrailRow(g.id, g.name, g.passed, g.message) for g in guardrails],
-        facts=facts,
-        caveats=caveats,
+        facts=facts(run, detector),
+        caveats=caveats(run, detector),
         command=command,
         versions=library_versions(),
-        checksums=checksums,
+        checksums=checksums(run, detector),
         vega_bundle=vega_bundle,
-        swap=swap_rows(run),
-        rules=rule_rows(run),
+        swap=swap_rows(run.comparison),
+        rules=rule_rows(run.candidate.rules),
         review_capacity=(
             f"{m.review_capacity_per_day:,.0f}" if m.review_capacity_per_day is not None else None
         ),
@@ -335,22 +190,7 @@ def _reasons_by_action(
 
 
 def segment_tables(run: SimulationRun) -> dict[str, list[SegmentRow]]:
-    out = {}
-    for column, groups in run.candidate.by.items():
-        out[column] = [
-            SegmentRow(
-                value,
-                m.rows,
-                m.bad,
-                fmt_proportion(m.catch_rate, 1),
-                fmt_proportion(m.false_positive_rate, 1),
-                fmt_proportion(m.precision, 1),
-                m.catch_rate.value,
-                m.false_positive_rate.value,
-            )
-            for value, m in groups.items()
-        ]
-    return out
+    return {column: segment_rows(groups) for column, groups in run.candidate.by.items()}
 
 
 def example_rows(
@@ -367,14 +207,8 @@ def example_rows(
         if run.roles.amount
         else pl.Series([0.0] * len(b))
     )
-    source = scan_table(run.data_path)
-    names = source.collect_schema().names()
-    ids = [
-        c
-        for c in (detector.manifest.get("ids") if detector else None)
-        or [n for n in names if n.endswith("_id")]
-        if c in names
-    ][:1]
+    declared = (detector.manifest.get("ids") or []) if detector else []
+    ids = [c for c in [*declared, *run.ids] if c in run.table.columns][:1]
     frame = pl.DataFrame(
         {
             "row": range(len(b)),
@@ -400,69 +234,12 @@ def example_rows(
         return []
     id_values = ["" for _ in range(picked.height)]
     if ids:
-        column = source.select(ids[0]).collect()[ids[0]].cast(pl.String)
-        values = column.gather(picked["row"]).to_list()
+        values = run.table[ids[0]].cast(pl.String).gather(picked["row"]).to_list()
         key = new_key()
         id_values = [("" if v is None else v if show_ids else mask_value(v, key)) for v in values]
     return [
-        ExampleRow(kind, ident, f"{amt:,.2f}")
+        ExampleRow(kind, ident, fmt_money(amt))
         for kind, ident, amt in zip(
             picked["kind"].to_list(), id_values, picked["amount"].to_list(), strict=True
         )
     ]
-
-
-def swap_rows(run: SimulationRun) -> list[SwapRow]:
-    if run.comparison is None:
-        return []
-    cells = {(c.kind, c.label): c for c in run.comparison.swap_set}
-
-    def money(x: float | None) -> str:
-        return "" if x is None else f"{x:,.2f}"
-
-    return [
-        SwapRow(
-            kind,
-            cells[(kind, 1)].rows,
-            cells[(kind, 0)].rows,
-            money(cells[(kind, 1)].amount),
-            money(cells[(kind, 0)].amount),
-        )
-        for kind in ("swap-in", "swap-out", "both flag")
-    ]
-
-
-def rule_rows(run: SimulationRun) -> list[RuleRow]:
-    rows = []
-    for r in run.candidate.rules:
-        top = max(r.overlap.items(), key=lambda kv: kv[1], default=None)
-        rows.append(
-            RuleRow(
-                r.name,
-                r.action,
-                r.mode == "shadow",
-                r.hits,
-                r.bad_hits,
-                f"{100 * r.precision.value:.1f}%" if r.hits else "n/a",
-                r.incremental_bad,
-                f"{top[0]} ({top[1]:,})" if top else "",
-            )
-        )
-    return rows
-
-
-def _amount_point(name: str, m: StrategyMetrics) -> dict[str, Any]:
-    return {
-        "strategy": name,
-        "amount_catch_rate": m.amount_catch_rate,
-        "good_amount_impacted_rate": m.good_amount_impacted_rate,
-    }
-
-
-def _point(name: str, m: StrategyMetrics) -> dict[str, Any]:
-    return {
-        "strategy": name,
-        "catch_rate": m.catch_rate.value,
-        "false_positive_rate": m.false_positive_rate.value,
-        "precision": m.precision.value,
-    }

@@ -56,6 +56,15 @@ def _check_semantics(loaded: LoadedStrategy) -> None:
                     loaded.where("segments", i, "thresholds", action),
                     hint=hint,
                 )
+    for i, action in enumerate(s.reviews or []):
+        if action not in known:
+            raise ConfigError(f"unknown action '{action}'", loaded.where("reviews", i), hint=hint)
+        if action == s.pass_action:
+            raise ConfigError(
+                f"'{action}' is the pass action: it cannot send rows to review",
+                loaded.where("reviews", i),
+                hint="list the actions that queue a row for a person, e.g. reviews: [hold]",
+            )
     seen: set[str] = set()
     for i, rule in enumerate(s.rules):
         if rule.action not in known:

@@ -62,6 +62,12 @@ class Strategy(_Strict):
         "used only when the data lacks that column.",
     )
     actions: list[str] = Field(description="Actions, most severe first; the last one passes.")
+    reviews: list[str] | None = Field(
+        None,
+        description="Actions that send a row to manual review: they count in review load, "
+        "review cost and the review-capacity guardrail (default: the action named `review`, "
+        "if there is one).",
+    )
     thresholds: Thresholds = Field(default_factory=dict)
     segments: list[Segment] = Field(default_factory=list)
     rules: list[Rule] = Field(default_factory=list)
@@ -92,8 +98,11 @@ class Strategy(_Strict):
         return self.actions[-1]
 
     @property
-    def review_action(self) -> str | None:
-        return "review" if "review" in self.actions else None
+    def review_actions(self) -> list[str]:
+        """Actions that consume review capacity, as declared (or `review` by default)."""
+        if self.reviews is not None:
+            return list(self.reviews)
+        return ["review"] if "review" in self.actions else []
 
     def score_columns(self) -> list[str]:
         cols = {c for t in self.thresholds.values() for c in t}

@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 from riskctl.cli.app import app
 from riskctl.evaluate.simulate import run_simulation, simulate_one
 from riskctl.evaluate.sweep import curve_frame
-from riskctl.evaluate.tune import Target, choose, tune_run, with_threshold
+from riskctl.evaluate.thresholds import Target, choose, with_threshold
+from riskctl.evaluate.tune import tune_run
 from riskctl.strategy.load import load_strategy
 
 

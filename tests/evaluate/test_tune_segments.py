@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 
 from riskctl.cli.app import app
 from riskctl.evaluate.simulate import run_simulation, simulate_one
-from riskctl.evaluate.tune import Target, tune_run, with_segment_thresholds
+from riskctl.evaluate.thresholds import Target, with_segment_thresholds
+from riskctl.evaluate.tune import tune_run
 from riskctl.strategy.load import load_strategy
 
 STRATEGY = """name: t

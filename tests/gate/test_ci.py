@@ -5,7 +5,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -164,7 +163,7 @@ def test_data_pinning_fails_loudly(
     assert invoke("simulate", pinned, "--data", scored_path).exit_code == 2
 
 
-def test_validate_github_annotations_and_speed(tmp_path: Path, example_strategies: Path) -> None:
+def test_validate_github_annotations(tmp_path: Path, example_strategies: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text(
         "name: s\nactions: [review, allow]\nrules:\n  - name: r\n"
@@ -180,9 +179,8 @@ def test_validate_github_annotations_and_speed(tmp_path: Path, example_strategie
         path = tmp_path / f"s{i}.yaml"
         shutil.copy(example_strategies / "candidate.yaml", path)
         many.append(path)
-    start = time.perf_counter()
-    findings = validate_paths(many, reasons=example_strategies / "reason_codes.yaml")
-    assert time.perf_counter() - start < 1.0 and findings == []
+    # speed lives in benchmarks/ (`validate` case), never in a wall-clock assertion here
+    assert validate_paths(many, reasons=example_strategies / "reason_codes.yaml") == []
 
 
 @pytest.mark.slow

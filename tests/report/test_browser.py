@@ -47,6 +47,7 @@ def report(scored_path: Path, example_strategies: Path, detector, tmp_path_facto
         example_strategies / "candidate.yaml",
         scored_path,
         baseline=example_strategies / "baseline.yaml",
+        carry=detector.feature_names,
     )
     out = tmp_path_factory.mktemp("browser") / "report.html"
     return report_for_run(run, check_guardrails(run), detector, out, command="riskctl report")

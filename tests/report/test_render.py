@@ -6,17 +6,18 @@ import pytest
 from bs4 import BeautifulSoup
 
 from riskctl.evaluate.simulate import run_simulation
-from riskctl.evaluate.text import fmt_proportion
 from riskctl.gate.guardrails import check_guardrails
+from riskctl.numbers import fmt_interval
 from riskctl.report.build import report_for_run
 
 
 @pytest.fixture(scope="module")
-def run(scored_path: Path, example_strategies: Path):
+def run(scored_path: Path, example_strategies: Path, detector):
     return run_simulation(
         example_strategies / "candidate.yaml",
         scored_path,
         baseline=example_strategies / "baseline.yaml",
+        carry=detector.feature_names,
     )
 
 
@@ -52,7 +53,7 @@ def test_headline_numbers_match_the_simulation(report, run) -> None:
         ]
         for cell, metrics in ((cells[1], run.baseline.metrics), (cells[2], run.candidate.metrics)):
             p = getattr(metrics, key)
-            assert cell == fmt_proportion(p)
+            assert cell == fmt_interval(p.value, p.low, p.high)
             value, interval = cell.split("% (")
             low, high = interval.rstrip(")").split("–")
             for shown, exact in ((value, p.value), (low, p.low), (high, p.high)):
@@ -114,6 +115,7 @@ def test_cards_segments_examples_and_masking(
         scored_path,
         baseline=example_strategies / "baseline.yaml",
         by=["segment"],
+        carry=detector.feature_names,
     )
     masked = report_for_run(run, check_guardrails(run), detector, tmp_path / "m.html", "x")
     shown = report_for_run(

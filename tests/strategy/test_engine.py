@@ -6,7 +6,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from riskctl.strategy.engine import compile_strategy, decide, hit_columns, matched_list
+from riskctl.strategy.decisions import decision_schema
+from riskctl.strategy.engine import compile_strategy, decide
 from riskctl.strategy.load import load_strategy
 
 STRATEGY = """
@@ -87,7 +88,8 @@ def test_engine_equals_row_by_row(tmp_path: Path, table: pl.DataFrame) -> None:
 
 def test_matched_lists_every_rule_and_threshold_that_fired(tmp_path, table) -> None:
     out = run(tmp_path, STRATEGY, table)
-    out = out.with_columns(matched_list(hit_columns(out.columns)))
+    schema = decision_schema(load_strategy(tmp_path / "s.yaml").strategy)
+    out = out.with_columns(schema.matched_list())
     for row in out.head(300).iter_rows(named=True):
         assert ("shadowy" in row["matched"]) == (row["amount"] > 500)
         assert "disabled" not in row["matched"]

@@ -7,11 +7,8 @@ import math
 from pathlib import Path
 from typing import Any
 
-import polars as pl
-
 from riskctl.data.io import write_table, write_text
 from riskctl.evaluate.simulate import Simulation, SimulationRun
-from riskctl.strategy.engine import hit_columns, matched_list
 
 
 def finite(obj: Any) -> Any:
@@ -59,12 +56,11 @@ def run_to_dict(run: SimulationRun) -> dict[str, Any]:
     return finite(out)
 
 
-def _with_matched(decisions: pl.DataFrame) -> pl.DataFrame:
-    return decisions.with_columns(matched_list(hit_columns(decisions.columns)))
-
-
 def write_simulation(run: SimulationRun, out_dir: Path) -> None:
-    write_table(_with_matched(run.candidate.decisions), out_dir / "decisions.parquet")
-    if run.baseline is not None:
-        write_table(_with_matched(run.baseline.decisions), out_dir / "baseline_decisions.parquet")
+    """decisions.parquet (and baseline_decisions.parquet) with the fired rules and thresholds
+    of each row in `matched`, and metrics.json."""
+    for sim, name in ((run.candidate, "decisions"), (run.baseline, "baseline_decisions")):
+        if sim is not None:
+            frame = sim.decisions.with_columns(sim.schema.matched_list())
+            write_table(frame, out_dir / f"{name}.parquet")
     write_text(json.dumps(run_to_dict(run), indent=2, default=str) + "\n", out_dir / "metrics.json")

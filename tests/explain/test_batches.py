@@ -8,8 +8,8 @@ import pytest
 
 from riskctl.data.privacy import mask_ids
 from riskctl.errors import UsageError
-from riskctl.evaluate.explanations import ExplainOptions, explain_file
 from riskctl.evaluate.simulate import run_simulation
+from riskctl.explain.batches import ExplainOptions, explain_file
 from riskctl.explain.contributions import contributions, interactions
 from riskctl.explain.run import explain_rows
 

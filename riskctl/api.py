@@ -1,0 +1,125 @@
+"""The Python API for notebooks: the same steps the commands run, as functions that return
+values (frozen dataclasses and polars frames) and raise `RiskctlError`s.
+
+    import riskctl
+    run = riskctl.simulate("strategies/candidate.yaml", "scored.parquet",
+                           baseline="strategies/baseline.yaml")
+    run.candidate.metrics.catch_rate          # Proportion(value, low, high, k, n)
+    riskctl.check(run)                         # guardrail verdicts
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from riskctl.evaluate.simulate import SimulationRun, run_simulation
+from riskctl.evaluate.sweep import Curve
+from riskctl.evaluate.thresholds import Target, TuneResult
+from riskctl.evaluate.tradeoff import sweep_file
+from riskctl.evaluate.tune import tune_run
+from riskctl.explain.batches import ExplainOptions, ExplainResult, explain_file
+from riskctl.gate.guardrails import GuardrailResult, check_guardrails
+from riskctl.model.detector import Detector, load_detector
+from riskctl.model.score import score_frame
+from riskctl.model.train import TrainResult, train_detector
+from riskctl.report.build import report_for_run
+from riskctl.strategy.load import LoadedStrategy, load_strategy
+
+PathLike = str | Path
+
+
+def strategy(path: PathLike) -> LoadedStrategy:
+    """Load and validate a strategy YAML file (errors name file:line and a fix)."""
+    return load_strategy(Path(path))
+
+
+def simulate(
+    candidate: PathLike,
+    data: PathLike,
+    baseline: PathLike | None = None,
+    by: list[str] | None = None,
+    **roles: Any,
+) -> SimulationRun:
+    """Apply a strategy (and a baseline) to history: decisions, metrics with 95% intervals,
+    the rule table, and with a baseline the paired change and the swap set. `roles`:
+    `label=`, `time=`, `amount=` when the strategy does not name them."""
+    return run_simulation(
+        Path(candidate), Path(data), Path(baseline) if baseline else None, by=by, **roles
+    )
+
+
+def check(run: SimulationRun, strict: bool = False) -> list[GuardrailResult]:
+    """The candidate's guardrails judged on the run (on 95% intervals unless `strict`)."""
+    return check_guardrails(run, strict=strict)
+
+
+def sweep(
+    data: PathLike,
+    score: str | None = None,
+    label: str | None = None,
+    strategy: PathLike | None = None,
+    **options: Any,
+) -> list[Curve]:
+    """Exact trade-off curves of a score (one per `by=` segment), alone or inside a
+    strategy whose rules and other thresholds stay as they are."""
+    return sweep_file(
+        Path(data), score, label, strategy=Path(strategy) if strategy else None, **options
+    )
+
+
+def tune(run: SimulationRun, target: str, value: float | None = None, **options: Any) -> TuneResult:
+    """The threshold that meets a target: `max_fpr`, `review_capacity`, `min_precision`,
+    `min_catch_rate` (with `value`) or `min_cost`; `holdout=`, `by=`, `action=`, `score=`."""
+    return tune_run(run, Target(target, value), **options)
+
+
+def train(data: PathLike, label: str, out: PathLike, **options: Any) -> TrainResult:
+    """Train an XGBoost detector and write its directory (model + manifest)."""
+    return train_detector(Path(data), label=label, out=Path(out), **options)
+
+
+def detector(path: PathLike) -> Detector:
+    """Load a detector directory (integrity checked)."""
+    return load_detector(Path(path))
+
+
+def score(model: Detector | PathLike, frame: pl.DataFrame, column: str = "score") -> pl.DataFrame:
+    """`frame` with the detector's probability per row in `column`."""
+    det = model if isinstance(model, Detector) else load_detector(Path(model))
+    return score_frame(det, frame, column)
+
+
+def explain(
+    model: PathLike, data: PathLike, out: PathLike | None = None, **options: Any
+) -> ExplainResult:
+    """Exact SHAP contributions and reason codes per row (`top=`, `strategy=`,
+    `only_flagged=`, `summary=True` for global views)."""
+    return explain_file(
+        Path(model), Path(data), Path(out) if out else None, ExplainOptions(**options)
+    )
+
+
+def report(
+    run: SimulationRun, out: PathLike, model: Detector | None = None, **options: Any
+) -> Path:
+    """Write the self-contained HTML report (or `fmt="md"`) of a simulation run."""
+    return report_for_run(
+        run, check_guardrails(run), model, Path(out), "riskctl (Python API)", **options
+    )
+
+
+__all__ = [
+    "check",
+    "detector",
+    "explain",
+    "report",
+    "score",
+    "simulate",
+    "strategy",
+    "sweep",
+    "train",
+    "tune",
+]

@@ -1,0 +1,27 @@
+"""JUnit XML for CI systems: one test case per guardrail."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from riskctl.evaluate.simulate import SimulationRun
+from riskctl.gate.guardrails import GuardrailResult
+
+
+def junit_xml(run: SimulationRun, results: list[GuardrailResult]) -> str:
+    suite = ET.Element(
+        "testsuite",
+        name=f"riskctl check {run.candidate.loaded.name}",
+        tests=str(len(results)),
+        failures=str(sum(not r.passed for r in results)),
+    )
+    for r in results:
+        case = ET.SubElement(
+            suite, "testcase", classname="riskctl.guardrails", name=f"{r.id} {r.name}"
+        )
+        if not r.passed:
+            failure = ET.SubElement(case, "failure", message=r.message)
+            failure.text = r.message
+    suites = ET.Element("testsuites")
+    suites.append(suite)
+    return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"

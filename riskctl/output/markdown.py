@@ -1,0 +1,118 @@
+"""Markdown for pull-request comments and chat: one escaper, one table writer, and the
+summaries of `riskctl check` and `riskctl report --format md` built from the same tables."""
+
+from __future__ import annotations
+
+from riskctl.evaluate.simulate import SimulationRun
+from riskctl.gate.diff import Change, show
+from riskctl.gate.guardrails import GuardrailResult
+from riskctl.output.tables import metric_rows, rule_rows, swap_rows
+from riskctl.strategy.load import LoadedStrategy
+
+
+def cell(text: object) -> str:
+    """Markdown table cells: pipes and newlines would break the table."""
+    return str(text).replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+
+
+def table(headers: list[str], rows: list[list[object]]) -> list[str]:
+    lines = [
+        "| " + " | ".join(cell(h) for h in headers) + " |",
+        "|" + " --- |" * len(headers),
+    ]
+    lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
+    return lines
+
+
+def metrics_lines(run: SimulationRun) -> list[str]:
+    """Headline metrics: metric | baseline | candidate | change (baseline first, as read)."""
+    base = run.baseline is not None
+    headers = [
+        "metric",
+        *(["baseline"] if base else []),
+        "candidate",
+        *(["change"] if base else []),
+    ]
+    rows: list[list[object]] = []
+    for r in metric_rows(run):
+        cells: list[object] = [r.label, r.baseline or "", r.candidate, r.delta or ""]
+        rows.append(cells if base else [r.label, r.candidate])
+    return table(headers, rows)
+
+
+def swap_lines(run: SimulationRun) -> list[str]:
+    rows: list[list[object]] = [
+        [s.kind, s.bad_rows, s.good_rows, s.bad_amount, s.good_amount]
+        for s in swap_rows(run.comparison)
+    ]
+    if not rows:
+        return []
+    return ["", *table(["swap set", "bad rows", "good rows", "bad amount", "good amount"], rows)]
+
+
+def rule_lines(run: SimulationRun) -> list[str]:
+    rows: list[list[object]] = [
+        [
+            r.name + (" (shadow)" if r.shadow else ""),
+            r.action,
+            r.hits,
+            r.bad_hits,
+            r.precision,
+            r.incremental_bad,
+        ]
+        for r in rule_rows(run.candidate.rules)
+    ]
+    if not rows:
+        return []
+    headers = ["rule", "action", "hits", "bad hits", "precision", "incremental bad"]
+    return ["", *table(headers, rows)]
+
+
+def _heading(run: SimulationRun) -> str:
+    cand = run.candidate.loaded.name
+    base = run.baseline.loaded.name if run.baseline else None
+    return f"`{cell(cand)}`" + (f" vs `{cell(base)}`" if base else "")
+
+
+def check_markdown(run: SimulationRun, results: list[GuardrailResult]) -> str:
+    """The CI verdict: guardrails first, then the metrics and the swap set."""
+    failed = [r for r in results if not r.passed]
+    verdict = (
+        f"**riskctl check: FAILED** - {len(failed)} of {len(results)} guardrails fail"
+        if failed
+        else f"**riskctl check: PASSED** - {len(results)} guardrails hold"
+    )
+    lines = [f"### {_heading(run)}", "", verdict, ""]
+    if results:
+        rows: list[list[object]] = [
+            [r.id, r.name, "holds" if r.passed else "**fails**", r.message.split(": ", 1)[-1]]
+            for r in results
+        ]
+        lines += [*table(["check", "guardrail", "verdict", "detail"], rows), ""]
+    lines += metrics_lines(run) + swap_lines(run)
+    return "\n".join(lines) + "\n"
+
+
+def report_markdown(run: SimulationRun, title: str, caveats: list[str]) -> str:
+    """The report's summary: headline metrics, the swap set and the rule table."""
+    lines = [f"## {cell(title)}", "", *metrics_lines(run), *swap_lines(run), *rule_lines(run)]
+    if caveats:
+        lines += [""] + [f"> {cell(c)}" for c in caveats]
+    return "\n".join(lines) + "\n"
+
+
+def diff_markdown(old: LoadedStrategy, new: LoadedStrategy, changes: list[Change]) -> str:
+    lines = [f"### Strategy diff: `{old.path}` -> `{new.path}`", ""]
+    if not changes:
+        return "\n".join(lines + ["No semantic change.", ""])
+    rows: list[list[object]] = [
+        [
+            c.kind,
+            c.what,
+            c.change,
+            "" if c.before is None else show(c.before),
+            "" if c.after is None else show(c.after),
+        ]
+        for c in changes
+    ]
+    return "\n".join(lines + table(["kind", "what", "change", "before", "after"], rows)) + "\n"
