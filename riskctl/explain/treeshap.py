@@ -47,6 +47,7 @@ class FastTreeShap:
     tables: np.ndarray
     ratios: np.ndarray  # per path feature, (1 - z) / z
     bias: float
+    rounds: int  # the booster's rounds when built: more rounds, a new engine
 
     @property
     def n_features(self) -> int:
@@ -96,8 +97,11 @@ class FastTreeShap:
 def fast_explainer(booster: Any) -> FastTreeShap:
     """The engine for an XGBoost booster, built once per booster object and kept while it
     lives. Raises UnsupportedModel for models it does not cover (then use pred_contribs)."""
+    rounds = booster.num_boosted_rounds()
     try:
-        return _CACHE[booster]
+        cached = _CACHE[booster]
+        if cached.rounds == rounds:
+            return cached
     except (KeyError, TypeError):
         pass
     from riskctl.explain import _kernels
@@ -115,7 +119,7 @@ def fast_explainer(booster: Any) -> FastTreeShap:
         raise UnsupportedModel("a split with an empty child (zero cover)")
     ratios = (1.0 - arrays.u_z) / arrays.u_z
     bias = arrays.base_margin + float(arrays.tree_means.sum())
-    engine = FastTreeShap(arrays, tables, ratios, bias)
+    engine = FastTreeShap(arrays, tables, ratios, bias, rounds)
     with contextlib.suppress(TypeError):  # no weak references: rebuilt on every call
         _CACHE[booster] = engine
     return engine

@@ -140,3 +140,26 @@ def test_unsupported_models_and_unknown_engine(detector, history) -> None:
         fast_explainer(linear)
     with pytest.raises(UsageError, match="unknown explanation engine"):
         contributions(detector, history.head(10), engine="gpu")
+
+
+def test_infinite_values_are_refused_like_xgboost_does(detector, history) -> None:
+    import polars as pl
+
+    from riskctl.errors import DataError
+
+    numeric = next(f.name for f in detector.features if f.kind == "numeric")
+    rows = history.head(50).with_columns(pl.lit(float("inf")).alias(numeric))
+    with pytest.raises(DataError, match=f"column '{numeric}' holds infinite values"):
+        contributions(detector, rows)
+
+
+def test_more_rounds_on_the_same_booster_give_a_new_engine() -> None:
+    X, y, types = random_data(4, 800, 3, 1, 0.1)
+    dm = xgb.DMatrix(X, y, feature_types=types, enable_categorical=True)
+    booster = xgb.train({"max_depth": 4, "nthread": 1}, dm, 3)
+    first = fast_explainer(booster)
+    assert fast_explainer(booster) is first
+    for iteration in (3, 4):
+        booster.update(dm, iteration)  # in place: the same object, two more trees
+    assert fast_explainer(booster) is not first
+    assert_matches_pred_contribs(booster, X, types)
