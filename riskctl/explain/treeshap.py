@@ -104,7 +104,10 @@ def fast_explainer(booster: Any) -> FastTreeShap:
             return cached
     except (KeyError, TypeError):
         pass
-    from riskctl.explain import _kernels
+    try:
+        from riskctl.explain import _kernels
+    except RuntimeError as exc:  # numba found no writable cache directory
+        raise UnsupportedModel(f"the compiled kernels cannot load ({exc})") from exc
 
     model = json.loads(bytes(booster.save_raw(raw_format="json")))
     arrays = model_arrays(model)
