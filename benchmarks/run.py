@@ -390,6 +390,17 @@ def main() -> None:
     parser.add_argument("--simulate-rows", type=int, default=10_000_000)
     parser.add_argument("--shap-rows", type=int, default=20_000)
     parser.add_argument("--repeat", type=int, default=3, help="runs per timing (median)")
+    parser.add_argument(
+        "--tasks",
+        nargs="+",
+        default=["train", "score", "explain", "demo"],
+        help="contention: the commands to time",
+    )
+    parser.add_argument(
+        "--no-defaults",
+        action="store_true",
+        help="contention: skip the libgomp-defaults runs (minutes each beside other work)",
+    )
     args = parser.parse_args()
     results = engine_cases(args)
     if "simulate" in args.cases:
@@ -469,7 +480,8 @@ def engine_cases(args: argparse.Namespace) -> list[dict]:
         rows = make_table(args.shap_rows, 6, DATA / f"shap_rows_{args.shap_rows}.parquet")
         results += engines.run_shap(train, rows, args.shap_rows, args.repeat)
     if "contention" in args.cases:
-        results += engines.contention_case(contention_tasks(), args.repeat)
+        tasks = {k: v for k, v in contention_tasks().items() if k in args.tasks}
+        results += engines.contention_case(tasks, args.repeat, not args.no_defaults)
     return results
 
 
