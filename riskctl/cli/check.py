@@ -11,6 +11,7 @@ import typer
 from riskctl.cli.console import guardrail_table, metrics_table, out, print_json
 from riskctl.cli.options import AmountOpt, BaselineOpt, DataOpt, JsonOpt, LabelOpt, TimeOpt
 from riskctl.data.io import write_text
+from riskctl.data.output import append_text, check_output_file
 from riskctl.errors import EXIT_CHECK_FAILED
 from riskctl.evaluate.simulate import run_simulation
 from riskctl.gate.guardrails import check_guardrails
@@ -58,6 +59,9 @@ def check(
     [bold]Example:[/bold] riskctl check strategies/candidate.yaml --baseline
     strategies/baseline.yaml --data riskctl-demo/scored.parquet
     """
+    for path, flag in ((junit, "--junit"), (markdown, "--markdown")):
+        if path is not None:
+            check_output_file(path, flag)
     run = run_simulation(
         candidate,
         data,
@@ -72,8 +76,7 @@ def check(
     if markdown is not None:
         write_text(summary, markdown)
     if os.environ.get("GITHUB_STEP_SUMMARY"):
-        with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as fh:
-            fh.write(summary)
+        append_text(summary, os.environ["GITHUB_STEP_SUMMARY"], "$GITHUB_STEP_SUMMARY")
     if junit is not None:
         write_text(junit_xml(run, results), junit)
     failed = [r for r in results if not r.passed]

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from riskctl.cli.console import err, out, print_json, progress_bar
 from riskctl.cli.options import JsonOpt, QuietOpt
+from riskctl.data.output import check_output_file
 from riskctl.explain.batches import ExplainOptions, explain_file
 from riskctl.explain.summary import ExplainSummary
 
@@ -100,6 +101,8 @@ def explain(
     --strategy strategies/candidate.yaml --reasons strategies/reason_codes.yaml
     --only-flagged --summary --out reasons.parquet
     """
+    if out_path is not None:
+        check_output_file(out_path)
     options = ExplainOptions(
         top=top,
         strategy=strategy,

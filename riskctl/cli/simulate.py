@@ -20,6 +20,7 @@ from riskctl.cli.console import (
     swap_table,
 )
 from riskctl.cli.options import AmountOpt, BaselineOpt, DataOpt, JsonOpt, LabelOpt, TimeOpt
+from riskctl.data.output import check_output_dir, check_output_file
 from riskctl.evaluate.simulate import run_simulation
 from riskctl.gate.guardrails import check_guardrails
 from riskctl.numbers import fmt_percent
@@ -68,6 +69,10 @@ def simulate(
     [bold]Example:[/bold] riskctl simulate strategies/candidate.yaml --baseline
     strategies/baseline.yaml --data riskctl-demo/scored.parquet
     """
+    if out_dir is not None:
+        check_output_dir(out_dir, create=False)
+    if report is not None:
+        check_output_file(report, "--report")
     run = run_simulation(
         strategy, data, baseline=baseline, label=label, time=time, amount=amount, by=by
     )

@@ -10,6 +10,7 @@ import typer
 from riskctl.cli.console import err, out, print_json, progress_bar
 from riskctl.cli.models import roles_table, validation_summary
 from riskctl.cli.options import JsonOpt, QuietOpt, SeedOpt
+from riskctl.data.output import check_output_dir, check_output_file
 from riskctl.model.score import score_file
 from riskctl.model.train import TrainOptions
 from riskctl.model.train import train as train_model
@@ -96,11 +97,12 @@ def train(
     [bold]model.yaml[/bold] (every key optional): rounds, early_stopping_rounds, max_depth,
     learning_rate, min_child_weight, subsample, colsample_bytree, reg_lambda, max_bin,
     imbalance (none | balanced | a weight), monotone ({feature: increasing | decreasing}),
-    interactions ([[feature, ...], ...]).
+    interactions (\\[\\[feature, ...], ...]).
 
     [bold]Example:[/bold] riskctl train history.parquet --label is_bad --time event_time
     --exclude attack --out detectors/order
     """
+    check_output_dir(out_dir, create=False)
     options = TrainOptions(
         label=label,
         time=time,
@@ -150,6 +152,13 @@ def score(
         list[str] | None,
         typer.Option("--keep", help="Extra input column to carry into the output (repeatable)."),
     ] = None,
+    keep_all: Annotated[
+        bool,
+        typer.Option(
+            "--keep-all",
+            help="Carry every input column (so the output can be simulated with rules).",
+        ),
+    ] = False,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -160,8 +169,11 @@ def score(
 
     [bold]Example:[/bold] riskctl score detectors/order orders.parquet --out scored.parquet
     """
+    check_output_file(out_path)
     with progress_bar("Scoring", quiet or as_json) as progress:
-        summary = score_file(detector, data, out_path, keep=keep, progress=progress)
+        summary = score_file(
+            detector, data, out_path, keep=keep, progress=progress, keep_all=keep_all
+        )
     if as_json:
         print_json(
             {
