@@ -108,6 +108,38 @@ def _walk(
 
 
 @njit(nogil=True, cache=True)
+def _leaf(
+    out: np.ndarray,
+    hot: np.ndarray,
+    g: np.ndarray,
+    leaf: int,
+    leaf_u: np.ndarray,
+    leaf_depth: np.ndarray,
+    leaf_table: np.ndarray,
+    u_feature: np.ndarray,
+    u_ratio: np.ndarray,
+    tables: np.ndarray,
+) -> None:
+    """The leaf's share for every row: -G[H] to each cold feature, (1 - z_i) / z_i *
+    G[H without i] to a hot one (G the leaf's table, H the row's hot set)."""
+    d = leaf_depth[leaf]
+    if d == 0:
+        return
+    u0, base = leaf_u[leaf], leaf_table[leaf]
+    full = (np.int32(1) << np.int32(d)) - np.int32(1)
+    for r in range(hot.shape[0]):
+        hot[r] = hot[r] & full
+        g[r] = -tables[base + hot[r]]
+    for s in range(d):
+        ratio = u_ratio[u0 + s]
+        bit = np.int32(1) << np.int32(s)
+        o = out[u_feature[u0 + s]]
+        for r in range(hot.shape[0]):
+            h = hot[r]
+            o[r] += ratio * tables[base + (h ^ bit)] if h & bit else g[r]
+
+
+@njit(nogil=True, cache=True)
 def shap_block(
     x: np.ndarray,
     out: np.ndarray,
@@ -127,15 +159,10 @@ def shap_block(
     tables: np.ndarray,
 ) -> None:
     """Adds every tree's SHAP values for the rows of x (rows x features, float32) to out
-    (features x rows, float64). Nodes of a tree are numbered parents first; a leaf has
-    node_children (-1, leaf index); node_slot is the bit of the node's feature among its
-    path's distinct features (in order of first appearance from the root)."""
+    (features x rows, float64); the arrays are described in parse_trees.ModelArrays."""
     rows = x.shape[0]
     xt = np.ascontiguousarray(x.T)
-    width = 0
-    for t in range(tree_node.shape[0] - 1):
-        width = max(width, tree_node[t + 1] - tree_node[t])
-    mask = np.empty((width, rows), dtype=np.int32)
+    mask = np.empty((np.max(np.diff(tree_node)), rows), dtype=np.int32)
     g = np.empty(rows)
     for t in range(tree_node.shape[0] - 1):
         n0 = tree_node[t]
@@ -158,19 +185,15 @@ def shap_block(
                 )
                 continue
             leaf = node_children[n, 1]
-            d = leaf_depth[leaf]
-            if d == 0:
-                continue
-            u0, base = leaf_u[leaf], leaf_table[leaf]
-            full = (np.int32(1) << np.int32(d)) - np.int32(1)
-            hot = mask[n - n0]
-            for r in range(rows):
-                hot[r] = hot[r] & full
-                g[r] = -tables[base + hot[r]]
-            for s in range(d):
-                ratio = u_ratio[u0 + s]
-                bit = np.int32(1) << np.int32(s)
-                o = out[u_feature[u0 + s]]
-                for r in range(rows):
-                    h = hot[r]
-                    o[r] += ratio * tables[base + (h ^ bit)] if h & bit else g[r]
+            _leaf(
+                out,
+                mask[n - n0],
+                g,
+                leaf,
+                leaf_u,
+                leaf_depth,
+                leaf_table,
+                u_feature,
+                u_ratio,
+                tables,
+            )

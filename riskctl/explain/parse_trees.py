@@ -26,6 +26,8 @@ class UnsupportedModel(ValueError):
 
 @dataclass(frozen=True)
 class ModelArrays:
+    """Trees' nodes numbered parents first (breadth-first), tree after tree."""
+
     n_features: int
     base_margin: float
     tree_means: np.ndarray  # per tree, its expected value under the covers

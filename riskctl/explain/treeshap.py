@@ -83,6 +83,8 @@ class FastTreeShap:
             stop = min(start + BLOCK_ROWS, X.shape[0])
             _kernels.shap_block(X[start:stop], out[:, start:stop], *args)
 
+        if a.tree_node.size < 2:  # a model without trees explains nothing
+            return out.T
         starts = range(0, X.shape[0], BLOCK_ROWS)
         n_threads = max(1, min(threads or free_threads(), len(starts)))
         if n_threads == 1:
