@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from riskctl.cli.app import app
-from riskctl.model.detector import Detector
+from riskctl.model.detector import Detector, manifest_digest
 
 runner = CliRunner()
 
@@ -112,6 +112,7 @@ def test_older_detector_falls_back_to_reference_bins(
     shutil.copytree(detector.path, old)
     manifest = json.loads((old / "manifest.json").read_text())
     del manifest["bins"]
+    manifest["manifest_sha256"] = manifest_digest(manifest)  # as an older riskctl sealed it
     (old / "manifest.json").write_text(json.dumps(manifest))
     cur = tmp_path / "cur.parquet"
     pl.read_parquet(history_path).tail(5000).write_parquet(cur)
