@@ -341,7 +341,8 @@ def case_pandas_drift(reference: str, current: str, out: str) -> None:
     for col in ref.columns:
         if col in ("y", "t"):
             continue
-        if ref[col].dtype == object or ref[col].dtype == bool:
+        numeric = pd.api.types.is_numeric_dtype(ref[col])
+        if not numeric or pd.api.types.is_bool_dtype(ref[col]):
             p = ref[col].astype(str).value_counts(normalize=True)
             q = cur[col].astype(str).value_counts(normalize=True).reindex(p.index, fill_value=0)
         else:
