@@ -1,6 +1,7 @@
 """Run riskctl's benchmarks and print ratios against the usual pandas / scikit-learn way.
 
     python benchmarks/run.py [CASE ...] [--train-rows N] [--score-rows N]
+    python benchmarks/run.py shap contention      # the explain engines; a busy neighbour
 
 Each case runs in a child process; its wall time and peak RSS are measured from outside.
 """
@@ -554,6 +555,8 @@ def main() -> None:
             "explain",
             "drift",
             "features",
+            "shap",
+            "contention",
         ],
     )
     parser.add_argument("--features-rows", type=int, default=10_000_000)
@@ -562,9 +565,22 @@ def main() -> None:
     parser.add_argument("--explain-rows", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--simulate-rows", type=int, default=10_000_000)
     parser.add_argument("--bootstrap-rows", type=int, default=100_000)
+    parser.add_argument("--shap-rows", type=int, default=20_000)
+    parser.add_argument("--repeat", type=int, default=3, help="runs per timing (median)")
+    parser.add_argument(
+        "--tasks",
+        nargs="+",
+        default=["train", "score", "explain", "demo"],
+        help="contention: the commands to time",
+    )
+    parser.add_argument(
+        "--no-defaults",
+        action="store_true",
+        help="contention: skip the libgomp-defaults runs (minutes each beside other work)",
+    )
     parser.add_argument("--drift-rows", type=int, default=2_000_000)
     args = parser.parse_args()
-    results = []
+    results = engine_cases(args)
     if "drift" in args.cases:
         ref = make_table(args.drift_rows, 5, DATA / f"drift_ref_{args.drift_rows}.parquet")
         cur = make_table(args.drift_rows, 6, DATA / f"drift_cur_{args.drift_rows}.parquet")
@@ -657,6 +673,49 @@ def main() -> None:
             )
             results.append(report("explain", ours, theirs, rows))
     (DATA / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+
+
+def engine_cases(args: argparse.Namespace) -> list[dict]:
+    """The `shap` and `contention` cases (benchmarks/engines.py)."""
+    import engines
+
+    results: list[dict] = []
+    if "shap" in args.cases:
+        train = make_table(100_000, 5, DATA / "shap_train_100000.parquet")
+        rows = make_table(args.shap_rows, 6, DATA / f"shap_rows_{args.shap_rows}.parquet")
+        results += engines.run_shap(train, rows, args.shap_rows, args.repeat)
+    if "contention" in args.cases:
+        tasks = {k: v for k, v in contention_tasks().items() if k in args.tasks}
+        results += engines.contention_case(tasks, args.repeat, not args.no_defaults)
+    return results
+
+
+def contention_tasks() -> dict[str, list[str]]:
+    """Commands the size of the demo's: 133k-row train, 500k-row score, 20k-row explain."""
+    train = make_table(133_000, 7, DATA / "cont_train_133000.parquet")
+    score = make_table(500_000, 8, DATA / "cont_score_500000.parquet")
+    explain = make_table(20_000, 9, DATA / "cont_explain_20000.parquet")
+    detector = DATA / "cont_detector"
+    config = DATA / "cont_model.yaml"
+    config.write_text("rounds: 100\nearly_stopping_rounds: 100\n")
+    cli = [sys.executable, "-m", "riskctl"]
+    train_cmd = [*cli, "train", str(train), "--label", "y", "--time", "t"]
+    train_cmd += ["--out", str(detector), "--config", str(config), "--quiet", "--json"]
+    subprocess.run(train_cmd, check=True, stdout=subprocess.DEVNULL)
+    return {
+        "train": train_cmd,
+        "score": [*cli, "score", str(detector), str(score), "--out", str(DATA / "cont.parquet")],
+        "explain": [
+            *cli,
+            "explain",
+            str(detector),
+            str(explain),
+            "--out",
+            str(DATA / "cont_explained.parquet"),
+            "--quiet",
+        ],
+        "demo": [*cli, "demo", "--out", str(DATA / "cont_demo"), "--quiet"],
+    }
 
 
 if __name__ == "__main__":

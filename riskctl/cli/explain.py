@@ -71,6 +71,14 @@ def explain(
             "--approximate", help="Fast approximate contributions (Saabas) for very large runs."
         ),
     ] = False,
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            help="Exact SHAP engine: fast (riskctl's TreeSHAP) or xgboost (pred_contribs); "
+            "same values.",
+        ),
+    ] = "fast",
     with_interactions: Annotated[
         bool,
         typer.Option(
@@ -83,8 +91,8 @@ def explain(
 ) -> None:
     """Explain rows: exact SHAP contributions and reason codes.
 
-    XGBoost's TreeSHAP (the values shap.TreeExplainer gives), margin, score and the top
-    reasons, computed in batches.
+    Exact TreeSHAP (the values shap.TreeExplainer and XGBoost's pred_contribs give), margin,
+    score and the top reasons, computed in batches. --engine xgboost uses pred_contribs itself.
 
     Output columns: id/label/time, score, margin, shap_<feature> per feature, shap_bias
     (contributions plus bias equal the margin), reason_codes and reason_texts (most important
@@ -103,6 +111,7 @@ def explain(
         only_flagged=only_flagged,
         mask_ids=mask,
         approximate=approximate,
+        engine=engine,
         interactions=with_interactions,
         summary=summary or with_interactions,
         by=by,
