@@ -9,7 +9,8 @@ import typer
 from rich.table import Table
 
 from riskctl.cli.console import err, out, print_json, progress_bar
-from riskctl.cli.options import JsonOpt, QuietOpt
+from riskctl.cli.options import JsonOpt, QuietOpt, SchedulerOpt, TimeoutOpt
+from riskctl.distributed.cluster import cluster_options
 from riskctl.explain.batches import ExplainOptions, explain_file
 from riskctl.explain.summary import ExplainSummary
 
@@ -76,6 +77,8 @@ def explain(
             "--interactions", help="Add the strongest SHAP interaction pairs to --summary."
         ),
     ] = False,
+    scheduler: SchedulerOpt = None,
+    timeout: TimeoutOpt = None,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -103,8 +106,14 @@ def explain(
         summary=summary or with_interactions,
         by=by,
     )
+    cluster = cluster_options(scheduler, timeout)
     with progress_bar("Explaining", quiet or as_json) as progress:
-        result = explain_file(detector, data, out_path, options, progress)
+        if cluster is not None:
+            from riskctl.distributed.rows import explain_dataset
+
+            result = explain_dataset(detector, data, out_path, cluster, options, progress)
+        else:
+            result = explain_file(detector, data, out_path, options, progress)
     if as_json:
         print_json(
             {

@@ -37,3 +37,23 @@ QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.
 SeedOpt = Annotated[
     int, typer.Option("--seed", help="Random seed: same inputs and seed give the same outputs.")
 ]
+SchedulerOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        envvar="RISKCTL_SCHEDULER",
+        help="Run on this Dask cluster (tcp://HOST:8786); --data may then be a directory or "
+        "glob of Parquet parts. Needs `pip install 'riskctl[dask]'`.",
+        show_default=False,
+    ),
+]
+TimeoutOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--timeout",
+        envvar="RISKCTL_DASK_TIMEOUT",
+        help="With --scheduler: seconds the cluster job may take before it is stopped "
+        "(default 3600).",
+        show_default=False,
+    ),
+]

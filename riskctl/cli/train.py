@@ -9,7 +9,8 @@ import typer
 
 from riskctl.cli.console import err, out, print_json, progress_bar
 from riskctl.cli.models import roles_table, validation_summary
-from riskctl.cli.options import JsonOpt, QuietOpt, SeedOpt
+from riskctl.cli.options import JsonOpt, QuietOpt, SchedulerOpt, SeedOpt, TimeoutOpt
+from riskctl.distributed.cluster import cluster_options
 from riskctl.model.score import score_file
 from riskctl.model.train import TrainOptions
 from riskctl.model.train import train as train_model
@@ -150,6 +151,8 @@ def score(
         list[str] | None,
         typer.Option("--keep", help="Extra input column to carry into the output (repeatable)."),
     ] = None,
+    scheduler: SchedulerOpt = None,
+    timeout: TimeoutOpt = None,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -158,10 +161,19 @@ def score(
     Reads and scores in batches, so memory stays bounded on files larger than RAM. Category
     values never seen in training are scored as missing, and counted.
 
+    With --scheduler, DATA may be a directory or glob of Parquet parts; each part is scored
+    on the Dask cluster into OUT/part-NNNNN.parquet (OUT is then a directory).
+
     [bold]Example:[/bold] riskctl score detectors/order orders.parquet --out scored.parquet
     """
+    cluster = cluster_options(scheduler, timeout)
     with progress_bar("Scoring", quiet or as_json) as progress:
-        summary = score_file(detector, data, out_path, keep=keep, progress=progress)
+        if cluster is not None:
+            from riskctl.distributed.rows import score_dataset
+
+            summary = score_dataset(detector, data, out_path, cluster, keep, progress=progress)
+        else:
+            summary = score_file(detector, data, out_path, keep=keep, progress=progress)
     if as_json:
         print_json(
             {
