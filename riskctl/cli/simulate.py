@@ -19,11 +19,22 @@ from riskctl.cli.console import (
     segment_table,
     swap_table,
 )
-from riskctl.cli.options import AmountOpt, BaselineOpt, DataOpt, JsonOpt, LabelOpt, TimeOpt
+from riskctl.cli.options import (
+    AmountOpt,
+    BaselineOpt,
+    DataOpt,
+    JsonOpt,
+    LabelOpt,
+    SchedulerOpt,
+    TimeOpt,
+    TimeoutOpt,
+)
+from riskctl.distributed.cluster import cluster_options
+from riskctl.errors import UsageError
 from riskctl.evaluate.simulate import run_simulation
 from riskctl.gate.guardrails import check_guardrails
 from riskctl.numbers import fmt_percent
-from riskctl.output.json import run_to_dict, write_simulation
+from riskctl.output.json import run_to_dict, write_metrics, write_simulation
 from riskctl.report.build import report_for_run
 
 
@@ -54,6 +65,8 @@ def simulate(
     report: Annotated[
         Path | None, typer.Option("--report", help="Also write the HTML report here.")
     ] = None,
+    scheduler: SchedulerOpt = None,
+    timeout: TimeoutOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Apply a strategy to labelled history and say exactly what it does.
@@ -65,14 +78,32 @@ def simulate(
     with --baseline, the change with paired 95% intervals and the swap set. Warns about
     rules that never fire or change nothing, and segments no row falls in.
 
+    With --scheduler, --data may be a directory or glob of Parquet parts: each part is
+    decided on the Dask cluster and the numbers are the same as on one machine; --out then
+    holds decisions/ and baseline_decisions/ as partitioned Parquet.
+
     [bold]Example:[/bold] riskctl simulate strategies/candidate.yaml --baseline
     strategies/baseline.yaml --data riskctl-demo/scored.parquet
     """
-    run = run_simulation(
-        strategy, data, baseline=baseline, label=label, time=time, amount=amount, by=by
-    )
-    if out_dir is not None:
-        write_simulation(run, out_dir)
+    cluster = cluster_options(scheduler, timeout)
+    if cluster is not None:
+        if report is not None:
+            raise UsageError(
+                "--report runs on one machine only", hint="simulate a sample without --scheduler"
+            )
+        from riskctl.distributed.simulate import simulate_dataset
+
+        run = simulate_dataset(
+            strategy, data, cluster, baseline, label, time, amount, by, out=out_dir
+        )
+        if out_dir is not None:
+            write_metrics(run, out_dir)
+    else:
+        run = run_simulation(
+            strategy, data, baseline=baseline, label=label, time=time, amount=amount, by=by
+        )
+        if out_dir is not None:
+            write_simulation(run, out_dir)
     if report is not None:
         command = "riskctl " + shlex.join(sys.argv[1:]) if sys.argv[1:] else "riskctl simulate"
         report_for_run(

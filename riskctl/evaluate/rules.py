@@ -50,6 +50,15 @@ class StrategyWarning:
 def rule_table(
     decisions: pl.DataFrame, schema: DecisionSchema, label: str, amount: str | None = None
 ) -> list[RuleStats]:
+    exprs = rule_sums(schema, label, amount)
+    if not exprs:
+        return []
+    return rule_stats(decisions.select(exprs).row(0, named=True), schema, amount)
+
+
+def rule_sums(schema: DecisionSchema, label: str, amount: str | None = None) -> list[pl.Expr]:
+    """The sums the rule table is made of: added up over parts of a table, they give the
+    whole table's (a cluster computes them per partition)."""
     bad = pl.col(label) == 1
     rules = schema.rules
     exprs: list[pl.Expr] = []
@@ -72,9 +81,14 @@ def rule_table(
             for o in rules
             if o.column != r.column
         ]
-    if not exprs:
-        return []
-    row = decisions.select(exprs).row(0, named=True)
+    return exprs
+
+
+def rule_stats(
+    row: dict[str, Any], schema: DecisionSchema, amount: str | None = None
+) -> list[RuleStats]:
+    """The rule table from the sums of `rule_sums`."""
+    rules = schema.rules
     out = []
     for r in rules:
         hits, bad_hits = int(row[f"{r.column}|hits"]), int(row[f"{r.column}|bad"])
@@ -104,8 +118,14 @@ def strategy_warnings(
     decisions: pl.DataFrame, loaded: LoadedStrategy, schema: DecisionSchema
 ) -> list[StrategyWarning]:
     """Rules that never fire, rules that change no decision, segments no row falls in."""
-    s = loaded.strategy
-    warnings = []
+    checks = warning_sums(loaded, schema)
+    if not checks:
+        return []
+    return warnings_from_sums(decisions.select(checks).row(0, named=True), loaded)
+
+
+def warning_sums(loaded: LoadedStrategy, schema: DecisionSchema) -> list[pl.Expr]:
+    """The counts the warnings read; like `rule_sums`, they add up over parts of a table."""
     checks: list[pl.Expr] = []
     for d in schema.rules:
         fires = pl.col(d.column)
@@ -113,11 +133,14 @@ def strategy_warnings(
         if d.acts:
             covered = schema.rank_expr(skip=[d]) <= d.rank
             checks.append((fires & ~covered).sum().alias(f"{d.label}|changes"))
-    for g in s.segments:
+    for g in loaded.strategy.segments:
         checks.append((pl.col(SEGMENT) == g.name).sum().alias(f"segment|{g.name}"))
-    if not checks:
-        return []
-    row = decisions.select(checks).row(0, named=True)
+    return checks
+
+
+def warnings_from_sums(row: dict[str, Any], loaded: LoadedStrategy) -> list[StrategyWarning]:
+    s = loaded.strategy
+    warnings = []
     for i, r in enumerate(s.rules):
         if not r.enabled:
             continue
