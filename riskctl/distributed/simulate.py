@@ -16,9 +16,11 @@ from typing import Any
 
 import polars as pl
 
+from riskctl.data.io import scan_table
 from riskctl.distributed.assemble import combine_run
 from riskctl.distributed.cluster import Cluster, ClusterOptions
 from riskctl.distributed.parts import PartitionedOutput, dataset_sha256, part_sha256, partitions
+from riskctl.errors import DataError
 from riskctl.evaluate.metrics import Roles, kept
 from riskctl.evaluate.rules import rule_sums, warning_sums
 from riskctl.evaluate.simulate import (
@@ -29,7 +31,7 @@ from riskctl.evaluate.simulate import (
     resolve_roles,
 )
 from riskctl.model.detector import Detector
-from riskctl.strategy.decisions import ACTION, DECISION_COLUMNS, FLAGGED, SEGMENT
+from riskctl.strategy.decisions import ACTION, DECISION_COLUMNS, FLAGGED, SEGMENT, DecisionSchema
 from riskctl.strategy.engine import compile_strategy, decide
 from riskctl.strategy.load import LoadedStrategy, load_strategy
 
@@ -47,8 +49,6 @@ class Survey:
 
 
 def survey_part(part: Path, time: str | None) -> Survey:
-    from riskctl.data.io import scan_table
-
     lf = scan_table(part)
     rows = lf.select(pl.len()).collect().item()
     newest = pl.DataFrame()
@@ -104,25 +104,31 @@ def group_counts(df: pl.DataFrame, roles: Roles, keys: list[pl.Expr]) -> pl.Data
     return df.group_by([*keys, day.alias(DAY), pl.col(ACTION), pl.col(roles.label)]).agg(aggs)
 
 
-def _strategy_part(
-    loaded: LoadedStrategy, table: pl.DataFrame, spec: PartSpec, cutoff: Any, out: Path | None
-) -> tuple[StrategyPart, pl.Series]:
-    roles = spec.roles
+def decide_part(
+    loaded: LoadedStrategy, table: pl.DataFrame, roles: Roles, by: list[str]
+) -> tuple[pl.DataFrame, DecisionSchema]:
+    """`simulate_one`'s decisions frame for one partition."""
     compiled = compile_strategy(loaded, table.schema)
     try:
         decided = decide(compiled, table.lazy()).collect()
     except pl.exceptions.PolarsError as exc:
-        from riskctl.errors import DataError
-
         raise DataError(
             f"{loaded.path}: cannot apply the strategy to this data: {str(exc).splitlines()[0]}"
         ) from None
     keep_cols = [c for c in (roles.label, roles.time, roles.amount) if c]
     keep_cols += [c for c in loaded.strategy.score_columns() if c not in keep_cols]
-    keep_cols += [c for c in spec.by if c not in keep_cols and c != SEGMENT]
-    decisions = decided.select([*keep_cols, *DECISION_COLUMNS, *compiled.schema.hit_columns])
+    keep_cols += [c for c in by if c not in keep_cols and c != SEGMENT]
+    columns = [*keep_cols, *DECISION_COLUMNS, *compiled.schema.hit_columns]
+    return decided.select(columns), compiled.schema
+
+
+def _strategy_part(
+    loaded: LoadedStrategy, table: pl.DataFrame, spec: PartSpec, cutoff: Any, out: Path | None
+) -> tuple[StrategyPart, pl.Series]:
+    roles = spec.roles
+    decisions, schema = decide_part(loaded, table, roles, spec.by)
     if out is not None:
-        decisions.with_columns(compiled.schema.matched_list()).write_parquet(
+        decisions.with_columns(schema.matched_list()).write_parquet(
             out, compression="zstd", statistics=False
         )
     keep = _matured(decisions, roles.time, cutoff)
@@ -133,8 +139,8 @@ def _strategy_part(
         )
         for column in spec.by
     }
-    sums = rule_sums(compiled.schema, roles.label, roles.amount)
-    checks = warning_sums(loaded, compiled.schema)
+    sums = rule_sums(schema, roles.label, roles.amount)
+    checks = warning_sums(loaded, schema)
     part = StrategyPart(
         group_counts(mature, roles, []),
         by,
@@ -146,12 +152,17 @@ def _strategy_part(
     return part, decisions[FLAGGED]
 
 
-def simulate_part(part: Path, spec: PartSpec, outs: list[Path | None]) -> Part:
-    """One partition decided by every strategy of `spec`, reduced to sums."""
-    from riskctl.data.io import scan_table
-
+def read_part(part: Path, spec: PartSpec) -> pl.DataFrame:
+    """One partition as `run_simulation` reads a file: the columns the strategies, metrics
+    and detectors use, labels checked, scored where a detector must."""
     lf = scan_table(part)
     table, _ = _read_table(lf, part, spec.loaded, spec.detectors, spec.roles, spec.by, spec.carry)
+    return table
+
+
+def simulate_part(part: Path, spec: PartSpec, outs: list[Path | None]) -> Part:
+    """One partition decided by every strategy of `spec`, reduced to sums."""
+    table = read_part(part, spec)
     results = []
     flags = []
     for loaded, cutoff, out in zip(spec.loaded, spec.cutoffs, outs, strict=True):
@@ -180,6 +191,41 @@ def cutoff_of(newest: list[pl.DataFrame], time: str | None, maturity_days: float
     return pl.concat(frames).select(pl.col(time).max() - pl.duration(microseconds=micros)).item()
 
 
+@dataclass(frozen=True)
+class Plan:
+    """A dataset surveyed on the cluster and the spec its partitions are decided with."""
+
+    parts: list[Path]
+    digest: str
+    spec: PartSpec
+
+
+def plan(
+    cluster: Cluster,
+    loaded: list[LoadedStrategy],
+    data: Path,
+    roles_from: tuple[str | None, str | None, str | None],
+    by: list[str],
+    data_sha256: str | None = None,
+    progress: Progress | None = None,
+) -> Plan:
+    """The first pass: partitions, their digests and newest event time; roles resolved as
+    `run_simulation` resolves them; each strategy's maturity cutoff on the whole dataset."""
+    parts = [p.resolve() for p in partitions(data)]
+    columns = scan_table(parts[0]).collect_schema().names()
+    detectors = _load_detectors(loaded, columns)
+    roles = resolve_roles(loaded, detectors, *roles_from)
+    surveys = cluster.map(
+        survey_part, [(p, roles.time) for p in parts], name="survey", progress=progress
+    )
+    digest = dataset_sha256(parts, [s.sha256 for s in surveys], data)
+    _check_pins(data, digest, [(data_sha256, "--data-sha256")], loaded[0])
+    newest = [s.newest for s in surveys]
+    cutoffs = [cutoff_of(newest, roles.time, ls.strategy.label_maturity_days) for ls in loaded]
+    spec = PartSpec(loaded, detectors, roles, by, cutoffs, len(loaded) > 1)
+    return Plan(parts, digest, spec)
+
+
 def simulate_dataset(
     candidate: Path,
     data: Path,
@@ -195,32 +241,13 @@ def simulate_dataset(
 ) -> SimulationRun:
     """`run_simulation` on a cluster: the same metrics, rule table, segments, daily series,
     warnings and comparison; with `out`, per-row decisions written partitioned."""
-    cand = load_strategy(candidate)
-    base = load_strategy(baseline) if baseline else None
-    loaded = [cand, *([base] if base else [])]
-    parts = [p.resolve() for p in partitions(data)]
-    from riskctl.data.io import scan_table
-
-    columns = scan_table(parts[0]).collect_schema().names()
-    detectors = _load_detectors(loaded, columns)
-    roles = resolve_roles(loaded, detectors, label, time, amount)
+    loaded = [load_strategy(candidate), *([load_strategy(baseline)] if baseline else [])]
     with Cluster(options) as cluster:
-        surveys = cluster.map(
-            survey_part, [(p, roles.time) for p in parts], name="survey", progress=progress
+        p = plan(
+            cluster, loaded, data, (label, time, amount), list(by or []), data_sha256, progress
         )
-        digest = dataset_sha256(parts, [s.sha256 for s in surveys], data)
-        _check_pins(data, digest, [(data_sha256, "--data-sha256")], cand)
-        newest = [s.newest for s in surveys]
-        spec = PartSpec(
-            loaded,
-            detectors,
-            roles,
-            list(by or []),
-            [cutoff_of(newest, roles.time, ls.strategy.label_maturity_days) for ls in loaded],
-            base is not None,
-        )
-        results = _decide_parts(cluster, parts, spec, out, progress)
-    return combine_run(data, digest, spec, results, detectors)
+        results = _decide_parts(cluster, p.parts, p.spec, out, progress)
+    return combine_run(data, p.digest, p.spec, results, p.spec.detectors)
 
 
 def _decide_parts(
