@@ -85,6 +85,8 @@ def train(
         ),
     ] = None,
     seed: SeedOpt = 0,
+    scheduler: SchedulerOpt = None,
+    timeout: TimeoutOpt = None,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -98,6 +100,10 @@ def train(
     learning_rate, min_child_weight, subsample, colsample_bytree, reg_lambda, max_bin,
     imbalance (none | balanced | a weight), monotone ({feature: increasing | decreasing}),
     interactions ([[feature, ...], ...]).
+
+    With --scheduler, DATA may be a directory or glob of Parquet parts, trained on the Dask
+    cluster with xgboost.dask (roles inferred from a sample of the parts; the same parts and
+    seed give the same model).
 
     [bold]Example:[/bold] riskctl train history.parquet --label is_bad --time event_time
     --exclude attack --out detectors/order
@@ -115,8 +121,14 @@ def train(
         seed=seed,
         config=config,
     )
-    with progress_bar("Boosting", quiet or as_json) as progress:
-        result = train_model(data, out_dir, options, progress)
+    cluster = cluster_options(scheduler, timeout)
+    if cluster is not None:
+        from riskctl.distributed.train import train_dataset
+
+        result = train_dataset(data, out_dir, options, cluster)
+    else:
+        with progress_bar("Boosting", quiet or as_json) as progress:
+            result = train_model(data, out_dir, options, progress)
     manifest = result.detector.manifest
     if as_json:
         print_json(
