@@ -33,7 +33,7 @@ def local_cluster() -> Any:
         n_workers=2,
         processes=True,
         threads_per_worker=1,
-        dashboard_address=None,
+        dashboard_address=":0",
         silence_logs=50,
     )
 

@@ -49,7 +49,9 @@ def test_simulate_equal(extra, scored_path, scored_parts, address, example_strat
     else:
         strategy = example_strategies / "candidate.yaml"
     a, b = both(["simulate", strategy, *extra], scored_path, scored_parts, address)
-    assert a["candidate"]["metrics"]["rows"] == 30_000 - a["candidate"]["metrics"]["left_out_immature"]
+    assert (
+        a["candidate"]["metrics"]["rows"] == 30_000 - a["candidate"]["metrics"]["left_out_immature"]
+    )
     assert_same(a, b)
 
 
@@ -88,8 +90,16 @@ def test_simulate_out_writes_the_same_decisions(
     base = example_strategies / "baseline.yaml"
     run("simulate", strategy, "--baseline", base, "--data", scored_path, "--out", tmp_path / "one")
     run(
-        "simulate", strategy, "--baseline", base, "--data", scored_parts,
-        "--out", tmp_path / "two", "--scheduler", address,
+        "simulate",
+        strategy,
+        "--baseline",
+        base,
+        "--data",
+        scored_parts,
+        "--out",
+        tmp_path / "two",
+        "--scheduler",
+        address,
     )
     for name in ("decisions", "baseline_decisions"):
         one = pl.read_parquet(tmp_path / "one" / f"{name}.parquet")
@@ -118,9 +128,12 @@ def test_explain_equal(detector, scored_path, address, tmp_path, workdir, exampl
     parts = split_parts(small, tmp_path / "parts", (400, 700, 400))
     args = [
         workdir / "detector",
-        "--strategy", example_strategies / "candidate.yaml",
-        "--reasons", example_strategies / "reason_codes.yaml",
-        "--only-flagged", "-q",
+        "--strategy",
+        example_strategies / "candidate.yaml",
+        "--reasons",
+        example_strategies / "reason_codes.yaml",
+        "--only-flagged",
+        "-q",
     ]
     run("explain", args[0], single, *args[1:], "--out", tmp_path / "one.parquet")
     run("explain", args[0], parts, *args[1:], "--out", tmp_path / "two", "--scheduler", address)
@@ -145,3 +158,33 @@ def test_glob_input_and_dataset_pin(scored_parts, address, example_strategies):
     )
     assert wrong.exit_code == 2
     assert "pinned evaluation data" in wrong.output
+
+
+@pytest.mark.slow
+def test_train_close_to_one_machine_and_deterministic(detector, history_parts, address, tmp_path):
+    args = [
+        "train",
+        history_parts,
+        "--label",
+        "is_bad",
+        "--time",
+        "event_time",
+        "--exclude",
+        "attack",
+        "--rounds",
+        "120",
+        "--seed",
+        "11",
+        "--json",
+    ]
+    first = json_of(run(*args, "--out", tmp_path / "a", "--scheduler", address).output)
+    again = run(*args, "--out", tmp_path / "b", "--scheduler", address)
+    one = detector.manifest["metrics"]
+    two = first["metrics"]
+    assert first["features"] == [f["name"] for f in detector.manifest["features"]]
+    assert abs(two["roc_auc"] - one["roc_auc"]) <= 0.01
+    assert abs(two["pr_auc"] - one["pr_auc"]) <= 0.03
+    assert two["rows"] == one["rows"]  # the same rows validate
+    model_a = (tmp_path / "a" / "model.ubj").read_bytes()
+    assert model_a == (tmp_path / "b" / "model.ubj").read_bytes()
+    assert json_of(again.output)["metrics"] == two
