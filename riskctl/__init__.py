@@ -1,9 +1,9 @@
 """riskctl: explainable risk strategies for e-commerce risk-control teams.
 
-The notebook API (`riskctl.simulate`, `riskctl.check`, `riskctl.sweep`, `riskctl.tune`,
-`riskctl.train`, `riskctl.score`, `riskctl.explain`, `riskctl.report`, `riskctl.strategy`,
-`riskctl.detector`) lives in `riskctl.api`; it is loaded on first use so that the command
-line starts without importing polars or XGBoost.
+The notebook API (`riskctl.load_strategy`, `riskctl.simulate`, `riskctl.check`,
+`riskctl.sweep`, `riskctl.tune`, `riskctl.train`, `riskctl.load_detector`, `riskctl.score`,
+`riskctl.explain_table`, `riskctl.write_report`) lives in `riskctl.api`; it is loaded on
+first use so that the command line starts without importing polars or XGBoost.
 """
 
 from importlib.metadata import PackageNotFoundError, version
@@ -16,15 +16,15 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 
 API = (
     "check",
-    "detector",
-    "explain",
-    "report",
+    "explain_table",
+    "load_detector",
+    "load_strategy",
     "score",
     "simulate",
-    "strategy",
     "sweep",
     "train",
     "tune",
+    "write_report",
 )
 __all__ = ["__version__", *API]
 

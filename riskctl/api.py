@@ -22,18 +22,20 @@ from riskctl.evaluate.tradeoff import sweep_file
 from riskctl.evaluate.tune import tune_run
 from riskctl.explain.batches import ExplainOptions, ExplainResult, explain_file
 from riskctl.gate.guardrails import GuardrailResult, check_guardrails
-from riskctl.model.detector import Detector, load_detector
+from riskctl.model.detector import Detector
+from riskctl.model.detector import load_detector as _load_detector
 from riskctl.model.score import score_frame
 from riskctl.model.train import TrainResult, train_detector
 from riskctl.report.build import report_for_run
-from riskctl.strategy.load import LoadedStrategy, load_strategy
+from riskctl.strategy.load import LoadedStrategy
+from riskctl.strategy.load import load_strategy as _load_strategy
 
 PathLike = str | Path
 
 
-def strategy(path: PathLike) -> LoadedStrategy:
+def load_strategy(path: PathLike) -> LoadedStrategy:
     """Load and validate a strategy YAML file (errors name file:line and a fix)."""
-    return load_strategy(Path(path))
+    return _load_strategy(Path(path))
 
 
 def simulate(
@@ -81,18 +83,18 @@ def train(data: PathLike, label: str, out: PathLike, **options: Any) -> TrainRes
     return train_detector(Path(data), label=label, out=Path(out), **options)
 
 
-def detector(path: PathLike) -> Detector:
+def load_detector(path: PathLike) -> Detector:
     """Load a detector directory (integrity checked)."""
-    return load_detector(Path(path))
+    return _load_detector(Path(path))
 
 
 def score(model: Detector | PathLike, frame: pl.DataFrame, column: str = "score") -> pl.DataFrame:
     """`frame` with the detector's probability per row in `column`."""
-    det = model if isinstance(model, Detector) else load_detector(Path(model))
+    det = model if isinstance(model, Detector) else _load_detector(Path(model))
     return score_frame(det, frame, column)
 
 
-def explain(
+def explain_table(
     model: PathLike, data: PathLike, out: PathLike | None = None, **options: Any
 ) -> ExplainResult:
     """Exact SHAP contributions and reason codes per row (`top=`, `strategy=`,
@@ -102,7 +104,7 @@ def explain(
     )
 
 
-def report(
+def write_report(
     run: SimulationRun, out: PathLike, model: Detector | None = None, **options: Any
 ) -> Path:
     """Write the self-contained HTML report (or `fmt="md"`) of a simulation run."""
@@ -113,13 +115,13 @@ def report(
 
 __all__ = [
     "check",
-    "detector",
-    "explain",
-    "report",
+    "explain_table",
+    "load_detector",
+    "load_strategy",
     "score",
     "simulate",
-    "strategy",
     "sweep",
     "train",
     "tune",
+    "write_report",
 ]

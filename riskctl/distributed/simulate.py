@@ -1,10 +1,12 @@
 """`simulate` and `check` on a cluster: each partition is decided by the one-machine engine
-and reduced to sums (counts per day, action and label; rule and warning sums; the swap
-columns a paired comparison needs); the sums of all partitions give exactly the numbers of
-the whole table.
+and reduced to its cells (`evaluate/cells.py`: rows and amounts per matured flag, day,
+label, fired-decider masks, segments and --by values); the cells of all partitions, summed,
+are the cells of the whole table, from which `evaluate/simulate.py` derives every metric,
+the rule table, warnings, daily series, segments and the paired comparison exactly as on
+one machine.
 
-Two passes: the first reads each part's digest, row count and newest event time (label
-maturity is measured against the newest row of the whole dataset); the second decides.
+Two passes: the first reads each part's digest and newest event time (label maturity is
+measured against the newest row of the whole dataset); the second decides.
 """
 
 from __future__ import annotations
@@ -17,26 +19,29 @@ from typing import Any
 import polars as pl
 
 from riskctl.data.io import scan_table
-from riskctl.distributed.assemble import combine_run
 from riskctl.distributed.cluster import Cluster, ClusterOptions
 from riskctl.distributed.parts import PartitionedOutput, dataset_sha256, part_sha256, partitions
-from riskctl.errors import DataError
-from riskctl.evaluate.metrics import Roles, kept
-from riskctl.evaluate.rules import rule_sums, warning_sums
+from riskctl.evaluate.cells import AMOUNT, AMOUNT_SQ, ROWS
+from riskctl.evaluate.roles import Roles
 from riskctl.evaluate.simulate import (
+    Rows,
     SimulationRun,
+    _check_label_lazy,
     _check_pins,
+    _collect,
+    _kept_columns,
     _load_detectors,
-    _read_table,
+    _plan,
+    cell_frame,
     resolve_roles,
+    simulations_from_cells,
 )
 from riskctl.model.detector import Detector
-from riskctl.strategy.decisions import ACTION, DECISION_COLUMNS, FLAGGED, SEGMENT, DecisionSchema
-from riskctl.strategy.engine import compile_strategy, decide
+from riskctl.strategy.decisions import DECISION_COLUMNS
+from riskctl.strategy.engine import CompiledStrategy, decide
 from riskctl.strategy.load import LoadedStrategy, load_strategy
 
 Progress = Callable[[int, int], None]
-DAY = "__day"
 
 
 @dataclass(frozen=True)
@@ -44,17 +49,15 @@ class Survey:
     """What the first pass learns about one partition."""
 
     sha256: str
-    rows: int
     newest: pl.DataFrame  # one row: the newest event time (empty frame without a time)
 
 
 def survey_part(part: Path, time: str | None) -> Survey:
     lf = scan_table(part)
-    rows = lf.select(pl.len()).collect().item()
     newest = pl.DataFrame()
     if time and time in lf.collect_schema().names():
         newest = lf.select(pl.col(time).max()).collect()
-    return Survey(part_sha256(part), int(rows), newest)
+    return Survey(part_sha256(part), newest)
 
 
 @dataclass(frozen=True)
@@ -66,129 +69,57 @@ class PartSpec:
     roles: Roles
     by: list[str]
     cutoffs: list[Any]  # per strategy: rows at or before it have matured (None: all)
-    pairs: bool  # keep the per-row columns a paired comparison needs
     carry: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class StrategyPart:
-    """One strategy's sums over one partition."""
-
-    groups: pl.DataFrame  # matured rows by (day, action, label): rows, amount
-    by: dict[str, pl.DataFrame]  # the same, per --by column value
-    left_out: int
-    rules: dict[str, Any]
-    warnings: dict[str, Any]
-    flagged: pl.Series | None  # matured rows' flags, for the paired comparison
-
-
-@dataclass(frozen=True)
-class Part:
-    strategies: list[StrategyPart]
-    pairs: pl.DataFrame | None  # matured (by the candidate) rows: label, amount
-
-
-def _matured(df: pl.DataFrame, time: str | None, cutoff: Any) -> pl.Series:
-    """`evaluate.metrics.matured`, with the cutoff of the whole dataset."""
-    if cutoff is None or time is None:
-        return pl.Series(values=[True] * df.height, dtype=pl.Boolean)
-    return df[time] <= cutoff
-
-
-def group_counts(df: pl.DataFrame, roles: Roles, keys: list[pl.Expr]) -> pl.DataFrame:
-    """Rows and amount per (keys, day, action, label): every count a metric needs."""
-    day = pl.col(roles.time).dt.date() if roles.time else pl.lit(None, dtype=pl.Date)
-    aggs = [pl.len().cast(pl.Int64).alias("rows")]
-    if roles.amount:
-        aggs.append(pl.col(roles.amount).cast(pl.Float64).fill_null(0.0).sum().alias("amount"))
-    return df.group_by([*keys, day.alias(DAY), pl.col(ACTION), pl.col(roles.label)]).agg(aggs)
-
-
-def decide_part(
-    loaded: LoadedStrategy, table: pl.DataFrame, roles: Roles, by: list[str]
-) -> tuple[pl.DataFrame, DecisionSchema]:
-    """`simulate_one`'s decisions frame for one partition."""
-    compiled = compile_strategy(loaded, table.schema)
-    try:
-        decided = decide(compiled, table.lazy()).collect()
-    except pl.exceptions.PolarsError as exc:
-        raise DataError(
-            f"{loaded.path}: cannot apply the strategy to this data: {str(exc).splitlines()[0]}"
-        ) from None
-    keep_cols = [c for c in (roles.label, roles.time, roles.amount) if c]
-    keep_cols += [c for c in loaded.strategy.score_columns() if c not in keep_cols]
-    keep_cols += [c for c in by if c not in keep_cols and c != SEGMENT]
-    columns = [*keep_cols, *DECISION_COLUMNS, *compiled.schema.hit_columns]
-    return decided.select(columns), compiled.schema
-
-
-def _strategy_part(
-    loaded: LoadedStrategy, table: pl.DataFrame, spec: PartSpec, cutoff: Any, out: Path | None
-) -> tuple[StrategyPart, pl.Series]:
-    roles = spec.roles
-    decisions, schema = decide_part(loaded, table, roles, spec.by)
-    if out is not None:
-        decisions.with_columns(schema.matched_list()).write_parquet(
-            out, compression="zstd", statistics=False
-        )
-    keep = _matured(decisions, roles.time, cutoff)
-    mature = kept(decisions, keep)
-    by = {
-        column: group_counts(
-            mature, roles, [pl.col(column).cast(pl.String).fill_null("(none)").alias("value")]
-        )
-        for column in spec.by
-    }
-    sums = rule_sums(schema, roles.label, roles.amount)
-    checks = warning_sums(loaded, schema)
-    part = StrategyPart(
-        group_counts(mature, roles, []),
-        by,
-        int((~keep).sum()),
-        mature.select(sums).row(0, named=True) if sums else {},
-        decisions.select(checks).row(0, named=True) if checks else {},
-        None,
-    )
-    return part, decisions[FLAGGED]
-
-
-def read_part(part: Path, spec: PartSpec) -> pl.DataFrame:
+def read_rows(part: Path, spec: PartSpec) -> tuple[Rows, list[CompiledStrategy]]:
     """One partition as `run_simulation` reads a file: the columns the strategies, metrics
     and detectors use, labels checked, scored where a detector must."""
     lf = scan_table(part)
-    table, _ = _read_table(lf, part, spec.loaded, spec.detectors, spec.roles, spec.by, spec.carry)
-    return table
+    selected, compiled, _ = _plan(
+        lf, part, spec.loaded, spec.detectors, spec.roles, spec.by, spec.carry
+    )
+    rows = Rows(lf, selected, part, spec.roles, spec.detectors)
+    if not spec.detectors:
+        _check_label_lazy(rows, part)
+    return rows, compiled
 
 
-def simulate_part(part: Path, spec: PartSpec, outs: list[Path | None]) -> Part:
-    """One partition decided by every strategy of `spec`, reduced to sums."""
-    table = read_part(part, spec)
-    results = []
-    flags = []
-    for loaded, cutoff, out in zip(spec.loaded, spec.cutoffs, outs, strict=True):
-        result, flagged = _strategy_part(loaded, table, spec, cutoff, out)
-        results.append(result)
-        flags.append(flagged)
-    pairs = None
-    if spec.pairs:
-        keep = _matured(table, spec.roles.time, spec.cutoffs[0])
-        columns = [spec.roles.label, *([spec.roles.amount] if spec.roles.amount else [])]
-        pairs = kept(table.select(columns), keep)
-        results = [
-            StrategyPart(r.groups, r.by, r.left_out, r.rules, r.warnings, f.filter(keep))
-            for r, f in zip(results, flags, strict=True)
-        ]
-    return Part(results, pairs)
+def decisions_of(rows: Rows, compiled: CompiledStrategy, by: list[str]) -> pl.DataFrame:
+    """`Simulation.decisions` of one partition."""
+    decided = _collect(decide(compiled, rows.table.lazy()), compiled.loaded)
+    kept = _kept_columns(compiled.loaded, rows.roles, by)
+    return decided.select([*kept, *DECISION_COLUMNS, *compiled.schema.hit_columns])
+
+
+def cells_part(part: Path, spec: PartSpec, outs: list[Path | None]) -> pl.DataFrame:
+    """One partition decided by every strategy of `spec`, reduced to its cells; with
+    `outs`, each strategy's per-row decisions written there."""
+    rows, compiled = read_rows(part, spec)
+    for c, out in zip(compiled, outs, strict=True):
+        if out is not None:
+            frame = decisions_of(rows, c, spec.by).with_columns(c.schema.matched_list())
+            frame.write_parquet(out, compression="zstd", statistics=False)
+    return cell_frame(rows.lazy(), compiled, spec.roles, spec.cutoffs, spec.by)
+
+
+def merge_cells(frames: list[pl.DataFrame]) -> pl.DataFrame:
+    """The cells of the whole table from the cells of its parts."""
+    frame = pl.concat(frames, how="vertical_relaxed")
+    keys = [c for c in frame.columns if c not in (ROWS, AMOUNT, AMOUNT_SQ)]
+    return frame.group_by(keys, maintain_order=True).agg(
+        pl.col(ROWS).cast(pl.UInt64).sum(), pl.col(AMOUNT).sum(), pl.col(AMOUNT_SQ).sum()
+    )
 
 
 def cutoff_of(newest: list[pl.DataFrame], time: str | None, maturity_days: float) -> Any:
-    """The newest event time of the dataset minus the label maturity, as `matured` computes
-    it on one machine (None: every row counts)."""
+    """The newest event time of the dataset minus the label maturity, as `maturity_cutoff`
+    computes it on one machine (None: every row counts)."""
     frames = [f for f in newest if f.width]
     if maturity_days <= 0 or time is None or not frames:
         return None
-    micros = int(maturity_days * 86_400_000_000)
-    return pl.concat(frames).select(pl.col(time).max() - pl.duration(microseconds=micros)).item()
+    age = pl.duration(microseconds=int(maturity_days * 86_400_000_000))
+    return pl.concat(frames).select(pl.col(time).max() - age).item()
 
 
 @dataclass(frozen=True)
@@ -198,6 +129,7 @@ class Plan:
     parts: list[Path]
     digest: str
     spec: PartSpec
+    compiled: list[CompiledStrategy]
 
 
 def plan(
@@ -209,12 +141,13 @@ def plan(
     data_sha256: str | None = None,
     progress: Progress | None = None,
 ) -> Plan:
-    """The first pass: partitions, their digests and newest event time; roles resolved as
-    `run_simulation` resolves them; each strategy's maturity cutoff on the whole dataset."""
+    """The first pass: partitions, their digests and newest event time; roles resolved and
+    strategies compiled as `run_simulation` does; each strategy's maturity cutoff."""
     parts = [p.resolve() for p in partitions(data)]
-    columns = scan_table(parts[0]).collect_schema().names()
-    detectors = _load_detectors(loaded, columns)
+    lf = scan_table(parts[0])
+    detectors = _load_detectors(loaded, lf.collect_schema().names())
     roles = resolve_roles(loaded, detectors, *roles_from)
+    _, compiled, _ = _plan(lf, parts[0], loaded, detectors, roles, by, None)
     surveys = cluster.map(
         survey_part, [(p, roles.time) for p in parts], name="survey", progress=progress
     )
@@ -222,8 +155,7 @@ def plan(
     _check_pins(data, digest, [(data_sha256, "--data-sha256")], loaded[0])
     newest = [s.newest for s in surveys]
     cutoffs = [cutoff_of(newest, roles.time, ls.strategy.label_maturity_days) for ls in loaded]
-    spec = PartSpec(loaded, detectors, roles, by, cutoffs, len(loaded) > 1)
-    return Plan(parts, digest, spec)
+    return Plan(parts, digest, PartSpec(loaded, detectors, roles, by, cutoffs), compiled)
 
 
 def simulate_dataset(
@@ -240,30 +172,40 @@ def simulate_dataset(
     progress: Progress | None = None,
 ) -> SimulationRun:
     """`run_simulation` on a cluster: the same metrics, rule table, segments, daily series,
-    warnings and comparison; with `out`, per-row decisions written partitioned."""
+    warnings and comparison; with `out`, per-row decisions written partitioned. The run
+    holds no rows (`run.table` is empty): consumers that need rows run on one machine."""
     loaded = [load_strategy(candidate), *([load_strategy(baseline)] if baseline else [])]
     with Cluster(options) as cluster:
         p = plan(
             cluster, loaded, data, (label, time, amount), list(by or []), data_sha256, progress
         )
-        results = _decide_parts(cluster, p.parts, p.spec, out, progress)
-    return combine_run(data, p.digest, p.spec, results, p.spec.detectors)
+        frames = _decide_parts(cluster, p, out, progress)
+    spec = p.spec
+    rows = Rows(pl.LazyFrame(), [], data, spec.roles, spec.detectors)
+    sims, comparison = simulations_from_cells(merge_cells(frames), p.compiled, rows, spec.by)
+    base = sims[1] if len(sims) > 1 else None
+    return SimulationRun(
+        data, p.digest, spec.roles, sims[0], base, comparison, spec.detectors, rows, []
+    )
 
 
 def _decide_parts(
-    cluster: Cluster, parts: list[Path], spec: PartSpec, out: Path | None, progress: Any
-) -> list[Part]:
+    cluster: Cluster, p: Plan, out: Path | None, progress: Progress | None
+) -> list[pl.DataFrame]:
+    n = len(p.spec.loaded)
     if out is None:
-        calls = [(p, spec, [None] * len(spec.loaded)) for p in parts]
-        return cluster.map(simulate_part, calls, name="simulate", progress=progress)
-    names = ["decisions", "baseline_decisions"][: len(spec.loaded)]
-    outputs = [PartitionedOutput(out / name, parts) for name in names]
+        calls = [(part, p.spec, [None] * n) for part in p.parts]
+        return cluster.map(cells_part, calls, name="simulate", progress=progress)
+    names = ["decisions", "baseline_decisions"][:n]
+    outputs = [PartitionedOutput(out / name, p.parts) for name in names]
     try:
-        calls = [(p, spec, [o.part(i).resolve() for o in outputs]) for i, p in enumerate(parts)]
-        results = cluster.map(simulate_part, calls, name="simulate", progress=progress)
+        calls = [
+            (part, p.spec, [o.part(i).resolve() for o in outputs]) for i, part in enumerate(p.parts)
+        ]
+        frames = cluster.map(cells_part, calls, name="simulate", progress=progress)
         for o in outputs:
             o.commit()
-        return results
+        return frames
     finally:
         for o in outputs:
             o.discard()

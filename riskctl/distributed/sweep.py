@@ -19,9 +19,8 @@ import polars as pl
 from riskctl.data.io import require_columns, scan_table
 from riskctl.distributed.cluster import Cluster, ClusterOptions
 from riskctl.distributed.parts import partitions
-from riskctl.distributed.simulate import PartSpec, _matured, decide_part, plan, read_part
+from riskctl.distributed.simulate import PartSpec, decisions_of, plan, read_rows
 from riskctl.errors import UsageError
-from riskctl.evaluate.metrics import kept
 from riskctl.evaluate.registry import NO_COSTS, Counts
 from riskctl.evaluate.sweep import Curve, _columns, compact_indices
 from riskctl.evaluate.thresholds import base_rank, overridden, row_mask, tuned_threshold
@@ -109,10 +108,12 @@ def plain_part(part: Path, score: str, label: str, amount: str | None, by: str |
 
 def strategy_part(part: Path, spec: PartSpec, action: str, score: str, by: str | None) -> Histogram:
     """`sweep_file`'s strategy branch on one partition."""
-    table = read_part(part, spec)
-    loaded, roles = spec.loaded[0], spec.roles
-    decided, schema = decide_part(loaded, table, roles, spec.by)
-    decisions = kept(decided, _matured(decided, roles.time, spec.cutoffs[0]))
+    rows, compiled = read_rows(part, spec)
+    loaded, roles, schema, cutoff = spec.loaded[0], spec.roles, compiled[0].schema, spec.cutoffs[0]
+    decided = decisions_of(rows, compiled[0], spec.by)
+    if cutoff is not None and roles.time is not None:
+        decided = decided.filter(decided[roles.time] <= cutoff)
+    decisions = decided
     base = base_rank(decisions, schema, loaded, action, score) < schema.pass_rank
     swept = decisions[score].cast(pl.Float64).to_numpy().copy()
     swept[base | row_mask(decisions, overridden(loaded, action, score))] = np.nan

@@ -8,10 +8,16 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from riskctl.evaluate.intervals import Difference, paired_bootstrap_ratio, paired_difference
-from riskctl.evaluate.metrics import Roles, StrategyMetrics
-from riskctl.evaluate.registry import METRICS, Counts, Metric, row_counts
-from riskctl.strategy.decisions import FLAGGED
+from riskctl.evaluate.cells import Cells, ranks
+from riskctl.evaluate.intervals import (
+    Difference,
+    paired_bootstrap_cells,
+    paired_difference_counts,
+    replicate_totals,
+)
+from riskctl.evaluate.metrics import StrategyMetrics
+from riskctl.evaluate.registry import METRICS, row_counts
+from riskctl.strategy.decisions import FLAGGED, DecisionSchema
 
 SWAP_KINDS = ("swap-in", "swap-out", "both flag", "neither flags")
 
@@ -52,52 +58,77 @@ class Comparison:
         return next(c for c in self.swap_set if c.kind == kind and c.label == label)
 
 
-def _paired(m: Metric, base: Counts, cand: Counts) -> Difference:
-    """Candidate minus baseline for one metric, from per-row counts of both."""
-    assert m.ratio is not None
-    num, den = m.ratio
-    nb, db = getattr(base, num), getattr(base, den)
-    nc, dc = getattr(cand, num), getattr(cand, den)
-    if m.paired == "difference":  # the same fixed denominator on both sides
-        rows = db > 0
-        return paired_difference(nb[rows], nc[rows])
-    return paired_bootstrap_ratio(nb, db, nc, dc)
-
-
-def compare(
-    baseline: pl.DataFrame,
-    candidate: pl.DataFrame,
-    keep: pl.Series,
-    roles: Roles,
+def compare_cells(
+    cells: Cells,
+    base: tuple[str, DecisionSchema],
+    cand: tuple[str, DecisionSchema],
     base_metrics: StrategyMetrics,
     cand_metrics: StrategyMetrics,
 ) -> Comparison:
-    """Both frames hold the same rows in the same order; `keep` marks matured rows."""
-    label = baseline[roles.label].filter(keep).to_numpy()
-    b = baseline[FLAGGED].filter(keep).to_numpy()
-    c = candidate[FLAGGED].filter(keep).to_numpy()
-    amount = (
-        baseline[roles.amount].filter(keep).cast(pl.Float64).fill_null(0.0).to_numpy()
-        if roles.amount
-        else None
-    )
-    base_rows, cand_rows = row_counts(b, label, amount), row_counts(c, label, amount)
+    """Candidate minus baseline on the same matured rows, from the cells of both."""
+    mature = cells.filter(cells.matured(cand[0]))
+    b = ranks(mature.bits(base[0], base[1]), base[1]) != base[1].pass_rank
+    c = ranks(mature.bits(cand[0], cand[1]), cand[1]) != cand[1].pass_rank
+    label, rows = mature.label, mature.rows
+    has_amount = cells.roles.amount is not None
+    swap = swap_cells(b, c, label, rows, mature.amount if has_amount else None)
+    # every ratio metric is a sum of per-cell coefficients times the cell's rows or amount
+    keys = [(bool(x.baseline_flagged), bool(x.candidate_flagged), x.label) for x in swap]
+    ones = np.ones(len(keys))
+    kb = row_counts(np.array([k[0] for k in keys]), np.array([k[2] for k in keys]), ones)
+    kc = row_counts(np.array([k[1] for k in keys]), np.array([k[2] for k in keys]), ones)
+    sums = _cell_sums(mature, b, c, label, keys)
     delta: dict[str, Difference] = {}
     for m in METRICS:
         if not (m.available(base_metrics.counts) and m.available(cand_metrics.counts)):
             continue
         if m.paired == "point":
             before, after = base_metrics.value(m.key), cand_metrics.value(m.key)
-            if before is None or after is None:
-                continue
-            delta[m.key] = Difference(float(after - before), float("nan"), float("nan"))
-        else:
-            delta[m.key] = _paired(m, base_rows, cand_rows)
-    return Comparison(delta, swap_cells(b, c, label, amount))
+            if before is not None and after is not None:
+                delta[m.key] = Difference(float(after - before), float("nan"), float("nan"))
+            continue
+        assert m.ratio is not None
+        num, den = m.ratio
+        if m.paired == "difference":  # a fixed denominator: only swapped rows count
+            delta[m.key] = _difference(swap, getattr(kb, den) > 0)
+            continue
+        which = "amount" if m.weight == "amount" else "rows"
+        coefficients = (getattr(kb, num), getattr(kb, den), getattr(kc, num), getattr(kc, den))
+        delta[m.key] = paired_bootstrap_cells(coefficients, sums[which], sums[f"point_{which}"])
+    return Comparison(delta, swap)
+
+
+def _difference(swap: list[SwapCell], inside: np.ndarray) -> Difference:
+    """Paired difference over the rows of the cells `inside` the denominator."""
+    cells = [x for x, i in zip(swap, inside, strict=True) if i]
+    plus = sum(x.rows for x in cells if x.kind == "swap-in")
+    minus = sum(x.rows for x in cells if x.kind == "swap-out")
+    return paired_difference_counts(sum(x.rows for x in cells), plus, minus)
+
+
+def _cell_sums(
+    mature: Cells, b: np.ndarray, c: np.ndarray, label: np.ndarray, keys: list[tuple]
+) -> dict[str, np.ndarray]:
+    """Row and amount totals of each swap cell, and their bootstrap replicates."""
+    index = {k: i for i, k in enumerate(keys)}
+    rows, amount, amount_sq = (np.zeros(len(keys)) for _ in range(3))
+    for j in range(len(b)):
+        i = index.get((bool(b[j]), bool(c[j]), int(label[j])))
+        if i is None:
+            continue
+        rows[i] += mature.rows[j]
+        amount[i] += mature.amount[j]
+        amount_sq[i] += mature.amount_sq[j]
+    counts, amounts = replicate_totals(rows, amount, amount_sq)
+    return {"rows": counts, "amount": amounts, "point_rows": rows, "point_amount": amount}
 
 
 def swap_cells(
-    b: np.ndarray, c: np.ndarray, label: np.ndarray, amount: np.ndarray | None
+    b: np.ndarray,
+    c: np.ndarray,
+    label: np.ndarray,
+    rows: np.ndarray,
+    amount: np.ndarray | None,
 ) -> list[SwapCell]:
     cells = []
     for bf in (True, False):
@@ -109,7 +140,7 @@ def swap_cells(
                         bf,
                         cf,
                         lab,
-                        int(mask.sum()),
+                        int(rows[mask].sum()),
                         float(amount[mask].sum()) if amount is not None else None,
                     )
                 )

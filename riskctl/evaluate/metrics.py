@@ -8,23 +8,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import polars as pl
 
+from riskctl.evaluate.cells import Cells, cell_query, mask_column, ranks, segment_column
 from riskctl.evaluate.intervals import Proportion, wilson
 from riskctl.evaluate.registry import METRICS, Costs, Counts
-from riskctl.strategy.decisions import ACTION, FLAGGED
+from riskctl.evaluate.roles import Roles
+from riskctl.strategy.decisions import SEGMENT, DecisionSchema, decision_schema
 from riskctl.strategy.schema import Strategy
 
+__all__ = ["Roles", "StrategyMetrics", "compute_metrics", "metrics_from_cells"]
+
 METRIC_NAMES = [m.key for m in METRICS]
-
-
-@dataclass(frozen=True)
-class Roles:
-    """Which columns of the evaluated table hold the label, time and amount."""
-
-    label: str
-    time: str | None = None
-    amount: str | None = None
 
 
 @dataclass(frozen=True)
@@ -94,104 +90,130 @@ def costs_of(strategy: Strategy) -> Costs:
     return Costs(strategy.costs.false_positive, strategy.costs.review)
 
 
-def count_exprs(roles: Roles, reviews: list[str]) -> list[pl.Expr]:
-    """The aggregation that gives `Counts`, as polars expressions over a decisions frame."""
-    bad = pl.col(roles.label) == 1
-    good = pl.col(roles.label) == 0
-    flagged = pl.col(FLAGGED)
-    exprs = [
-        pl.len().alias("rows"),
-        bad.sum().alias("bad"),
-        good.sum().alias("good"),
-        flagged.sum().alias("flagged"),
-        (bad & flagged).sum().alias("flagged_bad"),
-        (good & flagged).sum().alias("flagged_good"),
-        pl.col(ACTION).is_in(reviews).sum().alias("reviews"),
-        (
-            pl.col(roles.time).dt.date().n_unique() if roles.time else pl.lit(0, dtype=pl.UInt32)
-        ).alias("days"),
+def decided_cells(
+    decisions: pl.DataFrame,
+    schema: DecisionSchema,
+    roles: Roles,
+    keep: pl.Series,
+    by: list[str] | None = None,
+    side: str = "",
+) -> Cells:
+    """The cells of an already decided frame (its hit columns and segment)."""
+    frame = decisions.lazy().with_columns(keep.alias("_keep"))
+    bits = [
+        pl.col(d.column).cast(pl.UInt64) * pl.lit(1 << i, dtype=pl.UInt64)
+        for i, d in enumerate(schema.deciders)
     ]
-    if roles.amount:
-        amount = pl.col(roles.amount).cast(pl.Float64).fill_null(0.0)
-        exprs += [
-            amount.filter(bad).sum().alias("bad_amount"),
-            amount.filter(bad & flagged).sum().alias("bad_amount_caught"),
-            amount.filter(good).sum().alias("good_amount"),
-            amount.filter(good & flagged).sum().alias("good_amount_impacted"),
-        ]
-    return exprs
+    frame = frame.with_columns(
+        (pl.sum_horizontal(bits) if bits else pl.lit(0, dtype=pl.UInt64)).alias(mask_column(side)),
+        pl.col(SEGMENT).alias(segment_column(side)),
+    )
+    cells = cell_query(frame, [side], roles, {side: pl.col("_keep")}, by or []).collect()
+    return Cells(cells.sort(cells.columns[: cells.width - 3], nulls_last=True), roles, by or [])
 
 
 def compute_metrics(
     decisions: pl.DataFrame, strategy: Strategy, roles: Roles, keep: pl.Series | None = None
 ) -> StrategyMetrics:
-    """Metrics of one strategy's decisions; `decisions` holds label, flagged, action.
+    """Metrics of one strategy's decisions frame (hit columns, segment, label...).
 
     `keep` marks the rows whose label has matured; by default it is worked out here.
     """
     if keep is None:
         keep = matured(decisions, roles, strategy.label_maturity_days)
-    left_out = int((~keep).sum())
-    df = kept(decisions, keep)
-    counts = Counts(**df.select(count_exprs(roles, strategy.review_actions)).row(0, named=True))
-    if df.height == 0:
-        counts = Counts(**{**counts.to_dict(), "days": 0})
-    rows_by_action = {a: 0 for a in strategy.actions}
-    bad_by_action: dict[str, int] = {}
-    by_action = df.group_by(ACTION).agg(rows=pl.len(), bad=(pl.col(roles.label) == 1).sum())
-    for action, rows, bad in by_action.iter_rows():
-        rows_by_action[action] = int(rows)
-        bad_by_action[action] = int(bad)
-    catch_by_action = {
-        a: wilson(bad_by_action.get(a, 0), int(counts.bad)) for a in strategy.actions[:-1]
-    }
+    cells = decided_cells(decisions, decision_schema(strategy), roles, keep)
+    return metrics_from_cells(cells, "", decision_schema(strategy), strategy)
+
+
+def metrics_from_cells(
+    cells: Cells, side: str, schema: DecisionSchema, strategy: Strategy
+) -> StrategyMetrics:
+    """Every registry metric of one strategy, exactly, from the cells."""
+    m = cells.matured(side)
+    rank = ranks(cells.bits(side, schema), schema)
+    n, label = cells.rows, cells.label
+    flagged = rank != schema.pass_rank
+    review = np.isin(rank, [schema.rank(a) for a in schema.reviews])
+    bad, good = m & (label == 1), m & (label == 0)
+    amount = cells.amount if cells.roles.amount else None
+    seen = pl.Series(m & (n > 0))
+    days = cells.day.filter(seen).drop_nulls().n_unique() if cells.roles.time else 0
+    counts = Counts(
+        rows=int(n[m].sum()),
+        bad=int(n[bad].sum()),
+        good=int(n[good].sum()),
+        flagged=int(n[m & flagged].sum()),
+        flagged_bad=int(n[bad & flagged].sum()),
+        flagged_good=int(n[good & flagged].sum()),
+        bad_amount=None if amount is None else float(amount[bad].sum()),
+        bad_amount_caught=None if amount is None else float(amount[bad & flagged].sum()),
+        good_amount=None if amount is None else float(amount[good].sum()),
+        good_amount_impacted=None if amount is None else float(amount[good & flagged].sum()),
+        reviews=int(n[m & review].sum()),
+        days=int(days),
+    )
+    by_rank = {a: m & (rank == schema.rank(a)) for a in strategy.actions}
     notes = []
-    if not roles.amount:
+    if not cells.roles.amount:
         notes.append("no amount column: each missed bad row costs 1 in expected_cost")
     costs = costs_of(strategy)
     return StrategyMetrics(
         counts=counts,
-        values={m.key: m.measure(counts, costs) for m in METRICS},
-        catch_rate_by_action=catch_by_action,
-        rows_by_action=rows_by_action,
-        review_per_day_peak=_review_peak(df, strategy, roles),
+        values={metric.key: metric.measure(counts, costs) for metric in METRICS},
+        catch_rate_by_action={
+            a: wilson(int(n[by_rank[a] & (label == 1)].sum()), counts.bad)
+            for a in strategy.actions[:-1]
+        },
+        rows_by_action={a: int(n[w].sum()) for a, w in by_rank.items()},
+        review_per_day_peak=_review_peak(cells, m & review) if strategy.review_actions else None,
         review_capacity_per_day=strategy.review_capacity_per_day,
-        left_out_immature=left_out,
+        left_out_immature=int(n[~m].sum()),
         notes=notes,
     )
 
 
-def _review_peak(df: pl.DataFrame, strategy: Strategy, roles: Roles) -> float | None:
+def _review_peak(cells: Cells, review: np.ndarray) -> float | None:
     """The most rows sent to review on one calendar day."""
-    if roles.time is None or df.height == 0 or not strategy.review_actions:
+    if cells.roles.time is None or not review.any():
         return None
-    per_day = df.group_by(pl.col(roles.time).dt.date()).agg(
-        pl.col(ACTION).is_in(strategy.review_actions).sum().alias("reviews")
-    )
-    return float(per_day["reviews"].max() or 0)  # type: ignore[arg-type]
+    per_day = pl.DataFrame({"day": cells.day, "n": np.where(review, cells.rows, 0)})
+    peak = per_day.group_by("day").agg(pl.col("n").sum())["n"].max()
+    return float(peak or 0)  # type: ignore[arg-type]
 
 
-def daily_metrics(decisions: pl.DataFrame, strategy: Strategy, roles: Roles) -> pl.DataFrame:
-    """One row per calendar day: rows, bad, flagged, catch rate, FPR, reviews vs capacity."""
-    if roles.time is None:
+def daily_from_cells(
+    cells: Cells, side: str, schema: DecisionSchema, strategy: Strategy
+) -> pl.DataFrame:
+    """One row per calendar day (matured rows): rows, bad, flagged, catch rate, FPR, reviews
+    against capacity."""
+    if cells.roles.time is None:
         return pl.DataFrame()
-    bad, flagged = pl.col(roles.label) == 1, pl.col(FLAGGED)
+    m = cells.matured(side)
+    rank = ranks(cells.bits(side, schema), schema)
+    n, label = cells.rows, cells.label
+    flagged = rank != schema.pass_rank
+    review = np.isin(rank, [schema.rank(a) for a in schema.reviews])
+    frame = pl.DataFrame(
+        {
+            "day": cells.day,
+            "rows": n,
+            "bad": np.where(label == 1, n, 0),
+            "flagged": np.where(flagged, n, 0),
+            "flagged_bad": np.where(flagged & (label == 1), n, 0),
+            "flagged_good": np.where(flagged & (label != 1), n, 0),
+            "reviews": np.where(review, n, 0),
+        }
+    ).filter(pl.Series(m))
+    capacity = strategy.review_capacity_per_day
     return (
-        decisions.group_by(pl.col(roles.time).dt.date().alias("day"))
-        .agg(
-            rows=pl.len(),
-            bad=bad.sum(),
-            flagged=flagged.sum(),
-            flagged_bad=(bad & flagged).sum(),
-            flagged_good=(~bad & flagged).sum(),
-            reviews=pl.col(ACTION).is_in(strategy.review_actions).sum(),
-        )
+        frame.group_by("day")
+        .agg(pl.all().sum())
         .sort("day")
         .with_columns(
             catch_rate=pl.col("flagged_bad") / pl.col("bad"),
             false_positive_rate=pl.col("flagged_good") / (pl.col("rows") - pl.col("bad")),
-            over_capacity=(pl.col("reviews") > strategy.review_capacity_per_day)
-            if strategy.review_capacity_per_day is not None
+            over_capacity=(pl.col("reviews") > capacity)
+            if capacity is not None
             else pl.lit(None, dtype=pl.Boolean),
         )
     )

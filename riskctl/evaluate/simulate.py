@@ -1,8 +1,17 @@
-"""Applying a strategy (and a baseline) to labelled history."""
+"""Applying a strategy (and a baseline) to labelled history.
+
+The data is read once, lazily and streaming, decided once per strategy, and reduced to
+cells (see `cells.py`) from which every metric, the rule table, warnings, daily series,
+segment breakdowns and the comparison come exactly. Rows are materialised only for the
+consumers that need them (`Simulation.decisions`, `SimulationRun.table`: reports, tuning,
+sweeps, written decisions), on first use.
+"""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -10,33 +19,92 @@ import polars as pl
 
 from riskctl.data.io import require_columns, scan_table, sha256_file
 from riskctl.errors import ConfigError, DataError
-from riskctl.evaluate.compare import Comparison, compare
+from riskctl.evaluate.cells import (
+    Cells,
+    cell_query,
+    decided_lazy,
+    matured_expr,
+    maturity_cutoff,
+)
+from riskctl.evaluate.compare import Comparison, compare_cells
 from riskctl.evaluate.metrics import (
     Roles,
     StrategyMetrics,
-    compute_metrics,
-    daily_metrics,
-    kept,
+    daily_from_cells,
     matured,
+    metrics_from_cells,
 )
 from riskctl.evaluate.rules import RuleStats, StrategyWarning, rule_table, strategy_warnings
 from riskctl.model.detector import Detector, load_detector
 from riskctl.model.score import score_frame
 from riskctl.strategy.decisions import DECISION_COLUMNS, SEGMENT, DecisionSchema
-from riskctl.strategy.engine import compile_strategy, condition_columns, decide
+from riskctl.strategy.engine import CompiledStrategy, compile_strategy, condition_columns, decide
 from riskctl.strategy.load import LoadedStrategy, load_strategy
+
+
+class Rows:
+    """The rows a simulation reads: lazily for aggregates, materialised on first use."""
+
+    def __init__(
+        self,
+        lf: pl.LazyFrame,
+        columns: list[str],
+        source: Path | str,
+        roles: Roles,
+        detectors: dict[str, Detector],
+    ) -> None:
+        self._lf, self.columns, self.source = lf, columns, source
+        self.roles, self.detectors = roles, detectors
+
+    def lazy(self) -> pl.LazyFrame:
+        """Scored rows need the table in memory; pre-scored ones stream from the file."""
+        if self.detectors or "table" in self.__dict__:
+            return self.table.lazy()
+        selected = self._lf.select(self.columns)
+        return selected.with_columns(pl.col(self.roles.label).cast(pl.Int8))
+
+    def want(self, columns: list[str]) -> None:
+        """Columns a consumer needs in `table` besides the simulation's own (e.g. the
+        features a report explains): read with the rest, or added once if already read."""
+        present = set(self._lf.collect_schema().names())
+        missing = [c for c in dict.fromkeys(columns) if c in present and c not in self.columns]
+        if not missing:
+            return
+        self.columns = [*self.columns, *missing]
+        if "table" in self.__dict__:
+            extra = self._lf.select(missing).collect()
+            self.__dict__["table"] = self.__dict__["table"].hstack(extra)
+
+    @cached_property
+    def table(self) -> pl.DataFrame:
+        table = self._lf.select(self.columns).collect()
+        _check_label(table, self.roles.label, self.source)
+        table = table.with_columns(pl.col(self.roles.label).cast(pl.Int8))
+        for column, det in self.detectors.items():
+            table = score_frame(det, table, column)
+        return table
 
 
 @dataclass(frozen=True)
 class Simulation:
     loaded: LoadedStrategy
-    decisions: pl.DataFrame  # one row per input row, in input order
     schema: DecisionSchema  # which columns of `decisions` are rules and thresholds
     metrics: StrategyMetrics
     rules: list[RuleStats] = field(default_factory=list)
     warnings: list[StrategyWarning] = field(default_factory=list)
     by: dict[str, dict[str, StrategyMetrics]] = field(default_factory=dict)
     daily: pl.DataFrame = field(default_factory=pl.DataFrame)
+    compiled: CompiledStrategy | None = field(default=None, repr=False)
+    rows: Rows | None = field(default=None, repr=False)
+    columns: list[str] = field(default_factory=list, repr=False)
+
+    @cached_property
+    def decisions(self) -> pl.DataFrame:
+        """One row per input row, in input order: the kept columns, action, flagged,
+        decided_by, segment and the hit columns (decided on first use)."""
+        assert self.compiled is not None and self.rows is not None
+        decided = _collect(decide(self.compiled, self.rows.table.lazy()), self.loaded)
+        return decided.select([*self.columns, *DECISION_COLUMNS, *self.schema.hit_columns])
 
 
 @dataclass(frozen=True)
@@ -44,13 +112,22 @@ class SimulationRun:
     data_path: Path
     data_sha256: str
     roles: Roles
-    table: pl.DataFrame  # the input, with any score columns a detector added
     candidate: Simulation
     baseline: Simulation | None
     comparison: Comparison | None
     detectors: dict[str, Detector]
-    matured: pl.Series  # rows whose label counts (old enough vs the newest row)
+    rows: Rows = field(repr=False)
     ids: list[str] = field(default_factory=list)  # id columns kept in `table` for examples
+
+    @property
+    def table(self) -> pl.DataFrame:
+        """The input's used columns, with any score columns a detector added."""
+        return self.rows.table
+
+    @cached_property
+    def matured(self) -> pl.Series:
+        """Rows whose label counts (old enough vs the newest row, per the candidate)."""
+        return matured(self.table, self.roles, self.candidate.loaded.strategy.label_maturity_days)
 
 
 def resolve_roles(
@@ -102,45 +179,110 @@ def _load_detectors(loaded: list[LoadedStrategy], columns: list[str]) -> dict[st
     return detectors
 
 
-def simulate_one(
-    loaded: LoadedStrategy, table: pl.DataFrame, roles: Roles, by: list[str] | None = None
-) -> Simulation:
-    compiled = compile_strategy(loaded, table.schema)
+def _collect(lf: pl.LazyFrame, loaded: LoadedStrategy, streaming: bool = False) -> Any:
     try:
-        decided = decide(compiled, table.lazy()).collect()
+        return lf.collect(engine="streaming") if streaming else lf.collect()
     except pl.exceptions.PolarsError as exc:
         raise DataError(
             f"{loaded.path}: cannot apply the strategy to this data: {str(exc).splitlines()[0]}"
         ) from None
-    keep_cols = [c for c in (roles.label, roles.time, roles.amount) if c]
-    keep_cols += [c for c in loaded.strategy.score_columns() if c not in keep_cols]
-    keep_cols += [c for c in by or [] if c not in keep_cols and c != SEGMENT]
-    decisions = decided.select([*keep_cols, *DECISION_COLUMNS, *compiled.schema.hit_columns])
-    strategy = loaded.strategy
-    keep = matured(decisions, roles, strategy.label_maturity_days)
-    mature = kept(decisions, keep)
+
+
+def _kept_columns(loaded: LoadedStrategy, roles: Roles, by: list[str] | None) -> list[str]:
+    cols = [c for c in (roles.label, roles.time, roles.amount) if c]
+    cols += [c for c in loaded.strategy.score_columns() if c not in cols]
+    return cols + [c for c in by or [] if c not in cols and c != SEGMENT]
+
+
+def _side(
+    side: str, compiled: CompiledStrategy, cells: Cells, rows: Rows, by: list[str] | None
+) -> Simulation:
+    """One strategy's results from the cells."""
+    loaded, schema, strategy = compiled.loaded, compiled.schema, compiled.strategy
     groups: dict[str, dict[str, StrategyMetrics]] = {}
+    mature = cells.matured(side)
     for column in by or []:
-        values = mature[column].cast(pl.String).fill_null("(none)")
+        values = cells.segment(side) if column == SEGMENT else cells.values(column)
         groups[column] = {
-            value: compute_metrics(
-                mature.filter(values == value),
-                strategy,
-                roles,
-                keep=pl.Series([True] * int((values == value).sum())),
-            )
-            for value in sorted(values.unique().to_list())
+            str(v): metrics_from_cells(cells.filter(values == v), side, schema, strategy)
+            for v in sorted(set(values[mature & (cells.rows > 0)].tolist()))
         }
     return Simulation(
         loaded,
-        decisions,
-        compiled.schema,
-        compute_metrics(decisions, strategy, roles, keep),
-        rule_table(mature, compiled.schema, roles.label, roles.amount),
-        strategy_warnings(decisions, loaded, compiled.schema),
+        schema,
+        metrics_from_cells(cells, side, schema, strategy),
+        rule_table(cells, side, schema),
+        strategy_warnings(cells, side, loaded, schema),
         groups,
-        daily_metrics(mature, strategy, roles),
+        daily_from_cells(cells, side, schema, strategy),
+        compiled,
+        rows,
+        _kept_columns(loaded, rows.roles, by),
     )
+
+
+def _simulate(
+    rows: Rows, compiled: list[CompiledStrategy], by: list[str] | None
+) -> tuple[list[Simulation], Comparison | None]:
+    """Decide every strategy in one pass over the rows; everything else from the cells."""
+    lf = rows.lazy()
+    cutoffs = [maturity_cutoff(lf, rows.roles, c.strategy.label_maturity_days) for c in compiled]
+    return simulations_from_cells(
+        cell_frame(lf, compiled, rows.roles, cutoffs, by), compiled, rows, by
+    )
+
+
+def _sides(compiled: list[CompiledStrategy]) -> list[tuple[str, CompiledStrategy]]:
+    return [(f"s{i}_", c) for i, c in enumerate(compiled)]
+
+
+def cell_frame(
+    lf: pl.LazyFrame,
+    compiled: list[CompiledStrategy],
+    roles: Roles,
+    cutoffs: list[Any],
+    by: list[str] | None,
+) -> pl.DataFrame:
+    """The cells of `lf` decided by every strategy; `cutoffs`: per strategy, the newest time
+    whose label has matured (None: all). Cells of parts of a table add up to the whole's."""
+    sides = _sides(compiled)
+    matured_by_side = {
+        side: matured_expr(roles, cutoff) for (side, _), cutoff in zip(sides, cutoffs, strict=True)
+    }
+    by_columns = [c for c in by or [] if c != SEGMENT]
+    query = cell_query(
+        decided_lazy(lf, sides), [s for s, _ in sides], roles, matured_by_side, by_columns
+    )
+    return _collect(query, compiled[0].loaded, streaming=True)
+
+
+def simulations_from_cells(
+    frame: pl.DataFrame, compiled: list[CompiledStrategy], rows: Rows, by: list[str] | None
+) -> tuple[list[Simulation], Comparison | None]:
+    """Every strategy's results, and their comparison, from the cell frame."""
+    sides = _sides(compiled)
+    by_columns = [c for c in by or [] if c != SEGMENT]
+    # a fixed cell order: sums over cells must not depend on how the group-by ran
+    cells = Cells(
+        frame.sort(frame.columns[: frame.width - 3], nulls_last=True), rows.roles, by_columns
+    )
+    sims = [_side(side, c, cells, rows, by) for side, c in sides]
+    comparison = None
+    if len(sims) == 2:
+        (cs, cand), (bs, base) = sides
+        comparison = compare_cells(
+            cells, (bs, base.schema), (cs, cand.schema), sims[1].metrics, sims[0].metrics
+        )
+    return sims, comparison
+
+
+def simulate_one(
+    loaded: LoadedStrategy, table: pl.DataFrame, roles: Roles, by: list[str] | None = None
+) -> Simulation:
+    """One strategy on a table already in memory (e.g. a tuning slice)."""
+    rows = Rows(table.lazy(), table.columns, "the table", roles, {})
+    compiled = compile_strategy(loaded, table.schema)
+    return _simulate(rows, [compiled], by)[0][0]
 
 
 def run_simulation(
@@ -161,23 +303,44 @@ def run_simulation(
     base = load_strategy(baseline) if baseline else None
     loaded = [cand, *([base] if base else [])]
     lf = scan_table(data)
-    digest = sha256_file(data)
-    _check_pins(data, digest, [(data_sha256, "--data-sha256")], cand)
     columns = lf.collect_schema().names()
     detectors = _load_detectors(loaded, columns)
     roles = resolve_roles(loaded, detectors, label, time, amount)
-    table, ids = _read_table(lf, data, loaded, detectors, roles, by, carry)
-    cand_sim = simulate_one(cand, table, roles, by)
-    base_sim = simulate_one(base, table, roles, by) if base else None
-    comparison = None
-    keep = matured(table, roles, cand.strategy.label_maturity_days)
-    if base_sim is not None:
-        comparison = compare(
-            base_sim.decisions, cand_sim.decisions, keep, roles, base_sim.metrics, cand_sim.metrics
-        )
+    selected, compiled, ids = _plan(lf, data, loaded, detectors, roles, by, carry)
+    rows = Rows(lf, selected, data, roles, detectors)
+    if not detectors:  # check the labels before the long pass; scoring reads the rows anyway
+        _check_label_lazy(rows, data)
+    digest = _Hasher(data)
+    sims, comparison = _simulate(rows, compiled, by)
+    _check_pins(data, digest.result(), [(data_sha256, "--data-sha256")], cand)
     return SimulationRun(
-        data, digest, roles, table, cand_sim, base_sim, comparison, detectors, keep, ids
+        data,
+        digest.result(),
+        roles,
+        sims[0],
+        sims[1] if base else None,
+        comparison,
+        detectors,
+        rows,
+        ids,
     )
+
+
+class _Hasher:
+    """The input's sha256, computed in a thread while polars reads the file (hashlib
+    releases the GIL on large blocks, so the two overlap)."""
+
+    def __init__(self, path: Path) -> None:
+        self._digest = ""
+        self._thread = threading.Thread(target=self._run, args=(path,), daemon=True)
+        self._thread.start()
+
+    def _run(self, path: Path) -> None:
+        self._digest = sha256_file(path)
+
+    def result(self) -> str:
+        self._thread.join()
+        return self._digest
 
 
 def _check_pins(
@@ -194,7 +357,7 @@ def _check_pins(
             )
 
 
-def _read_table(
+def _plan(
     lf: pl.LazyFrame,
     data: Path,
     loaded: list[LoadedStrategy],
@@ -202,9 +365,9 @@ def _read_table(
     roles: Roles,
     by: list[str] | None,
     carry: list[str] | None,
-) -> tuple[pl.DataFrame, list[str]]:
-    """The columns the strategies, metrics and caller use, scored where a detector must;
-    every strategy is checked against the whole schema first (errors suggest any column)."""
+) -> tuple[list[str], list[CompiledStrategy], list[str]]:
+    """The columns the strategies, metrics and caller use; every strategy compiled against
+    the whole schema first (errors suggest any column)."""
     full = lf.collect_schema()
     columns = full.names()
     wanted = {
@@ -218,8 +381,8 @@ def _read_table(
             require_columns(columns, {"by": column}, str(data))
     types: dict[str, Any] = dict(full)
     types.update({c: pl.Float64 for c in detectors})
-    for ls in loaded:
-        compile_strategy(ls, pl.Schema(types))
+    types[roles.label] = pl.Int8
+    compiled = [compile_strategy(ls, pl.Schema(types)) for ls in loaded]
     needed = [*wanted.values(), *[c for c in by or [] if c != SEGMENT]]
     for ls in loaded:
         needed += ls.strategy.score_columns() + condition_columns(ls)
@@ -227,15 +390,30 @@ def _read_table(
         needed += det.feature_names
     ids = _id_columns(columns, detectors)
     needed += ids + list(carry or [])
-    table = lf.select([c for c in dict.fromkeys(needed) if c in full]).collect()
-    _check_label(table, roles.label, data)
-    table = table.with_columns(pl.col(roles.label).cast(pl.Int8))
-    for column, det in detectors.items():
-        table = score_frame(det, table, column)
-    return table, ids
+    return [c for c in dict.fromkeys(needed) if c in full], compiled, ids
 
 
-def _check_label(table: pl.DataFrame, label: str, source: Path) -> None:
+def _check_label_lazy(rows: Rows, source: Path) -> None:
+    """The label check of `_check_label`, on the label column alone."""
+    label = rows.roles.label
+    stats = rows._lf.select(
+        pl.col(label).null_count().alias("missing"),
+        (~pl.col(label).cast(pl.Int64, strict=False).is_in([0, 1])).sum().alias("other"),
+    ).collect()
+    missing, other = stats.row(0)
+    if missing:
+        raise DataError(
+            f"{source}: label column '{label}' has {missing:,} missing values",
+            hint="fill or drop unlabelled rows first",
+        )
+    if other:
+        raise DataError(
+            f"{source}: label column '{label}' has {other:,} values other than 0 and 1",
+            hint="labels must be 1 = bad, 0 = good",
+        )
+
+
+def _check_label(table: pl.DataFrame, label: str, source: Path | str) -> None:
     values = table[label]
     if values.null_count():
         raise DataError(

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from riskctl.evaluate.intervals import paired_bootstrap_ratio
+from riskctl.evaluate.intervals import paired_bootstrap_cells, replicate_totals
 from riskctl.evaluate.simulate import run_simulation
 
 
@@ -54,17 +54,66 @@ def test_a_detector_is_not_run_when_the_data_has_its_score(tmp_path: Path, score
     )
 
 
-def test_bootstrap_interval_is_paired_and_reproducible() -> None:
+def _by_cell(base, cand, bad, amount):
+    """The (baseline, candidate, label) cells of rows: rows, amount and squared amount."""
+    keys = sorted(set(zip(base.tolist(), cand.tolist(), bad.tolist(), strict=True)))
+    out = []
+    for k in keys:
+        mask = (base == k[0]) & (cand == k[1]) & (bad == k[2])
+        out.append((k, mask.sum(), amount[mask].sum(), (amount[mask] ** 2).sum()))
+    return out
+
+
+def _cell_bootstrap(base, cand, bad, amount, weighted: bool, seed: int = 0):
+    cells = _by_cell(base, cand, bad, amount)
+    rows, amt, sq = (np.array([c[i] for c in cells], dtype=float) for i in (1, 2, 3))
+    b = np.array([c[0][0] for c in cells], dtype=float)
+    c = np.array([c[0][1] for c in cells], dtype=float)
+    y = np.array([c[0][2] for c in cells], dtype=float)
+    counts, amounts = replicate_totals(rows, amt, sq, reps=2000, seed=seed)
+    if weighted:  # amount caught / bad amount
+        return paired_bootstrap_cells((b * y, y, c * y, y), amounts, amt)
+    return paired_bootstrap_cells((b * y, b, c * y, c), counts, rows)  # precision
+
+
+def _row_bootstrap(nb, db, nc, dc, reps=2000, seed=7):
+    """The obvious Poisson bootstrap, row by row: the oracle."""
+    weights = np.random.default_rng(seed).poisson(1.0, size=(reps, len(nb))).astype(float)
+    stats = (weights @ nc) / (weights @ dc) - (weights @ nb) / (weights @ db)
+    return np.quantile(stats[np.isfinite(stats)], [0.025, 0.975])
+
+
+def test_cell_bootstrap_is_paired_and_reproducible() -> None:
     rng = np.random.default_rng(0)
     bad = rng.random(5_000) < 0.1
     base = rng.random(5_000) < 0.05
     cand = base | (rng.random(5_000) < 0.01)
-    a = paired_bootstrap_ratio(base & bad, base, cand & bad, cand, reps=300, seed=1)
-    b = paired_bootstrap_ratio(base & bad, base, cand & bad, cand, reps=300, seed=1)
-    assert a == b
+    amount = np.ones(5_000)
+    a = _cell_bootstrap(base, cand, bad, amount, False, seed=1)
+    assert a == _cell_bootstrap(base, cand, bad, amount, False, seed=1)
     assert a.low <= a.value <= a.high
-    same = paired_bootstrap_ratio(base & bad, base, base & bad, base, reps=200)
+    same = _cell_bootstrap(base, base, bad, amount, False)
     assert (same.value, same.low, same.high) == (0.0, 0.0, 0.0)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_cell_bootstrap_agrees_with_the_row_by_row_bootstrap(weighted: bool) -> None:
+    rng = np.random.default_rng(2)
+    n = 40_000
+    bad = rng.random(n) < 0.05
+    amount = rng.lognormal(3, 1, n)
+    base = rng.random(n) < 0.04
+    cand = base | (rng.random(n) < 0.02)
+    fast = _cell_bootstrap(base, cand, bad, amount, weighted)
+    if weighted:
+        nb, db, nc, dc = amount * bad * base, amount * bad, amount * bad * cand, amount * bad
+    else:
+        nb, db, nc, dc = 1.0 * (bad & base), 1.0 * base, 1.0 * (bad & cand), 1.0 * cand
+    low, high = _row_bootstrap(nb, db, nc, dc)
+    assert fast.value == pytest.approx(nc.sum() / dc.sum() - nb.sum() / db.sum())
+    width = high - low
+    assert fast.low == pytest.approx(low, abs=0.1 * width)
+    assert fast.high == pytest.approx(high, abs=0.1 * width)
 
 
 # ---------------------------------------------------------------- properties
@@ -172,21 +221,3 @@ def test_metrics_equal_brute_force(tmp_path_factory, table, review) -> None:
     if sum(flagged):
         assert m.precision.value == pytest.approx(fb / sum(flagged))
     assert m.alert_rate.value == pytest.approx(sum(flagged) / len(rows))
-
-
-def test_bootstrap_normal_limit_agrees_with_the_exact_weights(monkeypatch) -> None:
-    from riskctl.evaluate import intervals
-
-    rng = np.random.default_rng(2)
-    n = 40_000
-    bad = rng.random(n) < 0.05
-    amount = rng.lognormal(3, 1, n) * bad
-    base = bad & (rng.random(n) < 0.5)
-    cand = base | (bad & (rng.random(n) < 0.2))
-    args = (amount * base, amount, amount * cand, amount)
-    fast = paired_bootstrap_ratio(*args, reps=400, seed=3)
-    monkeypatch.setattr(intervals, "_NORMAL_LIMIT_ROWS", 10**9)
-    exact = paired_bootstrap_ratio(*args, reps=400, seed=3)
-    assert fast.value == exact.value
-    assert fast.low == pytest.approx(exact.low, abs=0.01)
-    assert fast.high == pytest.approx(exact.high, abs=0.01)

@@ -4,6 +4,7 @@ import pytest
 
 from riskctl.evaluate.simulate import run_simulation
 from riskctl.gate.guardrails import GUARDRAILS, check_guardrails
+from riskctl.numbers import fmt_points
 from riskctl.strategy.schema import Guardrails, RelativeGuardrails
 
 STRATEGY = """name: {name}
@@ -42,7 +43,8 @@ def test_absolute_guardrails_pass_and_fail_by_the_right_amount(tmp_path, scored_
     fpr = run.candidate.metrics.false_positive_rate.value
     assert not results["max_false_positive_rate"].passed
     assert results["max_false_positive_rate"].value == fpr
-    assert f"{100 * (fpr - 0.0001):.2f} pp over" in results["max_false_positive_rate"].message
+    by = fmt_points(fpr - 0.0001).lstrip("+")
+    assert f"{by} over" in results["max_false_positive_rate"].message
     assert results["min_catch_rate"].passed
 
 
