@@ -194,15 +194,16 @@ def _decide_parts(
 ) -> list[pl.DataFrame]:
     n = len(p.spec.loaded)
     if out is None:
-        calls = [(part, p.spec, [None] * n) for part in p.parts]
+        nothing: list[Path | None] = [None] * n
+        calls = [(part, p.spec, nothing) for part in p.parts]
         return cluster.map(cells_part, calls, name="simulate", progress=progress)
     names = ["decisions", "baseline_decisions"][:n]
     outputs = [PartitionedOutput(out / name, p.parts) for name in names]
     try:
-        calls = [
+        writes = [
             (part, p.spec, [o.part(i).resolve() for o in outputs]) for i, part in enumerate(p.parts)
         ]
-        frames = cluster.map(cells_part, calls, name="simulate", progress=progress)
+        frames = cluster.map(cells_part, writes, name="simulate", progress=progress)
         for o in outputs:
             o.commit()
         return frames

@@ -175,7 +175,7 @@ def curves(parts: list[Histogram], by: str | None, has_amount: bool, compact: bo
     for row in totals.sort(SEG).iter_rows(named=True):
         mine = points.filter(pl.col(SEG) == row[SEG])
         curve = curve_of(mine, row, has_amount, compact)
-        out.append(Curve(row[SEG], curve, int(row["rows"]), int(row["label_sum"])))
+        out.append(Curve(str(row[SEG]), curve, int(row["rows"]), int(row["label_sum"])))
     return out
 
 

@@ -16,7 +16,7 @@ partitioning and seed give the same model.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,13 @@ from riskctl.data.roles import CATEGORICAL, infer_roles
 from riskctl.distributed.cluster import Cluster, ClusterOptions
 from riskctl.distributed.parts import dataset_sha256, part_sha256, partitions
 from riskctl.distributed.train_manifest import manifest_of
+from riskctl.distributed.train_split import (
+    Split,
+    TrainSurvey,
+    choose_split,
+    in_valid,
+    train_counts,
+)
 from riskctl.errors import DataError, UsageError
 from riskctl.model.config import ModelConfig, load_model_config
 from riskctl.model.detector import save_detector
@@ -36,28 +43,6 @@ from riskctl.model.quality import validation_metrics
 from riskctl.model.train import TrainOptions, TrainResult, _params
 
 SAMPLE_ROWS = 200_000
-
-
-@dataclass(frozen=True)
-class TrainSurvey:
-    sha256: str
-    rows: int
-    unlabelled: int
-    invalid: int  # label values other than 0 and 1
-    bad: int
-    times: pl.DataFrame  # labelled rows per distinct event time (time, n)
-    sample: pl.DataFrame
-
-
-@dataclass(frozen=True)
-class Split:
-    """Which labelled rows validate: at or after `cutoff` (time), or drawn per partition."""
-
-    kind: str
-    valid_fraction: float
-    seed: int
-    time: str | None
-    cutoff: Any = None
 
 
 def _labelled(part: Path, o: TrainOptions) -> pl.DataFrame:
@@ -96,26 +81,11 @@ def survey_part(part: Path, o: TrainOptions, sample_rows: int) -> TrainSurvey:
     )
 
 
-def _in_valid(df: pl.DataFrame, split: Split, index: int, label: str) -> np.ndarray:
-    """Per labelled row of partition `index`: does it validate?"""
-    if split.kind == "time":
-        t = df[split.time]
-        return (t.is_null() | (t >= split.cutoff)).to_numpy()
-    y = df[label].cast(pl.Int64).to_numpy()
-    rng = np.random.default_rng([split.seed, index])
-    valid = np.zeros(len(y), dtype=bool)
-    for cls in (0, 1):
-        members = np.flatnonzero(y == cls)
-        take = int(round(len(members) * split.valid_fraction))
-        valid[rng.permutation(members)[:take]] = True
-    return valid
-
-
 def categories_part(
     part: Path, o: TrainOptions, split: Split, index: int, columns: list[str]
 ) -> dict[str, list[str]]:
     df = _labelled(part, o)
-    df = df.filter(~pl.Series(_in_valid(df, split, index, o.label)))
+    df = df.filter(~pl.Series(in_valid(df, split, index, o.label)))
     return {c: df[c].cast(pl.String).drop_nulls().unique().to_list() for c in columns}
 
 
@@ -123,50 +93,9 @@ def matrix_part(
     part: Path, o: TrainOptions, split: Split, index: int, features: list[Feature], valid: bool
 ) -> tuple[np.ndarray, np.ndarray]:
     df = _labelled(part, o)
-    mask = _in_valid(df, split, index, o.label)
+    mask = in_valid(df, split, index, o.label)
     df = df.filter(pl.Series(mask if valid else ~mask))
     return feature_matrix(df, features), df[o.label].cast(pl.Float32).to_numpy()
-
-
-def _split(surveys: list[TrainSurvey], o: TrainOptions) -> Split:
-    kind = o.split or ("time" if o.time else "random")
-    if kind not in ("time", "random"):
-        raise UsageError(f"--split must be time or random, not {kind!r}")
-    if kind == "time" and not o.time:
-        raise UsageError("--split time needs --time COL", hint="or use --split random")
-    split = Split(kind, o.valid_fraction, o.seed, o.time)
-    if kind == "random":
-        return split
-    times = _times(surveys, o.time).group_by(o.time).agg(pl.col("n").sum())
-    labelled = int(times["n"].sum())
-    n_valid = max(int(round(labelled * o.valid_fraction)), 1)
-    nulls = int(times.filter(pl.col(o.time).is_null())["n"].sum())
-    ordered = times.filter(pl.col(o.time).is_not_null()).sort(o.time, descending=True)
-    reached = ordered.with_columns(cum=pl.col("n").cum_sum() + nulls).filter(
-        pl.col("cum") >= n_valid
-    )
-    cutoff = reached[o.time][0] if reached.height else ordered[o.time][-1]
-    return replace(split, cutoff=cutoff)
-
-
-def _times(surveys: list[TrainSurvey], time: str) -> pl.DataFrame:
-    return pl.concat([s.times for s in surveys]).group_by(time, "bad").agg(pl.col("n").sum())
-
-
-def train_counts(surveys: list[TrainSurvey], split: Split) -> _LabelCounts:
-    """Training rows and bad training rows, from the survey and the split."""
-    if split.kind == "time":
-        t = _times(surveys, str(split.time))
-        train = t.filter(pl.col(str(split.time)) < split.cutoff)
-        return _LabelCounts(int(train["n"].sum()), int(train.filter(pl.col("bad") == 1)["n"].sum()))
-    n = bad = 0
-    for s in surveys:
-        labelled = s.rows - s.unlabelled
-        valid_bad = int(round(s.bad * split.valid_fraction))
-        valid_good = int(round((labelled - s.bad) * split.valid_fraction))
-        n += labelled - valid_bad - valid_good
-        bad += s.bad - valid_bad
-    return _LabelCounts(n, bad)
 
 
 def _check(surveys: list[TrainSurvey], data: Path, label: str) -> None:
@@ -298,7 +227,7 @@ def train_dataset(data: Path, out: Path, o: TrainOptions, options: ClusterOption
         per_part = max(SAMPLE_ROWS // len(parts), 1)
         surveys = cluster.map(survey_part, [(p, o, per_part) for p in parts], name="survey")
         _check(surveys, data, o.label)
-        split = _split(surveys, o)
+        split = choose_split(surveys, o)
         sample = pl.concat([s.sample for s in surveys], how="vertical_relaxed")
         roles, features = _features(cluster, parts, o, split, sample)
         counts = train_counts(surveys, split)
@@ -338,18 +267,3 @@ def train_dataset(data: Path, out: Path, o: TrainOptions, options: ClusterOption
     detector = save_detector(booster, manifest, out)
     unlabelled = sum(s.unlabelled for s in surveys)
     return TrainResult(detector, roles, unlabelled, warnings)
-
-
-@dataclass(frozen=True)
-class _LabelCounts:
-    """What `_params` reads of the training labels (their number and their sum), without
-    gathering them."""
-
-    n: int
-    bad: int
-
-    def __len__(self) -> int:
-        return self.n
-
-    def sum(self) -> int:
-        return self.bad

@@ -3,19 +3,17 @@ split, window and digests measured over the whole partitioned dataset."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import polars as pl
 
 from riskctl.data.roles import ColumnRole
+from riskctl.distributed.train_split import LabelCounts, Split, TrainSurvey
 from riskctl.model.config import ModelConfig
 from riskctl.model.detector import library_versions
 from riskctl.model.features import Feature
 from riskctl.model.train import REGIME_RATIO, TrainOptions
-
-if TYPE_CHECKING:
-    from riskctl.distributed.train import Split, TrainSurvey, _LabelCounts
 
 
 def _window(surveys: list[TrainSurvey], split: Split) -> dict[str, str]:
@@ -56,7 +54,7 @@ def manifest_of(
     best: int,
     metrics: dict[str, Any],
     y_valid: np.ndarray,
-    counts: _LabelCounts,
+    counts: LabelCounts,
     digest: str,
 ) -> tuple[dict[str, Any], list[str]]:
     from riskctl.data.io import sha256_file
