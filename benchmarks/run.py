@@ -1,6 +1,7 @@
 """Run riskctl's benchmarks and print ratios against the usual pandas / scikit-learn way.
 
     python benchmarks/run.py [CASE ...] [--train-rows N] [--score-rows N]
+    python benchmarks/run.py dask [--dask-rows N] [--dask-part-rows N] [--dask-worker-memory M]
 
 Each case runs in a child process; its wall time and peak RSS are measured from outside.
 """
@@ -320,7 +321,13 @@ def case_pandas_loop_sweep(data: str, out: str) -> None:
     Path(out).write_text(str(len(points)))
 
 
+def case_riskctl_cli(*argv: str) -> None:
+    """Any riskctl command line (the dask benchmark's one-machine and cluster runs)."""
+    subprocess.run([sys.executable, "-m", "riskctl", *argv], check=True, stdout=subprocess.DEVNULL)
+
+
 CASES = {
+    "riskctl_cli": case_riskctl_cli,
     "riskctl_sweep": case_riskctl_sweep,
     "sklearn_sweep": case_sklearn_sweep,
     "pandas_loop_sweep": case_pandas_loop_sweep,
@@ -387,8 +394,17 @@ def main() -> None:
     parser.add_argument("--score-rows", type=int, default=10_000_000)
     parser.add_argument("--explain-rows", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--simulate-rows", type=int, default=10_000_000)
+    parser.add_argument("--dask-rows", type=int, default=50_000_000)
+    parser.add_argument("--dask-part-rows", type=int, default=1_000_000)
+    parser.add_argument("--dask-worker-memory", default="2GiB")
     args = parser.parse_args()
     results = []
+    if "dask" in args.cases:  # only when asked: 50M rows take a while and disk space
+        from dask_case import run_dask
+
+        results += run_dask(
+            measure, DATA, args.dask_rows, args.dask_part_rows, args.dask_worker_memory
+        )
     if "simulate" in args.cases:
         sim_data = make_scored_table(args.simulate_rows, DATA / f"sim_{args.simulate_rows}.parquet")
         ours = measure("riskctl_simulate", str(sim_data), str(DATA / "sim_riskctl.json"))
