@@ -1,3 +1,3 @@
-from riskctl.cli.app import main
+from riskctl.cli.entry import main
 
 main()

@@ -3,7 +3,6 @@ explain, check, report. Each step calls the same library function its command do
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +10,8 @@ from pathlib import Path
 import polars as pl
 
 from riskctl.data.generate import generate_history
-from riskctl.data.io import write_table
+from riskctl.data.io import write_table, write_text
+from riskctl.data.output import check_output_dir
 from riskctl.errors import UsageError
 from riskctl.evaluate.simulate import SimulationRun, run_simulation
 from riskctl.explain.batches import ExplainOptions, explain_file
@@ -56,7 +56,7 @@ def run_demo(
             hint="the detector needs enough bad rows to learn from",
         )
     say = step or (lambda _msg: None)
-    out.mkdir(parents=True, exist_ok=True)
+    check_output_dir(out)
 
     say(f"Generating {rows:,} rows of synthetic order history (seed {seed})")
     history = generate_history(rows=rows, seed=seed)
@@ -81,9 +81,9 @@ def run_demo(
     scored_path = write_table(score_frame(detector, later), out / "scored.parquet")
 
     strategies = out / "strategies"
-    strategies.mkdir(exist_ok=True)
+    check_output_dir(strategies)
     for name in EXAMPLE_STRATEGIES:
-        shutil.copyfile(strategies_dir() / name, strategies / name)
+        write_text((strategies_dir() / name).read_text(encoding="utf-8"), strategies / name)
     say("Simulating the candidate strategy against the baseline")
     run = run_simulation(
         strategies / "candidate.yaml",

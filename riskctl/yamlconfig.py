@@ -12,7 +12,9 @@ from typing import Any, Generic, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from riskctl.data.tempfiles import note_input
 from riskctl.errors import ConfigError, Location
+from riskctl.safeyaml import parse_yaml, read_yaml_text
 
 KeyPath = tuple[str | int, ...]
 M = TypeVar("M", bound=BaseModel)
@@ -34,22 +36,7 @@ class LoadedYaml(Generic[M]):
 
 def load_yaml(path: Path, root: type[M], what: str, docs: str) -> LoadedYaml[M]:
     """Parse `path` with the safe loader and validate it as `root`; raise ConfigError."""
-    if not path.is_file():
-        raise ConfigError(
-            f"no such {what} file",
-            Location(path),
-            hint=f"pass a YAML file; {docs} describes the format",
-        )
-    text = path.read_text(encoding="utf-8-sig")
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        raise ConfigError(
-            f"not valid YAML: {exc.problem or exc.context}", Location(path, line)
-        ) from None
+    data, node = read_yaml(path, what, docs)
     if not isinstance(data, dict) or node is None:
         raise ConfigError(
             f"expected a mapping of {what} keys", Location(path, 1), hint=f"see {docs}"
@@ -60,6 +47,24 @@ def load_yaml(path: Path, root: type[M], what: str, docs: str) -> LoadedYaml[M]:
     except ValidationError as exc:
         raise _config_error(exc, root, path, lines, data, docs) from None
     return LoadedYaml(model, path, lines)
+
+
+def read_yaml(path: Path, what: str = "YAML", docs: str | None = None) -> tuple[Any, Any]:
+    """The plain data of a YAML file riskctl reads, and its node tree (for line numbers).
+
+    Every YAML file goes through here: see `riskctl.safeyaml` for what is refused."""
+    path = Path(path)
+    if not path.is_file():
+        hint = f"pass a YAML file; {docs} describes the format" if docs else None
+        kind = "a directory, not a" if path.is_dir() else "no such"
+        raise ConfigError(f"{kind} {what} file", Location(path), hint=hint)
+    note_input(path)
+    return parse_yaml(read_yaml_text(path), path)
+
+
+def line_map(node: Any) -> dict[KeyPath, int]:
+    """Every key path in a document from `read_yaml` -> the 1-based line where it starts."""
+    return _line_map(node) if node is not None else {}
 
 
 def _line_map(node: yaml.Node, path: KeyPath = ()) -> dict[KeyPath, int]:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import sys
 from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
+from typer._click.exceptions import ClickException
 from typer.core import TyperGroup
+from typer.exceptions import Abort
 
 from riskctl import __version__
 from riskctl.cli import (
@@ -23,15 +26,51 @@ from riskctl.cli import (
     validate,
 )
 from riskctl.cli.console import err
+from riskctl.data.tempfiles import command_scope
 from riskctl.errors import EXIT_BUG, RiskctlError
 
 
 class RiskctlGroup(TyperGroup):
     """Turns every RiskctlError into one line on stderr and its exit code; never a traceback."""
 
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Usage errors (a missing flag, a value out of range) as one line, not a box."""
+        standalone = kwargs.pop("standalone_mode", True)
+        kwargs["standalone_mode"] = False
+        if not standalone:
+            return super().main(*args, **kwargs)
+        try:
+            code = super().main(*args, **kwargs)
+        except ClickException as exc:
+            ctx = getattr(exc, "ctx", None)
+            where = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+            message = " ".join(exc.format_message().split())
+            err.print(f"[bold red]error:[/] {escape(message)}{escape(where)}", soft_wrap=True)
+            sys.exit(exc.exit_code)
+        except Abort:
+            err.print("[bold red]error:[/] interrupted; nothing was written", soft_wrap=True)
+            sys.exit(130)
+        except BrokenPipeError:
+            # the reader went away (`riskctl ... | head`): stop quietly, as if by SIGPIPE
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(141)
+        sys.exit(code if isinstance(code, int) else 0)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        """Commands with their arguments shown as DATA, STRATEGY... in usage lines."""
+        command = super().get_command(ctx, cmd_name)
+        for param in getattr(command, "params", []):
+            if param.param_type_name == "argument" and param.name:
+                setattr(param, "get_usage_pieces", _usage_pieces(param))  # noqa: B010
+        return command
+
     def invoke(self, ctx: Any) -> Any:
         try:
-            return super().invoke(ctx)
+            with command_scope():
+                return super().invoke(ctx)
+        except BrokenPipeError:
+            raise
         except RiskctlError as exc:
             err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
             raise typer.Exit(exc.exit_code) from None
@@ -50,6 +89,13 @@ class RiskctlGroup(TyperGroup):
                 soft_wrap=True,
             )
             raise typer.Exit(EXIT_BUG) from None
+
+
+def _usage_pieces(param: Any) -> Any:
+    """`DATA`, `[DATA]` or `PATHS...` in usage lines (typer shows `{data}`)."""
+    name = param.name.upper()
+    shown = name if param.required else f"[{name}]"
+    return lambda _ctx: [shown + ("..." if param.nargs != 1 else "")]
 
 
 app = typer.Typer(

@@ -20,6 +20,7 @@ from riskctl.cli.options import (
     TimeoutOpt,
 )
 from riskctl.data.io import write_text
+from riskctl.data.output import append_text, check_output_file
 from riskctl.distributed.cluster import cluster_options
 from riskctl.errors import EXIT_CHECK_FAILED
 from riskctl.evaluate.simulate import run_simulation
@@ -74,6 +75,9 @@ def check(
     [bold]Example:[/bold] riskctl check strategies/candidate.yaml --baseline
     strategies/baseline.yaml --data riskctl-demo/scored.parquet
     """
+    for path, flag in ((junit, "--junit"), (markdown, "--markdown")):
+        if path is not None:
+            check_output_file(path, flag)
     cluster = cluster_options(scheduler, timeout)
     if cluster is not None:
         from riskctl.distributed.simulate import simulate_dataset
@@ -96,8 +100,7 @@ def check(
     if markdown is not None:
         write_text(summary, markdown)
     if os.environ.get("GITHUB_STEP_SUMMARY"):
-        with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as fh:
-            fh.write(summary)
+        append_text(summary, os.environ["GITHUB_STEP_SUMMARY"], "$GITHUB_STEP_SUMMARY")
     if junit is not None:
         write_text(junit_xml(run, results), junit)
     failed = [r for r in results if not r.passed]

@@ -31,8 +31,9 @@ def print_json(obj: Any) -> None:
 
 @contextlib.contextmanager
 def progress_bar(description: str, quiet: bool = False) -> Iterator[Callable[[int, int], None]]:
-    """A callback `(done, total)` that drives a rich progress bar on stderr."""
-    if quiet:
+    """A callback `(done, total)` that drives a rich progress bar on stderr (a terminal only:
+    elsewhere a bar is noise, and would put a blank line before an error message)."""
+    if quiet or not err.is_terminal:
         yield lambda _done, _total: None
         return
     bar = Progress(

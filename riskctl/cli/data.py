@@ -12,6 +12,7 @@ from riskctl.cli.console import err, out, print_json
 from riskctl.cli.options import JsonOpt, SeedOpt
 from riskctl.data.generate import generate_history
 from riskctl.data.io import table_format, write_table
+from riskctl.data.output import check_output_file
 
 app = typer.Typer(
     help="Synthetic history and table utilities.", no_args_is_help=True, rich_markup_mode="rich"
@@ -36,6 +37,7 @@ def generate(
     [bold]Example:[/bold] riskctl data generate --rows 200000 --seed 7 --out history.parquet
     """
     table_format(out_path)
+    check_output_file(out_path)
     with err.status("Generating history"):
         df = generate_history(rows=rows, seed=seed, days=days)
     write_table(df, out_path)

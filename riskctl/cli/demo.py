@@ -17,6 +17,7 @@ from riskctl.cli.console import (
     progress_bar,
 )
 from riskctl.cli.options import JsonOpt, QuietOpt, SeedOpt
+from riskctl.data.output import check_output_dir
 from riskctl.demo import run_demo
 from riskctl.output.json import run_to_dict
 
@@ -40,6 +41,7 @@ def demo(
 
     [bold]Example:[/bold] riskctl demo --out riskctl-demo --rows 200000 --seed 7
     """
+    check_output_dir(out_dir, create=False)
     started = time.perf_counter()
     quiet = quiet or as_json
 

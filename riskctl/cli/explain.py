@@ -10,6 +10,7 @@ from rich.table import Table
 
 from riskctl.cli.console import err, out, print_json, progress_bar
 from riskctl.cli.options import JsonOpt, QuietOpt, SchedulerOpt, TimeoutOpt
+from riskctl.data.output import check_output_dir, check_output_file
 from riskctl.distributed.cluster import cluster_options
 from riskctl.explain.batches import ExplainOptions, explain_file
 from riskctl.explain.summary import ExplainSummary
@@ -95,6 +96,11 @@ def explain(
     --strategy strategies/candidate.yaml --reasons strategies/reason_codes.yaml
     --only-flagged --summary --out reasons.parquet
     """
+    cluster = cluster_options(scheduler, timeout)
+    if out_path is not None and cluster is not None:
+        check_output_dir(out_path, create=False)
+    elif out_path is not None:
+        check_output_file(out_path)
     options = ExplainOptions(
         top=top,
         strategy=strategy,
@@ -106,7 +112,6 @@ def explain(
         summary=summary or with_interactions,
         by=by,
     )
-    cluster = cluster_options(scheduler, timeout)
     with progress_bar("Explaining", quiet or as_json) as progress:
         if cluster is not None:
             from riskctl.distributed.rows import explain_dataset

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -37,6 +38,30 @@ QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.
 SeedOpt = Annotated[
     int, typer.Option("--seed", help="Random seed: same inputs and seed give the same outputs.")
 ]
+
+
+def between(
+    low: float | None, high: float | None, closed: bool = False
+) -> Callable[[float | None], float | None]:
+    """A callback refusing values outside `low`..`high` (None: no bound); the bounds
+    themselves are allowed only when `closed`."""
+
+    def check(value: float | None) -> float | None:
+        if value is None:
+            return value
+        below = low is not None and (value < low if closed else value <= low)
+        above = high is not None and (value > high if closed else value >= high)
+        if below or above or value != value:  # NaN is in no range
+            words = ("at least", "at most") if closed else ("above", "below")
+            bounds = " and ".join(
+                f"{word} {b:g}" for word, b in zip(words, (low, high), strict=True) if b is not None
+            )
+            raise typer.BadParameter(f"{value:g} is not allowed: it must be {bounds}")
+        return value
+
+    return check
+
+
 SchedulerOpt = Annotated[
     str | None,
     typer.Option(

@@ -11,6 +11,7 @@ import typer
 
 from riskctl.cli.console import err, out, print_json
 from riskctl.cli.options import AmountOpt, BaselineOpt, DataOpt, JsonOpt, LabelOpt, TimeOpt
+from riskctl.data.output import check_output_file
 from riskctl.evaluate.simulate import run_simulation
 from riskctl.gate.guardrails import check_guardrails
 from riskctl.model.detector import load_detector
@@ -84,6 +85,7 @@ def report(
     strategies/baseline.yaml --data riskctl-demo/scored.parquet --detector
     riskctl-demo/detector --out report.html
     """
+    check_output_file(out_path)
     given = load_detector(detector) if detector else None
     run = run_simulation(
         strategy,

@@ -29,6 +29,7 @@ from riskctl.cli.options import (
     TimeOpt,
     TimeoutOpt,
 )
+from riskctl.data.output import check_output_dir, check_output_file
 from riskctl.distributed.cluster import cluster_options
 from riskctl.errors import UsageError
 from riskctl.evaluate.simulate import run_simulation
@@ -85,6 +86,10 @@ def simulate(
     [bold]Example:[/bold] riskctl simulate strategies/candidate.yaml --baseline
     strategies/baseline.yaml --data riskctl-demo/scored.parquet
     """
+    if out_dir is not None:
+        check_output_dir(out_dir, create=False)
+    if report is not None:
+        check_output_file(report, "--report")
     cluster = cluster_options(scheduler, timeout)
     if cluster is not None:
         if report is not None:

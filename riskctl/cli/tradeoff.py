@@ -18,7 +18,9 @@ from riskctl.cli.options import (
     SchedulerOpt,
     TimeOpt,
     TimeoutOpt,
+    between,
 )
+from riskctl.data.output import check_output_file
 from riskctl.distributed.cluster import cluster_options
 from riskctl.errors import UsageError
 from riskctl.evaluate.metrics import StrategyMetrics
@@ -146,21 +148,36 @@ def tune(
         ),
     ],
     max_fpr: Annotated[
-        float | None, typer.Option("--max-fpr", help="Most catches with FPR at most this.")
+        float | None,
+        typer.Option(
+            "--max-fpr",
+            help="Most catches with FPR at most this.",
+            callback=between(0.0, 1.0, closed=True),
+        ),
     ] = None,
     review_capacity: Annotated[
         float | None,
         typer.Option(
-            "--review-capacity", help="Most catches with at most this many reviews per day."
+            "--review-capacity",
+            help="Most catches with at most this many reviews per day.",
+            callback=between(0.0, None),
         ),
     ] = None,
     min_precision: Annotated[
         float | None,
-        typer.Option("--min-precision", help="Most catches with precision at least this."),
+        typer.Option(
+            "--min-precision",
+            help="Most catches with precision at least this.",
+            callback=between(0.0, 1.0, closed=True),
+        ),
     ] = None,
     min_catch_rate: Annotated[
         float | None,
-        typer.Option("--min-catch-rate", help="Lowest FPR that catches at least this."),
+        typer.Option(
+            "--min-catch-rate",
+            help="Lowest FPR that catches at least this.",
+            callback=between(0.0, 1.0, closed=True),
+        ),
     ] = None,
     min_cost: Annotated[
         bool, typer.Option("--min-cost", help="Lowest expected cost (the strategy's costs).")
@@ -187,6 +204,7 @@ def tune(
             help="Keep this fraction (the "
             "latest rows, or random) aside and report "
             "the tuned strategy there too.",
+            callback=between(0.0, 1.0),
         ),
     ] = None,
     label: LabelOpt = None,
@@ -221,6 +239,7 @@ def tune(
             "pass exactly one target: --max-fpr, --review-capacity, "
             "--min-precision, --min-catch-rate or --min-cost"
         )
+    check_output_file(out_path)
     run = run_simulation(
         strategy,
         data,

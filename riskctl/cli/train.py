@@ -10,6 +10,7 @@ import typer
 from riskctl.cli.console import err, out, print_json, progress_bar
 from riskctl.cli.models import roles_table, validation_summary
 from riskctl.cli.options import JsonOpt, QuietOpt, SchedulerOpt, SeedOpt, TimeoutOpt
+from riskctl.data.output import check_output_dir, check_output_file
 from riskctl.distributed.cluster import cluster_options
 from riskctl.model.score import score_file
 from riskctl.model.train import TrainOptions
@@ -99,7 +100,7 @@ def train(
     [bold]model.yaml[/bold] (every key optional): rounds, early_stopping_rounds, max_depth,
     learning_rate, min_child_weight, subsample, colsample_bytree, reg_lambda, max_bin,
     imbalance (none | balanced | a weight), monotone ({feature: increasing | decreasing}),
-    interactions ([[feature, ...], ...]).
+    interactions (\\[\\[feature, ...], ...]).
 
     With --scheduler, DATA may be a directory or glob of Parquet parts, trained on the Dask
     cluster with xgboost.dask (roles inferred from a sample of the parts; the same parts and
@@ -108,6 +109,7 @@ def train(
     [bold]Example:[/bold] riskctl train history.parquet --label is_bad --time event_time
     --exclude attack --out detectors/order
     """
+    check_output_dir(out_dir, create=False)
     options = TrainOptions(
         label=label,
         time=time,
@@ -163,6 +165,13 @@ def score(
         list[str] | None,
         typer.Option("--keep", help="Extra input column to carry into the output (repeatable)."),
     ] = None,
+    keep_all: Annotated[
+        bool,
+        typer.Option(
+            "--keep-all",
+            help="Carry every input column (so the output can be simulated with rules).",
+        ),
+    ] = False,
     scheduler: SchedulerOpt = None,
     timeout: TimeoutOpt = None,
     quiet: QuietOpt = False,
@@ -179,13 +188,21 @@ def score(
     [bold]Example:[/bold] riskctl score detectors/order orders.parquet --out scored.parquet
     """
     cluster = cluster_options(scheduler, timeout)
+    if cluster is None:
+        check_output_file(out_path)
+    else:
+        check_output_dir(out_path, create=False)
     with progress_bar("Scoring", quiet or as_json) as progress:
         if cluster is not None:
             from riskctl.distributed.rows import score_dataset
 
-            summary = score_dataset(detector, data, out_path, cluster, keep, progress=progress)
+            summary = score_dataset(
+                detector, data, out_path, cluster, keep, progress=progress, keep_all=keep_all
+            )
         else:
-            summary = score_file(detector, data, out_path, keep=keep, progress=progress)
+            summary = score_file(
+                detector, data, out_path, keep=keep, progress=progress, keep_all=keep_all
+            )
     if as_json:
         print_json(
             {

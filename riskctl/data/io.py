@@ -12,7 +12,10 @@ from pathlib import Path
 
 import polars as pl
 
+from riskctl.data.csvcheck import check_csv
 from riskctl.data.dates import parse_date_strings
+from riskctl.data.output import check_output_file
+from riskctl.data.tempfiles import note_input, track_partial, untrack_partial
 from riskctl.errors import DataError
 
 TABLE_SUFFIXES = {
@@ -44,18 +47,13 @@ def scan_table(path: Path | str) -> pl.LazyFrame:
     if path.is_dir():
         raise DataError(f"{path}: is a directory, expected a table file")
     fmt = table_format(path)
+    note_input(path)
     try:
         if fmt == "parquet":
             lf = pl.scan_parquet(path)
         elif fmt == "csv":
-            # a truncated last line (an interrupted export) reads as a row of missing values
-            lf = pl.scan_csv(
-                path,
-                try_parse_dates=True,
-                encoding="utf8-lossy",
-                truncate_ragged_lines=True,
-                infer_schema_length=10_000,
-            )
+            check_csv(path)  # UTF-8, no ragged line, no header name twice
+            lf = pl.scan_csv(path, try_parse_dates=True, infer_schema_length=10_000)
         elif fmt == "json":  # a JSON array of row objects: read whole, there is no scanner
             lf = pl.read_json(path).lazy()
         else:
@@ -92,22 +90,32 @@ def require_columns(schema_names: list[str], wanted: dict[str, str], source: str
 
 @contextlib.contextmanager
 def atomic_path(target: Path | str) -> Iterator[Path]:
-    """Yield a temporary path beside `target`; rename it over `target` only on success."""
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
+    """Yield a temporary path beside `target`; rename it over `target` only on success.
+
+    `target` is checked first (not an input, its folder exists and is writable); the
+    temporary file is removed on any failure, and by the command line's handler on
+    Ctrl-C or SIGTERM, so nothing half-written is ever left behind."""
+    target = check_output_file(target)
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise DataError(f"{target}: cannot write: {exc.strerror or exc}") from None
     tmp = Path(tmp_name)
+    track_partial(tmp)
+    os.close(fd)
     # mkstemp makes the file private; an output should get the usual permissions
     umask = os.umask(0)
     os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
     try:
+        os.chmod(tmp, 0o666 & ~umask)
         yield tmp
         os.replace(tmp, target)
+    except OSError as exc:
+        raise DataError(f"{target}: cannot write: {exc.strerror or exc}") from None
     finally:
-        if tmp.exists():
+        with contextlib.suppress(OSError):
             tmp.unlink()
+        untrack_partial(tmp)
 
 
 def write_table(df: pl.DataFrame, path: Path | str) -> Path:
@@ -139,10 +147,14 @@ class BatchWriter:
     def __init__(self, out: Path) -> None:
         self.out = Path(out)
         self.fmt = table_format(self.out)
-        self.out.parent.mkdir(parents=True, exist_ok=True)
-        self.parts_dir = Path(
-            tempfile.mkdtemp(prefix=f".{self.out.name}.parts-", dir=self.out.parent)
-        )
+        check_output_file(self.out)
+        try:
+            self.parts_dir = Path(
+                tempfile.mkdtemp(prefix=f".{self.out.name}.parts-", dir=self.out.parent)
+            )
+        except OSError as exc:
+            raise DataError(f"{self.out}: cannot write: {exc.strerror or exc}") from None
+        track_partial(self.parts_dir, tree=True)
         self.parts: list[Path] = []
         self.schema: pl.Schema | None = None
 
@@ -169,6 +181,7 @@ class BatchWriter:
 
     def close(self) -> None:
         shutil.rmtree(self.parts_dir, ignore_errors=True)
+        untrack_partial(self.parts_dir)
 
     def __enter__(self) -> BatchWriter:
         return self

@@ -23,9 +23,17 @@ Progress = Callable[[int, int], None]
 
 
 def _score_part(
-    detector: Path, part: Path, out: Path, keep: list[str] | None, column: str, batch: int
+    detector: Path,
+    part: Path,
+    out: Path,
+    keep: list[str] | None,
+    column: str,
+    batch: int,
+    keep_all: bool,
 ) -> ScoreSummary:
-    return score_file(detector, part, out, keep=keep, column=column, batch_rows=batch)
+    return score_file(
+        detector, part, out, keep=keep, column=column, batch_rows=batch, keep_all=keep_all
+    )
 
 
 def score_dataset(
@@ -37,13 +45,22 @@ def score_dataset(
     column: str = "score",
     batch_rows: int = BATCH_ROWS,
     progress: Progress | None = None,
+    keep_all: bool = False,
 ) -> ScoreSummary:
     """Score every partition of `data` on the cluster into `out/part-NNNNN.parquet`."""
     load_detector(detector_dir)  # a broken detector fails here, before any work is sent
     parts = [p.resolve() for p in partitions(data)]
     with Cluster(options) as cluster, PartitionedOutput(out, parts) as output:
         calls = [
-            (detector_dir.resolve(), part, output.part(i).resolve(), keep, column, batch_rows)
+            (
+                detector_dir.resolve(),
+                part,
+                output.part(i).resolve(),
+                keep,
+                column,
+                batch_rows,
+                keep_all,
+            )
             for i, part in enumerate(parts)
         ]
         results = cluster.map(_score_part, calls, name="score", progress=progress)

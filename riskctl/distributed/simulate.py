@@ -21,12 +21,11 @@ import polars as pl
 from riskctl.data.io import scan_table
 from riskctl.distributed.cluster import Cluster, ClusterOptions
 from riskctl.distributed.parts import PartitionedOutput, dataset_sha256, part_sha256, partitions
-from riskctl.evaluate.cells import AMOUNT, AMOUNT_SQ, ROWS
+from riskctl.evaluate.cells import AMOUNT, AMOUNT_SQ, BAD, ROWS, sorted_cells
 from riskctl.evaluate.roles import Roles
 from riskctl.evaluate.simulate import (
     Rows,
     SimulationRun,
-    _check_label_lazy,
     _check_pins,
     _collect,
     _kept_columns,
@@ -80,8 +79,9 @@ def read_rows(part: Path, spec: PartSpec) -> tuple[Rows, list[CompiledStrategy]]
         lf, part, spec.loaded, spec.detectors, spec.roles, spec.by, spec.carry
     )
     rows = Rows(lf, selected, part, spec.roles, spec.detectors)
-    if not spec.detectors:
-        _check_label_lazy(rows, part)
+    rows.scores = list(dict.fromkeys(c for ls in spec.loaded for c in ls.strategy.score_columns()))
+    if spec.detectors:  # scoring reads the rows anyway: check them in memory, first
+        _ = rows.table
     return rows, compiled
 
 
@@ -100,16 +100,16 @@ def cells_part(part: Path, spec: PartSpec, outs: list[Path | None]) -> pl.DataFr
         if out is not None:
             frame = decisions_of(rows, c, spec.by).with_columns(c.schema.matched_list())
             frame.write_parquet(out, compression="zstd", statistics=False)
-    return cell_frame(rows.lazy(), compiled, spec.roles, spec.cutoffs, spec.by)
+    return cell_frame(rows, compiled, spec.cutoffs, spec.by)
 
 
 def merge_cells(frames: list[pl.DataFrame]) -> pl.DataFrame:
     """The cells of the whole table from the cells of its parts."""
     frame = pl.concat(frames, how="vertical_relaxed")
-    keys = [c for c in frame.columns if c not in (ROWS, AMOUNT, AMOUNT_SQ)]
-    return frame.group_by(keys, maintain_order=True).agg(
-        pl.col(ROWS).cast(pl.UInt64).sum(), pl.col(AMOUNT).sum(), pl.col(AMOUNT_SQ).sum()
-    )
+    sums = [c for c in frame.columns if c in (ROWS, AMOUNT, AMOUNT_SQ) or BAD in c]
+    keys = [c for c in frame.columns if c not in sums]
+    merged = frame.group_by(keys, maintain_order=True).agg(pl.col(c).sum() for c in sums)
+    return sorted_cells(merged.select(frame.columns))
 
 
 def cutoff_of(newest: list[pl.DataFrame], time: str | None, maturity_days: float) -> Any:

@@ -22,6 +22,8 @@ from riskctl.strategy.decisions import SEGMENT, DecisionSchema
 from riskctl.strategy.engine import CompiledStrategy, decide
 
 MATURED, DAY, LABEL, ROWS, AMOUNT, AMOUNT_SQ = "_matured", "_day", "_label", "_n", "_a", "_a2"
+BAD = "_unusable:"
+OTHER_LABEL = -9  # a label that is neither 0, 1 nor missing
 NONE = "(none)"
 
 
@@ -91,6 +93,7 @@ def cell_query(
     roles: Roles,
     matured: dict[str, pl.Expr],
     by: list[str],
+    scores: list[str] | None = None,
 ) -> pl.LazyFrame:
     """The cells of decided rows: one row per distinct key, with row and amount sums.
     `matured`: per side, whether a row's label counts (each strategy has its maturity)."""
@@ -103,9 +106,23 @@ def cell_query(
         *[pl.col(c).cast(pl.String).fill_null(NONE).alias(by_column(c)) for c in by],
     ]
     amount = pl.col(roles.amount).cast(pl.Float64).fill_null(0.0) if roles.amount else pl.lit(0.0)
+    # scores that cannot decide (missing, NaN, infinite) are counted, never silently used
+    unusable = [
+        (pl.col(c).is_null() | ~pl.col(c).cast(pl.Float64).is_finite()).sum().alias(BAD + c)
+        for c in scores or []
+    ]
     return decided.group_by(keys).agg(
-        pl.len().alias(ROWS), amount.sum().alias(AMOUNT), (amount * amount).sum().alias(AMOUNT_SQ)
+        pl.len().alias(ROWS),
+        amount.sum().alias(AMOUNT),
+        (amount * amount).sum().alias(AMOUNT_SQ),
+        *unusable,
     )
+
+
+def sorted_cells(frame: pl.DataFrame) -> pl.DataFrame:
+    """Cells in a fixed order: sums over cells must not depend on how the group-by ran."""
+    keys = [c for c in frame.columns if c not in (ROWS, AMOUNT, AMOUNT_SQ) and BAD not in c]
+    return frame.sort(keys, nulls_last=True)
 
 
 @dataclass(frozen=True)

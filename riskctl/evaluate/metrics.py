@@ -11,7 +11,14 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from riskctl.evaluate.cells import Cells, cell_query, mask_column, ranks, segment_column
+from riskctl.evaluate.cells import (
+    Cells,
+    cell_query,
+    mask_column,
+    ranks,
+    segment_column,
+    sorted_cells,
+)
 from riskctl.evaluate.intervals import Proportion, wilson
 from riskctl.evaluate.registry import METRICS, Costs, Counts
 from riskctl.evaluate.roles import Roles
@@ -109,7 +116,7 @@ def decided_cells(
         pl.col(SEGMENT).alias(segment_column(side)),
     )
     cells = cell_query(frame, [side], roles, {side: pl.col("_keep")}, by or []).collect()
-    return Cells(cells.sort(cells.columns[: cells.width - 3], nulls_last=True), roles, by or [])
+    return Cells(sorted_cells(cells), roles, by or [])
 
 
 def compute_metrics(

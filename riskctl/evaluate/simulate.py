@@ -18,13 +18,20 @@ from typing import Any
 import polars as pl
 
 from riskctl.data.io import require_columns, scan_table, sha256_file
+from riskctl.data.values import check_labels, check_rows, check_scores, check_time
 from riskctl.errors import ConfigError, DataError
 from riskctl.evaluate.cells import (
+    BAD,
+    DAY,
+    LABEL,
+    OTHER_LABEL,
+    ROWS,
     Cells,
     cell_query,
     decided_lazy,
     matured_expr,
     maturity_cutoff,
+    sorted_cells,
 )
 from riskctl.evaluate.compare import Comparison, compare_cells
 from riskctl.evaluate.metrics import (
@@ -55,13 +62,56 @@ class Rows:
     ) -> None:
         self._lf, self.columns, self.source = lf, columns, source
         self.roles, self.detectors = roles, detectors
+        self.scores: list[str] = []  # score columns that decide: checked before they do
 
     def lazy(self) -> pl.LazyFrame:
-        """Scored rows need the table in memory; pre-scored ones stream from the file."""
+        """Scored rows need the table in memory; pre-scored ones stream from the file,
+        their label coded 1, 0, null or OTHER_LABEL (checked once the pass is done)."""
         if self.detectors or "table" in self.__dict__:
             return self.table.lazy()
-        selected = self._lf.select(self.columns)
-        return selected.with_columns(pl.col(self.roles.label).cast(pl.Int8))
+        self._check_types()
+        label = pl.col(self.roles.label)
+        code = (
+            pl.when(label.is_null())
+            .then(None)
+            .when(label.cast(pl.Float64).is_in([0.0, 1.0]))
+            .then(label.cast(pl.Float64).cast(pl.Int8))
+            .otherwise(pl.lit(OTHER_LABEL, dtype=pl.Int8))
+        )
+        return self._lf.select(self.columns).with_columns(code.alias(self.roles.label))
+
+    def _check_types(self) -> None:
+        """What the schema alone can tell: a label, time or score column of the wrong type."""
+        schema = self._lf.collect_schema()
+        label = schema[self.roles.label]
+        if not (label.is_numeric() or label == pl.Boolean):
+            self._check_in_memory([self.roles.label])
+        if self.roles.time and not schema[self.roles.time].is_temporal():
+            self._check_in_memory([self.roles.time])
+        if any(not schema[c].is_numeric() for c in self.scores if c in schema):
+            self._check_in_memory(self.scores)
+
+    def _check_in_memory(self, columns: list[str]) -> None:
+        """The eager checks on the few columns concerned: they name the problem exactly."""
+        wanted = [c for c in dict.fromkeys(columns) if c in self.columns]
+        frame = self._lf.select(wanted).collect()
+        if self.roles.label in wanted:
+            check_labels(frame, self.roles.label, self.source)
+        if self.roles.time in wanted:
+            check_time(frame, self.roles.time, self.source)
+        check_scores(frame, [c for c in self.scores if c in wanted], self.source)
+
+    def verify(self, cells: pl.DataFrame) -> None:
+        """After the streaming pass: no rows, labels other than 0/1 or missing, unreadable
+        times or unusable scores stop here, with the eager checks' exact messages."""
+        check_rows(cells.head(0) if cells[ROWS].sum() == 0 else cells, self.source)
+        label = cells[LABEL]
+        suspect = [self.roles.label] if label.null_count() or (label == OTHER_LABEL).any() else []
+        if self.roles.time and cells.filter(pl.col(DAY).is_null())[ROWS].sum():
+            suspect.append(self.roles.time)
+        suspect += [c for c in self.scores if BAD + c in cells.columns and cells[BAD + c].sum()]
+        if suspect:
+            self._check_in_memory(suspect)
 
     def want(self, columns: list[str]) -> None:
         """Columns a consumer needs in `table` besides the simulation's own (e.g. the
@@ -78,10 +128,13 @@ class Rows:
     @cached_property
     def table(self) -> pl.DataFrame:
         table = self._lf.select(self.columns).collect()
-        _check_label(table, self.roles.label, self.source)
+        check_rows(table, self.source)
+        check_labels(table, self.roles.label, self.source)
+        check_time(table, self.roles.time, self.source)
         table = table.with_columns(pl.col(self.roles.label).cast(pl.Int8))
         for column, det in self.detectors.items():
             table = score_frame(det, table, column)
+        check_scores(table, self.scores, self.source)
         return table
 
 
@@ -227,45 +280,40 @@ def _simulate(
     """Decide every strategy in one pass over the rows; everything else from the cells."""
     lf = rows.lazy()
     cutoffs = [maturity_cutoff(lf, rows.roles, c.strategy.label_maturity_days) for c in compiled]
-    return simulations_from_cells(
-        cell_frame(lf, compiled, rows.roles, cutoffs, by), compiled, rows, by
-    )
-
-
-def _sides(compiled: list[CompiledStrategy]) -> list[tuple[str, CompiledStrategy]]:
-    return [(f"s{i}_", c) for i, c in enumerate(compiled)]
+    return simulations_from_cells(cell_frame(rows, compiled, cutoffs, by), compiled, rows, by)
 
 
 def cell_frame(
-    lf: pl.LazyFrame,
-    compiled: list[CompiledStrategy],
-    roles: Roles,
-    cutoffs: list[Any],
-    by: list[str] | None,
+    rows: Rows, compiled: list[CompiledStrategy], cutoffs: list[Any], by: list[str] | None
 ) -> pl.DataFrame:
-    """The cells of `lf` decided by every strategy; `cutoffs`: per strategy, the newest time
-    whose label has matured (None: all). Cells of parts of a table add up to the whole's."""
-    sides = _sides(compiled)
+    """The sorted, checked cells of `rows` decided by every strategy; `cutoffs`: per
+    strategy, the newest time whose label has matured. Cells of a table's parts, summed,
+    are the cells of the table (a cluster computes them per partition)."""
+    sides = [(f"s{i}_", c) for i, c in enumerate(compiled)]
     matured_by_side = {
-        side: matured_expr(roles, cutoff) for (side, _), cutoff in zip(sides, cutoffs, strict=True)
+        side: matured_expr(rows.roles, cutoff)
+        for (side, _), cutoff in zip(sides, cutoffs, strict=True)
     }
     by_columns = [c for c in by or [] if c != SEGMENT]
     query = cell_query(
-        decided_lazy(lf, sides), [s for s, _ in sides], roles, matured_by_side, by_columns
+        decided_lazy(rows.lazy(), sides),
+        [s for s, _ in sides],
+        rows.roles,
+        matured_by_side,
+        by_columns,
+        rows.scores,
     )
-    return _collect(query, compiled[0].loaded, streaming=True)
+    frame = sorted_cells(_collect(query, compiled[0].loaded, streaming=True))
+    rows.verify(frame)
+    return frame
 
 
 def simulations_from_cells(
     frame: pl.DataFrame, compiled: list[CompiledStrategy], rows: Rows, by: list[str] | None
 ) -> tuple[list[Simulation], Comparison | None]:
-    """Every strategy's results, and their comparison, from the cell frame."""
-    sides = _sides(compiled)
-    by_columns = [c for c in by or [] if c != SEGMENT]
-    # a fixed cell order: sums over cells must not depend on how the group-by ran
-    cells = Cells(
-        frame.sort(frame.columns[: frame.width - 3], nulls_last=True), rows.roles, by_columns
-    )
+    """Every strategy's results, and their comparison, from the sorted cell frame."""
+    sides = [(f"s{i}_", c) for i, c in enumerate(compiled)]
+    cells = Cells(frame, rows.roles, [c for c in by or [] if c != SEGMENT])
     sims = [_side(side, c, cells, rows, by) for side, c in sides]
     comparison = None
     if len(sims) == 2:
@@ -308,8 +356,9 @@ def run_simulation(
     roles = resolve_roles(loaded, detectors, label, time, amount)
     selected, compiled, ids = _plan(lf, data, loaded, detectors, roles, by, carry)
     rows = Rows(lf, selected, data, roles, detectors)
-    if not detectors:  # check the labels before the long pass; scoring reads the rows anyway
-        _check_label_lazy(rows, data)
+    rows.scores = list(dict.fromkeys(c for ls in loaded for c in ls.strategy.score_columns()))
+    if detectors:  # scoring reads the rows anyway: check them in memory, before deciding
+        _ = rows.table
     digest = _Hasher(data)
     sims, comparison = _simulate(rows, compiled, by)
     _check_pins(data, digest.result(), [(data_sha256, "--data-sha256")], cand)
@@ -391,41 +440,6 @@ def _plan(
     ids = _id_columns(columns, detectors)
     needed += ids + list(carry or [])
     return [c for c in dict.fromkeys(needed) if c in full], compiled, ids
-
-
-def _check_label_lazy(rows: Rows, source: Path) -> None:
-    """The label check of `_check_label`, on the label column alone."""
-    label = rows.roles.label
-    stats = rows._lf.select(
-        pl.col(label).null_count().alias("missing"),
-        (~pl.col(label).cast(pl.Int64, strict=False).is_in([0, 1])).sum().alias("other"),
-    ).collect()
-    missing, other = stats.row(0)
-    if missing:
-        raise DataError(
-            f"{source}: label column '{label}' has {missing:,} missing values",
-            hint="fill or drop unlabelled rows first",
-        )
-    if other:
-        raise DataError(
-            f"{source}: label column '{label}' has {other:,} values other than 0 and 1",
-            hint="labels must be 1 = bad, 0 = good",
-        )
-
-
-def _check_label(table: pl.DataFrame, label: str, source: Path | str) -> None:
-    values = table[label]
-    if values.null_count():
-        raise DataError(
-            f"{source}: label column '{label}' has {values.null_count():,} missing values",
-            hint="fill or drop unlabelled rows first",
-        )
-    bad = table.filter(~pl.col(label).cast(pl.Int64, strict=False).is_in([0, 1])).height
-    if bad:
-        raise DataError(
-            f"{source}: label column '{label}' has {bad:,} values other than 0 and 1",
-            hint="labels must be 1 = bad, 0 = good",
-        )
 
 
 def _id_columns(names: list[str], detectors: dict[str, Detector]) -> list[str]:

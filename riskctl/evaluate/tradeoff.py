@@ -9,6 +9,7 @@ import numpy as np
 import polars as pl
 
 from riskctl.data.io import require_columns, scan_table
+from riskctl.data.values import check_values
 from riskctl.errors import UsageError
 from riskctl.evaluate.simulate import run_simulation
 from riskctl.evaluate.sweep import Curve, sweep
@@ -56,6 +57,7 @@ def sweep_file(
     require_columns(names, wanted, str(data))
     df = lf.select(list(dict.fromkeys(wanted.values()))).collect()
     df = df.filter(pl.col(label).is_not_null())
+    check_values(df, data, label=label, scores=[score], amount=amount)
     return sweep(
         df[score].cast(pl.Float64).to_numpy(),
         df[label].cast(pl.Int8).to_numpy(),

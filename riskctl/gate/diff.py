@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from riskctl.data.tempfiles import track_partial, untrack_partial
 from riskctl.errors import UsageError
 from riskctl.strategy.load import LoadedStrategy, load_strategy
 from riskctl.strategy.schema import Strategy
@@ -52,19 +53,51 @@ def read_strategy(spec: str, workdir: Path | None = None) -> LoadedStrategy:
         raise UsageError(
             f"{spec}: expected git:REF:path, e.g. git:origin/main:strategies/candidate.yaml"
         ) from None
-    result = subprocess.run(
-        ["git", "show", f"{ref}:{path}"], cwd=workdir, capture_output=True, text=True, check=False
-    )
-    if result.returncode != 0:
-        first = (result.stderr.strip().splitlines() or ["git show failed"])[0]
-        raise UsageError(
-            f"{spec}: {first}", hint="check the ref and the path (relative to the repository root)"
-        )
-    folder = Path(tempfile.mkdtemp(prefix="riskctl-git-"))
-    copy = folder / Path(path).name
-    copy.write_text(result.stdout, encoding="utf-8")
-    loaded = load_strategy(copy)
+    commit = _resolve_ref(spec, ref, workdir)
+    text = _git(["show", f"{commit}:{path}"], spec, workdir)
+    # loaded from a private temporary folder that is always removed (on signals too)
+    with tempfile.TemporaryDirectory(prefix="riskctl-git-") as folder:
+        track_partial(Path(folder), tree=True)
+        try:
+            copy = Path(folder) / (Path(path).name or "strategy.yaml")
+            copy.write_text(text, encoding="utf-8")
+            loaded = load_strategy(copy)
+        finally:
+            untrack_partial(Path(folder))
     return LoadedStrategy(loaded.strategy, Path(f"{ref}:{path}"), loaded.lines, loaded.sha256)
+
+
+def _resolve_ref(spec: str, ref: str, workdir: Path | None) -> str:
+    """The commit `ref` names. A ref is never passed where git could read it as an option:
+    it must not start with '-', and git is told where options end."""
+    if not ref or ref.startswith("-") or any(c in ref for c in "\0\n\r"):
+        raise UsageError(
+            f"{spec}: {ref!r} is not a valid git ref",
+            hint="use a branch, tag or commit, e.g. git:origin/main:strategies/candidate.yaml",
+        )
+    out = _git(
+        ["rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"],
+        spec,
+        workdir,
+        missing=f"{ref!r} is not a valid git ref",
+    )
+    return out.strip()
+
+
+def _git(args: list[str], spec: str, workdir: Path | None, missing: str | None = None) -> str:
+    try:
+        result = subprocess.run(
+            ["git", *args], cwd=workdir, capture_output=True, text=True, check=False
+        )
+    except OSError as exc:
+        raise UsageError(f"{spec}: cannot run git: {exc.strerror or exc}") from None
+    if result.returncode != 0:
+        first = (result.stderr.strip().splitlines() or [missing or "git failed"])[0]
+        raise UsageError(
+            f"{spec}: {missing or first}",
+            hint="check the ref and the path (relative to the repository root)",
+        )
+    return result.stdout
 
 
 def _pairs(thresholds: dict[str, dict[str, float]]) -> dict[str, float]:

@@ -14,14 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-import yaml
 
 from riskctl.data.io import scan_table
 from riskctl.errors import ConfigError, RiskctlError
 from riskctl.explain.catalogue import EMPTY, Catalogue, load_catalogue
+from riskctl.gate.lint import lint
 from riskctl.model.detector import Detector, load_detector
 from riskctl.strategy.engine import compile_strategy
 from riskctl.strategy.load import LoadedStrategy, load_strategy
+from riskctl.yamlconfig import read_yaml
 
 REASON_CODE = re.compile(r"^[A-Z][A-Z0-9_]*\d+$")
 
@@ -43,9 +44,9 @@ class Finding:
 
 def _is_catalogue(path: Path) -> bool:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
-    except (OSError, yaml.YAMLError):
-        return False
+        data, _ = read_yaml(path)
+    except RiskctlError:
+        return False  # loading it as a strategy then reports what is wrong
     return isinstance(data, dict) and "reasons" in data and "actions" not in data
 
 
@@ -128,6 +129,7 @@ def validate_paths(
             else:
                 _parse_only(loaded)
             findings += _reason_codes(loaded, catalogue, bool(catalogue_paths))
+            findings += [Finding(str(path), ln, "warning", m) for ln, m in lint(loaded)]
         except RiskctlError as exc:
             findings.append(_error(path, exc))
     return findings

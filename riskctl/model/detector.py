@@ -3,6 +3,7 @@ runs code when loaded."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import platform
 from dataclasses import dataclass
@@ -14,6 +15,8 @@ import numpy as np
 import polars as pl
 
 from riskctl.data.io import atomic_path, sha256_file
+from riskctl.data.output import check_output_dir
+from riskctl.data.tempfiles import note_input
 from riskctl.errors import DetectorError
 from riskctl.model.features import Feature, encode, feature_matrix, feature_types
 
@@ -24,7 +27,7 @@ if TYPE_CHECKING:
 # `riskctl sweep` never need it
 MODEL_FILE = "model.ubj"
 MANIFEST_FILE = "manifest.json"
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2
 
 
 def library_versions() -> dict[str, str]:
@@ -98,22 +101,27 @@ class Detector:
         return self.booster.predict(self._dmatrix(encoded.values)), encoded.unseen
 
 
+def manifest_digest(manifest: dict[str, Any]) -> str:
+    """sha256 of the manifest's content (every key but this digest), canonical JSON."""
+    body = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def save_detector(booster: xgb.Booster, manifest: dict[str, Any], out: Path) -> Detector:
-    """Write model then manifest, each atomically; the manifest pins the model's sha256."""
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise DetectorError(f"{out}: exists and is not a directory", hint="pick another --out")
-    out.mkdir(parents=True, exist_ok=True)
-    with atomic_path(out / MODEL_FILE) as tmp:
-        raw = booster.save_raw(raw_format="ubj")
-        tmp.write_bytes(bytes(raw))
+    """Write model and manifest, each atomically; the manifest pins the model's sha256 and
+    its own (so neither file can be changed without loading refusing it)."""
+    out = check_output_dir(out)
+    raw = bytes(booster.save_raw(raw_format="ubj"))
     manifest = dict(
         manifest,
         manifest_version=MANIFEST_VERSION,
         model_file=MODEL_FILE,
-        model_sha256=sha256_file(out / MODEL_FILE),
+        model_sha256=hashlib.sha256(raw).hexdigest(),
     )
-    with atomic_path(out / MANIFEST_FILE) as tmp:
+    manifest["manifest_sha256"] = manifest_digest(manifest)
+    with atomic_path(out / MODEL_FILE) as model_tmp, atomic_path(out / MANIFEST_FILE) as tmp:
+        model_tmp.write_bytes(raw)
         tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return Detector(out, booster, manifest)
 
@@ -126,22 +134,17 @@ def load_detector(path: Path | str) -> Detector:
             f"{path}: not a detector directory (no {MANIFEST_FILE})",
             hint="train one with `riskctl train DATA --label COL --out DIR`",
         )
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        model_path = path / manifest["model_file"]
-        expected = manifest["model_sha256"]
-        _ = manifest["features"]
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise DetectorError(
-            f"{manifest_path}: unreadable manifest ({exc})", hint="retrain the detector"
-        ) from exc
+    manifest = _read_manifest(manifest_path)
+    model_path = path / MODEL_FILE
+    note_input(manifest_path)
+    note_input(model_path)
     if not model_path.is_file():
         raise DetectorError(f"{model_path}: model file missing", hint="retrain the detector")
-    if sha256_file(model_path) != expected:
+    if sha256_file(model_path) != manifest["model_sha256"]:
         raise DetectorError(
             f"{model_path}: sha256 does not match the manifest "
             "(the model was changed or truncated)",
-            hint="retrain the detector",
+            hint="restore the detector directory from where it was trained, or retrain it",
         )
     import xgboost as xgb
 
@@ -150,4 +153,33 @@ def load_detector(path: Path | str) -> Detector:
         booster.load_model(bytearray(model_path.read_bytes()))
     except xgb.core.XGBoostError as exc:
         raise DetectorError(f"{model_path}: XGBoost cannot load it") from exc
+    names = [f["name"] for f in manifest["features"]]
+    if list(booster.feature_names or []) != names:
+        raise DetectorError(
+            f"{manifest_path}: its features do not match the model's",
+            hint="restore the detector directory from where it was trained, or retrain it",
+        )
     return Detector(path, booster, manifest)
+
+
+def _read_manifest(manifest_path: Path) -> dict[str, Any]:
+    """The manifest, refused when it is not the one training wrote (its own sha256)."""
+    retrain = "restore the detector directory from where it was trained, or retrain it"
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        recorded = manifest.get("manifest_sha256")
+        _ = manifest["model_sha256"], manifest["features"]
+    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, AttributeError) as exc:
+        raise DetectorError(f"{manifest_path}: unreadable manifest ({exc})", hint=retrain) from None
+    if recorded is None:
+        raise DetectorError(
+            f"{manifest_path}: has no integrity digest (written by an older riskctl, or edited)",
+            hint="retrain the detector with this version",
+        )
+    if manifest_digest(manifest) != recorded:
+        raise DetectorError(
+            f"{manifest_path}: changed since training (its sha256 does not match "
+            "manifest_sha256); scores from an edited manifest would be wrong",
+            hint=retrain,
+        )
+    return manifest

@@ -51,7 +51,10 @@ def score_file(
     column: str = "score",
     batch_rows: int = BATCH_ROWS,
     progress: Callable[[int, int], None] | None = None,
+    keep_all: bool = False,
 ) -> ScoreSummary:
+    """Score `data` into `out`: id/label/time columns, `keep`, then `column`; with
+    `keep_all` every input column, in input order, then `column`."""
     detector = load_detector(detector_dir)
     table_format(out)
     lf = scan_table(data)
@@ -70,7 +73,7 @@ def score_file(
             f"{data}: already has a '{column}' column",
             hint="drop it first, or write the score under another name",
         )
-    carried = carried_columns(detector, names, keep or [])
+    carried = names if keep_all else carried_columns(detector, names, keep or [])
     needed = list(dict.fromkeys([*carried, *detector.feature_names]))
     total = lf.select(pl.len()).collect().item()
     unseen: dict[str, int] = {}

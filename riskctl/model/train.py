@@ -15,6 +15,7 @@ import polars as pl
 
 from riskctl.data.io import require_columns, scan_table, sha256_file
 from riskctl.data.roles import ColumnRole, infer_roles
+from riskctl.data.values import check_labels
 from riskctl.errors import ConfigError, DataError, UsageError
 from riskctl.model.config import ModelConfig, load_model_config
 from riskctl.model.detector import Detector, library_versions, save_detector
@@ -109,6 +110,7 @@ def train(data: Path, out: Path, o: TrainOptions, progress: Progress | None = No
     df = lf.collect()
     unlabelled = df[o.label].null_count()
     df = df.filter(pl.col(o.label).is_not_null())
+    check_labels(df, o.label, data)
     _check_label(df, o.label, data)
     if o.time:
         if not df.schema[o.time].is_temporal():

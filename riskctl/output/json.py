@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from riskctl.data.io import write_table, write_text
+from riskctl.data.output import check_output_dir
 from riskctl.evaluate.simulate import Simulation, SimulationRun
 
 
@@ -59,6 +60,7 @@ def run_to_dict(run: SimulationRun) -> dict[str, Any]:
 def write_simulation(run: SimulationRun, out_dir: Path) -> None:
     """decisions.parquet (and baseline_decisions.parquet) with the fired rules and thresholds
     of each row in `matched`, and metrics.json."""
+    check_output_dir(out_dir)
     for sim, name in ((run.candidate, "decisions"), (run.baseline, "baseline_decisions")):
         if sim is not None:
             frame = sim.decisions.with_columns(sim.schema.matched_list())

@@ -2,31 +2,38 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from functools import lru_cache
 from pathlib import Path
 
 import jinja2
 import vl_convert
+from jinja2.exceptions import SecurityError, TemplateSyntaxError
 from markupsafe import Markup
 
 from riskctl.data.io import write_text
 from riskctl.errors import UsageError
 from riskctl.report.context import ReportContext
+from riskctl.report.sandbox import RENDER_SECONDS, TemplateSandbox, time_limit
 from riskctl.resources import templates_dir
 
 REPORT_TEMPLATE = "report.html.j2"
 
 
 def environment(user_templates: Path | None = None) -> jinja2.Environment:
-    """Templates in `user_templates` override the shipped ones by name."""
+    """Templates in `user_templates` override the shipped ones by name.
+
+    Every template, shipped or the user's, renders in Jinja2's immutable sandbox: templates
+    may come from a pull request, so they can read the context but cannot reach Python
+    internals (`__class__`, `__globals__`, ...), call unsafe methods or change any object."""
     loaders: list[jinja2.BaseLoader] = []
     if user_templates is not None:
         if not user_templates.is_dir():
             raise UsageError(f"{user_templates}: --templates must be a directory")
         loaders.append(jinja2.FileSystemLoader(user_templates))
     loaders.append(jinja2.FileSystemLoader(templates_dir()))
-    return jinja2.Environment(
+    return TemplateSandbox(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -68,19 +75,34 @@ def _stable_ids(svg: str, prefix: str) -> str:
 
 def render_html(context: ReportContext, user_templates: Path | None = None) -> str:
     env = environment(user_templates)
+    fallbacks = static_fallbacks(context)
+    limit = time_limit(RENDER_SECONDS) if user_templates else contextlib.nullcontext()
     try:
-        template = env.get_template(REPORT_TEMPLATE)
-        # the bundle is riskctl's own trusted script, never user text
-        return template.render(
-            ctx=context,
-            vega_bundle=Markup(context.vega_bundle),
-            fallbacks=static_fallbacks(context),
-        )
-    except jinja2.TemplateError as exc:
+        with limit:
+            template = env.get_template(REPORT_TEMPLATE)
+            # the bundle is riskctl's own trusted script, never user text
+            return template.render(
+                ctx=context, vega_bundle=Markup(context.vega_bundle), fallbacks=fallbacks
+            )
+    except SecurityError as exc:
         raise UsageError(
-            f"report template error: {exc}", hint="check the templates passed with --templates"
+            f"report template refused: {_first_line(exc)}",
+            hint="templates render in a sandbox: use only the context's values",
+        ) from None
+    except (jinja2.TemplateError, ArithmeticError, LookupError, TypeError, ValueError) as exc:
+        if user_templates is None and not isinstance(exc, jinja2.TemplateError):
+            raise  # a fault in riskctl's own templates is a bug
+        where = f"{exc.filename}:{exc.lineno}: " if isinstance(exc, TemplateSyntaxError) else ""
+        raise UsageError(
+            f"report template error: {where}{type(exc).__name__}: {_first_line(exc)}",
+            hint="check the templates passed with --templates",
         ) from None
 
 
 def write_report(context: ReportContext, out: Path, user_templates: Path | None = None) -> Path:
     return write_text(render_html(context, user_templates), out)
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -7,12 +7,14 @@ import difflib
 import polars as pl
 
 from riskctl.errors import ConfigError, Location
+from riskctl.strategy.finite import unknown_when_not_finite
 
 
 def compile_condition(sql: str, schema: pl.Schema, where: Location) -> pl.Expr:
     """Compile `sql` (a SQL WHERE condition) and check it against the table's columns.
 
-    Null inputs make a condition false: a rule never fires on data it cannot see.
+    Null inputs make a condition false: a rule never fires on data it cannot see. NaN and
+    infinite values (in the data, or made by `x / 0`) count as null in comparisons.
     """
     try:
         expr = pl.sql_expr(sql)
@@ -29,7 +31,9 @@ def compile_condition(sql: str, schema: pl.Schema, where: Location) -> pl.Expr:
             )
             raise ConfigError(f"unknown column '{column}'", where, hint=hint)
     try:
-        dtype = pl.LazyFrame(schema=schema).select(expr).collect_schema().dtypes()[0]
+        # run it on a 0-row frame of the data's schema: types that do not compare (a string
+        # column against a number) fail here, with the rule and line, not mid-simulation
+        dtype = pl.LazyFrame(schema=schema).select(expr).collect().dtypes[0]
     except pl.exceptions.PolarsError as exc:
         raise ConfigError(
             f"condition cannot run on this data: {sql!r}", where, hint=_first_line(exc)
@@ -40,7 +44,7 @@ def compile_condition(sql: str, schema: pl.Schema, where: Location) -> pl.Expr:
             where,
             hint="compare the column, e.g. `amount > 100`",
         )
-    return expr.fill_null(False)
+    return unknown_when_not_finite(expr, schema).fill_null(False)
 
 
 def _first_line(exc: Exception) -> str:

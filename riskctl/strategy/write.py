@@ -7,25 +7,21 @@ import io
 from pathlib import Path
 from typing import Any
 
-import yaml as pyyaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from riskctl.data.io import write_text
-from riskctl.errors import ConfigError, Location
+from riskctl.yamlconfig import parse_yaml, read_yaml_text
 
 
 def _round_trip(source: Path) -> tuple[YAML, Any]:
     """The file as editable round-trip data, with its comments.
 
-    The text must first load with PyYAML's safe loader (plain data, no tags that build
-    objects); ruamel's round-trip parser then builds only maps, lists and scalars too.
+    The text must first pass riskctl's safe loader (plain data, no duplicate keys, no
+    alias bombs); ruamel's round-trip parser then builds only maps, lists and scalars too.
     """
-    text = Path(source).read_text(encoding="utf-8-sig")
-    try:
-        pyyaml.safe_load(text)
-    except pyyaml.YAMLError as exc:
-        raise ConfigError(f"not valid YAML: {exc}", Location(Path(source))) from None
+    text = read_yaml_text(Path(source))
+    parse_yaml(text, Path(source))
     parser = YAML(typ="rt")
     parser.preserve_quotes = True
     parser.width = 100

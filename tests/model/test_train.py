@@ -9,7 +9,7 @@ import xgboost as xgb
 from sklearn.metrics import brier_score_loss
 
 from riskctl.data.roles import infer_roles
-from riskctl.errors import ConfigError, UsageError
+from riskctl.errors import ConfigError, DataError, UsageError
 from riskctl.model.quality import catch_rate_at_fpr
 from riskctl.model.train import TrainOptions, train
 
@@ -25,9 +25,9 @@ FEATURES = [
 ]
 
 
-def export_csv(df: pl.DataFrame, path: Path, date_format: str) -> Path:
+def export_csv(df: pl.DataFrame, path: Path, date_format: str, truncated: bool = False) -> Path:
     """Write `df` the way a spreadsheet export looks: BOM, US dates, quoted text with commas,
-    a few missing labels and a truncated last line."""
+    a few missing labels (and, when `truncated`, an interrupted last line)."""
     text = df.with_columns(
         pl.col("event_time").dt.strftime(date_format),
         (pl.col("category") + ", misc").alias("category"),
@@ -38,7 +38,11 @@ def export_csv(df: pl.DataFrame, path: Path, date_format: str) -> Path:
     ).write_csv(quote_style="non_numeric")
     lines = text.splitlines()
     path.write_text(
-        "\ufeff" + "\n".join(lines) + "\n" + lines[-1][: len(lines[-1]) // 3], encoding="utf-8"
+        "\ufeff"
+        + "\n".join(lines)
+        + "\n"
+        + (lines[-1][: len(lines[-1]) // 3] if truncated else ""),
+        encoding="utf-8",
     )
     return path
 
@@ -55,11 +59,21 @@ def test_trains_on_a_raw_csv_export(
         path, tmp_path / "det", TrainOptions(label="is_bad", time="event_time", rounds=30)
     )
     m = result.detector.manifest
-    assert result.dropped_unlabelled == 24 + 1  # every 500th row, and the truncated line
+    assert result.dropped_unlabelled == 24  # every 500th row
     assert m["window"]["train_start"].startswith(str(rows["event_time"].min())[:16])
     assert m["split"]["train_rows"] + m["split"]["valid_rows"] == 12_000 - 24
     category = next(f for f in m["features"] if f["name"] == "category")
     assert "electronics, misc" in category["categories"]
+
+
+def test_an_interrupted_export_is_refused_naming_its_last_line(
+    tmp_path: Path, history: pl.DataFrame
+) -> None:
+    rows = history.head(1_000).select("order_id", "event_time", *FEATURES, "is_bad")
+    path = export_csv(rows, tmp_path / "export.csv", "%Y-%m-%dT%H:%M:%S", truncated=True)
+    with pytest.raises(DataError, match="line 1002 has .* fields, the header has"):
+        train(path, tmp_path / "det", TrainOptions(label="is_bad", time="event_time", rounds=5))
+    assert not (tmp_path / "det").exists()
 
 
 def test_roles_and_their_reasons(history: pl.DataFrame) -> None:

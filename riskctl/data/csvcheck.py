@@ -1,0 +1,105 @@
+"""A CSV file is read only when it is regular: UTF-8 text, one value per header name on every
+line, and no header name twice. polars alone would pad short rows with missing values, rename
+a repeated header (`amount_duplicated_0`) and fail on other text encodings without saying
+where: here each problem is one DataError naming the line.
+
+The check is one vectorised pass (polars counts the separators on each line); only a file
+with quoted fields or an irregular line gets a second, exact pass with Python's csv module.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from pathlib import Path
+
+import polars as pl
+
+from riskctl.errors import DataError
+
+UNIT_SEPARATOR = "\x1f"  # never in ordinary text: each whole line is one value
+
+
+def check_csv(path: Path) -> None:
+    header = _header(path)
+    repeated = [name for name, n in Counter(header).items() if n > 1]
+    if repeated:
+        raise DataError(
+            f"{path}: duplicate column name {', '.join(repr(n) for n in repeated)} in the "
+            "header (line 1)",
+            hint="give every column its own name",
+        )
+    lines = _lines(path)
+    if lines is None:
+        return
+    fields = lines.str.count_matches(",", literal=True) + 1
+    nonblank = lines.str.len_bytes() > 0
+    regular = bool(((fields == len(header)) | ~nonblank).all())
+    quoted = bool(lines.str.contains('"', literal=True).any())
+    if regular and not quoted:
+        return
+    _exact_check(path, len(header))
+
+
+def _header(path: Path) -> list[str]:
+    with open(path, "rb") as fh:
+        first = fh.readline()
+    try:
+        text = first.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise _not_utf8(path, 1) from None
+    if not text.strip():
+        raise DataError(f"{path}: empty file, or no header on line 1")
+    return next(csv.reader([text.rstrip("\r\n")]))
+
+
+def _lines(path: Path) -> pl.Series | None:
+    try:
+        df = pl.read_csv(
+            path,
+            has_header=False,
+            separator=UNIT_SEPARATOR,
+            quote_char=None,
+            schema={"line": pl.String},
+            encoding="utf8",
+            skip_rows=1,
+        )
+    except pl.exceptions.ComputeError as exc:
+        if "utf-8" in str(exc).lower():
+            raise _not_utf8(path, _first_bad_line(path)) from None
+        return None  # not for this check to judge: reading the table reports it
+    except pl.exceptions.NoDataError:
+        return None
+    return df["line"].fill_null("").str.strip_suffix("\r")
+
+
+def _exact_check(path: Path, width: int) -> None:
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh)
+        next(reader, None)
+        start = reader.line_num + 1
+        for row in reader:
+            if row and len(row) != width:
+                raise DataError(
+                    f"{path}: line {start} has {len(row)} fields, the header has {width}",
+                    hint="fix or remove that line (an interrupted export?), or quote values "
+                    "that contain commas",
+                )
+            start = reader.line_num + 1
+
+
+def _first_bad_line(path: Path) -> int:
+    with open(path, "rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                return number
+    return 1
+
+
+def _not_utf8(path: Path, line: int) -> DataError:
+    return DataError(
+        f"{path}: line {line} is not UTF-8 text (riskctl reads CSV as UTF-8)",
+        hint=f"convert the file first, e.g. `iconv -f latin1 -t utf-8 {path} > utf8.csv`",
+    )

@@ -1,0 +1,128 @@
+"""Checks on the values that decide things: a score that is missing, NaN or infinite is
+never silently a decision, and a label is 0 or 1."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import polars as pl
+
+from riskctl.errors import DataError
+
+
+def check_values(
+    frame: pl.DataFrame,
+    source: Path | str,
+    label: str | None = None,
+    scores: Iterable[str] = (),
+    amount: str | None = None,
+) -> None:
+    """Every check a table passes before it decides anything: rows, labels, scores, amount."""
+    check_rows(frame, source)
+    if label is not None:
+        check_labels(frame, label, source)
+    check_scores(frame, scores, source)
+    if amount is not None:
+        check_numeric(frame, amount, "amount", source)
+
+
+def check_rows(frame: pl.DataFrame, source: Path | str) -> None:
+    """Raise DataError when there is no row to evaluate on."""
+    if frame.height == 0:
+        raise DataError(f"{source}: no rows to evaluate on", hint="pass a table with labelled rows")
+
+
+def check_scores(
+    frame: pl.DataFrame | pl.LazyFrame, columns: Iterable[str], source: Path | str
+) -> None:
+    """Raise DataError naming the column, how many rows and the first (1-based data row)
+    when a score column is not numeric or holds a missing, NaN or infinite value."""
+    lf = frame.lazy()
+    schema = lf.collect_schema()
+    cols = [c for c in dict.fromkeys(columns) if c in schema]
+    for c in cols:
+        if not schema[c].is_numeric():
+            raise DataError(
+                f"{source}: score column '{c}' holds {schema[c]}, not numbers",
+                hint="point the strategy or --score at a numeric score column",
+            )
+    if not cols:
+        return
+    exprs = []
+    for i, c in enumerate(cols):
+        bad = pl.col(c).is_null()
+        if schema[c].is_float():
+            bad = bad | ~pl.col(c).is_finite()
+        exprs += [bad.sum().alias(f"n{i}"), bad.arg_max().alias(f"first{i}")]
+    counts = lf.select(exprs).collect().row(0)
+    for i, c in enumerate(cols):
+        n, first = counts[2 * i], counts[2 * i + 1]
+        if n:
+            raise DataError(
+                f"{source}: score column '{c}' has {n:,} missing, NaN or infinite "
+                f"values (first at data row {first + 1:,})",
+                hint="score those rows or drop them: a missing score is never a decision",
+            )
+
+
+def check_numeric(
+    frame: pl.DataFrame | pl.LazyFrame, column: str, role: str, source: Path | str
+) -> None:
+    """Raise DataError when the `role` column (e.g. amount) does not hold numbers."""
+    dtype = frame.lazy().collect_schema()[column]
+    if not dtype.is_numeric():
+        raise DataError(
+            f"{source}: {role} column '{column}' holds {dtype}, not numbers",
+            hint=f"pass a numeric column as --{role}, or convert it first",
+        )
+
+
+def check_time(frame: pl.DataFrame, column: str | None, source: Path | str) -> None:
+    """Raise DataError unless the time column holds dates or times, every one of them (a
+    value that did not parse, e.g. in a mixed-format export, is missing)."""
+    if column is None:
+        return
+    values = frame[column]
+    if not values.dtype.is_temporal():
+        example = values.drop_nulls().head(1).to_list()
+        raise DataError(
+            f"{source}: time column '{column}' holds {values.dtype}"
+            + (f" (e.g. {example[0]!r})" if example else "")
+            + " that riskctl cannot read as dates",
+            hint="write times as ISO 8601 (2024-01-31 13:45:00), one format for the column",
+        )
+    missing = values.is_null()
+    if missing.any():
+        raise DataError(
+            f"{source}: time column '{column}' has {int(missing.sum()):,} missing or "
+            f"unreadable values (first at data row {int(missing.arg_max() or 0) + 1:,})",
+            hint="write every time in one format (ISO 8601), or drop those rows",
+        )
+
+
+def check_labels(frame: pl.DataFrame, label: str, source: Path | str) -> None:
+    """Raise DataError unless every value of `label` is 0 or 1 (true/false allowed)."""
+    values = frame[label]
+    if values.dtype == pl.Boolean:
+        values = values.cast(pl.Int8)
+    elif not values.dtype.is_numeric():
+        example = values.drop_nulls().head(1).to_list()
+        raise DataError(
+            f"{source}: label column '{label}' holds {values.dtype}"
+            + (f" (e.g. {example[0]!r})" if example else "")
+            + ", not 0/1",
+            hint="labels must be 1 = bad, 0 = good: map the values to 0/1 first",
+        )
+    if values.null_count():
+        raise DataError(
+            f"{source}: label column '{label}' has {values.null_count():,} missing values",
+            hint="fill or drop unlabelled rows first",
+        )
+    other = values.filter(~values.cast(pl.Float64).is_in([0.0, 1.0]))
+    if other.len():
+        raise DataError(
+            f"{source}: label column '{label}' has {other.len():,} values other than 0 and 1 "
+            f"(e.g. {other[0]!r})",
+            hint="labels must be 1 = bad, 0 = good",
+        )

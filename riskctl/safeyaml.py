@@ -1,0 +1,136 @@
+"""The one YAML parser for every file riskctl reads: plain data only, never code.
+
+PyYAML's safe loader builds only maps, lists and scalars. On top of it this refuses:
+
+* a key given twice in one mapping (YAML would silently keep the last one, so a reviewer
+  reads one value and riskctl uses another): the error names both lines;
+* a document that aliases expand beyond `MAX_NODES` nodes (an alias bomb, "billion
+  laughs"), or an alias that contains itself; the check counts each distinct node once, so
+  it is fast however large the expansion would be;
+* files over `MAX_BYTES`, nesting deeper than Python can walk, text that is not UTF-8, and
+  more than one document in a file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from riskctl.errors import ConfigError, Location
+
+MAX_BYTES = 10_000_000
+MAX_NODES = 100_000
+MERGE_TAG = "tag:yaml.org,2002:merge"
+# libyaml's parser when PyYAML was built with it (same safe constructor, much faster)
+FastLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def read_yaml_text(path: Path) -> str:
+    """A YAML file's text: UTF-8 (a byte-order mark allowed), at most MAX_BYTES."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise ConfigError(
+                f"{size:,} bytes is too large for a YAML config file (at most {MAX_BYTES:,})",
+                Location(path),
+            )
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"not UTF-8 text (byte {exc.start})", Location(path), hint="save the file as UTF-8"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror or exc}", Location(path)) from None
+
+
+def parse_yaml(text: str, path: Path) -> tuple[Any, yaml.Node | None]:
+    """(data, node tree) of one YAML document; ConfigError with file:line on anything else."""
+    try:
+        return _parse(text, path, FastLoader)
+    except ConfigError as exc:
+        if not exc.detail.startswith("not valid YAML") or FastLoader is yaml.SafeLoader:
+            raise
+    # the pure-Python parser words syntax errors better ("expected ',' or ']', but got ':'")
+    return _parse(text, path, yaml.SafeLoader)
+
+
+def _parse(text: str, path: Path, loader_class: Any) -> tuple[Any, yaml.Node | None]:
+    loader = loader_class(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, None
+        _check(node, path)
+        return loader.construct_document(node), node
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        raise ConfigError(
+            f"not valid YAML: {exc.problem or exc.context}", Location(path, line)
+        ) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"not valid YAML: {exc}", Location(path)) from None
+    except RecursionError:
+        raise ConfigError(
+            "not valid YAML: nested too deeply", Location(path), hint="flatten the file"
+        ) from None
+    finally:
+        loader.dispose()
+
+
+def _check(root: yaml.Node, path: Path) -> None:
+    """Refuse duplicate keys, self-containing aliases and documents that expand too far.
+
+    `sizes` memoises each distinct node's expanded size, so an alias bomb costs one visit
+    per node written in the file, not one per node it would expand to."""
+    sizes: dict[int, int] = {}
+    visiting: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in visiting:
+            raise ConfigError(
+                "an alias refers to the node that contains it",
+                Location(path, node.start_mark.line + 1),
+                hint="write the value out instead of using an alias",
+            )
+        visiting.add(key)
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            _duplicate_keys(node, path)
+            for k, v in node.value:
+                total += size(k) + size(v)
+        elif isinstance(node, yaml.SequenceNode):
+            total += sum(size(item) for item in node.value)
+        visiting.discard(key)
+        if total > MAX_NODES:
+            raise ConfigError(
+                f"aliases expand this document to more than {MAX_NODES:,} values",
+                Location(path, node.start_mark.line + 1),
+                hint="write the values out instead of nesting aliases",
+            )
+        sizes[key] = total
+        return total
+
+    size(root)
+
+
+def _duplicate_keys(node: yaml.MappingNode, path: Path) -> None:
+    seen: dict[tuple[str, str], int] = {}
+    for key, _ in node.value:
+        if not isinstance(key, yaml.ScalarNode) or key.tag == MERGE_TAG:
+            continue
+        line = key.start_mark.line + 1
+        first = seen.get((key.tag, key.value))
+        if first is None:
+            seen[(key.tag, key.value)] = line
+        else:
+            raise ConfigError(
+                f"duplicate key '{key.value}' (also at line {first})",
+                Location(path, line),
+                hint="YAML would keep only the last one: remove or rename one of them",
+            )

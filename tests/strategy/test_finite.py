@@ -1,0 +1,59 @@
+"""Conditions on NaN or infinity are unknown (false), like SQL NULL: against row by row."""
+
+import math
+from pathlib import Path
+
+import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from riskctl.errors import Location
+from riskctl.strategy.conditions import compile_condition
+from riskctl.strategy.finite import divides
+
+VALUES = st.one_of(
+    st.sampled_from([math.nan, math.inf, -math.inf, 0.0, -0.0, None]),
+    st.floats(-1e6, 1e6, allow_nan=False),
+)
+
+
+def known(x: float | None) -> float | None:
+    return x if x is not None and math.isfinite(x) else None
+
+
+def div(a: float | None, b: float | None) -> float | None:
+    if a is None or b is None:
+        return None
+    if b == 0:
+        return None  # x / 0 is infinite or NaN: unknown
+    return known(a / b)
+
+
+# each condition with its row-by-row meaning (None: unknown, which does not match)
+CONDITIONS = {
+    "a > 1": lambda a, b: None if known(a) is None else a > 1,
+    "a <= b": lambda a, b: None if None in (known(a), known(b)) else a <= b,
+    "a / b > 1": lambda a, b: None if div(a, b) is None else div(a, b) > 1,
+    "a / 0 > 1": lambda a, b: None,
+    "a <> 2": lambda a, b: None if known(a) is None else a != 2,
+    "a BETWEEN -5 AND 5": lambda a, b: None if known(a) is None else -5 <= a <= 5,
+    "NOT (a < 0)": lambda a, b: None if known(a) is None else not a < 0,
+    "a > 1 OR b > 1": lambda a, b: (
+        (known(a) is not None and a > 1) or (known(b) is not None and b > 1)
+    ),
+}
+
+
+@settings(max_examples=60, derandomize=True, deadline=None)
+@given(rows=st.lists(st.tuples(VALUES, VALUES), min_size=1, max_size=40))
+def test_conditions_match_row_by_row(rows: list[tuple[float | None, float | None]]) -> None:
+    df = pl.DataFrame(rows, schema={"a": pl.Float64, "b": pl.Float64}, orient="row")
+    for sql, oracle in CONDITIONS.items():
+        got = df.select(compile_condition(sql, df.schema, Location(Path("s.yaml")))).to_series()
+        want = [bool(oracle(a, b)) for a, b in rows]
+        assert got.to_list() == want, sql
+
+
+def test_division_is_noticed() -> None:
+    assert divides(pl.sql_expr("amount / days > 3"))
+    assert not divides(pl.sql_expr("amount > 3"))
