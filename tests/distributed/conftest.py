@@ -22,7 +22,9 @@ def split_parts(df: pl.DataFrame, root: Path, sizes: tuple[int, ...] = SIZES) ->
     """`df` as parts in `root/day=N/part-0.parquet`, in order."""
     start = 0
     for i, size in enumerate(sizes):
-        write_table(df[start : start + size], root / f"day={i + 1}" / "part-0.parquet")
+        folder = root / f"day={i + 1}"
+        folder.mkdir(parents=True, exist_ok=True)
+        write_table(df[start : start + size], folder / "part-0.parquet")
         start += size
     assert start == df.height
     return root
