@@ -60,6 +60,34 @@ def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def measure_cli(*argv: str) -> dict[str, float]:
+    """Wall seconds and peak RSS of one riskctl command line in a fresh process. The peak is
+    the process's own high-water mark (VmHWM), which exec resets: `getrusage` would report
+    at least the RSS of the process that started it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from pathlib import Path\n"
+        "from riskctl.cli.app import main\n"
+        f"sys.argv = ['riskctl', *{list(argv)!r}]\n"
+        "try:\n    main()\nexcept SystemExit as exc:\n    code = exc.code\nelse:\n    code = 0\n"
+        "hwm = [l for l in Path('/proc/self/status').read_text().splitlines()"
+        " if l.startswith('VmHWM:')][0].split()[1]\n"
+        "print('PEAK_KIB', hwm, file=sys.stderr)\n"
+        "sys.exit(code)\n"
+    )
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    seconds = time.perf_counter() - start
+    peak = [line for line in done.stderr.splitlines() if line.startswith("PEAK_KIB")]
+    if done.returncode not in (0, 1) or not peak:
+        raise RuntimeError(f"riskctl {' '.join(argv)} failed: {done.stderr[-2000:]}")
+    return {"seconds": round(seconds, 2), "peak_mib": round(int(peak[0].split()[1]) / 1024, 1)}
+
+
 def on_cluster(measure: Any, argv: list[str], memory_limit: str) -> dict[str, Any]:
     """One command against a fresh two-worker local cluster; the workers' peaks after."""
     from distributed import Client, LocalCluster
@@ -75,7 +103,7 @@ def on_cluster(measure: Any, argv: list[str], memory_limit: str) -> dict[str, An
         with Client(cluster) as client:
             idle = client.run(_peak_mib)
         start = time.perf_counter()
-        client_side = measure("riskctl_cli", *argv, "--scheduler", cluster.scheduler_address)
+        client_side = measure(*argv, "--scheduler", cluster.scheduler_address)
         seconds = time.perf_counter() - start
         with Client(cluster) as client:
             peaks = client.run(_peak_mib)
@@ -87,7 +115,7 @@ def on_cluster(measure: Any, argv: list[str], memory_limit: str) -> dict[str, An
     }
 
 
-def run_dask(measure: Any, data: Path, rows: int, part_rows: int, memory_limit: str) -> list:
+def run_dask(data: Path, rows: int, part_rows: int, memory_limit: str) -> list:
     parts = make_parts(rows, part_rows, data / f"dask_{rows}_{part_rows}")
     single = one_file(parts, data / f"dask_{rows}_{part_rows}.parquet")
     strategy = data / "dask_strategy.yaml"
@@ -110,8 +138,8 @@ def run_dask(measure: Any, data: Path, rows: int, part_rows: int, memory_limit: 
     }
     results = []
     for name, argv in commands.items():
-        one = measure("riskctl_cli", *argv, str(single))
-        two = on_cluster(measure, [*argv, str(parts)], memory_limit)
+        one = measure_cli(*argv, str(single))
+        two = on_cluster(measure_cli, [*argv, str(parts)], memory_limit)
         line = {
             "case": f"dask {name}",
             "rows": rows,

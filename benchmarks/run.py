@@ -321,13 +321,7 @@ def case_pandas_loop_sweep(data: str, out: str) -> None:
     Path(out).write_text(str(len(points)))
 
 
-def case_riskctl_cli(*argv: str) -> None:
-    """Any riskctl command line (the dask benchmark's one-machine and cluster runs)."""
-    subprocess.run([sys.executable, "-m", "riskctl", *argv], check=True, stdout=subprocess.DEVNULL)
-
-
 CASES = {
-    "riskctl_cli": case_riskctl_cli,
     "riskctl_sweep": case_riskctl_sweep,
     "sklearn_sweep": case_sklearn_sweep,
     "pandas_loop_sweep": case_pandas_loop_sweep,
@@ -402,9 +396,7 @@ def main() -> None:
     if "dask" in args.cases:  # only when asked: 50M rows take a while and disk space
         from dask_case import run_dask
 
-        results += run_dask(
-            measure, DATA, args.dask_rows, args.dask_part_rows, args.dask_worker_memory
-        )
+        results += run_dask(DATA, args.dask_rows, args.dask_part_rows, args.dask_worker_memory)
     if "simulate" in args.cases:
         sim_data = make_scored_table(args.simulate_rows, DATA / f"sim_{args.simulate_rows}.parquet")
         ours = measure("riskctl_simulate", str(sim_data), str(DATA / "sim_riskctl.json"))

@@ -15,7 +15,8 @@ from riskctl.data.io import write_table
 
 distributed = pytest.importorskip("distributed")
 
-SIZES = (9_000, 13_000, 8_000)  # the conftest history has 30,000 rows
+SIZES = (9_000, 13_000, 8_000)  # the conftest history has 30,000 rows (training)
+SMALL = (3_000, 4_500, 2_500)  # its first 10,000 rows: every other command
 
 
 def split_parts(df: pl.DataFrame, root: Path, sizes: tuple[int, ...] = SIZES) -> Path:
@@ -52,8 +53,28 @@ def address(cluster: Any) -> str:
 
 
 @pytest.fixture(scope="session")
-def scored_parts(workdir: Path, scored_path: Path) -> Path:
-    return split_parts(pl.read_parquet(scored_path), workdir / "scored_parts")
+def small_scored(workdir: Path, scored_path: Path) -> Path:
+    """The scored history's first 10,000 rows, as one file."""
+    path = workdir / "small_scored.parquet"
+    pl.read_parquet(scored_path).head(sum(SMALL)).write_parquet(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def scored_parts(workdir: Path, small_scored: Path) -> Path:
+    return split_parts(pl.read_parquet(small_scored), workdir / "scored_parts", SMALL)
+
+
+@pytest.fixture(scope="session")
+def small_history(workdir: Path, history: pl.DataFrame) -> Path:
+    path = workdir / "small_history.parquet"
+    history.head(sum(SMALL)).write_parquet(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def small_history_parts(workdir: Path, small_history: Path) -> Path:
+    return split_parts(pl.read_parquet(small_history), workdir / "small_history_parts", SMALL)
 
 
 @pytest.fixture(scope="session")

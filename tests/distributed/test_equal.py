@@ -39,7 +39,7 @@ def both(command: list[str], single: Path, parts: Path, address: str) -> tuple[d
     ],
     ids=["candidate", "baseline-by", "no-amount"],
 )
-def test_simulate_equal(extra, scored_path, scored_parts, address, example_strategies, tmp_path):
+def test_simulate_equal(extra, small_scored, scored_parts, address, example_strategies, tmp_path):
     extra = [str(example_strategies / "baseline.yaml") if e == "BASE" else e for e in extra]
     if "--amount" in extra:  # a strategy without an amount column
         text = (example_strategies / "candidate.yaml").read_text()
@@ -48,21 +48,21 @@ def test_simulate_equal(extra, scored_path, scored_parts, address, example_strat
         extra = [e for e in extra if e not in ("--amount", "")]
     else:
         strategy = example_strategies / "candidate.yaml"
-    a, b = both(["simulate", strategy, *extra], scored_path, scored_parts, address)
+    a, b = both(["simulate", strategy, *extra], small_scored, scored_parts, address)
     assert (
-        a["candidate"]["metrics"]["rows"] == 30_000 - a["candidate"]["metrics"]["left_out_immature"]
+        a["candidate"]["metrics"]["rows"] == 10_000 - a["candidate"]["metrics"]["left_out_immature"]
     )
     assert_same(a, b)
 
 
-def test_check_equal(scored_path, scored_parts, address, example_strategies):
+def test_check_equal(small_scored, scored_parts, address, example_strategies):
     command = [
         "check",
         example_strategies / "candidate.yaml",
         "--baseline",
         example_strategies / "baseline.yaml",
     ]
-    a, b = both(command, scored_path, scored_parts, address)
+    a, b = both(command, small_scored, scored_parts, address)
     assert a["guardrails"] and a["passed"] == b["passed"]
     assert_same(a, b)
 
@@ -77,18 +77,18 @@ def test_check_equal(scored_path, scored_parts, address, example_strategies):
     ],
     ids=["plain", "by-all-points", "strategy-by", "strategy"],
 )
-def test_sweep_equal(command, scored_path, scored_parts, address, example_strategies):
+def test_sweep_equal(command, small_scored, scored_parts, address, example_strategies):
     command = [str(example_strategies / "candidate.yaml") if c == "CAND" else c for c in command]
-    a, b = both(command, scored_path, scored_parts, address)
+    a, b = both(command, small_scored, scored_parts, address)
     assert_same(a, b)
 
 
 def test_simulate_out_writes_the_same_decisions(
-    scored_path, scored_parts, address, example_strategies, tmp_path
+    small_scored, scored_parts, address, example_strategies, tmp_path
 ):
     strategy = example_strategies / "candidate.yaml"
     base = example_strategies / "baseline.yaml"
-    run("simulate", strategy, "--baseline", base, "--data", scored_path, "--out", tmp_path / "one")
+    run("simulate", strategy, "--baseline", base, "--data", small_scored, "--out", tmp_path / "one")
     run(
         "simulate",
         strategy,
@@ -112,17 +112,17 @@ def test_simulate_out_writes_the_same_decisions(
     )
 
 
-def test_score_equal(detector, history_path, history_parts, address, tmp_path, workdir):
+def test_score_equal(detector, small_history, small_history_parts, address, tmp_path, workdir):
     det = workdir / "detector"
-    run("score", det, history_path, "--out", tmp_path / "one.parquet", "-q")
-    run("score", det, history_parts, "--out", tmp_path / "two", "-q", "--scheduler", address)
+    run("score", det, small_history, "--out", tmp_path / "one.parquet", "-q")
+    run("score", det, small_history_parts, "--out", tmp_path / "two", "-q", "--scheduler", address)
     one = pl.read_parquet(tmp_path / "one.parquet")
     two = pl.read_parquet(sorted((tmp_path / "two").glob("*.parquet")))
     assert two.equals(one)
 
 
-def test_explain_equal(detector, scored_path, address, tmp_path, workdir, example_strategies):
-    small = pl.read_parquet(scored_path).head(1_500)
+def test_explain_equal(detector, small_scored, address, tmp_path, workdir, example_strategies):
+    small = pl.read_parquet(small_scored).head(1_500)
     single = tmp_path / "small.parquet"
     small.write_parquet(single)
     parts = split_parts(small, tmp_path / "parts", (400, 700, 400))

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from riskctl.cli.app import app
 from riskctl.distributed.cluster import Cluster, ClusterOptions
 from riskctl.errors import ClusterError
-from tests.distributed.conftest import local_cluster, split_parts
+from tests.distributed.conftest import SMALL, local_cluster, split_parts
 
 runner = CliRunner()
 cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers cannot import tests/
@@ -82,13 +82,13 @@ def test_bad_timeout_is_a_usage_error(scored_parts, example_strategies):
     assert result.exit_code == 2 and "--timeout" in result.output
 
 
-def test_one_machine_path_never_imports_dask(scored_path, example_strategies):
+def test_one_machine_path_never_imports_dask(small_scored, example_strategies):
     code = (
         "import sys\n"
         "from typer.testing import CliRunner\n"
         "from riskctl.cli.app import app\n"
         f"r = CliRunner().invoke(app, ['check', {str(example_strategies / 'candidate.yaml')!r},"
-        f" '--data', {str(scored_path)!r}, '--json'])\n"
+        f" '--data', {str(small_scored)!r}, '--json'])\n"
         "assert r.exit_code in (0, 1), r.output\n"
         "loaded = [m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')]\n"
         "assert not loaded, loaded\n"
@@ -99,15 +99,12 @@ def test_one_machine_path_never_imports_dask(scored_path, example_strategies):
 
 
 def test_bad_data_on_a_worker_is_one_line_exit_2(
-    address, scored_path, tmp_path, example_strategies
+    address, small_scored, tmp_path, example_strategies
 ):
-    broken = pl.read_parquet(scored_path).with_columns(
-        pl.when(pl.int_range(pl.len()) == 20_000)
-        .then(None)
-        .otherwise(pl.col("is_bad"))
-        .alias("is_bad")
+    broken = pl.read_parquet(small_scored).with_columns(
+        pl.when(pl.int_range(pl.len()) == 5_000).then(7).otherwise(pl.col("is_bad")).alias("is_bad")
     )
-    parts = split_parts(broken, tmp_path / "parts")
+    parts = split_parts(broken, tmp_path / "parts", SMALL)
     result = runner.invoke(
         app,
         [
@@ -123,7 +120,7 @@ def test_bad_data_on_a_worker_is_one_line_exit_2(
     )
     assert result.exit_code == 2
     lines = error_lines(result.output)
-    assert len(lines) == 1 and "has 1 missing values" in lines[0] and "day=2" in lines[0]
+    assert len(lines) == 1 and "1 values other than 0 and 1" in lines[0] and "day=2" in lines[0]
 
 
 def test_out_never_overwrites_an_input(address, detector, scored_parts, workdir):
