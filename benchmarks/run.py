@@ -321,6 +321,39 @@ def case_pandas_loop_sweep(data: str, out: str) -> None:
     Path(out).write_text(str(len(points)))
 
 
+def case_riskctl_drift(reference: str, current: str, out: str) -> None:
+    with open(out, "w") as fh:
+        subprocess.run(
+            [sys.executable, "-m", "riskctl", "monitor", "--reference", reference, "--current",
+             current, "--label", "y", "--json", "--sample", "0"],
+            check=True,
+            stdout=fh,
+        )  # fmt: skip
+
+
+def case_pandas_drift(reference: str, current: str, out: str) -> None:
+    """The usual way: pandas, deciles with np.quantile, pd.cut, value_counts per column."""
+    import numpy as np
+    import pandas as pd
+
+    ref, cur = pd.read_parquet(reference), pd.read_parquet(current)
+    result = {}
+    for col in ref.columns:
+        if col in ("y", "t"):
+            continue
+        if ref[col].dtype == object or ref[col].dtype == bool:
+            p = ref[col].astype(str).value_counts(normalize=True)
+            q = cur[col].astype(str).value_counts(normalize=True).reindex(p.index, fill_value=0)
+        else:
+            edges = np.unique(np.nanquantile(ref[col], np.arange(1, 10) / 10))
+            bins = [-np.inf, *edges, np.inf]
+            p = pd.cut(ref[col], bins).value_counts(normalize=True, sort=False)
+            q = pd.cut(cur[col], bins).value_counts(normalize=True, sort=False)
+        p, q = np.maximum(p.to_numpy(), 1e-4), np.maximum(q.to_numpy(), 1e-4)
+        result[col] = float(np.sum((q - p) * np.log(q / p)))
+    Path(out).write_text(json.dumps(result))
+
+
 CASES = {
     "riskctl_sweep": case_riskctl_sweep,
     "sklearn_sweep": case_sklearn_sweep,
@@ -334,6 +367,8 @@ CASES = {
     "pandas_score": case_pandas_score,
     "riskctl_explain": case_riskctl_explain,
     "shap_explain": case_shap_explain,
+    "riskctl_drift": case_riskctl_drift,
+    "pandas_drift": case_pandas_drift,
 }
 
 
@@ -382,12 +417,13 @@ def report(name: str, ours: dict[str, float], theirs: dict[str, float], rows: in
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
-        "cases", nargs="*", default=["simulate", "sweep", "train", "score", "explain"]
+        "cases", nargs="*", default=["simulate", "sweep", "train", "score", "explain", "drift"]
     )
     parser.add_argument("--train-rows", type=int, default=1_000_000)
     parser.add_argument("--score-rows", type=int, default=10_000_000)
     parser.add_argument("--explain-rows", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--simulate-rows", type=int, default=10_000_000)
+    parser.add_argument("--drift-rows", type=int, default=2_000_000)
     parser.add_argument("--dask-rows", type=int, default=50_000_000)
     parser.add_argument("--dask-part-rows", type=int, default=1_000_000)
     parser.add_argument("--dask-worker-memory", default="2GiB")
@@ -397,6 +433,19 @@ def main() -> None:
         from dask_case import run_dask
 
         results += run_dask(DATA, args.dask_rows, args.dask_part_rows, args.dask_worker_memory)
+    if "drift" in args.cases:
+        ref = make_table(args.drift_rows, 5, DATA / f"drift_ref_{args.drift_rows}.parquet")
+        cur = make_table(args.drift_rows, 6, DATA / f"drift_cur_{args.drift_rows}.parquet")
+        ours = measure("riskctl_drift", str(ref), str(cur), str(DATA / "drift_riskctl.json"))
+        theirs = measure("pandas_drift", str(ref), str(cur), str(DATA / "drift_pandas.json"))
+        results.append(report("drift", ours, theirs, args.drift_rows))
+        ours_psi = {
+            d["column"]: d["psi"]
+            for d in json.loads((DATA / "drift_riskctl.json").read_text())["drift"]
+        }
+        theirs_psi = json.loads((DATA / "drift_pandas.json").read_text())
+        gap = max(abs(ours_psi[c] - v) for c, v in theirs_psi.items())
+        print(f"drift: largest PSI difference riskctl vs pandas {gap:.2e}", flush=True)
     if "simulate" in args.cases:
         sim_data = make_scored_table(args.simulate_rows, DATA / f"sim_{args.simulate_rows}.parquet")
         ours = measure("riskctl_simulate", str(sim_data), str(DATA / "sim_riskctl.json"))

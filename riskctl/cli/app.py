@@ -19,6 +19,7 @@ from riskctl.cli import (
     demo,
     diff,
     explain,
+    monitor,
     report,
     simulate,
     tradeoff,
@@ -140,6 +141,7 @@ app.command("validate")(validate.validate)
 app.command("sweep")(tradeoff.sweep)
 app.command("tune")(tradeoff.tune)
 app.command("diff")(diff.diff)
+app.command("monitor")(monitor.monitor)
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ import typer
 
 from riskctl.cli.console import err, out, print_json
 from riskctl.cli.options import JsonOpt, SeedOpt
+from riskctl.data.drift import parse_drift, plant_drift
 from riskctl.data.generate import generate_history
 from riskctl.data.io import table_format, write_table
 from riskctl.data.output import check_output_file
@@ -27,6 +28,15 @@ def generate(
     rows: Annotated[int, typer.Option("--rows", "-n", help="Number of orders.")] = 200_000,
     seed: SeedOpt = 7,
     days: Annotated[int, typer.Option("--days", help="Days of history.")] = 90,
+    drift: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--drift",
+            help="Plant drift from a day on (repeatable): KIND[=TARGET][:DAY] with KIND "
+            "attack (a new attack pattern), shift (a feature shifting) or mix (a traffic-mix "
+            "change), e.g. attack:60, shift=amount:45, mix=category=electronics:30.",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Write seeded synthetic e-commerce order history with realistic attack patterns.
@@ -35,11 +45,14 @@ def generate(
     and named in `attack` (for analysis; never train on it). Same seed, same bytes.
 
     [bold]Example:[/bold] riskctl data generate --rows 200000 --seed 7 --out history.parquet
+
+    [bold]Example with drift:[/bold] riskctl data generate --drift attack:60 --out drifted.parquet
     """
     table_format(out_path)
     check_output_file(out_path)
+    specs = [parse_drift(d) for d in drift or []]
     with err.status("Generating history"):
-        df = generate_history(rows=rows, seed=seed, days=days)
+        df = plant_drift(generate_history(rows=rows, seed=seed, days=days), specs, seed)
     write_table(df, out_path)
     counts = df.group_by("attack").len().sort("attack")
     bad_rate = float(df["is_bad"].cast(pl.Float64).sum()) / df.height

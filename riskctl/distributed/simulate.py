@@ -23,8 +23,8 @@ from riskctl.distributed.cluster import Cluster, ClusterOptions
 from riskctl.distributed.parts import PartitionedOutput, dataset_sha256, part_sha256, partitions
 from riskctl.evaluate.cells import AMOUNT, AMOUNT_SQ, BAD, ROWS, sorted_cells
 from riskctl.evaluate.roles import Roles
+from riskctl.evaluate.rows import Rows
 from riskctl.evaluate.simulate import (
-    Rows,
     SimulationRun,
     _check_pins,
     _collect,

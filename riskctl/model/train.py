@@ -17,6 +17,7 @@ from riskctl.data.io import require_columns, scan_table, sha256_file
 from riskctl.data.roles import ColumnRole, infer_roles
 from riskctl.data.values import check_labels
 from riskctl.errors import ConfigError, DataError, UsageError
+from riskctl.model.bins import training_bins
 from riskctl.model.config import ModelConfig, load_model_config
 from riskctl.model.detector import Detector, library_versions, save_detector
 from riskctl.model.features import Feature, feature_matrix, feature_types, features_from_roles
@@ -203,6 +204,7 @@ def train(data: Path, out: Path, o: TrainOptions, progress: Progress | None = No
             "early_stopping_rounds": config.early_stopping_rounds,
         },
         "metrics": metrics,
+        "bins": training_bins(train_df, features),
         "warnings": warnings,
         "dropped_unlabelled": int(unlabelled),
         "data_sha256": sha256_file(data),

@@ -53,6 +53,28 @@ class Guardrails(_Strict):
     relative: RelativeGuardrails | None = None
 
 
+class Monitoring(_Strict):
+    """Limits `riskctl monitor` checks; crossing one exits 1 (for a nightly job)."""
+
+    max_psi: float | None = Field(None, ge=0, description="Largest PSI any feature may reach.")
+    max_psi_per_feature: dict[str, float] = Field(
+        default_factory=dict, description="Feature -> its own PSI limit (wins over max_psi)."
+    )
+    max_score_psi: float | None = Field(None, ge=0, description="Largest PSI of the score.")
+    max_alert_rate_change: float | None = Field(
+        None, ge=0, le=1, description="Largest allowed change of the alert rate (absolute)."
+    )
+    min_estimated_precision: float | None = Field(
+        None, ge=0, le=1, description="Smallest label-free estimated precision."
+    )
+    max_missing_rate_increase: float | None = Field(
+        None, ge=0, le=1, description="Largest rise of any feature's missing share."
+    )
+    max_unseen_share: float | None = Field(
+        None, ge=0, le=1, description="Largest share of rows with a category never seen."
+    )
+
+
 class Strategy(_Strict):
     name: str = Field(description="Strategy name.")
     description: str = Field("", description="What this strategy is for.")
@@ -78,6 +100,7 @@ class Strategy(_Strict):
     review_capacity_per_day: float | None = Field(None, ge=0)
     label_maturity_days: float = Field(0, ge=0)
     guardrails: Guardrails = Field(default_factory=Guardrails)
+    monitoring: Monitoring = Field(default_factory=Monitoring)
     data_sha256: str | None = Field(
         None,
         pattern=r"^[0-9a-f]{64}$",
