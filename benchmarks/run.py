@@ -321,6 +321,91 @@ def case_pandas_loop_sweep(data: str, out: str) -> None:
     Path(out).write_text(str(len(points)))
 
 
+# ---------------------------------------------------------------- derived features
+
+FEATURE_WINDOWS = {"1h": 3_600, "24h": 86_400, "7d": 604_800}
+# entity -> (column, the column its distinct counts count)
+FEATURE_ENTITIES = {
+    "account": ("account_id", "device_id"),
+    "device": ("device_id", "account_id"),
+    "ip": ("ip", "account_id"),
+}
+
+
+def make_events(rows: int, seed: int, path: Path) -> Path:
+    """Raw events over 90 days: accounts, devices and IPs with skewed popularity (a few
+    very busy values, as real devices farms and NAT gateways are), second-resolution times
+    with ties."""
+    import numpy as np
+    import polars as pl
+
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+
+    def ids(n_values: int) -> np.ndarray:
+        return (rng.pareto(1.2, rows) * n_values / 50).astype(np.int64) % n_values
+
+    pl.DataFrame(
+        {
+            "event_time": np.datetime64("2026-01-01T00:00:00", "us")
+            + (np.sort(rng.integers(0, 90 * 86_400, rows)) * 1_000_000).astype("timedelta64[us]"),
+            "account_id": ids(max(rows // 8, 10)),
+            "device_id": ids(max(rows // 6, 10)),
+            "ip": ids(max(rows // 20, 10)),
+            "amount": rng.lognormal(3.5, 1.0, rows).round(2),
+        }
+    ).write_parquet(path)
+    return path
+
+
+def features_spec(path: Path) -> Path:
+    """3 entities x 3 windows x (count, distinct count), and one ring."""
+    lines = ["time: event_time", "entities: {account: account_id, device: device_id, ip: ip}"]
+    lines.append("features:")
+    for entity, (_, other) in FEATURE_ENTITIES.items():
+        for window in FEATURE_WINDOWS:
+            lines.append(
+                f"  - {{name: n_{entity}_{window}, count: rows, per: {entity}, window: {window}}}"
+            )
+            lines.append(
+                f"  - {{name: d_{entity}_{window}, distinct: {other}, per: {entity}, "
+                f"window: {window}}}"
+            )
+    lines.append("  - {name: ring_accounts, ring: {nodes: account, links: [device, ip]}}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def case_riskctl_features(spec: str, data: str, out: str) -> None:
+    from riskctl.features.run import features_file
+
+    features_file(Path(spec), Path(data), Path(out))
+
+
+def case_duckdb_features(data: str, out: str) -> None:
+    """The same counts and distinct counts as DuckDB window SQL (no ring: SQL has no
+    point-in-time connected components)."""
+    import duckdb
+
+    cols = []
+    for entity, (column, other) in FEATURE_ENTITIES.items():
+        for window, seconds in FEATURE_WINDOWS.items():
+            frame = (
+                f"PARTITION BY {column} ORDER BY us RANGE BETWEEN {seconds * 1_000_000 - 1} "
+                "PRECEDING AND CURRENT ROW EXCLUDE TIES"
+            )
+            cols.append(f"COUNT(*) OVER ({frame}) AS n_{entity}_{window}")
+            cols.append(f"COUNT(DISTINCT {other}) OVER ({frame}) AS d_{entity}_{window}")
+    con = duckdb.connect()
+    con.execute(f"SET threads TO {os.cpu_count() or 1}")
+    con.execute(
+        f"COPY (SELECT *, {', '.join(cols)} FROM (SELECT *, epoch_us(event_time) AS us "
+        f"FROM read_parquet('{data}'))) TO '{out}' (FORMAT parquet)"
+    )
+
+
 def case_riskctl_drift(reference: str, current: str, out: str) -> None:
     with open(out, "w") as fh:
         subprocess.run(
@@ -341,7 +426,8 @@ def case_pandas_drift(reference: str, current: str, out: str) -> None:
     for col in ref.columns:
         if col in ("y", "t"):
             continue
-        if ref[col].dtype == object or ref[col].dtype == bool:
+        numeric = pd.api.types.is_numeric_dtype(ref[col])
+        if not numeric or pd.api.types.is_bool_dtype(ref[col]):
             p = ref[col].astype(str).value_counts(normalize=True)
             q = cur[col].astype(str).value_counts(normalize=True).reindex(p.index, fill_value=0)
         else:
@@ -367,6 +453,8 @@ CASES = {
     "pandas_score": case_pandas_score,
     "riskctl_explain": case_riskctl_explain,
     "shap_explain": case_shap_explain,
+    "riskctl_features": case_riskctl_features,
+    "duckdb_features": case_duckdb_features,
     "riskctl_drift": case_riskctl_drift,
     "pandas_drift": case_pandas_drift,
 }
@@ -417,8 +505,11 @@ def report(name: str, ours: dict[str, float], theirs: dict[str, float], rows: in
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
-        "cases", nargs="*", default=["simulate", "sweep", "train", "score", "explain", "drift"]
+        "cases",
+        nargs="*",
+        default=["simulate", "sweep", "train", "score", "explain", "drift", "features"],
     )
+    parser.add_argument("--features-rows", type=int, default=10_000_000)
     parser.add_argument("--train-rows", type=int, default=1_000_000)
     parser.add_argument("--score-rows", type=int, default=10_000_000)
     parser.add_argument("--explain-rows", type=int, nargs="+", default=[100_000, 1_000_000])
@@ -475,6 +566,15 @@ def main() -> None:
                 "sklearn_process": arrays,
             }
         )
+    if "features" in args.cases:
+        rows = args.features_rows
+        events = make_events(rows, 5, DATA / f"events_{rows}.parquet")
+        spec = features_spec(DATA / "features.yaml")
+        ours = measure(
+            "riskctl_features", str(spec), str(events), str(DATA / "features_riskctl.parquet")
+        )
+        theirs = measure("duckdb_features", str(events), str(DATA / "features_duckdb.parquet"))
+        results.append(report("features", ours, theirs, rows))
     if not set(args.cases) & {"train", "score", "explain"}:
         (DATA / "results.json").write_text(json.dumps(results, indent=2) + "\n")
         return

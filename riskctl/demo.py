@@ -1,5 +1,6 @@
-"""The whole pipeline on built-in synthetic history: generate, train, score, simulate,
-explain, check, report. Each step calls the same library function its command does."""
+"""The whole pipeline on built-in synthetic history: generate raw events, derive point-in-time
+features, train, score, simulate, explain, check, report. Each step calls the same library
+function its command does."""
 
 from __future__ import annotations
 
@@ -9,18 +10,19 @@ from pathlib import Path
 
 import polars as pl
 
-from riskctl.data.generate import generate_history
+from riskctl.data.events import generate_events
 from riskctl.data.io import write_table, write_text
 from riskctl.data.output import check_output_dir
 from riskctl.errors import UsageError
 from riskctl.evaluate.simulate import SimulationRun, run_simulation
 from riskctl.explain.batches import ExplainOptions, explain_file
+from riskctl.features import add_features
 from riskctl.gate.guardrails import GuardrailResult, check_guardrails
 from riskctl.model.detector import Detector
 from riskctl.model.score import score_frame
 from riskctl.model.train import train_detector
 from riskctl.report.build import report_for_run
-from riskctl.resources import strategies_dir
+from riskctl.resources import examples_dir, strategies_dir
 
 Step = Callable[[str], None]
 Progress = Callable[[int, int], None]
@@ -34,6 +36,7 @@ EXAMPLE_STRATEGIES = ("baseline.yaml", "candidate.yaml", "reason_codes.yaml", "R
 @dataclass(frozen=True)
 class DemoResult:
     out: Path
+    events: Path
     history: Path
     detector: Detector
     scored: Path
@@ -43,6 +46,34 @@ class DemoResult:
     guardrails: list[GuardrailResult]
 
 
+def _raw_events_and_features(
+    out: Path, rows: int, seed: int, say: Step
+) -> tuple[Path, Path, Path, pl.DataFrame]:
+    """Raw events, the example features spec, and the events with their derived columns."""
+    if rows < 2_000:
+        raise UsageError(
+            "--rows must be at least 2000 for the demo",
+            hint="the detector needs enough bad rows to learn from",
+        )
+    check_output_dir(out)
+    say(f"Generating {rows:,} raw order events (seed {seed})")
+    events = generate_events(rows=rows, seed=seed)
+    events_path = write_table(events, out / "events.parquet")
+    spec = out / "features.yaml"
+    write_text((examples_dir() / "features.yaml").read_text(encoding="utf-8"), spec)
+    say("Deriving point-in-time features: device sharing, velocity, rings")
+    history = add_features(events, spec).frame
+    return events_path, spec, write_table(history, out / "history.parquet"), history
+
+
+def _copy_strategies(out: Path) -> Path:
+    strategies = out / "strategies"
+    check_output_dir(strategies)
+    for name in EXAMPLE_STRATEGIES:
+        write_text((strategies_dir() / name).read_text(encoding="utf-8"), strategies / name)
+    return strategies
+
+
 def run_demo(
     out: Path,
     rows: int = 200_000,
@@ -50,23 +81,14 @@ def run_demo(
     step: Step | None = None,
     progress: Progress | None = None,
 ) -> DemoResult:
-    if rows < 2_000:
-        raise UsageError(
-            "--rows must be at least 2000 for the demo",
-            hint="the detector needs enough bad rows to learn from",
-        )
     say = step or (lambda _msg: None)
-    check_output_dir(out)
-
-    say(f"Generating {rows:,} rows of synthetic order history (seed {seed})")
-    history = generate_history(rows=rows, seed=seed)
-    history_path = write_table(history, out / "history.parquet")
+    events_path, spec, history_path, history = _raw_events_and_features(out, rows, seed, say)
     cut = history["event_time"].sort()[int(history.height * TRAIN_SHARE)]
     train_path = write_table(history.filter(pl.col("event_time") < cut), out / "train.parquet")
     later = history.filter(pl.col("event_time") >= cut)
 
     say("Training an XGBoost detector on the earlier two thirds")
-    trained = train_detector(
+    detector = train_detector(
         train_path,
         label="is_bad",
         time="event_time",
@@ -74,38 +96,24 @@ def run_demo(
         out=out / "detector",
         seed=seed,
         progress=progress,
-    )
-    detector = trained.detector
+        features_spec=spec,
+    ).detector
 
     say("Scoring the later third, which the detector never saw")
     scored_path = write_table(score_frame(detector, later), out / "scored.parquet")
 
-    strategies = out / "strategies"
-    check_output_dir(strategies)
-    for name in EXAMPLE_STRATEGIES:
-        write_text((strategies_dir() / name).read_text(encoding="utf-8"), strategies / name)
+    strategies = _copy_strategies(out)
     say("Simulating the candidate strategy against the baseline")
-    run = run_simulation(
-        strategies / "candidate.yaml",
-        scored_path,
-        baseline=strategies / "baseline.yaml",
-        by=["segment"],
-    )
+    candidate, baseline = strategies / "candidate.yaml", strategies / "baseline.yaml"
+    run = run_simulation(candidate, scored_path, baseline=baseline, by=["segment"])
     guardrails = check_guardrails(run)
 
     say("Explaining the candidate's flagged rows with exact SHAP contributions")
     catalogue = strategies / "reason_codes.yaml"
-    explained = explain_file(
-        detector.path,
-        scored_path,
-        out / "explanations.parquet",
-        ExplainOptions(
-            strategy=strategies / "candidate.yaml",
-            catalogue=catalogue,
-            only_flagged=True,
-            summary=True,
-        ),
+    options = ExplainOptions(
+        strategy=strategies / "candidate.yaml", catalogue=catalogue, only_flagged=True, summary=True
     )
+    explained = explain_file(detector.path, scored_path, out / "explanations.parquet", options)
 
     say("Rendering the report")
     report = report_for_run(
@@ -117,13 +125,7 @@ def run_demo(
         catalogue=catalogue,
         summary=explained.summary,
     )
+    explanations = out / "explanations.parquet"
     return DemoResult(
-        out,
-        history_path,
-        detector,
-        scored_path,
-        out / "explanations.parquet",
-        report,
-        run,
-        guardrails,
+        out, events_path, history_path, detector, scored_path, explanations, report, run, guardrails
     )

@@ -1,4 +1,4 @@
-"""Files shipped with riskctl: report templates and example strategies.
+"""Files shipped with riskctl: report templates, example strategies and features spec.
 
 In the wheel they live inside the package (`riskctl/_templates`, `riskctl/_strategies`);
 in a source checkout they are the top-level `reports/templates` and `strategies` folders.
@@ -25,3 +25,8 @@ def templates_dir() -> Path:
 
 def strategies_dir() -> Path:
     return _shipped("_strategies", "strategies")
+
+
+def examples_dir() -> Path:
+    """Runnable examples; the wheel ships the features spec the demo uses."""
+    return _shipped("_examples", "examples")

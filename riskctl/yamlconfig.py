@@ -12,9 +12,9 @@ from typing import Any, Generic, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from riskctl.data.tempfiles import note_input
 from riskctl.errors import ConfigError, Location
 from riskctl.safeyaml import parse_yaml, read_yaml_text
+from riskctl.tempfiles import note_input
 
 KeyPath = tuple[str | int, ...]
 M = TypeVar("M", bound=BaseModel)

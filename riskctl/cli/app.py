@@ -19,6 +19,7 @@ from riskctl.cli import (
     demo,
     diff,
     explain,
+    features,
     monitor,
     report,
     simulate,
@@ -27,8 +28,8 @@ from riskctl.cli import (
     validate,
 )
 from riskctl.cli.console import err
-from riskctl.data.tempfiles import command_scope
 from riskctl.errors import EXIT_BUG, RiskctlError
+from riskctl.tempfiles import command_scope
 
 
 class RiskctlGroup(TyperGroup):
@@ -141,6 +142,7 @@ app.command("validate")(validate.validate)
 app.command("sweep")(tradeoff.sweep)
 app.command("tune")(tradeoff.tune)
 app.command("diff")(diff.diff)
+app.command("features")(features.features)
 app.command("monitor")(monitor.monitor)
 
 

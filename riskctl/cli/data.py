@@ -11,6 +11,7 @@ import typer
 from riskctl.cli.console import err, out, print_json
 from riskctl.cli.options import JsonOpt, SeedOpt
 from riskctl.data.drift import parse_drift, plant_drift
+from riskctl.data.events import generate_events
 from riskctl.data.generate import generate_history
 from riskctl.data.io import table_format, write_table
 from riskctl.data.output import check_output_file
@@ -28,6 +29,14 @@ def generate(
     rows: Annotated[int, typer.Option("--rows", "-n", help="Number of orders.")] = 200_000,
     seed: SeedOpt = 7,
     days: Annotated[int, typer.Option("--days", help="Days of history.")] = 90,
+    derived: Annotated[
+        bool,
+        typer.Option(
+            "--derived",
+            help="Write the generator's own point-in-time columns too (account age, device "
+            "sharing, velocity, refund rate) instead of raw events only; --drift implies it.",
+        ),
+    ] = False,
     drift: Annotated[
         list[str] | None,
         typer.Option(
@@ -39,20 +48,25 @@ def generate(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Write seeded synthetic e-commerce order history with realistic attack patterns.
+    """Write seeded synthetic raw e-commerce order events with realistic attack patterns.
 
-    Brushing rings, promo abuse, stolen cards and account takeover, labelled in `is_bad`
-    and named in `attack` (for analysis; never train on it). Same seed, same bytes.
+    Ids, signup and event times, devices, IPs, amounts, categories, countries, payment and
+    promotion. Brushing rings sharing devices, promo abuse by fresh accounts made on one
+    device, stolen cards and account takeover live in the relations between rows: derive
+    them with `riskctl features examples/features.yaml`. Labelled in `is_bad` and named in
+    `attack` (for analysis; never train on it). Same seed, same bytes.
 
-    [bold]Example:[/bold] riskctl data generate --rows 200000 --seed 7 --out history.parquet
+    [bold]Example:[/bold] riskctl data generate --rows 200000 --seed 7 --out events.parquet
 
     [bold]Example with drift:[/bold] riskctl data generate --drift attack:60 --out drifted.parquet
     """
     table_format(out_path)
     check_output_file(out_path)
     specs = [parse_drift(d) for d in drift or []]
+    # drift shifts the generator's own derived columns, so it needs them
+    make = generate_history if derived or specs else generate_events
     with err.status("Generating history"):
-        df = plant_drift(generate_history(rows=rows, seed=seed, days=days), specs, seed)
+        df = plant_drift(make(rows=rows, seed=seed, days=days), specs, seed)
     write_table(df, out_path)
     counts = df.group_by("attack").len().sort("attack")
     bad_rate = float(df["is_bad"].cast(pl.Float64).sum()) / df.height

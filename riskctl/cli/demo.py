@@ -35,7 +35,9 @@ def demo(
 ) -> None:
     """Run the whole pipeline on synthetic history and write the report.
 
-    Generates history, trains a detector, scores, simulates the example candidate strategy
+    Generates raw order events, derives point-in-time features from them (device sharing,
+    velocity, rings; the spec is examples/features.yaml), trains a detector that keeps the
+    spec, scores, simulates the example candidate strategy
     against the baseline, explains flagged rows, checks guardrails and writes an HTML
     report. Ends by printing the report's path.
 

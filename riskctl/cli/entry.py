@@ -19,7 +19,7 @@ NAMES = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated"}
 
 
 def _stop(signum: int, _frame: FrameType | None) -> None:
-    from riskctl.data.tempfiles import remove_partial
+    from riskctl.tempfiles import remove_partial
 
     remove_partial()
     tty = False

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from riskctl.cli.console import err, out, print_json, progress_bar
-from riskctl.cli.options import JsonOpt, QuietOpt, SchedulerOpt, TimeoutOpt
+from riskctl.cli.options import HistoryOpt, JsonOpt, QuietOpt, SchedulerOpt, TimeoutOpt
 from riskctl.data.output import check_output_dir, check_output_file
 from riskctl.distributed.cluster import cluster_options
 from riskctl.explain.batches import ExplainOptions, explain_file
@@ -78,6 +78,7 @@ def explain(
             "--interactions", help="Add the strongest SHAP interaction pairs to --summary."
         ),
     ] = False,
+    history: HistoryOpt = None,
     scheduler: SchedulerOpt = None,
     timeout: TimeoutOpt = None,
     quiet: QuietOpt = False,
@@ -111,6 +112,7 @@ def explain(
         interactions=with_interactions,
         summary=summary or with_interactions,
         by=by,
+        history=history,
     )
     with progress_bar("Explaining", quiet or as_json) as progress:
         if cluster is not None:

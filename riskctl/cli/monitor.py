@@ -12,10 +12,11 @@ from rich.table import Table
 from riskctl.cli.console import err, out, print_json
 from riskctl.cli.options import JsonOpt, LabelOpt, SeedOpt, TimeOpt
 from riskctl.data.io import write_text
+from riskctl.data.output import append_text, check_output_file
 from riskctl.errors import EXIT_CHECK_FAILED, UsageError
 from riskctl.monitor.attribution import Attribution
-from riskctl.monitor.markdown import monitor_markdown
 from riskctl.monitor.run import MonitorOptions, MonitorResult, run_monitor
+from riskctl.output.monitor import monitor_markdown
 
 TOP = 15
 
@@ -102,6 +103,9 @@ def monitor(
     """
     if fmt not in ("text", "md"):
         raise UsageError(f"--format must be text or md, not {fmt!r}")
+    for path, flag in ((markdown, "--markdown"), (report, "--report")):
+        if path is not None:
+            check_output_file(path, flag)
     options = MonitorOptions(
         current,
         reference,
@@ -122,8 +126,7 @@ def monitor(
     if markdown is not None:
         write_text(message, markdown)
     if os.environ.get("GITHUB_STEP_SUMMARY"):
-        with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as fh:
-            fh.write(message)
+        append_text(message, os.environ["GITHUB_STEP_SUMMARY"], "$GITHUB_STEP_SUMMARY")
     if report is not None:
         from riskctl.report.monitor import write_monitor_report
 

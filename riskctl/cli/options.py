@@ -38,6 +38,14 @@ QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.
 SeedOpt = Annotated[
     int, typer.Option("--seed", help="Random seed: same inputs and seed give the same outputs.")
 ]
+HistoryOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--history",
+        help="Earlier events that derived features (windows, rings) read as context; "
+        "never written out or scored.",
+    ),
+]
 
 
 def between(

@@ -10,7 +10,15 @@ from typing import Annotated
 import typer
 
 from riskctl.cli.console import err, out, print_json
-from riskctl.cli.options import AmountOpt, BaselineOpt, DataOpt, JsonOpt, LabelOpt, TimeOpt
+from riskctl.cli.options import (
+    AmountOpt,
+    BaselineOpt,
+    DataOpt,
+    HistoryOpt,
+    JsonOpt,
+    LabelOpt,
+    TimeOpt,
+)
 from riskctl.data.output import check_output_file
 from riskctl.evaluate.simulate import run_simulation
 from riskctl.gate.guardrails import check_guardrails
@@ -74,6 +82,7 @@ def report(
     label: LabelOpt = None,
     time: TimeOpt = None,
     amount: AmountOpt = None,
+    history: HistoryOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Write a self-contained HTML report of a strategy change.
@@ -96,6 +105,7 @@ def report(
         amount=amount,
         by=by,
         carry=[*given.feature_names, *(given.manifest.get("ids") or [])] if given else None,
+        history=history,
     )
     det = given or next(iter(run.detectors.values()), None)
     command = "riskctl " + shlex.join(sys.argv[1:]) if sys.argv[1:] else "riskctl report"

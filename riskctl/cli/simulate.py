@@ -23,6 +23,7 @@ from riskctl.cli.options import (
     AmountOpt,
     BaselineOpt,
     DataOpt,
+    HistoryOpt,
     JsonOpt,
     LabelOpt,
     SchedulerOpt,
@@ -66,6 +67,7 @@ def simulate(
     report: Annotated[
         Path | None, typer.Option("--report", help="Also write the HTML report here.")
     ] = None,
+    history: HistoryOpt = None,
     scheduler: SchedulerOpt = None,
     timeout: TimeoutOpt = None,
     as_json: JsonOpt = False,
@@ -92,9 +94,10 @@ def simulate(
         check_output_file(report, "--report")
     cluster = cluster_options(scheduler, timeout)
     if cluster is not None:
-        if report is not None:
+        if report is not None or history is not None:
             raise UsageError(
-                "--report runs on one machine only", hint="simulate a sample without --scheduler"
+                f"{'--report' if report is not None else '--history'} runs on one machine only",
+                hint="simulate without --scheduler",
             )
         from riskctl.distributed.simulate import simulate_dataset
 
@@ -105,7 +108,14 @@ def simulate(
             write_metrics(run, out_dir)
     else:
         run = run_simulation(
-            strategy, data, baseline=baseline, label=label, time=time, amount=amount, by=by
+            strategy,
+            data,
+            baseline=baseline,
+            label=label,
+            time=time,
+            amount=amount,
+            by=by,
+            history=history,
         )
         if out_dir is not None:
             write_simulation(run, out_dir)

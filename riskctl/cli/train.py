@@ -9,9 +9,10 @@ import typer
 
 from riskctl.cli.console import err, out, print_json, progress_bar
 from riskctl.cli.models import roles_table, validation_summary
-from riskctl.cli.options import JsonOpt, QuietOpt, SchedulerOpt, SeedOpt, TimeoutOpt
+from riskctl.cli.options import HistoryOpt, JsonOpt, QuietOpt, SchedulerOpt, SeedOpt, TimeoutOpt
 from riskctl.data.output import check_output_dir, check_output_file
 from riskctl.distributed.cluster import cluster_options
+from riskctl.errors import UsageError
 from riskctl.model.score import score_file
 from riskctl.model.train import TrainOptions
 from riskctl.model.train import train as train_model
@@ -85,6 +86,14 @@ def train(
             "picks the best.",
         ),
     ] = None,
+    features_spec: Annotated[
+        Path | None,
+        typer.Option(
+            "--features",
+            help="features.yaml: derive point-in-time columns from raw events first; the "
+            "detector keeps the spec, so score, explain, simulate and report derive the same.",
+        ),
+    ] = None,
     seed: SeedOpt = 0,
     scheduler: SchedulerOpt = None,
     timeout: TimeoutOpt = None,
@@ -108,6 +117,9 @@ def train(
 
     [bold]Example:[/bold] riskctl train history.parquet --label is_bad --time event_time
     --exclude attack --out detectors/order
+
+    From raw events: riskctl train events.parquet --features features.yaml --label is_bad
+    --time event_time --out detectors/order
     """
     check_output_dir(out_dir, create=False)
     options = TrainOptions(
@@ -122,6 +134,7 @@ def train(
         rounds=rounds,
         seed=seed,
         config=config,
+        features_spec=features_spec,
     )
     cluster = cluster_options(scheduler, timeout)
     if cluster is not None:
@@ -172,6 +185,7 @@ def score(
             help="Carry every input column (so the output can be simulated with rules).",
         ),
     ] = False,
+    history: HistoryOpt = None,
     scheduler: SchedulerOpt = None,
     timeout: TimeoutOpt = None,
     quiet: QuietOpt = False,
@@ -196,12 +210,20 @@ def score(
         if cluster is not None:
             from riskctl.distributed.rows import score_dataset
 
+            if history is not None:
+                raise UsageError("--history runs on one machine only", hint="drop --scheduler")
             summary = score_dataset(
                 detector, data, out_path, cluster, keep, progress=progress, keep_all=keep_all
             )
         else:
             summary = score_file(
-                detector, data, out_path, keep=keep, progress=progress, keep_all=keep_all
+                detector,
+                data,
+                out_path,
+                keep=keep,
+                progress=progress,
+                keep_all=keep_all,
+                history=history,
             )
     if as_json:
         print_json(

@@ -34,11 +34,25 @@ def check_csv(path: Path) -> None:
         return
     fields = lines.str.count_matches(",", literal=True) + 1
     nonblank = lines.str.len_bytes() > 0
-    regular = bool(((fields == len(header)) | ~nonblank).all())
+    ok = (fields == len(header)) | ~nonblank
+    if _truncated_end(path) and len(ok):  # an export cut off mid-line: its last row is short
+        ok = ok.scatter(len(ok) - 1, bool(fields[-1] <= len(header)))
     quoted = bool(lines.str.contains('"', literal=True).any())
-    if regular and not quoted:
+    if bool(ok.all()) and not quoted:
         return
     _exact_check(path, len(header))
+
+
+def _truncated_end(path: Path) -> bool:
+    """The file does not end with a line break: its last line was cut off (an export that
+    stopped mid-row). That row is read with its missing values null, like any unlabelled row,
+    and reports count it; a short line anywhere else is an error."""
+    with open(path, "rb") as fh:
+        fh.seek(0, 2)
+        if fh.tell() == 0:
+            return False
+        fh.seek(-1, 2)
+        return fh.read(1) not in (b"\n", b"\r")
 
 
 def _header(path: Path) -> list[str]:
@@ -78,14 +92,19 @@ def _exact_check(path: Path, width: int) -> None:
         reader = csv.reader(fh)
         next(reader, None)
         start = reader.line_num + 1
+        numbered = []
         for row in reader:
-            if row and len(row) != width:
-                raise DataError(
-                    f"{path}: line {start} has {len(row)} fields, the header has {width}",
-                    hint="fix or remove that line (an interrupted export?), or quote values "
-                    "that contain commas",
-                )
+            numbered.append((start, row))
             start = reader.line_num + 1
+    cut = _truncated_end(path)
+    for i, (line, row) in enumerate(numbered):
+        short_last = cut and i == len(numbered) - 1 and len(row) < width
+        if row and len(row) != width and not short_last:
+            raise DataError(
+                f"{path}: line {line} has {len(row)} fields, the header has {width}",
+                hint="fix or remove that line (an interrupted export?), or quote values "
+                "that contain commas",
+            )
 
 
 def _first_bad_line(path: Path) -> int:

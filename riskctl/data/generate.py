@@ -59,115 +59,31 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import polars as pl
 
+from riskctl.data.patterns import (
+    account_takeover_orders,
+    brushing_orders,
+    good_orders,
+    promo_abuse_orders,
+    stolen_card_orders,
+)
+from riskctl.data.world import (
+    ATTACK_SHARE,
+    ATTACKS,
+    BAD_RATE,
+    CATEGORIES,
+    COUNTRIES,
+    DAY,
+    FRIENDLY_FRAUD,
+    HOUR,
+    HOURLY,
+    MISSED_LABEL,
+    PAYMENTS,
+    SCHEMA,
+    WEEKDAY,
+)
 from riskctl.errors import UsageError
 
 __all__ = ["ATTACKS", "SCHEMA", "generate_history"]
-
-HOUR = 3_600_000_000  # event times are integer microseconds from start until the very end
-DAY = 24 * HOUR
-
-CATEGORIES = ("electronics", "fashion", "home", "beauty", "grocery", "gift_cards", "toys", "sports")
-EL, FA, HO, BE, GR, GC, TO, SP = range(8)
-CAT_P = np.array([0.14, 0.22, 0.15, 0.12, 0.18, 0.03, 0.08, 0.08])
-CAT_MEDIAN = np.array([140.0, 45.0, 60.0, 28.0, 38.0, 50.0, 30.0, 55.0])
-CAT_SIGMA = np.array([0.9, 0.6, 0.75, 0.5, 0.45, 0.0, 0.6, 0.7])
-CAT_REFUND = np.array([1.2, 2.0, 1.0, 0.8, 0.5, 0.2, 1.0, 1.1])  # fashion comes back most
-GIFT_DENOMS = np.array([10.0, 25.0, 50.0, 100.0, 150.0, 200.0, 250.0, 500.0])
-GOOD_GIFT_P = np.array([0.1, 0.3, 0.3, 0.2, 0.04, 0.04, 0.01, 0.01])
-BAD_GIFT_P = np.array([0.0, 0.0, 0.05, 0.3, 0.1, 0.25, 0.15, 0.15])  # cash-out goes big
-
-COUNTRIES = (
-    "US",
-    "GB",
-    "DE",
-    "FR",
-    "ES",
-    "IT",
-    "NL",
-    "PL",
-    "SE",
-    "CA",
-    "AU",
-    "BR",
-    "MX",
-    "IN",
-    "RO",
-    "NG",
-    "VN",
-)
-HOME_P = np.array([29.5, 12, 12, 9, 6, 6, 4, 4, 3, 5, 3, 2.5, 2, 1, 0.5, 0.3, 0.2]) / 100
-# fraud also comes from big markets, so the country alone is never a giveaway
-FRAUD_P = np.array([8, 6, 4, 4, 3, 3, 3, 3, 1, 3, 2, 10, 6, 10, 14, 12, 8]) / 100
-
-PAYMENTS = ("card", "wallet", "bank_transfer", "cod", "gift_card")
-CARD, WALLET, BANK, COD, GIFT = range(5)
-GOOD_PAY_P = np.array([0.55, 0.25, 0.07, 0.08, 0.05])
-
-ATTACKS = ("none", "brushing", "promo_abuse", "stolen_card", "account_takeover")
-ATTACK_SHARE = (0.3, 0.24, 0.28, 0.18)  # of the bad rows, in ATTACKS[1:] order
-BAD_RATE = 0.025
-MISSED_LABEL = 0.04  # attack rows whose chargeback or investigation never came
-FRIENDLY_FRAUD = 0.0015  # genuine orders charged back anyway
-
-# relative orders per hour of day and per weekday (Monday first)
-HOURLY = np.array(
-    [
-        2.0,
-        1.2,
-        0.7,
-        0.5,
-        0.4,
-        0.5,
-        0.9,
-        1.6,
-        2.4,
-        3.0,
-        3.4,
-        3.6,
-        4.0,
-        3.8,
-        3.5,
-        3.4,
-        3.5,
-        3.8,
-        4.3,
-        5.0,
-        5.6,
-        5.4,
-        4.4,
-        3.0,
-    ]
-)
-WEEKDAY = np.array([1.0, 0.97, 0.98, 1.0, 1.05, 1.15, 1.2])
-FRAUD_HOURLY = HOURLY**0.4 / (HOURLY**0.4).sum()  # scripts care less about bedtime
-HOME_NETS = np.array([24, 31, 37, 46, 62, 73, 77, 81, 86, 92, 98, 109, 151, 176, 212, 217])
-MOBILE_NETS = np.array([39, 107, 166, 174, 188])
-PROXY_NETS = np.array([45, 104, 138, 159, 167, 185, 193, 195])  # hosting and VPN ranges
-
-SCHEMA = pl.Schema(
-    {
-        "order_id": pl.String(),
-        "event_time": pl.Datetime("us"),
-        "buyer_id": pl.String(),
-        "seller_id": pl.String(),
-        "device_id": pl.String(),
-        "ip": pl.String(),
-        "amount": pl.Float64(),
-        "category": pl.String(),
-        "country": pl.String(),
-        "payment_method": pl.String(),
-        "account_age_days": pl.Int64(),
-        "promo_used": pl.Boolean(),
-        "buyer_orders_24h": pl.Int64(),
-        "accounts_per_device_7d": pl.Int64(),
-        "seller_refund_rate_30d": pl.Float64(),
-        "device_new_for_buyer": pl.Boolean(),
-        "country_mismatch": pl.Boolean(),
-        "amount_vs_buyer_avg": pl.Float64(),
-        "attack": pl.String(),
-        "is_bad": pl.Int8(),
-    }
-)
 
 
 def generate_history(
@@ -178,11 +94,16 @@ def generate_history(
     Columns and dtypes are those of ``SCHEMA``; a timezone-aware ``start`` is taken in UTC.
     Raises ``UsageError`` for fewer than 100 rows, fewer than 1 day or a negative seed.
     """
-    return _simulate(rows, seed, days, start).drop("_refund_time")
+    return _simulate(rows, seed, days, start).drop("_refund_time", *RAW_ONLY)
+
+
+# raw facts the derived columns were computed from: raw events keep them (riskctl/data/events.py)
+RAW_ONLY = ("signup_time", "home_country")
 
 
 def _simulate(rows: int, seed: int, days: int, start: datetime) -> pl.DataFrame:
-    """The history plus the internal ``_refund_time`` (the tests check the refund feature)."""
+    """The history plus the internal ``_refund_time`` (the tests check the refund feature)
+    and the raw ``signup_time`` and ``home_country``."""
     for flag, value, low, example in (
         ("rows", rows, 100, 200_000),
         ("days", days, 1, 90),
@@ -203,7 +124,7 @@ def _simulate(rows: int, seed: int, days: int, start: datetime) -> pl.DataFrame:
         * (1 + 0.15 * hours / len(hours))
     )
     n_bad = np.maximum(2, np.round(rows * BAD_RATE * np.array(ATTACK_SHARE))).astype(np.int64)
-    n_good = rows - int(n_bad.sum())
+    ngood_orders = rows - int(n_bad.sum())
     # every category has shops; a few genuine shops refund a lot (poor quality, not fraud)
     ns = max(16, rows // 150)
     sellers = {
@@ -211,9 +132,9 @@ def _simulate(rows: int, seed: int, days: int, start: datetime) -> pl.DataFrame:
         "pop": rng.lognormal(0.0, 1.2, ns),
         "refund_p": np.where(rng.random(ns) < 0.06, rng.beta(3, 9, ns), rng.beta(1.2, 30, ns)),
     }
-    good, ctx = _good(rng, n_good, days, traffic / traffic.sum(), sellers)
-    blocks = [good | {"attack": np.zeros(n_good, np.int8)}]
-    makers = (_brushing, _promo_abuse, _stolen_card, _account_takeover)
+    good, ctx = good_orders(rng, ngood_orders, days, traffic / traffic.sum(), sellers)
+    blocks = [good | {"attack": np.zeros(ngood_orders, np.int8)}]
+    makers = (brushing_orders, promo_abuse_orders, stolen_card_orders, account_takeover_orders)
     for code, (make, n) in enumerate(zip(makers, n_bad.tolist(), strict=True), start=1):
         blocks.append(make(rng, n, days, sellers, ctx) | {"attack": np.full(n, code, np.int8)})
     b = {k: np.concatenate([blk[k] for blk in blocks]) for k in blocks[0]}
@@ -266,6 +187,8 @@ def _frame(
             "is_bad": is_bad,
             "_refund_time": b["t"] + b["delay"] + t0,
             "_refunded": b["refunded"],
+            "signup_time": b["signup"] + t0,
+            "home_country": pl.Series(COUNTRIES).gather(b["home"]),
         }
     )
 
@@ -282,270 +205,9 @@ def _frame(
         pl.concat_str(octets, separator=".").alias("ip"),
         *list(SCHEMA)[6:],
         pl.when("_refunded").then(pl.col("_refund_time").cast(pl.Datetime("us"))),
-    ).cast(SCHEMA)
-
-
-def _pick_sellers(rng: np.random.Generator, cat: np.ndarray, sellers: dict) -> np.ndarray:
-    out = np.empty(len(cat), dtype=np.int64)
-    for c in range(len(CATEGORIES)):  # popular shops of the order's category get more orders
-        rows, shops = np.flatnonzero(cat == c), np.flatnonzero(sellers["cat"] == c)
-        p = sellers["pop"][shops]
-        out[rows] = shops[rng.choice(len(shops), len(rows), p=p / p.sum())]
-    return out
-
-
-def _groups(rng: np.random.Generator, n: int, lo: int, hi: int):
-    """Split n rows into consecutive groups (rings, campaigns, sessions) of lo..hi rows."""
-    sizes = rng.integers(lo, hi + 1, n // lo + 1)
-    count = int(np.searchsorted(np.cumsum(sizes), n)) + 1
-    g = np.repeat(np.arange(count), sizes[:count])[:n]
-    return g, count, np.arange(n) - np.searchsorted(g, np.arange(count))[g]
-
-
-def _schedule(
-    rng: np.random.Generator, g: np.ndarray, count: int, offset: np.ndarray, days: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Row times and group start times for attack groups (rings, campaigns, sessions)."""
-    # each pattern has its own attack days, one in every 12 days, and 70% of its groups start
-    # on one of them; groups take turns over those days, so every stretch of the history sees
-    # every pattern (a model trained on the past has met what the future holds)
-    n_burst = max(1, days // 12)
-    burst = ((np.arange(n_burst) + rng.random(n_burst)) * (days / n_burst)).astype(np.int64)
-    turn = burst[(np.arange(count) + rng.integers(0, n_burst)) % n_burst]
-    day = np.where(rng.random(count) < 0.7, turn, rng.integers(0, days, count))
-    start = day * DAY + rng.choice(24, count, p=FRAUD_HOURLY) * HOUR + rng.integers(0, HOUR, count)
-    # groups that would run past the end move back, keeping their shape, to end up to an hour
-    # early, so that moved groups do not pile up on one instant
-    over = np.zeros(count, dtype=np.int64)
-    np.maximum.at(over, g, start[g] + offset - (days * DAY - 1) + rng.integers(0, HOUR, count)[g])
-    return np.clip(start[g] + offset - over[g], 0, days * DAY - 1), start - over
-
-
-def _session(rng: np.random.Generator, g: np.ndarray, pos: np.ndarray, minutes: float):
-    gaps = np.where(pos == 0, 0.0, rng.exponential(minutes * 60e6, len(g)))
-    c = np.cumsum(gaps)
-    return (c - c[np.flatnonzero(pos == 0)][g]).astype(np.int64)
-
-
-def _nets(rng: np.random.Generator, n: int, firsts: np.ndarray) -> np.ndarray:
-    return (
-        (rng.choice(firsts, n) << 24)
-        | (rng.integers(0, 256, n) << 16)
-        | (rng.integers(0, 256, n) << 8)
-    )
-
-
-def _amounts(rng: np.random.Generator, cat: np.ndarray, median, sigma, gift_p) -> np.ndarray:
-    x = rng.lognormal(np.log(median), sigma, len(cat))
-    return np.where(cat == GC, rng.choice(GIFT_DENOMS, len(cat), p=gift_p), x)
-
-
-def _foreign(rng: np.random.Generator, home: np.ndarray, p: np.ndarray) -> np.ndarray:
-    c = rng.choice(len(COUNTRIES), len(home), p=p)
-    return np.where(c == home, (c + 1) % len(COUNTRIES), c)
-
-
-def _new_ids(ctx: dict, key: str, count: int) -> np.ndarray:
-    ids = ctx[key] + np.arange(count)
-    ctx[key] += count
-    return ids
-
-
-def _good(rng: np.random.Generator, n: int, days: int, traffic: np.ndarray, sellers: dict):
-    nb = max(20, n // 9)
-    act = rng.lognormal(0.0, 1.1, nb)  # a few heavy buyers, many occasional ones
-    spend = rng.lognormal(0.0, 0.35, nb)  # each buyer's usual basket size
-    # 10% of buyers live with 1-3 other account holders and share a family device and network
-    hh = np.repeat(np.arange(nb), np.where(rng.random(nb) < 0.1, rng.integers(2, 5, nb), 1))[:nb]
-    nh = int(hh[-1]) + 1
-    family = np.bincount(hh, minlength=nh) > 1
-    home, hh_net = rng.choice(len(COUNTRIES), nh, p=HOME_P)[hh], _nets(rng, nh, HOME_NETS)
-    ndev = 1 + rng.poisson(0.5, nb)
-    dev0 = np.cumsum(ndev) - ndev
-    n_follow = int(n * 0.12)  # split baskets and second thoughts minutes later
-    n_main = n - n_follow
-    b = rng.choice(nb, n_main, p=act / act.sum())
-    t = rng.choice(len(traffic), n_main, p=traffic) * HOUR + rng.integers(0, HOUR, n_main)
-    parent = rng.integers(0, n_main, n_follow)
-    gap = rng.exponential(45 * 60e6, n_follow).astype(np.int64)
-    after = t[parent] + gap  # near the end of the window the follow-up comes first instead
-    b = np.concatenate([b, b[parent]])
-    t = np.concatenate([t, np.where(after < days * DAY, after, np.maximum(t[parent] - gap, 0))])
-    k = np.minimum(np.where(rng.random(n) < 0.7, 0, rng.integers(0, 3, n)), ndev[b] - 1)
-    dev = np.where(family[hh[b]] & (rng.random(n) < 0.5), ndev.sum() + hh[b], dev0[b] + k)
-    dev[n_main:] = np.where(rng.random(n_follow) < 0.85, dev[parent], dev[n_main:])
-    ip = np.where(
-        rng.random(n) < 0.8,
-        hh_net[hh[b]] | (dev % 254 + 1),
-        _nets(rng, n, MOBILE_NETS) | rng.integers(1, 255, n),
-    )
-    # shared terminals (offices, store kiosks, internet cafes) see many honest accounts
-    n_kiosk = max(2, nb // 1500)
-    kiosk = np.where(rng.random(n) < 0.01, rng.integers(0, n_kiosk, n), -1)
-    dev = np.where(kiosk >= 0, ndev.sum() + nh + kiosk, dev)
-    ip = np.where(kiosk >= 0, _nets(rng, n_kiosk, HOME_NETS)[kiosk] | 7, ip)
-
-    # 15% of buyers sign up inside the window, shortly before their first order
-    first = np.full(nb, np.iinfo(np.int64).max)
-    np.minimum.at(first, b, t)
-    new = (rng.random(nb) < 0.15) & (first < days * DAY)
-    age0 = np.clip(rng.lognormal(np.log(500), 0.9, nb), 1, 4000) * DAY
-    signup = np.where(new, first - rng.exponential(0.7 * DAY, nb), -age0).astype(np.int64)
-    age = (t - signup[b]) // DAY
-    cat = rng.choice(len(CATEGORIES), n, p=CAT_P)
-    amount = _amounts(rng, cat, CAT_MEDIAN[cat], CAT_SIGMA[cat], GOOD_GIFT_P)
-    amount *= np.where(cat == GC, 1.0, spend[b])
-    amount *= np.where((cat == EL) & (rng.random(n) < 0.03), rng.uniform(3, 7, n), 1.0)
-    pay = rng.choice(len(PAYMENTS), n, p=GOOD_PAY_P)
-    seller = _pick_sellers(rng, cat, sellers)
-    ctx = {
-        "nb": nb,
-        "nd": int(ndev.sum()) + nh + n_kiosk,
-        "signup": signup,
-        "home": home,
-        "act": act,
-        "main_device": dev0,
-    }
-    return dict(
-        t=t,
-        buyer=b,
-        seller=seller,
-        device=dev,
-        ip=ip,
-        amount=amount,
-        cat=cat,
-        home=home[b],
-        signup=signup[b],
-        country=np.where(rng.random(n) < 0.04, _foreign(rng, home[b], HOME_P), home[b]),
-        pay=np.where((cat == GC) & (pay == GIFT), CARD, pay),
-        promo=rng.random(n) < np.where(age < 7, 0.5, np.where(age < 30, 0.15, 0.06)),
-        refunded=rng.random(n) < np.minimum(sellers["refund_p"][seller] * CAT_REFUND[cat], 0.8),
-    ), ctx
-
-
-def _brushing(rng, n, days, sellers, ctx):
-    g, G, _ = _groups(rng, n, 30, 120)
-    n_buy, n_dev = rng.integers(4, 11, G), rng.integers(1, 4, G)
-    buy0 = _new_ids(ctx, "nb", int(n_buy.sum()))[np.cumsum(n_buy) - n_buy]
-    dev_ring = _new_ids(ctx, "nd", int(n_dev.sum()))[np.cumsum(n_dev) - n_dev]
-    dev_own = _new_ids(ctx, "nd", int(n_buy.sum()))[np.cumsum(n_buy) - n_buy]
-    local = (rng.random(n) * n_buy[g]).astype(np.int64)
-    buyer = buy0[g] + local
-    careful = (rng.random(G) < 0.5)[g]
-    device = np.where(
-        careful, dev_own[g] + local, dev_ring[g] + (rng.random(n) * n_dev[g]).astype(np.int64)
-    )
-    shops = rng.choice(
-        np.flatnonzero(np.isin(sellers["cat"], [FA, BE, HO, TO, SP])), max(2, G // 3)
-    )
-    seller = rng.choice(shops, (G, 2))[g, (rng.random(n) * rng.integers(1, 3, G)[g]).astype(int)]
-    span = rng.uniform(2, 10, G)[g] * (1 + careful) * DAY
-    t, start = _schedule(rng, g, G, (rng.random(n) * span).astype(np.int64), days)
-    age = np.clip(rng.lognormal(np.log(60), 1.0, int(n_buy.sum())), 3, 900) * DAY
-    home = rng.choice(len(COUNTRIES), G, p=HOME_P)[g]
-    return dict(
-        t=t,
-        buyer=buyer,
-        seller=seller,
-        device=device,
-        cat=sellers["cat"][seller],
-        ip=_nets(rng, G, HOME_NETS)[g] | rng.integers(1, 6, n),
-        amount=rng.lognormal(np.log(14 + 8 * careful), 0.6),
-        home=home,
-        country=home,
-        pay=rng.choice([WALLET, CARD, GIFT], n, p=[0.5, 0.4, 0.1]),
-        signup=start[g] - age.astype(np.int64)[buyer - buy0[0]],
-        promo=rng.random(n) < 0.12,
-        refunded=rng.random(n) < np.where(careful, 0.2, 0.5),
-    )
-
-
-def _promo_abuse(rng, n, days, sellers, ctx):
-    g, G, pos = _groups(rng, n, 8, 40)
-    per_acct = rng.integers(1, 3, G)  # one or two orders per fresh account
-    n_acct = np.bincount(g, minlength=G) // per_acct + 1
-    acct0 = _new_ids(ctx, "nb", int(n_acct.sum()))[np.cumsum(n_acct) - n_acct]
-    buyer = acct0[g] + pos // per_acct[g]
-    spoofed = _new_ids(ctx, "nd", int(n_acct.sum()))[buyer - acct0[0]]
-    device = np.where((rng.random(G) < 0.4)[g], spoofed, _new_ids(ctx, "nd", G)[g])
-    t, _ = _schedule(rng, g, G, rng.integers(0, 5 * HOUR, n), days)
-    first = np.full(ctx["nb"], np.iinfo(np.int64).max)
-    np.minimum.at(first, buyer, t)
-    aged = np.where(rng.random(G) < 0.3, rng.uniform(2, 30, G) * DAY, 0).astype(np.int64)
-    home = rng.choice(len(COUNTRIES), G, p=HOME_P)[g]
-    cat = rng.choice([GR, BE, FA, HO], n, p=[0.35, 0.3, 0.2, 0.15])
-    return dict(
-        t=t,
-        buyer=buyer,
-        seller=_pick_sellers(rng, cat, sellers),
-        device=device,
-        ip=_nets(rng, G, MOBILE_NETS)[g] | rng.integers(1, 12, n),
-        cat=cat,
-        amount=rng.lognormal(np.log(22), 0.3, n),
-        home=home,
-        country=home,
-        pay=rng.choice([WALLET, CARD, COD], n, p=[0.5, 0.35, 0.15]),
-        signup=first[buyer] - aged[g] - rng.integers(0, 2 * HOUR, G)[g],
-        promo=rng.random(n) < 0.85,
-        refunded=rng.random(n) < 0.08,
-    )
-
-
-def _stolen_card(rng, n, days, sellers, ctx):
-    g, G, pos = _groups(rng, n, 1, 4)
-    farms = _new_ids(ctx, "nd", max(1, G // 8))
-    device = np.where(
-        rng.random(G) < 0.2, farms[rng.integers(0, len(farms), G)], _new_ids(ctx, "nd", G)
-    )
-    t, start = _schedule(rng, g, G, _session(rng, g, pos, 8), days)
-    new = rng.random(G) < 0.45
-    age = (np.where(new, rng.uniform(0, 2, G), rng.uniform(10, 400, G)) * DAY).astype(np.int64)
-    home = rng.choice(len(COUNTRIES), G, p=FRAUD_P)
-    away = rng.random(G) < np.where(new, 0.4, 0.55)
-    cat = rng.choice([EL, GC, SP, FA], n, p=[0.45, 0.3, 0.15, 0.1])
-    return dict(
-        t=t,
-        buyer=_new_ids(ctx, "nb", G)[g],
-        seller=_pick_sellers(rng, cat, sellers),
-        device=device[g],
-        ip=_nets(rng, n, PROXY_NETS) | rng.integers(1, 255, n),
-        cat=cat,
-        amount=_amounts(rng, cat, np.where(cat == EL, 400, 150), 0.8, BAD_GIFT_P),
-        home=home[g],
-        country=np.where(away, _foreign(rng, home, FRAUD_P), home)[g],
-        pay=np.where(rng.random(n) < 0.9, CARD, WALLET),
-        signup=(start - age)[g],
-        promo=rng.random(n) < 0.03,
-        refunded=rng.random(n) < 0.05,
-    )
-
-
-def _account_takeover(rng, n, days, sellers, ctx):
-    g, G, pos = _groups(rng, n, 1, 3)
-    old = np.flatnonzero(ctx["signup"] < -180 * DAY)  # victims are established customers
-    old = old if len(old) else np.arange(len(ctx["signup"]))
-    victim = old[rng.choice(len(old), G, p=ctx["act"][old] / ctx["act"][old].sum())]
-    home = ctx["home"][victim]
-    hijack = rng.random(G) < 0.1  # the victim's own phone: same device, same country
-    away = ~hijack & (rng.random(G) < 0.75)
-    device = np.where(hijack, ctx["main_device"][victim], _new_ids(ctx, "nd", G))
-    t, _ = _schedule(rng, g, G, _session(rng, g, pos, 15), days)
-    cat = rng.choice([EL, GC, SP, FA], n, p=[0.5, 0.3, 0.1, 0.1])
-    return dict(
-        t=t,
-        buyer=victim[g],
-        seller=_pick_sellers(rng, cat, sellers),
-        device=device[g],
-        ip=_nets(rng, n, np.r_[PROXY_NETS, HOME_NETS]) | rng.integers(1, 255, n),
-        cat=cat,
-        amount=_amounts(rng, cat, np.where(cat == EL, 400, 150), 0.8, BAD_GIFT_P),
-        home=home[g],
-        country=np.where(away, _foreign(rng, home, FRAUD_P), home)[g],
-        pay=np.where(rng.random(n) < 0.7, CARD, WALLET),
-        signup=ctx["signup"][victim][g],
-        promo=rng.random(n) < 0.02,
-        refunded=rng.random(n) < 0.03,
-    )
+        pl.col("signup_time").cast(pl.Datetime("us")),
+        "home_country",
+    ).with_columns(pl.col(n).cast(d) for n, d in SCHEMA.items())
 
 
 def _count_before(ev_key, ev_t, q_key, q_t, inclusive: bool = False) -> np.ndarray:

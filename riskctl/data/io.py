@@ -15,8 +15,8 @@ import polars as pl
 from riskctl.data.csvcheck import check_csv
 from riskctl.data.dates import parse_date_strings
 from riskctl.data.output import check_output_file
-from riskctl.data.tempfiles import note_input, track_partial, untrack_partial
 from riskctl.errors import DataError
+from riskctl.tempfiles import note_input, track_partial, untrack_partial
 
 TABLE_SUFFIXES = {
     ".parquet": "parquet",

@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from riskctl.data.tempfiles import input_matching, name_output, output_flag, track_created_dir
 from riskctl.errors import DataError
+from riskctl.tempfiles import input_matching, name_output, output_flag, track_created_dir
 
 
 def check_output_file(path: Path | str, flag: str | None = None) -> Path:

@@ -22,6 +22,15 @@ from riskctl.model.score import BATCH_ROWS, ScoreSummary, score_file
 Progress = Callable[[int, int], None]
 
 
+def _no_derived_features(detector_dir: Path) -> None:
+    """A detector that derives features from raw events needs every earlier row of each
+    entity: that runs on one machine (`riskctl features`), not part by part."""
+    from riskctl.distributed.train import FEATURES_HINT, ONE_MACHINE_FEATURES
+
+    if load_detector(detector_dir).manifest.get("derived_features"):
+        raise UsageError(ONE_MACHINE_FEATURES, hint=FEATURES_HINT)
+
+
 def _score_part(
     detector: Path,
     part: Path,
@@ -48,7 +57,7 @@ def score_dataset(
     keep_all: bool = False,
 ) -> ScoreSummary:
     """Score every partition of `data` on the cluster into `out/part-NNNNN.parquet`."""
-    load_detector(detector_dir)  # a broken detector fails here, before any work is sent
+    _no_derived_features(detector_dir)  # a broken detector fails here, before any work
     parts = [p.resolve() for p in partitions(data)]
     with Cluster(options) as cluster, PartitionedOutput(out, parts) as output:
         calls = [
@@ -97,7 +106,9 @@ def explain_dataset(
         raise UsageError(
             "--only-flagged needs --strategy", hint="flagged is what a strategy decides"
         )
-    load_detector(detector_dir)
+    if getattr(o, "history", None) is not None:
+        raise UsageError("--history runs on one machine only", hint="drop --scheduler")
+    _no_derived_features(detector_dir)
     if o.catalogue is not None:
         load_catalogue(o.catalogue)
     absolute = dataclasses.replace(

@@ -21,6 +21,7 @@ import polars as pl
 from riskctl.data.io import scan_table
 from riskctl.distributed.cluster import Cluster, ClusterOptions
 from riskctl.distributed.parts import PartitionedOutput, dataset_sha256, part_sha256, partitions
+from riskctl.errors import UsageError
 from riskctl.evaluate.cells import AMOUNT, AMOUNT_SQ, BAD, ROWS, sorted_cells
 from riskctl.evaluate.roles import Roles
 from riskctl.evaluate.rows import Rows
@@ -87,7 +88,7 @@ def read_rows(part: Path, spec: PartSpec) -> tuple[Rows, list[CompiledStrategy]]
 
 def decisions_of(rows: Rows, compiled: CompiledStrategy, by: list[str]) -> pl.DataFrame:
     """`Simulation.decisions` of one partition."""
-    decided = _collect(decide(compiled, rows.table.lazy()), compiled.loaded)
+    decided = _collect(decide(compiled, rows.table.lazy()), [compiled.loaded], rows.table.lazy())
     kept = _kept_columns(compiled.loaded, rows.roles, by)
     return decided.select([*kept, *DECISION_COLUMNS, *compiled.schema.hit_columns])
 
@@ -146,6 +147,10 @@ def plan(
     parts = [p.resolve() for p in partitions(data)]
     lf = scan_table(parts[0])
     detectors = _load_detectors(loaded, lf.collect_schema().names())
+    if any(d.manifest.get("derived_features") for d in detectors.values()):
+        from riskctl.distributed.train import FEATURES_HINT, ONE_MACHINE_FEATURES
+
+        raise UsageError(ONE_MACHINE_FEATURES, hint=FEATURES_HINT)
     roles = resolve_roles(loaded, detectors, *roles_from)
     _, compiled, _ = _plan(lf, parts[0], loaded, detectors, roles, by, None)
     surveys = cluster.map(

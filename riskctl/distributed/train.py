@@ -43,6 +43,8 @@ from riskctl.model.quality import validation_metrics
 from riskctl.model.train import TrainOptions, TrainResult, _params
 
 SAMPLE_ROWS = 200_000
+ONE_MACHINE_FEATURES = "derived features (features.yaml) run on one machine only"
+FEATURES_HINT = "derive them with `riskctl features`, then run the derived table on the cluster"
 
 
 def _labelled(part: Path, o: TrainOptions) -> pl.DataFrame:
@@ -219,6 +221,8 @@ def train_dataset(data: Path, out: Path, o: TrainOptions, options: ClusterOption
     """`model.train.train` on a cluster with xgboost.dask; writes the same detector directory."""
     if not 0.05 <= o.valid_fraction <= 0.5:
         raise UsageError("--valid-fraction must be between 0.05 and 0.5")
+    if getattr(o, "features_spec", None) is not None:
+        raise UsageError(ONE_MACHINE_FEATURES, hint=FEATURES_HINT)
     loaded_config = load_model_config(o.config)
     config = loaded_config.model if loaded_config else ModelConfig()
     rounds = o.rounds or config.rounds

@@ -36,8 +36,10 @@ from riskctl.evaluate.metrics import (
 )
 from riskctl.evaluate.rows import Hasher, Rows
 from riskctl.evaluate.rules import RuleStats, StrategyWarning, rule_table, strategy_warnings
+from riskctl.features.stored import with_stored_features
 from riskctl.model.detector import Detector, load_detector
 from riskctl.strategy.decisions import DECISION_COLUMNS, SEGMENT, DecisionSchema
+from riskctl.strategy.diagnose import condition_failure
 from riskctl.strategy.engine import CompiledStrategy, compile_strategy, condition_columns, decide
 from riskctl.strategy.load import LoadedStrategy, load_strategy
 
@@ -60,7 +62,7 @@ class Simulation:
         """One row per input row, in input order: the kept columns, action, flagged,
         decided_by, segment and the hit columns (decided on first use)."""
         assert self.compiled is not None and self.rows is not None
-        decided = _collect(decide(self.compiled, self.rows.table.lazy()), self.loaded)
+        decided = _collect(decide(self.compiled, t := self.rows.table.lazy()), [self.loaded], t)
         return decided.select([*self.columns, *DECISION_COLUMNS, *self.schema.hit_columns])
 
 
@@ -75,6 +77,7 @@ class SimulationRun:
     detectors: dict[str, Detector]
     rows: Rows = field(repr=False)
     ids: list[str] = field(default_factory=list)  # id columns kept in `table` for examples
+    history_path: Path | None = None  # earlier rows derived features read as context
 
     @property
     def table(self) -> pl.DataFrame:
@@ -136,13 +139,13 @@ def _load_detectors(loaded: list[LoadedStrategy], columns: list[str]) -> dict[st
     return detectors
 
 
-def _collect(lf: pl.LazyFrame, loaded: LoadedStrategy, streaming: bool = False) -> Any:
+def _collect(
+    lf: pl.LazyFrame, loaded: list[LoadedStrategy], rows: Any, streaming: bool = False
+) -> Any:
     try:
         return lf.collect(engine="streaming") if streaming else lf.collect()
-    except pl.exceptions.PolarsError as exc:
-        raise DataError(
-            f"{loaded.path}: cannot apply the strategy to this data: {str(exc).splitlines()[0]}"
-        ) from None
+    except pl.exceptions.PolarsError as exc:  # name the rule whose condition fails on the rows
+        raise condition_failure(loaded, rows, exc) from None
 
 
 def _kept_columns(loaded: LoadedStrategy, roles: Roles, by: list[str] | None) -> list[str]:
@@ -199,15 +202,16 @@ def cell_frame(
         for (side, _), cutoff in zip(sides, cutoffs, strict=True)
     }
     by_columns = [c for c in by or [] if c != SEGMENT]
+    lf = rows.lazy()
     query = cell_query(
-        decided_lazy(rows.lazy(), sides),
+        decided_lazy(lf, sides),
         [s for s, _ in sides],
         rows.roles,
         matured_by_side,
         by_columns,
         rows.scores,
     )
-    frame = sorted_cells(_collect(query, compiled[0].loaded, streaming=True))
+    frame = sorted_cells(_collect(query, [c.loaded for c in compiled], lf, streaming=True))
     rows.verify(frame)
     return frame
 
@@ -247,16 +251,20 @@ def run_simulation(
     by: list[str] | None = None,
     data_sha256: str | None = None,
     carry: list[str] | None = None,
+    history: Path | None = None,
 ) -> SimulationRun:
     """Apply the candidate (and baseline) strategy to `data`: decisions, metrics, rule
     table, comparison. `carry`: further columns the caller needs in `run.table` (e.g. the
-    features a report explains)."""
+    features a report explains). Raw events get the detectors' derived features, with
+    `history` as earlier context."""
     cand = load_strategy(candidate)
     base = load_strategy(baseline) if baseline else None
     loaded = [cand, *([base] if base else [])]
     lf = scan_table(data)
     columns = lf.collect_schema().names()
     detectors = _load_detectors(loaded, columns)
+    for det in detectors.values():
+        lf = with_stored_features(lf, det.path, det.manifest, history)
     roles = resolve_roles(loaded, detectors, label, time, amount)
     selected, compiled, ids = _plan(lf, data, loaded, detectors, roles, by, carry)
     rows = Rows(lf, selected, data, roles, detectors)
@@ -276,6 +284,7 @@ def run_simulation(
         detectors,
         rows,
         ids,
+        history,
     )
 
 

@@ -14,11 +14,14 @@ import polars as pl
 
 from riskctl.data.io import BatchWriter, scan_table, table_format
 from riskctl.data.privacy import mask_ids, new_key
+from riskctl.data.values import check_scores
 from riskctl.errors import UsageError
 from riskctl.explain.catalogue import EMPTY, Catalogue, fill, load_catalogue
 from riskctl.explain.contributions import interactions
+from riskctl.explain.reasons import model_reason_code
 from riskctl.explain.run import REASON_CODES, REASON_TEXTS, explain_rows
 from riskctl.explain.summary import ExplainSummary, SummaryBuilder
+from riskctl.features.stored import stored_reason_texts, with_stored_features
 from riskctl.model.detector import Detector, load_detector
 from riskctl.strategy.decisions import ACTION, DECIDED_BY, FLAGGED, SEGMENT, DecisionSchema
 from riskctl.strategy.engine import CompiledStrategy, compile_strategy, decide
@@ -41,6 +44,7 @@ class ExplainOptions:
     by: str | None = None
     batch_rows: int = BATCH_ROWS
     allow_empty: bool = False  # no rows to explain writes nothing instead of failing
+    history: Path | None = None  # earlier rows derived features read as context
 
 
 @dataclass(frozen=True)
@@ -184,6 +188,10 @@ def _explainer(
 ) -> _Explainer:
     catalogue = load_catalogue(o.catalogue) if o.catalogue else EMPTY
     catalogue.check_columns(detector.feature_names + _catalogue_extra(detector))
+    # derived features read as the spec that made them, unless the catalogue says otherwise
+    derived = stored_reason_texts(detector.path, detector.manifest)
+    used = {k: v for k, v in derived.items() if k in detector.feature_names}
+    catalogue = catalogue.with_generated(used, model_reason_code)
     if o.by and o.by not in names:
         raise UsageError(f"--by names an unknown column '{o.by}'")
     carried = _carried(detector, names)
@@ -224,9 +232,10 @@ def explain_file(
     rules that fired lead its reasons), writing `out` and/or gathering a summary."""
     _check_options(out, o)
     detector = load_detector(detector_dir)
-    lf = scan_table(data)
+    lf = with_stored_features(scan_table(data), detector.path, detector.manifest, o.history)
     schema = lf.collect_schema()
     compiled = _compiled(o, schema)
+    check_scores(lf, compiled.strategy.score_columns() if compiled else [], data)
     ex = _explainer(detector, o, schema.names(), compiled.schema if compiled else None)
     total = lf.select(pl.len()).collect().item()
     writer = BatchWriter(out) if out is not None else None

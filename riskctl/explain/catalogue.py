@@ -11,7 +11,9 @@ reasons:
 
 Text is a template filled with the row's values. A field may name a format after a colon:
 `{amount:money}`, `{account_age_days:days}`, `{seller_refund_rate_30d:percent}`,
-`{buyer_orders_24h:count}`, `{x:number}`, `{x:text}`; without one the format follows the
+`{buyer_orders_24h:count}`, `{x:number}`, `{x:text}`, and durations held in seconds, minutes
+or hours (`{seconds_since_signup:seconds}` reads "4 seconds", "3.5 hours" or "12 days");
+without one the format follows the
 column's name and type (amount/price/value: money, *_days: days, *rate*/*share*: percent).
 Only plain field names are allowed: a template cannot reach into objects.
 """
@@ -31,7 +33,8 @@ from riskctl.errors import ConfigError
 from riskctl.yamlconfig import LoadedYaml, load_yaml
 
 DOCS = "strategies/reason_codes.yaml"
-FORMATS = ("money", "days", "percent", "count", "number", "text")
+FORMATS = ("money", "days", "percent", "count", "number", "text", "seconds", "minutes", "hours")
+DURATION_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3_600}
 
 
 class ReasonEntry(BaseModel):
@@ -61,6 +64,17 @@ class Catalogue:
 
     def entry_for_feature(self) -> dict[str, ReasonEntry]:
         return {f: e for e in self.entries for f in e.features}
+
+    def with_generated(self, texts: dict[str, str], code: Any) -> Catalogue:
+        """This catalogue plus an entry per feature in `texts` it does not cover (its own
+        entries win); `code(feature)` names the added entries."""
+        covered = self.entry_for_feature()
+        added = [
+            ReasonEntry(code=code(name), text=text, features=[name])
+            for name, text in texts.items()
+            if name not in covered
+        ]
+        return Catalogue([*self.entries, *added], self.loaded) if added else self
 
     def uncatalogued(self, features: list[str]) -> list[str]:
         """Features with no entry: their reasons fall back to generated text."""
@@ -156,6 +170,8 @@ def format_value(value: Any, fmt: str) -> str:
         return "unknown"
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if fmt in DURATION_SECONDS and isinstance(value, int | float):
+        return format_duration(value * DURATION_SECONDS[fmt])
     if fmt == "money" and isinstance(value, int | float):
         return f"{value:,.2f}"
     if fmt == "days" and isinstance(value, int | float):
@@ -169,6 +185,21 @@ def format_value(value: Any, fmt: str) -> str:
     if fmt == "number" and isinstance(value, int | float):
         return f"{value:,.2f}" if isinstance(value, float) else f"{value:,}"
     return str(value)
+
+
+def format_duration(seconds: float) -> str:
+    """4 seconds, 12 minutes, 3.5 hours, 12 days: the unit a person would say."""
+    for unit, size, below in (
+        ("second", 1, 90),
+        ("minute", 60, 90 * 60),
+        ("hour", 3_600, 36 * 3_600),
+        ("day", 86_400, math.inf),
+    ):
+        if abs(seconds) < below:
+            amount = round(seconds / size, 1) if size > 1 else round(seconds)
+            amount = int(amount) if float(amount).is_integer() else amount
+            return f"{amount} {unit}" + ("" if amount == 1 else "s")
+    return f"{seconds} seconds"
 
 
 def fill(text: str, row: dict[str, Any]) -> str:

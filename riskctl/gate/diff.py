@@ -12,10 +12,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from riskctl.data.tempfiles import track_partial, untrack_partial
 from riskctl.errors import UsageError
 from riskctl.strategy.load import LoadedStrategy, load_strategy
 from riskctl.strategy.schema import Strategy
+from riskctl.tempfiles import track_partial, untrack_partial
 
 
 @dataclass(frozen=True)

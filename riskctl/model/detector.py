@@ -16,9 +16,9 @@ import polars as pl
 
 from riskctl.data.io import atomic_path, sha256_file
 from riskctl.data.output import check_output_dir
-from riskctl.data.tempfiles import note_input
 from riskctl.errors import DetectorError
 from riskctl.model.features import Feature, encode, feature_matrix, feature_types
+from riskctl.tempfiles import note_input
 
 if TYPE_CHECKING:
     import xgboost as xgb

@@ -14,6 +14,7 @@ import polars as pl
 
 from riskctl.data.io import BatchWriter, scan_table, table_format
 from riskctl.errors import DataError
+from riskctl.features.stored import with_stored_features
 from riskctl.model.detector import Detector, load_detector
 
 BATCH_ROWS = 200_000
@@ -52,12 +53,13 @@ def score_file(
     batch_rows: int = BATCH_ROWS,
     progress: Callable[[int, int], None] | None = None,
     keep_all: bool = False,
+    history: Path | None = None,
 ) -> ScoreSummary:
     """Score `data` into `out`: id/label/time columns, `keep`, then `column`; with
     `keep_all` every input column, in input order, then `column`."""
     detector = load_detector(detector_dir)
     table_format(out)
-    lf = scan_table(data)
+    lf = with_stored_features(scan_table(data), detector.path, detector.manifest, history)
     names = lf.collect_schema().names()
     missing_keep = [c for c in keep or [] if c not in names]
     if missing_keep:

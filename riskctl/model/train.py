@@ -17,6 +17,7 @@ from riskctl.data.io import require_columns, scan_table, sha256_file
 from riskctl.data.roles import ColumnRole, infer_roles
 from riskctl.data.values import check_labels
 from riskctl.errors import ConfigError, DataError, UsageError
+from riskctl.features.stored import MANIFEST_KEY, derive_for_training, store_spec
 from riskctl.model.bins import training_bins
 from riskctl.model.config import ModelConfig, load_model_config
 from riskctl.model.detector import Detector, library_versions, save_detector
@@ -49,6 +50,7 @@ class TrainOptions:
     rounds: int | None = None  # overrides the config's
     seed: int = 0
     config: Path | None = None
+    features_spec: Path | None = None  # features.yaml: derive columns first, keep the spec
 
 
 def _progress_callback(progress: Progress, total: int) -> Any:
@@ -100,7 +102,7 @@ def train(data: Path, out: Path, o: TrainOptions, progress: Progress | None = No
     config = loaded_config.model if loaded_config else ModelConfig()
     rounds = o.rounds or config.rounds
 
-    lf = scan_table(data)
+    lf = derive_for_training(scan_table(data), o.features_spec)
     names = lf.collect_schema().names()
     wanted = {
         "label": o.label,
@@ -211,6 +213,8 @@ def train(data: Path, out: Path, o: TrainOptions, progress: Progress | None = No
         "config_sha256": sha256_file(o.config) if o.config else None,
         "versions": library_versions(),
     }
+    if o.features_spec is not None:
+        manifest[MANIFEST_KEY] = store_spec(o.features_spec, out)
     detector = save_detector(booster, manifest, out)
     return TrainResult(detector, roles, int(unlabelled), warnings)
 

@@ -78,7 +78,11 @@ def column_drift(
         bins, source = reference_bins(reference), "reference"
     else:
         raise ValueError("a reference column or stored bins are needed")
-    ref_counts = bins.count(reference) if reference is not None else np.array(bins.counts)
+    # bins made from the reference already hold its counts
+    recount = reference is not None and source == "detector"
+    ref_counts = (
+        bins.count(reference) if reference is not None and recount else np.array(bins.counts)
+    )
     cur_counts = bins.count(current)
     cats = bins.kind == CATEGORICAL
     cur_total = int(cur_counts.sum())

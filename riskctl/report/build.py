@@ -36,7 +36,11 @@ def flagged_summary(
         run.candidate.decisions,
         run.candidate.schema,
         ExplainOptions(
-            strategy=run.candidate.loaded.path, catalogue=catalogue, only_flagged=True, summary=True
+            strategy=run.candidate.loaded.path,
+            catalogue=catalogue,
+            only_flagged=True,
+            summary=True,
+            history=run.history_path,
         ),
     )
     return result.summary

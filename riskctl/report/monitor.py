@@ -8,17 +8,20 @@ from pathlib import Path
 from typing import Any
 
 import altair as alt
-import jinja2
 import vl_convert
 from markupsafe import Markup
 
 from riskctl.data.io import write_text
-from riskctl.errors import UsageError
 from riskctl.model.detector import library_versions
 from riskctl.monitor.attribution import Attribution
 from riskctl.monitor.run import MonitorResult
 from riskctl.report.figures import Chart
-from riskctl.report.render import MAX_FALLBACK_BYTES, _stable_ids, environment, vega_bundle
+from riskctl.report.render import (
+    MAX_FALLBACK_BYTES,
+    _stable_ids,
+    render_sandboxed,
+    vega_bundle,
+)
 
 MONITOR_TEMPLATE = "monitor.html.j2"
 MAX_PSI_ROWS = 40
@@ -295,20 +298,18 @@ def monitor_context(r: MonitorResult, command: str) -> MonitorContext:
 
 
 def render_monitor_html(ctx: MonitorContext, user_templates: Path | None = None) -> str:
-    env = environment(user_templates)
     fallbacks = {}
     for chart in ctx.charts:
         svg = _stable_ids(vl_convert.vegalite_to_svg(chart.spec), chart.id)
         if len(svg) <= MAX_FALLBACK_BYTES:
             fallbacks[chart.id] = Markup(svg)  # vl-convert escapes every text it draws
-    try:
-        return env.get_template(MONITOR_TEMPLATE).render(
-            ctx=ctx, vega_bundle=Markup(ctx.vega_bundle), fallbacks=fallbacks
-        )
-    except jinja2.TemplateError as exc:
-        raise UsageError(
-            f"monitor template error: {exc}", hint="check the templates passed with --templates"
-        ) from None
+    return render_sandboxed(
+        MONITOR_TEMPLATE,
+        user_templates,
+        ctx=ctx,
+        vega_bundle=Markup(ctx.vega_bundle),
+        fallbacks=fallbacks,
+    )
 
 
 def write_monitor_report(

@@ -6,6 +6,7 @@ import contextlib
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import jinja2
 import vl_convert
@@ -74,16 +75,24 @@ def _stable_ids(svg: str, prefix: str) -> str:
 
 
 def render_html(context: ReportContext, user_templates: Path | None = None) -> str:
+    # the bundle is riskctl's own trusted script, never user text
+    return render_sandboxed(
+        REPORT_TEMPLATE,
+        user_templates,
+        ctx=context,
+        vega_bundle=Markup(context.vega_bundle),
+        fallbacks=static_fallbacks(context),
+    )
+
+
+def render_sandboxed(name: str, user_templates: Path | None, **context: Any) -> str:
+    """Render template `name` in the sandbox (user templates first, with a time limit);
+    every template fault is one UsageError."""
     env = environment(user_templates)
-    fallbacks = static_fallbacks(context)
     limit = time_limit(RENDER_SECONDS) if user_templates else contextlib.nullcontext()
     try:
         with limit:
-            template = env.get_template(REPORT_TEMPLATE)
-            # the bundle is riskctl's own trusted script, never user text
-            return template.render(
-                ctx=context, vega_bundle=Markup(context.vega_bundle), fallbacks=fallbacks
-            )
+            return env.get_template(name).render(**context)
     except SecurityError as exc:
         raise UsageError(
             f"report template refused: {_first_line(exc)}",

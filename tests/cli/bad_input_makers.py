@@ -542,3 +542,13 @@ def _undefined_templates(i: Inputs) -> Path:
 @maker("divide_templates")
 def _divide_templates(i: Inputs) -> Path:
     return _templates(i, "{{ 1 / 0 }}")
+
+
+@maker("cast_condition")
+def _cast_condition(i: Inputs) -> Path:
+    return i.text(
+        "cast.yaml",
+        strategy_text(
+            'rules:\n  - name: casty\n    when: "CAST(category AS INT) > 3"\n    action: review\n'
+        ),
+    )

@@ -206,7 +206,7 @@ def test_explain_cli_with_strategy_summary_and_masking(
     )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert data["uncatalogued_features"] == ["country"]
+    assert data["uncatalogued_features"] == ["country", "seller_refund_rate_30d"]
     assert data["summary"]["rows"] == data["explained"] > 0
     assert {"block", "review"} <= set(data["summary"]["reasons_by_action"])
     rows = pl.read_ndjson(out)

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from riskctl.cli.app import app
-from riskctl.model.detector import Detector
+from riskctl.model.detector import Detector, manifest_digest
 
 runner = CliRunner()
 
@@ -111,7 +111,8 @@ def test_older_detector_falls_back_to_reference_bins(
     old = tmp_path / "old"
     shutil.copytree(detector.path, old)
     manifest = json.loads((old / "manifest.json").read_text())
-    del manifest["bins"]
+    del manifest["bins"]  # as an older riskctl wrote it (and signed it)
+    manifest["manifest_sha256"] = manifest_digest(manifest)
     (old / "manifest.json").write_text(json.dumps(manifest))
     cur = tmp_path / "cur.parquet"
     pl.read_parquet(history_path).tail(5000).write_parquet(cur)
@@ -139,6 +140,7 @@ def test_older_detector_falls_back_to_reference_bins(
         (["--by", "nope", "--every", "7d"], "nope"),
         (["--reference-periods", "2"], "--reference-periods splits one table"),
         (["--every", "7d", "--sample", "-1"], "--sample must be 0 or more"),
+        (["--every", "7d", "--report", "."], "--report is a directory"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(drifted: Path, args: list[str], message: str) -> None:

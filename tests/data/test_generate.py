@@ -12,7 +12,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from riskctl.data.generate import ATTACKS, SCHEMA, _simulate, generate_history
+from riskctl.data.generate import ATTACKS, RAW_ONLY, SCHEMA, _simulate, generate_history
 from riskctl.errors import UsageError
 
 ROWS = 20_000
@@ -26,7 +26,7 @@ def full() -> pl.DataFrame:
 
 @pytest.fixture(scope="module")
 def hist(full: pl.DataFrame) -> pl.DataFrame:
-    return full.drop("_refund_time")
+    return full.drop("_refund_time", *RAW_ONLY)
 
 
 def test_columns_dtypes_and_row_count(hist: pl.DataFrame) -> None:

@@ -26,7 +26,7 @@ def test_catalogue_errors(case: dict, tmp_path: Path, detector) -> None:
 def test_shipped_catalogue_covers_the_demo_detector(example_strategies: Path, detector) -> None:
     catalogue = load_catalogue(example_strategies / "reason_codes.yaml")
     catalogue.check_columns(detector.feature_names)
-    assert catalogue.uncatalogued(detector.feature_names) == ["country"]
+    assert catalogue.uncatalogued(detector.feature_names) == ["country", "seller_refund_rate_30d"]
     rule_codes = {
         r["reason"]
         for name in ("baseline.yaml", "candidate.yaml")

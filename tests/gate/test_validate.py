@@ -14,7 +14,9 @@ def test_shipped_strategies_and_catalogue_are_valid(example_strategies: Path, de
     ]
     findings = validate_paths(paths, detector=detector.path)
     assert [f.level for f in findings] == ["note"]
-    assert findings[0].message == "no entry for features country (generated text is used)"
+    assert findings[0].message == (
+        "no entry for features country, seller_refund_rate_30d (generated text is used)"
+    )
 
 
 def test_columns_checked_against_the_detector_without_data(tmp_path: Path, detector) -> None:

@@ -1,22 +1,22 @@
-"""A monitor run as a short Markdown message for a chat channel or a CI summary."""
+"""A monitor run as a short Markdown message for a chat channel or a CI summary, with the
+one Markdown escaper and number formatter."""
 
 from __future__ import annotations
 
 from riskctl.monitor.run import MonitorResult
+from riskctl.numbers import fmt_percent, fmt_points
+from riskctl.output.markdown import cell as _cell
+from riskctl.output.markdown import table
 
 TOP = 8
 
 
-def _cell(text: object) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
-
-
 def _pct(value: float | None, digits: int = 2) -> str:
-    return "n/a" if value is None else f"{100 * value:.{digits}f}%"
+    return fmt_percent(value, digits)
 
 
 def _signed_pct(value: float) -> str:
-    return f"{100 * value:+.2f} pts"
+    return fmt_points(value)
 
 
 def monitor_markdown(r: MonitorResult) -> str:
@@ -48,17 +48,13 @@ def monitor_markdown(r: MonitorResult) -> str:
 def _drift_lines(r: MonitorResult) -> list[str]:
     if not r.drift:
         return []
-    lines = [
-        "",
-        "| feature | PSI | missing | unseen | moved most |",
-        "| --- | --- | --- | --- | --- |",
-    ]
+    rows: list[list[object]] = []
     for d in r.drift[:TOP]:
         psi = "n/a" if d.psi is None else f"{d.psi:.3f}"
         missing = f"{_pct(d.missing_reference, 1)} -> {_pct(d.missing_current, 1)}"
         unseen = _pct(d.unseen_share, 1) if d.unseen_share is not None else ""
-        lines.append(f"| {_cell(d.column)} | {psi} | {missing} | {unseen} | {_cell(d.top_bin())} |")
-    return lines
+        rows.append([d.column, psi, missing, unseen, d.top_bin()])
+    return ["", *table(["feature", "PSI", "missing", "unseen", "moved most"], rows)]
 
 
 def _estimate_lines(r: MonitorResult) -> list[str]:
@@ -87,14 +83,14 @@ def _estimate_lines(r: MonitorResult) -> list[str]:
 def _attribution_lines(r: MonitorResult) -> list[str]:
     lines = []
     for a in r.attributions[:3]:
+        rows: list[list[object]] = [
+            [t.segment, f"{t.mix:+.4f}", f"{t.rate:+.4f}", f"{t.total:+.4f}"] for t in a.terms[:5]
+        ]
         lines += [
             "",
             f"{a.metric.replace('_', ' ')} {a.reference:.4g} -> {a.current:.4g} by {_cell(a.by)}:",
-            "| segment | mix | rate | total |",
-            "| --- | --- | --- | --- |",
+            *table(["segment", "mix", "rate", "total"], rows),
         ]
-        for t in a.terms[:5]:
-            lines.append(f"| {_cell(t.segment)} | {t.mix:+.4f} | {t.rate:+.4f} | {t.total:+.4f} |")
     if r.score_shift is not None:
         s = r.score_shift
         top = ", ".join(f"{f.feature} {f.shift:+.3f}" for f in s.features[:5])

@@ -1,0 +1,56 @@
+"""`riskctl features`: point-in-time derived columns from raw events."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from riskctl.cli.console import out, print_json, progress_bar
+from riskctl.cli.options import HistoryOpt, JsonOpt, QuietOpt
+from riskctl.data.output import check_output_file
+from riskctl.features.run import features_file
+
+
+def features(
+    spec: Annotated[Path, typer.Argument(help="features.yaml: what to derive.")],
+    data: Annotated[Path, typer.Option("--data", "-d", help="Raw events: Parquet, CSV or NDJSON.")],
+    out_path: Annotated[
+        Path, typer.Option("--out", "-o", help="Table to write: the data plus derived columns.")
+    ],
+    history: HistoryOpt = None,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Add point-in-time derived columns: per-entity counts, distinct counts, sums and means
+    over windows, time since first/last seen, rings of accounts linked by shared devices or
+    IPs, and lookups. A row sees itself and strictly earlier rows, never a later one.
+
+    [bold]Example:[/bold] riskctl features examples/features.yaml --data events.parquet
+    --out features.parquet
+    """
+    check_output_file(out_path)
+    with progress_bar("Deriving features", quiet or as_json) as progress:
+        run = features_file(spec, data, out_path, history=history, progress=progress)
+    if as_json:
+        print_json(
+            {
+                "path": str(run.out),
+                "rows": run.rows,
+                "history_rows": run.history_rows,
+                "features": [asdict(f) for f in run.features],
+            }
+        )
+        return
+    extra = f" ({run.history_rows:,} history rows as context)" if run.history_rows else ""
+    out.print(f"Wrote {run.rows:,} rows to [bold]{run.out}[/]{extra}")
+    table = Table(box=None, pad_edge=False)
+    for name in ("feature", "kind", "type", "nulls", "min", "max"):
+        table.add_column(name, justify="right" if name in ("nulls", "min", "max") else "left")
+    for f in run.features:
+        span = ["" if v is None else f"{v:,.6g}" for v in (f.min, f.max)]
+        table.add_row(f.name, f.kind, f.dtype, f"{f.nulls:,}", *span)
+    out.print(table)

@@ -1,0 +1,64 @@
+"""Point-in-time derived features from raw events: entity windows, rings and lookups.
+
+`add_features` is the one entry point: the `features` command, training and every command
+that scores raw data call it, so a detector sees the same columns computed the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from riskctl.errors import DataError
+from riskctl.features.compute import Context, compute
+from riskctl.features.spec import Feature, FeatureSpec, load_spec
+from riskctl.yamlconfig import LoadedYaml
+
+__all__ = ["Feature", "FeatureSpec", "FeaturesApplied", "add_features", "load_spec"]
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class FeaturesApplied:
+    frame: pl.DataFrame
+    added: list[str]
+    computed: bool  # False when the table already had every derived column
+    history_rows: int
+
+
+def add_features(
+    data: pl.DataFrame,
+    spec_path: Path | LoadedYaml[FeatureSpec],
+    history: pl.DataFrame | None = None,
+    progress: Progress | None = None,
+    reuse_existing: bool = False,
+) -> FeaturesApplied:
+    """`data` with the spec's derived columns. `history` rows (earlier events the new rows
+    need as context) take part in every window and ring but are not returned. With
+    `reuse_existing`, a table that already has every derived column is returned as it is."""
+    loaded = spec_path if isinstance(spec_path, LoadedYaml) else load_spec(spec_path)
+    spec = loaded.model
+    if reuse_existing and all(name in data.columns for name in spec.names):
+        return FeaturesApplied(data, spec.names, False, 0)
+    ctx = Context(spec, loaded, loaded.path.parent)
+    frame, n_hist = data, 0
+    if history is not None and history.height:
+        history = history.select([c for c in data.columns if c in history.columns])
+        missing = [c for c in data.columns if c not in history.columns]
+        try:
+            frame = pl.concat(
+                [history.with_columns(pl.lit(None).alias(c) for c in missing), data],
+                how="vertical_relaxed",
+            ).select(data.columns)
+        except pl.exceptions.PolarsError as exc:
+            raise DataError(
+                f"history and data do not fit together: {str(exc).splitlines()[0]}",
+                hint="pass history with the same columns and types as the data",
+            ) from None
+        n_hist = history.height
+    out = compute(frame, ctx, progress)
+    return FeaturesApplied(out.slice(n_hist), spec.names, True, n_hist)

@@ -1,0 +1,245 @@
+"""Compile a features spec against a table and compute its columns, point-in-time."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from riskctl.data.dates import date_format
+from riskctl.errors import ConfigError, DataError, Location
+from riskctl.features import lookups, rings, windows
+from riskctl.features.index import NULL, RowIndex, Timeline, codes
+from riskctl.features.spec import DURATION_UNITS, Feature, FeatureSpec, window_seconds
+from riskctl.yamlconfig import LoadedYaml
+
+Progress = Callable[[int, int], None]
+DAY_US = 86_400_000_000
+# expression nodes that read other rows: a row-level expression must not contain them
+_NOT_ROW_LEVEL = {"Agg", "Window", "Over", "Len", "Slice", "Gather", "Sort", "SortBy", "Filter"}
+_NOT_ROW_FUNCS = ("Cum", "Shift", "Diff", "Rank", "Reverse", "Rolling", "Unique", "Mode")
+
+
+@dataclass
+class Context:
+    spec: FeatureSpec
+    loaded: LoadedYaml[FeatureSpec] | None
+    base: Path
+    timeline: Timeline | None = None
+    indexes: dict[str, RowIndex] = field(default_factory=dict)  # per entity, built once
+    occurrences: dict[tuple[str, str], windows.Occurrences] = field(default_factory=dict)
+
+    def where(self, *key: str | int) -> Location | None:
+        return self.loaded.where(*key) if self.loaded else None
+
+
+def _unknown(what: str, name: str, known: list[str], where: Location | None) -> ConfigError:
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f"did you mean `{close[0]}`?" if close else f"known: {', '.join(known[:12])}"
+    return ConfigError(f"unknown {what} '{name}'", where, hint=hint)
+
+
+def event_times(frame: pl.DataFrame, ctx: Context) -> np.ndarray:
+    """The time column as int64 microseconds; strings are parsed, anything else refused."""
+    name, where = ctx.spec.time, ctx.where("time")
+    if name not in frame.columns:
+        raise _unknown("time column", name, frame.columns, where)
+    col = frame[name]
+    if col.dtype == pl.String:
+        fmt = date_format(col)
+        if fmt is None:
+            sample = col.drop_nulls().head(1).to_list()
+            raise ConfigError(
+                f"time column '{name}' does not parse as dates (e.g. {sample[0]!r})"
+                if sample
+                else f"time column '{name}' is empty",
+                where,
+                hint="use ISO times like 2026-06-01 12:30:00",
+            )
+        parsed = col.str.strip_chars().str.to_datetime(fmt, strict=False, exact=True)
+        bad = parsed.is_null() & col.is_not_null()
+        if bad.any():
+            raise ConfigError(
+                f"time column '{name}': {col.filter(bad)[0]!r} does not parse as {fmt}", where
+            )
+        col = parsed
+    if col.dtype == pl.Date:
+        col = col.cast(pl.Datetime("us"))
+    if not isinstance(col.dtype, pl.Datetime):
+        raise ConfigError(
+            f"time column '{name}' holds {col.dtype}, not dates or times",
+            where,
+            hint="point `time:` at a datetime column",
+        )
+    if col.null_count():
+        first = int(col.is_null().arg_max() or 0)
+        raise DataError(
+            f"time column '{name}' has {col.null_count()} missing values (first in row "
+            f"{first + 1})",
+            hint="drop or fill rows without an event time",
+        )
+    if getattr(col.dtype, "time_zone", None):  # aware times: compare instants, in UTC
+        col = col.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+    return col.dt.cast_time_unit("us").cast(pl.Int64).to_numpy()
+
+
+def _check_row_level(expr: pl.Expr, feature: Feature, where: Location | None) -> None:
+    def walk(node: Any) -> bool:
+        if isinstance(node, dict):
+            return any(
+                k in _NOT_ROW_LEVEL or k.startswith(_NOT_ROW_FUNCS) or walk(v)
+                for k, v in node.items()
+            )
+        if isinstance(node, list):
+            return any(walk(v) for v in node)
+        return isinstance(node, str) and node.startswith(_NOT_ROW_FUNCS)
+
+    if walk(json.loads(expr.meta.serialize(format="json"))):
+        raise ConfigError(
+            f"feature '{feature.name}': `expr` must be row-level (no aggregates, windows or "
+            "shifts)",
+            where,
+            hint="use count/sum/mean/distinct with `per:` for values over other rows",
+        )
+
+
+def expression(frame: pl.DataFrame, feature: Feature, ctx: Context, i: int) -> pl.Series:
+    where = ctx.where("features", i, "expr")
+    assert feature.expr is not None
+    try:
+        expr = pl.sql_expr(feature.expr)
+    except pl.exceptions.PolarsError as exc:
+        raise ConfigError(f"feature '{feature.name}': bad SQL: {_first(exc)}", where) from None
+    for column in expr.meta.root_names():
+        if column not in frame.columns:
+            raise _unknown("column", column, frame.columns, where)
+    _check_row_level(expr, feature, where)
+    try:
+        out = frame.select(expr.alias(feature.name)).to_series()
+    except pl.exceptions.PolarsError as exc:
+        raise ConfigError(f"feature '{feature.name}': {_first(exc)}", where) from None
+    if isinstance(out.dtype, pl.Duration):
+        out = out.dt.total_microseconds() / 1e6
+    if out.len() != frame.height:
+        raise ConfigError(f"feature '{feature.name}': `expr` must give one value per row", where)
+    return out
+
+
+def _first(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _column(frame: pl.DataFrame, name: str, ctx: Context, *key: str | int) -> pl.Series:
+    if name not in frame.columns:
+        raise _unknown("column", name, frame.columns, ctx.where(*key))
+    return frame[name]
+
+
+def _entity(frame: pl.DataFrame, entity: str, ctx: Context, *key: str | int) -> np.ndarray:
+    if entity not in ctx.spec.entities:
+        raise _unknown("entity", entity, list(ctx.spec.entities), ctx.where(*key))
+    columns = ctx.spec.entities[entity]
+    if isinstance(columns, str):
+        return codes(_column(frame, columns, ctx, "entities", entity))
+    combined = np.zeros(frame.height, dtype=np.int64)
+    for j, column in enumerate(columns):  # a composite key: null when any part is null
+        part = codes(_column(frame, column, ctx, "entities", entity, j))
+        missing = (combined == NULL) | (part == NULL)
+        combined = combined * (part.max(initial=0) + 1) + part
+        combined = codes(
+            pl.Series(np.where(missing, 0, combined)).scatter(np.flatnonzero(missing), None)
+        )
+    return combined
+
+
+def _index(frame: pl.DataFrame, entity: str, ctx: Context, *key: str | int) -> RowIndex:
+    if entity not in ctx.indexes:
+        assert ctx.timeline is not None
+        ctx.indexes[entity] = RowIndex(_entity(frame, entity, ctx, *key), ctx.timeline)
+    return ctx.indexes[entity]
+
+
+def windowed(frame: pl.DataFrame, f: Feature, ctx: Context, i: int) -> pl.Series:
+    index = _index(frame, f.per or "", ctx, "features", i, "per")
+    window = window_seconds(f.window)
+    w_us = None if window is None else window * 1_000_000
+    kind = f.kind
+    if kind in ("since_first", "since_last"):
+        unit = DURATION_UNITS[getattr(f, kind)]
+        return windows.since(f.name, index, kind.removeprefix("since_"), unit)
+    source = getattr(f, kind)
+    if kind == "count" and source == "rows":
+        return windows.count_rows(f.name, index, w_us)
+    values = _column(frame, source, ctx, "features", i, kind)
+    if kind == "distinct":
+        pair = (f.per or "", source)
+        if pair not in ctx.occurrences:
+            ctx.occurrences[pair] = windows.Occurrences(index, codes(values))
+        return windows.count_distinct(f.name, ctx.occurrences[pair], w_us)
+    if kind in ("sum", "mean") and not (values.dtype.is_numeric() or values.dtype == pl.Boolean):
+        raise ConfigError(
+            f"feature '{f.name}': cannot {kind} column '{source}' of type {values.dtype}",
+            ctx.where("features", i, kind),
+            hint="sum and mean need a numeric column; count or distinct count the others",
+        )
+    return windows.sum_values(f.name, index, values, w_us, kind)
+
+
+def ring(frame: pl.DataFrame, f: Feature, ctx: Context, i: int, t: np.ndarray) -> pl.Series:
+    assert f.ring is not None
+    nodes = _entity(frame, f.ring.nodes, ctx, "features", i, "ring", "nodes")
+    if f.ring.nodes in f.ring.links:
+        raise ConfigError(
+            f"feature '{f.name}': `{f.ring.nodes}` cannot both be the nodes and a link",
+            ctx.where("features", i, "ring", "links"),
+        )
+    links = [
+        _entity(frame, e, ctx, "features", i, "ring", "links", j)
+        for j, e in enumerate(f.ring.links)
+    ]
+    bad = None
+    if f.label is not None:
+        label = _column(frame, f.label, ctx, "features", i, "label")
+        if not (label.dtype.is_numeric() or label.dtype == pl.Boolean):
+            raise ConfigError(
+                f"feature '{f.name}': label column '{f.label}' is {label.dtype}, not 0/1",
+                ctx.where("features", i, "label"),
+            )
+        bad = (label.cast(pl.Float64) == 1.0).fill_null(False).to_numpy()
+    maturity = int(round((f.label_maturity_days or 0) * DAY_US))
+    return rings.ring_features(f.name, t, nodes, links, f.ring.measure, bad, maturity)
+
+
+def compute(frame: pl.DataFrame, ctx: Context, progress: Progress | None = None) -> pl.DataFrame:
+    """`frame` with the spec's lookups and features added, in spec order (later features
+    may use earlier ones). Existing columns of the same names are replaced."""
+    spec = ctx.spec
+    frame = frame.drop([n for n in spec.names if n in frame.columns])
+    t = event_times(frame, ctx)
+    ctx.timeline, ctx.indexes, ctx.occurrences = Timeline(t), {}, {}
+    total, done = len(spec.lookups) + len(spec.features), 0
+    for j, lookup in enumerate(spec.lookups):
+        key = _column(frame, lookup.key, ctx, "lookups", j, "key")
+        frame = frame.with_columns(lookups.lookup_column(lookup, ctx.base, key))
+        done += 1
+        if progress:
+            progress(done, total)
+    for i, f in enumerate(spec.features):
+        if f.kind == "expr":
+            column = expression(frame, f, ctx, i)
+        elif f.kind == "ring":
+            column = ring(frame, f, ctx, i, t)
+        else:
+            column = windowed(frame, f, ctx, i)
+        frame = frame.with_columns(column.alias(f.name))
+        done += 1
+        if progress:
+            progress(done, total)
+    return frame
