@@ -2,6 +2,7 @@
 
     python benchmarks/run.py [CASE ...] [--train-rows N] [--score-rows N]
     python benchmarks/run.py shap contention      # the explain engines; a busy neighbour
+    python benchmarks/run.py dask [--dask-rows N] [--dask-part-rows N] [--dask-worker-memory M]
 
 Each case runs in a child process; its wall time and peak RSS are measured from outside.
 """
@@ -579,8 +580,15 @@ def main() -> None:
         help="contention: skip the libgomp-defaults runs (minutes each beside other work)",
     )
     parser.add_argument("--drift-rows", type=int, default=2_000_000)
+    parser.add_argument("--dask-rows", type=int, default=50_000_000)
+    parser.add_argument("--dask-part-rows", type=int, default=1_000_000)
+    parser.add_argument("--dask-worker-memory", default="2GiB")
     args = parser.parse_args()
     results = engine_cases(args)
+    if "dask" in args.cases:  # only when asked: 50M rows take a while and disk space
+        from dask_case import run_dask
+
+        results += run_dask(DATA, args.dask_rows, args.dask_part_rows, args.dask_worker_memory)
     if "drift" in args.cases:
         ref = make_table(args.drift_rows, 5, DATA / f"drift_ref_{args.drift_rows}.parquet")
         cur = make_table(args.drift_rows, 6, DATA / f"drift_cur_{args.drift_rows}.parquet")

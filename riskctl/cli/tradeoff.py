@@ -10,8 +10,18 @@ import typer
 from rich.table import Table
 
 from riskctl.cli.console import out, print_json
-from riskctl.cli.options import AmountOpt, DataOpt, JsonOpt, LabelOpt, TimeOpt, between
+from riskctl.cli.options import (
+    AmountOpt,
+    DataOpt,
+    JsonOpt,
+    LabelOpt,
+    SchedulerOpt,
+    TimeOpt,
+    TimeoutOpt,
+    between,
+)
 from riskctl.data.output import check_output_file
+from riskctl.distributed.cluster import cluster_options
 from riskctl.errors import UsageError
 from riskctl.evaluate.metrics import StrategyMetrics
 from riskctl.evaluate.registry import METRICS
@@ -51,6 +61,8 @@ def sweep(
     all_points: Annotated[
         bool, typer.Option("--all-points", help="Every distinct threshold, not the compact set.")
     ] = False,
+    scheduler: SchedulerOpt = None,
+    timeout: TimeoutOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The exact trade-off curve of a score threshold.
@@ -62,10 +74,22 @@ def sweep(
     exact points at 0.1%, 0.5%, 1%, 2% and 5% FPR. With --strategy, the rules' catches are
     the curve's starting point.
 
+    With --scheduler, --data may be a directory or glob of Parquet parts: each part is
+    reduced on the Dask cluster to counts per distinct score, and the merged counts give the
+    same exact curve.
+
     [bold]Example:[/bold] riskctl sweep --data riskctl-demo/scored.parquet --score score
     --label is_bad --amount amount
     """
-    shown = sweep_file(data, score, label, amount, by, strategy, action, compact=not all_points)
+    cluster = cluster_options(scheduler, timeout)
+    if cluster is not None:
+        from riskctl.distributed.sweep import sweep_dataset
+
+        shown = sweep_dataset(
+            data, cluster, score, label, amount, by, strategy, action, compact=not all_points
+        )
+    else:
+        shown = sweep_file(data, score, label, amount, by, strategy, action, compact=not all_points)
     if as_json:
         body = [
             {

@@ -10,8 +10,10 @@ from rich.markup import escape
 
 from riskctl.cli.console import err, out, print_json, progress_bar
 from riskctl.cli.models import periods_table, roles_table, test_summary
-from riskctl.cli.options import HistoryOpt, JsonOpt, QuietOpt, SeedOpt
+from riskctl.cli.options import HistoryOpt, JsonOpt, QuietOpt, SchedulerOpt, SeedOpt, TimeoutOpt
 from riskctl.data.output import check_output_dir, check_output_file
+from riskctl.distributed.cluster import cluster_options
+from riskctl.errors import UsageError
 from riskctl.model.score import score_file
 from riskctl.model.train import TrainOptions
 from riskctl.model.train import train as train_model
@@ -143,6 +145,8 @@ def train(
         ),
     ] = None,
     seed: SeedOpt = 0,
+    scheduler: SchedulerOpt = None,
+    timeout: TimeoutOpt = None,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -161,6 +165,10 @@ def train(
     learning_rate, min_child_weight, subsample, colsample_bytree, reg_lambda, max_bin,
     imbalance (none | balanced | a weight), monotone ({feature: increasing | decreasing}),
     interactions (\\[\\[feature, ...], ...]).
+
+    With --scheduler, DATA may be a directory or glob of Parquet parts, trained on the Dask
+    cluster with xgboost.dask (roles inferred from a sample of the parts; the same parts and
+    seed give the same model).
 
     [bold]Example:[/bold] riskctl train history.parquet --label is_bad --time event_time
     --exclude attack --group device_id --calibrate isotonic --out detectors/order
@@ -189,8 +197,14 @@ def train(
         config=config,
         features_spec=features_spec,
     )
-    with progress_bar("Boosting", quiet or as_json) as progress:
-        result = train_model(data, out_dir, options, progress)
+    cluster = cluster_options(scheduler, timeout)
+    if cluster is not None:
+        from riskctl.distributed.train import train_dataset
+
+        result = train_dataset(data, out_dir, options, cluster)
+    else:
+        with progress_bar("Boosting", quiet or as_json) as progress:
+            result = train_model(data, out_dir, options, progress)
     manifest = result.detector.manifest
     if as_json:
         print_json(
@@ -238,6 +252,8 @@ def score(
         ),
     ] = False,
     history: HistoryOpt = None,
+    scheduler: SchedulerOpt = None,
+    timeout: TimeoutOpt = None,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -246,19 +262,35 @@ def score(
     Reads and scores in batches, so memory stays bounded on files larger than RAM. Category
     values never seen in training are scored as missing, and counted.
 
+    With --scheduler, DATA may be a directory or glob of Parquet parts; each part is scored
+    on the Dask cluster into OUT/part-NNNNN.parquet (OUT is then a directory).
+
     [bold]Example:[/bold] riskctl score detectors/order orders.parquet --out scored.parquet
     """
-    check_output_file(out_path)
+    cluster = cluster_options(scheduler, timeout)
+    if cluster is None:
+        check_output_file(out_path)
+    else:
+        check_output_dir(out_path, create=False)
     with progress_bar("Scoring", quiet or as_json) as progress:
-        summary = score_file(
-            detector,
-            data,
-            out_path,
-            keep=keep,
-            progress=progress,
-            keep_all=keep_all,
-            history=history,
-        )
+        if cluster is not None:
+            from riskctl.distributed.rows import score_dataset
+
+            if history is not None:
+                raise UsageError("--history runs on one machine only", hint="drop --scheduler")
+            summary = score_dataset(
+                detector, data, out_path, cluster, keep, progress=progress, keep_all=keep_all
+            )
+        else:
+            summary = score_file(
+                detector,
+                data,
+                out_path,
+                keep=keep,
+                progress=progress,
+                keep_all=keep_all,
+                history=history,
+            )
     if as_json:
         print_json(
             {

@@ -186,25 +186,43 @@ def _simulate(
     rows: Rows, compiled: list[CompiledStrategy], by: list[str] | None
 ) -> tuple[list[Simulation], Comparison | None]:
     """Decide every strategy in one pass over the rows; everything else from the cells."""
-    roles = rows.roles
     lf = rows.lazy()
+    cutoffs = [maturity_cutoff(lf, rows.roles, c.strategy.label_maturity_days) for c in compiled]
+    return simulations_from_cells(cell_frame(rows, compiled, cutoffs, by), compiled, rows, by)
+
+
+def cell_frame(
+    rows: Rows, compiled: list[CompiledStrategy], cutoffs: list[Any], by: list[str] | None
+) -> pl.DataFrame:
+    """The sorted, checked cells of `rows` decided by every strategy; `cutoffs`: per
+    strategy, the newest time whose label has matured. Cells of a table's parts, summed,
+    are the cells of the table (a cluster computes them per partition)."""
     sides = [(f"s{i}_", c) for i, c in enumerate(compiled)]
     matured_by_side = {
-        side: matured_expr(roles, maturity_cutoff(lf, roles, c.strategy.label_maturity_days))
-        for side, c in sides
+        side: matured_expr(rows.roles, cutoff)
+        for (side, _), cutoff in zip(sides, cutoffs, strict=True)
     }
     by_columns = [c for c in by or [] if c != SEGMENT]
+    lf = rows.lazy()
     query = cell_query(
         decided_lazy(lf, sides),
         [s for s, _ in sides],
-        roles,
+        rows.roles,
         matured_by_side,
         by_columns,
         rows.scores,
     )
     frame = sorted_cells(_collect(query, [c.loaded for c in compiled], lf, streaming=True))
     rows.verify(frame)
-    cells = Cells(frame, roles, by_columns)
+    return frame
+
+
+def simulations_from_cells(
+    frame: pl.DataFrame, compiled: list[CompiledStrategy], rows: Rows, by: list[str] | None
+) -> tuple[list[Simulation], Comparison | None]:
+    """Every strategy's results, and their comparison, from the sorted cell frame."""
+    sides = [(f"s{i}_", c) for i, c in enumerate(compiled)]
+    cells = Cells(frame, rows.roles, [c for c in by or [] if c != SEGMENT])
     sims = [_side(side, c, cells, rows, by) for side, c in sides]
     comparison = None
     if len(sims) == 2:

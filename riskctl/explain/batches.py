@@ -44,6 +44,7 @@ class ExplainOptions:
     summary: bool = False
     by: str | None = None
     batch_rows: int = BATCH_ROWS
+    allow_empty: bool = False  # no rows to explain writes nothing instead of failing
     history: Path | None = None  # earlier rows derived features read as context
 
 
@@ -244,6 +245,8 @@ def explain_file(
     try:
         ex.run(_decided_batches(lf, detector, compiled, o.batch_rows), writer, total, progress)
         if writer is not None:
+            if ex.explained == 0 and o.allow_empty:
+                return _result(ex, None)
             if ex.explained == 0:
                 raise UsageError(
                     "no rows to explain (no row is flagged)"
