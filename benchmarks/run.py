@@ -1,6 +1,8 @@
 """Run riskctl's benchmarks and print ratios against the usual pandas / scikit-learn way.
 
     python benchmarks/run.py [CASE ...] [--train-rows N] [--score-rows N]
+    python benchmarks/run.py shap contention      # the explain engines; a busy neighbour
+    python benchmarks/run.py dask [--dask-rows N] [--dask-part-rows N] [--dask-worker-memory M]
 
 Each case runs in a child process; its wall time and peak RSS are measured from outside.
 """
@@ -405,6 +407,43 @@ def case_duckdb_features(data: str, out: str) -> None:
     )
 
 
+def _test_slice(rows: int) -> tuple[object, object]:
+    """A seeded test slice: scores and labels (2% bad, moderately separated)."""
+    import numpy as np
+
+    rng = np.random.default_rng(6)
+    y = (rng.random(rows) < 0.02).astype(np.int8)
+    score = 1 / (1 + np.exp(-(rng.normal(size=rows) + 2.0 * y - 4)))
+    return score.astype(np.float32), y
+
+
+def case_riskctl_bootstrap(rows: str, out: str) -> None:
+    from riskctl.model.bootstrap import bootstrap_intervals
+
+    score, y = _test_slice(int(rows))
+    result = bootstrap_intervals(score, y, (0.001, 0.01, 0.05), reps=1000)  # type: ignore[arg-type]
+    Path(out).write_text(json.dumps(result))
+
+
+def case_sklearn_bootstrap(rows: str, out: str) -> None:
+    """The usual way: 1,000 Poisson-weighted replicates, scikit-learn's weighted metrics."""
+    import numpy as np
+    from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
+
+    score, y = _test_slice(int(rows))
+    rng = np.random.default_rng(0)
+    values: dict[str, list[float]] = {"roc_auc": [], "pr_auc": [], "catch_rate_at_fpr.0.01": []}
+    for _ in range(1000):
+        w = rng.poisson(1.0, size=len(y))
+        values["roc_auc"].append(roc_auc_score(y, score, sample_weight=w))
+        values["pr_auc"].append(average_precision_score(y, score, sample_weight=w))
+        fpr, tpr, _ = roc_curve(y, score, sample_weight=w)
+        values["catch_rate_at_fpr.0.01"].append(float(tpr[fpr <= 0.01].max()))
+    Path(out).write_text(
+        json.dumps({k: list(np.quantile(v, [0.025, 0.975])) for k, v in values.items()})
+    )
+
+
 def case_riskctl_drift(reference: str, current: str, out: str) -> None:
     with open(out, "w") as fh:
         subprocess.run(
@@ -440,6 +479,8 @@ def case_pandas_drift(reference: str, current: str, out: str) -> None:
 
 
 CASES = {
+    "riskctl_bootstrap": case_riskctl_bootstrap,
+    "sklearn_bootstrap": case_sklearn_bootstrap,
     "riskctl_sweep": case_riskctl_sweep,
     "sklearn_sweep": case_sklearn_sweep,
     "pandas_loop_sweep": case_pandas_loop_sweep,
@@ -506,16 +547,48 @@ def main() -> None:
     parser.add_argument(
         "cases",
         nargs="*",
-        default=["simulate", "sweep", "train", "score", "explain", "drift", "features"],
+        default=[
+            "simulate",
+            "sweep",
+            "bootstrap",
+            "train",
+            "score",
+            "explain",
+            "drift",
+            "features",
+            "shap",
+            "contention",
+        ],
     )
     parser.add_argument("--features-rows", type=int, default=10_000_000)
     parser.add_argument("--train-rows", type=int, default=1_000_000)
     parser.add_argument("--score-rows", type=int, default=10_000_000)
     parser.add_argument("--explain-rows", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--simulate-rows", type=int, default=10_000_000)
+    parser.add_argument("--bootstrap-rows", type=int, default=100_000)
+    parser.add_argument("--shap-rows", type=int, default=20_000)
+    parser.add_argument("--repeat", type=int, default=3, help="runs per timing (median)")
+    parser.add_argument(
+        "--tasks",
+        nargs="+",
+        default=["train", "score", "explain", "demo"],
+        help="contention: the commands to time",
+    )
+    parser.add_argument(
+        "--no-defaults",
+        action="store_true",
+        help="contention: skip the libgomp-defaults runs (minutes each beside other work)",
+    )
     parser.add_argument("--drift-rows", type=int, default=2_000_000)
+    parser.add_argument("--dask-rows", type=int, default=50_000_000)
+    parser.add_argument("--dask-part-rows", type=int, default=1_000_000)
+    parser.add_argument("--dask-worker-memory", default="2GiB")
     args = parser.parse_args()
-    results = []
+    results = engine_cases(args)
+    if "dask" in args.cases:  # only when asked: 50M rows take a while and disk space
+        from dask_case import run_dask
+
+        results += run_dask(DATA, args.dask_rows, args.dask_part_rows, args.dask_worker_memory)
     if "drift" in args.cases:
         ref = make_table(args.drift_rows, 5, DATA / f"drift_ref_{args.drift_rows}.parquet")
         cur = make_table(args.drift_rows, 6, DATA / f"drift_cur_{args.drift_rows}.parquet")
@@ -529,6 +602,11 @@ def main() -> None:
         theirs_psi = json.loads((DATA / "drift_pandas.json").read_text())
         gap = max(abs(ours_psi[c] - v) for c, v in theirs_psi.items())
         print(f"drift: largest PSI difference riskctl vs pandas {gap:.2e}", flush=True)
+    if "bootstrap" in args.cases:
+        rows = str(args.bootstrap_rows)
+        ours = measure("riskctl_bootstrap", rows, str(DATA / "bootstrap_riskctl.json"))
+        theirs = measure("sklearn_bootstrap", rows, str(DATA / "bootstrap_sklearn.json"))
+        results.append(report("bootstrap", ours, theirs, args.bootstrap_rows))
     if "simulate" in args.cases:
         sim_data = make_scored_table(args.simulate_rows, DATA / f"sim_{args.simulate_rows}.parquet")
         ours = measure("riskctl_simulate", str(sim_data), str(DATA / "sim_riskctl.json"))
@@ -603,6 +681,49 @@ def main() -> None:
             )
             results.append(report("explain", ours, theirs, rows))
     (DATA / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+
+
+def engine_cases(args: argparse.Namespace) -> list[dict]:
+    """The `shap` and `contention` cases (benchmarks/engines.py)."""
+    import engines
+
+    results: list[dict] = []
+    if "shap" in args.cases:
+        train = make_table(100_000, 5, DATA / "shap_train_100000.parquet")
+        rows = make_table(args.shap_rows, 6, DATA / f"shap_rows_{args.shap_rows}.parquet")
+        results += engines.run_shap(train, rows, args.shap_rows, args.repeat)
+    if "contention" in args.cases:
+        tasks = {k: v for k, v in contention_tasks().items() if k in args.tasks}
+        results += engines.contention_case(tasks, args.repeat, not args.no_defaults)
+    return results
+
+
+def contention_tasks() -> dict[str, list[str]]:
+    """Commands the size of the demo's: 133k-row train, 500k-row score, 20k-row explain."""
+    train = make_table(133_000, 7, DATA / "cont_train_133000.parquet")
+    score = make_table(500_000, 8, DATA / "cont_score_500000.parquet")
+    explain = make_table(20_000, 9, DATA / "cont_explain_20000.parquet")
+    detector = DATA / "cont_detector"
+    config = DATA / "cont_model.yaml"
+    config.write_text("rounds: 100\nearly_stopping_rounds: 100\n")
+    cli = [sys.executable, "-m", "riskctl"]
+    train_cmd = [*cli, "train", str(train), "--label", "y", "--time", "t"]
+    train_cmd += ["--out", str(detector), "--config", str(config), "--quiet", "--json"]
+    subprocess.run(train_cmd, check=True, stdout=subprocess.DEVNULL)
+    return {
+        "train": train_cmd,
+        "score": [*cli, "score", str(detector), str(score), "--out", str(DATA / "cont.parquet")],
+        "explain": [
+            *cli,
+            "explain",
+            str(detector),
+            str(explain),
+            "--out",
+            str(DATA / "cont_explained.parquet"),
+            "--quiet",
+        ],
+        "demo": [*cli, "demo", "--out", str(DATA / "cont_demo"), "--quiet"],
+    }
 
 
 if __name__ == "__main__":

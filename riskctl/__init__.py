@@ -9,6 +9,9 @@ first use so that the command line starts without importing polars or XGBoost.
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+# before anything can load XGBoost: its OpenMP runtime reads the environment once
+from riskctl import runtime as _runtime  # noqa: F401  (isort: skip)
+
 try:
     __version__ = version("riskctl")
 except PackageNotFoundError:  # running from a source tree that was never installed

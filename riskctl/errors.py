@@ -60,3 +60,12 @@ class ConfigError(RiskctlError):
 
 class DetectorError(RiskctlError):
     """A detector directory that is missing, tampered with or incompatible."""
+
+
+class ClusterError(RiskctlError):
+    """A Dask cluster that cannot be reached, lost a worker, or ran out of time. Exit 2 when
+    the address or set-up is wrong; exit 3 when a job that started could not finish."""
+
+    def __init__(self, message: str, hint: str | None = None, exit_code: int = EXIT_BUG):
+        super().__init__(message, hint)
+        self.exit_code = exit_code

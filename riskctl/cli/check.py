@@ -20,10 +20,13 @@ from riskctl.cli.options import (
     LabelsOpt,
     NoOutcomeOpt,
     PropensityOpt,
+    SchedulerOpt,
     TimeOpt,
+    TimeoutOpt,
 )
 from riskctl.data.io import write_text
 from riskctl.data.output import append_text, check_output_file
+from riskctl.distributed.cluster import cluster_options
 from riskctl.errors import EXIT_CHECK_FAILED
 from riskctl.evaluate.history import history_from_flags
 from riskctl.evaluate.simulate import run_simulation
@@ -64,6 +67,8 @@ def check(
         str | None,
         typer.Option("--data-sha256", help="Fail (exit 2) unless the data file has this sha256."),
     ] = None,
+    scheduler: SchedulerOpt = None,
+    timeout: TimeoutOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Check a candidate strategy's guardrails on labelled history (the CI gate).
@@ -77,22 +82,34 @@ def check(
     estimate; --labels naive|bounds chooses (bounds: the pessimistic end).
     Outputs: a terminal table, --json, --markdown (and $GITHUB_STEP_SUMMARY), --junit.
 
+    With --scheduler, --data may be a directory or glob of Parquet parts, checked on the
+    Dask cluster with the same numbers as on one machine (--data-sha256 then pins the
+    dataset: the sha256 of its parts' relative paths and digests).
+
     [bold]Example:[/bold] riskctl check strategies/candidate.yaml --baseline
     strategies/baseline.yaml --data riskctl-demo/scored.parquet
     """
     for path, flag in ((junit, "--junit"), (markdown, "--markdown")):
         if path is not None:
             check_output_file(path, flag)
-    run = run_simulation(
-        candidate,
-        data,
-        baseline=baseline,
-        label=label,
-        time=time,
-        amount=amount,
-        production=history_from_flags(decision, no_outcome, control, propensity),
-        data_sha256=data_sha256,
-    )
+    cluster = cluster_options(scheduler, timeout)
+    if cluster is not None:
+        from riskctl.distributed.simulate import simulate_dataset
+
+        run = simulate_dataset(
+            candidate, data, cluster, baseline, label, time, amount, data_sha256=data_sha256
+        )
+    else:
+        run = run_simulation(
+            candidate,
+            data,
+            baseline=baseline,
+            label=label,
+            time=time,
+            amount=amount,
+            data_sha256=data_sha256,
+            production=history_from_flags(decision, no_outcome, control, propensity),
+        )
     results = check_guardrails(run, strict=strict, labels=labels)
     summary = check_markdown(run, results)
     if markdown is not None:

@@ -1,4 +1,4 @@
-"""`riskctl data ...`: synthetic history."""
+"""`riskctl data ...`: synthetic history and profiles of real ones."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Annotated
 
 import polars as pl
 import typer
+from rich.table import Table
 
 from riskctl.cli.console import err, out, print_json
 from riskctl.cli.options import JsonOpt, SeedOpt
@@ -16,7 +17,9 @@ from riskctl.data.events import generate_events
 from riskctl.data.generate import generate_history
 from riskctl.data.io import table_format, write_table
 from riskctl.data.output import check_output_file
+from riskctl.data.profile import profile_table
 from riskctl.evaluate.production import production_history
+from riskctl.report.profile import write_profile_html
 
 app = typer.Typer(
     help="Synthetic history and table utilities.", no_args_is_help=True, rich_markup_mode="rich"
@@ -116,3 +119,73 @@ def generate(
             f"(control group: {hidden.control_rows:,} rows). Truth in `{hidden.truth}`: "
             "for evaluation only."
         )
+
+
+@app.command("profile")
+def profile(
+    data: Annotated[Path, typer.Argument(help="Table to profile.", show_default=False)],
+    label: Annotated[
+        str | None, typer.Option("--label", help="Label column (default: inferred by name).")
+    ] = None,
+    time: Annotated[
+        str | None, typer.Option("--time", help="Event-time column (default: inferred).")
+    ] = None,
+    bad: Annotated[
+        str | None,
+        typer.Option("--bad", help="The label value that means bad, for labels other than 0/1."),
+    ] = None,
+    period: Annotated[
+        str, typer.Option("--period", help="Period for label rates: day, week, month or 2w.")
+    ] = "week",
+    html: Annotated[Path | None, typer.Option("--html", help="Also write an HTML page.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Profile a history: columns, types, inferred roles and why, missing and distinct
+    counts, time span, label rate per period, unlabelled rows and label maturity.
+
+    Reads CSV exports as they come (a byte-order mark, US dates, a truncated last line).
+
+    [bold]Example:[/bold] riskctl data profile history.parquet --label is_bad --time event_time
+    """
+    prof = profile_table(data, label=label, time=time, bad=bad, period=period)
+    if html is not None:
+        write_profile_html(prof, html)
+    if as_json:
+        print_json(prof.to_dict())
+        return
+    out.print(f"[bold]{data}[/]: {prof.rows:,} rows, {len(prof.columns)} columns")
+    table = Table(box=None, pad_edge=False)
+    for name in ("column", "type", "role", "why", "missing", "distinct"):
+        table.add_column(name, justify="right" if name in ("missing", "distinct") else "left")
+    for c in prof.columns:
+        table.add_row(c.name, c.dtype, c.role, c.why, f"{c.nulls:,}", f"{c.distinct:,}")
+    out.print(table)
+    for role, why in prof.inferred.items():
+        out.print(f"{role}: {why}")
+    if prof.time_span:
+        out.print(f"Time span: {prof.time_span['start']} to {prof.time_span['end']}")
+    if prof.label and prof.bad_rate is not None:
+        out.print(
+            f"Labelled rows: {prof.labelled_rows:,} ({prof.unlabelled_rows:,} unlabelled); "
+            f"bad rate {100 * prof.bad_rate:.2f}%"
+        )
+    if prof.periods:
+        per = Table(title=f"By period ({prof.period})", title_justify="left", box=None)
+        for name in ("period", "rows", "labelled", "bad", "bad rate"):
+            per.add_column(name, justify="left" if name == "period" else "right")
+        for p in prof.periods:
+            rate = "" if p["bad_rate"] is None else f"{100 * p['bad_rate']:.2f}%"
+            per.add_row(
+                p["period"] or "(no time)",
+                f"{p['rows']:,}",
+                f"{100 * p['labelled_share']:.0f}%",
+                f"{p['bad']:,}",
+                rate,
+            )
+        out.print(per)
+    if prof.maturity:
+        out.print(f"Label maturity: {prof.maturity}")
+    for note in prof.notes:
+        err.print(f"[yellow]note:[/] {note}", soft_wrap=True)
+    if html is not None:
+        out.print(f"Wrote [bold]{html}[/]")

@@ -71,7 +71,7 @@ def demo(
     m = result.detector.manifest["metrics"]
     out.print(
         f"Detector: ROC AUC {m['roc_auc']:.4f}, PR AUC {m['pr_auc']:.4f} on "
-        f"{m['rows']:,} later rows"
+        f"{m['rows']:,} test-slice rows"
     )
     out.print(metrics_table(result.run))
     out.print(guardrail_table(result.guardrails))

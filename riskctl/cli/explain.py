@@ -9,8 +9,9 @@ import typer
 from rich.table import Table
 
 from riskctl.cli.console import err, out, print_json, progress_bar
-from riskctl.cli.options import HistoryOpt, JsonOpt, QuietOpt
-from riskctl.data.output import check_output_file
+from riskctl.cli.options import HistoryOpt, JsonOpt, QuietOpt, SchedulerOpt, TimeoutOpt
+from riskctl.data.output import check_output_dir, check_output_file
+from riskctl.distributed.cluster import cluster_options
 from riskctl.explain.batches import ExplainOptions, explain_file
 from riskctl.explain.summary import ExplainSummary
 
@@ -71,6 +72,14 @@ def explain(
             "--approximate", help="Fast approximate contributions (Saabas) for very large runs."
         ),
     ] = False,
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            help="Exact SHAP engine: fast (riskctl's TreeSHAP) or xgboost (pred_contribs); "
+            "same values.",
+        ),
+    ] = "fast",
     with_interactions: Annotated[
         bool,
         typer.Option(
@@ -78,13 +87,15 @@ def explain(
         ),
     ] = False,
     history: HistoryOpt = None,
+    scheduler: SchedulerOpt = None,
+    timeout: TimeoutOpt = None,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Explain rows: exact SHAP contributions and reason codes.
 
-    XGBoost's TreeSHAP (the values shap.TreeExplainer gives), margin, score and the top
-    reasons, computed in batches.
+    Exact TreeSHAP (the values shap.TreeExplainer and XGBoost's pred_contribs give), margin,
+    score and the top reasons, computed in batches. --engine xgboost uses pred_contribs itself.
 
     Output columns: id/label/time, score, margin, shap_<feature> per feature, shap_bias
     (contributions plus bias equal the margin), reason_codes and reason_texts (most important
@@ -94,7 +105,10 @@ def explain(
     --strategy strategies/candidate.yaml --reasons strategies/reason_codes.yaml
     --only-flagged --summary --out reasons.parquet
     """
-    if out_path is not None:
+    cluster = cluster_options(scheduler, timeout)
+    if out_path is not None and cluster is not None:
+        check_output_dir(out_path, create=False)
+    elif out_path is not None:
         check_output_file(out_path)
     options = ExplainOptions(
         top=top,
@@ -103,13 +117,19 @@ def explain(
         only_flagged=only_flagged,
         mask_ids=mask,
         approximate=approximate,
+        engine=engine,
         interactions=with_interactions,
         summary=summary or with_interactions,
         by=by,
         history=history,
     )
     with progress_bar("Explaining", quiet or as_json) as progress:
-        result = explain_file(detector, data, out_path, options, progress)
+        if cluster is not None:
+            from riskctl.distributed.rows import explain_dataset
+
+            result = explain_dataset(detector, data, out_path, cluster, options, progress)
+        else:
+            result = explain_file(detector, data, out_path, options, progress)
     if as_json:
         print_json(
             {

@@ -109,3 +109,25 @@ def between(
         return value
 
     return check
+
+
+SchedulerOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        envvar="RISKCTL_SCHEDULER",
+        help="Run on this Dask cluster (tcp://HOST:8786); --data may then be a directory or "
+        "glob of Parquet parts. Needs `pip install 'riskctl[dask]'`.",
+        show_default=False,
+    ),
+]
+TimeoutOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--timeout",
+        envvar="RISKCTL_DASK_TIMEOUT",
+        help="With --scheduler: seconds the cluster job may take before it is stopped "
+        "(default 3600).",
+        show_default=False,
+    ),
+]

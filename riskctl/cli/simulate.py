@@ -32,14 +32,18 @@ from riskctl.cli.options import (
     LabelsOpt,
     NoOutcomeOpt,
     PropensityOpt,
+    SchedulerOpt,
     TimeOpt,
+    TimeoutOpt,
 )
 from riskctl.data.output import check_output_dir, check_output_file
+from riskctl.distributed.cluster import cluster_options
+from riskctl.errors import UsageError
 from riskctl.evaluate.history import history_from_flags
 from riskctl.evaluate.simulate import run_simulation
 from riskctl.gate.guardrails import check_guardrails
 from riskctl.numbers import fmt_percent
-from riskctl.output.json import run_to_dict, write_simulation
+from riskctl.output.json import run_to_dict, write_metrics, write_simulation
 from riskctl.report.build import report_for_run
 
 
@@ -76,6 +80,8 @@ def simulate(
         Path | None, typer.Option("--report", help="Also write the HTML report here.")
     ] = None,
     history: HistoryOpt = None,
+    scheduler: SchedulerOpt = None,
+    timeout: TimeoutOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Apply a strategy to labelled history and say exactly what it does.
@@ -90,6 +96,10 @@ def simulate(
     Rows with no usable label (unlabelled, immature, blocked by production) count in alert
     rate and review load, not in label metrics; with some unseen, label metrics come three
     ways: naive, bounds, and the control-group estimate (`history:` or --decision/--control).
+
+    With --scheduler, --data may be a directory or glob of Parquet parts: each part is
+    decided on the Dask cluster and the numbers are the same as on one machine; --out then
+    holds decisions/ and baseline_decisions/ as partitioned Parquet.
 
     [bold]Example:[/bold] riskctl simulate strategies/candidate.yaml --baseline
     strategies/baseline.yaml --data riskctl-demo/scored.parquet
@@ -111,6 +121,33 @@ def simulate(
     )
     if out_dir is not None:
         write_simulation(run, out_dir)
+    cluster = cluster_options(scheduler, timeout)
+    if cluster is not None:
+        if report is not None or history is not None:
+            raise UsageError(
+                f"{'--report' if report is not None else '--history'} runs on one machine only",
+                hint="simulate without --scheduler",
+            )
+        from riskctl.distributed.simulate import simulate_dataset
+
+        run = simulate_dataset(
+            strategy, data, cluster, baseline, label, time, amount, by, out=out_dir
+        )
+        if out_dir is not None:
+            write_metrics(run, out_dir)
+    else:
+        run = run_simulation(
+            strategy,
+            data,
+            baseline=baseline,
+            label=label,
+            time=time,
+            amount=amount,
+            by=by,
+            history=history,
+        )
+        if out_dir is not None:
+            write_simulation(run, out_dir)
     if report is not None:
         command = "riskctl " + shlex.join(sys.argv[1:]) if sys.argv[1:] else "riskctl simulate"
         report_for_run(

@@ -20,10 +20,13 @@ from riskctl.cli.options import (
     LabelsOpt,
     NoOutcomeOpt,
     PropensityOpt,
+    SchedulerOpt,
     TimeOpt,
+    TimeoutOpt,
     between,
 )
 from riskctl.data.output import check_output_file
+from riskctl.distributed.cluster import cluster_options
 from riskctl.errors import UsageError
 from riskctl.evaluate.history import history_from_flags
 from riskctl.evaluate.metrics import StrategyMetrics
@@ -64,11 +67,13 @@ def sweep(
     all_points: Annotated[
         bool, typer.Option("--all-points", help="Every distinct threshold, not the compact set.")
     ] = False,
-    decision: DecisionOpt = None,
-    no_outcome: NoOutcomeOpt = None,
     control: ControlOpt = None,
-    propensity: PropensityOpt = None,
+    decision: DecisionOpt = None,
     labels: LabelsOpt = "auto",
+    no_outcome: NoOutcomeOpt = None,
+    propensity: PropensityOpt = None,
+    scheduler: SchedulerOpt = None,
+    timeout: TimeoutOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The exact trade-off curve of a score threshold.
@@ -81,13 +86,25 @@ def sweep(
     the curve's starting point. Rows with no label count in alert rate only; with a
     control group (`history:` or --decision/--control) the curve is weighted by it.
 
+    With --scheduler, --data may be a directory or glob of Parquet parts: each part is
+    reduced on the Dask cluster to counts per distinct score, and the merged counts give the
+    same exact curve.
+
     [bold]Example:[/bold] riskctl sweep --data riskctl-demo/scored.parquet --score score
     --label is_bad --amount amount
     """
-    history = history_from_flags(decision, no_outcome, control, propensity)
-    shown = sweep_file(
-        data, score, label, amount, by, strategy, action, not all_points, history, labels
-    )
+    cluster = cluster_options(scheduler, timeout)
+    if cluster is not None:
+        from riskctl.distributed.sweep import sweep_dataset
+
+        shown = sweep_dataset(
+            data, cluster, score, label, amount, by, strategy, action, compact=not all_points
+        )
+    else:
+        history = history_from_flags(decision, no_outcome, control, propensity)
+        shown = sweep_file(
+            data, score, label, amount, by, strategy, action, not all_points, history, labels
+        )
     if as_json:
         body = [
             {

@@ -36,8 +36,11 @@ def table_format(path: Path) -> str:
     return fmt
 
 
-def scan_table(path: Path | str) -> pl.LazyFrame:
-    """A lazy view of a Parquet, CSV or NDJSON table; fails early and clearly."""
+def scan_table(path: Path | str, ragged_ok: bool = False) -> pl.LazyFrame:
+    """A lazy view of a Parquet, CSV or NDJSON table; fails early and clearly.
+
+    `ragged_ok` (for describing a file, never for deciding on it): CSV lines with too few
+    fields, such as an interrupted export's last line, read as rows with missing values."""
     path = Path(path)
     if not path.exists():
         raise DataError(
@@ -52,8 +55,13 @@ def scan_table(path: Path | str) -> pl.LazyFrame:
         if fmt == "parquet":
             lf = pl.scan_parquet(path)
         elif fmt == "csv":
-            check_csv(path)  # UTF-8, no ragged line, no header name twice
-            lf = pl.scan_csv(path, try_parse_dates=True, infer_schema_length=10_000)
+            check_csv(path, ragged_ok)  # UTF-8, no ragged line, no header name twice
+            lf = pl.scan_csv(
+                path,
+                try_parse_dates=True,
+                infer_schema_length=10_000,
+                truncate_ragged_lines=ragged_ok,
+            )
         elif fmt == "json":  # a JSON array of row objects: read whole, there is no scanner
             lf = pl.read_json(path).lazy()
         else:

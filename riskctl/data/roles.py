@@ -30,6 +30,20 @@ ID_UNIQUE_SHARE = 0.5
 ID_NAMED_MIN_DISTINCT = 50
 MAX_CATEGORIES = 1_000
 _ID_NAME = re.compile(r"(?i)(^id$|_id$|^id_|uuid|guid|_key$)|[a-z]Id$")
+# numbers that identify or code rather than measure: an IP stored as an integer, an `app`,
+# `os` or `channel` code
+_IP_NAME = re.compile(r"(?i)(^|_)ip(_?addr(ess)?|_?v4|_?num(ber)?)?($|_)")
+_CODE_NAME = re.compile(
+    r"(?i)(^|_)(app|os|channel|device|browser|carrier|platform|source|mcc|zip|zipcode|"
+    r"postcode|country|region|city|code|type|status)$"
+)
+# counts, rates and durations are quantities whatever else their name says
+_QUANTITY_NAME = re.compile(
+    r"(?i)(^|_)(n|num|count|cnt|per|days|hours|minutes|secs|seconds|age|amount|amt|avg|mean|"
+    r"sum|total|rate|ratio|share|pct|score|len|size)(_|$)|\d+[dhm]$"
+)
+# an unnamed integer column whose values are all distinct over this many rows is an id
+ID_ALL_DISTINCT_MIN_ROWS = 1_000
 _IP = re.compile(r"^(\d{1,3}\.){3}\d{1,3}$|^[0-9a-fA-F:]+:[0-9a-fA-F:]*$")
 
 
@@ -56,10 +70,17 @@ def infer_roles(
     amount: str | None = None,
     exclude: list[str] | None = None,
     features: list[str] | None = None,
+    categorical: list[str] | None = None,
 ) -> list[ColumnRole]:
     """One role per column, in table order. Flags win over inference."""
     ids, exclude, features = ids or [], exclude or [], features or []
-    for flag, names in (("--id", ids), ("--exclude", exclude), ("--feature", features)):
+    categorical = categorical or []
+    for flag, names in (
+        ("--id", ids),
+        ("--exclude", exclude),
+        ("--feature", features),
+        ("--categorical", categorical),
+    ):
         unknown = [n for n in names if n not in df.columns]
         if unknown:
             raise UsageError(
@@ -69,8 +90,15 @@ def infer_roles(
     clash = set(features) & (set(ids) | set(exclude) | {label, time})
     if clash:
         raise UsageError(f"--feature conflicts with another role for: {', '.join(sorted(clash))}")
+    clash = set(categorical) & (set(ids) | set(exclude) | {label, time, amount})
+    if clash:
+        raise UsageError(
+            f"--categorical conflicts with another role for: {', '.join(sorted(clash))}"
+        )
     return [
-        _role(df, name, dtype, label, time, ids, amount, exclude, features)
+        ColumnRole(name, CATEGORICAL, "--categorical", str(dtype))
+        if name in categorical
+        else _role(df, name, dtype, label, time, ids, amount, exclude, features)
         for name, dtype in df.schema.items()
     ]
 
@@ -114,27 +142,64 @@ def _role(
         return role(EXCLUDED, "constant")
     if dtype == pl.Boolean:
         return role(NUMERIC, "boolean, as 0/1")
-    if dtype.is_float():
-        return role(NUMERIC, "--feature" if forced else "number")
     share = distinct / max(df.height, 1)
     named_like_id = bool(_ID_NAME.search(name))
-    if not forced:
-        if dtype.is_integer() and named_like_id and share > ID_UNIQUE_SHARE:
-            return role(ID, f"id-like: named like an id, {distinct:,} distinct values")
-        if not dtype.is_integer():
-            sample = column.drop_nulls().cast(pl.String).head(50).to_list()
-            if sample and all(_IP.match(v) for v in sample):
-                return role(ID, "IP addresses")
-            if share > ID_UNIQUE_SHARE:
-                return role(ID, f"id-like: {distinct:,} distinct values in {df.height:,} rows")
-            if named_like_id and distinct >= ID_NAMED_MIN_DISTINCT:
-                return role(ID, f"id-like: named like an id, {distinct:,} distinct values")
-            if distinct > MAX_CATEGORIES:
-                return role(
-                    EXCLUDED,
-                    f"{distinct:,} categories (more than {MAX_CATEGORIES:,}); "
-                    "group them, or pass --feature to keep it",
-                )
+    if dtype.is_numeric() and not forced:
+        coded = _numeric_code(column, name, distinct, df.height, named_like_id)
+        if coded is not None:
+            return role(*coded)
+    if dtype.is_float():
+        return role(NUMERIC, "--feature" if forced else "number")
+    if not forced and not dtype.is_integer():
+        text = _text_id(column, distinct, share, df.height, named_like_id)
+        if text is not None:
+            return role(*text)
     if dtype.is_integer():
         return role(NUMERIC, "--feature" if forced else "integer")
     return role(CATEGORICAL, "--feature" if forced else f"text, {distinct:,} categories")
+
+
+def _text_id(
+    column: pl.Series, distinct: int, share: float, rows: int, named_like_id: bool
+) -> tuple[str, str] | None:
+    """(role, why) for text that identifies (or has too many categories), else None."""
+    sample = column.drop_nulls().cast(pl.String).head(50).to_list()
+    if sample and all(_IP.match(v) for v in sample):
+        return ID, "IP addresses"
+    if share > ID_UNIQUE_SHARE:
+        return ID, f"id-like: {distinct:,} distinct values in {rows:,} rows"
+    if named_like_id and distinct >= ID_NAMED_MIN_DISTINCT:
+        return ID, f"id-like: named like an id, {distinct:,} distinct values"
+    if distinct > MAX_CATEGORIES:
+        return (
+            EXCLUDED,
+            f"{distinct:,} categories (more than {MAX_CATEGORIES:,}); "
+            "group them, or pass --feature to keep it",
+        )
+    return None
+
+
+def _numeric_code(
+    column: pl.Series, name: str, distinct: int, rows: int, named_like_id: bool
+) -> tuple[str, str] | None:
+    """(role, why) for a number that identifies or codes rather than measures, else None."""
+    if _QUANTITY_NAME.search(name):
+        return None
+    if _IP_NAME.search(name):
+        return ID, "named like an IP address: a number that identifies, not a quantity"
+    values = column.drop_nulls()
+    whole = values.dtype.is_integer() or bool((values == values.round(0)).all())
+    if not whole:
+        return None
+    named_like_code = bool(_CODE_NAME.search(name))
+    if named_like_id or named_like_code:
+        kind = "an id" if named_like_id else "a code"
+        if distinct / max(rows, 1) > ID_UNIQUE_SHARE or distinct > MAX_CATEGORIES:
+            return ID, f"integers named like {kind}, {distinct:,} distinct values in {rows:,} rows"
+        return (
+            CATEGORICAL,
+            f"integers named like {kind}, {distinct:,} codes: a category, not a quantity",
+        )
+    if distinct == rows >= ID_ALL_DISTINCT_MIN_ROWS:
+        return ID, f"integers, every one of {rows:,} values distinct: an id"
+    return None

@@ -113,7 +113,8 @@ def check_labels(frame: pl.DataFrame, label: str, source: Path | str) -> None:
             f"{source}: label column '{label}' holds {values.dtype}"
             + (f" (e.g. {example[0]!r})" if example else "")
             + ", not 0/1",
-            hint="labels must be 1 = bad, 0 = good: map the values to 0/1 first",
+            hint="labels must be 1 = bad, 0 = good: name the value that means bad with "
+            "`bad:` next to `label:` in the strategy (or `riskctl train --bad`)",
         )
     # a missing label (null, empty or NaN) is a row with no outcome: valid, counted apart
     known = values.cast(pl.Float64).fill_nan(None)

@@ -17,6 +17,7 @@ from typing import Any
 import polars as pl
 
 from riskctl.data.io import require_columns, scan_table
+from riskctl.data.labels import BAD_HOW, binary_label, label_expr
 from riskctl.errors import ConfigError, DataError
 from riskctl.evaluate.cells import (
     Cells,
@@ -226,25 +227,43 @@ def _simulate(
     rows: Rows, compiled: list[CompiledStrategy], by: list[str] | None
 ) -> tuple[list[Simulation], Comparison | None]:
     """Decide every strategy in one pass over the rows; everything else from the cells."""
-    roles = rows.roles
     lf = rows.lazy()
+    cutoffs = [maturity_cutoff(lf, rows.roles, c.strategy.label_maturity_days) for c in compiled]
+    return simulations_from_cells(cell_frame(rows, compiled, cutoffs, by), compiled, rows, by)
+
+
+def cell_frame(
+    rows: Rows, compiled: list[CompiledStrategy], cutoffs: list[Any], by: list[str] | None
+) -> pl.DataFrame:
+    """The sorted, checked cells of `rows` decided by every strategy; `cutoffs`: per
+    strategy, the newest time whose label has matured. Cells of a table's parts, summed,
+    are the cells of the table (a cluster computes them per partition)."""
     sides = [(f"s{i}_", c) for i, c in enumerate(compiled)]
     matured_by_side = {
-        side: matured_expr(roles, maturity_cutoff(lf, roles, c.strategy.label_maturity_days))
-        for side, c in sides
+        side: matured_expr(rows.roles, cutoff)
+        for (side, _), cutoff in zip(sides, cutoffs, strict=True)
     }
     by_columns = [c for c in by or [] if c != SEGMENT]
+    lf = rows.lazy()
     query = cell_query(
         decided_lazy(lf, sides),
         [s for s, _ in sides],
-        roles,
+        rows.roles,
         matured_by_side,
         by_columns,
         rows.scores,
     )
     frame = sorted_cells(_collect(query, [c.loaded for c in compiled], lf, streaming=True))
     rows.verify(frame)
-    cells = Cells(frame, roles, by_columns)
+    return frame
+
+
+def simulations_from_cells(
+    frame: pl.DataFrame, compiled: list[CompiledStrategy], rows: Rows, by: list[str] | None
+) -> tuple[list[Simulation], Comparison | None]:
+    """Every strategy's results, and their comparison, from the sorted cell frame."""
+    sides = [(f"s{i}_", c) for i, c in enumerate(compiled)]
+    cells = Cells(frame, rows.roles, [c for c in by or [] if c != SEGMENT])
     sims = [_side(side, c, cells, rows, by) for side, c in sides]
     comparison = None
     if len(sims) == 2:
@@ -310,6 +329,7 @@ def run_simulation(
     for det in detectors.values():
         lf = with_stored_features(lf, det.path, det.manifest, history)
     roles = resolve_roles(loaded, detectors, label, time, amount, production)
+    lf = _coded_label(lf, roles.label, _bad_value(loaded, detectors, roles.label), data)
     selected, compiled, ids = _plan(lf, data, loaded, detectors, roles, by, carry)
     rows = Rows(lf, selected, data, roles, detectors)
     rows.scores = list(dict.fromkeys(c for ls in loaded for c in ls.strategy.score_columns()))
@@ -382,6 +402,29 @@ def _plan(
     ids = _id_columns(columns, detectors)
     needed += ids + list(carry or [])
     return [c for c in dict.fromkeys(needed) if c in full], compiled, ids
+
+
+def _bad_value(
+    loaded: list[LoadedStrategy], detectors: dict[str, Detector], label: str
+) -> str | None:
+    """The label value that means bad: a strategy's `bad:`, else that of a detector trained
+    on the same label column; None for 0/1 labels."""
+    for ls in loaded:
+        if ls.strategy.bad is not None:
+            return ls.strategy.bad
+    for det in detectors.values():
+        if det.label == label and det.manifest.get("bad") is not None:
+            return str(det.manifest["bad"])
+    return None
+
+
+def _coded_label(lf: pl.LazyFrame, label: str, bad: str | None, data: Path) -> pl.LazyFrame:
+    """With a bad value named, the label recoded to 1 = bad, 0 = good (missing stays
+    missing, for the usual checks); the value must occur."""
+    if bad is None or label not in lf.collect_schema():
+        return lf
+    binary_label(lf.select(label).collect()[label], bad, str(data), BAD_HOW)
+    return lf.with_columns(label_expr(label, lf.collect_schema()[label], bad).alias(label))
 
 
 def _id_columns(names: list[str], detectors: dict[str, Detector]) -> list[str]:

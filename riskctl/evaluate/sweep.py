@@ -97,7 +97,7 @@ def curve_frame(
 
 
 def _columns(
-    counts: Counts, costs: Costs, with_reviews: bool, whole: bool
+    counts: Counts, costs: Costs, with_reviews: bool, whole: bool = True
 ) -> dict[str, np.ndarray]:
     """Count and metric columns; label counts are whole numbers unless weighted."""
     kind = np.int64 if whole else np.float64

@@ -17,7 +17,7 @@ from riskctl.data.privacy import mask_ids, new_key
 from riskctl.data.values import check_scores
 from riskctl.errors import UsageError
 from riskctl.explain.catalogue import EMPTY, Catalogue, fill, load_catalogue
-from riskctl.explain.contributions import interactions
+from riskctl.explain.contributions import check_engine, interactions
 from riskctl.explain.reasons import model_reason_code
 from riskctl.explain.run import REASON_CODES, REASON_TEXTS, explain_rows
 from riskctl.explain.summary import ExplainSummary, SummaryBuilder
@@ -39,10 +39,12 @@ class ExplainOptions:
     mask_ids: bool = False
     mask_key: bytes | None = None
     approximate: bool = False
+    engine: str = "fast"
     interactions: bool = False
     summary: bool = False
     by: str | None = None
     batch_rows: int = BATCH_ROWS
+    allow_empty: bool = False  # no rows to explain writes nothing instead of failing
     history: Path | None = None  # earlier rows derived features read as context
 
 
@@ -110,6 +112,7 @@ class _Explainer:
             k=self.o.top,
             catalogue=self.catalogue,
             approximate=self.o.approximate,
+            engine=self.o.engine,
         )
         if self.schema is not None:
             codes, texts = rule_reasons(batch, self.schema, self.catalogue)
@@ -155,6 +158,7 @@ def _check_options(out: Path | None, o: ExplainOptions) -> None:
         raise UsageError(
             "--only-flagged needs --strategy", hint="flagged is what a strategy decides"
         )
+    check_engine(o.engine)
     if out is not None:
         table_format(out)
 
@@ -241,6 +245,8 @@ def explain_file(
     try:
         ex.run(_decided_batches(lf, detector, compiled, o.batch_rows), writer, total, progress)
         if writer is not None:
+            if ex.explained == 0 and o.allow_empty:
+                return _result(ex, None)
             if ex.explained == 0:
                 raise UsageError(
                     "no rows to explain (no row is flagged)"

@@ -23,11 +23,13 @@ def explain_rows(
     catalogue: Catalogue = EMPTY,
     progress: Callable[[int, int], None] | None = None,
     approximate: bool = False,
+    engine: str = "fast",
 ) -> pl.DataFrame:
     """`keep` columns, score, margin, one shap_<feature> per feature, shap_bias, reasons."""
-    contrib = contributions(detector, df, progress, approximate)
+    contrib = contributions(detector, df, progress, approximate, engine)
     codes, texts = model_reasons(contrib, df, detector.features, catalogue, k)
-    score = 1.0 / (1.0 + np.exp(-contrib.margin))
+    # contributions add up to the raw margin; the score goes through the stored calibration
+    score = detector.calibrated(1.0 / (1.0 + np.exp(-contrib.margin)))
     return pl.concat(
         [
             df.select(keep),

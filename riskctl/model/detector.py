@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
-from riskctl.data.io import atomic_path, sha256_file
+from riskctl.data.io import atomic_path, sha256_file, write_table
 from riskctl.data.output import check_output_dir
 from riskctl.errors import DetectorError
+from riskctl.model.calibrate import Calibration
 from riskctl.model.features import Feature, encode, feature_matrix, feature_types
 from riskctl.tempfiles import note_input
 
@@ -77,6 +78,17 @@ class Detector:
     def time(self) -> str | None:
         return self.manifest.get("time")
 
+    @property
+    def calibration(self) -> Calibration | None:
+        """The score calibration fitted at training (`--calibrate`), if any."""
+        stored = self.manifest.get("score_calibration")
+        return None if stored is None else Calibration.from_dict(stored, str(self.path))
+
+    def calibrated(self, raw: np.ndarray) -> np.ndarray:
+        """Raw model probabilities through the stored calibration (unchanged without one)."""
+        calibration = self.calibration
+        return raw if calibration is None else calibration.apply(raw)
+
     def dmatrix(self, data: pl.DataFrame) -> xgb.DMatrix:
         return self._dmatrix(feature_matrix(data, self.features))
 
@@ -93,12 +105,13 @@ class Detector:
         )
 
     def score(self, data: pl.DataFrame) -> np.ndarray:
-        return self.booster.predict(self.dmatrix(data))
+        return self.calibrated(self.booster.predict(self.dmatrix(data)))
 
     def score_encoded(self, data: pl.DataFrame) -> tuple[np.ndarray, dict[str, int]]:
         """Scores, and per categorical feature how many values were never seen in training."""
         encoded = encode(data, self.features)
-        return self.booster.predict(self._dmatrix(encoded.values)), encoded.unseen
+        raw = self.booster.predict(self._dmatrix(encoded.values))
+        return self.calibrated(raw), encoded.unseen
 
 
 def manifest_digest(manifest: dict[str, Any]) -> str:
@@ -108,13 +121,24 @@ def manifest_digest(manifest: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def save_detector(booster: xgb.Booster, manifest: dict[str, Any], out: Path) -> Detector:
-    """Write model and manifest, each atomically; the manifest pins the model's sha256 and
-    its own (so neither file can be changed without loading refusing it)."""
+def save_detector(
+    booster: xgb.Booster,
+    manifest: dict[str, Any],
+    out: Path,
+    tables: dict[str, pl.DataFrame] | None = None,
+) -> Detector:
+    """Write `tables` (e.g. the recorded split), model and manifest, each atomically; the
+    manifest pins the sha256 of each table, of the model and its own (so none can be changed
+    without it showing)."""
     out = check_output_dir(out)
     raw = bytes(booster.save_raw(raw_format="ubj"))
+    files = {}
+    for name, table in (tables or {}).items():
+        write_table(table, out / name)
+        files[name] = sha256_file(out / name)
     manifest = dict(
         manifest,
+        files=files,
         manifest_version=MANIFEST_VERSION,
         model_file=MODEL_FILE,
         model_sha256=hashlib.sha256(raw).hexdigest(),
@@ -159,7 +183,9 @@ def load_detector(path: Path | str) -> Detector:
             f"{manifest_path}: its features do not match the model's",
             hint="restore the detector directory from where it was trained, or retrain it",
         )
-    return Detector(path, booster, manifest)
+    detector = Detector(path, booster, manifest)
+    _ = detector.calibration  # refuses a malformed calibration now, not when scoring
+    return detector
 
 
 def _read_manifest(manifest_path: Path) -> dict[str, Any]:

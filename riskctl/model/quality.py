@@ -1,5 +1,6 @@
-"""How good a detector is on its validation slice: ranking, catch rate at fixed false-positive
-rates, calibration and feature importance, each with the rows and bads it rests on."""
+"""How good a detector is on its test slice: ranking, catch rate at fixed false-positive
+rates, calibration and feature importance, each with the rows and bads it rests on and a 95%
+interval."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from riskctl.model.bootstrap import BOOTSTRAP_REPS, bootstrap_intervals, mean_interval
 from riskctl.model.ranking import pr_auc, roc_auc, tradeoff_curve
 
 if TYPE_CHECKING:
@@ -51,23 +53,57 @@ def calibration_table(
     return table
 
 
-def validation_metrics(
-    booster: xgb.Booster, score: np.ndarray, label: np.ndarray
+def calibration_error(table: list[dict[str, float | int | None]]) -> float:
+    """Expected calibration error: the row-weighted mean |mean score - bad rate| over bins."""
+    rows = sum(int(r["rows"] or 0) for r in table)
+    err = sum(
+        int(r["rows"] or 0) * abs(float(r["mean_score"] or 0) - float(r["bad_rate"] or 0))
+        for r in table
+    )
+    return err / rows if rows else float("nan")
+
+
+def test_metrics(
+    booster: xgb.Booster,
+    score: np.ndarray,
+    label: np.ndarray,
+    clusters: np.ndarray | None = None,
+    seed: int = 0,
 ) -> dict[str, Any]:
+    """Every metric of `score` against `label` (the test slice), with 95% intervals:
+    the bootstrap, resampling whole clusters (groups) when given."""
     label = label.astype(np.int64)
+    calibration = calibration_table(score, label)
     gain = booster.get_score(importance_type="gain")
     names = booster.feature_names or []
     importance = sorted(
         ((name, float(np.sum(gain.get(name, 0.0)))) for name in names),
         key=lambda kv: (-kv[1], kv[0]),
     )
+    intervals = bootstrap_intervals(score, label, FPR_TARGETS, clusters, seed=seed)
+    intervals["brier"] = mean_interval((score - label) ** 2, clusters)
+    intervals["bad_rate"] = mean_interval(label, clusters)
+    intervals["mean_score"] = mean_interval(score, clusters)
     return {
+        "slice": "test",
         "rows": int(len(label)),
         "bad": int(label.sum()),
+        "bad_rate": float(label.mean()),
+        "mean_score": float(np.mean(score)),
         "roc_auc": roc_auc(score, label),
         "pr_auc": pr_auc(score, label),
         "catch_rate_at_fpr": {f"{t:g}": catch_rate_at_fpr(score, label, t) for t in FPR_TARGETS},
         "brier": float(np.mean((score - label) ** 2)),
-        "calibration": calibration_table(score, label),
+        "calibration_error": calibration_error(calibration),
+        "calibration": calibration,
+        "intervals": intervals,
+        "interval_method": {
+            "ranking": f"Poisson bootstrap, {BOOTSTRAP_REPS} replicates (seed {seed}), "
+            + ("whole groups" if clusters is not None else "rows")
+            + " reweighted; 2.5% and 97.5% quantiles: roc_auc, pr_auc, catch_rate_at_fpr",
+            "means": "normal interval of a mean"
+            + (", cluster-robust by group" if clusters is not None else "")
+            + ": brier, bad_rate, mean_score",
+        },
         "importance_gain": dict(importance),
     }

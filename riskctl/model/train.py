@@ -1,5 +1,7 @@
-"""Training a detector: roles, an out-of-time (or stratified) split, early stopping on
-validation PR AUC, and a manifest that says everything about what was learnt and how."""
+"""Training a detector: roles, three slices (train, early stopping, test; by time or at
+random, optionally keeping groups whole), early stopping on PR AUC, optional calibration, an
+evaluation on the test slice, and a manifest that says everything about what was learnt and
+how."""
 
 from __future__ import annotations
 
@@ -14,19 +16,29 @@ import numpy as np
 import polars as pl
 
 from riskctl.data.io import require_columns, scan_table, sha256_file
+from riskctl.data.labels import binary_label
 from riskctl.data.roles import ColumnRole, infer_roles
-from riskctl.data.values import check_labels
 from riskctl.errors import ConfigError, DataError, UsageError
 from riskctl.features.stored import MANIFEST_KEY, derive_for_training, store_spec
 from riskctl.model.bins import training_bins
+from riskctl.model.calibrate import METHODS, Calibration, fit_calibration
 from riskctl.model.config import ModelConfig, load_model_config
 from riskctl.model.detector import Detector, library_versions, save_detector
+from riskctl.model.evaluation import ROW, SPLIT_FILE, Scored, evaluate, with_unlabelled
 from riskctl.model.features import Feature, feature_matrix, feature_types, features_from_roles
-from riskctl.model.quality import validation_metrics
+from riskctl.model.periods import DEFAULT_PERIOD, check_period
+from riskctl.model.split import (
+    EARLY_STOPPING,
+    SLICE_NAMES,
+    TEST,
+    TRAIN,
+    Split,
+    check_fractions,
+    split_rows,
+)
 from riskctl.yamlconfig import LoadedYaml
 
 Progress = Callable[[int, int], None]
-REGIME_RATIO = 2.0
 
 
 @dataclass(frozen=True)
@@ -45,8 +57,14 @@ class TrainOptions:
     amount: str | None = None
     exclude: tuple[str, ...] = ()
     features: tuple[str, ...] = ()
+    categorical: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    bad: str | None = None  # the label value that means bad, for labels other than 0/1
     split: str | None = None  # "time" | "random"; default: time when a time column is given
-    valid_fraction: float = 0.2
+    valid_fraction: float = 0.2  # the early-stopping slice
+    test_fraction: float = 0.2
+    period: str = DEFAULT_PERIOD
+    calibrate: str | None = None  # "isotonic" | "platt"
     rounds: int | None = None  # overrides the config's
     seed: int = 0
     config: Path | None = None
@@ -90,18 +108,107 @@ def train_detector(
 
 
 def train(data: Path, out: Path, o: TrainOptions, progress: Progress | None = None) -> TrainResult:
-    """Train on the earlier (or a random) part of `data`, validate on the rest, write it."""
-    if not 0.05 <= o.valid_fraction <= 0.5:
-        raise UsageError("--valid-fraction must be between 0.05 and 0.5")
+    """Train on the train slice, stop early on the early-stopping slice, evaluate on the test
+    slice, and write the detector with its split record."""
+    split_kind, period = _check_options(o)
+    loaded_config = load_model_config(o.config)
+    config = loaded_config.model if loaded_config else ModelConfig()
+    df, unlabelled, y = _labelled_rows(data, o)
+    roles = infer_roles(
+        df.drop(ROW),
+        o.label,
+        o.time,
+        list(o.ids),
+        o.amount,
+        list(o.exclude),
+        list(o.features),
+        list(o.categorical),
+    )
+    split = split_rows(df, y, split_kind, (o.valid_fraction, o.test_fraction), o.seed, o.groups)
+    features = features_from_roles(df[split.rows(TRAIN)], roles)
+    x = feature_matrix(df, features)
+    params, imbalance = _params(config, loaded_config, features, y[split.slice == TRAIN], o.seed)
+    rounds = o.rounds or config.rounds
+    booster, best = _boost(params, config, rounds, x, y, split, features, progress)
+    scored, calibration = _score_slices(booster, x, y, split, features, o.calibrate)
+    ev = evaluate(
+        booster, df, y, split, scored, x, features, o.time, period, o.seed, imbalance["method"]
+    )
+    manifest = {
+        **_manifest(o, roles, features, split, df, period),
+        "params": {k: params[k] for k in sorted(params) if k != "nthread"},
+        "imbalance": imbalance,
+        "rounds": {
+            "max": rounds,
+            "best_iteration": best,
+            "early_stopping_rounds": config.early_stopping_rounds,
+        },
+        "score_calibration": calibration.to_dict() if calibration else None,
+        "periods": ev.periods,
+        "bins": training_bins(df[split.rows(TRAIN)], features),
+        "metrics": ev.metrics,
+        "warnings": [f.to_dict() for f in ev.findings],
+        "dropped_unlabelled": len(unlabelled),
+        "data_sha256": sha256_file(data),
+    }
+    if o.features_spec is not None:
+        manifest[MANIFEST_KEY] = store_spec(o.features_spec, out)
+    split_table = with_unlabelled(ev.split_table, unlabelled)
+    detector = save_detector(booster, manifest, out, {SPLIT_FILE: split_table})
+    return TrainResult(detector, roles, len(unlabelled), [f.message for f in ev.findings])
+
+
+def _manifest(
+    o: TrainOptions,
+    roles: list[ColumnRole],
+    features: list[Feature],
+    split: Split,
+    df: pl.DataFrame,
+    period: str,
+) -> dict[str, Any]:
+    """What was learnt from what: roles, features, the split and its window."""
+    return {
+        "features": [f.to_dict() for f in features],
+        "roles": [r.to_dict() for r in roles],
+        "label": o.label,
+        "bad": o.bad,
+        "time": o.time,
+        "amount": o.amount,
+        "ids": [r.column for r in roles if r.role == "id"],
+        "excluded": [
+            r.column for r in roles if not r.is_feature and r.role not in ("label", "time")
+        ],
+        "split": {
+            **split.describe(),
+            "valid_fraction": o.valid_fraction,
+            "test_fraction": o.test_fraction,
+            "seed": o.seed,
+            "file": SPLIT_FILE,
+            "row": "0-based row number in the input file; unlabelled rows are listed with "
+            "slice 'unlabelled'",
+        },
+        "window": _window(df, split, o.time),
+        "period": period if o.time else None,
+        "config_sha256": sha256_file(o.config) if o.config else None,
+        "versions": library_versions(),
+    }
+
+
+def _check_options(o: TrainOptions) -> tuple[str, str]:
+    check_fractions(o.valid_fraction, o.test_fraction)
     split = o.split or ("time" if o.time else "random")
     if split not in ("time", "random"):
         raise UsageError(f"--split must be time or random, not {split!r}")
     if split == "time" and not o.time:
         raise UsageError("--split time needs --time COL", hint="or use --split random")
-    loaded_config = load_model_config(o.config)
-    config = loaded_config.model if loaded_config else ModelConfig()
-    rounds = o.rounds or config.rounds
+    if o.calibrate is not None and o.calibrate not in METHODS:
+        raise UsageError(f"--calibrate must be isotonic or platt, not {o.calibrate!r}")
+    return split, check_period(o.period)
 
+
+def _labelled_rows(data: Path, o: TrainOptions) -> tuple[pl.DataFrame, pl.Series, np.ndarray]:
+    """The labelled rows (time-sorted with a time column) with their input row number in
+    ROW and the label as 0/1; the input row numbers of unlabelled rows; the labels."""
     lf = derive_for_training(scan_table(data), o.features_spec)
     names = lf.collect_schema().names()
     wanted = {
@@ -110,11 +217,21 @@ def train(data: Path, out: Path, o: TrainOptions, progress: Progress | None = No
         **({"amount": o.amount} if o.amount else {}),
     }
     require_columns(names, wanted, str(data))
-    df = lf.collect()
-    unlabelled = df[o.label].null_count()
+    missing_groups = [g for g in o.groups if g not in names]
+    if missing_groups:
+        raise UsageError(f"--group names unknown columns: {', '.join(missing_groups)}")
+    if ROW in names:
+        raise DataError(f"{data}: has a column named '{ROW}', which riskctl reserves")
+    df = lf.with_row_index(ROW).collect()
+    df = df.with_columns(binary_label(df[o.label], o.bad, str(data)))
+    unlabelled = df.filter(pl.col(o.label).is_null())[ROW]
     df = df.filter(pl.col(o.label).is_not_null())
-    check_labels(df, o.label, data)
-    _check_label(df, o.label, data)
+    y = df[o.label].cast(pl.Int64)
+    if y.sum() < 10 or (len(y) - y.sum()) < 10:
+        raise DataError(
+            f"{data}: needs at least 10 bad and 10 good labelled rows "
+            f"(has {y.sum()} bad, {len(y) - y.sum()} good)"
+        )
     if o.time:
         if not df.schema[o.time].is_temporal():
             raise DataError(
@@ -122,136 +239,71 @@ def train(data: Path, out: Path, o: TrainOptions, progress: Progress | None = No
                 hint="use ISO (2026-02-24 22:55) or US (2/24/26 22:55) dates",
             )
         df = df.sort(o.time, maintain_order=True, nulls_last=True)
-    roles = infer_roles(
-        df, o.label, o.time, list(o.ids), o.amount, list(o.exclude), list(o.features)
-    )
-    y_all = df[o.label].cast(pl.Int64).to_numpy()
-    train_idx, valid_idx = _split(y_all, split, o.valid_fraction, o.seed)
-    train_df, valid_df = df[train_idx], df[valid_idx]
-    y_train, y_valid = y_all[train_idx], y_all[valid_idx]
-    if y_valid.sum() == 0 or y_train.sum() == 0:
-        raise DataError(
-            "the training or the validation slice has no bad rows",
-            hint="use more history or a larger --valid-fraction",
-        )
-    features = features_from_roles(train_df, roles)
-    params, imbalance = _params(config, loaded_config, features, y_train, o.seed)
-    names_f = [f.name for f in features]
-    types = feature_types(features)
+    return df, unlabelled, df[o.label].cast(pl.Int64).to_numpy()
+
+
+def _boost(
+    params: dict[str, Any],
+    config: ModelConfig,
+    rounds: int,
+    x: np.ndarray,
+    y: np.ndarray,
+    split: Split,
+    features: list[Feature],
+    progress: Progress | None,
+) -> tuple[Any, int]:
     import xgboost as xgb
 
+    names_f, types = [f.name for f in features], feature_types(features)
+    train, stop = split.rows(TRAIN), split.rows(EARLY_STOPPING)
     # quantised matrices: hist training needs only the bins, not a copy of the floats
-    dtrain = xgb.QuantileDMatrix(
-        feature_matrix(train_df, features),
-        label=y_train,
-        feature_names=names_f,
-        feature_types=types,
-        enable_categorical=True,
-        max_bin=config.max_bin,
-    )
-    dvalid = xgb.QuantileDMatrix(
-        feature_matrix(valid_df, features),
-        label=y_valid,
-        feature_names=names_f,
-        feature_types=types,
-        enable_categorical=True,
-        max_bin=config.max_bin,
-        ref=dtrain,
-    )
-    callbacks = [_progress_callback(progress, rounds)] if progress else []
+    common = {
+        "feature_names": names_f,
+        "feature_types": types,
+        "enable_categorical": True,
+        "max_bin": config.max_bin,
+    }
+    dtrain = xgb.QuantileDMatrix(x[train], label=y[train], **common)
+    dstop = xgb.QuantileDMatrix(x[stop], label=y[stop], ref=dtrain, **common)
     booster = xgb.train(
         params,
         dtrain,
         num_boost_round=rounds,
-        evals=[(dvalid, "valid")],
+        evals=[(dstop, "early_stopping")],
         early_stopping_rounds=config.early_stopping_rounds,
         verbose_eval=False,
-        callbacks=callbacks,
+        callbacks=[_progress_callback(progress, rounds)] if progress else [],
     )
     best = int(booster.best_iteration)
-    booster = booster[: best + 1]
-    metrics = validation_metrics(booster, booster.predict(dvalid), y_valid)
-    train_rate, valid_rate = float(y_train.mean()), float(y_valid.mean())
-    metrics.update(train_bad_rate=train_rate, valid_bad_rate=valid_rate)
-    warnings = []
-    if max(train_rate, valid_rate) > REGIME_RATIO * min(train_rate, valid_rate):
-        warnings.append(
-            f"the bad rate changed from {100 * train_rate:.2f}% (training) to "
-            f"{100 * valid_rate:.2f}% (validation), more than {REGIME_RATIO:g}x: the "
-            "regime changed, and validation numbers will not look like training"
+    return booster[: best + 1], best
+
+
+def _score_slices(
+    booster: Any,
+    x: np.ndarray,
+    y: np.ndarray,
+    split: Split,
+    features: list[Feature],
+    method: str | None,
+) -> tuple[Scored, Calibration | None]:
+    """Test-slice scores, through a calibration fitted on the early-stopping slice if asked."""
+    import xgboost as xgb
+
+    def predict(rows: np.ndarray) -> np.ndarray:
+        matrix = xgb.DMatrix(
+            x[rows],
+            feature_names=[f.name for f in features],
+            feature_types=feature_types(features),
+            enable_categorical=True,
         )
-    manifest: dict[str, Any] = {
-        "features": [f.to_dict() for f in features],
-        "roles": [r.to_dict() for r in roles],
-        "label": o.label,
-        "time": o.time,
-        "amount": o.amount,
-        "ids": [r.column for r in roles if r.role == "id"],
-        "excluded": [
-            r.column for r in roles if not r.is_feature and r.role not in ("label", "time")
-        ],
-        "split": {
-            "kind": split,
-            "valid_fraction": o.valid_fraction,
-            "seed": o.seed,
-            "train_rows": len(train_idx),
-            "valid_rows": len(valid_idx),
-        },
-        "window": _window(train_df, valid_df, o.time),
-        "params": {k: params[k] for k in sorted(params) if k != "nthread"},
-        "imbalance": imbalance,
-        "rounds": {
-            "max": rounds,
-            "best_iteration": best,
-            "early_stopping_rounds": config.early_stopping_rounds,
-        },
-        "metrics": metrics,
-        "bins": training_bins(train_df, features),
-        "warnings": warnings,
-        "dropped_unlabelled": int(unlabelled),
-        "data_sha256": sha256_file(data),
-        "config_sha256": sha256_file(o.config) if o.config else None,
-        "versions": library_versions(),
-    }
-    if o.features_spec is not None:
-        manifest[MANIFEST_KEY] = store_spec(o.features_spec, out)
-    detector = save_detector(booster, manifest, out)
-    return TrainResult(detector, roles, int(unlabelled), warnings)
+        return booster.predict(matrix).astype(np.float64)
 
-
-def _check_label(df: pl.DataFrame, label: str, data: Path) -> None:
-    bad_values = df.filter(~pl.col(label).cast(pl.Int64, strict=False).is_in([0, 1])).height
-    if bad_values:
-        raise DataError(
-            f"{data}: label column '{label}' has {bad_values:,} values other than 0 and 1",
-            hint="labels must be 1 = bad, 0 = good",
-        )
-    y = df[label].cast(pl.Int64)
-    if y.sum() < 10 or (len(y) - y.sum()) < 10:
-        raise DataError(
-            f"{data}: needs at least 10 bad and 10 good labelled rows "
-            f"(has {y.sum()} bad, {len(y) - y.sum()} good)"
-        )
-
-
-def _split(
-    y: np.ndarray, kind: str, valid_fraction: float, seed: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Row indices (train, valid): the latest rows, or a per-class random share."""
-    n = len(y)
-    if kind == "time":
-        cut = n - max(int(round(n * valid_fraction)), 1)
-        return np.arange(cut), np.arange(cut, n)
-    rng = np.random.default_rng(seed)
-    valid = []
-    for cls in (0, 1):
-        members = np.flatnonzero(y == cls)
-        take = max(int(round(len(members) * valid_fraction)), 1)
-        valid.append(rng.permutation(members)[:take])
-    valid_idx = np.sort(np.concatenate(valid))
-    train_mask = np.ones(n, dtype=bool)
-    train_mask[valid_idx] = False
-    return np.flatnonzero(train_mask), valid_idx
+    raw = predict(split.rows(TEST))
+    if method is None:
+        return Scored(raw, raw), None
+    stop = split.rows(EARLY_STOPPING)
+    calibration = fit_calibration(method, predict(stop), y[stop])
+    return Scored(raw, calibration.apply(raw)), calibration
 
 
 def _params(
@@ -328,12 +380,12 @@ def _check_feature(name: str, index: dict[str, int], where: Any) -> None:
         )
 
 
-def _window(train: pl.DataFrame, valid: pl.DataFrame, time: str | None) -> dict[str, str]:
+def _window(df: pl.DataFrame, split: Split, time: str | None) -> dict[str, str]:
+    """First and last event time of each slice (with groups, slices may overlap in time)."""
     if not time:
         return {}
-    return {
-        "train_start": str(train[time].min()),
-        "train_end": str(train[time].max()),
-        "valid_start": str(valid[time].min()),
-        "valid_end": str(valid[time].max()),
-    }
+    out = {}
+    for i, name in enumerate(SLICE_NAMES):
+        times = df[time].filter(pl.Series(split.slice == i))
+        out[f"{name}_start"], out[f"{name}_end"] = str(times.min()), str(times.max())
+    return out

@@ -66,4 +66,9 @@ def write_simulation(run: SimulationRun, out_dir: Path) -> None:
         if sim is not None:
             frame = sim.decisions.with_columns(sim.schema.matched_list())
             write_table(frame, out_dir / f"{name}.parquet")
+    write_metrics(run, out_dir)
+
+
+def write_metrics(run: SimulationRun, out_dir: Path) -> None:
+    """metrics.json: the run as `run_to_dict` gives it."""
     write_text(json.dumps(run_to_dict(run), indent=2, default=str) + "\n", out_dir / "metrics.json")

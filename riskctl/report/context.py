@@ -25,6 +25,7 @@ from riskctl.output.tables import (
     segment_rows,
     swap_rows,
 )
+from riskctl.report.detector_section import DetectorEvaluation, detector_evaluation
 from riskctl.report.facts import caveats, checksums, facts
 from riskctl.report.figures import Chart, strategy_charts
 from riskctl.report.unseen import UnseenView, unseen_view
@@ -76,6 +77,7 @@ class ReportContext:
     examples: list[ExampleRow] = field(default_factory=list)
     ids_masked: bool = True
     unseen: UnseenView | None = None  # what this history could not see
+    detector: DetectorEvaluation | None = None
 
 
 def describe_code(
@@ -170,6 +172,7 @@ def build_context(
         examples=example_rows(run, detector, show_ids),
         ids_masked=not show_ids,
         unseen=unseen_view(run),
+        detector=detector_evaluation(detector),
     )
 
 

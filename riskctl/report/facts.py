@@ -27,8 +27,8 @@ def facts(run: SimulationRun, detector: Detector | None) -> list[tuple[str, str]
         out.append(("Time span", f"{t.min()!s} to {t.max()!s}"))
     if detector is not None:
         dm = detector.manifest.get("metrics", {})
-        out.append(("Detector ROC AUC (later slice)", f"{dm.get('roc_auc', float('nan')):.4f}"))
-        out.append(("Detector PR AUC (later slice)", f"{dm.get('pr_auc', float('nan')):.4f}"))
+        out.append(("Detector ROC AUC (test slice)", f"{dm.get('roc_auc', float('nan')):.4f}"))
+        out.append(("Detector PR AUC (test slice)", f"{dm.get('pr_auc', float('nan')):.4f}"))
     return out
 
 
@@ -50,10 +50,10 @@ def caveats(run: SimulationRun, detector: Detector | None) -> list[str]:
                 )
     if detector is not None:
         dm = detector.manifest.get("metrics", {})
-        tb, vb = dm.get("train_bad_rate"), dm.get("valid_bad_rate")
+        tb, vb = dm.get("train_bad_rate"), dm.get("test_bad_rate")
         if tb and vb and max(tb, vb) > 2 * min(tb, vb):
             out.append(
-                "Bad rate changed more than 2x between training and validation: the regime changed."
+                "Bad rate changed more than 2x between training and test: the regime changed."
             )
     return out
 

@@ -118,6 +118,11 @@ class Strategy(_Strict):
     segments: list[Segment] = Field(default_factory=list)
     rules: list[Rule] = Field(default_factory=list)
     label: str | None = None
+    bad: str | None = Field(
+        None,
+        description="The label value that means bad, for labels other than 0/1 "
+        "(e.g. `-1`, `fraud`, `yes`); every other value is good.",
+    )
     time: str | None = None
     amount: str | None = None
     costs: Costs = Field(default_factory=Costs)

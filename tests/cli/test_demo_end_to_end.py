@@ -85,7 +85,7 @@ def test_the_detector_learned_on_earlier_rows_only(demo) -> None:
     out, data, _ = demo
     manifest = json.loads((out / "detector" / "manifest.json").read_text())
     scored = pl.read_parquet(out / "scored.parquet")
-    assert manifest["window"]["valid_end"] < str(scored["event_time"].min())
+    assert manifest["window"]["test_end"] < str(scored["event_time"].min())
     assert data["detector"]["roc_auc"] > 0.85
 
 

@@ -19,15 +19,16 @@ def test_manifest_describes_the_detector(detector) -> None:
     assert {"buyer_id", "order_id", "device_id", "ip"} <= set(m["excluded"])
     category = next(f for f in m["features"] if f["name"] == "category")
     assert category["kind"] == "categorical" and "electronics" in category["categories"]
-    assert m["window"]["train_end"] <= m["window"]["valid_start"]
+    assert m["window"]["train_end"] <= m["window"]["early_stopping_start"]
+    assert m["window"]["early_stopping_end"] <= m["window"]["test_start"]
     assert 0.8 < m["metrics"]["roc_auc"] <= 1.0 and 0 < m["metrics"]["pr_auc"] <= 1.0
     assert set(m["versions"]) >= {"xgboost", "polars", "riskctl", "shap"}
     assert len(m["model_sha256"]) == 64 and len(m["data_sha256"]) == 64
 
 
-def test_validation_metrics_are_on_the_later_slice(detector, history) -> None:
+def test_metrics_are_on_the_latest_slice(detector, history) -> None:
     m = detector.manifest
-    later = history.sort("event_time").tail(m["split"]["valid_rows"])
+    later = history.sort("event_time").tail(m["split"]["test_rows"])
     score = detector.score(later)
     assert roc_auc(score, later["is_bad"].to_numpy()) == pytest.approx(
         m["metrics"]["roc_auc"], abs=1e-6

@@ -61,7 +61,8 @@ def test_trains_on_a_raw_csv_export(
     m = result.detector.manifest
     assert result.dropped_unlabelled == 24  # every 500th row
     assert m["window"]["train_start"].startswith(str(rows["event_time"].min())[:16])
-    assert m["split"]["train_rows"] + m["split"]["valid_rows"] == 12_000 - 24
+    split = m["split"]
+    assert split["train_rows"] + split["early_stopping_rows"] + split["test_rows"] == 12_000 - 24
     category = next(f for f in m["features"] if f["name"] == "category")
     assert "electronics, misc" in category["categories"]
 
@@ -199,8 +200,11 @@ def test_regime_change_is_called_out(tmp_path: Path, history: pl.DataFrame) -> N
     result = train(
         path, tmp_path / "det", TrainOptions(label="is_bad", time="event_time", rounds=10)
     )
-    assert len(result.warnings) == 1 and "the regime changed" in result.warnings[0]
-    assert result.detector.manifest["warnings"] == result.warnings
+    codes = [w["code"] for w in result.detector.manifest["warnings"]]
+    assert "regime-change" in codes
+    regime = result.warnings[codes.index("regime-change")]
+    assert "the regime changed" in regime and "(train)" in regime and "(test)" in regime
+    assert [w["message"] for w in result.detector.manifest["warnings"]] == result.warnings
 
 
 def test_random_split_is_stratified(tmp_path: Path, history_path: Path) -> None:
@@ -211,12 +215,15 @@ def test_random_split_is_stratified(tmp_path: Path, history_path: Path) -> None:
     ).detector
     m = det.manifest
     assert m["split"]["kind"] == "random"
-    assert m["metrics"]["valid_bad_rate"] == pytest.approx(m["metrics"]["train_bad_rate"], rel=0.05)
+    for name in ("early_stopping", "test"):
+        assert m["metrics"][f"{name}_bad_rate"] == pytest.approx(
+            m["metrics"]["train_bad_rate"], rel=0.05
+        )
 
 
-def test_validation_metrics_match_independent_computations(detector, history) -> None:
+def test_test_metrics_match_independent_computations(detector, history) -> None:
     m = detector.manifest["metrics"]
-    later = history.sort("event_time").tail(detector.manifest["split"]["valid_rows"])
+    later = history.sort("event_time").tail(detector.manifest["split"]["test_rows"])
     score, y = detector.score(later), later["is_bad"].to_numpy()
     assert m["brier"] == pytest.approx(brier_score_loss(y, score), abs=1e-7)
     assert sum(b["rows"] for b in m["calibration"]) == m["rows"] == len(y)

@@ -1,0 +1,229 @@
+"""A connection to a Dask scheduler that fails fast: an address that does not answer, a
+worker that leaves mid-job, or a job past its time limit ends with one `ClusterError`,
+never a hang.
+
+Dask is imported only when a connection is made.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from riskctl.errors import EXIT_BAD_INPUT, ClusterError, RiskctlError
+
+T = TypeVar("T")
+Progress = Callable[[int, int], None]
+
+SCHEDULER_ENV = "RISKCTL_SCHEDULER"
+TIMEOUT_ENV = "RISKCTL_DASK_TIMEOUT"
+DEFAULT_TIMEOUT = 3600.0  # seconds a whole job may take
+CONNECT_TIMEOUT = 20.0  # seconds to reach the scheduler and find a worker
+POLL = 0.25  # seconds between checks on a running job
+INSTALL_HINT = "install it with `pip install 'riskctl[dask]'` (here and on every worker)"
+
+
+@dataclass(frozen=True)
+class ClusterOptions:
+    """Where the scheduler is and how long a job may take."""
+
+    scheduler: str
+    timeout: float = DEFAULT_TIMEOUT
+
+    @property
+    def connect_timeout(self) -> float:
+        return min(self.timeout, CONNECT_TIMEOUT)
+
+
+def cluster_options(scheduler: str | None, timeout: float | None) -> ClusterOptions | None:
+    """The flags, else RISKCTL_SCHEDULER / RISKCTL_DASK_TIMEOUT; None: run on this machine."""
+    address = scheduler or os.environ.get(SCHEDULER_ENV) or None
+    if address is None:
+        return None
+    if timeout is None:
+        raw = os.environ.get(TIMEOUT_ENV)
+        try:
+            timeout = float(raw) if raw else DEFAULT_TIMEOUT
+        except ValueError:
+            raise ClusterError(
+                f"{TIMEOUT_ENV}={raw!r} is not a number of seconds",
+                exit_code=EXIT_BAD_INPUT,
+            ) from None
+    if not timeout > 0:
+        raise ClusterError("--timeout must be a positive number of seconds", exit_code=2)
+    return ClusterOptions(address.strip(), float(timeout))
+
+
+def _version() -> str:
+    from riskctl import __version__
+
+    return __version__
+
+
+class Cluster:
+    """A Dask client for one command: `with Cluster(options) as c: c.map(...)`."""
+
+    def __init__(self, options: ClusterOptions) -> None:
+        self.options = options
+        self.client: Any = None
+        self.workers: set[str] = set()
+        self.deadline = 0.0
+
+    def __enter__(self) -> Cluster:
+        try:
+            from distributed import Client
+        except ImportError:
+            raise ClusterError(
+                "--scheduler needs Dask, which is not installed", INSTALL_HINT, EXIT_BAD_INPUT
+            ) from None
+        address = self.options.scheduler
+        self.deadline = time.monotonic() + self.options.timeout
+        try:
+            self.client = Client(
+                address, timeout=self.options.connect_timeout, set_as_default=False
+            )
+        except Exception as exc:
+            raise ClusterError(
+                f"cannot reach the Dask scheduler at {address}: {_first_line(exc)}",
+                "check the address (tcp://HOST:8786) and that `dask scheduler` runs there",
+                EXIT_BAD_INPUT,
+            ) from None
+        try:
+            self.client.wait_for_workers(1, timeout=self.options.connect_timeout)
+        except Exception:
+            self.close()
+            raise ClusterError(
+                f"the Dask scheduler at {address} has no workers",
+                "start some with `dask worker " + address + "`",
+                EXIT_BAD_INPUT,
+            ) from None
+        self.workers = set(self.client.nthreads())
+        self._check_workers_run_riskctl()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.client is not None:
+            with contextlib.suppress(Exception):  # a cluster already gone: nothing to close
+                self.client.close(timeout=5)
+            self.client = None
+
+    @property
+    def nworkers(self) -> int:
+        return len(self.workers)
+
+    def _check_workers_run_riskctl(self) -> None:
+        try:
+            versions = self.map(_version, [()] * 1, name="version")
+        except ClusterError:
+            raise
+        except Exception as exc:
+            raise ClusterError(
+                f"the Dask workers cannot run riskctl: {_first_line(exc)}", INSTALL_HINT, 2
+            ) from None
+        if versions[0] != _version():
+            raise ClusterError(
+                f"the Dask workers run riskctl {versions[0]}, this is riskctl {_version()}",
+                "install the same riskctl version on every worker",
+                EXIT_BAD_INPUT,
+            )
+
+    def map(
+        self,
+        fn: Callable[..., T],
+        calls: Sequence[tuple[Any, ...]],
+        name: str = "task",
+        progress: Progress | None = None,
+    ) -> list[T]:
+        """`fn(*args)` for each args tuple of `calls` on the cluster; results in order."""
+        token = uuid.uuid4().hex[:8]
+        futures = [
+            self.client.submit(fn, *args, key=f"riskctl-{name}-{token}-{i}", pure=False)
+            for i, args in enumerate(calls)
+        ]
+        try:
+            while True:
+                done = sum(f.done() for f in futures)
+                if progress:
+                    progress(done, len(futures))
+                for f in futures:
+                    if f.status == "error":
+                        _raise_task_error(f.exception(), name)
+                if done == len(futures):
+                    return [f.result() for f in futures]
+                self.watch(name)
+                time.sleep(POLL)
+        except BaseException:
+            self.client.cancel(futures)
+            raise
+
+    def call(self, fn: Callable[..., T], *args: Any, name: str = "job") -> T:
+        """`fn(client, *args)` here, watched: for library calls that drive the cluster
+        themselves and block (xgboost.dask), which hang if a worker leaves."""
+        box: dict[str, Any] = {}
+
+        def target() -> None:
+            try:
+                box["value"] = fn(self.client, *args)
+            except BaseException as exc:  # handed over to the watching thread
+                box["error"] = exc
+
+        thread = threading.Thread(target=target, name=f"riskctl-{name}", daemon=True)
+        thread.start()
+        while thread.is_alive():
+            thread.join(POLL)
+            if thread.is_alive():
+                self.watch(name)
+        if "error" in box:
+            _raise_task_error(box["error"], name)
+        return box["value"]
+
+    def watch(self, name: str) -> None:
+        """Raise if a worker left or the job is past its time."""
+        try:
+            now = set(self.client.nthreads())
+        except Exception as exc:
+            raise ClusterError(
+                f"lost the Dask scheduler during {name}: {_first_line(exc)}"
+            ) from None
+        lost = sorted(self.workers - now)
+        if lost:
+            raise ClusterError(
+                f"Dask worker {lost[0]} left the cluster during {name}; the job was stopped",
+                "check the worker's memory limit and logs, then rerun",
+            )
+        self.workers |= now
+        if time.monotonic() > self.deadline:
+            raise ClusterError(
+                f"{name} did not finish within {self.options.timeout:g} s on the Dask cluster",
+                f"raise --timeout (or {TIMEOUT_ENV}), or add workers",
+            )
+
+
+def _raise_task_error(exc: BaseException | None, name: str) -> None:
+    """A task's error as riskctl reports it: riskctl's own errors as they are, a worker
+    that died as a ClusterError, anything else as the bug it is."""
+    if exc is None:
+        raise ClusterError(f"{name} failed on the Dask cluster")
+    if isinstance(exc, RiskctlError):
+        raise exc
+    kind = type(exc).__name__
+    if kind in ("KilledWorker", "CancelledError", "FutureCancelledError", "CommClosedError"):
+        raise ClusterError(
+            f"{name} stopped on the Dask cluster: a worker died or the job was cancelled ({kind})",
+            "check the workers' memory limits and logs, then rerun",
+        )
+    raise exc
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,0 +1,217 @@
+"""`simulate` and `check` on a cluster: each partition is decided by the one-machine engine
+and reduced to its cells (`evaluate/cells.py`: rows and amounts per matured flag, day,
+label, fired-decider masks, segments and --by values); the cells of all partitions, summed,
+are the cells of the whole table, from which `evaluate/simulate.py` derives every metric,
+the rule table, warnings, daily series, segments and the paired comparison exactly as on
+one machine.
+
+Two passes: the first reads each part's digest and newest event time (label maturity is
+measured against the newest row of the whole dataset); the second decides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from riskctl.data.io import scan_table
+from riskctl.distributed.cluster import Cluster, ClusterOptions
+from riskctl.distributed.parts import PartitionedOutput, dataset_sha256, part_sha256, partitions
+from riskctl.errors import UsageError
+from riskctl.evaluate.cells import AMOUNT, AMOUNT_SQ, BAD, ROWS, sorted_cells
+from riskctl.evaluate.roles import Roles
+from riskctl.evaluate.rows import Rows
+from riskctl.evaluate.simulate import (
+    SimulationRun,
+    _check_pins,
+    _collect,
+    _kept_columns,
+    _load_detectors,
+    _plan,
+    cell_frame,
+    resolve_roles,
+    simulations_from_cells,
+)
+from riskctl.model.detector import Detector
+from riskctl.strategy.decisions import DECISION_COLUMNS
+from riskctl.strategy.engine import CompiledStrategy, decide
+from riskctl.strategy.load import LoadedStrategy, load_strategy
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Survey:
+    """What the first pass learns about one partition."""
+
+    sha256: str
+    newest: pl.DataFrame  # one row: the newest event time (empty frame without a time)
+
+
+def survey_part(part: Path, time: str | None) -> Survey:
+    lf = scan_table(part)
+    newest = pl.DataFrame()
+    if time and time in lf.collect_schema().names():
+        newest = lf.select(pl.col(time).max()).collect()
+    return Survey(part_sha256(part), newest)
+
+
+@dataclass(frozen=True)
+class PartSpec:
+    """Everything a worker needs to decide one partition (sent with each task)."""
+
+    loaded: list[LoadedStrategy]  # candidate first, then the baseline
+    detectors: dict[str, Detector]
+    roles: Roles
+    by: list[str]
+    cutoffs: list[Any]  # per strategy: rows at or before it have matured (None: all)
+    carry: list[str] = field(default_factory=list)
+
+
+def read_rows(part: Path, spec: PartSpec) -> tuple[Rows, list[CompiledStrategy]]:
+    """One partition as `run_simulation` reads a file: the columns the strategies, metrics
+    and detectors use, labels checked, scored where a detector must."""
+    lf = scan_table(part)
+    selected, compiled, _ = _plan(
+        lf, part, spec.loaded, spec.detectors, spec.roles, spec.by, spec.carry
+    )
+    rows = Rows(lf, selected, part, spec.roles, spec.detectors)
+    rows.scores = list(dict.fromkeys(c for ls in spec.loaded for c in ls.strategy.score_columns()))
+    if spec.detectors:  # scoring reads the rows anyway: check them in memory, first
+        _ = rows.table
+    return rows, compiled
+
+
+def decisions_of(rows: Rows, compiled: CompiledStrategy, by: list[str]) -> pl.DataFrame:
+    """`Simulation.decisions` of one partition."""
+    decided = _collect(decide(compiled, rows.table.lazy()), [compiled.loaded], rows.table.lazy())
+    kept = _kept_columns(compiled.loaded, rows.roles, by)
+    return decided.select([*kept, *DECISION_COLUMNS, *compiled.schema.hit_columns])
+
+
+def cells_part(part: Path, spec: PartSpec, outs: list[Path | None]) -> pl.DataFrame:
+    """One partition decided by every strategy of `spec`, reduced to its cells; with
+    `outs`, each strategy's per-row decisions written there."""
+    rows, compiled = read_rows(part, spec)
+    for c, out in zip(compiled, outs, strict=True):
+        if out is not None:
+            frame = decisions_of(rows, c, spec.by).with_columns(c.schema.matched_list())
+            frame.write_parquet(out, compression="zstd", statistics=False)
+    return cell_frame(rows, compiled, spec.cutoffs, spec.by)
+
+
+def merge_cells(frames: list[pl.DataFrame]) -> pl.DataFrame:
+    """The cells of the whole table from the cells of its parts."""
+    frame = pl.concat(frames, how="vertical_relaxed")
+    sums = [c for c in frame.columns if c in (ROWS, AMOUNT, AMOUNT_SQ) or BAD in c]
+    keys = [c for c in frame.columns if c not in sums]
+    merged = frame.group_by(keys, maintain_order=True).agg(pl.col(c).sum() for c in sums)
+    return sorted_cells(merged.select(frame.columns))
+
+
+def cutoff_of(newest: list[pl.DataFrame], time: str | None, maturity_days: float) -> Any:
+    """The newest event time of the dataset minus the label maturity, as `maturity_cutoff`
+    computes it on one machine (None: every row counts)."""
+    frames = [f for f in newest if f.width]
+    if maturity_days <= 0 or time is None or not frames:
+        return None
+    age = pl.duration(microseconds=int(maturity_days * 86_400_000_000))
+    return pl.concat(frames).select(pl.col(time).max() - age).item()
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A dataset surveyed on the cluster and the spec its partitions are decided with."""
+
+    parts: list[Path]
+    digest: str
+    spec: PartSpec
+    compiled: list[CompiledStrategy]
+
+
+def plan(
+    cluster: Cluster,
+    loaded: list[LoadedStrategy],
+    data: Path,
+    roles_from: tuple[str | None, str | None, str | None],
+    by: list[str],
+    data_sha256: str | None = None,
+    progress: Progress | None = None,
+) -> Plan:
+    """The first pass: partitions, their digests and newest event time; roles resolved and
+    strategies compiled as `run_simulation` does; each strategy's maturity cutoff."""
+    parts = [p.resolve() for p in partitions(data)]
+    lf = scan_table(parts[0])
+    detectors = _load_detectors(loaded, lf.collect_schema().names())
+    if any(d.manifest.get("derived_features") for d in detectors.values()):
+        from riskctl.distributed.train import FEATURES_HINT, ONE_MACHINE_FEATURES
+
+        raise UsageError(ONE_MACHINE_FEATURES, hint=FEATURES_HINT)
+    roles = resolve_roles(loaded, detectors, *roles_from)
+    _, compiled, _ = _plan(lf, parts[0], loaded, detectors, roles, by, None)
+    surveys = cluster.map(
+        survey_part, [(p, roles.time) for p in parts], name="survey", progress=progress
+    )
+    digest = dataset_sha256(parts, [s.sha256 for s in surveys], data)
+    _check_pins(data, digest, [(data_sha256, "--data-sha256")], loaded[0])
+    newest = [s.newest for s in surveys]
+    cutoffs = [cutoff_of(newest, roles.time, ls.strategy.label_maturity_days) for ls in loaded]
+    return Plan(parts, digest, PartSpec(loaded, detectors, roles, by, cutoffs), compiled)
+
+
+def simulate_dataset(
+    candidate: Path,
+    data: Path,
+    options: ClusterOptions,
+    baseline: Path | None = None,
+    label: str | None = None,
+    time: str | None = None,
+    amount: str | None = None,
+    by: list[str] | None = None,
+    data_sha256: str | None = None,
+    out: Path | None = None,
+    progress: Progress | None = None,
+) -> SimulationRun:
+    """`run_simulation` on a cluster: the same metrics, rule table, segments, daily series,
+    warnings and comparison; with `out`, per-row decisions written partitioned. The run
+    holds no rows (`run.table` is empty): consumers that need rows run on one machine."""
+    loaded = [load_strategy(candidate), *([load_strategy(baseline)] if baseline else [])]
+    with Cluster(options) as cluster:
+        p = plan(
+            cluster, loaded, data, (label, time, amount), list(by or []), data_sha256, progress
+        )
+        frames = _decide_parts(cluster, p, out, progress)
+    spec = p.spec
+    rows = Rows(pl.LazyFrame(), [], data, spec.roles, spec.detectors)
+    sims, comparison = simulations_from_cells(merge_cells(frames), p.compiled, rows, spec.by)
+    base = sims[1] if len(sims) > 1 else None
+    return SimulationRun(
+        data, p.digest, spec.roles, sims[0], base, comparison, spec.detectors, rows, []
+    )
+
+
+def _decide_parts(
+    cluster: Cluster, p: Plan, out: Path | None, progress: Progress | None
+) -> list[pl.DataFrame]:
+    n = len(p.spec.loaded)
+    if out is None:
+        nothing: list[Path | None] = [None] * n
+        calls = [(part, p.spec, nothing) for part in p.parts]
+        return cluster.map(cells_part, calls, name="simulate", progress=progress)
+    names = ["decisions", "baseline_decisions"][:n]
+    outputs = [PartitionedOutput(out / name, p.parts) for name in names]
+    try:
+        writes = [
+            (part, p.spec, [o.part(i).resolve() for o in outputs]) for i, part in enumerate(p.parts)
+        ]
+        frames = cluster.map(cells_part, writes, name="simulate", progress=progress)
+        for o in outputs:
+            o.commit()
+        return frames
+    finally:
+        for o in outputs:
+            o.discard()

@@ -1,0 +1,77 @@
+"""OpenMP set-up for XGBoost, done before XGBoost's OpenMP runtime (libgomp) loads.
+
+`riskctl/__init__.py` imports this module first, so it runs for the CLI and for library users
+alike (`import riskctl` or any `riskctl.*` module) as long as riskctl is imported before
+xgboost. libgomp reads these variables once, when it loads.
+
+Why: XGBoost splits each boosting round (and each prediction) into many short parallel
+regions. By default a libgomp thread that finishes early spins for up to 300,000 rounds
+waiting for the others. On an idle machine that is the fastest choice; beside another busy
+process on a 2-core machine the spinning thread burns the very core its partner needs, and a
+round took 5 to 60 times longer. The options, measured (README, "Speed on a shared
+machine"):
+
+* OMP_WAIT_POLICY=passive (sleep at once): robust beside other work, but about a third
+  slower on an idle machine, because every region pays a futex wake-up;
+* one thread: robust, but half the speed on an idle machine;
+* a bounded GOMP_SPINCOUNT: idle speed kept; beside other work the waste per region is capped.
+
+riskctl keeps the best of each: threads from the cores free when it starts (the cores this
+process may use minus the other runnable tasks, the smallest of a few samples of the
+kernel's run queue), capped with OMP_THREAD_LIMIT, which XGBoost honours even where a thread
+count is passed explicitly; and a bounded spin, so a load that arrives later costs little.
+Nothing is changed when the user set any of these variables.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+# libgomp's spin rounds before a waiting thread sleeps (its default is 300,000)
+SPIN_COUNT = 10_000
+USER_VARIABLES = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OMP_NUM_THREADS", "OMP_THREAD_LIMIT")
+SAMPLES = 3
+
+
+def usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _runnable_others() -> int:
+    """Other runnable tasks right now: the kernel's run queue (this process counts as one),
+    the smallest of a few samples, so a passing blip does not count; the one-minute load
+    average where /proc is not there."""
+    try:
+        seen = []
+        for i in range(SAMPLES):
+            if i:
+                time.sleep(0.002)
+            with open("/proc/loadavg", encoding="ascii") as f:
+                seen.append(int(f.read().split()[3].split("/")[0]))
+        return max(0, min(seen) - 1)
+    except (OSError, ValueError, IndexError):
+        try:
+            return int(os.getloadavg()[0])
+        except OSError:
+            return 0
+
+
+def free_threads() -> int:
+    """Cores this process may use that no other runnable task is holding right now (>= 1)."""
+    return max(1, usable_cores() - _runnable_others())
+
+
+def configure_openmp(environ: os._Environ[str] | dict[str, str] = os.environ) -> dict[str, str]:
+    """Sets the OpenMP variables (unless the user set any) and returns what was set."""
+    if any(name in environ for name in USER_VARIABLES):
+        return {}
+    chosen = {"GOMP_SPINCOUNT": str(SPIN_COUNT), "OMP_THREAD_LIMIT": str(free_threads())}
+    environ.update(chosen)
+    return chosen
+
+
+CHOSEN = configure_openmp()

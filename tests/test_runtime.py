@@ -1,0 +1,55 @@
+"""The OpenMP set-up: done before XGBoost loads, for the CLI and library users, and never
+over a user's own choice."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from riskctl import runtime
+
+
+def test_sets_spin_and_thread_limit_when_the_user_set_nothing() -> None:
+    env: dict[str, str] = {"PATH": "/bin"}
+    chosen = runtime.configure_openmp(env)
+    assert chosen == {k: env[k] for k in ("GOMP_SPINCOUNT", "OMP_THREAD_LIMIT")}
+    assert int(env["GOMP_SPINCOUNT"]) == runtime.SPIN_COUNT
+    assert 1 <= int(env["OMP_THREAD_LIMIT"]) <= runtime.usable_cores()
+
+
+def test_leaves_the_users_choice_alone() -> None:
+    for name in runtime.USER_VARIABLES:
+        env = {name: "1"}
+        assert runtime.configure_openmp(env) == {}
+        assert env == {name: "1"}
+
+
+def test_free_threads_is_between_one_and_the_usable_cores() -> None:
+    assert 1 <= runtime.free_threads() <= runtime.usable_cores()
+
+
+def _child(code: str, **extra: str) -> str:
+    env = {k: v for k, v in os.environ.items() if k not in runtime.USER_VARIABLES}
+    env.update(extra)
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
+
+
+def test_runs_before_xgboost_loads_for_library_users() -> None:
+    code = (
+        "import sys, os\n"
+        "from riskctl.explain.contributions import contributions\n"
+        "import xgboost\n"
+        "names = list(sys.modules)\n"
+        "print(names.index('riskctl.runtime') < names.index('xgboost'),"
+        " os.environ['GOMP_SPINCOUNT'], 'OMP_THREAD_LIMIT' in os.environ)"
+    )
+    assert _child(code) == f"True {runtime.SPIN_COUNT} True"
+    user = _child(
+        "import os, riskctl; print(os.environ['OMP_WAIT_POLICY'], 'GOMP_SPINCOUNT' in os.environ)",
+        OMP_WAIT_POLICY="passive",
+    )
+    assert user == "passive False"
