@@ -108,19 +108,6 @@ def simulate(
         check_output_dir(out_dir, create=False)
     if report is not None:
         check_output_file(report, "--report")
-    run = run_simulation(
-        strategy,
-        data,
-        baseline=baseline,
-        label=label,
-        time=time,
-        amount=amount,
-        by=by,
-        history=history,
-        production=history_from_flags(decision, no_outcome, control, propensity),
-    )
-    if out_dir is not None:
-        write_simulation(run, out_dir)
     cluster = cluster_options(scheduler, timeout)
     if cluster is not None:
         if report is not None or history is not None:
@@ -145,6 +132,7 @@ def simulate(
             amount=amount,
             by=by,
             history=history,
+            production=history_from_flags(decision, no_outcome, control, propensity),
         )
         if out_dir is not None:
             write_simulation(run, out_dir)

@@ -9,7 +9,7 @@ sweeps, written decisions), on first use.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,6 @@ from riskctl.evaluate.cells import (
 )
 from riskctl.evaluate.compare import Comparison, compare_cells
 from riskctl.evaluate.coverage import Coverage, history_columns, label_coverage
-from riskctl.evaluate.estimates import change_estimates
 from riskctl.evaluate.history import check_history
 from riskctl.evaluate.metrics import (
     Roles,
@@ -37,11 +36,10 @@ from riskctl.evaluate.metrics import (
     daily_from_cells,
     matured,
     metrics_from_cells,
-    row_inputs,
-    with_estimates,
 )
 from riskctl.evaluate.rows import Hasher, Rows
 from riskctl.evaluate.rules import RuleStats, StrategyWarning, rule_table, strategy_warnings
+from riskctl.evaluate.unseen import change_unseen, with_unseen
 from riskctl.features.stored import with_stored_features
 from riskctl.model.detector import Detector, load_detector
 from riskctl.strategy.decisions import DECISION_COLUMNS, SEGMENT, DecisionSchema
@@ -205,22 +203,7 @@ def _side(
         rows,
         _kept_columns(loaded, rows.roles, by),
     )
-    return _with_estimates(sim)
-
-
-def _with_estimates(sim: Simulation) -> Simulation:
-    """The three ways of each label metric, from the rows, when some outcome was unseen or
-    the history has a control group."""
-    assert sim.rows is not None
-    history = sim.rows.roles.history
-    counts = sim.metrics.counts
-    weighted = history is not None and (history.control or history.propensity)
-    if not (counts.unlabelled or counts.blocked or weighted):
-        return sim
-    decisions, coverage = sim.decisions, sim.coverage
-    out = replace(sim, metrics=with_estimates(sim.metrics, decisions, sim.rows.roles, coverage))
-    out.__dict__.update(decisions=decisions, coverage=coverage)
-    return out
+    return with_unseen(sim)
 
 
 def _simulate(
@@ -271,26 +254,8 @@ def simulations_from_cells(
         comparison = compare_cells(
             cells, (bs, base.schema), (cs, cand.schema), sims[1].metrics, sims[0].metrics
         )
-        comparison = _change_estimates(comparison, sims[1], sims[0])
+        comparison = change_unseen(comparison, sims[1], sims[0])
     return sims, comparison
-
-
-def _change_estimates(comparison: Comparison, base: Simulation, cand: Simulation) -> Comparison:
-    """Candidate minus baseline three ways, paired on the same rows (the candidate's label
-    coverage for both)."""
-    if not (base.metrics.estimates and cand.metrics.estimates):
-        return comparison
-    assert cand.rows is not None
-    roles, coverage = cand.rows.roles, cand.coverage
-    naive = {k: comparison.delta[k] for k in cand.metrics.estimates if k in comparison.delta}
-    ways = change_estimates(
-        row_inputs(base.decisions, roles, coverage),
-        row_inputs(cand.decisions, roles, coverage),
-        naive,
-        base.metrics.estimates,
-        cand.metrics.estimates,
-    )
-    return replace(comparison, estimates=ways)
 
 
 def simulate_one(
