@@ -478,7 +478,37 @@ def case_pandas_drift(reference: str, current: str, out: str) -> None:
     Path(out).write_text(json.dumps(result))
 
 
+def case_riskctl_validate(strategies: str, out: str) -> None:
+    """`validate` on every strategy file in a folder (the CI pre-commit hook's job)."""
+    from riskctl.gate.validate import validate_paths
+
+    paths = sorted(Path(strategies).glob("*.yaml"))
+    Path(out).write_text(json.dumps([str(f) for f in validate_paths(paths)]))
+
+
+def case_yaml_validate(strategies: str, out: str) -> None:
+    """The bare minimum: parse each file with PyYAML's C loader, no checks at all."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    parsed = [yaml.load(p.read_text(), Loader=loader) for p in Path(strategies).glob("*.yaml")]
+    Path(out).write_text(str(len(parsed)))
+
+
+def make_strategies(count: int, folder: Path) -> Path:
+    """`count` copies of the example candidate strategy."""
+    from riskctl.resources import strategies_dir
+
+    folder.mkdir(parents=True, exist_ok=True)
+    text = (strategies_dir() / "candidate.yaml").read_text()
+    for i in range(count):
+        (folder / f"s{i:04d}.yaml").write_text(text)
+    return folder
+
+
 CASES = {
+    "riskctl_validate": case_riskctl_validate,
+    "yaml_validate": case_yaml_validate,
     "riskctl_bootstrap": case_riskctl_bootstrap,
     "sklearn_bootstrap": case_sklearn_bootstrap,
     "riskctl_sweep": case_riskctl_sweep,
@@ -558,6 +588,7 @@ def main() -> None:
             "features",
             "shap",
             "contention",
+            "validate",
         ],
     )
     parser.add_argument("--features-rows", type=int, default=10_000_000)
@@ -580,6 +611,7 @@ def main() -> None:
         help="contention: skip the libgomp-defaults runs (minutes each beside other work)",
     )
     parser.add_argument("--drift-rows", type=int, default=2_000_000)
+    parser.add_argument("--validate-files", type=int, default=50)
     parser.add_argument("--dask-rows", type=int, default=50_000_000)
     parser.add_argument("--dask-part-rows", type=int, default=1_000_000)
     parser.add_argument("--dask-worker-memory", default="2GiB")
@@ -589,6 +621,11 @@ def main() -> None:
         from dask_case import run_dask
 
         results += run_dask(DATA, args.dask_rows, args.dask_part_rows, args.dask_worker_memory)
+    if "validate" in args.cases:
+        folder = make_strategies(args.validate_files, DATA / f"strategies_{args.validate_files}")
+        ours = measure("riskctl_validate", str(folder), str(DATA / "validate_riskctl.json"))
+        theirs = measure("yaml_validate", str(folder), str(DATA / "validate_yaml.txt"))
+        results.append(report("validate", ours, theirs, args.validate_files))
     if "drift" in args.cases:
         ref = make_table(args.drift_rows, 5, DATA / f"drift_ref_{args.drift_rows}.parquet")
         cur = make_table(args.drift_rows, 6, DATA / f"drift_cur_{args.drift_rows}.parquet")

@@ -231,13 +231,15 @@ def _judge(
         passed, basis = (low <= limit if is_max else high >= limit), "interval"
     side = "under" if (value <= limit) else "over"
     m = metric(rail.metric)
+    # a relative guardrail limits a change: values and limit read as changes (pp for shares)
+    show = (lambda x: m.fmt_change(x).lstrip("+")) if rail.relative else m.fmt
     by = m.fmt_change(abs(value - limit)).lstrip("+")
     message = (
-        f"{rail.key} {'holds' if passed else 'fails'}: {m.fmt(value)} vs "
-        f"{rail.direction} {m.fmt(limit)}, {by} {side}"
+        f"{rail.key} {'holds' if passed else 'fails'}: {show(value)} vs "
+        f"{rail.direction} {show(limit)}, {by} {side}"
     )
     if basis == "interval":
-        interval = f"95% interval {m.fmt(low)} to {m.fmt(high)}"
+        interval = f"95% interval {show(low)} to {show(high)}"
         if passed and not point_ok:
             message += f"; {interval} includes the limit, so it may be noise"
         elif not passed:

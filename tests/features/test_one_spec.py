@@ -38,7 +38,8 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         app,
         [
             "train", str(paths["old"]), "--features", str(SPEC), "--label", "is_bad",
-            "--time", "event_time", "--exclude", "attack", "--rounds", "40",
+            "--time", "event_time", "--exclude", "attack", "--rounds", "60",
+            "--valid-fraction", "0.1", "--test-fraction", "0.1",
             "--out", str(paths["detector"]), "--json", "--quiet",
         ],
     )  # fmt: skip

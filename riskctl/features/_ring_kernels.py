@@ -1,0 +1,77 @@
+"""The union-find replay behind rings, compiled with numba (loaded only when a spec has a
+ring, so other commands start without it)."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def _find(parent: np.ndarray, x: int) -> int:
+    while parent[x] != x:
+        parent[x] = parent[parent[x]]
+        x = parent[x]
+    return x
+
+
+@njit(cache=True)
+def _union(parent: np.ndarray, weight: np.ndarray, members: np.ndarray, bad: np.ndarray, a, b):
+    ra, rb = _find(parent, a), _find(parent, b)
+    if ra == rb:
+        return
+    if weight[ra] < weight[rb]:
+        ra, rb = rb, ra
+    parent[rb] = ra
+    weight[ra] += weight[rb]
+    members[ra] += members[rb]
+    bad[ra] += bad[rb]
+
+
+@njit(cache=True)
+def replay(t, acct, links, n_nodes, n_acct, ev_time, ev_acct):  # pragma: no cover - jitted
+    n, width = links.shape
+    parent = np.arange(n_nodes)
+    weight = np.ones(n_nodes, dtype=np.int64)
+    members = np.zeros(n_nodes, dtype=np.int64)
+    members[:n_acct] = 1
+    bad = np.zeros(n_nodes, dtype=np.int64)
+    is_bad = np.zeros(n_acct, dtype=np.bool_)
+    size_out = np.zeros(n, dtype=np.int64)
+    bad_out = np.zeros(n, dtype=np.int64)
+    roots = np.empty(width + 1, dtype=np.int64)
+    e, i = 0, 0
+    while i < n:
+        j = i
+        while j < n and t[j] == t[i]:
+            j += 1
+        while e < len(ev_time) and ev_time[e] <= t[i]:
+            a = ev_acct[e]
+            if not is_bad[a]:
+                is_bad[a] = True
+                bad[_find(parent, a)] += 1
+            e += 1
+        for r in range(i, j):
+            if acct[r] < 0:
+                continue
+            roots[0] = _find(parent, acct[r])
+            count = 1
+            for col in range(width):
+                if links[r, col] >= 0:
+                    x = _find(parent, links[r, col])
+                    seen = False
+                    for q in range(count):
+                        seen = seen or roots[q] == x
+                    if not seen:
+                        roots[count] = x
+                        count += 1
+            for q in range(count):
+                size_out[r] += members[roots[q]]
+                bad_out[r] += bad[roots[q]]
+        for r in range(i, j):
+            if acct[r] >= 0:
+                for col in range(width):
+                    if links[r, col] >= 0:
+                        _union(parent, weight, members, bad, acct[r], links[r, col])
+        i = j
+    return size_out, bad_out
