@@ -19,7 +19,6 @@ from riskctl.data.io import table_format, write_table
 from riskctl.data.output import check_output_file
 from riskctl.data.profile import profile_table
 from riskctl.evaluate.production import production_history
-from riskctl.report.profile import write_profile_html
 
 app = typer.Typer(
     help="Synthetic history and table utilities.", no_args_is_help=True, rich_markup_mode="rich"
@@ -149,6 +148,9 @@ def profile(
     """
     prof = profile_table(data, label=label, time=time, bad=bad, period=period)
     if html is not None:
+        # the report stack (altair) loads only when a report is asked for
+        from riskctl.report.profile import write_profile_html
+
         write_profile_html(prof, html)
     if as_json:
         print_json(prof.to_dict())

@@ -18,7 +18,6 @@ from riskctl.cli.console import (
 )
 from riskctl.cli.options import JsonOpt, QuietOpt, SeedOpt
 from riskctl.data.output import check_output_dir
-from riskctl.demo import run_demo
 from riskctl.output.json import run_to_dict
 
 
@@ -52,6 +51,9 @@ def demo(
             err.print(f"[cyan]•[/] {message}")
 
     with progress_bar("Boosting", quiet) as progress:
+        # the report stack (altair) loads only when a report is asked for
+        from riskctl.demo import run_demo
+
         result = run_demo(out_dir, rows=rows, seed=seed, step=step, progress=progress)
     elapsed = time.perf_counter() - started
     if as_json:

@@ -29,7 +29,6 @@ from riskctl.evaluate.history import history_from_flags
 from riskctl.evaluate.simulate import run_simulation
 from riskctl.gate.guardrails import check_guardrails
 from riskctl.model.detector import load_detector
-from riskctl.report.build import report_for_run
 
 
 def report(
@@ -122,6 +121,9 @@ def report(
     det = given or next(iter(run.detectors.values()), None)
     command = "riskctl " + shlex.join(sys.argv[1:]) if sys.argv[1:] else "riskctl report"
     with err.status("Rendering the report"):
+        # the report stack (altair) loads only when a report is asked for
+        from riskctl.report.build import report_for_run
+
         path = report_for_run(
             run,
             check_guardrails(run, labels=labels),

@@ -44,7 +44,6 @@ from riskctl.evaluate.simulate import run_simulation
 from riskctl.gate.guardrails import check_guardrails
 from riskctl.numbers import fmt_percent
 from riskctl.output.json import run_to_dict, write_metrics, write_simulation
-from riskctl.report.build import report_for_run
 
 
 def simulate(
@@ -138,6 +137,9 @@ def simulate(
             write_simulation(run, out_dir)
     if report is not None:
         command = "riskctl " + shlex.join(sys.argv[1:]) if sys.argv[1:] else "riskctl simulate"
+        # the report stack (altair) loads only when a report is asked for
+        from riskctl.report.build import report_for_run
+
         report_for_run(
             run,
             check_guardrails(run, labels=labels),
