@@ -15,6 +15,7 @@ from typing import Any
 
 import polars as pl
 
+from riskctl import API
 from riskctl.evaluate.simulate import SimulationRun, run_simulation
 from riskctl.evaluate.sweep import Curve
 from riskctl.evaluate.thresholds import Target, TuneResult
@@ -116,15 +117,4 @@ def write_report(
     )
 
 
-__all__ = [
-    "check",
-    "explain_table",
-    "load_detector",
-    "load_strategy",
-    "score",
-    "simulate",
-    "sweep",
-    "train",
-    "tune",
-    "write_report",
-]
+__all__ = list(API)  # the one list of entry points, in riskctl/__init__.py

@@ -1,6 +1,6 @@
 """Calibrating scores: isotonic regression or Platt scaling, fitted on the early-stopping
-slice and stored in the manifest as plain numbers (breakpoints, or two coefficients), never
-as a pickled object.
+slice and stored in the manifest as plain numbers (breakpoints, or two coefficients): data,
+never executable code.
 
 Isotonic: the score is mapped through a non-decreasing step-free curve, linear between the
 fitted breakpoints and flat beyond them (what scikit-learn's `IsotonicRegression` predicts
