@@ -28,7 +28,7 @@ from riskctl.cli import (
     validate,
 )
 from riskctl.cli.console import err
-from riskctl.errors import EXIT_BUG, RiskctlError
+from riskctl.errors import EXIT_BAD_INPUT, EXIT_BUG, RiskctlError
 from riskctl.tempfiles import command_scope
 
 
@@ -76,6 +76,14 @@ class RiskctlGroup(TyperGroup):
         except RiskctlError as exc:
             err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
             raise typer.Exit(exc.exit_code) from None
+        except MemoryError:
+            # an input too large for this machine is a fact about the input, not a bug
+            err.print(
+                "[bold red]error:[/] not enough memory for this input (use a smaller input or "
+                "--rows, or run on a Dask cluster with --scheduler)",
+                soft_wrap=True,
+            )
+            raise typer.Exit(EXIT_BAD_INPUT) from None
         except Exception as exc:
             # exits, aborts and usage errors belong to the CLI framework (click or the copy
             # of it typer ships): it prints them and picks their exit codes

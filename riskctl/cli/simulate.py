@@ -41,7 +41,7 @@ from riskctl.distributed.cluster import cluster_options
 from riskctl.errors import UsageError
 from riskctl.evaluate.history import history_from_flags
 from riskctl.evaluate.simulate import run_simulation
-from riskctl.gate.guardrails import check_guardrails
+from riskctl.gate.guardrails import check_guardrails, check_labels_choice
 from riskctl.numbers import fmt_percent
 from riskctl.output.json import run_to_dict, write_metrics, write_simulation
 
@@ -103,6 +103,9 @@ def simulate(
     [bold]Example:[/bold] riskctl simulate strategies/candidate.yaml --baseline
     strategies/baseline.yaml --data riskctl-demo/scored.parquet
     """
+    check_labels_choice(labels)
+    if history is not None and not history.exists():
+        raise UsageError(f"--history {history}: no such file", hint="check the path")
     if out_dir is not None:
         check_output_dir(out_dir, create=False)
     if report is not None:

@@ -75,6 +75,11 @@ def plant_drift(
     start = first.replace(hour=0, minute=0, second=0, microsecond=0)
     for spec in specs:
         day = spec.day if spec.day is not None else span // 2
+        if not 0 <= day < span:
+            raise UsageError(
+                f"--drift {spec.kind}:{day}: the history covers days 0 to {span - 1}",
+                hint=f"pick a day inside it, e.g. {spec.kind}:{span // 2}",
+            )
         after = (df[time] >= start + timedelta(days=day)).to_numpy()
         if spec.kind == "attack":
             df = _attack(df, after, spec, rng)

@@ -159,11 +159,16 @@ GUARDRAILS: list[Guardrail] = [
 ]
 
 
+def check_labels_choice(labels: str) -> None:
+    """`--labels` names a version of label metrics (before any work is done)."""
+    if labels not in ("auto", *BASES):
+        raise UsageError(f"--labels must be one of {', '.join(BASES)}")
+
+
 def labels_basis(run: SimulationRun, labels: str = "auto") -> str:
     """Which version of label metrics to judge: `auto` is the control-group estimate when
     there is one, else the naive value."""
-    if labels not in ("auto", *BASES):
-        raise UsageError(f"--labels must be one of {', '.join(BASES)}")
+    check_labels_choice(labels)
     ways = run.candidate.metrics.estimates
     has_estimate = any(w.estimate is not None for w in ways.values())
     if labels == "auto":
