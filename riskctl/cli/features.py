@@ -10,8 +10,9 @@ import typer
 from rich.table import Table
 
 from riskctl.cli.console import out, print_json, progress_bar
-from riskctl.cli.options import HistoryOpt, JsonOpt, QuietOpt
+from riskctl.cli.options import HistoryOpt, JsonOpt, QuietOpt, SchedulerOpt, TimeoutOpt
 from riskctl.data.output import check_output_file
+from riskctl.distributed.cluster import cluster_options
 from riskctl.features.run import features_file
 
 
@@ -22,6 +23,8 @@ def features(
         Path, typer.Option("--out", "-o", help="Table to write: the data plus derived columns.")
     ],
     history: HistoryOpt = None,
+    scheduler: SchedulerOpt = None,
+    timeout: TimeoutOpt = None,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -29,12 +32,28 @@ def features(
     over windows, time since first/last seen, rings of accounts linked by shared devices or
     IPs, and lookups. A row sees itself and strictly earlier rows, never a later one.
 
+    With --scheduler, --data (and --history) may be directories or globs of Parquet parts and
+    --out names a directory: one part per data part, rows in the input's order, the same
+    columns as on one machine. Windowed columns are computed per entity value after a shuffle
+    by that entity; rings gather their narrow columns (time, node and link ids, label) in
+    one task, so the largest ring input must fit one worker.
+
     [bold]Example:[/bold] riskctl features examples/features.yaml --data events.parquet
     --out features.parquet
+
+    [bold]On a cluster:[/bold] riskctl features features.yaml --data 'events/*.parquet'
+    --out derived/ --scheduler tcp://10.0.0.5:8786
     """
-    check_output_file(out_path)
+    cluster = cluster_options(scheduler, timeout)
+    if cluster is None:
+        check_output_file(out_path)
     with progress_bar("Deriving features", quiet or as_json) as progress:
-        run = features_file(spec, data, out_path, history=history, progress=progress)
+        if cluster is not None:
+            from riskctl.distributed.features import features_dataset
+
+            run = features_dataset(spec, data, out_path, cluster, history, progress)
+        else:
+            run = features_file(spec, data, out_path, history=history, progress=progress)
     if as_json:
         print_json(
             {

@@ -15,9 +15,16 @@ import polars as pl
 from riskctl.errors import DataError
 from riskctl.features.compute import Context, compute
 from riskctl.features.spec import Feature, FeatureSpec, load_spec
-from riskctl.yamlconfig import LoadedYaml
+from riskctl.yamlconfig import KeyPath, LoadedYaml
 
-__all__ = ["Feature", "FeatureSpec", "FeaturesApplied", "add_features", "load_spec"]
+__all__ = [
+    "Feature",
+    "FeatureSpec",
+    "FeaturesApplied",
+    "add_features",
+    "compute_features",
+    "load_spec",
+]
 
 Progress = Callable[[int, int], None]
 
@@ -62,3 +69,35 @@ def add_features(
         n_hist = history.height
     out = compute(frame, ctx, progress)
     return FeaturesApplied(out.slice(n_hist), spec.names, True, n_hist)
+
+
+def compute_features(
+    frame: pl.DataFrame, loaded: LoadedYaml[FeatureSpec], names: list[str]
+) -> pl.DataFrame:
+    """`frame` with only the named derived columns of the spec, computed as `add_features`
+    computes them (the columns they read, derived ones included, must be in `frame`). For
+    engines that split the work, e.g. by entity on a cluster; errors still name the spec's
+    own lines."""
+    spec, wanted = loaded.model, set(names)
+    unknown = wanted - set(spec.names)
+    if unknown:
+        raise ValueError(f"not features of the spec: {sorted(unknown)}")
+    keep = {
+        "lookups": [i for i, lk in enumerate(spec.lookups) if lk.name in wanted],
+        "features": [i for i, f in enumerate(spec.features) if f.name in wanted],
+    }
+    part = spec.model_copy(
+        update={
+            "lookups": [spec.lookups[i] for i in keep["lookups"]],
+            "features": [spec.features[i] for i in keep["features"]],
+        }
+    )
+    lines: dict[KeyPath, int] = {}
+    for key, line in loaded.lines.items():
+        if len(key) > 1 and key[0] in keep and isinstance(key[1], int):
+            if key[1] not in keep[str(key[0])]:
+                continue
+            key = (key[0], keep[str(key[0])].index(key[1]), *key[2:])
+        lines[key] = line
+    ctx = Context(part, LoadedYaml(part, loaded.path, lines), loaded.path.parent)
+    return compute(frame, ctx)

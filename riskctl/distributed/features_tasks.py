@@ -1,0 +1,149 @@
+"""The tasks of `features` on a cluster. Every row carries a row number (its part's index in
+the high 32 bits, its place in the part in the low ones), so rows of a part come back in order.
+
+* `part_task`: read a part (history parts first), join the columns earlier exchanges computed,
+  compute the row-level columns, and send each exchange the columns it reads: a file per
+  hash bucket of the entity's value (rows without a value spread by row number), or one file
+  per part for rings.
+* `bucket_task`: one bucket's rows, in row order, through the one-machine computation; the
+  columns go back as a file per part.
+
+Exchange files live in a scratch folder beside the output, which every worker can reach (as
+the output itself must be).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from riskctl.data.io import read_table
+from riskctl.distributed.features_plan import Exchange
+from riskctl.errors import ClusterError
+from riskctl.features import FeatureSpec, compute_features
+from riskctl.yamlconfig import LoadedYaml
+
+ROW = "__riskctl_row"
+SEED = 0x5EED
+
+
+@dataclass(frozen=True)
+class PartJob:
+    """What one part task does in one pass."""
+
+    index: int  # the part's place among history parts then data parts
+    source: Path  # the input part
+    current: Path | None  # the part with earlier passes' columns, None: the input itself
+    schema: dict[str, pl.DataType]  # the data's columns: history parts are shaped to them
+    merge: list[Path]  # folders of columns computed by the previous pass's exchanges
+    row: list[str]  # row-level columns to compute in this pass
+    exchanges: list[tuple[Exchange, Path]]  # where to send each exchange's columns
+    buckets: int
+    out: Path | None  # where to write the part; None: keep `current`
+    final: bool  # the output part: no row numbers
+
+
+@dataclass(frozen=True)
+class PartStats:
+    rows: int
+    columns: dict[str, tuple[str, int, float | None, float | None]]  # dtype, nulls, min, max
+
+
+def _read(job: PartJob) -> pl.DataFrame:
+    if job.current is not None:
+        return pl.read_parquet(job.current)
+    frame = read_table(job.source)
+    missing = [c for c in job.schema if c not in frame.columns]
+    if missing:  # a history part: the data's columns, the ones it lacks null
+        frame = frame.with_columns(pl.lit(None, dtype=job.schema[c]).alias(c) for c in missing)
+        frame = frame.select(list(job.schema))
+    start = job.index << 32
+    return frame.with_columns(pl.int_range(start, start + frame.height, dtype=pl.Int64).alias(ROW))
+
+
+def part_index(name: str) -> int:
+    return int(name.split("-")[0][1:])
+
+
+def merge_columns(frame: pl.DataFrame, folder: Path, index: int) -> pl.DataFrame:
+    """`frame` with the columns an exchange computed for its rows, in its row order."""
+    pieces = sorted(folder.glob(f"p{index:05d}-*.parquet"))
+    if not pieces:
+        if frame.height:
+            raise ClusterError(f"features: the exchange in {folder} lost part {index}'s rows")
+        return frame
+    got = pl.concat([pl.read_parquet(p) for p in pieces], how="vertical_relaxed").sort(ROW)
+    if got.height != frame.height or not got[ROW].equals(frame[ROW]):
+        raise ClusterError(f"features: the exchange in {folder} lost rows of part {index}")
+    return frame.drop([c for c in got.columns if c != ROW and c in frame.columns]).hstack(
+        got.drop(ROW)
+    )
+
+
+def _bucket_of(frame: pl.DataFrame, keys: list[str], buckets: int) -> pl.Series:
+    """A bucket per row: by a hash of the entity's value; rows without one by row number."""
+    as_text = [pl.col(k).cast(pl.String) for k in keys]
+    missing = pl.any_horizontal(pl.col(k).is_null() for k in keys)
+    spread = pl.col(ROW).hash(SEED) % buckets
+    by_value = pl.struct(as_text).hash(SEED) % buckets
+    return frame.select(pl.when(missing).then(spread).otherwise(by_value).alias("b")).to_series()
+
+
+def send(frame: pl.DataFrame, exchange: Exchange, folder: Path, index: int, n: int) -> None:
+    cols = frame.select([ROW, *exchange.reads])
+    folder.mkdir(parents=True, exist_ok=True)
+    if exchange.gathered:
+        cols.write_parquet(folder / f"p{index:05d}.parquet")
+        return
+    bucket = _bucket_of(cols, exchange.keys, n)
+    for (b,), piece in cols.with_columns(bucket).partition_by("b", as_dict=True).items():
+        piece.drop("b").write_parquet(folder / f"b{int(b):05d}-p{index:05d}.parquet")
+
+
+def part_task(job: PartJob, loaded: LoadedYaml[FeatureSpec]) -> PartStats:
+    names = loaded.model.names
+    frame = _read(job)
+    if job.current is None:  # columns named like derived ones are replaced, as on one machine
+        frame = frame.drop([n for n in names if n in frame.columns])
+    for folder in job.merge:
+        frame = merge_columns(frame, folder, job.index)
+    if job.row:
+        frame = compute_features(frame, loaded, job.row)
+    for exchange, folder in job.exchanges:
+        send(frame, exchange, folder, job.index, job.buckets)
+    if not job.final:
+        if job.out is not None:
+            frame.write_parquet(job.out)
+        return PartStats(frame.height, {})
+    assert job.out is not None
+    lost = [pl.lit(None).alias(n) for n in names if n not in frame.columns]  # an empty part
+    frame = frame.with_columns(lost).select(
+        [c for c in frame.columns if c not in names and c != ROW] + names
+    )
+    frame.write_parquet(job.out)
+    return PartStats(frame.height, {n: _stats(frame[n]) for n in names})
+
+
+def _stats(col: pl.Series) -> tuple[str, int, float | None, float | None]:
+    lo = col.min() if col.dtype.is_numeric() else None
+    hi = col.max() if col.dtype.is_numeric() else None
+    as_float = [float(v) if isinstance(v, int | float) else None for v in (lo, hi)]
+    return str(col.dtype), col.null_count(), as_float[0], as_float[1]
+
+
+def bucket_task(
+    inputs: list[Path], out: Path, names: list[str], loaded: LoadedYaml[FeatureSpec]
+) -> int:
+    """The columns `names` for the rows in `inputs` (in row order), written per part."""
+    if not inputs:
+        return 0
+    rows = pl.concat([pl.read_parquet(p) for p in inputs], how="vertical_relaxed")
+    got = compute_features(rows, loaded, names).select([ROW, *names])
+    out.mkdir(parents=True, exist_ok=True)
+    tag = inputs[0].name.split("-")[0] if "-" in inputs[0].name else "g"
+    parts = got.with_columns((pl.col(ROW) // (1 << 32)).alias("_p"))
+    for (index,), piece in parts.partition_by("_p", as_dict=True).items():
+        piece.drop("_p").write_parquet(out / f"p{int(index):05d}-{tag}.parquet")
+    return got.height

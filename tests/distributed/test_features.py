@@ -1,0 +1,148 @@
+"""`features --scheduler` on a local two-process cluster gives the one-machine columns, row for
+row, on random event tables (ties in time, missing entities, composite keys, several windows,
+distinct counts, since, rings, derived columns read by later ones, history as context)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+from typer.testing import CliRunner
+
+from riskctl.cli.app import app
+from riskctl.distributed.features_plan import plan
+from riskctl.features.spec import load_spec
+from tests.distributed.conftest import json_of, split_parts
+
+runner = CliRunner()
+
+SPEC = """
+time: ts
+entities: {account: user, device: device, ip: ip, pair: [user, ip]}
+features:
+  - {name: n_dev_1h, count: rows, per: device, window: 1h}
+  - {name: users_dev_7d, distinct: user, per: device, window: 7d}
+  - {name: amt_user_24h, sum: amount, per: account, window: 24h}
+  - {name: mean_ip_all, mean: amount, per: ip}
+  - {name: paid_user, count: amount, per: account, window: 2h}
+  - {name: since_user, since_last: minutes, per: account}
+  - {name: first_ip, since_first: hours, per: ip}
+  - {name: pair_n, count: rows, per: pair, window: 30m}
+  - {name: big, expr: "amount * 2 + n_dev_1h"}
+  - {name: big_ip_1d, sum: big, per: ip, window: 1d}
+  - {name: ring_size, ring: {nodes: account, links: [device, ip]}}
+  - {name: ring_bad, ring: {nodes: account, links: [device], measure: bad_rate},
+     label: bad, label_maturity_days: 0.5}
+  - {name: ring_twice, expr: "ring_size * 2"}
+"""
+
+
+def events(seed: int, n: int) -> pl.DataFrame:
+    """Times on a coarse grid (many ties), entities from small pools with nulls."""
+    rng = np.random.default_rng(seed)
+
+    def pool(prefix: str, size: int, null: float) -> list[str | None]:
+        values = [f"{prefix}{v}" for v in rng.integers(0, size, n)]
+        return [None if m else v for v, m in zip(values, rng.random(n) < null, strict=True)]
+
+    seconds = rng.integers(0, 5 * 86_400 // 600, n) * 600
+    amount = rng.gamma(2.0, 30.0, n).round(2)
+    return pl.DataFrame(
+        {
+            "ts": pl.Series((seconds + 1_767_225_600) * 1_000_000).cast(pl.Datetime("us")),
+            "user": pool("u", max(n // 6, 2), 0.05),
+            "device": pool("d", max(n // 10, 2), 0.15),
+            "ip": pool("i", max(n // 8, 2), 0.1),
+            "amount": pl.Series(np.where(rng.random(n) < 0.1, np.nan, amount)).fill_nan(None),
+            "bad": (rng.random(n) < 0.08).astype(np.int8),
+        }
+    )
+
+
+def features(spec: Path, data: Path, out: Path, *extra: str) -> dict:
+    result = runner.invoke(
+        app, ["features", str(spec), "--data", str(data), "--out", str(out), "--json", *extra]
+    )
+    assert result.exit_code == 0, result.output
+    return json_of(result.output)
+
+
+@pytest.fixture(scope="module")
+def spec(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("spec") / "features.yaml"
+    path.write_text(SPEC)
+    return path
+
+
+def test_the_spec_splits_into_passes_in_dependency_order(spec):
+    passes = plan(load_spec(spec).model)
+    assert len(passes) == 3
+    first = {x.entity: x.names for x in passes[0].exchanges}
+    assert first["device"] == ["n_dev_1h", "users_dev_7d"] and set(first) == {
+        "device",
+        "account",
+        "ip",
+        "pair",
+    }
+    assert passes[1].row == ["big"] and [x.entity for x in passes[1].exchanges] == ["ip", ""]
+    assert passes[2].row == ["ring_twice"]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_equal_to_one_machine(seed, spec, address, tmp_path):
+    df = events(seed, 1_200)
+    one_file, parts = tmp_path / "events.parquet", tmp_path / "parts"
+    df.write_parquet(one_file)
+    split_parts(df, parts, (500, 1, 300, 399))
+    a = features(spec, one_file, tmp_path / "one.parquet")
+    b = features(spec, parts, tmp_path / "two", "--scheduler", address)
+    want = pl.read_parquet(tmp_path / "one.parquet")
+    got = pl.read_parquet(sorted((tmp_path / "two").glob("*.parquet")))
+    assert len(list((tmp_path / "two").glob("*.parquet"))) == 4
+    assert_frame_equal(got, want)
+    assert got["ring_size"].max() > 2 and got["users_dev_7d"].null_count() > 0
+    a.pop("path"), b.pop("path")
+    assert a == b
+
+
+def test_history_is_context_on_the_cluster(spec, address, tmp_path):
+    df = events(7, 1_000)
+    earlier, later = df.head(600), df.tail(400)
+    earlier.drop("bad").write_parquet(tmp_path / "hist.parquet")  # history without a column
+    later.write_parquet(tmp_path / "new.parquet")
+    split_parts(earlier.drop("bad"), tmp_path / "hist", (250, 350))
+    split_parts(later, tmp_path / "new", (150, 250))
+    a = features(
+        spec,
+        tmp_path / "new.parquet",
+        tmp_path / "one.parquet",
+        "--history",
+        tmp_path / "hist.parquet",
+    )
+    b = features(
+        spec,
+        tmp_path / "new",
+        tmp_path / "two",
+        "--history",
+        tmp_path / "hist",
+        "--scheduler",
+        address,
+    )
+    assert a["history_rows"] == b["history_rows"] == 600 and b["rows"] == 400
+    got = pl.read_parquet(sorted((tmp_path / "two").glob("*.parquet")))
+    assert_frame_equal(got, pl.read_parquet(tmp_path / "one.parquet"))
+
+
+def test_a_spec_that_does_not_fit_is_one_line_before_any_work(spec, address, tmp_path):
+    df = events(3, 200).drop("device")
+    split_parts(df, tmp_path / "parts", (100, 100))
+    result = runner.invoke(
+        app,
+        ["features", str(spec), "--data", str(tmp_path / "parts"), "--out", str(tmp_path / "o")]
+        + ["--scheduler", address],
+    )
+    assert result.exit_code == 2, result.output
+    assert "device" in result.output and not (tmp_path / "o").exists()
