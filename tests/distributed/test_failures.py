@@ -137,17 +137,18 @@ def test_job_past_its_time_limit_stops(address):
     assert "did not finish within 3 s" in str(exc.value)
 
 
-def _kill_a_worker_when_busy(scheduler_address: str) -> None:
-    """Wait until a task runs, then SIGKILL one worker process (its nanny restarts it)."""
+def _kill_a_worker_when_busy(scheduler_address: str, delay: float = 0.5, key: str = "") -> None:
+    """Wait until a task (whose key holds `key`) runs, then SIGKILL one worker process (its
+    nanny restarts it)."""
     from distributed import Client
 
     with Client(scheduler_address, set_as_default=False) as client:
-        for _ in range(400):
+        for _ in range(2000):
             busy = client.processing()
-            if any(busy.values()):
+            if any(key in str(k) for keys in busy.values() for k in keys):
                 break
-            time.sleep(0.05)
-        time.sleep(0.5)
+            time.sleep(0.01)
+        time.sleep(delay)
         pids: dict = {}
         for _ in range(100):
             pids = client.run(os.getpid)
@@ -203,3 +204,30 @@ def test_worker_killed_during_training_exits_3(history_parts, tmp_path: Path):
     lines = error_lines(result.output)
     assert len(lines) == 1 and "left the cluster" in lines[0]
     assert not (tmp_path / "det").exists()
+
+
+@pytest.mark.slow
+def test_worker_killed_during_features_exits_3_and_writes_nothing(tmp_path: Path):
+    from tests.distributed.test_features import SPEC, events
+
+    spec = tmp_path / "features.yaml"
+    spec.write_text(SPEC)
+    parts = split_parts(events(5, 60_000), tmp_path / "parts", (6_000,) * 10)
+    with local_cluster() as lc:
+        killer = threading.Thread(
+            target=_kill_a_worker_when_busy,
+            args=(lc.scheduler_address, 0.0, "features"),
+        )
+        killer.start()
+        started = time.monotonic()
+        result = runner.invoke(
+            app,
+            ["features", str(spec), "--data", str(parts), "--out", str(tmp_path / "out")]
+            + ["--scheduler", lc.scheduler_address, "--timeout", "120"],
+        )
+        killer.join()
+    assert result.exit_code == 3, result.output
+    assert time.monotonic() - started < 60
+    lines = error_lines(result.output)
+    assert len(lines) == 1 and "left the cluster during features" in lines[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["features.yaml", "parts"]
