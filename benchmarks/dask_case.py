@@ -1,7 +1,8 @@
-"""The `dask` benchmark: `riskctl simulate` and `riskctl sweep` on N rows, on one machine
-(one Parquet file) and on a local Dask cluster of two worker processes (the same rows as
-Parquet parts): wall time, peak memory of the one-machine process, and peak memory of the
-cluster's client and of each worker."""
+"""The `dask` benchmark: `riskctl simulate` and `riskctl sweep` on N rows, and `riskctl
+features` (the `features` benchmark's spec: 3 entities x 3 windows x count and distinct
+count, and a ring) on M raw events, on one machine (one Parquet file) and on a local Dask
+cluster of two worker processes (the same rows as Parquet parts): wall time, peak memory of
+the one-machine process, and peak memory of the cluster's client and of each worker."""
 
 from __future__ import annotations
 
@@ -115,6 +116,54 @@ def on_cluster(measure: Any, argv: list[str], memory_limit: str) -> dict[str, An
     }
 
 
+def _line(name: str, rows: int, part_rows: int, one: dict, two: dict, limit: str) -> dict:
+    print(
+        f"dask {name:<8} {rows:>11,} rows  one machine {one['seconds']:>7.1f}s "
+        f"{one['peak_mib']:>7,.0f} MiB   cluster (2 workers) {two['seconds']:>7.1f}s, "
+        f"client {two['client_peak_mib']:,.0f} MiB, workers "
+        + " / ".join(f"{v:,.0f}" for v in two["worker_peak_mib"])
+        + f" MiB peak (limit {limit} each)",
+        flush=True,
+    )
+    return {
+        "case": f"dask {name}",
+        "rows": rows,
+        "part_rows": part_rows,
+        "one_machine": one,
+        "cluster": two,
+        "worker_memory_limit": limit,
+    }
+
+
+def run_dask_features(data: Path, rows: int, part_rows: int, memory_limit: str) -> list:
+    """`features` on one machine and on the cluster; the outputs compared row for row."""
+    import polars as pl
+    from run import features_spec, make_events
+
+    single = make_events(rows, 3, data / f"dask_events_{rows}.parquet")
+    parts = data / f"dask_events_{rows}_{part_rows}"
+    if not (parts / "_done").exists():
+        parts.mkdir(parents=True, exist_ok=True)
+        for i, start in enumerate(range(0, rows, part_rows)):
+            pl.scan_parquet(single).slice(start, part_rows).sink_parquet(
+                parts / f"part-{i:05d}.parquet"
+            )
+        (parts / "_done").touch()
+    spec = features_spec(data / "dask_features.yaml")
+    outs = data / f"dask_features_one_{rows}.parquet", data / f"dask_features_two_{rows}"
+    argv = ["features", str(spec), "--json", "--out"]
+    one = measure_cli(*argv, str(outs[0]), "--data", str(single))
+    two = on_cluster(measure_cli, [*argv, str(outs[1]), "--data", str(parts)], memory_limit)
+    same = (
+        pl.scan_parquet(outs[0])
+        .collect()
+        .equals(pl.scan_parquet(sorted(outs[1].glob("*.parquet"))).collect())
+    )
+    if not same:
+        raise RuntimeError("features on the cluster differ from one machine")
+    return [_line("features", rows, part_rows, one, two, memory_limit)]
+
+
 def run_dask(data: Path, rows: int, part_rows: int, memory_limit: str) -> list:
     parts = make_parts(rows, part_rows, data / f"dask_{rows}_{part_rows}")
     single = one_file(parts, data / f"dask_{rows}_{part_rows}.parquet")
@@ -140,21 +189,6 @@ def run_dask(data: Path, rows: int, part_rows: int, memory_limit: str) -> list:
     for name, argv in commands.items():
         one = measure_cli(*argv, str(single))
         two = on_cluster(measure_cli, [*argv, str(parts)], memory_limit)
-        line = {
-            "case": f"dask {name}",
-            "rows": rows,
-            "part_rows": part_rows,
-            "one_machine": one,
-            "cluster": two,
-            "worker_memory_limit": memory_limit,
-        }
-        print(
-            f"dask {name:<8} {rows:>11,} rows  one machine {one['seconds']:>7.1f}s "
-            f"{one['peak_mib']:>7,.0f} MiB   cluster (2 workers) {two['seconds']:>7.1f}s, "
-            f"client {two['client_peak_mib']:,.0f} MiB, workers "
-            + " / ".join(f"{v:,.0f}" for v in two["worker_peak_mib"])
-            + f" MiB peak (limit {memory_limit} each)",
-            flush=True,
-        )
+        line = _line(name, rows, part_rows, one, two, memory_limit)
         results.append(line)
     return results
