@@ -112,12 +112,20 @@ def simulate(
         check_output_file(report, "--report")
     cluster = cluster_options(scheduler, timeout)
     if cluster is not None:
-        if report is not None or history is not None:
-            raise UsageError(
-                f"{'--report' if report is not None else '--history'} runs on one machine only",
-                hint="simulate without --scheduler",
-            )
+        from riskctl.distributed.limits import one_machine_only
         from riskctl.distributed.simulate import simulate_dataset
+
+        one_machine_only(
+            {
+                "--report": report,
+                "--history": history,
+                "--labels": labels,
+                "--decision": decision,
+                "--no-outcome": no_outcome,
+                "--control": control,
+                "--propensity": propensity,
+            }
+        )
 
         run = simulate_dataset(
             strategy, data, cluster, baseline, label, time, amount, by, out=out_dir

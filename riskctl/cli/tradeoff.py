@@ -95,7 +95,18 @@ def sweep(
     """
     cluster = cluster_options(scheduler, timeout)
     if cluster is not None:
+        from riskctl.distributed.limits import one_machine_only
         from riskctl.distributed.sweep import sweep_dataset
+
+        one_machine_only(
+            {
+                "--labels": labels,
+                "--decision": decision,
+                "--no-outcome": no_outcome,
+                "--control": control,
+                "--propensity": propensity,
+            }
+        )
 
         shown = sweep_dataset(
             data, cluster, score, label, amount, by, strategy, action, compact=not all_points

@@ -20,9 +20,11 @@ import polars as pl
 
 from riskctl.data.io import scan_table
 from riskctl.distributed.cluster import Cluster, ClusterOptions
+from riskctl.distributed.limits import all_seen, unweighted
 from riskctl.distributed.parts import PartitionedOutput, dataset_sha256, part_sha256, partitions
 from riskctl.errors import UsageError
-from riskctl.evaluate.cells import AMOUNT, AMOUNT_SQ, BAD, ROWS, sorted_cells
+from riskctl.evaluate.cells import AMOUNT, AMOUNT_SQ, BAD, ROWS, Cells, sorted_cells
+from riskctl.evaluate.metrics import metrics_from_cells
 from riskctl.evaluate.roles import Roles
 from riskctl.evaluate.rows import Rows
 from riskctl.evaluate.simulate import (
@@ -37,7 +39,7 @@ from riskctl.evaluate.simulate import (
     simulations_from_cells,
 )
 from riskctl.model.detector import Detector
-from riskctl.strategy.decisions import DECISION_COLUMNS
+from riskctl.strategy.decisions import DECISION_COLUMNS, SEGMENT
 from riskctl.strategy.engine import CompiledStrategy, decide
 from riskctl.strategy.load import LoadedStrategy, load_strategy
 
@@ -152,6 +154,7 @@ def plan(
 
         raise UsageError(ONE_MACHINE_FEATURES, hint=FEATURES_HINT)
     roles = resolve_roles(loaded, detectors, *roles_from)
+    unweighted(roles.history, str(loaded[0].path))
     _, compiled, _ = _plan(lf, parts[0], loaded, detectors, roles, by, None)
     surveys = cluster.map(
         survey_part, [(p, roles.time) for p in parts], name="survey", progress=progress
@@ -187,11 +190,22 @@ def simulate_dataset(
         frames = _decide_parts(cluster, p, out, progress)
     spec = p.spec
     rows = Rows(pl.LazyFrame(), [], data, spec.roles, spec.detectors)
-    sims, comparison = simulations_from_cells(merge_cells(frames), p.compiled, rows, spec.by)
+    cells = merge_cells(frames)
+    _all_seen(cells, p.compiled, spec.roles, spec.by)
+    sims, comparison = simulations_from_cells(cells, p.compiled, rows, spec.by)
     base = sims[1] if len(sims) > 1 else None
     return SimulationRun(
         data, p.digest, spec.roles, sims[0], base, comparison, spec.detectors, rows, []
     )
+
+
+def _all_seen(
+    frame: pl.DataFrame, compiled: list[CompiledStrategy], roles: Roles, by: list[str]
+) -> None:
+    cells = Cells(frame, roles, [c for c in by if c != SEGMENT])
+    for i, c in enumerate(compiled):
+        counts = metrics_from_cells(cells, f"s{i}_", c.schema, c.strategy).counts
+        all_seen(int(counts.unlabelled), int(counts.blocked))
 
 
 def _decide_parts(

@@ -231,3 +231,43 @@ def test_worker_killed_during_features_exits_3_and_writes_nothing(tmp_path: Path
     lines = error_lines(result.output)
     assert len(lines) == 1 and "left the cluster during features" in lines[0]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["features.yaml", "parts"]
+
+
+@pytest.mark.parametrize(
+    "command,flag",
+    [
+        ("simulate", ["--decision", "decision"]),
+        ("simulate", ["--labels", "bounds"]),
+        ("check", ["--control", "in_control"]),
+        ("sweep", ["--propensity", "p"]),
+    ],
+)
+def test_one_machine_options_are_refused_by_name(
+    command, flag, address, scored_parts, example_strategies
+):
+    strategy = ["--strategy"] if command == "sweep" else []
+    args = [command, *strategy, str(example_strategies / "candidate.yaml"), "--data"]
+    result = runner.invoke(app, [*args, str(scored_parts), *flag, "--scheduler", address])
+    assert result.exit_code == 2, result.output
+    lines = error_lines(result.output)
+    assert len(lines) == 1 and f"{flag[0]} runs on one machine only" in lines[0]
+
+
+def test_rows_without_a_label_are_refused_not_misread(
+    address, small_scored, tmp_path, example_strategies
+):
+    unlabelled = pl.read_parquet(small_scored).with_columns(
+        pl.when(pl.int_range(pl.len()) % 7 == 0)
+        .then(None)
+        .otherwise(pl.col("is_bad"))
+        .alias("is_bad")
+    )
+    parts = split_parts(unlabelled, tmp_path / "parts", SMALL)
+    strategy = str(example_strategies / "candidate.yaml")
+    for command in ("simulate", "check"):
+        result = runner.invoke(
+            app, [command, strategy, "--data", str(parts), "--scheduler", address]
+        )
+        assert result.exit_code == 2, result.output
+        lines = error_lines(result.output)
+        assert len(lines) == 1 and "unlabelled" in lines[0] and "one machine only" in lines[0]
