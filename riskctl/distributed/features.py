@@ -151,7 +151,7 @@ def _exchange(
 
 
 def _summary(
-    loaded: LoadedYaml[FeatureSpec], out: Path, stats: list[PartStats | None], history_rows: int
+    loaded: LoadedYaml[FeatureSpec], out: Path, stats: list[PartStats], history_rows: int
 ) -> FeaturesRun:
     kinds = {f.name: f.kind for f in loaded.model.features}
     kinds |= {lk.name: "lookup" for lk in loaded.model.lookups}

@@ -93,7 +93,8 @@ def plan(spec: FeatureSpec) -> list[Pass]:
         pending.clear()
         owner.clear()
 
-    for item in [*spec.lookups, *spec.features]:
+    items: list[Feature | Lookup] = [*spec.lookups, *spec.features]
+    for item in items:
         group = group_of(item)
         deps = reads(spec, item) & derived
         if any(owner.get(d, group) not in (group, ROW) for d in deps):

@@ -29,17 +29,19 @@ from riskctl.distributed.cluster import Cluster, ClusterOptions
 from riskctl.distributed.parts import dataset_sha256, part_sha256, partitions
 from riskctl.distributed.train_manifest import manifest_of
 from riskctl.distributed.train_split import (
+    LabelCounts,
     Split,
     TrainSurvey,
     choose_split,
-    in_valid,
-    train_counts,
+    slice_counts,
+    slice_of,
 )
 from riskctl.errors import DataError, UsageError
 from riskctl.model.config import ModelConfig, load_model_config
 from riskctl.model.detector import save_detector
 from riskctl.model.features import Feature, feature_matrix, feature_types, features_from_roles
 from riskctl.model.quality import test_metrics
+from riskctl.model.split import EARLY_STOPPING, SLICE_NAMES, TEST, TRAIN, check_fractions
 from riskctl.model.train import TrainOptions, TrainResult, _params
 
 SAMPLE_ROWS = 200_000
@@ -87,16 +89,15 @@ def categories_part(
     part: Path, o: TrainOptions, split: Split, index: int, columns: list[str]
 ) -> dict[str, list[str]]:
     df = _labelled(part, o)
-    df = df.filter(~pl.Series(in_valid(df, split, index, o.label)))
+    df = df.filter(pl.Series(slice_of(df, split, index, o.label) == TRAIN))
     return {c: df[c].cast(pl.String).drop_nulls().unique().to_list() for c in columns}
 
 
 def matrix_part(
-    part: Path, o: TrainOptions, split: Split, index: int, features: list[Feature], valid: bool
+    part: Path, o: TrainOptions, split: Split, index: int, features: list[Feature], which: int
 ) -> tuple[np.ndarray, np.ndarray]:
     df = _labelled(part, o)
-    mask = in_valid(df, split, index, o.label)
-    df = df.filter(pl.Series(mask if valid else ~mask))
+    df = df.filter(pl.Series(slice_of(df, split, index, o.label) == which))
     return feature_matrix(df, features), df[o.label].cast(pl.Float32).to_numpy()
 
 
@@ -139,7 +140,7 @@ def _matrices(
     o: TrainOptions,
     split: Split,
     features: list[Feature],
-    valid: bool,
+    which: int,
 ) -> tuple[Any, Any]:
     """Feature matrix and labels as dask arrays, partition i built and kept on worker
     i mod n (workers in address order): a fixed partitioning trains the same model."""
@@ -152,7 +153,7 @@ def _matrices(
     xs, ys = [], []
     for i, p in enumerate(parts):
         where = {"workers": [workers[i % len(workers)]], "allow_other_workers": False}
-        pair = client.submit(matrix_part, p, o, split, i, features, valid, pure=False, **where)
+        pair = client.submit(matrix_part, p, o, split, i, features, which, pure=False, **where)
         x = client.submit(operator.getitem, pair, 0, **where)
         y = client.submit(operator.getitem, pair, 1, **where)
         xs.append(
@@ -172,7 +173,7 @@ def _boost(
     config: ModelConfig,
     rounds: int,
 ) -> tuple[Any, int, np.ndarray, np.ndarray]:
-    """Train with xgboost.dask; the booster and the validation scores and labels."""
+    """Train with xgboost.dask; the booster and the test slice's scores and labels."""
     with client.as_current():
         return _boost_current(client, parts, o, split, features, params, config, rounds)
 
@@ -190,8 +191,9 @@ def _boost_current(
     from xgboost import dask as dxgb
 
     names, types = [f.name for f in features], feature_types(features)
-    x_train, y_train = _matrices(client, parts, o, split, features, valid=False)
-    x_valid, y_valid = _matrices(client, parts, o, split, features, valid=True)
+    x_train, y_train = _matrices(client, parts, o, split, features, TRAIN)
+    x_valid, y_valid = _matrices(client, parts, o, split, features, EARLY_STOPPING)
+    x_test, y_test = _matrices(client, parts, o, split, features, TEST)
     common = {
         "feature_names": names,
         "feature_types": types,
@@ -212,15 +214,25 @@ def _boost_current(
     booster = result["booster"]
     best = int(booster.best_iteration)
     booster = booster[: best + 1]
-    scores = dxgb.predict(client, booster, x_valid, validate_features=False)
-    score, label = client.compute([scores, y_valid], sync=True)
+    scores = dxgb.predict(client, booster, x_test, validate_features=False)
+    score, label = client.compute([scores, y_test], sync=True)
     return booster, best, np.asarray(score), np.asarray(label)
+
+
+def _check_slices(counts: list[LabelCounts]) -> None:
+    """Each slice needs bad and good rows, as on one machine."""
+    for name, c in zip(SLICE_NAMES, counts, strict=True):
+        if c.bad == 0 or c.bad == c.n:
+            raise DataError(
+                f"the {name.replace('_', '-')} slice has {c.n:,} rows and "
+                f"{'no bad' if c.bad == 0 else 'no good'} rows",
+                hint="use more history, or other --valid-fraction/--test-fraction",
+            )
 
 
 def train_dataset(data: Path, out: Path, o: TrainOptions, options: ClusterOptions) -> TrainResult:
     """`model.train.train` on a cluster with xgboost.dask; writes the same detector directory."""
-    if not 0.05 <= o.valid_fraction <= 0.5:
-        raise UsageError("--valid-fraction must be between 0.05 and 0.5")
+    check_fractions(o.valid_fraction, o.test_fraction)
     if getattr(o, "features_spec", None) is not None:
         raise UsageError(ONE_MACHINE_FEATURES, hint=FEATURES_HINT)
     loaded_config = load_model_config(o.config)
@@ -234,25 +246,14 @@ def train_dataset(data: Path, out: Path, o: TrainOptions, options: ClusterOption
         split = choose_split(surveys, o)
         sample = pl.concat([s.sample for s in surveys], how="vertical_relaxed")
         roles, features = _features(cluster, parts, o, split, sample)
-        counts = train_counts(surveys, split)
-        if counts.bad == 0:
-            raise DataError(
-                "the training slice has no bad rows",
-                hint="use more history or a smaller --valid-fraction",
-            )
-        params, imbalance = _params(config, loaded_config, features, counts, o.seed)  # type: ignore[arg-type]
+        counts = slice_counts(surveys, split)
+        _check_slices(counts)
+        params, imbalance = _params(config, loaded_config, features, counts[TRAIN], o.seed)  # type: ignore[arg-type]
         params.pop("nthread", None)  # each worker uses its own threads
-        if sum(s.bad for s in surveys) == counts.bad:
-            raise DataError(
-                "the validation slice has no bad rows",
-                hint="use more history or a larger --valid-fraction",
-            )
-        booster, best, score, y_valid = cluster.call(
+        booster, best, score, y_test = cluster.call(
             _boost, parts, o, split, features, params, config, rounds, name="training"
         )
-    # the cluster path keeps two slices: the early-stopping slice also gives the metrics
-    # (stated in the manifest and the README)
-    metrics = {**test_metrics(booster, score, y_valid), "slice": "early_stopping"}
+    metrics = {**test_metrics(booster, score, y_test, seed=o.seed), "slice": "test"}
     digest = dataset_sha256(parts, [s.sha256 for s in surveys], data)
     manifest, warnings = manifest_of(
         o,
@@ -266,7 +267,6 @@ def train_dataset(data: Path, out: Path, o: TrainOptions, options: ClusterOption
         rounds,
         best,
         metrics,
-        y_valid,
         counts,
         digest,
     )

@@ -1,45 +1,36 @@
 """The manifest of a detector trained on a cluster: the keys `model.train` writes, with the
-split, window and digests measured over the whole partitioned dataset."""
+three slices, window and digests measured over the whole partitioned dataset."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import polars as pl
 
 from riskctl.data.roles import ColumnRole
 from riskctl.distributed.train_split import LabelCounts, Split, TrainSurvey
 from riskctl.model.config import ModelConfig
-from riskctl.model.detector import library_versions
-from riskctl.model.diagnose import REGIME_RATIO
+from riskctl.model.diagnose import few_test_bad, regime_change
 from riskctl.model.features import Feature
-from riskctl.model.train import TrainOptions
+from riskctl.model.split import SLICE_NAMES, TEST, TRAIN
+from riskctl.model.train import TrainOptions, boosting_keys, learnt_keys
 
 
 def _window(surveys: list[TrainSurvey], split: Split) -> dict[str, str]:
+    """First and last event time of each slice."""
     if split.kind != "time" or not split.time:
         return {}
     t = split.time
-    times = pl.concat([s.times for s in surveys]).select(t).drop_nulls()
-    train = times.filter(pl.col(t) < split.cutoff)[t]
-    valid = times.filter(pl.col(t) >= split.cutoff)[t]
-    return {
-        "train_start": str(train.min()),
-        "train_end": str(train.max()),
-        "valid_start": str(valid.min()),
-        "valid_end": str(valid.max()),
-    }
-
-
-def _regime(train_rate: float, valid_rate: float) -> list[str]:
-    if max(train_rate, valid_rate) > REGIME_RATIO * min(train_rate, valid_rate):
-        return [
-            f"the bad rate changed from {100 * train_rate:.2f}% (training) to "
-            f"{100 * valid_rate:.2f}% (validation), more than {REGIME_RATIO:g}x: the "
-            "regime changed, and validation numbers will not look like training"
-        ]
-    return []
+    times = pl.concat([s.times for s in surveys]).select(t).drop_nulls()[t]
+    slices = [
+        times.filter(times < split.cutoff),
+        times.filter((times >= split.cutoff) & (times < split.test_cutoff)),
+        times.filter(times >= split.test_cutoff),
+    ]
+    out = {}
+    for name, values in zip(SLICE_NAMES, slices, strict=True):
+        out[f"{name}_start"], out[f"{name}_end"] = str(values.min()), str(values.max())
+    return out
 
 
 def manifest_of(
@@ -54,50 +45,32 @@ def manifest_of(
     rounds: int,
     best: int,
     metrics: dict[str, Any],
-    y_valid: np.ndarray,
-    counts: LabelCounts,
+    counts: list[LabelCounts],
     digest: str,
 ) -> tuple[dict[str, Any], list[str]]:
-    from riskctl.data.io import sha256_file
-
-    train_rate, valid_rate = counts.bad / max(counts.n, 1), float(y_valid.mean())
-    metrics = {**metrics, "train_bad_rate": train_rate, "valid_bad_rate": valid_rate}
-    warnings = _regime(train_rate, valid_rate)
+    train, test = counts[TRAIN], counts[TEST]
+    train_rate, test_rate = train.bad / max(train.n, 1), test.bad / max(test.n, 1)
+    metrics = {**metrics, "train_bad_rate": train_rate, "test_bad_rate": test_rate}
+    findings = regime_change(train_rate, test_rate) + few_test_bad(test.bad)
     manifest: dict[str, Any] = {
-        "features": [f.to_dict() for f in features],
-        "roles": [r.to_dict() for r in roles],
-        "label": o.label,
-        "time": o.time,
-        "amount": o.amount,
-        "ids": [r.column for r in roles if r.role == "id"],
-        "excluded": [
-            r.column for r in roles if not r.is_feature and r.role not in ("label", "time")
-        ],
+        **learnt_keys(o, roles, features),
         "split": {
             "kind": split.kind,
-            "valid_fraction": o.valid_fraction,
-            "seed": o.seed,
-            "train_rows": counts.n,
-            "valid_rows": int(len(y_valid)),
-            "early_stopping_rows": int(len(y_valid)),
             "groups": [],
-            "note": "on a cluster the early-stopping slice also gives the metrics",
+            "valid_fraction": o.valid_fraction,
+            "test_fraction": o.test_fraction,
+            "seed": o.seed,
+            **{f"{name}_rows": c.n for name, c in zip(SLICE_NAMES, counts, strict=True)},
+            "note": "on a cluster a time split sends every row at a cut-off time to the later "
+            "slice; a random split is drawn per partition and class",
         },
         "window": _window(surveys, split),
-        "params": {k: params[k] for k in sorted(params) if k != "nthread"},
-        "imbalance": imbalance,
-        "rounds": {
-            "max": rounds,
-            "best_iteration": best,
-            "early_stopping_rounds": config.early_stopping_rounds,
-        },
+        **boosting_keys(params, imbalance, config, rounds, best),
         "metrics": metrics,
         "periods": [],
-        "warnings": [{"code": "regime-change", "message": w} for w in warnings],
+        "warnings": [f.to_dict() for f in findings],
         "dropped_unlabelled": sum(s.unlabelled for s in surveys),
         "data_sha256": digest,
-        "config_sha256": sha256_file(o.config) if o.config else None,
-        "versions": library_versions(),
         "distributed": {"partitions": len(surveys), "engine": "xgboost.dask"},
     }
-    return manifest, warnings
+    return manifest, [f.message for f in findings]

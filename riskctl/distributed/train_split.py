@@ -1,6 +1,7 @@
-"""How a cluster run splits labelled rows into training and validation: a time cut-off
-found from the merged per-partition counts of event times (every row at the cut-off time
-and every row without a time validates), or a per-class random draw per partition."""
+"""How a cluster run splits labelled rows into the three slices of one-machine training
+(train, early stopping, test): two time cut-offs found from the merged per-partition counts
+of event times (every row at a cut-off time goes to the later slice; rows without a time to
+the test slice), or a per-class random draw per partition."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import numpy as np
 import polars as pl
 
 from riskctl.errors import UsageError
+from riskctl.model.split import EARLY_STOPPING, TEST, TRAIN, check_fractions
 from riskctl.model.train import TrainOptions
 
 
@@ -27,13 +29,16 @@ class TrainSurvey:
 
 @dataclass(frozen=True)
 class Split:
-    """Which labelled rows validate: at or after `cutoff` (time), or drawn per partition."""
+    """Which slice each labelled row is in: by time (early stopping from `cutoff`, test from
+    `test_cutoff`), or drawn per partition."""
 
     kind: str
     valid_fraction: float
     seed: int
     time: str | None
     cutoff: Any = None
+    test_fraction: float = 0.2
+    test_cutoff: Any = None
 
 
 @dataclass(frozen=True)
@@ -51,57 +56,88 @@ class LabelCounts:
         return self.bad
 
 
-def in_valid(df: pl.DataFrame, split: Split, index: int, label: str) -> np.ndarray:
-    """Per labelled row of partition `index`: does it validate?"""
+def slice_of(df: pl.DataFrame, split: Split, index: int, label: str) -> np.ndarray:
+    """Per labelled row of partition `index`: TRAIN, EARLY_STOPPING or TEST."""
     if split.kind == "time":
         t = df[str(split.time)]
-        return (t.is_null() | (t >= split.cutoff)).to_numpy()
+        out = np.where((t >= split.cutoff).fill_null(False).to_numpy(), EARLY_STOPPING, TRAIN)
+        out[(t.is_null() | (t >= split.test_cutoff)).to_numpy()] = TEST
+        return out.astype(np.int8)
     y = df[label].cast(pl.Int64).to_numpy()
     rng = np.random.default_rng([split.seed, index])
-    valid = np.zeros(len(y), dtype=bool)
+    out = np.full(len(y), TRAIN, dtype=np.int8)
     for cls in (0, 1):
-        members = np.flatnonzero(y == cls)
-        take = int(round(len(members) * split.valid_fraction))
-        valid[rng.permutation(members)[:take]] = True
-    return valid
+        members = rng.permutation(np.flatnonzero(y == cls))
+        n_test, n_valid = _taken(len(members), split)
+        out[members[:n_test]] = TEST
+        out[members[n_test : n_test + n_valid]] = EARLY_STOPPING
+    return out
+
+
+def _taken(n: int, split: Split) -> tuple[int, int]:
+    """Rows of one class of one partition drawn for the test and early-stopping slices."""
+    return int(round(n * split.test_fraction)), int(round(n * split.valid_fraction))
 
 
 def choose_split(surveys: list[TrainSurvey], o: TrainOptions) -> Split:
     kind = o.split or ("time" if o.time else "random")
+    check_fractions(o.valid_fraction, o.test_fraction)
     if kind not in ("time", "random"):
         raise UsageError(f"--split must be time or random, not {kind!r}")
     if kind == "time" and not o.time:
         raise UsageError("--split time needs --time COL", hint="or use --split random")
-    split = Split(kind, o.valid_fraction, o.seed, o.time)
+    split = Split(kind, o.valid_fraction, o.seed, o.time, test_fraction=o.test_fraction)
     if kind == "random" or o.time is None:
         return split
-    times = _times(surveys, o.time).group_by(o.time).agg(pl.col("n").sum())
+    time = o.time
+    times = _times(surveys, time).group_by(time).agg(pl.col("n").sum())
     labelled = int(times["n"].sum())
-    n_valid = max(int(round(labelled * o.valid_fraction)), 1)
     nulls = int(times.filter(pl.col(o.time).is_null())["n"].sum())
     ordered = times.filter(pl.col(o.time).is_not_null()).sort(o.time, descending=True)
-    reached = ordered.with_columns(cum=pl.col("n").cum_sum() + nulls).filter(
-        pl.col("cum") >= n_valid
+    latest = ordered.with_columns(cum=pl.col("n").cum_sum() + nulls)
+
+    def cut(fraction: float) -> Any:
+        reached = latest.filter(pl.col("cum") >= max(int(round(labelled * fraction)), 1))
+        return reached[time][0] if reached.height else ordered[time][-1]
+
+    return replace(
+        split, cutoff=cut(o.valid_fraction + o.test_fraction), test_cutoff=cut(o.test_fraction)
     )
-    cutoff = reached[o.time][0] if reached.height else ordered[o.time][-1]
-    return replace(split, cutoff=cutoff)
 
 
 def _times(surveys: list[TrainSurvey], time: str) -> pl.DataFrame:
     return pl.concat([s.times for s in surveys]).group_by(time, "bad").agg(pl.col("n").sum())
 
 
-def train_counts(surveys: list[TrainSurvey], split: Split) -> LabelCounts:
-    """Training rows and bad training rows, from the survey and the split."""
+def slice_counts(surveys: list[TrainSurvey], split: Split) -> list[LabelCounts]:
+    """Rows and bad rows of each slice (train, early stopping, test), from the survey and
+    the split, without reading the rows again."""
     if split.kind == "time":
-        t = _times(surveys, str(split.time))
-        train = t.filter(pl.col(str(split.time)) < split.cutoff)
-        return LabelCounts(int(train["n"].sum()), int(train.filter(pl.col("bad") == 1)["n"].sum()))
-    n = bad = 0
+        t = _times(surveys, str(split.time)).with_columns(
+            slice=pl.when(
+                pl.col(str(split.time)).is_null() | (pl.col(str(split.time)) >= split.test_cutoff)
+            )
+            .then(TEST)
+            .when(pl.col(str(split.time)) >= split.cutoff)
+            .then(EARLY_STOPPING)
+            .otherwise(TRAIN)
+        )
+        out = []
+        for which in (TRAIN, EARLY_STOPPING, TEST):
+            rows = t.filter(pl.col("slice") == which)
+            out.append(
+                LabelCounts(int(rows["n"].sum()), int(rows.filter(pl.col("bad") == 1)["n"].sum()))
+            )
+        return out
+    n, bad = [0, 0, 0], [0, 0, 0]
     for s in surveys:
-        labelled = s.rows - s.unlabelled
-        valid_bad = int(round(s.bad * split.valid_fraction))
-        valid_good = int(round((labelled - s.bad) * split.valid_fraction))
-        n += labelled - valid_bad - valid_good
-        bad += s.bad - valid_bad
-    return LabelCounts(n, bad)
+        for cls_rows, is_bad in ((s.bad, 1), (s.rows - s.unlabelled - s.bad, 0)):
+            n_test, n_valid = _taken(cls_rows, split)
+            for which, k in (
+                (TEST, n_test),
+                (EARLY_STOPPING, n_valid),
+                (TRAIN, cls_rows - n_test - n_valid),
+            ):
+                n[which] += k
+                bad[which] += k * is_bad
+    return [LabelCounts(n[i], bad[i]) for i in (TRAIN, EARLY_STOPPING, TEST)]

@@ -136,13 +136,7 @@ def train(data: Path, out: Path, o: TrainOptions, progress: Progress | None = No
     )
     manifest = {
         **_manifest(o, roles, features, split, df, period),
-        "params": {k: params[k] for k in sorted(params) if k != "nthread"},
-        "imbalance": imbalance,
-        "rounds": {
-            "max": rounds,
-            "best_iteration": best,
-            "early_stopping_rounds": config.early_stopping_rounds,
-        },
+        **boosting_keys(params, imbalance, config, rounds, best),
         "score_calibration": calibration.to_dict() if calibration else None,
         "periods": ev.periods,
         "bins": training_bins(df[split.rows(TRAIN)], features),
@@ -168,16 +162,7 @@ def _manifest(
 ) -> dict[str, Any]:
     """What was learnt from what: roles, features, the split and its window."""
     return {
-        "features": [f.to_dict() for f in features],
-        "roles": [r.to_dict() for r in roles],
-        "label": o.label,
-        "bad": o.bad,
-        "time": o.time,
-        "amount": o.amount,
-        "ids": [r.column for r in roles if r.role == "id"],
-        "excluded": [
-            r.column for r in roles if not r.is_feature and r.role not in ("label", "time")
-        ],
+        **learnt_keys(o, roles, features),
         "split": {
             **split.describe(),
             "valid_fraction": o.valid_fraction,
@@ -189,8 +174,39 @@ def _manifest(
         },
         "window": _window(df, split, o.time),
         "period": period if o.time else None,
+    }
+
+
+def learnt_keys(o: TrainOptions, roles: list[ColumnRole], features: list[Feature]) -> dict:
+    """The manifest's keys on what was learnt from which columns (one machine or cluster)."""
+    return {
+        "features": [f.to_dict() for f in features],
+        "roles": [r.to_dict() for r in roles],
+        "label": o.label,
+        "bad": o.bad,
+        "time": o.time,
+        "amount": o.amount,
+        "ids": [r.column for r in roles if r.role == "id"],
+        "excluded": [
+            r.column for r in roles if not r.is_feature and r.role not in ("label", "time")
+        ],
         "config_sha256": sha256_file(o.config) if o.config else None,
         "versions": library_versions(),
+    }
+
+
+def boosting_keys(
+    params: dict[str, Any], imbalance: dict[str, Any], config: ModelConfig, rounds: int, best: int
+) -> dict[str, Any]:
+    """The manifest's keys on how the booster was trained."""
+    return {
+        "params": {k: params[k] for k in sorted(params) if k != "nthread"},
+        "imbalance": imbalance,
+        "rounds": {
+            "max": rounds,
+            "best_iteration": best,
+            "early_stopping_rounds": config.early_stopping_rounds,
+        },
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import polars as pl
@@ -182,9 +183,12 @@ def test_train_close_to_one_machine_and_deterministic(detector, history_parts, a
     one = detector.manifest["metrics"]
     two = first["metrics"]
     assert first["features"] == [f["name"] for f in detector.manifest["features"]]
-    # one machine trains on 60% and tests on the latest 20%; the cluster trains on 80% and
-    # reports on the latest 20%, its early-stopping slice: the same rows, more training data
-    assert two["rows"] == one["rows"]
+    # both train on the earliest 60%, stop early on the next 20% and test on the latest 20%
+    assert two["slice"] == "test" and two["rows"] == one["rows"]
+    split = first_manifest = json.loads((tmp_path / "a" / "manifest.json").read_text())["split"]
+    want = detector.manifest["split"]
+    for key in ("train_rows", "early_stopping_rows", "test_rows"):
+        assert split[key] == want[key], (key, first_manifest)
     assert two["roc_auc"] >= one["roc_auc"] - 0.01
     assert two["pr_auc"] >= one["pr_auc"] - 0.03
     model_a = (tmp_path / "a" / "model.ubj").read_bytes()
