@@ -5,8 +5,9 @@ Row-level columns (expressions, lookups) are computed part by part. A windowed c
 distinct, sum, mean, since) depends only on the rows of the same entity value, so its inputs
 are shuffled by a hash of that value: every value's rows meet in one bucket, in row order,
 and the one-machine code computes the columns there; they come back to their rows by row
-number. Rings need the whole graph: their narrow input columns (time, the node and link
-entities, the label) are gathered in one task, which holds them all in memory. History parts
+number. Rings need the whole graph, which they see through its distinct links and first bad
+labels only: one task builds a time-aware index from them, and each part answers its rows
+from it (`features_rings.py`). History parts
 (earlier context) take part in every exchange and are left out of the output. See
 `features_plan.py` for how a spec splits into passes.
 """
@@ -23,7 +24,7 @@ import polars as pl
 from riskctl.data.io import scan_table
 from riskctl.distributed.cluster import Cluster, ClusterOptions
 from riskctl.distributed.features_plan import Exchange, plan
-from riskctl.distributed.features_tasks import PartJob, PartStats, bucket_task, part_task
+from riskctl.distributed.features_tasks import PartJob, PartStats, exchange_task, part_task
 from riskctl.distributed.parts import PartitionedOutput, partitions
 from riskctl.errors import DataError, UsageError
 from riskctl.features import FeatureSpec, add_features
@@ -85,12 +86,15 @@ def _run(
     """Every pass, then the output parts: their stats and the number of history rows."""
     buckets = max(len(sources), 2 * cluster.nworkers)
     current: list[Path | None] = [None] * len(sources)
-    merge: list[Path] = []
+    merge: list[tuple[Exchange, Path]] = []
     history_rows = 0
     for k, step in enumerate(plan(loaded.model)):
         sends = [(x, scratch / f"p{k}" / f"x{j}" / "in") for j, x in enumerate(step.exchanges)]
         changed = bool(merge or step.row)
-        (scratch / f"p{k}").mkdir()
+        for _, folder in sends:
+            folder.mkdir(parents=True)
+            (folder.parent / "out").mkdir()
+        (scratch / f"p{k}").mkdir(exist_ok=True)
         jobs = [
             PartJob(
                 i,
@@ -134,20 +138,20 @@ def _exchange(
     sends: list[tuple[Exchange, Path]],
     buckets: int,
     progress: Progress | None,
-) -> list[Path]:
+) -> list[tuple[Exchange, Path]]:
     calls = []
     for exchange, folder in sends:
         back = folder.parent / "out"
         if exchange.gathered:
-            calls.append((sorted(folder.glob("p*.parquet")), back, exchange.names, loaded))
+            calls.append((exchange, [folder], back, loaded))
             continue
         for b in range(buckets):
             pieces = sorted(folder.glob(f"b{b:05d}-p*.parquet"))
             if pieces:
-                calls.append((pieces, back, exchange.names, loaded))
+                calls.append((exchange, pieces, back, loaded))
     if calls:
-        cluster.map(bucket_task, calls, "features exchange", progress)
-    return [folder.parent / "out" for _, folder in sends]
+        cluster.map(exchange_task, calls, "features exchange", progress)
+    return [(exchange, folder.parent / "out") for exchange, folder in sends]
 
 
 def _summary(

@@ -1,10 +1,11 @@
 """How a features spec splits over a cluster: which derived columns are row-level (computed
 part by part), which need every row of one entity value together (shuffled by that entity),
-and which need the whole graph (rings, gathered in one task).
+and which need the whole graph (rings).
 
 The spec is cut into passes. In a pass, the row-level columns are computed on each part, then
 each group of columns that needs other rows gets its own exchange: windowed columns of one
-entity are computed per hash bucket of that entity, rings in one task. A column that reads a
+entity are computed per hash bucket of that entity, each ring from an index of its distinct
+links built in one task (`features_rings.py`). A column that reads a
 column another exchange of the same pass computes (or a row-level column that reads any
 exchange's column) starts a new pass, so every column is computed after the columns it reads,
 as the one-machine path computes them in spec order.
@@ -25,7 +26,7 @@ RING = "ring"
 @dataclass(frozen=True)
 class Exchange:
     """Columns computed together on rows brought together: per bucket of `entity`'s value
-    (windowed columns), or all rows in one task (rings, `entity` empty)."""
+    (windowed columns), or one ring from its distinct links and labels (`entity` empty)."""
 
     entity: str
     names: list[str]
@@ -75,8 +76,8 @@ def reads(spec: FeatureSpec, item: Feature | Lookup) -> set[str]:
 def group_of(item: Feature | Lookup) -> str:
     if isinstance(item, Lookup) or item.kind == "expr":
         return ROW
-    if item.kind == "ring":
-        return RING
+    if item.kind == "ring":  # each ring its own graph
+        return f"{RING}:{item.name}"
     return f"per:{item.per}"
 
 
@@ -113,7 +114,8 @@ def _pass_of(spec: FeatureSpec, pending: dict[str, list[Feature | Lookup]]) -> P
         needed: set[str] = {spec.time}
         for item in items:
             needed |= reads(spec, item)
-        entity = "" if group == RING else group.removeprefix("per:")
-        keys = [] if group == RING else entity_columns(spec, entity)
+        ring = group.startswith(RING)
+        entity = "" if ring else group.removeprefix("per:")
+        keys = [] if ring else entity_columns(spec, entity)
         out.exchanges.append(Exchange(entity, [i.name for i in items], sorted(needed), keys))
     return out

@@ -2,11 +2,12 @@
 the high 32 bits, its place in the part in the low ones), so rows of a part come back in order.
 
 * `part_task`: read a part (history parts first), join the columns earlier exchanges computed,
-  compute the row-level columns, and send each exchange the columns it reads: a file per
-  hash bucket of the entity's value (rows without a value spread by row number), or one file
-  per part for rings.
-* `bucket_task`: one bucket's rows, in row order, through the one-machine computation; the
-  columns go back as a file per part.
+  compute the row-level columns, and send each exchange what it reads: a file per hash
+  bucket of the entity's value (rows without a value spread by row number), or for a ring
+  the part's distinct links and first bad labels.
+* `exchange_task`: one bucket's rows, in row order, through the one-machine computation, the
+  columns going back as a file per part; or a ring's index built from every part's links
+  (`features_rings.py`), which the next pass's part tasks answer their rows from.
 
 Exchange files live in a scratch folder beside the output, which every worker can reach (as
 the output itself must be).
@@ -21,6 +22,7 @@ import polars as pl
 
 from riskctl.data.io import read_table
 from riskctl.distributed.features_plan import Exchange
+from riskctl.distributed.features_rings import build_ring, ring_column, send_ring
 from riskctl.errors import ClusterError
 from riskctl.features import FeatureSpec, compute_features
 from riskctl.yamlconfig import LoadedYaml
@@ -37,7 +39,7 @@ class PartJob:
     source: Path  # the input part
     current: Path | None  # the part with earlier passes' columns, None: the input itself
     schema: dict[str, pl.DataType]  # the data's columns: history parts are shaped to them
-    merge: list[Path]  # folders of columns computed by the previous pass's exchanges
+    merge: list[tuple[Exchange, Path]]  # what the previous pass's exchanges computed
     row: list[str]  # row-level columns to compute in this pass
     exchanges: list[tuple[Exchange, Path]]  # where to send each exchange's columns
     buckets: int
@@ -91,12 +93,17 @@ def _bucket_of(frame: pl.DataFrame, keys: list[str], buckets: int) -> pl.Series:
     return frame.select(pl.when(missing).then(spread).otherwise(by_value).alias("b")).to_series()
 
 
-def send(frame: pl.DataFrame, exchange: Exchange, folder: Path, index: int, n: int) -> None:
+def send(frame: pl.DataFrame, job: PartJob, loaded: LoadedYaml[FeatureSpec]) -> None:
+    for exchange, folder in job.exchanges:  # folders made by the client: a task still running
+        if exchange.gathered:  # after a failure finds them gone and writes nothing
+            for name in exchange.names:
+                send_ring(frame, name, loaded, folder, job.index)
+        else:
+            _scatter(frame, exchange, folder, job.index, job.buckets)
+
+
+def _scatter(frame: pl.DataFrame, exchange: Exchange, folder: Path, index: int, n: int) -> None:
     cols = frame.select([ROW, *exchange.reads])
-    folder.mkdir(parents=True, exist_ok=True)
-    if exchange.gathered:
-        cols.write_parquet(folder / f"p{index:05d}.parquet")
-        return
     bucket = _bucket_of(cols, exchange.keys, n)
     for (b,), piece in cols.with_columns(bucket).partition_by("b", as_dict=True).items():
         piece.drop("b").write_parquet(folder / f"b{int(b):05d}-p{index:05d}.parquet")
@@ -107,12 +114,17 @@ def part_task(job: PartJob, loaded: LoadedYaml[FeatureSpec]) -> PartStats:
     frame = _read(job)
     if job.current is None:  # columns named like derived ones are replaced, as on one machine
         frame = frame.drop([n for n in names if n in frame.columns])
-    for folder in job.merge:
-        frame = merge_columns(frame, folder, job.index)
+    for exchange, folder in job.merge:
+        if exchange.gathered:
+            rings = [ring_column(frame, name, loaded, folder) for name in exchange.names]
+            frame = frame.drop([n for n in exchange.names if n in frame.columns]).with_columns(
+                rings
+            )
+        else:
+            frame = merge_columns(frame, folder, job.index)
     if job.row:
         frame = compute_features(frame, loaded, job.row)
-    for exchange, folder in job.exchanges:
-        send(frame, exchange, folder, job.index, job.buckets)
+    send(frame, job, loaded)
     if not job.final:
         if job.out is not None:
             frame.write_parquet(job.out)
@@ -133,15 +145,20 @@ def _stats(col: pl.Series) -> tuple[str, int, float | None, float | None]:
     return str(col.dtype), col.null_count(), as_float[0], as_float[1]
 
 
-def bucket_task(
-    inputs: list[Path], out: Path, names: list[str], loaded: LoadedYaml[FeatureSpec]
+def exchange_task(
+    exchange: Exchange, inputs: list[Path], out: Path, loaded: LoadedYaml[FeatureSpec]
 ) -> int:
-    """The columns `names` for the rows in `inputs` (in row order), written per part."""
-    if not inputs:
-        return 0
+    """A ring's index from the parts' links (`inputs`: the folder), or the windowed columns
+    of one bucket's rows (`inputs`: its files, in row order) written back per part."""
+    if exchange.gathered:
+        _, f = next(
+            (i, f) for i, f in enumerate(loaded.model.features) if f.name == exchange.names[0]
+        )
+        assert f.ring is not None
+        return build_ring(inputs[0], out, len(f.ring.links))
+    names = exchange.names
     rows = pl.concat([pl.read_parquet(p) for p in inputs], how="vertical_relaxed")
     got = compute_features(rows, loaded, names).select([ROW, *names])
-    out.mkdir(parents=True, exist_ok=True)
     tag = inputs[0].name.split("-")[0] if "-" in inputs[0].name else "g"
     parts = got.with_columns((pl.col(ROW) // (1 << 32)).alias("_p"))
     for (index,), piece in parts.partition_by("_p", as_dict=True).items():

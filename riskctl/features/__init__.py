@@ -10,10 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from riskctl.errors import DataError
-from riskctl.features.compute import Context, compute
+from riskctl.features.compute import Context, compute, event_times
 from riskctl.features.spec import Feature, FeatureSpec, load_spec
 from riskctl.yamlconfig import KeyPath, LoadedYaml
 
@@ -23,6 +24,7 @@ __all__ = [
     "FeaturesApplied",
     "add_features",
     "compute_features",
+    "event_time_us",
     "load_spec",
 ]
 
@@ -101,3 +103,9 @@ def compute_features(
         lines[key] = line
     ctx = Context(part, LoadedYaml(part, loaded.path, lines), loaded.path.parent)
     return compute(frame, ctx)
+
+
+def event_time_us(frame: pl.DataFrame, loaded: LoadedYaml[FeatureSpec]) -> np.ndarray:
+    """The spec's time column as int64 microseconds (UTC for aware times), as every window
+    and ring reads it; the same checks and messages."""
+    return event_times(frame, Context(loaded.model, loaded, loaded.path.parent))

@@ -40,7 +40,19 @@ features:
 """
 
 
-def events(seed: int, n: int) -> pl.DataFrame:
+RINGS = """
+time: ts
+entities: {account: user, device: device, ip: ip, place: [device, ip]}
+features:
+  - {name: r_place, ring: {nodes: account, links: [place]}}
+  - {name: r_bad, ring: {nodes: account, links: [ip, device], measure: bad_rate},
+     label: bad, label_maturity_days: 0.01}
+  - {name: r_dev_bad, ring: {nodes: device, links: [ip], measure: bad_rate},
+     label: bad, label_maturity_days: 2}
+"""
+
+
+def events(seed: int, n: int, scale: int = 1) -> pl.DataFrame:
     """Times on a coarse grid (many ties), entities from small pools with nulls."""
     rng = np.random.default_rng(seed)
 
@@ -53,9 +65,9 @@ def events(seed: int, n: int) -> pl.DataFrame:
     return pl.DataFrame(
         {
             "ts": pl.Series((seconds + 1_767_225_600) * 1_000_000).cast(pl.Datetime("us")),
-            "user": pool("u", max(n // 6, 2), 0.05),
-            "device": pool("d", max(n // 10, 2), 0.15),
-            "ip": pool("i", max(n // 8, 2), 0.1),
+            "user": pool("u", max(n // (6 * scale), 2), 0.05),
+            "device": pool("d", max(n // (10 * scale), 2), 0.15),
+            "ip": pool("i", max(n // (8 * scale), 2), 0.1),
             "amount": pl.Series(np.where(rng.random(n) < 0.1, np.nan, amount)).fill_nan(None),
             "bad": (rng.random(n) < 0.08).astype(np.int8),
         }
@@ -87,7 +99,7 @@ def test_the_spec_splits_into_passes_in_dependency_order(spec):
         "ip",
         "pair",
     }
-    assert passes[1].row == ["big"] and [x.entity for x in passes[1].exchanges] == ["ip", ""]
+    assert passes[1].row == ["big"] and [x.entity for x in passes[1].exchanges] == ["ip", "", ""]
     assert passes[2].row == ["ring_twice"]
 
 
@@ -106,6 +118,21 @@ def test_equal_to_one_machine(seed, spec, address, tmp_path):
     assert got["ring_size"].max() > 2 and got["users_dev_7d"].null_count() > 0
     a.pop("path"), b.pop("path")
     assert a == b
+
+
+@pytest.mark.parametrize("seed,n,scale", [(4, 400, 1), (5, 900, 4), (6, 1_500, 20)])
+def test_rings_equal_to_one_machine(seed, n, scale, address, tmp_path):
+    spec = tmp_path / "rings.yaml"
+    spec.write_text(RINGS)
+    df = events(seed, n, scale)
+    df.write_parquet(tmp_path / "events.parquet")
+    split_parts(df, tmp_path / "parts", (n // 3, n // 2, n - n // 3 - n // 2))
+    features(spec, tmp_path / "events.parquet", tmp_path / "one.parquet")
+    features(spec, tmp_path / "parts", tmp_path / "two", "--scheduler", address)
+    want = pl.read_parquet(tmp_path / "one.parquet")
+    got = pl.read_parquet(sorted((tmp_path / "two").glob("*.parquet")))
+    assert_frame_equal(got, want)
+    assert want["r_bad"].max() > 0 and want["r_place"].n_unique() > 3
 
 
 def test_history_is_context_on_the_cluster(spec, address, tmp_path):

@@ -1,0 +1,146 @@
+"""Rings on a cluster without gathering rows. A ring depends on the rows only through its
+distinct links (account, linked value, first time) and each account's first matured bad
+label: each part sends those, one task builds a time-aware union-find from them
+(`_ring_index.py`), and each part then answers its own rows from that index. Entity values
+are identified by a 64-bit hash of their text (two distinct values colliding is about as
+likely as 1 in 10^6 for ten million values).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from riskctl.distributed.features_plan import entity_columns
+from riskctl.errors import ConfigError
+from riskctl.features import Feature, FeatureSpec, event_time_us
+from riskctl.yamlconfig import LoadedYaml
+
+SEED = 0x5EED
+DAY_US = 86_400_000_000
+ARRAYS = ("keys", "offsets", "parent", "since", "start", "when", "members", "bad")
+
+
+def _feature(loaded: LoadedYaml[FeatureSpec], name: str) -> tuple[int, Feature]:
+    return next((i, f) for i, f in enumerate(loaded.model.features) if f.name == name)
+
+
+def node_keys(frame: pl.DataFrame, columns: list[str]) -> pl.Series:
+    """A 64-bit key per row for an entity's value; null when any of its columns is null
+    (or NaN), as the one-machine codes."""
+    missing = pl.any_horizontal(
+        pl.col(c).is_null() | (pl.col(c).is_nan() if frame.schema[c].is_float() else False)
+        for c in columns
+    )
+    value = pl.struct([pl.col(c).cast(pl.String) for c in columns]).hash(SEED)
+    return frame.select(pl.when(missing).then(None).otherwise(value).alias("k")).to_series()
+
+
+def _bad(frame: pl.DataFrame, f: Feature, i: int, loaded: LoadedYaml[FeatureSpec]) -> pl.Series:
+    label = frame[str(f.label)]
+    if not (label.dtype.is_numeric() or label.dtype == pl.Boolean):
+        raise ConfigError(
+            f"feature '{f.name}': label column '{f.label}' is {label.dtype}, not 0/1",
+            loaded.where("features", i, "label"),
+        )
+    return (label.cast(pl.Float64) == 1.0).fill_null(False)
+
+
+def send_ring(
+    frame: pl.DataFrame, name: str, loaded: LoadedYaml[FeatureSpec], folder: Path, index: int
+) -> None:
+    """One part's distinct links (first time each) and first matured bad label per account."""
+    i, f = _feature(loaded, name)
+    assert f.ring is not None
+    spec = loaded.model
+    t = pl.Series("t", event_time_us(frame, loaded))
+    acct = node_keys(frame, entity_columns(spec, f.ring.nodes)).alias("a")
+    edges = []
+    for j, link in enumerate(f.ring.links):
+        v = node_keys(frame, entity_columns(spec, link)).alias("v")
+        pairs = pl.DataFrame([acct, v, t]).drop_nulls().group_by("a", "v").agg(pl.col("t").min())
+        edges.append(pairs.with_columns(j=pl.lit(j, pl.Int32)))
+    pl.concat(edges).write_parquet(folder / f"e-p{index:05d}.parquet")
+    if f.label is not None:
+        late = int(round((f.label_maturity_days or 0) * DAY_US))
+        events = pl.DataFrame([acct, t + late]).filter(_bad(frame, f, i, loaded).to_numpy())
+        events = events.drop_nulls().group_by("a").agg(pl.col("t").min())
+        events.write_parquet(folder / f"b-p{index:05d}.parquet")
+
+
+def build_ring(folder: Path, out: Path, n_links: int) -> int:
+    """The ring index from every part's links and labels, saved as arrays in `out`."""
+    from riskctl.distributed._ring_index import build
+
+    edges = pl.concat([pl.read_parquet(p) for p in sorted(folder.glob("e-p*.parquet"))])
+    edges = edges.group_by("a", "j", "v").agg(pl.col("t").min())
+    found = sorted(folder.glob("b-p*.parquet"))
+    events = pl.concat([pl.read_parquet(p) for p in found]) if found else None
+    events = events.group_by("a").agg(pl.col("t").min()) if events is not None else None
+    accounts = pl.concat([edges["a"], *([events["a"]] if events is not None else [])])
+    keys = [np.unique(accounts.to_numpy())]
+    keys += [np.unique(edges.filter(pl.col("j") == j)["v"].to_numpy()) for j in range(n_links)]
+    offsets = np.cumsum([0, *(len(k) for k in keys)])
+    u = edges.sort("t")
+    u_a = np.searchsorted(keys[0], u["a"].to_numpy())
+    j = u["j"].to_numpy()
+    u_b = np.empty(len(u), dtype=np.int64)
+    for link in range(n_links):
+        mine = j == link
+        u_b[mine] = offsets[link + 1] + np.searchsorted(keys[link + 1], u["v"].to_numpy()[mine])
+    none = pl.DataFrame({"a": pl.Series([], dtype=pl.UInt64), "t": pl.Series([], dtype=pl.Int64)})
+    ev = events.sort("t") if events is not None else none
+    e_a = np.searchsorted(keys[0], ev["a"].to_numpy()).astype(np.int64)
+    parent, since, h_node, h_when, h_members, h_bad = build(
+        int(offsets[-1]),
+        len(keys[0]),
+        u["t"].to_numpy() + 1,  # a link is visible to strictly later rows
+        u_a.astype(np.int64),
+        u_b,
+        ev["t"].to_numpy().astype(np.int64),
+        e_a,
+    )
+    order = np.argsort(h_node, kind="stable")
+    start = np.zeros(int(offsets[-1]) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(h_node, minlength=int(offsets[-1])), out=start[1:])
+    arrays = [np.concatenate(keys), offsets, parent, since, start]
+    arrays += [h_when[order], h_members[order], h_bad[order]]
+    for name, array in zip(ARRAYS, arrays, strict=True):
+        np.save(out / f"{name}.npy", array)
+    return len(u)
+
+
+def _index(keys: np.ndarray, wanted: pl.Series, missing: int) -> np.ndarray:
+    """Positions of `wanted` keys in sorted `keys`; `missing` where absent or null."""
+    values = wanted.fill_null(0).to_numpy()
+    at = np.minimum(np.searchsorted(keys, values), max(len(keys) - 1, 0))
+    hit = (keys[at] == values) if len(keys) else np.zeros(len(values), dtype=bool)
+    hit &= wanted.is_not_null().to_numpy()
+    return np.where(hit, at, missing).astype(np.int64)
+
+
+def ring_column(
+    frame: pl.DataFrame, name: str, loaded: LoadedYaml[FeatureSpec], folder: Path
+) -> pl.Series:
+    """The ring feature `name` for the rows of one part, from the index in `folder`."""
+    from riskctl.distributed._ring_index import query
+
+    _, f = _feature(loaded, name)
+    assert f.ring is not None
+    a = {k: np.load(folder / f"{k}.npy", mmap_mode="r").view(np.ndarray) for k in ARRAYS}
+    keys, offsets = a["keys"], a["offsets"]
+    acct = node_keys(frame, entity_columns(loaded.model, f.ring.nodes))
+    codes = _index(keys[offsets[0] : offsets[1]], acct, -2)
+    codes[acct.is_null().to_numpy()] = -1
+    links = np.empty((frame.height, len(f.ring.links)), dtype=np.int64)
+    for j, link in enumerate(f.ring.links):
+        v = node_keys(frame, entity_columns(loaded.model, link))
+        pos = _index(keys[offsets[j + 1] : offsets[j + 2]], v, -1)
+        links[:, j] = np.where(pos >= 0, pos + offsets[j + 1], -1)
+    t = event_time_us(frame, loaded)
+    size, bad = query(t, codes, links, int(offsets[1]), *(a[k] for k in ARRAYS[2:]))
+    out = pl.Series(name, size if f.ring.measure == "size" else bad / np.maximum(size, 1))
+    missing = np.flatnonzero(codes == -1)
+    return out.scatter(missing, None) if len(missing) else out
