@@ -32,11 +32,11 @@ def features(
     over windows, time since first/last seen, rings of accounts linked by shared devices or
     IPs, and lookups. A row sees itself and strictly earlier rows, never a later one.
 
-    With --scheduler, --data (and --history) may be directories or globs of Parquet parts and
-    --out names a directory: one part per data part, rows in the input's order, the same
-    columns as on one machine. Windowed columns are computed per entity value after a shuffle
-    by that entity; rings gather their narrow columns (time, node and link ids, label) in
-    one task, so the largest ring input must fit one worker.
+    With --scheduler, the data (and history) may be directories or globs of Parquet parts,
+    and the output is a directory: one part per data part, rows in the input's order, the
+    same columns as on one machine. Windowed columns are computed per entity value after a
+    shuffle by that entity; a ring is built in one task from the distinct links and first
+    bad labels (much smaller than the rows) and each part answers its own rows from it.
 
     [bold]Example:[/bold] riskctl features examples/features.yaml --data events.parquet
     --out features.parquet

@@ -3,20 +3,21 @@
 Three passes over the partitions: a survey (label checks, row and bad counts, event-time
 value counts for the split, a sample for role inference), the categories of the categorical
 features over the training rows, then the feature matrices, built on the workers and fed to
-`xgboost.dask` without ever being gathered. Validation scores come back to this machine for
-the metrics.
+`xgboost.dask` without ever being gathered. The slices are one machine's three (train, early
+stopping, test); the test slice's scores come back to this machine for the metrics.
 
 What differs from one machine: roles and medians come from a sample (every partition's
-first rows, `SAMPLE_ROWS` in all); a time split sends every row at the cut-off time to
-validation; a random split is drawn per partition. The model is the same kind (hist,
-same parameters), its validation metrics close to the one-machine model's, and the same
-partitioning and seed give the same model.
+first rows, `SAMPLE_ROWS` in all); a time split sends every row at a cut-off time to the
+later slice; a random split is drawn per partition and class. The model is the same kind
+(hist, same parameters), its test metrics close to the one-machine model's, and the same
+partitioning and seed give the same model. Groups, calibration, forced categorical columns,
+`--bad` and periods run on one machine only (refused by name).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ import polars as pl
 from riskctl.data.io import require_columns, scan_table
 from riskctl.data.roles import CATEGORICAL, infer_roles
 from riskctl.distributed.cluster import Cluster, ClusterOptions
+from riskctl.distributed.limits import one_machine_only
 from riskctl.distributed.parts import dataset_sha256, part_sha256, partitions
 from riskctl.distributed.train_manifest import manifest_of
 from riskctl.distributed.train_split import (
@@ -40,9 +42,10 @@ from riskctl.errors import DataError, UsageError
 from riskctl.model.config import ModelConfig, load_model_config
 from riskctl.model.detector import save_detector
 from riskctl.model.features import Feature, feature_matrix, feature_types, features_from_roles
+from riskctl.model.periods import DEFAULT_PERIOD
 from riskctl.model.quality import test_metrics
 from riskctl.model.split import EARLY_STOPPING, SLICE_NAMES, TEST, TRAIN, check_fractions
-from riskctl.model.train import TrainOptions, TrainResult, _params
+from riskctl.model.train import TrainOptions, TrainResult, _params, in_time_order
 
 SAMPLE_ROWS = 200_000
 ONE_MACHINE_FEATURES = "derived features (features.yaml) run on one machine only"
@@ -54,15 +57,7 @@ def _labelled(part: Path, o: TrainOptions) -> pl.DataFrame:
     wanted = {"label": o.label, **({"time": o.time} if o.time else {})}
     wanted.update({"amount": o.amount} if o.amount else {})
     require_columns(lf.collect_schema().names(), wanted, str(part))
-    df = lf.filter(pl.col(o.label).is_not_null()).collect()
-    if o.time:
-        if not df.schema[o.time].is_temporal():
-            raise DataError(
-                f"{part}: time column '{o.time}' is {df.schema[o.time]}, not a date or time",
-                hint="use ISO (2026-02-24 22:55) or US (2/24/26 22:55) dates",
-            )
-        df = df.sort(o.time, maintain_order=True, nulls_last=True)
-    return df
+    return in_time_order(lf.filter(pl.col(o.label).is_not_null()).collect(), o.time, part)
 
 
 def survey_part(part: Path, o: TrainOptions, sample_rows: int) -> TrainSurvey:
@@ -163,33 +158,30 @@ def _matrices(
     return da.concatenate(xs), da.concatenate(ys)
 
 
-def _boost(
-    client: Any,
-    parts: list[Path],
-    o: TrainOptions,
-    split: Split,
-    features: list[Feature],
-    params: dict[str, Any],
-    config: ModelConfig,
-    rounds: int,
-) -> tuple[Any, int, np.ndarray, np.ndarray]:
+@dataclass(frozen=True)
+class Boosting:
+    """What training on the cluster needs, besides the client."""
+
+    parts: list[Path]
+    o: TrainOptions
+    split: Split
+    features: list[Feature]
+    params: dict[str, Any]
+    config: ModelConfig
+    rounds: int
+
+
+def _boost(client: Any, job: Boosting) -> tuple[Any, int, np.ndarray, np.ndarray]:
     """Train with xgboost.dask; the booster and the test slice's scores and labels."""
     with client.as_current():
-        return _boost_current(client, parts, o, split, features, params, config, rounds)
+        return _train_current(client, job)
 
 
-def _boost_current(
-    client: Any,
-    parts: list[Path],
-    o: TrainOptions,
-    split: Split,
-    features: list[Feature],
-    params: dict[str, Any],
-    config: ModelConfig,
-    rounds: int,
-) -> tuple[Any, int, np.ndarray, np.ndarray]:
+def _train_current(client: Any, job: Boosting) -> tuple[Any, int, np.ndarray, np.ndarray]:
     from xgboost import dask as dxgb
 
+    parts, o, split, features = job.parts, job.o, job.split, job.features
+    params, config, rounds = job.params, job.config, job.rounds
     names, types = [f.name for f in features], feature_types(features)
     x_train, y_train = _matrices(client, parts, o, split, features, TRAIN)
     x_valid, y_valid = _matrices(client, parts, o, split, features, EARLY_STOPPING)
@@ -233,6 +225,15 @@ def _check_slices(counts: list[LabelCounts]) -> None:
 def train_dataset(data: Path, out: Path, o: TrainOptions, options: ClusterOptions) -> TrainResult:
     """`model.train.train` on a cluster with xgboost.dask; writes the same detector directory."""
     check_fractions(o.valid_fraction, o.test_fraction)
+    one_machine_only(
+        {
+            "--group": o.groups,
+            "--calibrate": o.calibrate,
+            "--categorical": o.categorical,
+            "--bad": o.bad,
+            "--period": None if o.period == DEFAULT_PERIOD else o.period,
+        }
+    )
     if getattr(o, "features_spec", None) is not None:
         raise UsageError(ONE_MACHINE_FEATURES, hint=FEATURES_HINT)
     loaded_config = load_model_config(o.config)
@@ -250,9 +251,8 @@ def train_dataset(data: Path, out: Path, o: TrainOptions, options: ClusterOption
         _check_slices(counts)
         params, imbalance = _params(config, loaded_config, features, counts[TRAIN], o.seed)  # type: ignore[arg-type]
         params.pop("nthread", None)  # each worker uses its own threads
-        booster, best, score, y_test = cluster.call(
-            _boost, parts, o, split, features, params, config, rounds, name="training"
-        )
+        job = Boosting(parts, o, split, features, params, config, rounds)
+        booster, best, score, y_test = cluster.call(_boost, job, name="training")
     metrics = {**test_metrics(booster, score, y_test, seed=o.seed), "slice": "test"}
     digest = dataset_sha256(parts, [s.sha256 for s in surveys], data)
     manifest, warnings = manifest_of(

@@ -248,14 +248,21 @@ def _labelled_rows(data: Path, o: TrainOptions) -> tuple[pl.DataFrame, pl.Series
             f"{data}: needs at least 10 bad and 10 good labelled rows "
             f"(has {y.sum()} bad, {len(y) - y.sum()} good)"
         )
-    if o.time:
-        if not df.schema[o.time].is_temporal():
-            raise DataError(
-                f"{data}: time column '{o.time}' is {df.schema[o.time]}, not a date or time",
-                hint="use ISO (2026-02-24 22:55) or US (2/24/26 22:55) dates",
-            )
-        df = df.sort(o.time, maintain_order=True, nulls_last=True)
+    df = in_time_order(df, o.time, data)
     return df, unlabelled, df[o.label].cast(pl.Int64).to_numpy()
+
+
+def in_time_order(df: pl.DataFrame, time: str | None, source: Path) -> pl.DataFrame:
+    """Labelled rows sorted by their time column (stable; missing times last), which must
+    hold dates or times."""
+    if not time:
+        return df
+    if not df.schema[time].is_temporal():
+        raise DataError(
+            f"{source}: time column '{time}' is {df.schema[time]}, not a date or time",
+            hint="use ISO (2026-02-24 22:55) or US (2/24/26 22:55) dates",
+        )
+    return df.sort(time, maintain_order=True, nulls_last=True)
 
 
 def _boost(
