@@ -15,7 +15,7 @@ import polars as pl
 from riskctl.data.csvcheck import check_csv
 from riskctl.data.dates import parse_date_strings
 from riskctl.data.output import check_output_file
-from riskctl.errors import DataError
+from riskctl.errors import DataError, name_list
 from riskctl.tempfiles import note_input, track_partial, untrack_partial
 
 TABLE_SUFFIXES = {
@@ -90,7 +90,7 @@ def require_columns(schema_names: list[str], wanted: dict[str, str], source: str
     hint = (
         f"did you mean `{close[0]}`?"
         if close
-        else (f"pass the right column with --{role}; columns are: " + ", ".join(schema_names[:12]))
+        else (f"pass the right column with --{role}; columns are: " + name_list(schema_names))
     )
     others = "".join(f", {r} column '{c}'" for r, c in missing[1:])
     raise DataError(f"{source}: no {role} column '{col}'{others}", hint=hint)

@@ -17,7 +17,7 @@ import polars as pl
 from riskctl.data.io import scan_table
 from riskctl.data.labels import binary_label, label_values
 from riskctl.data.roles import LABEL, TIME, infer_roles
-from riskctl.errors import DataError, RiskctlError, UsageError
+from riskctl.errors import DataError, RiskctlError, UsageError, name_list
 
 _LABEL_NAME = re.compile(r"(?i)^(is_?)?(bad|fraud|fraudulent|label|target|class|y|chargeback)$")
 _TIME_NAME = re.compile(r"(?i)(event|purchase|order|transaction|created|click)_?(time|at|date)")
@@ -74,7 +74,7 @@ def profile_table(
         if name is not None and name not in df.columns:
             raise UsageError(
                 f"{flag} names an unknown column: {name}",
-                hint="columns are: " + ", ".join(df.columns[:15]),
+                hint="columns are: " + name_list(df.columns),
             )
     inferred: dict[str, str] = {}
     label = label or _guess_label(df, inferred)

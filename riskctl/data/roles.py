@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 
 import polars as pl
 
-from riskctl.errors import UsageError
+from riskctl.errors import UsageError, name_list
 
 LABEL, TIME, ID, AMOUNT = "label", "time", "id", "amount"
 NUMERIC, CATEGORICAL, DATETIME, EXCLUDED = (
@@ -85,7 +85,7 @@ def infer_roles(
         if unknown:
             raise UsageError(
                 f"{flag} names unknown columns: {', '.join(unknown)}",
-                hint="columns are: " + ", ".join(df.columns[:15]),
+                hint="columns are: " + name_list(df.columns),
             )
     clash = set(features) & (set(ids) | set(exclude) | {label, time})
     if clash:

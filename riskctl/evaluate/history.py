@@ -8,7 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
-from riskctl.errors import ConfigError, DataError, UsageError
+from riskctl.errors import ConfigError, DataError, UsageError, name_list
 from riskctl.strategy.load import LoadedStrategy
 from riskctl.strategy.schema import History
 
@@ -51,7 +51,7 @@ def check_history(
         if problem is None:
             continue
         close = difflib.get_close_matches(column, names, n=1)
-        hint = f"did you mean `{close[0]}`?" if close else "columns are: " + ", ".join(names[:12])
+        hint = f"did you mean `{close[0]}`?" if close else "columns are: " + name_list(names)
         if problem != "missing":
             hint = problem
         message = (
