@@ -8,7 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
-from riskctl.errors import ConfigError, DataError, UsageError
+from riskctl.errors import ConfigError, DataError, UsageError, name_list
 from riskctl.strategy.load import LoadedStrategy
 from riskctl.strategy.schema import History
 
@@ -34,14 +34,16 @@ def history_from_flags(
 
 
 def check_history(
-    history: History | None, schema: pl.Schema, loaded: list[LoadedStrategy], source: Path
+    history: History | None, lf: pl.LazyFrame, loaded: list[LoadedStrategy], source: Path
 ) -> None:
-    """Every column the section names is in the data with a usable type."""
+    """Every column the section names is in the data with a usable type, and the decision
+    column holds actions."""
     if history is None:
         return
     owner = next((ls for ls in loaded if ls.strategy.history is history), None)
+    schema = lf.collect_schema()
     names = schema.names()
-    for key, flag in FLAGS.items():
+    for key in FLAGS:
         column = getattr(history, key)
         if not column:
             continue
@@ -49,7 +51,7 @@ def check_history(
         if problem is None:
             continue
         close = difflib.get_close_matches(column, names, n=1)
-        hint = f"did you mean `{close[0]}`?" if close else "columns are: " + ", ".join(names[:12])
+        hint = f"did you mean `{close[0]}`?" if close else "columns are: " + name_list(names)
         if problem != "missing":
             hint = problem
         message = (
@@ -57,9 +59,49 @@ def check_history(
             if problem == "missing"
             else f"column '{column}' has type {schema[column]}"
         )
-        if owner is not None:
-            raise ConfigError(message, owner.where("history", key), hint=hint)
-        raise UsageError(f"{flag}: {message}", hint=hint)
+        _raise(message, hint, owner, key)
+    problem = _decision_problem(history, lf, loaded)
+    if problem is not None:
+        _raise(
+            problem,
+            "--decision names the column with the action production took",
+            owner,
+            "decision",
+        )
+
+
+def _raise(message: str, hint: str, owner: LoadedStrategy | None, key: str) -> None:
+    if owner is not None:
+        raise ConfigError(message, owner.where("history", key), hint=hint)
+    raise UsageError(f"{FLAGS[key]}: {message}", hint=hint)
+
+
+def _decision_problem(
+    history: History, lf: pl.LazyFrame, loaded: list[LoadedStrategy]
+) -> str | None:
+    """Why the decision column cannot be production's actions, if it cannot: numbers, or
+    (when strategies say what the actions are) not one value among them. Production's
+    strategy may have had actions the candidate lacks, so only having none is an error."""
+    column = history.decision
+    if column is None:
+        return None
+    dtype = lf.collect_schema()[column]
+    if dtype.is_float() or dtype.is_temporal() or dtype == pl.Boolean:
+        return f"column '{column}' has type {dtype}, not actions like {history.no_outcome[0]}"
+    known = set(history.no_outcome)
+    for ls in loaded:
+        known.update(ls.strategy.actions)
+    if not loaded:
+        return None
+    values = lf.select(pl.col(column).cast(pl.String).drop_nulls().unique().head(1000))
+    seen = values.collect().to_series().to_list()
+    if seen and not known.intersection(seen):
+        shown = ", ".join(repr(v) for v in sorted(seen)[:5])
+        return (
+            f"column '{column}' holds no action of the strategy (values like {shown}; "
+            f"actions: {', '.join(sorted(known))})"
+        )
+    return None
 
 
 def _problem(key: str, column: str, schema: pl.Schema) -> str | None:

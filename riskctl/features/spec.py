@@ -22,6 +22,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from riskctl.errors import ConfigError, Location
 from riskctl.yamlconfig import LoadedYaml, load_yaml
 
 DOCS = "the README's 'Derived features' section"
@@ -179,15 +180,6 @@ class FeatureSpec(BaseModel):
     features: list[Feature] = Field(default_factory=list)
     lookups: list[Lookup] = Field(default_factory=list)
 
-    @model_validator(mode="after")
-    def _unique(self) -> FeatureSpec:
-        seen: set[str] = set()
-        for name in [f.name for f in self.features] + [lk.name for lk in self.lookups]:
-            if name in seen:
-                raise ValueError(f"feature name '{name}' is used twice")
-            seen.add(name)
-        return self
-
     @property
     def names(self) -> list[str]:
         return [lk.name for lk in self.lookups] + [f.name for f in self.features]
@@ -195,4 +187,17 @@ class FeatureSpec(BaseModel):
 
 def load_spec(path: Path) -> LoadedYaml[FeatureSpec]:
     """Read and validate a features.yaml; raises ConfigError with file:line."""
-    return load_yaml(Path(path), FeatureSpec, "features", DOCS)
+    loaded = load_yaml(Path(path), FeatureSpec, "features", DOCS)
+    seen: dict[str, Location] = {}
+    named = [("lookups", i, lk.name) for i, lk in enumerate(loaded.model.lookups)]
+    named += [("features", i, f.name) for i, f in enumerate(loaded.model.features)]
+    for section, i, name in named:
+        where = loaded.where(section, i, "name")
+        if name in seen:
+            raise ConfigError(
+                f"the name '{name}' is used twice (first at line {seen[name].line})",
+                where,
+                hint="give each feature its own name",
+            )
+        seen[name] = where
+    return loaded
