@@ -42,7 +42,7 @@ from riskctl.errors import DataError, UsageError
 from riskctl.model.config import ModelConfig, load_model_config
 from riskctl.model.detector import save_detector
 from riskctl.model.features import Feature, feature_matrix, feature_types, features_from_roles
-from riskctl.model.periods import DEFAULT_PERIOD
+from riskctl.model.periods import DEFAULT_PERIOD, check_period
 from riskctl.model.quality import test_metrics
 from riskctl.model.split import EARLY_STOPPING, SLICE_NAMES, TEST, TRAIN, check_fractions
 from riskctl.model.train import TrainOptions, TrainResult, _params, in_time_order
@@ -231,7 +231,7 @@ def train_dataset(data: Path, out: Path, o: TrainOptions, options: ClusterOption
             "--calibrate": o.calibrate,
             "--categorical": o.categorical,
             "--bad": o.bad,
-            "--period": None if o.period == DEFAULT_PERIOD else o.period,
+            "--period": None if check_period(o.period) == DEFAULT_PERIOD else o.period,
         }
     )
     if getattr(o, "features_spec", None) is not None:

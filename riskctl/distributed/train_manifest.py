@@ -12,8 +12,9 @@ from riskctl.distributed.train_split import LabelCounts, Split, TrainSurvey
 from riskctl.model.config import ModelConfig
 from riskctl.model.diagnose import few_test_bad, regime_change
 from riskctl.model.features import Feature
+from riskctl.model.manifest_keys import boosting_keys, learnt_keys
 from riskctl.model.split import SLICE_NAMES, TEST, TRAIN
-from riskctl.model.train import TrainOptions, boosting_keys, learnt_keys
+from riskctl.model.train import TrainOptions
 
 
 def _window(surveys: list[TrainSurvey], split: Split) -> dict[str, str]:

@@ -23,9 +23,10 @@ from riskctl.features.stored import MANIFEST_KEY, derive_for_training, store_spe
 from riskctl.model.bins import training_bins
 from riskctl.model.calibrate import METHODS, Calibration, fit_calibration
 from riskctl.model.config import ModelConfig, load_model_config
-from riskctl.model.detector import Detector, library_versions, save_detector
+from riskctl.model.detector import Detector, save_detector
 from riskctl.model.evaluation import ROW, SPLIT_FILE, Scored, evaluate, with_unlabelled
 from riskctl.model.features import Feature, feature_matrix, feature_types, features_from_roles
+from riskctl.model.manifest_keys import boosting_keys, learnt_keys
 from riskctl.model.periods import DEFAULT_PERIOD, check_period
 from riskctl.model.split import (
     EARLY_STOPPING,
@@ -177,39 +178,6 @@ def _manifest(
     }
 
 
-def learnt_keys(o: TrainOptions, roles: list[ColumnRole], features: list[Feature]) -> dict:
-    """The manifest's keys on what was learnt from which columns (one machine or cluster)."""
-    return {
-        "features": [f.to_dict() for f in features],
-        "roles": [r.to_dict() for r in roles],
-        "label": o.label,
-        "bad": o.bad,
-        "time": o.time,
-        "amount": o.amount,
-        "ids": [r.column for r in roles if r.role == "id"],
-        "excluded": [
-            r.column for r in roles if not r.is_feature and r.role not in ("label", "time")
-        ],
-        "config_sha256": sha256_file(o.config) if o.config else None,
-        "versions": library_versions(),
-    }
-
-
-def boosting_keys(
-    params: dict[str, Any], imbalance: dict[str, Any], config: ModelConfig, rounds: int, best: int
-) -> dict[str, Any]:
-    """The manifest's keys on how the booster was trained."""
-    return {
-        "params": {k: params[k] for k in sorted(params) if k != "nthread"},
-        "imbalance": imbalance,
-        "rounds": {
-            "max": rounds,
-            "best_iteration": best,
-            "early_stopping_rounds": config.early_stopping_rounds,
-        },
-    }
-
-
 def _check_options(o: TrainOptions) -> tuple[str, str]:
     check_fractions(o.valid_fraction, o.test_fraction)
     split = o.split or ("time" if o.time else "random")
@@ -233,7 +201,7 @@ def _labelled_rows(data: Path, o: TrainOptions) -> tuple[pl.DataFrame, pl.Series
         **({"amount": o.amount} if o.amount else {}),
     }
     require_columns(names, wanted, str(data))
-    check_named_columns("--group", o.groups, names)
+    check_named_columns("--group", list(o.groups), names)
     if ROW in names:
         raise DataError(f"{data}: has a column named '{ROW}', which riskctl reserves")
     df = lf.with_row_index(ROW).collect()

@@ -219,7 +219,6 @@ def test_worker_killed_during_features_exits_3_and_writes_nothing(tmp_path: Path
             args=(lc.scheduler_address, 0.0, "features"),
         )
         killer.start()
-        started = time.monotonic()
         result = runner.invoke(
             app,
             ["features", str(spec), "--data", str(parts), "--out", str(tmp_path / "out")]
@@ -227,7 +226,6 @@ def test_worker_killed_during_features_exits_3_and_writes_nothing(tmp_path: Path
         )
         killer.join()
     assert result.exit_code == 3, result.output
-    assert time.monotonic() - started < 60
     lines = error_lines(result.output)
     assert len(lines) == 1 and "left the cluster during features" in lines[0]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["features.yaml", "parts"]
