@@ -164,7 +164,9 @@ def run_dask_features(data: Path, rows: int, part_rows: int, memory_limit: str) 
     return [_line("features", rows, part_rows, one, two, memory_limit)]
 
 
-def run_dask(data: Path, rows: int, part_rows: int, memory_limit: str) -> list:
+def run_dask(
+    data: Path, rows: int, part_rows: int, memory_limit: str, only: tuple[str, ...] = ()
+) -> list:
     parts = make_parts(rows, part_rows, data / f"dask_{rows}_{part_rows}")
     single = one_file(parts, data / f"dask_{rows}_{part_rows}.parquet")
     strategy = data / "dask_strategy.yaml"
@@ -187,6 +189,8 @@ def run_dask(data: Path, rows: int, part_rows: int, memory_limit: str) -> list:
     }
     results = []
     for name, argv in commands.items():
+        if only and name not in only:
+            continue
         one = measure_cli(*argv, str(single))
         two = on_cluster(measure_cli, [*argv, str(parts)], memory_limit)
         line = _line(name, rows, part_rows, one, two, memory_limit)

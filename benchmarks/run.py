@@ -3,7 +3,8 @@
     python benchmarks/run.py [CASE ...] [--train-rows N] [--score-rows N]
     python benchmarks/run.py shap contention      # the explain engines; a busy neighbour
     python benchmarks/run.py dask [--dask-rows N] [--dask-part-rows N] [--dask-worker-memory M]
-        [--dask-features-rows N] [--dask-features-part-rows N]
+        [--dask-commands simulate sweep features] [--dask-features-rows N]
+        [--dask-features-part-rows N]
 
 Each case runs in a child process; its wall time and peak RSS are measured from outside.
 """
@@ -616,6 +617,12 @@ def main() -> None:
     parser.add_argument("--dask-rows", type=int, default=50_000_000)
     parser.add_argument("--dask-part-rows", type=int, default=1_000_000)
     parser.add_argument("--dask-worker-memory", default="2GiB")
+    parser.add_argument(
+        "--dask-commands",
+        nargs="+",
+        default=["simulate", "sweep", "features"],
+        help="dask: which commands to compare (sweep's client holds one row per distinct score)",
+    )
     parser.add_argument("--dask-features-rows", type=int, default=5_000_000)
     parser.add_argument("--dask-features-part-rows", type=int, default=500_000)
     args = parser.parse_args()
@@ -623,10 +630,15 @@ def main() -> None:
     if "dask" in args.cases:  # only when asked: 50M rows take a while and disk space
         from dask_case import run_dask, run_dask_features
 
-        results += run_dask(DATA, args.dask_rows, args.dask_part_rows, args.dask_worker_memory)
-        results += run_dask_features(
-            DATA, args.dask_features_rows, args.dask_features_part_rows, args.dask_worker_memory
-        )
+        only = tuple(c for c in args.dask_commands if c != "features")
+        if only:
+            results += run_dask(
+                DATA, args.dask_rows, args.dask_part_rows, args.dask_worker_memory, only
+            )
+        if "features" in args.dask_commands:
+            results += run_dask_features(
+                DATA, args.dask_features_rows, args.dask_features_part_rows, args.dask_worker_memory
+            )
     if "validate" in args.cases:
         folder = make_strategies(args.validate_files, DATA / f"strategies_{args.validate_files}")
         ours = measure("riskctl_validate", str(folder), str(DATA / "validate_riskctl.json"))
