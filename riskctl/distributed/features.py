@@ -14,7 +14,6 @@ from it (`features_rings.py`). History parts
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -25,7 +24,7 @@ from riskctl.data.io import scan_table
 from riskctl.distributed.cluster import Cluster, ClusterOptions
 from riskctl.distributed.features_plan import Exchange, plan
 from riskctl.distributed.features_tasks import PartJob, PartStats, exchange_task, part_task
-from riskctl.distributed.parts import PartitionedOutput, partitions
+from riskctl.distributed.parts import PartitionedOutput, partitions, remove_tree
 from riskctl.errors import DataError, UsageError
 from riskctl.features import FeatureSpec, add_features
 from riskctl.features.run import FeaturesRun, FeatureSummary
@@ -68,7 +67,7 @@ def features_dataset(
                 cluster, loaded, sources, schema, len(earlier), scratch, output, progress
             )
         finally:
-            shutil.rmtree(scratch, ignore_errors=True)
+            remove_tree(scratch)
         output.commit()
     return _summary(loaded, out, stats, history_rows)
 

@@ -13,6 +13,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 from riskctl.data.io import TABLE_SUFFIXES, sha256_file
@@ -101,7 +102,7 @@ class PartitionedOutput:
         return self.out
 
     def discard(self) -> None:
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        remove_tree(self.tmp)
 
     def __enter__(self) -> PartitionedOutput:
         return self
@@ -109,6 +110,16 @@ class PartitionedOutput:
     def __exit__(self, *exc: object) -> None:
         if self.tmp.exists():
             self.discard()
+
+
+def remove_tree(path: Path, tries: int = 20) -> None:
+    """Remove a folder that tasks of a stopped job may still be writing into: they never
+    create folders, so once a removal finds it gone, it stays gone."""
+    for _ in range(tries):
+        shutil.rmtree(path, ignore_errors=True)
+        if not path.exists():
+            return
+        time.sleep(0.25)
 
 
 def _umask() -> int:
