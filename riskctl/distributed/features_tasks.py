@@ -23,8 +23,8 @@ import polars as pl
 from riskctl.data.io import read_table
 from riskctl.distributed.features_plan import Exchange
 from riskctl.distributed.features_rings import build_ring, ring_column, send_ring
-from riskctl.errors import ClusterError
-from riskctl.features import FeatureSpec, compute_features
+from riskctl.errors import ClusterError, DataError
+from riskctl.features import FeatureSpec, compute_features, event_time_us
 from riskctl.yamlconfig import LoadedYaml
 
 ROW = "__riskctl_row"
@@ -114,6 +114,10 @@ def part_task(job: PartJob, loaded: LoadedYaml[FeatureSpec]) -> PartStats:
     frame = _read(job)
     if job.current is None:  # columns named like derived ones are replaced, as on one machine
         frame = frame.drop([n for n in names if n in frame.columns])
+        try:  # times checked where a bad one can be named by part and row
+            event_time_us(frame, loaded)
+        except DataError as exc:
+            raise DataError(f"{job.source}: {exc.message}", exc.hint) from None
     for exchange, folder in job.merge:
         if exchange.gathered:
             rings = [ring_column(frame, name, loaded, folder) for name in exchange.names]

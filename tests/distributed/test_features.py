@@ -173,3 +173,19 @@ def test_a_spec_that_does_not_fit_is_one_line_before_any_work(spec, address, tmp
     )
     assert result.exit_code == 2, result.output
     assert "device" in result.output and not (tmp_path / "o").exists()
+
+
+def test_a_missing_time_on_a_worker_names_the_part_and_row(spec, address, tmp_path):
+    df = events(8, 300).with_columns(
+        pl.when(pl.int_range(pl.len()) == 250).then(None).otherwise(pl.col("ts")).alias("ts")
+    )
+    split_parts(df, tmp_path / "parts", (200, 100))
+    result = runner.invoke(
+        app,
+        ["features", str(spec), "--data", str(tmp_path / "parts"), "--out", str(tmp_path / "o")]
+        + ["--scheduler", address],
+    )
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "day=2" in lines[0] and "first in row 51" in lines[0]
+    assert not (tmp_path / "o").exists()
