@@ -13,7 +13,6 @@ from riskctl.cli.models import periods_table, roles_table, test_summary
 from riskctl.cli.options import HistoryOpt, JsonOpt, QuietOpt, SchedulerOpt, SeedOpt, TimeoutOpt
 from riskctl.data.output import check_output_dir, check_output_file
 from riskctl.distributed.cluster import cluster_options
-from riskctl.errors import UsageError
 from riskctl.model.score import score_file
 from riskctl.model.train import TrainOptions
 from riskctl.model.train import train as train_model
@@ -265,7 +264,8 @@ def score(
     values never seen in training are scored as missing, and counted.
 
     With --scheduler, DATA may be a directory or glob of Parquet parts; each part is scored
-    on the Dask cluster into OUT/part-NNNNN.parquet (OUT is then a directory).
+    on the Dask cluster into OUT/part-NNNNN.parquet (OUT is then a directory). Raw events
+    for a detector with a features spec get its derived columns on the cluster first.
 
     [bold]Example:[/bold] riskctl score detectors/order orders.parquet --out scored.parquet
     """
@@ -278,10 +278,15 @@ def score(
         if cluster is not None:
             from riskctl.distributed.rows import score_dataset
 
-            if history is not None:
-                raise UsageError("--history runs on one machine only", hint="drop --scheduler")
             summary = score_dataset(
-                detector, data, out_path, cluster, keep, progress=progress, keep_all=keep_all
+                detector,
+                data,
+                out_path,
+                cluster,
+                keep,
+                progress=progress,
+                keep_all=keep_all,
+                history=history,
             )
         else:
             summary = score_file(

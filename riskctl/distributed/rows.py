@@ -1,7 +1,8 @@
 """Per-row commands on a cluster: `score` and `explain`, one task per input partition.
 
 Each task runs the one-machine function on its partition and writes one part of the
-partitioned output, so every row gets exactly the value it gets on one machine.
+partitioned output, so every row gets exactly the value it gets on one machine. Raw events
+for a detector that derives features are derived on the cluster first (`derived.py`).
 """
 
 from __future__ import annotations
@@ -12,23 +13,14 @@ from pathlib import Path
 
 from riskctl.data.privacy import new_key
 from riskctl.distributed.cluster import Cluster, ClusterOptions
+from riskctl.distributed.derived import derived_input
 from riskctl.distributed.parts import PartitionedOutput, partitions
 from riskctl.errors import DataError, UsageError
 from riskctl.explain.batches import ExplainOptions, ExplainResult, explain_file
 from riskctl.explain.catalogue import load_catalogue
-from riskctl.model.detector import load_detector
 from riskctl.model.score import BATCH_ROWS, ScoreSummary, score_file
 
 Progress = Callable[[int, int], None]
-
-
-def _no_derived_features(detector_dir: Path) -> None:
-    """A detector that derives features from raw events needs every earlier row of each
-    entity: that runs on one machine (`riskctl features`), not part by part."""
-    from riskctl.distributed.train import FEATURES_HINT, ONE_MACHINE_FEATURES
-
-    if load_detector(detector_dir).manifest.get("derived_features"):
-        raise UsageError(ONE_MACHINE_FEATURES, hint=FEATURES_HINT)
 
 
 def _score_part(
@@ -55,9 +47,27 @@ def score_dataset(
     batch_rows: int = BATCH_ROWS,
     progress: Progress | None = None,
     keep_all: bool = False,
+    history: Path | None = None,
 ) -> ScoreSummary:
-    """Score every partition of `data` on the cluster into `out/part-NNNNN.parquet`."""
-    _no_derived_features(detector_dir)  # a broken detector fails here, before any work
+    """Score every partition of `data` on the cluster into `out/part-NNNNN.parquet`; raw
+    events first get the detector's derived features (`history` as context)."""
+    with derived_input(detector_dir, data, history, Path(out).parent, options) as data:
+        return _score_parts(
+            detector_dir, data, out, options, keep, column, batch_rows, progress, keep_all
+        )
+
+
+def _score_parts(
+    detector_dir: Path,
+    data: Path,
+    out: Path,
+    options: ClusterOptions,
+    keep: list[str] | None,
+    column: str,
+    batch_rows: int,
+    progress: Progress | None,
+    keep_all: bool,
+) -> ScoreSummary:
     parts = [p.resolve() for p in partitions(data)]
     with Cluster(options) as cluster, PartitionedOutput(out, parts) as output:
         calls = [
@@ -106,9 +116,6 @@ def explain_dataset(
         raise UsageError(
             "--only-flagged needs --strategy", hint="flagged is what a strategy decides"
         )
-    if getattr(o, "history", None) is not None:
-        raise UsageError("--history runs on one machine only", hint="drop --scheduler")
-    _no_derived_features(detector_dir)
     if o.catalogue is not None:
         load_catalogue(o.catalogue)
     absolute = dataclasses.replace(
@@ -117,7 +124,20 @@ def explain_dataset(
         catalogue=o.catalogue.resolve() if o.catalogue else None,
         mask_key=o.mask_key or new_key(),
         allow_empty=True,
+        history=None,  # context for derived features, computed before the parts are explained
     )
+    with derived_input(detector_dir, data, o.history, Path(out).parent, options) as data:
+        return _explain_parts(detector_dir, data, out, options, absolute, progress)
+
+
+def _explain_parts(
+    detector_dir: Path,
+    data: Path,
+    out: Path,
+    options: ClusterOptions,
+    absolute: ExplainOptions,
+    progress: Progress | None,
+) -> ExplainResult:
     parts = [p.resolve() for p in partitions(data)]
     with Cluster(options) as cluster, PartitionedOutput(out, parts) as output:
         calls = [
@@ -128,7 +148,9 @@ def explain_dataset(
         explained = sum(r.rows_explained for r in results)
         if explained == 0:
             raise DataError(
-                "no rows to explain (no row is flagged)" if o.only_flagged else "no rows to explain"
+                "no rows to explain (no row is flagged)"
+                if absolute.only_flagged
+                else "no rows to explain"
             )
         output.commit()
     first = results[0]

@@ -48,8 +48,10 @@ from riskctl.model.split import EARLY_STOPPING, SLICE_NAMES, TEST, TRAIN, check_
 from riskctl.model.train import TrainOptions, TrainResult, _params, in_time_order
 
 SAMPLE_ROWS = 200_000
-ONE_MACHINE_FEATURES = "derived features (features.yaml) run on one machine only"
-FEATURES_HINT = "derive them with `riskctl features`, then run the derived table on the cluster"
+ONE_MACHINE_FEATURES = "here, derived features (features.yaml) run on one machine only"
+FEATURES_HINT = (
+    "derive them first with `riskctl features SPEC --scheduler ...`, then run the derived table"
+)
 
 
 def _labelled(part: Path, o: TrainOptions) -> pl.DataFrame:

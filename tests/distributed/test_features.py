@@ -189,3 +189,37 @@ def test_a_missing_time_on_a_worker_names_the_part_and_row(spec, address, tmp_pa
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and "day=2" in lines[0] and "first in row 51" in lines[0]
     assert not (tmp_path / "o").exists()
+
+
+def test_raw_events_scored_and_explained_through_a_detector_that_derives(spec, address, tmp_path):
+    df = events(9, 1_600)
+    df.head(1_000).write_parquet(tmp_path / "train.parquet")
+    det = tmp_path / "det"
+    trained = runner.invoke(
+        app,
+        ["train", str(tmp_path / "train.parquet"), "--label", "bad", "--time", "ts"]
+        + ["--features", str(spec), "--rounds", "15", "--out", str(det), "-q"],
+    )
+    assert trained.exit_code == 0, trained.output
+    earlier, later = df.head(1_000), df.tail(600)
+    earlier.write_parquet(tmp_path / "hist.parquet")
+    later.write_parquet(tmp_path / "new.parquet")
+    split_parts(earlier, tmp_path / "hist", (400, 600))
+    split_parts(later, tmp_path / "new", (250, 350))
+    for command in ("score", "explain"):
+        one = runner.invoke(
+            app,
+            [command, str(det), str(tmp_path / "new.parquet"), "--out"]
+            + [str(tmp_path / f"{command}1.parquet"), "--history", str(tmp_path / "hist.parquet")],
+        )
+        assert one.exit_code == 0, one.output
+        two = runner.invoke(
+            app,
+            [command, str(det), str(tmp_path / "new"), "--out", str(tmp_path / f"{command}2")]
+            + ["--history", str(tmp_path / "hist"), "--scheduler", address],
+        )
+        assert two.exit_code == 0, two.output
+        want = pl.read_parquet(tmp_path / f"{command}1.parquet")
+        got = pl.read_parquet(sorted((tmp_path / f"{command}2").glob("*.parquet")))
+        assert_frame_equal(got, want)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
