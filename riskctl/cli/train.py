@@ -168,8 +168,8 @@ def train(
     With --scheduler, DATA may be a directory or glob of Parquet parts, trained on the Dask
     cluster with xgboost.dask: the same train, early-stopping and test slices (metrics from
     the test slice), roles inferred from a sample of the parts, the same parts and seed give
-    the same model. --group, --calibrate, --categorical, --bad, --period and --features run
-    on one machine only.
+    the same model; with --features the columns are derived on the cluster first. --group,
+    --calibrate, --categorical, --bad and --period run on one machine only.
 
     [bold]Example:[/bold] riskctl train history.parquet --label is_bad --time event_time
     --exclude attack --group device_id --calibrate isotonic --out detectors/order

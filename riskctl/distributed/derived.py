@@ -15,7 +15,8 @@ from riskctl.data.io import scan_table
 from riskctl.distributed.cluster import ClusterOptions
 from riskctl.distributed.parts import partitions, remove_tree
 from riskctl.errors import UsageError
-from riskctl.features.stored import MANIFEST_KEY, stored_spec
+from riskctl.features.spec import load_spec
+from riskctl.features.stored import stored_spec
 from riskctl.model.detector import load_detector
 
 
@@ -30,7 +31,21 @@ def derived_input(
     """The dataset the command reads: `data`, or its derived parts (removed afterwards)."""
     detector = load_detector(detector_dir)
     spec = stored_spec(detector.path, detector.manifest)
-    names = detector.manifest[MANIFEST_KEY]["features"] if spec is not None else []
+    with derived_by(spec, data, history, beside, options) as read:
+        yield read
+
+
+@contextlib.contextmanager
+def derived_by(
+    spec: Path | None,
+    data: Path,
+    history: Path | None,
+    beside: Path,
+    options: ClusterOptions,
+) -> Iterator[Path]:
+    """`data` with the columns of `spec` (None: as it is), derived on the cluster into a
+    scratch folder beside `beside` unless its first part already holds them all."""
+    names = load_spec(spec).model.names if spec is not None else []
     first = partitions(data)[0]
     if spec is None or all(n in scan_table(first).collect_schema().names() for n in names):
         if history is not None:

@@ -12,6 +12,10 @@ from riskctl.errors import UsageError
 from riskctl.strategy.schema import History
 
 HINT = "drop it, or drop --scheduler to run on this machine"
+ONE_MACHINE_FEATURES = "here, derived features (features.yaml) run on one machine only"
+FEATURES_HINT = (
+    "derive them first with `riskctl features SPEC --scheduler ...`, then run the derived table"
+)
 UNSEEN_HINT = (
     "simulate without --scheduler (the estimates need the rows), or pass data whose matured "
     "rows all have a label"

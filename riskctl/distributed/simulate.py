@@ -20,7 +20,7 @@ import polars as pl
 
 from riskctl.data.io import scan_table
 from riskctl.distributed.cluster import Cluster, ClusterOptions
-from riskctl.distributed.limits import all_seen, unweighted
+from riskctl.distributed.limits import FEATURES_HINT, ONE_MACHINE_FEATURES, all_seen, unweighted
 from riskctl.distributed.parts import PartitionedOutput, dataset_sha256, part_sha256, partitions
 from riskctl.errors import UsageError
 from riskctl.evaluate.cells import AMOUNT, AMOUNT_SQ, BAD, ROWS, Cells, sorted_cells
@@ -150,8 +150,6 @@ def plan(
     lf = scan_table(parts[0])
     detectors = _load_detectors(loaded, lf.collect_schema().names())
     if any(d.manifest.get("derived_features") for d in detectors.values()):
-        from riskctl.distributed.train import FEATURES_HINT, ONE_MACHINE_FEATURES
-
         raise UsageError(ONE_MACHINE_FEATURES, hint=FEATURES_HINT)
     roles = resolve_roles(loaded, detectors, *roles_from)
     unweighted(roles.history, str(loaded[0].path))

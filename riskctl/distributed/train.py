@@ -27,6 +27,7 @@ import polars as pl
 from riskctl.data.io import require_columns, scan_table
 from riskctl.data.roles import CATEGORICAL, infer_roles
 from riskctl.distributed.cluster import Cluster, ClusterOptions
+from riskctl.distributed.derived import derived_by
 from riskctl.distributed.limits import one_machine_only
 from riskctl.distributed.parts import dataset_sha256, part_sha256, partitions
 from riskctl.distributed.train_manifest import manifest_of
@@ -38,7 +39,8 @@ from riskctl.distributed.train_split import (
     slice_counts,
     slice_of,
 )
-from riskctl.errors import DataError, UsageError
+from riskctl.errors import DataError
+from riskctl.features.stored import MANIFEST_KEY, store_spec
 from riskctl.model.config import ModelConfig, load_model_config
 from riskctl.model.detector import save_detector
 from riskctl.model.features import Feature, feature_matrix, feature_types, features_from_roles
@@ -48,10 +50,6 @@ from riskctl.model.split import EARLY_STOPPING, SLICE_NAMES, TEST, TRAIN, check_
 from riskctl.model.train import TrainOptions, TrainResult, _params, in_time_order
 
 SAMPLE_ROWS = 200_000
-ONE_MACHINE_FEATURES = "here, derived features (features.yaml) run on one machine only"
-FEATURES_HINT = (
-    "derive them first with `riskctl features SPEC --scheduler ...`, then run the derived table"
-)
 
 
 def _labelled(part: Path, o: TrainOptions) -> pl.DataFrame:
@@ -236,8 +234,22 @@ def train_dataset(data: Path, out: Path, o: TrainOptions, options: ClusterOption
             "--period": None if check_period(o.period) == DEFAULT_PERIOD else o.period,
         }
     )
-    if getattr(o, "features_spec", None) is not None:
-        raise UsageError(ONE_MACHINE_FEATURES, hint=FEATURES_HINT)
+    spec = o.features_spec
+    if spec is None:
+        return _train_parts(data, data, out, o, options)
+    with derived_by(Path(spec), data, None, Path(out).parent, options) as derived:
+        return _train_parts(derived, data, out, replace(o, features_spec=None), options, spec)
+
+
+def _train_parts(
+    data: Path,
+    raw: Path,
+    out: Path,
+    o: TrainOptions,
+    options: ClusterOptions,
+    spec: Path | None = None,
+) -> TrainResult:
+    """Train on the parts of `data` (`raw` derived by `spec`, when given)."""
     loaded_config = load_model_config(o.config)
     config = loaded_config.model if loaded_config else ModelConfig()
     rounds = o.rounds or config.rounds
@@ -255,8 +267,11 @@ def train_dataset(data: Path, out: Path, o: TrainOptions, options: ClusterOption
         params.pop("nthread", None)  # each worker uses its own threads
         job = Boosting(parts, o, split, features, params, config, rounds)
         booster, best, score, y_test = cluster.call(_boost, job, name="training")
+        digest = dataset_sha256(parts, [s.sha256 for s in surveys], data)
+        if raw != data:  # the pin is on the raw events, as on one machine
+            found = [p.resolve() for p in partitions(raw)]
+            digest = dataset_sha256(found, cluster.map(part_sha256, [(p,) for p in found]), raw)
     metrics = {**test_metrics(booster, score, y_test, seed=o.seed), "slice": "test"}
-    digest = dataset_sha256(parts, [s.sha256 for s in surveys], data)
     manifest, warnings = manifest_of(
         o,
         split,
@@ -272,6 +287,8 @@ def train_dataset(data: Path, out: Path, o: TrainOptions, options: ClusterOption
         counts,
         digest,
     )
+    if spec is not None:
+        manifest[MANIFEST_KEY] = store_spec(spec, out)
     detector = save_detector(booster, manifest, out)
     unlabelled = sum(s.unlabelled for s in surveys)
     return TrainResult(detector, roles, unlabelled, warnings)

@@ -4,6 +4,7 @@ distinct counts, since, rings, derived columns read by later ones, history as co
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -223,3 +224,26 @@ def test_raw_events_scored_and_explained_through_a_detector_that_derives(spec, a
         got = pl.read_parquet(sorted((tmp_path / f"{command}2").glob("*.parquet")))
         assert_frame_equal(got, want)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_train_from_raw_events_on_the_cluster_keeps_the_spec(spec, address, tmp_path):
+    df = events(10, 3_000)
+    df.write_parquet(tmp_path / "events.parquet")
+    split_parts(df, tmp_path / "parts", (1_000, 2_000))
+    args = ["--label", "bad", "--time", "ts", "--features", str(spec), "--rounds", "10"]
+    one = runner.invoke(
+        app, ["train", str(tmp_path / "events.parquet"), *args, "--out", str(tmp_path / "a")]
+    )
+    two = runner.invoke(
+        app,
+        ["train", str(tmp_path / "parts"), *args, "--out", str(tmp_path / "b")]
+        + ["--scheduler", address],
+    )
+    assert one.exit_code == 0 and two.exit_code == 0, one.output + two.output
+    a, b = (json.loads((tmp_path / d / "manifest.json").read_text()) for d in ("a", "b"))
+    assert b["derived_features"]["features"] == a["derived_features"]["features"]
+    assert [f["name"] for f in b["features"]] == [f["name"] for f in a["features"]]
+    # rows tied at the cut-off time go to the later slice on the cluster (times on a grid)
+    assert 0 <= b["split"]["test_rows"] - a["split"]["test_rows"] <= 10
+    hidden = [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
+    assert hidden == []
