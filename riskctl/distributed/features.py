@@ -106,6 +106,7 @@ def _run(
                 buckets,
                 scratch / f"p{k}" / f"part-{i:05d}.parquet" if changed else None,
                 False,
+                i < n_hist,
             )
             for i, source in enumerate(sources)
         ]

@@ -45,6 +45,7 @@ class PartJob:
     buckets: int
     out: Path | None  # where to write the part; None: keep `current`
     final: bool  # the output part: no row numbers
+    history: bool = False  # a part of the earlier context, never written out
 
 
 @dataclass(frozen=True)
@@ -57,16 +58,12 @@ def _read(job: PartJob) -> pl.DataFrame:
     if job.current is not None:
         return pl.read_parquet(job.current)
     frame = read_table(job.source)
-    missing = [c for c in job.schema if c not in frame.columns]
-    if missing:  # a history part: the data's columns, the ones it lacks null
+    if job.history:  # shaped as the data, as on one machine: the columns it lacks null
+        missing = [c for c in job.schema if c not in frame.columns]
         frame = frame.with_columns(pl.lit(None, dtype=job.schema[c]).alias(c) for c in missing)
         frame = frame.select(list(job.schema))
     start = job.index << 32
     return frame.with_columns(pl.int_range(start, start + frame.height, dtype=pl.Int64).alias(ROW))
-
-
-def part_index(name: str) -> int:
-    return int(name.split("-")[0][1:])
 
 
 def merge_columns(frame: pl.DataFrame, folder: Path, index: int) -> pl.DataFrame:
