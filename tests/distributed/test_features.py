@@ -247,3 +247,17 @@ def test_train_from_raw_events_on_the_cluster_keeps_the_spec(spec, address, tmp_
     assert 0 <= b["split"]["test_rows"] - a["split"]["test_rows"] <= 10
     hidden = [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
     assert hidden == []
+
+
+def test_the_shipped_example_spec_on_generated_events(address, tmp_path):
+    from riskctl.data.events import generate_events
+    from riskctl.resources import examples_dir
+
+    df = generate_events(rows=4_000, seed=3, days=20)
+    df.write_parquet(tmp_path / "events.parquet")
+    split_parts(df, tmp_path / "parts", (1_000, 1_500, 1_500))
+    spec = examples_dir() / "features.yaml"
+    features(spec, tmp_path / "events.parquet", tmp_path / "one.parquet")
+    features(spec, tmp_path / "parts", tmp_path / "two", "--scheduler", address)
+    got = pl.read_parquet(sorted((tmp_path / "two").glob("*.parquet")))
+    assert_frame_equal(got, pl.read_parquet(tmp_path / "one.parquet"))
