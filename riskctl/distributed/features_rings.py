@@ -2,8 +2,8 @@
 distinct links (account, linked value, first time) and each account's first matured bad
 label: each part sends those, one task builds a time-aware union-find from them
 (`_ring_index.py`), and each part then answers its own rows from that index. Entity values
-are identified by a 64-bit hash of their text (two distinct values colliding is about as
-likely as 1 in 10^6 for ten million values).
+are identified by a 64-bit hash of their text (the chance that two of ten million distinct
+values collide is about 3 in a million).
 """
 
 from __future__ import annotations
