@@ -98,7 +98,10 @@ def simulate(
 
     With --scheduler, --data may be a directory or glob of Parquet parts: each part is
     decided on the Dask cluster and the numbers are the same as on one machine; --out then
-    holds decisions/ and baseline_decisions/ as partitioned Parquet.
+    holds decisions/ and baseline_decisions/ as partitioned Parquet. Raw events for a
+    detector with a features spec are derived on the cluster first (--history as context).
+    --report and the three-way label estimates (--labels, --decision, --control, ...,
+    unlabelled matured rows) run on one machine only.
 
     [bold]Example:[/bold] riskctl simulate strategies/candidate.yaml --baseline
     strategies/baseline.yaml --data riskctl-demo/scored.parquet
@@ -118,7 +121,6 @@ def simulate(
         one_machine_only(
             {
                 "--report": report,
-                "--history": history,
                 "--labels": labels,
                 "--decision": decision,
                 "--no-outcome": no_outcome,
@@ -128,7 +130,7 @@ def simulate(
         )
 
         run = simulate_dataset(
-            strategy, data, cluster, baseline, label, time, amount, by, out=out_dir
+            strategy, data, cluster, baseline, label, time, amount, by, out=out_dir, history=history
         )
         if out_dir is not None:
             write_metrics(run, out_dir)

@@ -18,8 +18,9 @@ from typing import Any
 
 import polars as pl
 
-from riskctl.data.io import scan_table
+from riskctl.data.io import scan_table, sha256_file
 from riskctl.distributed.cluster import Cluster, ClusterOptions
+from riskctl.distributed.derived import derived_by
 from riskctl.distributed.limits import FEATURES_HINT, ONE_MACHINE_FEATURES, all_seen, unweighted
 from riskctl.distributed.parts import PartitionedOutput, dataset_sha256, part_sha256, partitions
 from riskctl.errors import UsageError
@@ -38,6 +39,7 @@ from riskctl.evaluate.simulate import (
     resolve_roles,
     simulations_from_cells,
 )
+from riskctl.features.stored import stored_spec
 from riskctl.model.detector import Detector
 from riskctl.strategy.decisions import DECISION_COLUMNS, SEGMENT
 from riskctl.strategy.engine import CompiledStrategy, decide
@@ -143,14 +145,14 @@ def plan(
     by: list[str],
     data_sha256: str | None = None,
     progress: Progress | None = None,
+    raw: Path | None = None,
 ) -> Plan:
     """The first pass: partitions, their digests and newest event time; roles resolved and
-    strategies compiled as `run_simulation` does; each strategy's maturity cutoff."""
+    strategies compiled as `run_simulation` does; each strategy's maturity cutoff. `raw`:
+    the events `data` was derived from (the digest and pins are theirs)."""
     parts = [p.resolve() for p in partitions(data)]
     lf = scan_table(parts[0])
     detectors = _load_detectors(loaded, lf.collect_schema().names())
-    if any(d.manifest.get("derived_features") for d in detectors.values()):
-        raise UsageError(ONE_MACHINE_FEATURES, hint=FEATURES_HINT)
     roles = resolve_roles(loaded, detectors, *roles_from)
     unweighted(roles.history, str(loaded[0].path))
     _, compiled, _ = _plan(lf, parts[0], loaded, detectors, roles, by, None)
@@ -158,6 +160,10 @@ def plan(
         survey_part, [(p, roles.time) for p in parts], name="survey", progress=progress
     )
     digest = dataset_sha256(parts, [s.sha256 for s in surveys], data)
+    if raw is not None and raw != data:
+        found = [p.resolve() for p in partitions(raw)]
+        digest = dataset_sha256(found, cluster.map(part_sha256, [(p,) for p in found]), raw)
+        data = raw
     _check_pins(data, digest, [(data_sha256, "--data-sha256")], loaded[0])
     newest = [s.newest for s in surveys]
     cutoffs = [cutoff_of(newest, roles.time, ls.strategy.label_maturity_days) for ls in loaded]
@@ -176,14 +182,27 @@ def simulate_dataset(
     data_sha256: str | None = None,
     out: Path | None = None,
     progress: Progress | None = None,
+    history: Path | None = None,
 ) -> SimulationRun:
     """`run_simulation` on a cluster: the same metrics, rule table, segments, daily series,
     warnings and comparison; with `out`, per-row decisions written partitioned. The run
     holds no rows (`run.table` is empty): consumers that need rows run on one machine."""
     loaded = [load_strategy(candidate), *([load_strategy(baseline)] if baseline else [])]
-    with Cluster(options) as cluster:
+    beside = Path(out) if out is not None else Path(str(data)).parent
+    derive = _derived_spec(loaded, data)
+    with (
+        derived_by(derive, data, history, beside, options) as read,
+        Cluster(options) as cluster,
+    ):
         p = plan(
-            cluster, loaded, data, (label, time, amount), list(by or []), data_sha256, progress
+            cluster,
+            loaded,
+            read,
+            (label, time, amount),
+            list(by or []),
+            data_sha256,
+            progress,
+            raw=data,
         )
         frames = _decide_parts(cluster, p, out, progress)
     spec = p.spec
@@ -195,6 +214,22 @@ def simulate_dataset(
     return SimulationRun(
         data, p.digest, spec.roles, sims[0], base, comparison, spec.detectors, rows, []
     )
+
+
+def _derived_spec(loaded: list[LoadedStrategy], data: Path) -> Path | None:
+    """The features spec the strategies' detectors derive raw events with (one at most)."""
+    detectors = _load_detectors(loaded, scan_table(partitions(data)[0]).collect_schema().names())
+    specs = {}
+    for d in detectors.values():
+        spec = stored_spec(d.path, d.manifest)
+        if spec is not None:
+            specs[sha256_file(spec)] = spec
+    if len(specs) > 1:
+        raise UsageError(
+            "detectors that derive features with different specs: " + ONE_MACHINE_FEATURES,
+            hint=FEATURES_HINT,
+        )
+    return next(iter(specs.values()), None)
 
 
 def _all_seen(

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from riskctl.cli.app import app
 from riskctl.distributed.features_plan import plan
 from riskctl.features.spec import load_spec
-from tests.distributed.conftest import json_of, split_parts
+from tests.distributed.conftest import assert_same, json_of, split_parts
 
 runner = CliRunner()
 
@@ -223,6 +223,28 @@ def test_raw_events_scored_and_explained_through_a_detector_that_derives(spec, a
         want = pl.read_parquet(tmp_path / f"{command}1.parquet")
         got = pl.read_parquet(sorted((tmp_path / f"{command}2").glob("*.parquet")))
         assert_frame_equal(got, want)
+    strategy = tmp_path / "strategy.yaml"
+    strategy.write_text(
+        f"name: derived\ndetectors: {{score: {det}}}\nactions: [block, review, allow]\n"
+        "thresholds: {block: {score: 0.6}, review: {score: 0.3}}\n"
+        "label: bad\ntime: ts\namount: amount\n"
+    )
+    sims = []
+    for data, hist, extra in (
+        ("new.parquet", "hist.parquet", []),
+        ("new", "hist", ["--scheduler", address]),
+    ):
+        done = runner.invoke(
+            app,
+            ["simulate", str(strategy), "--data", str(tmp_path / data), "--json"]
+            + ["--history", str(tmp_path / hist), *extra],
+        )
+        assert done.exit_code == 0, done.output
+        sims.append(json_of(done.output))
+    for sim in sims:
+        sim.pop("data")
+    assert sims[0]["candidate"]["metrics"]["rows"] > 0
+    assert_same(sims[0], sims[1])
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
