@@ -56,9 +56,11 @@ def scan_table(path: Path | str, ragged_ok: bool = False) -> pl.LazyFrame:
             lf = pl.scan_parquet(path)
         elif fmt == "csv":
             check_csv(path, ragged_ok)  # UTF-8, no ragged line, no header name twice
+            # dates stay text here and parse_date_strings reads them with one format per
+            # column: polars' own guess reads `1/2/2026` day-first and fails on `01/02/26`
             lf = pl.scan_csv(
                 path,
-                try_parse_dates=True,
+                try_parse_dates=False,
                 infer_schema_length=10_000,
                 truncate_ragged_lines=ragged_ok,
             )
