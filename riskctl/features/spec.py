@@ -43,6 +43,11 @@ def window_seconds(window: str) -> int | None:
 
 
 def _check_window(value: str) -> str:
+    number = re.match(r"^(-?[0-9]+)([smhdw])$", value)
+    if number and not _WINDOW.match(value):
+        raise ValueError(
+            f"bad window '{value}': the number must be 1 to 999999 (e.g. 7d), or use `all`"
+        )
     if value != "all" and not _WINDOW.match(value):
         raise ValueError(
             f"bad window '{value}': write a number and a unit (s, m, h, d, w), "
@@ -179,6 +184,14 @@ class FeatureSpec(BaseModel):
     )
     features: list[Feature] = Field(default_factory=list)
     lookups: list[Lookup] = Field(default_factory=list)
+
+    @field_validator("entities")
+    @classmethod
+    def _entities(cls, value: dict[str, str | list[str]]) -> dict[str, str | list[str]]:
+        for name, columns in value.items():
+            if not columns or (isinstance(columns, list) and not all(columns)):
+                raise ValueError(f"entity '{name}' needs a column (or a list of columns)")
+        return value
 
     @property
     def names(self) -> list[str]:
