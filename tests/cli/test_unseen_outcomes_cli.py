@@ -204,6 +204,15 @@ def test_history_errors_say_where(tmp_path: Path, production: Path, detector: De
     assert result.exit_code == 2 and "not actions" in result.output
     result = invoke("simulate", plain, "--data", production, "--decision", "category")
     assert result.exit_code == 2 and "holds no action of the strategy" in result.output
+    result = invoke("simulate", plain, "--data", production, "--decision", "prod_action",
+                    "--no-outcome", "blok")  # fmt: skip
+    assert result.exit_code == 2 and "did you mean `block`?" in result.output
+    shouted = tmp_path / "shouted.parquet"
+    pl.read_parquet(production).with_columns(
+        pl.col("prod_action").replace("block", "BLOCK")
+    ).write_parquet(shouted)
+    result = invoke("simulate", plain, "--data", shouted, "--decision", "prod_action")
+    assert result.exit_code == 2 and "writes the action 'block' as 'BLOCK'" in result.output
     result = invoke(
         "sweep",
         "--data",
