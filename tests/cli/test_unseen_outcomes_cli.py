@@ -320,3 +320,20 @@ def test_null_and_nan_labels_are_valid_input_everywhere(
     body = json.loads(result.stdout)
     metrics = body["before"] if command == "tune" else body["candidate"]["metrics"]
     assert metrics["no_label"]["unlabelled"] == 250 and metrics["rows"] == 1000
+
+
+def test_production_history_uses_the_strategys_own_column_names(
+    tmp_path: Path, detector: Detector
+) -> None:
+    prod = tmp_path / "named.yaml"
+    prod.write_text(
+        "name: prod\nactions: [block, allow]\n"
+        f"detectors: {{score: {detector.path}}}\n"
+        "thresholds: {block: {score: 0.5}}\nlabel: is_bad\n"
+        "history: {decision: my_action, control: ctl}\n"
+    )
+    out = tmp_path / "named.parquet"
+    result = invoke("data", "generate", "--rows", 4000, "--production", prod, "--out", out)
+    assert result.exit_code == 0, result.output
+    assert {"my_action", "ctl", "p_allow"} <= set(pl.read_parquet(out).columns)
+    assert invoke("simulate", prod, "--data", out).exit_code == 0
