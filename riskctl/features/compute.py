@@ -227,7 +227,8 @@ def compute(frame: pl.DataFrame, ctx: Context, progress: Progress | None = None)
     total, done = len(spec.lookups) + len(spec.features), 0
     for j, lookup in enumerate(spec.lookups):
         key = _column(frame, lookup.key, ctx, "lookups", j, "key")
-        frame = frame.with_columns(lookups.lookup_column(lookup, ctx.base, key))
+        where = ctx.where("lookups", j, "table")
+        frame = frame.with_columns(lookups.lookup_column(lookup, ctx.base, key, where))
         done += 1
         if progress:
             progress(done, total)

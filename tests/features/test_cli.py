@@ -116,6 +116,8 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, events: Path, case: di
     )
     if "ranges" in case:
         (tmp_path / "ranges.csv").write_text(case["ranges"])
+    if case.get("no_ranges_file"):
+        (tmp_path / "ranges.csv").unlink()
     out = tmp_path / "out.parquet"
     result = runner.invoke(app, ["features", str(spec), "--data", str(events), "--out", str(out)])
     assert result.exit_code == 2, result.output
