@@ -212,7 +212,16 @@ def ring(frame: pl.DataFrame, f: Feature, ctx: Context, i: int, t: np.ndarray) -
                 f"feature '{f.name}': label column '{f.label}' is {label.dtype}, not 0/1",
                 ctx.where("features", i, "label"),
             )
-        bad = (label.cast(pl.Float64) == 1.0).fill_null(False).to_numpy()
+        as_float = label.cast(pl.Float64)
+        other = as_float.is_not_null() & ~as_float.is_in([0.0, 1.0])
+        if other.any():
+            raise ConfigError(
+                f"label column '{f.label}' has {int(other.sum()):,} values other than 0 and 1 "
+                f"(e.g. {label.filter(other)[0]!r})",
+                ctx.where("features", i, "label"),
+                hint="labels are 1 = bad, 0 = good, empty where unknown",
+            )
+        bad = (as_float == 1.0).fill_null(False).to_numpy()
     maturity = int(round((f.label_maturity_days or 0) * DAY_US))
     return rings.ring_features(f.name, t, nodes, links, f.ring.measure, bad, maturity)
 
