@@ -83,7 +83,7 @@ def _run(
     progress: Progress | None,
 ) -> tuple[list[PartStats], int]:
     """Every pass, then the output parts: their stats and the number of history rows."""
-    buckets = max(len(sources), 2 * cluster.nworkers)
+    buckets = max(2 * len(sources), 4 * cluster.nworkers)
     current: list[Path | None] = [None] * len(sources)
     merge: list[tuple[Exchange, Path]] = []
     history_rows = 0

@@ -45,7 +45,16 @@ def _bad(frame: pl.DataFrame, f: Feature, i: int, loaded: LoadedYaml[FeatureSpec
             f"feature '{f.name}': label column '{f.label}' is {label.dtype}, not 0/1",
             loaded.where("features", i, "label"),
         )
-    return (label.cast(pl.Float64) == 1.0).fill_null(False)
+    as_float = label.cast(pl.Float64)
+    other = as_float.is_not_null() & ~as_float.is_in([0.0, 1.0])
+    if other.any():
+        raise ConfigError(
+            f"label column '{f.label}' has {int(other.sum()):,} values other than 0 and 1 "
+            f"(e.g. {label.filter(other)[0]!r})",
+            loaded.where("features", i, "label"),
+            hint="labels are 1 = bad, 0 = good, empty where unknown",
+        )
+    return (as_float == 1.0).fill_null(False)
 
 
 def send_ring(
@@ -71,45 +80,48 @@ def send_ring(
 
 
 def build_ring(folder: Path, out: Path, n_links: int) -> int:
-    """The ring index from every part's links and labels, saved as arrays in `out`."""
+    """The ring index from every part's links and labels, saved as arrays in `out`. The
+    parts' files are merged streaming, and only integer arrays are kept while it builds."""
     from riskctl.distributed._ring_index import build
 
-    edges = pl.concat([pl.read_parquet(p) for p in sorted(folder.glob("e-p*.parquet"))])
-    edges = edges.group_by("a", "j", "v").agg(pl.col("t").min())
-    found = sorted(folder.glob("b-p*.parquet"))
-    events = pl.concat([pl.read_parquet(p) for p in found]) if found else None
-    events = events.group_by("a").agg(pl.col("t").min()) if events is not None else None
-    accounts = pl.concat([edges["a"], *([events["a"]] if events is not None else [])])
-    keys = [np.unique(accounts.to_numpy())]
-    keys += [np.unique(edges.filter(pl.col("j") == j)["v"].to_numpy()) for j in range(n_links)]
+    edges = (
+        pl.scan_parquet(sorted(folder.glob("e-p*.parquet")))
+        .group_by("a", "j", "v")
+        .agg(pl.col("t").min())
+        .sort("t")
+        .collect(engine="streaming")
+    )
+    e_files = sorted(folder.glob("b-p*.parquet"))
+    events = (
+        pl.scan_parquet(e_files).group_by("a").agg(pl.col("t").min()).sort("t").collect()
+        if e_files
+        else pl.DataFrame(schema={"a": pl.UInt64, "t": pl.Int64})
+    )
+    u_when, j = edges["t"].to_numpy() + 1, edges["j"].to_numpy()  # links: for later rows
+    u_raw_a, u_raw_v = edges["a"].to_numpy(), edges["v"].to_numpy()
+    del edges
+    keys = [np.unique(np.concatenate([u_raw_a, events["a"].to_numpy()]))]
+    keys += [np.unique(u_raw_v[j == link]) for link in range(n_links)]
     offsets = np.cumsum([0, *(len(k) for k in keys)])
-    u = edges.sort("t")
-    u_a = np.searchsorted(keys[0], u["a"].to_numpy())
-    j = u["j"].to_numpy()
-    u_b = np.empty(len(u), dtype=np.int64)
+    u_a = np.searchsorted(keys[0], u_raw_a).astype(np.int64)
+    u_b = np.empty(len(u_a), dtype=np.int64)
     for link in range(n_links):
         mine = j == link
-        u_b[mine] = offsets[link + 1] + np.searchsorted(keys[link + 1], u["v"].to_numpy()[mine])
-    none = pl.DataFrame({"a": pl.Series([], dtype=pl.UInt64), "t": pl.Series([], dtype=pl.Int64)})
-    ev = events.sort("t") if events is not None else none
-    e_a = np.searchsorted(keys[0], ev["a"].to_numpy()).astype(np.int64)
+        u_b[mine] = offsets[link + 1] + np.searchsorted(keys[link + 1], u_raw_v[mine])
+    del u_raw_a, u_raw_v, j
+    e_a = np.searchsorted(keys[0], events["a"].to_numpy()).astype(np.int64)
+    n_nodes = int(offsets[-1])
     parent, since, h_node, h_when, h_members, h_bad = build(
-        int(offsets[-1]),
-        len(keys[0]),
-        u["t"].to_numpy() + 1,  # a link is visible to strictly later rows
-        u_a.astype(np.int64),
-        u_b,
-        ev["t"].to_numpy().astype(np.int64),
-        e_a,
+        n_nodes, len(keys[0]), u_when, u_a, u_b, events["t"].to_numpy().astype(np.int64), e_a
     )
     order = np.argsort(h_node, kind="stable")
-    start = np.zeros(int(offsets[-1]) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(h_node, minlength=int(offsets[-1])), out=start[1:])
+    start = np.zeros(n_nodes + 1, dtype=np.int64)
+    np.cumsum(np.bincount(h_node, minlength=n_nodes), out=start[1:])
     arrays = [np.concatenate(keys), offsets, parent, since, start]
     arrays += [h_when[order], h_members[order], h_bad[order]]
     for name, array in zip(ARRAYS, arrays, strict=True):
         np.save(out / f"{name}.npy", array)
-    return len(u)
+    return len(u_a)
 
 
 def _index(keys: np.ndarray, wanted: pl.Series, missing: int) -> np.ndarray:
