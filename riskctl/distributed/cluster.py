@@ -8,6 +8,7 @@ Dask is imported only when a connection is made.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import threading
 import time
@@ -16,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from riskctl.distributed.address import parse_address, probe
 from riskctl.errors import EXIT_BAD_INPUT, ClusterError, RiskctlError
 
 T = TypeVar("T")
@@ -25,6 +27,7 @@ SCHEDULER_ENV = "RISKCTL_SCHEDULER"
 TIMEOUT_ENV = "RISKCTL_DASK_TIMEOUT"
 DEFAULT_TIMEOUT = 3600.0  # seconds a whole job may take
 CONNECT_TIMEOUT = 20.0  # seconds to reach the scheduler and find a worker
+MIN_CONNECT = 2.0  # seconds to reach it, whatever the job's time limit
 POLL = 0.25  # seconds between checks on a running job
 INSTALL_HINT = "install it with `pip install 'riskctl[dask]'` (here and on every worker)"
 
@@ -38,14 +41,14 @@ class ClusterOptions:
 
     @property
     def connect_timeout(self) -> float:
-        return min(self.timeout, CONNECT_TIMEOUT)
+        """Reaching the scheduler gets a few seconds even under a tiny --timeout (which then
+        stops the job, as it says), and never more than CONNECT_TIMEOUT."""
+        return min(max(self.timeout, MIN_CONNECT), CONNECT_TIMEOUT)
 
 
 def cluster_options(scheduler: str | None, timeout: float | None) -> ClusterOptions | None:
-    """The flags, else RISKCTL_SCHEDULER / RISKCTL_DASK_TIMEOUT; None: run on this machine."""
-    address = scheduler or os.environ.get(SCHEDULER_ENV) or None
-    if address is None:
-        return None
+    """The flags, else RISKCTL_SCHEDULER / RISKCTL_DASK_TIMEOUT; None: run on this machine.
+    The address and the time limit are checked here, before any work."""
     if timeout is None:
         raw = os.environ.get(TIMEOUT_ENV)
         try:
@@ -55,9 +58,17 @@ def cluster_options(scheduler: str | None, timeout: float | None) -> ClusterOpti
                 f"{TIMEOUT_ENV}={raw!r} is not a number of seconds",
                 exit_code=EXIT_BAD_INPUT,
             ) from None
-    if not timeout > 0:
-        raise ClusterError("--timeout must be a positive number of seconds", exit_code=2)
-    return ClusterOptions(address.strip(), float(timeout))
+    if not (timeout > 0 and math.isfinite(timeout)):
+        raise ClusterError(
+            f"--timeout {timeout:g}: must be a positive, finite number of seconds",
+            "e.g. --timeout 600",
+            EXIT_BAD_INPUT,
+        )
+    address = (scheduler or os.environ.get(SCHEDULER_ENV) or "").strip()
+    if not address:
+        return None
+    parse_address(address)
+    return ClusterOptions(address, float(timeout))
 
 
 def _version() -> str:
@@ -84,16 +95,7 @@ class Cluster:
             ) from None
         address = self.options.scheduler
         self.deadline = time.monotonic() + self.options.timeout
-        try:
-            self.client = Client(
-                address, timeout=self.options.connect_timeout, set_as_default=False
-            )
-        except Exception as exc:
-            raise ClusterError(
-                f"cannot reach the Dask scheduler at {address}: {_first_line(exc)}",
-                "check the address (tcp://HOST:8786) and that `dask scheduler` runs there",
-                EXIT_BAD_INPUT,
-            ) from None
+        self.client = _connect(Client, address, self.options.connect_timeout)
         try:
             self.client.wait_for_workers(1, timeout=self.options.connect_timeout)
         except Exception:
@@ -206,6 +208,46 @@ class Cluster:
                 f"{name} did not finish within {self.options.timeout:g} s on the Dask cluster",
                 f"raise --timeout (or {TIMEOUT_ENV}), or add workers",
             )
+
+
+def _connect(client_class: Any, address: str, timeout: float) -> Any:
+    """A client of the scheduler at `address`, else one ClusterError (exit 2) at once: the
+    address checked and probed first; a client that failed half-way closed right here, so
+    it never blocks the exit nor prints when it is collected."""
+    reason = probe(parse_address(address), timeout)
+    if reason is None:
+        try:
+            return client_class(address, timeout=timeout, set_as_default=False)
+        except Exception as exc:
+            _discard(exc, client_class)
+            reason = _connect_reason(exc, timeout)
+    raise ClusterError(
+        f"cannot reach the Dask scheduler at {address}: {reason}",
+        "check the address (tcp://HOST:8786) and that `dask scheduler` runs there",
+        EXIT_BAD_INPUT,
+    )
+
+
+def _connect_reason(exc: BaseException, timeout: float) -> str:
+    """Dask's own connect errors say what happened; anything else (an answer that is not
+    Dask's, read as garbage) is not worth quoting."""
+    if isinstance(exc, TimeoutError) or "timed out" in str(exc).lower():
+        return f"no answer within {timeout:g} s"
+    if isinstance(exc, OSError) and str(exc).strip():
+        return _first_line(exc)
+    return "something answered there, but not a Dask scheduler"
+
+
+def _discard(exc: BaseException, client_class: Any) -> None:
+    """Close the client whose constructor raised `exc` (found in the traceback), briefly."""
+    tb = exc.__traceback__
+    while tb is not None:
+        half = tb.tb_frame.f_locals.get("self")
+        if isinstance(half, client_class):
+            with contextlib.suppress(Exception):
+                half.close(timeout=1)
+            return
+        tb = tb.tb_next
 
 
 def _raise_task_error(exc: BaseException | None, name: str) -> None:

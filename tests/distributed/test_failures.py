@@ -269,3 +269,64 @@ def test_rows_without_a_label_are_refused_not_misread(
         assert result.exit_code == 2, result.output
         lines = error_lines(result.output)
         assert len(lines) == 1 and "unlabelled" in lines[0] and "one machine only" in lines[0]
+
+
+def _garbage_server() -> tuple[int, threading.Event]:
+    """A TCP port that answers every connection with bytes that are not Dask's."""
+    import socket
+
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve() -> None:
+        with server:
+            while not stop.is_set():
+                try:
+                    conn, _ = server.accept()
+                except TimeoutError:
+                    continue
+                with conn:
+                    conn.sendall(b"\xff" * 64)
+                    time.sleep(0.5)
+
+    threading.Thread(target=serve, daemon=True).start()
+    return server.getsockname()[1], stop
+
+
+@pytest.mark.parametrize("kind", ["refused", "garbage", "malformed"])
+def test_unreachable_scheduler_exits_at_once_with_nothing_after(
+    kind, small_scored, example_strategies
+):
+    """In a real process: a client that failed half-way must not block the exit (its
+    close-on-collect waits twice the connect timeout) nor print a traceback after the line."""
+    stop = None
+    if kind == "garbage":
+        port, stop = _garbage_server()
+        address = f"tcp://127.0.0.1:{port}"
+    else:
+        address = "tcp://127.0.0.1:9" if kind == "refused" else "tcp://[::1"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RISKCTL_")}
+    args = ["simulate", str(example_strategies / "candidate.yaml"), "--data", str(small_scored)]
+    code = "from riskctl.cli.app import main; main()"
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", code, *args, "--scheduler", address],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,  # a hang, not a speed target: the connect timeout alone is 20 s
+        )
+    finally:
+        if stop is not None:
+            stop.set()
+    assert done.returncode == 2, done.stderr
+    lines = error_lines(done.stderr)
+    assert len(lines) == 1, done.stderr
+    assert "Allocate" not in lines[0] and "EiB" not in lines[0]
+    words = {
+        "refused": "connection refused",
+        "garbage": "not a Dask scheduler",
+        "malformed": "closing ']'",
+    }
+    assert words[kind] in lines[0], lines[0]
