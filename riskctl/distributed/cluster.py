@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from riskctl.distributed.address import parse_address, probe
-from riskctl.errors import EXIT_BAD_INPUT, ClusterError, RiskctlError
+from riskctl.errors import EXIT_BAD_INPUT, ClusterError, DataError, RiskctlError
 
 T = TypeVar("T")
 Progress = Callable[[int, int], None]
@@ -144,11 +144,15 @@ class Cluster:
         calls: Sequence[tuple[Any, ...]],
         name: str = "task",
         progress: Progress | None = None,
+        per_part: bool = False,
     ) -> list[T]:
-        """`fn(*args)` for each args tuple of `calls` on the cluster; results in order."""
+        """`fn(*args)` for each args tuple of `calls` on the cluster; results in order.
+        `per_part`: each call's first argument is a part of a dataset, which bad data found
+        there is said to be in."""
         token = uuid.uuid4().hex[:8]
+        wrap: tuple[Callable[..., Any], ...] = (_on_part, fn) if per_part else (fn,)
         futures = [
-            self.client.submit(fn, *args, key=f"riskctl-{name}-{token}-{i}", pure=False)
+            self.client.submit(*wrap, *args, key=f"riskctl-{name}-{token}-{i}", pure=False)
             for i, args in enumerate(calls)
         ]
         try:
@@ -248,6 +252,16 @@ def _discard(exc: BaseException, client_class: Any) -> None:
                 half.close(timeout=1)
             return
         tb = tb.tb_next
+
+
+def _on_part(fn: Callable[..., T], part: Any, *args: Any) -> T:
+    """`fn(part, *args)` on a worker; a DataError that does not name the part names it."""
+    try:
+        return fn(part, *args)
+    except DataError as exc:
+        if str(part) in exc.message:
+            raise
+        raise DataError(f"{part}: {exc.message}", exc.hint) from None
 
 
 def _raise_task_error(exc: BaseException | None, name: str) -> None:

@@ -11,10 +11,12 @@ import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
+from riskctl.data.io import scan_table
 from riskctl.data.privacy import new_key
 from riskctl.distributed.cluster import Cluster, ClusterOptions
 from riskctl.distributed.derived import derived_input
 from riskctl.distributed.parts import PartitionedOutput, partitions
+from riskctl.distributed.schemas import FirstPart
 from riskctl.errors import DataError, UsageError
 from riskctl.explain.batches import ExplainOptions, ExplainResult, explain_file
 from riskctl.explain.catalogue import load_catalogue
@@ -24,14 +26,16 @@ Progress = Callable[[int, int], None]
 
 
 def _score_part(
-    detector: Path,
     part: Path,
+    detector: Path,
     out: Path,
     keep: list[str] | None,
     column: str,
     batch: int,
     keep_all: bool,
+    first: FirstPart,
 ) -> ScoreSummary:
+    first.check(part, scan_table(part).collect_schema())
     return score_file(
         detector, part, out, keep=keep, column=column, batch_rows=batch, keep_all=keep_all
     )
@@ -69,20 +73,22 @@ def _score_parts(
     keep_all: bool,
 ) -> ScoreSummary:
     parts = [p.resolve() for p in partitions(data)]
+    first = FirstPart.of(parts[0])
     with Cluster(options) as cluster, PartitionedOutput(out, parts) as output:
         calls = [
             (
-                detector_dir.resolve(),
                 part,
+                detector_dir.resolve(),
                 output.part(i).resolve(),
                 keep,
                 column,
                 batch_rows,
                 keep_all,
+                first,
             )
             for i, part in enumerate(parts)
         ]
-        results = cluster.map(_score_part, calls, name="score", progress=progress)
+        results = cluster.map(_score_part, calls, "score", progress, per_part=True)
         output.commit()
     unseen: dict[str, int] = {}
     for r in results:
@@ -91,7 +97,10 @@ def _score_parts(
     return ScoreSummary(out, sum(r.rows for r in results), results[0].columns, unseen)
 
 
-def _explain_part(detector: Path, part: Path, out: Path, o: ExplainOptions) -> ExplainResult:
+def _explain_part(
+    part: Path, detector: Path, out: Path, o: ExplainOptions, first: FirstPart
+) -> ExplainResult:
+    first.check(part, scan_table(part).collect_schema())
     return explain_file(detector, part, out, o)
 
 
@@ -139,12 +148,13 @@ def _explain_parts(
     progress: Progress | None,
 ) -> ExplainResult:
     parts = [p.resolve() for p in partitions(data)]
+    shape = FirstPart.of(parts[0])
     with Cluster(options) as cluster, PartitionedOutput(out, parts) as output:
         calls = [
-            (detector_dir.resolve(), part, output.part(i).resolve(), absolute)
+            (part, detector_dir.resolve(), output.part(i).resolve(), absolute, shape)
             for i, part in enumerate(parts)
         ]
-        results = cluster.map(_explain_part, calls, name="explain", progress=progress)
+        results = cluster.map(_explain_part, calls, "explain", progress, per_part=True)
         explained = sum(r.rows_explained for r in results)
         if explained == 0:
             raise DataError(

@@ -19,10 +19,12 @@ from typing import Any
 import polars as pl
 
 from riskctl.data.io import scan_table, sha256_file
+from riskctl.data.values import check_rows
 from riskctl.distributed.cluster import Cluster, ClusterOptions
 from riskctl.distributed.derived import derived_by
 from riskctl.distributed.limits import FEATURES_HINT, ONE_MACHINE_FEATURES, all_seen, unweighted
 from riskctl.distributed.parts import PartitionedOutput, dataset_sha256, part_sha256, partitions
+from riskctl.distributed.schemas import FirstPart
 from riskctl.errors import UsageError
 from riskctl.evaluate.cells import AMOUNT, AMOUNT_SQ, BAD, ROWS, Cells, sorted_cells
 from riskctl.evaluate.metrics import metrics_from_cells
@@ -74,16 +76,20 @@ class PartSpec:
     by: list[str]
     cutoffs: list[Any]  # per strategy: rows at or before it have matured (None: all)
     carry: list[str] = field(default_factory=list)
+    first: FirstPart | None = None  # every part must have its columns, of the same kinds
 
 
 def read_rows(part: Path, spec: PartSpec) -> tuple[Rows, list[CompiledStrategy]]:
     """One partition as `run_simulation` reads a file: the columns the strategies, metrics
     and detectors use, labels checked, scored where a detector must."""
     lf = scan_table(part)
+    if spec.first is not None:
+        spec.first.check(part, lf.collect_schema())
     selected, compiled, _ = _plan(
         lf, part, spec.loaded, spec.detectors, spec.roles, spec.by, spec.carry
     )
     rows = Rows(lf, selected, part, spec.roles, spec.detectors)
+    rows.part = True  # an empty part adds no cells; a dataset with no rows is refused whole
     rows.scores = list(dict.fromkeys(c for ls in spec.loaded for c in ls.strategy.score_columns()))
     if spec.detectors:  # scoring reads the rows anyway: check them in memory, first
         _ = rows.table
@@ -92,7 +98,8 @@ def read_rows(part: Path, spec: PartSpec) -> tuple[Rows, list[CompiledStrategy]]
 
 def decisions_of(rows: Rows, compiled: CompiledStrategy, by: list[str]) -> pl.DataFrame:
     """`Simulation.decisions` of one partition."""
-    decided = _collect(decide(compiled, rows.table.lazy()), [compiled.loaded], rows.table.lazy())
+    table = rows.table.lazy()
+    decided = _collect(decide(compiled, table), [compiled.loaded], table, False, rows.source)
     kept = _kept_columns(compiled.loaded, rows.roles, by)
     return decided.select([*kept, *DECISION_COLUMNS, *compiled.schema.hit_columns])
 
@@ -155,10 +162,10 @@ def plan(
     detectors = _load_detectors(loaded, lf.collect_schema().names())
     roles = resolve_roles(loaded, detectors, *roles_from)
     unweighted(roles.history, str(loaded[0].path))
-    _, compiled, _ = _plan(lf, parts[0], loaded, detectors, roles, by, None)
-    surveys = cluster.map(
-        survey_part, [(p, roles.time) for p in parts], name="survey", progress=progress
-    )
+    selected, compiled, _ = _plan(lf, parts[0], loaded, detectors, roles, by, None)
+    first = FirstPart.of(parts[0], selected)
+    calls = [(p, roles.time) for p in parts]
+    surveys = cluster.map(survey_part, calls, "survey", progress, per_part=True)
     digest = dataset_sha256(parts, [s.sha256 for s in surveys], data)
     if raw is not None and raw != data:
         found = [p.resolve() for p in partitions(raw)]
@@ -167,7 +174,8 @@ def plan(
     _check_pins(data, digest, [(data_sha256, "--data-sha256")], loaded[0])
     newest = [s.newest for s in surveys]
     cutoffs = [cutoff_of(newest, roles.time, ls.strategy.label_maturity_days) for ls in loaded]
-    return Plan(parts, digest, PartSpec(loaded, detectors, roles, by, cutoffs), compiled)
+    spec = PartSpec(loaded, detectors, roles, by, cutoffs, first=first)
+    return Plan(parts, digest, spec, compiled)
 
 
 def simulate_dataset(
@@ -208,6 +216,7 @@ def simulate_dataset(
     spec = p.spec
     rows = Rows(pl.LazyFrame(), [], data, spec.roles, spec.detectors)
     cells = merge_cells(frames)
+    check_rows(cells.head(0) if cells[ROWS].sum() == 0 else cells, data)
     _all_seen(cells, p.compiled, spec.roles, spec.by)
     sims, comparison = simulations_from_cells(cells, p.compiled, rows, spec.by)
     base = sims[1] if len(sims) > 1 else None
@@ -248,14 +257,14 @@ def _decide_parts(
     if out is None:
         nothing: list[Path | None] = [None] * n
         calls = [(part, p.spec, nothing) for part in p.parts]
-        return cluster.map(cells_part, calls, name="simulate", progress=progress)
+        return cluster.map(cells_part, calls, "simulate", progress, per_part=True)
     names = ["decisions", "baseline_decisions"][:n]
     outputs = [PartitionedOutput(out / name, p.parts) for name in names]
     try:
         writes = [
             (part, p.spec, [o.part(i).resolve() for o in outputs]) for i, part in enumerate(p.parts)
         ]
-        frames = cluster.map(cells_part, writes, name="simulate", progress=progress)
+        frames = cluster.map(cells_part, writes, "simulate", progress, per_part=True)
         for o in outputs:
             o.commit()
         return frames

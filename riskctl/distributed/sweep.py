@@ -17,8 +17,10 @@ import numpy as np
 import polars as pl
 
 from riskctl.data.io import require_columns, scan_table
+from riskctl.data.values import check_labels, check_numeric, check_rows, check_scores
 from riskctl.distributed.cluster import Cluster, ClusterOptions
 from riskctl.distributed.parts import partitions
+from riskctl.distributed.schemas import FirstPart
 from riskctl.distributed.simulate import PartSpec, decisions_of, plan, read_rows
 from riskctl.errors import UsageError
 from riskctl.evaluate.registry import NO_COSTS, Counts
@@ -92,13 +94,20 @@ def _rows(
     )
 
 
-def plain_part(part: Path, score: str, label: str, amount: str | None, by: str | None) -> Histogram:
+def plain_part(
+    part: Path, score: str, label: str, amount: str | None, by: str | None, first: FirstPart
+) -> Histogram:
     lf = scan_table(part)
+    first.check(part, lf.collect_schema())
     names = lf.collect_schema().names()
     wanted = {"score": score, "label": label, **({"amount": amount} if amount else {})}
     wanted.update({"by": by} if by else {})
     require_columns(names, wanted, str(part))
     df = lf.select(list(dict.fromkeys(wanted.values()))).collect()
+    check_labels(df, label, part)  # as `sweep_file` checks one file; an empty part adds 0
+    check_scores(df, [score], part)
+    if amount:
+        check_numeric(df, amount, "amount", part)
     df = df.filter(pl.col(label).is_not_null())
     segs = df[by].cast(pl.String).fill_null("(none)") if by else None
     return histogram(
@@ -199,11 +208,15 @@ def sweep_dataset(
             action, score = tuned_threshold(loaded, action, score)
             p = plan(cluster, [loaded], data, (label, None, amount), [by] if by else [])
             calls = [(part, p.spec, action, score, by) for part in p.parts]
-            hists = cluster.map(strategy_part, calls, name="sweep")
+            hists = cluster.map(strategy_part, calls, name="sweep", per_part=True)
             has_amount = p.spec.roles.amount is not None
         else:
             parts = [p.resolve() for p in partitions(data)]
-            calls2 = [(part, score, label, amount, by) for part in parts]
-            hists = cluster.map(plain_part, calls2, name="sweep")
+            used = [c for c in (score, label, amount, by) if c]
+            first = FirstPart.of(parts[0], used)
+            calls2 = [(part, score, label, amount, by, first) for part in parts]
+            hists = cluster.map(plain_part, calls2, name="sweep", per_part=True)
             has_amount = amount is not None
+    if not any(h.totals.height for h in hists):
+        check_rows(pl.DataFrame(), data)
     return curves(hists, by, has_amount, compact)

@@ -30,6 +30,7 @@ class Rows:
         self._lf, self.columns, self.source = lf, columns, source
         self.roles, self.detectors = roles, detectors
         self.scores: list[str] = []  # score columns that decide: checked before they do
+        self.part = False  # one part of a dataset: may be empty (the whole may not)
 
     def lazy(self) -> pl.LazyFrame:
         """Scored rows need the table in memory; pre-scored ones stream from the file,
@@ -71,7 +72,8 @@ class Rows:
     def verify(self, cells: pl.DataFrame) -> None:
         """After the streaming pass: no rows, labels other than 0/1 or missing, unreadable
         times or unusable scores stop here, with the eager checks' exact messages."""
-        check_rows(cells.head(0) if cells[ROWS].sum() == 0 else cells, self.source)
+        if not self.part:
+            check_rows(cells.head(0) if cells[ROWS].sum() == 0 else cells, self.source)
         label = cells[LABEL]
         suspect = [self.roles.label] if (label == OTHER_LABEL).any() else []
         if self.roles.time and cells.filter(pl.col(DAY).is_null())[ROWS].sum():
@@ -95,7 +97,8 @@ class Rows:
     @cached_property
     def table(self) -> pl.DataFrame:
         table = self._lf.select(self.columns).collect()
-        check_rows(table, self.source)
+        if not self.part:
+            check_rows(table, self.source)
         check_labels(table, self.roles.label, self.source)
         check_time(table, self.roles.time, self.source)
         label = pl.col(self.roles.label).cast(pl.Float64).fill_nan(None)

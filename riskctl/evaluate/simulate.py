@@ -67,7 +67,13 @@ class Simulation:
         """One row per input row, in input order: the kept columns, action, flagged,
         decided_by, segment and the hit columns (decided on first use)."""
         assert self.compiled is not None and self.rows is not None
-        decided = _collect(decide(self.compiled, t := self.rows.table.lazy()), [self.loaded], t)
+        decided = _collect(
+            decide(self.compiled, t := self.rows.table.lazy()),
+            [self.loaded],
+            t,
+            False,
+            self.rows.source,
+        )
         return decided.select([*self.columns, *DECISION_COLUMNS, *self.schema.hit_columns])
 
     @cached_property
@@ -163,12 +169,16 @@ def _load_detectors(loaded: list[LoadedStrategy], columns: list[str]) -> dict[st
 
 
 def _collect(
-    lf: pl.LazyFrame, loaded: list[LoadedStrategy], rows: Any, streaming: bool = False
+    lf: pl.LazyFrame,
+    loaded: list[LoadedStrategy],
+    rows: Any,
+    streaming: bool = False,
+    source: Path | str | None = None,
 ) -> Any:
     try:
         return lf.collect(engine="streaming") if streaming else lf.collect()
     except pl.exceptions.PolarsError as exc:  # name the rule whose condition fails on the rows
-        raise condition_failure(loaded, rows, exc) from None
+        raise condition_failure(loaded, rows, exc, source) from None
 
 
 def _kept_columns(loaded: LoadedStrategy, roles: Roles, by: list[str] | None) -> list[str]:
@@ -236,7 +246,8 @@ def cell_frame(
         by_columns,
         rows.scores,
     )
-    frame = sorted_cells(_collect(query, [c.loaded for c in compiled], lf, streaming=True))
+    loaded = [c.loaded for c in compiled]
+    frame = sorted_cells(_collect(query, loaded, lf, streaming=True, source=rows.source))
     rows.verify(frame)
     return frame
 
