@@ -1,0 +1,169 @@
+"""Datasets whose parts are not all alike: empty parts, parts whose columns differ from the
+first part's, bad values in one part, scores that are not numbers in one part, and outputs
+inside the input dataset."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from riskctl.cli.app import app
+from tests.distributed.conftest import assert_same, json_of, split_parts
+
+runner = CliRunner()
+
+
+def invoke(*args: object) -> object:
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def one_line(result: object) -> str:
+    lines = [line for line in result.output.splitlines() if line.strip()]  # type: ignore[attr-defined]
+    assert len(lines) == 1, result.output  # type: ignore[attr-defined]
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def with_empty_parts(small_scored: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small scored table with an empty part first and another in the middle."""
+    root = tmp_path_factory.mktemp("empty_parts")
+    return split_parts(pl.read_parquet(small_scored), root, (0, 4_000, 0, 6_000))
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["simulate", "CAND", "--baseline", "BASE", "--by", "segment"],
+        ["check", "CAND"],
+        ["sweep", "--score", "score", "--label", "is_bad", "--amount", "amount"],
+        ["sweep", "--strategy", "CAND"],
+    ],
+    ids=["simulate", "check", "sweep", "sweep-strategy"],
+)
+def test_empty_parts_add_nothing(
+    command, with_empty_parts, small_scored, address, example_strategies
+):
+    names = {"CAND": "candidate.yaml", "BASE": "baseline.yaml"}
+    command = [str(example_strategies / names[c]) if c in names else c for c in command]
+    one = invoke(*command, "--data", small_scored, "--json")
+    two = invoke(*command, "--data", with_empty_parts, "--json", "--scheduler", address)
+    assert one.exit_code in (0, 1) and two.exit_code == one.exit_code, two.output
+    a, b = json_of(one.output), json_of(two.output)
+    if isinstance(a, dict):
+        a.pop("data", None), b.pop("data", None)
+    assert_same(a, b)
+
+
+def test_empty_parts_score_like_one_machine(detector, small_history, address, tmp_path, workdir):
+    parts = split_parts(pl.read_parquet(small_history), tmp_path / "parts", (0, 6_000, 4_000))
+    det = workdir / "detector"
+    one = invoke("score", det, small_history, "--out", tmp_path / "one.parquet", "-q")
+    two = invoke("score", det, parts, "--out", tmp_path / "two", "-q", "--scheduler", address)
+    assert one.exit_code == 0 and two.exit_code == 0, two.output
+    scored = pl.read_parquet(sorted((tmp_path / "two").glob("*.parquet")))
+    assert scored.equals(pl.read_parquet(tmp_path / "one.parquet"))
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["simulate", "CAND"], ["sweep", "--score", "score", "--label", "is_bad"]],
+    ids=["simulate", "sweep"],
+)
+def test_a_dataset_of_empty_parts_is_refused(
+    command, small_scored, address, tmp_path, example_strategies
+):
+    empty = pl.read_parquet(small_scored).head(0)
+    parts = split_parts(empty, tmp_path / "parts", (0, 0))
+    command = [str(example_strategies / "candidate.yaml") if c == "CAND" else c for c in command]
+    result = invoke(*command, "--data", parts, "--scheduler", address)
+    assert result.exit_code == 2, result.output
+    assert f"{parts}: no rows to evaluate on" in one_line(result)
+
+
+def _differing(small_scored: Path, root: Path, change: pl.Expr | None, drop: str | None) -> Path:
+    df = pl.read_parquet(small_scored)
+    parts = split_parts(df, root, (3_000, 4_000, 3_000))
+    second = parts / "day=2" / "part-0.parquet"
+    table = pl.read_parquet(second)
+    table = table.with_columns(change) if change is not None else table.drop(drop)
+    table.write_parquet(second)
+    return parts
+
+
+@pytest.mark.parametrize("how", ["text", "missing"])
+@pytest.mark.parametrize("command", ["simulate", "sweep", "explain"])
+def test_a_part_unlike_the_first_is_named(
+    how, command, small_scored, address, tmp_path, workdir, example_strategies
+):
+    change = pl.col("amount").cast(pl.String) if how == "text" else None
+    drop = None if change is not None else "amount"
+    parts = _differing(small_scored, tmp_path / "parts", change, drop)
+    args = {
+        "simulate": ["simulate", example_strategies / "candidate.yaml", "--data", parts],
+        "sweep": ["sweep", "--data", parts, "--score", "score", "--label", "is_bad"]
+        + ["--amount", "amount"],
+        "explain": ["explain", workdir / "detector", parts, "--out", tmp_path / "out"],
+    }[command]
+    result = invoke(*args, "--scheduler", address)
+    assert result.exit_code == 2, result.output
+    line = one_line(result)
+    first = parts.resolve() / "day=1" / "part-0.parquet"
+    second = parts.resolve() / "day=2" / "part-0.parquet"
+    assert line.startswith(f"error: {second}: ") and f"first part {first}" in line, line
+    assert "'amount'" in line and "did you mean" not in line
+    assert ("holds String (text), but Float64 (numbers)" if how == "text" else "no column") in line
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_bad_value_in_a_part_names_the_part_not_the_strategy(
+    small_scored, address, tmp_path, example_strategies
+):
+    df = pl.read_parquet(small_scored).with_columns(pl.col("amount").cast(pl.String))
+    df = df.with_columns(
+        pl.when(pl.int_range(pl.len()) == 5_010)
+        .then(pl.lit("abc"))
+        .otherwise(pl.col("amount"))
+        .alias("amount")
+    )
+    parts = split_parts(df, tmp_path / "parts", (3_000, 4_000, 3_000))
+    candidate, baseline = (
+        example_strategies / "candidate.yaml",
+        example_strategies / "baseline.yaml",
+    )
+    result = invoke(
+        "simulate", candidate, "--baseline", baseline, "--data", parts, "--scheduler", address
+    )
+    assert result.exit_code == 2, result.output
+    line = one_line(result)
+    part = parts.resolve() / "day=2" / "part-0.parquet"
+    # row 5,011 of the table is data row 2,011 of its part
+    assert line.startswith(f"error: {part}: column 'amount' has 1 values that are not numbers")
+    assert "first at data row 2,011: 'abc'" in line and "candidate.yaml" not in line
+
+
+@pytest.mark.parametrize("value", [float("nan"), None, float("inf")], ids=["nan", "null", "inf"])
+def test_sweep_refuses_a_score_that_is_not_a_number_in_any_part(
+    value, small_scored, address, tmp_path
+):
+    df = pl.read_parquet(small_scored)
+    df = df.with_columns(
+        pl.when(pl.int_range(pl.len()) == 3_007)
+        .then(pl.lit(value, dtype=pl.Float64))
+        .otherwise(pl.col("score"))
+        .alias("score")
+    )
+    single = tmp_path / "one.parquet"
+    df.write_parquet(single)
+    parts = split_parts(df, tmp_path / "parts", (3_000, 4_000, 3_000))
+    args = ["sweep", "--score", "score", "--label", "is_bad", "--json", "--all-points"]
+    one = invoke(*args, "--data", single)
+    two = invoke(*args, "--data", parts, "--scheduler", address)
+    assert one.exit_code == two.exit_code == 2, two.output
+    part = parts.resolve() / "day=2" / "part-0.parquet"
+    line = one_line(two)
+    assert line.startswith(f"error: {part}: score column 'score' has 1 missing, NaN or infinite")
+    assert "first at data row 8)" in line
+    assert "score column 'score' has 1 missing, NaN or infinite" in one_line(one)
