@@ -24,7 +24,7 @@ from riskctl.data.io import scan_table
 from riskctl.distributed.cluster import Cluster, ClusterOptions
 from riskctl.distributed.features_plan import Exchange, plan
 from riskctl.distributed.features_tasks import PartJob, PartStats, exchange_task, part_task
-from riskctl.distributed.parts import PartitionedOutput, partitions, remove_tree
+from riskctl.distributed.parts import PartitionedOutput, partitions, refuse_inside, remove_tree
 from riskctl.errors import DataError, UsageError
 from riskctl.features import FeatureSpec, add_features
 from riskctl.features.run import FeaturesRun, FeatureSummary
@@ -53,6 +53,7 @@ def features_dataset(
     progress: Progress | None = None,
 ) -> FeaturesRun:
     """`features_file` on a cluster: `out` becomes a directory of one part per data part."""
+    refuse_inside(Path(out), [data, history])
     loaded = load_spec(Path(spec).resolve())
     parts = [p.resolve() for p in partitions(data)]
     earlier = [p.resolve() for p in partitions(history)] if history is not None else []

@@ -14,7 +14,8 @@ import os
 import shutil
 import tempfile
 import time
-from pathlib import Path
+from collections.abc import Sequence
+from pathlib import Path, PurePath
 
 from riskctl.data.io import TABLE_SUFFIXES, sha256_file
 from riskctl.errors import DataError, UsageError
@@ -62,6 +63,45 @@ def dataset_sha256(parts: list[Path], digests: list[str], data: Path | str) -> s
     return h.hexdigest()
 
 
+def refuse_inside(
+    out: Path, datasets: Sequence[Path | str | None], folders: Sequence[str] = ("",)
+) -> None:
+    """Refuse a partitioned output (`out`, or its `folders` of parts) that an input dataset
+    would take in: at or below its directory, or where its glob matches the output's parts
+    (its parts would be read as input the next time the dataset is)."""
+    for folder in folders:
+        target = (Path(out) / folder).resolve()
+        for data in datasets:
+            if data is not None and _takes_in(str(data), target):
+                if target == Path(str(data)).resolve():
+                    raise UsageError(f"{out}: would overwrite the input {data}")
+                raise UsageError(
+                    f"--out {out} is inside the input dataset {data}: its parts would be read "
+                    "as input the next time",
+                    hint="write the output outside the input's folder",
+                )
+
+
+def _takes_in(data: str, target: Path) -> bool:
+    """Would `partitions(data)` find parts written into `target`? (Hidden and `_` folders
+    are never read, e.g. scratch space.)"""
+    pattern = os.path.abspath(data)
+    magic = [i for i, c in enumerate(Path(pattern).parts) if any(ch in c for ch in GLOB_CHARS)]
+    literal = Path(*Path(pattern).parts[: magic[0]]) if magic else Path(pattern)
+    root = literal.resolve()
+    if not (target == root or root in target.parents):
+        return False
+    if any(c.startswith((".", "_")) for c in target.relative_to(root).parts):
+        return False
+    if not magic:
+        return root.is_dir()
+    if "**" in data:  # any depth below the folder before it
+        return True
+    return PurePath(target / "part-00000.parquet").match(
+        pattern.replace(str(literal), str(root), 1)
+    )
+
+
 def part_sha256(part: Path) -> str:
     return sha256_file(part)
 
@@ -71,8 +111,11 @@ class PartitionedOutput:
     target and renamed into place only when every part is there; an input is never
     overwritten."""
 
-    def __init__(self, out: Path, inputs: list[Path]) -> None:
+    def __init__(
+        self, out: Path, inputs: list[Path], datasets: Sequence[Path | str | None] = ()
+    ) -> None:
         self.out = Path(out)
+        refuse_inside(self.out, datasets)
         if self.out.exists() and not self.out.is_dir():
             raise UsageError(
                 f"{self.out}: exists and is a file; on a cluster --out names a directory",

@@ -15,7 +15,7 @@ from riskctl.data.io import scan_table
 from riskctl.data.privacy import new_key
 from riskctl.distributed.cluster import Cluster, ClusterOptions
 from riskctl.distributed.derived import derived_input
-from riskctl.distributed.parts import PartitionedOutput, partitions
+from riskctl.distributed.parts import PartitionedOutput, partitions, refuse_inside
 from riskctl.distributed.schemas import FirstPart
 from riskctl.errors import DataError, UsageError
 from riskctl.explain.batches import ExplainOptions, ExplainResult, explain_file
@@ -55,6 +55,7 @@ def score_dataset(
 ) -> ScoreSummary:
     """Score every partition of `data` on the cluster into `out/part-NNNNN.parquet`; raw
     events first get the detector's derived features (`history` as context)."""
+    refuse_inside(Path(out), [data, history])
     with derived_input(detector_dir, data, history, Path(out).parent, options) as data:
         return _score_parts(
             detector_dir, data, out, options, keep, column, batch_rows, progress, keep_all
@@ -135,6 +136,7 @@ def explain_dataset(
         allow_empty=True,
         history=None,  # context for derived features, computed before the parts are explained
     )
+    refuse_inside(Path(out), [data, o.history])
     with derived_input(detector_dir, data, o.history, Path(out).parent, options) as data:
         return _explain_parts(detector_dir, data, out, options, absolute, progress)
 

@@ -23,7 +23,13 @@ from riskctl.data.values import check_rows
 from riskctl.distributed.cluster import Cluster, ClusterOptions
 from riskctl.distributed.derived import derived_by
 from riskctl.distributed.limits import FEATURES_HINT, ONE_MACHINE_FEATURES, all_seen, unweighted
-from riskctl.distributed.parts import PartitionedOutput, dataset_sha256, part_sha256, partitions
+from riskctl.distributed.parts import (
+    PartitionedOutput,
+    dataset_sha256,
+    part_sha256,
+    partitions,
+    refuse_inside,
+)
 from riskctl.distributed.schemas import FirstPart
 from riskctl.errors import UsageError
 from riskctl.evaluate.cells import AMOUNT, AMOUNT_SQ, BAD, ROWS, Cells, sorted_cells
@@ -48,6 +54,7 @@ from riskctl.strategy.engine import CompiledStrategy, decide
 from riskctl.strategy.load import LoadedStrategy, load_strategy
 
 Progress = Callable[[int, int], None]
+OUT_NAMES = ("decisions", "baseline_decisions")  # the partitioned outputs under --out
 
 
 @dataclass(frozen=True)
@@ -196,6 +203,9 @@ def simulate_dataset(
     warnings and comparison; with `out`, per-row decisions written partitioned. The run
     holds no rows (`run.table` is empty): consumers that need rows run on one machine."""
     loaded = [load_strategy(candidate), *([load_strategy(baseline)] if baseline else [])]
+    if out is not None:
+        names = OUT_NAMES[: len(loaded)]
+        refuse_inside(Path(out), [data, history], names)
     beside = Path(out) if out is not None else Path(str(data)).parent
     derive = _derived_spec(loaded, data)
     with (
@@ -258,7 +268,7 @@ def _decide_parts(
         nothing: list[Path | None] = [None] * n
         calls = [(part, p.spec, nothing) for part in p.parts]
         return cluster.map(cells_part, calls, "simulate", progress, per_part=True)
-    names = ["decisions", "baseline_decisions"][:n]
+    names = OUT_NAMES[:n]
     outputs = [PartitionedOutput(out / name, p.parts) for name in names]
     try:
         writes = [

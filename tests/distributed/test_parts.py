@@ -167,3 +167,57 @@ def test_sweep_refuses_a_score_that_is_not_a_number_in_any_part(
     assert line.startswith(f"error: {part}: score column 'score' has 1 missing, NaN or infinite")
     assert "first at data row 8)" in line
     assert "score column 'score' has 1 missing, NaN or infinite" in one_line(one)
+
+
+@pytest.mark.parametrize("command", ["score", "explain", "simulate", "features"])
+def test_out_inside_the_input_dataset_is_refused_before_any_work(
+    command, scored_parts, workdir, tmp_path, example_strategies
+):
+    """Refused before the cluster is even reached (nothing listens at the address)."""
+    parts = tmp_path / "parts"
+    for part in scored_parts.rglob("*.parquet"):
+        target = parts / part.relative_to(scored_parts)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(part.read_bytes())
+    before = sorted(str(p) for p in parts.rglob("*"))
+    out = parts / "day=9" / "scored"
+    spec = tmp_path / "f.yaml"
+    spec.write_text("entity: buyer_id\ntime: event_time\nfeatures:\n  - {name: n, count: 1h}\n")
+    args = {
+        "score": ["score", workdir / "detector", parts, "--out", out, "--keep-all"],
+        "explain": ["explain", workdir / "detector", parts, "--out", out],
+        "simulate": ["simulate", example_strategies / "candidate.yaml", "--data", parts]
+        + ["--out", out],
+        "features": ["features", spec, "--data", parts, "--out", out],
+    }[command]
+    result = invoke(*args, "--scheduler", "tcp://127.0.0.1:9")
+    assert result.exit_code == 2, result.output
+    line = one_line(result)
+    assert f"--out {out} is inside the input dataset {parts}" in line, line
+    assert "read as input the next time" in line
+    assert sorted(str(p) for p in parts.rglob("*")) == before
+
+
+def test_which_outputs_a_dataset_would_take_in(tmp_path):
+    from riskctl.distributed.parts import refuse_inside
+    from riskctl.errors import UsageError
+
+    data = tmp_path / "data"
+    (data / "day=1").mkdir(parents=True)
+
+    def refused(source: str, out: str, folders: tuple[str, ...] = ("",)) -> bool:
+        try:
+            refuse_inside(tmp_path / out, [source.format(d=data)], folders)
+        except UsageError:
+            return True
+        return False
+
+    assert refused("{d}", "data/scored") and refused("{d}", "data/day=1/x")
+    assert refused("{d}", "data")  # (said as: would overwrite the input)
+    assert not refused("{d}", "data2") and not refused("{d}", "out")
+    assert not refused("{d}", "data/.scratch/x") and not refused("{d}", "data/_tmp")
+    assert refused("{d}/*/*.parquet", "data/scored")
+    assert not refused("{d}/*.parquet", "data/scored")  # its parts are one level deeper
+    assert refused("{d}/*/*.parquet", "data", ("decisions",))
+    assert refused("{d}/**/*.parquet", "data/a/b/c")
+    assert not refused("{d}/day=1/part-0.parquet", "data/day=1/scored")  # one file
