@@ -221,3 +221,33 @@ def test_which_outputs_a_dataset_would_take_in(tmp_path):
     assert refused("{d}/*/*.parquet", "data", ("decisions",))
     assert refused("{d}/**/*.parquet", "data/a/b/c")
     assert not refused("{d}/day=1/part-0.parquet", "data/day=1/scored")  # one file
+
+
+def test_a_derived_table_goes_through_a_detector_that_derives_as_it_is(address, tmp_path):
+    """A detector trained with --features, on a table that already holds every derived
+    column: read as it is on the cluster, as on one machine (no spec run, no refusal)."""
+    from tests.distributed.test_features import SPEC, events
+
+    spec = tmp_path / "features.yaml"
+    spec.write_text(SPEC)
+    df = events(11, 1_400)
+    df.write_parquet(tmp_path / "events.parquet")
+    det = tmp_path / "det"
+    trained = invoke(
+        *["train", tmp_path / "events.parquet", "--label", "bad", "--time", "ts"],
+        *["--features", spec, "--rounds", "10", "--out", det, "-q"],
+    )
+    assert trained.exit_code == 0, trained.output
+    derived = tmp_path / "derived.parquet"
+    made = invoke("features", spec, "--data", tmp_path / "events.parquet", "--out", derived)
+    assert made.exit_code == 0, made.output
+    parts = split_parts(pl.read_parquet(derived), tmp_path / "parts", (500, 900))
+    for command in ("score", "explain"):
+        one = invoke(command, det, derived, "--out", tmp_path / f"{command}1.parquet", "-q")
+        two = invoke(
+            command, det, parts, "--out", tmp_path / f"{command}2", "-q", "--scheduler", address
+        )
+        assert one.exit_code == 0 and two.exit_code == 0, one.output + two.output
+        got = pl.read_parquet(sorted((tmp_path / f"{command}2").glob("*.parquet")))
+        assert got.equals(pl.read_parquet(tmp_path / f"{command}1.parquet"))
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
