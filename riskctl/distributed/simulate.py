@@ -106,7 +106,7 @@ def read_rows(part: Path, spec: PartSpec) -> tuple[Rows, list[CompiledStrategy]]
 def decisions_of(rows: Rows, compiled: CompiledStrategy, by: list[str]) -> pl.DataFrame:
     """`Simulation.decisions` of one partition."""
     table = rows.table.lazy()
-    decided = _collect(decide(compiled, table), [compiled.loaded], table, False, rows.source)
+    decided = _collect(decide(compiled, table), [compiled.loaded], table)
     kept = _kept_columns(compiled.loaded, rows.roles, by)
     return decided.select([*kept, *DECISION_COLUMNS, *compiled.schema.hit_columns])
 

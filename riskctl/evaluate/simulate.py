@@ -67,13 +67,7 @@ class Simulation:
         """One row per input row, in input order: the kept columns, action, flagged,
         decided_by, segment and the hit columns (decided on first use)."""
         assert self.compiled is not None and self.rows is not None
-        decided = _collect(
-            decide(self.compiled, t := self.rows.table.lazy()),
-            [self.loaded],
-            t,
-            False,
-            self.rows.source,
-        )
+        decided = _collect(decide(self.compiled, t := self.rows.table.lazy()), [self.loaded], t)
         return decided.select([*self.columns, *DECISION_COLUMNS, *self.schema.hit_columns])
 
     @cached_property
@@ -169,16 +163,12 @@ def _load_detectors(loaded: list[LoadedStrategy], columns: list[str]) -> dict[st
 
 
 def _collect(
-    lf: pl.LazyFrame,
-    loaded: list[LoadedStrategy],
-    rows: Any,
-    streaming: bool = False,
-    source: Path | str | None = None,
+    lf: pl.LazyFrame, loaded: list[LoadedStrategy], rows: Any, streaming: bool = False
 ) -> Any:
     try:
         return lf.collect(engine="streaming") if streaming else lf.collect()
     except pl.exceptions.PolarsError as exc:  # name the rule whose condition fails on the rows
-        raise condition_failure(loaded, rows, exc, source) from None
+        raise condition_failure(loaded, rows, exc) from None
 
 
 def _kept_columns(loaded: LoadedStrategy, roles: Roles, by: list[str] | None) -> list[str]:
@@ -246,8 +236,7 @@ def cell_frame(
         by_columns,
         rows.scores,
     )
-    loaded = [c.loaded for c in compiled]
-    frame = sorted_cells(_collect(query, loaded, lf, streaming=True, source=rows.source))
+    frame = sorted_cells(_collect(query, [c.loaded for c in compiled], lf, streaming=True))
     rows.verify(frame)
     return frame
 
