@@ -47,6 +47,7 @@ def histogram(rows: pl.DataFrame) -> Histogram:
         rows.filter(pl.col(S).is_not_null() & pl.col(S).is_not_nan())
         .group_by(SEG, S)
         .agg(
+            n=new.sum(),
             b=(bad.cast(pl.Float64) * new).sum(),
             g=((~bad).cast(pl.Float64) * new).sum(),
             a=(bad.cast(pl.Float64) * new * amt).sum(),
@@ -55,6 +56,8 @@ def histogram(rows: pl.DataFrame) -> Histogram:
     )
     totals = rows.group_by(SEG).agg(
         rows=pl.len().cast(pl.Int64),
+        no_label=pl.col("label").is_null().sum().cast(pl.Int64),
+        n0=base.sum().cast(pl.Int64),
         label_sum=pl.col("label").cast(pl.Int64).sum(),
         bad=bad.sum().cast(pl.Int64),
         good=(~bad).sum().cast(pl.Int64),
@@ -108,10 +111,10 @@ def plain_part(
     check_scores(df, [score], part)
     if amount:
         check_numeric(df, amount, "amount", part)
-    df = df.filter(pl.col(label).is_not_null())
     segs = df[by].cast(pl.String).fill_null("(none)") if by else None
+    labels = df[label].fill_nan(None) if df[label].dtype.is_float() else df[label]
     return histogram(
-        _rows(df[score], df[label].cast(pl.Int8), df[amount] if amount else None, None, segs)
+        _rows(df[score], labels.cast(pl.Int8), df[amount] if amount else None, None, segs)
     )
 
 
@@ -141,7 +144,7 @@ def strategy_part(part: Path, spec: PartSpec, action: str, score: str, by: str |
 def curve_of(points: pl.DataFrame, totals: dict, has_amount: bool, compact: bool) -> pl.DataFrame:
     """`evaluate.sweep.curve_frame` from a merged histogram of one segment."""
     sums = points.sort(S, descending=True).select(
-        pl.col(S), *[pl.col(c).cum_sum().alias(f"c{c}") for c in ("b", "g", "a", "ga")]
+        pl.col(S), *[pl.col(c).cum_sum().alias(f"c{c}") for c in ("n", "b", "g", "a", "ga")]
     )
     b0, g0 = float(totals["b0"]), float(totals["g0"])
     if compact:
@@ -158,7 +161,7 @@ def curve_of(points: pl.DataFrame, totals: dict, has_amount: bool, compact: bool
         rows=int(totals["rows"]),
         bad=int(totals["bad"]),
         good=int(totals["good"]),
-        flagged=flagged_bad + flagged_good,
+        flagged=cum("cn", float(totals["n0"])),  # rows with no label count here too
         flagged_bad=flagged_bad,
         flagged_good=flagged_good,
         bad_amount=float(totals["bad_amount"]) if has_amount else None,
@@ -178,13 +181,20 @@ def curves(parts: list[Histogram], by: str | None, has_amount: bool, compact: bo
         empty = {c: 0 for c in totals.columns}
         row = totals.row(0, named=True) if totals.height else empty
         return [
-            Curve(None, curve_of(points, row, has_amount, compact), row["rows"], row["label_sum"])
+            Curve(
+                None,
+                curve_of(points, row, has_amount, compact),
+                row["rows"],
+                row["label_sum"],
+                row["no_label"],
+            )
         ]
     out = []
     for row in totals.sort(SEG).iter_rows(named=True):
         mine = points.filter(pl.col(SEG) == row[SEG])
         curve = curve_of(mine, row, has_amount, compact)
-        out.append(Curve(str(row[SEG]), curve, int(row["rows"]), int(row["label_sum"])))
+        rows, bad, no_label = (int(row[c]) for c in ("rows", "label_sum", "no_label"))
+        out.append(Curve(str(row[SEG]), curve, rows, bad, no_label))
     return out
 
 

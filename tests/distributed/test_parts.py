@@ -251,3 +251,34 @@ def test_a_derived_table_goes_through_a_detector_that_derives_as_it_is(address, 
         got = pl.read_parquet(sorted((tmp_path / f"{command}2").glob("*.parquet")))
         assert got.equals(pl.read_parquet(tmp_path / f"{command}1.parquet"))
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["sweep", "--score", "score", "--label", "is_bad", "--all-points", "--amount", "amount"],
+        ["sweep", "--score", "score", "--label", "is_bad", "--by", "category"],
+        ["sweep", "--strategy", "CAND", "--all-points"],
+    ],
+    ids=["plain", "by", "strategy"],
+)
+def test_sweep_counts_rows_without_a_label_as_one_machine_does(
+    command, small_scored, address, tmp_path, example_strategies
+):
+    """Rows with no label count in flagged and alert rate (and `no_label`), never dropped."""
+    df = pl.read_parquet(small_scored).with_columns(
+        pl.when(pl.int_range(pl.len()) % 9 == 0)
+        .then(None)
+        .otherwise(pl.col("is_bad"))
+        .alias("is_bad")
+    )
+    df.write_parquet(tmp_path / "one.parquet")
+    parts = split_parts(df, tmp_path / "parts", (3_000, 4_000, 3_000))
+    command = [str(example_strategies / "candidate.yaml") if c == "CAND" else c for c in command]
+    one = invoke(*command, "--data", tmp_path / "one.parquet", "--json")
+    two = invoke(*command, "--data", parts, "--json", "--scheduler", address)
+    assert one.exit_code == two.exit_code == 0, two.output
+    a, b = json_of(one.output), json_of(two.output)
+    curves = a.get("curves", [a])
+    assert sum(c["no_label"] for c in curves) > 1_000
+    assert_same(a, b)
