@@ -33,7 +33,7 @@ class Context:
     base: Path
     timeline: Timeline | None = None
     indexes: dict[str, RowIndex] = field(default_factory=dict)  # per entity, built once
-    occurrences: dict[tuple[str, str], windows.Occurrences] = field(default_factory=dict)
+    value_codes: dict[str, np.ndarray] = field(default_factory=dict)  # per distinct column
 
     def where(self, *key: str | int) -> Location | None:
         return self.loaded.where(*key) if self.loaded else None
@@ -179,10 +179,9 @@ def windowed(frame: pl.DataFrame, f: Feature, ctx: Context, i: int) -> pl.Series
         return windows.count_rows(f.name, index, w_us)
     values = _column(frame, source, ctx, "features", i, kind)
     if kind == "distinct":
-        pair = (f.per or "", source)
-        if pair not in ctx.occurrences:
-            ctx.occurrences[pair] = windows.Occurrences(index, codes(values))
-        return windows.count_distinct(f.name, ctx.occurrences[pair], w_us)
+        if source not in ctx.value_codes:
+            ctx.value_codes[source] = codes(values)
+        return windows.count_distinct(f.name, index, ctx.value_codes[source], w_us)
     if kind in ("sum", "mean") and not (values.dtype.is_numeric() or values.dtype == pl.Boolean):
         raise ConfigError(
             f"feature '{f.name}': cannot {kind} column '{source}' of type {values.dtype}",
@@ -223,7 +222,7 @@ def compute(frame: pl.DataFrame, ctx: Context, progress: Progress | None = None)
     spec = ctx.spec
     frame = frame.drop([n for n in spec.names if n in frame.columns])
     t = event_times(frame, ctx)
-    ctx.timeline, ctx.indexes, ctx.occurrences = Timeline(t), {}, {}
+    ctx.timeline, ctx.indexes, ctx.value_codes = Timeline(t), {}, {}
     total, done = len(spec.lookups) + len(spec.features), 0
     for j, lookup in enumerate(spec.lookups):
         key = _column(frame, lookup.key, ctx, "lookups", j, "key")
