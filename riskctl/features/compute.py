@@ -216,21 +216,32 @@ def ring(frame: pl.DataFrame, f: Feature, ctx: Context, i: int, t: np.ndarray) -
     return rings.ring_features(f.name, t, nodes, links, f.ring.measure, bad, maturity)
 
 
-def compute(frame: pl.DataFrame, ctx: Context, progress: Progress | None = None) -> pl.DataFrame:
+def compute(
+    frame: pl.DataFrame,
+    ctx: Context,
+    progress: Progress | None = None,
+    only: set[str] | None = None,
+) -> pl.DataFrame:
     """`frame` with the spec's lookups and features added, in spec order (later features
-    may use earlier ones). Existing columns of the same names are replaced."""
+    may use earlier ones). Existing columns of the same names are replaced. With `only`,
+    just those lookups and features (the others are neither computed nor dropped)."""
     spec = ctx.spec
-    frame = frame.drop([n for n in spec.names if n in frame.columns])
+    wanted = set(spec.names) if only is None else only
+    frame = frame.drop([n for n in spec.names if n in frame.columns and n in wanted])
     t = event_times(frame, ctx)
     ctx.timeline, ctx.indexes, ctx.value_codes = Timeline(t), {}, {}
-    total, done = len(spec.lookups) + len(spec.features), 0
+    total, done = len(wanted), 0
     for j, lookup in enumerate(spec.lookups):
+        if lookup.name not in wanted:
+            continue
         key = _column(frame, lookup.key, ctx, "lookups", j, "key")
         frame = frame.with_columns(lookups.lookup_column(lookup, ctx.base, key))
         done += 1
         if progress:
             progress(done, total)
     for i, f in enumerate(spec.features):
+        if f.name not in wanted:
+            continue
         if f.kind == "expr":
             column = expression(frame, f, ctx, i)
         elif f.kind == "ring":

@@ -8,9 +8,13 @@ from pathlib import Path
 
 import polars as pl
 
-from riskctl.data.io import read_table, table_format, write_table
-from riskctl.errors import UsageError
+from riskctl.data.io import read_table, scan_table, table_format, write_table
+from riskctl.errors import DataError, UsageError
 from riskctl.features import add_features
+from riskctl.features.bounded import BoundedResult, run_bounded
+from riskctl.features.budget import available_memory, in_memory_bytes, row_bytes
+from riskctl.features.budget import split as plan_split
+from riskctl.features.compute import Context
 from riskctl.features.spec import load_spec
 
 Progress = Callable[[int, int], None]
@@ -49,14 +53,42 @@ def _summary(frame: pl.DataFrame, name: str, kind: str) -> FeatureSummary:
     )
 
 
+def _bounded_summary(result: BoundedResult, name: str, kind: str) -> FeatureSummary:
+    stats = result.stats
+    lo = stats[f"{name}/min"][0] if f"{name}/min" in stats.columns else None
+    hi = stats[f"{name}/max"][0] if f"{name}/max" in stats.columns else None
+    return FeatureSummary(
+        name, kind, str(result.schema[name]), int(stats[f"{name}/nulls"][0]), lo, hi
+    )
+
+
+def _table(data: Path, history: Path | None) -> tuple[pl.LazyFrame, int]:
+    """The rows to compute over, lazily: history first (aligned to the data's columns, as
+    `add_features` does), then the data; and how many history rows lead."""
+    lf = scan_table(data)
+    if history is None:
+        return lf, 0
+    columns = lf.collect_schema().names()
+    earlier = scan_table(history)
+    have = earlier.collect_schema().names()
+    earlier = earlier.select([pl.col(c) if c in have else pl.lit(None).alias(c) for c in columns])
+    skip = int(earlier.select(pl.len()).collect().item())
+    return pl.concat([earlier, lf], how="vertical_relaxed"), skip
+
+
 def features_file(
     spec: Path,
     data: Path,
     out: Path,
     history: Path | None = None,
     progress: Progress | None = None,
+    memory_limit: int | None = None,
 ) -> FeaturesRun:
-    """Compute the spec's features for `data` (with `history` as earlier context) into `out`."""
+    """Compute the spec's features for `data` (with `history` as earlier context) into `out`.
+
+    When the whole table would need more than `memory_limit` bytes (default: most of the
+    memory available now), the work runs in bounded passes (`riskctl.features.bounded`)
+    with the same results."""
     table_format(out)
     for source in (spec, data, history):
         if source is not None and Path(source).resolve() == Path(out).resolve():
@@ -64,12 +96,25 @@ def features_file(
                 f"--out {out} is one of the inputs", hint="write the result to a new file"
             )
     loaded = load_spec(spec)
+    kinds = {f.name: f.kind for f in loaded.model.features}
+    kinds |= {lk.name: "lookup" for lk in loaded.model.lookups}
+    lf, skip = _table(Path(data), Path(history) if history is not None else None)
+    rows = int(lf.select(pl.len()).collect().item())
+    width = row_bytes(lf)
+    limit = memory_limit if memory_limit is not None else int(available_memory() * 0.6)
+    if in_memory_bytes(rows, width, loaded.model) > limit:
+        ctx = Context(loaded.model, loaded, loaded.path.parent)
+        split = plan_split(rows, width, loaded.model, limit)
+        try:
+            result = run_bounded(ctx, lf, skip, Path(out), split, progress)
+        except pl.exceptions.PolarsError as exc:
+            raise DataError(f"{data}: cannot derive features: {str(exc).strip().splitlines()[0]}") from None
+        summaries = [_bounded_summary(result, n, kinds[n]) for n in loaded.model.names]
+        return FeaturesRun(Path(out), result.rows, result.history_rows, summaries)
     frame = read_table(data)
     earlier = read_table(history) if history is not None else None
     applied = add_features(frame, loaded, history=earlier, progress=progress)
     write_table(applied.frame, out)
-    kinds = {f.name: f.kind for f in loaded.model.features}
-    kinds |= {lk.name: "lookup" for lk in loaded.model.lookups}
     return FeaturesRun(
         out,
         applied.frame.height,
