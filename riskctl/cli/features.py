@@ -12,6 +12,7 @@ from rich.table import Table
 from riskctl.cli.console import out, print_json, progress_bar
 from riskctl.cli.options import HistoryOpt, JsonOpt, QuietOpt
 from riskctl.data.output import check_output_file
+from riskctl.features.budget import parse_size
 from riskctl.features.run import features_file
 
 
@@ -22,6 +23,16 @@ def features(
         Path, typer.Option("--out", "-o", help="Table to write: the data plus derived columns.")
     ],
     history: HistoryOpt = None,
+    memory_limit: Annotated[
+        str | None,
+        typer.Option(
+            "--memory-limit",
+            help="Memory to stay within, e.g. 2GiB or 500MB. A table that would need more "
+            "is computed in bounded passes (row chunks, entity hash buckets, temporary "
+            "Parquet beside --out) with the same results. Default: 60% of the memory "
+            "available when the command starts.",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -29,12 +40,19 @@ def features(
     over windows, time since first/last seen, rings of accounts linked by shared devices or
     IPs, and lookups. A row sees itself and strictly earlier rows, never a later one.
 
+    Tables larger than memory: every window depends only on rows of the same entity
+    value, so with --memory-limit (or automatically, when the table would not fit) the
+    work runs one chunk of rows or one hash bucket of entity values at a time.
+
     [bold]Example:[/bold] riskctl features examples/features.yaml --data events.parquet
-    --out features.parquet
+    --out features.parquet --memory-limit 2GiB
     """
     check_output_file(out_path)
+    limit = parse_size(memory_limit) if memory_limit is not None else None
     with progress_bar("Deriving features", quiet or as_json) as progress:
-        run = features_file(spec, data, out_path, history=history, progress=progress)
+        run = features_file(
+            spec, data, out_path, history=history, progress=progress, memory_limit=limit
+        )
     if as_json:
         print_json(
             {

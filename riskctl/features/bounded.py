@@ -230,6 +230,25 @@ def _stats(chunk: pl.DataFrame, names: list[str]) -> pl.DataFrame:
     return chunk.select(exprs)
 
 
+def check(ctx: Context, lf: pl.LazyFrame) -> None:
+    """Before any pass: the spec against the whole table's columns (every message as when
+    computing all at once), on its first rows; and missing event times, counted over all
+    rows."""
+    time = ctx.spec.time
+    if time not in lf.collect_schema().names():
+        compute(lf.head(0).collect(), ctx)  # names the column, with a did-you-mean
+    nulls = lf.select(
+        pl.col(time).null_count().alias("n"), pl.col(time).is_null().arg_max().alias("first")
+    ).collect()
+    if nulls["n"][0]:
+        raise DataError(
+            f"time column '{time}' has {nulls['n'][0]} missing values (first in row "
+            f"{nulls['first'][0] + 1})",
+            hint="drop or fill rows without an event time",
+        )
+    compute(lf.head(1000).collect(), ctx)
+
+
 @dataclass(frozen=True)
 class BoundedResult:
     rows: int
@@ -256,6 +275,7 @@ def run_bounded(
     track_partial(folder, tree=True)
     work = Work(ctx, folder, split, progress=progress)
     try:
+        check(ctx, lf)
         first_pass(work, lf.drop([n for n in spec.names if n in names]), steps.first)
         work.total = work.done + len(steps.per_entity) * split.buckets + len(work.parts) + 1
         for entity, feats in steps.per_entity.items():

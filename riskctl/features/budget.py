@@ -29,7 +29,7 @@ _UNITS = {
     "tib": 1024**4,
 }
 _SIZE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([a-zA-Z]*)\s*$")
-MIN_LIMIT = 64 * 1024**2
+MIN_LIMIT = 1024**2
 # bytes per row beyond the table itself: the sorted index of each entity (order, keys,
 # times, starts) and the kernels' scratch, and each derived column with its null mask
 PER_ENTITY = 112
@@ -49,7 +49,7 @@ def parse_size(text: str) -> int:
     if size < MIN_LIMIT:
         raise UsageError(
             f"memory limit {text} is too small",
-            hint="give at least 64MiB, e.g. --memory-limit 1GiB",
+            hint="give at least 1MiB, e.g. --memory-limit 1GiB",
         )
     return size
 

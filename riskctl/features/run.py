@@ -108,7 +108,9 @@ def features_file(
         try:
             result = run_bounded(ctx, lf, skip, Path(out), split, progress)
         except pl.exceptions.PolarsError as exc:
-            raise DataError(f"{data}: cannot derive features: {str(exc).strip().splitlines()[0]}") from None
+            raise DataError(
+                f"{data}: cannot derive features: {str(exc).strip().splitlines()[0]}"
+            ) from None
         summaries = [_bounded_summary(result, n, kinds[n]) for n in loaded.model.names]
         return FeaturesRun(Path(out), result.rows, result.history_rows, summaries)
     frame = read_table(data)
