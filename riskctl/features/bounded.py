@@ -234,9 +234,9 @@ def check(ctx: Context, lf: pl.LazyFrame) -> None:
     """Before any pass: the spec against the whole table's columns (every message as when
     computing all at once), on its first rows; and missing event times, counted over all
     rows."""
-    time = ctx.spec.time
-    if time not in lf.collect_schema().names():
-        compute(lf.head(0).collect(), ctx)  # names the column, with a did-you-mean
+    time, schema = ctx.spec.time, lf.collect_schema()
+    if time not in schema or not schema[time].is_temporal():
+        compute(lf.head(1000).collect(), ctx)  # names the column or its type, as always
     nulls = lf.select(
         pl.col(time).null_count().alias("n"), pl.col(time).is_null().arg_max().alias("first")
     ).collect()
