@@ -379,10 +379,14 @@ def features_spec(path: Path) -> Path:
     return path
 
 
-def case_riskctl_features(spec: str, data: str, out: str) -> None:
+def case_riskctl_features(spec: str, data: str, out: str, limit: str = "") -> None:
+    """`riskctl features`; with `limit` (e.g. 512MiB), in bounded passes within it."""
+    from riskctl.features.budget import parse_size
     from riskctl.features.run import features_file
 
-    features_file(Path(spec), Path(data), Path(out))
+    features_file(
+        Path(spec), Path(data), Path(out), memory_limit=parse_size(limit) if limit else None
+    )
 
 
 def case_duckdb_features(data: str, out: str) -> None:
@@ -533,6 +537,28 @@ CASES = {
 # ---------------------------------------------------------------- driver
 
 
+def features_cases(args: argparse.Namespace) -> list[dict]:
+    """riskctl features all at once, in bounded passes, and DuckDB window SQL, back to back
+    per size; the bounded run's peak should stay flat as rows grow."""
+    results = []
+    spec = features_spec(DATA / "features.yaml")
+    for rows in args.features_rows:
+        events = make_events(rows, 5, DATA / f"events_{rows}.parquet")
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(f"features {rows:,} rows: load average {load} on {os.cpu_count()} cores", flush=True)
+        out = str(DATA / "features_riskctl.parquet")
+        ours = measure("riskctl_features", str(spec), str(events), out)
+        theirs = {"seconds": float("nan"), "peak_mib": float("nan")}
+        if args.features_duckdb:
+            theirs = measure("duckdb_features", str(events), str(DATA / "features_duckdb.parquet"))
+        results.append(report("features", ours, theirs, rows))
+        if args.features_memory_limit:
+            limit = args.features_memory_limit
+            bounded = measure("riskctl_features", str(spec), str(events), out, limit)
+            results.append(report(f"features --memory-limit {limit}", bounded, theirs, rows))
+    return results
+
+
 def measure(case: str, *args: str) -> dict[str, float]:
     """Wall seconds and peak RSS (MiB) of one case in a fresh child process.
 
@@ -591,7 +617,18 @@ def main() -> None:
             "validate",
         ],
     )
-    parser.add_argument("--features-rows", type=int, default=10_000_000)
+    parser.add_argument("--features-rows", type=int, nargs="+", default=[10_000_000])
+    parser.add_argument(
+        "--features-memory-limit",
+        default="512MiB",
+        help="features: also run riskctl in bounded passes within this limit ('' to skip)",
+    )
+    parser.add_argument(
+        "--features-duckdb",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="features: also time DuckDB (minutes at 10M rows)",
+    )
     parser.add_argument("--train-rows", type=int, default=1_000_000)
     parser.add_argument("--score-rows", type=int, default=10_000_000)
     parser.add_argument("--explain-rows", type=int, nargs="+", default=[100_000, 1_000_000])
@@ -674,14 +711,7 @@ def main() -> None:
             }
         )
     if "features" in args.cases:
-        rows = args.features_rows
-        events = make_events(rows, 5, DATA / f"events_{rows}.parquet")
-        spec = features_spec(DATA / "features.yaml")
-        ours = measure(
-            "riskctl_features", str(spec), str(events), str(DATA / "features_riskctl.parquet")
-        )
-        theirs = measure("duckdb_features", str(events), str(DATA / "features_duckdb.parquet"))
-        results.append(report("features", ours, theirs, rows))
+        results += features_cases(args)
     if not set(args.cases) & {"train", "score", "explain"}:
         (DATA / "results.json").write_text(json.dumps(results, indent=2) + "\n")
         return
