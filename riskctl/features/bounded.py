@@ -29,12 +29,13 @@ import polars as pl
 from riskctl.data.io import BatchWriter
 from riskctl.errors import DataError, UsageError
 from riskctl.features.budget import Split
-from riskctl.features.compute import Context, compute
+from riskctl.features.compute import Context, compute, event_times
 from riskctl.features.spec import FeatureSpec
 from riskctl.tempfiles import track_partial, untrack_partial
 
 ROW = "__riskctl_row"
 BUCKET = "__riskctl_bucket"
+US = "__riskctl_us"  # the event time as int64 microseconds
 Progress = Callable[[int, int], None]
 
 
@@ -114,7 +115,8 @@ def first_pass(work: Work, lf: pl.LazyFrame, wanted: set[str]) -> None:
     offset = 0
     for i, chunk in enumerate(_chunks(lf, work.split.chunk_rows)):
         numbered = chunk.with_columns(
-            pl.int_range(offset, offset + chunk.height, dtype=pl.Int64).alias(ROW)
+            pl.int_range(offset, offset + chunk.height, dtype=pl.Int64).alias(ROW),
+            pl.Series(US, event_times(chunk, work.ctx)),
         )
         part = work.folder / "rows" / f"{i:06d}.parquet"
         part.parent.mkdir(exist_ok=True)
@@ -176,12 +178,19 @@ def entity_pass(work: Work, entity: str, names: list[str]) -> None:
 
 
 def ring_pass(work: Work, names: list[str]) -> None:
-    from riskctl.features.ring_stream import rings_bounded
+    """Each ring replayed one time range at a time (see `ring_stream`)."""
+    from riskctl.features.ring_stream import ring_slices
 
-    frame = rings_bounded(work.ctx, work.parts, names, ROW)
-    _write_result(frame, names, work.folder / "out-rings" / "rings.parquet", work)
-    work.results.append(work.folder / "out-rings")
-    work.step()
+    lf = pl.scan_parquet(work.parts)
+    for f in work.ctx.spec.features:
+        if f.name not in names:
+            continue
+        inbox, outbox = work.folder / f"in-{f.name}", work.folder / f"out-{f.name}"
+        slices = ring_slices(work.ctx, lf, f, ROW, US, inbox, work.split.buckets)
+        for i, frame in enumerate(slices):
+            _write_result(frame, [f.name], outbox / f"{i:06d}.parquet", work)
+            work.step()
+        work.results.append(outbox)
 
 
 def _attach(chunk: pl.DataFrame, folder: Path) -> pl.DataFrame:
@@ -277,7 +286,8 @@ def run_bounded(
     try:
         check(ctx, lf)
         first_pass(work, lf.drop([n for n in spec.names if n in names]), steps.first)
-        work.total = work.done + len(steps.per_entity) * split.buckets + len(work.parts) + 1
+        work.total = work.done + (len(steps.per_entity) + len(steps.rings)) * split.buckets
+        work.total += len(work.parts)
         for entity, feats in steps.per_entity.items():
             entity_pass(work, entity, feats)
         if steps.rings:
