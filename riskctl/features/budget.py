@@ -30,6 +30,7 @@ _UNITS = {
 }
 _SIZE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([a-zA-Z]*)\s*$")
 MIN_LIMIT = 1024**2
+BASE = 224 * 1024**2  # the process before any data: Python, polars, numba and its kernels
 # bytes per row beyond the table itself: the sorted index of each entity (order, keys,
 # times, starts) and the kernels' scratch, and each derived column with its null mask
 PER_ENTITY = 112
@@ -94,9 +95,10 @@ def in_memory_bytes(rows: int, table_row: float, spec: FeatureSpec) -> float:
 
 
 def split(rows: int, table_row: float, spec: FeatureSpec, limit: int) -> Split:
-    """Chunks and buckets small enough that one of them, with its scratch, fits in half the
-    limit (the rest is for the query engine's buffers and the Python process itself)."""
-    share = limit / 2
+    """Chunks and buckets small enough that one of them, with its scratch, fits in half of
+    what the limit leaves beside the process itself (Python, polars and the compiled
+    kernels: about `BASE`); the other half is for the query engine's buffers."""
+    share = max(limit - BASE, limit / 4) / 2
     wide = 2 * table_row + PER_FEATURE * len(spec.names)
     chunk_rows = int(min(max(share / wide, 10_000), 4_000_000))
     per_bucket_row = 2 * 48 + PER_ENTITY + PER_FEATURE * 9

@@ -249,7 +249,18 @@ def compute(
         else:
             column = windowed(frame, f, ctx, i)
         frame = frame.with_columns(column.alias(f.name))
+        _release(ctx, f, i, wanted)
         done += 1
         if progress:
             progress(done, total)
     return frame
+
+
+def _release(ctx: Context, done: Feature, i: int, wanted: set[str]) -> None:
+    """Free an entity's index, or a column's value codes, after the last feature using it:
+    peak memory then holds one entity's index at a time when the spec groups by entity."""
+    later = [f for f in ctx.spec.features[i + 1 :] if f.name in wanted]
+    if done.per and all(f.per != done.per for f in later):
+        ctx.indexes.pop(done.per, None)
+    if done.distinct and all(f.distinct != done.distinct for f in later):
+        ctx.value_codes.pop(done.distinct, None)
