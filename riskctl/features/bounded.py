@@ -76,8 +76,8 @@ def plan(spec: FeatureSpec) -> Plan:
         if used:
             raise UsageError(
                 f"feature '{f.name}' reads '{used[0]}', a window or ring column: that needs "
-                "the whole table at once",
-                hint="run without --memory-limit, or derive it from input columns",
+                "the whole table in memory at once",
+                hint="raise --memory-limit, or derive it from input columns",
             )
         if f.kind == "ring":
             out.rings.append(f.name)
@@ -280,14 +280,14 @@ def run_bounded(
     steps = plan(spec)
     names = lf.collect_schema().names()
     columns = [c for c in names if c not in spec.names] + spec.names
+    chunks = -(-int(lf.select(pl.len()).collect().item()) // split.chunk_rows)
     folder = Path(tempfile.mkdtemp(prefix=f".{out.name}.work-", dir=out.parent))
     track_partial(folder, tree=True)
     work = Work(ctx, folder, split, progress=progress)
+    work.total = 2 * chunks + (len(steps.per_entity) + len(steps.rings)) * split.buckets
     try:
         check(ctx, lf)
         first_pass(work, lf.drop([n for n in spec.names if n in names]), steps.first)
-        work.total = work.done + (len(steps.per_entity) + len(steps.rings)) * split.buckets
-        work.total += len(work.parts)
         for entity, feats in steps.per_entity.items():
             entity_pass(work, entity, feats)
         if steps.rings:
