@@ -120,9 +120,10 @@ def first_pass(work: Work, lf: pl.LazyFrame, wanted: set[str]) -> None:
         )
         part = work.folder / "rows" / f"{i:06d}.parquet"
         part.parent.mkdir(exist_ok=True)
-        compute(numbered, work.ctx, only=wanted).write_parquet(part)
+        (compute(numbered, work.ctx, only=wanted) if wanted else numbered).write_parquet(part)
         work.parts.append(part)
         offset += chunk.height
+        del chunk, numbered
         work.step()
 
 

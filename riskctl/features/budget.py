@@ -99,7 +99,7 @@ def split(rows: int, table_row: float, spec: FeatureSpec, limit: int) -> Split:
     what the limit leaves beside the process itself (Python, polars and the compiled
     kernels: about `BASE`); the other half is for the query engine's buffers."""
     share = max(limit - BASE, limit / 4) / 2
-    wide = 2 * table_row + PER_FEATURE * len(spec.names)
+    wide = 4 * table_row + PER_FEATURE * len(spec.names) + 32
     chunk_rows = int(min(max(share / wide, 10_000), 4_000_000))
     per_bucket_row = 2 * 48 + PER_ENTITY + PER_FEATURE * 9
     buckets = max(1, math.ceil(rows * per_bucket_row / share))

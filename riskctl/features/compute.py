@@ -31,7 +31,8 @@ class Context:
     spec: FeatureSpec
     loaded: LoadedYaml[FeatureSpec] | None
     base: Path
-    timeline: Timeline | None = None
+    times: np.ndarray | None = None  # the event times of the frame being computed
+    timeline: Timeline | None = None  # their order, sorted once when a window needs it
     indexes: dict[str, RowIndex] = field(default_factory=dict)  # per entity, built once
     value_codes: dict[str, np.ndarray] = field(default_factory=dict)  # per distinct column
 
@@ -161,7 +162,9 @@ def _entity(frame: pl.DataFrame, entity: str, ctx: Context, *key: str | int) -> 
 
 def _index(frame: pl.DataFrame, entity: str, ctx: Context, *key: str | int) -> RowIndex:
     if entity not in ctx.indexes:
-        assert ctx.timeline is not None
+        if ctx.timeline is None:
+            assert ctx.times is not None
+            ctx.timeline = Timeline(ctx.times)
         ctx.indexes[entity] = RowIndex(_entity(frame, entity, ctx, *key), ctx.timeline)
     return ctx.indexes[entity]
 
@@ -229,7 +232,7 @@ def compute(
     wanted = set(spec.names) if only is None else only
     frame = frame.drop([n for n in spec.names if n in frame.columns and n in wanted])
     t = event_times(frame, ctx)
-    ctx.timeline, ctx.indexes, ctx.value_codes = Timeline(t), {}, {}
+    ctx.times, ctx.timeline, ctx.indexes, ctx.value_codes = t, None, {}, {}
     total, done = len(wanted), 0
     for j, lookup in enumerate(spec.lookups):
         if lookup.name not in wanted:

@@ -63,7 +63,7 @@ def _coded(
     for j, entity in enumerate(entities):
         cols, name = _entity_columns(ctx, entity), f"__riskctl_node{j}"
         table = _nodes(lf, cols, offset, name)
-        frame = frame.join(table.lazy(), on=cols, how="left")
+        frame = frame.join(table.lazy(), on=cols, how="left", build_side="force_right")
         n_acct = table.height if j == 0 else n_acct
         offset += table.height
         names.append(name)
