@@ -151,6 +151,8 @@ def profile(
 
     [bold]Example:[/bold] riskctl data profile history.parquet --label is_bad --time event_time
     """
+    if html is not None:
+        check_output_file(html, "--html")
     prof = profile_table(data, label=label, time=time, bad=bad, period=period)
     if html is not None:
         # the report stack (altair) loads only when a report is asked for

@@ -99,6 +99,8 @@ def test_usage_lines_name_arguments_in_capitals() -> None:
 def test_help_keeps_square_brackets() -> None:
     result = CliRunner().invoke(app, ["train", "--help"], env={"COLUMNS": "200"})
     assert "interactions ([[feature, ...], ...])" in result.output
+    result = CliRunner().invoke(app, ["simulate", "--help"], env={"COLUMNS": "200"})
+    assert "pip install 'riskctl[dask]'" in result.output
 
 
 def test_range_errors_are_one_line(scored_path: Path, example_strategies: Path, tmp_path) -> None:
