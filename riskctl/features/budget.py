@@ -31,11 +31,13 @@ _UNITS = {
 _SIZE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([a-zA-Z]*)\s*$")
 MIN_LIMIT = 1024**2
 BASE = 224 * 1024**2  # the process before any data: Python, polars, numba and its kernels
-# bytes per row beyond the table itself: the sorted index of each entity (order, keys,
-# times, starts) and the kernels' scratch, and each derived column with its null mask
+# bytes per row beyond the table itself: the sorted index of an entity (order, keys, times,
+# starts; one entity's at a time) with the kernels' scratch, each derived column with its
+# null mask, a ring's replay. Measured: about 310 bytes a row on the benchmark's events (5
+# columns, 18 windows, a ring); these err on the high side
 PER_ENTITY = 112
-PER_FEATURE = 24
-PER_RING = 160
+PER_FEATURE = 12
+PER_RING = 120
 
 
 def parse_size(text: str) -> int:
@@ -88,9 +90,9 @@ def row_bytes(lf: pl.LazyFrame) -> float:
 
 def in_memory_bytes(rows: int, table_row: float, spec: FeatureSpec) -> float:
     """What computing the whole table at once holds at its peak, roughly."""
-    entities = {f.per for f in spec.features if f.per is not None}
+    windows = any(f.per is not None for f in spec.features)
     rings = sum(f.kind == "ring" for f in spec.features)
-    extra = PER_ENTITY * len(entities) + PER_FEATURE * len(spec.names) + PER_RING * rings
+    extra = PER_ENTITY * windows + PER_FEATURE * len(spec.names) + PER_RING * rings
     return rows * (2 * table_row + extra)
 
 
@@ -99,8 +101,8 @@ def split(rows: int, table_row: float, spec: FeatureSpec, limit: int) -> Split:
     what the limit leaves beside the process itself (Python, polars and the compiled
     kernels: about `BASE`); the other half is for the query engine's buffers."""
     share = max(limit - BASE, limit / 4) / 2
-    wide = 4 * table_row + PER_FEATURE * len(spec.names) + 32
+    wide = 4 * table_row + 2 * PER_FEATURE * len(spec.names) + 32
     chunk_rows = int(min(max(share / wide, 10_000), 4_000_000))
-    per_bucket_row = 2 * 48 + PER_ENTITY + PER_FEATURE * 9
+    per_bucket_row = 2 * 48 + PER_ENTITY + 2 * PER_FEATURE * 9
     buckets = max(1, math.ceil(rows * per_bucket_row / share))
     return Split(chunk_rows, min(buckets, 4096))
