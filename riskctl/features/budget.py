@@ -105,4 +105,4 @@ def split(rows: int, table_row: float, spec: FeatureSpec, limit: int) -> Split:
     chunk_rows = int(min(max(share / wide, 10_000), 4_000_000))
     per_bucket_row = 2 * 48 + PER_ENTITY + 2 * PER_FEATURE * 9
     buckets = max(1, math.ceil(rows * per_bucket_row / share))
-    return Split(chunk_rows, min(buckets, 4096))
+    return Split(chunk_rows, min(buckets, 1000))  # one open file per bucket while splitting
