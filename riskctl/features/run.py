@@ -76,6 +76,24 @@ def _table(data: Path, history: Path | None) -> tuple[pl.LazyFrame, int]:
     return pl.concat([earlier, lf], how="vertical_relaxed"), skip
 
 
+def _first(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _size(lf: pl.LazyFrame, data: Path, history: Path | None) -> tuple[int, float]:
+    """Rows, and bytes per row in memory; a history that does not fit the data is named."""
+    try:
+        return int(lf.select(pl.len()).collect().item()), row_bytes(lf)
+    except pl.exceptions.PolarsError as exc:
+        if history is not None:
+            raise DataError(
+                f"history and data do not fit together: {_first(exc)}",
+                hint="pass history with the same columns and types as the data",
+            ) from None
+        raise DataError(f"{data}: cannot read: {_first(exc)}") from None
+
+
 def features_file(
     spec: Path,
     data: Path,
@@ -99,8 +117,7 @@ def features_file(
     kinds = {f.name: f.kind for f in loaded.model.features}
     kinds |= {lk.name: "lookup" for lk in loaded.model.lookups}
     lf, skip = _table(Path(data), Path(history) if history is not None else None)
-    rows = int(lf.select(pl.len()).collect().item())
-    width = row_bytes(lf)
+    rows, width = _size(lf, data, history)
     limit = memory_limit if memory_limit is not None else int(available_memory() * 0.6)
     if in_memory_bytes(rows, width, loaded.model) > limit:
         ctx = Context(loaded.model, loaded, loaded.path.parent)
@@ -108,9 +125,7 @@ def features_file(
         try:
             result = run_bounded(ctx, lf, skip, Path(out), split, progress)
         except pl.exceptions.PolarsError as exc:
-            raise DataError(
-                f"{data}: cannot derive features: {str(exc).strip().splitlines()[0]}"
-            ) from None
+            raise DataError(f"{data}: cannot derive features: {_first(exc)}") from None
         summaries = [_bounded_summary(result, n, kinds[n]) for n in loaded.model.names]
         return FeaturesRun(Path(out), result.rows, result.history_rows, summaries)
     frame = read_table(data)

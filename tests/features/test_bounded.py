@@ -189,3 +189,17 @@ def test_bad_input_in_bounded_passes(tmp_path: Path, events: Path, case: dict) -
     for needle in case["expect"]:
         assert needle.format(spec=spec) in flat, flat
     assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+@pytest.mark.parametrize("limit", [None, 1])
+def test_history_that_does_not_fit_is_named(tmp_path: Path, limit: int | None) -> None:
+    times = ["2026-01-01 00:00:00", "2026-01-02 00:00:00"]
+    pl.DataFrame({"t": times, "k": ["a", "b"]}).write_csv(tmp_path / "new.csv")
+    pl.DataFrame({"t": ["2025-12-01 00:00:00"], "k": [[1, 2]]}).write_parquet(tmp_path / "old.pq")
+    spec = tmp_path / "f.yaml"
+    spec.write_text("time: t\nentities: {k: k}\nfeatures:\n  - {name: n, count: rows, per: k}\n")
+    with pytest.raises(RiskctlError, match="history and data do not fit together"):
+        features_file(
+            spec, tmp_path / "new.csv", tmp_path / "o.csv", tmp_path / "old.pq", memory_limit=limit
+        )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.yaml", "new.csv", "old.pq"]
