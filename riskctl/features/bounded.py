@@ -24,12 +24,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from riskctl.data.io import BatchWriter
 from riskctl.errors import DataError, UsageError
 from riskctl.features.budget import Split
-from riskctl.features.compute import Context, compute, event_times
+from riskctl.features.compute import Context, compute, entity_codes, event_times
+from riskctl.features.index import NULL
 from riskctl.features.spec import FeatureSpec
 from riskctl.tempfiles import track_partial, untrack_partial
 
@@ -44,7 +46,7 @@ class Plan:
     """Which pass computes each feature."""
 
     first: set[str] = field(default_factory=set)  # lookups, expressions over input columns
-    per_entity: dict[str, list[str]] = field(default_factory=dict)
+    per_entity: dict[str, list[str]] = field(default_factory=dict)  # windows, or [] to code
     rings: list[str] = field(default_factory=list)
     last: set[str] = field(default_factory=set)  # expressions over window or ring columns
 
@@ -79,8 +81,10 @@ def plan(spec: FeatureSpec) -> Plan:
                 "the whole table in memory at once",
                 hint="raise --memory-limit, or derive it from input columns",
             )
-        if f.kind == "ring":
+        if f.kind == "ring" and f.ring is not None:
             out.rings.append(f.name)
+            for entity in (f.ring.nodes, *f.ring.links):
+                out.per_entity.setdefault(entity, [])
         else:
             out.per_entity.setdefault(f.per or "", []).append(f.name)
         later.add(f.name)
@@ -101,6 +105,7 @@ class Work:
     split: Split
     parts: list[Path] = field(default_factory=list)  # pass 1 output, in row order
     results: list[Path] = field(default_factory=list)  # folders of row-numbered columns
+    nodes: dict[str, int] = field(default_factory=dict)  # entity -> its distinct values
     done: int = 0
     total: int = 1
     progress: Progress | None = None
@@ -152,9 +157,14 @@ def _write_result(frame: pl.DataFrame, names: list[str], path: Path, work: Work)
     frame.select([ROW, *names]).sort(ROW).write_parquet(path, row_group_size=group)
 
 
+def node(entity: str) -> str:
+    return f"__riskctl_node_{entity}"
+
+
 def entity_pass(work: Work, entity: str, names: list[str]) -> None:
     """Split the columns the entity's windows read into hash buckets, then compute the
-    windows one bucket at a time."""
+    windows one bucket at a time; each value also gets its node number for the rings
+    (dense over the buckets: a bucket holds every row of its values)."""
     spec = work.ctx.spec
     keys = entity_columns(spec, entity)
     feats = [f for f in spec.features if f.name in names]
@@ -163,42 +173,75 @@ def entity_pass(work: Work, entity: str, names: list[str]) -> None:
     lf = pl.scan_parquet(work.parts)
     schema = lf.collect_schema()
     wanted = [c for c in dict.fromkeys([ROW, spec.time, *keys, *sources]) if c in schema]
-    if any(c not in schema for c in keys):  # the windows' own checks name the column
-        compute(lf.head(0).collect(), work.ctx, only=set(names))
     inbox, outbox = work.folder / f"in-{entity}", work.folder / f"out-{entity}"
     lf.select(wanted).with_columns(_bucket(keys, schema, work.split.buckets)).sink_parquet(
         pl.PartitionBy(inbox, key=BUCKET, include_key=False)
     )
+    offset = 0
     for folder in sorted(inbox.iterdir()):
         bucket = pl.read_parquet(folder)
         result = compute(bucket, work.ctx, only=set(names))
-        _write_result(result, names, outbox / f"{folder.name}.parquet", work)
+        codes = entity_codes(bucket, entity, work.ctx)
+        valid = codes != NULL
+        values, dense = np.unique(codes[valid], return_inverse=True)
+        nodes = np.full(len(codes), NULL, dtype=np.int64)
+        nodes[valid] = dense.reshape(-1) + offset
+        offset += len(values)
+        result = result.with_columns(pl.Series(node(entity), nodes))
+        _write_result(result, [*names, node(entity)], outbox / f"{folder.name}.parquet", work)
         shutil.rmtree(folder)
         work.step()
+    work.nodes[entity] = offset
     work.results.append(outbox)
 
 
 def ring_pass(work: Work, names: list[str]) -> None:
-    """Each ring replayed one time range at a time (see `ring_stream`)."""
+    """Each ring replayed one time range at a time (see `ring_stream`), from the node
+    numbers the entity passes gave each row."""
     from riskctl.features.ring_stream import ring_slices
 
-    lf = pl.scan_parquet(work.parts)
     for f in work.ctx.spec.features:
-        if f.name not in names:
+        if f.name not in names or f.ring is None:
             continue
+        entities = [f.ring.nodes, *f.ring.links]
+        counts = [work.nodes[e] for e in entities]
         inbox, outbox = work.folder / f"in-{f.name}", work.folder / f"out-{f.name}"
-        slices = ring_slices(work.ctx, lf, f, ROW, US, inbox, work.split.buckets)
+        nodes = [node(e) for e in entities]
+        times = pl.scan_parquet(work.parts).select(US)
+        span = times.select(pl.col(US).min().alias("lo"), pl.col(US).max().alias("hi")).collect()
+        slices = ring_slices(
+            f,
+            _ring_rows(work, nodes, f.label),
+            counts,
+            (ROW, US, nodes),
+            (span[0, 0], span[0, 1]),
+            inbox,
+            work.split.buckets,
+        )
         for i, frame in enumerate(slices):
             _write_result(frame, [f.name], outbox / f"{i:06d}.parquet", work)
             work.step()
         work.results.append(outbox)
 
 
-def _attach(chunk: pl.DataFrame, folder: Path) -> pl.DataFrame:
+def _ring_rows(work: Work, nodes: list[str], label: str | None) -> Iterator[pl.DataFrame]:
+    """Per chunk, in row order: row number, time, the ring's node numbers, the label."""
+    for part in work.parts:
+        chunk = pl.read_parquet(part, columns=[ROW, US, *([label] if label else [])])
+        for folder in work.results:
+            have = pl.read_parquet_schema(next(folder.glob("*.parquet"))).keys()
+            if any(n in have for n in nodes):
+                chunk = _attach(chunk, folder, [n for n in nodes if n in have])
+        yield chunk
+
+
+def _attach(chunk: pl.DataFrame, folder: Path, columns: list[str] | None = None) -> pl.DataFrame:
+    """The chunk with a pass's result columns for its rows (all, or `columns`)."""
     lo, hi = chunk[ROW][0], chunk[ROW][-1]
     got = (
         pl.scan_parquet(sorted(folder.glob("*.parquet")))
         .filter(pl.col(ROW).is_between(lo, hi))
+        .select(pl.all() if columns is None else [ROW, *columns])
         .collect()
         .sort(ROW)
     )

@@ -160,6 +160,11 @@ def _entity(frame: pl.DataFrame, entity: str, ctx: Context, *key: str | int) -> 
     return combined
 
 
+def entity_codes(frame: pl.DataFrame, entity: str, ctx: Context) -> np.ndarray:
+    """Integer codes of an entity's values in `frame` (-1 where missing)."""
+    return _entity(frame, entity, ctx, "entities", entity)
+
+
 def _index(frame: pl.DataFrame, entity: str, ctx: Context, *key: str | int) -> RowIndex:
     if entity not in ctx.indexes:
         if ctx.timeline is None:
