@@ -8,8 +8,10 @@ passes, each holding one chunk or one bucket at a time:
    each chunk is written to a temporary Parquet part with its row number;
 2. per entity: the columns its windows read are split by entity hash into buckets (a
    streaming partitioned write); each bucket's windows are computed and written by row
-   number;
-3. rings: the time, account, link and label columns only (see `rings_bounded`);
+   number, with each value's node number for the rings (dense: a bucket holds every row of
+   its values);
+3. rings: row numbers, times, node numbers and labels, replayed one time range at a time
+   (see `ring_stream`);
 4. per chunk again: the window and ring columns of its row numbers are read back (Parquet
    statistics skip the rest), expressions over them added, and the chunk written out.
 
