@@ -323,6 +323,7 @@ def run_bounded(
     """Compute the spec for the table `lf` (its first `skip` rows are history: context,
     not written) into `out`, holding one chunk or bucket at a time."""
     spec = ctx.spec
+    check(ctx, lf)
     steps = plan(spec)
     names = lf.collect_schema().names()
     columns = [c for c in names if c not in spec.names] + spec.names
@@ -332,7 +333,6 @@ def run_bounded(
     work = Work(ctx, folder, split, progress=progress)
     work.total = 2 * chunks + (len(steps.per_entity) + len(steps.rings)) * split.buckets
     try:
-        check(ctx, lf)
         first_pass(work, lf.drop([n for n in spec.names if n in names]), steps.first)
         for entity, feats in steps.per_entity.items():
             entity_pass(work, entity, feats)

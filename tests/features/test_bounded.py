@@ -182,6 +182,8 @@ def test_bad_input_in_bounded_passes(tmp_path: Path, events: Path, case: dict) -
     )
     if "ranges" in case:
         (tmp_path / "ranges.csv").write_text(case["ranges"])
+    if case.get("no_ranges_file"):
+        (tmp_path / "ranges.csv").unlink()
     before = sorted(p.name for p in tmp_path.iterdir())
     with pytest.raises(RiskctlError) as caught:
         features_file(spec, events, tmp_path / "out.parquet", memory_limit=1)
