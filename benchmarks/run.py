@@ -229,13 +229,21 @@ def case_shap_explain(detector: str, data: str, out: str) -> None:
 
 
 def case_riskctl_simulate(data: str, out: str) -> None:
+    """The `riskctl simulate` command run in this fresh process, as the floor runs in its
+    own: each time is one interpreter start, its imports and the work."""
+    import contextlib
+
+    from riskctl.cli.entry import main
+
     strategy = Path(out).with_suffix(".yaml")
     strategy.write_text(BENCH_STRATEGY)
-    subprocess.run(
-        [sys.executable, "-m", "riskctl", "simulate", str(strategy), "--data", data, "--json"],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
+    sys.argv = ["riskctl", "simulate", str(strategy), "--data", data, "--json"]
+    with open(out, "w") as fh, contextlib.redirect_stdout(fh):
+        try:
+            main()
+        except SystemExit as exc:
+            if exc.code:
+                raise
 
 
 def case_pandas_simulate(data: str, out: str) -> None:
