@@ -147,7 +147,7 @@ def cell_query(
     order += [by_column(c) for c in by] + ([STOPPED, CONTROL] if roles.history else [])
     values = [ROWS, AMOUNT, AMOUNT_SQ, *[BAD + c for c in scores or []]]
     return grouped.select(
-        [decoded[c].alias(c) if c in decoded else pl.col(c) for c in order] + values
+        *[decoded[c].alias(c) if c in decoded else pl.col(c) for c in order], *values
     )
 
 

@@ -228,15 +228,10 @@ def cell_frame(
         side: matured_expr(rows.roles, cutoff)
         for (side, _), cutoff in zip(sides, cutoffs, strict=True)
     }
-    by_columns = [c for c in by or [] if c != SEGMENT]
-    lf = rows.lazy()
+    by_columns, lf = [c for c in by or [] if c != SEGMENT], rows.lazy()
+    keys = [side_of(s, c) for s, c in sides]
     query = cell_query(
-        decided_lazy(lf, sides),
-        [side_of(s, c) for s, c in sides],
-        rows.roles,
-        matured_by_side,
-        by_columns,
-        rows.scores,
+        decided_lazy(lf, sides), keys, rows.roles, matured_by_side, by_columns, rows.scores
     )
     frame = sorted_cells(_collect(query, [c.loaded for c in compiled], lf, streaming=True))
     rows.verify(frame)
