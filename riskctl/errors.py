@@ -69,3 +69,9 @@ class ClusterError(RiskctlError):
     def __init__(self, message: str, hint: str | None = None, exit_code: int = EXIT_BUG):
         super().__init__(message, hint)
         self.exit_code = exit_code
+
+
+def name_list(names: list[str], limit: int = 12) -> str:
+    """Names for a hint: the first `limit`, then how many more, so a cut list says so."""
+    shown = ", ".join(names[:limit])
+    return shown if len(names) <= limit else f"{shown}, ... ({len(names) - limit} more)"

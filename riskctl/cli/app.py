@@ -9,7 +9,6 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 from typer._click.exceptions import ClickException
-from typer.core import TyperGroup
 from typer.exceptions import Abort
 
 from riskctl import __version__
@@ -28,11 +27,12 @@ from riskctl.cli import (
     validate,
 )
 from riskctl.cli.console import err
+from riskctl.cli.helptext import ReflowGroup
 from riskctl.errors import EXIT_BAD_INPUT, EXIT_BUG, RiskctlError
 from riskctl.tempfiles import command_scope
 
 
-class RiskctlGroup(TyperGroup):
+class RiskctlGroup(ReflowGroup):
     """Turns every RiskctlError into one line on stderr and its exit code; never a traceback."""
 
     def main(self, *args: Any, **kwargs: Any) -> Any:

@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from riskctl.cli.console import err, out, print_json
+from riskctl.cli.helptext import ReflowGroup
 from riskctl.cli.options import JsonOpt, SeedOpt
 from riskctl.data.drift import parse_drift, plant_drift
 from riskctl.data.events import generate_events
@@ -18,10 +19,13 @@ from riskctl.data.generate import generate_history
 from riskctl.data.io import table_format, write_table
 from riskctl.data.output import check_output_file
 from riskctl.data.profile import profile_table
-from riskctl.evaluate.production import production_history
+from riskctl.evaluate.production import derives_from_raw_events, production_history
 
 app = typer.Typer(
-    help="Synthetic history and table utilities.", no_args_is_help=True, rich_markup_mode="rich"
+    cls=ReflowGroup,
+    help="Synthetic history and table utilities.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
 )
 
 
@@ -89,7 +93,8 @@ def generate(
     check_output_file(out_path)
     specs = [parse_drift(d) for d in drift or []]
     # drift shifts the generator's own derived columns, so it needs them
-    make = generate_history if derived or specs or production else generate_events
+    raw = production is None or derives_from_raw_events(production)
+    make = generate_history if derived or specs or not raw else generate_events
     with err.status("Generating history"):
         df = plant_drift(make(rows=rows, seed=seed, days=days), specs, seed)
     hidden = None
@@ -146,6 +151,8 @@ def profile(
 
     [bold]Example:[/bold] riskctl data profile history.parquet --label is_bad --time event_time
     """
+    if html is not None:
+        check_output_file(html, "--html")
     prof = profile_table(data, label=label, time=time, bad=bad, period=period)
     if html is not None:
         # the report stack (altair) loads only when a report is asked for

@@ -117,7 +117,7 @@ SchedulerOpt = Annotated[
         "--scheduler",
         envvar="RISKCTL_SCHEDULER",
         help="Run on this Dask cluster (tcp://HOST:8786); --data may then be a directory or "
-        "glob of Parquet parts. Needs `pip install 'riskctl[dask]'`.",
+        "glob of Parquet parts. Needs `pip install 'riskctl\\[dask]'`.",
         show_default=False,
     ),
 ]

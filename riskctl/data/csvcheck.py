@@ -21,6 +21,36 @@ UNIT_SEPARATOR = "\x1f"  # never in ordinary text: each whole line is one value
 
 
 def check_csv(path: Path, ragged_ok: bool = False) -> None:
+    if ragged_ok:
+        _header_checked(path)
+        return
+    for line, n, width in irregular_lines(path):
+        raise DataError(
+            f"{path}: line {line} has {n} fields, the header has {width}",
+            hint="fix or remove that line (an interrupted export?), or quote values "
+            "that contain commas",
+        )
+
+
+def irregular_lines(path: Path) -> list[tuple[int, int, int]]:
+    """(line number, fields, header fields) of each line whose field count is not the
+    header's, in file order; a short last line of a file cut off mid-row is not one."""
+    header = _header_checked(path)
+    lines = _lines(path)
+    if lines is None:
+        return []
+    fields = lines.str.count_matches(",", literal=True) + 1
+    nonblank = lines.str.len_bytes() > 0
+    ok = (fields == len(header)) | ~nonblank
+    if _truncated_end(path) and len(ok):  # an export cut off mid-line: its last row is short
+        ok = ok.scatter(len(ok) - 1, bool(fields[-1] <= len(header)))
+    quoted = bool(lines.str.contains('"', literal=True).any())
+    if bool(ok.all()) and not quoted:
+        return []
+    return _exact_irregular(path, len(header))
+
+
+def _header_checked(path: Path) -> list[str]:
     header = _header(path)
     repeated = [name for name, n in Counter(header).items() if n > 1]
     if repeated:
@@ -29,18 +59,7 @@ def check_csv(path: Path, ragged_ok: bool = False) -> None:
             "header (line 1)",
             hint="give every column its own name",
         )
-    lines = _lines(path)
-    if lines is None or ragged_ok:
-        return
-    fields = lines.str.count_matches(",", literal=True) + 1
-    nonblank = lines.str.len_bytes() > 0
-    ok = (fields == len(header)) | ~nonblank
-    if _truncated_end(path) and len(ok):  # an export cut off mid-line: its last row is short
-        ok = ok.scatter(len(ok) - 1, bool(fields[-1] <= len(header)))
-    quoted = bool(lines.str.contains('"', literal=True).any())
-    if bool(ok.all()) and not quoted:
-        return
-    _exact_check(path, len(header))
+    return header
 
 
 def _truncated_end(path: Path) -> bool:
@@ -87,24 +106,22 @@ def _lines(path: Path) -> pl.Series | None:
     return df["line"].fill_null("").str.strip_suffix("\r")
 
 
-def _exact_check(path: Path, width: int) -> None:
+def _exact_irregular(path: Path, width: int) -> list[tuple[int, int, int]]:
     with open(path, encoding="utf-8-sig", newline="") as fh:
         reader = csv.reader(fh)
         next(reader, None)
         start = reader.line_num + 1
         numbered = []
         for row in reader:
-            numbered.append((start, row))
+            numbered.append((start, len(row)))
             start = reader.line_num + 1
     cut = _truncated_end(path)
-    for i, (line, row) in enumerate(numbered):
-        short_last = cut and i == len(numbered) - 1 and len(row) < width
-        if row and len(row) != width and not short_last:
-            raise DataError(
-                f"{path}: line {line} has {len(row)} fields, the header has {width}",
-                hint="fix or remove that line (an interrupted export?), or quote values "
-                "that contain commas",
-            )
+    last = len(numbered) - 1
+    return [
+        (line, n, width)
+        for i, (line, n) in enumerate(numbered)
+        if n and n != width and not (cut and i == last and n < width)
+    ]
 
 
 def _first_bad_line(path: Path) -> int:

@@ -14,6 +14,10 @@ import polars as pl
 # two-digit years first: `%Y` would read the `15` of `2/24/15` as the year 15, while `%y`
 # cannot read `2015` at all; month/day before day/month (US exports)
 FORMATS = [
+    "%Y-%m-%dT%H:%M:%S%.f%:z",
+    "%Y-%m-%dT%H:%M:%S%:z",
+    "%Y-%m-%d %H:%M:%S%.f%:z",
+    "%Y-%m-%d %H:%M:%S%:z",
     "%Y-%m-%dT%H:%M:%S%.fZ",
     "%Y-%m-%dT%H:%M:%SZ",
     "%Y-%m-%dT%H:%M:%S%.f",

@@ -15,7 +15,7 @@ import polars as pl
 from riskctl.data.csvcheck import check_csv
 from riskctl.data.dates import parse_date_strings
 from riskctl.data.output import check_output_file
-from riskctl.errors import DataError
+from riskctl.errors import DataError, UsageError, name_list
 from riskctl.tempfiles import note_input, track_partial, untrack_partial
 
 TABLE_SUFFIXES = {
@@ -56,9 +56,11 @@ def scan_table(path: Path | str, ragged_ok: bool = False) -> pl.LazyFrame:
             lf = pl.scan_parquet(path)
         elif fmt == "csv":
             check_csv(path, ragged_ok)  # UTF-8, no ragged line, no header name twice
+            # dates stay text here and parse_date_strings reads them with one format per
+            # column: polars' own guess reads `1/2/2026` day-first and fails on `01/02/26`
             lf = pl.scan_csv(
                 path,
-                try_parse_dates=True,
+                try_parse_dates=False,
                 infer_schema_length=10_000,
                 truncate_ragged_lines=ragged_ok,
             )
@@ -78,6 +80,22 @@ def read_table(path: Path | str) -> pl.DataFrame:
     return scan_table(path).collect()
 
 
+def check_named_columns(flag: str, names: list[str], columns: list[str]) -> None:
+    """UsageError unless every column a flag names is in the data (an empty name included)."""
+    import difflib
+
+    if any(not n.strip() for n in names):
+        raise UsageError(f"{flag} was given an empty column name", hint=f"pass {flag} COLUMN")
+    unknown = [n for n in names if n not in columns]
+    if not unknown:
+        return
+    close = difflib.get_close_matches(unknown[0], columns, n=1)
+    raise UsageError(
+        f"{flag} names unknown columns: {', '.join(repr(n) for n in unknown)}",
+        hint=f"did you mean `{close[0]}`?" if close else "columns are: " + name_list(columns),
+    )
+
+
 def require_columns(schema_names: list[str], wanted: dict[str, str], source: str) -> None:
     """Raise a DataError naming every role column the table lacks."""
     import difflib
@@ -90,7 +108,7 @@ def require_columns(schema_names: list[str], wanted: dict[str, str], source: str
     hint = (
         f"did you mean `{close[0]}`?"
         if close
-        else (f"pass the right column with --{role}; columns are: " + ", ".join(schema_names[:12]))
+        else (f"pass the right column with --{role}; columns are: " + name_list(schema_names))
     )
     others = "".join(f", {r} column '{c}'" for r, c in missing[1:])
     raise DataError(f"{source}: no {role} column '{col}'{others}", hint=hint)

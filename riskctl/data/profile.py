@@ -14,10 +14,11 @@ from typing import Any
 
 import polars as pl
 
-from riskctl.data.io import scan_table
+from riskctl.data.csvcheck import irregular_lines
+from riskctl.data.io import scan_table, table_format
 from riskctl.data.labels import binary_label, label_values
 from riskctl.data.roles import LABEL, TIME, infer_roles
-from riskctl.errors import DataError, RiskctlError, UsageError
+from riskctl.errors import DataError, RiskctlError, UsageError, name_list
 
 _LABEL_NAME = re.compile(r"(?i)^(is_?)?(bad|fraud|fraudulent|label|target|class|y|chargeback)$")
 _TIME_NAME = re.compile(r"(?i)(event|purchase|order|transaction|created|click)_?(time|at|date)")
@@ -74,7 +75,7 @@ def profile_table(
         if name is not None and name not in df.columns:
             raise UsageError(
                 f"{flag} names an unknown column: {name}",
-                hint="columns are: " + ", ".join(df.columns[:15]),
+                hint="columns are: " + name_list(df.columns),
             )
     inferred: dict[str, str] = {}
     label = label or _guess_label(df, inferred)
@@ -87,7 +88,8 @@ def profile_table(
         _column(df[c], LABEL if c == label else roles[c].role, why.get(c) or roles[c].why)
         for c in df.columns
     ]
-    prof = Profile(str(path), df.height, columns, label, time, inferred, notes=_notes(df))
+    notes = [*_ragged_notes(Path(path)), *_notes(df)]
+    prof = Profile(str(path), df.height, columns, label, time, inferred, notes=notes)
     if time:
         prof = _with_time(prof, df[time])
     if label:
@@ -213,6 +215,23 @@ def _maturity(periods: list[dict[str, Any]]) -> str:
         f"labelled in the last, against {100 * rate:.2f}% and {100 * share:.0f}% earlier; "
         "leave them out of training and metrics (label_maturity_days) or wait for labels"
     )
+
+
+def _ragged_notes(path: Path) -> list[str]:
+    """CSV lines with another number of fields than the header: the profile reads them
+    padded (or cut), which deciding commands refuse, so it names them."""
+    if table_format(path) != "csv":
+        return []
+    bad = irregular_lines(path)
+    if not bad:
+        return []
+    line, n, width = bad[0]
+    more = f" and {len(bad) - 1} more such lines" if len(bad) > 1 else ""
+    read = "with missing values" if n < width else "without its extra values"
+    return [
+        f"line {line} has {n} fields, the header has {width}{more}: read here {read}; "
+        "simulate, train and the other commands refuse the file until it is fixed"
+    ]
 
 
 def _notes(df: pl.DataFrame) -> list[str]:

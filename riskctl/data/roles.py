@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 
 import polars as pl
 
+from riskctl.data.io import check_named_columns
 from riskctl.errors import UsageError
 
 LABEL, TIME, ID, AMOUNT = "label", "time", "id", "amount"
@@ -81,12 +82,7 @@ def infer_roles(
         ("--feature", features),
         ("--categorical", categorical),
     ):
-        unknown = [n for n in names if n not in df.columns]
-        if unknown:
-            raise UsageError(
-                f"{flag} names unknown columns: {', '.join(unknown)}",
-                hint="columns are: " + ", ".join(df.columns[:15]),
-            )
+        check_named_columns(flag, names, df.columns)
     clash = set(features) & (set(ids) | set(exclude) | {label, time})
     if clash:
         raise UsageError(f"--feature conflicts with another role for: {', '.join(sorted(clash))}")

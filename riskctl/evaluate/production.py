@@ -15,6 +15,7 @@ import numpy as np
 import polars as pl
 
 from riskctl.errors import ConfigError, UsageError
+from riskctl.features.stored import stored_spec, with_stored_features
 from riskctl.model.detector import load_detector
 from riskctl.model.score import score_frame
 from riskctl.strategy.decisions import ACTION
@@ -41,6 +42,17 @@ class Production:
     hidden: int  # labels nulled: stopped rows outside the control group
 
 
+def derives_from_raw_events(strategy_path: Path) -> bool:
+    """Whether the strategy's detectors derive their features from raw events (trained with
+    `--features`): production history is then generated as raw events, else with the
+    generator's own derived columns."""
+    loaded = load_strategy(strategy_path)
+    return any(
+        stored_spec(det.path, det.manifest) is not None
+        for det in (load_detector(loaded.detector_path(c)) for c in loaded.strategy.detectors)
+    )
+
+
 def production_history(
     df: pl.DataFrame, strategy_path: Path, control_rate: float, seed: int
 ) -> tuple[pl.DataFrame, Production]:
@@ -56,7 +68,13 @@ def production_history(
     scored = df
     for column in s.detectors:
         if column not in scored.columns:
-            scored = score_frame(load_detector(loaded.detector_path(column)), scored, column)
+            detector = load_detector(loaded.detector_path(column))
+            # a detector trained on derived features derives them from the raw events the
+            # way it was trained; production logs those columns and its score, so they are
+            # written too and a candidate on the same detector reads them as they are
+            derived = with_stored_features(scored.lazy(), detector.path, detector.manifest)
+            scored = score_frame(detector, derived.collect(), column)
+    df = scored
     decided = decide(compile_strategy(loaded, scored.schema), scored.lazy()).collect()
     action = decided[ACTION].to_numpy()
     stopped = np.isin(action, no_outcome)

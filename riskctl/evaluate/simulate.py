@@ -350,7 +350,7 @@ def _plan(
     for column in by or []:
         if column != SEGMENT and column not in columns:
             require_columns(columns, {"by": column}, str(data))
-    check_history(roles.history, full, loaded, data)
+    check_history(roles.history, lf, loaded, data)
     types: dict[str, Any] = dict(full)
     types.update({c: pl.Float64 for c in detectors})
     types[roles.label] = pl.Int8

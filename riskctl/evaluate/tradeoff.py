@@ -82,7 +82,7 @@ def _read(
     lf: pl.LazyFrame, data: Path, wanted: dict[str, str], history: History | None
 ) -> tuple[pl.DataFrame, Coverage]:
     """The columns a plain sweep reads, checked, and each row's label status."""
-    check_history(history, lf.collect_schema(), [], data)
+    check_history(history, lf, [], data)
     columns = [*wanted.values(), *history_columns(history)]
     df = lf.select(list(dict.fromkeys(columns))).collect()
     label = wanted["label"]

@@ -152,13 +152,13 @@ class _Explainer:
 
 
 def _check_options(out: Path | None, o: ExplainOptions) -> None:
+    check_engine(o.engine)
     if out is None and not o.summary:
         raise UsageError("nothing to do: pass --out FILE, --summary, or both")
     if o.only_flagged and o.strategy is None:
         raise UsageError(
             "--only-flagged needs --strategy", hint="flagged is what a strategy decides"
         )
-    check_engine(o.engine)
     if out is not None:
         table_format(out)
 

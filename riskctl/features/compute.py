@@ -13,7 +13,7 @@ import numpy as np
 import polars as pl
 
 from riskctl.data.dates import date_format
-from riskctl.errors import ConfigError, DataError, Location
+from riskctl.errors import ConfigError, DataError, Location, name_list
 from riskctl.features import lookups, rings, windows
 from riskctl.features.index import NULL, RowIndex, Timeline, codes
 from riskctl.features.spec import DURATION_UNITS, Feature, FeatureSpec, window_seconds
@@ -41,7 +41,7 @@ class Context:
 
 def _unknown(what: str, name: str, known: list[str], where: Location | None) -> ConfigError:
     close = difflib.get_close_matches(name, known, n=1)
-    hint = f"did you mean `{close[0]}`?" if close else f"known: {', '.join(known[:12])}"
+    hint = f"did you mean `{close[0]}`?" if close else f"known: {name_list(known)}"
     return ConfigError(f"unknown {what} '{name}'", where, hint=hint)
 
 

@@ -22,6 +22,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from riskctl.errors import ConfigError, Location
 from riskctl.yamlconfig import LoadedYaml, load_yaml
 
 DOCS = "the README's 'Derived features' section"
@@ -42,6 +43,11 @@ def window_seconds(window: str) -> int | None:
 
 
 def _check_window(value: str) -> str:
+    number = re.match(r"^(-?[0-9]+)([smhdw])$", value)
+    if number and not _WINDOW.match(value):
+        raise ValueError(
+            f"bad window '{value}': the number must be 1 to 999999 (e.g. 7d), or use `all`"
+        )
     if value != "all" and not _WINDOW.match(value):
         raise ValueError(
             f"bad window '{value}': write a number and a unit (s, m, h, d, w), "
@@ -179,14 +185,13 @@ class FeatureSpec(BaseModel):
     features: list[Feature] = Field(default_factory=list)
     lookups: list[Lookup] = Field(default_factory=list)
 
-    @model_validator(mode="after")
-    def _unique(self) -> FeatureSpec:
-        seen: set[str] = set()
-        for name in [f.name for f in self.features] + [lk.name for lk in self.lookups]:
-            if name in seen:
-                raise ValueError(f"feature name '{name}' is used twice")
-            seen.add(name)
-        return self
+    @field_validator("entities")
+    @classmethod
+    def _entities(cls, value: dict[str, str | list[str]]) -> dict[str, str | list[str]]:
+        for name, columns in value.items():
+            if not columns or (isinstance(columns, list) and not all(columns)):
+                raise ValueError(f"entity '{name}' needs a column (or a list of columns)")
+        return value
 
     @property
     def names(self) -> list[str]:
@@ -195,4 +200,17 @@ class FeatureSpec(BaseModel):
 
 def load_spec(path: Path) -> LoadedYaml[FeatureSpec]:
     """Read and validate a features.yaml; raises ConfigError with file:line."""
-    return load_yaml(Path(path), FeatureSpec, "features", DOCS)
+    loaded = load_yaml(Path(path), FeatureSpec, "features", DOCS)
+    seen: dict[str, Location] = {}
+    named = [("lookups", i, lk.name) for i, lk in enumerate(loaded.model.lookups)]
+    named += [("features", i, f.name) for i, f in enumerate(loaded.model.features)]
+    for section, i, name in named:
+        where = loaded.where(section, i, "name")
+        if name in seen:
+            raise ConfigError(
+                f"the name '{name}' is used twice (first at line {seen[name].line})",
+                where,
+                hint="give each feature its own name",
+            )
+        seen[name] = where
+    return loaded

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
-from riskctl.data.io import BatchWriter, scan_table, table_format
+from riskctl.data.io import BatchWriter, check_named_columns, scan_table, table_format
 from riskctl.errors import DataError
 from riskctl.features.stored import with_stored_features
 from riskctl.model.detector import Detector, load_detector
@@ -61,9 +61,7 @@ def score_file(
     table_format(out)
     lf = with_stored_features(scan_table(data), detector.path, detector.manifest, history)
     names = lf.collect_schema().names()
-    missing_keep = [c for c in keep or [] if c not in names]
-    if missing_keep:
-        raise DataError(f"{data}: --keep names unknown columns: {', '.join(missing_keep)}")
+    check_named_columns("--keep", keep or [], names)
     missing = [f for f in detector.feature_names if f not in names]
     if missing:
         raise DataError(

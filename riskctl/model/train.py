@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from riskctl.data.io import require_columns, scan_table, sha256_file
+from riskctl.data.io import check_named_columns, require_columns, scan_table, sha256_file
 from riskctl.data.labels import binary_label
 from riskctl.data.roles import ColumnRole, infer_roles
 from riskctl.errors import ConfigError, DataError, UsageError
@@ -217,9 +217,7 @@ def _labelled_rows(data: Path, o: TrainOptions) -> tuple[pl.DataFrame, pl.Series
         **({"amount": o.amount} if o.amount else {}),
     }
     require_columns(names, wanted, str(data))
-    missing_groups = [g for g in o.groups if g not in names]
-    if missing_groups:
-        raise UsageError(f"--group names unknown columns: {', '.join(missing_groups)}")
+    check_named_columns("--group", o.groups, names)
     if ROW in names:
         raise DataError(f"{data}: has a column named '{ROW}', which riskctl reserves")
     df = lf.with_row_index(ROW).collect()

@@ -7,7 +7,7 @@ from typing import Any
 
 import polars as pl
 
-from riskctl.errors import DataError
+from riskctl.errors import DataError, name_list
 from riskctl.model.bins import reference_bins
 from riskctl.monitor.attribution import Attribution, ScoreShift, attribute, shap_shift
 from riskctl.monitor.estimates import Estimates, calibration_of, label_free_estimates
@@ -107,7 +107,7 @@ def _attributions(sides: Sides, by: tuple[str, ...]) -> list[Attribution]:
         if column not in ref.columns or column not in cur.columns:
             raise DataError(
                 f"--by {column}: no such column in both tables",
-                hint="columns are: " + ", ".join(cur.columns[:15]),
+                hint="columns are: " + name_list(cur.columns),
             )
         for name, num, den in metrics:
             out.append(attribute(ref, cur, column, num, den, name))

@@ -6,7 +6,7 @@ import difflib
 
 import polars as pl
 
-from riskctl.errors import ConfigError, Location
+from riskctl.errors import ConfigError, Location, name_list
 from riskctl.strategy.finite import unknown_when_not_finite
 
 
@@ -26,9 +26,7 @@ def compile_condition(sql: str, schema: pl.Schema, where: Location) -> pl.Expr:
     for column in expr.meta.root_names():
         if column not in schema:
             close = difflib.get_close_matches(column, names, n=1, cutoff=0.6)
-            hint = (
-                f"did you mean `{close[0]}`?" if close else "columns are: " + ", ".join(names[:15])
-            )
+            hint = f"did you mean `{close[0]}`?" if close else "columns are: " + name_list(names)
             raise ConfigError(f"unknown column '{column}'", where, hint=hint)
     try:
         # run it on a 0-row frame of the data's schema: types that do not compare (a string

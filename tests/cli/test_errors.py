@@ -100,3 +100,12 @@ def test_every_command_has_an_example_in_help(command: str) -> None:
     result = invoke(*command.split(), "--help")
     assert result.exit_code == 0
     assert "Example:" in result.output
+
+
+def test_a_cut_list_of_names_says_how_many_more() -> None:
+    from riskctl.errors import name_list
+
+    assert name_list(["a", "b"]) == "a, b"
+    names = [f"c{i}" for i in range(20)]
+    assert name_list(names).endswith("c11, ... (8 more)")
+    assert name_list(names, limit=20) == ", ".join(names)

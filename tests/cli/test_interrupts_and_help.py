@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from riskctl.cli.app import app
+from riskctl.cli.helptext import reflow
 
 COMMANDS = ["demo", "train", "score", "explain", "validate", "simulate", "check", "report"]
 COMMANDS += ["sweep", "tune", "diff", "data generate"]
@@ -98,6 +99,8 @@ def test_usage_lines_name_arguments_in_capitals() -> None:
 def test_help_keeps_square_brackets() -> None:
     result = CliRunner().invoke(app, ["train", "--help"], env={"COLUMNS": "200"})
     assert "interactions ([[feature, ...], ...])" in result.output
+    result = CliRunner().invoke(app, ["simulate", "--help"], env={"COLUMNS": "200"})
+    assert "pip install 'riskctl[dask]'" in result.output
 
 
 def test_range_errors_are_one_line(scored_path: Path, example_strategies: Path, tmp_path) -> None:
@@ -127,3 +130,22 @@ def test_entry_point_handles_signals_before_heavy_imports() -> None:
         m.split()[1] in {"__future__", "contextlib", "os", "signal", "sys", "types"} for m in top
     )
     assert os.name == "posix"
+
+
+def test_help_paragraphs_are_not_broken_at_source_lines() -> None:
+    """A docstring wrapped at 95 columns reads as whole paragraphs that the terminal wraps,
+    not as lines broken twice."""
+    runner = CliRunner()
+    for command in [*COMMANDS, "features", "monitor", "data profile"]:
+        output = runner.invoke(app, [*command.split(), "--help"], env={"COLUMNS": "2000"}).output
+        description = output.split("╭")[0]
+        lines = [line.strip() for line in description.splitlines() if line.strip()]
+        assert any(len(line) > 120 for line in lines), (command, lines)
+
+
+def test_reflow_keeps_list_items_and_paragraphs() -> None:
+    text = "One line\nwrapped here.\n\n* first item\n  continued\n* second\n\n\bkept\nas is"
+    assert (
+        reflow(text)
+        == "One line wrapped here.\n\n* first item continued\n* second\n\n\bkept\nas is"
+    )

@@ -199,6 +199,32 @@ def test_history_errors_say_where(tmp_path: Path, production: Path, detector: De
     assert result.exit_code == 2 and "needs a control group" in result.output
     result = invoke("simulate", plain, "--data", production, "--decision", "nope")
     assert result.exit_code == 2 and "--decision" in result.output
+    # a column that exists but is not production's actions
+    result = invoke("simulate", plain, "--data", production, "--decision", "amount")
+    assert result.exit_code == 2 and "not actions" in result.output
+    result = invoke("simulate", plain, "--data", production, "--decision", "category")
+    assert result.exit_code == 2 and "holds no action of the strategy" in result.output
+    result = invoke("simulate", plain, "--data", production, "--decision", "prod_action",
+                    "--no-outcome", "blok")  # fmt: skip
+    assert result.exit_code == 2 and "did you mean `block`?" in result.output
+    shouted = tmp_path / "shouted.parquet"
+    pl.read_parquet(production).with_columns(
+        pl.col("prod_action").replace("block", "BLOCK")
+    ).write_parquet(shouted)
+    result = invoke("simulate", plain, "--data", shouted, "--decision", "prod_action")
+    assert result.exit_code == 2 and "writes the action 'block' as 'BLOCK'" in result.output
+    result = invoke(
+        "sweep",
+        "--data",
+        production,
+        "--score",
+        "score",
+        "--label",
+        "is_bad",
+        "--decision",
+        "amount",
+    )
+    assert result.exit_code == 2 and "not actions" in result.output
 
 
 def test_a_weighted_curve_differs_from_the_naive_one(

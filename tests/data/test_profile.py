@@ -103,3 +103,15 @@ def test_profile_flags_are_checked(export: Path) -> None:
     assert result.exit_code == 2 and "--label names an unknown column: nope" in result.output
     result = invoke("data", "profile", export, "--period", "fortnight")
     assert result.exit_code == 2 and "--period" in result.output
+
+
+def test_a_ragged_middle_line_is_described_and_named(tmp_path: Path) -> None:
+    path = tmp_path / "ragged.csv"
+    path.write_text("a,b,c\n1,2,3\n4,5\n6,7,8\n9,10,11,12\n13,14,15\n")
+    result = invoke("data", "profile", path, "--json")
+    assert result.exit_code == 0, result.output
+    notes = json.loads(result.stdout)["notes"]
+    assert any("line 3 has 2 fields, the header has 3 and 1 more" in n for n in notes), notes
+    clean = tmp_path / "clean.csv"
+    clean.write_text("a,b,c\n1,2,3\n4,5,6\n")
+    assert json.loads(invoke("data", "profile", clean, "--json").stdout)["notes"] == []

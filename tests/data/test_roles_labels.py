@@ -88,7 +88,7 @@ def test_numbers_that_identify_or_code_are_not_quantities() -> None:
     forced = _roles(df, categorical=["hour"], features=["ip"])
     assert forced["hour"] == (CATEGORICAL, "--categorical")
     assert forced["ip"] == (NUMERIC, "--feature")  # the user decides
-    with pytest.raises(UsageError, match="--categorical names unknown columns: nope"):
+    with pytest.raises(UsageError, match="--categorical names unknown columns: 'nope'"):
         _roles(df, categorical=["nope"])
     with pytest.raises(UsageError, match="--categorical conflicts"):
         _roles(df, categorical=["app"], ids=["app"])

@@ -117,3 +117,26 @@ def test_generated_texts() -> None:
         "3.5 hours",
         "12 days",
     ]
+
+
+def test_production_history_derives_what_its_detector_needs(trained) -> None:
+    """`data generate --production` with a detector trained on derived features writes raw
+    events with those features and the score production used; a candidate then simulates
+    on it as it is."""
+    root = trained["root"]
+    prod = root / "production.yaml"
+    prod.write_text(
+        f"name: prod\nactions: [block, allow]\ndetectors: {{score: {trained['detector']}}}\n"
+        "thresholds: {block: {score: 0.5}}\nlabel: is_bad\ntime: event_time\n"
+        "history: {decision: prod_action, control: in_control, propensity: p_allow}\n"
+    )
+    out = root / "production.parquet"
+    args = ["data", "generate", "--rows", "6000", "--seed", "3", "--production", str(prod)]
+    result = runner.invoke(app, [*args, "--out", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    df = pl.read_parquet(out)
+    assert {"signup_time", "accounts_per_device_7d", "score", "prod_action"} <= set(df.columns)
+    decided = df.filter(pl.col("score") >= 0.5)["prod_action"].unique().to_list()
+    assert decided == ["block"]
+    result = runner.invoke(app, ["simulate", str(prod), "--data", str(out), "--json"])
+    assert result.exit_code == 0, result.output

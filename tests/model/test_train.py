@@ -110,7 +110,7 @@ def test_roles_and_their_reasons(history: pl.DataFrame) -> None:
 
 
 def test_flags_must_name_real_columns(history: pl.DataFrame) -> None:
-    with pytest.raises(UsageError, match="--exclude names unknown columns: atack"):
+    with pytest.raises(UsageError, match="--exclude names unknown columns: 'atack'"):
         infer_roles(history.head(10), "is_bad", exclude=["atack"])
 
 
