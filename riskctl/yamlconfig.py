@@ -92,26 +92,33 @@ def format_key_path(key_path: KeyPath, data: Any = None) -> str:
     """`rules[1].when` reads as `rule 'device_farm': when` when the item has a name."""
     parts: list[str] = []
     items = list(key_path)
-    node: Any = data.model_dump() if isinstance(data, BaseModel) else data
+    node: Any = data
     for i, key in enumerate(items):
+        child = _child(node, key)
         if isinstance(key, int):
-            name = None
-            with contextlib.suppress(IndexError, KeyError, TypeError):
-                name = node[key].get("name") if isinstance(node[key], dict) else None
+            name = _child(child, "name")
             parent = str(items[i - 1]) if i else ""
             label = parent[:-1] if parent.endswith("s") else parent
-            if parts and name:
+            if parts and isinstance(name, str) and name:
                 parts[-1] = f"{label} '{name}'"
             elif parts:
                 parts[-1] += f"[{key}]"
         else:
             parts.append(str(key))
-        if node is not None:
-            try:
-                node = node[key]
-            except (IndexError, KeyError, TypeError):
-                node = None
+        node = child
     return ": ".join(parts) if parts else ""
+
+
+def _child(node: Any, key: str | int) -> Any:
+    """One step into a validated model or plain data, None where there is nothing; never
+    dumps the whole model (a spec of thousands of items would make every error quadratic)."""
+    if node is None:
+        return None
+    if isinstance(node, BaseModel):
+        return node.__dict__.get(key) if isinstance(key, str) else None
+    with contextlib.suppress(IndexError, KeyError, TypeError):
+        return node[key]
+    return None
 
 
 def _config_error(

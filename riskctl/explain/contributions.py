@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from riskctl.errors import DataError, UsageError
+from riskctl.errors import UsageError
 from riskctl.explain.treeshap import FastTreeShap, UnsupportedModel, fast_explainer
 from riskctl.model.detector import Detector
 from riskctl.model.features import feature_matrix
@@ -63,7 +63,6 @@ def contributions(
         rows = slice(start, start + batch.height)
         if fast is not None:
             matrix = feature_matrix(batch, detector.features)
-            refuse_infinite(matrix, detector.feature_names)
             values[rows] = fast.shap_values(matrix)
             bias[rows] = fast.bias
         else:
@@ -76,17 +75,6 @@ def contributions(
             progress(min(start + BATCH_ROWS, df.height), df.height)
     margin = values.sum(axis=1, dtype=np.float64) + bias
     return Contributions(detector.feature_names, values, bias, margin)
-
-
-def refuse_infinite(matrix: np.ndarray, names: list[str]) -> None:
-    """XGBoost refuses infinite inputs; the fast engine refuses them the same way."""
-    bad = np.isinf(matrix).any(axis=0)
-    if bad.any():
-        column = names[int(np.flatnonzero(bad)[0])]
-        raise DataError(
-            f"column '{column}' holds infinite values, which the model cannot read",
-            hint="replace them with nulls (missing) or finite numbers",
-        )
 
 
 def check_engine(engine: str) -> None:

@@ -85,7 +85,23 @@ def encode(df: pl.DataFrame, features: list[Feature]) -> Encoded:
             n = int((frame[f.name].is_null() & df[f.name].is_not_null()).sum())
             if n:
                 unseen[f.name] = n
-    return Encoded(frame.to_numpy().astype(np.float32, copy=False), unseen)
+    values = frame.to_numpy().astype(np.float32, copy=False)
+    refuse_infinite(values, [f.name for f in features])
+    return Encoded(values, unseen)
+
+
+def refuse_infinite(matrix: np.ndarray, names: list[str]) -> None:
+    """XGBoost refuses infinite inputs (a float beyond float32 is one too) with a C++
+    traceback; here it is the column, how many rows and the first."""
+    bad = np.isinf(matrix)
+    columns = bad.any(axis=0)
+    if columns.any():
+        j = int(np.flatnonzero(columns)[0])
+        raise DataError(
+            f"column '{names[j]}' holds {int(bad[:, j].sum()):,} infinite values, which the "
+            "model cannot read",
+            hint="replace them with nulls (missing) or finite numbers",
+        )
 
 
 def feature_matrix(df: pl.DataFrame, features: list[Feature]) -> np.ndarray:

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import math
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-Thresholds = dict[str, dict[str, float]]
+
+def _a_number(value: float) -> float:
+    # NaN compares false with every score, so the action would silently never fire
+    if math.isnan(value):
+        raise ValueError("a threshold must be a number, not NaN")
+    return value
+
+
+Thresholds = dict[str, dict[str, Annotated[float, AfterValidator(_a_number)]]]
 
 
 class _Strict(BaseModel):

@@ -154,6 +154,15 @@ def _neg_inf_scores(i: Inputs) -> Path:
     return _with_scores(i, "neg_inf_scores.parquet", {9: float("-inf")})
 
 
+@maker("inf_amounts")
+def _inf_amounts(i: Inputs) -> Path:
+    """The history with an infinite amount (a feature) in two rows, e.g. a ratio over 0."""
+    df = pl.read_parquet(i.history).head(3000)
+    amount = df["amount"].cast(pl.Float64).to_list()
+    amount[7], amount[99] = float("inf"), float("-inf")
+    return i.table("inf_amounts.parquet", df.with_columns(pl.Series("amount", amount)))
+
+
 @maker("null_scores")
 def _null_scores(i: Inputs) -> Path:
     return _with_scores(i, "null_scores.parquet", {0: None, 1: None, 2: None})
