@@ -160,4 +160,7 @@ def estimates_table(run: SimulationRun) -> Table:
         table.add_column(name, justify="left" if name in ("metric", "of") else "right")
     for r in estimate_rows(run, digits=1):
         table.add_row(r.label, r.scope, r.naive, r.bounds, r.estimate)
+    if run.coverage.notes:
+        table.caption = "; ".join(run.coverage.notes)
+        table.caption_justify = "left"
     return table

@@ -93,8 +93,9 @@ def generate(
     check_output_file(out_path)
     specs = [parse_drift(d) for d in drift or []]
     # drift shifts the generator's own derived columns, so it needs them
-    raw = production is None or derives_from_raw_events(production)
-    make = generate_history if derived or specs or not raw else generate_events
+    wants_derived = derived or bool(specs)
+    raw = production is None or derives_from_raw_events(production, wants_derived)
+    make = generate_history if wants_derived or not raw else generate_events
     with err.status("Generating history"):
         df = plant_drift(make(rows=rows, seed=seed, days=days), specs, seed)
     hidden = None

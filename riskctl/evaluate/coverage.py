@@ -95,6 +95,13 @@ def _weights(
         return None, []
     through = ~stopped | control if history.control else np.ones(len(usable), dtype=bool)
     design = usable & through
+    if stopped.any() and not (design & stopped).any():
+        # weights can only stand in for stopped rows through stopped rows that were let
+        # through; with none labelled the "estimate" would be the naive value in disguise
+        return None, [
+            f"no labelled row among the {int(stopped.sum()):,} rows production stopped was "
+            "let through (control group): no unbiased estimate (naive and bounds only)"
+        ]
     if history.propensity:
         p = table[history.propensity].cast(pl.Float64).to_numpy()
         bad = design & ~((p > 0) & (p <= 1))
@@ -107,11 +114,6 @@ def _weights(
             )
         return np.where(design, 1.0 / np.where(design, p, 1.0), 0.0), []
     rate = float(control[stopped].mean()) if stopped.any() else 1.0
-    if stopped.any() and rate == 0:
-        return None, [
-            "the control group holds no row production would have stopped: "
-            "no unbiased estimate (naive and bounds only)"
-        ]
     weight = np.where(stopped, 1.0 / rate, 1.0)
     note = f"control group: {100 * rate:.2f}% of the rows production stopped were let through"
     return np.where(design, weight, 0.0), [note]

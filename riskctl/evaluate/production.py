@@ -42,15 +42,23 @@ class Production:
     hidden: int  # labels nulled: stopped rows outside the control group
 
 
-def derives_from_raw_events(strategy_path: Path) -> bool:
+def derives_from_raw_events(strategy_path: Path, derived: bool = False) -> bool:
     """Whether the strategy's detectors derive their features from raw events (trained with
     `--features`): production history is then generated as raw events, else with the
-    generator's own derived columns."""
+    generator's own derived columns (`derived`: those were asked for, e.g. to plant drift)."""
     loaded = load_strategy(strategy_path)
-    return any(
+    raw = any(
         stored_spec(det.path, det.manifest) is not None
         for det in (load_detector(loaded.detector_path(c)) for c in loaded.strategy.detectors)
     )
+    if raw and derived:
+        raise UsageError(
+            "--drift and --derived write the generator's own derived columns, which the "
+            f"detectors of {strategy_path} (trained with --features on raw events) cannot read",
+            hint="drop --drift/--derived with this strategy, or name a detector trained on "
+            "`riskctl data generate --derived` history",
+        )
+    return raw
 
 
 def production_history(
@@ -64,7 +72,14 @@ def production_history(
     label = s.label or "is_bad"
     if label not in df.columns:
         raise ConfigError(f"label column '{label}' is not in the generated history")
-    no_outcome = s.history.no_outcome if s.history else ["block"]
+    h = s.history
+    no_outcome = h.no_outcome if h else ["block"]
+    # the strategy's own `history:` names, so it reads back what it wrote
+    names = (
+        (h and h.decision) or DECISION,
+        (h and h.control) or CONTROL,
+        (h and h.propensity) or PROPENSITY,
+    )
     scored = df
     for column in s.detectors:
         if column not in scored.columns:
@@ -82,16 +97,14 @@ def production_history(
     hidden = stopped & ~control
     truth = f"{TRUTH_PREFIX}{label}"
     out = df.with_columns(
-        pl.Series(DECISION, action, dtype=pl.String),
-        pl.Series(CONTROL, control, dtype=pl.Boolean),
-        pl.Series(PROPENSITY, np.where(stopped, control_rate, 1.0), dtype=pl.Float64),
+        pl.Series(names[0], action, dtype=pl.String),
+        pl.Series(names[1], control, dtype=pl.Boolean),
+        pl.Series(names[2], np.where(stopped, control_rate, 1.0), dtype=pl.Float64),
         pl.col(label).alias(truth),
         pl.when(pl.Series(hidden)).then(None).otherwise(pl.col(label)).alias(label),
     )
     summary = Production(
-        DECISION,
-        CONTROL,
-        PROPENSITY,
+        *names,
         truth,
         list(no_outcome),
         int(stopped.sum()),

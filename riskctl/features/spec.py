@@ -31,6 +31,10 @@ WINDOW_UNITS = {"s": 1, "m": 60, "h": 3_600, "d": 86_400, "w": 604_800}
 DURATION_UNITS = {"seconds": 1, "minutes": 60, "hours": 3_600, "days": 86_400}
 _WINDOW = re.compile(r"^([1-9][0-9]{0,5})([smhdw])$")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# columns riskctl writes beside the data (score, explain, simulate): a feature of the same
+# name would be refused, or overwritten, downstream
+RESERVED = {"score", "margin", "reason_codes", "reason_texts", "action", "flagged"}
+RESERVED |= {"decided_by", "segment", "matched"}
 
 
 def window_seconds(window: str) -> int | None:
@@ -106,6 +110,11 @@ class Feature(BaseModel):
     def _name(cls, value: str) -> str:
         if not _NAME.match(value):
             raise ValueError(f"bad feature name '{value}': use letters, digits and _")
+        if value in RESERVED or value.startswith("shap_"):
+            raise ValueError(
+                f"'{value}' is a column riskctl writes (scores, explanations, decisions): "
+                "give the feature another name"
+            )
         return value
 
     @field_validator("window")

@@ -193,14 +193,14 @@ def _three(m: Metric, ways: ThreeWays, change: bool, digits: int) -> tuple[str, 
     if change:
         naive = change_text(m, ways.naive, digits, compact=True)
         bounds = f"{m.fmt_change(ways.low, digits)} to {m.fmt_change(ways.high, digits)}"
-        est = "no control group"
+        est = "not estimable"
         if ways.estimate is not None:
             est = change_text(m, ways.estimate, digits, compact=True)
         return naive, bounds, est
     n = ways.naive
     naive = fmt_interval(n.value, n.low, n.high, digits) if m.is_share else m.fmt(n.value)
     bounds = f"{m.fmt(ways.low, digits)} to {m.fmt(ways.high, digits)}"
-    est = "no control group"
+    est = "not estimable"
     if ways.estimate is not None:
         e = ways.estimate
         est = fmt_interval(e.value, e.low, e.high, digits)

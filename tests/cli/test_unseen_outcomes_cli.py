@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from riskctl.cli.app import app
+from riskctl.data.io import write_table
 from riskctl.model.detector import Detector
 
 runner = CliRunner()
@@ -320,3 +321,42 @@ def test_null_and_nan_labels_are_valid_input_everywhere(
     body = json.loads(result.stdout)
     metrics = body["before"] if command == "tune" else body["candidate"]["metrics"]
     assert metrics["no_label"]["unlabelled"] == 250 and metrics["rows"] == 1000
+
+
+def test_production_history_uses_the_strategys_own_column_names(
+    tmp_path: Path, detector: Detector
+) -> None:
+    prod = tmp_path / "named.yaml"
+    prod.write_text(
+        "name: prod\nactions: [block, allow]\n"
+        f"detectors: {{score: {detector.path}}}\n"
+        "thresholds: {block: {score: 0.5}}\nlabel: is_bad\n"
+        "history: {decision: my_action, control: ctl}\n"
+    )
+    out = tmp_path / "named.parquet"
+    result = invoke("data", "generate", "--rows", 4000, "--production", prod, "--out", out)
+    assert result.exit_code == 0, result.output
+    assert {"my_action", "ctl", "p_allow"} <= set(pl.read_parquet(out).columns)
+    assert invoke("simulate", prod, "--data", out).exit_code == 0
+
+
+def test_no_stopped_row_in_the_control_group_means_no_estimate(
+    tmp_path: Path, production: Path, detector: Detector
+) -> None:
+    """A control group that let none of the stopped rows through cannot stand in for them:
+    the estimate is absent and says why, instead of equalling the naive value."""
+    df = pl.read_parquet(production)
+    stopped = pl.col("prod_action") == "block"
+    cut = df.with_columns(
+        pl.when(stopped).then(False).otherwise(pl.col("in_control")).alias("in_control"),
+        pl.when(stopped).then(None).otherwise(pl.col("is_bad")).alias("is_bad"),
+    )
+    path = write_table(cut, tmp_path / "no-control-stopped.parquet")
+    cand = strategy(tmp_path, "c", 0.7, 0.4, f"detectors: {{score: {detector.path}}}\n" + HISTORY)
+    result = invoke("simulate", cand, "--data", path, "--json")
+    assert result.exit_code == 0, result.output
+    m = json.loads(result.stdout)["candidate"]["metrics"]
+    assert m["estimates"]["catch_rate"]["estimate"] is None
+    assert any("no unbiased estimate" in n for n in m["notes"]), m["notes"]
+    text = invoke("simulate", cand, "--data", path).output
+    assert "not estimable" in text and "no unbiased estimate" in " ".join(text.split())

@@ -3,7 +3,7 @@ holds; ISO times with offsets read as UTC instants."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
@@ -41,6 +41,6 @@ def test_iso_offsets_read_as_utc(tmp_path: Path) -> None:
     t = read_table(path)["t"]
     assert t.dtype == pl.Datetime("us", "UTC")
     assert t.to_list() == [
-        datetime(2026, 1, 1, 1, tzinfo=timezone.utc),
-        datetime(2026, 1, 1, 0, 30, tzinfo=timezone.utc),
+        datetime(2026, 1, 1, 1, tzinfo=UTC),
+        datetime(2026, 1, 1, 0, 30, tzinfo=UTC),
     ]

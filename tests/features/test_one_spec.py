@@ -140,3 +140,16 @@ def test_production_history_derives_what_its_detector_needs(trained) -> None:
     assert decided == ["block"]
     result = runner.invoke(app, ["simulate", str(prod), "--data", str(out), "--json"])
     assert result.exit_code == 0, result.output
+
+
+def test_production_history_with_drift_and_a_raw_events_detector_says_why(trained) -> None:
+    prod = trained["root"] / "production-drift.yaml"
+    prod.write_text(
+        f"name: prod\nactions: [block, allow]\ndetectors: {{score: {trained['detector']}}}\n"
+        "thresholds: {block: {score: 0.5}}\nlabel: is_bad\n"
+    )
+    out = trained["root"] / "drifted.parquet"
+    args = ["data", "generate", "--rows", "3000", "--production", str(prod), "--drift", "attack"]
+    result = runner.invoke(app, [*args, "--out", str(out)])
+    assert result.exit_code == 2 and "trained with --features" in result.output
+    assert not out.exists()
