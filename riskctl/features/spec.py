@@ -102,7 +102,12 @@ class Feature(BaseModel):
     window: str = Field("all", description="1h, 24h, 7d, 30d, ... or all.")
     label: str | None = Field(None, description="Label column (1 = bad), for ring bad rates.")
     label_maturity_days: float | None = Field(
-        None, gt=0, description="A label counts from event time + this many days on."
+        None,
+        gt=0,
+        le=36_500,
+        allow_inf_nan=False,
+        strict=True,
+        description="A label counts from event time + this many days on (up to 100 years).",
     )
 
     @field_validator("name")

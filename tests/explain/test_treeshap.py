@@ -149,7 +149,7 @@ def test_infinite_values_are_refused_like_xgboost_does(detector, history) -> Non
 
     numeric = next(f.name for f in detector.features if f.kind == "numeric")
     rows = history.head(50).with_columns(pl.lit(float("inf")).alias(numeric))
-    with pytest.raises(DataError, match=f"column '{numeric}' holds infinite values"):
+    with pytest.raises(DataError, match=f"column '{numeric}' holds 50 infinite values"):
         contributions(detector, rows)
 
 
