@@ -8,6 +8,7 @@ with one format; values that do not parse (a truncated last line) become missing
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import polars as pl
 
@@ -58,6 +59,26 @@ def date_format(values: pl.Series) -> str | None:
         if failed < sample.len() and failed <= max(1, (1 - MIN_PARSED_SHARE) * sample.len()):
             return fmt
     return None
+
+
+_SLASH_DATE = re.compile(r"^\s*\d{1,2}/\d{1,2}/\d{2,4}")
+
+
+def slash_date_columns(csv_path: Path) -> list[str]:
+    """Columns of a CSV whose first values look like `2/24/15 22:55` (a sample read as text)."""
+    sample = pl.read_csv(
+        csv_path,
+        n_rows=SAMPLE,
+        infer_schema_length=0,
+        truncate_ragged_lines=True,
+        ignore_errors=True,
+    )
+    out = []
+    for name in sample.columns:
+        values = sample[name].drop_nulls().head(20).to_list()
+        if values and all(_SLASH_DATE.match(v) for v in values):
+            out.append(name)
+    return out
 
 
 def parse_date_strings(lf: pl.LazyFrame) -> pl.LazyFrame:

@@ -7,13 +7,13 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import polars as pl
 
 from riskctl.data.csvcheck import check_csv
-from riskctl.data.dates import parse_date_strings
+from riskctl.data.dates import parse_date_strings, slash_date_columns
 from riskctl.data.output import check_output_file
 from riskctl.errors import DataError, UsageError, name_list
 from riskctl.tempfiles import note_input, track_partial, untrack_partial
@@ -56,11 +56,13 @@ def scan_table(path: Path | str, ragged_ok: bool = False) -> pl.LazyFrame:
             lf = pl.scan_parquet(path)
         elif fmt == "csv":
             check_csv(path, ragged_ok)  # UTF-8, no ragged line, no header name twice
-            # dates stay text here and parse_date_strings reads them with one format per
-            # column: polars' own guess reads `1/2/2026` day-first and fails on `01/02/26`
+            # slash dates stay text here and parse_date_strings reads them month first with
+            # one format per column: polars' own guess reads `1/2/2026` day-first and fails
+            # on `01/02/26`. ISO dates it parses itself (and leniently on a cut last line).
             lf = pl.scan_csv(
                 path,
-                try_parse_dates=False,
+                try_parse_dates=True,
+                schema_overrides={name: pl.String for name in slash_date_columns(path)},
                 infer_schema_length=10_000,
                 truncate_ragged_lines=ragged_ok,
             )
@@ -80,7 +82,7 @@ def read_table(path: Path | str) -> pl.DataFrame:
     return scan_table(path).collect()
 
 
-def check_named_columns(flag: str, names: list[str], columns: list[str]) -> None:
+def check_named_columns(flag: str, names: Sequence[str], columns: list[str]) -> None:
     """UsageError unless every column a flag names is in the data (an empty name included)."""
     import difflib
 

@@ -118,7 +118,7 @@ def expression(frame: pl.DataFrame, feature: Feature, ctx: Context, i: int) -> p
         raise ConfigError(f"feature '{feature.name}': bad SQL: {_first(exc)}", where) from None
     for column in expr.meta.root_names():
         if column not in frame.columns:
-            raise _unknown("column", column, frame.columns, where)
+            raise _missing_column(column, frame.columns, ctx, where)
     _check_row_level(expr, feature, where)
     try:
         out = frame.select(expr.alias(feature.name)).to_series()
@@ -138,8 +138,25 @@ def _first(exc: Exception) -> str:
 
 def _column(frame: pl.DataFrame, name: str, ctx: Context, *key: str | int) -> pl.Series:
     if name not in frame.columns:
-        raise _unknown("column", name, frame.columns, ctx.where(*key))
+        raise _missing_column(name, frame.columns, ctx, ctx.where(*key))
     return frame[name]
+
+
+def _missing_column(
+    name: str, columns: list[str], ctx: Context, where: Location | None
+) -> ConfigError:
+    """Unknown, or a feature the spec defines further down (features read the data and the
+    features above them)."""
+    later = [i for i, f in enumerate(ctx.spec.features) if f.name == name]
+    if later:
+        line = ctx.where("features", later[0], "name")
+        at = f" (line {line.line})" if line is not None and line.line else ""
+        return ConfigError(
+            f"'{name}' is a feature defined further down{at}",
+            where,
+            hint="a feature reads the data's columns and the features above it: move it up",
+        )
+    return _unknown("column", name, columns, where)
 
 
 def _entity(frame: pl.DataFrame, entity: str, ctx: Context, *key: str | int) -> np.ndarray:
@@ -212,22 +229,68 @@ def ring(frame: pl.DataFrame, f: Feature, ctx: Context, i: int, t: np.ndarray) -
                 f"feature '{f.name}': label column '{f.label}' is {label.dtype}, not 0/1",
                 ctx.where("features", i, "label"),
             )
-        bad = (label.cast(pl.Float64) == 1.0).fill_null(False).to_numpy()
+        as_float = label.cast(pl.Float64)
+        other = as_float.is_not_null() & ~as_float.is_in([0.0, 1.0])
+        if other.any():
+            raise ConfigError(
+                f"label column '{f.label}' has {int(other.sum()):,} values other than 0 and 1 "
+                f"(e.g. {label.filter(other)[0]!r})",
+                ctx.where("features", i, "label"),
+                hint="labels are 1 = bad, 0 = good, empty where unknown",
+            )
+        bad = (as_float == 1.0).fill_null(False).to_numpy()
     maturity = int(round((f.label_maturity_days or 0) * DAY_US))
     return rings.ring_features(f.name, t, nodes, links, f.ring.measure, bad, maturity)
+
+
+def _reads(f: Feature) -> list[str]:
+    """The columns a feature reads (an expression's, if it parses: errors come later)."""
+    if f.kind == "expr":
+        try:
+            return pl.sql_expr(f.expr or "").meta.root_names()
+        except pl.exceptions.PolarsError:
+            return []
+    if f.kind == "ring":
+        return [f.label] if f.label else []
+    source = getattr(f, f.kind)
+    return [source] if f.kind in ("count", "distinct", "sum", "mean") and source != "rows" else []
+
+
+def _check_shadowing(columns: list[str], ctx: Context) -> None:
+    """A derived column may replace a data column of its name only when the data is the
+    spec's own output (it has every derived column) or nothing in the spec reads it:
+    otherwise a feature would silently read the derived values, or the time, an entity or
+    a key would vanish."""
+    spec, present = ctx.spec, set(columns)
+    entity_columns = {c for v in spec.entities.values() for c in ([v] if isinstance(v, str) else v)}
+    read = {spec.time, *entity_columns, *(lk.key for lk in spec.lookups)}
+    if not all(name in present for name in spec.names):
+        read |= {column for f in spec.features for column in _reads(f)}
+    named = [("lookups", j, lk.name) for j, lk in enumerate(spec.lookups)]
+    named += [("features", i, f.name) for i, f in enumerate(spec.features)]
+    for section, j, name in named:
+        if name in present and name in read:
+            raise ConfigError(
+                f"'{name}' is a column of the data that the spec reads; a derived column "
+                "of that name would replace it",
+                ctx.where(section, j, "name"),
+                hint="give the derived column another name",
+            )
 
 
 def compute(frame: pl.DataFrame, ctx: Context, progress: Progress | None = None) -> pl.DataFrame:
     """`frame` with the spec's lookups and features added, in spec order (later features
     may use earlier ones). Existing columns of the same names are replaced."""
     spec = ctx.spec
+    _check_shadowing(frame.columns, ctx)
     frame = frame.drop([n for n in spec.names if n in frame.columns])
     t = event_times(frame, ctx)
     ctx.timeline, ctx.indexes, ctx.occurrences = Timeline(t), {}, {}
     total, done = len(spec.lookups) + len(spec.features), 0
     for j, lookup in enumerate(spec.lookups):
         key = _column(frame, lookup.key, ctx, "lookups", j, "key")
-        frame = frame.with_columns(lookups.lookup_column(lookup, ctx.base, key))
+        where = ctx.where("lookups", j, "table")
+        frame = frame.with_columns(lookups.lookup_column(lookup, ctx.base, key, where))
         done += 1
         if progress:
             progress(done, total)

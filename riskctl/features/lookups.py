@@ -13,7 +13,7 @@ import numpy as np
 import polars as pl
 
 from riskctl.data.io import read_table
-from riskctl.errors import DataError
+from riskctl.errors import ConfigError, DataError, Location
 from riskctl.features.spec import Lookup
 
 _IPV4 = r"^\s*(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\s*$"
@@ -35,10 +35,23 @@ def as_number(values: pl.Series) -> pl.Series:
     return pl.select(pl.when(ok).then(number)).to_series().alias(values.name)
 
 
-def read_side_table(lookup: Lookup, base: Path) -> tuple[Path, pl.DataFrame]:
+def read_side_table(
+    lookup: Lookup, base: Path, where: Location | None = None
+) -> tuple[Path, pl.DataFrame]:
     path = Path(lookup.table)
     path = path if path.is_absolute() else base / path
+    if not path.is_file():
+        raise ConfigError(
+            f"no table file {path}",
+            where,
+            hint="`table:` is read relative to the spec's folder",
+        )
     table = read_table(path)
+    if table.height == 0:
+        raise DataError(
+            f"{path}: lookup '{lookup.name}': the table has no rows",
+            hint="a lookup table needs at least one row",
+        )
     wanted = [lookup.value, *(lookup.range or [lookup.match or ""])]
     missing = [c for c in wanted if c not in table.columns]
     if missing:
@@ -106,8 +119,10 @@ def exact_join(path: Path, table: pl.DataFrame, lookup: Lookup, key: pl.Series) 
     return joined[lookup.name]
 
 
-def lookup_column(lookup: Lookup, base: Path, key: pl.Series) -> pl.Series:
-    path, table = read_side_table(lookup, base)
+def lookup_column(
+    lookup: Lookup, base: Path, key: pl.Series, where: Location | None = None
+) -> pl.Series:
+    path, table = read_side_table(lookup, base, where)
     if lookup.range is not None:
         return range_join(path, table, lookup, key)
     return exact_join(path, table, lookup, key)

@@ -116,6 +116,8 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, events: Path, case: di
     )
     if "ranges" in case:
         (tmp_path / "ranges.csv").write_text(case["ranges"])
+    if case.get("no_ranges_file"):
+        (tmp_path / "ranges.csv").unlink()
     out = tmp_path / "out.parquet"
     result = runner.invoke(app, ["features", str(spec), "--data", str(events), "--out", str(out)])
     assert result.exit_code == 2, result.output
@@ -166,3 +168,19 @@ def test_timezone_aware_times_compare_as_instants(tmp_path: Path) -> None:
     )
     got = add_features(df, spec).frame
     assert got["n"].to_list() == [1, 2]
+
+
+def test_the_spec_runs_again_on_its_own_output(tmp_path: Path, events: Path) -> None:
+    spec = tmp_path / "features.yaml"
+    spec.write_text(
+        spec_text(
+            features="  - {name: n, count: rows, per: device}\n  - {name: s, sum: n, per: ip}"
+        )
+    )
+    once, twice = tmp_path / "once.parquet", tmp_path / "twice.parquet"
+    for source, out in ((events, once), (once, twice)):
+        result = runner.invoke(
+            app, ["features", str(spec), "--data", str(source), "--out", str(out)]
+        )
+        assert result.exit_code == 0, result.output
+    assert pl.read_parquet(once).equals(pl.read_parquet(twice))
