@@ -229,13 +229,21 @@ def case_shap_explain(detector: str, data: str, out: str) -> None:
 
 
 def case_riskctl_simulate(data: str, out: str) -> None:
+    """The `riskctl simulate` command run in this fresh process, as the floor runs in its
+    own: each time is one interpreter start, its imports and the work."""
+    import contextlib
+
+    from riskctl.cli.entry import main
+
     strategy = Path(out).with_suffix(".yaml")
     strategy.write_text(BENCH_STRATEGY)
-    subprocess.run(
-        [sys.executable, "-m", "riskctl", "simulate", str(strategy), "--data", data, "--json"],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
+    sys.argv = ["riskctl", "simulate", str(strategy), "--data", data, "--json"]
+    with open(out, "w") as fh, contextlib.redirect_stdout(fh):
+        try:
+            main()
+        except SystemExit as exc:
+            if exc.code:
+                raise
 
 
 def case_pandas_simulate(data: str, out: str) -> None:
@@ -560,10 +568,11 @@ def features_cases(args: argparse.Namespace) -> list[dict]:
 
 
 def measure(case: str, *args: str) -> dict[str, float]:
-    """Wall seconds and peak RSS (MiB) of one case in a fresh child process.
+    """Wall seconds, CPU seconds and peak RSS (MiB) of one case in a fresh child process.
 
-    The child reports its own peak, and its children's (riskctl runs as a grandchild), so
-    each case's number is its own.
+    The child reports its own peak, and its children's (riskctl may run as a grandchild), so
+    each case's number is its own. CPU time (user + system, all threads and children) is
+    what other work on a shared machine disturbs least.
     """
     code = (
         f"import sys, resource; sys.path.insert(0, {str(HERE)!r}); import run; "
@@ -571,13 +580,22 @@ def measure(case: str, *args: str) -> dict[str, float]:
         "print(max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
         "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))"
     )
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", code, *args], check=True, capture_output=True, text=True
     )
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     peak_kib = int(done.stdout.strip().splitlines()[-1])
-    return {"seconds": round(seconds, 2), "peak_mib": round(peak_kib / 1024, 1)}
+    return {
+        "seconds": round(seconds, 2),
+        "peak_mib": round(peak_kib / 1024, 1),
+        "cpu_s": round(cpu, 2),
+    }
 
 
 def report(name: str, ours: dict[str, float], theirs: dict[str, float], rows: int) -> dict:
@@ -592,7 +610,12 @@ def report(name: str, ours: dict[str, float], theirs: dict[str, float], rows: in
     print(
         f"{name:<6} {rows:>11,} rows  riskctl {ours['seconds']:>7.1f}s {ours['peak_mib']:>8,.0f}"
         f" MiB   usual {theirs['seconds']:>7.1f}s {theirs['peak_mib']:>8,.0f} MiB   "
-        f"speed x{line['speedup']:.2f}  memory x{line['memory_ratio']:.2f}",
+        f"speed x{line['speedup']:.2f}  memory x{line['memory_ratio']:.2f}"
+        + (
+            f"  cpu {ours['cpu_s']:.1f}s vs {theirs['cpu_s']:.1f}s"
+            if "cpu_s" in ours and "cpu_s" in theirs
+            else ""
+        ),
         flush=True,
     )
     return line
