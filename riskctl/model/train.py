@@ -217,7 +217,7 @@ def _labelled_rows(data: Path, o: TrainOptions) -> tuple[pl.DataFrame, pl.Series
         **({"amount": o.amount} if o.amount else {}),
     }
     require_columns(names, wanted, str(data))
-    check_named_columns("--group", list(o.groups), names)
+    check_named_columns("--group", o.groups, names)
     if ROW in names:
         raise DataError(f"{data}: has a column named '{ROW}', which riskctl reserves")
     df = lf.with_row_index(ROW).collect()
