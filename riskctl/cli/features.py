@@ -59,11 +59,14 @@ def features(
                 "path": str(run.out),
                 "rows": run.rows,
                 "history_rows": run.history_rows,
+                "shared_rows": run.shared_rows,
                 "features": [asdict(f) for f in run.features],
             }
         )
         return
     extra = f" ({run.history_rows:,} history rows as context)" if run.history_rows else ""
+    if run.shared_rows:
+        extra += f"; {run.shared_rows:,} history rows were in the data too and count once"
     out.print(f"Wrote {run.rows:,} rows to [bold]{run.out}[/]{extra}")
     table = Table(box=None, pad_edge=False)
     for name in ("feature", "kind", "type", "nulls", "min", "max"):

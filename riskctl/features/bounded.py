@@ -319,14 +319,16 @@ def run_bounded(
     out: Path,
     split: Split,
     progress: Progress | None = None,
+    hidden: list[str] | None = None,
 ) -> BoundedResult:
     """Compute the spec for the table `lf` (its first `skip` rows are history: context,
-    not written) into `out`, holding one chunk or bucket at a time."""
+    not written) into `out`, holding one chunk or bucket at a time; `hidden` columns are
+    read but not written."""
     spec = ctx.spec
     check(ctx, lf)
     steps = plan(spec)
     names = lf.collect_schema().names()
-    columns = [c for c in names if c not in spec.names] + spec.names
+    columns = [c for c in names if c not in spec.names and c not in (hidden or [])] + spec.names
     chunks = -(-int(lf.select(pl.len()).collect().item()) // split.chunk_rows)
     folder = Path(tempfile.mkdtemp(prefix=f".{out.name}.work-", dir=out.parent))
     track_partial(folder, tree=True)

@@ -15,7 +15,8 @@ from riskctl.features.bounded import BoundedResult, run_bounded
 from riskctl.features.budget import available_memory, in_memory_bytes, row_bytes
 from riskctl.features.budget import split as plan_split
 from riskctl.features.compute import Context
-from riskctl.features.spec import load_spec
+from riskctl.features.context import WithHistory, with_history
+from riskctl.features.spec import FeatureSpec, load_spec
 
 Progress = Callable[[int, int], None]
 
@@ -35,6 +36,7 @@ class FeaturesRun:
     out: Path
     rows: int
     history_rows: int
+    shared_rows: int  # history rows the data has too: counted once
     features: list[FeatureSummary]
 
 
@@ -62,18 +64,19 @@ def _bounded_summary(result: BoundedResult, name: str, kind: str) -> FeatureSumm
     )
 
 
-def _table(data: Path, history: Path | None) -> tuple[pl.LazyFrame, int]:
+def _table(data: Path, history: Path | None, spec: FeatureSpec) -> WithHistory:
     """The rows to compute over, lazily: history first (aligned to the data's columns, as
-    `add_features` does), then the data; and how many history rows lead."""
+    `add_features` does), then the data."""
     lf = scan_table(data)
     if history is None:
-        return lf, 0
-    columns = lf.collect_schema().names()
-    earlier = scan_table(history)
-    have = earlier.collect_schema().names()
-    earlier = earlier.select([pl.col(c) if c in have else pl.lit(None).alias(c) for c in columns])
-    skip = int(earlier.select(pl.len()).collect().item())
-    return pl.concat([earlier, lf], how="vertical_relaxed"), skip
+        return WithHistory(lf, 0, 0, [])
+    try:
+        return with_history(lf, scan_table(history), spec)
+    except pl.exceptions.PolarsError as exc:
+        raise DataError(
+            f"history and data do not fit together: {_first(exc)}",
+            hint="pass history with the same columns and types as the data",
+        ) from None
 
 
 def _first(exc: Exception) -> str:
@@ -116,18 +119,21 @@ def features_file(
     loaded = load_spec(spec)
     kinds = {f.name: f.kind for f in loaded.model.features}
     kinds |= {lk.name: "lookup" for lk in loaded.model.lookups}
-    lf, skip = _table(Path(data), Path(history) if history is not None else None)
+    joined = _table(Path(data), Path(history) if history is not None else None, loaded.model)
+    lf, skip = joined.rows, joined.history_rows
     rows, width = _size(lf, data, history)
     limit = memory_limit if memory_limit is not None else int(available_memory() * 0.6)
     if in_memory_bytes(rows, width, loaded.model) > limit:
         ctx = Context(loaded.model, loaded, loaded.path.parent)
         split = plan_split(rows, width, loaded.model, limit)
         try:
-            result = run_bounded(ctx, lf, skip, Path(out), split, progress)
+            result = run_bounded(ctx, lf, skip, Path(out), split, progress, joined.added)
         except pl.exceptions.PolarsError as exc:
             raise DataError(f"{data}: cannot derive features: {_first(exc)}") from None
         summaries = [_bounded_summary(result, n, kinds[n]) for n in loaded.model.names]
-        return FeaturesRun(Path(out), result.rows, result.history_rows, summaries)
+        return FeaturesRun(
+            Path(out), result.rows, result.history_rows, joined.shared_rows, summaries
+        )
     frame = read_table(data)
     earlier = read_table(history) if history is not None else None
     applied = add_features(frame, loaded, history=earlier, progress=progress)
@@ -136,5 +142,6 @@ def features_file(
         out,
         applied.frame.height,
         applied.history_rows,
+        applied.shared_rows,
         [_summary(applied.frame, n, kinds[n]) for n in loaded.model.names],
     )
