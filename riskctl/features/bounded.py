@@ -297,7 +297,8 @@ def check(ctx: Context, lf: pl.LazyFrame) -> None:
     ).collect()
     if nulls["n"][0]:
         raise DataError(
-            f"time column '{time}' has {nulls['n'][0]} missing values (first in row "
+            f"time column '{time}' has {nulls['n'][0]} missing or unreadable values "
+            f"(first in row "
             f"{nulls['first'][0] + 1})",
             hint="drop or fill rows without an event time",
         )

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from riskctl.data.dates import date_format
+from riskctl.data.dates import date_format, unreadable_example
 from riskctl.errors import ConfigError, DataError, Location, name_list
 from riskctl.features import lookups, rings, windows
 from riskctl.features.index import NULL, RowIndex, Timeline, codes
@@ -55,10 +55,10 @@ def event_times(frame: pl.DataFrame, ctx: Context) -> np.ndarray:
     if col.dtype == pl.String:
         fmt = date_format(col)
         if fmt is None:
-            sample = col.drop_nulls().head(1).to_list()
+            sample = unreadable_example(col) or next(iter(col.drop_nulls().head(1)), None)
             raise ConfigError(
-                f"time column '{name}' does not parse as dates (e.g. {sample[0]!r})"
-                if sample
+                f"time column '{name}' does not parse as dates (e.g. {sample!r})"
+                if sample is not None
                 else f"time column '{name}' is empty",
                 where,
                 hint="use ISO times like 2026-06-01 12:30:00",
@@ -81,7 +81,8 @@ def event_times(frame: pl.DataFrame, ctx: Context) -> np.ndarray:
     if col.null_count():
         first = int(col.is_null().arg_max() or 0)
         raise DataError(
-            f"time column '{name}' has {col.null_count()} missing values (first in row "
+            f"time column '{name}' has {col.null_count()} missing or unreadable values "
+            f"(first in row "
             f"{first + 1})",
             hint="drop or fill rows without an event time",
         )
