@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
@@ -133,20 +134,16 @@ def _run(
             folder.mkdir(parents=True)
             (folder.parent / "out").mkdir()
         (scratch / f"p{k}").mkdir(exist_ok=True)
+        base = PartJob(0, sources[0], None, schema, merge, step.row, sends, buckets, None, False)
         jobs = [
-            PartJob(
-                i,
-                source,
-                current[i],
-                schema,
-                merge,
-                step.row,
-                sends,
-                buckets,
-                scratch / f"p{k}" / f"part-{i:05d}.parquet" if changed else None,
-                False,
-                i < n_hist,
-                extra,
+            replace(
+                base,
+                index=i,
+                source=source,
+                current=current[i],
+                out=scratch / f"p{k}" / f"part-{i:05d}.parquet" if changed else None,
+                history=i < n_hist,
+                extra=extra,
             )
             for i, source in enumerate(sources)
         ]
@@ -156,21 +153,9 @@ def _run(
         history_rows = history_rows or sum(s.rows for s in got[:n_hist])
         current = [j.out or current[j.index] for j in jobs]
         merge = _exchange(cluster, loaded, sends, buckets, progress)
+    last = PartJob(0, sources[0], None, schema, merge, [], [], buckets, None, True, extra=extra)
     final = [
-        PartJob(
-            i,
-            sources[i],
-            current[i],
-            schema,
-            merge,
-            [],
-            [],
-            buckets,
-            output.part(i - n_hist),
-            True,
-            False,
-            extra,
-        )
+        replace(last, index=i, source=sources[i], current=current[i], out=output.part(i - n_hist))
         for i in range(n_hist, len(sources))
     ]
     stats = cluster.map(part_task, [(j, loaded) for j in final], "features output", progress)
