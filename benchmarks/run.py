@@ -231,13 +231,21 @@ def case_shap_explain(detector: str, data: str, out: str) -> None:
 
 
 def case_riskctl_simulate(data: str, out: str) -> None:
+    """The `riskctl simulate` command run in this fresh process, as the floor runs in its
+    own: each time is one interpreter start, its imports and the work."""
+    import contextlib
+
+    from riskctl.cli.entry import main
+
     strategy = Path(out).with_suffix(".yaml")
     strategy.write_text(BENCH_STRATEGY)
-    subprocess.run(
-        [sys.executable, "-m", "riskctl", "simulate", str(strategy), "--data", data, "--json"],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
+    sys.argv = ["riskctl", "simulate", str(strategy), "--data", data, "--json"]
+    with open(out, "w") as fh, contextlib.redirect_stdout(fh):
+        try:
+            main()
+        except SystemExit as exc:
+            if exc.code:
+                raise
 
 
 def case_pandas_simulate(data: str, out: str) -> None:
@@ -381,10 +389,14 @@ def features_spec(path: Path) -> Path:
     return path
 
 
-def case_riskctl_features(spec: str, data: str, out: str) -> None:
+def case_riskctl_features(spec: str, data: str, out: str, limit: str = "") -> None:
+    """`riskctl features`; with `limit` (e.g. 512MiB), in bounded passes within it."""
+    from riskctl.features.budget import parse_size
     from riskctl.features.run import features_file
 
-    features_file(Path(spec), Path(data), Path(out))
+    features_file(
+        Path(spec), Path(data), Path(out), memory_limit=parse_size(limit) if limit else None
+    )
 
 
 def case_duckdb_features(data: str, out: str) -> None:
@@ -535,11 +547,34 @@ CASES = {
 # ---------------------------------------------------------------- driver
 
 
-def measure(case: str, *args: str) -> dict[str, float]:
-    """Wall seconds and peak RSS (MiB) of one case in a fresh child process.
+def features_cases(args: argparse.Namespace) -> list[dict]:
+    """riskctl features all at once, in bounded passes, and DuckDB window SQL, back to back
+    per size; the bounded run's peak should stay flat as rows grow."""
+    results = []
+    spec = features_spec(DATA / "features.yaml")
+    for rows in args.features_rows:
+        events = make_events(rows, 5, DATA / f"events_{rows}.parquet")
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(f"features {rows:,} rows: load average {load} on {os.cpu_count()} cores", flush=True)
+        out = str(DATA / "features_riskctl.parquet")
+        ours = measure("riskctl_features", str(spec), str(events), out)
+        theirs = {"seconds": float("nan"), "peak_mib": float("nan")}
+        if args.features_duckdb:
+            theirs = measure("duckdb_features", str(events), str(DATA / "features_duckdb.parquet"))
+        results.append(report("features", ours, theirs, rows))
+        if args.features_memory_limit:
+            limit = args.features_memory_limit
+            bounded = measure("riskctl_features", str(spec), str(events), out, limit)
+            results.append(report(f"features --memory-limit {limit}", bounded, theirs, rows))
+    return results
 
-    The child reports its own peak, and its children's (riskctl runs as a grandchild), so
-    each case's number is its own.
+
+def measure(case: str, *args: str) -> dict[str, float]:
+    """Wall seconds, CPU seconds and peak RSS (MiB) of one case in a fresh child process.
+
+    The child reports its own peak, and its children's (riskctl may run as a grandchild), so
+    each case's number is its own. CPU time (user + system, all threads and children) is
+    what other work on a shared machine disturbs least.
     """
     code = (
         f"import sys, resource; sys.path.insert(0, {str(HERE)!r}); import run; "
@@ -547,13 +582,22 @@ def measure(case: str, *args: str) -> dict[str, float]:
         "print(max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
         "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))"
     )
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", code, *args], check=True, capture_output=True, text=True
     )
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     peak_kib = int(done.stdout.strip().splitlines()[-1])
-    return {"seconds": round(seconds, 2), "peak_mib": round(peak_kib / 1024, 1)}
+    return {
+        "seconds": round(seconds, 2),
+        "peak_mib": round(peak_kib / 1024, 1),
+        "cpu_s": round(cpu, 2),
+    }
 
 
 def report(name: str, ours: dict[str, float], theirs: dict[str, float], rows: int) -> dict:
@@ -568,7 +612,12 @@ def report(name: str, ours: dict[str, float], theirs: dict[str, float], rows: in
     print(
         f"{name:<6} {rows:>11,} rows  riskctl {ours['seconds']:>7.1f}s {ours['peak_mib']:>8,.0f}"
         f" MiB   usual {theirs['seconds']:>7.1f}s {theirs['peak_mib']:>8,.0f} MiB   "
-        f"speed x{line['speedup']:.2f}  memory x{line['memory_ratio']:.2f}",
+        f"speed x{line['speedup']:.2f}  memory x{line['memory_ratio']:.2f}"
+        + (
+            f"  cpu {ours['cpu_s']:.1f}s vs {theirs['cpu_s']:.1f}s"
+            if "cpu_s" in ours and "cpu_s" in theirs
+            else ""
+        ),
         flush=True,
     )
     return line
@@ -593,7 +642,18 @@ def main() -> None:
             "validate",
         ],
     )
-    parser.add_argument("--features-rows", type=int, default=10_000_000)
+    parser.add_argument("--features-rows", type=int, nargs="+", default=[10_000_000])
+    parser.add_argument(
+        "--features-memory-limit",
+        default="512MiB",
+        help="features: also run riskctl in bounded passes within this limit ('' to skip)",
+    )
+    parser.add_argument(
+        "--features-duckdb",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="features: also time DuckDB (minutes at 10M rows)",
+    )
     parser.add_argument("--train-rows", type=int, default=1_000_000)
     parser.add_argument("--score-rows", type=int, default=10_000_000)
     parser.add_argument("--explain-rows", type=int, nargs="+", default=[100_000, 1_000_000])
@@ -692,14 +752,7 @@ def main() -> None:
             }
         )
     if "features" in args.cases:
-        rows = args.features_rows
-        events = make_events(rows, 5, DATA / f"events_{rows}.parquet")
-        spec = features_spec(DATA / "features.yaml")
-        ours = measure(
-            "riskctl_features", str(spec), str(events), str(DATA / "features_riskctl.parquet")
-        )
-        theirs = measure("duckdb_features", str(events), str(DATA / "features_duckdb.parquet"))
-        results.append(report("features", ours, theirs, rows))
+        results += features_cases(args)
     if not set(args.cases) & {"train", "score", "explain"}:
         (DATA / "results.json").write_text(json.dumps(results, indent=2) + "\n")
         return

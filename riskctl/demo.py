@@ -31,6 +31,14 @@ Progress = Callable[[int, int], None]
 # the last third, which the detector never saw
 TRAIN_SHARE = 2 / 3
 EXAMPLE_STRATEGIES = ("baseline.yaml", "candidate.yaml", "reason_codes.yaml", "README.md")
+# The demo's training settings (written to model.yaml, passed as `riskctl train --config`).
+# On its ~130k training rows the defaults' 30 rounds of patience and 256 bins cost about
+# twice the training time for no better detector: with seeds 1, 2 and 7, test ROC AUC and
+# PR AUC moved by at most 0.004 either way (seed 7: 0.9670 / 0.8653 -> 0.9700 / 0.8688).
+DEMO_MODEL = """# the demo's training settings (see `riskctl train --help`, model.yaml)
+early_stopping_rounds: 15   # stop when validation PR AUC has not improved for 15 rounds
+max_bin: 128                # histogram bins per feature
+"""
 
 
 @dataclass(frozen=True)
@@ -88,6 +96,7 @@ def run_demo(
     later = history.filter(pl.col("event_time") >= cut)
 
     say("Training an XGBoost detector on the earlier two thirds")
+    model = write_text(DEMO_MODEL, out / "model.yaml")
     detector = train_detector(
         train_path,
         label="is_bad",
@@ -97,6 +106,7 @@ def run_demo(
         seed=seed,
         progress=progress,
         features_spec=spec,
+        config=model,
     ).detector
 
     say("Scoring the later third, which the detector never saw")

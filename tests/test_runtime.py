@@ -53,3 +53,32 @@ def test_runs_before_xgboost_loads_for_library_users() -> None:
         OMP_WAIT_POLICY="passive",
     )
     assert user == "passive False"
+
+
+LEAN = """
+import sys
+import numpy as np
+from riskctl.runtime import lean_xgboost
+assert lean_xgboost()
+import xgboost as xgb
+assert "sklearn" not in sys.modules and not xgb.compat.SKLEARN_INSTALLED
+rng = np.random.default_rng(0)
+x = rng.normal(size=(200, 3)); y = (x[:, 0] > 0).astype(float)
+booster = xgb.train({"max_depth": 2}, xgb.DMatrix(x, label=y), num_boost_round=3)
+assert booster.predict(xgb.DMatrix(x)).shape == (200,)
+import sklearn.base  # untouched for everyone else
+assert "sklearn" in sys.modules
+print("ok")
+"""
+
+
+def test_command_line_loads_xgboost_without_its_sklearn_wrappers() -> None:
+    done = subprocess.run([sys.executable, "-c", LEAN], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
+
+
+def test_lean_xgboost_does_nothing_once_either_is_loaded() -> None:
+    code = "import sklearn; from riskctl.runtime import lean_xgboost; print(lean_xgboost())"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.strip() == "False", done.stderr

@@ -53,10 +53,7 @@ class RiskctlGroup(ReflowGroup):
             err.print("[bold red]error:[/] interrupted; nothing was written", soft_wrap=True)
             sys.exit(130)
         except BrokenPipeError:
-            # the reader went away (`riskctl ... | head`): stop quietly, as if by SIGPIPE
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-            sys.exit(141)
+            _reader_gone()
         sys.exit(code if isinstance(code, int) else 0)
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
@@ -72,7 +69,8 @@ class RiskctlGroup(ReflowGroup):
             with command_scope():
                 return super().invoke(ctx)
         except BrokenPipeError:
-            raise
+            # caught here: click would turn it into exit 1, which means a failed guardrail
+            _reader_gone()
         except RiskctlError as exc:
             err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
             raise typer.Exit(exc.exit_code) from None
@@ -99,6 +97,13 @@ class RiskctlGroup(ReflowGroup):
                 soft_wrap=True,
             )
             raise typer.Exit(EXIT_BUG) from None
+
+
+def _reader_gone() -> None:
+    """The reader went away (`riskctl ... | head`): stop quietly, as if by SIGPIPE."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    raise SystemExit(141)
 
 
 def _usage_pieces(param: Any) -> Any:

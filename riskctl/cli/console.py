@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -20,8 +21,19 @@ from riskctl.numbers import fmt_percent
 from riskctl.output.json import finite
 from riskctl.output.tables import estimate_rows, metric_rows, rule_rows, swap_rows
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        """The reader went away (`riskctl ... | head`): exit as if by SIGPIPE (141), not 1,
+        which would read as a failed guardrail."""
+        self.quiet = True
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise SystemExit(141)
+
+
+out = _Console(highlight=False)
+err = _Console(stderr=True, highlight=False)
 
 
 def print_json(obj: Any) -> None:

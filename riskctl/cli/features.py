@@ -13,6 +13,7 @@ from riskctl.cli.console import out, print_json, progress_bar
 from riskctl.cli.options import HistoryOpt, JsonOpt, QuietOpt, SchedulerOpt, TimeoutOpt
 from riskctl.data.output import check_output_file
 from riskctl.distributed.cluster import cluster_options
+from riskctl.features.budget import parse_size
 from riskctl.features.run import features_file
 
 
@@ -23,6 +24,16 @@ def features(
         Path, typer.Option("--out", "-o", help="Table to write: the data plus derived columns.")
     ],
     history: HistoryOpt = None,
+    memory_limit: Annotated[
+        str | None,
+        typer.Option(
+            "--memory-limit",
+            help="Memory to stay within, e.g. 2GiB or 500MB. A table that would need more "
+            "is computed in bounded passes (row chunks, entity hash buckets, temporary "
+            "Parquet beside --out) with the same results. Default: 60% of the memory "
+            "available when the command starts.",
+        ),
+    ] = None,
     scheduler: SchedulerOpt = None,
     timeout: TimeoutOpt = None,
     as_json: JsonOpt = False,
@@ -32,39 +43,51 @@ def features(
     over windows, time since first/last seen, rings of accounts linked by shared devices or
     IPs, and lookups. A row sees itself and strictly earlier rows, never a later one.
 
+    Tables larger than memory: every window depends only on rows of the same entity
+    value, so with --memory-limit (or automatically, when the table would not fit) the
+    work runs one chunk of rows or one hash bucket of entity values at a time.
+
     With --scheduler, the data (and history) may be directories or globs of Parquet parts,
     and the output is a directory: one part per data part, rows in the input's order, the
     same columns as on one machine. Windowed columns are computed per entity value after a
     shuffle by that entity; a ring is built in one task from the distinct links and first
     bad labels (much smaller than the rows) and each part answers its own rows from it.
+    History must end before the data starts there.
 
     [bold]Example:[/bold] riskctl features examples/features.yaml --data events.parquet
-    --out features.parquet
+    --out features.parquet --memory-limit 2GiB
 
     [bold]On a cluster:[/bold] riskctl features features.yaml --data 'events/*.parquet'
     --out derived/ --scheduler tcp://10.0.0.5:8786
     """
     cluster = cluster_options(scheduler, timeout)
-    if cluster is None:
-        check_output_file(out_path)
+    limit = parse_size(memory_limit) if memory_limit is not None else None
     with progress_bar("Deriving features", quiet or as_json) as progress:
         if cluster is not None:
             from riskctl.distributed.features import features_dataset
+            from riskctl.distributed.limits import one_machine_only
 
+            one_machine_only({"--memory-limit": memory_limit})
             run = features_dataset(spec, data, out_path, cluster, history, progress)
         else:
-            run = features_file(spec, data, out_path, history=history, progress=progress)
+            check_output_file(out_path)
+            run = features_file(
+                spec, data, out_path, history=history, progress=progress, memory_limit=limit
+            )
     if as_json:
         print_json(
             {
                 "path": str(run.out),
                 "rows": run.rows,
                 "history_rows": run.history_rows,
+                "shared_rows": run.shared_rows,
                 "features": [asdict(f) for f in run.features],
             }
         )
         return
     extra = f" ({run.history_rows:,} history rows as context)" if run.history_rows else ""
+    if run.shared_rows:
+        extra += f"; {run.shared_rows:,} history rows were in the data too and count once"
     out.print(f"Wrote {run.rows:,} rows to [bold]{run.out}[/]{extra}")
     table = Table(box=None, pad_edge=False)
     for name in ("feature", "kind", "type", "nulls", "min", "max"):

@@ -81,6 +81,16 @@ def slash_date_columns(csv_path: Path) -> list[str]:
     return out
 
 
+def unreadable_example(values: pl.Series) -> str | None:
+    """A value of a sample that no format reads (the one to name in an error), if any."""
+    sample = values.drop_nulls().str.strip_chars().head(SAMPLE)
+    unread = pl.Series([True] * sample.len())
+    for fmt in FORMATS:
+        unread &= sample.str.to_datetime(fmt, strict=False, exact=True).is_null()
+    bad = sample.filter(unread)
+    return bad[0] if bad.len() else None
+
+
 def parse_date_strings(lf: pl.LazyFrame) -> pl.LazyFrame:
     """Turn string columns that hold dates into Datetime columns."""
     schema = lf.collect_schema()

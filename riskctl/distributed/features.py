@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
@@ -23,7 +24,13 @@ import polars as pl
 from riskctl.data.io import scan_table
 from riskctl.distributed.cluster import Cluster, ClusterOptions
 from riskctl.distributed.features_plan import Exchange, plan
-from riskctl.distributed.features_tasks import PartJob, PartStats, exchange_task, part_task
+from riskctl.distributed.features_tasks import (
+    PartJob,
+    PartStats,
+    exchange_task,
+    part_task,
+    time_range,
+)
 from riskctl.distributed.parts import PartitionedOutput, partitions, refuse_inside, remove_tree
 from riskctl.errors import DataError, UsageError
 from riskctl.features import FeatureSpec, add_features
@@ -35,12 +42,16 @@ Progress = Callable[[int, int], None]
 SAMPLE_ROWS = 1_000  # rows checked on this machine before any work is sent
 
 
-def _check_sample(parts: list[Path], loaded: LoadedYaml[FeatureSpec]) -> dict[str, pl.DataType]:
-    """The data's columns; the spec run on the first part's first rows, so a spec that does
-    not fit the data fails here with the one-machine message."""
+def _check_sample(
+    parts: list[Path], loaded: LoadedYaml[FeatureSpec], earlier: list[Path]
+) -> dict[str, pl.DataType]:
+    """The data's columns; the spec run on the first part's first rows (with the history's
+    first rows as context), so a spec that does not fit the data fails here with the
+    one-machine message."""
     schema = dict(scan_table(parts[0]).collect_schema())
     sample = scan_table(parts[0]).head(SAMPLE_ROWS).collect()
-    add_features(sample, loaded)
+    context = scan_table(earlier[0]).head(SAMPLE_ROWS).collect() if earlier else None
+    add_features(sample, loaded, history=context)
     return schema
 
 
@@ -59,13 +70,14 @@ def features_dataset(
     earlier = [p.resolve() for p in partitions(history)] if history is not None else []
     if loaded.path in parts or loaded.path in earlier:
         raise UsageError(f"{spec}: the spec is one of the data files")
-    schema = _check_sample(parts, loaded)
+    schema = _check_sample(parts, loaded, earlier)
     sources = earlier + parts
     with Cluster(options) as cluster, PartitionedOutput(out, sources) as output:
+        extra = _history_first(cluster, loaded, parts, earlier, schema)
         scratch = Path(tempfile.mkdtemp(prefix=f".{output.out.name}.", dir=output.out.parent))
         try:
             stats, history_rows = _run(
-                cluster, loaded, sources, schema, len(earlier), scratch, output, progress
+                cluster, loaded, sources, (schema, extra), len(earlier), scratch, output, progress
             )
         finally:
             remove_tree(scratch)
@@ -73,17 +85,45 @@ def features_dataset(
     return _summary(loaded, out, stats, history_rows)
 
 
+def _history_first(
+    cluster: Cluster,
+    loaded: LoadedYaml[FeatureSpec],
+    parts: list[Path],
+    earlier: list[Path],
+    schema: dict[str, pl.DataType],
+) -> dict[str, pl.DataType]:
+    """History must end before the data starts: one machine leaves out history rows that
+    repeat data rows, which a cluster does not look for. The ring labels only the history
+    has (the data's rows read them as unknown)."""
+    if not earlier:
+        return {}
+    spans = cluster.map(time_range, [(p, loaded) for p in earlier + parts], "features survey")
+    ends = [hi for _, hi in spans[: len(earlier)] if hi is not None]
+    starts = [lo for lo, _ in spans[len(earlier) :] if lo is not None]
+    if ends and starts and max(ends) >= min(starts):
+        raise UsageError(
+            "on a cluster, --history must end before the data starts (it reaches the data's "
+            "first event time)",
+            hint="pass only the earlier events as history, or run without --scheduler "
+            "(which leaves out history rows that repeat data rows)",
+        )
+    have = dict(scan_table(earlier[0]).collect_schema())
+    labels = dict.fromkeys(f.label for f in loaded.model.features if f.label)
+    return {c: have[c] for c in labels if c and c in have and c not in schema}
+
+
 def _run(
     cluster: Cluster,
     loaded: LoadedYaml[FeatureSpec],
     sources: list[Path],
-    schema: dict[str, pl.DataType],
+    shape: tuple[dict[str, pl.DataType], dict[str, pl.DataType]],
     n_hist: int,
     scratch: Path,
     output: PartitionedOutput,
     progress: Progress | None,
 ) -> tuple[list[PartStats], int]:
     """Every pass, then the output parts: their stats and the number of history rows."""
+    schema, extra = shape
     buckets = max(2 * len(sources), 4 * cluster.nworkers)
     current: list[Path | None] = [None] * len(sources)
     merge: list[tuple[Exchange, Path]] = []
@@ -95,19 +135,16 @@ def _run(
             folder.mkdir(parents=True)
             (folder.parent / "out").mkdir()
         (scratch / f"p{k}").mkdir(exist_ok=True)
+        base = PartJob(0, sources[0], None, schema, merge, step.row, sends, buckets, None, False)
         jobs = [
-            PartJob(
-                i,
-                source,
-                current[i],
-                schema,
-                merge,
-                step.row,
-                sends,
-                buckets,
-                scratch / f"p{k}" / f"part-{i:05d}.parquet" if changed else None,
-                False,
-                i < n_hist,
+            replace(
+                base,
+                index=i,
+                source=source,
+                current=current[i],
+                out=scratch / f"p{k}" / f"part-{i:05d}.parquet" if changed else None,
+                history=i < n_hist,
+                extra=extra,
             )
             for i, source in enumerate(sources)
         ]
@@ -117,10 +154,9 @@ def _run(
         history_rows = history_rows or sum(s.rows for s in got[:n_hist])
         current = [j.out or current[j.index] for j in jobs]
         merge = _exchange(cluster, loaded, sends, buckets, progress)
+    last = PartJob(0, sources[0], None, schema, merge, [], [], buckets, None, True, extra=extra)
     final = [
-        PartJob(
-            i, sources[i], current[i], schema, merge, [], [], buckets, output.part(i - n_hist), True
-        )
+        replace(last, index=i, source=sources[i], current=current[i], out=output.part(i - n_hist))
         for i in range(n_hist, len(sources))
     ]
     stats = cluster.map(part_task, [(j, loaded) for j in final], "features output", progress)
@@ -178,4 +214,4 @@ def _summary(
                 max(his) if his else None,
             )
         )
-    return FeaturesRun(out, sum(s.rows for s in done), history_rows, features)
+    return FeaturesRun(out, sum(s.rows for s in done), history_rows, 0, features)

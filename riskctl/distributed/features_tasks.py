@@ -20,7 +20,7 @@ from pathlib import Path
 
 import polars as pl
 
-from riskctl.data.io import read_table
+from riskctl.data.io import read_table, scan_table
 from riskctl.distributed.features_plan import Exchange
 from riskctl.distributed.features_rings import build_ring, ring_column, send_ring
 from riskctl.errors import ClusterError, DataError
@@ -46,6 +46,7 @@ class PartJob:
     out: Path | None  # where to write the part; None: keep `current`
     final: bool  # the output part: no row numbers
     history: bool = False  # a part of the earlier context, never written out
+    extra: dict[str, pl.DataType] | None = None  # ring labels only the history has
 
 
 @dataclass(frozen=True)
@@ -58,10 +59,13 @@ def _read(job: PartJob) -> pl.DataFrame:
     if job.current is not None:
         return pl.read_parquet(job.current)
     frame = read_table(job.source)
+    extra = job.extra or {}
     if job.history:  # shaped as the data, as on one machine: the columns it lacks null
         missing = [c for c in job.schema if c not in frame.columns]
         frame = frame.with_columns(pl.lit(None, dtype=job.schema[c]).alias(c) for c in missing)
-        frame = frame.select(list(job.schema))
+        frame = frame.select([*job.schema, *extra])
+    else:  # a label only the history has is unknown on the data's rows
+        frame = frame.with_columns(pl.lit(None, dtype=t).alias(c) for c, t in extra.items())
     start = job.index << 32
     return frame.with_columns(pl.int_range(start, start + frame.height, dtype=pl.Int64).alias(ROW))
 
@@ -106,8 +110,19 @@ def _scatter(frame: pl.DataFrame, exchange: Exchange, folder: Path, index: int, 
         piece.drop("b").write_parquet(folder / f"b{int(b):05d}-p{index:05d}.parquet")
 
 
+def time_range(part: Path, loaded: LoadedYaml[FeatureSpec]) -> tuple[int | None, int | None]:
+    """A part's first and last event time (microseconds); a bad time names the part."""
+    frame = scan_table(part).select(loaded.model.time).collect()
+    try:
+        t = event_time_us(frame, loaded)
+    except DataError as exc:
+        raise DataError(f"{part}: {exc.message}", exc.hint) from None
+    return (int(t.min()), int(t.max())) if len(t) else (None, None)
+
+
 def part_task(job: PartJob, loaded: LoadedYaml[FeatureSpec]) -> PartStats:
     names = loaded.model.names
+    extra = job.extra or {}
     frame = _read(job)
     if job.current is None:  # columns named like derived ones are replaced, as on one machine
         frame = frame.drop([n for n in names if n in frame.columns])
@@ -133,7 +148,7 @@ def part_task(job: PartJob, loaded: LoadedYaml[FeatureSpec]) -> PartStats:
     assert job.out is not None
     lost = [pl.lit(None).alias(n) for n in names if n not in frame.columns]  # an empty part
     frame = frame.with_columns(lost).select(
-        [c for c in frame.columns if c not in names and c != ROW] + names
+        [c for c in frame.columns if c not in names and c != ROW and c not in extra] + names
     )
     frame.write_parquet(job.out)
     return PartStats(frame.height, {n: _stats(frame[n]) for n in names})

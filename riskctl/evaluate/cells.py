@@ -40,29 +40,52 @@ def by_column(column: str) -> str:
     return f"by:{column}"
 
 
-def _mask(schema: DecisionSchema) -> pl.Expr:
+def mask_expr(schema: DecisionSchema) -> pl.Expr:
     """The fired deciders of a row as bits of one integer (bit i: `schema.deciders[i]`)."""
-    bits = [
-        pl.col(d.column).cast(pl.UInt64) * pl.lit(1 << i, dtype=pl.UInt64)
-        for i, d in enumerate(schema.deciders)
-    ]
-    return pl.sum_horizontal(bits) if bits else pl.lit(0, dtype=pl.UInt64)
+    if len(schema.deciders) > MAX_DECIDERS:
+        raise ValueError(f"at most {MAX_DECIDERS} rules and thresholds per strategy")
+    mask: pl.Expr = pl.lit(0, dtype=pl.UInt64)
+    for i, d in enumerate(schema.deciders):  # a chain of ORs: cheaper than sum_horizontal
+        bit = pl.col(d.column).cast(pl.UInt64) * pl.lit(1 << i, dtype=pl.UInt64)
+        mask = bit if i == 0 else mask | bit
+    return mask
+
+
+def segment_code(column: str, names: list[str]) -> pl.Expr:
+    """A segment column as integers: 0 none, i + 1 `names[i]`."""
+    if not names:
+        return pl.lit(0, dtype=pl.UInt32)
+    code = pl.col(column).cast(pl.Enum(names)).to_physical().cast(pl.UInt32) + 1
+    return code.fill_null(0)
 
 
 MAX_DECIDERS = 64
 
 
+@dataclass(frozen=True)
+class Side:
+    """One strategy's columns in a decided frame: its mask over `width` deciders and its
+    segment, coded as `segment_code` does over `segments`."""
+
+    prefix: str
+    width: int
+    segments: tuple[str, ...] = ()
+
+
+def side_of(prefix: str, compiled: CompiledStrategy) -> Side:
+    return Side(prefix, len(compiled.schema.deciders), tuple(compiled.segments))
+
+
 def decided_lazy(lf: pl.LazyFrame, sides: list[tuple[str, CompiledStrategy]]) -> pl.LazyFrame:
-    """`lf` decided by each strategy in turn, keeping per side only its mask and segment."""
+    """`lf` decided by each strategy in turn, keeping per side only its mask and segment
+    code."""
     for side, compiled in sides:
         schema = compiled.schema
-        if len(schema.deciders) > MAX_DECIDERS:
-            raise ValueError(f"at most {MAX_DECIDERS} rules and thresholds per strategy")
         lf = (
             decide(compiled, lf)
             .with_columns(
-                _mask(schema).alias(mask_column(side)),
-                pl.col(SEGMENT).alias(segment_column(side)),
+                mask_expr(schema).alias(mask_column(side)),
+                segment_code(SEGMENT, list(compiled.segments)).alias(segment_column(side)),
             )
             .drop([*schema.hit_columns, "action", "flagged", "decided_by", SEGMENT])
         )
@@ -90,35 +113,129 @@ def matured_column(side: str) -> str:
 
 def cell_query(
     decided: pl.LazyFrame,
-    sides: list[str],
+    sides: list[Side],
     roles: Roles,
     matured: dict[str, pl.Expr],
     by: list[str],
     scores: list[str] | None = None,
 ) -> pl.LazyFrame:
     """The cells of decided rows: one row per distinct key, with row and amount sums.
-    `matured`: per side, whether a row's label counts (each strategy has its maturity)."""
-    keys = [
-        *[matured[s].alias(matured_column(s)) for s in sides],
-        (pl.col(roles.time).dt.date() if roles.time else pl.lit(None, dtype=pl.Date)).alias(DAY),
-        pl.col(roles.label).cast(pl.Int8).alias(LABEL),
-        *[pl.col(mask_column(s)) for s in sides],
-        *[pl.col(segment_column(s)).fill_null(NONE) for s in sides],
-        *[pl.col(c).cast(pl.String).fill_null(NONE).alias(by_column(c)) for c in by],
-        *_history_keys(roles),
-    ]
+    `matured`: per side, whether a row's label counts (each strategy has its maturity).
+
+    The small keys (flags, day, label, masks, segment codes) are packed into a few 64-bit
+    words: hashing one or two integers per row is what makes the group-by cheap. The words
+    are unpacked on the grouped table (thousands of rows, not millions)."""
+    fields = _key_fields(sides, roles, matured)
+    words = _pack(fields)
+    packed = [_word_expr(fields, slots).alias(f"_k{w}") for w, slots in enumerate(words)]
+    by_keys = [pl.col(c).cast(pl.String).fill_null(NONE).alias(by_column(c)) for c in by]
     amount = pl.col(roles.amount).cast(pl.Float64).fill_null(0.0) if roles.amount else pl.lit(0.0)
     # scores that cannot decide (missing, NaN, infinite) are counted, never silently used
     unusable = [
         (pl.col(c).is_null() | ~pl.col(c).cast(pl.Float64).is_finite()).sum().alias(BAD + c)
         for c in scores or []
     ]
-    return decided.group_by(keys).agg(
+    grouped = decided.group_by([*packed, *by_keys]).agg(
         pl.len().alias(ROWS),
         amount.sum().alias(AMOUNT),
         (amount * amount).sum().alias(AMOUNT_SQ),
         *unusable,
     )
+    decoded = {name: expr for name, expr in _unpacked(fields, words, sides)}
+    order = [*[matured_column(s.prefix) for s in sides], DAY, LABEL]
+    order += [mask_column(s.prefix) for s in sides] + [segment_column(s.prefix) for s in sides]
+    order += [by_column(c) for c in by] + ([STOPPED, CONTROL] if roles.history else [])
+    values = [ROWS, AMOUNT, AMOUNT_SQ, *[BAD + c for c in scores or []]]
+    return grouped.select(
+        *[decoded[c].alias(c) if c in decoded else pl.col(c) for c in order], *values
+    )
+
+
+@dataclass(frozen=True)
+class _Field:
+    """A key packed into a word: `value` (a non-negative integer below 2**width)."""
+
+    name: str
+    width: int
+    value: pl.Expr
+
+
+DAY_OFFSET = 2**31 + 1  # days since 1970 as Int32, shifted positive; 0 is a missing day
+
+
+def _key_fields(sides: list[Side], roles: Roles, matured: dict[str, pl.Expr]) -> list[_Field]:
+    """The small keys of a cell as fields of fixed width."""
+    fields = [_Field(matured_column(s.prefix), 1, matured[s.prefix]) for s in sides]
+    if roles.time:
+        day = pl.col(roles.time).dt.date().cast(pl.Int64) + DAY_OFFSET
+        fields.append(_Field(DAY, 33, day.fill_null(0)))
+    label = pl.col(roles.label).cast(pl.Int8).cast(pl.Int16) + 129  # 1..256; 0 missing
+    fields.append(_Field(LABEL, 9, label.fill_null(0)))
+    for s in sides:
+        fields.append(_Field(mask_column(s.prefix), s.width, pl.col(mask_column(s.prefix))))
+        width = len(s.segments).bit_length()
+        fields.append(_Field(segment_column(s.prefix), width, pl.col(segment_column(s.prefix))))
+    for name, expr in zip((STOPPED, CONTROL), _history_keys(roles), strict=False):
+        fields.append(_Field(name, 1, expr))
+    return [f for f in fields if f.width]
+
+
+def _pack(fields: list[_Field]) -> list[list[tuple[int, int]]]:
+    """Per 64-bit word, its (field index, bit shift) slots: first fit, widest first."""
+    words: list[list[tuple[int, int]]] = []
+    used: list[int] = []
+    for i in sorted(range(len(fields)), key=lambda i: (-fields[i].width, i)):
+        w = next((w for w, u in enumerate(used) if u + fields[i].width <= 64), len(used))
+        if w == len(used):
+            words.append([])
+            used.append(0)
+        words[w].append((i, used[w]))
+        used[w] += fields[i].width
+    return words
+
+
+def _word_expr(fields: list[_Field], slots: list[tuple[int, int]]) -> pl.Expr:
+    word: pl.Expr | None = None
+    for i, shift in slots:
+        part = fields[i].value.cast(pl.UInt64) * pl.lit(1 << shift, dtype=pl.UInt64)
+        word = part if word is None else word | part
+    assert word is not None
+    return word
+
+
+def _unpacked(
+    fields: list[_Field], words: list[list[tuple[int, int]]], sides: list[Side]
+) -> list[tuple[str, pl.Expr]]:
+    """Each packed key read back from the grouped words, in its original type."""
+    raw: dict[str, pl.Expr] = {}
+    for w, slots in enumerate(words):
+        for i, shift in slots:
+            value = pl.col(f"_k{w}") // pl.lit(1 << shift, dtype=pl.UInt64)
+            width = fields[i].width
+            raw[fields[i].name] = (
+                value if width == 64 else value % pl.lit(1 << width, dtype=pl.UInt64)
+            )
+    out: list[tuple[str, pl.Expr]] = []
+    for name in (STOPPED, CONTROL, *[matured_column(s.prefix) for s in sides]):
+        if name in raw:
+            out.append((name, raw[name] == 1))
+    code = raw.get(DAY)
+    day = pl.lit(None, dtype=pl.Date)
+    if code is not None:
+        day = pl.when(code > 0).then(
+            (code.cast(pl.Int64) - DAY_OFFSET).cast(pl.Int32).cast(pl.Date)
+        )
+    out.append((DAY, day))
+    label = raw[LABEL]
+    out.append((LABEL, pl.when(label > 0).then(label.cast(pl.Int16) - 129).cast(pl.Int8)))
+    for s in sides:
+        mask = raw.get(mask_column(s.prefix), pl.lit(0, dtype=pl.UInt64))
+        out.append((mask_column(s.prefix), mask.cast(pl.UInt64)))
+        segment = raw.get(segment_column(s.prefix), pl.lit(0, dtype=pl.UInt64))
+        names = [NONE, *s.segments]
+        decoded = segment.replace_strict(list(range(len(names))), names, return_dtype=pl.String)
+        out.append((segment_column(s.prefix), decoded))
+    return out
 
 
 def _history_keys(roles: Roles) -> list[pl.Expr]:

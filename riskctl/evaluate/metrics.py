@@ -16,9 +16,12 @@ import polars as pl
 
 from riskctl.evaluate.cells import (
     Cells,
+    Side,
     cell_query,
     mask_column,
+    mask_expr,
     ranks,
+    segment_code,
     segment_column,
     sorted_cells,
 )
@@ -120,15 +123,13 @@ def decided_cells(
 ) -> Cells:
     """The cells of an already decided frame (its hit columns and segment)."""
     frame = decisions.lazy().with_columns(keep.alias("_keep"))
-    bits = [
-        pl.col(d.column).cast(pl.UInt64) * pl.lit(1 << i, dtype=pl.UInt64)
-        for i, d in enumerate(schema.deciders)
-    ]
+    names = decisions[SEGMENT].drop_nulls().unique().sort().to_list()
     frame = frame.with_columns(
-        (pl.sum_horizontal(bits) if bits else pl.lit(0, dtype=pl.UInt64)).alias(mask_column(side)),
-        pl.col(SEGMENT).alias(segment_column(side)),
+        mask_expr(schema).alias(mask_column(side)),
+        segment_code(SEGMENT, names).alias(segment_column(side)),
     )
-    cells = cell_query(frame, [side], roles, {side: pl.col("_keep")}, by or []).collect()
+    sides = [Side(side, len(schema.deciders), tuple(names))]
+    cells = cell_query(frame, sides, roles, {side: pl.col("_keep")}, by or []).collect()
     return Cells(sorted_cells(cells), roles, by or [])
 
 

@@ -1,14 +1,12 @@
-"""The rows a simulation reads, and the input's checksum taken while they are read."""
+"""The rows a simulation reads."""
 
 from __future__ import annotations
 
-import threading
 from functools import cached_property
 from pathlib import Path
 
 import polars as pl
 
-from riskctl.data.io import sha256_file
 from riskctl.data.values import check_labels, check_rows, check_scores, check_time
 from riskctl.evaluate.cells import BAD, DAY, LABEL, OTHER_LABEL, ROWS
 from riskctl.evaluate.roles import Roles
@@ -107,20 +105,3 @@ class Rows:
             table = score_frame(det, table, column)
         check_scores(table, self.scores, self.source)
         return table
-
-
-class Hasher:
-    """The input's sha256, computed in a thread while polars reads the file (hashlib
-    releases the GIL on large blocks, so the two overlap)."""
-
-    def __init__(self, path: Path) -> None:
-        self._digest = ""
-        self._thread = threading.Thread(target=self._run, args=(path,), daemon=True)
-        self._thread.start()
-
-    def _run(self, path: Path) -> None:
-        self._digest = sha256_file(path)
-
-    def result(self) -> str:
-        self._thread.join()
-        return self._digest

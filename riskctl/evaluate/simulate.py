@@ -25,10 +25,12 @@ from riskctl.evaluate.cells import (
     decided_lazy,
     matured_expr,
     maturity_cutoff,
+    side_of,
     sorted_cells,
 )
 from riskctl.evaluate.compare import Comparison, compare_cells
 from riskctl.evaluate.coverage import Coverage, history_columns, label_coverage
+from riskctl.evaluate.digest import take
 from riskctl.evaluate.history import check_history
 from riskctl.evaluate.metrics import (
     Roles,
@@ -37,7 +39,7 @@ from riskctl.evaluate.metrics import (
     matured,
     metrics_from_cells,
 )
-from riskctl.evaluate.rows import Hasher, Rows
+from riskctl.evaluate.rows import Rows
 from riskctl.evaluate.rules import RuleStats, StrategyWarning, rule_table, strategy_warnings
 from riskctl.evaluate.unseen import change_unseen, with_unseen
 from riskctl.features.stored import with_stored_features
@@ -226,15 +228,10 @@ def cell_frame(
         side: matured_expr(rows.roles, cutoff)
         for (side, _), cutoff in zip(sides, cutoffs, strict=True)
     }
-    by_columns = [c for c in by or [] if c != SEGMENT]
-    lf = rows.lazy()
+    by_columns, lf = [c for c in by or [] if c != SEGMENT], rows.lazy()
+    keys = [side_of(s, c) for s, c in sides]
     query = cell_query(
-        decided_lazy(lf, sides),
-        [s for s, _ in sides],
-        rows.roles,
-        matured_by_side,
-        by_columns,
-        rows.scores,
+        decided_lazy(lf, sides), keys, rows.roles, matured_by_side, by_columns, rows.scores
     )
     frame = sorted_cells(_collect(query, [c.loaded for c in compiled], lf, streaming=True))
     rows.verify(frame)
@@ -285,6 +282,7 @@ def run_simulation(
     features a report explains). Raw events get the detectors' derived features, with
     `history` as earlier context. `production`: how production chose which rows got an
     outcome (default: the strategy's `history:` section)."""
+    digest = take(data)  # hashed beside everything below (maybe begun at start-up)
     cand = load_strategy(candidate)
     base = load_strategy(baseline) if baseline else None
     loaded = [cand, *([base] if base else [])]
@@ -300,7 +298,6 @@ def run_simulation(
     rows.scores = list(dict.fromkeys(c for ls in loaded for c in ls.strategy.score_columns()))
     if detectors:  # scoring reads the rows anyway: check them in memory, before deciding
         _ = rows.table
-    digest = Hasher(data)
     sims, comparison = _simulate(rows, compiled, by)
     _check_pins(data, digest.result(), [(data_sha256, "--data-sha256")], cand)
     return SimulationRun(

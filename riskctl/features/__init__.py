@@ -15,6 +15,7 @@ import polars as pl
 
 from riskctl.errors import DataError
 from riskctl.features.compute import Context, compute, event_times
+from riskctl.features.context import with_history
 from riskctl.features.spec import Feature, FeatureSpec, load_spec
 from riskctl.yamlconfig import KeyPath, LoadedYaml
 
@@ -37,6 +38,7 @@ class FeaturesApplied:
     added: list[str]
     computed: bool  # False when the table already had every derived column
     history_rows: int
+    shared_rows: int = 0  # history rows left out: the data has them too
 
 
 def add_features(
@@ -54,23 +56,19 @@ def add_features(
     if reuse_existing and all(name in data.columns for name in spec.names):
         return FeaturesApplied(data, spec.names, False, 0)
     ctx = Context(spec, loaded, loaded.path.parent)
-    frame, n_hist = data, 0
+    frame, n_hist, added, shared = data, 0, [], 0
     if history is not None and history.height:
-        history = history.select([c for c in data.columns if c in history.columns])
-        missing = [c for c in data.columns if c not in history.columns]
         try:
-            frame = pl.concat(
-                [history.with_columns(pl.lit(None).alias(c) for c in missing), data],
-                how="vertical_relaxed",
-            ).select(data.columns)
+            joined = with_history(data.lazy(), history.lazy(), spec)
+            frame = joined.rows.collect()
         except pl.exceptions.PolarsError as exc:
             raise DataError(
                 f"history and data do not fit together: {str(exc).splitlines()[0]}",
                 hint="pass history with the same columns and types as the data",
             ) from None
-        n_hist = history.height
+        n_hist, added, shared = joined.history_rows, joined.added, joined.shared_rows
     out = compute(frame, ctx, progress)
-    return FeaturesApplied(out.slice(n_hist), spec.names, True, n_hist)
+    return FeaturesApplied(out.slice(n_hist).drop(added), spec.names, True, n_hist, shared)
 
 
 def compute_features(

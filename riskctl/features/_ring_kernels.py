@@ -28,19 +28,31 @@ def _union(parent: np.ndarray, weight: np.ndarray, members: np.ndarray, bad: np.
     bad[ra] += bad[rb]
 
 
-@njit(cache=True)
-def replay(t, acct, links, n_nodes, n_acct, ev_time, ev_acct):  # pragma: no cover - jitted
-    n, width = links.shape
-    parent = np.arange(n_nodes)
-    weight = np.ones(n_nodes, dtype=np.int64)
+def new_state(n_nodes: int, n_acct: int) -> tuple[np.ndarray, ...]:
+    """The union-find over accounts and linked values before any row: parent, weight,
+    members (accounts under a root), bad (matured bad accounts under a root), is_bad."""
     members = np.zeros(n_nodes, dtype=np.int64)
     members[:n_acct] = 1
-    bad = np.zeros(n_nodes, dtype=np.int64)
-    is_bad = np.zeros(n_acct, dtype=np.bool_)
+    return (
+        np.arange(n_nodes, dtype=np.int64),
+        np.ones(n_nodes, dtype=np.int64),
+        members,
+        np.zeros(n_nodes, dtype=np.int64),
+        np.zeros(n_acct, dtype=np.bool_),
+    )
+
+
+@njit(cache=True)
+def replay(t, acct, links, state, ev_time, ev_acct, e):  # pragma: no cover - jitted
+    """Rows in time order (a run of rows at one time whole) through the union-find `state`,
+    which carries over to the next call; bad-label events from position `e` on. Returns
+    each row's ring size and matured bad accounts, and the next event position."""
+    parent, weight, members, bad, is_bad = state
+    n, width = links.shape
     size_out = np.zeros(n, dtype=np.int64)
     bad_out = np.zeros(n, dtype=np.int64)
     roots = np.empty(width + 1, dtype=np.int64)
-    e, i = 0, 0
+    i = 0
     while i < n:
         j = i
         while j < n and t[j] == t[i]:
@@ -74,4 +86,4 @@ def replay(t, acct, links, n_nodes, n_acct, ev_time, ev_acct):  # pragma: no cov
                     if links[r, col] >= 0:
                         _union(parent, weight, members, bad, acct[r], links[r, col])
         i = j
-    return size_out, bad_out
+    return size_out, bad_out, e

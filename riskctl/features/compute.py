@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from riskctl.data.dates import date_format
+from riskctl.data.dates import date_format, unreadable_example
 from riskctl.errors import ConfigError, DataError, Location, name_list
 from riskctl.features import lookups, rings, windows
 from riskctl.features.index import NULL, RowIndex, Timeline, codes
@@ -31,9 +31,10 @@ class Context:
     spec: FeatureSpec
     loaded: LoadedYaml[FeatureSpec] | None
     base: Path
-    timeline: Timeline | None = None
+    times: np.ndarray | None = None  # the event times of the frame being computed
+    timeline: Timeline | None = None  # their order, sorted once when a window needs it
     indexes: dict[str, RowIndex] = field(default_factory=dict)  # per entity, built once
-    occurrences: dict[tuple[str, str], windows.Occurrences] = field(default_factory=dict)
+    value_codes: dict[str, np.ndarray] = field(default_factory=dict)  # per distinct column
 
     def where(self, *key: str | int) -> Location | None:
         return self.loaded.where(*key) if self.loaded else None
@@ -54,10 +55,10 @@ def event_times(frame: pl.DataFrame, ctx: Context) -> np.ndarray:
     if col.dtype == pl.String:
         fmt = date_format(col)
         if fmt is None:
-            sample = col.drop_nulls().head(1).to_list()
+            sample = unreadable_example(col) or next(iter(col.drop_nulls().head(1)), None)
             raise ConfigError(
-                f"time column '{name}' does not parse as dates (e.g. {sample[0]!r})"
-                if sample
+                f"time column '{name}' does not parse as dates (e.g. {sample!r})"
+                if sample is not None
                 else f"time column '{name}' is empty",
                 where,
                 hint="use ISO times like 2026-06-01 12:30:00",
@@ -80,7 +81,8 @@ def event_times(frame: pl.DataFrame, ctx: Context) -> np.ndarray:
     if col.null_count():
         first = int(col.is_null().arg_max() or 0)
         raise DataError(
-            f"time column '{name}' has {col.null_count()} missing values (first in row "
+            f"time column '{name}' has {col.null_count()} missing or unreadable values "
+            f"(first in row "
             f"{first + 1})",
             hint="drop or fill rows without an event time",
         )
@@ -176,9 +178,16 @@ def _entity(frame: pl.DataFrame, entity: str, ctx: Context, *key: str | int) -> 
     return combined
 
 
+def entity_codes(frame: pl.DataFrame, entity: str, ctx: Context) -> np.ndarray:
+    """Integer codes of an entity's values in `frame` (-1 where missing)."""
+    return _entity(frame, entity, ctx, "entities", entity)
+
+
 def _index(frame: pl.DataFrame, entity: str, ctx: Context, *key: str | int) -> RowIndex:
     if entity not in ctx.indexes:
-        assert ctx.timeline is not None
+        if ctx.timeline is None:
+            assert ctx.times is not None
+            ctx.timeline = Timeline(ctx.times)
         ctx.indexes[entity] = RowIndex(_entity(frame, entity, ctx, *key), ctx.timeline)
     return ctx.indexes[entity]
 
@@ -196,10 +205,9 @@ def windowed(frame: pl.DataFrame, f: Feature, ctx: Context, i: int) -> pl.Series
         return windows.count_rows(f.name, index, w_us)
     values = _column(frame, source, ctx, "features", i, kind)
     if kind == "distinct":
-        pair = (f.per or "", source)
-        if pair not in ctx.occurrences:
-            ctx.occurrences[pair] = windows.Occurrences(index, codes(values))
-        return windows.count_distinct(f.name, ctx.occurrences[pair], w_us)
+        if source not in ctx.value_codes:
+            ctx.value_codes[source] = codes(values)
+        return windows.count_distinct(f.name, index, ctx.value_codes[source], w_us)
     if kind in ("sum", "mean") and not (values.dtype.is_numeric() or values.dtype == pl.Boolean):
         raise ConfigError(
             f"feature '{f.name}': cannot {kind} column '{source}' of type {values.dtype}",
@@ -223,6 +231,13 @@ def ring(frame: pl.DataFrame, f: Feature, ctx: Context, i: int, t: np.ndarray) -
     ]
     bad = None
     if f.label is not None:
+        if f.label not in frame.columns:
+            raise ConfigError(
+                f"the ring's bad rate reads labels from column '{f.label}', which the data lacks",
+                ctx.where("features", i, "label"),
+                hint="pass --history with labelled earlier rows (new rows need no label), or "
+                f"add an empty '{f.label}' column",
+            )
         label = _column(frame, f.label, ctx, "features", i, "label")
         if not (label.dtype.is_numeric() or label.dtype == pl.Boolean):
             raise ConfigError(
@@ -278,16 +293,26 @@ def _check_shadowing(columns: list[str], ctx: Context) -> None:
             )
 
 
-def compute(frame: pl.DataFrame, ctx: Context, progress: Progress | None = None) -> pl.DataFrame:
+def compute(
+    frame: pl.DataFrame,
+    ctx: Context,
+    progress: Progress | None = None,
+    only: set[str] | None = None,
+) -> pl.DataFrame:
     """`frame` with the spec's lookups and features added, in spec order (later features
-    may use earlier ones). Existing columns of the same names are replaced."""
+    may use earlier ones). Existing columns of the same names are replaced. With `only`,
+    just those lookups and features (the others are neither computed nor dropped)."""
     spec = ctx.spec
-    _check_shadowing(frame.columns, ctx)
-    frame = frame.drop([n for n in spec.names if n in frame.columns])
+    wanted = set(spec.names) if only is None else only
+    if only is None:  # a part (`only`) runs on frames holding other parts' derived columns
+        _check_shadowing(frame.columns, ctx)
+    frame = frame.drop([n for n in spec.names if n in frame.columns and n in wanted])
     t = event_times(frame, ctx)
-    ctx.timeline, ctx.indexes, ctx.occurrences = Timeline(t), {}, {}
-    total, done = len(spec.lookups) + len(spec.features), 0
+    ctx.times, ctx.timeline, ctx.indexes, ctx.value_codes = t, None, {}, {}
+    total, done = len(wanted), 0
     for j, lookup in enumerate(spec.lookups):
+        if lookup.name not in wanted:
+            continue
         key = _column(frame, lookup.key, ctx, "lookups", j, "key")
         where = ctx.where("lookups", j, "table")
         frame = frame.with_columns(lookups.lookup_column(lookup, ctx.base, key, where))
@@ -295,6 +320,8 @@ def compute(frame: pl.DataFrame, ctx: Context, progress: Progress | None = None)
         if progress:
             progress(done, total)
     for i, f in enumerate(spec.features):
+        if f.name not in wanted:
+            continue
         if f.kind == "expr":
             column = expression(frame, f, ctx, i)
         elif f.kind == "ring":
@@ -302,7 +329,18 @@ def compute(frame: pl.DataFrame, ctx: Context, progress: Progress | None = None)
         else:
             column = windowed(frame, f, ctx, i)
         frame = frame.with_columns(column.alias(f.name))
+        _release(ctx, f, i, wanted)
         done += 1
         if progress:
             progress(done, total)
     return frame
+
+
+def _release(ctx: Context, done: Feature, i: int, wanted: set[str]) -> None:
+    """Free an entity's index, or a column's value codes, after the last feature using it:
+    peak memory then holds one entity's index at a time when the spec groups by entity."""
+    later = [f for f in ctx.spec.features[i + 1 :] if f.name in wanted]
+    if done.per and all(f.per != done.per for f in later):
+        ctx.indexes.pop(done.per, None)
+    if done.distinct and all(f.distinct != done.distinct for f in later):
+        ctx.value_codes.pop(done.distinct, None)

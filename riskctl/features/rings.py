@@ -40,10 +40,11 @@ def ring_features(
         ev_order = np.argsort(t[events], kind="stable")
         ev_time = t[events][ev_order] + np.int64(maturity_us)
         ev_acct = account[events][ev_order].astype(np.int64)
-    from riskctl.features._ring_kernels import replay  # numba loads only when rings are asked
+    from riskctl.features._ring_kernels import new_state, replay  # numba: only for rings
 
-    size_sorted, bad_sorted = replay(
-        t[order], account[order].astype(np.int64), link_matrix, offset, n_acct, ev_time, ev_acct
+    state = new_state(offset, n_acct)
+    size_sorted, bad_sorted, _ = replay(
+        t[order], account[order].astype(np.int64), link_matrix, state, ev_time, ev_acct, 0
     )
     size, bad = np.empty_like(size_sorted), np.empty_like(bad_sorted)
     size[order], bad[order] = size_sorted, bad_sorted

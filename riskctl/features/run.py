@@ -8,10 +8,15 @@ from pathlib import Path
 
 import polars as pl
 
-from riskctl.data.io import read_table, table_format, write_table
-from riskctl.errors import UsageError
+from riskctl.data.io import read_table, scan_table, table_format, write_table
+from riskctl.errors import DataError, UsageError
 from riskctl.features import add_features
-from riskctl.features.spec import load_spec
+from riskctl.features.bounded import BoundedResult, run_bounded
+from riskctl.features.budget import available_memory, in_memory_bytes, row_bytes
+from riskctl.features.budget import split as plan_split
+from riskctl.features.compute import Context
+from riskctl.features.context import WithHistory, with_history
+from riskctl.features.spec import FeatureSpec, load_spec
 
 Progress = Callable[[int, int], None]
 
@@ -31,6 +36,7 @@ class FeaturesRun:
     out: Path
     rows: int
     history_rows: int
+    shared_rows: int  # history rows the data has too: counted once
     features: list[FeatureSummary]
 
 
@@ -49,14 +55,61 @@ def _summary(frame: pl.DataFrame, name: str, kind: str) -> FeatureSummary:
     )
 
 
+def _bounded_summary(result: BoundedResult, name: str, kind: str) -> FeatureSummary:
+    stats = result.stats
+    lo = stats[f"{name}/min"][0] if f"{name}/min" in stats.columns else None
+    hi = stats[f"{name}/max"][0] if f"{name}/max" in stats.columns else None
+    return FeatureSummary(
+        name, kind, str(result.schema[name]), int(stats[f"{name}/nulls"][0]), lo, hi
+    )
+
+
+def _table(data: Path, history: Path | None, spec: FeatureSpec) -> WithHistory:
+    """The rows to compute over, lazily: history first (aligned to the data's columns, as
+    `add_features` does), then the data."""
+    lf = scan_table(data)
+    if history is None:
+        return WithHistory(lf, 0, 0, [])
+    try:
+        return with_history(lf, scan_table(history), spec)
+    except pl.exceptions.PolarsError as exc:
+        raise DataError(
+            f"history and data do not fit together: {_first(exc)}",
+            hint="pass history with the same columns and types as the data",
+        ) from None
+
+
+def _first(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _size(lf: pl.LazyFrame, data: Path, history: Path | None) -> tuple[int, float]:
+    """Rows, and bytes per row in memory; a history that does not fit the data is named."""
+    try:
+        return int(lf.select(pl.len()).collect().item()), row_bytes(lf)
+    except pl.exceptions.PolarsError as exc:
+        if history is not None:
+            raise DataError(
+                f"history and data do not fit together: {_first(exc)}",
+                hint="pass history with the same columns and types as the data",
+            ) from None
+        raise DataError(f"{data}: cannot read: {_first(exc)}") from None
+
+
 def features_file(
     spec: Path,
     data: Path,
     out: Path,
     history: Path | None = None,
     progress: Progress | None = None,
+    memory_limit: int | None = None,
 ) -> FeaturesRun:
-    """Compute the spec's features for `data` (with `history` as earlier context) into `out`."""
+    """Compute the spec's features for `data` (with `history` as earlier context) into `out`.
+
+    When the whole table would need more than `memory_limit` bytes (default: most of the
+    memory available now), the work runs in bounded passes (`riskctl.features.bounded`)
+    with the same results."""
     table_format(out)
     for source in (spec, data, history):
         if source is not None and Path(source).resolve() == Path(out).resolve():
@@ -64,15 +117,31 @@ def features_file(
                 f"--out {out} is one of the inputs", hint="write the result to a new file"
             )
     loaded = load_spec(spec)
+    kinds = {f.name: f.kind for f in loaded.model.features}
+    kinds |= {lk.name: "lookup" for lk in loaded.model.lookups}
+    joined = _table(Path(data), Path(history) if history is not None else None, loaded.model)
+    lf, skip = joined.rows, joined.history_rows
+    rows, width = _size(lf, data, history)
+    limit = memory_limit if memory_limit is not None else int(available_memory() * 0.6)
+    if in_memory_bytes(rows, width, loaded.model) > limit:
+        ctx = Context(loaded.model, loaded, loaded.path.parent)
+        split = plan_split(rows, width, loaded.model, limit)
+        try:
+            result = run_bounded(ctx, lf, skip, Path(out), split, progress, joined.added)
+        except pl.exceptions.PolarsError as exc:
+            raise DataError(f"{data}: cannot derive features: {_first(exc)}") from None
+        summaries = [_bounded_summary(result, n, kinds[n]) for n in loaded.model.names]
+        return FeaturesRun(
+            Path(out), result.rows, result.history_rows, joined.shared_rows, summaries
+        )
     frame = read_table(data)
     earlier = read_table(history) if history is not None else None
     applied = add_features(frame, loaded, history=earlier, progress=progress)
     write_table(applied.frame, out)
-    kinds = {f.name: f.kind for f in loaded.model.features}
-    kinds |= {lk.name: "lookup" for lk in loaded.model.lookups}
     return FeaturesRun(
         out,
         applied.frame.height,
         applied.history_rows,
+        applied.shared_rows,
         [_summary(applied.frame, n, kinds[n]) for n in loaded.model.names],
     )

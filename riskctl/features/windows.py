@@ -3,8 +3,8 @@
 A row's window over its entity value is `(t - w, t]`: the row itself and the rows of the same
 entity value with a strictly earlier time inside the window. Rows at the same time as the row
 (other than itself) are left out, so file order never matters. A missing entity gives null.
-Every function answers all rows at once from one sorted index per entity (positions and
-binary searches, O(n log n)), never a scan per row.
+Every function answers all rows at once from one sort per entity (O(n log n)) and linear
+passes over it (cumulative sums, two-pointer windows), never a scan per row.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from riskctl.features.index import NULL, KeyTimeIndex, RowIndex, segmented_cumsum
+from riskctl.features.index import NULL, RowIndex, segmented_cumsum
 
 
 def with_nulls(name: str, values: np.ndarray, missing: np.ndarray) -> pl.Series:
@@ -55,55 +55,24 @@ def sum_values(
     return with_nulls(name, mean.astype(np.float64), missing | (n == 0))
 
 
-class Occurrences:
-    """Each distinct (key, value, time) of an entity and a value column, in (pair, time)
-    order: what distinct counts over any window are computed from (built once per pair of
-    columns, shared by all windows)."""
+def count_distinct(
+    name: str, index: RowIndex, values: np.ndarray, window_us: int | None
+) -> pl.Series:
+    """Distinct non-null values (integer codes, -1 for null) in each row's window: one
+    two-pointer pass over the rows in (key, time) order, a counter per value in the window."""
+    from riskctl.features._window_kernels import distinct_window
 
-    def __init__(self, index: RowIndex, value: np.ndarray) -> None:
-        key, t = index.key, index.timeline.t
-        self.index = index
-        if len(t) == 0:  # nothing to count; count_distinct answers an empty column
-            return
-        self.valid = (key != NULL) & (value != NULL)
-        pair = np.where(self.valid, key * (np.int64(value.max(initial=0)) + 1) + value, NULL)
-        order = np.lexsort((t, pair))
-        p, s = pair[order], t[order]
-        new = np.r_[True, (p[1:] != p[:-1]) | (s[1:] != s[:-1])]
-        occ = np.cumsum(new) - 1  # occurrence id of each sorted row
-        occ_pair = p[new]
-        self.time = s[new]
-        self.key = np.where(self.valid[order][new], key[order][new], NULL)
-        self.same_next = np.r_[occ_pair[1:] == occ_pair[:-1], False]
-        self.has_prev, self.row_prev = np.empty(len(t), dtype=bool), np.empty(len(t), np.int64)
-        self.has_prev[order] = np.r_[False, self.same_next[:-1]][occ]
-        self.row_prev[order] = np.r_[0, self.time[:-1]][occ]
-        self.keep = self.key != NULL
-        starts = KeyTimeIndex(self.key[self.keep], self.time[self.keep] + 1)
-        self.started = starts.count_before(index, inclusive=True)
-
-
-def count_distinct(name: str, occ: Occurrences, window_us: int | None) -> pl.Series:
-    """Distinct non-null values in each row's window.
-
-    Each time a (key, value) pair occurs at time s, and next occurs at s' > s, it is the
-    pair's latest strictly earlier occurrence for queries at times in (s, s'], and inside
-    the window for those before s + w. Those intervals never overlap for one pair, so the
-    distinct values a query sees are the intervals of its key covering its time: a count of
-    interval starts at or before t minus ends before t. The row's own value is added when
-    its pair's latest earlier occurrence is outside the window.
-    """
-    index, t = occ.index, occ.index.timeline.t
-    if len(t) == 0:
-        return pl.Series(name, [], dtype=pl.Int64)
-    big = np.iinfo(np.int64).max // 4
-    nxt = np.where(occ.same_next, np.r_[occ.time[1:], 0], big)
-    end = nxt if window_us is None else np.minimum(nxt, occ.time + window_us - 1)
-    ends = KeyTimeIndex(occ.key[occ.keep], end[occ.keep])
-    covering = occ.started - ends.count_before(index, inclusive=False)
-    recent = occ.has_prev if window_us is None else occ.has_prev & (occ.row_prev > t - window_us)
-    result = covering + (occ.valid & ~recent)
-    return with_nulls(name, result.astype(np.int64), index.key == NULL)
+    out = np.empty(len(values), dtype=np.int64)
+    n_values = int(values.max(initial=-1)) + 1
+    out[index.order] = distinct_window(
+        index.sorted_key,
+        index.sorted_time,
+        index.sorted(values),
+        n_values,
+        np.int64(window_us or 0),
+        window_us is None,
+    )
+    return with_nulls(name, out, index.key == NULL)
 
 
 def since(name: str, index: RowIndex, which: str, unit_seconds: int) -> pl.Series:

@@ -12,6 +12,13 @@ from riskctl.model.ranking import TradeoffCurve
 MAX_CURVE_POINTS = 400
 
 
+def spec_of(chart: alt.TopLevelMixin) -> dict[str, Any]:
+    """The chart's Vega-Lite spec. altair's check of the spec against the Vega-Lite schema
+    (jsonschema over the whole spec, most of a report's chart time) is left to the tests:
+    these specs are riskctl's own, built the same way every time, never user text."""
+    return chart.to_dict(validate=False)
+
+
 def _curve_sample(curve: TradeoffCurve) -> np.ndarray:
     """Indices of at most MAX_CURVE_POINTS points, spread evenly along the curve's FPR."""
     n = len(curve.threshold)
@@ -151,7 +158,7 @@ def tradeoff_chart(
             )
         )
     chart = alt.hconcat(*panels) if len(panels) > 1 else panels[0]
-    return chart.to_dict()
+    return spec_of(chart)
 
 
 def score_distribution_chart(
@@ -203,7 +210,7 @@ def score_distribution_chart(
         )
         .properties(width=560, height=220, title="Score distribution by label")
     )
-    return chart.to_dict()
+    return spec_of(chart)
 
 
 def importance_chart(importance: list[tuple[str, float]], top: int = 12) -> dict[str, Any]:
@@ -221,7 +228,7 @@ def importance_chart(importance: list[tuple[str, float]], top: int = 12) -> dict
             width=480, height=18 * len(rows) + 20, title="Global importance over the flagged rows"
         )
     )
-    return chart.to_dict()
+    return spec_of(chart)
 
 
 def segment_chart(column: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -247,7 +254,7 @@ def segment_chart(column: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
         .resolve_scale(x="independent")
         .properties(width=240, height=max(60, 22 * len(rows)))
     )
-    return chart.to_dict()
+    return spec_of(chart)
 
 
 def beeswarm_chart(dependence: dict[str, list[tuple[Any, float]]]) -> dict[str, Any]:
@@ -295,4 +302,4 @@ def beeswarm_chart(dependence: dict[str, list[tuple[Any, float]]]) -> dict[str, 
             title="How the top features push scores (sample of flagged rows)",
         )
     )
-    return chart.to_dict()
+    return spec_of(chart)

@@ -15,6 +15,7 @@ from riskctl.data.io import write_text
 from riskctl.model.detector import library_versions
 from riskctl.monitor.attribution import Attribution
 from riskctl.monitor.run import MonitorResult
+from riskctl.report.charts import spec_of
 from riskctl.report.figures import Chart
 from riskctl.report.render import (
     MAX_FALLBACK_BYTES,
@@ -103,7 +104,7 @@ def series_chart(r: MonitorResult, field_name: str, band: str, title: str) -> di
             tooltip=["start:T", "side:N", alt.Tooltip("value:Q", format=".3%"), "rows:Q"],
         )
     )
-    return (area + line).properties(width=WIDTH, height=260).to_dict()
+    return spec_of((area + line).properties(width=WIDTH, height=260))
 
 
 def psi_chart(r: MonitorResult) -> dict[str, Any]:
@@ -124,7 +125,7 @@ def psi_chart(r: MonitorResult) -> dict[str, Any]:
         .mark_rule(color=RED, strokeDash=[4, 4])
         .encode(x="x:Q")
     )
-    return (chart + rule).properties(width=WIDTH, height=max(120, 22 * len(rows))).to_dict()
+    return spec_of((chart + rule).properties(width=WIDTH, height=max(120, 22 * len(rows))))
 
 
 def waterfall_chart(a: Attribution, top: int = 10) -> dict[str, Any]:
@@ -149,7 +150,7 @@ def waterfall_chart(a: Attribution, top: int = 10) -> dict[str, Any]:
         level += delta
     bars.append({"step": "current", "start": 0.0, "end": a.current, "kind": "level"})
     order = [str(b["step"]) for b in bars]
-    return (
+    return spec_of(
         alt.Chart(alt.Data(values=bars))
         .mark_bar()
         .encode(
@@ -168,7 +169,6 @@ def waterfall_chart(a: Attribution, top: int = 10) -> dict[str, Any]:
             ],
         )
         .properties(width=WIDTH, height=300)
-        .to_dict()
     )
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import os
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -44,8 +46,51 @@ def environment(user_templates: Path | None = None) -> jinja2.Environment:
 
 @lru_cache(maxsize=1)
 def vega_bundle() -> str:
-    """vega, vega-lite and vega-embed in one script, inlined so the report needs no network."""
-    return vl_convert.javascript_bundle()  # type: ignore[call-arg]  # the stub is wrong
+    """vega, vega-lite and vega-embed in one script, inlined so the report needs no network.
+    vl-convert bundles them afresh in every process (over a second of CPU): the bundle is
+    kept in the user's cache directory, one file per vl-convert version, checked on read."""
+    path = bundle_cache_path()
+    cached = _read_bundle(path) if path is not None else None
+    if cached is not None:
+        return cached
+    bundle: str = vl_convert.javascript_bundle()  # type: ignore[call-arg]  # the stub is wrong
+    if path is not None:
+        with contextlib.suppress(OSError):  # no cache where the directory is not writable
+            path.parent.mkdir(parents=True, exist_ok=True)
+            digest = hashlib.sha256(bundle.encode("utf-8")).hexdigest()
+            write_text(f"{BUNDLE_HEADER}{digest}\n{bundle}", path)
+    return bundle
+
+
+BUNDLE_HEADER = "// riskctl vega bundle sha256="
+CACHE_ENV = "RISKCTL_CACHE_DIR"
+
+
+def bundle_cache_path() -> Path | None:
+    """$RISKCTL_CACHE_DIR, else $XDG_CACHE_HOME/riskctl, else ~/.cache/riskctl (None: no
+    home directory to put it in)."""
+    root = os.environ.get(CACHE_ENV)
+    if not root:
+        xdg = os.environ.get("XDG_CACHE_HOME")
+        try:
+            root = str(Path(xdg) / "riskctl") if xdg else str(Path.home() / ".cache" / "riskctl")
+        except RuntimeError:
+            return None
+    version = getattr(vl_convert, "__version__", "unknown")
+    return Path(root) / f"vega-bundle-{version}.js"
+
+
+def _read_bundle(path: Path) -> str | None:
+    """The cached bundle if it is whole (its recorded sha256 matches), else None."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    head, _, bundle = text.partition("\n")
+    if not head.startswith(BUNDLE_HEADER) or not bundle:
+        return None
+    digest = hashlib.sha256(bundle.encode("utf-8")).hexdigest()
+    return bundle if head[len(BUNDLE_HEADER) :] == digest else None
 
 
 MAX_FALLBACK_BYTES = 300_000

@@ -149,3 +149,19 @@ def test_reflow_keeps_list_items_and_paragraphs() -> None:
         reflow(text)
         == "One line wrapped here.\n\n* first item continued\n* second\n\n\bkept\nas is"
     )
+
+
+def test_a_reader_that_goes_away_is_not_a_failed_guardrail(
+    scored_path: Path, example_strategies: Path, tmp_path: Path
+) -> None:
+    """`riskctl simulate ... | head -1`: exit 141 as if by SIGPIPE, never 1 (a failing gate)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "riskctl", "simulate", str(example_strategies / "candidate.yaml"),
+         "--data", str(scored_path)],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    proc.stdout.close()  # the reader is gone before the first line is written
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 141, stderr.decode()
+    assert b"Traceback" not in stderr

@@ -137,12 +137,15 @@ def test_rings_equal_to_one_machine(seed, n, scale, address, tmp_path):
 
 
 def test_history_is_context_on_the_cluster(spec, address, tmp_path):
-    df = events(7, 1_000)
-    earlier, later = df.head(600), df.tail(400)
-    earlier.drop("bad").write_parquet(tmp_path / "hist.parquet")  # history without a column
+    df = events(7, 1_000).sort("ts", maintain_order=True)
+    cut = df["ts"].unique().sort()[450]
+    earlier, later = df.filter(pl.col("ts") < cut), df.filter(pl.col("ts") >= cut)
+    earlier = earlier.drop("amount")  # history without a column the data has
+    later = later.drop("bad")  # the data without the ring's label: history holds it
+    earlier.write_parquet(tmp_path / "hist.parquet")
     later.write_parquet(tmp_path / "new.parquet")
-    split_parts(earlier.drop("bad"), tmp_path / "hist", (250, 350))
-    split_parts(later, tmp_path / "new", (150, 250))
+    split_parts(earlier, tmp_path / "hist", (250, earlier.height - 250))
+    split_parts(later, tmp_path / "new", (150, later.height - 150))
     a = features(
         spec,
         tmp_path / "new.parquet",
@@ -159,9 +162,19 @@ def test_history_is_context_on_the_cluster(spec, address, tmp_path):
         "--scheduler",
         address,
     )
-    assert a["history_rows"] == b["history_rows"] == 600 and b["rows"] == 400
+    assert a["history_rows"] == b["history_rows"] == earlier.height
+    assert b["rows"] == later.height
     got = pl.read_parquet(sorted((tmp_path / "two").glob("*.parquet")))
-    assert_frame_equal(got, pl.read_parquet(tmp_path / "one.parquet"))
+    want = pl.read_parquet(tmp_path / "one.parquet")
+    assert_frame_equal(got, want)
+    assert want["ring_bad"].max() > 0
+    split_parts(df, tmp_path / "all", (500, 500))
+    overlapping = runner.invoke(
+        app,
+        ["features", str(spec), "--data", str(tmp_path / "all"), "--history"]
+        + [str(tmp_path / "all"), "--out", str(tmp_path / "three"), "--scheduler", address],
+    )
+    assert overlapping.exit_code == 2 and "must end before the data starts" in overlapping.output
 
 
 def test_a_spec_that_does_not_fit_is_one_line_before_any_work(spec, address, tmp_path):
@@ -193,8 +206,10 @@ def test_a_missing_time_on_a_worker_names_the_part_and_row(spec, address, tmp_pa
 
 
 def test_raw_events_scored_and_explained_through_a_detector_that_derives(spec, address, tmp_path):
-    df = events(9, 1_600)
-    df.head(1_000).write_parquet(tmp_path / "train.parquet")
+    df = events(9, 1_600).sort("ts", maintain_order=True)
+    cut = df["ts"][1_000]
+    earlier, later = df.filter(pl.col("ts") < cut), df.filter(pl.col("ts") >= cut)
+    earlier.write_parquet(tmp_path / "train.parquet")
     det = tmp_path / "det"
     trained = runner.invoke(
         app,
@@ -202,11 +217,10 @@ def test_raw_events_scored_and_explained_through_a_detector_that_derives(spec, a
         + ["--features", str(spec), "--rounds", "15", "--out", str(det), "-q"],
     )
     assert trained.exit_code == 0, trained.output
-    earlier, later = df.head(1_000), df.tail(600)
     earlier.write_parquet(tmp_path / "hist.parquet")
     later.write_parquet(tmp_path / "new.parquet")
-    split_parts(earlier, tmp_path / "hist", (400, 600))
-    split_parts(later, tmp_path / "new", (250, 350))
+    split_parts(earlier, tmp_path / "hist", (400, earlier.height - 400))
+    split_parts(later, tmp_path / "new", (250, later.height - 250))
     for command in ("score", "explain"):
         one = runner.invoke(
             app,

@@ -229,3 +229,19 @@ def test_markdown_summary_and_simulate_report(
     )
     assert result.exit_code == 0, result.output
     assert BeautifulSoup(html.read_text(encoding="utf-8"), "html.parser").find(id="metrics")
+
+
+def test_chart_specs_are_valid_vega_lite(run, detector) -> None:
+    """Reports build specs without altair's schema check; the check runs here instead."""
+    import altair as alt
+    from altair.utils.schemapi import validate_jsonschema
+
+    from riskctl.report.build import flagged_summary
+    from riskctl.report.context import build_context
+
+    summary = flagged_summary(run, detector, None)
+    context = build_context(run, check_guardrails(run), summary, detector, "x", vega_bundle="")
+    schema = alt.vegalite.load_schema()
+    assert len(context.charts) >= 3
+    for chart in context.charts:
+        validate_jsonschema(chart.spec, schema)  # raises on any violation

@@ -1,0 +1,58 @@
+"""Earlier rows as context: `--history` aligned to the data, without the rows it shares.
+
+History is the rows before the data that windows and rings need. Exports overlap easily
+(the full table as history, its newest slice as data), and a row in both would count twice,
+so history rows identical to a data row are left out. A ring's label that only the history
+holds (new rows have no outcome yet) is kept, and the data's rows read it as unknown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from riskctl.features.spec import FeatureSpec
+
+
+@dataclass(frozen=True)
+class WithHistory:
+    rows: pl.LazyFrame  # history first, then the data
+    history_rows: int
+    shared_rows: int  # history rows left out because the data has them too
+    added: list[str]  # columns only the history had (null on the data's rows): drop after
+
+
+def with_history(data: pl.LazyFrame, history: pl.LazyFrame, spec: FeatureSpec) -> WithHistory:
+    columns = data.collect_schema().names()
+    have = history.collect_schema()
+    labels = [f.label for f in spec.features if f.label]
+    added = [c for c in dict.fromkeys(labels) if c in have and c not in columns]
+    earlier = history.select(
+        [pl.col(c) if c in have else pl.lit(None).alias(c) for c in columns]
+        + [pl.col(c) for c in added]
+    )
+    data = data.with_columns(pl.lit(None, dtype=have[c]).alias(c) for c in added)
+    before = int(earlier.select(pl.len()).collect().item())
+    earlier = _without_shared(earlier, data, columns, spec.time)
+    n = int(earlier.select(pl.len()).collect().item())
+    return WithHistory(pl.concat([earlier, data], how="vertical_relaxed"), n, before - n, added)
+
+
+def _without_shared(
+    earlier: pl.LazyFrame, data: pl.LazyFrame, columns: list[str], time: str
+) -> pl.LazyFrame:
+    """History rows equal to a data row on every column both have with one type. Only
+    history rows from the data's first time on can be such rows, so only those are joined."""
+    hs, ds = earlier.collect_schema(), data.collect_schema()
+    keys = [c for c in columns if hs[c] == ds[c] and ds[c] != pl.Null]
+    if not keys:
+        return earlier
+    if time in keys and (ds[time].is_temporal() or ds[time].is_numeric()):
+        start = data.select(pl.col(time).min()).collect().item()
+        if start is None:
+            return earlier
+        late = pl.col(time) >= start
+        kept = earlier.filter(late).join(data.select(keys), on=keys, how="anti", nulls_equal=True)
+        return pl.concat([earlier.filter(~late | pl.col(time).is_null()), kept])
+    return earlier.join(data.select(keys), on=keys, how="anti", nulls_equal=True)

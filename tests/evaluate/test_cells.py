@@ -1,0 +1,149 @@
+"""Packed cell keys against a plain group-by on the unpacked keys (the obvious way)."""
+
+import datetime as dt
+
+import numpy as np
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from riskctl.evaluate.cells import (
+    AMOUNT,
+    AMOUNT_SQ,
+    BAD,
+    CONTROL,
+    DAY,
+    LABEL,
+    NONE,
+    ROWS,
+    STOPPED,
+    Side,
+    _pack,
+    by_column,
+    cell_query,
+    mask_column,
+    matured_column,
+    segment_code,
+    segment_column,
+    sorted_cells,
+)
+from riskctl.evaluate.roles import Roles
+from riskctl.strategy.schema import History
+
+SEGMENTS = ("new", "old", "vip")
+
+
+def _rows(seed: int, n: int, widths: list[int]) -> pl.DataFrame:
+    rng = np.random.default_rng(seed)
+    start = np.datetime64("1969-12-25T00:00:00", "us")  # days on both sides of 1970
+    times = start + (rng.integers(0, 20 * 86_400, n) * 1_000_000).astype("timedelta64[us]")
+    cols: dict[str, object] = {
+        "t": pl.Series(times).set(pl.Series(rng.random(n) < 0.05), None),
+        "y": pl.Series(rng.choice([0, 1, -9], n).astype(np.int8)).set(
+            pl.Series(rng.random(n) < 0.1), None
+        ),
+        "amount": np.round(rng.random(n) * 100, 2),
+        "score": np.where(rng.random(n) < 0.05, np.nan, rng.random(n)),
+        "decision": rng.choice(["block", "allow"], n),
+        "ctl": rng.random(n) < 0.1,
+        "country": pl.Series(rng.choice(["de", "fr", None], n).tolist(), dtype=pl.String),
+        "_keep": rng.random(n) < 0.8,
+    }
+    for i, width in enumerate(widths):
+        # masks over up to 64 deciders, few distinct so cells repeat
+        top = np.iinfo(np.uint64).max
+        pool = rng.integers(0, top, 6, dtype=np.uint64, endpoint=True) >> np.uint64(64 - width)
+        cols[f"s{i}_mask"] = pool[rng.integers(0, 6, n)]
+        cols[f"s{i}_seg"] = pl.Series(rng.choice([*SEGMENTS, None], n).tolist(), dtype=pl.String)
+    return pl.DataFrame(cols)
+
+
+def _expected(df: pl.DataFrame, sides: list[Side], roles: Roles, by: list[str]) -> pl.DataFrame:
+    keys = [pl.col("_keep").alias(matured_column(s.prefix)) for s in sides]
+    keys += [pl.col("t").dt.date().alias(DAY), pl.col("y").cast(pl.Int8).alias(LABEL)]
+    keys += [pl.col(mask_column(s.prefix)).cast(pl.UInt64) for s in sides]
+    keys += [
+        pl.col(f"{s.prefix}seg").fill_null(NONE).alias(segment_column(s.prefix)) for s in sides
+    ]
+    keys += [pl.col(c).cast(pl.String).fill_null(NONE).alias(by_column(c)) for c in by]
+    if roles.history:
+        keys += [pl.col("decision").is_in(["block"]).alias(STOPPED), pl.col("ctl").alias(CONTROL)]
+    amount = pl.col("amount")
+    bad = (pl.col("score").is_null() | ~pl.col("score").is_finite()).sum().alias(BAD + "score")
+    return sorted_cells(
+        df.group_by(keys).agg(
+            pl.len().alias(ROWS),
+            amount.sum().alias(AMOUNT),
+            (amount * amount).sum().alias(AMOUNT_SQ),
+            bad,
+        )
+    )
+
+
+@settings(max_examples=12, deadline=None, derandomize=True)
+@given(
+    seed=st.integers(0, 10_000),
+    widths=st.lists(st.integers(1, 64), min_size=1, max_size=2),
+    history=st.booleans(),
+    by=st.booleans(),
+)
+def test_packed_cells_equal_a_plain_group_by(
+    seed: int, widths: list[int], history: bool, by: bool
+) -> None:
+    df = _rows(seed, 2_000, widths)
+    sides = [Side(f"s{i}_", w, SEGMENTS) for i, w in enumerate(widths)]
+    coded = df.with_columns(
+        segment_code(f"{s.prefix}seg", list(SEGMENTS)).alias(segment_column(s.prefix))
+        for s in sides
+    )
+    roles = Roles(
+        "y", "t", "amount", History(decision="decision", control="ctl") if history else None
+    )
+    matured = {s.prefix: pl.col("_keep") for s in sides}
+    groups = ["country"] if by else []
+    got = sorted_cells(cell_query(coded.lazy(), sides, roles, matured, groups, ["score"]).collect())
+    want = _expected(df, sides, roles, groups)
+    assert got.columns == want.columns
+    assert got.schema == want.schema
+    assert got.drop(AMOUNT, AMOUNT_SQ).equals(want.drop(AMOUNT, AMOUNT_SQ))
+    np.testing.assert_allclose(got[AMOUNT].to_numpy(), want[AMOUNT].to_numpy(), rtol=1e-12)
+
+
+def test_no_time_and_no_deciders() -> None:
+    df = pl.DataFrame({"y": pl.Series([1, 0, None, 1], dtype=pl.Int8), "x": [1, 2, 3, 4]})
+    sides = [Side("s0_", 0)]
+    frame = df.lazy().with_columns(
+        pl.lit(0, dtype=pl.UInt64).alias("s0_mask"), pl.lit(0).alias("s0_segment")
+    )
+    got = cell_query(frame, sides, Roles("y"), {"s0_": pl.lit(True)}, []).collect()
+    got = sorted_cells(got)
+    assert got[LABEL].to_list() == [0, 1, None]
+    assert got[ROWS].to_list() == [1, 2, 1]
+    assert got[DAY].null_count() == 3
+    assert got[segment_column("s0_")].to_list() == [NONE] * 3
+
+
+@pytest.mark.parametrize("widths", [[64, 64, 33, 9, 1, 1], [1] * 130, [40, 30, 20, 10]])
+def test_pack_fits_every_field_in_one_word(widths: list[int]) -> None:
+    class F:
+        def __init__(self, width: int) -> None:
+            self.width = width
+
+    words = _pack([F(w) for w in widths])  # type: ignore[list-item]
+    placed = sorted(i for slots in words for i, _ in slots)
+    assert placed == list(range(len(widths)))
+    for slots in words:
+        spans = sorted((shift, shift + widths[i]) for i, shift in slots)
+        assert spans[-1][1] <= 64
+        assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False))
+
+
+def test_day_round_trips_far_dates() -> None:
+    days = [dt.date(1, 1, 1), dt.date(1969, 12, 31), dt.date(1970, 1, 1), dt.date(9999, 12, 31)]
+    df = pl.DataFrame({"t": days, "y": pl.Series([0, 1, 0, 1], dtype=pl.Int8)})
+    frame = df.lazy().with_columns(
+        pl.lit(0, dtype=pl.UInt64).alias("s0_mask"), pl.lit(0).alias("s0_segment")
+    )
+    got = cell_query(frame, [Side("s0_", 0)], Roles("y", "t"), {"s0_": pl.lit(True)}, [])
+    assert sorted(got.collect()[DAY].to_list()) == days
