@@ -259,6 +259,18 @@ def _string_amount(i: Inputs) -> Path:
     return i.table("string_amount.parquet", df)
 
 
+@maker("text_in_amount")
+def _text_in_amount(i: Inputs) -> Path:
+    df = i.scored_df(200).with_columns(pl.col("amount").cast(pl.String))
+    df = df.with_columns(
+        pl.when(pl.int_range(pl.len()) == 41)
+        .then(pl.lit("abc"))
+        .otherwise("amount")
+        .alias("amount")
+    )
+    return i.table("text_in_amount.parquet", df)
+
+
 # -- broken files -------------------------------------------------------------------------
 
 
