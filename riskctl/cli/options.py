@@ -116,8 +116,8 @@ SchedulerOpt = Annotated[
     typer.Option(
         "--scheduler",
         envvar="RISKCTL_SCHEDULER",
-        help="Run on this Dask cluster (tcp://HOST:8786); --data may then be a directory or "
-        "glob of Parquet parts. Needs `pip install 'riskctl\\[dask]'`.",
+        help="Run on this Dask cluster (tcp://HOST:8786, checked before connecting); --data "
+        "may then be a directory or glob of Parquet parts. Needs `pip install 'riskctl\\[dask]'`.",
         show_default=False,
     ),
 ]
@@ -127,7 +127,7 @@ TimeoutOpt = Annotated[
         "--timeout",
         envvar="RISKCTL_DASK_TIMEOUT",
         help="With --scheduler: seconds the cluster job may take before it is stopped "
-        "(default 3600).",
+        "(a positive, finite number; default 3600).",
         show_default=False,
     ),
 ]
