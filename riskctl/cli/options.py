@@ -116,8 +116,8 @@ SchedulerOpt = Annotated[
     typer.Option(
         "--scheduler",
         envvar="RISKCTL_SCHEDULER",
-        help="Run on this Dask cluster (tcp://HOST:8786, checked before connecting); --data "
-        "may then be a directory or glob of Parquet parts. Needs `pip install 'riskctl\\[dask]'`.",
+        help="Run on this Dask cluster (tcp://HOST:8786); --data may then be a directory or "
+        "glob of Parquet parts. Needs `pip install 'riskctl\\[dask]'`.",
         show_default=False,
     ),
 ]
