@@ -14,8 +14,8 @@ import numpy as np
 import polars as pl
 
 from riskctl.distributed.features_plan import entity_columns
-from riskctl.errors import ConfigError
 from riskctl.features import Feature, FeatureSpec, event_time_us
+from riskctl.features.compute import bad_labels
 from riskctl.yamlconfig import LoadedYaml
 
 SEED = 0x5EED
@@ -39,22 +39,7 @@ def node_keys(frame: pl.DataFrame, columns: list[str]) -> pl.Series:
 
 
 def _bad(frame: pl.DataFrame, f: Feature, i: int, loaded: LoadedYaml[FeatureSpec]) -> pl.Series:
-    label = frame[str(f.label)]
-    if not (label.dtype.is_numeric() or label.dtype == pl.Boolean):
-        raise ConfigError(
-            f"feature '{f.name}': label column '{f.label}' is {label.dtype}, not 0/1",
-            loaded.where("features", i, "label"),
-        )
-    as_float = label.cast(pl.Float64)
-    other = as_float.is_not_null() & ~as_float.is_in([0.0, 1.0])
-    if other.any():
-        raise ConfigError(
-            f"label column '{f.label}' has {int(other.sum()):,} values other than 0 and 1 "
-            f"(e.g. {label.filter(other)[0]!r})",
-            loaded.where("features", i, "label"),
-            hint="labels are 1 = bad, 0 = good, empty where unknown",
-        )
-    return (as_float == 1.0).fill_null(False)
+    return bad_labels(frame[str(f.label)], f, loaded.where("features", i, "label"))
 
 
 def send_ring(

@@ -217,6 +217,24 @@ def windowed(frame: pl.DataFrame, f: Feature, ctx: Context, i: int) -> pl.Series
     return windows.sum_values(f.name, index, values, w_us, kind)
 
 
+def bad_labels(label: pl.Series, f: Feature, where: Location | None) -> pl.Series:
+    """A ring's label column as bad (True) or not; anything but 0/1 (or empty) refused."""
+    if not (label.dtype.is_numeric() or label.dtype == pl.Boolean):
+        raise ConfigError(
+            f"feature '{f.name}': label column '{f.label}' is {label.dtype}, not 0/1", where
+        )
+    as_float = label.cast(pl.Float64)
+    other = as_float.is_not_null() & ~as_float.is_in([0.0, 1.0])
+    if other.any():
+        raise ConfigError(
+            f"label column '{f.label}' has {int(other.sum()):,} values other than 0 and 1 "
+            f"(e.g. {label.filter(other)[0]!r})",
+            where,
+            hint="labels are 1 = bad, 0 = good, empty where unknown",
+        )
+    return (as_float == 1.0).fill_null(False)
+
+
 def ring(frame: pl.DataFrame, f: Feature, ctx: Context, i: int, t: np.ndarray) -> pl.Series:
     assert f.ring is not None
     nodes = _entity(frame, f.ring.nodes, ctx, "features", i, "ring", "nodes")
@@ -239,21 +257,7 @@ def ring(frame: pl.DataFrame, f: Feature, ctx: Context, i: int, t: np.ndarray) -
                 f"add an empty '{f.label}' column",
             )
         label = _column(frame, f.label, ctx, "features", i, "label")
-        if not (label.dtype.is_numeric() or label.dtype == pl.Boolean):
-            raise ConfigError(
-                f"feature '{f.name}': label column '{f.label}' is {label.dtype}, not 0/1",
-                ctx.where("features", i, "label"),
-            )
-        as_float = label.cast(pl.Float64)
-        other = as_float.is_not_null() & ~as_float.is_in([0.0, 1.0])
-        if other.any():
-            raise ConfigError(
-                f"label column '{f.label}' has {int(other.sum()):,} values other than 0 and 1 "
-                f"(e.g. {label.filter(other)[0]!r})",
-                ctx.where("features", i, "label"),
-                hint="labels are 1 = bad, 0 = good, empty where unknown",
-            )
-        bad = (as_float == 1.0).fill_null(False).to_numpy()
+        bad = bad_labels(label, f, ctx.where("features", i, "label")).to_numpy()
     maturity = int(round((f.label_maturity_days or 0) * DAY_US))
     return rings.ring_features(f.name, t, nodes, links, f.ring.measure, bad, maturity)
 
