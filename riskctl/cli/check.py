@@ -94,18 +94,10 @@ def check(
             check_output_file(path, flag)
     cluster = cluster_options(scheduler, timeout)
     if cluster is not None:
-        from riskctl.distributed.limits import one_machine_only
+        from riskctl.distributed.limits import one_machine_only, outcome_flags
         from riskctl.distributed.simulate import simulate_dataset
 
-        one_machine_only(
-            {
-                "--labels": labels,
-                "--decision": decision,
-                "--no-outcome": no_outcome,
-                "--control": control,
-                "--propensity": propensity,
-            }
-        )
+        one_machine_only(outcome_flags(labels, decision, no_outcome, control, propensity))
 
         run = simulate_dataset(
             candidate, data, cluster, baseline, label, time, amount, data_sha256=data_sha256

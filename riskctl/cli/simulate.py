@@ -115,19 +115,11 @@ def simulate(
         check_output_file(report, "--report")
     cluster = cluster_options(scheduler, timeout)
     if cluster is not None:
-        from riskctl.distributed.limits import one_machine_only
+        from riskctl.distributed.limits import one_machine_only, outcome_flags
         from riskctl.distributed.simulate import simulate_dataset
 
-        one_machine_only(
-            {
-                "--report": report,
-                "--labels": labels,
-                "--decision": decision,
-                "--no-outcome": no_outcome,
-                "--control": control,
-                "--propensity": propensity,
-            }
-        )
+        flags = outcome_flags(labels, decision, no_outcome, control, propensity)
+        one_machine_only({"--report": report, **flags})
 
         run = simulate_dataset(
             strategy, data, cluster, baseline, label, time, amount, by, out=out_dir, history=history

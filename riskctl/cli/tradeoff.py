@@ -95,18 +95,10 @@ def sweep(
     """
     cluster = cluster_options(scheduler, timeout)
     if cluster is not None:
-        from riskctl.distributed.limits import one_machine_only
+        from riskctl.distributed.limits import one_machine_only, outcome_flags
         from riskctl.distributed.sweep import sweep_dataset
 
-        one_machine_only(
-            {
-                "--labels": labels,
-                "--decision": decision,
-                "--no-outcome": no_outcome,
-                "--control": control,
-                "--propensity": propensity,
-            }
-        )
+        one_machine_only(outcome_flags(labels, decision, no_outcome, control, propensity))
 
         shown = sweep_dataset(
             data, cluster, score, label, amount, by, strategy, action, compact=not all_points

@@ -29,6 +29,23 @@ def one_machine_only(given: dict[str, object]) -> None:
             raise UsageError(f"{flag} runs on one machine only", hint=HINT)
 
 
+def outcome_flags(
+    labels: str | None,
+    decision: str | None,
+    no_outcome: list[str] | None,
+    control: str | None,
+    propensity: str | None,
+) -> dict[str, object]:
+    """The unseen-outcome flags of simulate, check and sweep, by name, for `one_machine_only`."""
+    return {
+        "--labels": labels,
+        "--decision": decision,
+        "--no-outcome": no_outcome,
+        "--control": control,
+        "--propensity": propensity,
+    }
+
+
 def unweighted(history: History | None, source: str) -> None:
     """A control group or propensities weight every label metric: one machine only."""
     if history is not None and (history.control or history.propensity):

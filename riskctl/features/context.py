@@ -53,6 +53,8 @@ def _without_shared(
         if start is None:
             return earlier
         late = pl.col(time) >= start
+        if not earlier.filter(late).select(pl.len()).collect().item():
+            return earlier  # history ends before the data: no join (the data may not fit)
         kept = earlier.filter(late).join(data.select(keys), on=keys, how="anti", nulls_equal=True)
         return pl.concat([earlier.filter(~late | pl.col(time).is_null()), kept])
     return earlier.join(data.select(keys), on=keys, how="anti", nulls_equal=True)
