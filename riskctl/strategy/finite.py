@@ -4,7 +4,9 @@ polars orders NaN above every number, and `amount / 0` is infinite: left alone, 
 `amount / 0 > 1` would fire on every row and `score > 0.9` on every NaN score. Here each
 operand of a comparison (`=`, `<>`, `<`, `<=`, `>`, `>=`, BETWEEN, IN) that is a float is
 replaced by NULL where it is NaN or infinite, so the comparison is NULL and the condition,
-like SQL's WHERE, does not match that row.
+like SQL's WHERE, does not match that row. A comparison with a decimal literal
+(`score > 0.95`), which polars' SQL compiles to its own function with its own rounding, is
+kept as it is and made NULL where a float operand is not finite.
 
 The rewrite walks polars' own serialised expression tree (JSON) and wraps the operands, so
 the condition stays one vectorised polars expression.
@@ -19,21 +21,26 @@ from typing import Any
 import polars as pl
 
 COMPARISONS = {"Eq", "NotEq", "Lt", "LtEq", "Gt", "GtEq", "EqValidity", "NotEqValidity"}
-PLACEHOLDER = "__riskctl_operand__"
+OPERAND, RESULT = "__riskctl_operand__", "__riskctl_result__"
 
 
-def _guard_template() -> dict[str, Any]:
-    x = pl.col(PLACEHOLDER)
-    return json.loads(pl.when(x.is_finite()).then(x).meta.serialize(format="json"))
+def _templates() -> tuple[dict[str, Any], dict[str, Any]]:
+    """The operand guard (`x`, NULL where not finite) and the result guard (a comparison,
+    NULL where its operand `x` is not finite), as serialised trees with placeholders."""
+    x, result = pl.col(OPERAND), pl.col(RESULT)
+    operand = pl.when(x.is_finite()).then(x)
+    compared = pl.when(x.is_finite()).then(result)
+    trees = [json.loads(e.meta.serialize(format="json")) for e in (operand, compared)]
+    return trees[0], trees[1]
 
 
-def _substitute(node: Any, operand: Any) -> Any:
-    if node == {"Column": PLACEHOLDER}:
-        return operand
+def _substitute(node: Any, values: dict[str, Any]) -> Any:
+    if isinstance(node, dict) and node.get("Column") in values and len(node) == 1:
+        return values[node["Column"]]
     if isinstance(node, dict):
-        return {k: _substitute(v, operand) for k, v in node.items()}
+        return {k: _substitute(v, values) for k, v in node.items()}
     if isinstance(node, list):
-        return [_substitute(v, operand) for v in node]
+        return [_substitute(v, values) for v in node]
     return node
 
 
@@ -49,24 +56,39 @@ def _is_float(node: Any, frame: pl.LazyFrame) -> bool:
     return dtype.is_float()
 
 
-def _walk(node: Any, frame: pl.LazyFrame, guard: dict[str, Any]) -> Any:
+def _walk(node: Any, frame: pl.LazyFrame, guards: tuple[dict[str, Any], dict[str, Any]]) -> Any:
     if isinstance(node, list):
-        return [_walk(v, frame, guard) for v in node]
+        return [_walk(v, frame, guards) for v in node]
     if not isinstance(node, dict):
         return node
-    node = {k: _walk(v, frame, guard) for k, v in node.items()}
+    node = {k: _walk(v, frame, guards) for k, v in node.items()}
+    operand_guard, result_guard = guards
 
     def wrap(operand: Any) -> Any:
-        return _substitute(guard, operand) if _is_float(operand, frame) else operand
+        if not _is_float(operand, frame):
+            return operand
+        return _substitute(operand_guard, {OPERAND: operand})
 
     binary = node.get("BinaryExpr")
     if isinstance(binary, dict) and binary.get("op") in COMPARISONS:
         binary["left"], binary["right"] = wrap(binary["left"]), wrap(binary["right"])
     function = node.get("Function")
-    if isinstance(function, dict) and _is_membership(function.get("function")):
+    if isinstance(function, dict) and _is_sql_comparison(function.get("function")):
+        # polars' SQL comparison (a decimal literal: `x > 2.5`) has its own rounding rules
+        # and misreads a rewritten operand: it stays as it is and its result is guarded
+        for operand in function["input"]:
+            if _is_float(operand, frame):
+                node = _substitute(result_guard, {OPERAND: operand, RESULT: node})
+    elif isinstance(function, dict) and _is_membership(function.get("function")):
         inputs = function["input"]
         function["input"] = [wrap(inputs[0]), *inputs[1:]]
     return node
+
+
+def _is_sql_comparison(function: Any) -> bool:
+    if not isinstance(function, dict) or not isinstance(function.get("Sql"), dict):
+        return False
+    return function["Sql"].get("Binary") in COMPARISONS
 
 
 def _is_membership(function: Any) -> bool:
@@ -79,7 +101,7 @@ def unknown_when_not_finite(expr: pl.Expr, schema: pl.Schema) -> pl.Expr:
     frame = pl.LazyFrame(schema=schema)
     try:
         tree = json.loads(expr.meta.serialize(format="json"))
-        return _to_expr(_walk(tree, frame, _guard_template()))
+        return _to_expr(_walk(tree, frame, _templates()))
     except (pl.exceptions.PolarsError, ValueError, KeyError, TypeError):
         # a tree this version cannot round-trip: at least no NaN or infinite column matches
         floats = [c for c in expr.meta.root_names() if c in schema and schema[c].is_float()]

@@ -41,6 +41,16 @@ CONDITIONS = {
     "a > 1 OR b > 1": lambda a, b: (
         (known(a) is not None and a > 1) or (known(b) is not None and b > 1)
     ),
+    # decimal literals: polars' SQL compiles these comparisons differently from integer ones
+    "a > 2.5": lambda a, b: None if known(a) is None else a > 2.5,
+    "-1.5 >= a": lambda a, b: None if known(a) is None else a <= -1.5,
+    "a <> 1.5": lambda a, b: None if known(a) is None else a != 1.5,
+    "NOT (a < 0.5)": lambda a, b: None if known(a) is None else not a < 0.5,
+    "a BETWEEN -2.5 AND 2.5": lambda a, b: None if known(a) is None else -2.5 <= a <= 2.5,
+    "a IN (1.5, 0.0)": lambda a, b: None if known(a) is None else a in (1.5, 0.0),
+    "a * 1.5 > b": lambda a, b: (
+        None if None in (known(a), known(b)) or not math.isfinite(a * 1.5) else a * 1.5 > b
+    ),
 }
 
 
