@@ -41,14 +41,21 @@ def by_column(column: str) -> str:
 
 
 def mask_expr(schema: DecisionSchema) -> pl.Expr:
-    """The fired deciders of a row as bits of one integer (bit i: `schema.deciders[i]`)."""
-    if len(schema.deciders) > MAX_DECIDERS:
+    """The fired deciders of a row as bits of one integer (bit i: `schema.deciders[i]`),
+    in the narrowest unsigned type that holds them: less memory to move per row."""
+    width = len(schema.deciders)
+    if width > MAX_DECIDERS:
         raise ValueError(f"at most {MAX_DECIDERS} rules and thresholds per strategy")
-    mask: pl.Expr = pl.lit(0, dtype=pl.UInt64)
+    dtype = next(t for bits, t in MASK_TYPES if width <= bits)
+    zero = pl.lit(0, dtype=dtype)
+    mask: pl.Expr = zero
     for i, d in enumerate(schema.deciders):  # a chain of ORs: cheaper than sum_horizontal
-        bit = pl.col(d.column).cast(pl.UInt64) * pl.lit(1 << i, dtype=pl.UInt64)
+        bit = pl.when(pl.col(d.column)).then(pl.lit(1 << i, dtype=dtype)).otherwise(zero)
         mask = bit if i == 0 else mask | bit
     return mask
+
+
+MASK_TYPES = [(8, pl.UInt8), (16, pl.UInt16), (32, pl.UInt32), (64, pl.UInt64)]
 
 
 def segment_code(column: str, names: list[str]) -> pl.Expr:
