@@ -20,6 +20,7 @@ import polars as pl
 from riskctl.evaluate.roles import Roles
 from riskctl.strategy.decisions import SEGMENT, DecisionSchema
 from riskctl.strategy.engine import CompiledStrategy, decide
+from riskctl.strategy.finite import is_finite
 
 MATURED, DAY, LABEL, ROWS, AMOUNT, AMOUNT_SQ = "_matured", "_day", "_label", "_n", "_a", "_a2"
 STOPPED, CONTROL = "_stopped", "_control"  # production took a no-outcome action; control group
@@ -139,7 +140,7 @@ def cell_query(
     amount = pl.col(roles.amount).cast(pl.Float64).fill_null(0.0) if roles.amount else pl.lit(0.0)
     # scores that cannot decide (missing, NaN, infinite) are counted, never silently used
     unusable = [
-        (pl.col(c).is_null() | ~pl.col(c).cast(pl.Float64).is_finite()).sum().alias(BAD + c)
+        (~is_finite(pl.col(c).cast(pl.Float64))).fill_null(True).sum().alias(BAD + c)
         for c in scores or []
     ]
     grouped = decided.group_by([*packed, *by_keys]).agg(
