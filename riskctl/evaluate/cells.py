@@ -133,7 +133,7 @@ def cell_query(
     The small keys (flags, day, label, masks, segment codes) are packed into a few 64-bit
     words: hashing one or two integers per row is what makes the group-by cheap. The words
     are unpacked on the grouped table (thousands of rows, not millions)."""
-    fields = _key_fields(sides, roles, matured)
+    fields = _key_fields(sides, roles, matured, decided.collect_schema())
     words = _pack(fields)
     packed = [_word_expr(fields, slots).alias(f"_k{w}") for w, slots in enumerate(words)]
     by_keys = [pl.col(c).cast(pl.String).fill_null(NONE).alias(by_column(c)) for c in by]
@@ -171,11 +171,24 @@ class _Field:
 DAY_OFFSET = 2**31 + 1  # days since 1970 as Int32, shifted positive; 0 is a missing day
 
 
-def _key_fields(sides: list[Side], roles: Roles, matured: dict[str, pl.Expr]) -> list[_Field]:
+DAY_UNITS = {"ns": 86_400_000_000_000, "us": 86_400_000_000, "ms": 86_400_000}
+
+
+def day_number(column: str, dtype: pl.DataType | None) -> pl.Expr:
+    """Days since 1970-01-01 of a time column. A datetime without a time zone is a count of
+    its unit, so its date is a floor division: several times cheaper than `dt.date()`."""
+    if isinstance(dtype, pl.Datetime) and dtype.time_zone is None:
+        return pl.col(column).cast(pl.Int64) // DAY_UNITS[dtype.time_unit]
+    return pl.col(column).dt.date().cast(pl.Int64)
+
+
+def _key_fields(
+    sides: list[Side], roles: Roles, matured: dict[str, pl.Expr], schema: pl.Schema
+) -> list[_Field]:
     """The small keys of a cell as fields of fixed width."""
     fields = [_Field(matured_column(s.prefix), 1, matured[s.prefix]) for s in sides]
     if roles.time:
-        day = pl.col(roles.time).dt.date().cast(pl.Int64) + DAY_OFFSET
+        day = day_number(roles.time, schema.get(roles.time)) + DAY_OFFSET
         fields.append(_Field(DAY, 33, day.fill_null(0)))
     label = pl.col(roles.label).cast(pl.Int8).cast(pl.Int16) + 129  # 1..256; 0 missing
     fields.append(_Field(LABEL, 9, label.fill_null(0)))
