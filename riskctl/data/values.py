@@ -24,7 +24,7 @@ def check_values(
         check_labels(frame, label, source)
     check_scores(frame, scores, source)
     if amount is not None:
-        check_numeric(frame, amount, "amount", source)
+        check_amount(frame, amount, source)
 
 
 def check_rows(frame: pl.DataFrame, source: Path | str) -> None:
@@ -54,7 +54,9 @@ def check_scores(
         bad = pl.col(c).is_null()
         if schema[c].is_float():
             bad = bad | ~pl.col(c).is_finite()
-        exprs += [bad.sum().alias(f"n{i}"), bad.arg_max().alias(f"first{i}")]
+        # the first offending row: `arg_true().first()` (polars' lazy `arg_max` of a boolean
+        # can answer a later row)
+        exprs += [bad.sum().alias(f"n{i}"), bad.arg_true().first().alias(f"first{i}")]
     counts = lf.select(exprs).collect().row(0)
     for i, c in enumerate(cols):
         n, first = counts[2 * i], counts[2 * i + 1]
@@ -75,6 +77,30 @@ def check_numeric(
         raise DataError(
             f"{source}: {role} column '{column}' holds {dtype}, not numbers",
             hint=f"pass a numeric column as --{role}, or convert it first",
+        )
+
+
+AMOUNT_HINT = (
+    "fill or drop those rows, or leave the amount empty (null) if it is unknown: "
+    "a missing amount counts as 0"
+)
+
+
+def check_amount(frame: pl.DataFrame | pl.LazyFrame, column: str, source: Path | str) -> None:
+    """Raise DataError when the amount column is not numeric or holds a NaN or infinite
+    value (naming how many rows and the first, 1-based data row). A missing (null) amount is
+    valid: it counts as 0 in every amount sum."""
+    check_numeric(frame, column, "amount", source)
+    lf = frame.lazy()
+    if not lf.collect_schema()[column].is_float():
+        return  # integers are always finite
+    bad = (~pl.col(column).is_finite()).fill_null(False)
+    n, first = lf.select(bad.sum(), bad.arg_true().first().alias("first")).collect().row(0)
+    if n:
+        raise DataError(
+            f"{source}: amount column '{column}' has {n:,} NaN or infinite values "
+            f"(first at data row {first + 1:,})",
+            hint=AMOUNT_HINT,
         )
 
 

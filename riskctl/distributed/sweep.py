@@ -17,7 +17,7 @@ import numpy as np
 import polars as pl
 
 from riskctl.data.io import require_columns, scan_table
-from riskctl.data.values import check_labels, check_numeric, check_rows, check_scores
+from riskctl.data.values import check_amount, check_labels, check_rows, check_scores
 from riskctl.distributed.cluster import Cluster, ClusterOptions
 from riskctl.distributed.parts import partitions
 from riskctl.distributed.schemas import FirstPart
@@ -110,7 +110,7 @@ def plain_part(
     check_labels(df, label, part)  # as `sweep_file` checks one file; an empty part adds 0
     check_scores(df, [score], part)
     if amount:
-        check_numeric(df, amount, "amount", part)
+        check_amount(df, amount, part)
     segs = df[by].cast(pl.String).fill_null("(none)") if by else None
     labels = df[label].fill_nan(None) if df[label].dtype.is_float() else df[label]
     return histogram(

@@ -133,7 +133,8 @@ def cell_query(
     The small keys (flags, day, label, masks, segment codes) are packed into a few 64-bit
     words: hashing one or two integers per row is what makes the group-by cheap. The words
     are unpacked on the grouped table (thousands of rows, not millions)."""
-    fields = _key_fields(sides, roles, matured, decided.collect_schema())
+    schema = decided.collect_schema()
+    fields = _key_fields(sides, roles, matured, schema)
     words = _pack(fields)
     packed = [_word_expr(fields, slots).alias(f"_k{w}") for w, slots in enumerate(words)]
     by_keys = [pl.col(c).cast(pl.String).fill_null(NONE).alias(by_column(c)) for c in by]
@@ -143,6 +144,8 @@ def cell_query(
         (~is_finite(pl.col(c).cast(pl.Float64))).fill_null(True).sum().alias(BAD + c)
         for c in scores or []
     ]
+    if roles.amount and roles.amount not in (scores or []) and schema[roles.amount].is_float():
+        unusable.append((~is_finite(amount)).sum().alias(BAD + roles.amount))  # NaN, inf
     grouped = decided.group_by([*packed, *by_keys]).agg(
         pl.len().alias(ROWS),
         amount.sum().alias(AMOUNT),
@@ -153,7 +156,7 @@ def cell_query(
     order = [*[matured_column(s.prefix) for s in sides], DAY, LABEL]
     order += [mask_column(s.prefix) for s in sides] + [segment_column(s.prefix) for s in sides]
     order += [by_column(c) for c in by] + ([STOPPED, CONTROL] if roles.history else [])
-    values = [ROWS, AMOUNT, AMOUNT_SQ, *[BAD + c for c in scores or []]]
+    values = [ROWS, AMOUNT, AMOUNT_SQ, *[e.meta.output_name() for e in unusable]]
     return grouped.select(
         *[decoded[c].alias(c) if c in decoded else pl.col(c) for c in order], *values
     )

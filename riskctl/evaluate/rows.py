@@ -7,7 +7,7 @@ from pathlib import Path
 
 import polars as pl
 
-from riskctl.data.values import check_labels, check_rows, check_scores, check_time
+from riskctl.data.values import check_amount, check_labels, check_rows, check_scores, check_time
 from riskctl.evaluate.cells import BAD, DAY, LABEL, OTHER_LABEL, ROWS
 from riskctl.evaluate.roles import Roles
 from riskctl.model.detector import Detector
@@ -74,17 +74,21 @@ class Rows:
         if self.roles.time in wanted:
             check_time(frame, self.roles.time, self.source)
         check_scores(frame, [c for c in self.scores if c in wanted], self.source)
+        if self.roles.amount in wanted:
+            check_amount(frame, self.roles.amount, self.source)
 
     def verify(self, cells: pl.DataFrame) -> None:
         """After the streaming pass: no rows, labels other than 0/1 or missing, unreadable
-        times or unusable scores stop here, with the eager checks' exact messages."""
+        times, unusable scores or NaN/infinite amounts stop here, with the eager checks'
+        exact messages."""
         if not self.part:
             check_rows(cells.head(0) if cells[ROWS].sum() == 0 else cells, self.source)
         label = cells[LABEL]
         suspect = [self.roles.label] if (label == OTHER_LABEL).any() else []
         if self.roles.time and cells.filter(pl.col(DAY).is_null())[ROWS].sum():
             suspect.append(self.roles.time)
-        suspect += [c for c in self.scores if BAD + c in cells.columns and cells[BAD + c].sum()]
+        counted = [*self.scores, *([self.roles.amount] if self.roles.amount else [])]
+        suspect += [c for c in counted if BAD + c in cells.columns and cells[BAD + c].sum()]
         if suspect:
             self._check_in_memory(suspect)
 
@@ -107,6 +111,8 @@ class Rows:
             check_rows(table, self.source)
         check_labels(table, self.roles.label, self.source)
         check_time(table, self.roles.time, self.source)
+        if self.roles.amount:
+            check_amount(table, self.roles.amount, self.source)
         label = pl.col(self.roles.label).cast(pl.Float64).fill_nan(None)
         table = table.with_columns(label.cast(pl.Int8).alias(self.roles.label))
         for column, det in self.detectors.items():
