@@ -163,6 +163,27 @@ def _inf_amounts(i: Inputs) -> Path:
     return i.table("inf_amounts.parquet", df.with_columns(pl.Series("amount", amount)))
 
 
+def _with_amounts(i: Inputs, name: str, values: dict[int, float]) -> Path:
+    """The scored table (50 rows) with the given amounts at the given 0-based rows."""
+    df = i.scored_df(50)
+    amount = df["amount"].cast(pl.Float64).to_list()
+    for row, value in values.items():
+        amount[row] = value
+    return i.table(name, df.with_columns(pl.Series("amount", amount, dtype=pl.Float64)))
+
+
+for _kind, _values in {
+    "nan": {11: float("nan"), 30: float("nan")},
+    "inf": {4: float("inf")},
+    "neg_inf": {9: float("-inf")},
+    "mixed": {2: float("inf"), 6: float("nan"), 20: None},  # null is fine; the others not
+}.items():
+    for _suffix in ("parquet", "csv"):
+        maker(f"{_kind}_amount_{_suffix}")(
+            lambda i, k=_kind, v=_values, x=_suffix: _with_amounts(i, f"{k}_amount.{x}", v)
+        )
+
+
 @maker("null_scores")
 def _null_scores(i: Inputs) -> Path:
     return _with_scores(i, "null_scores.parquet", {0: None, 1: None, 2: None})
