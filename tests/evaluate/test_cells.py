@@ -44,7 +44,11 @@ def _rows(seed: int, n: int, widths: list[int]) -> pl.DataFrame:
         "y": pl.Series(rng.choice([0, 1, -9], n).astype(np.int8)).set(
             pl.Series(rng.random(n) < 0.1), None
         ),
-        "amount": np.round(rng.random(n) * 100, 2),
+        # a few NaN, infinite and missing amounts: counted, to be refused after the pass
+        "amount": pl.Series(
+            np.round(rng.random(n) * 100, 2)
+            * rng.choice([1.0, np.nan, np.inf, -np.inf], n, p=[0.96, 0.02, 0.01, 0.01])
+        ).set(pl.Series(rng.random(n) < 0.03), None),
         "score": np.where(rng.random(n) < 0.05, np.nan, rng.random(n)),
         "decision": rng.choice(["block", "allow"], n),
         "ctl": rng.random(n) < 0.1,
@@ -78,6 +82,7 @@ def _expected(df: pl.DataFrame, sides: list[Side], roles: Roles, by: list[str]) 
             amount.sum().alias(AMOUNT),
             (amount * amount).sum().alias(AMOUNT_SQ),
             bad,
+            (amount.is_nan() | amount.is_infinite()).sum().alias(BAD + "amount"),
         )
     )
 
@@ -109,6 +114,9 @@ def test_packed_cells_equal_a_plain_group_by(
     assert got.schema == want.schema
     assert got.drop(AMOUNT, AMOUNT_SQ).equals(want.drop(AMOUNT, AMOUNT_SQ))
     np.testing.assert_allclose(got[AMOUNT].to_numpy(), want[AMOUNT].to_numpy(), rtol=1e-12)
+    assert (
+        got[BAD + "amount"].sum() == df["amount"].is_nan().sum() + df["amount"].is_infinite().sum()
+    )
 
 
 def test_no_time_and_no_deciders() -> None:
