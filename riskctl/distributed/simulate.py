@@ -268,7 +268,7 @@ def _decide_parts(
         nothing: list[Path | None] = [None] * n
         calls = [(part, p.spec, nothing) for part in p.parts]
         return cluster.map(cells_part, calls, "simulate", progress, per_part=True)
-    names = OUT_NAMES[:n]
+    names, existed = OUT_NAMES[:n], out.exists()
     outputs = [PartitionedOutput(out / name, p.parts) for name in names]
     try:
         writes = [
@@ -281,3 +281,5 @@ def _decide_parts(
     finally:
         for o in outputs:
             o.discard()
+        if not existed and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()  # a failed run leaves no trace, not even the folder it made

@@ -4,6 +4,7 @@ inside the input dataset."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import polars as pl
@@ -282,3 +283,68 @@ def test_sweep_counts_rows_without_a_label_as_one_machine_does(
     curves = a.get("curves", [a])
     assert sum(c["no_label"] for c in curves) > 1_000
     assert_same(a, b)
+
+
+AMOUNT_COMMANDS = [
+    ["simulate", "CAND", "--amount", "amount", "--out", "OUT"],
+    ["check", "CAND", "--amount", "amount"],
+    ["sweep", "--score", "score", "--label", "is_bad", "--amount", "amount", "--json"],
+    ["sweep", "--strategy", "CAND", "--amount", "amount"],
+]
+AMOUNT_IDS = ["simulate", "check", "sweep", "sweep-strategy"]
+
+
+def _with_amount(df: pl.DataFrame, rows: list[int], value: float | None) -> pl.DataFrame:
+    hit = pl.int_range(pl.len()).is_in(rows)
+    amount = pl.when(hit).then(pl.lit(value, dtype=pl.Float64)).otherwise(pl.col("amount"))
+    return df.with_columns(amount.cast(pl.Float64).alias("amount"))
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+@pytest.mark.parametrize("command", AMOUNT_COMMANDS, ids=AMOUNT_IDS)
+def test_a_nan_or_infinite_amount_in_one_part_is_refused_by_name(
+    command, value, small_scored, address, tmp_path, example_strategies
+):
+    """As on one machine: each partition counts its unusable amounts in its own pass."""
+    df = _with_amount(pl.read_parquet(small_scored), [3_007, 3_500], value)
+    single = tmp_path / "one.parquet"
+    df.write_parquet(single)
+    parts = split_parts(df, tmp_path / "parts", (3_000, 4_000, 3_000))
+    names = {"CAND": str(example_strategies / "candidate.yaml")}
+    one_cmd = [names.get(c, str(tmp_path / "out1") if c == "OUT" else c) for c in command]
+    two_cmd = [names.get(c, str(tmp_path / "out2") if c == "OUT" else c) for c in command]
+    one = invoke(*one_cmd, "--data", single)
+    two = invoke(*two_cmd, "--data", parts, "--scheduler", address)
+    assert one.exit_code == two.exit_code == 2, two.output
+    part = parts.resolve() / "day=2" / "part-0.parquet"
+    line = one_line(two)
+    assert line.startswith(f"error: {part}: amount column 'amount' has 2 NaN or infinite"), line
+    assert "first at data row 8)" in line and "null" in line
+    assert "amount column 'amount' has 2 NaN or infinite" in one_line(one)
+    assert "first at data row 3,008)" in one_line(one)
+    assert not (tmp_path / "out1").exists() and not (tmp_path / "out2").exists()
+
+
+@pytest.mark.parametrize("command", AMOUNT_COMMANDS, ids=AMOUNT_IDS)
+def test_missing_amounts_count_as_zero_on_the_cluster_too(
+    command, small_scored, address, tmp_path, example_strategies
+):
+    df = _with_amount(pl.read_parquet(small_scored), list(range(0, 10_000, 7)), None)
+    single = tmp_path / "one.parquet"
+    df.write_parquet(single)
+    parts = split_parts(df, tmp_path / "parts", (3_000, 4_000, 3_000))
+    names = {"CAND": str(example_strategies / "candidate.yaml")}
+    one_cmd = [names.get(c, str(tmp_path / "out1") if c == "OUT" else c) for c in command]
+    two_cmd = [names.get(c, str(tmp_path / "out2") if c == "OUT" else c) for c in command]
+    if "--json" not in command:
+        one_cmd, two_cmd = [*one_cmd, "--json"], [*two_cmd, "--json"]
+    one = invoke(*one_cmd, "--data", single)
+    two = invoke(*two_cmd, "--data", parts, "--scheduler", address)
+    assert one.exit_code in (0, 1) and two.exit_code == one.exit_code, two.output
+    a, b = json_of(one.output), json_of(two.output)
+    if isinstance(a, dict):
+        for key in ("data", "out"):
+            a.pop(key, None), b.pop(key, None)
+    assert_same(a, b)
+    text = json.dumps(a)
+    assert "bad_amount" in text and "NaN" not in text
