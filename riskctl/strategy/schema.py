@@ -150,6 +150,14 @@ class Strategy(_Strict):
         description="Pins the evaluation file: a different file fails loudly (exit 2).",
     )
 
+    @field_validator("bad", mode="before")
+    @classmethod
+    def _bad(cls, v: object) -> object:
+        """`bad: -1` or `bad: true` as written, without quotes: the value as text."""
+        if isinstance(v, bool):
+            return str(v).lower()
+        return str(v) if isinstance(v, int | float) else v
+
     @field_validator("actions")
     @classmethod
     def _actions(cls, v: list[str]) -> list[str]:
