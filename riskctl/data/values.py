@@ -3,6 +3,7 @@ never silently a decision, and a label is 0 or 1."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -95,12 +96,27 @@ def check_amount(frame: pl.DataFrame | pl.LazyFrame, column: str, source: Path |
     if not lf.collect_schema()[column].is_float():
         return  # integers are always finite
     bad = (~pl.col(column).is_finite()).fill_null(False)
-    n, first = lf.select(bad.sum(), bad.arg_true().first().alias("first")).collect().row(0)
+    square = (pl.col(column) * pl.col(column)).sum().alias("square")
+    at = bad.arg_true().first().alias("first")
+    n, first, sq = lf.select(bad.sum().alias("n"), at, square).collect().row(0)
     if n:
         raise DataError(
             f"{source}: amount column '{column}' has {n:,} NaN or infinite values "
             f"(first at data row {first + 1:,})",
             hint=AMOUNT_HINT,
+        )
+    check_amount_sum(sq, column, source)
+
+
+def check_amount_sum(square_sum: float | None, column: str, source: Path | str) -> None:
+    """Raise DataError when finite amounts are too large to add up: the sum of their squares
+    (which the amount intervals need; every amount sum is smaller) is not a finite float."""
+    if square_sum is not None and not math.isfinite(square_sum):
+        raise DataError(
+            f"{source}: amount column '{column}' holds amounts too large to add up (the sum "
+            "of their squares overflows 64-bit floats)",
+            hint="express the amounts in a larger unit (e.g. thousands): riskctl adds "
+            "amounts up to about 1e150",
         )
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import polars as pl
 
 from riskctl.data.io import scan_table, sha256_file
-from riskctl.data.values import check_rows
+from riskctl.data.values import check_amount_sum, check_rows
 from riskctl.distributed.cluster import Cluster, ClusterOptions
 from riskctl.distributed.derived import derived_by
 from riskctl.distributed.limits import FEATURES_HINT, ONE_MACHINE_FEATURES, all_seen, unweighted
@@ -222,7 +222,7 @@ def simulate_dataset(
             progress,
             raw=data,
         )
-        frames = _decide_parts(cluster, p, out, progress)
+        frames = _decide_parts(cluster, p, out, progress, data)
     spec = p.spec
     rows = Rows(pl.LazyFrame(), [], data, spec.roles, spec.detectors)
     cells = merge_cells(frames)
@@ -260,21 +260,35 @@ def _all_seen(
         all_seen(int(counts.unlabelled), int(counts.blocked))
 
 
+def _sums_fit(frames: list[pl.DataFrame], roles: Roles, data: Path) -> list[pl.DataFrame]:
+    """Each part's amount sums may be finite and the whole's not: checked before any output
+    is in place."""
+    if roles.amount:
+        square = sum(float(f[AMOUNT_SQ].sum()) for f in frames)
+        check_amount_sum(square, roles.amount, data)
+    return frames
+
+
 def _decide_parts(
-    cluster: Cluster, p: Plan, out: Path | None, progress: Progress | None
+    cluster: Cluster, p: Plan, out: Path | None, progress: Progress | None, data: Path
 ) -> list[pl.DataFrame]:
     n = len(p.spec.loaded)
     if out is None:
         nothing: list[Path | None] = [None] * n
         calls = [(part, p.spec, nothing) for part in p.parts]
-        return cluster.map(cells_part, calls, "simulate", progress, per_part=True)
+        frames = cluster.map(cells_part, calls, "simulate", progress, per_part=True)
+        return _sums_fit(frames, p.spec.roles, data)
     names, existed = OUT_NAMES[:n], out.exists()
     outputs = [PartitionedOutput(out / name, p.parts) for name in names]
     try:
         writes = [
             (part, p.spec, [o.part(i).resolve() for o in outputs]) for i, part in enumerate(p.parts)
         ]
-        frames = cluster.map(cells_part, writes, "simulate", progress, per_part=True)
+        frames = _sums_fit(
+            cluster.map(cells_part, writes, "simulate", progress, per_part=True),
+            p.spec.roles,
+            data,
+        )
         for o in outputs:
             o.commit()
         return frames

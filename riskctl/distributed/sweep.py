@@ -17,7 +17,13 @@ import numpy as np
 import polars as pl
 
 from riskctl.data.io import require_columns, scan_table
-from riskctl.data.values import check_amount, check_labels, check_rows, check_scores
+from riskctl.data.values import (
+    check_amount,
+    check_amount_sum,
+    check_labels,
+    check_rows,
+    check_scores,
+)
 from riskctl.distributed.cluster import Cluster, ClusterOptions
 from riskctl.distributed.parts import partitions
 from riskctl.distributed.schemas import FirstPart
@@ -67,6 +73,7 @@ def histogram(rows: pl.DataFrame) -> Histogram:
         g0=(~bad & base).sum().cast(pl.Int64),
         a0=amt.filter(bad & base).sum(),
         ga0=amt.filter(~bad & base).sum(),
+        amount_sq=(amt * amt).sum(),
     )
     return Histogram(points, totals)
 
@@ -219,14 +226,17 @@ def sweep_dataset(
             p = plan(cluster, [loaded], data, (label, None, amount), [by] if by else [])
             calls = [(part, p.spec, action, score, by) for part in p.parts]
             hists = cluster.map(strategy_part, calls, name="sweep", per_part=True)
-            has_amount = p.spec.roles.amount is not None
+            column = p.spec.roles.amount
         else:
             parts = [p.resolve() for p in partitions(data)]
             used = [c for c in (score, label, amount, by) if c]
             first = FirstPart.of(parts[0], used)
             calls2 = [(part, score, label, amount, by, first) for part in parts]
             hists = cluster.map(plain_part, calls2, name="sweep", per_part=True)
-            has_amount = amount is not None
+            column = amount
     if not any(h.totals.height for h in hists):
         check_rows(pl.DataFrame(), data)
-    return curves(hists, by, has_amount, compact)
+    if column is not None:  # each part's sums may be finite and the whole's not
+        square = sum(float(h.totals["amount_sq"].sum()) for h in hists)
+        check_amount_sum(square, column, data)
+    return curves(hists, by, column is not None, compact)

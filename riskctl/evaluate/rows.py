@@ -7,8 +7,15 @@ from pathlib import Path
 
 import polars as pl
 
-from riskctl.data.values import check_amount, check_labels, check_rows, check_scores, check_time
-from riskctl.evaluate.cells import BAD, DAY, LABEL, OTHER_LABEL, ROWS
+from riskctl.data.values import (
+    check_amount,
+    check_amount_sum,
+    check_labels,
+    check_rows,
+    check_scores,
+    check_time,
+)
+from riskctl.evaluate.cells import AMOUNT_SQ, BAD, DAY, LABEL, OTHER_LABEL, ROWS
 from riskctl.evaluate.roles import Roles
 from riskctl.model.detector import Detector
 from riskctl.model.score import score_frame
@@ -91,6 +98,8 @@ class Rows:
         suspect += [c for c in counted if BAD + c in cells.columns and cells[BAD + c].sum()]
         if suspect:
             self._check_in_memory(suspect)
+        if self.roles.amount:  # finite amounts whose sums overflow
+            check_amount_sum(float(cells[AMOUNT_SQ].sum()), self.roles.amount, self.source)
 
     def want(self, columns: list[str]) -> None:
         """Columns a consumer needs in `table` besides the simulation's own (e.g. the

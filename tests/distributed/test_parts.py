@@ -348,3 +348,18 @@ def test_missing_amounts_count_as_zero_on_the_cluster_too(
     assert_same(a, b)
     text = json.dumps(a)
     assert "bad_amount" in text and "NaN" not in text
+
+
+@pytest.mark.parametrize("command", AMOUNT_COMMANDS, ids=AMOUNT_IDS)
+def test_amounts_whose_sum_overflows_only_over_all_parts_are_refused(
+    command, small_scored, address, tmp_path, example_strategies
+):
+    """Each part's sum of squared amounts is finite; the whole's is not."""
+    df = _with_amount(pl.read_parquet(small_scored), [10, 3_010, 7_010], 1e154)
+    parts = split_parts(df, tmp_path / "parts", (3_000, 4_000, 3_000))
+    names = {"CAND": str(example_strategies / "candidate.yaml"), "OUT": str(tmp_path / "out")}
+    two = invoke(*[names.get(c, c) for c in command], "--data", parts, "--scheduler", address)
+    assert two.exit_code == 2, two.output
+    line = one_line(two)
+    assert line.startswith(f"error: {parts}: amount column 'amount' holds amounts too large"), line
+    assert not (tmp_path / "out").exists()

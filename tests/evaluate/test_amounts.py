@@ -111,7 +111,7 @@ def test_check_amount_names_the_count_and_first_row(value: float) -> None:
     check_amount(pl.DataFrame({"amount": [1, None, 3]}), "amount", "d.csv")  # integers, nulls
 
 
-@pytest.mark.parametrize("value", ["NaN", "inf", "-inf"])
+@pytest.mark.parametrize("value", ["NaN", "inf", "-inf", "1e200", "-1.5e308"])
 @pytest.mark.parametrize(
     "command",
     [
@@ -143,5 +143,16 @@ def test_a_nan_or_infinite_amount_is_one_line_and_no_warning(
     assert done.stdout == ""
     err = done.stderr.strip().splitlines()
     assert len(err) == 1, done.stderr
-    assert "d.csv: amount column 'amount' has 1 NaN or infinite values" in err[0]
-    assert "(first at data row 6)" in err[0] and "Warning" not in done.stderr
+    assert "Warning" not in done.stderr
+    if value.lstrip("-")[0].isdigit():  # finite, but its square (the intervals') overflows
+        assert "d.csv: amount column 'amount' holds amounts too large to add up" in err[0]
+        assert "larger unit" in err[0]
+    else:
+        assert "d.csv: amount column 'amount' has 1 NaN or infinite values" in err[0]
+        assert "(first at data row 6)" in err[0]
+
+
+def test_amounts_below_the_limit_add_up() -> None:
+    check_amount(pl.DataFrame({"amount": [1e150, -1e150, None, 5.0]}), "amount", "d.csv")
+    with pytest.raises(DataError, match="too large to add up"):
+        check_amount(pl.DataFrame({"amount": [1e154] * 3}), "amount", "d.csv")
