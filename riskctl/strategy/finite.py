@@ -109,7 +109,7 @@ def unknown_when_not_finite(expr: pl.Expr, schema: pl.Schema) -> pl.Expr:
     try:
         tree = json.loads(expr.meta.serialize(format="json"))
         return _to_expr(_walk(tree, frame, _templates()))
-    except (pl.exceptions.PolarsError, ValueError, KeyError, TypeError):
+    except (pl.exceptions.PolarsError, ValueError, KeyError, TypeError, RecursionError):
         # a tree this version cannot round-trip: at least no NaN or infinite column matches
         floats = [c for c in expr.meta.root_names() if c in schema and schema[c].is_float()]
         return pl.all_horizontal(expr, *[is_finite(pl.col(c)) for c in floats])
