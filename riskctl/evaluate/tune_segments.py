@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from riskctl.errors import UsageError
+from riskctl.errors import DataError, UsageError
 from riskctl.evaluate.cells import missing_name
 from riskctl.evaluate.metrics import Roles
 from riskctl.evaluate.simulate import SimulationRun, simulate_one
@@ -65,6 +65,20 @@ def segment_curves(
             )
         )
     return curves
+
+
+def _selectable(table: pl.DataFrame, column: str) -> None:
+    """Each value of a `--by` column must be one a segment's condition can select."""
+    values = table[column]
+    if not values.dtype.is_float():
+        return
+    odd = int((values.is_nan() | values.is_infinite()).sum())
+    if odd:
+        raise DataError(
+            f"--by {column}: the column holds {odd:,} NaN or infinite values, which no "
+            "segment condition can select",
+            hint="fill or drop them first, or tune by a binned copy of the column",
+        )
 
 
 def missing_value(decisions: pl.DataFrame, by: str) -> str:
@@ -166,6 +180,7 @@ def tune_segments(
     roles = run.roles
     column = segment_column(loaded, by, run.table.columns)
     table = run.table
+    _selectable(table, column)
     notes: list[str] = []
     hold_table = None
     if holdout:
