@@ -54,6 +54,12 @@ CONDITIONS = {
     "NOT (a < 0.5)": lambda a, b: None if known(a) is None else not a < 0.5,
     "a BETWEEN -2.5 AND 2.5": lambda a, b: None if known(a) is None else -2.5 <= a <= 2.5,
     "a IN (1.5, 0.0)": lambda a, b: None if known(a) is None else a in (1.5, 0.0),
+    # NaN is missing where missing values are tested for
+    "a IS NULL": lambda a, b: a is None or math.isnan(a),
+    "a IS NOT NULL": lambda a, b: not (a is None or math.isnan(a)),
+    "COALESCE(a, 7) > 6": lambda a, b: (
+        True if a is None or math.isnan(a) else (None if known(a) is None else a > 6)
+    ),
     # SQL's ROUND takes halves away from zero (polars' own rounding takes them to even)
     "ROUND(a) = 3": lambda a, b: None if known(a) is None else half_away(a) == 3,
     "ROUND(a) = -2": lambda a, b: None if known(a) is None else half_away(a) == -2,
