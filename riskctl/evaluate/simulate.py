@@ -23,6 +23,7 @@ from riskctl.evaluate.cells import (
     Cells,
     cell_query,
     decided_lazy,
+    groups_of,
     matured_expr,
     maturity_cutoff,
     side_of,
@@ -191,8 +192,8 @@ def _side(
         # matured (their label metrics are then n/a)
         values = cells.segment(side) if column == SEGMENT else cells.values(column)
         groups[column] = {
-            str(v): metrics_from_cells(cells.filter(values == v), side, schema, strategy)
-            for v in sorted(set(values[cells.rows > 0].tolist()))
+            name: metrics_from_cells(cells.filter(mask), side, schema, strategy)
+            for name, mask in groups_of(values, cells.rows)
         }
     sim = Simulation(
         loaded,

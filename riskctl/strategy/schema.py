@@ -22,10 +22,20 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+NO_SEGMENT = "(none)"  # what rows in no segment are reported under
+
+
 class Segment(_Strict):
     name: str = Field(description="Segment name shown in reports.")
     when: str = Field(description="SQL condition on columns; the first matching segment wins.")
     thresholds: Thresholds = Field(description="Action -> {score column: threshold} overrides.")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if v.strip() == NO_SEGMENT:
+            raise ValueError(f"'{NO_SEGMENT}' names the rows in no segment; pick another name")
+        return v
 
 
 class Rule(_Strict):

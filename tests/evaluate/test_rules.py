@@ -147,3 +147,23 @@ def test_by_lists_values_whose_labels_have_not_matured(tmp_path: Path) -> None:
     assert (fr.rows, fr.flagged, fr.catch_rate.n) == (3, 2, 0)
     assert by["segment"]["france"].rows == 3
     assert sum(m.rows for m in by["country"].values()) == run.candidate.metrics.rows
+
+
+def test_by_keeps_missing_apart_from_a_value_spelled_none(tmp_path: Path) -> None:
+    df = pl.DataFrame(
+        {
+            "score": [0.9, 0.8, 0.1, 0.2, 0.3, 0.95],
+            "y": pl.Series([1, 0, 1, 0, 0, 1], dtype=pl.Int8),
+            "channel": ["(none)", "(none)", None, None, None, "web"],
+        }
+    )
+    data = tmp_path / "d.parquet"
+    df.write_parquet(data)
+    strategy = tmp_path / "s.yaml"
+    strategy.write_text("name: s\nactions: [review, allow]\nthresholds: {review: {score: 0.5}}\n")
+    by = run_simulation(strategy, data, label="y", by=["channel"]).candidate.by["channel"]
+    assert {k: (m.rows, m.flagged) for k, m in by.items()} == {
+        "(none)": (2, 2),
+        "(missing)": (3, 0),
+        "web": (1, 1),
+    }
