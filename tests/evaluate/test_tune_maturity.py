@@ -17,8 +17,11 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from riskctl.cli.app import app
+from riskctl.evaluate.cells import maturity_cutoff
+from riskctl.evaluate.metrics import matured
+from riskctl.evaluate.roles import Roles
 from riskctl.evaluate.simulate import run_simulation
-from riskctl.evaluate.thresholds import Target
+from riskctl.evaluate.thresholds import Target, anchored
 from riskctl.evaluate.tune import tune_run
 
 DAY_US = 86_400_000_000
@@ -199,3 +202,29 @@ def test_by_tunes_each_value_on_labels_matured_in_the_whole_data(tmp_path: Path,
     assert result.met and set(result.segments) == {"apac", "eu", "us"}
     assert result.after_metrics.catch_rate.value == pytest.approx(by_oracle(tuning, cutoff, 0.1))
     assert result.after_metrics.false_positive_rate.value <= 0.1 + 1e-12
+
+
+@pytest.mark.parametrize("dtype", ["date", "ms", "ns", "tz"])
+@pytest.mark.parametrize("days", [0.5, 3, 10.25])
+def test_a_slice_anchored_on_the_whole_data_gets_the_whole_data_cutoff(
+    dtype: str, days: float
+) -> None:
+    start, end = pl.datetime(2026, 3, 1), pl.datetime(2026, 3, 31, 23)
+    base = pl.select(  # every 7 hours, with a sub-microsecond part
+        pl.datetime_range(start, end, "7h", time_unit="ns") + pl.duration(nanoseconds=123_456_789)
+    ).to_series()
+    time = {
+        "date": base.dt.date(),
+        "ms": base.cast(pl.Datetime("ms")),
+        "ns": base,
+        "tz": base.dt.replace_time_zone("America/New_York"),
+    }[dtype]
+    whole = pl.DataFrame({"t": time, "y": [0] * len(time)})
+    roles = Roles("y", "t")
+    early = whole.head(whole.height // 2)
+    anchored_roles = anchored(whole, roles)
+    expected = maturity_cutoff(whole.lazy(), roles, days)
+    assert maturity_cutoff(early.lazy(), anchored_roles, days) == expected
+    assert maturity_cutoff(early.lazy(), roles, days) != expected  # the slice's own newest row
+    assert matured(early, anchored_roles, days).to_list() == (early["t"] <= expected).to_list()
+    assert anchored(early, anchored_roles) is anchored_roles  # a slice keeps the whole's
