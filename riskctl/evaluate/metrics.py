@@ -20,6 +20,7 @@ from riskctl.evaluate.cells import (
     cell_query,
     mask_column,
     mask_expr,
+    maturity_cutoff,
     ranks,
     segment_code,
     segment_column,
@@ -95,13 +96,11 @@ class StrategyMetrics:
 
 
 def matured(df: pl.DataFrame, roles: Roles, maturity_days: float) -> pl.Series:
-    """True for rows old enough (vs the newest row) for their label to count."""
+    """True for rows old enough (vs the newest row, or `roles.as_of`) for their label to
+    count."""
     if maturity_days <= 0 or roles.time is None:
         return pl.Series(values=[True] * df.height, dtype=pl.Boolean)
-    cutoff_value = df.select(
-        pl.col(roles.time).max() - pl.duration(microseconds=int(maturity_days * 86_400_000_000))
-    ).item()
-    return df[roles.time] <= cutoff_value
+    return df[roles.time] <= maturity_cutoff(df.lazy(), roles, maturity_days)
 
 
 def kept(df: pl.DataFrame, keep: pl.Series) -> pl.DataFrame:

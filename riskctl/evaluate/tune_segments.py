@@ -21,6 +21,7 @@ from riskctl.evaluate.simulate import SimulationRun, simulate_one
 from riskctl.evaluate.thresholds import (
     Target,
     TuneResult,
+    anchored,
     evaluate_thresholds,
     holdout_split,
     threshold_at,
@@ -177,10 +178,10 @@ def tune_segments(
     run: SimulationRun, target: Target, action: str, score: str, holdout: float | None, by: str
 ) -> TuneResult:
     loaded = run.candidate.loaded
-    roles = run.roles
     column = segment_column(loaded, by, run.table.columns)
     table = run.table
     _selectable(table, column)
+    roles = anchored(table, run.roles)  # a slice's labels mature as in the whole data
     notes: list[str] = []
     hold_table = None
     if holdout:
