@@ -70,6 +70,8 @@ def segment_curves(
 
 def _selectable(table: pl.DataFrame, column: str) -> None:
     """Each value of a `--by` column must be one a segment's condition can select."""
+    if column not in table.columns:  # the strategy's segments
+        return
     values = table[column]
     if not values.dtype.is_float():
         return
