@@ -101,10 +101,13 @@ def decided_lazy(lf: pl.LazyFrame, sides: list[tuple[str, CompiledStrategy]]) ->
 
 
 def maturity_cutoff(lf: pl.LazyFrame, roles: Roles, maturity_days: float) -> Any:
-    """Rows at or before this time have a matured label (None: every row counts)."""
+    """Rows at or before this time have a matured label (None: every row counts); ages
+    count from `roles.as_of` when set, else from the newest row."""
     if maturity_days <= 0 or roles.time is None:
         return None
     age = pl.duration(microseconds=int(maturity_days * 86_400_000_000))
+    if roles.as_of is not None:
+        return pl.select(pl.lit(roles.as_of) - age).item()
     return lf.select(pl.col(roles.time).max() - age).collect().item()
 
 
