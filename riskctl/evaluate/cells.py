@@ -360,6 +360,12 @@ def missing_name(present: set[str]) -> str:
     return f"{NONE} {n}"
 
 
+def named_values(values: pl.Series) -> np.ndarray:
+    """A `--by` column as text, its missing values under `missing_name`."""
+    text = values.cast(pl.String)
+    return text.fill_null(missing_name(set(text.drop_nulls().unique().to_list()))).to_numpy()
+
+
 def groups_of(values: np.ndarray, rows: np.ndarray) -> list[tuple[str, np.ndarray]]:
     """The (name, cell mask) of each `--by` value with rows, sorted by name; the missing
     values form one group under `missing_name`."""

@@ -85,6 +85,12 @@ def _type_hint(exc: Exception, expr: pl.Expr, schema: pl.Schema) -> str:
     """polars' reason, and which columns are text when text meets a number: a number column
     with a word such as `NA` in it reads as text."""
     reason = _first_line(exc)
+    times = [c for c in expr.meta.root_names() if (t := schema.get(c)) and t.is_temporal()]
+    if "date/datetime/time" in reason and times:
+        return (
+            f"'{times[0]}' holds dates or times: compare it with a time, e.g. "
+            f"`{times[0]} > CAST('2026-01-10' AS TIMESTAMP)` (or AS DATE for a date column)"
+        )
     text = [c for c in expr.meta.root_names() if schema.get(c) == pl.String]
     if "string" not in reason.lower() or not text:
         return reason

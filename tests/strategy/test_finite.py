@@ -88,3 +88,11 @@ def test_text_compared_with_a_number_names_the_column() -> None:
     schema = pl.Schema({"x": pl.String, "a": pl.Float64})
     with pytest.raises(ConfigError, match="'x' holds text in this data"):
         compile_condition("x > 1 AND a > 0", schema, Location(Path("s.yaml")))
+
+
+def test_a_time_compared_with_text_shows_the_cast() -> None:
+    schema = pl.Schema({"t": pl.Datetime("us")})
+    with pytest.raises(ConfigError, match=r"t > CAST\('2026-01-10' AS TIMESTAMP\)"):
+        compile_condition("t > '2026-01-10'", schema, Location(Path("s.yaml")))
+    ok = compile_condition("t > CAST('2026-01-10' AS TIMESTAMP)", schema, Location(Path("s.yaml")))
+    assert isinstance(ok, pl.Expr)
