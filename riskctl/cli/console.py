@@ -11,7 +11,6 @@ from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from riskctl.evaluate.metrics import StrategyMetrics, no_label_text
@@ -48,6 +47,14 @@ def progress_bar(description: str, quiet: bool = False) -> Iterator[Callable[[in
     if quiet or not err.is_terminal:
         yield lambda _done, _total: None
         return
+    from rich.progress import (  # only for a terminal: most runs never draw a bar
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     bar = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
