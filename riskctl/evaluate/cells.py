@@ -20,6 +20,7 @@ import polars as pl
 from riskctl.evaluate.roles import Roles
 from riskctl.strategy.decisions import SEGMENT, DecisionSchema
 from riskctl.strategy.engine import CompiledStrategy, decide
+from riskctl.strategy.finite import is_finite
 
 MATURED, DAY, LABEL, ROWS, AMOUNT, AMOUNT_SQ = "_matured", "_day", "_label", "_n", "_a", "_a2"
 STOPPED, CONTROL = "_stopped", "_control"  # production took a no-outcome action; control group
@@ -41,14 +42,21 @@ def by_column(column: str) -> str:
 
 
 def mask_expr(schema: DecisionSchema) -> pl.Expr:
-    """The fired deciders of a row as bits of one integer (bit i: `schema.deciders[i]`)."""
-    if len(schema.deciders) > MAX_DECIDERS:
+    """The fired deciders of a row as bits of one integer (bit i: `schema.deciders[i]`),
+    in the narrowest unsigned type that holds them: less memory to move per row."""
+    width = len(schema.deciders)
+    if width > MAX_DECIDERS:
         raise ValueError(f"at most {MAX_DECIDERS} rules and thresholds per strategy")
-    mask: pl.Expr = pl.lit(0, dtype=pl.UInt64)
+    dtype = next(t for bits, t in MASK_TYPES if width <= bits)
+    zero = pl.lit(0, dtype=dtype)
+    mask: pl.Expr = zero
     for i, d in enumerate(schema.deciders):  # a chain of ORs: cheaper than sum_horizontal
-        bit = pl.col(d.column).cast(pl.UInt64) * pl.lit(1 << i, dtype=pl.UInt64)
+        bit = pl.when(pl.col(d.column)).then(pl.lit(1 << i, dtype=dtype)).otherwise(zero)
         mask = bit if i == 0 else mask | bit
     return mask
+
+
+MASK_TYPES = [(8, pl.UInt8), (16, pl.UInt16), (32, pl.UInt32), (64, pl.UInt64)]
 
 
 def segment_code(column: str, names: list[str]) -> pl.Expr:
@@ -125,14 +133,14 @@ def cell_query(
     The small keys (flags, day, label, masks, segment codes) are packed into a few 64-bit
     words: hashing one or two integers per row is what makes the group-by cheap. The words
     are unpacked on the grouped table (thousands of rows, not millions)."""
-    fields = _key_fields(sides, roles, matured)
+    fields = _key_fields(sides, roles, matured, decided.collect_schema())
     words = _pack(fields)
     packed = [_word_expr(fields, slots).alias(f"_k{w}") for w, slots in enumerate(words)]
     by_keys = [pl.col(c).cast(pl.String).fill_null(NONE).alias(by_column(c)) for c in by]
     amount = pl.col(roles.amount).cast(pl.Float64).fill_null(0.0) if roles.amount else pl.lit(0.0)
     # scores that cannot decide (missing, NaN, infinite) are counted, never silently used
     unusable = [
-        (pl.col(c).is_null() | ~pl.col(c).cast(pl.Float64).is_finite()).sum().alias(BAD + c)
+        (~is_finite(pl.col(c).cast(pl.Float64))).fill_null(True).sum().alias(BAD + c)
         for c in scores or []
     ]
     grouped = decided.group_by([*packed, *by_keys]).agg(
@@ -163,11 +171,24 @@ class _Field:
 DAY_OFFSET = 2**31 + 1  # days since 1970 as Int32, shifted positive; 0 is a missing day
 
 
-def _key_fields(sides: list[Side], roles: Roles, matured: dict[str, pl.Expr]) -> list[_Field]:
+DAY_UNITS = {"ns": 86_400_000_000_000, "us": 86_400_000_000, "ms": 86_400_000}
+
+
+def day_number(column: str, dtype: pl.DataType | None) -> pl.Expr:
+    """Days since 1970-01-01 of a time column. A datetime without a time zone is a count of
+    its unit, so its date is a floor division: several times cheaper than `dt.date()`."""
+    if isinstance(dtype, pl.Datetime) and dtype.time_zone is None:
+        return pl.col(column).cast(pl.Int64) // DAY_UNITS[dtype.time_unit]
+    return pl.col(column).dt.date().cast(pl.Int64)
+
+
+def _key_fields(
+    sides: list[Side], roles: Roles, matured: dict[str, pl.Expr], schema: pl.Schema
+) -> list[_Field]:
     """The small keys of a cell as fields of fixed width."""
     fields = [_Field(matured_column(s.prefix), 1, matured[s.prefix]) for s in sides]
     if roles.time:
-        day = pl.col(roles.time).dt.date().cast(pl.Int64) + DAY_OFFSET
+        day = day_number(roles.time, schema.get(roles.time)) + DAY_OFFSET
         fields.append(_Field(DAY, 33, day.fill_null(0)))
     label = pl.col(roles.label).cast(pl.Int8).cast(pl.Int16) + 129  # 1..256; 0 missing
     fields.append(_Field(LABEL, 9, label.fill_null(0)))

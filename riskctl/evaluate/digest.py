@@ -1,47 +1,80 @@
-"""The sha256 of an input file, computed in a thread beside the work that reads it.
+"""The sha256 of an input file, computed in a thread beside the work that reads it, and
+remembered for the next run while the file is provably unchanged.
 
 hashlib releases the GIL while it hashes, so the digest of a large file costs little wall
 time when it runs beside polars, or beside Python loading riskctl: `start` may be called
 as soon as the path is known (the command line does so before the heavy imports), and
 the first `take` of the same unchanged file adopts that digest instead of hashing again.
-This module imports nothing heavy.
+
+Hashing still costs a core-second per 1.5 GB, on a machine whose other core the
+simulation wants. So a digest is remembered in riskctl's cache directory under the file's
+identity: device, inode, size, modification time and change time (ctime). Every write to a
+file, and every rename over it, sets its ctime to the current time, and no program can set
+it back; so while that identity is the same, so are the bytes. A digest is only remembered
+for a file whose times are well in the past when hashing began (a write within the same
+clock tick could otherwise leave them unchanged) and whose identity did not change while it
+was hashed. `RISKCTL_DIGEST_CACHE=0` turns remembering off. This module imports nothing
+heavy.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import re
+import tempfile
 import threading
+import time
 from pathlib import Path
 
-_BLOCK = 8 << 20
+from riskctl.cachedir import cache_root
+
+_BLOCK = 1 << 20
+SETTLED_SECONDS = 2.0  # file times this old cannot hide a write in the same clock tick
+KEEP = 512  # remembered digests; the oldest go first
+OFF_ENV = "RISKCTL_DIGEST_CACHE"
+_HEX = re.compile(r"[0-9a-f]{64}")
 _started: dict[tuple[str, int, int, int], Digest] = {}
 _lock = threading.Lock()
 
+Identity = tuple[str, int, int, int, int, int]
+
 
 class Digest:
-    """A file's sha256, being computed in a daemon thread."""
+    """A file's sha256: remembered, or being computed in a daemon thread."""
 
     def __init__(self, path: Path | str) -> None:
         self._hex = ""
         self._error: OSError | None = None
-        self._thread = threading.Thread(target=self._run, args=(path,), daemon=True)
+        self._thread: threading.Thread | None = None
+        identity = _identity(path)
+        known = _recall(identity) if identity is not None else None
+        if known is not None:
+            self._hex = known
+            return
+        self._thread = threading.Thread(target=self._run, args=(path, identity), daemon=True)
         self._thread.start()
 
-    def _run(self, path: Path | str) -> None:
+    def _run(self, path: Path | str, identity: Identity | None) -> None:
         try:
+            began = time.time()
             digest = hashlib.sha256()
-            buffer = bytearray(_BLOCK)
+            buffer = bytearray(_BLOCK)  # one buffer, no copy per block; fits in cache
             view = memoryview(buffer)
-            with open(path, "rb", buffering=0) as fh:  # one buffer, no copy per block
+            with open(path, "rb", buffering=0) as fh:
                 while n := fh.readinto(buffer):
                     digest.update(view[:n])
             self._hex = digest.hexdigest()
         except OSError as exc:  # raised by `result`, in the caller's thread
             self._error = exc
+            return
+        if identity is not None and _identity(path) == identity and _settled(identity, began):
+            _remember(identity, self._hex)
 
     def result(self) -> str:
-        self._thread.join()
+        if self._thread is not None:
+            self._thread.join()
         if self._error is not None:
             raise self._error
         return self._hex
@@ -72,3 +105,74 @@ def take(path: Path | str) -> Digest:
     with _lock:
         started = _started.pop(key, None) if key is not None else None
     return started if started is not None else Digest(path)
+
+
+def _identity(path: Path | str) -> Identity | None:
+    """What changes whenever the file's bytes can have: None for anything but a regular
+    file (a pipe or a device has no lasting identity)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    if not os.path.isfile(path):
+        return None
+    real = os.path.realpath(path)
+    return (real, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def _settled(identity: Identity, began: float) -> bool:
+    newest = max(identity[4], identity[5]) / 1e9
+    return began - newest >= SETTLED_SECONDS
+
+
+def _entry(identity: Identity) -> Path | None:
+    if os.environ.get(OFF_ENV, "1").strip().lower() in ("0", "off", "no", "false"):
+        return None
+    root = cache_root()
+    if root is None:
+        return None
+    name = hashlib.sha256(ascii(identity).encode("ascii")).hexdigest()
+    return root / "digests" / name
+
+
+def _recall(identity: Identity) -> str | None:
+    entry = _entry(identity)
+    if entry is None:
+        return None
+    try:
+        text = entry.read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError):
+        return None
+    held, _, digest = text.rstrip("\n").rpartition("\n")
+    # the identity is written out too: a damaged or foreign entry is never believed
+    if held != ascii(identity) or not _HEX.fullmatch(digest):
+        return None
+    return digest
+
+
+def _remember(identity: Identity, digest: str) -> None:
+    """Write the entry by a rename (readers see all of it or none); never fail the run."""
+    entry = _entry(identity)
+    if entry is None:
+        return
+    with contextlib.suppress(OSError):
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=entry.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "w", encoding="ascii") as fh:
+                fh.write(f"{ascii(identity)}\n{digest}\n")
+            os.replace(tmp, entry)
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        _prune(entry.parent)
+
+
+def _prune(folder: Path) -> None:
+    entries = list(folder.iterdir())
+    if len(entries) <= KEEP:
+        return
+    entries.sort(key=lambda p: p.stat().st_mtime_ns)
+    for old in entries[: len(entries) - KEEP]:
+        with contextlib.suppress(OSError):
+            old.unlink()

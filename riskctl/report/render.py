@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -15,6 +14,7 @@ import vl_convert
 from jinja2.exceptions import SecurityError, TemplateSyntaxError
 from markupsafe import Markup
 
+from riskctl.cachedir import cache_root
 from riskctl.data.io import write_text
 from riskctl.errors import UsageError
 from riskctl.report.context import ReportContext
@@ -63,21 +63,15 @@ def vega_bundle() -> str:
 
 
 BUNDLE_HEADER = "// riskctl vega bundle sha256="
-CACHE_ENV = "RISKCTL_CACHE_DIR"
 
 
 def bundle_cache_path() -> Path | None:
-    """$RISKCTL_CACHE_DIR, else $XDG_CACHE_HOME/riskctl, else ~/.cache/riskctl (None: no
-    home directory to put it in)."""
-    root = os.environ.get(CACHE_ENV)
-    if not root:
-        xdg = os.environ.get("XDG_CACHE_HOME")
-        try:
-            root = str(Path(xdg) / "riskctl") if xdg else str(Path.home() / ".cache" / "riskctl")
-        except RuntimeError:
-            return None
+    """The bundle's file in riskctl's cache directory (None: no home directory)."""
+    root = cache_root()
+    if root is None:
+        return None
     version = getattr(vl_convert, "__version__", "unknown")
-    return Path(root) / f"vega-bundle-{version}.js"
+    return root / f"vega-bundle-{version}.js"
 
 
 def _read_bundle(path: Path) -> str | None:

@@ -24,12 +24,19 @@ COMPARISONS = {"Eq", "NotEq", "Lt", "LtEq", "Gt", "GtEq", "EqValidity", "NotEqVa
 OPERAND, RESULT = "__riskctl_operand__", "__riskctl_result__"
 
 
+def is_finite(x: pl.Expr) -> pl.Expr:
+    """Whether `x` is a finite number (NULL for NULL): `x - x` is 0 for a finite number and
+    NaN for NaN or infinity. Two vectorised kernels, cheaper than `Expr.is_finite`, and no
+    infinite literal, which polars' JSON form of an expression cannot hold."""
+    return (x - x) == 0
+
+
 def _templates() -> tuple[dict[str, Any], dict[str, Any]]:
     """The operand guard (`x`, NULL where not finite) and the result guard (a comparison,
     NULL where its operand `x` is not finite), as serialised trees with placeholders."""
     x, result = pl.col(OPERAND), pl.col(RESULT)
-    operand = pl.when(x.is_finite()).then(x)
-    compared = pl.when(x.is_finite()).then(result)
+    operand = pl.when(is_finite(x)).then(x)
+    compared = pl.when(is_finite(x)).then(result)
     trees = [json.loads(e.meta.serialize(format="json")) for e in (operand, compared)]
     return trees[0], trees[1]
 
@@ -105,7 +112,7 @@ def unknown_when_not_finite(expr: pl.Expr, schema: pl.Schema) -> pl.Expr:
     except (pl.exceptions.PolarsError, ValueError, KeyError, TypeError):
         # a tree this version cannot round-trip: at least no NaN or infinite column matches
         floats = [c for c in expr.meta.root_names() if c in schema and schema[c].is_float()]
-        return pl.all_horizontal(expr, *[pl.col(c).is_finite() for c in floats])
+        return pl.all_horizontal(expr, *[is_finite(pl.col(c)) for c in floats])
 
 
 def divides(expr: pl.Expr) -> bool:

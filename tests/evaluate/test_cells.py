@@ -22,6 +22,7 @@ from riskctl.evaluate.cells import (
     _pack,
     by_column,
     cell_query,
+    day_number,
     mask_column,
     matured_column,
     segment_code,
@@ -147,3 +148,34 @@ def test_day_round_trips_far_dates() -> None:
     )
     got = cell_query(frame, [Side("s0_", 0)], Roles("y", "t"), {"s0_": pl.lit(True)}, [])
     assert sorted(got.collect()[DAY].to_list()) == days
+
+
+@pytest.mark.parametrize(
+    "dtype",
+    [
+        pl.Datetime("ns"),
+        pl.Datetime("us"),
+        pl.Datetime("ms"),
+        pl.Datetime("us", "Asia/Kolkata"),
+        pl.Datetime("ms", "America/Los_Angeles"),
+        pl.Date,
+    ],
+)
+def test_day_of_every_time_type_is_its_date(dtype: pl.DataType) -> None:
+    rng = np.random.default_rng(3)
+    # seconds around 1970 (both sides of it) and in the far past and future, whole days too
+    seconds = np.concatenate(
+        [rng.integers(-3 * 86_400, 3 * 86_400, 500), rng.integers(-(2**33), 2**33, 500)]
+    )
+    seconds = np.concatenate([seconds, seconds - seconds % 86_400, seconds - 1])
+    times = pl.Series("t", seconds * 1_000_000).cast(pl.Datetime("us"))
+    frame = pl.DataFrame({"t": times}).with_columns(
+        pl.col("t").dt.replace_time_zone("UTC").dt.convert_time_zone(dtype.time_zone)  # type: ignore[attr-defined]
+        if getattr(dtype, "time_zone", None)
+        else pl.col("t").cast(dtype)
+    )
+    missing = pl.Series(rng.random(frame.height) < 0.05)
+    frame = frame.with_columns(pl.when(missing).then(None).otherwise(pl.col("t")).alias("t"))
+    got = frame.select(day_number("t", frame.schema["t"])).to_series()
+    want = frame.select(pl.col("t").dt.date().cast(pl.Int64)).to_series()
+    assert got.equals(want, check_names=False)

@@ -61,3 +61,99 @@ def test_command_line_starts_hashing_data_early(
     if starts:
         assert digest.take(path).result() == _sha(path)
     digest._started.clear()
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("RISKCTL_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv(digest.OFF_ENV, raising=False)
+    return tmp_path / "cache" / "digests"
+
+
+def _settled(path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """`path` as if its times were long past (a just-written file is not remembered)."""
+    monkeypatch.setattr(digest, "SETTLED_SECONDS", 0.0)
+    return path
+
+
+def test_a_settled_file_is_remembered_not_read_again(
+    tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _settled(tmp_path / "data.bin", monkeypatch)
+    path.write_bytes(os.urandom(3 << 20))
+    assert digest.Digest(path).result() == _sha(path)
+    assert len(list(cache.iterdir())) == 1
+    again = digest.Digest(path)
+    assert again._thread is None  # recalled: no thread, no read
+    assert again.result() == _sha(path)
+
+
+def test_a_rewritten_file_is_hashed_again_even_with_its_old_times(
+    tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _settled(tmp_path / "data.bin", monkeypatch)
+    path.write_bytes(b"a" * 4096)
+    assert digest.Digest(path).result() == _sha(path)
+    before = path.stat()
+    path.write_bytes(b"b" * 4096)  # same size...
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))  # ...and the old mtime
+    changed = digest.Digest(path)
+    assert changed._thread is not None  # the ctime moved: not the remembered file
+    assert changed.result() == _sha(path) != hashlib.sha256(b"a" * 4096).hexdigest()
+
+
+def test_a_file_just_written_is_not_remembered(tmp_path: Path, cache: Path) -> None:
+    path = tmp_path / "data.bin"
+    path.write_bytes(b"rows")
+    assert digest.Digest(path).result() == _sha(path)
+    assert not cache.exists() or not list(cache.iterdir())
+
+
+def test_a_damaged_or_foreign_entry_is_not_believed(
+    tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _settled(tmp_path / "data.bin", monkeypatch)
+    path.write_bytes(b"rows")
+    digest.Digest(path).result()
+    (entry,) = cache.iterdir()
+    for text in ["", "garbage", entry.read_text().replace(_sha(path), "0" * 64)[:-3] + "\n"]:
+        entry.write_text(text)
+        assert digest.Digest(path).result() == _sha(path)
+    held = entry.read_text().splitlines()[0]
+    entry.write_text(f"{held}\n{'f' * 64}\n")  # a forged digest under the right identity
+    assert digest.Digest(path).result() == "f" * 64  # the cache is trusted like the file
+    entry.write_text(f"('elsewhere', 1, 2, 3, 4, 5)\n{'f' * 64}\n")
+    assert digest.Digest(path).result() == _sha(path)
+
+
+def test_remembering_can_be_turned_off(
+    tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(digest.OFF_ENV, "0")
+    path = _settled(tmp_path / "data.bin", monkeypatch)
+    path.write_bytes(b"rows")
+    assert digest.Digest(path).result() == _sha(path)
+    assert not cache.exists()
+
+
+def test_only_the_newest_entries_are_kept(
+    tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(digest, "KEEP", 3)
+    for i in range(5):
+        path = _settled(tmp_path / f"data{i}.bin", monkeypatch)
+        path.write_bytes(bytes([i]))
+        digest.Digest(path).result()
+    assert len(list(cache.iterdir())) == 3
+
+
+def test_an_unwritable_cache_never_fails_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the cache directory should be")
+    monkeypatch.setenv("RISKCTL_CACHE_DIR", str(blocker))
+    path = _settled(tmp_path / "data.bin", monkeypatch)
+    path.write_bytes(b"rows")
+    assert digest.Digest(path).result() == _sha(path)
+    assert digest.Digest(path).result() == _sha(path)

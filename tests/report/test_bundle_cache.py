@@ -5,12 +5,13 @@ from pathlib import Path
 import pytest
 import vl_convert
 
+from riskctl.cachedir import CACHE_ENV
 from riskctl.report import render
 
 
 @pytest.fixture
 def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv(render.CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
     render.vega_bundle.cache_clear()
     yield tmp_path / "cache"
     render.vega_bundle.cache_clear()
@@ -43,7 +44,7 @@ def test_damaged_cache_is_rebuilt(cache: Path) -> None:
 def test_unwritable_cache_is_no_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    monkeypatch.setenv(render.CACHE_ENV, str(blocker / "sub"))  # a file where a dir should be
+    monkeypatch.setenv(CACHE_ENV, str(blocker / "sub"))  # a file where a dir should be
     render.vega_bundle.cache_clear()
     try:
         assert render.vega_bundle() == vl_convert.javascript_bundle()
