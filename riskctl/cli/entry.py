@@ -61,8 +61,9 @@ def early_digest(argv: list[str]) -> None:
 def main() -> None:
     install_handlers()
     early_digest(sys.argv)
-    from riskctl.runtime import lean_xgboost
+    from riskctl.runtime import lean_xgboost, quiet_blas
 
+    quiet_blas()
     lean_xgboost()
     from riskctl.cli.app import main as run
 
