@@ -295,7 +295,7 @@ def write_segments(strategy: Path, out_path: Path, r: TuneResult, dtypes: dict) 
         return
     assert r.by is not None
     new = [
-        (f"{r.by}_{value}", segment_when(r.by, value, dtypes[r.by]), t)
+        (f"{r.by}_{value}", segment_when(r.by, value, dtypes[r.by], r.missing), t)
         for value, t in r.segments.items()
     ]
     set_segment_thresholds(strategy, out_path, r.action, r.score, {}, new)

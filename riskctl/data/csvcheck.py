@@ -20,25 +20,36 @@ from riskctl.errors import DataError
 UNIT_SEPARATOR = "\x1f"  # never in ordinary text: each whole line is one value
 
 
-def check_csv(path: Path, ragged_ok: bool = False) -> None:
+def check_csv(path: Path, ragged_ok: bool = False) -> list[int]:
+    """Raise on the first irregular line (unless `ragged_ok`). Returns the rows, numbered
+    from 0 as polars numbers them, that are blank lines: polars reads each as a row of
+    nulls, where pandas and DuckDB see no row at all."""
     if ragged_ok:
         _header_checked(path)
-        return
-    for line, n, width in irregular_lines(path):
+        return _layout(path)[1]
+    irregular, blank = _layout(path)
+    for line, n, width in irregular:
         raise DataError(
             f"{path}: line {line} has {n} fields, the header has {width}",
             hint="fix or remove that line (an interrupted export?), or quote values "
             "that contain commas",
         )
+    return blank
 
 
 def irregular_lines(path: Path) -> list[tuple[int, int, int]]:
     """(line number, fields, header fields) of each line whose field count is not the
     header's, in file order; a short last line of a file cut off mid-row is not one."""
+    return _layout(path)[0]
+
+
+def _layout(path: Path) -> tuple[list[tuple[int, int, int]], list[int]]:
+    """The irregular lines and the blank rows: one vectorised pass over the lines, and an
+    exact one with Python's csv module only for quoted fields or an irregular line."""
     header = _header_checked(path)
     lines = _lines(path)
     if lines is None:
-        return []
+        return [], []
     fields = lines.str.count_matches(",", literal=True) + 1
     nonblank = lines.str.len_bytes() > 0
     ok = (fields == len(header)) | ~nonblank
@@ -46,8 +57,8 @@ def irregular_lines(path: Path) -> list[tuple[int, int, int]]:
         ok = ok.scatter(len(ok) - 1, bool(fields[-1] <= len(header)))
     quoted = bool(lines.str.contains('"', literal=True).any())
     if bool(ok.all()) and not quoted:
-        return []
-    return _exact_irregular(path, len(header))
+        return [], (~nonblank).arg_true().to_list()
+    return _exact_layout(path, len(header))
 
 
 def _header_checked(path: Path) -> list[str]:
@@ -106,7 +117,7 @@ def _lines(path: Path) -> pl.Series | None:
     return df["line"].fill_null("").str.strip_suffix("\r")
 
 
-def _exact_irregular(path: Path, width: int) -> list[tuple[int, int, int]]:
+def _exact_layout(path: Path, width: int) -> tuple[list[tuple[int, int, int]], list[int]]:
     with open(path, encoding="utf-8-sig", newline="") as fh:
         reader = csv.reader(fh)
         next(reader, None)
@@ -117,11 +128,12 @@ def _exact_irregular(path: Path, width: int) -> list[tuple[int, int, int]]:
             start = reader.line_num + 1
     cut = _truncated_end(path)
     last = len(numbered) - 1
-    return [
+    irregular = [
         (line, n, width)
         for i, (line, n) in enumerate(numbered)
         if n and n != width and not (cut and i == last and n < width)
     ]
+    return irregular, [i for i, (_, n) in enumerate(numbered) if n == 0]
 
 
 def _first_bad_line(path: Path) -> int:

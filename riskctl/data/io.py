@@ -55,7 +55,7 @@ def scan_table(path: Path | str, ragged_ok: bool = False) -> pl.LazyFrame:
         if fmt == "parquet":
             lf = pl.scan_parquet(path)
         elif fmt == "csv":
-            check_csv(path, ragged_ok)  # UTF-8, no ragged line, no header name twice
+            blank = check_csv(path, ragged_ok)  # UTF-8, no ragged line, no header name twice
             # slash dates stay text here and parse_date_strings reads them month first with
             # one format per column: polars' own guess reads `1/2/2026` day-first and fails
             # on `01/02/26`. ISO dates it parses itself (and leniently on a cut last line).
@@ -66,6 +66,7 @@ def scan_table(path: Path | str, ragged_ok: bool = False) -> pl.LazyFrame:
                 infer_schema_length=10_000,
                 truncate_ragged_lines=ragged_ok,
             )
+            lf = without_rows(lf, blank)
         elif fmt == "json":  # a JSON array of row objects: read whole, there is no scanner
             lf = pl.read_json(path).lazy()
         else:
@@ -76,6 +77,16 @@ def scan_table(path: Path | str, ragged_ok: bool = False) -> pl.LazyFrame:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(f"{path}: cannot read as {fmt}: {first}") from exc
     return lf
+
+
+def without_rows(lf: pl.LazyFrame, rows: list[int]) -> pl.LazyFrame:
+    """`lf` without the rows at these positions (blank CSV lines, which are no rows)."""
+    if not rows:
+        return lf
+    index = "__riskctl_row__"
+    while index in lf.collect_schema().names():
+        index += "_"
+    return lf.with_row_index(index).filter(~pl.col(index).is_in(rows)).drop(index)
 
 
 def read_table(path: Path | str) -> pl.DataFrame:

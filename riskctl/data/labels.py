@@ -14,7 +14,10 @@ BAD_HOW = "`bad:` next to `label:` in the strategy"
 
 def label_values(column: pl.Series) -> list[str]:
     """The distinct non-missing values of a label column, as text, sorted."""
-    return sorted(column.drop_nulls().cast(pl.String).unique().to_list())
+    if column.dtype.is_float():
+        column = column.fill_nan(None)
+    values = column.drop_nulls().cast(pl.String).unique().to_list()
+    return sorted(v for v in values if v.strip().lower() not in MISSING_TEXT)
 
 
 def _is_zero_one(column: pl.Series) -> bool:
@@ -29,7 +32,8 @@ def _is_zero_one(column: pl.Series) -> bool:
 def label_expr(name: str, dtype: pl.DataType, bad: str | None) -> pl.Expr:
     """The label as Int8 1 = bad, 0 = good (missing stays missing), as a lazy expression:
     a 0/1 label is cast; otherwise a value equal to `bad` is bad, as numbers when both are
-    numbers, else as text (case-insensitive, so `true` matches a boolean or `True`)."""
+    numbers, else as text (case-insensitive, so `true` matches a boolean or `True`).
+    Missing means null, NaN, or an empty or `NaN` text: never good."""
     col = pl.col(name)
     if bad is None:
         return col.cast(pl.Int8)
@@ -38,9 +42,16 @@ def label_expr(name: str, dtype: pl.DataType, bad: str | None) -> pl.Expr:
             target = float(bad)
         except ValueError:
             return (col.is_null() & False).cast(pl.Int8)  # matches nothing
-        return (col.cast(pl.Float64) == target).cast(pl.Int8)
-    text = col.cast(pl.String).str.strip_chars().str.to_lowercase()
-    return (text == bad.strip().lower()).cast(pl.Int8)
+        matched = col.cast(pl.Float64) == target
+        missing = col.is_null() | col.cast(pl.Float64).is_nan()
+    else:
+        text = col.cast(pl.String).str.strip_chars().str.to_lowercase()
+        matched = text == bad.strip().lower()
+        missing = col.is_null() | text.is_in(MISSING_TEXT)
+    return pl.when(missing).then(None).otherwise(matched).cast(pl.Int8)
+
+
+MISSING_TEXT = ["", "nan"]
 
 
 def binary_label(

@@ -136,7 +136,8 @@ def cell_query(
     fields = _key_fields(sides, roles, matured, decided.collect_schema())
     words = _pack(fields)
     packed = [_word_expr(fields, slots).alias(f"_k{w}") for w, slots in enumerate(words)]
-    by_keys = [pl.col(c).cast(pl.String).fill_null(NONE).alias(by_column(c)) for c in by]
+    # a missing value stays null: a real value may be spelled like any name for "missing"
+    by_keys = [pl.col(c).cast(pl.String).alias(by_column(c)) for c in by]
     amount = pl.col(roles.amount).cast(pl.Float64).fill_null(0.0) if roles.amount else pl.lit(0.0)
     # scores that cannot decide (missing, NaN, infinite) are counted, never silently used
     unusable = [
@@ -334,7 +335,34 @@ class Cells:
         return self.frame[segment_column(side)].to_numpy()
 
     def values(self, column: str) -> np.ndarray:
+        """A `--by` column's value per cell, as text (None: missing)."""
         return self.frame[by_column(column)].to_numpy()
+
+
+MISSING_NAMES = (NONE, "(missing)", "(no value)")
+
+
+def missing_name(present: set[str]) -> str:
+    """What the group of rows with no value is called: `(none)`, unless a real value is
+    spelled so (web analytics exports write `(none)` for direct traffic)."""
+    for name in MISSING_NAMES:
+        if name not in present:
+            return name
+    n = 2
+    while f"{NONE} {n}" in present:
+        n += 1
+    return f"{NONE} {n}"
+
+
+def groups_of(values: np.ndarray, rows: np.ndarray) -> list[tuple[str, np.ndarray]]:
+    """The (name, cell mask) of each `--by` value with rows, sorted by name; the missing
+    values form one group under `missing_name`."""
+    missing = np.array([v is None for v in values], dtype=bool)
+    present = {str(v) for v in values[(rows > 0) & ~missing]}
+    groups = [(v, values == v) for v in present]
+    if ((rows > 0) & missing).any():
+        groups.append((missing_name(present), missing))
+    return sorted(groups, key=lambda g: g[0])
 
 
 def ranks(bits: np.ndarray, schema: DecisionSchema, skip: int | None = None) -> np.ndarray:

@@ -23,6 +23,7 @@ from riskctl.evaluate.cells import (
     Cells,
     cell_query,
     decided_lazy,
+    groups_of,
     matured_expr,
     maturity_cutoff,
     side_of,
@@ -186,12 +187,13 @@ def _side(
     """One strategy's results from the cells."""
     loaded, schema, strategy = compiled.loaded, compiled.schema, compiled.strategy
     groups: dict[str, dict[str, StrategyMetrics]] = {}
-    mature = cells.matured(side)
     for column in by or []:
+        # every value with rows: alert rate and review load count rows whose label has not
+        # matured (their label metrics are then n/a)
         values = cells.segment(side) if column == SEGMENT else cells.values(column)
         groups[column] = {
-            str(v): metrics_from_cells(cells.filter(values == v), side, schema, strategy)
-            for v in sorted(set(values[mature & (cells.rows > 0)].tolist()))
+            name: metrics_from_cells(cells.filter(mask), side, schema, strategy)
+            for name, mask in groups_of(values, cells.rows)
         }
     sim = Simulation(
         loaded,

@@ -112,6 +112,7 @@ class TuneResult:
     notes: list[str] = field(default_factory=list)
     segments: dict[str, float] = field(default_factory=dict)  # with --by: value -> threshold
     by: str | None = None
+    missing: str = "(none)"  # with --by: the name of the rows with no value
 
 
 def evaluate_thresholds(
@@ -242,9 +243,10 @@ def with_threshold(loaded: LoadedStrategy, action: str, score: str, value: float
     )
 
 
-def segment_when(column: str, value: str, dtype: pl.DataType) -> str:
-    """A SQL condition selecting one value of a column (as text), for a new segment."""
-    if value == "(none)":
+def segment_when(column: str, value: str, dtype: pl.DataType, missing: str = "(none)") -> str:
+    """A SQL condition selecting one value of a column (as text), for a new segment;
+    `missing` is the name the rows with no value go by."""
+    if value == missing:
         return f"{column} IS NULL"
     if dtype.is_numeric() or dtype == pl.Boolean:
         return f"{column} = {value}"
@@ -258,8 +260,10 @@ def with_segment_thresholds(
     by: str,
     values: dict[str, float],
     dtypes: dict[str, pl.DataType],
+    missing: str = "(none)",
 ) -> LoadedStrategy:
-    """The strategy with one (action, score) threshold per segment (in memory)."""
+    """The strategy with one (action, score) threshold per segment (in memory); `missing`:
+    the name of the rows with no value of `by`."""
     s = loaded.strategy
     base = loaded
     if by == SEGMENT:
@@ -275,7 +279,7 @@ def with_segment_thresholds(
         segments = list(s.segments) + [
             Segment(
                 name=f"{by}_{value}",
-                when=segment_when(by, value, dtypes[by]),
+                when=segment_when(by, value, dtypes[by], missing),
                 thresholds={action: {score: t}},
             )
             for value, t in values.items()

@@ -15,6 +15,7 @@ import numpy as np
 import polars as pl
 
 from riskctl.errors import UsageError
+from riskctl.evaluate.cells import missing_name
 from riskctl.evaluate.metrics import Roles
 from riskctl.evaluate.simulate import SimulationRun, simulate_one
 from riskctl.evaluate.thresholds import (
@@ -47,8 +48,10 @@ def segment_curves(
     score: str,
     by: str,
     days: int | None,
+    missing: str = NONE,
 ) -> list[SegmentCurve]:
-    values = decisions[by].cast(pl.String).fill_null(NONE)
+    """Per value of `by` (rows with none under `missing`), its threshold curve."""
+    values = decisions[by].cast(pl.String).fill_null(missing)
     curves = []
     for value in sorted(values.unique().to_list()):
         rows = decisions.filter(values == value)
@@ -62,6 +65,14 @@ def segment_curves(
             )
         )
     return curves
+
+
+def missing_value(decisions: pl.DataFrame, by: str) -> str:
+    """The name rows with no value of `by` go by: `(none)` for rows in no segment (no
+    segment may be named so); for a column, one no value of it is spelled as."""
+    if by == SEGMENT:
+        return NONE
+    return missing_name(set(decisions[by].cast(pl.String).drop_nulls().unique().to_list()))
 
 
 def _resource(frame: pl.DataFrame, target: Target) -> np.ndarray:
@@ -167,7 +178,10 @@ def tune_segments(
     assert fit.coverage is not None
     decisions = fit.decisions.filter(pl.Series(fit.coverage.usable))  # labelled rows only
     days = max(decisions[roles.time].dt.date().n_unique(), 1) if roles.time else None
-    curves = segment_curves(decisions, fit.schema, loaded, roles, action, score, column, days)
+    missing = missing_value(decisions, column)
+    curves = segment_curves(
+        decisions, fit.schema, loaded, roles, action, score, column, days, missing
+    )
     bad = int((decisions[roles.label] == 1).sum())
     chosen = choose_per_segment(curves, target, bad, decisions.height - bad, days)
     before = loaded.strategy.thresholds.get(action, {}).get(score)
@@ -180,7 +194,7 @@ def tune_segments(
     else:
         values = {c.value: threshold_at(c.frame, chosen[c.value]) for c in curves}
         dtypes = dict(table.schema)
-        tuned = with_segment_thresholds(loaded, action, score, column, values, dtypes)
+        tuned = with_segment_thresholds(loaded, action, score, column, values, dtypes, missing)
     after_fit = simulate_one(tuned, table, roles)
     result = TuneResult(
         action,
@@ -198,5 +212,6 @@ def tune_segments(
         notes=notes,
         segments=values,
         by=column,
+        missing=missing,
     )
     return with_holdout(result, loaded, tuned, hold_table, roles)

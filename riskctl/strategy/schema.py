@@ -22,10 +22,20 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+NO_SEGMENT = "(none)"  # what rows in no segment are reported under
+
+
 class Segment(_Strict):
     name: str = Field(description="Segment name shown in reports.")
     when: str = Field(description="SQL condition on columns; the first matching segment wins.")
     thresholds: Thresholds = Field(description="Action -> {score column: threshold} overrides.")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if v.strip() == NO_SEGMENT:
+            raise ValueError(f"'{NO_SEGMENT}' names the rows in no segment; pick another name")
+        return v
 
 
 class Rule(_Strict):
@@ -149,6 +159,14 @@ class Strategy(_Strict):
         pattern=r"^[0-9a-f]{64}$",
         description="Pins the evaluation file: a different file fails loudly (exit 2).",
     )
+
+    @field_validator("bad", mode="before")
+    @classmethod
+    def _bad(cls, v: object) -> object:
+        """`bad: -1` or `bad: true` as written, without quotes: the value as text."""
+        if isinstance(v, bool):
+            return str(v).lower()
+        return str(v) if isinstance(v, int | float) else v
 
     @field_validator("actions")
     @classmethod

@@ -46,3 +46,19 @@ def test_list_columns_are_joined_in_csv(tmp_path: Path) -> None:
     df = pl.DataFrame({"codes": [["R1", "M_AMOUNT"], []]})
     path = write_table(df, tmp_path / "r.csv")
     assert path.read_text().splitlines() == ["codes", "R1; M_AMOUNT", '""']
+
+
+@pytest.mark.parametrize(
+    ("text", "rows"),
+    [
+        ("a,b\n1,2\n3,4\n\n", [(1, 2), (3, 4)]),  # a trailing empty line
+        ("a,b\n1,2\n\n\n3,4\n\n\n", [(1, 2), (3, 4)]),  # several, in the middle too
+        ("a,b\r\n1,2\r\n\r\n3,4\r\n", [(1, 2), (3, 4)]),  # Windows line ends
+        ("a,b\n1,2\n,\n3,4\n", [(1, 2), (None, None), (3, 4)]),  # empty fields: a real row
+        ('a,b\n"x\n\ny",2\n\n3,4\n', [("x\n\ny", 2), ("3", 4)]),  # a blank line in quotes stays
+    ],
+)
+def test_blank_csv_lines_are_no_rows(tmp_path: Path, text: str, rows: list[tuple]) -> None:
+    path = tmp_path / "d.csv"
+    path.write_bytes(text.encode())
+    assert read_table(path).rows() == rows

@@ -23,6 +23,10 @@ from riskctl.errors import DataError, UsageError
         (["yes", "no", " YES "], "yes", [1, 0, 1]),
         (["true", "false"], "true", [1, 0]),
         ([True, False], "true", [1, 0]),
+        # missing is never good: null, NaN, an empty or a `NaN` text
+        ([-1.0, 1.0, float("nan"), None], "-1", [1, 0, None, None]),
+        ([-1.0, float("nan"), 1.0], "1", [0, None, 1]),
+        (["fraud", "NaN", "", " ", "legit", None], "fraud", [1, None, None, None, 0, None]),
     ],
 )
 def test_labels_map_to_zero_one(values, bad, expected) -> None:

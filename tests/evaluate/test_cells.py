@@ -67,7 +67,7 @@ def _expected(df: pl.DataFrame, sides: list[Side], roles: Roles, by: list[str]) 
     keys += [
         pl.col(f"{s.prefix}seg").fill_null(NONE).alias(segment_column(s.prefix)) for s in sides
     ]
-    keys += [pl.col(c).cast(pl.String).fill_null(NONE).alias(by_column(c)) for c in by]
+    keys += [pl.col(c).cast(pl.String).alias(by_column(c)) for c in by]
     if roles.history:
         keys += [pl.col("decision").is_in(["block"]).alias(STOPPED), pl.col("ctl").alias(CONTROL)]
     amount = pl.col("amount")

@@ -1,5 +1,6 @@
 """Rule table, warnings, segments and days against plain row-by-row counts."""
 
+import datetime as dt
 from pathlib import Path
 
 import numpy as np
@@ -117,3 +118,52 @@ def test_segments_and_days_add_up(run) -> None:
     daily = run.candidate.daily
     assert daily["rows"].sum() == m.rows and daily["flagged"].sum() == m.flagged
     assert daily.height == m.days
+
+
+def test_by_lists_values_whose_labels_have_not_matured(tmp_path: Path) -> None:
+    """Alert rate and review load count every row: a value whose rows are all too recent
+    for their label still has its breakdown (label metrics n/a), and the parts add up."""
+    start = dt.datetime(2026, 1, 1)
+    df = pl.DataFrame(
+        {
+            "score": [0.9, 0.1, 0.95, 0.97, 0.2],
+            "y": pl.Series([1, 0, 1, 0, 0], dtype=pl.Int8),
+            "country": ["US", "US", "FR", "FR", "FR"],
+            "t": [start + dt.timedelta(days=d) for d in (1, 2, 60, 61, 62)],
+        }
+    )
+    data = tmp_path / "d.parquet"
+    df.write_parquet(data)
+    strategy = tmp_path / "s.yaml"
+    strategy.write_text(
+        "name: s\nactions: [review, allow]\nthresholds: {review: {score: 0.5}}\n"
+        "segments:\n  - {name: france, when: \"country = 'FR'\", thresholds: {}}\n"
+        "label: y\ntime: t\nlabel_maturity_days: 30\n"
+    )
+    run = run_simulation(strategy, data, by=["country", "segment"])
+    by = run.candidate.by
+    assert set(by["country"]) == {"US", "FR"} and set(by["segment"]) == {"(none)", "france"}
+    fr = by["country"]["FR"]
+    assert (fr.rows, fr.flagged, fr.catch_rate.n) == (3, 2, 0)
+    assert by["segment"]["france"].rows == 3
+    assert sum(m.rows for m in by["country"].values()) == run.candidate.metrics.rows
+
+
+def test_by_keeps_missing_apart_from_a_value_spelled_none(tmp_path: Path) -> None:
+    df = pl.DataFrame(
+        {
+            "score": [0.9, 0.8, 0.1, 0.2, 0.3, 0.95],
+            "y": pl.Series([1, 0, 1, 0, 0, 1], dtype=pl.Int8),
+            "channel": ["(none)", "(none)", None, None, None, "web"],
+        }
+    )
+    data = tmp_path / "d.parquet"
+    df.write_parquet(data)
+    strategy = tmp_path / "s.yaml"
+    strategy.write_text("name: s\nactions: [review, allow]\nthresholds: {review: {score: 0.5}}\n")
+    by = run_simulation(strategy, data, label="y", by=["channel"]).candidate.by["channel"]
+    assert {k: (m.rows, m.flagged) for k, m in by.items()} == {
+        "(none)": (2, 2),
+        "(missing)": (3, 0),
+        "web": (1, 1),
+    }

@@ -144,3 +144,35 @@ def test_by_a_column_writes_new_segments(case, tmp_path: Path) -> None:
     assert -report["after"]["catch_rate"] == pytest.approx(
         brute_force(plain, data, Target("max_fpr", 0.12), "region")
     )
+
+
+def test_by_a_column_keeps_missing_apart_from_a_value_spelled_none(case, tmp_path: Path) -> None:
+    """`(none)` is a real value in web exports: rows with it and rows with no value are two
+    segments, the second selected by IS NULL, and the written file does what was tuned."""
+    strategy, data = case
+    df = pl.read_parquet(data)
+    rng = np.random.default_rng(5)
+    region = pl.Series(rng.choice(["(none)", "", "eu"], df.height)).replace("", None)
+    data = tmp_path / "d_none.parquet"
+    df.with_columns(region.alias("region")).write_parquet(data)
+    plain = tmp_path / "plain.yaml"
+    plain.write_text(
+        STRATEGY.replace(
+            'segments:\n  - {name: young, when: "age < 10", thresholds: {review: {score: 0.3}}}\n',
+            "",
+        )
+    )
+    out = tmp_path / "tuned.yaml"
+    args = ["tune", str(plain), "--data", str(data), "--max-fpr", "0.12", "--by", "region"]
+    result = CliRunner().invoke(app, [*args, "--out", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    whens = {s.name: s.when for s in load_strategy(out).strategy.segments}
+    assert whens == {
+        "region_(missing)": "region IS NULL",
+        "region_(none)": "region = '(none)'",
+        "region_eu": "region = 'eu'",
+    }
+    again = run_simulation(out, data, by=["region"])
+    assert again.candidate.metrics.catch_rate.value == pytest.approx(report["after"]["catch_rate"])
+    assert set(again.candidate.by["region"]) == {"(none)", "(missing)", "eu"}

@@ -113,3 +113,10 @@ def test_acting_rule_never_unflags(tmp_path, table) -> None:
     more = run(tmp_path, STRATEGY.replace("mode: shadow", "mode: active"), table)
     assert not (base["flagged"] & ~more["flagged"]).any()
     assert more["flagged"].sum() >= base["flagged"].sum()
+
+
+@pytest.mark.parametrize(("written", "value"), [("-1", "-1"), ("1.5", "1.5"), ("true", "true")])
+def test_bad_value_may_be_written_without_quotes(tmp_path, written: str, value: str) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(f"name: s\nactions: [review, allow]\nlabel: y\nbad: {written}\n")
+    assert load_strategy(path).strategy.bad == value
