@@ -9,6 +9,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -59,24 +60,54 @@ def scan_table(path: Path | str, ragged_ok: bool = False) -> pl.LazyFrame:
             # slash dates stay text here and parse_date_strings reads them month first with
             # one format per column: polars' own guess reads `1/2/2026` day-first and fails
             # on `01/02/26`. ISO dates it parses itself (and leniently on a cut last line).
-            lf = pl.scan_csv(
-                path,
-                try_parse_dates=True,
-                schema_overrides={name: pl.String for name in slash_date_columns(path)},
-                infer_schema_length=10_000,
-                truncate_ragged_lines=ragged_ok,
-            )
-            lf = without_rows(lf, blank)
+            lf = without_rows(_scan_csv(path, ragged_ok), blank)
         elif fmt == "json":  # a JSON array of row objects: read whole, there is no scanner
             lf = pl.read_json(path).lazy()
-        else:
-            lf = pl.scan_ndjson(path)
+        else:  # exporters leave out keys whose value is null: every line decides the types
+            lf = pl.scan_ndjson(path, infer_schema_length=None)
         lf = parse_date_strings(lf)
         lf.collect_schema()
     except (pl.exceptions.PolarsError, OSError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(f"{path}: cannot read as {fmt}: {first}") from exc
     return lf
+
+
+CSV_SAMPLE = 10_000  # rows polars infers a CSV's column types from
+
+
+def _scan_csv(path: Path, ragged_ok: bool, overrides: dict[str, Any] | None = None) -> pl.LazyFrame:
+    """The CSV, lazily. Slash dates stay text here and parse_date_strings reads them month
+    first with one format per column (polars' own guess reads `1/2/2026` day-first and fails
+    on `01/02/26`); ISO dates polars parses itself (and leniently on a cut last line).
+
+    A column empty in the rows types are inferred from would be text: it is looked at in
+    the whole file, a column with no value at all is read as numbers (all missing, as in a
+    Parquet file: last night's orders, none labelled yet), and one with values further down
+    gets its type from every row."""
+    dates = {name: pl.String for name in slash_date_columns(path)}
+    lf = pl.scan_csv(
+        path,
+        try_parse_dates=True,
+        schema_overrides={**dates, **(overrides or {})},
+        infer_schema_length=None if overrides is not None else CSV_SAMPLE,
+        truncate_ragged_lines=ragged_ok,
+    )
+    if overrides is not None:
+        return lf
+    text = [c for c, t in lf.collect_schema().items() if t == pl.String and c not in dates]
+    if not text:
+        return lf
+    sample = lf.select(text).head(CSV_SAMPLE).collect()
+    if not sample.height:  # no rows: nothing to type
+        return lf
+    unseen = [c for c in text if sample[c].null_count() == sample.height]
+    if not unseen:
+        return lf
+    counts = lf.select(*[pl.col(c).is_not_null().sum() for c in unseen]).collect().row(0)
+    return _scan_csv(
+        path, ragged_ok, {c: pl.Float64 for c, n in zip(unseen, counts, strict=True) if not n}
+    )
 
 
 def without_rows(lf: pl.LazyFrame, rows: list[int]) -> pl.LazyFrame:

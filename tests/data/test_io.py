@@ -62,3 +62,29 @@ def test_blank_csv_lines_are_no_rows(tmp_path: Path, text: str, rows: list[tuple
     path = tmp_path / "d.csv"
     path.write_bytes(text.encode())
     assert read_table(path).rows() == rows
+
+
+def test_a_csv_column_with_no_value_is_missing_numbers(tmp_path: Path) -> None:
+    """As in a Parquet file of the same rows (last night's orders, none labelled yet)."""
+    path = tmp_path / "d.csv"
+    path.write_text("score,is_bad,note\n0.9,,\n0.1,,\n")
+    table = read_table(path)
+    assert table.schema["is_bad"] == pl.Float64 and table["is_bad"].null_count() == 2
+    assert table.schema["note"] == pl.Float64
+
+
+def test_csv_and_ndjson_types_come_from_every_row(tmp_path: Path) -> None:
+    """Values that start after the rows polars samples still decide the column's type."""
+    n = 10_050
+    late = ["" if i < 10_010 else str(i % 7 + 0.5) for i in range(n)]
+    csv = tmp_path / "d.csv"
+    csv.write_text("score,x\n" + "".join(f"0.5,{v}\n" for v in late))
+    table = read_table(csv)
+    assert table.schema["x"] == pl.Float64 and table["x"].drop_nulls().len() == 40
+    ndjson = tmp_path / "d.ndjson"
+    lines = [
+        '{"score": 0.5}' if i < 300 else f'{{"score": 0.5, "x": {i % 3}.5}}' for i in range(400)
+    ]
+    ndjson.write_text("\n".join(lines) + "\n")
+    table = read_table(ndjson)
+    assert table.schema["x"] == pl.Float64 and table["x"].drop_nulls().len() == 100
