@@ -76,7 +76,7 @@ def scan_table(path: Path | str, ragged_ok: bool = False) -> pl.LazyFrame:
 CSV_SAMPLE = 10_000  # rows polars infers a CSV's column types from
 
 
-def _scan_csv(path: Path, ragged_ok: bool, overrides: dict[str, Any] | None = None) -> pl.LazyFrame:
+def _scan_csv(path: Path, ragged_ok: bool) -> pl.LazyFrame:
     """The CSV, lazily. Slash dates stay text here and parse_date_strings reads them month
     first with one format per column (polars' own guess reads `1/2/2026` day-first and fails
     on `01/02/26`); ISO dates polars parses itself (and leniently on a cut last line).
@@ -84,30 +84,52 @@ def _scan_csv(path: Path, ragged_ok: bool, overrides: dict[str, Any] | None = No
     A column empty in the rows types are inferred from would be text: it is looked at in
     the whole file, a column with no value at all is read as numbers (all missing, as in a
     Parquet file: last night's orders, none labelled yet), and one with values further down
-    gets its type from every row."""
-    dates = {name: pl.String for name in slash_date_columns(path)}
-    lf = pl.scan_csv(
-        path,
-        try_parse_dates=True,
-        schema_overrides={**dates, **(overrides or {})},
-        infer_schema_length=None if overrides is not None else CSV_SAMPLE,
-        truncate_ragged_lines=ragged_ok,
-    )
-    if overrides is not None:
-        return lf
+    gets its type from every row. Numbers with NaN or infinity spelled `nan`, `Infinity`...
+    (numpy, Spark) are numbers."""
+    dates: dict[str, Any] = {name: pl.String for name in slash_date_columns(path)}
+
+    def scan(overrides: dict[str, Any], infer: int | None) -> pl.LazyFrame:
+        return pl.scan_csv(
+            path,
+            try_parse_dates=True,
+            schema_overrides={**dates, **overrides},
+            infer_schema_length=infer,
+            truncate_ragged_lines=ragged_ok,
+        )
+
+    lf = scan({}, CSV_SAMPLE)
     text = [c for c, t in lf.collect_schema().items() if t == pl.String and c not in dates]
-    if not text:
-        return lf
-    sample = lf.select(text).head(CSV_SAMPLE).collect()
-    if not sample.height:  # no rows: nothing to type
+    sample = lf.select(text).head(CSV_SAMPLE).collect() if text else pl.DataFrame()
+    if not sample.height:
         return lf
     unseen = [c for c in text if sample[c].null_count() == sample.height]
-    if not unseen:
-        return lf
-    counts = lf.select(*[pl.col(c).is_not_null().sum() for c in unseen]).collect().row(0)
-    return _scan_csv(
-        path, ragged_ok, {c: pl.Float64 for c, n in zip(unseen, counts, strict=True) if not n}
-    )
+    if unseen:
+        counts = lf.select(*[pl.col(c).is_not_null().sum() for c in unseen]).collect().row(0)
+        lf = scan({c: pl.Float64 for c, n in zip(unseen, counts, strict=True) if not n}, None)
+    spelled = spelled_numbers(sample.drop(unseen))
+    return lf.with_columns(numbers_from_text(c) for c in spelled) if spelled else lf
+
+
+NON_FINITE_WORDS = {"infinity": "inf", "+infinity": "inf", "-infinity": "-inf", "+inf": "inf"}
+NON_FINITE_WORDS |= {"+nan": "nan", "-nan": "nan"}
+_NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([e][+-]?\d+)?$"
+
+
+def spelled_numbers(sample: pl.DataFrame) -> list[str]:
+    """Text columns whose values are all numbers, some NaN or infinity in another spelling
+    than polars reads (`nan`, `NAN`, `Infinity`, `-INF`)."""
+    found = []
+    for name in sample.columns:
+        values = sample[name].drop_nulls().str.strip_chars().str.to_lowercase()
+        words = values.is_in(["nan", "inf", "-inf", *NON_FINITE_WORDS])
+        if len(values) and words.any() and (words | values.str.contains(_NUMBER)).all():
+            found.append(name)
+    return found
+
+
+def numbers_from_text(name: str) -> pl.Expr:
+    text = pl.col(name).str.strip_chars().str.to_lowercase()
+    return text.replace(NON_FINITE_WORDS).cast(pl.Float64).alias(name)
 
 
 def without_rows(lf: pl.LazyFrame, rows: list[int]) -> pl.LazyFrame:

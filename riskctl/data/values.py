@@ -108,7 +108,16 @@ def check_labels(frame: pl.DataFrame, label: str, source: Path | str) -> None:
     if values.dtype == pl.Boolean:
         values = values.cast(pl.Int8)
     elif not values.dtype.is_numeric():
-        example = values.drop_nulls().head(1).to_list()
+        text = values.drop_nulls().cast(pl.String).str.strip_chars()
+        odd = text.filter(~text.is_in(["0", "1"]))
+        if text.len() and odd.len() < text.len():  # 0/1 with a few other words: missing?
+            raise DataError(
+                f"{source}: label column '{label}' holds 0/1 and {odd.len():,} other values "
+                f"(e.g. {odd[0]!r})",
+                hint="leave the label of a row with no outcome empty (or write NaN), or "
+                "name the value that means bad with `bad:` next to `label:`",
+            )
+        example = text.head(1).to_list()
         raise DataError(
             f"{source}: label column '{label}' holds {values.dtype}"
             + (f" (e.g. {example[0]!r})" if example else "")

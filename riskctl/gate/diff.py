@@ -145,19 +145,16 @@ def _segment_changes(a: Strategy, b: Strategy) -> list[Change]:
                 {f"{name} {k}": v for k, v in _pairs(sb.thresholds).items()},
             )
     # the first matching segment wins: reordering segments a row matches both of moves it
-    common = [n for n in segs_a if n in segs_b]
-    order_b = [n for n in segs_b if n in segs_a]
-    if common != order_b:
-        changes.append(
-            Change(
-                "segment order",
-                "first match wins, can move decisions",
-                "changed",
-                " > ".join(common),
-                " > ".join(order_b),
-            )
-        )
-    return changes
+    return changes + _order("segment order", "first match wins, can move decisions", segs_a, segs_b)
+
+
+def _order(kind: str, what: str, a: dict[str, Any], b: dict[str, Any]) -> list[Change]:
+    """A change when the names both sides have come in another order."""
+    common = [n for n in a if n in b]
+    order_b = [n for n in b if n in a]
+    if common == order_b:
+        return []
+    return [Change(kind, what, "changed", " > ".join(common), " > ".join(order_b))]
 
 
 def _rule_changes(a: Strategy, b: Strategy) -> list[Change]:
@@ -175,7 +172,16 @@ def _rule_changes(a: Strategy, b: Strategy) -> list[Change]:
                 {f"{name}.{k}": v for k, v in _rule(rules_a[name]).items()},
                 {f"{name}.{k}": v for k, v in _rule(rules_b[name]).items()},
             )
+    # among active rules giving the same action, the first that matches decides a row: its
+    # `decided_by` and the reason shown
+    for action in dict.fromkeys(r.action for r in [*a.rules, *b.rules]):
+        what = f"'{action}' rules: the first that matches decides (decided_by, reason)"
+        changes += _order("rule order", what, _acting(rules_a, action), _acting(rules_b, action))
     return changes
+
+
+def _acting(rules: dict[str, Any], action: str) -> dict[str, Any]:
+    return {n: r for n, r in rules.items() if r.action == action and r.mode == "active"}
 
 
 def diff_strategies(old: LoadedStrategy, new: LoadedStrategy) -> list[Change]:

@@ -34,7 +34,7 @@ def compile_condition(sql: str, schema: pl.Schema, where: Location) -> pl.Expr:
         dtype = pl.LazyFrame(schema=schema).select(expr).collect().dtypes[0]
     except pl.exceptions.PolarsError as exc:
         raise ConfigError(
-            f"condition cannot run on this data: {sql!r}", where, hint=_first_line(exc)
+            f"condition cannot run on this data: {sql!r}", where, hint=_type_hint(exc, expr, schema)
         ) from None
     if dtype != pl.Boolean:
         raise ConfigError(
@@ -43,6 +43,20 @@ def compile_condition(sql: str, schema: pl.Schema, where: Location) -> pl.Expr:
             hint="compare the column, e.g. `amount > 100`",
         )
     return unknown_when_not_finite(expr, schema).fill_null(False)
+
+
+def _type_hint(exc: Exception, expr: pl.Expr, schema: pl.Schema) -> str:
+    """polars' reason, and which columns are text when text meets a number: a number column
+    with a word such as `NA` in it reads as text."""
+    reason = _first_line(exc)
+    text = [c for c in expr.meta.root_names() if schema.get(c) == pl.String]
+    if "string" not in reason.lower() or not text:
+        return reason
+    names = ", ".join(f"'{c}'" for c in dict.fromkeys(text))
+    return (
+        f"{reason}; {names} holds text in this data: if it should be numbers, leave missing "
+        "values empty (or write NaN) instead of a word such as NA"
+    )
 
 
 def _first_line(exc: Exception) -> str:

@@ -5,7 +5,18 @@ from __future__ import annotations
 import math
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+
+def _not_a_boolean(value: object) -> object:
+    # YAML reads yes/no/on/off/true/false as booleans: `max_false_positive_rate: yes` would be
+    # a limit of 100%, a guardrail that can never fail
+    if isinstance(value, bool):
+        raise ValueError(f"needs a number, not {str(value).lower()} (a yes/no/on/off/true/false)")
+    return value
+
+
+Number = Annotated[float, BeforeValidator(_not_a_boolean)]
 
 
 def _a_number(value: float) -> float:
@@ -15,7 +26,7 @@ def _a_number(value: float) -> float:
     return value
 
 
-Thresholds = dict[str, dict[str, Annotated[float, AfterValidator(_a_number)]]]
+Thresholds = dict[str, dict[str, Annotated[Number, AfterValidator(_a_number)]]]
 
 
 class _Strict(BaseModel):
@@ -50,25 +61,25 @@ class Rule(_Strict):
 
 
 class Costs(_Strict):
-    false_positive: float = Field(0.0, ge=0, description="Cost of one flagged good row.")
-    review: float = Field(0.0, ge=0, description="Cost of one manual review.")
+    false_positive: Number = Field(0.0, ge=0, description="Cost of one flagged good row.")
+    review: Number = Field(0.0, ge=0, description="Cost of one manual review.")
 
 
 class RelativeGuardrails(_Strict):
-    max_catch_rate_drop: float | None = Field(
+    max_catch_rate_drop: Number | None = Field(
         None, ge=0, description="Largest allowed fall in catch rate vs the baseline."
     )
-    max_false_positive_rate_increase: float | None = Field(
+    max_false_positive_rate_increase: Number | None = Field(
         None, ge=0, description="Largest allowed rise in false-positive rate vs the baseline."
     )
 
 
 class Guardrails(_Strict):
-    max_false_positive_rate: float | None = Field(None, ge=0, le=1)
-    min_catch_rate: float | None = Field(None, ge=0, le=1)
-    min_precision: float | None = Field(None, ge=0, le=1)
-    max_review_per_day: float | None = Field(None, ge=0)
-    max_expected_cost: float | None = Field(None, ge=0)
+    max_false_positive_rate: Number | None = Field(None, ge=0, le=1)
+    min_catch_rate: Number | None = Field(None, ge=0, le=1)
+    min_precision: Number | None = Field(None, ge=0, le=1)
+    max_review_per_day: Number | None = Field(None, ge=0)
+    max_expected_cost: Number | None = Field(None, ge=0)
     relative: RelativeGuardrails | None = None
 
 
@@ -99,21 +110,21 @@ class History(_Strict):
 class Monitoring(_Strict):
     """Limits `riskctl monitor` checks; crossing one exits 1 (for a nightly job)."""
 
-    max_psi: float | None = Field(None, ge=0, description="Largest PSI any feature may reach.")
-    max_psi_per_feature: dict[str, float] = Field(
+    max_psi: Number | None = Field(None, ge=0, description="Largest PSI any feature may reach.")
+    max_psi_per_feature: dict[str, Number] = Field(
         default_factory=dict, description="Feature -> its own PSI limit (wins over max_psi)."
     )
-    max_score_psi: float | None = Field(None, ge=0, description="Largest PSI of the score.")
-    max_alert_rate_change: float | None = Field(
+    max_score_psi: Number | None = Field(None, ge=0, description="Largest PSI of the score.")
+    max_alert_rate_change: Number | None = Field(
         None, ge=0, le=1, description="Largest allowed change of the alert rate (absolute)."
     )
-    min_estimated_precision: float | None = Field(
+    min_estimated_precision: Number | None = Field(
         None, ge=0, le=1, description="Smallest label-free estimated precision."
     )
-    max_missing_rate_increase: float | None = Field(
+    max_missing_rate_increase: Number | None = Field(
         None, ge=0, le=1, description="Largest rise of any feature's missing share."
     )
-    max_unseen_share: float | None = Field(
+    max_unseen_share: Number | None = Field(
         None, ge=0, le=1, description="Largest share of rows with a category never seen."
     )
 
@@ -145,8 +156,8 @@ class Strategy(_Strict):
     time: str | None = None
     amount: str | None = None
     costs: Costs = Field(default_factory=Costs)
-    review_capacity_per_day: float | None = Field(None, ge=0)
-    label_maturity_days: float = Field(0, ge=0)
+    review_capacity_per_day: Number | None = Field(None, ge=0)
+    label_maturity_days: Number = Field(0, ge=0, le=36_500)  # a century: a cut-off in range
     guardrails: Guardrails = Field(default_factory=Guardrails)
     history: History | None = Field(
         None,

@@ -88,3 +88,13 @@ def test_csv_and_ndjson_types_come_from_every_row(tmp_path: Path) -> None:
     ndjson.write_text("\n".join(lines) + "\n")
     table = read_table(ndjson)
     assert table.schema["x"] == pl.Float64 and table["x"].drop_nulls().len() == 100
+
+
+def test_nan_and_infinity_spelled_otherwise_are_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "d.csv"
+    path.write_text("x,y,code\n2,1,NA\nnan,-Infinity,7\n3.5,INF,x\n-NaN,+inf,\n")
+    table = read_table(path)
+    assert table.schema["x"] == pl.Float64 and table.schema["y"] == pl.Float64
+    assert table["x"].is_nan().to_list() == [False, True, False, True]
+    assert table["y"].to_list() == [1.0, float("-inf"), float("inf"), float("inf")]
+    assert table.schema["code"] == pl.String  # `NA` may be a value (Namibia): text stays text

@@ -154,6 +154,20 @@ segments:
     assert "No semantic change" not in result.output
 
 
+def test_diff_reports_a_reorder_of_rules_giving_the_same_action(tmp_path: Path) -> None:
+    head = "name: s\nactions: [block, review, allow]\nrules:\n"
+    r1 = '  - {name: r1, when: "amount > 10", action: review, reason: R1}\n'
+    r2 = '  - {name: r2, when: "amount > 50", action: review, reason: R2}\n'
+    r3 = '  - {name: r3, when: "amount > 90", action: block}\n'
+    old, new, other = tmp_path / "old.yaml", tmp_path / "new.yaml", tmp_path / "other.yaml"
+    old.write_text(head + r1 + r3 + r2)
+    new.write_text(head + r2 + r1 + r3)  # r2 now decides the rows both review rules match
+    other.write_text(head + r3 + r1 + r2)  # a block rule moved: severity decides, no change
+    changes = diff_strategies(load_strategy(old), load_strategy(new))
+    assert [(c.kind, c.before, c.after) for c in changes] == [("rule order", "r1 > r2", "r2 > r1")]
+    assert diff_strategies(load_strategy(old), load_strategy(other)) == []
+
+
 @pytest.mark.parametrize("segments", [False, True])
 def test_sweep_with_a_strategy_with_and_without_segments(
     tmp_path: Path, data: Path, segments: bool

@@ -4,10 +4,11 @@ import math
 from pathlib import Path
 
 import polars as pl
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from riskctl.errors import Location
+from riskctl.errors import ConfigError, Location
 from riskctl.strategy.conditions import compile_condition
 from riskctl.strategy.finite import divides
 
@@ -67,3 +68,9 @@ def test_conditions_match_row_by_row(rows: list[tuple[float | None, float | None
 def test_division_is_noticed() -> None:
     assert divides(pl.sql_expr("amount / days > 3"))
     assert not divides(pl.sql_expr("amount > 3"))
+
+
+def test_text_compared_with_a_number_names_the_column() -> None:
+    schema = pl.Schema({"x": pl.String, "a": pl.Float64})
+    with pytest.raises(ConfigError, match="'x' holds text in this data"):
+        compile_condition("x > 1 AND a > 0", schema, Location(Path("s.yaml")))
