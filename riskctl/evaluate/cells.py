@@ -101,10 +101,13 @@ def decided_lazy(lf: pl.LazyFrame, sides: list[tuple[str, CompiledStrategy]]) ->
 
 
 def maturity_cutoff(lf: pl.LazyFrame, roles: Roles, maturity_days: float) -> Any:
-    """Rows at or before this time have a matured label (None: every row counts)."""
+    """Rows at or before this time have a matured label (None: every row counts); ages
+    count from `roles.as_of` when set, else from the newest row."""
     if maturity_days <= 0 or roles.time is None:
         return None
     age = pl.duration(microseconds=int(maturity_days * 86_400_000_000))
+    if roles.as_of is not None:
+        return pl.select(pl.lit(roles.as_of) - age).item()
     return lf.select(pl.col(roles.time).max() - age).collect().item()
 
 
@@ -352,6 +355,12 @@ def missing_name(present: set[str]) -> str:
     while f"{NONE} {n}" in present:
         n += 1
     return f"{NONE} {n}"
+
+
+def named_values(values: pl.Series) -> np.ndarray:
+    """A `--by` column as text, its missing values under `missing_name`."""
+    text = values.cast(pl.String)
+    return text.fill_null(missing_name(set(text.drop_nulls().unique().to_list()))).to_numpy()
 
 
 def groups_of(values: np.ndarray, rows: np.ndarray) -> list[tuple[str, np.ndarray]]:

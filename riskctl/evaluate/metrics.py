@@ -20,6 +20,7 @@ from riskctl.evaluate.cells import (
     cell_query,
     mask_column,
     mask_expr,
+    maturity_cutoff,
     ranks,
     segment_code,
     segment_column,
@@ -95,13 +96,11 @@ class StrategyMetrics:
 
 
 def matured(df: pl.DataFrame, roles: Roles, maturity_days: float) -> pl.Series:
-    """True for rows old enough (vs the newest row) for their label to count."""
+    """True for rows old enough (vs the newest row, or `roles.as_of`) for their label to
+    count."""
     if maturity_days <= 0 or roles.time is None:
         return pl.Series(values=[True] * df.height, dtype=pl.Boolean)
-    cutoff_value = df.select(
-        pl.col(roles.time).max() - pl.duration(microseconds=int(maturity_days * 86_400_000_000))
-    ).item()
-    return df[roles.time] <= cutoff_value
+    return df[roles.time] <= maturity_cutoff(df.lazy(), roles, maturity_days)
 
 
 def kept(df: pl.DataFrame, keep: pl.Series) -> pl.DataFrame:
@@ -147,9 +146,11 @@ def compute_metrics(
 
 
 def metrics_from_cells(
-    cells: Cells, side: str, schema: DecisionSchema, strategy: Strategy
+    cells: Cells, side: str, schema: DecisionSchema, strategy: Strategy, days: int | None = None
 ) -> StrategyMetrics:
-    """Every registry metric of one strategy, exactly, from the cells."""
+    """Every registry metric of one strategy, exactly, from the cells. `days`: what review
+    load is per (default: the days these cells have rows on; a `--by` value's load is per
+    day of the whole history, so the values' loads add up to the total)."""
     m = cells.matured(side)
     rank = ranks(cells.bits(side, schema), schema)
     n, label = cells.rows, cells.label
@@ -157,8 +158,8 @@ def metrics_from_cells(
     review = np.isin(rank, [schema.rank(a) for a in schema.reviews])
     bad, good = m & (label == 1), m & (label == 0)
     amount = cells.amount if cells.roles.amount else None
-    seen = pl.Series(n > 0)
-    days = cells.day.filter(seen).drop_nulls().n_unique() if cells.roles.time else 0
+    if days is None:
+        days = active_days(cells)
     blocked = m & (label == -1) & cells.stopped & ~cells.control
     counts = Counts(
         rows=int(n.sum()),
@@ -196,6 +197,13 @@ def metrics_from_cells(
         left_out_immature=int(n[~m].sum()),
         notes=notes,
     )
+
+
+def active_days(cells: Cells) -> int:
+    """Days on which the cells have rows (0 without a time column)."""
+    if not cells.roles.time:
+        return 0
+    return int(cells.day.filter(pl.Series(cells.rows > 0)).drop_nulls().n_unique())
 
 
 def _review_peak(cells: Cells, review: np.ndarray) -> float | None:

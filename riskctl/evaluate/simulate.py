@@ -36,6 +36,7 @@ from riskctl.evaluate.history import check_history
 from riskctl.evaluate.metrics import (
     Roles,
     StrategyMetrics,
+    active_days,
     daily_from_cells,
     matured,
     metrics_from_cells,
@@ -187,12 +188,13 @@ def _side(
     """One strategy's results from the cells."""
     loaded, schema, strategy = compiled.loaded, compiled.schema, compiled.strategy
     groups: dict[str, dict[str, StrategyMetrics]] = {}
+    days = active_days(cells)
     for column in by or []:
         # every value with rows: alert rate and review load count rows whose label has not
         # matured (their label metrics are then n/a)
         values = cells.segment(side) if column == SEGMENT else cells.values(column)
         groups[column] = {
-            name: metrics_from_cells(cells.filter(mask), side, schema, strategy)
+            name: metrics_from_cells(cells.filter(mask), side, schema, strategy, days)
             for name, mask in groups_of(values, cells.rows)
         }
     sim = Simulation(

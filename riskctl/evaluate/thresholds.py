@@ -8,7 +8,7 @@ on the data, not an approximation. Shared by single and per-segment tuning and b
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -192,6 +192,15 @@ def choose(frame: pl.DataFrame, target: Target) -> tuple[int | None, str]:
 def threshold_at(frame: pl.DataFrame, index: int) -> float:
     t = float(frame["threshold"][index])
     return t if np.isfinite(t) else float("inf")
+
+
+def anchored(table: pl.DataFrame, roles: Roles) -> Roles:
+    """`roles` with label maturity counted from `table`'s newest row (when the data was
+    exported), so that in any slice of it (the tuning rows, the held-out rows, a segment's
+    rows) each label is exactly as old as it is in the whole data."""
+    if roles.time is None or roles.as_of is not None:
+        return roles
+    return replace(roles, as_of=table[roles.time].max())
 
 
 def holdout_split(

@@ -11,6 +11,7 @@ import polars as pl
 from riskctl.data.io import require_columns, scan_table
 from riskctl.data.values import check_values
 from riskctl.errors import UsageError
+from riskctl.evaluate.cells import named_values
 from riskctl.evaluate.coverage import Coverage, curve_weight, history_columns, label_coverage
 from riskctl.evaluate.history import check_history, check_label
 from riskctl.evaluate.simulate import run_simulation
@@ -45,7 +46,7 @@ def sweep_file(
         base = base_rank(decisions, schema, loaded, action, score) < schema.pass_rank
         swept = decisions[score].cast(pl.Float64).to_numpy().copy()
         swept[base | row_mask(decisions, overridden(loaded, action, score))] = np.nan
-        segs = decisions[by].cast(pl.String).fill_null("(none)").to_numpy() if by else None
+        segs = named_values(decisions[by]) if by else None
         return sweep(
             swept,
             run.coverage.labels(decisions[run.roles.label]),
@@ -72,7 +73,7 @@ def sweep_file(
         coverage.labels(df[label]),
         df[amount].to_numpy() if amount else None,
         None,
-        df[by].cast(pl.String).fill_null("(none)").to_numpy() if by else None,
+        named_values(df[by]) if by else None,
         compact,
         curve_weight(coverage, labels),
     )

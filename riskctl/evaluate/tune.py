@@ -10,6 +10,7 @@ from riskctl.evaluate.simulate import Simulation, SimulationRun, simulate_one
 from riskctl.evaluate.thresholds import (
     Target,
     TuneResult,
+    anchored,
     choose,
     evaluate_thresholds,
     holdout_split,
@@ -37,8 +38,8 @@ def tune_run(
     action, score = tuned_threshold(loaded, action, score)
     if by is not None:
         return tune_segments(run, target, action, score, holdout, by)
-    roles = run.roles
     table = run.table
+    roles = anchored(table, run.roles)  # a slice's labels mature as in the whole data
     notes = []
     hold_table = None
     if holdout:

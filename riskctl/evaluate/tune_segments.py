@@ -14,13 +14,14 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from riskctl.errors import UsageError
+from riskctl.errors import DataError, UsageError
 from riskctl.evaluate.cells import missing_name
 from riskctl.evaluate.metrics import Roles
 from riskctl.evaluate.simulate import SimulationRun, simulate_one
 from riskctl.evaluate.thresholds import (
     Target,
     TuneResult,
+    anchored,
     evaluate_thresholds,
     holdout_split,
     threshold_at,
@@ -65,6 +66,22 @@ def segment_curves(
             )
         )
     return curves
+
+
+def _selectable(table: pl.DataFrame, column: str) -> None:
+    """Each value of a `--by` column must be one a segment's condition can select."""
+    if column not in table.columns:  # the strategy's segments
+        return
+    values = table[column]
+    if not values.dtype.is_float():
+        return
+    odd = int((values.is_nan() | values.is_infinite()).sum())
+    if odd:
+        raise DataError(
+            f"--by {column}: the column holds {odd:,} NaN or infinite values, which no "
+            "segment condition can select",
+            hint="fill or drop them first, or tune by a binned copy of the column",
+        )
 
 
 def missing_value(decisions: pl.DataFrame, by: str) -> str:
@@ -163,9 +180,10 @@ def tune_segments(
     run: SimulationRun, target: Target, action: str, score: str, holdout: float | None, by: str
 ) -> TuneResult:
     loaded = run.candidate.loaded
-    roles = run.roles
     column = segment_column(loaded, by, run.table.columns)
     table = run.table
+    _selectable(table, column)
+    roles = anchored(table, run.roles)  # a slice's labels mature as in the whole data
     notes: list[str] = []
     hold_table = None
     if holdout:

@@ -20,6 +20,7 @@ from riskctl.errors import ConfigError, RiskctlError
 from riskctl.explain.catalogue import EMPTY, Catalogue, load_catalogue
 from riskctl.gate.lint import lint
 from riskctl.model.detector import Detector, load_detector
+from riskctl.strategy.conditions import parse_condition
 from riskctl.strategy.engine import compile_strategy
 from riskctl.strategy.load import LoadedStrategy, load_strategy
 from riskctl.yamlconfig import read_yaml
@@ -144,14 +145,7 @@ def _parse_only(loaded: LoadedStrategy) -> None:
 
 
 def _parse(sql: str, loaded: LoadedStrategy, key: tuple[str | int, ...]) -> None:
-    try:
-        pl.sql_expr(sql)
-    except pl.exceptions.PolarsError as exc:
-        raise ConfigError(
-            f"condition does not parse as SQL: {sql!r}",
-            loaded.where(*key),
-            hint=str(exc).strip().splitlines()[0],
-        ) from None
+    parse_condition(sql, loaded.where(*key))
 
 
 def _reason_codes(

@@ -8,6 +8,7 @@ import polars as pl
 
 from riskctl.errors import ConfigError, Location, name_list
 from riskctl.strategy.finite import unknown_when_not_finite
+from riskctl.strategy.rounding import sql_rounding
 
 
 def compile_condition(sql: str, schema: pl.Schema, where: Location) -> pl.Expr:
@@ -16,12 +17,7 @@ def compile_condition(sql: str, schema: pl.Schema, where: Location) -> pl.Expr:
     Null inputs make a condition false: a rule never fires on data it cannot see. NaN and
     infinite values (in the data, or made by `x / 0`) count as null in comparisons.
     """
-    try:
-        expr = pl.sql_expr(sql)
-    except pl.exceptions.PolarsError as exc:
-        raise ConfigError(
-            f"condition does not parse as SQL: {sql!r}", where, hint=_first_line(exc)
-        ) from None
+    expr = sql_rounding(parse_condition(sql, where))
     names = list(schema.names())
     for column in expr.meta.root_names():
         if column not in schema:
@@ -45,10 +41,56 @@ def compile_condition(sql: str, schema: pl.Schema, where: Location) -> pl.Expr:
     return unknown_when_not_finite(expr, schema).fill_null(False)
 
 
+MAX_DEPTH = 300  # levels of a condition's expression tree: about 150 ORs in a chain
+
+
+def parse_condition(sql: str, where: Location) -> pl.Expr:
+    """`sql` as a polars expression, refused when it does not parse or nests so deeply (a
+    chain of hundreds of ORs) that planning it would take minutes and gigabytes."""
+    try:
+        expr = pl.sql_expr(sql)
+    except pl.exceptions.PolarsError as exc:
+        raise ConfigError(
+            f"condition does not parse as SQL: {sql!r}", where, hint=_first_line(exc)
+        ) from None
+    depth = _depth(expr.meta.serialize(format="json"))
+    if depth > MAX_DEPTH:
+        raise ConfigError(
+            f"condition is nested {depth} levels deep, more than {MAX_DEPTH} (a long chain of "
+            "OR or AND?)",
+            where,
+            hint="write a list of values as `col IN ('a', 'b', ...)`, or split the rule",
+        )
+    return expr
+
+
+def _depth(tree: str) -> int:
+    """How deeply brackets nest in a JSON text, outside strings (no recursion)."""
+    depth = deepest = 0
+    quoted = escaped = False
+    for ch in tree:
+        if quoted:
+            escaped, quoted = (False, True) if escaped else (ch == "\\", ch != '"')
+        elif ch == '"':
+            quoted = True
+        elif ch in "{[":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "}]":
+            depth -= 1
+    return deepest
+
+
 def _type_hint(exc: Exception, expr: pl.Expr, schema: pl.Schema) -> str:
     """polars' reason, and which columns are text when text meets a number: a number column
     with a word such as `NA` in it reads as text."""
     reason = _first_line(exc)
+    times = [c for c in expr.meta.root_names() if (t := schema.get(c)) and t.is_temporal()]
+    if "date/datetime/time" in reason and times:
+        return (
+            f"'{times[0]}' holds dates or times: compare it with a time, e.g. "
+            f"`{times[0]} > CAST('2026-01-10' AS TIMESTAMP)` (or AS DATE for a date column)"
+        )
     text = [c for c in expr.meta.root_names() if schema.get(c) == pl.String]
     if "string" not in reason.lower() or not text:
         return reason

@@ -6,7 +6,8 @@ operand of a comparison (`=`, `<>`, `<`, `<=`, `>`, `>=`, BETWEEN, IN) that is a
 replaced by NULL where it is NaN or infinite, so the comparison is NULL and the condition,
 like SQL's WHERE, does not match that row. A comparison with a decimal literal
 (`score > 0.95`), which polars' SQL compiles to its own function with its own rounding, is
-kept as it is and made NULL where a float operand is not finite.
+kept as it is and made NULL where a float operand is not finite. In IS NULL, IS NOT NULL
+and COALESCE a NaN is NULL: missing, as in labels and scores.
 
 The rewrite walks polars' own serialised expression tree (JSON) and wraps the operands, so
 the condition stays one vectorised polars expression.
@@ -31,14 +32,19 @@ def is_finite(x: pl.Expr) -> pl.Expr:
     return (x - x) == 0
 
 
-def _templates() -> tuple[dict[str, Any], dict[str, Any]]:
-    """The operand guard (`x`, NULL where not finite) and the result guard (a comparison,
-    NULL where its operand `x` is not finite), as serialised trees with placeholders."""
+def _templates() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """The operand guard (`x`, NULL where not finite), the result guard (a comparison, NULL
+    where its operand `x` is not finite) and the missing guard (`x`, NULL where NaN), as
+    serialised trees with placeholders."""
     x, result = pl.col(OPERAND), pl.col(RESULT)
     operand = pl.when(is_finite(x)).then(x)
     compared = pl.when(is_finite(x)).then(result)
     trees = [json.loads(e.meta.serialize(format="json")) for e in (operand, compared)]
-    return trees[0], trees[1]
+    return trees[0], trees[1], json.loads(x.fill_nan(None).meta.serialize(format="json"))
+
+
+# functions about missing values: NaN is missing there, as in labels and scores
+MISSING_TESTS = [{"Boolean": "IsNull"}, {"Boolean": "IsNotNull"}, "Coalesce"]
 
 
 def _substitute(node: Any, values: dict[str, Any]) -> Any:
@@ -63,13 +69,13 @@ def _is_float(node: Any, frame: pl.LazyFrame) -> bool:
     return dtype.is_float()
 
 
-def _walk(node: Any, frame: pl.LazyFrame, guards: tuple[dict[str, Any], dict[str, Any]]) -> Any:
+def _walk(node: Any, frame: pl.LazyFrame, guards: tuple[dict[str, Any], ...]) -> Any:
     if isinstance(node, list):
         return [_walk(v, frame, guards) for v in node]
     if not isinstance(node, dict):
         return node
     node = {k: _walk(v, frame, guards) for k, v in node.items()}
-    operand_guard, result_guard = guards
+    operand_guard, result_guard, missing_guard = guards
 
     def wrap(operand: Any) -> Any:
         if not _is_float(operand, frame):
@@ -86,6 +92,11 @@ def _walk(node: Any, frame: pl.LazyFrame, guards: tuple[dict[str, Any], dict[str
         for operand in function["input"]:
             if _is_float(operand, frame):
                 node = _substitute(result_guard, {OPERAND: operand, RESULT: node})
+    elif isinstance(function, dict) and function.get("function") in MISSING_TESTS:
+        function["input"] = [
+            _substitute(missing_guard, {OPERAND: v}) if _is_float(v, frame) else v
+            for v in function["input"]
+        ]
     elif isinstance(function, dict) and _is_membership(function.get("function")):
         inputs = function["input"]
         function["input"] = [wrap(inputs[0]), *inputs[1:]]
@@ -109,7 +120,7 @@ def unknown_when_not_finite(expr: pl.Expr, schema: pl.Schema) -> pl.Expr:
     try:
         tree = json.loads(expr.meta.serialize(format="json"))
         return _to_expr(_walk(tree, frame, _templates()))
-    except (pl.exceptions.PolarsError, ValueError, KeyError, TypeError):
+    except (pl.exceptions.PolarsError, ValueError, KeyError, TypeError, RecursionError):
         # a tree this version cannot round-trip: at least no NaN or infinite column matches
         floats = [c for c in expr.meta.root_names() if c in schema and schema[c].is_float()]
         return pl.all_horizontal(expr, *[is_finite(pl.col(c)) for c in floats])

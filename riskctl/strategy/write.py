@@ -9,6 +9,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.util import load_yaml_guess_indent
 
 from riskctl.data.io import write_text
 from riskctl.yamlconfig import parse_yaml, read_yaml_text
@@ -25,7 +26,13 @@ def _round_trip(source: Path) -> tuple[YAML, Any]:
     parser = YAML(typ="rt")
     parser.preserve_quotes = True
     parser.width = 100
-    parser.indent(mapping=2, sequence=4, offset=2)
+    # the file's own indentation (`- item` under its key, or indented), so that no line but
+    # the changed ones moves; riskctl's style for a file with no block list
+    _, items, dash = load_yaml_guess_indent(text)
+    if items and dash is not None:
+        parser.indent(mapping=2, sequence=items, offset=dash)
+    else:
+        parser.indent(mapping=2, sequence=4, offset=2)
     return parser, parser.load(text)
 
 

@@ -1,12 +1,15 @@
 """Rule table, warnings, segments and days against plain row-by-row counts."""
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 import pytest
+from typer.testing import CliRunner
 
+from riskctl.cli.app import app
 from riskctl.evaluate.simulate import run_simulation
 
 STRATEGY = """name: t
@@ -167,3 +170,45 @@ def test_by_keeps_missing_apart_from_a_value_spelled_none(tmp_path: Path) -> Non
         "(missing)": (3, 0),
         "web": (1, 1),
     }
+
+
+def test_review_load_of_each_value_is_per_day_of_the_history(tmp_path: Path) -> None:
+    """A value with one review in a ten-day history reviews 0.1 a day, not 1: the values'
+    loads add up to the total."""
+    start = dt.datetime(2026, 1, 1)
+    times = [start + dt.timedelta(days=d) for d in range(10)] + [start]
+    df = pl.DataFrame(
+        {
+            "score": [0.9] * 11,
+            "y": pl.Series([0] * 11, dtype=pl.Int8),
+            "country": ["US"] * 10 + ["FR"],
+            "t": times,
+        }
+    )
+    data = tmp_path / "d.parquet"
+    df.write_parquet(data)
+    strategy = tmp_path / "s.yaml"
+    strategy.write_text(
+        "name: s\nactions: [review, allow]\nthresholds: {review: {score: 0.5}}\nlabel: y\ntime: t\n"
+    )
+    run = run_simulation(strategy, data, by=["country"])
+    total = run.candidate.metrics.review_per_day
+    by = {k: m.review_per_day for k, m in run.candidate.by["country"].items()}
+    assert total == pytest.approx(1.1) and by == pytest.approx({"FR": 0.1, "US": 1.0})
+
+
+def test_sweep_by_keeps_missing_apart_from_a_value_spelled_none(tmp_path: Path) -> None:
+    df = pl.DataFrame(
+        {
+            "score": [0.9, 0.8, 0.1, 0.2, 0.3, 0.95],
+            "y": pl.Series([1, 0, 1, 0, 0, 1], dtype=pl.Int8),
+            "channel": ["(none)", "(none)", None, None, None, "web"],
+        }
+    )
+    data = tmp_path / "d.parquet"
+    df.write_parquet(data)
+    args = ["sweep", "--data", str(data), "--score", "score", "--label", "y", "--by", "channel"]
+    result = CliRunner().invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    curves = json.loads(result.stdout)["curves"]
+    assert {c["segment"]: c["rows"] for c in curves} == {"(none)": 2, "(missing)": 3, "web": 1}

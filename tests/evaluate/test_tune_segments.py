@@ -176,3 +176,22 @@ def test_by_a_column_keeps_missing_apart_from_a_value_spelled_none(case, tmp_pat
     again = run_simulation(out, data, by=["region"])
     assert again.candidate.metrics.catch_rate.value == pytest.approx(report["after"]["catch_rate"])
     assert set(again.candidate.by["region"]) == {"(none)", "(missing)", "eu"}
+
+
+def test_by_a_column_with_nan_is_refused_with_the_reason(case, tmp_path: Path) -> None:
+    strategy, data = case
+    df = pl.read_parquet(data)
+    g = pl.Series(np.where(np.arange(df.height) % 5 == 0, np.nan, np.arange(df.height) % 3 * 0.1))
+    data = tmp_path / "d_nan.parquet"
+    df.with_columns(g.alias("g")).write_parquet(data)
+    plain = tmp_path / "plain.yaml"
+    plain.write_text(
+        STRATEGY.replace(
+            'segments:\n  - {name: young, when: "age < 10", thresholds: {review: {score: 0.3}}}\n',
+            "",
+        )
+    )
+    args = ["tune", str(plain), "--data", str(data), "--max-fpr", "0.12", "--by", "g"]
+    result = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "t.yaml")])
+    assert result.exit_code == 2
+    assert "--by g: the column holds 32 NaN or infinite values" in result.output

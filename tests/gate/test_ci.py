@@ -226,6 +226,21 @@ def test_pre_commit_hook_runs_riskctl_validate() -> None:
     assert "examples/ci/check-changed.sh" in workflow
 
 
+def test_junit_stays_well_formed_whatever_the_strategy_name(
+    tmp_path: Path, scored_path: Path, example_strategies: Path
+) -> None:
+    """Strategy files come from pull requests: a control character in a name must not make
+    the CI's JUnit reader lose every verdict."""
+    text = (example_strategies / "candidate.yaml").read_text()
+    name = next(line for line in text.splitlines() if line.startswith("name:"))
+    strategy = tmp_path / "s.yaml"
+    strategy.write_text(text.replace(name, 'name: "a<b & \\"c\\" ]]> \\u0001 \\u001f"'))
+    junit = tmp_path / "r.xml"
+    invoke("check", strategy, "--data", scored_path, "--junit", junit)
+    suite = ET.parse(junit).getroot().find("testsuite")
+    assert suite is not None and suite.get("name") == 'riskctl check a<b & "c" ]]> \\x01 \\x1f'
+
+
 def test_one_lost_bad_row_may_be_noise(tmp_path: Path) -> None:
     """One bad row, caught by the baseline and not by the candidate: a 100 pp drop whose
     interval reaches past the limit, so the guardrail holds and says why."""

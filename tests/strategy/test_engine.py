@@ -5,7 +5,9 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
+from typer.testing import CliRunner
 
+from riskctl.cli.app import app
 from riskctl.strategy.decisions import decision_schema
 from riskctl.strategy.engine import compile_strategy, decide
 from riskctl.strategy.load import load_strategy
@@ -120,3 +122,18 @@ def test_bad_value_may_be_written_without_quotes(tmp_path, written: str, value: 
     path = tmp_path / "s.yaml"
     path.write_text(f"name: s\nactions: [review, allow]\nlabel: y\nbad: {written}\n")
     assert load_strategy(path).strategy.bad == value
+
+
+def test_a_chain_of_hundreds_of_ors_is_refused_at_once(tmp_path) -> None:
+    def strategy(when: str) -> str:
+        path = tmp_path / "s.yaml"
+        rule = f'  - name: r\n    when: "{when}"\n    action: review\n'
+        path.write_text("name: s\nactions: [review, allow]\nrules:\n" + rule)
+        return str(path)
+
+    chain = " OR ".join(f"amount = {i}" for i in range(400))
+    result = CliRunner().invoke(app, ["validate", strategy(chain)])
+    assert result.exit_code == 2
+    assert "nested 803 levels deep" in result.output and "IN (" in result.output
+    listed = ", ".join(str(i) for i in range(400))
+    assert CliRunner().invoke(app, ["validate", strategy(f"amount IN ({listed})")]).exit_code == 0
