@@ -6,16 +6,10 @@ The notebook API (`riskctl.load_strategy`, `riskctl.simulate`, `riskctl.check`,
 first use so that the command line starts without importing polars or XGBoost.
 """
 
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 # before anything can load XGBoost: its OpenMP runtime reads the environment once
 from riskctl import runtime as _runtime  # noqa: F401  (isort: skip)
-
-try:
-    __version__ = version("riskctl")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0+source"
 
 API = (
     "check",
@@ -32,7 +26,21 @@ API = (
 __all__ = ["__version__", *API]
 
 
+def _version() -> str:
+    """The installed version, read from package metadata on first use (reading it costs
+    more than the rest of this module, and most commands never ask)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("riskctl")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "0.0.0+source"
+
+
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        globals()["__version__"] = found = _version()
+        return found
     if name in API:
         from riskctl import api
 

@@ -10,6 +10,9 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
+import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +20,39 @@ _partial: dict[Path, bool] = {}  # temporary path -> is a directory tree
 _created_dirs: list[Path] = []  # output directories made by this command (removed if empty)
 _inputs: set[Path] | None = None  # None: not tracking (library use outside a command)
 _flags: dict[Path, str] = {}  # output path -> the flag that named it, for messages
+
+
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """Ctrl-C and SIGTERM wait until the block is done (then act as usual): a temporary
+    path made and registered inside it is never made without being registered."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    main = threading.current_thread() is threading.main_thread()
+    if not main or not hasattr(signal, "pthread_sigmask"):  # signals reach the main thread
+        yield
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+
+def partial_dir(prefix: str, parent: Path, suffix: str = "") -> Path:
+    """A new temporary folder in `parent`, registered for removal by an interrupt."""
+    with signals_held():
+        path = Path(tempfile.mkdtemp(prefix=prefix, suffix=suffix, dir=parent))
+        track_partial(path, tree=True)
+    return path
+
+
+def partial_file(prefix: str, parent: Path, suffix: str = "") -> Path:
+    """A new, empty temporary file in `parent`, registered for removal by an interrupt."""
+    with signals_held():
+        fd, name = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=parent)
+        track_partial(Path(name))
+    os.close(fd)
+    return Path(name)
 
 
 def track_partial(path: Path, tree: bool = False) -> None:

@@ -82,3 +82,41 @@ def test_lean_xgboost_does_nothing_once_either_is_loaded() -> None:
     code = "import sklearn; from riskctl.runtime import lean_xgboost; print(lean_xgboost())"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.stdout.strip() == "False", done.stderr
+
+
+def test_quiet_blas_bounds_the_spin_unless_the_user_chose() -> None:
+    env: dict[str, str] = {"PATH": "/bin"}
+    assert runtime.quiet_blas(env) == {runtime.BLAS_VARIABLE: str(runtime.BLAS_TIMEOUT)}
+    assert env[runtime.BLAS_VARIABLE] == str(runtime.BLAS_TIMEOUT)
+    user = {runtime.BLAS_VARIABLE: "20"}
+    assert runtime.quiet_blas(user) == {}
+    assert user == {runtime.BLAS_VARIABLE: "20"}
+
+
+BLAS_CLI = """
+import atexit, os, sys
+seen = []
+
+
+class Watch:  # what the variable was when numpy started loading
+    def find_spec(self, name, path=None, target=None):
+        if name == "numpy" and not seen:
+            seen.append(os.environ.get("OPENBLAS_THREAD_TIMEOUT"))
+
+
+sys.meta_path.insert(0, Watch())
+sys.argv = ["riskctl", "simulate", "--help"]
+atexit.register(lambda: print("seen", *seen))
+from riskctl.cli.entry import main
+main()
+"""
+
+
+def test_command_line_sets_the_blas_timeout_before_numpy_loads() -> None:
+    env = {k: v for k, v in os.environ.items() if k != runtime.BLAS_VARIABLE}
+    done = subprocess.run([sys.executable, "-c", BLAS_CLI], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == f"seen {runtime.BLAS_TIMEOUT}"
+    env[runtime.BLAS_VARIABLE] = "20"
+    done = subprocess.run([sys.executable, "-c", BLAS_CLI], env=env, capture_output=True, text=True)
+    assert done.stdout.splitlines()[-1] == "seen 20"

@@ -4,36 +4,64 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated, Any
+from importlib import import_module
+from typing import Annotated, Any, Final
 
 import typer
 from rich.markup import escape
 from typer._click.exceptions import ClickException
 from typer.exceptions import Abort
 
-from riskctl import __version__
-from riskctl.cli import (
-    check,
-    data,
-    demo,
-    diff,
-    explain,
-    features,
-    monitor,
-    report,
-    simulate,
-    tradeoff,
-    train,
-    validate,
-)
 from riskctl.cli.console import err
 from riskctl.cli.helptext import ReflowGroup
 from riskctl.errors import EXIT_BAD_INPUT, EXIT_BUG, RiskctlError
 from riskctl.tempfiles import command_scope
 
+# Each command, in the order `riskctl --help` lists them, as (module in riskctl.cli, its
+# function, or its Typer for a command group). A module is imported only when its command
+# is looked up, so `riskctl simulate` never loads what training or reports need.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "demo": ("demo", "demo"),
+    "train": ("train", "train"),
+    "score": ("train", "score"),
+    "explain": ("explain", "explain"),
+    "simulate": ("simulate", "simulate"),
+    "check": ("check", "check"),
+    "report": ("report", "report"),
+    "validate": ("validate", "validate"),
+    "sweep": ("tradeoff", "sweep"),
+    "tune": ("tradeoff", "tune"),
+    "diff": ("diff", "diff"),
+    "features": ("features", "features"),
+    "monitor": ("monitor", "monitor"),
+    "data": ("data", "app"),
+}
+# how every command's help is rendered (the root `app` below uses the same)
+MARKUP: Final = "rich"
+
+
+def load_command(name: str) -> Any:
+    """The click command `name`, built by typer exactly as if it were registered on the root
+    app: its module imported now, on first use."""
+    module, attribute = COMMANDS[name]
+    target = getattr(import_module(f"riskctl.cli.{module}"), attribute)
+    parent = typer.Typer(rich_markup_mode=MARKUP, add_completion=False)
+    if isinstance(target, typer.Typer):
+        parent.add_typer(target, name=name)
+    else:
+        parent.command(name)(target)
+    parent.callback()(_root_placeholder)  # a callback makes typer build a group
+    return typer.main.get_group(parent).commands[name]
+
+
+def _root_placeholder() -> None:
+    """Never run: it only lets typer build the group a command is taken from."""
+
 
 class RiskctlGroup(ReflowGroup):
-    """Turns every RiskctlError into one line on stderr and its exit code; never a traceback."""
+    """Turns every RiskctlError into one line on stderr and its exit code; never a traceback.
+    Loads each command on demand (click's lazy group): `list_commands` names them all,
+    `get_command` imports the one asked for."""
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         """Usage errors (a missing flag, a value out of range) as one line, not a box."""
@@ -56,8 +84,20 @@ class RiskctlGroup(ReflowGroup):
             _reader_gone()
         sys.exit(code if isinstance(code, int) else 0)
 
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*COMMANDS, *(name for name in self.commands if name not in COMMANDS)]
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if args and self.get_command(ctx, args[0]) is None:
+            # an unknown name: load them all, so the error suggests the closest ones
+            for name in COMMANDS:
+                self.get_command(ctx, name)
+        return super().resolve_command(ctx, args)
+
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         """Commands with their arguments shown as DATA, STRATEGY... in usage lines."""
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            self.add_command(load_command(cmd_name), cmd_name)
         command = super().get_command(ctx, cmd_name)
         for param in getattr(command, "params", []):
             if param.param_type_name == "argument" and param.name:
@@ -119,7 +159,7 @@ app = typer.Typer(
     help="Explainable risk strategies: train detectors, explain them, simulate strategy "
     "changes on labelled history, report and gate them in CI.\n\n"
     "Start with [bold]riskctl demo[/bold].",
-    rich_markup_mode="rich",
+    rich_markup_mode=MARKUP,
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -127,6 +167,8 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
+        from riskctl import __version__
+
         typer.echo(f"riskctl {__version__}")
         raise typer.Exit()
 
@@ -141,22 +183,6 @@ def _root(
     ] = False,
 ) -> None:
     """riskctl"""
-
-
-app.add_typer(data.app, name="data")
-app.command("demo")(demo.demo)
-app.command("train")(train.train)
-app.command("score")(train.score)
-app.command("explain")(explain.explain)
-app.command("simulate")(simulate.simulate)
-app.command("check")(check.check)
-app.command("report")(report.report)
-app.command("validate")(validate.validate)
-app.command("sweep")(tradeoff.sweep)
-app.command("tune")(tradeoff.tune)
-app.command("diff")(diff.diff)
-app.command("features")(features.features)
-app.command("monitor")(monitor.monitor)
 
 
 def main() -> None:

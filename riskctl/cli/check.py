@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from riskctl.cli.console import guardrail_table, metrics_table, out, print_json
+from riskctl.cli.console import out, print_json
 from riskctl.cli.options import (
     AmountOpt,
     BaselineOpt,
@@ -24,6 +24,7 @@ from riskctl.cli.options import (
     TimeOpt,
     TimeoutOpt,
 )
+from riskctl.cli.tables import guardrail_table, metrics_table
 from riskctl.data.io import write_text
 from riskctl.data.output import append_text, check_output_file
 from riskctl.distributed.cluster import cluster_options

@@ -1,4 +1,6 @@
-"""Terminal output: rich for people, plain JSON for machines; progress on stderr."""
+"""Terminal output: rich for people, plain JSON for machines; progress on stderr.
+
+Light on purpose: every command imports it (the tables of results are in `tables.py`)."""
 
 from __future__ import annotations
 
@@ -10,16 +12,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
-
-from riskctl.evaluate.metrics import StrategyMetrics, no_label_text
-from riskctl.evaluate.simulate import Simulation, SimulationRun
-from riskctl.gate.guardrails import GuardrailResult
-from riskctl.numbers import fmt_percent
-from riskctl.output.json import finite
-from riskctl.output.tables import estimate_rows, metric_rows, rule_rows, swap_rows
 
 
 class _Console(Console):
@@ -37,6 +29,8 @@ err = _Console(stderr=True, highlight=False)
 
 
 def print_json(obj: Any) -> None:
+    from riskctl.output.json import finite  # with the result writers: loaded when printing
+
     sys.stdout.write(json.dumps(finite(obj), indent=2, default=str) + "\n")
     sys.stdout.flush()
 
@@ -48,6 +42,14 @@ def progress_bar(description: str, quiet: bool = False) -> Iterator[Callable[[in
     if quiet or not err.is_terminal:
         yield lambda _done, _total: None
         return
+    from rich.progress import (  # only for a terminal: most runs never draw a bar
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     bar = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -59,120 +61,3 @@ def progress_bar(description: str, quiet: bool = False) -> Iterator[Callable[[in
     with bar:
         task = bar.add_task(description, total=None)
         yield lambda done, total: bar.update(task, completed=done, total=total)
-
-
-def metrics_table(run: SimulationRun) -> Table:
-    has_base = run.baseline is not None
-    table = Table(
-        title=f"{run.candidate.loaded.name}: {run.candidate.metrics.rows:,} rows, "
-        f"{run.candidate.metrics.bad:,} bad",
-        caption=(
-            no_label_text(run.candidate.metrics.counts) + ": in alert rate and review load only"
-            if run.candidate.metrics.counts.no_label
-            else None
-        ),
-        caption_justify="left",
-        title_justify="left",
-        box=None,
-        pad_edge=False,
-    )
-    table.add_column("metric")
-    if has_base:
-        table.add_column("baseline", justify="right")
-    table.add_column("candidate", justify="right")
-    if has_base:
-        table.add_column("change", justify="right")
-    colour = {"better": "green", "worse": "red", "neutral": ""}
-    for row in metric_rows(run, digits=1, compact=True):
-        cells = [row.label]
-        if has_base:
-            cells.append(row.baseline or "")
-        cells.append(row.candidate)
-        if has_base:
-            style = colour[row.verdict]
-            cells.append(f"[{style}]{row.delta}[/]" if style and row.delta else row.delta or "")
-        table.add_row(*cells)
-    return table
-
-
-def guardrail_table(results: list[GuardrailResult]) -> Table:
-    table = Table(box=None, pad_edge=False, title="Guardrails", title_justify="left")
-    for name in ("id", "verdict", "guardrail"):
-        table.add_column(name)
-    for r in results:
-        verdict = "[green]holds[/]" if r.passed else "[red]FAILS[/]"
-        table.add_row(r.id, verdict, f"{r.name}: {r.message.split(': ', 1)[-1]}")
-    return table
-
-
-def rule_stats_table(sim: Simulation) -> Table:
-    table = Table(
-        title=f"Rules of {sim.loaded.name} (incremental: bad rows nothing else flags)",
-        title_justify="left",
-        box=None,
-        pad_edge=False,
-    )
-    for name in ("rule", "action", "hits", "bad", "precision", "incr. bad", "overlap"):
-        table.add_column(name, justify="left" if name in ("rule", "action", "overlap") else "right")
-    for r in rule_rows(sim.rules):
-        name = f"{escape(r.name)} [dim](shadow)[/]" if r.shadow else escape(r.name)
-        table.add_row(
-            name,
-            escape(r.action),
-            r.hits,
-            r.bad_hits,
-            r.precision,
-            r.incremental_bad,
-            escape(r.overlap),
-        )
-    return table
-
-
-def segment_table(column: str, groups: dict[str, StrategyMetrics]) -> Table:
-    table = Table(title=f"By {column}", title_justify="left", box=None, pad_edge=False)
-    for name in (column, "rows", "bad", "catch rate", "FPR", "precision"):
-        table.add_column(name, justify="left" if name == column else "right")
-    for value, m in groups.items():
-        table.add_row(
-            value,
-            f"{m.rows:,}",
-            f"{m.bad:,}",
-            fmt_percent(m.catch_rate.value, 1),
-            fmt_percent(m.false_positive_rate.value, 1),
-            fmt_percent(m.precision.value, 1),
-        )
-    return table
-
-
-def swap_table(run: SimulationRun) -> Table:
-    """What the change really does: rows it newly flags (swap-in) and newly lets through."""
-    table = Table(
-        title="Swap set (candidate vs baseline)", title_justify="left", box=None, pad_edge=False
-    )
-    unknown = run.candidate.metrics.counts.no_label > 0
-    names = ["", "bad rows", "good rows", "bad amount", "good amount"]
-    names += ["unknown outcome"] if unknown else []
-    for name in names:
-        table.add_column(name, justify="left" if not name else "right")
-    for r in swap_rows(run.comparison):
-        cells = [r.kind, r.bad_rows, r.good_rows, r.bad_amount, r.good_amount]
-        table.add_row(*cells, *([r.unknown_rows] if unknown else []))
-    return table
-
-
-def estimates_table(run: SimulationRun) -> Table:
-    """Label metrics three ways when some outcomes were never seen."""
-    table = Table(
-        title="Label metrics with unseen outcomes (naive is biased: labelled rows only)",
-        title_justify="left",
-        box=None,
-        pad_edge=False,
-    )
-    for name in ("metric", "of", "naive", "bounds", "estimate (control group)"):
-        table.add_column(name, justify="left" if name in ("metric", "of") else "right")
-    for r in estimate_rows(run, digits=1):
-        table.add_row(r.label, r.scope, r.naive, r.bounds, r.estimate)
-    if run.coverage.notes:
-        table.caption = "; ".join(run.coverage.notes)
-        table.caption_justify = "left"
-    return table

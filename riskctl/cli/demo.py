@@ -8,15 +8,9 @@ from typing import Annotated
 
 import typer
 
-from riskctl.cli.console import (
-    err,
-    guardrail_table,
-    metrics_table,
-    out,
-    print_json,
-    progress_bar,
-)
+from riskctl.cli.console import err, out, print_json, progress_bar
 from riskctl.cli.options import JsonOpt, QuietOpt, SeedOpt
+from riskctl.cli.tables import guardrail_table, metrics_table
 from riskctl.data.output import check_output_dir
 from riskctl.output.json import run_to_dict
 

@@ -61,10 +61,19 @@ def early_digest(argv: list[str]) -> None:
 def main() -> None:
     install_handlers()
     early_digest(sys.argv)
-    from riskctl.runtime import lean_xgboost
+    from riskctl.runtime import lean_xgboost, quiet_blas
 
+    quiet_blas()
     lean_xgboost()
     from riskctl.cli.app import main as run
 
-    run()
+    try:
+        run()
+    finally:
+        import gc
+
+        # the command is done (its outputs written and closed): exiting, the interpreter
+        # would still sweep every object riskctl and polars made for reference cycles, about
+        # 60 ms of CPU; frozen objects are skipped. Exit handlers and flushes run as usual.
+        gc.freeze()
     sys.exit(0)

@@ -10,16 +10,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from riskctl.cli.console import (
-    err,
-    estimates_table,
-    metrics_table,
-    out,
-    print_json,
-    rule_stats_table,
-    segment_table,
-    swap_table,
-)
+from riskctl.cli.console import err, out, print_json
 from riskctl.cli.options import (
     AmountOpt,
     BaselineOpt,
@@ -35,6 +26,13 @@ from riskctl.cli.options import (
     SchedulerOpt,
     TimeOpt,
     TimeoutOpt,
+)
+from riskctl.cli.tables import (
+    estimates_table,
+    metrics_table,
+    rule_stats_table,
+    segment_table,
+    swap_table,
 )
 from riskctl.data.output import check_output_dir, check_output_file
 from riskctl.distributed.cluster import cluster_options

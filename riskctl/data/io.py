@@ -6,7 +6,6 @@ import contextlib
 import hashlib
 import os
 import shutil
-import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from riskctl.data.csvcheck import check_csv
 from riskctl.data.dates import parse_date_strings, slash_date_columns
 from riskctl.data.output import check_output_file
 from riskctl.errors import DataError, UsageError, name_list
-from riskctl.tempfiles import note_input, track_partial, untrack_partial
+from riskctl.tempfiles import note_input, partial_dir, partial_file, untrack_partial
 
 TABLE_SUFFIXES = {
     ".parquet": "parquet",
@@ -189,12 +188,9 @@ def atomic_path(target: Path | str) -> Iterator[Path]:
     Ctrl-C or SIGTERM, so nothing half-written is ever left behind."""
     target = check_output_file(target)
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        tmp = partial_file(f".{target.name}.", target.parent, ".tmp")
     except OSError as exc:
         raise DataError(f"{target}: cannot write: {exc.strerror or exc}") from None
-    tmp = Path(tmp_name)
-    track_partial(tmp)
-    os.close(fd)
     # mkstemp makes the file private; an output should get the usual permissions
     umask = os.umask(0)
     os.umask(umask)
@@ -241,12 +237,9 @@ class BatchWriter:
         self.fmt = table_format(self.out)
         check_output_file(self.out)
         try:
-            self.parts_dir = Path(
-                tempfile.mkdtemp(prefix=f".{self.out.name}.parts-", dir=self.out.parent)
-            )
+            self.parts_dir = partial_dir(f".{self.out.name}.parts-", self.out.parent)
         except OSError as exc:
             raise DataError(f"{self.out}: cannot write: {exc.strerror or exc}") from None
-        track_partial(self.parts_dir, tree=True)
         self.parts: list[Path] = []
         self.schema: pl.Schema | None = None
 

@@ -21,7 +21,6 @@ The temporary files live in a folder beside the output and are removed at the en
 from __future__ import annotations
 
 import shutil
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +34,7 @@ from riskctl.features.budget import Split
 from riskctl.features.compute import Context, compute, entity_codes, event_times
 from riskctl.features.index import NULL
 from riskctl.features.spec import FeatureSpec
-from riskctl.tempfiles import track_partial, untrack_partial
+from riskctl.tempfiles import partial_dir, untrack_partial
 
 ROW = "__riskctl_row"
 BUCKET = "__riskctl_bucket"
@@ -331,8 +330,7 @@ def run_bounded(
     names = lf.collect_schema().names()
     columns = [c for c in names if c not in spec.names and c not in (hidden or [])] + spec.names
     chunks = -(-int(lf.select(pl.len()).collect().item()) // split.chunk_rows)
-    folder = Path(tempfile.mkdtemp(prefix=f".{out.name}.work-", dir=out.parent))
-    track_partial(folder, tree=True)
+    folder = partial_dir(f".{out.name}.work-", out.parent)
     work = Work(ctx, folder, split, progress=progress)
     work.total = 2 * chunks + (len(steps.per_entity) + len(steps.rings)) * split.buckets
     try:

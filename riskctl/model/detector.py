@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import platform
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +30,9 @@ MANIFEST_VERSION = 2
 
 
 def library_versions() -> dict[str, str]:
+    import platform
+    from importlib.metadata import version
+
     import riskctl
 
     # versions from package metadata: importing xgboost or shap just to ask costs seconds
@@ -47,6 +48,8 @@ def library_versions() -> dict[str, str]:
 
 
 def _has(distribution: str) -> bool:
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
         version(distribution)
     except PackageNotFoundError:

@@ -14,7 +14,6 @@ import polars as pl
 
 from riskctl.data.io import BatchWriter, check_named_columns, scan_table, table_format
 from riskctl.errors import DataError
-from riskctl.features.stored import with_stored_features
 from riskctl.model.detector import Detector, load_detector
 
 BATCH_ROWS = 200_000
@@ -59,6 +58,8 @@ def score_file(
     `keep_all` every input column, in input order, then `column`."""
     detector = load_detector(detector_dir)
     table_format(out)
+    from riskctl.features.stored import with_stored_features  # raw data only: heavy
+
     lf = with_stored_features(scan_table(data), detector.path, detector.manifest, history)
     names = lf.collect_schema().names()
     check_named_columns("--keep", keep or [], names)
