@@ -13,7 +13,7 @@ from riskctl.evaluate.estimates import ThreeWays
 from riskctl.evaluate.intervals import (
     Difference,
     paired_bootstrap_cells,
-    paired_difference_counts,
+    paired_proportions,
     replicate_totals,
 )
 from riskctl.evaluate.metrics import StrategyMetrics
@@ -98,7 +98,7 @@ def compare_cells(
             continue
         assert m.ratio is not None
         num, den = m.ratio
-        if m.paired == "difference":  # a fixed denominator: only swapped rows count
+        if m.paired == "difference":  # a fixed denominator: the paired 2x2 table
             delta[m.key] = _difference(swap, getattr(kb, den) > 0)
             continue
         which = "amount" if m.weight == "amount" else "rows"
@@ -108,11 +108,15 @@ def compare_cells(
 
 
 def _difference(swap: list[SwapCell], inside: np.ndarray) -> Difference:
-    """Paired difference over the rows of the cells `inside` the denominator."""
-    cells = [x for x, i in zip(swap, inside, strict=True) if i]
-    plus = sum(x.rows for x in cells if x.kind == "swap-in")
-    minus = sum(x.rows for x in cells if x.kind == "swap-out")
-    return paired_difference_counts(sum(x.rows for x in cells), plus, minus)
+    """Paired difference over the rows of the cells `inside` the denominator, from their
+    2x2 table of flagged states (both, baseline only, candidate only, neither)."""
+    table = dict.fromkeys(SWAP_KINDS, 0)
+    for cell, within in zip(swap, inside, strict=True):
+        if within:
+            table[cell.kind] += cell.rows
+    return paired_proportions(
+        table["both flag"], table["swap-out"], table["swap-in"], table["neither flags"]
+    )
 
 
 def _cell_sums(

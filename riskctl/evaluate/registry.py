@@ -112,7 +112,8 @@ class Metric:
     ratio: tuple[str, str] | None = None  # (numerator, denominator) fields of Counts
     formula: Callable[[Counts, Costs], Number] | None = None
     interval: Literal["wilson", "none"] = "none"
-    # candidate minus baseline: paired difference over a fixed denominator (Wald on rows),
+    # candidate minus baseline: paired difference over a fixed denominator (Newcombe's score
+    # interval from the 2x2 table of flagged states),
     # a paired bootstrap of the ratio, or a point with no interval
     paired: Paired = "point"
     needs: tuple[str, ...] = ()  # Counts fields that must be present (amount, time)

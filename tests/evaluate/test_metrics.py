@@ -4,7 +4,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from riskctl.evaluate.intervals import paired_difference, wilson
+from riskctl.evaluate.intervals import wilson
 from riskctl.evaluate.simulate import run_simulation
 
 STRATEGY = """
@@ -27,12 +27,6 @@ def test_wilson_known_values() -> None:
     assert (p.low, p.high) == pytest.approx((0.236593, 0.763407), abs=1e-6)
     p = wilson(0, 20)
     assert p.low == 0.0 and p.high == pytest.approx(0.161125, abs=1e-6)
-
-
-def test_paired_difference_only_swaps_count() -> None:
-    same = np.array([1, 0, 1, 1])
-    d = paired_difference(same, same)
-    assert (d.value, d.low, d.high) == (0.0, 0.0, 0.0)
 
 
 @pytest.fixture

@@ -239,3 +239,29 @@ def test_junit_stays_well_formed_whatever_the_strategy_name(
     invoke("check", strategy, "--data", scored_path, "--junit", junit)
     suite = ET.parse(junit).getroot().find("testsuite")
     assert suite is not None and suite.get("name") == 'riskctl check a<b & "c" ]]> \\x01 \\x1f'
+
+
+def test_one_lost_bad_row_may_be_noise(tmp_path: Path) -> None:
+    """One bad row, caught by the baseline and not by the candidate: a 100 pp drop whose
+    interval reaches past the limit, so the guardrail holds and says why."""
+    base, cand, data = tmp_path / "base.yaml", tmp_path / "cand.yaml", tmp_path / "d.csv"
+    base.write_text(
+        "name: base\nactions: [review, allow]\nthresholds:\n  review: {score: 0.5}\nlabel: is_bad\n"
+    )
+    cand.write_text(
+        "name: cand\nactions: [review, allow]\nthresholds:\n  review: {score: 0.95}\n"
+        "label: is_bad\nguardrails:\n  relative:\n    max_catch_rate_drop: 0.5\n"
+    )
+    data.write_text("score,is_bad\n0.9,1\n0.1,0\n0.1,0\n")
+    text = invoke("check", cand, "--baseline", base, "--data", data)
+    assert text.exit_code == 0, text.output
+    words = " ".join(text.stdout.split())  # the table wraps long messages
+    assert "G101 holds" in words and "includes the limit, so it may be noise" in words
+    result = invoke("check", cand, "--baseline", base, "--data", data, "--json")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    low, high = out["delta"]["intervals"]["catch_rate"]
+    assert out["delta"]["metrics"]["catch_rate"] == -1.0
+    assert low == -1.0 and high == pytest.approx(0.1221, abs=1e-4)
+    (rail,) = out["guardrails"]
+    assert rail["basis"] == "interval" and "may be noise" in rail["message"]
