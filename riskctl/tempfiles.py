@@ -11,7 +11,6 @@ import contextlib
 import os
 import shutil
 import signal
-import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,6 +39,8 @@ def signals_held() -> Iterator[None]:
 
 def partial_dir(prefix: str, parent: Path, suffix: str = "") -> Path:
     """A new temporary folder in `parent`, registered for removal by an interrupt."""
+    import tempfile  # not at import: the signal handler's import of this module stays light
+
     with signals_held():
         path = Path(tempfile.mkdtemp(prefix=prefix, suffix=suffix, dir=parent))
         track_partial(path, tree=True)
@@ -48,6 +49,8 @@ def partial_dir(prefix: str, parent: Path, suffix: str = "") -> Path:
 
 def partial_file(prefix: str, parent: Path, suffix: str = "") -> Path:
     """A new, empty temporary file in `parent`, registered for removal by an interrupt."""
+    import tempfile
+
     with signals_held():
         fd, name = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=parent)
         track_partial(Path(name))

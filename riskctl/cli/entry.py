@@ -14,13 +14,15 @@ import signal
 import sys
 from types import FrameType
 
+# imported now, not by the handler: a signal landing mid-import (of `random`, say) would
+# make the handler's own import fail on the half-loaded module
+from riskctl.tempfiles import remove_partial
+
 EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
 NAMES = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated"}
 
 
 def _stop(signum: int, _frame: FrameType | None) -> None:
-    from riskctl.tempfiles import remove_partial
-
     remove_partial()
     tty = False
     with contextlib.suppress(OSError):
