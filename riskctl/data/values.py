@@ -88,22 +88,38 @@ AMOUNT_HINT = (
 
 
 def check_amount(frame: pl.DataFrame | pl.LazyFrame, column: str, source: Path | str) -> None:
-    """Raise DataError when the amount column is not numeric or holds a NaN or infinite
-    value (naming how many rows and the first, 1-based data row). A missing (null) amount is
-    valid: it counts as 0 in every amount sum."""
+    """Raise DataError when the amount column is not numeric or holds a NaN, infinite or
+    negative value (naming how many rows and the first, 1-based data row). A missing (null)
+    amount is valid: it counts as 0 in every amount sum."""
     check_numeric(frame, column, "amount", source)
     lf = frame.lazy()
-    if not lf.collect_schema()[column].is_float():
-        return  # integers are always finite
-    bad = (~pl.col(column).is_finite()).fill_null(False)
-    square = (pl.col(column) * pl.col(column)).sum().alias("square")
-    at = bad.arg_true().first().alias("first")
-    n, first, sq = lf.select(bad.sum().alias("n"), at, square).collect().row(0)
+    x = pl.col(column).cast(pl.Float64)
+    bad = (~x.is_finite()).fill_null(False)
+    negative = (x < 0).fill_null(False) & ~bad
+    n, first, minus, first_minus, sq = (
+        lf.select(
+            bad.sum().alias("n"),
+            bad.arg_true().first().alias("first"),
+            negative.sum().alias("minus"),
+            negative.arg_true().first().alias("first_minus"),
+            (x * x).sum().alias("square"),
+        )
+        .collect()
+        .row(0)
+    )
     if n:
         raise DataError(
             f"{source}: amount column '{column}' has {n:,} NaN or infinite values "
             f"(first at data row {first + 1:,})",
             hint=AMOUNT_HINT,
+        )
+    if minus:
+        # amount rates are shares of all bad (or good) amount: a negative one makes 200%
+        raise DataError(
+            f"{source}: amount column '{column}' has {minus:,} negative values "
+            f"(first at data row {first_minus + 1:,})",
+            hint="an amount is what a row is worth: drop refunds and chargebacks, or use "
+            "their absolute value",
         )
     check_amount_sum(sq, column, source)
 

@@ -148,8 +148,9 @@ def cell_query(
         (~is_finite(pl.col(c).cast(pl.Float64))).fill_null(True).sum().alias(BAD + c)
         for c in scores or []
     ]
-    if roles.amount and roles.amount not in (scores or []) and schema[roles.amount].is_float():
-        unusable.append((~is_finite(amount)).sum().alias(BAD + roles.amount))  # NaN, inf
+    if roles.amount and roles.amount not in (scores or []) and schema[roles.amount].is_numeric():
+        usable = is_finite(amount) & (amount >= 0)  # not NaN, infinite or negative
+        unusable.append((~usable).sum().alias(BAD + roles.amount))
     grouped = decided.group_by([*packed, *by_keys]).agg(
         pl.len().alias(ROWS),
         amount.sum().alias(AMOUNT),

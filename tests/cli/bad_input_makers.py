@@ -177,7 +177,7 @@ for _kind, _values in {
     "inf": {4: float("inf")},
     "neg_inf": {9: float("-inf")},
     "mixed": {2: float("inf"), 6: float("nan"), 20: None},  # null is fine; the others not
-    "huge": {3: 1e200, 8: -1e300},  # finite, but no sum of their squares is
+    "huge": {3: 1e200, 8: 1e300},  # finite, but no sum of their squares is
 }.items():
     for _suffix in ("parquet", "csv"):
         maker(f"{_kind}_amount_{_suffix}")(

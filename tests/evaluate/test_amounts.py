@@ -14,7 +14,9 @@ import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
+from riskctl.cli.app import app
 from riskctl.data.values import check_amount
 from riskctl.errors import DataError
 from riskctl.evaluate.simulate import run_simulation
@@ -111,7 +113,7 @@ def test_check_amount_names_the_count_and_first_row(value: float) -> None:
     check_amount(pl.DataFrame({"amount": [1, None, 3]}), "amount", "d.csv")  # integers, nulls
 
 
-@pytest.mark.parametrize("value", ["NaN", "inf", "-inf", "1e200", "-1.5e308"])
+@pytest.mark.parametrize("value", ["NaN", "inf", "-inf", "1e200", "1.5e308"])
 @pytest.mark.parametrize(
     "command",
     [
@@ -153,6 +155,33 @@ def test_a_nan_or_infinite_amount_is_one_line_and_no_warning(
 
 
 def test_amounts_below_the_limit_add_up() -> None:
-    check_amount(pl.DataFrame({"amount": [1e150, -1e150, None, 5.0]}), "amount", "d.csv")
+    check_amount(pl.DataFrame({"amount": [1e150, 1e150, None, 5.0]}), "amount", "d.csv")
     with pytest.raises(DataError, match="too large to add up"):
         check_amount(pl.DataFrame({"amount": [1e154] * 3}), "amount", "d.csv")
+
+
+@pytest.mark.parametrize("suffix", ["csv", "parquet"])
+def test_negative_amounts_are_refused_everywhere(tmp_path: Path, suffix: str) -> None:
+    """Refunds exported as negative amounts would make amount rates over 100% and the
+    expected cost negative: they are named instead."""
+    df = pl.DataFrame(
+        {
+            "score": [0.9, 0.1, 0.8, 0.2, 0.3],
+            "is_bad": [1, 1, 0, 0, 0],
+            "amount": [100.0, -50.0, 30.0, -40.0, 20.0],
+        }
+    )
+    data = tmp_path / f"d.{suffix}"
+    df.write_csv(data) if suffix == "csv" else df.write_parquet(data)
+    strategy = tmp_path / "s.yaml"
+    strategy.write_text(
+        "name: s\nactions: [review, allow]\nthresholds: {review: {score: 0.5}}\n"
+        "label: is_bad\namount: amount\n"
+    )
+    sweep = ["sweep", "--data", str(data), "--score", "score", "--label", "is_bad"]
+    for args in (["simulate", str(strategy), "--data", str(data)], [*sweep, "--amount", "amount"]):
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 2, result.output
+        assert "amount column 'amount' has 2 negative values (first at data row 2)" in " ".join(
+            result.output.split()
+        )
