@@ -106,6 +106,12 @@ label: y
 time: t
 amount: amount
 """
+# the strategy before the change: other thresholds, three rules fewer
+BENCH_BASELINE = (
+    BENCH_STRATEGY.split("  - {name: r7")[0].replace("0.95}", "0.97}").replace("0.8}", "0.85}")
+    + "label:"
+    + BENCH_STRATEGY.split("label:")[1]
+)
 # the same rules as pandas expressions, severity rank: block 0, review 1
 PANDAS_RULES = [
     ("(num_02 > 2.5) & flag_1", 0),
@@ -230,9 +236,10 @@ def case_shap_explain(detector: str, data: str, out: str) -> None:
     pd.DataFrame(values, columns=[f"shap_{n}" for n in booster.feature_names]).to_parquet(out)
 
 
-def case_riskctl_simulate(data: str, out: str) -> None:
+def case_riskctl_simulate(data: str, out: str, baseline: str = "") -> None:
     """The `riskctl simulate` command run in this fresh process, as the floor runs in its
-    own: each time is one interpreter start, its imports and the work."""
+    own: each time is one interpreter start, its imports and the work. `baseline`: also
+    compare with the baseline strategy (swap set and paired intervals, one pass for both)."""
     import contextlib
 
     from riskctl.cli.entry import main
@@ -240,6 +247,10 @@ def case_riskctl_simulate(data: str, out: str) -> None:
     strategy = Path(out).with_suffix(".yaml")
     strategy.write_text(BENCH_STRATEGY)
     sys.argv = ["riskctl", "simulate", str(strategy), "--data", data, "--json"]
+    if baseline:
+        base = Path(out).with_suffix(".baseline.yaml")
+        base.write_text(BENCH_BASELINE)
+        sys.argv += ["--baseline", str(base)]
     with open(out, "w") as fh, contextlib.redirect_stdout(fh):
         try:
             main()
@@ -585,6 +596,7 @@ def simulate_cases(args: argparse.Namespace) -> list[dict]:
     runs: dict[str, list[dict[str, float]]] = {}
     for _ in range(args.repeat):
         runs.setdefault("warm", []).append(measure("riskctl_simulate", data, out))
+        runs.setdefault("baseline", []).append(measure("riskctl_simulate", data, out, "1"))
         cold = {"RISKCTL_DIGEST_CACHE": "0"}
         runs.setdefault("cold", []).append(measure("riskctl_simulate", data, out, env=cold))
         runs.setdefault("floor", []).append(measure("polars_floor", data, str(DATA / "f.txt")))
@@ -596,6 +608,7 @@ def simulate_cases(args: argparse.Namespace) -> list[dict]:
         report("simulate", med["warm"], med["pandas"], args.simulate_rows),
         report("vs floor", med["warm"], med["floor"], args.simulate_rows),
         report("vs floor, file hashed", med["cold"], med["floor"], args.simulate_rows),
+        report("vs floor, --baseline", med["baseline"], med["floor"], args.simulate_rows),
     ]
 
 
