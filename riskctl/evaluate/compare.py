@@ -124,14 +124,19 @@ def _cell_sums(
 ) -> dict[str, np.ndarray]:
     """Row and amount totals of each swap cell, and their bootstrap replicates."""
     index = {k: i for i, k in enumerate(keys)}
+    slot = np.array(
+        [index.get((bool(x), bool(y), int(z)), -1) for x, y, z in zip(b, c, label, strict=True)],
+        dtype=np.int64,
+    )
+    kept = slot >= 0
     rows, amount, amount_sq = (np.zeros(len(keys)) for _ in range(3))
-    for j in range(len(b)):
-        i = index.get((bool(b[j]), bool(c[j]), int(label[j])))
-        if i is None:
-            continue
-        rows[i] += mature.rows[j]
-        amount[i] += mature.amount[j]
-        amount_sq[i] += mature.amount_sq[j]
+    # each column read once (a Cells property converts it on every access)
+    for total, column in (
+        (rows, mature.rows),
+        (amount, mature.amount),
+        (amount_sq, mature.amount_sq),
+    ):
+        np.add.at(total, slot[kept], np.asarray(column, dtype=np.float64)[kept])
     counts, amounts = replicate_totals(rows, amount, amount_sq)
     return {"rows": counts, "amount": amounts, "point_rows": rows, "point_amount": amount}
 
