@@ -300,6 +300,19 @@ def _with_amount(df: pl.DataFrame, rows: list[int], value: float | None) -> pl.D
     return df.with_columns(amount.cast(pl.Float64).alias("amount"))
 
 
+def _one_and_parts(
+    df: pl.DataFrame, tmp_path: Path, command: list[str], example_strategies: Path
+) -> tuple[Path, Path, list[str], list[str]]:
+    """`df` as one file and as three parts, and the command for each (its own --out)."""
+    single = tmp_path / "one.parquet"
+    df.write_parquet(single)
+    parts = split_parts(df, tmp_path / "parts", (3_000, 4_000, 3_000))
+    names = {"CAND": str(example_strategies / "candidate.yaml")}
+    one_cmd = [names.get(c, str(tmp_path / "out1") if c == "OUT" else c) for c in command]
+    two_cmd = [names.get(c, str(tmp_path / "out2") if c == "OUT" else c) for c in command]
+    return single, parts, one_cmd, two_cmd
+
+
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
 @pytest.mark.parametrize("command", AMOUNT_COMMANDS, ids=AMOUNT_IDS)
 def test_a_nan_or_infinite_amount_in_one_part_is_refused_by_name(
@@ -307,12 +320,7 @@ def test_a_nan_or_infinite_amount_in_one_part_is_refused_by_name(
 ):
     """As on one machine: each partition counts its unusable amounts in its own pass."""
     df = _with_amount(pl.read_parquet(small_scored), [3_007, 3_500], value)
-    single = tmp_path / "one.parquet"
-    df.write_parquet(single)
-    parts = split_parts(df, tmp_path / "parts", (3_000, 4_000, 3_000))
-    names = {"CAND": str(example_strategies / "candidate.yaml")}
-    one_cmd = [names.get(c, str(tmp_path / "out1") if c == "OUT" else c) for c in command]
-    two_cmd = [names.get(c, str(tmp_path / "out2") if c == "OUT" else c) for c in command]
+    single, parts, one_cmd, two_cmd = _one_and_parts(df, tmp_path, command, example_strategies)
     one = invoke(*one_cmd, "--data", single)
     two = invoke(*two_cmd, "--data", parts, "--scheduler", address)
     assert one.exit_code == two.exit_code == 2, two.output
@@ -330,12 +338,7 @@ def test_missing_amounts_count_as_zero_on_the_cluster_too(
     command, small_scored, address, tmp_path, example_strategies
 ):
     df = _with_amount(pl.read_parquet(small_scored), list(range(0, 10_000, 7)), None)
-    single = tmp_path / "one.parquet"
-    df.write_parquet(single)
-    parts = split_parts(df, tmp_path / "parts", (3_000, 4_000, 3_000))
-    names = {"CAND": str(example_strategies / "candidate.yaml")}
-    one_cmd = [names.get(c, str(tmp_path / "out1") if c == "OUT" else c) for c in command]
-    two_cmd = [names.get(c, str(tmp_path / "out2") if c == "OUT" else c) for c in command]
+    single, parts, one_cmd, two_cmd = _one_and_parts(df, tmp_path, command, example_strategies)
     if "--json" not in command:
         one_cmd, two_cmd = [*one_cmd, "--json"], [*two_cmd, "--json"]
     one = invoke(*one_cmd, "--data", single)

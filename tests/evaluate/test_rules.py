@@ -152,7 +152,8 @@ def test_by_lists_values_whose_labels_have_not_matured(tmp_path: Path) -> None:
     assert sum(m.rows for m in by["country"].values()) == run.candidate.metrics.rows
 
 
-def test_by_keeps_missing_apart_from_a_value_spelled_none(tmp_path: Path) -> None:
+def _channels(tmp_path: Path) -> Path:
+    """Rows with the channel `(none)` (web analytics' direct traffic) and rows with none."""
     df = pl.DataFrame(
         {
             "score": [0.9, 0.8, 0.1, 0.2, 0.3, 0.95],
@@ -162,6 +163,11 @@ def test_by_keeps_missing_apart_from_a_value_spelled_none(tmp_path: Path) -> Non
     )
     data = tmp_path / "d.parquet"
     df.write_parquet(data)
+    return data
+
+
+def test_by_keeps_missing_apart_from_a_value_spelled_none(tmp_path: Path) -> None:
+    data = _channels(tmp_path)
     strategy = tmp_path / "s.yaml"
     strategy.write_text("name: s\nactions: [review, allow]\nthresholds: {review: {score: 0.5}}\n")
     by = run_simulation(strategy, data, label="y", by=["channel"]).candidate.by["channel"]
@@ -198,15 +204,7 @@ def test_review_load_of_each_value_is_per_day_of_the_history(tmp_path: Path) -> 
 
 
 def test_sweep_by_keeps_missing_apart_from_a_value_spelled_none(tmp_path: Path) -> None:
-    df = pl.DataFrame(
-        {
-            "score": [0.9, 0.8, 0.1, 0.2, 0.3, 0.95],
-            "y": pl.Series([1, 0, 1, 0, 0, 1], dtype=pl.Int8),
-            "channel": ["(none)", "(none)", None, None, None, "web"],
-        }
-    )
-    data = tmp_path / "d.parquet"
-    df.write_parquet(data)
+    data = _channels(tmp_path)
     args = ["sweep", "--data", str(data), "--score", "score", "--label", "y", "--by", "channel"]
     result = CliRunner().invoke(app, [*args, "--json"])
     assert result.exit_code == 0, result.output

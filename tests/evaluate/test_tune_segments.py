@@ -107,8 +107,7 @@ def test_per_segment_tuning_equals_brute_force(case, target: Target) -> None:
     assert set(result.segments) == {"(none)", "young"}
 
 
-def test_by_a_column_writes_new_segments(case, tmp_path: Path) -> None:
-    strategy, data = case
+def _without_segments(tmp_path: Path) -> Path:
     plain = tmp_path / "plain.yaml"
     plain.write_text(
         STRATEGY.replace(
@@ -116,6 +115,12 @@ def test_by_a_column_writes_new_segments(case, tmp_path: Path) -> None:
             "",
         )
     )
+    return plain
+
+
+def test_by_a_column_writes_new_segments(case, tmp_path: Path) -> None:
+    strategy, data = case
+    plain = _without_segments(tmp_path)
     out = tmp_path / "tuned.yaml"
     result = CliRunner().invoke(
         app,
@@ -155,13 +160,7 @@ def test_by_a_column_keeps_missing_apart_from_a_value_spelled_none(case, tmp_pat
     region = pl.Series(rng.choice(["(none)", "", "eu"], df.height)).replace("", None)
     data = tmp_path / "d_none.parquet"
     df.with_columns(region.alias("region")).write_parquet(data)
-    plain = tmp_path / "plain.yaml"
-    plain.write_text(
-        STRATEGY.replace(
-            'segments:\n  - {name: young, when: "age < 10", thresholds: {review: {score: 0.3}}}\n',
-            "",
-        )
-    )
+    plain = _without_segments(tmp_path)
     out = tmp_path / "tuned.yaml"
     args = ["tune", str(plain), "--data", str(data), "--max-fpr", "0.12", "--by", "region"]
     result = CliRunner().invoke(app, [*args, "--out", str(out), "--json"])
@@ -184,13 +183,7 @@ def test_by_a_column_with_nan_is_refused_with_the_reason(case, tmp_path: Path) -
     g = pl.Series(np.where(np.arange(df.height) % 5 == 0, np.nan, np.arange(df.height) % 3 * 0.1))
     data = tmp_path / "d_nan.parquet"
     df.with_columns(g.alias("g")).write_parquet(data)
-    plain = tmp_path / "plain.yaml"
-    plain.write_text(
-        STRATEGY.replace(
-            'segments:\n  - {name: young, when: "age < 10", thresholds: {review: {score: 0.3}}}\n',
-            "",
-        )
-    )
+    plain = _without_segments(tmp_path)
     args = ["tune", str(plain), "--data", str(data), "--max-fpr", "0.12", "--by", "g"]
     result = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "t.yaml")])
     assert result.exit_code == 2
