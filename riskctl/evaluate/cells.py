@@ -370,12 +370,8 @@ def named_values(values: pl.Series) -> np.ndarray:
 def groups_of(values: np.ndarray, rows: np.ndarray) -> list[tuple[str, np.ndarray]]:
     """The (name, cell mask) of each `--by` value with rows, sorted by name; the missing
     values form one group under `missing_name`."""
-    missing = np.array([v is None for v in values], dtype=bool)
-    present = {str(v) for v in values[(rows > 0) & ~missing]}
-    groups = [(v, values == v) for v in present]
-    if ((rows > 0) & missing).any():
-        groups.append((missing_name(present), missing))
-    return sorted(groups, key=lambda g: g[0])
+    names = named_values(pl.Series(values.tolist(), dtype=pl.String))
+    return [(name, names == name) for name in sorted(set(names[rows > 0]))]
 
 
 def ranks(bits: np.ndarray, schema: DecisionSchema, skip: int | None = None) -> np.ndarray:

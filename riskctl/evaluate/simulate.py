@@ -200,7 +200,7 @@ def _side(
     sim = Simulation(
         loaded,
         schema,
-        metrics_from_cells(cells, side, schema, strategy),
+        metrics_from_cells(cells, side, schema, strategy, days),
         rule_table(cells, side, schema),
         strategy_warnings(cells, side, loaded, schema),
         groups,

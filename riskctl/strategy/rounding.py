@@ -44,9 +44,10 @@ def sql_rounding(expr: pl.Expr) -> pl.Expr:
     """`expr` with every SQL ROUND rounding halves away from zero (unchanged if this polars
     version serialises it differently)."""
     try:
-        tree = json.loads(expr.meta.serialize(format="json"))
-        if '"Round"' not in json.dumps(tree):
+        text = expr.meta.serialize(format="json")
+        if '"Round"' not in text:
             return expr
-        return pl.Expr.deserialize(io.StringIO(json.dumps(_rewrite(tree))), format="json")
+        tree = _rewrite(json.loads(text))
+        return pl.Expr.deserialize(io.StringIO(json.dumps(tree)), format="json")
     except (pl.exceptions.PolarsError, ValueError, KeyError, TypeError, RecursionError):
         return expr
