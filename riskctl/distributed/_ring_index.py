@@ -15,6 +15,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from riskctl.features._ring_kernels import add_ring
+
 NEVER = np.iinfo(np.int64).max
 
 
@@ -103,12 +105,7 @@ def query(t, acct, links, n_acct, parent, since, start, when, members, bad):  # 
                 continue
             while since[x] <= t[r]:
                 x = parent[x]
-            seen = False
-            for q in range(count):
-                seen = seen or roots[q] == x
-            if not seen:
-                roots[count] = x
-                count += 1
+            count = add_ring(roots, count, x)
         for q in range(count):
             m, b = _at(roots[q], t[r], n_acct, start, when, members, bad)
             size_out[r] += m

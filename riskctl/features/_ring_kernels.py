@@ -28,6 +28,17 @@ def _union(parent: np.ndarray, weight: np.ndarray, members: np.ndarray, bad: np.
     bad[ra] += bad[rb]
 
 
+@njit(cache=True)
+def add_ring(roots: np.ndarray, count: int, x: int) -> int:  # pragma: no cover - jitted
+    """Append ring root `x` to `roots[:count]` unless already there (a row's links may share a
+    ring); the new count."""
+    for q in range(count):
+        if roots[q] == x:
+            return count
+    roots[count] = x
+    return count + 1
+
+
 def new_state(n_nodes: int, n_acct: int) -> tuple[np.ndarray, ...]:
     """The union-find over accounts and linked values before any row: parent, weight,
     members (accounts under a root), bad (matured bad accounts under a root), is_bad."""
@@ -70,13 +81,7 @@ def replay(t, acct, links, state, ev_time, ev_acct, e):  # pragma: no cover - ji
             count = 1
             for col in range(width):
                 if links[r, col] >= 0:
-                    x = _find(parent, links[r, col])
-                    seen = False
-                    for q in range(count):
-                        seen = seen or roots[q] == x
-                    if not seen:
-                        roots[count] = x
-                        count += 1
+                    count = add_ring(roots, count, _find(parent, links[r, col]))
             for q in range(count):
                 size_out[r] += members[roots[q]]
                 bad_out[r] += bad[roots[q]]
