@@ -177,14 +177,17 @@ def test_history_is_context_on_the_cluster(spec, address, tmp_path):
     assert overlapping.exit_code == 2 and "must end before the data starts" in overlapping.output
 
 
+def _features_of_parts(spec: Path, tmp_path: Path, address: str):
+    """`riskctl features` on the cluster over `tmp_path/parts`, into `tmp_path/o`."""
+    parts, out = str(tmp_path / "parts"), str(tmp_path / "o")
+    args = ["features", str(spec), "--data", parts, "--out", out, "--scheduler", address]
+    return runner.invoke(app, args)
+
+
 def test_a_spec_that_does_not_fit_is_one_line_before_any_work(spec, address, tmp_path):
     df = events(3, 200).drop("device")
     split_parts(df, tmp_path / "parts", (100, 100))
-    result = runner.invoke(
-        app,
-        ["features", str(spec), "--data", str(tmp_path / "parts"), "--out", str(tmp_path / "o")]
-        + ["--scheduler", address],
-    )
+    result = _features_of_parts(spec, tmp_path, address)
     assert result.exit_code == 2, result.output
     assert "device" in result.output and not (tmp_path / "o").exists()
 
@@ -194,11 +197,7 @@ def test_a_missing_time_on_a_worker_names_the_part_and_row(spec, address, tmp_pa
         pl.when(pl.int_range(pl.len()) == 250).then(None).otherwise(pl.col("ts")).alias("ts")
     )
     split_parts(df, tmp_path / "parts", (200, 100))
-    result = runner.invoke(
-        app,
-        ["features", str(spec), "--data", str(tmp_path / "parts"), "--out", str(tmp_path / "o")]
-        + ["--scheduler", address],
-    )
+    result = _features_of_parts(spec, tmp_path, address)
     assert result.exit_code == 2, result.output
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and "day=2" in lines[0] and "first in row 51" in lines[0]

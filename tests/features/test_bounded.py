@@ -21,7 +21,7 @@ from riskctl.features.bounded import run_bounded as bounded_run
 from riskctl.features.budget import Split, parse_size
 from riskctl.features.compute import Context
 from riskctl.features.run import features_file
-from tests.features.test_cli import CASES, spec_text
+from tests.features.test_cli import CASES, write_case
 from tests.features.test_cli import events as events  # noqa: F401 - a fixture
 from tests.features.test_oracle import SPEC, START, STEP, duckdb_counts, fast, frame, tables
 
@@ -172,18 +172,7 @@ def test_cli_memory_limit_and_its_bad_value(tmp_path: Path, monkeypatch) -> None
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
 def test_bad_input_in_bounded_passes(tmp_path: Path, events: Path, case: dict) -> None:
     """The same messages when the work runs in bounded passes, and nothing left behind."""
-    spec = tmp_path / "features.yaml"
-    spec.write_text(
-        spec_text(
-            case.get("time", "purchase_time"),
-            case.get("entities"),
-            case.get("features", "  - {name: n, count: rows, per: device}"),
-        )
-    )
-    if "ranges" in case:
-        (tmp_path / "ranges.csv").write_text(case["ranges"])
-    if case.get("no_ranges_file"):
-        (tmp_path / "ranges.csv").unlink()
+    spec = write_case(tmp_path, case)
     before = sorted(p.name for p in tmp_path.iterdir())
     with pytest.raises(RiskctlError) as caught:
         features_file(spec, events, tmp_path / "out.parquet", memory_limit=1)

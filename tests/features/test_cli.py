@@ -104,8 +104,8 @@ def test_refuses_to_overwrite_its_input(tmp_path: Path, events: Path) -> None:
     assert events.read_bytes() == before
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
-def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, events: Path, case: dict) -> None:
+def write_case(tmp_path: Path, case: dict) -> Path:
+    """A bad-input case's spec (and lookup file) in `tmp_path`; the spec's path."""
     spec = tmp_path / "features.yaml"
     spec.write_text(
         spec_text(
@@ -118,6 +118,12 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, events: Path, case: di
         (tmp_path / "ranges.csv").write_text(case["ranges"])
     if case.get("no_ranges_file"):
         (tmp_path / "ranges.csv").unlink()
+    return spec
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, events: Path, case: dict) -> None:
+    spec = write_case(tmp_path, case)
     out = tmp_path / "out.parquet"
     result = runner.invoke(app, ["features", str(spec), "--data", str(events), "--out", str(out)])
     assert result.exit_code == 2, result.output
