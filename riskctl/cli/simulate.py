@@ -167,7 +167,7 @@ def simulate(
         over = int(run.candidate.daily["over_capacity"].sum())
         out.print(
             f"Reviews per day: mean {m.review_per_day:,.1f}, peak "
-            f"{m.review_per_day_peak:,.0f}, capacity {m.review_capacity_per_day:,.0f}"
+            f"{m.review_per_day_peak or 0:,.0f}, capacity {m.review_capacity_per_day:,g}"
             f" ({over} of {m.days} days over capacity)"
         )
     if run.candidate.rules:

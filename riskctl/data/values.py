@@ -167,7 +167,14 @@ def check_labels(frame: pl.DataFrame, label: str, source: Path | str) -> None:
         values = values.cast(pl.Int8)
     elif not values.dtype.is_numeric():
         text = values.drop_nulls().cast(pl.String).str.strip_chars()
+        text = text.filter(text != "")  # an empty label is missing, as the README says
         odd = text.filter(~text.is_in(["0", "1"]))
+        if text.len() and not odd.len():
+            raise DataError(
+                f"{source}: label column '{label}' holds 0 and 1 as text ({values.dtype})",
+                hint="store the labels as numbers, or name the value that means bad with "
+                '`bad: "1"` next to `label:` in the strategy',
+            )
         if text.len() and odd.len() < text.len():  # 0/1 with a few other words: missing?
             raise DataError(
                 f"{source}: label column '{label}' holds 0/1 and {odd.len():,} other values "

@@ -208,8 +208,10 @@ def active_days(cells: Cells) -> int:
 
 def _review_peak(cells: Cells, review: np.ndarray) -> float | None:
     """The most rows sent to review on one calendar day."""
-    if cells.roles.time is None or not review.any():
+    if cells.roles.time is None:
         return None
+    if not review.any():  # no day had a review
+        return 0.0
     per_day = pl.DataFrame({"day": cells.day, "n": np.where(review, cells.rows, 0)})
     peak = per_day.group_by("day").agg(pl.col("n").sum())["n"].max()
     return float(peak or 0)  # type: ignore[arg-type]

@@ -70,6 +70,9 @@ class Rows:
             self._check_in_memory([self.roles.time])
         if any(not schema[c].is_numeric() for c in self.scores if c in schema):
             self._check_in_memory(self.scores)
+        amount = self.roles.amount
+        if amount and amount in schema and not schema[amount].is_numeric():  # a struct panics
+            self._check_in_memory([amount])
         return label
 
     def _check_in_memory(self, columns: list[str]) -> None:

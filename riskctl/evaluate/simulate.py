@@ -232,7 +232,7 @@ def cell_frame(
         side: matured_expr(rows.roles, cutoff)
         for (side, _), cutoff in zip(sides, cutoffs, strict=True)
     }
-    by_columns, lf = [c for c in by or [] if c != SEGMENT], rows.lazy()
+    by_columns, lf = [c for c in dict.fromkeys(by or []) if c != SEGMENT], rows.lazy()
     keys = [side_of(s, c) for s, c in sides]
     query = cell_query(
         decided_lazy(lf, sides), keys, rows.roles, matured_by_side, by_columns, rows.scores
@@ -247,7 +247,7 @@ def simulations_from_cells(
 ) -> tuple[list[Simulation], Comparison | None]:
     """Every strategy's results, and their comparison, from the sorted cell frame."""
     sides = [(f"s{i}_", c) for i, c in enumerate(compiled)]
-    cells = Cells(frame, rows.roles, [c for c in by or [] if c != SEGMENT])
+    cells = Cells(frame, rows.roles, [c for c in dict.fromkeys(by or []) if c != SEGMENT])
     sims = [_side(side, c, cells, rows, by) for side, c in sides]
     comparison = None
     if len(sims) == 2:

@@ -210,3 +210,32 @@ def test_sweep_by_keeps_missing_apart_from_a_value_spelled_none(tmp_path: Path) 
     assert result.exit_code == 0, result.output
     curves = json.loads(result.stdout)["curves"]
     assert {c["segment"]: c["rows"] for c in curves} == {"(none)": 2, "(missing)": 3, "web": 1}
+
+
+def test_odd_inputs_are_one_line_or_work(tmp_path: Path) -> None:
+    """Text 0/1 labels and a struct amount are bad input (exit 2, never an internal
+    error); a capacity with no review that day and a repeated --by just work."""
+    base = pl.DataFrame({"score": [0.1, 0.2], "y": [0, 1], "amount": [1.0, 2.0], "g": ["a", "b"]})
+    base = base.with_columns(t=pl.datetime(2026, 1, 1))
+    strategy = tmp_path / "s.yaml"
+    strategy.write_text(
+        "name: s\nactions: [review, allow]\nthresholds: {review: {score: 0.9}}\n"
+        "label: y\ntime: t\nreview_capacity_per_day: 2.5\n"
+    )
+    cases = {
+        "text": (base.with_columns(pl.col("y").cast(pl.String)), [], 2, "holds 0 and 1 as text"),
+        "struct": (
+            base.with_columns(amount=pl.struct("amount")),
+            ["--amount", "amount"],
+            2,
+            "Struct",
+        ),
+        "capacity": (base, [], 0, "peak 0, capacity 2.5"),
+        "by": (base, ["--by", "g", "--by", "g"], 0, "By g"),
+    }
+    for name, (df, extra, code, text) in cases.items():
+        data = tmp_path / f"{name}.parquet"
+        df.write_parquet(data)
+        result = CliRunner().invoke(app, ["simulate", str(strategy), "--data", str(data), *extra])
+        assert result.exit_code == code, (name, result.output)
+        assert text in " ".join(result.output.split()), (name, result.output)
