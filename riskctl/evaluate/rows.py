@@ -71,7 +71,7 @@ class Rows:
         if any(not schema[c].is_numeric() for c in self.scores if c in schema):
             self._check_in_memory(self.scores)
         amount = self.roles.amount
-        if amount and amount in schema and not schema[amount].is_numeric():  # a struct panics
+        if amount and amount in schema and schema[amount].is_nested():  # a struct panics polars
             self._check_in_memory([amount])
         return label
 
