@@ -2,8 +2,8 @@
 one line (no traceback) containing its words, leave its inputs byte for byte as they were,
 leave the output path as it was (absent, or its old content), and leave no temporary file.
 
-To add a case, add an entry to the YAML: `command` is the riskctl command line, where
-`{name}` is a file made by the input maker `name` (see `bad_input_makers.py`), `{out}` a
+To add a case, add an entry to a YAML file under `cases/` (one file per area): `command` is the riskctl command line, where
+`{name}` is a file made by the input maker `name` (see `bad_input_makers.py`; more makers may live in `bad_input_makers_<area>.py`), `{out}` a
 path in an empty folder (`out:` names the file, default out.parquet), `{missing}` a path
 under a folder that does not exist. Optional: `env` (variables, placeholders allowed),
 `out_exists: true` (the output exists before, and must keep its content), `root: false`
@@ -13,6 +13,7 @@ under a folder that does not exist. Optional: `env` (variables, placeholders all
 from __future__ import annotations
 
 import hashlib
+import importlib
 import os
 import shlex
 import sys
@@ -28,9 +29,15 @@ from riskctl.cli.app import app
 sys.path.insert(0, str(Path(__file__).parent))
 from bad_input_makers import MAKERS, Inputs  # noqa: E402
 
-CASES: list[dict[str, Any]] = yaml.safe_load(
-    (Path(__file__).parent / "cases" / "bad_inputs.yaml").read_text(encoding="utf-8")
-)
+# every YAML file under cases/ is part of the catalogue (one file per area); every
+# `bad_input_makers*.py` module beside this one registers makers
+CASES: list[dict[str, Any]] = [
+    case
+    for path in sorted((Path(__file__).parent / "cases").glob("*.yaml"))
+    for case in yaml.safe_load(path.read_text(encoding="utf-8")) or []
+]
+for _module in sorted(Path(__file__).parent.glob("bad_input_makers_*.py")):
+    importlib.import_module(_module.stem)
 OLD_OUTPUT = b"the output that was here before\n"
 
 
