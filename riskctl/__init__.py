@@ -8,9 +8,6 @@ first use so that the command line starts without importing polars or XGBoost.
 
 from typing import Any
 
-# before anything can load XGBoost: its OpenMP runtime reads the environment once
-from riskctl import runtime as _runtime  # noqa: F401  (isort: skip)
-
 API = (
     "check",
     "explain_table",

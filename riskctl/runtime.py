@@ -1,8 +1,10 @@
 """OpenMP set-up for XGBoost, done before XGBoost's OpenMP runtime (libgomp) loads.
 
-`riskctl/__init__.py` imports this module first, so it runs for the CLI and for library users
-alike (`import riskctl` or any `riskctl.*` module) as long as riskctl is imported before
-xgboost. libgomp reads these variables once, when it loads.
+The command line calls `configure_openmp` first thing, before xgboost can load (libgomp reads
+these variables once, when it loads). `import riskctl` changes no variable: a notebook's
+process is its owner's. A notebook user who wants the same set-up calls
+`riskctl.runtime.configure_openmp()` before importing xgboost or any riskctl module that
+trains, scores or explains.
 
 Why: XGBoost splits each boosting round (and each prediction) into many short parallel
 regions. By default a libgomp thread that finishes early spins for up to 300,000 rounds
@@ -87,8 +89,6 @@ def configure_openmp(environ: os._Environ[str] | dict[str, str] = os.environ) ->
     environ.update(chosen)
     return chosen
 
-
-CHOSEN = configure_openmp()
 
 
 class _XGBoostWithoutSklearn:

@@ -63,8 +63,11 @@ def early_digest(argv: list[str]) -> None:
 def main() -> None:
     install_handlers()
     early_digest(sys.argv)
-    from riskctl.runtime import lean_xgboost, quiet_blas
+    from riskctl.runtime import configure_openmp, lean_xgboost, quiet_blas
 
+    # the command line owns its process: before anything can load XGBoost, whose OpenMP
+    # runtime reads the environment once. `import riskctl` alone changes no variable.
+    configure_openmp()
     quiet_blas()
     lean_xgboost()
     from riskctl.cli.app import main as run

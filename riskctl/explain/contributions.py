@@ -38,8 +38,13 @@ class Contributions:
         return pl.DataFrame({**cols, "shap_bias": self.bias, "margin": self.margin})
 
     def to_shap(self, data: np.ndarray | None = None) -> Any:
-        """A `shap.Explanation`, for shap's own plots from Python."""
-        import shap
+        """A `shap.Explanation`, for shap's own plots from Python (`pip install riskctl[shap]`)."""
+        try:
+            import shap
+        except ModuleNotFoundError as missing:
+            raise ModuleNotFoundError(
+                "to_shap() needs shap, an optional extra: pip install 'riskctl[shap]'"
+            ) from missing
 
         return shap.Explanation(
             values=self.values, base_values=self.bias, data=data, feature_names=self.features

@@ -42,7 +42,7 @@ def library_versions() -> dict[str, str]:
         "xgboost": version(xgb_dist),
         "polars": pl.__version__,
         "numpy": np.__version__,
-        "shap": version("shap"),
+        "shap": version("shap") if _has("shap") else "not installed",
         "python": platform.python_version(),
     }
 
