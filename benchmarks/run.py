@@ -612,17 +612,31 @@ def simulate_cases(args: argparse.Namespace) -> list[dict]:
     ]
 
 
+def own_peak_kib() -> int:
+    """This process's peak resident memory since its exec (KiB)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # no /proc: the best there is
+
+
 def measure(case: str, *args: str, env: dict[str, str] | None = None) -> dict[str, float]:
     """Wall seconds, CPU seconds and peak RSS (MiB) of one case in a fresh child process.
 
     The child reports its own peak, and its children's (riskctl may run as a grandchild), so
-    each case's number is its own. CPU time (user + system, all threads and children) is
-    what other work on a shared machine disturbs least.
+    each case's number is its own. Its own peak is read from /proc/self/status (VmHWM, the
+    high-water mark of the address space made at exec), not from `ru_maxrss`: Linux carries
+    the parent's peak across fork and exec into `ru_maxrss`, so a child of this process,
+    which holds the generated tables, would report this process's peak. Grandchildren are
+    forked from the small child, so their `ru_maxrss` is theirs. CPU time (user + system, all
+    threads and children) is what other work on a shared machine disturbs least.
     """
     code = (
         f"import sys, resource; sys.path.insert(0, {str(HERE)!r}); import run; "
         f"run.CASES[{case!r}](*sys.argv[1:]); "
-        "print(max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
+        "print(max(run.own_peak_kib(), "
         "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))"
     )
     import resource
