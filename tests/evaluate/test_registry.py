@@ -182,7 +182,18 @@ def test_sweep_with_a_strategy_with_and_without_segments(
     result = runner.invoke(app, ["sweep", "--data", str(data), "--strategy", str(path), "--json"])
     assert result.exit_code == 0, result.output
     curves = json.loads(result.stdout)
-    assert curves
+    curves = curves if isinstance(curves, list) else [curves]
+    labels = pl.read_parquet(data)["y"]
+    whole = next(c for c in curves if c["segment"] is None)
+    assert (whole["rows"], whole["bad"]) == (labels.len(), labels.sum())
+    for curve in curves:
+        points = curve["points"]
+        good = curve["rows"] - curve["bad"] - curve["no_label"]
+        assert [p["flagged"] for p in points] == sorted(p["flagged"] for p in points)
+        for p in points:
+            assert p["flagged"] == p["flagged_bad"] + p["flagged_good"]
+            assert p["catch_rate"] == pytest.approx(p["flagged_bad"] / curve["bad"])
+            assert p["false_positive_rate"] == pytest.approx(p["flagged_good"] / good)
 
 
 def test_tune_takes_the_label_from_the_detector_manifest(
@@ -207,3 +218,7 @@ def test_tune_takes_the_label_from_the_detector_manifest(
         ],
     )
     assert result.exit_code == 0, result.output
+    # the label came from the manifest: the tuned strategy holds its FPR limit on the data
+    run = run_simulation(tmp_path / "t.yaml", scored_path)
+    assert run.candidate.metrics.value("false_positive_rate") <= 0.01
+    assert run.candidate.metrics.counts.bad > 0
