@@ -196,8 +196,12 @@ class FeatureSpec(BaseModel):
         default_factory=dict,
         description="Entity name -> its id column, or a list of columns (a composite key).",
     )
-    features: list[Feature] = Field(default_factory=list)
-    lookups: list[Lookup] = Field(default_factory=list)
+    features: list[Feature] = Field(
+        default_factory=list, description="Derived columns, computed in this order."
+    )
+    lookups: list[Lookup] = Field(
+        default_factory=list, description="Joins to side tables, computed before features."
+    )
 
     @field_validator("entities")
     @classmethod
