@@ -147,7 +147,7 @@ def command_pages() -> dict[str, str]:
         page = command_page(command, _context(command, name, ctx), f"riskctl {name}")
         pages[f"commands/{name}.md"] = NOTICE + page + "\n"
         summary = (command.help or "").strip().split("\n\n")[0]
-        rows.append([f"[{code('riskctl ' + name)}](commands/{name}.md)", inline(summary)])
+        rows.append([f"[{code('riskctl ' + name)}]({name}.md)", inline(summary)])
     intro = [
         "# Commands",
         *help_paragraphs(root.help or ""),
