@@ -138,12 +138,14 @@ def test_the_site_builds_strictly(tmp_path: Path) -> None:
     assert (tmp_path / "site" / "reference" / "commands" / "simulate.html").exists()
 
 
-def fenced_commands(page: Path) -> list[str]:
-    """Every command of the page's ```sh blocks, continuation lines joined."""
+def fenced_commands(page: Path) -> list[tuple[str, str]]:
+    """Every command of the page's ```sh blocks (continuation lines joined), with its
+    comment."""
     text = page.read_text(encoding="utf-8")
     blocks = re.findall(r"```sh\n(.*?)```", text, re.S)
     lines = [line for block in blocks for line in block.replace("\\\n", " ").splitlines()]
-    return [" ".join(line.split("#")[0].split()) for line in lines if line.strip()]
+    pairs = [line.partition("#")[::2] for line in lines if line.strip()]
+    return [(" ".join(command.split()), comment) for command, comment in pairs]
 
 
 @pytest.mark.slow
@@ -151,13 +153,14 @@ def test_the_tutorial_commands_run(tmp_path: Path) -> None:
     """The tutorial's commands, after a small demo, in an empty folder."""
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     commands = fenced_commands(DOCS / "tutorial.md")
-    assert commands[0] == "riskctl demo"
-    for command in commands:
+    assert commands[0][0] == "riskctl demo"
+    for command, comment in commands:
         args = shlex.split(command)
         assert args[0] == "riskctl", command
         if args[1] == "demo":
             args += ["--rows", "6000", "--quiet"]
         result = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True)
-        assert result.returncode == 0, f"{command}\n{result.stdout}\n{result.stderr}"
+        allowed = {0, 1} if "exit 1" in comment else {0}
+        assert result.returncode in allowed, f"{command}\n{result.stdout}\n{result.stderr}"
     assert (tmp_path / "candidate.tuned.yaml").exists()
     assert (tmp_path / "reasons.parquet").exists()
