@@ -10,8 +10,8 @@ Why: XGBoost splits each boosting round (and each prediction) into many short pa
 regions. By default a libgomp thread that finishes early spins for up to 300,000 rounds
 waiting for the others. On an idle machine that is the fastest choice; beside another busy
 process on a 2-core machine the spinning thread burns the very core its partner needs, and a
-round took 5 to 60 times longer. The options, measured (README, "Speed on a shared
-machine"):
+round took 5 to 60 times longer. The options, measured (benchmarks/README.md; explained in
+docs/explanation/speed.md):
 
 * OMP_WAIT_POLICY=passive (sleep at once): robust beside other work, but about a third
   slower on an idle machine, because every region pays a futex wake-up;

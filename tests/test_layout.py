@@ -1,4 +1,4 @@
-"""riskctl's layout rules (docs/contributing.md), enforced: layers and cycles by import-linter (the
+"""The layout rules of docs/contributing.md, enforced: layers and cycles by import-linter (the
 contracts live in pyproject.toml), the library never prints, modules and functions stay
 small, the code is formatted and linted, and no test asserts wall-clock time."""
 

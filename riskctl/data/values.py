@@ -167,7 +167,7 @@ def check_labels(frame: pl.DataFrame, label: str, source: Path | str) -> None:
         values = values.cast(pl.Int8)
     elif not values.dtype.is_numeric():
         text = values.drop_nulls().cast(pl.String).str.strip_chars()
-        text = text.filter(text != "")  # an empty label is missing, as the README says
+        text = text.filter(text != "")  # an empty label is missing (docs/explanation/strategies.md)
         odd = text.filter(~text.is_in(["0", "1"]))
         if text.len() and not odd.len():
             raise DataError(

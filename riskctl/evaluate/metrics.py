@@ -1,4 +1,4 @@
-"""Strategy metrics exactly as DESIGN.md defines them.
+"""Strategy metrics exactly as docs/explanation/metrics.md defines them.
 
 Every row counts in alert rate and review load; label metrics count only rows whose label is
 usable (present and matured), and say how many rows had none and why (`evaluate/coverage.py`).

@@ -50,7 +50,7 @@ class ReasonEntry(BaseModel):
 class CatalogueFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    reasons: list[ReasonEntry]
+    reasons: list[ReasonEntry] = Field(description="The catalogue's entries.")
 
 
 @dataclass(frozen=True)

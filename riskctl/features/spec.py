@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from riskctl.errors import ConfigError, Location
 from riskctl.yamlconfig import LoadedYaml, load_yaml
 
-DOCS = "the README's 'Derived features' section"
+DOCS = "docs/reference/features-spec.md"
 KINDS = ("expr", "count", "distinct", "sum", "mean", "since_first", "since_last", "ring")
 WINDOW_UNITS = {"s": 1, "m": 60, "h": 3_600, "d": 86_400, "w": 604_800}
 DURATION_UNITS = {"seconds": 1, "minutes": 60, "hours": 3_600, "days": 86_400}
@@ -196,8 +196,12 @@ class FeatureSpec(BaseModel):
         default_factory=dict,
         description="Entity name -> its id column, or a list of columns (a composite key).",
     )
-    features: list[Feature] = Field(default_factory=list)
-    lookups: list[Lookup] = Field(default_factory=list)
+    features: list[Feature] = Field(
+        default_factory=list, description="Derived columns, computed in this order."
+    )
+    lookups: list[Lookup] = Field(
+        default_factory=list, description="Joins to side tables, computed before features."
+    )
 
     @field_validator("entities")
     @classmethod

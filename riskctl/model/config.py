@@ -36,18 +36,34 @@ DOCS = "the model.yaml section of `riskctl train --help`"
 class ModelConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    rounds: int = Field(300, ge=1, le=20_000)
-    early_stopping_rounds: int = Field(30, ge=1)
-    max_depth: int = Field(6, ge=1, le=16)
-    learning_rate: float = Field(0.1, gt=0, le=1)
-    min_child_weight: float = Field(1.0, ge=0)
-    subsample: float = Field(0.9, gt=0, le=1)
-    colsample_bytree: float = Field(0.9, gt=0, le=1)
-    reg_lambda: float = Field(1.0, ge=0)
-    max_bin: int = Field(256, ge=2, le=4096)
-    imbalance: Literal["none", "balanced"] | float = "none"
-    monotone: dict[str, Literal["increasing", "decreasing"]] = Field(default_factory=dict)
-    interactions: list[list[str]] = Field(default_factory=list)
+    rounds: int = Field(
+        300, ge=1, le=20_000, description="Most boosting rounds; early stopping picks the best."
+    )
+    early_stopping_rounds: int = Field(
+        30, ge=1, description="Stop when the early-stopping PR AUC has not improved this long."
+    )
+    max_depth: int = Field(6, ge=1, le=16, description="Deepest a tree may grow.")
+    learning_rate: float = Field(0.1, gt=0, le=1, description="Shrinkage of each round.")
+    min_child_weight: float = Field(1.0, ge=0, description="Least hessian weight in a leaf.")
+    subsample: float = Field(0.9, gt=0, le=1, description="Share of rows each tree sees.")
+    colsample_bytree: float = Field(
+        0.9, gt=0, le=1, description="Share of features each tree sees."
+    )
+    reg_lambda: float = Field(1.0, ge=0, description="L2 regularisation of leaf weights.")
+    max_bin: int = Field(256, ge=2, le=4096, description="Histogram bins per feature.")
+    imbalance: Literal["none", "balanced"] | float = Field(
+        "none",
+        description="`none` (calibrated scores), `balanced` (bad rows weighted by the ratio of "
+        "good to bad rows), or a weight for bad rows, e.g. 5.",
+    )
+    monotone: dict[str, Literal["increasing", "decreasing"]] = Field(
+        default_factory=dict,
+        description="Feature -> `increasing` or `decreasing`: e.g. more accounts on a device "
+        "never lowers the risk.",
+    )
+    interactions: list[list[str]] = Field(
+        default_factory=list, description="Groups of features allowed to interact in a tree."
+    )
 
 
 def load_model_config(path: Path | None) -> LoadedYaml[ModelConfig] | None:

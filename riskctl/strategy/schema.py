@@ -75,12 +75,27 @@ class RelativeGuardrails(_Strict):
 
 
 class Guardrails(_Strict):
-    max_false_positive_rate: Number | None = Field(None, ge=0, le=1)
-    min_catch_rate: Number | None = Field(None, ge=0, le=1)
-    min_precision: Number | None = Field(None, ge=0, le=1)
-    max_review_per_day: Number | None = Field(None, ge=0)
-    max_expected_cost: Number | None = Field(None, ge=0)
-    relative: RelativeGuardrails | None = None
+    """Limits `riskctl check` holds a candidate to. A guardrail on a proportion fails only when
+    its whole 95% interval is on the wrong side (`--strict`: the point estimate)."""
+
+    max_false_positive_rate: Number | None = Field(
+        None, ge=0, le=1, description="Fails when flagged good / all good is above it."
+    )
+    min_catch_rate: Number | None = Field(
+        None, ge=0, le=1, description="Fails when flagged bad / all bad is below it."
+    )
+    min_precision: Number | None = Field(
+        None, ge=0, le=1, description="Fails when flagged bad / flagged is below it."
+    )
+    max_review_per_day: Number | None = Field(
+        None, ge=0, description="Fails when the mean reviews per day are above it."
+    )
+    max_expected_cost: Number | None = Field(
+        None, ge=0, description="Fails when the expected cost is above it."
+    )
+    relative: RelativeGuardrails | None = Field(
+        None, description="Limits on the change against `--baseline`."
+    )
 
 
 class History(_Strict):
@@ -144,27 +159,54 @@ class Strategy(_Strict):
         "review cost and the review-capacity guardrail (default: the action named `review`, "
         "if there is one).",
     )
-    thresholds: Thresholds = Field(default_factory=dict)
-    segments: list[Segment] = Field(default_factory=list)
-    rules: list[Rule] = Field(default_factory=list)
-    label: str | None = None
+    thresholds: Thresholds = Field(
+        default_factory=dict,
+        description="Action -> {score column: threshold}; a row gets the action when its "
+        "score >= the threshold.",
+    )
+    segments: list[Segment] = Field(
+        default_factory=list,
+        description="The first segment whose condition matches a row overrides the "
+        "thresholds it names.",
+    )
+    rules: list[Rule] = Field(default_factory=list, description="Named SQL conditions.")
+    label: str | None = Field(
+        None,
+        description="Label column (1 = bad, 0 = good). `--label` wins; else the detector's.",
+    )
     bad: str | None = Field(
         None,
         description="The label value that means bad, for labels other than 0/1 "
         "(e.g. `-1`, `fraud`, `yes`); every other value is good.",
     )
-    time: str | None = None
-    amount: str | None = None
-    costs: Costs = Field(default_factory=Costs)
-    review_capacity_per_day: Number | None = Field(None, ge=0)
-    label_maturity_days: Number = Field(0, ge=0, le=36_500)  # a century: a cut-off in range
-    guardrails: Guardrails = Field(default_factory=Guardrails)
+    time: str | None = Field(
+        None, description="Event-time column, for review load per day and label maturity."
+    )
+    amount: str | None = Field(
+        None, description="Money column for the amount-weighted metrics and expected cost."
+    )
+    costs: Costs = Field(default_factory=Costs, description="Costs for the expected cost.")
+    review_capacity_per_day: Number | None = Field(
+        None, ge=0, description="Reviews the team can absorb per day; shown beside review load."
+    )
+    label_maturity_days: Number = Field(  # up to a century: a cut-off in range
+        0,
+        ge=0,
+        le=36_500,
+        description="Rows younger than this, against the newest row of the data, are left "
+        "out of label metrics (they still count in alert rate and review load).",
+    )
+    guardrails: Guardrails = Field(
+        default_factory=Guardrails, description="Limits `riskctl check` enforces."
+    )
     history: History | None = Field(
         None,
         description="How the history was produced: production's decision, the actions after "
         "which no outcome exists, the control group and its propensity.",
     )
-    monitoring: Monitoring = Field(default_factory=Monitoring)
+    monitoring: Monitoring = Field(
+        default_factory=Monitoring, description="Limits `riskctl monitor` checks."
+    )
     data_sha256: str | None = Field(
         None,
         pattern=r"^[0-9a-f]{64}$",

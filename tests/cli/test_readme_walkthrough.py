@@ -19,7 +19,7 @@ README = Path(__file__).parents[2] / "README.md"
 
 def walkthrough() -> list[str]:
     text = README.read_text(encoding="utf-8")
-    section = text[text.index("## Commands") :]
+    section = text[text.index("## Walkthrough") :]
     block = section[section.index("```sh\n") + 6 : section.index("```", section.index("```sh") + 5)]
     lines = block.replace("\\\n", " ").splitlines()
     return [" ".join(line.split()) for line in lines if line.strip()]
