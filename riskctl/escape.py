@@ -76,11 +76,12 @@ def for_terminal(text: object) -> str:
 # `_` only where it can open or close emphasis (`account_age_days` stays as it is)
 _MD_SPECIAL = re.compile(r"[\\`*\[\]<>#!|~$&]|(?<![^\W_])_|_(?![^\W_])")
 # what means something only at the start of a line: list items, setext underlines
-_MD_LEADING = re.compile(r"^(\s*)(?:([-+=])|(\d+)([.)]))")
+_MD_LEADING = re.compile(r"^(?:([-+=])|(\d+)([.)]))")
 
 
 def _md_inline(text: object) -> str:
-    one_line = _LINE_BREAKS.sub(" ", str(text)).replace("\t", " ")
+    # a line's leading spaces are no text (four of them would start a code block)
+    one_line = _LINE_BREAKS.sub(" ", str(text)).replace("\t", " ").lstrip(" ")
     return _MD_SPECIAL.sub(lambda m: "\\" + m[0], visible(one_line))
 
 
@@ -100,9 +101,9 @@ def for_markdown(text: object) -> str:
 
 
 def _leading(m: re.Match[str]) -> str:
-    if m[2]:
-        return f"{m[1]}\\{m[2]}"  # `- x` would be a list item, `=` a heading's underline
-    return f"{m[1]}{m[3]}\\{m[4]}"  # `1. x` an ordered list
+    if m[1]:
+        return f"\\{m[1]}"  # `- x` would be a list item, `=` a heading's underline
+    return f"{m[2]}\\{m[3]}"  # `1. x` an ordered list
 
 
 def for_markdown_code(text: object) -> str:
@@ -110,8 +111,8 @@ def for_markdown_code(text: object) -> str:
     for a name in a heading or a sentence: shown literally, no emoji, no HTML. Not for table
     cells (a `|` would end the cell there): use `for_markdown_cell`."""
     content = visible(_LINE_BREAKS.sub(" ", str(text)).replace("\t", " "))
-    if not content:
-        return ""
+    if not content.strip(" "):
+        return ""  # a code span cannot hold only spaces
     longest = max((len(run) for run in re.findall("`+", content)), default=0)
     fence = "`" * (longest + 1)
     if content[0] in "` " or content[-1] in "` ":
