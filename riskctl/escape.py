@@ -13,6 +13,7 @@ that medium's commands:
   span for names in headings.
 * `for_github_message`, `for_github_property`: GitHub workflow commands (`::error ...::`).
 * `for_xml`: text for XML (JUnit), which cannot hold most controls at all.
+* `for_chart`: a Vega-Lite spec (a report's charts), every string in it `visible`.
 * `for_csv_cell` (and `CSV_FORMULA_START` for the table writer): spreadsheet formulas.
 HTML is escaped by Jinja's autoescape; JSON by the JSON encoder.
 """
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 
 # general categories a reader cannot see: controls, format characters (bidi overrides,
 # zero-width spaces), surrogates, line and paragraph separators
@@ -146,6 +148,23 @@ def for_xml(text: object) -> str:
     hold most control characters at all, escaped or not, so every hidden character is shown
     as its code (`visible`)."""
     return visible(text)
+
+
+# -- charts ----------------------------------------------------------------------------------
+
+
+def for_chart(spec: Any) -> Any:
+    """A Vega-Lite spec with every string in it (keys and values: titles, field names, data
+    values) `visible`. Vega builds tooltip expressions from titles, which a line break makes
+    unparseable, and its renderer aborts on an escape character in a label; riskctl's own
+    strings (fields, formats, colours) are printable and stay as they are."""
+    if isinstance(spec, str):
+        return visible(spec)
+    if isinstance(spec, dict):
+        return {visible(k) if isinstance(k, str) else k: for_chart(v) for k, v in spec.items()}
+    if isinstance(spec, list | tuple):
+        return [for_chart(v) for v in spec]
+    return spec
 
 
 # -- CSV --------------------------------------------------------------------------------------
