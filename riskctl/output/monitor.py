@@ -3,7 +3,7 @@ one Markdown escaper and number formatter; its sentences as plain text for the t
 
 from __future__ import annotations
 
-from riskctl.escape import for_markdown, for_markdown_code
+from riskctl.escape import for_markdown
 from riskctl.monitor.run import MonitorResult
 from riskctl.numbers import fmt_percent, fmt_points
 from riskctl.output.markdown import table
@@ -27,7 +27,7 @@ def monitor_markdown(r: MonitorResult) -> str:
         head = f"**{len(failed)} of {len(r.thresholds)} limits crossed**"
     else:
         head = f"all {len(r.thresholds)} limits hold"
-    title = f"riskctl monitor{f': {for_markdown_code(r.strategy)}' if r.strategy else ''}"
+    title = f"riskctl monitor{f': {for_markdown(r.strategy)}' if r.strategy else ''}"
     lines = [
         f"## {title}",
         "",
