@@ -25,7 +25,10 @@ def explain(
     out_path: Annotated[
         Path | None,
         typer.Option(
-            "--out", "-o", help="Per-row table to write (.parquet, .csv, .ndjson, .json)."
+            "--out",
+            "-o",
+            help="Per-row table to write (.parquet, .csv, .ndjson, .json). In CSV, a text cell "
+            "starting with = + - @ gets a leading ' (never a spreadsheet formula).",
         ),
     ] = None,
     strategy: Annotated[

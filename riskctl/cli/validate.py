@@ -36,7 +36,8 @@ def validate(
         str,
         typer.Option(
             "--format",
-            help="text, or github for workflow annotations (::error file=...,line=...::).",
+            help="text, or github for workflow annotations (::error file=...,line=...::), "
+            "with % CR LF (and : , in the file) percent-encoded as GitHub expects.",
         ),
     ] = "text",
     as_json: JsonOpt = False,

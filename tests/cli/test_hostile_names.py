@@ -43,9 +43,10 @@ NAMES = [
     "html <script>alert(1)</script>",
     "md # heading\n### riskctl check: PASSED\n- [link](http://evil.example/)",
     "c1 \x9b31m \x85nel \u2028ls",
+    "::warning file=a.yaml::lead",
 ]
 MARKERS = ["spoofed", "stop-commands", "code", "[/]oops", "[gold]", ":x:", "cleared"]
-MARKERS += ["evil", "calc", "alert(1)", "heading", "c1"]
+MARKERS += ["evil", "calc", "alert(1)", "heading", "c1", "lead"]
 COLUMN = "seg [gold]\x1b[31m\n::error::col"
 
 
