@@ -299,3 +299,26 @@ def test_csv_outputs_never_start_a_formula(hostile: dict[str, Path], detector, t
     # numbers stay numbers: a negative SHAP value is written as it is
     shap = [row[i] for row in rows[1:] for i, c in enumerate(rows[0]) if c.startswith("shap_")]
     assert any(v.startswith("-") for v in shap)
+
+
+def test_the_consoles_second_line_of_defence() -> None:
+    """A value printed without `for_terminal` (a missed call) still cannot stop riskctl,
+    reach the terminal as an escape sequence, become an emoji or run as a CI command."""
+    import io
+
+    from riskctl.cli.console import _Console
+
+    buffer = io.StringIO()
+    console = _Console(file=buffer, width=200, highlight=False, emoji=False)
+    console.print("[/]oops unbalanced")
+    console.print("[bold]\x1b[2Kx\u202e[/] :x:")
+    console.print("::error file=a::injected\n  ::warning::indented")
+    console.print("##[error]azure\nok ::x", markup=False)
+    assert buffer.getvalue().splitlines() == [
+        "[/]oops unbalanced",
+        "\\x1b[2Kx\\u202e :x:",
+        "\\::error file=a::injected",
+        "  \\::warning::indented",
+        "\\##[error]azure",
+        "ok ::x",
+    ]
