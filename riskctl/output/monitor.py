@@ -117,8 +117,9 @@ def _attribution_lines(r: MonitorResult) -> list[str]:
         ]
         lines += [
             "",
-            f"{a.metric.replace('_', ' ')} {a.reference:.4g} -> {a.current:.4g} by "
-            f"{for_markdown(a.by)}:",
+            for_markdown(
+                f"{a.metric.replace('_', ' ')} {a.reference:.4g} -> {a.current:.4g} by {a.by}:"
+            ),
             *table(["segment", "mix", "rate", "total"], rows),
         ]
     shift = shift_text(r)
