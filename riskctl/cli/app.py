@@ -8,13 +8,13 @@ from importlib import import_module
 from typing import Annotated, Any, Final
 
 import typer
-from rich.markup import escape
 from typer._click.exceptions import ClickException
 from typer.exceptions import Abort
 
 from riskctl.cli.console import err
 from riskctl.cli.helptext import ReflowGroup
 from riskctl.errors import EXIT_BAD_INPUT, EXIT_BUG, RiskctlError
+from riskctl.escape import for_terminal
 from riskctl.tempfiles import command_scope
 
 # Each command, in the order `riskctl --help` lists them, as (module in riskctl.cli, its
@@ -75,7 +75,9 @@ class RiskctlGroup(ReflowGroup):
             ctx = getattr(exc, "ctx", None)
             where = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
             message = " ".join(exc.format_message().split())
-            err.print(f"[bold red]error:[/] {escape(message)}{escape(where)}", soft_wrap=True)
+            err.print(
+                f"[bold red]error:[/] {for_terminal(message)}{for_terminal(where)}", soft_wrap=True
+            )
             sys.exit(exc.exit_code)
         except Abort:
             err.print("[bold red]error:[/] interrupted; nothing was written", soft_wrap=True)
@@ -112,7 +114,7 @@ class RiskctlGroup(ReflowGroup):
             # caught here: click would turn it into exit 1, which means a failed guardrail
             _reader_gone()
         except RiskctlError as exc:
-            err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
+            err.print(f"[bold red]error:[/] {for_terminal(str(exc))}", soft_wrap=True)
             raise typer.Exit(exc.exit_code) from None
         except MemoryError:
             # an input too large for this machine is a fact about the input, not a bug
@@ -131,8 +133,8 @@ class RiskctlGroup(ReflowGroup):
                 raise
             # anything else is a bug: say so plainly, keep the traceback for debugging
             err.print(
-                f"[bold red]internal error:[/] {escape(type(exc).__name__)}: "
-                f"{escape(str(exc))} (rerun with RISKCTL_DEBUG=1 for the traceback and "
+                f"[bold red]internal error:[/] {for_terminal(type(exc).__name__)}: "
+                f"{for_terminal(str(exc))} (rerun with RISKCTL_DEBUG=1 for the traceback and "
                 "report it)",
                 soft_wrap=True,
             )

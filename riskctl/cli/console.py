@@ -7,14 +7,40 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from rich.console import Console
+from rich.errors import MarkupError
+from rich.segment import Segment
+from rich.text import Text
+
+from riskctl.escape import visible
+
+# a line a CI runner would read as a command (GitHub's `::error::`, Azure's `##vso[`, `##[`)
+_RUNNER_COMMAND = re.compile(r"(?m)^([ \t]*)(::|##(?:vso)?\[)")
 
 
 class _Console(Console):
+    """Every value printed goes through `riskctl.escape.for_terminal` where it is put into
+    markup. As a second line of defence, this console also shows hidden characters in any
+    string it renders as their codes, prints a string whose markup does not parse as plain
+    text (never an internal error), never turns `:x:` into an emoji, and never writes a line
+    that a CI runner would take for a workflow command."""
+
+    def render_str(self, text: str, **kwargs: Any) -> Text:
+        # line breaks are riskctl's own (values have theirs escaped by for_terminal)
+        text = "\n".join(visible(line) for line in text.split("\n"))
+        try:
+            return super().render_str(text, **kwargs)
+        except MarkupError:
+            return super().render_str(text, **{**kwargs, "markup": False})
+
+    def _render_buffer(self, buffer: Iterable[Segment]) -> str:
+        return _RUNNER_COMMAND.sub(r"\1\\\2", super()._render_buffer(buffer))
+
     def on_broken_pipe(self) -> None:
         """The reader went away (`riskctl ... | head`): exit as if by SIGPIPE (141), not 1,
         which would read as a failed guardrail."""
@@ -24,8 +50,8 @@ class _Console(Console):
         raise SystemExit(141)
 
 
-out = _Console(highlight=False)
-err = _Console(stderr=True, highlight=False)
+out = _Console(highlight=False, emoji=False)
+err = _Console(stderr=True, highlight=False, emoji=False)
 
 
 def print_json(obj: Any) -> None:

@@ -19,6 +19,7 @@ from riskctl.data.generate import generate_history
 from riskctl.data.io import table_format, write_table
 from riskctl.data.output import check_output_file
 from riskctl.data.profile import profile_table
+from riskctl.escape import for_terminal
 from riskctl.evaluate.production import derives_from_raw_events, production_history
 
 app = typer.Typer(
@@ -115,14 +116,15 @@ def generate(
     if as_json:
         print_json(summary)
         return
-    out.print(f"Wrote {df.height:,} rows to [bold]{out_path}[/] (bad rate {100 * bad_rate:.2f}%)")
+    shown = for_terminal(out_path)
+    out.print(f"Wrote {df.height:,} rows to [bold]{shown}[/] (bad rate {100 * bad_rate:.2f}%)")
     for attack, n in counts.iter_rows():
-        out.print(f"  {attack:<18} {n:>9,}")
+        out.print(f"  {for_terminal(attack):<18} {n:>9,}")
     if hidden:
         out.print(
             f"Production stopped {hidden.stopped:,} rows; {hidden.hidden:,} have no label "
-            f"(control group: {hidden.control_rows:,} rows). Truth in `{hidden.truth}`: "
-            "for evaluation only."
+            f"(control group: {hidden.control_rows:,} rows). Truth in "
+            f"`{for_terminal(hidden.truth)}`: for evaluation only."
         )
 
 
@@ -163,17 +165,19 @@ def profile(
     if as_json:
         print_json(prof.to_dict())
         return
-    out.print(f"[bold]{data}[/]: {prof.rows:,} rows, {len(prof.columns)} columns")
+    out.print(f"[bold]{for_terminal(data)}[/]: {prof.rows:,} rows, {len(prof.columns)} columns")
     table = Table(box=None, pad_edge=False)
     for name in ("column", "type", "role", "why", "missing", "distinct"):
         table.add_column(name, justify="right" if name in ("missing", "distinct") else "left")
     for c in prof.columns:
-        table.add_row(c.name, c.dtype, c.role, c.why, f"{c.nulls:,}", f"{c.distinct:,}")
+        texts = [for_terminal(v) for v in (c.name, c.dtype, c.role, c.why)]
+        table.add_row(*texts, f"{c.nulls:,}", f"{c.distinct:,}")
     out.print(table)
     for role, why in prof.inferred.items():
-        out.print(f"{role}: {why}")
+        out.print(for_terminal(f"{role}: {why}"))
     if prof.time_span:
-        out.print(f"Time span: {prof.time_span['start']} to {prof.time_span['end']}")
+        span = f"{prof.time_span['start']} to {prof.time_span['end']}"
+        out.print(f"Time span: {for_terminal(span)}")
     if prof.label and prof.bad_rate is not None:
         out.print(
             f"Labelled rows: {prof.labelled_rows:,} ({prof.unlabelled_rows:,} unlabelled); "
@@ -186,7 +190,7 @@ def profile(
         for p in prof.periods:
             rate = "" if p["bad_rate"] is None else f"{100 * p['bad_rate']:.2f}%"
             per.add_row(
-                p["period"] or "(no time)",
+                for_terminal(p["period"] or "(no time)"),
                 f"{p['rows']:,}",
                 f"{100 * p['labelled_share']:.0f}%",
                 f"{p['bad']:,}",
@@ -194,8 +198,8 @@ def profile(
             )
         out.print(per)
     if prof.maturity:
-        out.print(f"Label maturity: {prof.maturity}")
+        out.print(f"Label maturity: {for_terminal(prof.maturity)}")
     for note in prof.notes:
-        err.print(f"[yellow]note:[/] {note}", soft_wrap=True)
+        err.print(f"[yellow]note:[/] {for_terminal(note)}", soft_wrap=True)
     if html is not None:
-        out.print(f"Wrote [bold]{html}[/]")
+        out.print(f"Wrote [bold]{for_terminal(html)}[/]")

@@ -12,6 +12,7 @@ from riskctl.cli.console import err, out, print_json, progress_bar
 from riskctl.cli.options import JsonOpt, QuietOpt, SeedOpt
 from riskctl.cli.tables import guardrail_table, metrics_table
 from riskctl.data.output import check_output_dir
+from riskctl.escape import for_terminal
 from riskctl.output.json import run_to_dict
 
 
@@ -42,7 +43,7 @@ def demo(
 
     def step(message: str) -> None:
         if not quiet:
-            err.print(f"[cyan]•[/] {message}")
+            err.print(f"[cyan]•[/] {for_terminal(message)}")
 
     with progress_bar("Boosting", quiet) as progress:
         # the report stack (altair) loads only when a report is asked for
@@ -71,8 +72,9 @@ def demo(
     )
     out.print(metrics_table(result.run))
     out.print(guardrail_table(result.guardrails))
-    out.print(
-        f"Done in {elapsed:.1f}s. Try: riskctl check {out_dir}/strategies/candidate.yaml "
+    try_next = (
+        f"riskctl check {out_dir}/strategies/candidate.yaml "
         f"--baseline {out_dir}/strategies/baseline.yaml --data {result.scored}"
     )
-    out.print(f"Report: [bold]{result.report}[/]", soft_wrap=True)
+    out.print(f"Done in {elapsed:.1f}s. Try: {for_terminal(try_next)}")
+    out.print(f"Report: [bold]{for_terminal(result.report)}[/]", soft_wrap=True)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from riskctl.cli.console import out, print_json
 from riskctl.cli.options import JsonOpt
 from riskctl.errors import UsageError
+from riskctl.escape import for_terminal
 from riskctl.gate.diff import diff_strategies, read_strategy
 from riskctl.output.markdown import diff_markdown
 
@@ -48,4 +48,4 @@ def diff(
         if not changes:
             out.print("No semantic change.")
         for c in changes:
-            out.print(escape(str(c)), soft_wrap=True)
+            out.print(for_terminal(str(c)), soft_wrap=True)

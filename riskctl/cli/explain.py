@@ -12,6 +12,7 @@ from riskctl.cli.console import err, out, print_json, progress_bar
 from riskctl.cli.options import HistoryOpt, JsonOpt, QuietOpt, SchedulerOpt, TimeoutOpt
 from riskctl.data.output import check_output_dir, check_output_file
 from riskctl.distributed.cluster import cluster_options
+from riskctl.escape import for_terminal
 from riskctl.explain.batches import ExplainOptions, explain_file
 from riskctl.explain.summary import ExplainSummary
 
@@ -24,7 +25,10 @@ def explain(
     out_path: Annotated[
         Path | None,
         typer.Option(
-            "--out", "-o", help="Per-row table to write (.parquet, .csv, .ndjson, .json)."
+            "--out",
+            "-o",
+            help="Per-row table to write (.parquet, .csv, .ndjson, .json). In CSV, a text cell "
+            "starting with = + - @ gets a leading ' (never a spreadsheet formula).",
         ),
     ] = None,
     strategy: Annotated[
@@ -147,14 +151,14 @@ def explain(
     if reasons and result.uncatalogued:
         err.print(
             "[yellow]note:[/] no catalogue entry for "
-            + ", ".join(result.uncatalogued)
+            + for_terminal(", ".join(result.uncatalogued))
             + " (generated text is used)",
             soft_wrap=True,
         )
     if result.path is not None:
         out.print(
             f"Explained {result.rows_explained:,} of {result.rows_in:,} rows into "
-            f"[bold]{result.path}[/]"
+            f"[bold]{for_terminal(result.path)}[/]"
         )
 
 
@@ -167,10 +171,11 @@ def render_summary(s: ExplainSummary) -> None:
     show = segments if 1 < len(segments) <= 4 else []
     table.add_column("all", justify="right")
     for seg in show:
-        table.add_column(seg, justify="right")
+        table.add_column(for_terminal(seg), justify="right")
     by_seg = {seg: dict(rows) for seg, rows in s.importance_by_segment.items()}
     for feature, value in s.importance[:12]:
-        table.add_row(feature, f"{value:.4f}", *[f"{by_seg[g].get(feature, 0):.4f}" for g in show])
+        values = [f"{by_seg[g].get(feature, 0):.4f}" for g in show]
+        table.add_row(for_terminal(feature), f"{value:.4f}", *values)
     out.print(table)
     for title, groups in (
         ("Main reason by action", s.reasons_by_action),
@@ -181,7 +186,7 @@ def render_summary(s: ExplainSummary) -> None:
             t.add_column(name, justify="right" if name in ("rows", "share") else "left")
         for group, rows in groups.items():
             for code, n, share in rows[:5]:
-                t.add_row(group, code, f"{n:,}", f"{100 * share:.1f}%")
+                t.add_row(for_terminal(group), for_terminal(code), f"{n:,}", f"{100 * share:.1f}%")
         out.print(t)
     if s.interactions:
         t = Table(
@@ -193,5 +198,5 @@ def render_summary(s: ExplainSummary) -> None:
         for name in ("feature", "with", "mean"):
             t.add_column(name)
         for a, b, v in s.interactions[:8]:
-            t.add_row(a, b, f"{v:.4f}")
+            t.add_row(for_terminal(a), for_terminal(b), f"{v:.4f}")
         out.print(t)

@@ -13,6 +13,7 @@ from riskctl.cli.console import out, print_json, progress_bar
 from riskctl.cli.options import HistoryOpt, JsonOpt, QuietOpt, SchedulerOpt, TimeoutOpt
 from riskctl.data.output import check_output_file
 from riskctl.distributed.cluster import cluster_options
+from riskctl.escape import for_terminal
 from riskctl.features.budget import parse_size
 from riskctl.features.run import features_file
 
@@ -88,11 +89,12 @@ def features(
     extra = f" ({run.history_rows:,} history rows as context)" if run.history_rows else ""
     if run.shared_rows:
         extra += f"; {run.shared_rows:,} history rows were in the data too and count once"
-    out.print(f"Wrote {run.rows:,} rows to [bold]{run.out}[/]{extra}")
+    out.print(f"Wrote {run.rows:,} rows to [bold]{for_terminal(run.out)}[/]{extra}")
     table = Table(box=None, pad_edge=False)
     for name in ("feature", "kind", "type", "nulls", "min", "max"):
         table.add_column(name, justify="right" if name in ("nulls", "min", "max") else "left")
     for f in run.features:
         span = ["" if v is None else f"{v:,.6g}" for v in (f.min, f.max)]
-        table.add_row(f.name, f.kind, f.dtype, f"{f.nulls:,}", *span)
+        texts = [for_terminal(v) for v in (f.name, f.kind, f.dtype)]
+        table.add_row(*texts, f"{f.nulls:,}", *span)
     out.print(table)

@@ -8,6 +8,7 @@ from rich.console import Group
 from rich.table import Table
 
 from riskctl.data.roles import ColumnRole
+from riskctl.escape import for_terminal
 
 
 def roles_table(roles: list[ColumnRole]) -> Table:
@@ -17,7 +18,8 @@ def roles_table(roles: list[ColumnRole]) -> Table:
     style = {"excluded": "dim", "id": "dim", "datetime": "dim"}
     for r in roles:
         s = style.get(r.role, "")
-        table.add_row(r.column, f"[{s}]{r.role}[/]" if s else r.role, r.why)
+        role = for_terminal(r.role)
+        table.add_row(for_terminal(r.column), f"[{s}]{role}[/]" if s else role, for_terminal(r.why))
     return table
 
 
@@ -31,7 +33,8 @@ def _ci(m: dict[str, Any], key: str, pct: bool = False) -> str:
 def test_summary(manifest: dict[str, Any]) -> Group:
     """Test-slice metrics with their 95% intervals, calibration and importance."""
     m, split = manifest["metrics"], manifest["split"]
-    groups = f", groups kept whole by {', '.join(split['groups'])}" if split["groups"] else ""
+    kept = for_terminal(", ".join(split["groups"]))
+    groups = f", groups kept whole by {kept}" if split["groups"] else ""
     head = (
         f"Test slice ({split['kind']} split{groups}): {m['rows']:,} rows, {m['bad']:,} bad "
         f"({100 * m['bad_rate']:.2f}%); trained on {split['train_rows']:,}, early stopping "
@@ -61,7 +64,7 @@ def test_summary(manifest: dict[str, Any]) -> Group:
     imp.add_column("feature")
     imp.add_column("gain", justify="right")
     for name, gain in top:
-        imp.add_row(name, f"{gain:,.2f}")
+        imp.add_row(for_terminal(name), f"{gain:,.2f}")
     calibrated = manifest.get("score_calibration")
     return Group(
         head,
@@ -71,14 +74,16 @@ def test_summary(manifest: dict[str, Any]) -> Group:
         + (f" (scores calibrated: {calibrated['method']})" if calibrated else ""),
         cal,
         imp,
-        f"Imbalance: {manifest['imbalance']['method']} ({manifest['imbalance']['why']})",
+        for_terminal(
+            f"Imbalance: {manifest['imbalance']['method']} ({manifest['imbalance']['why']})"
+        ),
     )
 
 
 def periods_table(manifest: dict[str, Any]) -> Table:
     """Rows, bad rate and test metrics per period."""
     table = Table(
-        title=f"By period ({manifest.get('period')})",
+        title=f"By period ({for_terminal(manifest.get('period'))})",
         title_justify="left",
         box=None,
         pad_edge=False,
@@ -91,7 +96,7 @@ def periods_table(manifest: dict[str, Any]) -> Table:
 
     for p in manifest["periods"]:
         table.add_row(
-            p["period"] or "(no time)",
+            for_terminal(p["period"] or "(no time)"),
             f"{p['rows']:,}",
             f"{p['bad']:,}",
             f"{100 * p['bad_rate']:.2f}%",

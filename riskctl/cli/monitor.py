@@ -14,9 +14,10 @@ from riskctl.cli.options import JsonOpt, LabelOpt, SeedOpt, TimeOpt
 from riskctl.data.io import write_text
 from riskctl.data.output import append_text, check_output_file
 from riskctl.errors import EXIT_CHECK_FAILED, UsageError
+from riskctl.escape import for_terminal
 from riskctl.monitor.attribution import Attribution
 from riskctl.monitor.run import MonitorOptions, MonitorResult, run_monitor
-from riskctl.output.monitor import monitor_markdown
+from riskctl.output.monitor import estimate_texts, monitor_markdown, shift_text
 
 TOP = 15
 
@@ -152,13 +153,17 @@ def _drift_table(r: MonitorResult) -> Table:
         style = "red" if level >= 0.25 else "yellow" if level >= 0.1 else ""
         missing = f"{d.missing_reference:.1%} -> {d.missing_current:.1%}"
         unseen = f"{d.unseen_share:.1%}" if d.unseen_share is not None else ""
-        name = f"{d.column} [dim](score)[/]" if d is r.score_drift else d.column
-        table.add_row(name, f"[{style}]{psi}[/]" if style else psi, missing, unseen, d.top_bin())
+        column = for_terminal(d.column)
+        name = f"{column} [dim](score)[/]" if d is r.score_drift else column
+        psi = f"[{style}]{psi}[/]" if style else psi
+        table.add_row(name, psi, missing, unseen, for_terminal(d.top_bin()))
     return table
 
 
 def _attribution_table(a: Attribution) -> Table:
-    title = f"{a.metric} {a.reference:.4g} -> {a.current:.4g} ({a.change:+.4g}) by {a.by}"
+    title = for_terminal(
+        f"{a.metric} {a.reference:.4g} -> {a.current:.4g} ({a.change:+.4g}) by {a.by}"
+    )
     table = Table(title=title, title_justify="left", box=None, pad_edge=False)
     for name in ("segment", "share", "rate", "mix", "rate term", "total"):
         table.add_column(name, justify="left" if name == "segment" else "right")
@@ -167,30 +172,32 @@ def _attribution_table(a: Attribution) -> Table:
             "n/a" if v is None else f"{v:.4g}" for v in (t.rate_reference, t.rate_current)
         )
         share = f"{t.share_reference:.1%} -> {t.share_current:.1%}"
-        table.add_row(t.segment, share, rates, f"{t.mix:+.4f}", f"{t.rate:+.4f}", f"{t.total:+.4f}")
+        cells = (share, rates, f"{t.mix:+.4f}", f"{t.rate:+.4f}", f"{t.total:+.4f}")
+        table.add_row(for_terminal(t.segment), *cells)
     return table
 
 
 def _render(r: MonitorResult) -> None:
     against = f" ({r.reference_rows:,} rows)" if r.reference_rows is not None else ""
-    out.print(
-        f"[bold]{r.current_name}[/] ({r.current_rows:,} rows) against {r.reference_name}{against}"
-    )
+    current, reference = for_terminal(r.current_name), for_terminal(r.reference_name)
+    out.print(f"[bold]{current}[/] ({r.current_rows:,} rows) against {reference}{against}")
     out.print(_drift_table(r))
     ref, cur = r.alert_rate
     if cur is not None:
         out.print(
             f"Alert rate {ref:.2%} -> {cur:.2%}" if ref is not None else f"Alert rate {cur:.2%}"
         )
-    for line in monitor_markdown(r).splitlines():
-        if line.startswith(("- expected", "- realised", "Mean score margin")):
-            out.print(line, markup=False)
+    for text, agrees in estimate_texts(r):
+        out.print(f"- {for_terminal(text)}{'' if agrees else ' [yellow]disagrees[/]'}")
+    shift = shift_text(r)
+    if shift is not None:
+        out.print(for_terminal(shift))
     for a in r.attributions:
         out.print(_attribution_table(a))
     for tr in r.failed:
-        out.print(f"[red]CROSSED[/] {tr.id}: {tr.message}")
+        out.print(f"[red]CROSSED[/] {for_terminal(tr.id)}: {for_terminal(tr.message)}")
     for w in r.warnings:
-        err.print(f"[yellow]warning:[/] {w}", soft_wrap=True)
+        err.print(f"[yellow]warning:[/] {for_terminal(w)}", soft_wrap=True)
     if r.thresholds:
         crossed = f"{len(r.failed)} of {len(r.thresholds)} limits crossed"
         ok = f"{len(r.thresholds)} limits hold"

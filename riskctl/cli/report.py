@@ -25,6 +25,7 @@ from riskctl.cli.options import (
     TimeOpt,
 )
 from riskctl.data.output import check_output_file
+from riskctl.escape import for_terminal
 from riskctl.evaluate.history import history_from_flags
 from riskctl.evaluate.simulate import run_simulation
 from riskctl.gate.guardrails import check_guardrails
@@ -139,4 +140,4 @@ def report(
     if as_json:
         print_json({"report": str(path), "bytes": path.stat().st_size})
         return
-    out.print(f"Wrote report to [bold]{path}[/]")
+    out.print(f"Wrote report to [bold]{for_terminal(path)}[/]")

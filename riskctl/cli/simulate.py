@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from riskctl.cli.console import err, out, print_json
 from riskctl.cli.options import (
@@ -37,6 +36,7 @@ from riskctl.cli.tables import (
 from riskctl.data.output import check_output_dir, check_output_file
 from riskctl.distributed.cluster import cluster_options
 from riskctl.errors import UsageError
+from riskctl.escape import for_terminal
 from riskctl.evaluate.history import history_from_flags
 from riskctl.evaluate.simulate import run_simulation
 from riskctl.gate.guardrails import check_guardrails, check_labels_choice
@@ -154,11 +154,11 @@ def simulate(
         print_json(run_to_dict(run))
         return
     for warning in run.candidate.warnings:
-        err.print(f"[yellow]warning:[/] {escape(str(warning))}", soft_wrap=True)
+        err.print(f"[yellow]warning:[/] {for_terminal(str(warning))}", soft_wrap=True)
     out.print(metrics_table(run))
     m = run.candidate.metrics
     by_action = ", ".join(
-        f"{a} {fmt_percent(p.value, 1)}" for a, p in m.catch_rate_by_action.items()
+        f"{for_terminal(a)} {fmt_percent(p.value, 1)}" for a, p in m.catch_rate_by_action.items()
     )
     out.print(f"Catch rate by action: {by_action}")
     if m.estimates:
@@ -177,4 +177,4 @@ def simulate(
     if run.comparison is not None:
         out.print(swap_table(run))
     if out_dir is not None:
-        out.print(f"Wrote decisions and metrics to [bold]{out_dir}[/]")
+        out.print(f"Wrote decisions and metrics to [bold]{for_terminal(out_dir)}[/]")

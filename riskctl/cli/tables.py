@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from rich.markup import escape
 from rich.table import Table
 
+from riskctl.escape import for_terminal
 from riskctl.evaluate.metrics import StrategyMetrics, no_label_text
 from riskctl.evaluate.simulate import Simulation, SimulationRun
 from riskctl.gate.guardrails import GuardrailResult
@@ -15,7 +15,7 @@ from riskctl.output.tables import estimate_rows, metric_rows, rule_rows, swap_ro
 def metrics_table(run: SimulationRun) -> Table:
     has_base = run.baseline is not None
     table = Table(
-        title=f"{run.candidate.loaded.name}: {run.candidate.metrics.rows:,} rows, "
+        title=f"{for_terminal(run.candidate.loaded.name)}: {run.candidate.metrics.rows:,} rows, "
         f"{run.candidate.metrics.bad:,} bad",
         caption=(
             no_label_text(run.candidate.metrics.counts) + ": in alert rate and review load only"
@@ -52,13 +52,15 @@ def guardrail_table(results: list[GuardrailResult]) -> Table:
         table.add_column(name)
     for r in results:
         verdict = "[green]holds[/]" if r.passed else "[red]FAILS[/]"
-        table.add_row(r.id, verdict, f"{r.name}: {r.message.split(': ', 1)[-1]}")
+        detail = for_terminal(f"{r.name}: {r.message.split(': ', 1)[-1]}")
+        table.add_row(for_terminal(r.id), verdict, detail)
     return table
 
 
 def rule_stats_table(sim: Simulation) -> Table:
     table = Table(
-        title=f"Rules of {sim.loaded.name} (incremental: bad rows nothing else flags)",
+        title=f"Rules of {for_terminal(sim.loaded.name)} (incremental: bad rows nothing else "
+        "flags)",
         title_justify="left",
         box=None,
         pad_edge=False,
@@ -66,26 +68,27 @@ def rule_stats_table(sim: Simulation) -> Table:
     for name in ("rule", "action", "hits", "bad", "precision", "incr. bad", "overlap"):
         table.add_column(name, justify="left" if name in ("rule", "action", "overlap") else "right")
     for r in rule_rows(sim.rules):
-        name = f"{escape(r.name)} [dim](shadow)[/]" if r.shadow else escape(r.name)
+        name = f"{for_terminal(r.name)} [dim](shadow)[/]" if r.shadow else for_terminal(r.name)
         table.add_row(
             name,
-            escape(r.action),
+            for_terminal(r.action),
             r.hits,
             r.bad_hits,
             r.precision,
             r.incremental_bad,
-            escape(r.overlap),
+            for_terminal(r.overlap),
         )
     return table
 
 
 def segment_table(column: str, groups: dict[str, StrategyMetrics]) -> Table:
-    table = Table(title=f"By {column}", title_justify="left", box=None, pad_edge=False)
-    for name in (column, "rows", "bad", "catch rate", "FPR", "precision"):
-        table.add_column(name, justify="left" if name == column else "right")
+    shown = for_terminal(column)
+    table = Table(title=f"By {shown}", title_justify="left", box=None, pad_edge=False)
+    for name in (shown, "rows", "bad", "catch rate", "FPR", "precision"):
+        table.add_column(name, justify="left" if name == shown else "right")
     for value, m in groups.items():
         table.add_row(
-            value,
+            for_terminal(value),
             f"{m.rows:,}",
             f"{m.bad:,}",
             fmt_percent(m.catch_rate.value, 1),
@@ -124,6 +127,6 @@ def estimates_table(run: SimulationRun) -> Table:
     for r in estimate_rows(run, digits=1):
         table.add_row(r.label, r.scope, r.naive, r.bounds, r.estimate)
     if run.coverage.notes:
-        table.caption = "; ".join(run.coverage.notes)
+        table.caption = for_terminal("; ".join(run.coverage.notes))
         table.caption_justify = "left"
     return table

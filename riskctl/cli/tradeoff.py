@@ -28,6 +28,7 @@ from riskctl.cli.options import (
 from riskctl.data.output import check_output_file
 from riskctl.distributed.cluster import cluster_options
 from riskctl.errors import UsageError
+from riskctl.escape import for_terminal
 from riskctl.evaluate.history import history_from_flags
 from riskctl.evaluate.metrics import StrategyMetrics
 from riskctl.evaluate.registry import METRICS
@@ -130,7 +131,7 @@ def _point(p: dict) -> dict:
 
 
 def _curve_table(c: Curve) -> Table:
-    title = f"{c.segment + ': ' if c.segment else ''}{c.rows:,} rows, {c.bad:,} bad"
+    title = f"{for_terminal(c.segment) + ': ' if c.segment else ''}{c.rows:,} rows, {c.bad:,} bad"
     if c.no_label:
         title += f", {c.no_label:,} with no usable label (in alert rate only)"
     table = Table(title=title, title_justify="left", box=None, pad_edge=False)
@@ -326,13 +327,17 @@ def _result_dict(r: TuneResult, out_path: Path) -> dict:
 
 def _render(r: TuneResult, out_path: Path) -> None:
     before = "none" if r.before is None else f"{r.before:.4f}"
-    out.print(f"Target: {r.target.describe()}. {r.candidates:,} candidate thresholds.")
+    out.print(
+        f"Target: {for_terminal(r.target.describe())}. {r.candidates:,} candidate thresholds."
+    )
     if r.met and r.segments:
         for value, t in r.segments.items():
             shown = "flag nothing more" if math.isinf(t) else f"{t:.4f}"
-            out.print(f"{r.action} threshold on {r.score} for {r.by} {value}: [bold]{shown}[/]")
+            what = for_terminal(f"{r.action} threshold on {r.score} for {r.by} {value}")
+            out.print(f"{what}: [bold]{shown}[/]")
     elif r.met:
-        out.print(f"{r.action} threshold on {r.score}: {before} -> [bold]{r.after:.4f}[/]")
+        what = for_terminal(f"{r.action} threshold on {r.score}")
+        out.print(f"{what}: {before} -> [bold]{r.after:.4f}[/]")
     table = Table(box=None, pad_edge=False)
     cols = ["metric", "before", "after"]
     if r.holdout_after is not None:
@@ -346,8 +351,8 @@ def _render(r: TuneResult, out_path: Path) -> None:
         table.add_row(m.label, *[metric_text(m, side[m.key], 1) for side in sides])
     out.print(table)
     for note in r.notes:
-        out.print(f"[dim]{note}[/]")
+        out.print(f"[dim]{for_terminal(note)}[/]")
     if r.met:
-        out.print(f"Wrote [bold]{out_path}[/]")
+        out.print(f"Wrote [bold]{for_terminal(out_path)}[/]")
     else:
         out.print("[red]No threshold meets the target[/]; nothing written.")

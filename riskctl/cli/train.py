@@ -6,13 +6,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from riskctl.cli.console import err, out, print_json, progress_bar
 from riskctl.cli.models import periods_table, roles_table, test_summary
 from riskctl.cli.options import HistoryOpt, JsonOpt, QuietOpt, SchedulerOpt, SeedOpt, TimeoutOpt
 from riskctl.data.output import check_output_dir, check_output_file
 from riskctl.distributed.cluster import cluster_options
+from riskctl.escape import for_terminal
 from riskctl.model.score import score_file
 from riskctl.model.train import TrainOptions
 from riskctl.model.train import train as train_model
@@ -228,11 +228,11 @@ def train(
     if manifest["periods"]:
         out.print(periods_table(manifest))
     for warning in manifest["warnings"]:
-        text = escape(f"[{warning['code']}] {warning['message']}")
+        text = for_terminal(f"[{warning['code']}] {warning['message']}")
         err.print(f"[bold red]WARNING[/] {text}", soft_wrap=True)
     if result.dropped_unlabelled:
         out.print(f"Dropped {result.dropped_unlabelled:,} rows with no label.")
-    out.print(f"Wrote detector to [bold]{out_dir}[/]")
+    out.print(f"Wrote detector to [bold]{for_terminal(out_dir)}[/]")
 
 
 def score(
@@ -310,8 +310,8 @@ def score(
         return
     for feature, n in summary.unseen.items():
         err.print(
-            f"[yellow]note:[/] {n:,} values of '{feature}' were never seen in training "
-            "and were scored as missing",
+            f"[yellow]note:[/] {n:,} values of '{for_terminal(feature)}' were never seen in "
+            "training and were scored as missing",
             soft_wrap=True,
         )
-    out.print(f"Scored {summary.rows:,} rows into [bold]{out_path}[/]")
+    out.print(f"Scored {summary.rows:,} rows into [bold]{for_terminal(out_path)}[/]")

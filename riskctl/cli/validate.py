@@ -6,11 +6,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from riskctl.cli.console import out, print_json
 from riskctl.cli.options import JsonOpt
 from riskctl.errors import EXIT_BAD_INPUT, UsageError
+from riskctl.escape import for_github_message, for_github_property, for_terminal
 from riskctl.gate.validate import validate_paths
 
 
@@ -36,7 +36,8 @@ def validate(
         str,
         typer.Option(
             "--format",
-            help="text, or github for workflow annotations (::error file=...,line=...::).",
+            help="text, or github for workflow annotations (::error file=...,line=...::), "
+            "with % CR LF (and : , in the file) percent-encoded as GitHub expects.",
         ),
     ] = "text",
     as_json: JsonOpt = False,
@@ -60,11 +61,12 @@ def validate(
         for f in findings:
             line = f",line={f.line}" if f.line else ""
             kind = {"error": "error", "warning": "warning", "note": "notice"}[f.level]
-            print(f"::{kind} file={f.path}{line}::{f.message}")  # noqa: T201 - for Actions
+            command = f"::{kind} file={for_github_property(f.path)}{line}::"
+            print(command + for_github_message(f.message))  # noqa: T201 - for Actions
     else:
         for f in findings:
             colour = {"error": "red", "warning": "yellow", "note": "cyan"}[f.level]
-            out.print(f"[{colour}]{escape(str(f))}[/]", soft_wrap=True)
+            out.print(f"[{colour}]{for_terminal(str(f))}[/]", soft_wrap=True)
         if not errors:
             out.print(f"{len(paths)} file(s) valid")
     if errors:

@@ -16,6 +16,7 @@ from riskctl.data.csvcheck import check_csv
 from riskctl.data.dates import parse_date_strings, slash_date_columns
 from riskctl.data.output import check_output_file
 from riskctl.errors import DataError, UsageError, name_list
+from riskctl.escape import CSV_FORMULA_START, for_csv_cell
 from riskctl.tempfiles import note_input, partial_dir, partial_file, untrack_partial
 
 TABLE_SUFFIXES = {
@@ -214,14 +215,46 @@ def write_table(df: pl.DataFrame, path: Path | str) -> Path:
             # statistics off: the file's bytes then depend only on the data (reproducible)
             df.write_parquet(tmp, compression="zstd", statistics=False)
         elif fmt == "csv":
-            # CSV has no lists: join them (reason codes) with "; "
-            lists = [c for c, t in df.schema.items() if isinstance(t, pl.List)]
-            df.with_columns(pl.col(c).list.join("; ") for c in lists).write_csv(tmp)
+            for_csv(df.lazy()).collect().write_csv(tmp)
         elif fmt == "json":
             df.write_json(tmp)
         else:
             df.write_ndjson(tmp)
     return path
+
+
+_TEXT_TYPES = (pl.String, pl.Categorical, pl.Enum)
+
+
+def for_csv(lf: pl.LazyFrame) -> pl.LazyFrame:
+    """A table as riskctl writes it to CSV: lists (reason codes) joined with "; ", and text
+    a spreadsheet would run as a formula (a cell or header starting with `= + - @`, tab or
+    CR) given a leading `'`, as spreadsheet exports do (`riskctl.escape.for_csv_cell`).
+    Numbers, dates and booleans are written as they are. Reading the file back keeps the
+    `'`: it is part of the text from then on."""
+    schema = lf.collect_schema()
+    lists = [c for c, t in schema.items() if isinstance(t, pl.List)]
+    text = [c for c, t in schema.items() if isinstance(t, _TEXT_TYPES)]
+    lf = lf.with_columns(pl.col(c).list.join("; ") for c in lists)
+    lf = lf.with_columns(_csv_text(c) for c in [*lists, *text])
+    names = {c: for_csv_cell(c) for c in schema.names()}
+    renamed = {c: n for c, n in names.items() if n != c}
+    if not renamed:
+        return lf
+    if len(set(names.values())) < len(names):
+        clash = next(c for c in renamed if renamed[c] in names)
+        raise DataError(
+            f"cannot write CSV: column {clash!r} would be written as {renamed[clash]!r}, "
+            "which is another column's name",
+            hint="rename one of the two columns, or write Parquet",
+        )
+    return lf.rename(renamed)
+
+
+def _csv_text(name: str) -> pl.Expr:
+    col = pl.col(name).cast(pl.String)
+    formula = col.str.contains(CSV_FORMULA_START)
+    return pl.when(formula).then(pl.lit("'") + col).otherwise(col).alias(name)
 
 
 class BatchWriter:
@@ -256,8 +289,7 @@ class BatchWriter:
             if self.fmt == "parquet":
                 merged.sink_parquet(tmp, statistics=False)
             elif self.fmt == "csv":
-                lists = [c for c, t in merged.collect_schema().items() if isinstance(t, pl.List)]
-                merged.with_columns(pl.col(c).list.join("; ") for c in lists).sink_csv(tmp)
+                for_csv(merged).sink_csv(tmp)
             elif self.fmt == "json":  # one array: it has to be whole in memory once
                 merged.collect().write_json(tmp)
             else:

@@ -1,8 +1,10 @@
-"""Markdown for pull-request comments and chat: one escaper, one table writer, and the
-summaries of `riskctl check` and `riskctl report --format md` built from the same tables."""
+"""Markdown for pull-request comments and chat: one table writer, and the summaries of
+`riskctl check` and `riskctl report --format md` built from the same tables. Every name and
+value goes through the one Markdown escaper (`riskctl.escape.for_markdown`)."""
 
 from __future__ import annotations
 
+from riskctl.escape import for_markdown, for_markdown_cell, for_markdown_code
 from riskctl.evaluate.metrics import no_label_text
 from riskctl.evaluate.simulate import SimulationRun
 from riskctl.gate.diff import Change, show
@@ -11,18 +13,23 @@ from riskctl.output.tables import estimate_rows, metric_rows, rule_rows, swap_ro
 from riskctl.strategy.load import LoadedStrategy
 
 
-def cell(text: object) -> str:
-    """Markdown table cells: pipes and newlines would break the table."""
-    return str(text).replace("|", "\\|").replace("\r", " ").replace("\n", " ")
-
-
 def table(headers: list[str], rows: list[list[object]]) -> list[str]:
+    """A Markdown table; every header and cell escaped, so each row keeps its columns.
+    A cell that is riskctl's own Markdown (a bold verdict) is given as `Raw`."""
     lines = [
-        "| " + " | ".join(cell(h) for h in headers) + " |",
+        "| " + " | ".join(_cell(h) for h in headers) + " |",
         "|" + " --- |" * len(headers),
     ]
-    lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
+    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
     return lines
+
+
+class Raw(str):
+    """Markdown riskctl writes itself (never a name or a value): not escaped."""
+
+
+def _cell(value: object) -> str:
+    return value if isinstance(value, Raw) else for_markdown_cell(value)
 
 
 def metrics_lines(run: SimulationRun) -> list[str]:
@@ -56,7 +63,7 @@ def swap_lines(run: SimulationRun) -> list[str]:
 def unseen_lines(run: SimulationRun) -> list[str]:
     """How many rows had no usable label and why; label metrics three ways."""
     counts = run.candidate.metrics.counts
-    lines = [] if not counts.no_label else ["", no_label_text(counts) + "."]
+    lines = [] if not counts.no_label else ["", for_markdown(no_label_text(counts) + ".")]
     rows: list[list[object]] = [
         [r.label, r.scope, r.naive, r.bounds, r.estimate] for r in estimate_rows(run, digits=1)
     ]
@@ -87,7 +94,7 @@ def rule_lines(run: SimulationRun) -> list[str]:
 def _heading(run: SimulationRun) -> str:
     cand = run.candidate.loaded.name
     base = run.baseline.loaded.name if run.baseline else None
-    return f"`{cell(cand)}`" + (f" vs `{cell(base)}`" if base else "")
+    return for_markdown_code(cand) + (f" vs {for_markdown_code(base)}" if base else "")
 
 
 def check_markdown(run: SimulationRun, results: list[GuardrailResult]) -> str:
@@ -101,7 +108,7 @@ def check_markdown(run: SimulationRun, results: list[GuardrailResult]) -> str:
     lines = [f"### {_heading(run)}", "", verdict, ""]
     if results:
         rows: list[list[object]] = [
-            [r.id, r.name, "holds" if r.passed else "**fails**", r.message.split(": ", 1)[-1]]
+            [r.id, r.name, "holds" if r.passed else Raw("**fails**"), r.message.split(": ", 1)[-1]]
             for r in results
         ]
         lines += [*table(["check", "guardrail", "verdict", "detail"], rows), ""]
@@ -111,15 +118,17 @@ def check_markdown(run: SimulationRun, results: list[GuardrailResult]) -> str:
 
 def report_markdown(run: SimulationRun, title: str, caveats: list[str]) -> str:
     """The report's summary: headline metrics, the swap set and the rule table."""
-    lines = [f"## {cell(title)}", "", *metrics_lines(run), *unseen_lines(run), *swap_lines(run)]
+    lines = [f"## {for_markdown(title)}", "", *metrics_lines(run), *unseen_lines(run)]
+    lines += swap_lines(run)
     lines += rule_lines(run)
     if caveats:
-        lines += [""] + [f"> {cell(c)}" for c in caveats]
+        lines += [""] + [f"> {for_markdown(c)}" for c in caveats]
     return "\n".join(lines) + "\n"
 
 
 def diff_markdown(old: LoadedStrategy, new: LoadedStrategy, changes: list[Change]) -> str:
-    lines = [f"### Strategy diff: `{old.path}` -> `{new.path}`", ""]
+    paths = f"{for_markdown_code(old.path)} -> {for_markdown_code(new.path)}"
+    lines = [f"### Strategy diff: {paths}", ""]
     if not changes:
         return "\n".join(lines + ["No semantic change.", ""])
     rows: list[list[object]] = [

@@ -1,11 +1,11 @@
 """A monitor run as a short Markdown message for a chat channel or a CI summary, with the
-one Markdown escaper and number formatter."""
+one Markdown escaper and number formatter; its sentences as plain text for the terminal."""
 
 from __future__ import annotations
 
+from riskctl.escape import for_markdown
 from riskctl.monitor.run import MonitorResult
 from riskctl.numbers import fmt_percent, fmt_points
-from riskctl.output.markdown import cell as _cell
 from riskctl.output.markdown import table
 
 TOP = 8
@@ -27,13 +27,13 @@ def monitor_markdown(r: MonitorResult) -> str:
         head = f"**{len(failed)} of {len(r.thresholds)} limits crossed**"
     else:
         head = f"all {len(r.thresholds)} limits hold"
-    title = f"riskctl monitor{f': {_cell(r.strategy)}' if r.strategy else ''}"
+    title = f"riskctl monitor{f': {for_markdown(r.strategy)}' if r.strategy else ''}"
     lines = [
         f"## {title}",
         "",
-        f"{_cell(r.current_name)} against {_cell(r.reference_name)}: {head}.",
+        f"{for_markdown(r.current_name)} against {for_markdown(r.reference_name)}: {head}.",
     ]
-    lines += [""] + [f"- :rotating_light: {_cell(t.message)}" for t in failed]
+    lines += [""] + [f"- :rotating_light: {for_markdown(t.message)}" for t in failed]
     ref, cur = r.alert_rate
     if cur is not None:
         change = f" ({_signed_pct(cur - ref)})" if ref is not None else ""
@@ -41,7 +41,7 @@ def monitor_markdown(r: MonitorResult) -> str:
     if r.score_drift is not None and r.score_drift.psi is not None:
         lines.append(f"- score PSI {r.score_drift.psi:.3f}")
     lines += _drift_lines(r) + _estimate_lines(r) + _attribution_lines(r)
-    lines += [""] + [f"> {_cell(w)}" for w in r.warnings] if r.warnings else []
+    lines += [""] + [f"> {for_markdown(w)}" for w in r.warnings] if r.warnings else []
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -62,22 +62,51 @@ def _estimate_lines(r: MonitorResult) -> list[str]:
     if e is None:
         return []
     lines = ["", f"Label-free estimates on {e.rows:,} rows ({e.unlabelled:,} without a label yet):"]
+    for text, agrees in estimate_texts(r):
+        lines.append(f"- {for_markdown(text)}{'' if agrees else ' :warning: disagrees'}")
+    return lines
+
+
+def estimate_texts(r: MonitorResult) -> list[tuple[str, bool]]:
+    """Each label-free estimate and each check of one against realised labels, as plain
+    text, with whether it agrees (the terminal and the Markdown message show the same)."""
+    e = r.estimates
+    if e is None:
+        return []
+    texts = []
     for est in e.estimates:
         if est.value is None or est.metric == "alert_rate":
             continue
-        lines.append(
-            f"- expected {est.metric.replace('_', ' ')} {_pct(est.value)} "
-            f"(95%: {_pct(est.low)} to {_pct(est.high)})"
+        texts.append(
+            (
+                f"expected {est.metric.replace('_', ' ')} {_pct(est.value)} "
+                f"(95%: {_pct(est.low)} to {_pct(est.high)})",
+                True,
+            )
         )
     for c in e.checks:
         if c.realised is None or c.expected.value is None:
             continue
-        mark = "" if c.agrees else " :warning: disagrees"
-        lines.append(
-            f"- realised {c.metric.replace('_', ' ')} {_pct(c.realised)} vs expected "
-            f"{_pct(c.expected.value)} on {c.rows:,} labelled rows{mark}"
+        texts.append(
+            (
+                f"realised {c.metric.replace('_', ' ')} {_pct(c.realised)} vs expected "
+                f"{_pct(c.expected.value)} on {c.rows:,} labelled rows",
+                c.agrees,
+            )
         )
-    return lines
+    return texts
+
+
+def shift_text(r: MonitorResult) -> str | None:
+    """What moved the mean score margin, by feature, as plain text."""
+    s = r.score_shift
+    if s is None:
+        return None
+    top = ", ".join(f"{f.feature} {f.shift:+.3f}" for f in s.features[:5])
+    return (
+        f"Mean score margin moved {s.margin_change:+.3f} log-odds (SHAP on "
+        f"{s.sample_reference:,} + {s.sample_current:,} sampled rows): {top}"
+    )
 
 
 def _attribution_lines(r: MonitorResult) -> list[str]:
@@ -88,15 +117,12 @@ def _attribution_lines(r: MonitorResult) -> list[str]:
         ]
         lines += [
             "",
-            f"{a.metric.replace('_', ' ')} {a.reference:.4g} -> {a.current:.4g} by {_cell(a.by)}:",
+            for_markdown(
+                f"{a.metric.replace('_', ' ')} {a.reference:.4g} -> {a.current:.4g} by {a.by}:"
+            ),
             *table(["segment", "mix", "rate", "total"], rows),
         ]
-    if r.score_shift is not None:
-        s = r.score_shift
-        top = ", ".join(f"{f.feature} {f.shift:+.3f}" for f in s.features[:5])
-        lines += [
-            "",
-            f"Mean score margin moved {s.margin_change:+.3f} log-odds (SHAP on "
-            f"{s.sample_reference:,} + {s.sample_current:,} sampled rows): {top}",
-        ]
+    shift = shift_text(r)
+    if shift is not None:
+        lines += ["", for_markdown(shift)]
     return lines

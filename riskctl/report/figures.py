@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from riskctl.escape import for_chart
 from riskctl.evaluate.metrics import StrategyMetrics
 from riskctl.evaluate.simulate import SimulationRun
 from riskctl.explain.summary import ExplainSummary
@@ -22,9 +23,14 @@ from riskctl.report.charts import (
 
 @dataclass(frozen=True)
 class Chart:
+    """A report's chart: its spec with every name and value made safe for Vega."""
+
     id: str
     title: str
     spec: dict[str, Any]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "spec", for_chart(self.spec))
 
 
 def _point(name: str, m: StrategyMetrics) -> dict[str, Any]:
