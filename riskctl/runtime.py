@@ -90,7 +90,6 @@ def configure_openmp(environ: os._Environ[str] | dict[str, str] = os.environ) ->
     return chosen
 
 
-
 class _XGBoostWithoutSklearn:
     """A meta path finder that refuses `sklearn` to xgboost's `compat` module alone: xgboost
     imports scikit-learn (and with it scipy) only to offer its scikit-learn wrappers, about
