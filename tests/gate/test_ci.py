@@ -31,7 +31,11 @@ def test_semantic_diff_of_the_example_strategies(example_strategies: Path) -> No
         load_strategy(example_strategies / "candidate.yaml"),
     )
     text = [str(c) for c in changes]
-    assert "segment new_accounts: added (account_age_days < 7)" in text
+    assert (
+        "segment new_accounts: added (when: account_age_days < 7, position: 1 of 1, "
+        "thresholds: review:score: 0.1)" in text
+    )
+    assert "segment threshold new_accounts review:score: added (0.1)" in text
     assert (
         "rule promo_farm: added (when: promo_used AND account_age_days < 1 AND "
         "accounts_per_device_7d >= 3, action: block, mode: active, enabled: True, "
