@@ -121,10 +121,14 @@ def _check_text(
         if what == "the condition"
         else "it is not the text it reads as"
     )
+    where = loaded.where(*path)
+    if where.key_path:  # the key path names the item, which may be the odd text itself
+        where = Location(where.file, where.line, shown(where.key_path))
+    meant = ascii_lookalike(token).strip()
     raise ConfigError(
         f"{what} holds {first.describe()}, in `{shown(token)}`: {effect}",
-        loaded.where(*path),
-        hint=f"retype it as `{ascii_lookalike(token).strip()}`",
+        where,
+        hint=f"retype it as `{meant}`" if meant else "delete it",
     )
 
 
