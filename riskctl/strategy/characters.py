@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 # letters that look like an ASCII letter and have no compatibility mapping to it
 _LOOKALIKES = {
@@ -52,7 +53,6 @@ _BLANK_LETTERS = {0x115F, 0x1160, 0x3164, 0xFFA0, 0x2800, 0x034F, 0x180E}
 _VARIATION_SELECTORS = (range(0xFE00, 0xFE10), range(0xE0100, 0xE01F0))
 # scripts Latin letters may share a word with (Japanese and Korean text mixes them)
 _MIXES_WITH_LATIN = {"CJK", "HIRAGANA", "KATAKANA", "HANGUL", "BOPOMOFO", "IDEOGRAPHIC"}
-_WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,7 @@ class OddCharacter:
         return f"{self.code_point}, which looks like '{self.looks_like}'"
 
 
+@lru_cache(maxsize=4096)
 def is_invisible(char: str) -> bool:
     """True for a character that shows as nothing, or as an ordinary space, but is not one."""
     if char in "\t\n\r ":
@@ -87,6 +88,7 @@ def is_invisible(char: str) -> bool:
     return unicodedata.category(char) in ("Cf", "Cc", "Zs", "Zl", "Zp", "Co", "Cn", "Cs")
 
 
+@lru_cache(maxsize=4096)
 def _script(char: str) -> str:
     """The script of a letter, from its Unicode name (LATIN, CYRILLIC, GREEK, CJK...)."""
     name = unicodedata.name(char, "")
@@ -95,6 +97,7 @@ def _script(char: str) -> str:
     return name.split(" ")[0] if name else "UNKNOWN"
 
 
+@lru_cache(maxsize=4096)
 def _compatible_ascii(char: str) -> str | None:
     """The ASCII text a character's compatibility form is (fullwidth `ｇ` is `g`), if any."""
     if char.isascii():
@@ -105,19 +108,45 @@ def _compatible_ascii(char: str) -> str | None:
     return None
 
 
-def odd_characters(text: str, words: bool = True) -> list[OddCharacter]:
+# characters worth a closer look: anything but printable ASCII, tab and newlines
+_UNUSUAL = re.compile(r"[^\x20-\x7e\t\n\r]")
+# a word: letters, digits and `_`, and any other character outside ASCII but spaces (an
+# invisible character inside a word does not part it on screen)
+WORD = re.compile(r"(?:\w|[^\x00-\x7f\s])+")
+_ASCII_LETTER = re.compile(r"[A-Za-z]")
+
+
+def odd_characters(text: str, words: bool = True, first: bool = False) -> list[OddCharacter]:
     """Every invisible character in `text`, and with `words`, every look-alike one (see the
-    module's docstring), in order of position."""
-    found = {i: OddCharacter(c, i, "invisible", "") for i, c in enumerate(text) if is_invisible(c)}
-    if words:
-        for i, c in enumerate(text):
-            ascii_form = _compatible_ascii(c)
-            if ascii_form is not None and i not in found:
-                found[i] = OddCharacter(c, i, "look-alike", ascii_form)
-        for match in _WORD.finditer(text):
-            for i, c, like in _mixed_word(match.group(), match.start()):
-                found.setdefault(i, OddCharacter(c, i, "look-alike", like))
-    return [found[i] for i in sorted(found)]
+    module's docstring), in order of position; `first`: the first one only. Each distinct
+    character is judged once, and only words with a character outside ASCII are looked at,
+    so long text is quick."""
+    found: dict[int, OddCharacter] = {}
+    distinct = set(_UNUSUAL.findall(text))
+    odd: dict[str, OddCharacter] = {}
+    for c in distinct:
+        if is_invisible(c):
+            odd[c] = OddCharacter(c, 0, "invisible", "")
+        elif words and (ascii_form := _compatible_ascii(c)) is not None:
+            odd[c] = OddCharacter(c, 0, "look-alike", ascii_form)
+    if odd:
+        for match in re.finditer("|".join(map(re.escape, odd)), text):
+            i, template = match.start(), odd[match.group()]
+            found[i] = OddCharacter(template.char, i, template.kind, template.looks_like)
+            if first:
+                break
+    if words and distinct:
+        scripts = {_script(c) for c in distinct if c.isalpha()} - _MIXES_WITH_LATIN
+        # with one script outside ASCII, a word mixes scripts only if it has ASCII letters
+        every_word = len(scripts) > 1
+        for match in WORD.finditer(text):
+            if first and found and match.start() > min(found):
+                break
+            word = match.group()
+            if not word.isascii() and (every_word or _ASCII_LETTER.search(word)):
+                for i, c, like in _mixed_word(word, match.start()):
+                    found.setdefault(i, OddCharacter(c, i, "look-alike", like))
+    return [found[i] for i in sorted(found)][: 1 if first else None]
 
 
 def _mixed_word(word: str, start: int) -> list[tuple[int, str, str]]:

@@ -111,7 +111,7 @@ def _walk(loaded: LoadedStrategy, node: object, path: tuple[str | int, ...]) -> 
 def _check_text(
     loaded: LoadedStrategy, text: str, path: tuple[str | int, ...], what: str, words: bool
 ) -> None:
-    odd = odd_characters(text, words=words)
+    odd = odd_characters(text, words=words, first=True)
     if not odd:
         return
     first = odd[0]
