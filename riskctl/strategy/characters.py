@@ -48,6 +48,14 @@ _LOOKALIKES = {
     "ɴ": "n", "ǀ": "l", "ɛ": "e", "ɔ": "c", "ʋ": "u", "ꞵ": "b",
 }  # fmt: skip
 
+# the look-alikes that are drawn the same as an ASCII letter (the others above differ a
+# little, e.g. Cyrillic `к` and `в`): a word made only of these reads as ASCII
+_IDENTICAL = set(
+    "аеорсухѕіјԁһӏԛԝАВЕКМНОРСТХІЈЅԚԜҮҺӀ"  # Cyrillic
+    "ονϲϳΑΒΕΖΗΙΚΜΝΟΡΤΥΧϹ"  # Greek
+    "օսհո"  # Armenian
+)
+
 # letters that draw nothing although they are not format characters
 _BLANK_LETTERS = {0x115F, 0x1160, 0x3164, 0xFFA0, 0x2800, 0x034F, 0x180E}
 _VARIATION_SELECTORS = (range(0xFE00, 0xFE10), range(0xE0100, 0xE01F0))
@@ -170,6 +178,23 @@ def _mixed_word(word: str, start: int) -> list[tuple[int, str, str]]:
         for script, chars in scripts.items():
             if script != main:
                 out += [(i, c, _LOOKALIKES.get(c, "")) for i, c in chars]
+    return out
+
+
+def lookalike_words(text: str) -> list[tuple[str, str, str]]:
+    """Words written wholly in another script whose every letter looks like an ASCII one
+    (`СА` in Cyrillic reads as `CA`): (word, what it reads as, its script). Such a word may
+    be genuine (a Russian word), so this is for a warning, not a refusal."""
+    out: list[tuple[str, str, str]] = []
+    if text.isascii():
+        return out
+    for match in WORD.finditer(text):
+        word = match.group()
+        letters = [c for c in word if c.isalpha()]
+        if not letters or word.isascii() or any(c.isascii() for c in letters):
+            continue
+        if all(c in _IDENTICAL for c in letters):
+            out.append((word, ascii_lookalike(word), _script(letters[0]).capitalize()))
     return out
 
 

@@ -233,3 +233,32 @@ def test_a_long_condition_is_scanned_quickly() -> None:
     start = time.perf_counter()
     assert odd_characters(f"city IN ({values})") == []
     assert time.perf_counter() - start < 5  # about 0.6 s; one by one took 12 s
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("country = '\u0421\u0410'", [("\u0421\u0410", "CA", "Cyrillic")]),  # Cyrillic СА
+        ("c = '\u039f\u039a'", [("\u039f\u039a", "OK", "Greek")]),  # Greek ΟΚ
+        ("city = 'Москва'", []),  # к and в differ from k and b
+        ("category = 'gift_cards'", []),
+        ("city = '東京'", []),
+    ],
+)
+def test_words_wholly_in_lookalike_letters_are_found(text: str, expected: list) -> None:
+    from riskctl.strategy.characters import lookalike_words
+
+    assert lookalike_words(text) == expected
+
+
+def test_validate_warns_about_a_literal_wholly_in_lookalike_letters(tmp_path: Path) -> None:
+    """A genuine word may be made of such letters, so it is a warning (exit 0)."""
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        BASE + "rules:\n  - name: ca\n    when: \"country = '\\u0421\\u0410'\"\n    action: block\n"
+    )
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 0, result.output
+    words = " ".join(result.output.split())
+    assert f"{path}:8: warning: rule 'ca':" in words
+    assert "wholly in Cyrillic letters that look like `CA`" in words
