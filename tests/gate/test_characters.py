@@ -267,6 +267,9 @@ def test_validate_warns_about_a_literal_wholly_in_lookalike_letters(tmp_path: Pa
 def test_a_file_saved_with_a_byte_order_mark_and_windows_line_ends_loads(tmp_path: Path) -> None:
     """What editors write around the text is not in it: only a BOM inside a value counts."""
     path = tmp_path / "s.yaml"
-    rule = "rules:\n  - name: r\n    when: >\n      amount > 5\n      AND\tamount < 9\n    action: block\n"
+    rule = (
+        "rules:\n  - name: r\n    when: >\n      amount > 5\n      AND\tamount < 9\n"
+        "    action: block\n"
+    )
     path.write_bytes(b"\xef\xbb\xbf" + (BASE + rule).replace("\n", "\r\n").encode())
     assert load_strategy(path).strategy.rules[0].name == "r"
