@@ -75,14 +75,28 @@ class OddCharacter:
     @property
     def code_point(self) -> str:
         """`U+0435 CYRILLIC SMALL LETTER IE`."""
-        return f"U+{ord(self.char):04X} {unicodedata.name(self.char, 'UNNAMED CHARACTER')}"
+        return f"U+{ord(self.char):04X} {_name(self.char)}"
 
     def describe(self) -> str:
+        if self.kind == "line break":
+            return f"a line break or tab, {self.code_point}"
         if self.kind == "invisible":
             return f"an invisible character, {self.code_point}"
         if not self.looks_like:
             return f"{self.code_point}, not ASCII"
         return f"{self.code_point}, which looks like '{self.looks_like}'"
+
+
+_CONTROL_NAMES = {"\t": "CHARACTER TABULATION", "\n": "LINE FEED", "\r": "CARRIAGE RETURN"}
+
+
+def _name(char: str) -> str:
+    """The character's Unicode name (control characters have none there)."""
+    if char in _CONTROL_NAMES:
+        return _CONTROL_NAMES[char]
+    if unicodedata.category(char) == "Cc":
+        return "CONTROL CHARACTER"
+    return unicodedata.name(char, "UNNAMED CHARACTER")
 
 
 @lru_cache(maxsize=4096)
@@ -122,14 +136,19 @@ _UNUSUAL = re.compile(r"[^\x20-\x7e\t\n\r]")
 # invisible character inside a word does not part it on screen)
 WORD = re.compile(r"(?:\w|[^\x00-\x7f\s])+")
 _ASCII_LETTER = re.compile(r"[A-Za-z]")
+_BREAK = re.compile(r"[\t\n\r]")
 
 
-def odd_characters(text: str, words: bool = True, first: bool = False) -> list[OddCharacter]:
+def odd_characters(
+    text: str, words: bool = True, first: bool = False, one_line: bool = False
+) -> list[OddCharacter]:
     """Every invisible character in `text`, and with `words`, every look-alike one (see the
-    module's docstring), in order of position; `first`: the first one only. Each distinct
-    character is judged once, and only words with a character outside ASCII are looked at,
-    so long text is quick."""
+    module's docstring), in order of position; with `one_line` (a name), tabs and line
+    breaks too; `first`: the first one only. Each distinct character is judged once, and
+    only words with a character outside ASCII are looked at, so long text is quick."""
     found: dict[int, OddCharacter] = {}
+    if one_line and (brk := _BREAK.search(text)) is not None:
+        found[brk.start()] = OddCharacter(brk.group(), brk.start(), "line break", "")
     distinct = set(_UNUSUAL.findall(text))
     odd: dict[str, OddCharacter] = {}
     for c in distinct:
@@ -211,9 +230,9 @@ def ascii_lookalike(text: str) -> str:
 
 
 def shown(text: str) -> str:
-    """`text` with every invisible or look-alike character written as `<U+XXXX>`, so a
-    message shows where it is."""
-    odd = {o.position for o in odd_characters(text)}
+    """`text` with every invisible or look-alike character, tab and line break written as
+    `<U+XXXX>`, so a one-line message shows where it is."""
+    odd = {o.position for o in odd_characters(text)} | {m.start() for m in _BREAK.finditer(text)}
     return "".join(f"<U+{ord(c):04X}>" if i in odd else c for i, c in enumerate(text))
 
 
@@ -230,7 +249,7 @@ def action_name_problem(name: str) -> tuple[str, str] | None:
     odd = next((c for c in name if not c.isascii() or is_invisible(c)), None)
     if odd is None:
         return (
-            f"action '{name}' is not a name: use ASCII letters, digits, '_' or '-', "
+            f"action '{shown(name)}' is not a name: use ASCII letters, digits, '_' or '-', "
             "beginning with a letter",
             "e.g. block, review, allow",
         )

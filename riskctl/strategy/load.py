@@ -104,14 +104,22 @@ def _walk(loaded: LoadedStrategy, node: object, path: tuple[str | int, ...]) -> 
             _walk(loaded, value, (*path, i))
     elif isinstance(node, str):
         prose = bool(path) and path[-1] in FREE_TEXT
-        what = "the condition" if path and path[-1] == "when" else "the text"
-        _check_text(loaded, node, path, what, words=not prose)
+        condition = bool(path) and path[-1] == "when"
+        what = "the condition" if condition else "the text"
+        _check_text(loaded, node, path, what, words=not prose, one_line=not prose and not condition)
 
 
 def _check_text(
-    loaded: LoadedStrategy, text: str, path: tuple[str | int, ...], what: str, words: bool
+    loaded: LoadedStrategy,
+    text: str,
+    path: tuple[str | int, ...],
+    what: str,
+    words: bool,
+    one_line: bool = True,
 ) -> None:
-    odd = odd_characters(text, words=words, first=True)
+    """Refuse `text` at the first character that does not show what it is; names (not
+    prose, not conditions) are one line as well."""
+    odd = odd_characters(text, words=words, first=True, one_line=one_line)
     if not odd:
         return
     first = odd[0]
@@ -124,7 +132,7 @@ def _check_text(
     where = loaded.where(*path)
     if where.key_path:  # the key path names the item, which may be the odd text itself
         where = Location(where.file, where.line, shown(where.key_path))
-    meant = ascii_lookalike(token).strip()
+    meant = " ".join(ascii_lookalike(token).split())  # on one line
     raise ConfigError(
         f"{what} holds {first.describe()}, in `{shown(token)}`: {effect}",
         where,

@@ -98,3 +98,16 @@ def _segment_cyrillic_literal(i: Inputs) -> Path:
         "    thresholds:\n      review: {score: 0.9}\n"
     )
     return i.text("segment_literal.yaml", strategy_text(GUARDED + segment))
+
+
+@maker("rule_name_newline")
+def _rule_name_newline(i: Inputs) -> Path:
+    """A name that would add its own line (and its own annotation) to the output."""
+    rule = 'rules:\n  - name: "a\\n::error::PASSED"\n    when: "amount > 5"\n    action: block\n'
+    return i.text("rule_newline.yaml", strategy_text(GUARDED + rule))
+
+
+@maker("action_newline")
+def _action_newline(i: Inputs) -> Path:
+    text = strategy_text(GUARDED).replace("[block, review", '[block, "re\\nview"')
+    return i.text("action_newline.yaml", text)

@@ -273,3 +273,26 @@ def test_a_file_saved_with_a_byte_order_mark_and_windows_line_ends_loads(tmp_pat
     )
     path.write_bytes(b"\xef\xbb\xbf" + (BASE + rule).replace("\n", "\r\n").encode())
     assert load_strategy(path).strategy.rules[0].name == "r"
+
+
+def test_a_name_with_a_line_break_is_refused_on_one_annotation_line(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        BASE + 'rules:\n  - name: "ok\\n::error file=x::PASSED"\n    when: amount > 5\n'
+        "    action: block\n"
+    )
+    result = runner.invoke(app, ["validate", str(path), "--format", "github"])
+    assert result.exit_code == 2
+    (line,) = result.output.splitlines()
+    assert line.startswith(f"::error file={path},line=7::")
+    assert "U+000A LINE FEED" in line and "ok<U+000A>::error file=x::PASSED" in line
+
+
+def test_conditions_and_prose_may_span_lines(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        BASE + "description: |\n  line one\n  line two\n"
+        "rules:\n  - name: r\n    when: |\n      amount > 5\n      AND amount < 9\n"
+        "    action: block\n    reason: |\n      two\n      lines\n"
+    )
+    assert load_strategy(path).strategy.rules[0].reason == "two\nlines\n"
