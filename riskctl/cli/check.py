@@ -30,7 +30,8 @@ from riskctl.data.output import append_text, check_output_file
 from riskctl.distributed.cluster import cluster_options
 from riskctl.errors import EXIT_CHECK_FAILED
 from riskctl.evaluate.history import history_from_flags
-from riskctl.evaluate.simulate import check_pin, run_simulation
+from riskctl.evaluate.pins import check_pin
+from riskctl.evaluate.simulate import run_simulation
 from riskctl.gate.guardrails import check_guardrails, no_guardrails_error, sources_line
 from riskctl.output.json import run_to_dict
 from riskctl.output.junit import junit_xml

@@ -9,7 +9,6 @@ sweeps, written decisions), on first use.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -19,7 +18,7 @@ import polars as pl
 
 from riskctl.data.io import require_columns, scan_table
 from riskctl.data.labels import BAD_HOW, binary_label, label_expr
-from riskctl.errors import ConfigError, DataError, UsageError
+from riskctl.errors import ConfigError
 from riskctl.evaluate.cells import (
     Cells,
     cell_query,
@@ -42,6 +41,7 @@ from riskctl.evaluate.metrics import (
     matured,
     metrics_from_cells,
 )
+from riskctl.evaluate.pins import check_pins as _check_pins
 from riskctl.evaluate.rows import Rows
 from riskctl.evaluate.rules import RuleStats, StrategyWarning, rule_table, strategy_warnings
 from riskctl.evaluate.unseen import change_unseen, with_unseen
@@ -317,35 +317,6 @@ def run_simulation(
         ids,
         history,
     )
-
-
-SHA256 = re.compile(r"[0-9a-fA-F]{64}\Z")
-
-
-def check_pin(pin: str | None, source: str) -> None:
-    """A pin given is 64 hex digits: an empty one (an unset CI variable) or a malformed one
-    would otherwise pin nothing, and the gate would run on any data."""
-    if pin is not None and not SHA256.match(pin):
-        got = "is empty" if not pin.strip() else f"is not 64 hex digits ({len(pin)} characters)"
-        raise UsageError(
-            f"{source} {got}: it would pin nothing",
-            hint="pass the data file's sha256, as `sha256sum FILE` prints it, or leave it out",
-        )
-
-
-def _check_pins(
-    data: Path, digest: str, pins: list[tuple[str | None, str]], cand: LoadedStrategy
-) -> None:
-    """A pinned evaluation file that changed fails loudly instead of moving the numbers."""
-    pins = [*pins, (cand.strategy.data_sha256, f"{cand.path}: data_sha256")]
-    for pin, source in pins:
-        check_pin(pin, source)
-        if pin and pin.lower() != digest:
-            raise DataError(
-                f"{data}: sha256 {digest[:12]}... is not the pinned evaluation data "
-                f"({source} {pin[:12]}...)",
-                hint="evaluate on the pinned file, or update the pin on purpose",
-            )
 
 
 def _plan(

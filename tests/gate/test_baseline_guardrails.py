@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from riskctl.cli.app import app
 from riskctl.errors import UsageError
-from riskctl.evaluate.simulate import check_pin
+from riskctl.evaluate.pins import check_pin
 from riskctl.gate.guardrails import GUARDRAILS, guardrail_limits
 from riskctl.strategy.schema import Guardrails
 

@@ -226,13 +226,12 @@ def test_the_quick_scan_finds_what_looking_at_every_character_finds() -> None:
         ), ascii(text)
 
 
-def test_a_long_condition_is_scanned_quickly() -> None:
-    import time
-
-    values = ", ".join(f"'Москва_{i}'" for i in range(100_000))  # 1.3 MB, all genuine
-    start = time.perf_counter()
+def test_a_long_condition_with_genuine_words_in_another_script_is_fine() -> None:
+    """1.3 MB of Cyrillic values beside ASCII names (scanned in about 0.6 s; one character
+    at a time it took 12 s)."""
+    values = ", ".join(f"'Москва_{i}'" for i in range(100_000))
     assert odd_characters(f"city IN ({values})") == []
-    assert time.perf_counter() - start < 5  # about 0.6 s; one by one took 12 s
+    assert odd_characters(f"city IN ({values}, 'g\u0131ft')", first=True)[0].char == "\u0131"
 
 
 @pytest.mark.parametrize(
