@@ -55,11 +55,15 @@ def simulate(
     )
 
 
-def check(run: SimulationRun, strict: bool = False, labels: str = "auto") -> list[GuardrailResult]:
-    """The candidate's guardrails judged on the run (on 95% intervals unless `strict`);
-    `labels`: naive, bounds or estimate when some outcomes were unseen (default: the
-    control-group estimate when there is one)."""
-    return check_guardrails(run, strict=strict, labels=labels)
+def check(
+    run: SimulationRun, strict: bool = False, labels: str = "auto", own_only: bool = False
+) -> list[GuardrailResult]:
+    """The candidate's guardrails judged on the run (on 95% intervals unless `strict`), and
+    with a baseline the baseline's too, the stricter limit where both set one (`own_only`:
+    the candidate's alone; each result's `source` says whose limit it is); `labels`: naive,
+    bounds or estimate when some outcomes were unseen (default: the control-group estimate
+    when there is one). An empty list means there was nothing to check."""
+    return check_guardrails(run, strict=strict, labels=labels, own_only=own_only)
 
 
 def sweep(

@@ -30,8 +30,9 @@ from riskctl.data.output import append_text, check_output_file
 from riskctl.distributed.cluster import cluster_options
 from riskctl.errors import EXIT_CHECK_FAILED
 from riskctl.evaluate.history import history_from_flags
+from riskctl.evaluate.pins import check_pin
 from riskctl.evaluate.simulate import run_simulation
-from riskctl.gate.guardrails import check_guardrails
+from riskctl.gate.guardrails import check_guardrails, no_guardrails_error, sources_line
 from riskctl.output.json import run_to_dict
 from riskctl.output.junit import junit_xml
 from riskctl.output.markdown import check_markdown
@@ -66,8 +67,20 @@ def check(
     ] = None,
     data_sha256: Annotated[
         str | None,
-        typer.Option("--data-sha256", help="Fail (exit 2) unless the data file has this sha256."),
+        typer.Option(
+            "--data-sha256",
+            help="Fail (exit 2) unless the data file has this sha256 (64 hex digits; an "
+            "empty or malformed value is an error, never no pin).",
+        ),
     ] = None,
+    own_guardrails: Annotated[
+        bool,
+        typer.Option(
+            "--own-guardrails",
+            help="Judge the candidate's own guardrails only, not the baseline's too (to "
+            "loosen a guardrail on purpose).",
+        ),
+    ] = False,
     scheduler: SchedulerOpt = None,
     timeout: TimeoutOpt = None,
     as_json: JsonOpt = False,
@@ -83,6 +96,12 @@ def check(
     estimate; --labels naive|bounds chooses (bounds: the pessimistic end).
     Outputs: a terminal table, --json, --markdown (and $GITHUB_STEP_SUMMARY), --junit.
 
+    With --baseline, the baseline's guardrails apply too: every guardrail either file sets
+    is checked, the stricter limit where both set one, so a candidate cannot pass by
+    deleting or loosening its own (--own-guardrails: the candidate's alone). Each guardrail
+    says whose limit it is. With no guardrail to check, exit 2: a gate that checks nothing
+    would pass anything. An empty or malformed --data-sha256 is exit 2, never no pin.
+
     With --scheduler, --data may be a directory or glob of Parquet parts, checked on the
     Dask cluster with the same numbers as on one machine (--data-sha256 then pins the
     dataset: the sha256 of its parts' relative paths and digests).
@@ -90,6 +109,7 @@ def check(
     [bold]Example:[/bold] riskctl check strategies/candidate.yaml --baseline
     strategies/baseline.yaml --data riskctl-demo/scored.parquet
     """
+    check_pin(data_sha256, "--data-sha256")
     for path, flag in ((junit, "--junit"), (markdown, "--markdown")):
         if path is not None:
             check_output_file(path, flag)
@@ -114,7 +134,9 @@ def check(
             data_sha256=data_sha256,
             production=history_from_flags(decision, no_outcome, control, propensity),
         )
-    results = check_guardrails(run, strict=strict, labels=labels)
+    results = check_guardrails(run, strict=strict, labels=labels, own_only=own_guardrails)
+    if not results:
+        raise no_guardrails_error(run, own_guardrails)
     summary = check_markdown(run, results)
     if markdown is not None:
         write_text(summary, markdown)
@@ -129,15 +151,12 @@ def check(
         )
     else:
         out.print(metrics_table(run))
-        if results:
-            out.print(guardrail_table(results))
-        else:
-            out.print("The candidate sets no guardrails (add a `guardrails:` section).")
+        out.print(guardrail_table(results))
         verdict = (
             f"[red]FAILED[/]: {len(failed)} of {len(results)} guardrails fail"
             if failed
             else f"[green]PASSED[/]: {len(results)} guardrails hold"
         )
-        out.print(verdict)
+        out.print(f"{verdict} ({sources_line(results)})")
     if failed:
         raise typer.Exit(EXIT_CHECK_FAILED)

@@ -29,7 +29,9 @@ def diff(
     """A semantic diff of two strategies.
 
     Thresholds moved (from -> to), rules added, removed or changed (condition, action,
-    mode), segments, guardrails and settings changed.
+    mode), segments, guardrails and settings changed. An added or removed segment lists its
+    condition, its place (the first matching segment wins) and every threshold it sets. A
+    strategy with invisible or look-alike characters is refused (exit 2), as in validate.
 
     [bold]Example:[/bold] riskctl diff git:origin/main:strategies/candidate.yaml
     strategies/candidate.yaml --format markdown

@@ -48,12 +48,12 @@ def metrics_table(run: SimulationRun) -> Table:
 
 def guardrail_table(results: list[GuardrailResult]) -> Table:
     table = Table(box=None, pad_edge=False, title="Guardrails", title_justify="left")
-    for name in ("id", "verdict", "guardrail"):
+    for name in ("id", "verdict", "limit from", "guardrail"):
         table.add_column(name)
     for r in results:
         verdict = "[green]holds[/]" if r.passed else "[red]FAILS[/]"
         detail = for_terminal(f"{r.name}: {r.message.split(': ', 1)[-1]}")
-        table.add_row(for_terminal(r.id), verdict, detail)
+        table.add_row(for_terminal(r.id), verdict, r.source, detail)
     return table
 
 

@@ -46,6 +46,11 @@ def validate(
 
     Schema, SQL conditions, columns (against --data, else the detectors' manifests), rule
     reason codes present in the catalogue, and which features have no catalogue entry.
+    Text that does not show what it says is an error, named by file:line and code point:
+    action names that are not ASCII (a Cyrillic `е` in `review` makes another action),
+    invisible characters anywhere (zero-width, byte-order mark, bidi controls, soft hyphen,
+    no-break spaces), and look-alike letters in names, columns and conditions (a literal
+    `'gift_cards'` with a Greek or Cyrillic letter, fullwidth or dotless `ı`, never matches).
     Exit 0 when valid, 2 when not.
 
     [bold]Example:[/bold] riskctl validate strategies/*.yaml --reasons

@@ -18,7 +18,7 @@ import polars as pl
 
 from riskctl.data.io import require_columns, scan_table
 from riskctl.data.labels import BAD_HOW, binary_label, label_expr
-from riskctl.errors import ConfigError, DataError
+from riskctl.errors import ConfigError
 from riskctl.evaluate.cells import (
     Cells,
     cell_query,
@@ -41,6 +41,7 @@ from riskctl.evaluate.metrics import (
     matured,
     metrics_from_cells,
 )
+from riskctl.evaluate.pins import check_pins as _check_pins
 from riskctl.evaluate.rows import Rows
 from riskctl.evaluate.rules import RuleStats, StrategyWarning, rule_table, strategy_warnings
 from riskctl.evaluate.unseen import change_unseen, with_unseen
@@ -316,20 +317,6 @@ def run_simulation(
         ids,
         history,
     )
-
-
-def _check_pins(
-    data: Path, digest: str, pins: list[tuple[str | None, str]], cand: LoadedStrategy
-) -> None:
-    """A pinned evaluation file that changed fails loudly instead of moving the numbers."""
-    pins = [*pins, (cand.strategy.data_sha256, f"{cand.path}: data_sha256")]
-    for pin, source in pins:
-        if pin and pin.lower() != digest:
-            raise DataError(
-                f"{data}: sha256 {digest[:12]}... is not the pinned evaluation data "
-                f"({source} {pin[:12]}...)",
-                hint="evaluate on the pinned file, or update the pin on purpose",
-            )
 
 
 def _plan(

@@ -132,9 +132,9 @@ def _segment_changes(a: Strategy, b: Strategy) -> list[Change]:
     segs_b = {s.name: s for s in b.segments}
     for name in dict.fromkeys([*segs_a, *segs_b]):
         if name not in segs_b:
-            changes.append(Change("segment", name, "removed", segs_a[name].when, None))
+            changes += _whole_segment(a, segs_a[name], "removed")
         elif name not in segs_a:
-            changes.append(Change("segment", name, "added", None, segs_b[name].when))
+            changes += _whole_segment(b, segs_b[name], "added")
         else:
             sa, sb = segs_a[name], segs_b[name]
             if sa.when != sb.when:
@@ -146,6 +146,28 @@ def _segment_changes(a: Strategy, b: Strategy) -> list[Change]:
             )
     # the first matching segment wins: reordering segments a row matches both of moves it
     return changes + _order("segment order", "first match wins, can move decisions", segs_a, segs_b)
+
+
+def _whole_segment(s: Strategy, segment: Any, change: str) -> list[Change]:
+    """A segment added or removed, with everything it decides: its condition, its place
+    (the first matching segment wins) and every threshold it sets, each on its own line."""
+    place = [g.name for g in s.segments].index(segment.name) + 1
+    pairs = {f"{segment.name} {k}": v for k, v in _pairs(segment.thresholds).items()}
+    whole = {
+        "when": segment.when,
+        "position": f"{place} of {len(s.segments)}",
+        "thresholds": _pairs(segment.thresholds) or "none (the strategy's own apply)",
+    }
+    before, after = ({}, pairs) if change == "added" else (pairs, {})
+    return [
+        Change(
+            "segment",
+            segment.name,
+            change,
+            *((None, whole) if change == "added" else (whole, None)),
+        ),
+        *_compare("segment threshold", before, after),
+    ]
 
 
 def _order(kind: str, what: str, a: dict[str, Any], b: dict[str, Any]) -> list[Change]:

@@ -10,6 +10,12 @@ judge one of three versions of the metric (`labels`): the control-group `estimat
 default when the history has a control group), the `naive` value on labelled rows (the
 default without one), or the `bounds`, judged at their pessimistic end: the highest value
 the unseen outcomes allow against a maximum, the lowest against a minimum.
+
+With a baseline, its guardrails apply too, so a candidate cannot pass by deleting or
+loosening its own: every guardrail either file sets is checked, and where both set one the
+stricter limit applies. Each result says where its limit came from (`source`: candidate,
+baseline or both). `own_only` judges the candidate's own guardrails alone (to loosen one on
+purpose, a choice made where the gate is run, not in the file it judges).
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from riskctl.evaluate.estimates import BASES, ThreeWays
 from riskctl.evaluate.intervals import Difference, Proportion
 from riskctl.evaluate.registry import metric
 from riskctl.evaluate.simulate import SimulationRun
+from riskctl.strategy.schema import Guardrails
 
 Measured = tuple[float, float, float] | None  # value, low, high (nan: no interval)
 
@@ -41,6 +48,8 @@ class GuardrailResult:
     high: float | None = None
     basis: str = "point"  # "interval" or "point": what the verdict rests on
     labels: str = "naive"  # which version of a label metric: naive, bounds or estimate
+    source: str = "candidate"  # whose limit: candidate, baseline or both (the same limit)
+    note: str = ""  # why the limit is not the candidate's own, when it is not
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -182,45 +191,131 @@ def labels_basis(run: SimulationRun, labels: str = "auto") -> str:
     return labels
 
 
+@dataclass(frozen=True)
+class Limit:
+    """The limit a guardrail is judged against, and whose it is."""
+
+    rail: Guardrail
+    value: float
+    source: str  # candidate, baseline or both
+    note: str = ""
+
+
+def _limit_of(guardrails: Guardrails, rail: Guardrail) -> float | None:
+    section = guardrails.relative if rail.relative else guardrails
+    return getattr(section, rail.key, None) if section is not None else None
+
+
+def guardrail_limits(candidate: Guardrails, baseline: Guardrails | None) -> list[Limit]:
+    """The limits to judge: the candidate's, and with a baseline, the baseline's too (the
+    stricter of the two where both set one)."""
+    limits = []
+    for rail in GUARDRAILS:
+        own = _limit_of(candidate, rail)
+        theirs = _limit_of(baseline, rail) if baseline is not None else None
+        show = _shown(rail)
+        if theirs is None:
+            if own is not None:
+                limits.append(Limit(rail, own, "candidate"))
+        elif own is None:
+            limits.append(Limit(rail, theirs, "baseline", "the candidate does not set it"))
+        elif own == theirs:
+            limits.append(Limit(rail, own, "both"))
+        elif (own < theirs) == (rail.direction == "max"):
+            note = f"stricter than the baseline's {show(theirs)}"
+            limits.append(Limit(rail, own, "candidate", note))
+        else:
+            note = f"the candidate's {show(own)} is looser"
+            limits.append(Limit(rail, theirs, "baseline", note))
+    return limits
+
+
+def _shown(rail: Guardrail) -> Callable[[float], str]:
+    """How a limit of `rail` reads: a change for a relative guardrail (pp for shares)."""
+    m = metric(rail.metric)
+    return (lambda x: m.fmt_change(x).lstrip("+")) if rail.relative else m.fmt
+
+
+def no_guardrails_error(run: SimulationRun, own_only: bool = False) -> UsageError:
+    """What `check` says when there is nothing to check: a gate that checks nothing passes
+    anything."""
+    if run.baseline is None or own_only:
+        why = "the candidate sets no guardrails" + (
+            "" if own_only else " and there is no --baseline to take them from"
+        )
+    else:
+        why = "neither the candidate nor the baseline sets a guardrail"
+    return UsageError(
+        f"nothing to check: {why}",
+        hint="add a `guardrails:` section to the strategy, e.g. `min_catch_rate: 0.5`"
+        + ("" if own_only else ", or pass --baseline with the strategy in production"),
+    )
+
+
+SOURCES = {
+    "candidate": "the candidate's",
+    "baseline": "the baseline's",
+    "both": "the candidate's and the baseline's",
+}
+
+
+def sources_line(results: list[GuardrailResult]) -> str:
+    """Whose limits were judged: `3 the candidate's, 2 the baseline's`."""
+    counts = {s: sum(r.source == s for r in results) for s in SOURCES}
+    return ", ".join(f"{n} {SOURCES[s]}" for s, n in counts.items() if n) or "none"
+
+
 def check_guardrails(
-    run: SimulationRun, strict: bool = False, labels: str = "auto"
+    run: SimulationRun, strict: bool = False, labels: str = "auto", own_only: bool = False
 ) -> list[GuardrailResult]:
-    """Every guardrail the candidate's file sets; `labels`: naive, bounds, estimate or auto
+    """Every guardrail the candidate's file sets, and the baseline's (see the module's
+    docstring; `own_only`: the candidate's alone); `labels`: naive, bounds, estimate or auto
     (see `labels_basis`)."""
     basis = labels_basis(run, labels)
-    g = run.candidate.loaded.strategy.guardrails
+    base = None if run.baseline is None or own_only else run.baseline.loaded.strategy.guardrails
     results = []
-    for rail in GUARDRAILS:
-        source = g.relative if rail.relative else g
-        limit = getattr(source, rail.key, None) if source is not None else None
-        if limit is None:
-            continue
-        measured = rail.measure(run, basis, rail.direction)
-        if measured is None or math.isnan(measured[0]):
-            why = _unmeasurable(rail, run)
-            results.append(
-                GuardrailResult(
-                    rail.id,
-                    rail.key,
-                    None,
-                    limit,
-                    rail.direction,
-                    False,
-                    f"{rail.key}: cannot be checked, {why}",
-                )
-            )
-            continue
-        result = _judge(rail, limit, *measured, strict=strict)
-        if basis != "naive" and rail.metric in run.candidate.metrics.estimates:
-            suffix = {
-                "estimate": " (control-group estimate)",
-                "bounds": " (bounds, pessimistic end)",
-            }[basis]
-            result = GuardrailResult(
-                **{**result.to_dict(), "message": result.message + suffix, "labels": basis}
-            )
-        results.append(result)
+    for found in guardrail_limits(run.candidate.loaded.strategy.guardrails, base):
+        results.append(_sourced(_result(run, found.rail, found.value, basis, strict), found))
     return results
+
+
+def _sourced(result: GuardrailResult, limit: Limit) -> GuardrailResult:
+    """The result, saying where its limit came from when not (only) from the candidate."""
+    if limit.source == "candidate" and not limit.note:
+        return result
+    where = f"{SOURCES[limit.source]} limit"
+    message = result.message + f" ({where}" + (f": {limit.note})" if limit.note else ")")
+    return GuardrailResult(
+        **{**result.to_dict(), "message": message, "source": limit.source, "note": limit.note}
+    )
+
+
+def _result(
+    run: SimulationRun, rail: Guardrail, limit: float, basis: str, strict: bool
+) -> GuardrailResult:
+    """One guardrail judged against `limit`."""
+    measured = rail.measure(run, basis, rail.direction)
+    if measured is None or math.isnan(measured[0]):
+        why = _unmeasurable(rail, run)
+        return GuardrailResult(
+            rail.id,
+            rail.key,
+            None,
+            limit,
+            rail.direction,
+            False,
+            f"{rail.key}: cannot be checked, {why}",
+        )
+    result = _judge(rail, limit, *measured, strict=strict)
+    if basis != "naive" and rail.metric in run.candidate.metrics.estimates:
+        suffix = {
+            "estimate": " (control-group estimate)",
+            "bounds": " (bounds, pessimistic end)",
+        }[basis]
+        result = GuardrailResult(
+            **{**result.to_dict(), "message": result.message + suffix, "labels": basis}
+        )
+    return result
 
 
 def _judge(
@@ -237,7 +332,7 @@ def _judge(
     side = "under" if (value <= limit) else "over"
     m = metric(rail.metric)
     # a relative guardrail limits a change: values and limit read as changes (pp for shares)
-    show = (lambda x: m.fmt_change(x).lstrip("+")) if rail.relative else m.fmt
+    show = _shown(rail)
     by = m.fmt_change(abs(value - limit)).lstrip("+")
     message = (
         f"{rail.key} {'holds' if passed else 'fails'}: {show(value)} vs "

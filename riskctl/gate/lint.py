@@ -1,5 +1,6 @@
 """Warnings `riskctl validate` gives on strategies that load but probably do not mean what
-they say: thresholds outside [0, 1], dead bands, and conditions that divide.
+they say: thresholds outside [0, 1], dead bands, conditions that divide, and words in a
+condition written wholly in letters of another script that look like ASCII ones.
 
 Dead band: actions are listed most severe first and a row gets the most severe action whose
 threshold its score reaches. When a more severe action's threshold on a score is at or below
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from riskctl.strategy.characters import lookalike_words
 from riskctl.strategy.finite import divides
 from riskctl.strategy.load import LoadedStrategy
 
@@ -35,6 +37,14 @@ def lint(loaded: LoadedStrategy) -> list[tuple[int | None, str]]:
         (f"segment '{g.name}'", g.when, ("segments", i, "when")) for i, g in enumerate(s.segments)
     ]
     for name, sql, where in conditions:
+        for word, reads_as, script in lookalike_words(sql):
+            found.append(
+                (
+                    loaded.where(*where).line,
+                    f"{name}: `{word}` is written wholly in {script} letters that "
+                    f"look like `{reads_as}`; if you meant `{reads_as}`, retype it in ASCII",
+                )
+            )
         try:
             expr = pl.sql_expr(sql)
         except pl.exceptions.PolarsError:

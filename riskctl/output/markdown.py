@@ -8,7 +8,7 @@ from riskctl.escape import for_markdown, for_markdown_cell, for_markdown_code
 from riskctl.evaluate.metrics import no_label_text
 from riskctl.evaluate.simulate import SimulationRun
 from riskctl.gate.diff import Change, show
-from riskctl.gate.guardrails import GuardrailResult
+from riskctl.gate.guardrails import GuardrailResult, sources_line
 from riskctl.output.tables import estimate_rows, metric_rows, rule_rows, swap_rows
 from riskctl.strategy.load import LoadedStrategy
 
@@ -105,13 +105,19 @@ def check_markdown(run: SimulationRun, results: list[GuardrailResult]) -> str:
         if failed
         else f"**riskctl check: PASSED** - {len(results)} guardrails hold"
     )
-    lines = [f"### {_heading(run)}", "", verdict, ""]
+    lines = [f"### {_heading(run)}", "", f"{verdict} (limits: {sources_line(results)})", ""]
     if results:
         rows: list[list[object]] = [
-            [r.id, r.name, "holds" if r.passed else Raw("**fails**"), r.message.split(": ", 1)[-1]]
+            [
+                r.id,
+                r.name,
+                "holds" if r.passed else Raw("**fails**"),
+                r.source,
+                r.message.split(": ", 1)[-1],
+            ]
             for r in results
         ]
-        lines += [*table(["check", "guardrail", "verdict", "detail"], rows), ""]
+        lines += [*table(["check", "guardrail", "verdict", "limit from", "detail"], rows), ""]
     lines += metrics_lines(run) + unseen_lines(run) + swap_lines(run)
     return "\n".join(lines) + "\n"
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from riskctl.data.io import sha256_file
 from riskctl.errors import ConfigError, Location
+from riskctl.strategy.characters import action_name_problem, ascii_lookalike, odd_characters, shown
 from riskctl.strategy.schema import Strategy
 from riskctl.yamlconfig import KeyPath, format_key_path, line_of, load_yaml
 
@@ -41,6 +42,7 @@ def load_strategy(path: Path | str) -> LoadedStrategy:
 
 def _check_semantics(loaded: LoadedStrategy) -> None:
     s = loaded.strategy
+    check_characters(loaded)
     known = set(s.actions)
     hint = "actions are: " + ", ".join(s.actions)
     for action in s.thresholds:
@@ -76,3 +78,73 @@ def _check_semantics(loaded: LoadedStrategy) -> None:
                 f"duplicate rule name '{rule.name}'", loaded.where("rules", i, "name")
             )
         seen.add(rule.name)
+
+
+FREE_TEXT = ("description", "reason")  # prose: any script, but nothing invisible
+
+
+def check_characters(loaded: LoadedStrategy) -> None:
+    """No text in the strategy holds a character that does not show what it is: action
+    names are ASCII; names, columns and conditions hold no invisible or look-alike
+    character (see `riskctl.strategy.characters`); prose holds no invisible one."""
+    for i, action in enumerate(loaded.strategy.actions):
+        problem = action_name_problem(action)
+        if problem is not None:
+            raise ConfigError(problem[0], loaded.where("actions", i), hint=problem[1])
+    _walk(loaded, loaded.strategy.model_dump(), ())
+
+
+def _walk(loaded: LoadedStrategy, node: object, path: tuple[str | int, ...]) -> None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            _check_text(loaded, str(key), (*path, key), "the key", words=True)
+            _walk(loaded, value, (*path, key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            _walk(loaded, value, (*path, i))
+    elif isinstance(node, str):
+        prose = bool(path) and path[-1] in FREE_TEXT
+        condition = bool(path) and path[-1] == "when"
+        what = "the condition" if condition else "the text"
+        _check_text(loaded, node, path, what, words=not prose, one_line=not prose and not condition)
+
+
+def _check_text(
+    loaded: LoadedStrategy,
+    text: str,
+    path: tuple[str | int, ...],
+    what: str,
+    words: bool,
+    one_line: bool = True,
+) -> None:
+    """Refuse `text` at the first character that does not show what it is; names (not
+    prose, not conditions) are one line as well."""
+    odd = odd_characters(text, words=words, first=True, one_line=one_line)
+    if not odd:
+        return
+    first = odd[0]
+    token = _token(text, first.position)
+    effect = (
+        "the condition does not test what it reads as"
+        if what == "the condition"
+        else "it is not the text it reads as"
+    )
+    where = loaded.where(*path)
+    if where.key_path:  # the key path names the item, which may be the odd text itself
+        where = Location(where.file, where.line, shown(where.key_path))
+    meant = " ".join(ascii_lookalike(token).split())  # on one line
+    raise ConfigError(
+        f"{what} holds {first.describe()}, in `{shown(token)}`: {effect}",
+        where,
+        hint=f"retype it as `{meant}`" if meant else "delete it",
+    )
+
+
+def _token(text: str, position: int, width: int = 60) -> str:
+    """The space-separated part of `text` around `position`, at most `width` characters."""
+    start = text.rfind(" ", 0, position) + 1
+    end = text.find(" ", position)
+    end = len(text) if end < 0 else end
+    if end - start > width:
+        start, end = max(start, position - width // 2), min(end, position + width // 2)
+    return text[start:end]

@@ -310,11 +310,13 @@ def test_null_and_nan_labels_are_valid_input_everywhere(
     import sys
 
     sys.path.insert(0, str(Path(__file__).parent))
-    from bad_input_makers import MAKERS, Inputs
+    from bad_input_makers import MAKERS, Inputs, strategy_text
 
     inputs = Inputs(tmp_path / "in", history_path, scored_path, detector.path, Path("."))
     inputs.dir.mkdir()
     data, simple = MAKERS[kind](inputs), MAKERS["simple"](inputs)
+    if command == "check":  # a gate with no guardrail to check refuses to run
+        simple = inputs.text("guarded.yaml", strategy_text("guardrails:\n  min_catch_rate: 0.01"))
     extra = ["--max-fpr", 0.05, "--out", tmp_path / "t.yaml"] if command == "tune" else []
     result = invoke(command, simple, "--data", data, "--json", *extra)
     assert result.exit_code in (0, 1), result.output  # 1: a guardrail or target not met

@@ -31,7 +31,11 @@ def test_semantic_diff_of_the_example_strategies(example_strategies: Path) -> No
         load_strategy(example_strategies / "candidate.yaml"),
     )
     text = [str(c) for c in changes]
-    assert "segment new_accounts: added (account_age_days < 7)" in text
+    assert (
+        "segment new_accounts: added (when: account_age_days < 7, position: 1 of 1, "
+        "thresholds: review:score: 0.1)" in text
+    )
+    assert "segment threshold new_accounts review:score: added (0.1)" in text
     assert (
         "rule promo_farm: added (when: promo_used AND account_age_days < 1 AND "
         "accounts_per_device_7d >= 3, action: block, mode: active, enabled: True, "
@@ -229,16 +233,21 @@ def test_pre_commit_hook_runs_riskctl_validate() -> None:
 def test_junit_stays_well_formed_whatever_the_strategy_name(
     tmp_path: Path, scored_path: Path, example_strategies: Path
 ) -> None:
-    """Strategy files come from pull requests: a control character in a name must not make
-    the CI's JUnit reader lose every verdict."""
+    """Strategy files come from pull requests: XML in a name must not make the CI's JUnit
+    reader lose every verdict, and a control character in it is refused before anything
+    runs (it is no part of a name a reviewer can read)."""
     text = (example_strategies / "candidate.yaml").read_text()
     name = next(line for line in text.splitlines() if line.startswith("name:"))
     strategy = tmp_path / "s.yaml"
-    strategy.write_text(text.replace(name, 'name: "a<b & \\"c\\" ]]> \\u0001 \\u001f"'))
+    strategy.write_text(text.replace(name, 'name: "a<b & \\"c\\" ]]>"'))
     junit = tmp_path / "r.xml"
     invoke("check", strategy, "--data", scored_path, "--junit", junit)
     suite = ET.parse(junit).getroot().find("testsuite")
-    assert suite is not None and suite.get("name") == 'riskctl check a<b & "c" ]]> \\x01 \\x1f'
+    assert suite is not None and suite.get("name") == 'riskctl check a<b & "c" ]]>'
+    strategy.write_text(text.replace(name, 'name: "a \\u0001 \\u001f"'))
+    refused = invoke("check", strategy, "--data", scored_path, "--junit", tmp_path / "x.xml")
+    assert refused.exit_code == 2 and "U+0001" in refused.output, refused.output
+    assert not (tmp_path / "x.xml").exists()
 
 
 def test_one_lost_bad_row_may_be_noise(tmp_path: Path) -> None:
