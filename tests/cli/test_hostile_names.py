@@ -54,6 +54,16 @@ def hidden(ch: str) -> bool:
     return unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp") and ch != "\n"
 
 
+def one_line(text: str) -> str:
+    """A strategy refuses names holding line breaks or characters you cannot see (see
+    test_names_with_hidden_characters_are_refused): its names keep every other payload."""
+    return "".join(" " if hidden(c) or c == "\n" else c for c in text)
+
+
+# names a strategy can hold; data values and column names keep the full set
+STRATEGY_NAMES = [one_line(name) for name in NAMES]
+
+
 def invoke(*args: object, env: dict[str, str] | None = None):
     return runner.invoke(app, [str(a) for a in args], env=env)
 
@@ -77,14 +87,15 @@ def hostile(tmp_path_factory: pytest.TempPathFactory, scored_path: Path) -> dict
     df.write_parquet(data)
     rules = [
         {"name": name, "when": f"amount > {100 + 10 * i}", "action": "review"}
-        for i, name in enumerate(NAMES)
+        for i, name in enumerate(STRATEGY_NAMES)
     ]
     strategy = {
-        "name": " / ".join(NAMES[:6]),
+        "name": " / ".join(STRATEGY_NAMES[:6]),
         "actions": ["block", "review", "allow"],
         "thresholds": {"block": {"score": 0.9}, "review": {"score": 0.5}},
         "segments": [
-            {"name": NAMES[i], "when": f"amount > {5000 + i}", "thresholds": {}} for i in (2, 4)
+            {"name": STRATEGY_NAMES[i], "when": f"amount > {5000 + i}", "thresholds": {}}
+            for i in (2, 4)
         ],
         "rules": rules,
         "label": "is_bad",
@@ -95,7 +106,7 @@ def hostile(tmp_path_factory: pytest.TempPathFactory, scored_path: Path) -> dict
     cand.write_text(yaml.safe_dump(strategy, allow_unicode=False), encoding="utf-8")
     base = folder / "base.yaml"
     base.write_text(
-        yaml.safe_dump({**strategy, "name": NAMES[8], "rules": rules[3:]}), encoding="utf-8"
+        yaml.safe_dump({**strategy, "name": STRATEGY_NAMES[8], "rules": rules[3:]}), encoding="utf-8"
     )
     # a broken rule in a file whose name is hostile too
     broken = folder / "bad\n::error file=x::name,=x.yaml"
@@ -146,6 +157,19 @@ def assert_markdown_safe(text: str, where: str, headings: int) -> str:
     return " ".join(shown)
 
 
+@pytest.mark.parametrize("name", [n for n in NAMES if n != one_line(n)])
+def test_names_with_hidden_characters_are_refused(tmp_path: Path, name: str) -> None:
+    path = tmp_path / "s.yaml"
+    rule = {"name": name, "when": "amount > 1", "action": "review"}
+    text = {"name": "s", "actions": ["review", "allow"], "rules": [rule]}
+    path.write_text(yaml.safe_dump(text), encoding="utf-8")
+    for fmt in ("text", "github"):
+        result = invoke("validate", path, "--format", fmt)
+        assert result.exit_code == 2, result.output
+        assert_text_safe(result.output, f"validate {fmt}", annotations=fmt == "github")
+        assert len([line for line in result.output.splitlines() if line.strip()]) == 1
+
+
 def test_validate_text_json_and_github(hostile: dict[str, Path]) -> None:
     ok = invoke("validate", hostile["cand"], "--data", hostile["data"])
     assert ok.exit_code == 0, ok.output
@@ -157,7 +181,8 @@ def test_validate_text_json_and_github(hostile: dict[str, Path]) -> None:
     for result in (text, github, as_json):
         assert result.exit_code == 2, result.output
     assert_text_safe(text.output, "validate text")
-    assert "nl\\n::error" in text.output and "no_such_column" in text.output
+    assert "nl ::error" in text.output and "no_such_column" in text.output
+    assert "bad\\n::error" in text.output  # the file name is shown, its line break as a code
     assert_text_safe(github.stdout, "validate github", annotations=True)
     findings = json.loads(as_json.stdout)["findings"]
     assert len(github.stdout.splitlines()) == len(findings) >= 1
