@@ -40,7 +40,8 @@ def _hidden(ch: str) -> bool:
     )
 
 
-def _code(ch: str) -> str:
+def code(ch: str) -> str:
+    """How riskctl writes a character a reader cannot see: `\\x1b`, `\\n`, `\\u202e`."""
     return ch.encode("unicode_escape", "backslashreplace").decode("ascii")
 
 
@@ -51,7 +52,7 @@ def visible(text: object) -> str:
     text = str(text)
     if text.isprintable():  # the usual case: nothing hidden, nothing to look at
         return text
-    return "".join(_code(ch) if _hidden(ch) else ch for ch in text)
+    return "".join(code(ch) if _hidden(ch) else ch for ch in text)
 
 
 # -- terminal --------------------------------------------------------------------------------

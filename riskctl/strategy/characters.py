@@ -25,6 +25,8 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+from riskctl.escape import code
+
 # letters that look like an ASCII letter and have no compatibility mapping to it
 _LOOKALIKES = {
     # Cyrillic
@@ -230,10 +232,11 @@ def ascii_lookalike(text: str) -> str:
 
 
 def shown(text: str) -> str:
-    """`text` with every invisible or look-alike character, tab and line break written as
-    `<U+XXXX>`, so a one-line message shows where it is."""
+    """`text` with every invisible or look-alike character, tab and line break written as its
+    code (`\\u0435`, `\\n`, as riskctl writes every character a reader cannot see), so a
+    one-line message shows where it is."""
     odd = {o.position for o in odd_characters(text)} | {m.start() for m in _BREAK.finditer(text)}
-    return "".join(f"<U+{ord(c):04X}>" if i in odd else c for i, c in enumerate(text))
+    return "".join(code(c) if i in odd else c for i, c in enumerate(text))
 
 
 ACTION_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*\Z")

@@ -10,6 +10,9 @@ import yaml
 from bad_input_makers import Inputs, maker, strategy_text
 
 HOSTILE = "r\n::error file=x::spoofed [/]oops [gold] :x: \x1b[2K\x1b]8;;http://e/\x07\u202e"
+# a strategy refuses names with line breaks or characters you cannot see (HOSTILE itself,
+# `hostile_rule_name`); this one loads, and must stay text in every other error
+HOSTILE_ONE_LINE = "r ::error file=x::spoofed [/]oops [gold] :x: `tick` | pipe"
 
 
 def _with_rule(name: str, when: str) -> str:
@@ -20,13 +23,19 @@ def _with_rule(name: str, when: str) -> str:
 @maker("hostile_rule_bad_column")
 def _hostile_rule_bad_column(i: Inputs) -> Path:
     """A rule with a hostile name whose condition names a column the data lacks."""
-    return i.text("hostile_rule.yaml", _with_rule(HOSTILE, "no_such_col > 1"))
+    return i.text("hostile_rule.yaml", _with_rule(HOSTILE_ONE_LINE, "no_such_col > 1"))
 
 
 @maker("hostile_rule_bad_sql")
 def _hostile_rule_bad_sql(i: Inputs) -> Path:
     """A rule with a hostile name whose condition does not parse."""
-    return i.text("hostile_sql.yaml", _with_rule(HOSTILE, "amount >"))
+    return i.text("hostile_sql.yaml", _with_rule(HOSTILE_ONE_LINE, "amount >"))
+
+
+@maker("hostile_rule_name")
+def _hostile_rule_name(i: Inputs) -> Path:
+    """A rule whose name holds a line break, terminal escapes and a bidi override."""
+    return i.text("hostile_name.yaml", _with_rule(HOSTILE, "amount > 1"))
 
 
 @maker("hostile_file_name")

@@ -106,7 +106,8 @@ def hostile(tmp_path_factory: pytest.TempPathFactory, scored_path: Path) -> dict
     cand.write_text(yaml.safe_dump(strategy, allow_unicode=False), encoding="utf-8")
     base = folder / "base.yaml"
     base.write_text(
-        yaml.safe_dump({**strategy, "name": STRATEGY_NAMES[8], "rules": rules[3:]}), encoding="utf-8"
+        yaml.safe_dump({**strategy, "name": STRATEGY_NAMES[8], "rules": rules[3:]}),
+        encoding="utf-8",
     )
     # a broken rule in a file whose name is hostile too
     broken = folder / "bad\n::error file=x::name,=x.yaml"

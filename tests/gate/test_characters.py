@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from riskctl.cli.app import app
 from riskctl.errors import ConfigError
+from riskctl.escape import code
 from riskctl.strategy.characters import (
     action_name_problem,
     ascii_lookalike,
@@ -80,7 +81,7 @@ def test_every_lookalike_is_found_with_what_it_reads_as(word: str, char: str, me
     assert odd and all(o.kind == "look-alike" for o in odd)
     assert odd[0].char == char
     assert ascii_lookalike(word) == meant
-    assert f"<U+{ord(char):04X}>" in shown(word)
+    assert code(char) in shown(word)
 
 
 @pytest.mark.parametrize("text", GENUINE)
@@ -284,7 +285,7 @@ def test_a_name_with_a_line_break_is_refused_on_one_annotation_line(tmp_path: Pa
     assert result.exit_code == 2
     (line,) = result.output.splitlines()
     assert line.startswith(f"::error file={path},line=7::")
-    assert "U+000A LINE FEED" in line and "ok<U+000A>::error file=x::PASSED" in line
+    assert "U+000A LINE FEED" in line and "ok\\n::error file=x::PASSED" in line
 
 
 def test_conditions_and_prose_may_span_lines(tmp_path: Path) -> None:
