@@ -13,7 +13,7 @@ import numpy as np
 import polars as pl
 
 from riskctl.data.io import atomic_path, sha256_file, write_table
-from riskctl.data.output import check_output_dir
+from riskctl.data.output import check_not_input, check_output_dir
 from riskctl.errors import DetectorError
 from riskctl.model.calibrate import Calibration
 from riskctl.model.features import Feature, encode, feature_matrix, feature_types
@@ -122,6 +122,21 @@ def manifest_digest(manifest: dict[str, Any]) -> str:
     body = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
     text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def check_detector_out(
+    out: Path, files: list[str], inputs: list[Path | None], spec: Path | None = None
+) -> None:
+    """Raise DataError before training when writing the detector into `out` (its `files`,
+    and the copy of the features `spec` with its lookup tables) would replace an input:
+    one this command read, one of `inputs`, or a file the spec copy is made from."""
+    from riskctl.features.stored import stored_files
+
+    held = [Path(p) for p in inputs if p is not None]
+    copies = stored_files(spec, out) if spec is not None else {}
+    held += list(copies.values())
+    for target in [*(Path(out) / f for f in (MODEL_FILE, MANIFEST_FILE, *files)), *copies]:
+        check_not_input(target, "--out", held)
 
 
 def save_detector(
