@@ -9,7 +9,14 @@ import typer
 from rich.table import Table
 
 from riskctl.cli.console import err, out, print_json, progress_bar
-from riskctl.cli.options import HistoryOpt, JsonOpt, QuietOpt, SchedulerOpt, TimeoutOpt
+from riskctl.cli.options import (
+    PARTITIONED_OUT,
+    HistoryOpt,
+    JsonOpt,
+    QuietOpt,
+    SchedulerOpt,
+    TimeoutOpt,
+)
 from riskctl.data.output import check_output_dir, check_output_file
 from riskctl.distributed.cluster import cluster_options
 from riskctl.explain.batches import ExplainOptions, explain_file
@@ -24,7 +31,10 @@ def explain(
     out_path: Annotated[
         Path | None,
         typer.Option(
-            "--out", "-o", help="Per-row table to write (.parquet, .csv, .ndjson, .json)."
+            "--out",
+            "-o",
+            help="Per-row table to write (.parquet, .csv, .ndjson, .json). "
+            + PARTITIONED_OUT.format(kind="explain"),
         ),
     ] = None,
     strategy: Annotated[

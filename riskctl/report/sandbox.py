@@ -123,6 +123,12 @@ def _guard_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
             _check_replace(str(value), old, new, count)
         elif name == "format":
             _check_percent(value, tuple(rest) or tuple(kwargs.values()))
+        elif name in ("indent", "wordwrap"):  # a text or a count added to every line
+            lines = str(value).count("\n") + 1 if name == "indent" else len(str(value)) + 1
+            for arg in (*rest, *kwargs.values()):
+                _check_width(arg, name)
+                if isinstance(arg, str) and lines * len(arg) > MAX_SIZE:
+                    raise _too_large(name)
         else:
             for arg in (*rest, *kwargs.values()):
                 _check_width(arg, name)
@@ -161,6 +167,7 @@ class TemplateSandbox(ImmutableSandboxedEnvironment):
         super().__init__(*args, **kwargs)
         for name in (*_SIZED_FILTERS, "join", "replace", "format"):
             self.filters[name] = _guard_filter(name, self.filters[name])
+        self.globals.pop("lipsum", None)  # lorem ipsum of any length: no report needs it
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         if operator == "**" and isinstance(right, int | float) and abs(right) > MAX_EXPONENT:
@@ -189,6 +196,9 @@ class TemplateSandbox(ImmutableSandboxedEnvironment):
             if name in _SIZED_METHODS:
                 for arg in (*args, *kwargs.values()):
                     _check_width(arg, name)
+                    tabs = owner.count("\t") if name == "expandtabs" else 0
+                    if isinstance(arg, int) and tabs * arg > MAX_SIZE:
+                        raise _too_large(name)
             elif name == "join" and args:
                 items = list(args[0])
                 _check_join(items, owner)
