@@ -220,11 +220,11 @@ class TemplateSandbox(ImmutableSandboxedEnvironment):
         is_map = value.__name__ == "format_map"
 
         def wrapper(*args: Any, **kwargs: Any) -> str:
-            if is_map:
-                if kwargs or len(args) != 1:
-                    raise TypeError("format_map() takes exactly one positional argument")
-                args, kwargs = (), args[0]
-            return type(f_self)(formatter.vformat(f_self, args, kwargs))
+            if not is_map:
+                return type(f_self)(formatter.vformat(f_self, args, kwargs))
+            if kwargs or len(args) != 1:
+                raise TypeError("format_map() takes exactly one positional argument")
+            return type(f_self)(formatter.vformat(f_self, (), args[0]))
 
         return functools.update_wrapper(wrapper, value)
 
