@@ -6,7 +6,9 @@ Jinja2's immutable sandbox keeps a template from reaching Python internals (`__c
 * no value a template builds may pass `MAX_SIZE` characters or items: `*`, `+`, `~`, `%`,
   `join`, `replace`, `format` and `str.format` are checked before they run, and widths or
   counts handed to `center`, `ljust`, `rjust`, `zfill`, `expandtabs`, `indent`, `batch`,
-  `slice`, `tojson`, `wordwrap` and `truncate` may not pass it either;
+  `slice`, `tojson`, `wordwrap` and `truncate` may not pass it either; a list or mapping is
+  weighed by what it would print (`_weight`) before it is printed, formatted, joined or
+  given to any filter, so `[big, big, big]` cannot print three copies of `big`;
 * a report rendered from a user's templates may not pass `MAX_OUTPUT` characters (it is
   rendered piece by piece and stopped there), nor take longer than `RENDER_SECONDS`;
 * templates that include or call themselves without end stop with one error;
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import os
 import re
 import signal
@@ -60,10 +63,48 @@ def _too_large(what: str) -> TemplateTooLarge:
     return TemplateTooLarge(f"{what} would pass {MAX_SIZE:,} characters or items")
 
 
-def _size(value: Any) -> int:
-    if isinstance(value, str | list | tuple | dict | set | frozenset | bytes):
+_CONTAINERS = (list, tuple, dict, set, frozenset)
+_END = object()
+
+
+def _weight(value: Any, budget: int = MAX_SIZE) -> int:
+    """About how many characters `value` prints as: a text its length, a list, tuple, set
+    or dict its items' weights (each time an item appears), anything else one. Counting
+    stops once past `budget`, so `[big] * n` costs no more than `budget` steps."""
+    if isinstance(value, str):
         return len(value)
-    return len(str(value)) if isinstance(value, int | float) else 0
+    if not isinstance(value, _CONTAINERS):
+        return 1
+    total, stack = 0, [iter((value,))]
+    while stack:
+        item = next(stack[-1], _END)
+        if item is _END:
+            stack.pop()
+            continue
+        if isinstance(item, str):
+            total += len(item) + 2
+        elif isinstance(item, dict):
+            total += 2 + 2 * len(item)
+            stack.append(itertools.chain.from_iterable(item.items()))
+        elif isinstance(item, _CONTAINERS):
+            total += 2 + len(item)
+            stack.append(iter(item))
+        else:
+            total += 1
+        if total > budget:
+            break
+    return total
+
+
+def _check_weight(value: Any, what: str) -> None:
+    if isinstance(value, _CONTAINERS) and _weight(value) > MAX_SIZE:
+        raise _too_large(what)
+
+
+def _finalize(value: Any) -> Any:
+    """Every `{{ value }}`: a list or mapping that would print past MAX_SIZE is refused."""
+    _check_weight(value, "printing a value")
+    return value
 
 
 def _check_width(value: Any, what: str) -> None:
@@ -83,14 +124,14 @@ def _check_percent(fmt: Any, args: Any) -> None:
         return
     for match in _PERCENT_SPEC.finditer(fmt):
         _check_spec(match.group(0), "a '%' format")
-    if "*" in fmt:
-        for arg in args if isinstance(args, tuple) else (args,):
+    for arg in args if isinstance(args, tuple) else (args,):
+        _check_weight(arg, "a '%' format")
+        if "*" in fmt:
             _check_width(arg, "a '%' format")
 
 
 def _check_join(items: list[Any], sep: Any) -> None:
-    total = sum(_size(i) if isinstance(i, str) else len(str(i)) for i in items)
-    if total + _size(sep) * max(len(items) - 1, 0) > MAX_SIZE:
+    if _weight(items) + _weight(sep) * max(len(items) - 1, 0) > MAX_SIZE:
         raise _too_large("join")
 
 
@@ -112,6 +153,7 @@ def _guard_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
         # pass_eval_context / pass_environment filters get that object first
         offset = 1 if getattr(func, "jinja_pass_arg", None) is not None else 0
         value, rest = args[offset], args[offset + 1 :]
+        _check_weight(value, name)  # a filter may print or copy what it is given
         if name == "join":
             items = list(value)
             _check_join(items, rest[0] if rest else kwargs.get("d", ""))
@@ -129,7 +171,7 @@ def _guard_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
                 _check_width(arg, name)
                 if isinstance(arg, str) and lines * len(arg) > MAX_SIZE:
                     raise _too_large(name)
-        else:
+        elif name in _SIZED_FILTERS:
             for arg in (*rest, *kwargs.values()):
                 _check_width(arg, name)
         return func(*args, **kwargs)
@@ -142,6 +184,7 @@ class _SizedFormatter(SandboxedFormatter):
 
     def format_field(self, value: Any, format_spec: str) -> Any:
         _check_spec(format_spec, "str.format")
+        _check_weight(value, "str.format")
         return super().format_field(value, format_spec)
 
 
@@ -164,8 +207,9 @@ class TemplateSandbox(ImmutableSandboxedEnvironment):
     code_generator_class = _SizedGenerator
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("finalize", _finalize)
         super().__init__(*args, **kwargs)
-        for name in (*_SIZED_FILTERS, "join", "replace", "format"):
+        for name in list(self.filters):
             self.filters[name] = _guard_filter(name, self.filters[name])
         self.globals.pop("lipsum", None)  # lorem ipsum of any length: no report needs it
 
@@ -175,17 +219,17 @@ class TemplateSandbox(ImmutableSandboxedEnvironment):
         if operator == "*":
             for seq, times in ((left, right), (right, left)):
                 sized = isinstance(seq, str | list | tuple) and isinstance(times, int)
-                if sized and len(seq) * times > MAX_SIZE:
+                if sized and (len(seq) * times > MAX_SIZE or _weight(seq) * times > MAX_SIZE):
                     raise _too_large("'*'")
         sequence = isinstance(left, str | list | tuple)
-        if operator == "+" and sequence and _size(left) + _size(right) > MAX_SIZE:
+        if operator == "+" and sequence and _weight(left) + _weight(right) > MAX_SIZE:
             raise _too_large("'+'")
         if operator == "%":
             _check_percent(left, right)
         return super().call_binop(context, operator, left, right)
 
     def checked_concat(self, values: tuple[Any, ...]) -> tuple[Any, ...]:
-        if sum(_size(v) if isinstance(v, str) else len(str(v)) for v in values) > MAX_SIZE:
+        if sum(_weight(v) for v in values) > MAX_SIZE:
             raise _too_large("'~'")
         return values
 

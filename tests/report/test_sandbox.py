@@ -195,3 +195,35 @@ def test_links_out_of_the_folder_are_refused_and_links_inside_work(tmp_path: Pat
     os.mkfifo(templates / "fifo.html")
     with pytest.raises(UsageError, match="not a regular file"):
         _render(tmp_path, '{% include "fifo.html" %}')
+
+
+NESTED = {
+    "print": "{% set a = range(100000) | list %}{% set b = [a] * 50 %}{{ b }}",
+    "print_literal": "{% set a = (range(100000) | list) * 40 %}{{ [a, a, a, a, a] }}",
+    "string_filter": "{% set a = (range(100000) | list) * 40 %}{{ [a, a, a] | string }}",
+    "sum_filter": "{% set a = (range(100000) | list) * 40 %}{{ [a, a, a] | sum(start=[]) }}",
+    "join_of_lists": "{% set a = (range(100000) | list) * 40 %}{{ [a, a, a] | join }}",
+    "concat_list": "{% set a = (range(100000) | list) * 40 %}{{ [a, a, a] ~ '' }}",
+    "format_list": "{% set a = (range(100000) | list) * 40 %}{{ '{}'.format([a, a, a]) }}",
+    "percent_list": "{% set a = (range(100000) | list) * 40 %}{{ '%s' % ([a, a, a],) }}",
+    "dict_values": "{% set a = (range(100000) | list) * 40 %}{{ {'x': a, 'y': a, 'z': a} }}",
+}
+
+
+@pytest.mark.parametrize("body", NESTED.values(), ids=NESTED.keys())
+def test_nested_values_are_weighed_before_they_print(tmp_path: Path, body: str) -> None:
+    """A list of large lists prints as all of them: it is refused before str() builds it."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(UsageError, match="report template refused"):
+        _render(tmp_path, body)
+    assert (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024 < 1_000
+
+
+def test_weight_counts_each_appearance_and_stops_early() -> None:
+    inner = list(range(1_000))
+    assert sandbox._weight("abc") == 3 and sandbox._weight(5) == 1
+    assert sandbox._weight([inner, inner]) == 2 + 2 + 2 * (2 + 1_000 + 1_000)  # commas, items
+    assert sandbox._weight({"k": "vv"}) == 2 + 2 + 3 + 4
+    assert 5_000 < sandbox._weight([inner] * 1_000_000, budget=5_000) <= 5_000 + 1_000_002
