@@ -118,6 +118,23 @@ def note_input(path: Path | str) -> None:
             _inputs.add(Path(path).resolve())
 
 
+def input_within(folder: Path | str, extra: tuple[Path | str, ...] = ()) -> Path | None:
+    """An input (noted, or among `extra`) that is `folder` or lies below it, real paths
+    compared (links resolved): replacing `folder` whole would lose that input."""
+    try:
+        target = Path(folder).resolve()
+    except OSError:
+        return None
+    known: list[Path] = sorted(_inputs or ())
+    for item in extra:
+        with contextlib.suppress(OSError):
+            known.append(Path(item).resolve())
+    for source in known:
+        if source == target or target in source.parents:
+            return source
+    return None
+
+
 def input_matching(path: Path | str) -> Path | None:
     """The input file `path` would overwrite (the same path, link or file), if any."""
     if not _inputs:

@@ -9,7 +9,14 @@ import typer
 from rich.table import Table
 
 from riskctl.cli.console import err, out, print_json, progress_bar
-from riskctl.cli.options import HistoryOpt, JsonOpt, QuietOpt, SchedulerOpt, TimeoutOpt
+from riskctl.cli.options import (
+    PARTITIONED_OUT,
+    HistoryOpt,
+    JsonOpt,
+    QuietOpt,
+    SchedulerOpt,
+    TimeoutOpt,
+)
 from riskctl.data.output import check_output_dir, check_output_file
 from riskctl.distributed.cluster import cluster_options
 from riskctl.escape import for_terminal
@@ -28,7 +35,8 @@ def explain(
             "--out",
             "-o",
             help="Per-row table to write (.parquet, .csv, .ndjson, .json). In CSV, a text cell "
-            "starting with = + - @ gets a leading ' (never a spreadsheet formula).",
+            "starting with = + - @ gets a leading ' (never a spreadsheet formula). "
+            + PARTITIONED_OUT.format(kind="explain"),
         ),
     ] = None,
     strategy: Annotated[

@@ -10,7 +10,14 @@ import typer
 from rich.table import Table
 
 from riskctl.cli.console import out, print_json, progress_bar
-from riskctl.cli.options import HistoryOpt, JsonOpt, QuietOpt, SchedulerOpt, TimeoutOpt
+from riskctl.cli.options import (
+    PARTITIONED_OUT,
+    HistoryOpt,
+    JsonOpt,
+    QuietOpt,
+    SchedulerOpt,
+    TimeoutOpt,
+)
 from riskctl.data.output import check_output_file
 from riskctl.distributed.cluster import cluster_options
 from riskctl.escape import for_terminal
@@ -22,7 +29,13 @@ def features(
     spec: Annotated[Path, typer.Argument(help="features.yaml: what to derive.")],
     data: Annotated[Path, typer.Option("--data", "-d", help="Raw events: Parquet, CSV or NDJSON.")],
     out_path: Annotated[
-        Path, typer.Option("--out", "-o", help="Table to write: the data plus derived columns.")
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Table to write: the data plus derived columns. "
+            + PARTITIONED_OUT.format(kind="features"),
+        ),
     ],
     history: HistoryOpt = None,
     memory_limit: Annotated[

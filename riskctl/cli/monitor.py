@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from riskctl.cli.console import err, out, print_json
-from riskctl.cli.options import JsonOpt, LabelOpt, SeedOpt, TimeOpt
+from riskctl.cli.options import TEMPLATES_HELP, JsonOpt, LabelOpt, SeedOpt, TimeOpt
 from riskctl.data.io import write_text
 from riskctl.data.output import append_text, check_output_file
 from riskctl.errors import EXIT_CHECK_FAILED, UsageError
@@ -80,7 +80,10 @@ def monitor(
         Path | None, typer.Option("--report", help="Write a self-contained HTML monitor report.")
     ] = None,
     templates: Annotated[
-        Path | None, typer.Option("--templates", help="Templates overriding the shipped ones.")
+        Path | None,
+        typer.Option(
+            "--templates", help="Templates overriding the shipped ones. " + TEMPLATES_HELP
+        ),
     ] = None,
     fmt: Annotated[
         str, typer.Option("--format", help="text (tables) or md (print the Markdown message).")

@@ -131,3 +131,14 @@ TimeoutOpt = Annotated[
         show_default=False,
     ),
 ]
+
+PARTITIONED_OUT = (
+    "With --scheduler it is a directory of parts, replaced whole: it must be new, empty or an "
+    "earlier riskctl {kind} output (marked by its .riskctl-output file), and never an input "
+    "nor a folder holding one."
+)
+TEMPLATES_HELP = (
+    "Only regular files inside DIR are read (a link out of it is refused); templates render in "
+    "a sandbox with limits on value size (10M), report size (64M characters), recursion and "
+    "time (60 s)."
+)

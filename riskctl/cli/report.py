@@ -11,6 +11,7 @@ import typer
 
 from riskctl.cli.console import err, out, print_json
 from riskctl.cli.options import (
+    TEMPLATES_HELP,
     AmountOpt,
     BaselineOpt,
     ControlOpt,
@@ -57,7 +58,8 @@ def report(
     templates: Annotated[
         Path | None,
         typer.Option(
-            "--templates", help="Directory of templates that override the shipped ones by name."
+            "--templates",
+            help="Directory of templates that override the shipped ones by name. " + TEMPLATES_HELP,
         ),
     ] = None,
     fmt: Annotated[

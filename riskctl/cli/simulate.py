@@ -70,7 +70,11 @@ def simulate(
     out_dir: Annotated[
         Path | None,
         typer.Option(
-            "--out", "-o", help="Directory for per-row decisions (Parquet) and metrics (JSON)."
+            "--out",
+            "-o",
+            help="Directory for per-row decisions (Parquet) and metrics (JSON). With "
+            "--scheduler, its decisions/ and baseline_decisions/ are replaced whole: each must "
+            "be new, empty or an earlier riskctl decisions output (marked .riskctl-output).",
         ),
     ] = None,
     report: Annotated[

@@ -9,7 +9,15 @@ import typer
 
 from riskctl.cli.console import err, out, print_json, progress_bar
 from riskctl.cli.models import periods_table, roles_table, test_summary
-from riskctl.cli.options import HistoryOpt, JsonOpt, QuietOpt, SchedulerOpt, SeedOpt, TimeoutOpt
+from riskctl.cli.options import (
+    PARTITIONED_OUT,
+    HistoryOpt,
+    JsonOpt,
+    QuietOpt,
+    SchedulerOpt,
+    SeedOpt,
+    TimeoutOpt,
+)
 from riskctl.data.output import check_output_dir, check_output_file
 from riskctl.distributed.cluster import cluster_options
 from riskctl.escape import for_terminal
@@ -32,7 +40,14 @@ def train(
         ),
     ],
     out_dir: Annotated[
-        Path, typer.Option("--out", "-o", help="Detector directory to write.", show_default=False)
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Detector directory to write (model.ubj, manifest.json, split.parquet, and "
+            "features/ with --features); refused before training if a file there is an input.",
+            show_default=False,
+        ),
     ],
     time: Annotated[
         str | None,
@@ -239,7 +254,13 @@ def score(
     detector: Annotated[Path, typer.Argument(help="Detector directory.", show_default=False)],
     data: Annotated[Path, typer.Argument(help="Table to score.", show_default=False)],
     out_path: Annotated[
-        Path, typer.Option("--out", "-o", help="Table to write.", show_default=False)
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Table to write. " + PARTITIONED_OUT.format(kind="score"),
+            show_default=False,
+        ),
     ],
     keep: Annotated[
         list[str] | None,

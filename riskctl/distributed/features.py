@@ -31,7 +31,12 @@ from riskctl.distributed.features_tasks import (
     part_task,
     time_range,
 )
-from riskctl.distributed.parts import PartitionedOutput, partitions, refuse_inside, remove_tree
+from riskctl.distributed.parts import (
+    PartitionedOutput,
+    check_partitioned_out,
+    partitions,
+    remove_tree,
+)
 from riskctl.errors import DataError, UsageError
 from riskctl.features import FeatureSpec, add_features
 from riskctl.features.run import FeaturesRun, FeatureSummary
@@ -40,6 +45,7 @@ from riskctl.yamlconfig import LoadedYaml
 
 Progress = Callable[[int, int], None]
 SAMPLE_ROWS = 1_000  # rows checked on this machine before any work is sent
+FEATURES_KIND = "features"
 
 
 def _check_sample(
@@ -64,7 +70,7 @@ def features_dataset(
     progress: Progress | None = None,
 ) -> FeaturesRun:
     """`features_file` on a cluster: `out` becomes a directory of one part per data part."""
-    refuse_inside(Path(out), [data, history])
+    check_partitioned_out(out, FEATURES_KIND, [data, history], [spec])
     loaded = load_spec(Path(spec).resolve())
     parts = [p.resolve() for p in partitions(data)]
     earlier = [p.resolve() for p in partitions(history)] if history is not None else []
@@ -72,7 +78,8 @@ def features_dataset(
         raise UsageError(f"{spec}: the spec is one of the data files")
     schema = _check_sample(parts, loaded, earlier)
     sources = earlier + parts
-    with Cluster(options) as cluster, PartitionedOutput(out, sources) as output:
+    held = [*sources, loaded.path]
+    with Cluster(options) as cluster, PartitionedOutput(out, held, FEATURES_KIND) as output:
         extra = _history_first(cluster, loaded, parts, earlier, schema)
         scratch = Path(tempfile.mkdtemp(prefix=f".{output.out.name}.", dir=output.out.parent))
         try:

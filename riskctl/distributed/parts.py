@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path, PurePath
 
 from riskctl.data.io import TABLE_SUFFIXES, sha256_file
+from riskctl.data.output import check_replaceable_dir, write_output_marker
 from riskctl.errors import DataError, UsageError
 
 GLOB_CHARS = "*?["
@@ -82,6 +83,31 @@ def refuse_inside(
                 )
 
 
+def check_partitioned_out(
+    out: Path | str,
+    kind: str,
+    datasets: Sequence[Path | str | None],
+    inputs: Sequence[Path | str | None] = (),
+    folders: Sequence[str] = ("",),
+) -> None:
+    """Every check a partitioned output passes before any work (and before a cluster is
+    reached): no input dataset takes it in, and each of its `folders` may be replaced whole
+    (absent, or riskctl's own output of `kind`; never an input nor a folder holding one:
+    the datasets, the detector, the spec, strategies and any file this command read)."""
+    refuse_inside(Path(out), datasets, folders)
+    held = [_literal_root(str(d)) for d in datasets if d is not None]
+    held += [Path(str(i)) for i in inputs if i is not None]
+    for folder in folders:
+        check_replaceable_dir(Path(out) / folder, kind, inputs=held)
+
+
+def _literal_root(data: str) -> Path:
+    """A dataset's path up to its first glob character (the folder its parts are under)."""
+    parts = Path(os.path.abspath(data)).parts
+    magic = [i for i, c in enumerate(parts) if any(ch in c for ch in GLOB_CHARS)]
+    return Path(*parts[: magic[0]]) if magic else Path(*parts)
+
+
 def _takes_in(data: str, target: Path) -> bool:
     """Would `partitions(data)` find parts written into `target`? (Hidden and `_` folders
     are never read, e.g. scratch space.)"""
@@ -107,34 +133,34 @@ def part_sha256(part: Path) -> str:
 
 
 class PartitionedOutput:
-    """A directory of `part-NNNNN.parquet` files, written into a hidden folder beside the
-    target and renamed into place only when every part is there; an input is never
-    overwritten."""
+    """A directory of `part-NNNNN.parquet` files and a marker naming its `kind`, written
+    into a hidden folder beside the target and renamed into place only when every part is
+    there. It replaces only a previous riskctl output of the same kind (checked again just
+    before the rename); an input, or a folder holding one, is never replaced."""
 
     def __init__(
-        self, out: Path, inputs: list[Path], datasets: Sequence[Path | str | None] = ()
+        self,
+        out: Path,
+        inputs: list[Path],
+        kind: str,
+        datasets: Sequence[Path | str | None] = (),
     ) -> None:
         self.out = Path(out)
-        refuse_inside(self.out, datasets)
-        if self.out.exists() and not self.out.is_dir():
-            raise UsageError(
-                f"{self.out}: exists and is a file; on a cluster --out names a directory",
-                hint="pick a new directory name",
-            )
-        target = self.out.resolve()
-        for part in inputs:
-            if target == part.resolve() or target in part.resolve().parents:
-                raise UsageError(f"{self.out}: would overwrite the input {part}")
+        self.kind = kind
+        self.inputs = list(inputs)
+        check_partitioned_out(self.out, kind, datasets, self.inputs)
         self.out.parent.mkdir(parents=True, exist_ok=True)
         self.tmp = Path(
             tempfile.mkdtemp(prefix=f".{self.out.name}.", suffix=".tmp", dir=self.out.parent)
         )
         os.chmod(self.tmp, 0o777 & ~_umask())
+        write_output_marker(self.tmp, kind)
 
     def part(self, i: int) -> Path:
         return self.tmp / f"part-{i:05d}.parquet"
 
     def commit(self) -> Path:
+        check_replaceable_dir(self.out, self.kind, inputs=self.inputs)
         old = None
         if self.out.exists():
             old = self.out.with_name(f".{self.out.name}.{os.getpid()}.old")

@@ -15,7 +15,7 @@ from riskctl.data.io import scan_table
 from riskctl.data.privacy import new_key
 from riskctl.distributed.cluster import Cluster, ClusterOptions
 from riskctl.distributed.derived import derived_input
-from riskctl.distributed.parts import PartitionedOutput, partitions, refuse_inside
+from riskctl.distributed.parts import PartitionedOutput, check_partitioned_out, partitions
 from riskctl.distributed.schemas import FirstPart
 from riskctl.errors import DataError, UsageError
 from riskctl.explain.batches import ExplainOptions, ExplainResult, explain_file
@@ -23,6 +23,12 @@ from riskctl.explain.catalogue import load_catalogue
 from riskctl.model.score import BATCH_ROWS, ScoreSummary, score_file
 
 Progress = Callable[[int, int], None]
+SCORE_KIND = "score"
+EXPLAIN_KIND = "explain"
+
+
+def _explain_inputs(detector_dir: Path, o: ExplainOptions) -> list[Path]:
+    return [p for p in (detector_dir, o.strategy, o.catalogue, o.history) if p is not None]
 
 
 def _score_part(
@@ -55,7 +61,7 @@ def score_dataset(
 ) -> ScoreSummary:
     """Score every partition of `data` on the cluster into `out/part-NNNNN.parquet`; raw
     events first get the detector's derived features (`history` as context)."""
-    refuse_inside(Path(out), [data, history])
+    check_partitioned_out(out, SCORE_KIND, [data, history], [detector_dir])
     with derived_input(detector_dir, data, history, Path(out).parent, options) as data:
         return _score_parts(
             detector_dir, data, out, options, keep, column, batch_rows, progress, keep_all
@@ -75,7 +81,8 @@ def _score_parts(
 ) -> ScoreSummary:
     parts = [p.resolve() for p in partitions(data)]
     first = FirstPart.of(parts[0])
-    with Cluster(options) as cluster, PartitionedOutput(out, parts) as output:
+    held = [*parts, detector_dir]
+    with Cluster(options) as cluster, PartitionedOutput(out, held, SCORE_KIND) as output:
         calls = [
             (
                 part,
@@ -136,7 +143,7 @@ def explain_dataset(
         allow_empty=True,
         history=None,  # context for derived features, computed before the parts are explained
     )
-    refuse_inside(Path(out), [data, o.history])
+    check_partitioned_out(out, EXPLAIN_KIND, [data, o.history], _explain_inputs(detector_dir, o))
     with derived_input(detector_dir, data, o.history, Path(out).parent, options) as data:
         return _explain_parts(detector_dir, data, out, options, absolute, progress)
 
@@ -151,7 +158,8 @@ def _explain_parts(
 ) -> ExplainResult:
     parts = [p.resolve() for p in partitions(data)]
     shape = FirstPart.of(parts[0])
-    with Cluster(options) as cluster, PartitionedOutput(out, parts) as output:
+    held = [*parts, *_explain_inputs(detector_dir, absolute)]
+    with Cluster(options) as cluster, PartitionedOutput(out, held, EXPLAIN_KIND) as output:
         calls = [
             (part, detector_dir.resolve(), output.part(i).resolve(), absolute, shape)
             for i, part in enumerate(parts)

@@ -25,10 +25,10 @@ from riskctl.distributed.derived import derived_by
 from riskctl.distributed.limits import FEATURES_HINT, ONE_MACHINE_FEATURES, all_seen, unweighted
 from riskctl.distributed.parts import (
     PartitionedOutput,
+    check_partitioned_out,
     dataset_sha256,
     part_sha256,
     partitions,
-    refuse_inside,
 )
 from riskctl.distributed.schemas import FirstPart
 from riskctl.errors import UsageError
@@ -55,6 +55,7 @@ from riskctl.strategy.load import LoadedStrategy, load_strategy
 
 Progress = Callable[[int, int], None]
 OUT_NAMES = ("decisions", "baseline_decisions")  # the partitioned outputs under --out
+DECISIONS_KIND = "decisions"
 
 
 @dataclass(frozen=True)
@@ -205,7 +206,8 @@ def simulate_dataset(
     loaded = [load_strategy(candidate), *([load_strategy(baseline)] if baseline else [])]
     if out is not None:
         names = OUT_NAMES[: len(loaded)]
-        refuse_inside(Path(out), [data, history], names)
+        strategies = [candidate, baseline]
+        check_partitioned_out(out, DECISIONS_KIND, [data, history], strategies, names)
     beside = Path(out) if out is not None else Path(str(data)).parent
     derive = _derived_spec(loaded, data)
     with (
@@ -279,7 +281,12 @@ def _decide_parts(
         frames = cluster.map(cells_part, calls, "simulate", progress, per_part=True)
         return _sums_fit(frames, p.spec.roles, data)
     names, existed = OUT_NAMES[:n], out.exists()
-    outputs = [PartitionedOutput(out / name, p.parts) for name in names]
+    held = [
+        *p.parts,
+        *(s.path for s in p.spec.loaded),
+        *(d.path for d in p.spec.detectors.values()),
+    ]
+    outputs = [PartitionedOutput(out / name, held, DECISIONS_KIND) for name in names]
     try:
         writes = [
             (part, p.spec, [o.part(i).resolve() for o in outputs]) for i, part in enumerate(p.parts)

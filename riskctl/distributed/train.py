@@ -42,7 +42,7 @@ from riskctl.distributed.train_split import (
 from riskctl.errors import DataError
 from riskctl.features.stored import MANIFEST_KEY, store_spec
 from riskctl.model.config import ModelConfig, load_model_config
-from riskctl.model.detector import save_detector
+from riskctl.model.detector import check_detector_out, save_detector
 from riskctl.model.features import Feature, feature_matrix, feature_types, features_from_roles
 from riskctl.model.periods import DEFAULT_PERIOD, check_period
 from riskctl.model.quality import test_metrics
@@ -235,6 +235,7 @@ def train_dataset(data: Path, out: Path, o: TrainOptions, options: ClusterOption
         }
     )
     spec = o.features_spec
+    check_detector_out(out, [], [data, o.config], spec)
     if spec is None:
         return _train_parts(data, data, out, o, options)
     with derived_by(Path(spec), data, None, Path(out).parent, options) as derived:

@@ -35,6 +35,7 @@ SETTLED_SECONDS = 2.0  # file times this old cannot hide a write in the same clo
 KEEP = 512  # remembered digests; the oldest go first
 OFF_ENV = "RISKCTL_DIGEST_CACHE"
 _HEX = re.compile(r"[0-9a-f]{64}")
+_ENTRY_BYTES = 65_536  # an entry: an escaped path, five numbers and a digest
 _started: dict[tuple[str, int, int, int], Digest] = {}
 _lock = threading.Lock()
 
@@ -139,15 +140,32 @@ def _recall(identity: Identity) -> str | None:
     entry = _entry(identity)
     if entry is None:
         return None
+    found = _read_entry(entry)
+    # the identity is written out too: a damaged or foreign entry is never believed
+    if found is None or found[0] != ascii(identity):
+        return None
+    return found[1]
+
+
+def _read_entry(entry: Path) -> tuple[str, str] | None:
+    """(identity text, digest) of a file riskctl wrote into the digests folder: a regular
+    file named by the sha256 of its first line, whose second line is a sha256. Anything
+    else there (a user's file, a link) is not an entry, and is never read as one nor
+    removed."""
     try:
-        text = entry.read_text(encoding="ascii")
+        if entry.is_symlink() or not entry.is_file() or not _HEX.fullmatch(entry.name):
+            return None
+        with open(entry, "rb") as fh:
+            raw = fh.read(_ENTRY_BYTES + 1)
+        text = raw.decode("ascii")
     except (OSError, UnicodeDecodeError):
         return None
-    held, _, digest = text.rstrip("\n").rpartition("\n")
-    # the identity is written out too: a damaged or foreign entry is never believed
-    if held != ascii(identity) or not _HEX.fullmatch(digest):
+    if len(raw) > _ENTRY_BYTES:
         return None
-    return digest
+    held, _, digest = text.rstrip("\n").rpartition("\n")
+    if hashlib.sha256(held.encode("ascii")).hexdigest() != entry.name:
+        return None
+    return (held, digest) if _HEX.fullmatch(digest) else None
 
 
 def _remember(identity: Identity, digest: str) -> None:
@@ -168,11 +186,23 @@ def _remember(identity: Identity, digest: str) -> None:
         _prune(entry.parent)
 
 
+def _mtime(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
 def _prune(folder: Path) -> None:
-    entries = list(folder.iterdir())
+    """Remove the oldest entries past KEEP; only files `_read_entry` recognises as
+    riskctl's are counted or removed."""
+    names = [p for p in folder.iterdir() if _HEX.fullmatch(p.name)]
+    if len(names) <= KEEP:
+        return
+    entries = [p for p in names if _read_entry(p) is not None]
     if len(entries) <= KEEP:
         return
-    entries.sort(key=lambda p: p.stat().st_mtime_ns)
+    entries.sort(key=_mtime)
     for old in entries[: len(entries) - KEEP]:
         with contextlib.suppress(OSError):
             old.unlink()

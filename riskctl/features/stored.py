@@ -10,7 +10,7 @@ from typing import Any
 
 import polars as pl
 
-from riskctl.data.io import read_table, sha256_file
+from riskctl.data.io import atomic_path, read_table, sha256_file
 from riskctl.errors import DetectorError
 from riskctl.features import add_features
 from riskctl.features.reasons import reason_texts
@@ -21,22 +21,33 @@ SPEC_FILE = "features.yaml"
 MANIFEST_KEY = "derived_features"
 
 
-def store_spec(spec: Path, detector_dir: Path) -> dict[str, Any]:
-    """Copy the spec and its lookup tables into the detector; the manifest entry to keep."""
+def stored_files(spec: Path, detector_dir: Path) -> dict[Path, Path]:
+    """Each file `store_spec` writes into the detector -> the file it copies."""
     loaded = load_spec(spec)
     target = Path(detector_dir) / SPEC_DIR
-    target.mkdir(parents=True, exist_ok=True)
-    tables = {}
+    files = {}
     for lookup in loaded.model.lookups:
         source = Path(lookup.table)
         source = source if source.is_absolute() else spec.parent / source
         # lookups that point outside the spec's folder are kept by absolute path
         if not Path(lookup.table).is_absolute() and ".." not in Path(lookup.table).parts:
-            dest = target / lookup.table
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, dest)
-            tables[lookup.table] = sha256_file(dest)
-    shutil.copyfile(spec, target / SPEC_FILE)
+            files[target / lookup.table] = source
+    files[target / SPEC_FILE] = Path(spec)
+    return files
+
+
+def store_spec(spec: Path, detector_dir: Path) -> dict[str, Any]:
+    """Copy the spec and its lookup tables into the detector (each through the one writer,
+    which refuses to replace an input); the manifest entry to keep."""
+    loaded = load_spec(spec)
+    target = Path(detector_dir) / SPEC_DIR
+    tables = {}
+    for dest, source in stored_files(spec, detector_dir).items():
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(dest) as tmp:
+            shutil.copyfile(source, tmp)
+        if dest != target / SPEC_FILE:
+            tables[str(dest.relative_to(target))] = sha256_file(dest)
     return {
         "file": f"{SPEC_DIR}/{SPEC_FILE}",
         "sha256": sha256_file(target / SPEC_FILE),

@@ -6,13 +6,15 @@ compare a pull request's strategy with the target branch's.
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import subprocess
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from riskctl.errors import UsageError
+from riskctl.errors import ConfigError, RiskctlError, UsageError
 from riskctl.strategy.load import LoadedStrategy, load_strategy
 from riskctl.strategy.schema import Strategy
 from riskctl.tempfiles import track_partial, untrack_partial
@@ -62,9 +64,25 @@ def read_strategy(spec: str, workdir: Path | None = None) -> LoadedStrategy:
             copy = Path(folder) / (Path(path).name or "strategy.yaml")
             copy.write_text(text, encoding="utf-8")
             loaded = load_strategy(copy)
+        except RiskctlError as exc:
+            real = os.path.realpath(folder)
+            raise _named_as(exc, {str(copy): spec, folder: spec, real: spec}) from None
         finally:
             untrack_partial(Path(folder))
     return LoadedStrategy(loaded.strategy, Path(f"{ref}:{path}"), loaded.lines, loaded.sha256)
+
+
+def _named_as(exc: RiskctlError, names: dict[str, str]) -> RiskctlError:
+    """`exc` with each temporary path in its message and hint replaced by what the user
+    wrote (`git:REF:path`): the temporary copy is gone once the error is read."""
+    for old, new in names.items():
+        exc.message = exc.message.replace(old, new)
+        exc.hint = exc.hint.replace(old, new) if exc.hint else exc.hint
+    exc.args = (exc.message,)
+    if isinstance(exc, ConfigError) and exc.location is not None:
+        file = names.get(str(exc.location.file), str(exc.location.file))
+        exc.location = dataclasses.replace(exc.location, file=Path(file))
+    return exc
 
 
 def _resolve_ref(spec: str, ref: str, workdir: Path | None) -> str:

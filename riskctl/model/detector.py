@@ -13,8 +13,9 @@ import numpy as np
 import polars as pl
 
 from riskctl.data.io import atomic_path, sha256_file, write_table
-from riskctl.data.output import check_output_dir
+from riskctl.data.output import check_not_input, check_output_dir
 from riskctl.errors import DetectorError
+from riskctl.features.stored import MANIFEST_KEY, stored_files
 from riskctl.model.calibrate import Calibration
 from riskctl.model.features import Feature, encode, feature_matrix, feature_types
 from riskctl.tempfiles import note_input
@@ -124,6 +125,19 @@ def manifest_digest(manifest: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def check_detector_out(
+    out: Path, files: list[str], inputs: list[Path | None], spec: Path | None = None
+) -> None:
+    """Raise DataError before training when writing the detector into `out` (its `files`,
+    and the copy of the features `spec` with its lookup tables) would replace an input:
+    one this command read, one of `inputs`, or a file the spec copy is made from."""
+    held = [Path(p) for p in inputs if p is not None]
+    copies = stored_files(spec, out) if spec is not None else {}
+    held += list(copies.values())
+    for target in [*(Path(out) / f for f in (MODEL_FILE, MANIFEST_FILE, *files)), *copies]:
+        check_not_input(target, "--out", held)
+
+
 def save_detector(
     booster: xgb.Booster,
     manifest: dict[str, Any],
@@ -165,6 +179,8 @@ def load_detector(path: Path | str) -> Detector:
     model_path = path / MODEL_FILE
     note_input(manifest_path)
     note_input(model_path)
+    for name in _pinned_files(manifest):  # the split record, the features spec and its tables
+        note_input(path / name)
     if not model_path.is_file():
         raise DetectorError(f"{model_path}: model file missing", hint="retrain the detector")
     if sha256_file(model_path) != manifest["model_sha256"]:
@@ -189,6 +205,17 @@ def load_detector(path: Path | str) -> Detector:
     detector = Detector(path, booster, manifest)
     _ = detector.calibration  # refuses a malformed calibration now, not when scoring
     return detector
+
+
+def _pinned_files(manifest: dict[str, Any]) -> list[str]:
+    """The detector's files besides model and manifest, relative to its directory."""
+    names = [str(n) for n in (manifest.get("files") or {})]
+    derived = manifest.get(MANIFEST_KEY) or {}
+    if isinstance(derived, dict) and isinstance(derived.get("file"), str):
+        spec = Path(derived["file"])
+        names.append(str(spec))
+        names += [str(spec.parent / str(t)) for t in derived.get("tables") or {}]
+    return names
 
 
 def _read_manifest(manifest_path: Path) -> dict[str, Any]:

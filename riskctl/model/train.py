@@ -23,7 +23,7 @@ from riskctl.features.stored import MANIFEST_KEY, derive_for_training, store_spe
 from riskctl.model.bins import training_bins
 from riskctl.model.calibrate import METHODS, Calibration, fit_calibration
 from riskctl.model.config import ModelConfig, load_model_config
-from riskctl.model.detector import Detector, save_detector
+from riskctl.model.detector import Detector, check_detector_out, save_detector
 from riskctl.model.evaluation import ROW, SPLIT_FILE, Scored, evaluate, with_unlabelled
 from riskctl.model.features import Feature, feature_matrix, feature_types, features_from_roles
 from riskctl.model.manifest_keys import boosting_keys, learnt_keys
@@ -115,6 +115,7 @@ def train(data: Path, out: Path, o: TrainOptions, progress: Progress | None = No
     loaded_config = load_model_config(o.config)
     config = loaded_config.model if loaded_config else ModelConfig()
     df, unlabelled, y = _labelled_rows(data, o)
+    check_detector_out(out, [SPLIT_FILE], [data, o.config], o.features_spec)
     roles = infer_roles(
         df.drop(ROW),
         o.label,

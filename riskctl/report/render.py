@@ -18,7 +18,13 @@ from riskctl.cachedir import cache_root
 from riskctl.data.io import write_text
 from riskctl.errors import UsageError
 from riskctl.report.context import ReportContext
-from riskctl.report.sandbox import RENDER_SECONDS, TemplateSandbox, time_limit
+from riskctl.report.sandbox import (
+    RENDER_SECONDS,
+    FolderLoader,
+    TemplateSandbox,
+    sized_output,
+    time_limit,
+)
 from riskctl.resources import templates_dir
 
 REPORT_TEMPLATE = "report.html.j2"
@@ -29,12 +35,13 @@ def environment(user_templates: Path | None = None) -> jinja2.Environment:
 
     Every template, shipped or the user's, renders in Jinja2's immutable sandbox: templates
     may come from a pull request, so they can read the context but cannot reach Python
-    internals (`__class__`, `__globals__`, ...), call unsafe methods or change any object."""
+    internals (`__class__`, `__globals__`, ...), call unsafe methods, change any object,
+    build values past the sandbox's size limits, or read a file outside their folder."""
     loaders: list[jinja2.BaseLoader] = []
     if user_templates is not None:
         if not user_templates.is_dir():
             raise UsageError(f"{user_templates}: --templates must be a directory")
-        loaders.append(jinja2.FileSystemLoader(user_templates))
+        loaders.append(FolderLoader(user_templates))
     loaders.append(jinja2.FileSystemLoader(templates_dir()))
     return TemplateSandbox(
         loader=jinja2.ChoiceLoader(loaders),
@@ -44,20 +51,36 @@ def environment(user_templates: Path | None = None) -> jinja2.Environment:
     )
 
 
+# vl-convert version -> sha256 of the script its javascript_bundle() returns. A bundle read
+# from the cache directory is inlined into reports only when it has this digest: anyone who
+# can write to the cache could otherwise put script into every report. A version missing
+# here still works, without the cache (the bundle is built afresh in each process).
+BUNDLE_SHA256 = {
+    "1.9.0": "3425bd951a44d478d0505c6b5d1e8d57656b6e9a4da7bfe88a718ce61d76e572",
+}
+MAX_BUNDLE_BYTES = 20_000_000
+
+
+def vl_convert_version() -> str:
+    return str(getattr(vl_convert, "__version__", "unknown"))
+
+
 @lru_cache(maxsize=1)
 def vega_bundle() -> str:
     """vega, vega-lite and vega-embed in one script, inlined so the report needs no network.
     vl-convert bundles them afresh in every process (over a second of CPU): the bundle is
-    kept in the user's cache directory, one file per vl-convert version, checked on read."""
-    path = bundle_cache_path()
-    cached = _read_bundle(path) if path is not None else None
+    kept in the user's cache directory, one file per vl-convert version, and read back only
+    when its sha256 is the one riskctl ships for that version (`BUNDLE_SHA256`)."""
+    pinned = BUNDLE_SHA256.get(vl_convert_version())
+    path = bundle_cache_path() if pinned else None
+    cached = _read_bundle(path, pinned) if path is not None and pinned else None
     if cached is not None:
         return cached
     bundle: str = vl_convert.javascript_bundle()  # type: ignore[call-arg]  # the stub is wrong
-    if path is not None:
+    digest = hashlib.sha256(bundle.encode("utf-8")).hexdigest()
+    if path is not None and digest == pinned:
         with contextlib.suppress(OSError):  # no cache where the directory is not writable
             path.parent.mkdir(parents=True, exist_ok=True)
-            digest = hashlib.sha256(bundle.encode("utf-8")).hexdigest()
             write_text(f"{BUNDLE_HEADER}{digest}\n{bundle}", path)
     return bundle
 
@@ -70,13 +93,15 @@ def bundle_cache_path() -> Path | None:
     root = cache_root()
     if root is None:
         return None
-    version = getattr(vl_convert, "__version__", "unknown")
-    return root / f"vega-bundle-{version}.js"
+    return root / f"vega-bundle-{vl_convert_version()}.js"
 
 
-def _read_bundle(path: Path) -> str | None:
-    """The cached bundle if it is whole (its recorded sha256 matches), else None."""
+def _read_bundle(path: Path, pinned: str) -> str | None:
+    """The cached bundle if its sha256 is `pinned` (the digest riskctl ships), else None:
+    a damaged file, or one someone else wrote, is never used."""
     try:
+        if not path.is_file() or path.stat().st_size > MAX_BUNDLE_BYTES:
+            return None
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None
@@ -84,7 +109,7 @@ def _read_bundle(path: Path) -> str | None:
     if not head.startswith(BUNDLE_HEADER) or not bundle:
         return None
     digest = hashlib.sha256(bundle.encode("utf-8")).hexdigest()
-    return bundle if head[len(BUNDLE_HEADER) :] == digest else None
+    return bundle if digest == pinned else None
 
 
 MAX_FALLBACK_BYTES = 300_000
@@ -125,13 +150,31 @@ def render_html(context: ReportContext, user_templates: Path | None = None) -> s
 
 
 def render_sandboxed(name: str, user_templates: Path | None, **context: Any) -> str:
-    """Render template `name` in the sandbox (user templates first, with a time limit);
-    every template fault is one UsageError."""
+    """Render template `name` in the sandbox (user templates first, with a time limit and
+    an output size limit); every template fault is one UsageError."""
     env = environment(user_templates)
     limit = time_limit(RENDER_SECONDS) if user_templates else contextlib.nullcontext()
     try:
         with limit:
-            return env.get_template(name).render(**context)
+            template = env.get_template(name)
+            if user_templates is None:
+                return template.render(**context)
+            return sized_output(template.generate(**context))
+    except RecursionError:
+        if user_templates is None:
+            raise
+        raise UsageError(
+            "report template error: the templates recurse without end "
+            "(an include, extends or macro that reaches itself)",
+            hint="check the templates passed with --templates",
+        ) from None
+    except MemoryError:
+        if user_templates is None:
+            raise
+        raise UsageError(
+            "report template error: rendering ran out of memory",
+            hint="check the templates passed with --templates",
+        ) from None
     except SecurityError as exc:
         raise UsageError(
             f"report template refused: {_first_line(exc)}",

@@ -2,28 +2,216 @@
 
 Jinja2's immutable sandbox keeps a template from reaching Python internals (`__class__`,
 `__mro__`, `__globals__`, ...), calling unsafe methods or changing any object. On top of it:
-`*` and `**` that would build a huge string, list or number are refused, and rendering a
-user's templates has a time limit, so a template can neither run code nor hang riskctl.
+
+* no value a template builds may pass `MAX_SIZE` characters or items: `*`, `+`, `~`, `%`,
+  `join`, `replace`, `format` and `str.format` are checked before they run, and widths or
+  counts handed to `center`, `ljust`, `rjust`, `zfill`, `expandtabs`, `indent`, `batch`,
+  `slice`, `tojson`, `wordwrap` and `truncate` may not pass it either; a list or mapping is
+  weighed by what it would print (`_weight`) before it is printed, formatted, joined or
+  given to any filter, so `[big, big, big]` cannot print three copies of `big`;
+* a report rendered from a user's templates may not pass `MAX_OUTPUT` characters (it is
+  rendered piece by piece and stopped there), nor take longer than `RENDER_SECONDS`;
+* templates that include or call themselves without end stop with one error;
+* the user's templates are read only from regular files inside their folder: a link to a
+  file or folder outside it (`/proc/self/environ`, a secret) is refused, as is a pipe.
+
+So a template can neither run code, read other files, nor exhaust memory, disk or time.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import itertools
+import os
+import re
 import signal
+import stat
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
-from jinja2.exceptions import SecurityError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+import jinja2
+from jinja2.compiler import CodeGenerator, Frame
+from jinja2.exceptions import SecurityError, TemplateNotFound
+from jinja2.loaders import split_template_path
+from jinja2.nodes import Concat
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedFormatter
+from markupsafe import EscapeFormatter, Markup
 
-MAX_SIZE = 10_000_000  # characters or items one `*` may build
+from riskctl.errors import UsageError
+
+MAX_SIZE = 10_000_000  # characters or items one value in a template may have
+MAX_OUTPUT = 64_000_000  # characters a report from the user's templates may have
+MAX_TEMPLATE_BYTES = 5_000_000  # one template file
 MAX_EXPONENT = 1_000
 RENDER_SECONDS = 60
 
+# filters and str methods whose integer arguments are sizes of what they build
+_SIZED_FILTERS = ("center", "indent", "batch", "slice", "tojson", "wordwrap", "truncate")
+_SIZED_METHODS = frozenset(["center", "ljust", "rjust", "zfill", "expandtabs"])
+_WIDTH = re.compile(r"\d+")
+_PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[-+ #0]*(\*|\d+)?(?:\.(\*|\d+))?")
+
+
+class TemplateTooLarge(SecurityError):
+    """A template built a value, or a report, past the sandbox's limits."""
+
+
+def _too_large(what: str) -> TemplateTooLarge:
+    return TemplateTooLarge(f"{what} would pass {MAX_SIZE:,} characters or items")
+
+
+_CONTAINERS = (list, tuple, dict, set, frozenset)
+_END = object()
+
+
+def _weight(value: Any, budget: int = MAX_SIZE) -> int:
+    """About how many characters `value` prints as: a text its length, a list, tuple, set
+    or dict its items' weights (each time an item appears), anything else one. Counting
+    stops once past `budget`, so `[big] * n` costs no more than `budget` steps."""
+    if isinstance(value, str):
+        return len(value)
+    if not isinstance(value, _CONTAINERS):
+        return 1
+    total, stack = 0, [iter((value,))]
+    while stack:
+        item = next(stack[-1], _END)
+        if item is _END:
+            stack.pop()
+            continue
+        if isinstance(item, str):
+            total += len(item) + 2
+        elif isinstance(item, dict):
+            total += 2 + 2 * len(item)
+            stack.append(itertools.chain.from_iterable(item.items()))
+        elif isinstance(item, _CONTAINERS):
+            total += 2 + len(item)
+            stack.append(iter(item))
+        else:
+            total += 1
+        if total > budget:
+            break
+    return total
+
+
+def _check_weight(value: Any, what: str) -> None:
+    if isinstance(value, _CONTAINERS) and _weight(value) > MAX_SIZE:
+        raise _too_large(what)
+
+
+def _finalize(value: Any) -> Any:
+    """Every `{{ value }}`: a list or mapping that would print past MAX_SIZE is refused."""
+    _check_weight(value, "printing a value")
+    return value
+
+
+def _check_width(value: Any, what: str) -> None:
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_SIZE:
+        raise _too_large(what)
+
+
+def _check_spec(spec: str, what: str) -> None:
+    """A format spec (`>400000000`, `%400000000s`) asks for no width past MAX_SIZE."""
+    if any(int(n) > MAX_SIZE for n in _WIDTH.findall(spec)):
+        raise _too_large(what)
+
+
+def _check_percent(fmt: Any, args: Any) -> None:
+    """`fmt % args`: no literal width past MAX_SIZE, nor a `*` width given one."""
+    if not isinstance(fmt, str):
+        return
+    for match in _PERCENT_SPEC.finditer(fmt):
+        _check_spec(match.group(0), "a '%' format")
+    for arg in args if isinstance(args, tuple) else (args,):
+        _check_weight(arg, "a '%' format")
+        if "*" in fmt:
+            _check_width(arg, "a '%' format")
+
+
+def _check_join(items: list[Any], sep: Any) -> None:
+    if _weight(items) + _weight(sep) * max(len(items) - 1, 0) > MAX_SIZE:
+        raise _too_large("join")
+
+
+def _check_replace(text: Any, old: Any, new: Any, count: Any = None) -> None:
+    if not (isinstance(text, str) and isinstance(new, str)):
+        return
+    n = text.count(str(old)) if str(old) else len(text) + 1
+    if isinstance(count, int) and count >= 0:
+        n = min(n, count)
+    if len(text) + n * max(len(new) - len(str(old)), 0) > MAX_SIZE:
+        raise _too_large("replace")
+
+
+def _guard_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
+    """`func` (a built-in filter) with its result's size checked before it runs."""
+
+    @functools.wraps(func)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        # pass_eval_context / pass_environment filters get that object first
+        offset = 1 if getattr(func, "jinja_pass_arg", None) is not None else 0
+        value, rest = args[offset], args[offset + 1 :]
+        _check_weight(value, name)  # a filter may print or copy what it is given
+        if name == "join":
+            items = list(value)
+            _check_join(items, rest[0] if rest else kwargs.get("d", ""))
+            args = (*args[:offset], items, *rest)
+        elif name == "replace":
+            old = rest[0] if rest else kwargs.get("old", "")
+            new = rest[1] if len(rest) > 1 else kwargs.get("new", "")
+            count = rest[2] if len(rest) > 2 else kwargs.get("count")
+            _check_replace(str(value), old, new, count)
+        elif name == "format":
+            _check_percent(value, tuple(rest) or tuple(kwargs.values()))
+        elif name in ("indent", "wordwrap"):  # a text or a count added to every line
+            lines = str(value).count("\n") + 1 if name == "indent" else len(str(value)) + 1
+            for arg in (*rest, *kwargs.values()):
+                _check_width(arg, name)
+                if isinstance(arg, str) and lines * len(arg) > MAX_SIZE:
+                    raise _too_large(name)
+        elif name in _SIZED_FILTERS:
+            for arg in (*rest, *kwargs.values()):
+                _check_width(arg, name)
+        return func(*args, **kwargs)
+
+    return guarded
+
+
+class _SizedFormatter(SandboxedFormatter):
+    """str.format in the sandbox, refusing widths past MAX_SIZE (nested `{w}` resolved)."""
+
+    def format_field(self, value: Any, format_spec: str) -> Any:
+        _check_spec(format_spec, "str.format")
+        _check_weight(value, "str.format")
+        return super().format_field(value, format_spec)
+
+
+class _SizedGenerator(CodeGenerator):
+    """Compiles `a ~ b ~ c` so the sandbox checks the joined size before joining."""
+
+    def visit_Concat(self, node: Concat, frame: Frame) -> None:
+        func = "markup_join" if frame.eval_ctx.autoescape else "str_join"
+        if frame.eval_ctx.volatile:
+            func = "(markup_join if context.eval_ctx.volatile else str_join)"
+        self.write(f"{func}(environment.checked_concat((")
+        for arg in node.nodes:
+            self.visit(arg, frame)
+            self.write(", ")
+        self.write(")))")
+
 
 class TemplateSandbox(ImmutableSandboxedEnvironment):
-    intercepted_binops = frozenset(["*", "**"])
+    intercepted_binops = frozenset(["*", "**", "+", "%"])
+    code_generator_class = _SizedGenerator
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("finalize", _finalize)
+        super().__init__(*args, **kwargs)
+        for name in list(self.filters):
+            self.filters[name] = _guard_filter(name, self.filters[name])
+        self.globals.pop("lipsum", None)  # lorem ipsum of any length: no report needs it
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         if operator == "**" and isinstance(right, int | float) and abs(right) > MAX_EXPONENT:
@@ -31,9 +219,125 @@ class TemplateSandbox(ImmutableSandboxedEnvironment):
         if operator == "*":
             for seq, times in ((left, right), (right, left)):
                 sized = isinstance(seq, str | list | tuple) and isinstance(times, int)
-                if sized and len(seq) * times > MAX_SIZE:
-                    raise SecurityError("a template may not build a value that large")
+                if sized and (len(seq) * times > MAX_SIZE or _weight(seq) * times > MAX_SIZE):
+                    raise _too_large("'*'")
+        sequence = isinstance(left, str | list | tuple)
+        if operator == "+" and sequence and _weight(left) + _weight(right) > MAX_SIZE:
+            raise _too_large("'+'")
+        if operator == "%":
+            _check_percent(left, right)
         return super().call_binop(context, operator, left, right)
+
+    def checked_concat(self, values: tuple[Any, ...]) -> tuple[Any, ...]:
+        if sum(_weight(v) for v in values) > MAX_SIZE:
+            raise _too_large("'~'")
+        return values
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+        owner = getattr(__obj, "__self__", None)
+        name = getattr(__obj, "__name__", "")
+        if isinstance(owner, str):
+            if name in _SIZED_METHODS:
+                for arg in (*args, *kwargs.values()):
+                    _check_width(arg, name)
+                    tabs = owner.count("\t") if name == "expandtabs" else 0
+                    if isinstance(arg, int) and tabs * arg > MAX_SIZE:
+                        raise _too_large(name)
+            elif name == "join" and args:
+                items = list(args[0])
+                _check_join(items, owner)
+                args = (items, *args[1:])
+            elif name == "replace" and len(args) >= 2:
+                _check_replace(owner, args[0], args[1], args[2] if len(args) > 2 else None)
+        return super().call(__context, __obj, *args, **kwargs)
+
+    def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
+        """`str.format` / `format_map` as the sandbox runs them, widths checked."""
+        if super().wrap_str_format(value) is None:
+            return None
+        f_self: str = value.__self__
+        formatter: SandboxedFormatter = (
+            _SizedEscapeFormatter(self, escape=f_self.escape)
+            if isinstance(f_self, Markup)
+            else _SizedFormatter(self)
+        )
+        is_map = value.__name__ == "format_map"
+
+        def wrapper(*args: Any, **kwargs: Any) -> str:
+            if not is_map:
+                return type(f_self)(formatter.vformat(f_self, args, kwargs))
+            if kwargs or len(args) != 1:
+                raise TypeError("format_map() takes exactly one positional argument")
+            return type(f_self)(formatter.vformat(f_self, (), args[0]))
+
+        return functools.update_wrapper(wrapper, value)
+
+
+class _SizedEscapeFormatter(_SizedFormatter, EscapeFormatter):
+    pass
+
+
+def sized_output(chunks: Iterable[str], limit: int = MAX_OUTPUT) -> str:
+    """The rendered pieces joined, stopped with TemplateTooLarge once past `limit`."""
+    out, total = [], 0
+    for chunk in chunks:
+        total += len(chunk)
+        if total > limit:
+            raise TemplateTooLarge(f"the report would pass {limit:,} characters")
+        out.append(chunk)
+    return "".join(out)
+
+
+class FolderLoader(jinja2.BaseLoader):
+    """Templates read only from regular files inside one folder: a name that resolves
+    (through links) outside it, or to anything but a regular file, is refused."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        self.root = Path(os.path.realpath(folder))
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        path = self.folder.joinpath(*split_template_path(template))
+        if not os.path.lexists(path):
+            raise TemplateNotFound(template)
+        real = Path(os.path.realpath(path))
+        if self.root not in real.parents:
+            raise UsageError(
+                f"{path}: the template links out of the --templates folder (to {real})",
+                hint="copy the file into the folder instead of linking to it",
+            )
+        try:
+            st = real.stat()
+        except OSError as exc:
+            raise UsageError(f"{path}: cannot read the template: {exc.strerror}") from None
+        if not stat.S_ISREG(st.st_mode):
+            raise UsageError(f"{path}: the template is not a regular file")
+        if st.st_size > MAX_TEMPLATE_BYTES:
+            raise UsageError(
+                f"{path}: {st.st_size:,} bytes is too large for a template "
+                f"(at most {MAX_TEMPLATE_BYTES:,})"
+            )
+        try:
+            with open(real, "rb") as fh:
+                source = fh.read(MAX_TEMPLATE_BYTES + 1).decode("utf-8")
+        except UnicodeDecodeError:
+            raise UsageError(f"{path}: the template is not UTF-8 text") from None
+        except OSError as exc:
+            raise UsageError(f"{path}: cannot read the template: {exc.strerror}") from None
+        mtime = st.st_mtime_ns
+        return source, str(path), lambda: _mtime(real) == mtime
+
+    def list_templates(self) -> list[str]:
+        return []
+
+
+def _mtime(path: Path) -> int | None:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return None
 
 
 class RenderTimeout(SecurityError):

@@ -147,6 +147,34 @@ def test_only_the_newest_entries_are_kept(
     assert len(list(cache.iterdir())) == 3
 
 
+def test_pruning_removes_only_the_entries_riskctl_wrote(
+    tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A user's files in the digests folder (any name, a 64-hex name, an entry-like text
+    under the wrong name, a link) are neither counted nor removed."""
+    monkeypatch.setattr(digest, "KEEP", 2)
+    cache.mkdir(parents=True)
+    outside = tmp_path / "precious.txt"
+    outside.write_text("keep me\n")
+    theirs = {
+        "notes.txt": "mine\n",
+        "a" * 64: "not an entry\n",
+        "b" * 64: f"('x', 1, 2, 3, 4, 5)\n{'c' * 64}\n",  # named by another line's digest
+    }
+    for name, text in theirs.items():
+        (cache / name).write_text(text)
+    (cache / ("d" * 64)).symlink_to(outside)
+    for i in range(6):
+        path = _settled(tmp_path / f"data{i}.bin", monkeypatch)
+        path.write_bytes(bytes([i]))
+        digest.Digest(path).result()
+    for name, text in theirs.items():
+        assert (cache / name).read_text() == text
+    assert (cache / ("d" * 64)).is_symlink() and outside.read_text() == "keep me\n"
+    ours = [p for p in cache.iterdir() if digest._read_entry(p) is not None]
+    assert len(ours) == 2  # the newest two of six; the user's four files beside them
+
+
 def test_an_unwritable_cache_never_fails_the_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -50,3 +50,44 @@ def test_unwritable_cache_is_no_error(tmp_path: Path, monkeypatch: pytest.Monkey
         assert render.vega_bundle() == vl_convert.javascript_bundle()
     finally:
         render.vega_bundle.cache_clear()
+
+
+def _forge(path: Path) -> str:
+    """A self-consistent cache file (header digest matching its body) holding a script."""
+    import hashlib
+
+    evil = "alert(document.cookie)//" + "x" * 100
+    digest = hashlib.sha256(evil.encode()).hexdigest()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"{render.BUNDLE_HEADER}{digest}\n{evil}", encoding="utf-8")
+    return evil
+
+
+def test_a_forged_bundle_in_the_cache_is_never_inlined(cache: Path) -> None:
+    path = render.bundle_cache_path()
+    assert path is not None
+    evil = _forge(path)
+    bundle = render.vega_bundle()
+    assert evil not in bundle and bundle == vl_convert.javascript_bundle()
+    assert evil not in path.read_text(encoding="utf-8")  # replaced by the real one
+
+
+def test_a_version_without_a_shipped_digest_never_uses_the_cache(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(render, "vl_convert_version", lambda: "0.0.0-unknown")
+    path = render.bundle_cache_path()
+    assert path is not None
+    evil = _forge(path)
+    assert evil not in render.vega_bundle()
+    assert path.read_text(encoding="utf-8").endswith(evil)  # neither read nor rewritten
+
+
+def test_the_installed_vl_convert_has_a_shipped_digest() -> None:
+    """Upgrading vl-convert needs its bundle's digest in BUNDLE_SHA256 (or reports build the
+    bundle afresh every time): add `version: sha256(vl_convert.javascript_bundle())`."""
+    import hashlib
+
+    version = render.vl_convert_version()
+    digest = hashlib.sha256(vl_convert.javascript_bundle().encode()).hexdigest()
+    assert render.BUNDLE_SHA256.get(version) == digest, (version, digest)

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+from markupsafe import Markup
 
 from riskctl.errors import UsageError
 from riskctl.evaluate.simulate import run_simulation
@@ -63,3 +64,166 @@ def test_the_payloads_are_real(tmp_path: Path) -> None:
     body = ESCAPES[2].replace("{marker}", str(marker))
     jinja2.Environment().from_string(body).render()
     assert marker.exists()
+
+
+BIG = 400_000_000
+BOMBS = {
+    "center": f"{{{{ 'x' | center({BIG}) }}}}",
+    "center_method": f"{{{{ 'x'.center({BIG}) }}}}",
+    "ljust": f"{{{{ 'x'.ljust({BIG}) }}}}",
+    "rjust_via_power": "{{ 'x'.rjust(10 ** 9) }}",
+    "zfill": f"{{{{ '1'.zfill({BIG}) }}}}",
+    "expandtabs": "{{ ('\\t' * 1000000).expandtabs(1000) }}",
+    "format_filter": f"{{{{ '%{BIG}s' | format('x') }}}}",
+    "format_filter_named": f"{{{{ '%(a){BIG}s' | format(a='x') }}}}",
+    "format_filter_star": f"{{{{ '%*s' | format({BIG}, 'x') }}}}",
+    "percent": f"{{{{ '%.{BIG}f' % 1.0 }}}}",
+    "str_format": f"{{{{ '{{:>{BIG}}}'.format('x') }}}}",
+    "str_format_nested": f"{{{{ '{{0:>{{1}}}}'.format('x', {BIG}) }}}}",
+    "str_format_map": f"{{{{ '{{a:>{BIG}}}'.format_map({{'a': 'x'}}) }}}}",
+    "markup_format": f"{{{{ ('{{:{BIG}}}' | safe).format('x') }}}}",
+    "indent": f"{{{{ 'a\\nb' | indent({BIG}) }}}}",
+    "indent_text": "{{ ('a\\n' * 4000000) | indent('b' * 9000000) }}",
+    "wordwrap_text": "{{ ('a ' * 4000000) | wordwrap(5, wrapstring='b' * 9000000) }}",
+    "batch": f"{{{{ [1] | batch({BIG}, 'x') | list }}}}",
+    "slice": f"{{{{ [1] | slice({BIG}) | list }}}}",
+    "tojson": f"{{{{ {{'a': [1]}} | tojson(indent={BIG}) }}}}",
+    "join_filter": "{% set s = 'x' * 5000000 %}{{ [s, s, s, s, s] | join }}",
+    "join_method": "{% set s = 'x' * 5000000 %}{{ ''.join([s, s, s, s, s]) }}",
+    "join_map": f"{{{{ ['x'] | map('center', {BIG}) | join }}}}",
+    "replace_filter": "{{ ('x' * 1000000) | replace('x', 'y' * 100) }}",
+    "replace_method": "{{ ('x' * 1000000).replace('x', 'y' * 100) }}",
+    "replace_empty": "{{ ('x' * 1000000).replace('', 'y' * 100) }}",
+    "concat_chain": "{% set s = 'x' * 4000000 %}{% set t = s ~ s ~ s %}{{ t }}",
+    "plus_chain": "{% set s = 'x' * 6000000 %}{{ s + s }}",
+    "list_plus": "{% set s = range(100000) | list * 60 %}{{ (s + s) | length }}",
+    "repeat_after_join": "{% set s = 'x' * 5000000 %}{% set t = [s, s] | join %}{{ t * 2 }}",
+    "namespace_growth": "{% set ns = namespace(s='x' * 1000000) %}{% for i in range(20) %}"
+    "{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s | length }}",
+    "filter_block": f"{{% filter center({BIG}) %}}x{{% endfilter %}}",
+    "output_loop": "{% for i in range(100000) %}{{ bundle }}{% endfor %}",
+}
+
+
+def _render(tmp_path: Path, body: str, **context: object) -> str:
+    from riskctl.report.render import render_sandboxed
+
+    templates = tmp_path / "templates"
+    templates.mkdir(exist_ok=True)
+    (templates / "t.html.j2").write_text(body)
+    return render_sandboxed("t.html.j2", templates, **context)
+
+
+@pytest.mark.parametrize("body", BOMBS.values(), ids=BOMBS.keys())
+def test_bombs_are_refused_before_they_allocate(tmp_path: Path, body: str) -> None:
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(UsageError, match="report template") as caught:
+        _render(tmp_path, body, bundle="v" * 1_000_000)
+    assert "\n" not in str(caught.value)
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert grown_mb < 1_000  # the 400M-character values were never built
+
+
+GOOD = {
+    "{{ 'ab' | center(6) }}": "  ab  ",
+    "{{ 'a'.ljust(3, '.') }}|{{ '7'.zfill(3) }}": "a..|007",
+    "{{ '%5s|%-3d|%.2f' | format('x', 4, 1.5) }}": "    x|4  |1.50",
+    "{{ '%(a)s=%(b)03d' % {'a': 'k', 'b': 7} }}": "k=007",
+    "{{ '{:>4}|{:,}'.format('x', 1234567) }}": "   x|1,234,567",
+    "{{ '{a}-{b}'.format_map({'a': 1, 'b': 2}) }}": "1-2",
+    "{{ [1, 2, 3] | join(', ') }}|{{ '-'.join(['a', 'b']) }}": "1, 2, 3|a-b",
+    "{{ 'aXbX' | replace('X', '--') }}|{{ 'ab'.replace('b', 'c') }}": "a--b--|ac",
+    "{{ 'a' ~ 1 ~ 'b' }}|{{ 'a' + 'b' }}|{{ [1] + [2] }}|{{ 'ab' * 2 }}": "a1b|ab|[1, 2]|abab",
+    "{{ 'a\\nb' | indent(2) }}": "a\n  b",
+    "{{ [1, 2, 3] | batch(2) | list }}": "[[1, 2], [3]]",
+    "{{ {'a': 1} | tojson(indent=1) }}": "",
+}
+
+
+@pytest.mark.parametrize("body", GOOD, ids=[str(i) for i in range(len(GOOD))])
+def test_ordinary_templates_render_as_before(tmp_path: Path, body: str) -> None:
+    import jinja2
+
+    expected = jinja2.sandbox.ImmutableSandboxedEnvironment(autoescape=True).from_string(body)
+    assert _render(tmp_path, body) == expected.render() == (GOOD[body] or expected.render())
+
+
+def test_markup_format_still_escapes(tmp_path: Path) -> None:
+    out = _render(
+        tmp_path,
+        "{{ m.format('<i>') }}|{{ n.format_map({'a': '<i>'}) }}",
+        m=Markup("<b>{}</b>"),
+        n=Markup("<b>{a}</b>"),
+    )
+    assert out == "<b>&lt;i&gt;</b>|<b>&lt;i&gt;</b>"
+
+
+def test_the_output_is_capped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sandbox, "MAX_OUTPUT", 1_000)
+    monkeypatch.setattr(sandbox.sized_output, "__defaults__", (1_000,))
+    assert len(_render(tmp_path, "{% for i in range(99) %}0123456789{% endfor %}")) == 990
+    with pytest.raises(UsageError, match="would pass 1,000 characters"):
+        _render(tmp_path, "{% for i in range(101) %}0123456789{% endfor %}")
+
+
+@pytest.mark.parametrize(
+    "body", ['{% include "t.html.j2" %}', "{% macro f(n) %}{{ f(n) }}{% endmacro %}{{ f(1) }}"]
+)
+def test_recursion_is_one_error(tmp_path: Path, body: str) -> None:
+    with pytest.raises(UsageError, match="recurse without end"):
+        _render(tmp_path, body)
+
+
+def test_links_out_of_the_folder_are_refused_and_links_inside_work(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOKEN=hunter2")
+    templates = tmp_path / "templates"
+    (templates / "sub").mkdir(parents=True)
+    (templates / "sub" / "part.html").write_text("inside")
+    (templates / "inner.html").symlink_to(templates / "sub" / "part.html")
+    (templates / "outer.html").symlink_to(secret)
+    (templates / "outdir").symlink_to(tmp_path, target_is_directory=True)
+    assert _render(tmp_path, '{% include "inner.html" %}') == "inside"
+    for name in ("outer.html", "outdir/secret.txt"):
+        with pytest.raises(UsageError, match="links out of the --templates folder") as caught:
+            _render(tmp_path, f'{{% include "{name}" %}}')
+        assert "hunter2" not in str(caught.value)
+    import os
+
+    os.mkfifo(templates / "fifo.html")
+    with pytest.raises(UsageError, match="not a regular file"):
+        _render(tmp_path, '{% include "fifo.html" %}')
+
+
+NESTED = {
+    "print": "{% set a = range(100000) | list %}{% set b = [a] * 50 %}{{ b }}",
+    "print_literal": "{% set a = (range(100000) | list) * 40 %}{{ [a, a, a, a, a] }}",
+    "string_filter": "{% set a = (range(100000) | list) * 40 %}{{ [a, a, a] | string }}",
+    "sum_filter": "{% set a = (range(100000) | list) * 40 %}{{ [a, a, a] | sum(start=[]) }}",
+    "join_of_lists": "{% set a = (range(100000) | list) * 40 %}{{ [a, a, a] | join }}",
+    "concat_list": "{% set a = (range(100000) | list) * 40 %}{{ [a, a, a] ~ '' }}",
+    "format_list": "{% set a = (range(100000) | list) * 40 %}{{ '{}'.format([a, a, a]) }}",
+    "percent_list": "{% set a = (range(100000) | list) * 40 %}{{ '%s' % ([a, a, a],) }}",
+    "dict_values": "{% set a = (range(100000) | list) * 40 %}{{ {'x': a, 'y': a, 'z': a} }}",
+}
+
+
+@pytest.mark.parametrize("body", NESTED.values(), ids=NESTED.keys())
+def test_nested_values_are_weighed_before_they_print(tmp_path: Path, body: str) -> None:
+    """A list of large lists prints as all of them: it is refused before str() builds it."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(UsageError, match="report template refused"):
+        _render(tmp_path, body)
+    assert (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024 < 1_000
+
+
+def test_weight_counts_each_appearance_and_stops_early() -> None:
+    inner = list(range(1_000))
+    assert sandbox._weight("abc") == 3 and sandbox._weight(5) == 1
+    assert sandbox._weight([inner, inner]) == 2 + 2 + 2 * (2 + 1_000 + 1_000)  # commas, items
+    assert sandbox._weight({"k": "vv"}) == 2 + 2 + 3 + 4
+    assert 5_000 < sandbox._weight([inner] * 1_000_000, budget=5_000) <= 5_000 + 1_000_002
