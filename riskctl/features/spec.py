@@ -227,4 +227,27 @@ def load_spec(path: Path) -> LoadedYaml[FeatureSpec]:
                 hint="give each feature its own name",
             )
         seen[name] = where
+    for i, lookup in enumerate(loaded.model.lookups):
+        lookup_path(lookup, Path(path).parent, loaded.where("lookups", i, "table"))
     return loaded
+
+
+def lookup_path(lookup: Lookup, base: Path, where: Location | None = None) -> Path:
+    """The lookup's table under the spec's folder `base`; an absolute path, or one that
+    leads out of the folder (`..`, a link), is refused: a detector copies the tables under
+    its spec and pins each by sha256, which needs them to live there."""
+    table = Path(lookup.table)
+    outside = table.is_absolute() or table.drive != ""
+    if not outside:
+        try:
+            (base / table).resolve().relative_to(base.resolve())
+        except ValueError:
+            outside = True
+    if outside:
+        raise ConfigError(
+            f"table '{lookup.table}' is not under the spec's folder",
+            where,
+            hint="copy the table beside the spec (or into a folder under it) and name it "
+            "relative to the spec, e.g. `table: tables/ip_to_country.csv`",
+        )
+    return base / table

@@ -14,7 +14,7 @@ from riskctl.data.io import read_table, sha256_file
 from riskctl.errors import DetectorError
 from riskctl.features import add_features
 from riskctl.features.reasons import reason_texts
-from riskctl.features.spec import load_spec
+from riskctl.features.spec import load_spec, lookup_path
 
 SPEC_DIR = "features"
 SPEC_FILE = "features.yaml"
@@ -22,20 +22,19 @@ MANIFEST_KEY = "derived_features"
 
 
 def store_spec(spec: Path, detector_dir: Path) -> dict[str, Any]:
-    """Copy the spec and its lookup tables into the detector; the manifest entry to keep."""
+    """Copy the spec and its lookup tables into the detector; the manifest entry to keep.
+    Every lookup table lives under the spec's folder (`load_spec` refuses others), is
+    copied to the same place under the detector's spec and pinned by its sha256."""
     loaded = load_spec(spec)
     target = Path(detector_dir) / SPEC_DIR
     target.mkdir(parents=True, exist_ok=True)
     tables = {}
     for lookup in loaded.model.lookups:
-        source = Path(lookup.table)
-        source = source if source.is_absolute() else spec.parent / source
-        # lookups that point outside the spec's folder are kept by absolute path
-        if not Path(lookup.table).is_absolute() and ".." not in Path(lookup.table).parts:
-            dest = target / lookup.table
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, dest)
-            tables[lookup.table] = sha256_file(dest)
+        source = lookup_path(lookup, Path(spec).parent)
+        dest = target / lookup.table
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, dest)
+        tables[lookup.table] = sha256_file(dest)
     shutil.copyfile(spec, target / SPEC_FILE)
     return {
         "file": f"{SPEC_DIR}/{SPEC_FILE}",
@@ -46,20 +45,43 @@ def store_spec(spec: Path, detector_dir: Path) -> dict[str, Any]:
 
 
 def stored_spec(detector_dir: Path, manifest: dict[str, Any]) -> Path | None:
-    """The detector's spec, checked against the sha256 its manifest pins; None without one."""
+    """The detector's spec, checked against the sha256 its manifest pins, and each of its
+    lookup tables against theirs; None without a spec. A lookup the manifest does not pin
+    (a detector trained before lookups were pinned) is refused too: its scores could
+    change with the table."""
     entry = manifest.get(MANIFEST_KEY)
     if not entry:
         return None
     path = Path(detector_dir) / entry["file"]
+    tables = entry.get("tables", {})
     pinned = {path: entry["sha256"]}
-    pinned |= {path.parent / name: digest for name, digest in entry.get("tables", {}).items()}
+    pinned |= {path.parent / name: digest for name, digest in tables.items()}
     for file, digest in pinned.items():
-        if not file.is_file() or sha256_file(file) != digest:
-            raise DetectorError(
-                f"{file}: missing, or its sha256 does not match the detector's manifest",
-                hint="retrain the detector with `riskctl train --features SPEC`",
-            )
+        _check_pin(file, digest)
+    unpinned = [lk for lk in load_spec(path).model.lookups if lk.table not in tables]
+    if unpinned:
+        raise DetectorError(
+            f"{path}: lookup '{unpinned[0].name}' (table '{unpinned[0].table}') is not pinned "
+            "by the detector's manifest; its scores could change with the table",
+            hint="retrain the detector with `riskctl train --features SPEC`",
+        )
     return path
+
+
+def _check_pin(file: Path, digest: str) -> None:
+    if not file.is_file():
+        raise DetectorError(
+            f"{file}: missing; the detector's manifest pins it (sha256 {digest[:12]}...)",
+            hint="restore the detector's copy, or retrain with `riskctl train --features SPEC`",
+        )
+    found = sha256_file(file)
+    if found != digest:
+        raise DetectorError(
+            f"{file}: changed since training: sha256 {found[:12]}... where the detector's "
+            f"manifest pins {digest[:12]}...; scores would silently differ",
+            hint="restore the table the detector was trained with, or retrain with "
+            "`riskctl train --features SPEC`",
+        )
 
 
 def with_stored_features(
