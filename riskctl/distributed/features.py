@@ -32,6 +32,7 @@ from riskctl.distributed.features_tasks import (
     time_range,
 )
 from riskctl.distributed.parts import PartitionedOutput, partitions, refuse_inside, remove_tree
+from riskctl.distributed.schemas import check_time_zones
 from riskctl.errors import DataError, UsageError
 from riskctl.features import FeatureSpec, add_features
 from riskctl.features.run import FeaturesRun, FeatureSummary
@@ -70,6 +71,7 @@ def features_dataset(
     earlier = [p.resolve() for p in partitions(history)] if history is not None else []
     if loaded.path in parts or loaded.path in earlier:
         raise UsageError(f"{spec}: the spec is one of the data files")
+    check_time_zones(earlier + parts)
     schema = _check_sample(parts, loaded, earlier)
     sources = earlier + parts
     with Cluster(options) as cluster, PartitionedOutput(out, sources) as output:

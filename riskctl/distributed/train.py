@@ -30,6 +30,7 @@ from riskctl.distributed.cluster import Cluster, ClusterOptions
 from riskctl.distributed.derived import derived_by
 from riskctl.distributed.limits import one_machine_only
 from riskctl.distributed.parts import dataset_sha256, part_sha256, partitions
+from riskctl.distributed.schemas import check_time_zones
 from riskctl.distributed.train_manifest import manifest_of
 from riskctl.distributed.train_split import (
     LabelCounts,
@@ -254,6 +255,7 @@ def _train_parts(
     config = loaded_config.model if loaded_config else ModelConfig()
     rounds = o.rounds or config.rounds
     parts = [p.resolve() for p in partitions(data)]
+    check_time_zones(parts)
     with Cluster(options) as cluster:
         per_part = max(SAMPLE_ROWS // len(parts), 1)
         surveys = cluster.map(survey_part, [(p, o, per_part) for p in parts], name="survey")
