@@ -158,7 +158,9 @@ def train(
     Warnings (stderr) flag bad rates that vary across periods, results carried by one period,
     a model near chance, miscalibrated scores and single features that look like leakage.
     The split (which input row went where, with test scores) is written to split.parquet in
-    the detector directory. Same data, config and seed give a byte-identical model.
+    the detector directory. Duplicate rows (equal in every feature, the label and the time)
+    are counted and each set of copies is kept on one side of the split, so copies cannot
+    inflate the test metrics. Same data, config and seed give a byte-identical model.
 
     [bold]model.yaml[/bold] (every key optional): rounds, early_stopping_rounds, max_depth,
     learning_rate, min_child_weight, subsample, colsample_bytree, reg_lambda, max_bin,
@@ -232,6 +234,11 @@ def train(
         err.print(f"[bold red]WARNING[/] {text}", soft_wrap=True)
     if result.dropped_unlabelled:
         out.print(f"Dropped {result.dropped_unlabelled:,} rows with no label.")
+    if manifest["split"].get("duplicate_rows"):
+        out.print(
+            f"{manifest['split']['duplicate_rows']:,} rows repeat an earlier row (every feature, "
+            "the label and the time): each set of copies was kept on one side of the split."
+        )
     out.print(f"Wrote detector to [bold]{out_dir}[/]")
 
 

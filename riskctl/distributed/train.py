@@ -37,8 +37,10 @@ from riskctl.distributed.train_split import (
     Split,
     TrainSurvey,
     choose_split,
+    digests_part,
     slice_counts,
     slice_of,
+    with_duplicates,
 )
 from riskctl.errors import DataError
 from riskctl.features.stored import MANIFEST_KEY, store_spec
@@ -47,7 +49,14 @@ from riskctl.model.detector import save_detector
 from riskctl.model.features import Feature, feature_matrix, feature_types, features_from_roles
 from riskctl.model.periods import DEFAULT_PERIOD, check_period
 from riskctl.model.quality import test_metrics
-from riskctl.model.split import EARLY_STOPPING, SLICE_NAMES, TEST, TRAIN, check_fractions
+from riskctl.model.split import (
+    EARLY_STOPPING,
+    SLICE_NAMES,
+    TEST,
+    TRAIN,
+    check_fractions,
+    duplicate_columns,
+)
 from riskctl.model.train import TrainOptions, TrainResult, _params, in_time_order
 
 SAMPLE_ROWS = 200_000
@@ -112,12 +121,26 @@ def _check(surveys: list[TrainSurvey], data: Path, label: str) -> None:
         )
 
 
-def _features(
-    cluster: Cluster, parts: list[Path], o: TrainOptions, split: Split, sample: pl.DataFrame
-) -> tuple[list[Any], list[Feature]]:
-    roles = infer_roles(
+def duplicates_part(
+    part: Path, o: TrainOptions, split: Split, index: int
+) -> tuple[np.ndarray, np.ndarray]:
+    return digests_part(_labelled(part, o), split, index, o.label)
+
+
+def _roles(sample: pl.DataFrame, o: TrainOptions) -> list[Any]:
+    return infer_roles(
         sample, o.label, o.time, list(o.ids), o.amount, list(o.exclude), list(o.features)
     )
+
+
+def _features(
+    cluster: Cluster,
+    parts: list[Path],
+    o: TrainOptions,
+    split: Split,
+    sample: pl.DataFrame,
+    roles: list[Any],
+) -> list[Feature]:
     features = features_from_roles(sample, roles)
     categorical = [r.column for r in roles if r.role == CATEGORICAL and r.is_feature]
     if categorical:
@@ -127,7 +150,7 @@ def _features(
         features = [
             replace(f, categories=union[f.name]) if f.name in union else f for f in features
         ]
-    return roles, features
+    return features
 
 
 def _matrices(
@@ -260,9 +283,15 @@ def _train_parts(
         per_part = max(SAMPLE_ROWS // len(parts), 1)
         surveys = cluster.map(survey_part, [(p, o, per_part) for p in parts], name="survey")
         _check(surveys, data, o.label)
-        split = choose_split(surveys, o)
         sample = pl.concat([s.sample for s in surveys], how="vertical_relaxed")
-        roles, features = _features(cluster, parts, o, split, sample)
+        roles = _roles(sample, o)
+        same = duplicate_columns([r.column for r in roles if r.is_feature], o.label, o.time)
+        split = replace(choose_split(surveys, o), same=same)
+        found = cluster.map(
+            duplicates_part, [(p, o, split, i) for i, p in enumerate(parts)], name="duplicates"
+        )
+        split = with_duplicates(split, found, sum(s.rows - s.unlabelled for s in surveys))
+        features = _features(cluster, parts, o, split, sample, roles)
         counts = slice_counts(surveys, split)
         _check_slices(counts)
         params, imbalance = _params(config, loaded_config, features, counts[TRAIN], o.seed)  # type: ignore[arg-type]

@@ -35,6 +35,7 @@ from riskctl.model.split import (
     TRAIN,
     Split,
     check_fractions,
+    duplicate_columns,
     split_rows,
 )
 from riskctl.yamlconfig import LoadedYaml
@@ -125,7 +126,9 @@ def train(data: Path, out: Path, o: TrainOptions, progress: Progress | None = No
         list(o.features),
         list(o.categorical),
     )
-    split = split_rows(df, y, split_kind, (o.valid_fraction, o.test_fraction), o.seed, o.groups)
+    same = duplicate_columns([r.column for r in roles if r.is_feature], o.label, o.time)
+    fractions = (o.valid_fraction, o.test_fraction)
+    split = split_rows(df, y, split_kind, fractions, o.seed, o.groups, same)
     features = features_from_roles(df[split.rows(TRAIN)], roles)
     x = feature_matrix(df, features)
     params, imbalance = _params(config, loaded_config, features, y[split.slice == TRAIN], o.seed)
