@@ -198,6 +198,11 @@ class FeatureSpec(BaseModel):
     )
     features: list[Feature] = Field(default_factory=list)
     lookups: list[Lookup] = Field(default_factory=list)
+    outcomes: list[str] = Field(
+        default_factory=list,
+        description="Outcome columns (labels, chargebacks) that are filled in after the event: "
+        "a --history row that repeats a data row is matched without them.",
+    )
 
     @field_validator("entities")
     @classmethod
@@ -206,6 +211,12 @@ class FeatureSpec(BaseModel):
             if not columns or (isinstance(columns, list) and not all(columns)):
                 raise ValueError(f"entity '{name}' needs a column (or a list of columns)")
         return value
+
+    @property
+    def outcome_columns(self) -> list[str]:
+        """The columns that may differ between two copies of one event: `outcomes` and the
+        labels rings read."""
+        return list(dict.fromkeys([*self.outcomes, *(f.label for f in self.features if f.label)]))
 
     @property
     def names(self) -> list[str]:

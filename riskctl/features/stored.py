@@ -98,7 +98,8 @@ def with_stored_features(
     if all(n in lf.collect_schema().names() for n in names):
         return lf
     earlier = read_table(history) if history is not None else None
-    return add_features(lf.collect(), spec, history=earlier).frame.lazy()
+    label = manifest.get("label")
+    return add_features(lf.collect(), spec, history=earlier, outcomes=(label,)).frame.lazy()
 
 
 def derive_for_training(lf: pl.LazyFrame, spec: Path | None) -> pl.LazyFrame:
