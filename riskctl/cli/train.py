@@ -268,7 +268,10 @@ def score(
     """Score a table with a detector: its id/label/time columns plus `score`, in input order.
 
     Reads and scores in batches, so memory stays bounded on files larger than RAM. Category
-    values never seen in training are scored as missing, and counted.
+    values never seen in training are scored as missing, and counted. A categorical column
+    that arrives with another type than in training (a CSV export reads the code `03` back
+    as the integer 3) is used only when every value, written as text, is exactly a trained
+    category; otherwise the table is refused.
 
     With --scheduler, DATA may be a directory or glob of Parquet parts; each part is scored
     on the Dask cluster into OUT/part-NNNNN.parquet (OUT is then a directory). Raw events

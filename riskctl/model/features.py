@@ -59,6 +59,52 @@ def features_from_roles(df: pl.DataFrame, roles: list[ColumnRole]) -> list[Featu
     return features
 
 
+def value_kind(dtype: pl.DataType | str) -> str:
+    """What a column's values are, as a category reads them: text, integers, decimals,
+    booleans, times or (for anything else) the type's name. Takes a dtype or its name (a
+    manifest stores the name)."""
+    name = str(dtype)
+    for prefix, kind in (
+        ("String", "text"),
+        ("Utf8", "text"),
+        ("Categorical", "text"),
+        ("Enum", "text"),
+        ("Int", "integers"),
+        ("UInt", "integers"),
+        ("Float", "decimals"),
+        ("Decimal", "decimals"),
+        ("Boolean", "booleans"),
+        ("Date", "times"),
+        ("Datetime", "times"),
+    ):
+        if name.startswith(prefix):
+            return kind
+    return name
+
+
+def check_category_types(df: pl.DataFrame, features: list[Feature]) -> None:
+    """A categorical feature whose column arrives with another kind of values than in
+    training (a CSV export read `03` back as the integer 3) is mapped only when every value,
+    written as text, is exactly a trained category; otherwise refused. Never silently all
+    unseen."""
+    for f in features:
+        if f.kind != "categorical" or f.name not in df.columns:
+            continue
+        trained, here = value_kind(f.dtype), value_kind(df.schema[f.name])
+        if trained == here:
+            continue
+        values = df[f.name].drop_nulls().cast(pl.String).unique()
+        stray = values.filter(~values.is_in(f.categories))
+        if stray.len():
+            raise DataError(
+                f"column '{f.name}' held {trained} when the detector was trained and holds "
+                f"{here} here: {stray.len():,} of its values (e.g. {stray.sort()[0]!r}) are "
+                "not trained categories when written as text, and would all score as unseen",
+                hint=f"give '{f.name}' as {trained}, as in training (e.g. a Parquet file; in a "
+                "CSV, values such as 03 read as numbers)",
+            )
+
+
 def _expr(f: Feature) -> pl.Expr:
     col = pl.col(f.name)
     if f.kind == "categorical":
@@ -75,6 +121,7 @@ def encode(df: pl.DataFrame, features: list[Feature]) -> Encoded:
             "the data lacks the detector's feature columns: " + ", ".join(missing),
             hint="score a table with the columns the detector was trained on",
         )
+    check_category_types(df, features)
     try:
         frame = df.select([_expr(f) for f in features])
     except pl.exceptions.PolarsError:

@@ -110,3 +110,43 @@ def _unpinned_lookup_detector(i: Inputs) -> Path:
     manifest["manifest_sha256"] = manifest_digest(manifest)
     (det / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return det
+
+
+CODES = ["03", "07", "12", "21"]
+
+
+def with_codes(df: pl.DataFrame) -> pl.DataFrame:
+    """`df` with a text store code, zero-padded like many exported codes."""
+    codes = pl.Series("store_code", [CODES[i % 4] for i in range(df.height)])
+    return df.with_columns(codes)
+
+
+def code_detector() -> Path:
+    """A detector with a categorical `store_code` (text: 03, 07, 12, 21), trained once."""
+    if "codes" not in _CACHE:
+        root = Path(tempfile.mkdtemp(prefix="riskctl-numbers-"))
+        atexit.register(shutil.rmtree, root, True)
+        data = root / "history.parquet"
+        with_codes(_small_history()).write_parquet(data)
+        train_detector(
+            data, label="is_bad", time="event_time", exclude=["attack"], out=root / "det", rounds=20
+        )
+        _CACHE["codes"] = root / "det"
+    return _CACHE["codes"]
+
+
+@maker("code_detector")
+def _code_detector(i: Inputs) -> Path:
+    return Path(shutil.copytree(code_detector(), i.dir / "codes_det"))
+
+
+@maker("codes_csv")
+def _codes_csv(i: Inputs) -> Path:
+    """The codes exported to CSV: `03` reads back as the integer 3."""
+    return i.table("codes.csv", with_codes(_small_history(300).drop("is_bad", "attack")))
+
+
+@maker("codes_int_parquet")
+def _codes_int_parquet(i: Inputs) -> Path:
+    df = with_codes(_small_history(300)).with_columns(pl.col("store_code").cast(pl.Int64))
+    return i.table("codes_int.parquet", df)
