@@ -160,7 +160,9 @@ def train(
     The split (which input row went where, with test scores) is written to split.parquet in
     the detector directory. Duplicate rows (equal in every feature, the label and the time)
     are counted and each set of copies is kept on one side of the split, so copies cannot
-    inflate the test metrics. Same data, config and seed give a byte-identical model.
+    inflate the test metrics. Column names may hold any character (XGBoost's own names for
+    the features are positional when a name holds `[`, `]` or `<`; the manifest, importance,
+    SHAP columns and reasons keep yours). Same data, config and seed give a byte-identical model.
 
     [bold]model.yaml[/bold] (every key optional): rounds, early_stopping_rounds, max_depth,
     learning_rate, min_child_weight, subsample, colsample_bytree, reg_lambda, max_bin,

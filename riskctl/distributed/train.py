@@ -46,7 +46,13 @@ from riskctl.errors import DataError
 from riskctl.features.stored import MANIFEST_KEY, store_spec
 from riskctl.model.config import ModelConfig, load_model_config
 from riskctl.model.detector import save_detector
-from riskctl.model.features import Feature, feature_matrix, feature_types, features_from_roles
+from riskctl.model.features import (
+    Feature,
+    feature_matrix,
+    feature_types,
+    features_from_roles,
+    model_names,
+)
 from riskctl.model.periods import DEFAULT_PERIOD, check_period
 from riskctl.model.quality import test_metrics
 from riskctl.model.split import (
@@ -206,7 +212,7 @@ def _train_current(client: Any, job: Boosting) -> tuple[Any, int, np.ndarray, np
 
     parts, o, split, features = job.parts, job.o, job.split, job.features
     params, config, rounds = job.params, job.config, job.rounds
-    names, types = [f.name for f in features], feature_types(features)
+    names, types = model_names(features), feature_types(features)
     x_train, y_train = _matrices(client, parts, o, split, features, TRAIN)
     x_valid, y_valid = _matrices(client, parts, o, split, features, EARLY_STOPPING)
     x_test, y_test = _matrices(client, parts, o, split, features, TEST)
@@ -302,7 +308,8 @@ def _train_parts(
         if raw != data:  # the pin is on the raw events, as on one machine
             found = [p.resolve() for p in partitions(raw)]
             digest = dataset_sha256(found, cluster.map(part_sha256, [(p,) for p in found]), raw)
-    metrics = {**test_metrics(booster, score, y_test, seed=o.seed), "slice": "test"}
+    names = [f.name for f in features]
+    metrics = {**test_metrics(booster, score, y_test, seed=o.seed, features=names), "slice": "test"}
     manifest, warnings = manifest_of(
         o,
         split,

@@ -176,5 +176,19 @@ def _cast_error(df: pl.DataFrame, features: list[Feature]) -> DataError:
     return DataError("the data's columns cannot be converted to the detector's features")
 
 
+XGBOOST_RESERVED = "[]<"  # characters XGBoost refuses in a feature name
+
+
+def model_names(features: list[Feature] | list[str]) -> list[str]:
+    """The feature names the XGBoost model carries: the user's names, unless one of them
+    holds a character XGBoost refuses (`[`, `]`, `<`); then every feature is named by its
+    position (`f0`, `f1`...), as XGBoost names unnamed features. The manifest, importance,
+    SHAP and reason codes always use the user's names (the manifest's order maps them)."""
+    names = [f if isinstance(f, str) else f.name for f in features]
+    if any(ch in name for name in names for ch in XGBOOST_RESERVED):
+        return [f"f{i}" for i in range(len(names))]
+    return names
+
+
 def feature_types(features: list[Feature]) -> list[str]:
     return ["c" if f.kind == "categorical" else "q" for f in features]

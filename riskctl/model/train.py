@@ -25,7 +25,13 @@ from riskctl.model.calibrate import METHODS, Calibration, fit_calibration
 from riskctl.model.config import ModelConfig, load_model_config
 from riskctl.model.detector import Detector, save_detector
 from riskctl.model.evaluation import ROW, SPLIT_FILE, Scored, evaluate, with_unlabelled
-from riskctl.model.features import Feature, feature_matrix, feature_types, features_from_roles
+from riskctl.model.features import (
+    Feature,
+    feature_matrix,
+    feature_types,
+    features_from_roles,
+    model_names,
+)
 from riskctl.model.manifest_keys import boosting_keys, learnt_keys
 from riskctl.model.periods import DEFAULT_PERIOD, check_period
 from riskctl.model.split import (
@@ -246,7 +252,7 @@ def _boost(
 ) -> tuple[Any, int]:
     import xgboost as xgb
 
-    names_f, types = [f.name for f in features], feature_types(features)
+    names_f, types = model_names(features), feature_types(features)
     train, stop = split.rows(TRAIN), split.rows(EARLY_STOPPING)
     # quantised matrices: hist training needs only the bins, not a copy of the floats
     common = {
@@ -284,7 +290,7 @@ def _score_slices(
     def predict(rows: np.ndarray) -> np.ndarray:
         matrix = xgb.DMatrix(
             x[rows],
-            feature_names=[f.name for f in features],
+            feature_names=model_names(features),
             feature_types=feature_types(features),
             enable_categorical=True,
         )
