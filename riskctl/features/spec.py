@@ -173,7 +173,9 @@ class Lookup(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(description="The new column's name.")
-    table: str = Field(description="Side table (CSV, Parquet, NDJSON), relative to the spec.")
+    table: str = Field(
+        description="Side table (CSV, Parquet, NDJSON) under the spec's folder, relative to it."
+    )
     key: str = Field(description="Column of the data to look up (a number or a dotted IPv4).")
     match: str | None = Field(None, description="Exact join: the side table's key column.")
     range: list[str] | None = Field(
@@ -256,9 +258,9 @@ def lookup_path(lookup: Lookup, base: Path, where: Location | None = None) -> Pa
             outside = True
     if outside:
         raise ConfigError(
-            f"table '{lookup.table}' is not under the spec's folder",
+            f"'{lookup.table}' is not under the spec's folder",
             where,
-            hint="copy the table beside the spec (or into a folder under it) and name it "
+            hint="copy the table beside the spec, or into a folder under it, and name it "
             "relative to the spec, e.g. `table: tables/ip_to_country.csv`",
         )
     return base / table
