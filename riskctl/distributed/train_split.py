@@ -47,7 +47,8 @@ class LabelCounts:
 @dataclass(frozen=True)
 class Split:
     """Which slice each labelled row is in: by time (early stopping from `cutoff`, test from
-    `test_cutoff`), or drawn per partition."""
+    `test_cutoff`), or drawn per row from its digest over the `same` columns (without them,
+    per partition and class)."""
 
     kind: str
     valid_fraction: float
