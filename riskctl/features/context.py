@@ -55,10 +55,15 @@ def with_history(
 def _without_shared(
     earlier: pl.LazyFrame, data: pl.LazyFrame, columns: list[str], time: str
 ) -> pl.LazyFrame:
-    """History rows equal to a data row on every one of `columns` both have with one type. Only
-    history rows from the data's first time on can be such rows, so only those are joined."""
+    """History rows equal to a data row on every one of `columns` both have with one type
+    (a column the data holds no value of, such as a label not known yet, tells nothing and is
+    not compared). Only history rows from the data's first time on can be such rows, so only
+    those are joined."""
     hs, ds = earlier.collect_schema(), data.collect_schema()
     keys = [c for c in columns if hs[c] == ds[c] and ds[c] != pl.Null]
+    if keys:
+        known = data.select(pl.col(c).is_not_null().any() for c in keys).collect().row(0)
+        keys = [c for c, k in zip(keys, known, strict=True) if k]
     if not keys:
         return earlier
     if time in keys and (ds[time].is_temporal() or ds[time].is_numeric()):

@@ -72,3 +72,15 @@ def test_the_command_counts_the_copies_once(tables, bounded: bool) -> None:
     assert f"{tables['data'].height:,} history rows were in the data too" in result.output
     expected = add_features(tables["events"], spec).frame.tail(tables["data"].height)
     assert pl.read_parquet(out).drop("is_bad").equals(expected.drop("is_bad"))
+
+
+def test_a_label_the_data_does_not_hold_yet_is_not_compared(tables) -> None:
+    """No `outcomes:` needed when the data's label column is still empty."""
+    root, events, new = tables["root"], tables["events"], tables["new"]
+    data = new.with_columns(pl.lit(None, dtype=pl.Int8).alias("is_bad"))
+    spec = _spec(root, "")
+    plain = add_features(events, spec).frame.tail(data.height)
+    names = [c for c in plain.columns if c not in events.columns]
+    got = add_features(data, spec, history=events)
+    assert got.shared_rows == data.height
+    assert got.frame.select(names).equals(plain.select(names))
