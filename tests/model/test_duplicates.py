@@ -16,7 +16,9 @@ from riskctl.cli.app import app
 from riskctl.data.generate import generate_history
 from riskctl.distributed.train_split import Split as ClusterSplit
 from riskctl.distributed.train_split import digests_part, slice_of, with_duplicates
+from riskctl.model.detector import load_detector
 from riskctl.model.split import TEST, TRAIN, count_duplicates, row_digest, split_rows
+from riskctl.report.detector_section import detector_evaluation
 
 
 def _copies(seed: int = 0, n: int = 600, copies: int = 3) -> pl.DataFrame:
@@ -102,3 +104,5 @@ def test_three_copies_do_not_inflate_the_test_auc(one_and_three, tmp_path) -> No
     assert "12,000 rows repeat an earlier row" in three["output"]
     auc1, auc3 = one["metrics"]["roc_auc"], three["metrics"]["roc_auc"]
     assert abs(auc3 - auc1) < 0.015, (auc1, auc3)
+    section = detector_evaluation(load_detector(tmp_path / "three"))
+    assert section is not None and "12,000 duplicate rows kept with their copies" in section.split
