@@ -150,3 +150,47 @@ def _codes_csv(i: Inputs) -> Path:
 def _codes_int_parquet(i: Inputs) -> Path:
     df = with_codes(_small_history(300)).with_columns(pl.col("store_code").cast(pl.Int64))
     return i.table("codes_int.parquet", df)
+
+
+def _zoned_parts(i: Inputs, name: str, zones: tuple[str | None, ...]) -> Path:
+    """A folder of parts of the small history, part k with its times in zones[k] (None:
+    naive); the instants are the same either way."""
+    df = _small_history(900)
+    root = i.dir / name
+    for k, zone in enumerate(zones):
+        part = df[k * 300 : (k + 1) * 300]
+        if zone is not None:
+            utc = pl.col("event_time").dt.replace_time_zone("UTC")
+            part = part.with_columns(utc.dt.convert_time_zone(zone))
+        (root / f"day={k + 1}").mkdir(parents=True)
+        part.write_parquet(root / f"day={k + 1}" / "part-0.parquet")
+    return root
+
+
+@maker("naive_then_utc_parts")
+def _naive_then_utc_parts(i: Inputs) -> Path:
+    return _zoned_parts(i, "naive_utc", (None, None, "UTC"))
+
+
+@maker("two_zone_parts")
+def _two_zone_parts(i: Inputs) -> Path:
+    return _zoned_parts(i, "two_zones", ("Europe/Paris", "America/New_York"))
+
+
+@maker("utc_parts")
+def _utc_parts(i: Inputs) -> Path:
+    return _zoned_parts(i, "utc", ("UTC", "UTC"))
+
+
+@maker("window_spec")
+def _window_spec(i: Inputs) -> Path:
+    return i.text(
+        "window.yaml",
+        "time: event_time\nentities: {buyer: buyer_id}\n"
+        "features:\n  - {name: n, count: rows, per: buyer, window: 1d}\n",
+    )
+
+
+@maker("naive_parts")
+def _naive_parts(i: Inputs) -> Path:
+    return _zoned_parts(i, "naive", (None, None))
