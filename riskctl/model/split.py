@@ -173,18 +173,22 @@ def _check(split: Split, y: np.ndarray, groups: tuple[str, ...]) -> None:
         members = split.slice == which
         bad = int(y[members].sum())
         if bad == 0 or bad == int(members.sum()):
+            linked = (
+                "the --group columns" if groups else "",
+                f"{split.duplicates:,} duplicate rows" if split.duplicates else "",
+            )
             why = (
-                f"; the --group columns link the rows into "
+                f"; {' and '.join(filter(None, linked))} link the rows into "
                 f"{len(np.unique(split.component)):,} groups, the largest with "
                 f"{int(np.bincount(split.component).max()):,} rows"
-                if groups
+                if any(linked)
                 else ""
             )
             raise DataError(
                 f"the {name.replace('_', '-')} slice has {int(members.sum()):,} rows and "
                 f"{'no bad' if bad == 0 else 'no good'} rows{why}",
                 hint="use more history, other --valid-fraction/--test-fraction, "
-                "or fewer --group columns",
+                "or fewer --group columns (copies of a row always stay together)",
             )
 
 

@@ -16,6 +16,7 @@ from riskctl.cli.app import app
 from riskctl.data.generate import generate_history
 from riskctl.distributed.train_split import Split as ClusterSplit
 from riskctl.distributed.train_split import digests_part, slice_of, with_duplicates
+from riskctl.errors import DataError
 from riskctl.model.detector import load_detector
 from riskctl.model.split import TEST, TRAIN, count_duplicates, row_digest, split_rows
 from riskctl.report.detector_section import detector_evaluation
@@ -106,3 +107,14 @@ def test_three_copies_do_not_inflate_the_test_auc(one_and_three, tmp_path) -> No
     assert abs(auc3 - auc1) < 0.015, (auc1, auc3)
     section = detector_evaluation(load_detector(tmp_path / "three"))
     assert section is not None and "12,000 duplicate rows kept with their copies" in section.split
+
+
+def test_a_slice_left_without_bad_rows_by_copies_says_so() -> None:
+    """Every bad row is one row copied 50 times: the copies go to one slice together."""
+    rng = np.random.default_rng(0)
+    good = pl.DataFrame({"x": rng.normal(size=400), "is_bad": np.zeros(400, dtype=np.int8)})
+    bad = pl.DataFrame({"x": [9.0] * 50, "is_bad": np.ones(50, dtype=np.int8)})
+    df = pl.concat([good, bad])
+    with pytest.raises(DataError) as err:
+        split_rows(df, df["is_bad"].to_numpy(), "random", (0.2, 0.2), 0, same=("x", "is_bad"))
+    assert "49 duplicate rows link the rows into 401 groups, the largest with 50" in str(err.value)
