@@ -60,3 +60,19 @@ def test_text_for_an_integer_category_maps_when_exact_and_refuses_otherwise() ->
 def test_unseen_values_of_the_same_type_are_still_counted() -> None:
     df = pl.DataFrame({"code": ["03", "99", "99"], "x": [0.0, 1.0, 2.0]})
     assert encode(df, _feature(["03", "07"])).unseen == {"code": 2}
+
+
+def test_whole_decimals_are_the_integer_codes_they_hold() -> None:
+    features = _feature(["1", "2", "3"], dtype="Int64")
+    ints = pl.DataFrame({"code": [1, 2, None, 3], "x": [0.0, 1.0, 2.0, 3.0]})
+    floats = ints.with_columns(pl.col("code").cast(pl.Float64))
+    with_nan = floats.with_columns(pl.col("code").fill_null(float("nan")))
+    expected = encode(ints, features).values
+    assert np.array_equal(encode(floats, features).values, expected, equal_nan=True)
+    assert np.array_equal(encode(with_nan, features).values, expected, equal_nan=True)
+    with pytest.raises(DataError, match=r"e\.g\. '2\.5'"):
+        encode(pl.DataFrame({"code": [1.0, 2.5], "x": [0.0, 1.0]}), features)
+    with pytest.raises(DataError, match=r"e\.g\. '9'"):  # whole, but not a trained code
+        encode(pl.DataFrame({"code": [1.0, 9.0], "x": [0.0, 1.0]}), features)
+    with pytest.raises(DataError, match="1e"):  # whole, but beyond exact integers
+        encode(pl.DataFrame({"code": [1.0, 1e30], "x": [0.0, 1.0]}), features)
