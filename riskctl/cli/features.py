@@ -57,6 +57,10 @@ def features(
     over windows, time since first/last seen, rings of accounts linked by shared devices or
     IPs, and lookups. A row sees itself and strictly earlier rows, never a later one.
 
+    --history rows that repeat a data row count once. They are matched on every column but
+    the outcomes, which may have matured between two exports: list those in the spec's
+    `outcomes: [is_bad, ...]` (ring labels, and a detector's label, are outcomes already).
+
     Tables larger than memory: every window depends only on rows of the same entity
     value, so with --memory-limit (or automatically, when the table would not fit) the
     work runs one chunk of rows or one hash bucket of entity values at a time.

@@ -96,7 +96,9 @@ def monitor(
     values, alert rate and expected precision/catch rate from calibrated scores (checked
     against labels once they mature), and what moved a metric (segment mix vs rate, and
     features through the mean SHAP shift). Exit 1 when a `monitoring:` limit in the strategy
-    is crossed, so a nightly job can page someone.
+    is crossed, so a nightly job can page someone. A score column in either table is checked
+    as `simulate` checks it: a missing, NaN or infinite score is refused with its row, never
+    counted as flagged or allowed.
 
     [bold]Example:[/bold] riskctl monitor --reference last_quarter.parquet --current
     yesterday.parquet --detector riskctl-demo/detector --strategy strategies/candidate.yaml

@@ -117,7 +117,8 @@ SchedulerOpt = Annotated[
         "--scheduler",
         envvar="RISKCTL_SCHEDULER",
         help="Run on this Dask cluster (tcp://HOST:8786); --data may then be a directory or "
-        "glob of Parquet parts. Needs `pip install 'riskctl\\[dask]'`.",
+        "glob of Parquet parts, which must agree on column types and on time zones. Needs "
+        "`pip install 'riskctl\\[dask]'`.",
         show_default=False,
     ),
 ]

@@ -173,7 +173,11 @@ def train(
     Warnings (stderr) flag bad rates that vary across periods, results carried by one period,
     a model near chance, miscalibrated scores and single features that look like leakage.
     The split (which input row went where, with test scores) is written to split.parquet in
-    the detector directory. Same data, config and seed give a byte-identical model.
+    the detector directory. Duplicate rows (equal in every feature, the label and the time)
+    are counted and each set of copies is kept on one side of the split, so copies cannot
+    inflate the test metrics. Column names may hold any character (XGBoost's own names for
+    the features are positional when a name holds `[`, `]` or `<`; the manifest, importance,
+    SHAP columns and reasons keep yours). Same data, config and seed give a byte-identical model.
 
     [bold]model.yaml[/bold] (every key optional): rounds, early_stopping_rounds, max_depth,
     learning_rate, min_child_weight, subsample, colsample_bytree, reg_lambda, max_bin,
@@ -247,6 +251,11 @@ def train(
         err.print(f"[bold red]WARNING[/] {text}", soft_wrap=True)
     if result.dropped_unlabelled:
         out.print(f"Dropped {result.dropped_unlabelled:,} rows with no label.")
+    if manifest["split"].get("duplicate_rows"):
+        out.print(
+            f"{manifest['split']['duplicate_rows']:,} rows repeat an earlier row (every feature, "
+            "the label and the time): each set of copies was kept on one side of the split."
+        )
     out.print(f"Wrote detector to [bold]{for_terminal(out_dir)}[/]")
 
 
@@ -282,7 +291,10 @@ def score(
     """Score a table with a detector: its id/label/time columns plus `score`, in input order.
 
     Reads and scores in batches, so memory stays bounded on files larger than RAM. Category
-    values never seen in training are scored as missing, and counted.
+    values never seen in training are scored as missing, and counted. A categorical column
+    that arrives with another type than in training (a CSV export reads the code `03` back
+    as the integer 3) is used only when every value, written as text, is exactly a trained
+    category; otherwise the table is refused.
 
     With --scheduler, DATA may be a directory or glob of Parquet parts; each part is scored
     on the Dask cluster into OUT/part-NNNNN.parquet (OUT is then a directory). Raw events

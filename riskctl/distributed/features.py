@@ -37,6 +37,7 @@ from riskctl.distributed.parts import (
     partitions,
     remove_tree,
 )
+from riskctl.distributed.schemas import check_time_zones
 from riskctl.errors import DataError, UsageError
 from riskctl.features import FeatureSpec, add_features
 from riskctl.features.run import FeaturesRun, FeatureSummary
@@ -76,6 +77,7 @@ def features_dataset(
     earlier = [p.resolve() for p in partitions(history)] if history is not None else []
     if loaded.path in parts or loaded.path in earlier:
         raise UsageError(f"{spec}: the spec is one of the data files")
+    check_time_zones(earlier + parts)
     schema = _check_sample(parts, loaded, earlier)
     sources = earlier + parts
     held = [*sources, loaded.path]

@@ -5,7 +5,7 @@ and a missing one as a typo of some other column)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,7 +14,10 @@ import polars as pl
 from riskctl.data.io import scan_table
 from riskctl.errors import DataError
 
-HINT = "every part of a dataset needs the same columns and types: rewrite or drop that part"
+HINT = (
+    "every part of a dataset needs the same columns and types (times in the same time "
+    "zone, or all without one): rewrite or drop that part"
+)
 
 
 def kind(dtype: pl.DataType) -> str:
@@ -28,9 +31,36 @@ def kind(dtype: pl.DataType) -> str:
         return "numbers"
     if dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum):
         return "text"
+    if isinstance(dtype, pl.Datetime) and dtype.time_zone:
+        # a zone decides which day a time falls on: parts must agree on it
+        return f"times in time zone {dtype.time_zone}"
+    if isinstance(dtype, pl.Datetime | pl.Date):
+        return "times without a time zone"
+    if dtype == pl.Time:
+        return "times of day"
     if dtype.is_temporal():
-        return "times" if dtype != pl.Duration else "durations"
+        return "durations"
     return str(dtype)
+
+
+def check_time_zones(parts: Sequence[Path]) -> None:
+    """Refuse parts whose time columns disagree on their time zone (one aware and one
+    naive, or two zones), naming both parts and their types: read together, rows would
+    move to another day silently. Columns a part lacks are checked elsewhere."""
+    first: dict[str, tuple[Path, pl.DataType]] = {}
+    for part in parts:
+        schema = scan_table(part).collect_schema()
+        for column, dtype in schema.items():
+            if not dtype.is_temporal() or dtype == pl.Duration:
+                continue
+            seen = first.setdefault(column, (Path(part), dtype))
+            if kind(seen[1]) != kind(dtype):
+                raise DataError(
+                    f"{part}: column '{column}' holds {dtype} ({kind(dtype)}), but "
+                    f"{seen[1]} ({kind(seen[1])}) in {seen[0]}",
+                    hint="write every part with the same time zone (or every part without "
+                    "one) before reading them together",
+                )
 
 
 @dataclass(frozen=True)

@@ -30,23 +30,39 @@ from riskctl.distributed.cluster import Cluster, ClusterOptions
 from riskctl.distributed.derived import derived_by
 from riskctl.distributed.limits import one_machine_only
 from riskctl.distributed.parts import dataset_sha256, part_sha256, partitions
+from riskctl.distributed.schemas import check_time_zones
 from riskctl.distributed.train_manifest import manifest_of
 from riskctl.distributed.train_split import (
     LabelCounts,
     Split,
     TrainSurvey,
     choose_split,
+    digests_part,
     slice_counts,
     slice_of,
+    with_duplicates,
 )
 from riskctl.errors import DataError
 from riskctl.features.stored import MANIFEST_KEY, store_spec
 from riskctl.model.config import ModelConfig, load_model_config
 from riskctl.model.detector import check_detector_out, save_detector
-from riskctl.model.features import Feature, feature_matrix, feature_types, features_from_roles
+from riskctl.model.features import (
+    Feature,
+    feature_matrix,
+    feature_types,
+    features_from_roles,
+    model_names,
+)
 from riskctl.model.periods import DEFAULT_PERIOD, check_period
 from riskctl.model.quality import test_metrics
-from riskctl.model.split import EARLY_STOPPING, SLICE_NAMES, TEST, TRAIN, check_fractions
+from riskctl.model.split import (
+    EARLY_STOPPING,
+    SLICE_NAMES,
+    TEST,
+    TRAIN,
+    check_fractions,
+    duplicate_columns,
+)
 from riskctl.model.train import TrainOptions, TrainResult, _params, in_time_order
 
 SAMPLE_ROWS = 200_000
@@ -111,12 +127,26 @@ def _check(surveys: list[TrainSurvey], data: Path, label: str) -> None:
         )
 
 
-def _features(
-    cluster: Cluster, parts: list[Path], o: TrainOptions, split: Split, sample: pl.DataFrame
-) -> tuple[list[Any], list[Feature]]:
-    roles = infer_roles(
+def duplicates_part(
+    part: Path, o: TrainOptions, split: Split, index: int
+) -> tuple[np.ndarray, np.ndarray]:
+    return digests_part(_labelled(part, o), split, index, o.label)
+
+
+def _roles(sample: pl.DataFrame, o: TrainOptions) -> list[Any]:
+    return infer_roles(
         sample, o.label, o.time, list(o.ids), o.amount, list(o.exclude), list(o.features)
     )
+
+
+def _features(
+    cluster: Cluster,
+    parts: list[Path],
+    o: TrainOptions,
+    split: Split,
+    sample: pl.DataFrame,
+    roles: list[Any],
+) -> list[Feature]:
     features = features_from_roles(sample, roles)
     categorical = [r.column for r in roles if r.role == CATEGORICAL and r.is_feature]
     if categorical:
@@ -126,7 +156,7 @@ def _features(
         features = [
             replace(f, categories=union[f.name]) if f.name in union else f for f in features
         ]
-    return roles, features
+    return features
 
 
 def _matrices(
@@ -182,7 +212,7 @@ def _train_current(client: Any, job: Boosting) -> tuple[Any, int, np.ndarray, np
 
     parts, o, split, features = job.parts, job.o, job.split, job.features
     params, config, rounds = job.params, job.config, job.rounds
-    names, types = [f.name for f in features], feature_types(features)
+    names, types = model_names(features), feature_types(features)
     x_train, y_train = _matrices(client, parts, o, split, features, TRAIN)
     x_valid, y_valid = _matrices(client, parts, o, split, features, EARLY_STOPPING)
     x_test, y_test = _matrices(client, parts, o, split, features, TEST)
@@ -255,13 +285,20 @@ def _train_parts(
     config = loaded_config.model if loaded_config else ModelConfig()
     rounds = o.rounds or config.rounds
     parts = [p.resolve() for p in partitions(data)]
+    check_time_zones(parts)
     with Cluster(options) as cluster:
         per_part = max(SAMPLE_ROWS // len(parts), 1)
         surveys = cluster.map(survey_part, [(p, o, per_part) for p in parts], name="survey")
         _check(surveys, data, o.label)
-        split = choose_split(surveys, o)
         sample = pl.concat([s.sample for s in surveys], how="vertical_relaxed")
-        roles, features = _features(cluster, parts, o, split, sample)
+        roles = _roles(sample, o)
+        same = duplicate_columns([r.column for r in roles if r.is_feature], o.label, o.time)
+        split = replace(choose_split(surveys, o), same=same)
+        found = cluster.map(
+            duplicates_part, [(p, o, split, i) for i, p in enumerate(parts)], name="duplicates"
+        )
+        split = with_duplicates(split, found, sum(s.rows - s.unlabelled for s in surveys))
+        features = _features(cluster, parts, o, split, sample, roles)
         counts = slice_counts(surveys, split)
         _check_slices(counts)
         params, imbalance = _params(config, loaded_config, features, counts[TRAIN], o.seed)  # type: ignore[arg-type]
@@ -272,7 +309,8 @@ def _train_parts(
         if raw != data:  # the pin is on the raw events, as on one machine
             found = [p.resolve() for p in partitions(raw)]
             digest = dataset_sha256(found, cluster.map(part_sha256, [(p,) for p in found]), raw)
-    metrics = {**test_metrics(booster, score, y_test, seed=o.seed), "slice": "test"}
+    names = [f.name for f in features]
+    metrics = {**test_metrics(booster, score, y_test, seed=o.seed, features=names), "slice": "test"}
     manifest, warnings = manifest_of(
         o,
         split,

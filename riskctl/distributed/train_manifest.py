@@ -58,12 +58,14 @@ def manifest_of(
         "split": {
             "kind": split.kind,
             "groups": [],
+            "duplicate_rows": split.duplicates,
             "valid_fraction": o.valid_fraction,
             "test_fraction": o.test_fraction,
             "seed": o.seed,
             **{f"{name}_rows": c.n for name, c in zip(SLICE_NAMES, counts, strict=True)},
             "note": "on a cluster a time split sends every row at a cut-off time to the later "
-            "slice; a random split is drawn per partition and class",
+            "slice; a random split is drawn per row from its digest, so copies of a row share "
+            "a slice",
         },
         "window": _window(surveys, split),
         **boosting_keys(params, imbalance, config, rounds, best),

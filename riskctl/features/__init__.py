@@ -47,10 +47,13 @@ def add_features(
     history: pl.DataFrame | None = None,
     progress: Progress | None = None,
     reuse_existing: bool = False,
+    outcomes: tuple[str | None, ...] = (),
 ) -> FeaturesApplied:
     """`data` with the spec's derived columns. `history` rows (earlier events the new rows
     need as context) take part in every window and ring but are not returned. With
-    `reuse_existing`, a table that already has every derived column is returned as it is."""
+    `reuse_existing`, a table that already has every derived column is returned as it is.
+    `outcomes`: columns, besides the spec's, that a history row repeating a data row may
+    differ in (see `features.context`)."""
     loaded = spec_path if isinstance(spec_path, LoadedYaml) else load_spec(spec_path)
     spec = loaded.model
     if reuse_existing and all(name in data.columns for name in spec.names):
@@ -59,7 +62,7 @@ def add_features(
     frame, n_hist, added, shared = data, 0, [], 0
     if history is not None and history.height:
         try:
-            joined = with_history(data.lazy(), history.lazy(), spec)
+            joined = with_history(data.lazy(), history.lazy(), spec, outcomes)
             frame = joined.rows.collect()
         except pl.exceptions.PolarsError as exc:
             raise DataError(

@@ -2,12 +2,16 @@
 
 History is the rows before the data that windows and rings need. Exports overlap easily
 (the full table as history, its newest slice as data), and a row in both would count twice,
-so history rows identical to a data row are left out. A ring's label that only the history
-holds (new rows have no outcome yet) is kept, and the data's rows read it as unknown.
+so history rows that repeat a data row are left out. Two copies of one event are matched on
+every column but the outcomes (the spec's `outcomes:` and ring labels, and a detector's
+label): a label that matured between the two exports does not make them two events. A
+ring's label that only the history holds (new rows have no outcome yet) is kept, and the
+data's rows read it as unknown.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import polars as pl
@@ -23,7 +27,14 @@ class WithHistory:
     added: list[str]  # columns only the history had (null on the data's rows): drop after
 
 
-def with_history(data: pl.LazyFrame, history: pl.LazyFrame, spec: FeatureSpec) -> WithHistory:
+def with_history(
+    data: pl.LazyFrame,
+    history: pl.LazyFrame,
+    spec: FeatureSpec,
+    outcomes: Iterable[str | None] = (),
+) -> WithHistory:
+    """History first, then the data; `outcomes`: more columns not compared when matching
+    history rows against data rows (e.g. a detector's label)."""
     columns = data.collect_schema().names()
     have = history.collect_schema()
     labels = [f.label for f in spec.features if f.label]
@@ -34,7 +45,9 @@ def with_history(data: pl.LazyFrame, history: pl.LazyFrame, spec: FeatureSpec) -
     )
     data = data.with_columns(pl.lit(None, dtype=have[c]).alias(c) for c in added)
     before = int(earlier.select(pl.len()).collect().item())
-    earlier = _without_shared(earlier, data, columns, spec.time)
+    skip = {*spec.outcome_columns, *(c for c in outcomes if c)}
+    compared = [c for c in columns if c not in skip]
+    earlier = _without_shared(earlier, data, compared, spec.time)
     n = int(earlier.select(pl.len()).collect().item())
     return WithHistory(pl.concat([earlier, data], how="vertical_relaxed"), n, before - n, added)
 
@@ -42,10 +55,15 @@ def with_history(data: pl.LazyFrame, history: pl.LazyFrame, spec: FeatureSpec) -
 def _without_shared(
     earlier: pl.LazyFrame, data: pl.LazyFrame, columns: list[str], time: str
 ) -> pl.LazyFrame:
-    """History rows equal to a data row on every column both have with one type. Only
-    history rows from the data's first time on can be such rows, so only those are joined."""
+    """History rows equal to a data row on every one of `columns` both have with one type
+    (a column the data holds no value of, such as a label not known yet, tells nothing and is
+    not compared). Only history rows from the data's first time on can be such rows, so only
+    those are joined."""
     hs, ds = earlier.collect_schema(), data.collect_schema()
     keys = [c for c in columns if hs[c] == ds[c] and ds[c] != pl.Null]
+    if keys:
+        known = data.select(pl.col(c).is_not_null().any() for c in keys).collect().row(0)
+        keys = [c for c, k in zip(keys, known, strict=True) if k]
     if not keys:
         return earlier
     if time in keys and (ds[time].is_temporal() or ds[time].is_numeric()):

@@ -14,7 +14,7 @@ import polars as pl
 
 from riskctl.data.io import read_table
 from riskctl.errors import ConfigError, DataError, Location
-from riskctl.features.spec import Lookup
+from riskctl.features.spec import Lookup, lookup_path
 
 _IPV4 = r"^\s*(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\s*$"
 
@@ -38,8 +38,7 @@ def as_number(values: pl.Series) -> pl.Series:
 def read_side_table(
     lookup: Lookup, base: Path, where: Location | None = None
 ) -> tuple[Path, pl.DataFrame]:
-    path = Path(lookup.table)
-    path = path if path.is_absolute() else base / path
+    path = lookup_path(lookup, base, where)
     if not path.is_file():
         raise ConfigError(
             f"no table file {path}",

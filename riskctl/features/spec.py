@@ -173,7 +173,9 @@ class Lookup(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(description="The new column's name.")
-    table: str = Field(description="Side table (CSV, Parquet, NDJSON), relative to the spec.")
+    table: str = Field(
+        description="Side table (CSV, Parquet, NDJSON) under the spec's folder, relative to it."
+    )
     key: str = Field(description="Column of the data to look up (a number or a dotted IPv4).")
     match: str | None = Field(None, description="Exact join: the side table's key column.")
     range: list[str] | None = Field(
@@ -202,6 +204,11 @@ class FeatureSpec(BaseModel):
     lookups: list[Lookup] = Field(
         default_factory=list, description="Joins to side tables, computed before features."
     )
+    outcomes: list[str] = Field(
+        default_factory=list,
+        description="Outcome columns (labels, chargebacks) that are filled in after the event: "
+        "a --history row that repeats a data row is matched without them.",
+    )
 
     @field_validator("entities")
     @classmethod
@@ -210,6 +217,12 @@ class FeatureSpec(BaseModel):
             if not columns or (isinstance(columns, list) and not all(columns)):
                 raise ValueError(f"entity '{name}' needs a column (or a list of columns)")
         return value
+
+    @property
+    def outcome_columns(self) -> list[str]:
+        """The columns that may differ between two copies of one event: `outcomes` and the
+        labels rings read."""
+        return list(dict.fromkeys([*self.outcomes, *(f.label for f in self.features if f.label)]))
 
     @property
     def names(self) -> list[str]:
@@ -231,4 +244,27 @@ def load_spec(path: Path) -> LoadedYaml[FeatureSpec]:
                 hint="give each feature its own name",
             )
         seen[name] = where
+    for i, lookup in enumerate(loaded.model.lookups):
+        lookup_path(lookup, Path(path).parent, loaded.where("lookups", i, "table"))
     return loaded
+
+
+def lookup_path(lookup: Lookup, base: Path, where: Location | None = None) -> Path:
+    """The lookup's table under the spec's folder `base`; an absolute path, or one that
+    leads out of the folder (`..`, a link), is refused: a detector copies the tables under
+    its spec and pins each by sha256, which needs them to live there."""
+    table = Path(lookup.table)
+    outside = table.is_absolute() or table.drive != ""
+    if not outside:
+        try:
+            (base / table).resolve().relative_to(base.resolve())
+        except ValueError:
+            outside = True
+    if outside:
+        raise ConfigError(
+            f"'{lookup.table}' is not under the spec's folder",
+            where,
+            hint="copy the table beside the spec, or into a folder under it, and name it "
+            "relative to the spec, e.g. `table: tables/ip_to_country.csv`",
+        )
+    return base / table

@@ -17,7 +17,7 @@ from riskctl.data.output import check_not_input, check_output_dir
 from riskctl.errors import DetectorError
 from riskctl.features.stored import MANIFEST_KEY, stored_files
 from riskctl.model.calibrate import Calibration
-from riskctl.model.features import Feature, encode, feature_matrix, feature_types
+from riskctl.model.features import Feature, encode, feature_matrix, feature_types, model_names
 from riskctl.tempfiles import note_input
 
 if TYPE_CHECKING:
@@ -102,7 +102,7 @@ class Detector:
         feats = self.features
         return xgb.DMatrix(
             values,
-            feature_names=[f.name for f in feats],
+            feature_names=model_names(feats),
             feature_types=feature_types(feats),
             enable_categorical=True,
             nthread=-1,
@@ -197,7 +197,7 @@ def load_detector(path: Path | str) -> Detector:
     except xgb.core.XGBoostError as exc:
         raise DetectorError(f"{model_path}: XGBoost cannot load it") from exc
     names = [f["name"] for f in manifest["features"]]
-    if list(booster.feature_names or []) != names:
+    if list(booster.feature_names or []) != model_names(names):
         raise DetectorError(
             f"{manifest_path}: its features do not match the model's",
             hint="restore the detector directory from where it was trained, or retrain it",

@@ -56,9 +56,10 @@ def evaluate(
     """`df` holds the labelled rows (with the input row number in ROW), in split order."""
     test = split.slice == TEST
     clusters = split.component[test] if split.groups else None
-    metrics = test_metrics(booster, scored.final, y[test], clusters, seed)
+    names = [f.name for f in features]
+    metrics = test_metrics(booster, scored.final, y[test], clusters, seed, names)
     if not np.array_equal(scored.raw, scored.final):
-        raw_metrics = test_metrics(booster, scored.raw, y[test], clusters, seed)
+        raw_metrics = test_metrics(booster, scored.raw, y[test], clusters, seed, names)
         metrics["uncalibrated"] = {
             k: raw_metrics[k] for k in ("mean_score", "brier", "calibration_error", "roc_auc")
         }

@@ -59,12 +59,79 @@ def features_from_roles(df: pl.DataFrame, roles: list[ColumnRole]) -> list[Featu
     return features
 
 
-def _expr(f: Feature) -> pl.Expr:
+def value_kind(dtype: pl.DataType | str) -> str:
+    """What a column's values are, as a category reads them: text, integers, decimals,
+    booleans, times or (for anything else) the type's name. Takes a dtype or its name (a
+    manifest stores the name)."""
+    name = str(dtype)
+    for prefix, kind in (
+        ("String", "text"),
+        ("Utf8", "text"),
+        ("Categorical", "text"),
+        ("Enum", "text"),
+        ("Int", "integers"),
+        ("UInt", "integers"),
+        ("Float", "decimals"),
+        ("Decimal", "decimals"),
+        ("Boolean", "booleans"),
+        ("Date", "times"),
+        ("Datetime", "times"),
+    ):
+        if name.startswith(prefix):
+            return kind
+    return name
+
+
+def check_category_types(df: pl.DataFrame, features: list[Feature]) -> None:
+    """A categorical feature whose column arrives with another kind of values than in
+    training (a CSV export read `03` back as the integer 3) is mapped only when every value,
+    written as text, is exactly a trained category (whole decimals such as 3.0 count as the
+    integer codes they are); otherwise refused. Never silently all unseen."""
+    for f in features:
+        if f.kind != "categorical" or f.name not in df.columns:
+            continue
+        trained, here = value_kind(f.dtype), value_kind(df.schema[f.name])
+        if trained == here:
+            continue
+        column = df[f.name].drop_nulls()
+        stray = pl.Series([], dtype=pl.String)
+        if _whole_numbers(f, column.dtype):  # NaN is missing; whole and exact as integers
+            column = column.fill_nan(None).drop_nulls()
+            whole = (column == column.floor()) & (column.abs() < 2.0**53)
+            stray = column.filter(~whole).cast(pl.String).unique()
+        if not stray.len():
+            values = column.to_frame().select(_as_text(f, column.dtype)).to_series().unique()
+            stray = values.filter(~values.is_in(f.categories))
+        if stray.len():
+            raise DataError(
+                f"column '{f.name}' held {trained} when the detector was trained and holds "
+                f"{here} here: {stray.len():,} of its values (e.g. {stray.sort()[0]!r}) are "
+                "not trained categories when written as text, and would all score as unseen",
+                hint=f"give '{f.name}' as {trained}, as in training (e.g. a Parquet file; in a "
+                "CSV, values such as 03 read as numbers)",
+            )
+
+
+def _whole_numbers(f: Feature, dtype: pl.DataType) -> bool:
+    """Decimals for a category trained on integers (a table that stored the integer codes
+    as floats, e.g. with missing values): 3.0 is the code 3, exactly."""
+    return value_kind(f.dtype) == "integers" and value_kind(dtype) == "decimals"
+
+
+def _as_text(f: Feature, dtype: pl.DataType) -> pl.Expr:
+    """A categorical column as the text its categories are stored in."""
     col = pl.col(f.name)
+    if _whole_numbers(f, dtype):  # whole numbers only: `check_category_types` saw to it
+        col = col.fill_nan(None).cast(pl.Int64, strict=False)
+    return col.cast(pl.String)
+
+
+def _expr(f: Feature, dtype: pl.DataType) -> pl.Expr:
     if f.kind == "categorical":
         codes = {c: i for i, c in enumerate(f.categories)}
-        return col.cast(pl.String).replace_strict(codes, default=None, return_dtype=pl.Float32)
-    return col.cast(pl.Float32, strict=True)
+        text = _as_text(f, dtype)
+        return text.replace_strict(codes, default=None, return_dtype=pl.Float32)
+    return pl.col(f.name).cast(pl.Float32, strict=True)
 
 
 def encode(df: pl.DataFrame, features: list[Feature]) -> Encoded:
@@ -75,8 +142,9 @@ def encode(df: pl.DataFrame, features: list[Feature]) -> Encoded:
             "the data lacks the detector's feature columns: " + ", ".join(missing),
             hint="score a table with the columns the detector was trained on",
         )
+    check_category_types(df, features)
     try:
-        frame = df.select([_expr(f) for f in features])
+        frame = df.select([_expr(f, df.schema[f.name]) for f in features])
     except pl.exceptions.PolarsError:
         raise _cast_error(df, features) from None
     unseen = {}
@@ -111,7 +179,7 @@ def feature_matrix(df: pl.DataFrame, features: list[Feature]) -> np.ndarray:
 def _cast_error(df: pl.DataFrame, features: list[Feature]) -> DataError:
     for f in features:
         try:
-            df.select(_expr(f))
+            df.select(_expr(f, df.schema[f.name]))
         except pl.exceptions.PolarsError:
             bad = df.select(
                 pl.col(f.name)
@@ -127,6 +195,20 @@ def _cast_error(df: pl.DataFrame, features: list[Feature]) -> DataError:
                 hint="clean or drop the non-numeric values",
             )
     return DataError("the data's columns cannot be converted to the detector's features")
+
+
+XGBOOST_RESERVED = "[]<"  # characters XGBoost refuses in a feature name
+
+
+def model_names(features: list[Feature] | list[str]) -> list[str]:
+    """The feature names the XGBoost model carries: the user's names, unless one of them
+    holds a character XGBoost refuses (`[`, `]`, `<`); then every feature is named by its
+    position (`f0`, `f1`...), as XGBoost names unnamed features. The manifest, importance,
+    SHAP and reason codes always use the user's names (the manifest's order maps them)."""
+    names = [f if isinstance(f, str) else f.name for f in features]
+    if any(ch in name for name in names for ch in XGBOOST_RESERVED):
+        return [f"f{i}" for i in range(len(names))]
+    return names
 
 
 def feature_types(features: list[Feature]) -> list[str]:

@@ -69,15 +69,18 @@ def test_metrics(
     label: np.ndarray,
     clusters: np.ndarray | None = None,
     seed: int = 0,
+    features: list[str] | None = None,
 ) -> dict[str, Any]:
     """Every metric of `score` against `label` (the test slice), with 95% intervals:
-    the bootstrap, resampling whole clusters (groups) when given."""
+    the bootstrap, resampling whole clusters (groups) when given. `features`: the user's
+    feature names, in the model's order (the model may carry positional names)."""
     label = label.astype(np.int64)
     calibration = calibration_table(score, label)
     gain = booster.get_score(importance_type="gain")
-    names = booster.feature_names or []
+    inner = booster.feature_names or []
+    names = list(features) if features is not None else inner  # the user's, when given
     importance = sorted(
-        ((name, float(np.sum(gain.get(name, 0.0)))) for name in names),
+        ((name, float(np.sum(gain.get(key, 0.0)))) for key, name in zip(inner, names, strict=True)),
         key=lambda kv: (-kv[1], kv[0]),
     )
     intervals = bootstrap_intervals(score, label, FPR_TARGETS, clusters, seed=seed)

@@ -9,6 +9,11 @@ Group columns (a device, an account, a card) keep every value on one side: rows 
 value in any group column are linked, linked rows form a component, and whole components go
 to one slice. A ring whose members share a device then cannot be learnt from some members
 and tested on others.
+
+Duplicate rows (identical in every column the model may read, the label, and the time
+column when there is one) are linked the same way, by a digest of the row: copies of a row
+never sit on both sides of the split, where they would inflate the test metrics. Their
+number is reported.
 """
 
 from __future__ import annotations
@@ -24,12 +29,17 @@ TRAIN, EARLY_STOPPING, TEST = 0, 1, 2
 SLICE_NAMES = ("train", "early_stopping", "test")
 
 
+DIGEST_SEED = 0x5EED_D1CE  # fixed: the same row has the same digest in every process
+DIGEST = "__riskctl_row_digest"
+
+
 @dataclass(frozen=True)
 class Split:
     kind: str  # "time" | "random"
     slice: np.ndarray  # per row: TRAIN, EARLY_STOPPING or TEST
     component: np.ndarray  # per row: its group component (each row its own without groups)
     groups: tuple[str, ...]
+    duplicates: int = 0  # rows identical to an earlier row (see `row_digest`)
 
     def rows(self, which: int) -> np.ndarray:
         return np.flatnonzero(self.slice == which)
@@ -40,8 +50,46 @@ class Split:
             "kind": self.kind,
             "groups": list(self.groups),
             "components": int(len(np.unique(self.component))),
+            "duplicate_rows": self.duplicates,
             **{f"{name}_rows": int(counts[i]) for i, name in enumerate(SLICE_NAMES)},
         }
+
+
+def duplicate_columns(feature_columns: list[str], label: str, time: str | None) -> tuple[str, ...]:
+    """The columns two rows must agree on to be duplicates: every column the model may read,
+    the label, and the time column (a later row with the same values is a new event in a
+    time split)."""
+    return tuple(dict.fromkeys([*feature_columns, label, *([time] if time else [])]))
+
+
+def _canonical(name: str, dtype: pl.DataType) -> pl.Expr:
+    """A column as the digest reads it: the same value hashes alike whatever the width or
+    unit a part stores it in (Int32 or Int64, ms or us, categorical or text)."""
+    col = pl.col(name)
+    if isinstance(dtype, pl.Datetime):
+        return col.dt.epoch("us")
+    if dtype == pl.Date:
+        return col.cast(pl.Datetime("us")).dt.epoch("us")
+    if dtype == pl.Boolean:
+        return col.cast(pl.Float64)
+    if dtype.is_numeric():
+        return col.cast(pl.Float64).fill_nan(None)
+    return col.cast(pl.String)
+
+
+def row_digest(df: pl.DataFrame, columns: tuple[str, ...], seed: int = 0) -> pl.Series:
+    """A 64-bit digest of each row's values in `columns`: equal rows, equal digests (in every
+    process: the seed is fixed). `seed` varies it, e.g. to draw a random slice by row."""
+    present = [c for c in columns if c in df.columns]
+    if not present:
+        return pl.Series(DIGEST, np.arange(df.height, dtype=np.uint64))
+    exprs = [_canonical(c, df.schema[c]).alias(c) for c in present]
+    return df.select(pl.struct(exprs).hash(DIGEST_SEED + seed).alias(DIGEST)).to_series()
+
+
+def count_duplicates(digest: pl.Series) -> int:
+    """Rows whose digest an earlier row already has."""
+    return digest.len() - digest.n_unique()
 
 
 def group_components(df: pl.DataFrame, columns: tuple[str, ...]) -> np.ndarray:
@@ -80,15 +128,25 @@ def split_rows(
     fractions: tuple[float, float],
     seed: int,
     groups: tuple[str, ...] = (),
+    same: tuple[str, ...] = (),
 ) -> Split:
     """Assign each row of `df` (sorted by time for a time split) to a slice.
 
-    `fractions` are the early-stopping and test shares of the rows. Components go whole to
-    one slice: in time order of their first row, or shuffled (stratified by whether they hold
-    a bad row) for a random split.
+    `fractions` are the early-stopping and test shares of the rows. Rows that share a value
+    of a `groups` column, or are duplicates (equal in every `same` column), form
+    components, which go whole to one slice: in time order of their first row, or shuffled
+    (stratified by whether they hold a bad row) for a random split.
     """
     valid_fraction, test_fraction = fractions
-    component = group_components(df, groups)
+    duplicates = 0
+    links = groups
+    if same:
+        digest = row_digest(df, same)
+        duplicates = count_duplicates(digest)
+        if duplicates:
+            df = df.select(*groups, digest)
+            links = (*groups, DIGEST)
+    component = group_components(df, links)
     n_comp = int(component.max()) + 1 if len(component) else 0
     size = np.bincount(component, minlength=n_comp)
     has_bad = np.bincount(component, weights=y, minlength=n_comp) > 0
@@ -105,7 +163,7 @@ def split_rows(
         sizes = size[order]
         middle = (np.cumsum(sizes) - sizes / 2) / sizes.sum()
         comp_slice[order] = np.searchsorted(cuts, middle, side="right")
-    split = Split(kind, comp_slice[component], component, groups)
+    split = Split(kind, comp_slice[component], component, groups, duplicates)
     _check(split, y, groups)
     return split
 
@@ -115,18 +173,22 @@ def _check(split: Split, y: np.ndarray, groups: tuple[str, ...]) -> None:
         members = split.slice == which
         bad = int(y[members].sum())
         if bad == 0 or bad == int(members.sum()):
+            linked = (
+                "the --group columns" if groups else "",
+                f"{split.duplicates:,} duplicate rows" if split.duplicates else "",
+            )
             why = (
-                f"; the --group columns link the rows into "
+                f"; {' and '.join(filter(None, linked))} link the rows into "
                 f"{len(np.unique(split.component)):,} groups, the largest with "
                 f"{int(np.bincount(split.component).max()):,} rows"
-                if groups
+                if any(linked)
                 else ""
             )
             raise DataError(
                 f"the {name.replace('_', '-')} slice has {int(members.sum()):,} rows and "
                 f"{'no bad' if bad == 0 else 'no good'} rows{why}",
                 hint="use more history, other --valid-fraction/--test-fraction, "
-                "or fewer --group columns",
+                "or fewer --group columns (copies of a row always stay together)",
             )
 
 

@@ -25,7 +25,13 @@ from riskctl.model.calibrate import METHODS, Calibration, fit_calibration
 from riskctl.model.config import ModelConfig, load_model_config
 from riskctl.model.detector import Detector, check_detector_out, save_detector
 from riskctl.model.evaluation import ROW, SPLIT_FILE, Scored, evaluate, with_unlabelled
-from riskctl.model.features import Feature, feature_matrix, feature_types, features_from_roles
+from riskctl.model.features import (
+    Feature,
+    feature_matrix,
+    feature_types,
+    features_from_roles,
+    model_names,
+)
 from riskctl.model.manifest_keys import boosting_keys, learnt_keys
 from riskctl.model.periods import DEFAULT_PERIOD, check_period
 from riskctl.model.split import (
@@ -35,6 +41,7 @@ from riskctl.model.split import (
     TRAIN,
     Split,
     check_fractions,
+    duplicate_columns,
     split_rows,
 )
 from riskctl.yamlconfig import LoadedYaml
@@ -126,7 +133,9 @@ def train(data: Path, out: Path, o: TrainOptions, progress: Progress | None = No
         list(o.features),
         list(o.categorical),
     )
-    split = split_rows(df, y, split_kind, (o.valid_fraction, o.test_fraction), o.seed, o.groups)
+    same = duplicate_columns([r.column for r in roles if r.is_feature], o.label, o.time)
+    fractions = (o.valid_fraction, o.test_fraction)
+    split = split_rows(df, y, split_kind, fractions, o.seed, o.groups, same)
     features = features_from_roles(df[split.rows(TRAIN)], roles)
     x = feature_matrix(df, features)
     params, imbalance = _params(config, loaded_config, features, y[split.slice == TRAIN], o.seed)
@@ -244,7 +253,7 @@ def _boost(
 ) -> tuple[Any, int]:
     import xgboost as xgb
 
-    names_f, types = [f.name for f in features], feature_types(features)
+    names_f, types = model_names(features), feature_types(features)
     train, stop = split.rows(TRAIN), split.rows(EARLY_STOPPING)
     # quantised matrices: hist training needs only the bins, not a copy of the floats
     common = {
@@ -282,7 +291,7 @@ def _score_slices(
     def predict(rows: np.ndarray) -> np.ndarray:
         matrix = xgb.DMatrix(
             x[rows],
-            feature_names=[f.name for f in features],
+            feature_names=model_names(features),
             feature_types=feature_types(features),
             enable_categorical=True,
         )

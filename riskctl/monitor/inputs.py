@@ -11,6 +11,7 @@ import polars as pl
 
 from riskctl.data.io import read_table
 from riskctl.data.roles import infer_roles
+from riskctl.data.values import check_scores
 from riskctl.errors import DataError, UsageError
 from riskctl.model.detector import Detector, load_detector
 from riskctl.model.score import score_frame
@@ -179,15 +180,21 @@ def load_sides(o: MonitorOptions) -> Sides:
     if time is None and len(dates) == 1:
         time = dates[0]  # the only date column: unambiguous
     every = parse_every(o.every) if o.every else None
+    score = o.score or (s.score_columns()[0] if s and s.score_columns() else None)
+    if score is None and (det is not None or "score" in cols):
+        score = "score"
+    # the scores a table brings are checked as `simulate` checks them, on the whole table
+    # (row numbers are the file's): a NaN or missing score is never flagged nor allowed
+    scores = [*(s.score_columns() if s else []), *([score] if score else [])]
+    check_scores(current, scores, o.current)
     reference, current, ref_name, cur_name = _reference(o, det, current, time, every)
+    if o.reference is not None and reference is not None:
+        check_scores(reference, scores, o.reference)
     for name, table in ((cur_name, current), (ref_name, reference)):
         if table is not None and table.height == 0:
             raise DataError(f"{name}: no rows to monitor", hint="check the file or the period")
         if table is not None:
             check_labels(name, table, label)
-    score = o.score or (s.score_columns()[0] if s and s.score_columns() else None)
-    if score is None and (det is not None or "score" in cols):
-        score = "score"
     parts = {"detector": det, "loaded": loaded}
     current = _prepare(current, parts, score)
     if reference is not None:

@@ -65,6 +65,8 @@ def detector_evaluation(detector: Detector | None) -> DetectorEvaluation | None:
         _row(m, "Mean score", "mean_score", False),
     ]
     groups = f", groups kept whole by {', '.join(split['groups'])}" if split["groups"] else ""
+    if split.get("duplicate_rows"):
+        groups += f", {split['duplicate_rows']:,} duplicate rows kept with their copies"
     periods = [
         DetectorPeriodRow(
             p["period"] or "(no time)",
