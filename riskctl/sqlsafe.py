@@ -78,7 +78,6 @@ FUNCTIONS: dict[str, str] = {
     "CONCAT": "CONCAT(category, '_x')",
     "CONCAT_WS": "CONCAT_WS('-', category, 'x')",
     "REPLACE": "REPLACE(category, '_', ' ')",
-    "REVERSE": "REVERSE(category)",
     "SPLIT_PART": "SPLIT_PART(category, '_', 1)",
     "REGEXP_LIKE": "REGEXP_LIKE(category, '^gift')",
     # dates and times
@@ -141,6 +140,9 @@ _TYPES = (
     | {exp.DataType.Type.BOOLEAN}
 )
 _function_nodes: set[type[exp.Expression]] = set()
+_aggregates: set[str] = set()
+_WINDOW_FUNCTIONS = {"RowNumber", "Rank", "DenseRank", "Lag", "Lead", "NthValue", "FirstValue"}
+_WINDOW_FUNCTIONS |= {"LastValue", "Ntile", "PercentRank", "CumeDist"}
 
 
 def sql_expr(text: str, where: Location | None, what: str = "condition") -> pl.Expr:
@@ -298,6 +300,14 @@ def _head(previous: Token | None, prior: Token | None, what: str, where: Locatio
         return ""
     if name in FUNCTIONS and not quoted:
         return name
+    if name in _other_rows():
+        raise ConfigError(
+            f"{what} must be row-level (no aggregates, windows or shifts): {previous.text} "
+            "reads other rows",
+            where,
+            hint="for values over other rows derive a column with `riskctl features` "
+            "(count, sum, mean, distinct with `per:`)",
+        )
     raise _refuse(what, f"function {previous.text}", where)
 
 
@@ -369,6 +379,15 @@ def _allowed_functions() -> set[type[exp.Expression]]:
             assert tree is not None
             _function_nodes.update(type(n) for n in tree.walk() if isinstance(n, exp.Func))
     return _function_nodes
+
+
+def _other_rows() -> set[str]:
+    """Names of aggregate and window functions sqlglot knows (built once)."""
+    if not _aggregates:
+        for cls in exp.ALL_FUNCTIONS:
+            if issubclass(cls, exp.AggFunc) or cls.__name__ in _WINDOW_FUNCTIONS:
+                _aggregates.update(cls.sql_names())
+    return _aggregates
 
 
 def _json_depth(tree: str) -> int:

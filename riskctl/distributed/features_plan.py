@@ -56,7 +56,7 @@ def reads(spec: FeatureSpec, item: Feature | Lookup) -> set[str]:
     kind = item.kind
     if kind == "expr":
         try:
-            return set(sql_expr(item.expr or "", None, "expression").meta.root_names())
+            return set(sql_expr(item.expr or "", None, "`expr`").meta.root_names())
         except Exception:
             return set()
     if kind == "ring":

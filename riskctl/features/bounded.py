@@ -55,7 +55,7 @@ class Plan:
 
 def _expr_columns(text: str) -> list[str]:
     try:
-        return sql_expr(text, None, "expression").meta.root_names()
+        return sql_expr(text, None, "`expr`").meta.root_names()
     except pl.exceptions.PolarsError:
         return []  # the pass that computes it reports the bad SQL with its line
 

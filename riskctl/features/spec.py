@@ -240,4 +240,4 @@ def _check_expr(text: str, where: Location) -> None:
     """An `expr` only computes on the row's columns: refused here, when the spec loads, before
     anything reads data (polars' own parse errors are reported with the data's columns)."""
     with contextlib.suppress(pl.exceptions.PolarsError):
-        sql_expr(text, where, "expression")
+        sql_expr(text, where, "`expr`")
