@@ -83,7 +83,7 @@ FUNCTIONS: dict[str, str] = {
     # dates and times
     "EXTRACT": "EXTRACT(HOUR FROM event_time)",
     "DATE_PART": "DATE_PART('hour', event_time)",
-    "DATE": "DATE('2026-01-10')",
+    "DATE": "DATE(STRFTIME(event_time, '%Y-%m-%d'))",
     "STRFTIME": "STRFTIME(event_time, '%Y-%m')",
     # types
     "CAST": "CAST(n AS DOUBLE)",
