@@ -8,6 +8,7 @@ every allowed function, and every condition in the repository still passing.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import re
@@ -18,6 +19,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from riskctl.errors import ConfigError, Location
 from riskctl.features.run import features_file
@@ -200,3 +203,112 @@ def test_every_condition_in_the_repository_that_polars_takes_still_passes() -> N
         sql_expr(sql, WHERE)  # raises ConfigError on a regression
         checked += 1
     assert checked > 40
+
+
+# -- property: whatever the allowed grammar builds passes, and polars takes it ------------
+
+_NUMBER = st.one_of(
+    st.sampled_from(["amount", "n", "-amount", "(amount + n)"]),
+    st.integers(-1000, 1000).map(str),
+    st.floats(-1e6, 1e6, allow_nan=False).map(lambda x: f"{x:.3f}"),
+    st.sampled_from([e for e in FUNCTIONS.values() if "amount" in e or "n," in e]),
+)
+_TEXT = st.one_of(
+    st.sampled_from(["category", "LOWER(category)", "TRIM(category)", "category || 'x'"]),
+    st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=8).map(
+        lambda s: "'" + s.replace("'", "''") + "'"
+    ),
+)
+
+
+def _conditions(leaf: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    def extend(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+        return st.one_of(
+            st.tuples(inner, st.sampled_from(["AND", "OR"]), inner).map(
+                lambda t: f"({t[0]} {t[1]} {t[2]})"
+            ),
+            inner.map(lambda c: f"NOT ({c})"),
+            st.tuples(inner, _NUMBER, _NUMBER).map(
+                lambda t: f"CASE WHEN {t[0]} THEN {t[1]} ELSE {t[2]} END > 0"
+            ),
+        )
+
+    return st.recursive(leaf, extend, max_leaves=12)
+
+
+_LEAF = st.one_of(
+    st.tuples(_NUMBER, st.sampled_from(["=", "<>", "!=", "<", "<=", ">", ">="]), _NUMBER).map(
+        " ".join
+    ),
+    st.tuples(_TEXT, st.sampled_from(["=", "<>", "LIKE", "ILIKE", "NOT LIKE"]), _TEXT).map(
+        " ".join
+    ),
+    st.tuples(_NUMBER, _NUMBER, _NUMBER).map(lambda t: f"{t[0]} BETWEEN {t[1]} AND {t[2]}"),
+    st.lists(st.integers(-9, 9).map(str), min_size=1, max_size=5).map(
+        lambda v: f"n IN ({', '.join(v)})"
+    ),
+    st.sampled_from(["category IS NULL", "amount IS NOT NULL", "promo_used", "TRUE"]),
+)
+
+
+@settings(max_examples=150, derandomize=True, deadline=None)
+@given(sql=_conditions(_LEAF))
+def test_whatever_the_allowed_grammar_builds_passes(sql: str) -> None:
+    # a false refusal raises ConfigError; polars' own limits (a LIKE pattern must be a
+    # literal) come after the check and are no refusal
+    with contextlib.suppress(pl.exceptions.PolarsError):
+        sql_expr(sql, WHERE)
+
+
+# -- property: a table function or subquery, however written, never reaches polars ---------
+
+READERS = ["read_csv", "read_parquet", "read_json", "read_ndjson", "read_ipc", "read_delta"]
+READERS += ["scan_csv", "scan_parquet", "read_excel", "read_database", "glob"]
+_SPACES = [" ", "\t", "\n", "\r\n", "  ", " /**/ ", "/* x */", "--x\n", "\u00a0", "\u2003"]
+
+
+@st.composite
+def _escapes(draw: st.DrawFn) -> str:
+    reader = draw(st.sampled_from(READERS))
+    quoted = draw(st.booleans())
+    name = f'"{reader}"' if quoted else reader
+    path = draw(st.sampled_from(["/etc/passwd", "http://127.0.0.1:9/x.csv", "x.parquet"]))
+    snippet = draw(
+        st.sampled_from(
+            [
+                f"(SELECT nope FROM {name}('{path}'))",
+                f"{name}('{path}')",
+                f"(SELECT 1 UNION SELECT * FROM {name}('{path}'))",
+                f"(WITH t AS (SELECT * FROM {name}('{path}')) SELECT * FROM t)",
+                f"EXISTS (SELECT 1 FROM {name}('{path}'))",
+                f"(FROM {name}('{path}'))",
+            ]
+        )
+    )
+    legit = draw(st.sampled_from(["amount > 100", "category = 'gift_cards'", "promo_used"]))
+    shape = draw(
+        st.sampled_from(
+            [
+                "{legit} OR category = {x}",
+                "{legit} AND {x} IS NULL",
+                "COALESCE({x}, 0) > 1 OR {legit}",
+                "CASE WHEN {legit} THEN {x} ELSE 1 END = 1",
+                "amount IN ({x})",
+            ]
+        )
+    )
+    text = shape.format(legit=legit, x=snippet)
+    text = "".join(c.upper() if draw(st.booleans()) else c.lower() for c in text)
+    return "".join(draw(st.sampled_from(_SPACES)) if c == " " else c for c in text)
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(sql=_escapes())
+def test_no_spelling_of_an_escape_reaches_polars(sql: str) -> None:
+    def reached(text: str) -> None:
+        raise AssertionError(f"polars saw {text!r}")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pl, "sql_expr", reached)
+        with pytest.raises(ConfigError):
+            sql_expr(sql, WHERE)
