@@ -321,7 +321,9 @@ def _check_tree(root: exp.Expression, where: Location | None, what: str) -> None
         construct = _not_allowed(node)
         if construct:
             raise _refuse(what, construct, where)
-        stack.extend((child, depth + 1) for child in node.iter_expressions())
+        # polars nests a CASE's branches inside one another: each WHEN is a level
+        step = len(node.args.get("ifs") or []) if isinstance(node, exp.Case) else 1
+        stack.extend((child, depth + step) for child in node.iter_expressions())
     if deepest > MAX_SQL_DEPTH:
         raise _too_deep(what, deepest, MAX_SQL_DEPTH, where)
 
