@@ -126,7 +126,7 @@ _FROM_CALLS = {"EXTRACT", "SUBSTRING", "SUBSTR", "TRIM", "LTRIM", "RTRIM"}
 _TYPE_BEFORE = {TokenType.ALIAS, TokenType.DCOLON}
 _PREFIX = {TokenType.NOT, TokenType.DASH, TokenType.PLUS, TokenType.TILDE}
 
-_NODES: tuple[type[exp.Expression], ...] = (
+_NODES: tuple[type[exp.Expr], ...] = (
     exp.Column, exp.Identifier, exp.Literal, exp.Boolean, exp.Null, exp.Paren, exp.Not,
     exp.Neg, exp.And, exp.Or, exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE,
     exp.NullSafeEQ, exp.NullSafeNEQ, exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod, exp.DPipe,
@@ -139,7 +139,7 @@ _TYPES = (
     | exp.DataType.TEMPORAL_TYPES
     | {exp.DataType.Type.BOOLEAN}
 )
-_function_nodes: set[type[exp.Expression]] = set()
+_function_nodes: set[type[exp.Expr]] = set()
 _aggregates: set[str] = set()
 _WINDOW_FUNCTIONS = {"RowNumber", "Rank", "DenseRank", "Lag", "Lead", "NthValue", "FirstValue"}
 _WINDOW_FUNCTIONS |= {"LastValue", "Ntile", "PercentRank", "CumeDist"}
@@ -311,10 +311,10 @@ def _head(previous: Token | None, prior: Token | None, what: str, where: Locatio
     raise _refuse(what, f"function {previous.text}", where)
 
 
-def _check_tree(root: exp.Expression, where: Location | None, what: str) -> None:
+def _check_tree(root: exp.Expr, where: Location | None, what: str) -> None:
     """Every node on the allowlist, and the tree at most MAX_SQL_DEPTH deep (no recursion)."""
     deepest = 0
-    stack: list[tuple[exp.Expression, int]] = [(root, 1)]
+    stack: list[tuple[exp.Expr, int]] = [(root, 1)]
     while stack:
         node, depth = stack.pop()
         deepest = max(deepest, depth)
@@ -328,7 +328,7 @@ def _check_tree(root: exp.Expression, where: Location | None, what: str) -> None
         raise _too_deep(what, deepest, MAX_SQL_DEPTH, where)
 
 
-def _not_allowed(node: exp.Expression) -> str | None:
+def _not_allowed(node: exp.Expr) -> str | None:
     """What `node` is when it is not on the allowlist, else None."""
     if isinstance(node, exp.Column):
         return None if not node.table else f"a table name ({node.sql()[:40]})"
@@ -351,13 +351,13 @@ def _not_allowed(node: exp.Expression) -> str | None:
     return _describe(node)
 
 
-def _is_literal(node: exp.Expression) -> bool:
+def _is_literal(node: exp.Expr) -> bool:
     if isinstance(node, exp.Neg | exp.Paren | exp.Cast):
         return _is_literal(node.this)
     return isinstance(node, exp.Literal | exp.Null | exp.Boolean)
 
 
-def _describe(node: exp.Expression) -> str:
+def _describe(node: exp.Expr) -> str:
     if isinstance(node, exp.Subquery | exp.Select | exp.Query):
         return "a subquery"
     if isinstance(node, exp.Table):
@@ -373,7 +373,7 @@ def _describe(node: exp.Expression) -> str:
     return f"{type(node).__name__} ({node.key})"
 
 
-def _allowed_functions() -> set[type[exp.Expression]]:
+def _allowed_functions() -> set[type[exp.Expr]]:
     """The sqlglot node types of the listed functions' examples (built once)."""
     if not _function_nodes:
         for example in FUNCTIONS.values():
