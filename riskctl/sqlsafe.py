@@ -22,6 +22,7 @@ depth of the parsed tree (walked without recursion) before polars builds and ser
 
 from __future__ import annotations
 
+import functools
 import re
 
 import polars as pl
@@ -139,8 +140,6 @@ _TYPES = (
     | exp.DataType.TEMPORAL_TYPES
     | {exp.DataType.Type.BOOLEAN}
 )
-_function_nodes: set[type[exp.Expr]] = set()
-_aggregates: set[str] = set()
 _WINDOW_FUNCTIONS = {"RowNumber", "Rank", "DenseRank", "Lag", "Lead", "NthValue", "FirstValue"}
 _WINDOW_FUNCTIONS |= {"LastValue", "Ntile", "PercentRank", "CumeDist"}
 
@@ -200,8 +199,11 @@ def _refuse(what: str, construct: str, where: Location | None) -> ConfigError:
 
 
 def _unparsable(text: str, where: Location | None, what: str, exc: Exception | None) -> ConfigError:
-    reason = str(exc).strip().splitlines()[0] if exc is not None and str(exc).strip() else None
-    return ConfigError(f"{what} does not parse as SQL: {text!r}", where, hint=reason)
+    reason = (
+        str(exc).strip().splitlines()[0][:200] if exc is not None and str(exc).strip() else None
+    )
+    shown = text if len(text) <= 200 else text[:200] + "..."
+    return ConfigError(f"{what} does not parse as SQL: {shown!r}", where, hint=reason)
 
 
 def _too_deep(what: str, depth: int, limit: int, where: Location | None) -> ConfigError:
@@ -373,23 +375,26 @@ def _describe(node: exp.Expr) -> str:
     return f"{type(node).__name__} ({node.key})"
 
 
-def _allowed_functions() -> set[type[exp.Expr]]:
-    """The sqlglot node types of the listed functions' examples (built once)."""
-    if not _function_nodes:
-        for example in FUNCTIONS.values():
-            tree = _DIALECT.parse_into(exp.Condition, example)[0]
-            assert tree is not None
-            _function_nodes.update(type(n) for n in tree.walk() if isinstance(n, exp.Func))
-    return _function_nodes
+@functools.cache
+def _allowed_functions() -> frozenset[type[exp.Expr]]:
+    """The sqlglot node types of the listed functions' examples."""
+    found: set[type[exp.Expr]] = set()
+    for example in FUNCTIONS.values():
+        tree = _DIALECT.parse_into(exp.Condition, example)[0]
+        assert tree is not None
+        found.update(type(n) for n in tree.walk() if isinstance(n, exp.Func))
+    return frozenset(found)
 
 
-def _other_rows() -> set[str]:
-    """Names of aggregate and window functions sqlglot knows (built once)."""
-    if not _aggregates:
-        for cls in exp.ALL_FUNCTIONS:
-            if issubclass(cls, exp.AggFunc) or cls.__name__ in _WINDOW_FUNCTIONS:
-                _aggregates.update(cls.sql_names())
-    return _aggregates
+@functools.cache
+def _other_rows() -> frozenset[str]:
+    """Names of the aggregate and window functions sqlglot knows."""
+    return frozenset(
+        name
+        for cls in exp.ALL_FUNCTIONS
+        if issubclass(cls, exp.AggFunc) or cls.__name__ in _WINDOW_FUNCTIONS
+        for name in cls.sql_names()
+    )
 
 
 def _json_depth(tree: str) -> int:
