@@ -113,12 +113,27 @@ def test_read_csv_of_a_fifo_is_refused_without_opening_it(tmp_path: Path) -> Non
         assert len(lines) == 1 and "may not use" in lines[0], lines
 
 
-def test_a_10000_term_chain_is_one_line_exit_2_in_a_real_process(tmp_path: Path) -> None:
-    chain = "amount" + " + 1" * 10_000 + " > 5"
-    done = riskctl("validate", str(strategy(tmp_path, chain)))
+@pytest.mark.parametrize("command", ["validate", "simulate", "features"])
+def test_a_10000_term_chain_is_one_line_exit_2_in_a_real_process(
+    command: str, tmp_path: Path
+) -> None:
+    chain = "amount" + " + 1" * 10_000
+    data = tmp_path / "data.parquet"
+    FRAME.with_columns(score=pl.lit(0.5), is_bad=pl.lit(0)).write_parquet(data)
+    if command == "features":
+        spec = tmp_path / "features.yaml"
+        spec.write_text(
+            yaml.safe_dump({"time": "event_time", "features": [{"name": "x", "expr": chain}]})
+        )
+        args = ["features", str(spec), "--data", str(data), "--out", str(tmp_path / "out.parquet")]
+    else:
+        args = [command, str(strategy(tmp_path, chain + " > 5"))]
+        args += ["--data", str(data)] if command == "simulate" else []
+    done = riskctl(*args)
     assert done.returncode == 2, (done.returncode, done.stderr[-500:])
     lines = (done.stdout + done.stderr).strip().splitlines()
     assert len(lines) == 1 and "levels deep" in lines[0], lines
+    assert not (tmp_path / "out.parquet").exists()
 
 
 # -- every allowed function works, in a rule and in a features spec ----------------------
