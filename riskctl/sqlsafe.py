@@ -35,61 +35,34 @@ from riskctl.errors import ConfigError, Location
 
 # row-level functions a condition or an `expr` may call, with an example of each (the
 # docs list the names; a test runs every example through this module and polars)
+# fmt: off
 FUNCTIONS: dict[str, str] = {
     # numbers
-    "ABS": "ABS(amount)",
-    "CEIL": "CEIL(amount)",
-    "CEILING": "CEILING(amount)",
-    "FLOOR": "FLOOR(amount)",
-    "ROUND": "ROUND(amount, 1)",
-    "TRUNC": "TRUNC(amount)",
-    "SIGN": "SIGN(amount)",
-    "SQRT": "SQRT(amount)",
-    "CBRT": "CBRT(amount)",
-    "EXP": "EXP(amount / 1000)",
-    "LN": "LN(amount)",
-    "LOG2": "LOG2(amount)",
-    "LOG10": "LOG10(amount)",
-    "POWER": "POWER(amount, 2)",
-    "POW": "POW(amount, 2)",
-    "MOD": "MOD(n, 2)",
-    "GREATEST": "GREATEST(amount, 10)",
-    "LEAST": "LEAST(amount, 10)",
+    "ABS": "ABS(amount)", "CEIL": "CEIL(amount)", "CEILING": "CEILING(amount)",
+    "FLOOR": "FLOOR(amount)", "ROUND": "ROUND(amount, 1)", "TRUNC": "TRUNC(amount)",
+    "SIGN": "SIGN(amount)", "SQRT": "SQRT(amount)", "CBRT": "CBRT(amount)",
+    "EXP": "EXP(amount / 1000)", "LN": "LN(amount)", "LOG2": "LOG2(amount)",
+    "LOG10": "LOG10(amount)", "POWER": "POWER(amount, 2)", "POW": "POW(amount, 2)",
+    "MOD": "MOD(n, 2)", "GREATEST": "GREATEST(amount, 10)", "LEAST": "LEAST(amount, 10)",
     # missing values
-    "COALESCE": "COALESCE(amount, 0)",
-    "IFNULL": "IFNULL(amount, 0)",
-    "NULLIF": "NULLIF(n, 3)",
+    "COALESCE": "COALESCE(amount, 0)", "IFNULL": "IFNULL(amount, 0)", "NULLIF": "NULLIF(n, 3)",
     # text
-    "LOWER": "LOWER(category)",
-    "UPPER": "UPPER(category)",
-    "INITCAP": "INITCAP(category)",
-    "LENGTH": "LENGTH(category)",
-    "CHAR_LENGTH": "CHAR_LENGTH(category)",
-    "TRIM": "TRIM(category)",
-    "LTRIM": "LTRIM(category)",
-    "RTRIM": "RTRIM(category)",
-    "SUBSTR": "SUBSTR(category, 1, 3)",
-    "SUBSTRING": "SUBSTRING(category, 1, 3)",
-    "LEFT": "LEFT(category, 3)",
-    "RIGHT": "RIGHT(category, 3)",
-    "STRPOS": "STRPOS(category, 'a')",
-    "POSITION": "POSITION('a' IN category)",
-    "STARTS_WITH": "STARTS_WITH(category, 'gift')",
-    "ENDS_WITH": "ENDS_WITH(category, 'cards')",
-    "CONCAT": "CONCAT(category, '_x')",
-    "CONCAT_WS": "CONCAT_WS('-', category, 'x')",
-    "REPLACE": "REPLACE(category, '_', ' ')",
-    "SPLIT_PART": "SPLIT_PART(category, '_', 1)",
-    "REGEXP_LIKE": "REGEXP_LIKE(category, '^gift')",
+    "LOWER": "LOWER(category)", "UPPER": "UPPER(category)", "INITCAP": "INITCAP(category)",
+    "LENGTH": "LENGTH(category)", "CHAR_LENGTH": "CHAR_LENGTH(category)", "TRIM": "TRIM(category)",
+    "LTRIM": "LTRIM(category)", "RTRIM": "RTRIM(category)", "SUBSTR": "SUBSTR(category, 1, 3)",
+    "SUBSTRING": "SUBSTRING(category, 1, 3)", "LEFT": "LEFT(category, 3)",
+    "RIGHT": "RIGHT(category, 3)", "STRPOS": "STRPOS(category, 'a')",
+    "POSITION": "POSITION('a' IN category)", "STARTS_WITH": "STARTS_WITH(category, 'gift')",
+    "ENDS_WITH": "ENDS_WITH(category, 'cards')", "CONCAT": "CONCAT(category, '_x')",
+    "CONCAT_WS": "CONCAT_WS('-', category, 'x')", "REPLACE": "REPLACE(category, '_', ' ')",
+    "SPLIT_PART": "SPLIT_PART(category, '_', 1)", "REGEXP_LIKE": "REGEXP_LIKE(category, '^gift')",
     # dates and times
-    "EXTRACT": "EXTRACT(HOUR FROM event_time)",
-    "DATE_PART": "DATE_PART('hour', event_time)",
-    "DATE": "DATE(STRFTIME(event_time, '%Y-%m-%d'))",
-    "STRFTIME": "STRFTIME(event_time, '%Y-%m')",
+    "EXTRACT": "EXTRACT(HOUR FROM event_time)", "DATE_PART": "DATE_PART('hour', event_time)",
+    "DATE": "DATE(STRFTIME(event_time, '%Y-%m-%d'))", "STRFTIME": "STRFTIME(event_time, '%Y-%m')",
     # types
-    "CAST": "CAST(n AS DOUBLE)",
-    "TRY_CAST": "TRY_CAST(category AS INT)",
+    "CAST": "CAST(n AS DOUBLE)", "TRY_CAST": "TRY_CAST(category AS INT)",
 }
+# fmt: on
 
 MAX_CHARS = 200_000
 MAX_TOKENS = 50_000

@@ -2,8 +2,9 @@
 one line (no traceback) containing its words, leave its inputs byte for byte as they were,
 leave the output path as it was (absent, or its old content), and leave no temporary file.
 
-To add a case, add an entry to a YAML file under `cases/` (one file per area): `command` is the riskctl command line, where
-`{name}` is a file made by the input maker `name` (see `bad_input_makers.py`; more makers may live in `bad_input_makers_<area>.py`), `{out}` a
+To add a case, add an entry to a YAML file under `cases/` (one file per area): `command` is
+the riskctl command line, where `{name}` is a file made by the input maker `name` (see
+`bad_input_makers.py`; more makers may live in `bad_input_makers_<area>.py`), `{out}` a
 path in an empty folder (`out:` names the file, default out.parquet), `{missing}` a path
 under a folder that does not exist. Optional: `env` (variables, placeholders allowed),
 `out_exists: true` (the output exists before, and must keep its content), `root: false`
