@@ -27,7 +27,9 @@ CANARY = "CANARY-7f3a9c root:x:0:0:secret-token"
 # failure). Every request appends to the log and writes `pwned` into the folder the path
 # names (hex-encoded), which fails that case.
 _TRAP = """
+import os
 import sys
+import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -52,6 +54,11 @@ class Trap(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
+def orphaned():  # the tests' process holds stdin open: its end (even killed) ends this one
+    sys.stdin.read()
+    os._exit(0)
+
+threading.Thread(target=orphaned, daemon=True).start()
 server = ThreadingHTTPServer(("127.0.0.1", 0), Trap)
 print(server.server_address[1], flush=True)
 server.serve_forever()
@@ -64,10 +71,14 @@ def _trap() -> tuple[int, Path]:
     if not _SERVER:
         log = Path(tempfile.mkstemp(prefix="riskctl-trap-", suffix=".log")[1])
         proc = subprocess.Popen(
-            [sys.executable, "-c", _TRAP, str(log)], stdout=subprocess.PIPE, text=True
+            [sys.executable, "-c", _TRAP, str(log)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         assert proc.stdout is not None
         port = int(proc.stdout.readline())
+        atexit.register(log.unlink, missing_ok=True)
         atexit.register(proc.terminate)
         _SERVER.append((proc, port, log))
     return _SERVER[0][1], _SERVER[0][2]
