@@ -15,9 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import polars as pl
-
 from riskctl.features.spec import Feature, FeatureSpec, Lookup
+from riskctl.sqlsafe import sql_expr
 
 ROW = ""  # the group of row-level columns (expressions and lookups)
 RING = "ring"
@@ -57,7 +56,7 @@ def reads(spec: FeatureSpec, item: Feature | Lookup) -> set[str]:
     kind = item.kind
     if kind == "expr":
         try:
-            return set(pl.sql_expr(item.expr or "").meta.root_names())
+            return set(sql_expr(item.expr or "", None, "`expr`").meta.root_names())
         except Exception:
             return set()
     if kind == "ring":

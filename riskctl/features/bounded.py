@@ -34,6 +34,7 @@ from riskctl.features.budget import Split
 from riskctl.features.compute import Context, compute, entity_codes, event_times
 from riskctl.features.index import NULL
 from riskctl.features.spec import FeatureSpec
+from riskctl.sqlsafe import sql_expr
 from riskctl.tempfiles import partial_dir, untrack_partial
 
 ROW = "__riskctl_row"
@@ -54,7 +55,7 @@ class Plan:
 
 def _expr_columns(text: str) -> list[str]:
     try:
-        return pl.sql_expr(text).meta.root_names()
+        return sql_expr(text, None, "`expr`").meta.root_names()
     except pl.exceptions.PolarsError:
         return []  # the pass that computes it reports the bad SQL with its line
 

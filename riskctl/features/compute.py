@@ -17,6 +17,7 @@ from riskctl.errors import ConfigError, DataError, Location, name_list
 from riskctl.features import lookups, rings, windows
 from riskctl.features.index import NULL, RowIndex, Timeline, codes
 from riskctl.features.spec import DURATION_UNITS, Feature, FeatureSpec, window_seconds
+from riskctl.sqlsafe import sql_expr
 from riskctl.yamlconfig import LoadedYaml
 
 Progress = Callable[[int, int], None]
@@ -115,7 +116,7 @@ def expression(frame: pl.DataFrame, feature: Feature, ctx: Context, i: int) -> p
     where = ctx.where("features", i, "expr")
     assert feature.expr is not None
     try:
-        expr = pl.sql_expr(feature.expr)
+        expr = sql_expr(feature.expr, where, "`expr`")
     except pl.exceptions.PolarsError as exc:
         raise ConfigError(f"feature '{feature.name}': bad SQL: {_first(exc)}", where) from None
     for column in expr.meta.root_names():
@@ -266,7 +267,7 @@ def _reads(f: Feature) -> list[str]:
     """The columns a feature reads (an expression's, if it parses: errors come later)."""
     if f.kind == "expr":
         try:
-            return pl.sql_expr(f.expr or "").meta.root_names()
+            return sql_expr(f.expr or "", None, "`expr`").meta.root_names()
         except pl.exceptions.PolarsError:
             return []
     if f.kind == "ring":

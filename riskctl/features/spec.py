@@ -16,13 +16,16 @@ lookups:
 
 from __future__ import annotations
 
+import contextlib
 import re
 from pathlib import Path
 from typing import Literal
 
+import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from riskctl.errors import ConfigError, Location
+from riskctl.sqlsafe import sql_expr
 from riskctl.yamlconfig import LoadedYaml, load_yaml
 
 DOCS = "docs/reference/features-spec.md"
@@ -246,7 +249,17 @@ def load_spec(path: Path) -> LoadedYaml[FeatureSpec]:
         seen[name] = where
     for i, lookup in enumerate(loaded.model.lookups):
         lookup_path(lookup, Path(path).parent, loaded.where("lookups", i, "table"))
+    for i, f in enumerate(loaded.model.features):
+        if f.expr is not None:
+            _check_expr(f.expr, loaded.where("features", i, "expr"))
     return loaded
+
+
+def _check_expr(text: str, where: Location) -> None:
+    """An `expr` only computes on the row's columns: refused here, when the spec loads, before
+    anything reads data (polars' own parse errors are reported with the data's columns)."""
+    with contextlib.suppress(pl.exceptions.PolarsError):
+        sql_expr(text, where, "`expr`")
 
 
 def lookup_path(lookup: Lookup, base: Path, where: Location | None = None) -> Path:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from riskctl.sqlsafe import sql_expr
 from riskctl.strategy.characters import lookalike_words
 from riskctl.strategy.finite import divides
 from riskctl.strategy.load import LoadedStrategy
@@ -46,7 +47,7 @@ def lint(loaded: LoadedStrategy) -> list[tuple[int | None, str]]:
                 )
             )
         try:
-            expr = pl.sql_expr(sql)
+            expr = sql_expr(sql, loaded.where(*where))
         except pl.exceptions.PolarsError:
             continue  # reported as an error elsewhere
         if divides(expr):

@@ -7,6 +7,7 @@ import difflib
 import polars as pl
 
 from riskctl.errors import ConfigError, Location, name_list
+from riskctl.sqlsafe import sql_expr
 from riskctl.strategy.finite import unknown_when_not_finite
 from riskctl.strategy.rounding import sql_rounding
 
@@ -41,44 +42,16 @@ def compile_condition(sql: str, schema: pl.Schema, where: Location) -> pl.Expr:
     return unknown_when_not_finite(expr, schema).fill_null(False)
 
 
-MAX_DEPTH = 300  # levels of a condition's expression tree: about 150 ORs in a chain
-
-
 def parse_condition(sql: str, where: Location) -> pl.Expr:
-    """`sql` as a polars expression, refused when it does not parse or nests so deeply (a
-    chain of hundreds of ORs) that planning it would take minutes and gigabytes."""
+    """`sql` as a polars expression, refused when it does more than compute on the row's
+    columns, does not parse, or nests so deeply (a chain of hundreds of ORs) that planning
+    it would take minutes and gigabytes (riskctl.sqlsafe)."""
     try:
-        expr = pl.sql_expr(sql)
+        return sql_expr(sql, where)
     except pl.exceptions.PolarsError as exc:
         raise ConfigError(
             f"condition does not parse as SQL: {sql!r}", where, hint=_first_line(exc)
         ) from None
-    depth = _depth(expr.meta.serialize(format="json"))
-    if depth > MAX_DEPTH:
-        raise ConfigError(
-            f"condition is nested {depth} levels deep, more than {MAX_DEPTH} (a long chain of "
-            "OR or AND?)",
-            where,
-            hint="write a list of values as `col IN ('a', 'b', ...)`, or split the rule",
-        )
-    return expr
-
-
-def _depth(tree: str) -> int:
-    """How deeply brackets nest in a JSON text, outside strings (no recursion)."""
-    depth = deepest = 0
-    quoted = escaped = False
-    for ch in tree:
-        if quoted:
-            escaped, quoted = (False, True) if escaped else (ch == "\\", ch != '"')
-        elif ch == '"':
-            quoted = True
-        elif ch in "{[":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif ch in "}]":
-            depth -= 1
-    return deepest
 
 
 def _type_hint(exc: Exception, expr: pl.Expr, schema: pl.Schema) -> str:

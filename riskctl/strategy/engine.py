@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from riskctl.errors import ConfigError
+from riskctl.sqlsafe import sql_expr
 from riskctl.strategy.conditions import compile_condition
 from riskctl.strategy.decisions import (
     ACTION,
@@ -63,9 +64,11 @@ def condition_columns(loaded: LoadedStrategy) -> list[str]:
     """Columns the rules' and segments' conditions read (those that parse)."""
     s = loaded.strategy
     names: list[str] = []
-    for sql in [r.when for r in s.rules if r.enabled] + [g.when for g in s.segments]:
+    conditions = [(r.when, ("rules", i)) for i, r in enumerate(s.rules) if r.enabled]
+    conditions += [(g.when, ("segments", i)) for i, g in enumerate(s.segments)]
+    for sql, key in conditions:
         try:
-            names += pl.sql_expr(sql).meta.root_names()
+            names += sql_expr(sql, loaded.where(*key, "when")).meta.root_names()
         except pl.exceptions.PolarsError:
             continue
     return list(dict.fromkeys(names))

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
+import polars as pl
+
 from riskctl.data.io import sha256_file
 from riskctl.errors import ConfigError, Location
+from riskctl.sqlsafe import sql_expr
 from riskctl.strategy.characters import action_name_problem, ascii_lookalike, odd_characters, shown
 from riskctl.strategy.schema import Strategy
 from riskctl.yamlconfig import KeyPath, format_key_path, line_of, load_yaml
@@ -40,9 +44,21 @@ def load_strategy(path: Path | str) -> LoadedStrategy:
     return loaded
 
 
+def _check_condition(sql: str, where: Location) -> None:
+    # polars' own parse errors are reported by the command, with the data's columns
+    with contextlib.suppress(pl.exceptions.PolarsError):
+        sql_expr(sql, where)
+
+
 def _check_semantics(loaded: LoadedStrategy) -> None:
     s = loaded.strategy
     check_characters(loaded)
+    # every condition only computes on the row's columns (riskctl.sqlsafe), checked before
+    # any command reads data: a table function is refused without touching anything
+    for i, rule in enumerate(s.rules):
+        _check_condition(rule.when, loaded.where("rules", i, "when"))
+    for i, seg in enumerate(s.segments):
+        _check_condition(seg.when, loaded.where("segments", i, "when"))
     known = set(s.actions)
     hint = "actions are: " + ", ".join(s.actions)
     for action in s.thresholds:

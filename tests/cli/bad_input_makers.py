@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -24,6 +25,7 @@ class Inputs:
     scored: Path  # the same, scored
     detector: Path
     strategies: Path
+    case: dict[str, Any] = field(default_factory=dict)  # the catalogue entry being run
 
     def table(self, name: str, df: pl.DataFrame) -> Path:
         path = self.dir / name

@@ -8,7 +8,8 @@ the riskctl command line, where `{name}` is a file made by the input maker `name
 path in an empty folder (`out:` names the file, default out.parquet), `{missing}` a path
 under a folder that does not exist. Optional: `env` (variables, placeholders allowed),
 `out_exists: true` (the output exists before, and must keep its content), `root: false`
-(skip when running as root, e.g. permission cases).
+(skip when running as root, e.g. permission cases). Makers see the whole entry as
+`inputs.case`, so an area may give its makers more keys (e.g. `sql` in `cases/sql.yaml`).
 """
 
 from __future__ import annotations
@@ -82,6 +83,7 @@ def test_bad_input(
     if case.get("root") is False and os.geteuid() == 0:
         pytest.skip("root may write anywhere")
     inputs = Inputs(tmp_path / "in", history_path, scored_path, detector.path, example_strategies)
+    inputs.case = case
     inputs.dir.mkdir()
     out_dir = tmp_path / "out"
     out_dir.mkdir()
