@@ -52,13 +52,13 @@ def _check_condition(sql: str, where: Location) -> None:
 
 def _check_semantics(loaded: LoadedStrategy) -> None:
     s = loaded.strategy
-    check_characters(loaded)
     # every condition only computes on the row's columns (riskctl.sqlsafe), checked before
     # any command reads data: a table function is refused without touching anything
     for i, rule in enumerate(s.rules):
         _check_condition(rule.when, loaded.where("rules", i, "when"))
     for i, seg in enumerate(s.segments):
         _check_condition(seg.when, loaded.where("segments", i, "when"))
+    check_characters(loaded)
     known = set(s.actions)
     hint = "actions are: " + ", ".join(s.actions)
     for action in s.thresholds:
