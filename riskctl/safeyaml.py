@@ -18,7 +18,8 @@ from typing import Any
 
 import yaml
 
-from riskctl.errors import ConfigError, Location
+from riskctl.errors import ConfigError, DataError, Location
+from riskctl.files import check_input_file
 
 MAX_BYTES = 10_000_000
 MAX_NODES = 100_000
@@ -29,6 +30,10 @@ FastLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 def read_yaml_text(path: Path) -> str:
     """A YAML file's text: UTF-8 (a byte-order mark allowed), at most MAX_BYTES."""
+    try:
+        check_input_file(path)
+    except DataError as exc:
+        raise ConfigError(exc.message.removeprefix(f"{path}: "), Location(path), exc.hint) from None
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:

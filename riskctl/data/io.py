@@ -16,6 +16,7 @@ from riskctl.data.csvcheck import check_csv
 from riskctl.data.dates import parse_date_strings, slash_date_columns
 from riskctl.data.output import check_output_file
 from riskctl.errors import DataError, UsageError, name_list
+from riskctl.files import check_input_file
 from riskctl.tempfiles import note_input, partial_dir, partial_file, untrack_partial
 
 TABLE_SUFFIXES = {
@@ -49,6 +50,7 @@ def scan_table(path: Path | str, ragged_ok: bool = False) -> pl.LazyFrame:
         )
     if path.is_dir():
         raise DataError(f"{path}: is a directory, expected a table file")
+    check_input_file(path)
     fmt = table_format(path)
     note_input(path)
     try:
@@ -283,6 +285,7 @@ def write_text(text: str, path: Path | str) -> Path:
 
 
 def sha256_file(path: Path | str) -> str:
+    check_input_file(path)
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):

@@ -40,7 +40,7 @@ def read_side_table(
 ) -> tuple[Path, pl.DataFrame]:
     path = Path(lookup.table)
     path = path if path.is_absolute() else base / path
-    if not path.is_file():
+    if not path.exists():  # a directory, a pipe or a device: refused by read_table
         raise ConfigError(
             f"no table file {path}",
             where,

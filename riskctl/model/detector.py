@@ -15,6 +15,7 @@ import polars as pl
 from riskctl.data.io import atomic_path, sha256_file, write_table
 from riskctl.data.output import check_output_dir
 from riskctl.errors import DetectorError
+from riskctl.files import check_input_file
 from riskctl.model.calibrate import Calibration
 from riskctl.model.features import Feature, encode, feature_matrix, feature_types
 from riskctl.tempfiles import note_input
@@ -156,7 +157,7 @@ def save_detector(
 def load_detector(path: Path | str) -> Detector:
     path = Path(path)
     manifest_path = path / MANIFEST_FILE
-    if not manifest_path.is_file():
+    if not manifest_path.exists():  # a pipe or a device: refused by _read_manifest
         raise DetectorError(
             f"{path}: not a detector directory (no {MANIFEST_FILE})",
             hint="train one with `riskctl train DATA --label COL --out DIR`",
@@ -165,7 +166,7 @@ def load_detector(path: Path | str) -> Detector:
     model_path = path / MODEL_FILE
     note_input(manifest_path)
     note_input(model_path)
-    if not model_path.is_file():
+    if not model_path.exists():  # a pipe or a device: refused by sha256_file
         raise DetectorError(f"{model_path}: model file missing", hint="retrain the detector")
     if sha256_file(model_path) != manifest["model_sha256"]:
         raise DetectorError(
@@ -194,6 +195,7 @@ def load_detector(path: Path | str) -> Detector:
 def _read_manifest(manifest_path: Path) -> dict[str, Any]:
     """The manifest, refused when it is not the one training wrote (its own sha256)."""
     retrain = "restore the detector directory from where it was trained, or retrain it"
+    check_input_file(manifest_path)
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         recorded = manifest.get("manifest_sha256")

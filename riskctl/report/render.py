@@ -12,16 +12,29 @@ from typing import Any
 import jinja2
 import vl_convert
 from jinja2.exceptions import SecurityError, TemplateSyntaxError
+from jinja2.loaders import split_template_path
 from markupsafe import Markup
 
 from riskctl.cachedir import cache_root
 from riskctl.data.io import write_text
 from riskctl.errors import UsageError
+from riskctl.files import check_input_file
 from riskctl.report.context import ReportContext
 from riskctl.report.sandbox import RENDER_SECONDS, TemplateSandbox, time_limit
 from riskctl.resources import templates_dir
 
 REPORT_TEMPLATE = "report.html.j2"
+
+
+class RegularFileLoader(jinja2.FileSystemLoader):
+    """Jinja2's file loader that refuses a template which is a pipe or a device (opening
+    one would wait forever) before it opens it."""
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> Any:
+        pieces = split_template_path(template)
+        for folder in self.searchpath:
+            check_input_file(Path(folder, *pieces))
+        return super().get_source(environment, template)
 
 
 def environment(user_templates: Path | None = None) -> jinja2.Environment:
@@ -34,8 +47,8 @@ def environment(user_templates: Path | None = None) -> jinja2.Environment:
     if user_templates is not None:
         if not user_templates.is_dir():
             raise UsageError(f"{user_templates}: --templates must be a directory")
-        loaders.append(jinja2.FileSystemLoader(user_templates))
-    loaders.append(jinja2.FileSystemLoader(templates_dir()))
+        loaders.append(RegularFileLoader(user_templates))
+    loaders.append(RegularFileLoader(templates_dir()))
     return TemplateSandbox(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=True,

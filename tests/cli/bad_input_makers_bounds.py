@@ -1,0 +1,103 @@
+"""Input makers for the bounds cases (`cases/bounds.yaml`): files that are not files (pipes,
+devices), tables far larger in memory than on disk, near-unique segment columns, odd CSVs,
+and other inputs that once crashed or hung riskctl."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from bad_input_makers import Inputs, maker, strategy_text
+
+EVENTS = (
+    "order_id,user_id,device_id,ip_address,purchase_time,purchase_value\n"
+    "1,a,d1,10,2026-01-01 00:00:00,5\n"
+    "2,b,d1,20,2026-01-01 01:00:00,7\n"
+    "3,a,d2,30,2026-01-02 00:00:00,9\n"
+)
+SPEC = (
+    "time: purchase_time\n"
+    "entities: {account: user_id, device: device_id}\n"
+    "features:\n"
+    "  - {name: orders_per_device_24h, count: rows, per: device, window: 24h}\n"
+)
+
+
+def _fifo(i: Inputs, name: str) -> Path:
+    path = i.dir / name
+    os.mkfifo(path)
+    return path
+
+
+# -- files that are not regular files: opening one would wait forever -----------------------
+
+
+@maker("fifo_parquet")
+def _fifo_parquet(i: Inputs) -> Path:
+    return _fifo(i, "x.parquet")
+
+
+@maker("fifo_csv")
+def _fifo_csv(i: Inputs) -> Path:
+    return _fifo(i, "x.csv")
+
+
+@maker("fifo_strategy")
+def _fifo_strategy(i: Inputs) -> Path:
+    return _fifo(i, "s.yaml")
+
+
+@maker("fifo_spec")
+def _fifo_spec(i: Inputs) -> Path:
+    return _fifo(i, "features.yaml")
+
+
+@maker("events_csv")
+def _events_csv(i: Inputs) -> Path:
+    return i.text("events.csv", EVENTS)
+
+
+@maker("fifo_lookup_spec")
+def _fifo_lookup_spec(i: Inputs) -> Path:
+    _fifo(i, "ranges.csv")
+    lookup = (
+        "lookups:\n  - {name: ip_country, table: ranges.csv, key: ip_address, range: [lo, hi], "
+        "value: country}\n"
+    )
+    return i.text("lookup_features.yaml", SPEC + lookup)
+
+
+@maker("fifo_templates")
+def _fifo_templates(i: Inputs) -> Path:
+    folder = i.dir / "templates"
+    folder.mkdir()
+    os.mkfifo(folder / "report.html.j2")
+    return folder
+
+
+@maker("fifo_manifest_detector")
+def _fifo_manifest_detector(i: Inputs) -> Path:
+    folder = i.dir / "det"
+    shutil.copytree(i.detector, folder)
+    (folder / "manifest.json").unlink()
+    os.mkfifo(folder / "manifest.json")
+    return folder
+
+
+@maker("dev_zero_parquet")
+def _dev_zero_parquet(i: Inputs) -> Path:
+    """A link named like a table that leads to a device that never ends."""
+    path = i.dir / "zero.parquet"
+    path.symlink_to("/dev/zero")
+    return path
+
+
+@maker("simple_strategy")
+def _simple_strategy(i: Inputs) -> Path:
+    return i.text("simple.yaml", strategy_text())
+
+
+@maker("events_spec")
+def _events_spec(i: Inputs) -> Path:
+    return i.text("features.yaml", SPEC)
