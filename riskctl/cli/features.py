@@ -11,9 +11,9 @@ from rich.table import Table
 
 from riskctl.cli.console import out, print_json, progress_bar
 from riskctl.cli.options import HistoryOpt, JsonOpt, QuietOpt, SchedulerOpt, TimeoutOpt
+from riskctl.data.memory import parse_size
 from riskctl.data.output import check_output_file
 from riskctl.distributed.cluster import cluster_options
-from riskctl.features.budget import parse_size
 from riskctl.features.run import features_file
 
 

@@ -14,6 +14,7 @@ import polars as pl
 
 from riskctl.data.csvcheck import check_csv
 from riskctl.data.dates import parse_date_strings, slash_date_columns
+from riskctl.data.memory import TABLE_COPIES, check_fits
 from riskctl.data.output import check_output_file
 from riskctl.errors import DataError, UsageError, name_list
 from riskctl.files import check_input_file
@@ -143,8 +144,15 @@ def without_rows(lf: pl.LazyFrame, rows: list[int]) -> pl.LazyFrame:
     return lf.with_row_index(index).filter(~pl.col(index).is_in(rows)).drop(index)
 
 
-def read_table(path: Path | str) -> pl.DataFrame:
-    return scan_table(path).collect()
+def read_table(
+    path: Path | str, copies: int | None = TABLE_COPIES, held: float = 0.0
+) -> pl.DataFrame:
+    """The whole table in memory, once `check_fits` says `copies` of it fit beside `held`
+    bytes (None: the caller has budgeted the memory itself)."""
+    lf = scan_table(path)
+    if copies is not None:
+        check_fits(lf, str(path), copies, held)
+    return lf.collect()
 
 
 def check_named_columns(flag: str, names: Sequence[str], columns: list[str]) -> None:

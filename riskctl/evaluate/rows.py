@@ -7,6 +7,7 @@ from pathlib import Path
 
 import polars as pl
 
+from riskctl.data.memory import MODEL_COPIES, check_fits
 from riskctl.data.values import (
     check_amount,
     check_amount_sum,
@@ -118,7 +119,9 @@ class Rows:
 
     @cached_property
     def table(self) -> pl.DataFrame:
-        table = self._lf.select(self.columns).collect()
+        selected = self._lf.select(self.columns)
+        check_fits(selected, self.source, MODEL_COPIES)
+        table = selected.collect()
         if not self.part:
             check_rows(table, self.source)
         check_labels(table, self.roles.label, self.source)

@@ -9,6 +9,7 @@ import numpy as np
 import polars as pl
 
 from riskctl.data.io import require_columns, scan_table
+from riskctl.data.memory import CURVE_COPIES, check_fits
 from riskctl.data.values import check_values
 from riskctl.errors import UsageError
 from riskctl.evaluate.cells import named_values
@@ -85,7 +86,9 @@ def _read(
     """The columns a plain sweep reads, checked, and each row's label status."""
     check_history(history, lf, [], data)
     columns = [*wanted.values(), *history_columns(history)]
-    df = lf.select(list(dict.fromkeys(columns))).collect()
+    selected = lf.select(list(dict.fromkeys(columns)))
+    check_fits(selected, str(data), CURVE_COPIES)
+    df = selected.collect()
     label = wanted["label"]
     check_values(df, data, label=label, scores=[wanted["score"]], amount=wanted.get("amount"))
     df = check_label(df, label, data)

@@ -10,6 +10,7 @@ import numpy as np
 import polars as pl
 
 from riskctl.data.io import read_table
+from riskctl.data.memory import MODEL_COPIES
 from riskctl.data.roles import infer_roles
 from riskctl.errors import DataError, UsageError
 from riskctl.model.detector import Detector, load_detector
@@ -150,7 +151,12 @@ def _reference(
     """(reference, current, their names): a second table, a split of one, or none (the
     detector's training bins stand in)."""
     if o.reference is not None:
-        return read_table(o.reference), current, str(o.reference), str(o.current)
+        return (
+            read_table(o.reference, MODEL_COPIES, current.estimated_size() * MODEL_COPIES),
+            current,
+            str(o.reference),
+            str(o.current),
+        )
     if every is not None:
         return _split(current, time, every, o.reference_periods)
     if det is None or not det.manifest.get("bins"):
@@ -166,7 +172,7 @@ def load_sides(o: MonitorOptions) -> Sides:
     _check_options(o)
     loaded = load_strategy(o.strategy) if o.strategy else None
     det = _detector(o, loaded)
-    current = read_table(o.current)
+    current = read_table(o.current, MODEL_COPIES)
     cols = current.columns
     s = loaded.strategy if loaded else None
     label = _role(

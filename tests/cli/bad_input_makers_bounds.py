@@ -8,6 +8,7 @@ import os
 import shutil
 from pathlib import Path
 
+import polars as pl
 from bad_input_makers import Inputs, maker, strategy_text
 
 EVENTS = (
@@ -101,3 +102,22 @@ def _simple_strategy(i: Inputs) -> Path:
 @maker("events_spec")
 def _events_spec(i: Inputs) -> Path:
     return i.text("features.yaml", SPEC)
+
+
+# -- small on disk, large in memory: refused before it is read (the cases set a low limit) ---
+
+HUGE_ROWS = 5_000_000
+
+
+@maker("huge_parquet")
+def _huge_parquet(i: Inputs) -> Path:
+    """5M rows of repeated values: about 40 KB on disk, about 80 MB in memory."""
+    path = i.dir / "huge.parquet"
+    n = HUGE_ROWS
+    pl.LazyFrame().select(
+        score=pl.repeat(0.5, n, dtype=pl.Float64),
+        is_bad=pl.repeat(0, n, dtype=pl.Int8),
+        amount=pl.repeat(10.0, n, dtype=pl.Float64),
+        event_time=pl.repeat(pl.datetime(2026, 1, 1), n),
+    ).sink_parquet(path)
+    return path
