@@ -19,6 +19,7 @@ import polars as pl
 from riskctl.data.io import require_columns, scan_table
 from riskctl.data.labels import BAD_HOW, binary_label, label_expr
 from riskctl.errors import ConfigError, DataError
+from riskctl.evaluate.by_values import check_by_values
 from riskctl.evaluate.cells import (
     Cells,
     cell_query,
@@ -298,6 +299,7 @@ def run_simulation(
     roles = resolve_roles(loaded, detectors, label, time, amount, production)
     lf = _coded_label(lf, roles.label, _bad_value(loaded, detectors, roles.label), data)
     selected, compiled, ids = _plan(lf, data, loaded, detectors, roles, by, carry)
+    check_by_values(lf, by)
     rows = Rows(lf, selected, data, roles, detectors)
     rows.scores = list(dict.fromkeys(c for ls in loaded for c in ls.strategy.score_columns()))
     if detectors:  # scoring reads the rows anyway: check them in memory, before deciding

@@ -12,6 +12,7 @@ from riskctl.data.io import require_columns, scan_table
 from riskctl.data.memory import CURVE_COPIES, check_fits
 from riskctl.data.values import check_values
 from riskctl.errors import UsageError
+from riskctl.evaluate.by_values import check_by_values
 from riskctl.evaluate.cells import named_values
 from riskctl.evaluate.coverage import Coverage, curve_weight, history_columns, label_coverage
 from riskctl.evaluate.history import check_history, check_label
@@ -68,6 +69,7 @@ def sweep_file(
         **({"by": by} if by else {}),
     }
     require_columns(names, wanted, str(data))
+    check_by_values(lf, [by] if by else None, what="curves sweep draws (one per value)")
     df, coverage = _read(lf, data, wanted, history)
     return sweep(
         df[score].cast(pl.Float64).to_numpy(),

@@ -121,3 +121,14 @@ def _huge_parquet(i: Inputs) -> Path:
         event_time=pl.repeat(pl.datetime(2026, 1, 1), n),
     ).sink_parquet(path)
     return path
+
+
+# -- --by columns with too many values ------------------------------------------------------
+
+
+@maker("shops_300")
+def _shops_300(i: Inputs) -> Path:
+    """Scored rows with a `shop` column of 300 values: fine to simulate by, too many to tune."""
+    df = i.scored_df(3000)
+    shops = pl.int_range(0, df.height, eager=True) % 300
+    return i.table("shops.parquet", df.with_columns(shop=pl.format("shop-{}", shops)))
