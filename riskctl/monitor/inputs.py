@@ -168,6 +168,33 @@ def _reference(
     return None, current, f"the training data of {det.path}", str(o.current)
 
 
+def aligned_times(
+    reference: pl.DataFrame, current: pl.DataFrame, ref_name: str, cur_name: str
+) -> pl.DataFrame:
+    """The reference with each date-time column in the current table's unit and time zone,
+    so the two compare instant for instant; a column with a time zone in one table and none
+    in the other cannot be compared (which zone were the naive times in?) and is refused."""
+    fixes = []
+    for name, want in current.schema.items():
+        have = reference.schema.get(name)
+        if have is None or have == want:
+            continue
+        if isinstance(want, pl.Datetime) and isinstance(have, pl.Datetime):
+            if (want.time_zone is None) != (have.time_zone is None):
+                aware, naive = (cur_name, ref_name) if want.time_zone else (ref_name, cur_name)
+                zone = want.time_zone or have.time_zone
+                raise DataError(
+                    f"column '{name}' has times in time zone {zone} in {aware} but times "
+                    f"without a time zone in {naive}: they cannot be compared",
+                    hint="give both tables times in a time zone, or both without one",
+                )
+            column = pl.col(name)
+            if want.time_zone is not None:
+                column = column.dt.convert_time_zone(want.time_zone)
+            fixes.append(column.cast(pl.Datetime(want.time_unit, want.time_zone)))
+    return reference.with_columns(fixes) if fixes else reference
+
+
 def load_sides(o: MonitorOptions) -> Sides:
     _check_options(o)
     loaded = load_strategy(o.strategy) if o.strategy else None
@@ -186,6 +213,8 @@ def load_sides(o: MonitorOptions) -> Sides:
         time = dates[0]  # the only date column: unambiguous
     every = parse_every(o.every) if o.every else None
     reference, current, ref_name, cur_name = _reference(o, det, current, time, every)
+    if reference is not None:
+        reference = aligned_times(reference, current, ref_name, cur_name)
     for name, table in ((cur_name, current), (ref_name, reference)):
         if table is not None and table.height == 0:
             raise DataError(f"{name}: no rows to monitor", hint="check the file or the period")

@@ -132,3 +132,52 @@ def _shops_300(i: Inputs) -> Path:
     df = i.scored_df(3000)
     shops = pl.int_range(0, df.height, eager=True) % 300
     return i.table("shops.parquet", df.with_columns(shop=pl.format("shop-{}", shops)))
+
+
+# -- other inputs that once crashed -----------------------------------------------------------
+
+
+@maker("tz_scored")
+def _tz_scored(i: Inputs) -> Path:
+    """The scored rows with their event times in UTC (the reference's are naive)."""
+    df = i.scored_df(3000).with_columns(pl.col("event_time").dt.replace_time_zone("UTC"))
+    return i.table("tz.parquet", df)
+
+
+@maker("naive_scored")
+def _naive_scored(i: Inputs) -> Path:
+    return i.table("naive.parquet", i.scored_df(3000))
+
+
+@maker("big_yaml")
+def _big_yaml(i: Inputs) -> Path:
+    """A strategy holding 100,001 plain values and no alias at all."""
+    values = "".join(f"  - v{n}\n" for n in range(100_001))
+    return i.text("big.yaml", strategy_text() + "tags:\n" + values)
+
+
+@maker("wide_csv")
+def _wide_csv(i: Inputs) -> Path:
+    names = [f"c{n}" for n in range(20_000)]
+    return i.text("wide.csv", ",".join(names) + "\n" + ",".join("1" for _ in names) + "\n")
+
+
+@maker("long_header_csv")
+def _long_header_csv(i: Inputs) -> Path:
+    """A header line of about 5 MB (600,000 columns)."""
+    names = [f"col{n:05d}" for n in range(600_000)]
+    return i.text("long.csv", ",".join(names) + "\n")
+
+
+@maker("wide_ndjson")
+def _wide_ndjson(i: Inputs) -> Path:
+    row = "{" + ",".join(f'"k{n}": {n}' for n in range(10_001)) + "}\n"
+    return i.text("wide.ndjson", row * 2)
+
+
+@maker("int_then_text_csv")
+def _int_then_text_csv(i: Inputs) -> Path:
+    """A score column of whole numbers for 10,000 rows, then text."""
+    scores = [str(n % 2) for n in range(10_000)] + ["high"] * 50
+    lines = [f"{s},{n % 2}" for n, s in enumerate(scores)]
+    return i.text("scores.csv", "score,is_bad\n" + "\n".join(lines) + "\n")
