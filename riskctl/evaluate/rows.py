@@ -7,7 +7,7 @@ from pathlib import Path
 
 import polars as pl
 
-from riskctl.data.memory import MODEL_COPIES, check_fits
+from riskctl.data.memory import MODEL_COPIES, TABLE_COPIES, check_fits
 from riskctl.data.values import (
     check_amount,
     check_amount_sum,
@@ -79,7 +79,9 @@ class Rows:
     def _check_in_memory(self, columns: list[str]) -> None:
         """The eager checks on the few columns concerned: they name the problem exactly."""
         wanted = [c for c in dict.fromkeys(columns) if c in self.columns]
-        frame = self._lf.select(wanted).collect()
+        selected = self._lf.select(wanted)
+        check_fits(selected, self.source, TABLE_COPIES)
+        frame = selected.collect()
         if self.roles.label in wanted:
             check_labels(frame, self.roles.label, self.source)
         if self.roles.time in wanted:

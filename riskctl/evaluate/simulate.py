@@ -18,6 +18,7 @@ import polars as pl
 
 from riskctl.data.io import require_columns, scan_table
 from riskctl.data.labels import BAD_HOW, binary_label, label_expr
+from riskctl.data.memory import TABLE_COPIES, check_fits
 from riskctl.errors import ConfigError, DataError
 from riskctl.evaluate.by_values import check_by_values
 from riskctl.evaluate.cells import (
@@ -391,7 +392,9 @@ def _coded_label(lf: pl.LazyFrame, label: str, bad: str | None, data: Path) -> p
     missing, for the usual checks); the value must occur."""
     if bad is None or label not in lf.collect_schema():
         return lf
-    binary_label(lf.select(label).collect()[label], bad, str(data), BAD_HOW)
+    labels = lf.select(label)
+    check_fits(labels, str(data), TABLE_COPIES)
+    binary_label(labels.collect()[label], bad, str(data), BAD_HOW)
     return lf.with_columns(label_expr(label, lf.collect_schema()[label], bad).alias(label))
 
 
