@@ -181,3 +181,11 @@ def _int_then_text_csv(i: Inputs) -> Path:
     scores = [str(n % 2) for n in range(10_000)] + ["high"] * 50
     lines = [f"{s},{n % 2}" for n, s in enumerate(scores)]
     return i.text("scores.csv", "score,is_bad\n" + "\n".join(lines) + "\n")
+
+
+@maker("many_thresholds")
+def _many_thresholds(i: Inputs) -> Path:
+    """150,000 distinct scores: more operating points than --all-points may print."""
+    n = 150_000
+    df = pl.DataFrame({"score": pl.int_range(0, n, eager=True) / n, "is_bad": [0, 1] * (n // 2)})
+    return i.table("thresholds.parquet", df)

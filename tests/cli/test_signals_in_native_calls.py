@@ -93,13 +93,17 @@ def test_sigterm_stops_a_busy_sweep_and_leaves_nothing(tmp_path: Path) -> None:
     n = 4_000_000
     data = tmp_path / "big.parquet"
     pl.DataFrame(
-        {"score": rng.random(n), "is_bad": (rng.random(n) < 0.05).astype(np.int8)}
+        {
+            "score": rng.random(n),
+            "is_bad": (rng.random(n) < 0.05).astype(np.int8),
+            "shop": np.arange(n) % 1000,  # a curve per shop: minutes of work, unless stopped
+        }
     ).write_parquet(data)
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     proc = subprocess.Popen(
         [sys.executable, "-m", "riskctl", "sweep", "--data", str(data), "--score", "score",
-         "--label", "is_bad", "--all-points"],
+         "--label", "is_bad", "--by", "shop"],
         cwd=tmp_path, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
     _wait_busy(proc, 1.5)
