@@ -106,9 +106,20 @@ GENERATE_ROW_BYTES = 1_000  # peak memory per generated row (measured: about 560
 MAX_DAYS = 3_660  # ten years of hourly traffic
 
 
-def check_generate_size(rows: int, days: int) -> None:
-    """The history is built in memory: refuse, before building it, more rows than the memory
-    limit allows, or more days than MAX_DAYS."""
+def check_generate_size(rows: int, days: int, seed: int) -> None:
+    """Whole numbers, at least 100 rows, 1 day and seed 0; the history is built in memory:
+    refuse, before building it, more rows than the memory limit allows, or more days than
+    MAX_DAYS."""
+    for flag, value, low, example in (
+        ("rows", rows, 100, 200_000),
+        ("days", days, 1, 90),
+        ("seed", seed, 0, 7),
+    ):
+        if not isinstance(value, int | np.integer) or value < low:
+            raise UsageError(
+                f"--{flag} must be at least {low}",
+                hint=f"got {value!r}; for example --{flag} {example}",
+            )
     if days > MAX_DAYS:
         raise UsageError(
             f"--days must be at most {MAX_DAYS:,}", hint=f"got {days:,}; for example --days 90"
@@ -128,17 +139,7 @@ def check_generate_size(rows: int, days: int) -> None:
 def _simulate(rows: int, seed: int, days: int, start: datetime) -> pl.DataFrame:
     """The history plus the internal ``_refund_time`` (the tests check the refund feature)
     and the raw ``signup_time`` and ``home_country``."""
-    for flag, value, low, example in (
-        ("rows", rows, 100, 200_000),
-        ("days", days, 1, 90),
-        ("seed", seed, 0, 7),
-    ):
-        if not isinstance(value, int | np.integer) or value < low:
-            raise UsageError(
-                f"--{flag} must be at least {low}",
-                hint=f"got {value!r}; for example --{flag} {example}",
-            )
-    check_generate_size(rows, days)
+    check_generate_size(rows, days, seed)
     if start.tzinfo is not None:
         start = start.astimezone(UTC).replace(tzinfo=None)
     rng = np.random.default_rng(seed)

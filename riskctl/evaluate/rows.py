@@ -80,7 +80,7 @@ class Rows:
         """The eager checks on the few columns concerned: they name the problem exactly."""
         wanted = [c for c in dict.fromkeys(columns) if c in self.columns]
         selected = self._lf.select(wanted)
-        check_fits(selected, self.source, TABLE_COPIES)
+        check_fits(selected, str(self.source), TABLE_COPIES)
         frame = selected.collect()
         if self.roles.label in wanted:
             check_labels(frame, self.roles.label, self.source)
@@ -122,7 +122,7 @@ class Rows:
     @cached_property
     def table(self) -> pl.DataFrame:
         selected = self._lf.select(self.columns)
-        check_fits(selected, self.source, MODEL_COPIES)
+        check_fits(selected, str(self.source), MODEL_COPIES)
         table = selected.collect()
         if not self.part:
             check_rows(table, self.source)

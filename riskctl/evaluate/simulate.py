@@ -18,7 +18,6 @@ import polars as pl
 
 from riskctl.data.io import require_columns, scan_table
 from riskctl.data.labels import BAD_HOW, binary_label, label_expr
-from riskctl.data.memory import TABLE_COPIES, check_fits
 from riskctl.errors import ConfigError, DataError
 from riskctl.evaluate.by_values import check_by_values
 from riskctl.evaluate.cells import (
@@ -105,8 +104,7 @@ class SimulationRun:
 
     @cached_property
     def matured(self) -> pl.Series:
-        """Rows whose label counts: present, and old enough vs the newest row (per the
-        candidate)."""
+        """Rows whose label counts: present, and old enough vs the newest row (candidate's)."""
         return pl.Series("matured", self.coverage.usable, dtype=pl.Boolean)
 
     @property
@@ -123,8 +121,7 @@ def resolve_roles(
     amount: str | None,
     history: History | None = None,
 ) -> Roles:
-    """Flags win, then the strategy's `label:`/`time:`/`history:`, then a detector's
-    manifest."""
+    """Flags win, then the strategy's `label:`/`time:`/`history:`, then a detector's manifest."""
 
     def pick(flag: str | None, attr: str) -> str | None:
         if flag:
@@ -392,9 +389,7 @@ def _coded_label(lf: pl.LazyFrame, label: str, bad: str | None, data: Path) -> p
     missing, for the usual checks); the value must occur."""
     if bad is None or label not in lf.collect_schema():
         return lf
-    labels = lf.select(label)
-    check_fits(labels, str(data), TABLE_COPIES)
-    binary_label(labels.collect()[label], bad, str(data), BAD_HOW)
+    binary_label(lf.select(label).collect()[label], bad, str(data), BAD_HOW)
     return lf.with_columns(label_expr(label, lf.collect_schema()[label], bad).alias(label))
 
 
