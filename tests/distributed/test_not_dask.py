@@ -103,10 +103,9 @@ WORDS = {
 }
 
 
-@pytest.mark.parametrize("kind", list(SERVERS))
+# a Dask-like header passes the probe: the client's deadline stops that one (below)
+@pytest.mark.parametrize("kind", [k for k in SERVERS if k != "dask_like_then_silent"])
 def test_probe_tells_what_answered(kind: str) -> None:
-    if kind == "dask_like_then_silent":
-        pytest.skip("its header passes the probe: the connect deadline stops it (below)")
     with SERVERS[kind]() as port:
         reason = probe(Address("tcp", "127.0.0.1", port), 1.0)
     assert reason is not None and WORDS[kind].replace("3 s", "1 s") in reason
