@@ -6,7 +6,8 @@ PyYAML's safe loader builds only maps, lists and scalars. On top of it this refu
   reads one value and riskctl uses another): the error names both lines;
 * a document that aliases expand beyond `MAX_NODES` nodes (an alias bomb, "billion
   laughs"), or an alias that contains itself; the check counts each distinct node once, so
-  it is fast however large the expansion would be;
+  it is fast however large the expansion would be; a document without aliases that simply
+  holds more than `MAX_NODES` values is refused too, and says so;
 * files over `MAX_BYTES`, nesting deeper than Python can walk, text that is not UTF-8, and
   more than one document in a file.
 """
@@ -18,7 +19,8 @@ from typing import Any
 
 import yaml
 
-from riskctl.errors import ConfigError, Location
+from riskctl.errors import ConfigError, DataError, Location
+from riskctl.files import check_input_file
 
 MAX_BYTES = 10_000_000
 MAX_NODES = 100_000
@@ -29,6 +31,10 @@ FastLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 def read_yaml_text(path: Path) -> str:
     """A YAML file's text: UTF-8 (a byte-order mark allowed), at most MAX_BYTES."""
+    try:
+        check_input_file(path)
+    except DataError as exc:
+        raise ConfigError(exc.message.removeprefix(f"{path}: "), Location(path), exc.hint) from None
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
@@ -87,10 +93,13 @@ def _check(root: yaml.Node, path: Path) -> None:
     per node written in the file, not one per node it would expand to."""
     sizes: dict[int, int] = {}
     visiting: set[int] = set()
+    aliased = False  # a node met twice: the document uses aliases
 
     def size(node: yaml.Node) -> int:
+        nonlocal aliased
         key = id(node)
         if key in sizes:
+            aliased = True
             return sizes[key]
         if key in visiting:
             raise ConfigError(
@@ -107,11 +116,17 @@ def _check(root: yaml.Node, path: Path) -> None:
         elif isinstance(node, yaml.SequenceNode):
             total += sum(size(item) for item in node.value)
         visiting.discard(key)
-        if total > MAX_NODES:
+        if total > MAX_NODES and aliased:
             raise ConfigError(
                 f"aliases expand this document to more than {MAX_NODES:,} values",
                 Location(path, node.start_mark.line + 1),
                 hint="write the values out instead of nesting aliases",
+            )
+        if total > MAX_NODES:
+            raise ConfigError(
+                f"more than {MAX_NODES:,} values in one document, too many for a config file",
+                Location(path, node.start_mark.line + 1),
+                hint="keep long lists of values in a table, not in the YAML file",
             )
         sizes[key] = total
         return total

@@ -19,6 +19,9 @@ _partial: dict[Path, bool] = {}  # temporary path -> is a directory tree
 _created_dirs: list[Path] = []  # output directories made by this command (removed if empty)
 _inputs: set[Path] | None = None  # None: not tracking (library use outside a command)
 _flags: dict[Path, str] = {}  # output path -> the flag that named it, for messages
+# held while a temporary path is made and registered: the signal watcher thread (which runs
+# beside the main thread) waits for it before it removes what is registered
+_registering = threading.Lock()
 
 
 @contextlib.contextmanager
@@ -28,11 +31,13 @@ def signals_held() -> Iterator[None]:
     held = {signal.SIGINT, signal.SIGTERM}
     main = threading.current_thread() is threading.main_thread()
     if not main or not hasattr(signal, "pthread_sigmask"):  # signals reach the main thread
-        yield
+        with _registering:
+            yield
         return
     before = signal.pthread_sigmask(signal.SIG_BLOCK, held)
     try:
-        yield
+        with _registering:
+            yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
@@ -72,18 +77,24 @@ def track_created_dir(path: Path) -> None:
 
 def remove_partial() -> None:
     """Remove every temporary file and folder still registered, and output directories this
-    command created that are still empty. Safe to call from a signal handler."""
-    for path, tree in list(_partial.items()):
-        with contextlib.suppress(OSError):
-            if tree:
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                os.unlink(path)
-        _partial.pop(path, None)
-    for folder in reversed(_created_dirs):
-        with contextlib.suppress(OSError):
-            folder.rmdir()  # only succeeds when empty: never removes anything written
-    _created_dirs.clear()
+    command created that are still empty. Safe to call from a signal handler, and from
+    another thread: a path being made and registered right now is waited for."""
+    got = _registering.acquire(timeout=5)
+    try:
+        for path, tree in list(_partial.items()):
+            with contextlib.suppress(OSError):
+                if tree:
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    os.unlink(path)
+            _partial.pop(path, None)
+        for folder in reversed(_created_dirs):
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only succeeds when empty: never removes anything written
+        _created_dirs.clear()
+    finally:
+        if got:
+            _registering.release()
 
 
 @contextlib.contextmanager

@@ -54,7 +54,7 @@ def read_yaml(path: Path, what: str = "YAML", docs: str | None = None) -> tuple[
 
     Every YAML file goes through here: see `riskctl.safeyaml` for what is refused."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists() or path.is_dir():  # a pipe or a device: refused by read_yaml_text
         hint = f"pass a YAML file; {docs} describes the format" if docs else None
         kind = "a directory, not a" if path.is_dir() else "no such"
         raise ConfigError(f"{kind} {what} file", Location(path), hint=hint)

@@ -175,6 +175,18 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+def _max_memory(value: str | None) -> str | None:
+    if value is not None:
+        from riskctl.data.memory import MEMORY_ENV, parse_size
+
+        try:
+            parse_size(value, "--max-memory")
+        except RiskctlError as exc:
+            raise typer.BadParameter(str(exc)) from None
+        os.environ[MEMORY_ENV] = value
+    return value
+
+
 @app.callback()
 def _root(
     version: Annotated[
@@ -183,6 +195,17 @@ def _root(
             "--version", callback=_version, is_eager=True, help="Print the version and exit."
         ),
     ] = False,
+    max_memory: Annotated[
+        str | None,
+        typer.Option(
+            "--max-memory",
+            callback=_max_memory,
+            metavar="SIZE",
+            help="Memory a command may use, e.g. 8GiB (default: 70% of the machine's memory; "
+            "also RISKCTL_MAX_MEMORY). A command that would need more for a table stops "
+            "before reading it and says how much it needs.",
+        ),
+    ] = None,
 ) -> None:
     """riskctl"""
 

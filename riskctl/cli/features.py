@@ -18,10 +18,10 @@ from riskctl.cli.options import (
     SchedulerOpt,
     TimeoutOpt,
 )
+from riskctl.data.memory import parse_size
 from riskctl.data.output import check_output_file
 from riskctl.distributed.cluster import cluster_options
 from riskctl.escape import for_terminal
-from riskctl.features.budget import parse_size
 from riskctl.features.run import features_file
 
 

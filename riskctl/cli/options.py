@@ -117,7 +117,9 @@ SchedulerOpt = Annotated[
         "--scheduler",
         envvar="RISKCTL_SCHEDULER",
         help="Run on this Dask cluster (tcp://HOST:8786); --data may then be a directory or "
-        "glob of Parquet parts, which must agree on column types and on time zones. Needs "
+        "glob of Parquet parts, which must agree on column types and on time zones. "
+        "Connecting waits at most 20 s (or --timeout when shorter): an address where something "
+        "else answers fails then. Needs "
         "`pip install 'riskctl\\[dask]'`.",
         show_default=False,
     ),

@@ -18,6 +18,19 @@ import polars as pl
 from riskctl.errors import DataError
 
 UNIT_SEPARATOR = "\x1f"  # never in ordinary text: each whole line is one value
+MAX_COLUMNS = 10_000  # columns in a table riskctl reads (any format)
+MAX_HEADER_BYTES = 4 * 1024**2  # a CSV header line longer than this has too many columns
+
+
+def check_width(path: Path, columns: int) -> None:
+    """A table with more than MAX_COLUMNS columns is refused before it is read: each column
+    costs time in every step, and a file of a million columns would take minutes to say
+    that a flag names an unknown one."""
+    if columns > MAX_COLUMNS:
+        raise DataError(
+            f"{path}: {columns:,} columns, more than riskctl reads (at most {MAX_COLUMNS:,})",
+            hint="write the columns you need to a new file first",
+        )
 
 
 def check_csv(path: Path, ragged_ok: bool = False) -> list[int]:
@@ -87,14 +100,22 @@ def _truncated_end(path: Path) -> bool:
 
 def _header(path: Path) -> list[str]:
     with open(path, "rb") as fh:
-        first = fh.readline()
+        first = fh.readline(MAX_HEADER_BYTES + 1)
+    if len(first) > MAX_HEADER_BYTES:
+        raise DataError(
+            f"{path}: the header line is longer than {MAX_HEADER_BYTES // 1024**2} MiB, too many "
+            f"columns (riskctl reads at most {MAX_COLUMNS:,})",
+            hint="write the columns you need to a new file first",
+        )
     try:
         text = first.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise _not_utf8(path, 1) from None
     if not text.strip():
         raise DataError(f"{path}: empty file, or no header on line 1")
-    return next(csv.reader([text.rstrip("\r\n")]))
+    header = next(csv.reader([text.rstrip("\r\n")]))
+    check_width(path, len(header))
+    return header
 
 
 def _lines(path: Path) -> pl.Series | None:

@@ -59,6 +59,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import polars as pl
 
+from riskctl.data.memory import human_bytes, memory_limit
 from riskctl.data.patterns import (
     account_takeover_orders,
     brushing_orders,
@@ -101,9 +102,14 @@ def generate_history(
 RAW_ONLY = ("signup_time", "home_country")
 
 
-def _simulate(rows: int, seed: int, days: int, start: datetime) -> pl.DataFrame:
-    """The history plus the internal ``_refund_time`` (the tests check the refund feature)
-    and the raw ``signup_time`` and ``home_country``."""
+GENERATE_ROW_BYTES = 1_000  # peak memory per generated row (measured: about 560 bytes)
+MAX_DAYS = 3_660  # ten years of hourly traffic
+
+
+def check_generate_size(rows: int, days: int, seed: int) -> None:
+    """Whole numbers, at least 100 rows, 1 day and seed 0; the history is built in memory:
+    refuse, before building it, more rows than the memory limit allows, or more days than
+    MAX_DAYS."""
     for flag, value, low, example in (
         ("rows", rows, 100, 200_000),
         ("days", days, 1, 90),
@@ -114,6 +120,26 @@ def _simulate(rows: int, seed: int, days: int, start: datetime) -> pl.DataFrame:
                 f"--{flag} must be at least {low}",
                 hint=f"got {value!r}; for example --{flag} {example}",
             )
+    if days > MAX_DAYS:
+        raise UsageError(
+            f"--days must be at most {MAX_DAYS:,}", hint=f"got {days:,}; for example --days 90"
+        )
+    limit = memory_limit()
+    most = limit // GENERATE_ROW_BYTES
+    if rows > most:
+        raise UsageError(
+            f"--rows {rows:,}: generating that many rows needs about "
+            f"{human_bytes(rows * GENERATE_ROW_BYTES)}, over the memory limit of "
+            f"{human_bytes(limit)}",
+            hint=f"generate at most {most:,} rows here (several files with different --seed "
+            "values for more), or raise the limit with riskctl --max-memory SIZE",
+        )
+
+
+def _simulate(rows: int, seed: int, days: int, start: datetime) -> pl.DataFrame:
+    """The history plus the internal ``_refund_time`` (the tests check the refund feature)
+    and the raw ``signup_time`` and ``home_country``."""
+    check_generate_size(rows, days, seed)
     if start.tzinfo is not None:
         start = start.astimezone(UTC).replace(tzinfo=None)
     rng = np.random.default_rng(seed)

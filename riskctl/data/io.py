@@ -12,11 +12,13 @@ from typing import Any
 
 import polars as pl
 
-from riskctl.data.csvcheck import check_csv
+from riskctl.data.csvcheck import check_csv, check_width
 from riskctl.data.dates import parse_date_strings, slash_date_columns
+from riskctl.data.memory import TABLE_COPIES, check_fits
 from riskctl.data.output import check_output_file
 from riskctl.errors import DataError, UsageError, name_list
 from riskctl.escape import CSV_FORMULA_START, for_csv_cell
+from riskctl.files import check_input_file
 from riskctl.tempfiles import note_input, partial_dir, partial_file, untrack_partial
 
 TABLE_SUFFIXES = {
@@ -50,6 +52,7 @@ def scan_table(path: Path | str, ragged_ok: bool = False) -> pl.LazyFrame:
         )
     if path.is_dir():
         raise DataError(f"{path}: is a directory, expected a table file")
+    check_input_file(path)
     fmt = table_format(path)
     note_input(path)
     try:
@@ -65,6 +68,7 @@ def scan_table(path: Path | str, ragged_ok: bool = False) -> pl.LazyFrame:
             lf = pl.read_json(path).lazy()
         else:  # exporters leave out keys whose value is null: every line decides the types
             lf = pl.scan_ndjson(path, infer_schema_length=None)
+        check_width(path, len(lf.collect_schema()))
         lf = parse_date_strings(lf)
         lf.collect_schema()
     except (pl.exceptions.PolarsError, OSError) as exc:
@@ -73,7 +77,7 @@ def scan_table(path: Path | str, ragged_ok: bool = False) -> pl.LazyFrame:
     return lf
 
 
-CSV_SAMPLE = 10_000  # rows polars infers a CSV's column types from
+CSV_SAMPLE = 10_000  # rows looked at for numbers spelled as text
 
 
 def _scan_csv(path: Path, ragged_ok: bool) -> pl.LazyFrame:
@@ -81,11 +85,11 @@ def _scan_csv(path: Path, ragged_ok: bool) -> pl.LazyFrame:
     first with one format per column (polars' own guess reads `1/2/2026` day-first and fails
     on `01/02/26`); ISO dates polars parses itself (and leniently on a cut last line).
 
-    A column empty in the rows types are inferred from would be text: it is looked at in
-    the whole file, a column with no value at all is read as numbers (all missing, as in a
-    Parquet file: last night's orders, none labelled yet), and one with values further down
-    gets its type from every row. Numbers with NaN or infinity spelled `nan`, `Infinity`...
-    (numpy, Spark) are numbers."""
+    Every column's type comes from every row, as for NDJSON: a column of whole numbers for
+    ten thousand rows and then `1.5` is a column of floats for every command, never an
+    error half-way. A column with no value at all is read as numbers (all missing, as in a
+    Parquet file: last night's orders, none labelled yet). Numbers with NaN or infinity
+    spelled `nan`, `Infinity`... (numpy, Spark) are numbers."""
     dates: dict[str, Any] = {name: pl.String for name in slash_date_columns(path)}
 
     def scan(overrides: dict[str, Any], infer: int | None) -> pl.LazyFrame:
@@ -98,16 +102,60 @@ def _scan_csv(path: Path, ragged_ok: bool) -> pl.LazyFrame:
         )
 
     lf = scan({}, CSV_SAMPLE)
-    text = [c for c, t in lf.collect_schema().items() if t == pl.String and c not in dates]
+    schema = lf.collect_schema()
+    text = [c for c, t in schema.items() if t == pl.String and c not in dates]
     sample = lf.select(text).head(CSV_SAMPLE).collect() if text else pl.DataFrame()
-    if not sample.height:
-        return lf
-    unseen = [c for c in text if sample[c].null_count() == sample.height]
-    if unseen:
-        counts = lf.select(*[pl.col(c).is_not_null().sum() for c in unseen]).collect().row(0)
-        lf = scan({c: pl.Float64 for c, n in zip(unseen, counts, strict=True) if not n}, None)
-    spelled = spelled_numbers(sample.drop(unseen))
+    unseen = [c for c in text if sample.height and sample[c].null_count() == sample.height]
+    numbers = [c for c, t in schema.items() if t.is_numeric() and c not in dates]
+    overrides = _types_of_every_row(scan, numbers, unseen)
+    if overrides:
+        lf = scan(overrides, CSV_SAMPLE)
+    spelled = spelled_numbers(sample.drop(unseen)) if sample.height else []
     return lf.with_columns(numbers_from_text(c) for c in spelled) if spelled else lf
+
+
+_WHOLE = r"^[+-]?\d+$"
+
+
+def _types_of_every_row(scan: Any, numbers: list[str], unseen: list[str]) -> dict[str, pl.DataType]:
+    """Types, from every row, for the columns the first rows cannot decide: number columns
+    with a later value of another kind (`1.5` after whole numbers; text after numbers) and
+    columns with no value in the first rows. One streaming pass confirms the number columns
+    (the usual case); only when it fails, or for unseen columns, are they read as text and
+    each given the narrowest type all its values fit: whole numbers, numbers, else text. A
+    column with no value at all is numbers (all missing)."""
+    suspects = list(unseen)
+    if numbers:
+        try:
+            scan({}, CSV_SAMPLE).select(pl.col(numbers).null_count()).collect(engine="streaming")
+        except pl.exceptions.PolarsError:
+            suspects += numbers
+    if not suspects:
+        return {}
+    lf = scan(dict.fromkeys(suspects, pl.String), CSV_SAMPLE)
+    value = {c: pl.col(c).str.strip_chars() for c in suspects}
+    checks = [
+        *(
+            (value[c].str.contains(_WHOLE) | value[c].is_null()).all().alias(f"w{i}")
+            for i, c in enumerate(suspects)
+        ),
+        *(
+            (value[c].cast(pl.Float64, strict=False).is_not_null() | value[c].is_null())
+            .all()
+            .alias(f"f{i}")
+            for i, c in enumerate(suspects)
+        ),
+    ]
+    found = lf.select(checks).collect(engine="streaming").row(0, named=True)
+    types: dict[str, pl.DataType] = {}
+    for i, c in enumerate(suspects):
+        if found[f"w{i}"] and c not in unseen:
+            types[c] = pl.Int64()
+        elif found[f"f{i}"] or found[f"w{i}"]:
+            types[c] = pl.Float64()  # an unseen column of whole numbers too: nulls first
+        elif c in numbers:
+            types[c] = pl.String()  # numbers, then text: the commands name the column
+    return types
 
 
 NON_FINITE_WORDS = {"infinity": "inf", "+infinity": "inf", "-infinity": "-inf", "+inf": "inf"}
@@ -142,8 +190,15 @@ def without_rows(lf: pl.LazyFrame, rows: list[int]) -> pl.LazyFrame:
     return lf.with_row_index(index).filter(~pl.col(index).is_in(rows)).drop(index)
 
 
-def read_table(path: Path | str) -> pl.DataFrame:
-    return scan_table(path).collect()
+def read_table(
+    path: Path | str, copies: int | None = TABLE_COPIES, held: float = 0.0
+) -> pl.DataFrame:
+    """The whole table in memory, once `check_fits` says `copies` of it fit beside `held`
+    bytes (None: the caller has budgeted the memory itself)."""
+    lf = scan_table(path)
+    if copies is not None:
+        check_fits(lf, str(path), copies, held)
+    return lf.collect()
 
 
 def check_named_columns(flag: str, names: Sequence[str], columns: list[str]) -> None:
@@ -315,6 +370,7 @@ def write_text(text: str, path: Path | str) -> Path:
 
 
 def sha256_file(path: Path | str) -> str:
+    check_input_file(path)
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):

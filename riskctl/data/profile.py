@@ -17,6 +17,7 @@ import polars as pl
 from riskctl.data.csvcheck import irregular_lines
 from riskctl.data.io import scan_table, table_format
 from riskctl.data.labels import binary_label, label_values
+from riskctl.data.memory import TABLE_COPIES, check_fits
 from riskctl.data.roles import LABEL, TIME, infer_roles
 from riskctl.errors import DataError, RiskctlError, UsageError, name_list
 
@@ -70,7 +71,9 @@ def profile_table(
     period: str = "1w",
 ) -> Profile:
     period = PERIOD_ALIASES.get(period, period)
-    df = scan_table(path, ragged_ok=True).collect()  # a profile describes what is there
+    lf = scan_table(path, ragged_ok=True)  # a profile describes what is there
+    check_fits(lf, str(path), TABLE_COPIES)
+    df = lf.collect()
     for flag, name in (("--label", label), ("--time", time)):
         if name is not None and name not in df.columns:
             raise UsageError(

@@ -20,14 +20,14 @@ from riskctl.features._ring_kernels import add_ring
 NEVER = np.iinfo(np.int64).max
 
 
-@njit(cache=True)
+@njit(nogil=True, cache=True)
 def _root(parent, x):  # pragma: no cover - jitted
     while parent[x] != x:
         x = parent[x]
     return x
 
 
-@njit(cache=True)
+@njit(nogil=True, cache=True)
 def build(n_nodes, n_acct, u_when, u_a, u_b, e_when, e_a):  # pragma: no cover - jitted
     """Apply unions and bad events in time order (`*_when`: the first time each is visible,
     both sorted); return parents, parent times and the history entries (node, when,
@@ -71,7 +71,7 @@ def build(n_nodes, n_acct, u_when, u_a, u_b, e_when, e_a):  # pragma: no cover -
     return parent, since, h_node[:h], h_when[:h], h_members[:h], h_bad[:h]
 
 
-@njit(cache=True)
+@njit(nogil=True, cache=True)
 def _at(x, t, n_acct, start, when, members, bad):  # pragma: no cover - jitted
     lo, hi = start[x], start[x + 1]
     while lo < hi:  # the first entry after t
@@ -85,7 +85,7 @@ def _at(x, t, n_acct, start, when, members, bad):  # pragma: no cover - jitted
     return members[lo - 1], bad[lo - 1]
 
 
-@njit(cache=True)
+@njit(nogil=True, cache=True)
 def query(t, acct, links, n_acct, parent, since, start, when, members, bad):  # pragma: no cover
     """Ring size and bad count per row: the row's account and its own links' rings just
     before the row's time, joined (a row sees its own links). `acct` -1: no account; -2:

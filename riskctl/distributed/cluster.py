@@ -28,6 +28,7 @@ TIMEOUT_ENV = "RISKCTL_DASK_TIMEOUT"
 DEFAULT_TIMEOUT = 3600.0  # seconds a whole job may take
 CONNECT_TIMEOUT = 20.0  # seconds to reach the scheduler and find a worker
 MIN_CONNECT = 2.0  # seconds to reach it, whatever the job's time limit
+CONNECT_GRACE = 5.0  # seconds Dask's client gets beyond the connect timeout to give up itself
 POLL = 0.25  # seconds between checks on a running job
 INSTALL_HINT = "install it with `pip install 'riskctl[dask]'` (here and on every worker)"
 
@@ -220,16 +221,39 @@ def _connect(client_class: Any, address: str, timeout: float) -> Any:
     it never blocks the exit nor prints when it is collected."""
     reason = probe(parse_address(address), timeout)
     if reason is None:
-        try:
-            return client_class(address, timeout=timeout, set_as_default=False)
-        except Exception as exc:
-            _discard(exc, client_class)
-            reason = _connect_reason(exc, timeout)
+        made = _within(
+            lambda: client_class(address, timeout=timeout, set_as_default=False), timeout
+        )
+        if "value" in made:
+            return made["value"]
+        if "error" in made:
+            _discard(made["error"], client_class)
+            reason = _connect_reason(made["error"], timeout)
+        else:
+            reason = f"no answer in Dask's protocol within {timeout:g} s"
     raise ClusterError(
         f"cannot reach the Dask scheduler at {address}: {reason}",
         "check the address (tcp://HOST:8786) and that `dask scheduler` runs there",
         EXIT_BAD_INPUT,
     )
+
+
+def _within(make: Callable[[], T], timeout: float) -> dict[str, Any]:
+    """`make()` in a daemon thread, waited for `timeout` seconds and a grace period:
+    {"value": ...}, {"error": exception}, or {} when it had not returned by then (a peer that
+    answered the greeting and then went silent must not hold the command)."""
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = make()
+        except Exception as exc:
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, name="riskctl-connect", daemon=True)
+    thread.start()
+    thread.join(timeout + CONNECT_GRACE)
+    return box
 
 
 def _connect_reason(exc: BaseException, timeout: float) -> str:

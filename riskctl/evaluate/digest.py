@@ -29,6 +29,8 @@ import time
 from pathlib import Path
 
 from riskctl.cachedir import cache_root
+from riskctl.errors import DataError
+from riskctl.files import check_input_file
 
 _BLOCK = 1 << 20
 SETTLED_SECONDS = 2.0  # file times this old cannot hide a write in the same clock tick
@@ -47,8 +49,13 @@ class Digest:
 
     def __init__(self, path: Path | str) -> None:
         self._hex = ""
-        self._error: OSError | None = None
+        self._error: Exception | None = None
         self._thread: threading.Thread | None = None
+        try:
+            check_input_file(path)  # a pipe or a device is never opened, let alone hashed
+        except DataError as exc:
+            self._error = exc
+            return
         identity = _identity(path)
         known = _recall(identity) if identity is not None else None
         if known is not None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import polars as pl
 
+from riskctl.data.memory import MODEL_COPIES, TABLE_COPIES, check_fits
 from riskctl.data.values import (
     check_amount,
     check_amount_sum,
@@ -78,7 +79,9 @@ class Rows:
     def _check_in_memory(self, columns: list[str]) -> None:
         """The eager checks on the few columns concerned: they name the problem exactly."""
         wanted = [c for c in dict.fromkeys(columns) if c in self.columns]
-        frame = self._lf.select(wanted).collect()
+        selected = self._lf.select(wanted)
+        check_fits(selected, str(self.source), TABLE_COPIES)
+        frame = selected.collect()
         if self.roles.label in wanted:
             check_labels(frame, self.roles.label, self.source)
         if self.roles.time in wanted:
@@ -118,7 +121,9 @@ class Rows:
 
     @cached_property
     def table(self) -> pl.DataFrame:
-        table = self._lf.select(self.columns).collect()
+        selected = self._lf.select(self.columns)
+        check_fits(selected, str(self.source), MODEL_COPIES)
+        table = selected.collect()
         if not self.part:
             check_rows(table, self.source)
         check_labels(table, self.roles.label, self.source)

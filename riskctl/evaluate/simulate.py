@@ -19,6 +19,7 @@ import polars as pl
 from riskctl.data.io import require_columns, scan_table
 from riskctl.data.labels import BAD_HOW, binary_label, label_expr
 from riskctl.errors import ConfigError
+from riskctl.evaluate.by_values import check_by_values
 from riskctl.evaluate.cells import (
     Cells,
     cell_query,
@@ -104,8 +105,7 @@ class SimulationRun:
 
     @cached_property
     def matured(self) -> pl.Series:
-        """Rows whose label counts: present, and old enough vs the newest row (per the
-        candidate)."""
+        """Rows whose label counts: present, and old enough vs the newest row (candidate's)."""
         return pl.Series("matured", self.coverage.usable, dtype=pl.Boolean)
 
     @property
@@ -122,8 +122,7 @@ def resolve_roles(
     amount: str | None,
     history: History | None = None,
 ) -> Roles:
-    """Flags win, then the strategy's `label:`/`time:`/`history:`, then a detector's
-    manifest."""
+    """Flags win, then the strategy's `label:`/`time:`/`history:`, then a detector's manifest."""
 
     def pick(flag: str | None, attr: str) -> str | None:
         if flag:
@@ -299,6 +298,7 @@ def run_simulation(
     roles = resolve_roles(loaded, detectors, label, time, amount, production)
     lf = _coded_label(lf, roles.label, _bad_value(loaded, detectors, roles.label), data)
     selected, compiled, ids = _plan(lf, data, loaded, detectors, roles, by, carry)
+    check_by_values(lf, by)
     rows = Rows(lf, selected, data, roles, detectors)
     rows.scores = list(dict.fromkeys(c for ls in loaded for c in ls.strategy.score_columns()))
     if detectors:  # scoring reads the rows anyway: check them in memory, before deciding

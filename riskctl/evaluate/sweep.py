@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from riskctl.errors import UsageError
 from riskctl.evaluate.registry import NO_COSTS, Costs, Counts, curve_columns
 
 FPR_TARGETS = (0.001, 0.005, 0.01, 0.02, 0.05)
@@ -172,6 +173,20 @@ def compact_points(points: pl.DataFrame) -> pl.DataFrame:
     return points[compact_indices(points["false_positive_rate"].to_numpy()).tolist()]
 
 
+MAX_ALL_POINTS = 100_000  # operating points --all-points may print
+
+
+def check_all_points(score: np.ndarray) -> None:
+    finite = np.asarray(score, dtype=np.float64)
+    points = int(np.unique(finite[~np.isnan(finite)]).size) + 1
+    if points > MAX_ALL_POINTS:
+        raise UsageError(
+            f"--all-points: {points:,} distinct thresholds, more than the {MAX_ALL_POINTS:,} "
+            "operating points a table or JSON may hold",
+            hint="leave out --all-points for the compact set, or round the scores first",
+        )
+
+
 def sweep(
     score: np.ndarray,
     label: np.ndarray,
@@ -181,8 +196,12 @@ def sweep(
     compact: bool = False,
     weight: np.ndarray | None = None,
 ) -> list[Curve]:
-    """One curve, or one per segment value (`weight`: a weighted curve)."""
+    """One curve, or one per segment value (`weight`: a weighted curve). Every distinct
+    threshold (not `compact`) is refused past MAX_ALL_POINTS: each point is a row of the
+    table or the JSON, and millions of them would be held and printed at once."""
     label = np.asarray(label, dtype=np.float64)
+    if not compact:
+        check_all_points(score)
     if segments is None:
         return [
             Curve(
@@ -194,9 +213,9 @@ def sweep(
             )
         ]
     curves = []
-    values = np.asarray(segments, dtype=object)
-    for value in sorted({str(v) for v in values}):
-        mask = np.array([str(v) == value for v in values])
+    values = np.array([str(v) for v in segments], dtype=object)  # once: linear in the rows
+    for value in sorted(set(values)):
+        mask = values == value
         curves.append(
             Curve(
                 value,

@@ -9,8 +9,10 @@ import numpy as np
 import polars as pl
 
 from riskctl.data.io import require_columns, scan_table
+from riskctl.data.memory import CURVE_COPIES, check_fits
 from riskctl.data.values import check_values
 from riskctl.errors import UsageError
+from riskctl.evaluate.by_values import check_by_values
 from riskctl.evaluate.cells import named_values
 from riskctl.evaluate.coverage import Coverage, curve_weight, history_columns, label_coverage
 from riskctl.evaluate.history import check_history, check_label
@@ -67,6 +69,7 @@ def sweep_file(
         **({"by": by} if by else {}),
     }
     require_columns(names, wanted, str(data))
+    check_by_values(lf, [by] if by else None, what="curves sweep draws (one per value)")
     df, coverage = _read(lf, data, wanted, history)
     return sweep(
         df[score].cast(pl.Float64).to_numpy(),
@@ -85,7 +88,9 @@ def _read(
     """The columns a plain sweep reads, checked, and each row's label status."""
     check_history(history, lf, [], data)
     columns = [*wanted.values(), *history_columns(history)]
-    df = lf.select(list(dict.fromkeys(columns))).collect()
+    selected = lf.select(list(dict.fromkeys(columns)))
+    check_fits(selected, str(data), CURVE_COPIES)
+    df = selected.collect()
     label = wanted["label"]
     check_values(df, data, label=label, scores=[wanted["score"]], amount=wanted.get("amount"))
     df = check_label(df, label, data)

@@ -15,6 +15,7 @@ import numpy as np
 import polars as pl
 
 from riskctl.errors import DataError, UsageError
+from riskctl.evaluate.by_values import MAX_TUNED_SEGMENTS, check_by_values
 from riskctl.evaluate.cells import missing_name
 from riskctl.evaluate.metrics import Roles
 from riskctl.evaluate.simulate import SimulationRun, simulate_one
@@ -182,6 +183,7 @@ def tune_segments(
     loaded = run.candidate.loaded
     column = segment_column(loaded, by, run.table.columns)
     table = run.table
+    check_by_values(table, [column], MAX_TUNED_SEGMENTS, "segments tune writes (one per value)")
     _selectable(table, column)
     roles = anchored(table, run.roles)  # a slice's labels mature as in the whole data
     notes: list[str] = []

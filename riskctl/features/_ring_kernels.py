@@ -7,7 +7,7 @@ import numpy as np
 from numba import njit
 
 
-@njit(cache=True)
+@njit(nogil=True, cache=True)
 def _find(parent: np.ndarray, x: int) -> int:
     while parent[x] != x:
         parent[x] = parent[parent[x]]
@@ -15,7 +15,7 @@ def _find(parent: np.ndarray, x: int) -> int:
     return x
 
 
-@njit(cache=True)
+@njit(nogil=True, cache=True)
 def _union(parent: np.ndarray, weight: np.ndarray, members: np.ndarray, bad: np.ndarray, a, b):
     ra, rb = _find(parent, a), _find(parent, b)
     if ra == rb:
@@ -28,7 +28,7 @@ def _union(parent: np.ndarray, weight: np.ndarray, members: np.ndarray, bad: np.
     bad[ra] += bad[rb]
 
 
-@njit(cache=True)
+@njit(nogil=True, cache=True)
 def add_ring(roots: np.ndarray, count: int, x: int) -> int:  # pragma: no cover - jitted
     """Append ring root `x` to `roots[:count]` unless already there (a row's links may share a
     ring); the new count."""
@@ -53,7 +53,7 @@ def new_state(n_nodes: int, n_acct: int) -> tuple[np.ndarray, ...]:
     )
 
 
-@njit(cache=True)
+@njit(nogil=True, cache=True)
 def replay(t, acct, links, state, ev_time, ev_acct, e):  # pragma: no cover - jitted
     """Rows in time order (a run of rows at one time whole) through the union-find `state`,
     which carries over to the next call; bad-label events from position `e` on. Returns

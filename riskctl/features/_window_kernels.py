@@ -11,7 +11,7 @@ import numpy as np
 from numba import njit
 
 
-@njit(cache=True)
+@njit(nogil=True, cache=True)
 def window_starts(skey, stime, window_us):  # pragma: no cover - jitted
     """Per sorted position, the first position of its key's rows with time > t - w."""
     n = len(skey)
@@ -26,7 +26,7 @@ def window_starts(skey, stime, window_us):  # pragma: no cover - jitted
     return lo
 
 
-@njit(cache=True)
+@njit(nogil=True, cache=True)
 def distinct_window(skey, stime, sval, n_values, window_us, unbounded):  # pragma: no cover
     """Per sorted position, the distinct non-negative `sval` among its key's rows strictly
     earlier and inside `(t - w, t]` (all earlier rows if `unbounded`), plus its own value."""

@@ -3,33 +3,12 @@
 from __future__ import annotations
 
 import math
-import os
-import re
 from dataclasses import dataclass
 
 import polars as pl
 
-from riskctl.errors import UsageError
 from riskctl.features.spec import FeatureSpec
 
-_UNITS = {
-    "": 1,
-    "b": 1,
-    "k": 1_000,
-    "kb": 1_000,
-    "kib": 1024,
-    "m": 1_000_000,
-    "mb": 1_000_000,
-    "mib": 1024**2,
-    "g": 1_000_000_000,
-    "gb": 1_000_000_000,
-    "gib": 1024**3,
-    "t": 10**12,
-    "tb": 10**12,
-    "tib": 1024**4,
-}
-_SIZE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([a-zA-Z]*)\s*$")
-MIN_LIMIT = 1024**2
 BASE = 224 * 1024**2  # the process before any data: Python, polars, numba and its kernels
 # bytes per row beyond the table itself: the sorted index of an entity (order, keys, times,
 # starts; one entity's at a time) with the kernels' scratch, each derived column with its
@@ -38,39 +17,6 @@ BASE = 224 * 1024**2  # the process before any data: Python, polars, numba and i
 PER_ENTITY = 112
 PER_FEATURE = 12
 PER_RING = 120
-
-
-def parse_size(text: str) -> int:
-    """`2GiB`, `500MB`, `1.5g`, `800m` or a number of bytes -> bytes."""
-    match = _SIZE.match(text)
-    unit = match.group(2).lower() if match else ""
-    if match is None or unit not in _UNITS:
-        raise UsageError(
-            f"bad memory size '{text}'", hint="write a number and a unit, e.g. 2GiB or 500MB"
-        )
-    size = int(float(match.group(1)) * _UNITS[unit])
-    if size < MIN_LIMIT:
-        raise UsageError(
-            f"memory limit {text} is too small",
-            hint="give at least 1MiB, e.g. --memory-limit 1GiB",
-        )
-    return size
-
-
-def available_memory() -> int:
-    """Memory the system can give without swapping (MemAvailable), or all physical memory
-    where that is not known."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
-    except (ValueError, OSError, AttributeError):
-        return 8 * 1024**3
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ def read_side_table(
     lookup: Lookup, base: Path, where: Location | None = None
 ) -> tuple[Path, pl.DataFrame]:
     path = lookup_path(lookup, base, where)
-    if not path.is_file():
+    if not path.exists():  # a directory, a pipe or a device: refused by read_table
         raise ConfigError(
             f"no table file {path}",
             where,

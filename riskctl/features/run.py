@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,10 +10,12 @@ from pathlib import Path
 import polars as pl
 
 from riskctl.data.io import read_table, scan_table, table_format, write_table
+from riskctl.data.memory import MEMORY_ENV, available_memory
+from riskctl.data.memory import memory_limit as memory_limit_of_env
 from riskctl.errors import DataError, UsageError
 from riskctl.features import add_features
 from riskctl.features.bounded import BoundedResult, run_bounded
-from riskctl.features.budget import available_memory, in_memory_bytes, row_bytes
+from riskctl.features.budget import in_memory_bytes, row_bytes
 from riskctl.features.budget import split as plan_split
 from riskctl.features.compute import Context
 from riskctl.features.context import WithHistory, with_history
@@ -122,7 +125,12 @@ def features_file(
     joined = _table(Path(data), Path(history) if history is not None else None, loaded.model)
     lf, skip = joined.rows, joined.history_rows
     rows, width = _size(lf, data, history)
-    limit = memory_limit if memory_limit is not None else int(available_memory() * 0.6)
+    if memory_limit is not None:
+        limit = memory_limit
+    elif os.environ.get(MEMORY_ENV):
+        limit = memory_limit_of_env()
+    else:
+        limit = int(available_memory() * 0.6)
     if in_memory_bytes(rows, width, loaded.model) > limit:
         ctx = Context(loaded.model, loaded, loaded.path.parent)
         split = plan_split(rows, width, loaded.model, limit)
@@ -134,8 +142,9 @@ def features_file(
         return FeaturesRun(
             Path(out), result.rows, result.history_rows, joined.shared_rows, summaries
         )
-    frame = read_table(data)
-    earlier = read_table(history) if history is not None else None
+    # the budget above has decided the table fits: read it without a second check
+    frame = read_table(data, copies=None)
+    earlier = read_table(history, copies=None) if history is not None else None
     applied = add_features(frame, loaded, history=earlier, progress=progress)
     write_table(applied.frame, out)
     return FeaturesRun(

@@ -11,6 +11,7 @@ from typing import Any
 import polars as pl
 
 from riskctl.data.io import atomic_path, read_table, sha256_file
+from riskctl.data.memory import MODEL_COPIES, check_fits
 from riskctl.errors import DetectorError
 from riskctl.features import add_features
 from riskctl.features.reasons import reason_texts
@@ -105,7 +106,8 @@ def with_stored_features(
     names = manifest[MANIFEST_KEY]["features"]
     if all(n in lf.collect_schema().names() for n in names):
         return lf
-    earlier = read_table(history) if history is not None else None
+    check_fits(lf, "the data", MODEL_COPIES)
+    earlier = read_table(history, MODEL_COPIES) if history is not None else None
     label = manifest.get("label")
     return add_features(lf.collect(), spec, history=earlier, outcomes=(label,)).frame.lazy()
 
@@ -114,6 +116,7 @@ def derive_for_training(lf: pl.LazyFrame, spec: Path | None) -> pl.LazyFrame:
     """Training data with the spec's derived columns (a table that has them is used as is)."""
     if spec is None:
         return lf
+    check_fits(lf, "the data", MODEL_COPIES)
     return add_features(lf.collect(), spec, reuse_existing=True).frame.lazy()
 
 

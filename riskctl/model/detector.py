@@ -16,6 +16,7 @@ from riskctl.data.io import atomic_path, sha256_file, write_table
 from riskctl.data.output import check_not_input, check_output_dir
 from riskctl.errors import DetectorError
 from riskctl.features.stored import MANIFEST_KEY, stored_files
+from riskctl.files import check_input_file
 from riskctl.model.calibrate import Calibration
 from riskctl.model.features import Feature, encode, feature_matrix, feature_types, model_names
 from riskctl.tempfiles import note_input
@@ -170,7 +171,7 @@ def save_detector(
 def load_detector(path: Path | str) -> Detector:
     path = Path(path)
     manifest_path = path / MANIFEST_FILE
-    if not manifest_path.is_file():
+    if not manifest_path.exists():  # a pipe or a device: refused by _read_manifest
         raise DetectorError(
             f"{path}: not a detector directory (no {MANIFEST_FILE})",
             hint="train one with `riskctl train DATA --label COL --out DIR`",
@@ -181,7 +182,7 @@ def load_detector(path: Path | str) -> Detector:
     note_input(model_path)
     for name in _pinned_files(manifest):  # the split record, the features spec and its tables
         note_input(path / name)
-    if not model_path.is_file():
+    if not model_path.exists():  # a pipe or a device: refused by sha256_file
         raise DetectorError(f"{model_path}: model file missing", hint="retrain the detector")
     if sha256_file(model_path) != manifest["model_sha256"]:
         raise DetectorError(
@@ -221,6 +222,7 @@ def _pinned_files(manifest: dict[str, Any]) -> list[str]:
 def _read_manifest(manifest_path: Path) -> dict[str, Any]:
     """The manifest, refused when it is not the one training wrote (its own sha256)."""
     retrain = "restore the detector directory from where it was trained, or retrain it"
+    check_input_file(manifest_path)
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         recorded = manifest.get("manifest_sha256")

@@ -17,6 +17,7 @@ import polars as pl
 
 from riskctl.data.io import check_named_columns, require_columns, scan_table, sha256_file
 from riskctl.data.labels import binary_label
+from riskctl.data.memory import MODEL_COPIES, check_fits
 from riskctl.data.roles import ColumnRole, infer_roles
 from riskctl.errors import ConfigError, DataError, UsageError
 from riskctl.features.stored import MANIFEST_KEY, derive_for_training, store_spec
@@ -214,6 +215,7 @@ def _labelled_rows(data: Path, o: TrainOptions) -> tuple[pl.DataFrame, pl.Series
     check_named_columns("--group", list(o.groups), names)
     if ROW in names:
         raise DataError(f"{data}: has a column named '{ROW}', which riskctl reserves")
+    check_fits(lf, str(data), MODEL_COPIES)
     df = lf.with_row_index(ROW).collect()
     df = df.with_columns(binary_label(df[o.label], o.bad, str(data)))
     unlabelled = df.filter(pl.col(o.label).is_null())[ROW]

@@ -10,6 +10,7 @@ import numpy as np
 import polars as pl
 
 from riskctl.data.io import read_table
+from riskctl.data.memory import MODEL_COPIES
 from riskctl.data.roles import infer_roles
 from riskctl.data.values import check_scores
 from riskctl.errors import DataError, UsageError
@@ -151,7 +152,12 @@ def _reference(
     """(reference, current, their names): a second table, a split of one, or none (the
     detector's training bins stand in)."""
     if o.reference is not None:
-        return read_table(o.reference), current, str(o.reference), str(o.current)
+        return (
+            read_table(o.reference, MODEL_COPIES, current.estimated_size() * MODEL_COPIES),
+            current,
+            str(o.reference),
+            str(o.current),
+        )
     if every is not None:
         return _split(current, time, every, o.reference_periods)
     if det is None or not det.manifest.get("bins"):
@@ -163,11 +169,38 @@ def _reference(
     return None, current, f"the training data of {det.path}", str(o.current)
 
 
+def aligned_times(
+    reference: pl.DataFrame, current: pl.DataFrame, ref_name: str, cur_name: str
+) -> pl.DataFrame:
+    """The reference with each date-time column in the current table's unit and time zone,
+    so the two compare instant for instant; a column with a time zone in one table and none
+    in the other cannot be compared (which zone were the naive times in?) and is refused."""
+    fixes = []
+    for name, want in current.schema.items():
+        have = reference.schema.get(name)
+        if have is None or have == want:
+            continue
+        if isinstance(want, pl.Datetime) and isinstance(have, pl.Datetime):
+            if (want.time_zone is None) != (have.time_zone is None):
+                aware, naive = (cur_name, ref_name) if want.time_zone else (ref_name, cur_name)
+                zone = want.time_zone or have.time_zone
+                raise DataError(
+                    f"column '{name}' has times in time zone {zone} in {aware} but times "
+                    f"without a time zone in {naive}: they cannot be compared",
+                    hint="give both tables times in a time zone, or both without one",
+                )
+            column = pl.col(name)
+            if want.time_zone is not None:
+                column = column.dt.convert_time_zone(want.time_zone)
+            fixes.append(column.cast(pl.Datetime(want.time_unit, want.time_zone)))
+    return reference.with_columns(fixes) if fixes else reference
+
+
 def load_sides(o: MonitorOptions) -> Sides:
     _check_options(o)
     loaded = load_strategy(o.strategy) if o.strategy else None
     det = _detector(o, loaded)
-    current = read_table(o.current)
+    current = read_table(o.current, MODEL_COPIES)
     cols = current.columns
     s = loaded.strategy if loaded else None
     label = _role(
@@ -190,6 +223,8 @@ def load_sides(o: MonitorOptions) -> Sides:
     reference, current, ref_name, cur_name = _reference(o, det, current, time, every)
     if o.reference is not None and reference is not None:
         check_scores(reference, scores, o.reference)
+    if reference is not None:
+        reference = aligned_times(reference, current, ref_name, cur_name)
     for name, table in ((cur_name, current), (ref_name, reference)):
         if table is not None and table.height == 0:
             raise DataError(f"{name}: no rows to monitor", hint="check the file or the period")

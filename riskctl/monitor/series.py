@@ -27,11 +27,20 @@ _EVERY = re.compile(r"^(\d+)([hdw])$")
 _UNIT = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
 
 
+MAX_EVERY = 999_999  # of a unit: as for feature windows; 999999w is about 19,000 years
+
+
 def parse_every(text: str) -> timedelta:
     match = _EVERY.match(text.strip())
     if not match or int(match.group(1)) == 0:
         raise UsageError(
-            f"--every {text!r}: not a period", hint="use hours, days or weeks: 12h, 1d, 7d, 2w"
+            f"--every {text[:40]!r}: not a period",
+            hint="use hours, days or weeks: 12h, 1d, 7d, 2w",
+        )
+    if len(match.group(1)) > len(str(MAX_EVERY)) or int(match.group(1)) > MAX_EVERY:
+        raise UsageError(
+            f"--every {text[:40]!r}: too long a period (at most {MAX_EVERY:,} of a unit)",
+            hint="use hours, days or weeks: 12h, 1d, 7d, 2w",
         )
     return int(match.group(1)) * _UNIT[match.group(2)]
 
@@ -46,9 +55,11 @@ def origin_of(times: pl.Series) -> datetime:
 def with_periods(df: pl.DataFrame, time: str, every: timedelta, origin: datetime) -> pl.DataFrame:
     """`df` plus the start of each row's period."""
     step = int(every / timedelta(microseconds=1))
-    since = (pl.col(time).cast(pl.Datetime("us")) - pl.lit(origin)).dt.total_microseconds()
+    dtype = df.schema[time]
+    unit = pl.Datetime("us", getattr(dtype, "time_zone", None))  # a time zone is kept
+    since = (pl.col(time).cast(unit) - pl.lit(origin)).dt.total_microseconds()
     start = pl.lit(origin) + pl.duration(microseconds=(since // step) * step)
-    return df.with_columns(start.cast(pl.Datetime("us")).alias(PERIOD))
+    return df.with_columns(start.cast(unit).alias(PERIOD))
 
 
 @dataclass(frozen=True)

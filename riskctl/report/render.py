@@ -42,7 +42,7 @@ def environment(user_templates: Path | None = None) -> jinja2.Environment:
         if not user_templates.is_dir():
             raise UsageError(f"{user_templates}: --templates must be a directory")
         loaders.append(FolderLoader(user_templates))
-    loaders.append(jinja2.FileSystemLoader(templates_dir()))
+    loaders.append(FolderLoader(templates_dir()))
     return TemplateSandbox(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=True,

@@ -14,11 +14,12 @@ from polars.testing import assert_frame_equal
 from typer.testing import CliRunner
 
 from riskctl.cli.app import app
+from riskctl.data.memory import parse_size
 from riskctl.errors import RiskctlError, UsageError
 from riskctl.features import add_features, load_spec
 from riskctl.features.bounded import plan, run_bounded
 from riskctl.features.bounded import run_bounded as bounded_run
-from riskctl.features.budget import Split, parse_size
+from riskctl.features.budget import Split
 from riskctl.features.compute import Context
 from riskctl.features.run import features_file
 from tests.features.test_cli import CASES, write_case
