@@ -44,6 +44,7 @@ from riskctl.evaluate.simulate import (
     _load_detectors,
     _plan,
     cell_frame,
+    measured_candidate,
     resolve_roles,
     simulations_from_cells,
 )
@@ -179,7 +180,7 @@ def plan(
         found = [p.resolve() for p in partitions(raw)]
         digest = dataset_sha256(found, cluster.map(part_sha256, [(p,) for p in found]), raw)
         data = raw
-    _check_pins(data, digest, [(data_sha256, "--data-sha256")], loaded[0])
+    _check_pins(data, digest, [(data_sha256, "--data-sha256")], loaded)
     newest = [s.newest for s in surveys]
     cutoffs = [cutoff_of(newest, roles.time, ls.strategy.label_maturity_days) for ls in loaded]
     spec = PartSpec(loaded, detectors, roles, by, cutoffs, first=first)
@@ -199,11 +200,14 @@ def simulate_dataset(
     out: Path | None = None,
     progress: Progress | None = None,
     history: Path | None = None,
+    measure_as_baseline: bool = False,
 ) -> SimulationRun:
     """`run_simulation` on a cluster: the same metrics, rule table, segments, daily series,
     warnings and comparison; with `out`, per-row decisions written partitioned. The run
     holds no rows (`run.table` is empty): consumers that need rows run on one machine."""
-    loaded = [load_strategy(candidate), *([load_strategy(baseline)] if baseline else [])]
+    base = load_strategy(baseline) if baseline else None
+    cand = measured_candidate(load_strategy(candidate), base, measure_as_baseline)
+    loaded = [cand, *([base] if base else [])]
     if out is not None:
         names = OUT_NAMES[: len(loaded)]
         strategies = [candidate, baseline]

@@ -9,13 +9,20 @@ from riskctl.evaluate.simulate import SimulationRun
 from riskctl.gate.guardrails import GuardrailResult
 
 
-def junit_xml(run: SimulationRun, results: list[GuardrailResult]) -> str:
+def junit_xml(
+    run: SimulationRun, results: list[GuardrailResult], notes: list[str] | None = None
+) -> str:
+    """One test case per guardrail; notes as `note` properties and the suite's output."""
     suite = ET.Element(
         "testsuite",
         name=for_xml(f"riskctl check {run.candidate.loaded.name}"),
         tests=str(len(results)),
         failures=str(sum(not r.passed for r in results)),
     )
+    if notes:
+        properties = ET.SubElement(suite, "properties")
+        for note in notes:
+            ET.SubElement(properties, "property", name="note", value=for_xml(note))
     for r in results:
         case = ET.SubElement(
             suite, "testcase", classname="riskctl.guardrails", name=for_xml(f"{r.id} {r.name}")
@@ -23,6 +30,8 @@ def junit_xml(run: SimulationRun, results: list[GuardrailResult]) -> str:
         if not r.passed:
             failure = ET.SubElement(case, "failure", message=for_xml(r.message))
             failure.text = for_xml(r.message)
+    if notes:
+        ET.SubElement(suite, "system-out").text = "\n".join(f"note: {for_xml(n)}" for n in notes)
     suites = ET.Element("testsuites")
     suites.append(suite)
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
