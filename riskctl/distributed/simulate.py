@@ -162,14 +162,17 @@ def plan(
     data_sha256: str | None = None,
     progress: Progress | None = None,
     raw: Path | None = None,
+    baseline_roles: bool = False,
 ) -> Plan:
     """The first pass: partitions, their digests and newest event time; roles resolved and
     strategies compiled as `run_simulation` does; each strategy's maturity cutoff. `raw`:
-    the events `data` was derived from (the digest and pins are theirs)."""
+    the events `data` was derived from (the digest and pins are theirs).
+    `baseline_roles`: the baseline's roles speak first (measuring the baseline's way)."""
     parts = [p.resolve() for p in partitions(data)]
     lf = scan_table(parts[0])
-    detectors = _load_detectors(loaded, lf.collect_schema().names())
-    roles = resolve_roles(loaded, detectors, *roles_from)
+    speaks = loaded[::-1] if baseline_roles else loaded
+    detectors = _load_detectors(speaks, lf.collect_schema().names())
+    roles = resolve_roles(speaks, detectors, *roles_from)
     unweighted(roles.history, str(loaded[0].path))
     selected, compiled, _ = _plan(lf, parts[0], loaded, detectors, roles, by, None)
     first = FirstPart.of(parts[0], selected)
@@ -227,6 +230,7 @@ def simulate_dataset(
             data_sha256,
             progress,
             raw=data,
+            baseline_roles=measure_as_baseline and baseline is not None,
         )
         frames = _decide_parts(cluster, p, out, progress, data)
     spec = p.spec

@@ -297,11 +297,13 @@ def run_simulation(
     loaded = [cand, *([base] if base else [])]
     lf = scan_table(data)
     columns = lf.collect_schema().names()
-    detectors = _load_detectors(loaded, columns)
+    # whose roles (label, bad, time, amount) speak first: the baseline's when measuring its way
+    speaks = loaded[::-1] if measure_as_baseline else loaded
+    detectors = _load_detectors(speaks, columns)
     for det in detectors.values():
         lf = with_stored_features(lf, det.path, det.manifest, history)
-    roles = resolve_roles(loaded, detectors, label, time, amount, production)
-    lf = _coded_label(lf, roles.label, _bad_value(loaded, detectors, roles.label), data)
+    roles = resolve_roles(speaks, detectors, label, time, amount, production)
+    lf = _coded_label(lf, roles.label, _bad_value(speaks, detectors, roles.label), data)
     selected, compiled, ids = _plan(lf, data, loaded, detectors, roles, by, carry)
     rows = Rows(lf, selected, data, roles, detectors)
     rows.scores = list(dict.fromkeys(c for ls in loaded for c in ls.strategy.score_columns()))
