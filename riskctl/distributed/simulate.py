@@ -208,9 +208,9 @@ def simulate_dataset(
     """`run_simulation` on a cluster: the same metrics, rule table, segments, daily series,
     warnings and comparison; with `out`, per-row decisions written partitioned. The run
     holds no rows (`run.table` is empty): consumers that need rows run on one machine."""
-    base = load_strategy(baseline) if baseline else None
-    cand = measured_candidate(load_strategy(candidate), base, measure_as_baseline)
-    loaded = [cand, *([base] if base else [])]
+    theirs = load_strategy(baseline) if baseline else None
+    cand = measured_candidate(load_strategy(candidate), theirs, measure_as_baseline)
+    loaded = [cand, *([theirs] if theirs else [])]
     if out is not None:
         names = OUT_NAMES[: len(loaded)]
         strategies = [candidate, baseline]

@@ -313,12 +313,10 @@ def check_guardrails(
     basis = labels_basis(run, labels)
     base = None if run.baseline is None or own_only else run.baseline.loaded.strategy.guardrails
     own = run.candidate.loaded.strategy.guardrails
-    if needs_baseline_measure(run, own_only) and measured is None:
-        raise ValueError("the candidate changes measurement settings: pass `measured`")
+    judged: list[tuple[Limit, SimulationRun | None]]
     if base is None or not needs_baseline_measure(run, own_only):
         judged = [(found, run) for found in guardrail_limits(own, base)]
     else:  # measured two ways: each side's limits on its own measure, never merged
-        assert measured is not None
         note = "measured with the baseline's settings"
         theirs = [Limit(f.rail, f.value, "baseline", note) for f in guardrail_limits(base, None)]
         judged = [(found, run) for found in guardrail_limits(own, None)]
@@ -326,9 +324,27 @@ def check_guardrails(
         judged.sort(key=lambda pair: GUARDRAILS.index(pair[0].rail))
     results = []
     for found, on in judged:
+        if on is None:  # never judged on the candidate's own measure: not checked, fails
+            results.append(_sourced(_not_measured(found), found))
+            continue
         way = basis if on is run else labels_basis(on, labels)
         results.append(_sourced(_result(on, found.rail, found.value, way, strict), found))
     return results
+
+
+def _not_measured(limit: Limit) -> GuardrailResult:
+    """A baseline guardrail with no run measured the baseline's way: it fails, unchecked."""
+    rail = limit.rail
+    return GuardrailResult(
+        rail.id,
+        rail.key,
+        None,
+        limit.value,
+        rail.direction,
+        False,
+        f"{rail.key}: cannot be checked here, the candidate changes how metrics are measured "
+        "(`riskctl check` measures the baseline's guardrails the baseline's way)",
+    )
 
 
 def _sourced(result: GuardrailResult, limit: Limit) -> GuardrailResult:

@@ -291,3 +291,27 @@ def test_pins_that_match_judge_as_usual(tmp_path: Path, data: Path) -> None:
         app, ["simulate", str(cand), "--baseline", str(wrong), "--data", str(data)]
     )
     assert result.exit_code == 2 and "wrong.yaml: data_sha256" in " ".join(result.output.split())
+
+
+def test_the_api_fails_a_baseline_guardrail_it_cannot_measure_the_baselines_way(
+    tmp_path: Path, data: Path
+) -> None:
+    from riskctl import api
+
+    base = strategy(tmp_path, "base", REVIEW_LOAD)
+    cand = strategy(tmp_path, "cand", "", thresholds=WEAK, reviews="reviews: []")
+    run = api.simulate(cand, data, baseline=base)
+    (unmeasured,) = api.check(run)
+    assert not unmeasured.passed and unmeasured.source == "baseline"
+    assert "cannot be checked here" in unmeasured.message
+    measured = api.simulate(cand, data, baseline=base, measure_as_baseline=True)
+    (judged,) = api.check(run, measured=measured)
+    assert not judged.passed and judged.value == pytest.approx(93.0, abs=1)
+    # a report with a baseline measures the same way (and runs)
+    out = tmp_path / "r.md"
+    result = runner.invoke(
+        app,
+        ["report", str(cand), "--baseline", str(base), "--data", str(data), "--out", str(out),
+         "--format", "md"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
