@@ -23,10 +23,11 @@ def junit_xml(
         properties = ET.SubElement(suite, "properties")
         for note in notes:
             ET.SubElement(properties, "property", name="note", value=for_xml(note))
+    ids = [r.id for r in results]
     for r in results:
-        case = ET.SubElement(
-            suite, "testcase", classname="riskctl.guardrails", name=for_xml(f"{r.id} {r.name}")
-        )
+        # a guardrail judged twice (each side's limit on its own measure) names whose it is
+        name = f"{r.id} {r.name}" + (f" ({r.source})" if ids.count(r.id) > 1 else "")
+        case = ET.SubElement(suite, "testcase", classname="riskctl.guardrails", name=for_xml(name))
         if not r.passed:
             failure = ET.SubElement(case, "failure", message=for_xml(r.message))
             failure.text = for_xml(r.message)

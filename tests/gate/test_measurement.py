@@ -135,8 +135,12 @@ def test_the_settings_combined_and_a_stricter_own_limit_still_fail(
     # a stricter limit of the candidate's own, measured its own way, does not replace
     # the baseline's (measured the baseline's way)
     cand = strategy(tmp_path, "cand", "max_review_per_day: 4, max_expected_cost: 2000", **combo)
-    code, text = check(cand, "--baseline", base, "--data", data, "--strict", "--json")
+    junit = tmp_path / "r.xml"
+    code, text = check(cand, "--baseline", base, "--data", data, "--strict", "--junit", junit)
     assert code == 1
+    names = [c.get("name") for c in ET.parse(junit).getroot().iter("testcase")]
+    assert "G004 max_review_per_day (candidate)" in names
+    assert "G004 max_review_per_day (baseline)" in names and len(set(names)) == len(names)
     got = json.loads(
         runner.invoke(
             app,
