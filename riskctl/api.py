@@ -56,14 +56,21 @@ def simulate(
 
 
 def check(
-    run: SimulationRun, strict: bool = False, labels: str = "auto", own_only: bool = False
+    run: SimulationRun,
+    strict: bool = False,
+    labels: str = "auto",
+    own_only: bool = False,
+    measured: SimulationRun | None = None,
 ) -> list[GuardrailResult]:
     """The candidate's guardrails judged on the run (on 95% intervals unless `strict`), and
     with a baseline the baseline's too, the stricter limit where both set one (`own_only`:
     the candidate's alone; each result's `source` says whose limit it is); `labels`: naive,
     bounds or estimate when some outcomes were unseen (default: the control-group estimate
-    when there is one). An empty list means there was nothing to check."""
-    return check_guardrails(run, strict=strict, labels=labels, own_only=own_only)
+    when there is one). An empty list means there was nothing to check. When the candidate
+    changes how metrics are measured (label, time, costs, reviews...), the baseline's
+    guardrails need `measured`, the run of `simulate(..., measure_as_baseline=True)`;
+    without it they fail as not checked."""
+    return check_guardrails(run, strict=strict, labels=labels, own_only=own_only, measured=measured)
 
 
 def sweep(

@@ -29,10 +29,17 @@ from riskctl.data.io import write_text
 from riskctl.data.output import append_text, check_output_file
 from riskctl.distributed.cluster import cluster_options
 from riskctl.errors import EXIT_CHECK_FAILED
+from riskctl.escape import for_terminal
 from riskctl.evaluate.history import history_from_flags
 from riskctl.evaluate.pins import check_pin
-from riskctl.evaluate.simulate import run_simulation
-from riskctl.gate.guardrails import check_guardrails, no_guardrails_error, sources_line
+from riskctl.evaluate.simulate import SimulationRun, run_simulation
+from riskctl.gate.guardrails import (
+    check_guardrails,
+    measurement_notes,
+    needs_baseline_measure,
+    no_guardrails_error,
+    sources_line,
+)
 from riskctl.output.json import run_to_dict
 from riskctl.output.junit import junit_xml
 from riskctl.output.markdown import check_markdown
@@ -100,7 +107,16 @@ def check(
     is checked, the stricter limit where both set one, so a candidate cannot pass by
     deleting or loosening its own (--own-guardrails: the candidate's alone). Each guardrail
     says whose limit it is. With no guardrail to check, exit 2: a gate that checks nothing
-    would pass anything. An empty or malformed --data-sha256 is exit 2, never no pin.
+    would pass anything. An empty or malformed --data-sha256 is exit 2, never no pin; the
+    data_sha256 pins of both files hold too (exit 2 names the file whose pin failed).
+
+    The baseline's guardrails are judged on the candidate's decisions measured with the
+    baseline's measurement settings (label, bad, time, amount, costs, reviews,
+    review_capacity_per_day, label_maturity_days, history): a candidate cannot pass them
+    by changing what they measure. A candidate that changes one gets a note in every
+    output; its own guardrails use its own settings. Under the baseline's settings an
+    action the baseline does not know counts as a review (a renamed review action stays
+    one), except the candidate's pass action.
 
     With --scheduler, --data may be a directory or glob of Parquet parts, checked on the
     Dask cluster with the same numbers as on one machine (--data-sha256 then pins the
@@ -120,38 +136,64 @@ def check(
 
         one_machine_only(outcome_flags(labels, decision, no_outcome, control, propensity))
 
-        run = simulate_dataset(
-            candidate, data, cluster, baseline, label, time, amount, data_sha256=data_sha256
-        )
+        def simulate(as_baseline: bool) -> SimulationRun:
+            return simulate_dataset(
+                candidate,
+                data,
+                cluster,
+                baseline,
+                label,
+                time,
+                amount,
+                data_sha256=data_sha256,
+                measure_as_baseline=as_baseline,
+            )
     else:
-        run = run_simulation(
-            candidate,
-            data,
-            baseline=baseline,
-            label=label,
-            time=time,
-            amount=amount,
-            data_sha256=data_sha256,
-            production=history_from_flags(decision, no_outcome, control, propensity),
-        )
-    results = check_guardrails(run, strict=strict, labels=labels, own_only=own_guardrails)
+
+        def simulate(as_baseline: bool) -> SimulationRun:
+            return run_simulation(
+                candidate,
+                data,
+                baseline=baseline,
+                label=label,
+                time=time,
+                amount=amount,
+                data_sha256=data_sha256,
+                production=history_from_flags(decision, no_outcome, control, propensity),
+                measure_as_baseline=as_baseline,
+            )
+
+    run = simulate(False)
+    # the baseline's guardrails measure the candidate's decisions the baseline's way
+    measured = simulate(True) if needs_baseline_measure(run, own_guardrails) else None
+    notes = measurement_notes(run, own_guardrails)
+    results = check_guardrails(
+        run, strict=strict, labels=labels, own_only=own_guardrails, measured=measured
+    )
     if not results:
         raise no_guardrails_error(run, own_guardrails)
-    summary = check_markdown(run, results)
+    summary = check_markdown(run, results, notes)
     if markdown is not None:
         write_text(summary, markdown)
     if os.environ.get("GITHUB_STEP_SUMMARY"):
         append_text(summary, os.environ["GITHUB_STEP_SUMMARY"], "$GITHUB_STEP_SUMMARY")
     if junit is not None:
-        write_text(junit_xml(run, results), junit)
+        write_text(junit_xml(run, results, notes), junit)
     failed = [r for r in results if not r.passed]
     if as_json:
         print_json(
-            {"passed": not failed, "guardrails": [r.to_dict() for r in results], **run_to_dict(run)}
+            {
+                "passed": not failed,
+                "guardrails": [r.to_dict() for r in results],
+                "notes": notes,
+                **run_to_dict(run),
+            }
         )
     else:
         out.print(metrics_table(run))
         out.print(guardrail_table(results))
+        for note in notes:
+            out.print(f"[yellow]note[/]: {for_terminal(note)}")
         verdict = (
             f"[red]FAILED[/]: {len(failed)} of {len(results)} guardrails fail"
             if failed

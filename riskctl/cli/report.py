@@ -5,7 +5,7 @@ from __future__ import annotations
 import shlex
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -29,7 +29,7 @@ from riskctl.data.output import check_output_file
 from riskctl.escape import for_terminal
 from riskctl.evaluate.history import history_from_flags
 from riskctl.evaluate.simulate import run_simulation
-from riskctl.gate.guardrails import check_guardrails
+from riskctl.gate.guardrails import check_guardrails, needs_baseline_measure
 from riskctl.model.detector import load_detector
 
 
@@ -109,17 +109,21 @@ def report(
     """
     check_output_file(out_path)
     given = load_detector(detector) if detector else None
-    run = run_simulation(
-        strategy,
-        data,
-        baseline=baseline,
-        label=label,
-        time=time,
-        amount=amount,
-        production=history_from_flags(decision, no_outcome, control, propensity),
-        by=by,
-        carry=[*given.feature_names, *(given.manifest.get("ids") or [])] if given else None,
-        history=history,
+    options: dict[str, Any] = {
+        "baseline": baseline,
+        "label": label,
+        "time": time,
+        "amount": amount,
+        "production": history_from_flags(decision, no_outcome, control, propensity),
+        "history": history,
+    }
+    carry = [*given.feature_names, *(given.manifest.get("ids") or [])] if given else None
+    run = run_simulation(strategy, data, by=by, carry=carry, **options)
+    # the baseline's guardrails measure the candidate's decisions the baseline's way
+    measured = (
+        run_simulation(strategy, data, measure_as_baseline=True, **options)
+        if needs_baseline_measure(run)
+        else None
     )
     det = given or next(iter(run.detectors.values()), None)
     command = "riskctl " + shlex.join(sys.argv[1:]) if sys.argv[1:] else "riskctl report"
@@ -129,7 +133,7 @@ def report(
 
         path = report_for_run(
             run,
-            check_guardrails(run, labels=labels),
+            check_guardrails(run, labels=labels, measured=measured),
             det,
             out_path,
             command,

@@ -39,7 +39,11 @@ from riskctl.errors import UsageError
 from riskctl.escape import for_terminal
 from riskctl.evaluate.history import history_from_flags
 from riskctl.evaluate.simulate import run_simulation
-from riskctl.gate.guardrails import check_guardrails, check_labels_choice
+from riskctl.gate.guardrails import (
+    check_guardrails,
+    check_labels_choice,
+    needs_baseline_measure,
+)
 from riskctl.numbers import fmt_percent
 from riskctl.output.json import run_to_dict, write_metrics, write_simulation
 
@@ -147,9 +151,22 @@ def simulate(
         # the report stack (altair) loads only when a report is asked for
         from riskctl.report.build import report_for_run
 
+        measured = None
+        if needs_baseline_measure(run):  # the baseline's guardrails, measured its way
+            measured = run_simulation(
+                strategy,
+                data,
+                baseline=baseline,
+                label=label,
+                time=time,
+                amount=amount,
+                history=history,
+                production=history_from_flags(decision, no_outcome, control, propensity),
+                measure_as_baseline=True,
+            )
         report_for_run(
             run,
-            check_guardrails(run, labels=labels),
+            check_guardrails(run, labels=labels, measured=measured),
             next(iter(run.detectors.values()), None),
             report,
             command,

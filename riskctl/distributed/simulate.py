@@ -44,6 +44,7 @@ from riskctl.evaluate.simulate import (
     _load_detectors,
     _plan,
     cell_frame,
+    measured_candidate,
     resolve_roles,
     simulations_from_cells,
 )
@@ -161,14 +162,17 @@ def plan(
     data_sha256: str | None = None,
     progress: Progress | None = None,
     raw: Path | None = None,
+    baseline_roles: bool = False,
 ) -> Plan:
     """The first pass: partitions, their digests and newest event time; roles resolved and
     strategies compiled as `run_simulation` does; each strategy's maturity cutoff. `raw`:
-    the events `data` was derived from (the digest and pins are theirs)."""
+    the events `data` was derived from (the digest and pins are theirs).
+    `baseline_roles`: the baseline's roles speak first (measuring the baseline's way)."""
     parts = [p.resolve() for p in partitions(data)]
     lf = scan_table(parts[0])
-    detectors = _load_detectors(loaded, lf.collect_schema().names())
-    roles = resolve_roles(loaded, detectors, *roles_from)
+    speaks = loaded[::-1] if baseline_roles else loaded
+    detectors = _load_detectors(speaks, lf.collect_schema().names())
+    roles = resolve_roles(speaks, detectors, *roles_from)
     unweighted(roles.history, str(loaded[0].path))
     selected, compiled, _ = _plan(lf, parts[0], loaded, detectors, roles, by, None)
     first = FirstPart.of(parts[0], selected)
@@ -179,7 +183,7 @@ def plan(
         found = [p.resolve() for p in partitions(raw)]
         digest = dataset_sha256(found, cluster.map(part_sha256, [(p,) for p in found]), raw)
         data = raw
-    _check_pins(data, digest, [(data_sha256, "--data-sha256")], loaded[0])
+    _check_pins(data, digest, [(data_sha256, "--data-sha256")], loaded)
     newest = [s.newest for s in surveys]
     cutoffs = [cutoff_of(newest, roles.time, ls.strategy.label_maturity_days) for ls in loaded]
     spec = PartSpec(loaded, detectors, roles, by, cutoffs, first=first)
@@ -199,11 +203,14 @@ def simulate_dataset(
     out: Path | None = None,
     progress: Progress | None = None,
     history: Path | None = None,
+    measure_as_baseline: bool = False,
 ) -> SimulationRun:
     """`run_simulation` on a cluster: the same metrics, rule table, segments, daily series,
     warnings and comparison; with `out`, per-row decisions written partitioned. The run
     holds no rows (`run.table` is empty): consumers that need rows run on one machine."""
-    loaded = [load_strategy(candidate), *([load_strategy(baseline)] if baseline else [])]
+    theirs = load_strategy(baseline) if baseline else None
+    cand = measured_candidate(load_strategy(candidate), theirs, measure_as_baseline)
+    loaded = [cand, *([theirs] if theirs else [])]
     if out is not None:
         names = OUT_NAMES[: len(loaded)]
         strategies = [candidate, baseline]
@@ -223,6 +230,7 @@ def simulate_dataset(
             data_sha256,
             progress,
             raw=data,
+            baseline_roles=measure_as_baseline and baseline is not None,
         )
         frames = _decide_parts(cluster, p, out, progress, data)
     spec = p.spec

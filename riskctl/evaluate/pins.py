@@ -24,10 +24,13 @@ def check_pin(pin: str | None, source: str) -> None:
 
 
 def check_pins(
-    data: Path, digest: str, pins: list[tuple[str | None, str]], cand: LoadedStrategy
+    data: Path, digest: str, pins: list[tuple[str | None, str]], loaded: list[LoadedStrategy]
 ) -> None:
-    """A pinned evaluation file that changed fails loudly instead of moving the numbers."""
-    pins = [*pins, (cand.strategy.data_sha256, f"{cand.path}: data_sha256")]
+    """A pinned evaluation file that changed fails loudly instead of moving the numbers.
+    Every pin present holds: the flag's and each strategy's (the candidate's and the
+    baseline's), so a change that deletes the candidate's pin still meets the baseline's;
+    the error names the file whose pin failed."""
+    pins = [*pins, *((ls.strategy.data_sha256, f"{ls.path}: data_sha256") for ls in loaded)]
     for pin, source in pins:
         check_pin(pin, source)
         if pin and pin.lower() != digest:

@@ -9,7 +9,7 @@ sweeps, written decisions), on first use.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -52,6 +52,7 @@ from riskctl.strategy.decisions import DECISION_COLUMNS, SEGMENT, DecisionSchema
 from riskctl.strategy.diagnose import condition_failure
 from riskctl.strategy.engine import CompiledStrategy, compile_strategy, condition_columns, decide
 from riskctl.strategy.load import LoadedStrategy, load_strategy
+from riskctl.strategy.measurement import measured_as
 from riskctl.strategy.schema import History
 
 
@@ -280,23 +281,28 @@ def run_simulation(
     carry: list[str] | None = None,
     history: Path | None = None,
     production: History | None = None,
+    measure_as_baseline: bool = False,
 ) -> SimulationRun:
     """Apply the candidate (and baseline) strategy to `data`: decisions, metrics, rule
     table, comparison. `carry`: further columns the caller needs in `run.table` (e.g. the
     features a report explains). Raw events get the detectors' derived features, with
     `history` as earlier context. `production`: how production chose which rows got an
-    outcome (default: the strategy's `history:` section)."""
+    outcome (default: the strategy's `history:` section). `measure_as_baseline`: the
+    candidate's decisions measured with the baseline's measurement settings (see
+    `riskctl.strategy.measurement`), to judge the baseline's guardrails."""
     digest = take(data)  # hashed beside everything below (maybe begun at start-up)
-    cand = load_strategy(candidate)
     base = load_strategy(baseline) if baseline else None
+    cand = measured_candidate(load_strategy(candidate), base, measure_as_baseline)
     loaded = [cand, *([base] if base else [])]
     lf = scan_table(data)
     columns = lf.collect_schema().names()
-    detectors = _load_detectors(loaded, columns)
+    # whose roles (label, bad, time, amount) speak first: the baseline's when measuring its way
+    speaks = loaded[::-1] if measure_as_baseline else loaded
+    detectors = _load_detectors(speaks, columns)
     for det in detectors.values():
         lf = with_stored_features(lf, det.path, det.manifest, history)
-    roles = resolve_roles(loaded, detectors, label, time, amount, production)
-    lf = _coded_label(lf, roles.label, _bad_value(loaded, detectors, roles.label), data)
+    roles = resolve_roles(speaks, detectors, label, time, amount, production)
+    lf = _coded_label(lf, roles.label, _bad_value(speaks, detectors, roles.label), data)
     selected, compiled, ids = _plan(lf, data, loaded, detectors, roles, by, carry)
     check_by_values(lf, by)
     rows = Rows(lf, selected, data, roles, detectors)
@@ -304,7 +310,7 @@ def run_simulation(
     if detectors:  # scoring reads the rows anyway: check them in memory, before deciding
         _ = rows.table
     sims, comparison = _simulate(rows, compiled, by)
-    _check_pins(data, digest.result(), [(data_sha256, "--data-sha256")], cand)
+    _check_pins(data, digest.result(), [(data_sha256, "--data-sha256")], loaded)
     return SimulationRun(
         data,
         digest.result(),
@@ -317,6 +323,16 @@ def run_simulation(
         ids,
         history,
     )
+
+
+def measured_candidate(
+    cand: LoadedStrategy, base: LoadedStrategy | None, as_baseline: bool
+) -> LoadedStrategy:
+    """The candidate, or with `as_baseline` its decisions with the baseline's measurement
+    settings (label, bad, time, amount, costs, reviews, maturity, history)."""
+    if not as_baseline or base is None:
+        return cand
+    return replace(cand, strategy=measured_as(cand.strategy, base.strategy))
 
 
 def _plan(

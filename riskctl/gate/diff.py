@@ -16,13 +16,14 @@ from typing import Any
 
 from riskctl.errors import ConfigError, RiskctlError, UsageError
 from riskctl.strategy.load import LoadedStrategy, load_strategy
+from riskctl.strategy.measurement import MEASUREMENT_FIELDS
 from riskctl.strategy.schema import Strategy
 from riskctl.tempfiles import track_partial, untrack_partial
 
 
 @dataclass(frozen=True)
 class Change:
-    kind: str  # threshold, segment, rule, guardrail, setting
+    kind: str  # threshold, segment, rule, guardrail, measurement, setting
     what: str
     change: str  # added, removed, changed
     before: Any = None
@@ -232,7 +233,14 @@ def diff_strategies(old: LoadedStrategy, new: LoadedStrategy) -> list[Change]:
     changes += _compare(
         "guardrail", _flat(a.guardrails.model_dump()), _flat(b.guardrails.model_dump())
     )
-    skip = {"thresholds", "segments", "rules", "guardrails"}
+    # how metrics are measured (label, time, costs, reviews...): the baseline's guardrails
+    # are judged with the baseline's, so a reviewer sees each change as such
+    changes += _compare(
+        "measurement",
+        _flat({k: v for k, v in a.model_dump().items() if k in MEASUREMENT_FIELDS}),
+        _flat({k: v for k, v in b.model_dump().items() if k in MEASUREMENT_FIELDS}),
+    )
+    skip = {"thresholds", "segments", "rules", "guardrails", *MEASUREMENT_FIELDS}
     changes += _compare(
         "setting",
         _flat({k: v for k, v in a.model_dump().items() if k not in skip}),

@@ -97,8 +97,10 @@ def _heading(run: SimulationRun) -> str:
     return for_markdown_code(cand) + (f" vs {for_markdown_code(base)}" if base else "")
 
 
-def check_markdown(run: SimulationRun, results: list[GuardrailResult]) -> str:
-    """The CI verdict: guardrails first, then the metrics and the swap set."""
+def check_markdown(
+    run: SimulationRun, results: list[GuardrailResult], notes: list[str] | None = None
+) -> str:
+    """The CI verdict: guardrails first, then any notes, the metrics and the swap set."""
     failed = [r for r in results if not r.passed]
     verdict = (
         f"**riskctl check: FAILED** - {len(failed)} of {len(results)} guardrails fail"
@@ -118,6 +120,7 @@ def check_markdown(run: SimulationRun, results: list[GuardrailResult]) -> str:
             for r in results
         ]
         lines += [*table(["check", "guardrail", "verdict", "limit from", "detail"], rows), ""]
+    lines += [line for n in notes or [] for line in (f"> **note**: {for_markdown(n)}", "")]
     lines += metrics_lines(run) + unseen_lines(run) + swap_lines(run)
     return "\n".join(lines) + "\n"
 

@@ -9,11 +9,17 @@ module finds such characters in raw text, before any parsing:
   spaces other than the ASCII space (no-break and the other width spaces), line and paragraph
   separators, control characters other than tab and newline, variation selectors, and
   letters that draw nothing (Hangul fillers, the blank Braille pattern);
+  Invisible means Unicode's Default_Ignorable_Code_Point set (hard-coded below), the
+  categories above, and blank glyphs (Braille blank, Khitan filler);
 * look-alike characters (`words=True`): a character whose compatibility form is ASCII
   (fullwidth letters, mathematical letters, ligatures, superscripts), a letter that looks
   like an ASCII letter in a word that also has ASCII letters (Latin dotless `ı`, small
-  capitals), and a word that mixes scripts (a Cyrillic or Greek letter among Latin ones).
-  Latin may mix with Han, Hiragana, Katakana and Hangul, as Japanese and Korean text does.
+  capitals `ꜰ`, turned letters, `ƿ`), a word that mixes scripts (a Cyrillic or Greek letter
+  among Latin ones), and an East Asian character drawn like an ASCII one (`〇`, Hangul `ㅇ`)
+  in a Latin word with nothing else of its script. Latin may mix with Han, Hiragana,
+  Katakana and Hangul, as Japanese and Korean text does;
+* decomposed text (`words=True`): text not in composed form (NFC), e.g. `u` + a combining
+  diaeresis for `ü`, which never equals the composed text data holds.
 
 `ascii_lookalike` says what a look-alike text was probably meant to read.
 """
@@ -58,11 +64,59 @@ _IDENTICAL = set(
     "օսհո"  # Armenian
 )
 
-# letters that draw nothing although they are not format characters
-_BLANK_LETTERS = {0x115F, 0x1160, 0x3164, 0xFFA0, 0x2800, 0x034F, 0x180E}
-_VARIATION_SELECTORS = (range(0xFE00, 0xFE10), range(0xE0100, 0xE01F0))
+# Default_Ignorable_Code_Point, from Unicode's DerivedCoreProperties.txt (15.1; the set is
+# stable): characters a renderer draws as nothing. Most are format characters (Cf), but not
+# all: the combining grapheme joiner, Hangul fillers, Khmer inherent vowels, Mongolian free
+# variation selectors and the variation selectors are marks or letters, and so would pass a
+# check on the category alone.
+_DEFAULT_IGNORABLE = (
+    (0x00AD, 0x00AD),  # soft hyphen
+    (0x034F, 0x034F),  # combining grapheme joiner
+    (0x061C, 0x061C),  # Arabic letter mark
+    (0x115F, 0x1160),  # Hangul choseong and jungseong fillers
+    (0x17B4, 0x17B5),  # Khmer inherent vowels AQ and AA
+    (0x180B, 0x180F),  # Mongolian free variation selectors one to four, vowel separator
+    (0x200B, 0x200F),  # zero-width space, non-joiner, joiner, LTR and RTL marks
+    (0x202A, 0x202E),  # bidirectional embeddings and overrides
+    (0x2060, 0x206F),  # word joiner, invisible operators, isolates, deprecated format
+    (0x3164, 0x3164),  # Hangul filler
+    (0xFE00, 0xFE0F),  # variation selectors 1 to 16
+    (0xFEFF, 0xFEFF),  # zero-width no-break space (byte-order mark)
+    (0xFFA0, 0xFFA0),  # halfwidth Hangul filler
+    (0xFFF0, 0xFFF8),  # unassigned, reserved as ignorable
+    (0x1BCA0, 0x1BCA3),  # shorthand format controls
+    (0x1D173, 0x1D17A),  # musical symbol format controls
+    (0xE0000, 0xE0FFF),  # tags, variation selectors 17 to 256, reserved
+)
+# characters outside that set that draw nothing: the blank Braille pattern, the Khitan
+# filler (a mark with no glyph)
+_BLANK = {0x2800, 0x16FE4}
 # scripts Latin letters may share a word with (Japanese and Korean text mixes them)
 _MIXES_WITH_LATIN = {"CJK", "HIRAGANA", "KATAKANA", "HANGUL", "BOPOMOFO", "IDEOGRAPHIC"}
+# characters of those scripts drawn like an ASCII letter or digit: in a Latin word with no
+# other character of their script (`h〇me`) they are look-alikes, beside it (`iPhone版`)
+# they are text
+_EAST_ASIAN_LOOKALIKES = {
+    "\u3007": "o",  # ideographic number zero
+    "\u3147": "o",  # Hangul ieung
+    "\u3131": "7",  # Hangul kiyeok
+    "\u3163": "l",  # Hangul i
+    "\u3161": "-",  # Hangul eu
+    "\u3134": "L",  # Hangul nieun
+    "\u30ed": "o",  # Katakana ro
+    "\u53e3": "o",  # CJK mouth
+    "\u5de5": "I",  # CJK work
+    "\u4e28": "l",  # CJK line
+    "\u4e00": "-",  # CJK one
+    "\u30fc": "-",  # Katakana prolonged sound mark
+    "\u30a8": "I",  # Katakana e
+    "\u30cb": "=",  # Katakana ni
+    "\u30bf": "9",  # Katakana ta
+    "\u3127": "l",  # Bopomofo i
+    "\u3108": "C",  # Bopomofo f
+}
+# Latin letters that read as an ASCII one and whose name does not say which
+_LATIN_NAMED_OTHERWISE = {"\u01bf": "p", "\u0196": "l", "\u01a6": "R", "\u0185": "b"}
 
 
 @dataclass(frozen=True)
@@ -80,6 +134,8 @@ class OddCharacter:
         return f"U+{ord(self.char):04X} {_name(self.char)}"
 
     def describe(self) -> str:
+        if self.kind == "decomposed":
+            return f"a decomposed character, {self.code_point}, which reads as '{self.looks_like}'"
         if self.kind == "line break":
             return f"a line break or tab, {self.code_point}"
         if self.kind == "invisible":
@@ -107,9 +163,46 @@ def is_invisible(char: str) -> bool:
     if char in "\t\n\r ":
         return False
     code = ord(char)
-    if code in _BLANK_LETTERS or any(code in r for r in _VARIATION_SELECTORS):
+    if code in _BLANK or any(low <= code <= high for low, high in _DEFAULT_IGNORABLE):
         return True
     return unicodedata.category(char) in ("Cf", "Cc", "Zs", "Zl", "Zp", "Co", "Cn", "Cs")
+
+
+@lru_cache(maxsize=4096)
+def latin_lookalike(char: str) -> str | None:
+    """The ASCII letter a Latin letter outside ASCII reads as, if it reads as one: a look-alike
+    listed, a small capital (`ꜰ` LATIN LETTER SMALL CAPITAL F), and any Latin letter whose name
+    ends in a bare letter (turned, dotless, script, open...), unless it is an accented letter
+    (it decomposes) or carries a visible mark (WITH STROKE, WITH HOOK) or is the sharp s."""
+    if char.isascii() or not char.isalpha():
+        return None
+    like = _LOOKALIKES.get(char) or _LATIN_NAMED_OTHERWISE.get(char)
+    if like is not None:
+        return like if _script(char) == "LATIN" else None
+    name = unicodedata.name(char, "")
+    if not name.startswith("LATIN ") or unicodedata.decomposition(char):
+        return None
+    if " WITH " in name or "SHARP S" in name:
+        return None
+    last = name.rsplit(" ", 1)[-1]
+    if "SMALL CAPITAL" in name or len(last) == 1:
+        return last.lower() if "SMALL" in name else last
+    return None
+
+
+def _not_composed(text: str) -> tuple[int, str] | None:
+    """Where `text` is not in composed form (NFC), and what that part reads as: a decomposed
+    accent (`u` + U+0308 for `ü`) never equals the composed text the data holds."""
+    if text.isascii() or unicodedata.is_normalized("NFC", text):
+        return None
+    for i, c in enumerate(text):
+        if not unicodedata.is_normalized("NFC", c):  # a singleton, e.g. ANGSTROM SIGN
+            return i, unicodedata.normalize("NFC", c)
+        pair = text[i - 1 : i + 1]
+        if i and not unicodedata.is_normalized("NFC", pair):
+            return i, unicodedata.normalize("NFC", pair)
+    first = next(i for i, c in enumerate(text) if not c.isascii())
+    return first, unicodedata.normalize("NFC", text[first])
 
 
 @lru_cache(maxsize=4096)
@@ -164,6 +257,9 @@ def odd_characters(
             found[i] = OddCharacter(template.char, i, template.kind, template.looks_like)
             if first:
                 break
+    if words and (decomposed := _not_composed(text)) is not None:
+        i, composed = decomposed
+        found.setdefault(i, OddCharacter(text[i], i, "decomposed", composed))
     if words and distinct:
         scripts = {_script(c) for c in distinct if c.isalpha()} - _MIXES_WITH_LATIN
         # with one script outside ASCII, a word mixes scripts only if it has ASCII letters
@@ -185,9 +281,12 @@ def _mixed_word(word: str, start: int) -> list[tuple[int, str, str]]:
     has_ascii = any(c.isascii() for _, c in letters)
     out = []
     if has_ascii:
-        out += [
-            (i, c, _LOOKALIKES[c]) for i, c in letters if c in _LOOKALIKES and _script(c) == "LATIN"
-        ]
+        out += [(i, c, like) for i, c in letters if (like := latin_lookalike(c)) is not None]
+        # East Asian characters drawn like ASCII, with nothing else of their script near
+        others = [(start + i, c) for i, c in enumerate(word) if not c.isascii() and c != "_"]
+        east = [(i, c) for i, c in others if _script(c) in _MIXES_WITH_LATIN]
+        if east and all(c in _EAST_ASIAN_LOOKALIKES for _, c in east):
+            out += [(i, c, _EAST_ASIAN_LOOKALIKES[c]) for i, c in east]
     scripts: dict[str, list[tuple[int, str]]] = {}
     for i, c in letters:
         script = _script(c)
@@ -227,7 +326,8 @@ def ascii_lookalike(text: str) -> str:
         if is_invisible(c):
             out.append(" " if unicodedata.category(c) == "Zs" else "")
         else:
-            out.append(_compatible_ascii(c) or _LOOKALIKES.get(c, c))
+            like = _compatible_ascii(c) or latin_lookalike(c) or _LOOKALIKES.get(c)
+            out.append(like or _EAST_ASIAN_LOOKALIKES.get(c, c))
     return "".join(out)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -148,6 +149,14 @@ def _check_text(
     where = loaded.where(*path)
     if where.key_path:  # the key path names the item, which may be the odd text itself
         where = Location(where.file, where.line, shown(where.key_path))
+    if first.kind == "decomposed":
+        composed = unicodedata.normalize("NFC", token)
+        raise ConfigError(
+            f"{what} holds {first.describe()}, in `{shown(token)}`: it never equals the "
+            "composed text data holds",
+            where,
+            hint=f"retype it in NFC / composed form, as `{shown(composed)}`",
+        )
     meant = " ".join(ascii_lookalike(token).split())  # on one line
     raise ConfigError(
         f"{what} holds {first.describe()}, in `{shown(token)}`: {effect}",

@@ -194,3 +194,26 @@ def test_train_close_to_one_machine_and_deterministic(detector, history_parts, a
     model_a = (tmp_path / "a" / "model.ubj").read_bytes()
     assert model_a == (tmp_path / "b" / "model.ubj").read_bytes()
     assert json_of(again.output)["metrics"] == two
+
+
+def test_check_equal_measured_the_baselines_way(
+    small_scored, scored_parts, address, example_strategies, tmp_path
+):
+    """A candidate that changes how metrics are measured: the cluster measures the
+    baseline's guardrails the baseline's way too, with the same note."""
+    text = (example_strategies / "baseline.yaml").read_text()
+    base, cand = tmp_path / "base.yaml", tmp_path / "cand.yaml"
+    base.write_text(text + "guardrails: {max_review_per_day: 1000, max_expected_cost: 1e9}\n")
+    zero = "costs: {false_positive: 0.0, review: 0.0}"
+    cand.write_text(
+        text.replace("costs: {false_positive: 5.0, review: 2.0}", zero) + "reviews: []\n"
+    )
+    command = ["check", cand, "--baseline", base]
+    a, b = both(command, small_scored, scored_parts, address)
+    assert a["notes"] and a["notes"] == b["notes"]
+    assert any(g["note"] == "measured with the baseline's settings" for g in a["guardrails"])
+    # a guardrail on expected cost holds a money sum (float rounding follows the order)
+    for one, two in zip(a.pop("guardrails"), b.pop("guardrails"), strict=True):
+        assert one.pop("value") == pytest.approx(two.pop("value"), rel=1e-9)
+        assert one == two
+    assert_same(a, b)

@@ -87,7 +87,9 @@ def test_every_lookalike_is_found_with_what_it_reads_as(word: str, char: str, me
 @pytest.mark.parametrize("text", GENUINE)
 def test_text_that_is_what_it_shows_is_never_flagged(text: str) -> None:
     assert odd_characters(text) == []
-    assert odd_characters(unicodedata.normalize("NFD", text)) == []  # decomposed accents
+    # decomposed accents never equal the composed text data holds: refused, saying so
+    nfd = unicodedata.normalize("NFD", text)
+    assert odd_characters(nfd) == [] if nfd == text else odd_characters(nfd)[0].kind == "decomposed"
 
 
 def test_ordinary_whitespace_is_not_invisible() -> None:
