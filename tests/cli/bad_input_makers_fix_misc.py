@@ -3,7 +3,8 @@ cannot tell apart (`03` and `3`), with the codes read back as numbers from a CSV
 report templates that would build huge bytes, texts or integers.
 
 A case gives `codes` (the trained text codes) and `values` (the codes of the table that is
-written to CSV, where they read back as numbers); a template case gives `template`."""
+written to CSV, where they read back as numbers); a template case gives `template` (and
+may give `template_file`)."""
 
 from __future__ import annotations
 
@@ -55,8 +56,10 @@ def _codes_as_numbers_csv(i: Inputs) -> Path:
 
 @maker("bomb_templates")
 def _bomb_templates(i: Inputs) -> Path:
-    """A --templates folder whose data part is the case's `template`."""
+    """A --templates folder whose part `template_file` (default: the report's data part) is
+    the case's `template`."""
     folder = i.dir / "templates"
     folder.mkdir()
-    (folder / "_data.html.j2").write_text(i.case["template"], encoding="utf-8")
+    name = i.case.get("template_file", "_data.html.j2")
+    (folder / name).write_text(i.case["template"], encoding="utf-8")
     return folder
