@@ -68,6 +68,7 @@ _BYTES_METHODS = frozenset(["encode", "to_bytes", "from_bytes", "fromhex"])
 # the value types whose methods a template may call: their results are weighed
 _VALUE_TYPES = (str, int, float, complex, list, tuple, dict, set, frozenset, range)
 _WIDTH = re.compile(r"\d+")
+_REPR_SPEC = re.compile(r"%(?:\([^)]*\))?[-+ #0-9.*]*[ra]")
 _PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[-+ #0]*(\*|\d+)?(?:\.(\*|\d+))?")
 
 
@@ -184,10 +185,23 @@ def _check_percent(fmt: Any, args: Any) -> None:
         return
     for match in _PERCENT_SPEC.finditer(fmt):
         _check_spec(match.group(0), "a '%' format")
-    for arg in args if isinstance(args, tuple) else (args,):
+    weights = []
+    for arg in args.values() if isinstance(args, dict) else _as_tuple(args):
         _check_weight(arg, "a '%' format")
+        weights.append(_weight(arg))
         if "*" in fmt:
             _check_width(arg, "a '%' format")
+    # a tuple's values print once each; a mapping's may print once per `%(name)s`; `%r` and
+    # `%a` write a text up to 10 times as long (`\U0001f600`)
+    size = sum(weights)
+    if isinstance(args, dict):
+        size = max(weights, default=0) * len(_PERCENT_SPEC.findall(fmt))
+    if size * (10 if _REPR_SPEC.search(fmt) else 1) > MAX_SIZE:
+        raise _too_large("a '%' format")
+
+
+def _as_tuple(args: Any) -> tuple[Any, ...]:
+    return args if isinstance(args, tuple) else (args,)
 
 
 def _check_join(items: list[Any], sep: Any) -> None:
@@ -230,7 +244,7 @@ def _guard_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
             count = rest[2] if len(rest) > 2 else kwargs.get("count")
             _check_replace(str(value), old, new, count)
         elif name == "format":
-            _check_percent(value, tuple(rest) or tuple(kwargs.values()))
+            _check_percent(value, tuple(rest) if rest else dict(kwargs))
         elif name in ("indent", "wordwrap"):  # a text or a count added to every line
             lines = str(value).count("\n") + 1 if name == "indent" else len(str(value)) + 1
             for arg in (*rest, *kwargs.values()):
@@ -248,10 +262,24 @@ def _guard_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
 class _SizedFormatter(SandboxedFormatter):
     """str.format in the sandbox, refusing widths past MAX_SIZE (nested `{w}` resolved)."""
 
+    _total = 0  # characters this format call has made so far
+
+    def vformat(self, format_string: str, args: Any, kwargs: Any) -> str:
+        self._total = 0
+        return super().vformat(format_string, args, kwargs)
+
+    def convert_field(self, value: Any, conversion: str | None) -> Any:
+        # `!r` and `!a` write a text up to 10 times longer (`\U0001f600`)
+        return _check_result(super().convert_field(value, conversion), "str.format")
+
     def format_field(self, value: Any, format_spec: str) -> Any:
         _check_spec(format_spec, "str.format")
         _check_weight(value, "str.format")
-        return super().format_field(value, format_spec)
+        field = super().format_field(value, format_spec)
+        self._total += len(field)  # `{0}{0}{0}` makes three copies of the value
+        if self._total > MAX_SIZE:
+            raise _too_large("str.format")
+        return field
 
 
 class _SizedGenerator(CodeGenerator):

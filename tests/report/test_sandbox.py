@@ -128,6 +128,12 @@ GROWTH = {
     "int_power_of_power": "{{ (((10 ** 100) ** 100) ** 100).bit_length() }}",
     "int_power_big_base": "{{ ((10 ** 1000) ** 1000).bit_length() }}",
     "int_from_hex_text": "{{ (('f' * 9000000) | int(base=16)).bit_length() }}",
+    "format_field_repeated": "{% set s = 'x' * 4000000 %}{{ '{0}{0}{0}'.format(s) | length }}",
+    "format_ascii_conversion": "{{ '{!a}'.format('\U0001f600' * 2000000) | length }}",
+    "percent_named_repeated": "{% set s = 'x' * 4000000 %}{{ '%(a)s%(a)s%(a)s' % {'a': s} }}",
+    "percent_tuple": "{% set s = 'x' * 4000000 %}{{ '%s%s%s' % (s, s, s) }}",
+    "percent_ascii": "{{ '%a' % ('\U0001f600' * 2000000,) }}",
+    "format_filter_named": "{% set s = 'x' * 4000000 %}{{ '%(a)s%(a)s%(a)s' | format(a=s) }}",
     "int_product_of_sums": "{% set x = (10 ** 1000) ** 30 %}{{ (x * x).bit_length() }}",
 }
 
@@ -197,6 +203,8 @@ GOOD = {
     "{{ 2 ** 10 }}|{{ (10 ** 20) * (10 ** 20) }}|{{ '12' | int }}|{{ 'ff' | int(base=16) }}": (
         "1024|10000000000000000000000000000000000000000|12|255"
     ),
+    "{{ '%(a)s-%(a)r' % {'a': 'q'} }}|{{ '%s/%r/%a' % ('x', 'y', '\u00e9') }}": "",
+    "{{ '{0}{0}|{1!r}|{1!a}'.format('ab', '\u00e9') }}": "",
     "{{ '<a>' | e }}|{{ 'a b' | urlencode }}|{{ 3 * 'ab' }}|{{ 1.5 * 2 }}": (
         "&lt;a&gt;|a%20b|ababab|3.0"
     ),
