@@ -8,6 +8,8 @@ missing stays missing.
 
 from __future__ import annotations
 
+import contextlib
+import math
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -102,14 +104,69 @@ def check_category_types(df: pl.DataFrame, features: list[Feature]) -> None:
         if not stray.len():
             values = column.to_frame().select(_as_text(f, column.dtype)).to_series().unique()
             stray = values.filter(~values.is_in(f.categories))
+        hint = (
+            f"give '{f.name}' as {trained}, as in training (e.g. a Parquet file; in a "
+            "CSV, values such as 03 read as numbers)"
+        )
         if stray.len():
             raise DataError(
                 f"column '{f.name}' held {trained} when the detector was trained and holds "
                 f"{here} here: {stray.len():,} of its values (e.g. {stray.sort()[0]!r}) are "
                 "not trained categories when written as text, and would all score as unseen",
-                hint=f"give '{f.name}' as {trained}, as in training (e.g. a Parquet file; in a "
-                "CSV, values such as 03 read as numbers)",
+                hint=hint,
             )
+        ambiguous = _ambiguous_category(f, df.schema[f.name])
+        if ambiguous:
+            raise DataError(
+                f"column '{f.name}' held {trained} when the detector was trained and holds "
+                f"{here} here: {ambiguous}, so the numbers cannot be mapped to the trained "
+                "categories without loss",
+                hint=hint,
+            )
+
+
+def _number(text: str, integers: bool) -> int | float | None:
+    """The number a reader would make of a category's text (`03`, `+3`, ` 3`, `3.0`, `1e3`,
+    `٣`), as an integer column or a decimal column holds it; None if it holds no such number."""
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    if not integers:
+        return value
+    with contextlib.suppress(ValueError):
+        return int(text)  # exact, past 2**53 too
+    return int(value) if math.isfinite(value) and value.is_integer() else None
+
+
+def _ambiguous_category(f: Feature, dtype: pl.DataType) -> str | None:
+    """Why the numbers of a numeric column cannot be mapped to a detector's text categories
+    without loss, or None. A number maps to the one category that is its text exactly as
+    `_as_text` writes it; a trained category that reads as a number written any other way
+    (`03`, `+3`, `3.0`, `1e3`), or two categories that read as the same number, make that
+    mapping lossy: `03` and `3` would both arrive as 3."""
+    kind = value_kind(dtype)
+    if value_kind(f.dtype) != "text" or kind not in ("integers", "decimals"):
+        return None
+    numbers: dict[str, list[str]] = {}  # a number's text -> the categories that read as it
+    for category in f.categories:
+        number = _number(category, kind == "integers")
+        if isinstance(number, float):
+            frame = pl.DataFrame({f.name: pl.Series([number], dtype=pl.Float64)})
+            numbers.setdefault(frame.select(_as_text(f, pl.Float64)).item(), []).append(category)
+        elif number is not None:
+            numbers.setdefault(str(number), []).append(category)
+    for canonical, categories in numbers.items():
+        if len(categories) > 1:
+            both = " and ".join(repr(c) for c in categories[:2])
+            return f"the trained categories {both} both read as the number {canonical}"
+    for canonical, (category,) in numbers.items():
+        if category != canonical:
+            return (
+                f"the trained category {category!r} reads as the number {canonical}, "
+                f"which is written {canonical!r}"
+            )
+    return None
 
 
 def _whole_numbers(f: Feature, dtype: pl.DataType) -> bool:

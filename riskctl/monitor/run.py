@@ -114,13 +114,24 @@ def _attributions(sides: Sides, by: tuple[str, ...]) -> list[Attribution]:
     return out
 
 
-def _estimates(sides: Sides) -> Estimates | None:
-    if not (sides.score and sides.flagged):
-        return None
-    cur = sides.current
-    scores = cur[sides.score].cast(pl.Float64)
-    if not scores.drop_nans().drop_nulls().is_between(0.0, 1.0).all():
+def scores_are_probabilities(sides: Sides) -> bool:
+    """Whether every score, current and reference, lies in [0, 1]: label-free estimates
+    read a score as the probability that its row is bad, and mean nothing otherwise."""
+    if not sides.score:
+        return False
+    for df in (sides.current, sides.reference):
+        if df is None or sides.score not in df.columns:
+            continue
+        scores = df[sides.score].cast(pl.Float64).drop_nans().drop_nulls()
+        if not scores.is_between(0.0, 1.0).all():
+            return False
+    return True
+
+
+def _estimates(sides: Sides, probabilities: bool) -> Estimates | None:
+    if not (sides.score and sides.flagged and probabilities):
         return None  # not probabilities: _warnings says so
+    cur = sides.current
     days = sides.loaded.strategy.label_maturity_days if sides.loaded else 0.0
     labels = labels_array(cur, sides.label, sides.time, days)
     calibration = calibration_of(sides.detector.manifest) if sides.detector else None
@@ -133,7 +144,7 @@ def _estimates(sides: Sides) -> Estimates | None:
     )
 
 
-def _series(sides: Sides) -> list[PeriodPoint]:
+def _series(sides: Sides, probabilities: bool) -> list[PeriodPoint]:
     if sides.time is None or sides.every is None or sides.origin is None:
         return []
     parts = [sides.current.with_columns(pl.lit("current").alias(SIDE))]
@@ -150,10 +161,12 @@ def _series(sides: Sides) -> list[PeriodPoint]:
         _mean(ref, sides.flagged),
     )
     bins = reference_bins(ref[sides.score]) if ref is not None and sides.score else None
-    return period_series(frame, stats, sides.score, sides.flagged, sides.label, bins)
+    return period_series(frame, stats, sides.score, sides.flagged, sides.label, bins, probabilities)
 
 
-def _warnings(sides: Sides, stored: bool, estimates: Estimates | None) -> list[str]:
+def _warnings(
+    sides: Sides, stored: bool, estimates: Estimates | None, probabilities: bool
+) -> list[str]:
     out = []
     det = sides.detector
     if det is not None and not stored:
@@ -169,7 +182,7 @@ def _warnings(sides: Sides, stored: bool, estimates: Estimates | None) -> list[s
     gone = missing_columns(sides)
     if gone:
         out.append("the current table lacks columns the reference has: " + ", ".join(gone))
-    if sides.score and sides.flagged and estimates is None:
+    if sides.score and not probabilities:
         out.append(
             f"'{sides.score}' has values outside [0, 1]: not a probability, so no label-free "
             "estimates"
@@ -188,12 +201,13 @@ def run_monitor(o: MonitorOptions, sides: Sides | None = None) -> MonitorResult:
     score_drift = None
     if sides.score and ref is not None and sides.score in ref.columns:
         score_drift = column_drift(sides.score, cur[sides.score], ref[sides.score])
-    estimates = _estimates(sides)
+    probabilities = scores_are_probabilities(sides)
+    estimates = _estimates(sides, probabilities)
     shift = None
     if sides.detector is not None and ref is not None and o.sample > 0:
         shift = shap_shift(sides.detector, ref, cur, o.sample, o.seed)
     attributions = _attributions(sides, o.by)
-    warnings = _warnings(sides, bool(stored), estimates)
+    warnings = _warnings(sides, bool(stored), estimates, probabilities)
     if o.by and not attributions:
         warnings.append(
             "--by: no metric to attribute (pass --strategy for the alert rate, a score column "
@@ -217,7 +231,7 @@ def run_monitor(o: MonitorOptions, sides: Sides | None = None) -> MonitorResult:
         estimates=estimates,
         attributions=attributions,
         score_shift=shift,
-        series=_series(sides),
+        series=_series(sides, probabilities),
         thresholds=thresholds,
         warnings=warnings,
     )

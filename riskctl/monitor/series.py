@@ -100,8 +100,10 @@ def period_series(
     flagged: str | None,
     label: str | None,
     score_bins: Bins | None,
+    probabilities: bool = True,
 ) -> list[PeriodPoint]:
-    """One point per period of `df` (which has PERIOD and `_side` columns)."""
+    """One point per period of `df` (which has PERIOD and `_side` columns). The expected
+    bad rate is the mean score only when the scores are `probabilities` (all in [0, 1])."""
     points = []
     alert_sd = (
         math.sqrt(ref.alert_rate * (1 - ref.alert_rate)) if ref.alert_rate is not None else None
@@ -126,7 +128,7 @@ def period_series(
                 alert_rate=_mean(part[flagged]) if flagged else None,
                 alert_band=_band(ref.alert_rate, alert_sd, n),
                 bad_rate=_mean(labelled) if labelled is not None and labelled.len() else None,
-                expected_bad_rate=mean_score,
+                expected_bad_rate=mean_score if probabilities else None,
             )
         )
     return points

@@ -9,6 +9,16 @@ Jinja2's immutable sandbox keeps a template from reaching Python internals (`__c
   `slice`, `tojson`, `wordwrap` and `truncate` may not pass it either; a list or mapping is
   weighed by what it would print (`_weight`) before it is printed, formatted, joined or
   given to any filter, so `[big, big, big]` cannot print three copies of `big`;
+* what a method or filter returns is weighed too, so a step that grows its input by a
+  bounded factor (`upper` of `ß`, `escape`, `urlencode`, `string` of a list) cannot feed a
+  next one: at most one such step's worth is ever built, never a chain of them;
+  `translate` is weighed before it runs (its table's longest value times the text), and
+  `expandtabs` by its tab size (8 when not given);
+* bytes are refused outright: `str.encode`, `int.to_bytes` and every attribute of a bytes
+  object are unsafe, as is a bytes value handed to a call or an operator;
+* an integer may not pass `MAX_BITS` bits: `*` (the sum of the bit lengths) and `**` (the
+  exponent times the base's bit length) are weighed before they run, and any integer a
+  method, filter or operator returns is weighed after;
 * a report rendered from a user's templates may not pass `MAX_OUTPUT` characters (it is
   rendered piece by piece and stopped there), nor take longer than `RENDER_SECONDS`;
 * templates that include or call themselves without end stop with one error;
@@ -46,12 +56,19 @@ MAX_SIZE = 10_000_000  # characters or items one value in a template may have
 MAX_OUTPUT = 64_000_000  # characters a report from the user's templates may have
 MAX_TEMPLATE_BYTES = 5_000_000  # one template file
 MAX_EXPONENT = 1_000
+MAX_BITS = 100_000  # bits an integer in a template may have (about 30,000 digits)
 RENDER_SECONDS = 60
 
 # filters and str methods whose integer arguments are sizes of what they build
 _SIZED_FILTERS = ("center", "indent", "batch", "slice", "tojson", "wordwrap", "truncate")
-_SIZED_METHODS = frozenset(["center", "ljust", "rjust", "zfill", "expandtabs"])
+_SIZED_METHODS = frozenset(["center", "ljust", "rjust", "zfill"])
+_BYTES = (bytes, bytearray, memoryview)
+# methods that make bytes out of a text or a number (a bytes object has no safe attribute)
+_BYTES_METHODS = frozenset(["encode", "to_bytes", "from_bytes", "fromhex"])
+# the value types whose methods a template may call: their results are weighed
+_VALUE_TYPES = (str, int, float, complex, list, tuple, dict, set, frozenset, range)
 _WIDTH = re.compile(r"\d+")
+_REPR_SPEC = re.compile(r"%(?:\([^)]*\))?[-+ #0-9.*]*[ra]")
 _PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[-+ #0]*(\*|\d+)?(?:\.(\*|\d+))?")
 
 
@@ -107,6 +124,50 @@ def _finalize(value: Any) -> Any:
     return value
 
 
+def _check_result(value: Any, what: str) -> Any:
+    """What a method, filter or operator returned: no text or container past MAX_SIZE
+    (weighed), no integer past MAX_BITS, no bytes."""
+    if isinstance(value, _BYTES):
+        raise SecurityError(f"{what} made bytes: templates work with text only")
+    if isinstance(value, int) and value.bit_length() > MAX_BITS:
+        raise _too_many_bits(what)
+    if isinstance(value, (str, *_CONTAINERS)) and _weight(value) > MAX_SIZE:
+        raise _too_large(what)
+    return value
+
+
+def _too_many_bits(what: str) -> TemplateTooLarge:
+    return TemplateTooLarge(f"{what} would make an integer past {MAX_BITS:,} bits")
+
+
+def _check_int_binop(operator: str, left: Any, right: Any) -> None:
+    """`*` and `**` of integers weighed before they run: a product has at most the sum of
+    its factors' bits, a power the exponent times its base's bits."""
+    if not (isinstance(left, int) and isinstance(right, int)):
+        return
+    if operator == "*":
+        bits = left.bit_length() + right.bit_length()
+    elif operator == "**" and right > 0:
+        bits = right * max(left.bit_length(), 1)
+    else:
+        return
+    if bits > MAX_BITS:
+        raise _too_many_bits(f"'{operator}'")
+
+
+def _check_translate(text: str, table: Any) -> None:
+    """`text.translate(table)`: each character becomes at most the table's longest text."""
+    if isinstance(table, dict):
+        values: Iterable[Any] = table.values()
+    elif isinstance(table, list | tuple):
+        values = table
+    else:
+        raise SecurityError("translate takes a dict (or list) table in a template")
+    longest = max((len(v) for v in values if isinstance(v, str)), default=1)
+    if len(text) * max(longest, 1) > MAX_SIZE:
+        raise _too_large("translate")
+
+
 def _check_width(value: Any, what: str) -> None:
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_SIZE:
         raise _too_large(what)
@@ -124,10 +185,23 @@ def _check_percent(fmt: Any, args: Any) -> None:
         return
     for match in _PERCENT_SPEC.finditer(fmt):
         _check_spec(match.group(0), "a '%' format")
-    for arg in args if isinstance(args, tuple) else (args,):
+    weights = []
+    for arg in args.values() if isinstance(args, dict) else _as_tuple(args):
         _check_weight(arg, "a '%' format")
+        weights.append(_weight(arg))
         if "*" in fmt:
             _check_width(arg, "a '%' format")
+    # a tuple's values print once each; a mapping's may print once per `%(name)s`; `%r` and
+    # `%a` write a text up to 10 times as long (`\U0001f600`)
+    size = sum(weights)
+    if isinstance(args, dict):
+        size = max(weights, default=0) * len(_PERCENT_SPEC.findall(fmt))
+    if size * (10 if _REPR_SPEC.search(fmt) else 1) > MAX_SIZE:
+        raise _too_large("a '%' format")
+
+
+def _as_tuple(args: Any) -> tuple[Any, ...]:
+    return args if isinstance(args, tuple) else (args,)
 
 
 def _check_join(items: list[Any], sep: Any) -> None:
@@ -145,6 +219,11 @@ def _check_replace(text: Any, old: Any, new: Any, count: Any = None) -> None:
         raise _too_large("replace")
 
 
+def _refuse_bytes(values: Iterable[Any]) -> None:
+    if any(isinstance(v, _BYTES) for v in values):
+        raise SecurityError("a bytes value in a template: templates work with text only")
+
+
 def _guard_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
     """`func` (a built-in filter) with its result's size checked before it runs."""
 
@@ -153,6 +232,7 @@ def _guard_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
         # pass_eval_context / pass_environment filters get that object first
         offset = 1 if getattr(func, "jinja_pass_arg", None) is not None else 0
         value, rest = args[offset], args[offset + 1 :]
+        _refuse_bytes((value, *rest, *kwargs.values()))
         _check_weight(value, name)  # a filter may print or copy what it is given
         if name == "join":
             items = list(value)
@@ -164,7 +244,7 @@ def _guard_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
             count = rest[2] if len(rest) > 2 else kwargs.get("count")
             _check_replace(str(value), old, new, count)
         elif name == "format":
-            _check_percent(value, tuple(rest) or tuple(kwargs.values()))
+            _check_percent(value, tuple(rest) if rest else dict(kwargs))
         elif name in ("indent", "wordwrap"):  # a text or a count added to every line
             lines = str(value).count("\n") + 1 if name == "indent" else len(str(value)) + 1
             for arg in (*rest, *kwargs.values()):
@@ -174,7 +254,7 @@ def _guard_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
         elif name in _SIZED_FILTERS:
             for arg in (*rest, *kwargs.values()):
                 _check_width(arg, name)
-        return func(*args, **kwargs)
+        return _check_result(func(*args, **kwargs), f"the filter {name}")
 
     return guarded
 
@@ -182,10 +262,24 @@ def _guard_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
 class _SizedFormatter(SandboxedFormatter):
     """str.format in the sandbox, refusing widths past MAX_SIZE (nested `{w}` resolved)."""
 
+    _total = 0  # characters this format call has made so far
+
+    def vformat(self, format_string: str, args: Any, kwargs: Any) -> str:
+        self._total = 0
+        return super().vformat(format_string, args, kwargs)
+
+    def convert_field(self, value: Any, conversion: str | None) -> Any:
+        # `!r` and `!a` write a text up to 10 times longer (`\U0001f600`)
+        return _check_result(super().convert_field(value, conversion), "str.format")
+
     def format_field(self, value: Any, format_spec: str) -> Any:
         _check_spec(format_spec, "str.format")
         _check_weight(value, "str.format")
-        return super().format_field(value, format_spec)
+        field = super().format_field(value, format_spec)
+        self._total += len(field)  # `{0}{0}{0}` makes three copies of the value
+        if self._total > MAX_SIZE:
+            raise _too_large("str.format")
+        return field
 
 
 class _SizedGenerator(CodeGenerator):
@@ -213,9 +307,17 @@ class TemplateSandbox(ImmutableSandboxedEnvironment):
             self.filters[name] = _guard_filter(name, self.filters[name])
         self.globals.pop("lipsum", None)  # lorem ipsum of any length: no report needs it
 
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        """No attribute of a bytes object, nor a method that makes bytes."""
+        if isinstance(obj, _BYTES) or isinstance(value, _BYTES) or attr in _BYTES_METHODS:
+            return False
+        return super().is_safe_attribute(obj, attr, value)
+
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        _refuse_bytes((left, right))
         if operator == "**" and isinstance(right, int | float) and abs(right) > MAX_EXPONENT:
             raise SecurityError(f"exponent {right} is too large for a template")
+        _check_int_binop(operator, left, right)
         if operator == "*":
             for seq, times in ((left, right), (right, left)):
                 sized = isinstance(seq, str | list | tuple) and isinstance(times, int)
@@ -226,7 +328,7 @@ class TemplateSandbox(ImmutableSandboxedEnvironment):
             raise _too_large("'+'")
         if operator == "%":
             _check_percent(left, right)
-        return super().call_binop(context, operator, left, right)
+        return _check_result(super().call_binop(context, operator, left, right), f"'{operator}'")
 
     def checked_concat(self, values: tuple[Any, ...]) -> tuple[Any, ...]:
         if sum(_weight(v) for v in values) > MAX_SIZE:
@@ -236,20 +338,28 @@ class TemplateSandbox(ImmutableSandboxedEnvironment):
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
         owner = getattr(__obj, "__self__", None)
         name = getattr(__obj, "__name__", "")
+        _refuse_bytes((owner, *args, *kwargs.values()))
         if isinstance(owner, str):
             if name in _SIZED_METHODS:
                 for arg in (*args, *kwargs.values()):
                     _check_width(arg, name)
-                    tabs = owner.count("\t") if name == "expandtabs" else 0
-                    if isinstance(arg, int) and tabs * arg > MAX_SIZE:
-                        raise _too_large(name)
+            elif name == "expandtabs":
+                size = args[0] if args else kwargs.get("tabsize", 8)
+                _check_width(size, name)
+                if isinstance(size, int) and len(owner) + owner.count("\t") * size > MAX_SIZE:
+                    raise _too_large(name)
+            elif name == "translate" and args:
+                _check_translate(owner, args[0])
             elif name == "join" and args:
                 items = list(args[0])
                 _check_join(items, owner)
                 args = (items, *args[1:])
             elif name == "replace" and len(args) >= 2:
                 _check_replace(owner, args[0], args[1], args[2] if len(args) > 2 else None)
-        return super().call(__context, __obj, *args, **kwargs)
+        result = super().call(__context, __obj, *args, **kwargs)
+        if isinstance(owner, _VALUE_TYPES):  # a value's method: str.upper, int.__pow__...
+            _check_result(result, f"the method {name}")
+        return result
 
     def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
         """`str.format` / `format_map` as the sandbox runs them, widths checked."""

@@ -76,3 +76,52 @@ def test_whole_decimals_are_the_integer_codes_they_hold() -> None:
         encode(pl.DataFrame({"code": [1.0, 9.0], "x": [0.0, 1.0]}), features)
     with pytest.raises(DataError, match="1e"):  # whole, but beyond exact integers
         encode(pl.DataFrame({"code": [1.0, 1e30], "x": [0.0, 1.0]}), features)
+
+
+@pytest.mark.parametrize(
+    ("categories", "values", "dtype", "words"),
+    [
+        # the CSV read of `03` is 3, which is also the trained `3`: both trained, refused
+        (["03", "12", "07", "3", "007"], [3, 12, 3], pl.Int64, "'03' and '3' both read as"),
+        (["3", "03"], [3], pl.Int64, "'3' and '03' both read as the number 3"),
+        (["+3", "3"], [3], pl.Int32, "'+3' and '3' both read as the number 3"),
+        (["-5", "-05"], [-5], pl.Int64, "'-5' and '-05' both read as the number -5"),
+        (["3.0", "3"], [3], pl.UInt8, "'3.0' and '3' both read as the number 3"),
+        (["1e3", "1000"], [1000], pl.Int64, "'1e3' and '1000' both read as"),
+        (["2.50", "2.5"], [2.5], pl.Float64, "'2.50' and '2.5' both read as the number 2.5"),
+        # one non-canonical number text: the numbers cannot say which text they were
+        (["03", "12"], [12], pl.Int64, "'03' reads as the number 3, which is written '3'"),
+        ([" 3", "12"], [12], pl.Int64, "' 3' reads as the number 3"),
+        (["+3", "12"], [12], pl.Int64, "'+3' reads as the number 3"),
+        (["-07", "12"], [12], pl.Int64, "'-07' reads as the number -7"),
+        (["1_000", "12"], [12], pl.Int64, "'1_000' reads as the number 1000"),
+        (["\u0663", "12"], [12], pl.Int64, "reads as the number 3"),  # Arabic-Indic three
+        (["2.5", "3"], [2.5], pl.Float64, "'3' reads as the number 3.0, which is written '3.0'"),
+        (["-0.50", "1.0"], [1.0], pl.Float32, "'-0.50' reads as the number -0.5"),
+    ],
+)
+def test_numbers_that_cannot_name_one_category_are_refused(categories, values, dtype, words):
+    df = pl.DataFrame({"code": values, "x": [1.0] * len(values)}, schema_overrides={"code": dtype})
+    with pytest.raises(DataError) as err:
+        encode(df, _feature(categories))
+    message = str(err.value)
+    assert "column 'code' held text when the detector was trained" in message
+    assert words in message and "without loss" in message and "\n" not in message
+    # the same table with the trained text scores as before
+    text = df.with_columns(pl.col("code").cast(pl.String))
+    assert encode(text, _feature(categories)).values.shape == (df.height, 2)
+
+
+@pytest.mark.parametrize(
+    ("categories", "values", "dtype"),
+    [
+        (["3", "12", "-4", "gift_cards", "0"], [3, 12, -4, 0, None], pl.Int64),
+        (["3.5", "12", "a"], [12, 12], pl.Int64),  # 3.5 is no integer: no clash in int data
+        (["2.5", "3.0", "-0.5", "nan?"], [2.5, 3.0, -0.5], pl.Float64),
+    ],
+)
+def test_canonical_number_texts_still_map_exactly(categories, values, dtype) -> None:
+    df = pl.DataFrame({"code": values, "x": [1.0] * len(values)}, schema_overrides={"code": dtype})
+    text = df.with_columns(pl.col("code").cast(pl.String))
+    a, b = encode(df, _feature(categories)), encode(text, _feature(categories))
+    assert np.array_equal(a.values, b.values, equal_nan=True)

@@ -105,6 +105,65 @@ BOMBS = {
 }
 
 
+# growth the width and count checks do not see: bytes, a translate table, a bounded factor
+# applied again and again (upper of ß, escape, urlencode), integers
+GROWTH = {
+    "bytes_repeat": "{{ ('a'.encode() * 200000000) | length }}",
+    "bytes_ljust": "{{ 'a'.encode().ljust(100000000) | length }}",
+    "bytes_hex": "{% set s = 'x' * 9000000 %}{{ s.encode().hex() | length }}",
+    "bytes_by_map": "{{ (['a'] | map(attribute='encode') | first)() }}",
+    "bytes_by_getitem": "{{ 'a'['encode']() }}",
+    "markup_encode": "{{ ('a' | safe).encode('utf-16') }}",
+    "int_to_bytes": "{{ (1).to_bytes(100000000, 'big') | length }}",
+    "translate_dict": "{% set s = 'x' * 9000000 %}{{ s.translate({120: 'yyyyyyyyyy'}) | length }}",
+    "translate_list": "{{ ('\\x00' * 9000000).translate(['y' * 10]) | length }}",
+    "translate_huge_value": "{{ ('x' * 1000).translate({120: 'y' * 9000000}) | length }}",
+    "expandtabs_default": "{{ ('\\t' * 9000000).expandtabs() | length }}",
+    "expandtabs_keyword": "{{ ('\\t' * 2000000).expandtabs(tabsize=8) | length }}",
+    "upper_chain": "{{ ('\u00df' * 9000000).upper().upper() | length }}",
+    "escape_filter": "{{ ('\"' * 9000000) | e | length }}",
+    "urlencode_filter": "{{ ('\u20ac' * 3000000) | urlencode | length }}",
+    "int_square_loop": "{% set ns = namespace(x=10 ** 1000) %}{% for i in range(20) %}"
+    "{% set ns.x = ns.x * ns.x %}{% endfor %}{{ ns.x.bit_length() }}",
+    "int_power_of_power": "{{ (((10 ** 100) ** 100) ** 100).bit_length() }}",
+    "int_power_big_base": "{{ ((10 ** 1000) ** 1000).bit_length() }}",
+    "int_from_hex_text": "{{ (('f' * 9000000) | int(base=16)).bit_length() }}",
+    "format_field_repeated": "{% set s = 'x' * 4000000 %}{{ '{0}{0}{0}'.format(s) | length }}",
+    "format_ascii_conversion": "{{ '{!a}'.format('\U0001f600' * 2000000) | length }}",
+    "percent_named_repeated": "{% set s = 'x' * 4000000 %}{{ '%(a)s%(a)s%(a)s' % {'a': s} }}",
+    "percent_tuple": "{% set s = 'x' * 4000000 %}{{ '%s%s%s' % (s, s, s) }}",
+    "percent_ascii": "{{ '%a' % ('\U0001f600' * 2000000,) }}",
+    "format_filter_named": "{% set s = 'x' * 4000000 %}{{ '%(a)s%(a)s%(a)s' | format(a=s) }}",
+    "int_product_of_sums": "{% set x = (10 ** 1000) ** 30 %}{{ (x * x).bit_length() }}",
+}
+
+
+@pytest.mark.parametrize("body", GROWTH.values(), ids=GROWTH.keys())
+def test_bytes_big_integers_and_repeated_growth_are_refused(tmp_path: Path, body: str) -> None:
+    import resource
+    import time
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.monotonic()
+    with pytest.raises(UsageError, match="report template refused") as caught:
+        _render(tmp_path, body)
+    assert "\n" not in str(caught.value)
+    assert time.monotonic() - start < 10
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert grown_mb < 300
+
+
+def test_integer_limits_are_weighed_before_computing() -> None:
+    ok = 2 ** (sandbox.MAX_BITS // 2 - 1)
+    sandbox._check_int_binop("*", ok, ok)
+    with pytest.raises(sandbox.TemplateTooLarge, match="bits"):
+        sandbox._check_int_binop("*", ok * 4, ok)
+    with pytest.raises(sandbox.TemplateTooLarge, match="bits"):
+        sandbox._check_int_binop("**", 3, sandbox.MAX_BITS)  # 2 bits a factor
+    sandbox._check_int_binop("**", 3, sandbox.MAX_BITS // 2)
+    sandbox._check_int_binop("**", ok, -1)  # a fraction, not a big integer
+
+
 def _render(tmp_path: Path, body: str, **context: object) -> str:
     from riskctl.report.render import render_sandboxed
 
@@ -139,6 +198,16 @@ GOOD = {
     "{{ 'a\\nb' | indent(2) }}": "a\n  b",
     "{{ [1, 2, 3] | batch(2) | list }}": "[[1, 2], [3]]",
     "{{ {'a': 1} | tojson(indent=1) }}": "",
+    "{{ 'a\\tb'.expandtabs(4) }}|{{ 'a\\tb'.expandtabs() }}": "a   b|a       b",
+    "{{ 'abc'.translate({97: 'xy', 98: None}) }}|{{ 'stra\u00dfe'.upper() }}": "xyc|STRASSE",
+    "{{ 2 ** 10 }}|{{ (10 ** 20) * (10 ** 20) }}|{{ '12' | int }}|{{ 'ff' | int(base=16) }}": (
+        "1024|10000000000000000000000000000000000000000|12|255"
+    ),
+    "{{ '%(a)s-%(a)r' % {'a': 'q'} }}|{{ '%s/%r/%a' % ('x', 'y', '\u00e9') }}": "",
+    "{{ '{0}{0}|{1!r}|{1!a}'.format('ab', '\u00e9') }}": "",
+    "{{ '<a>' | e }}|{{ 'a b' | urlencode }}|{{ 3 * 'ab' }}|{{ 1.5 * 2 }}": (
+        "&lt;a&gt;|a%20b|ababab|3.0"
+    ),
 }
 
 
