@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from riskctl.features.index import entity_columns
 from riskctl.features.spec import Feature, FeatureSpec, Lookup
 
 ROW = ""  # the group of row-level columns (expressions and lookups)
@@ -44,11 +45,6 @@ class Pass:
     exchanges: list[Exchange] = field(default_factory=list)
 
 
-def entity_columns(spec: FeatureSpec, entity: str | None) -> list[str]:
-    columns = spec.entities.get(entity or "", [])
-    return [columns] if isinstance(columns, str) else list(columns)
-
-
 def reads(spec: FeatureSpec, item: Feature | Lookup) -> set[str]:
     """The columns an item reads (an unparsable expression reads nothing here: the
     one-machine check on a sample reports it)."""
@@ -62,11 +58,11 @@ def reads(spec: FeatureSpec, item: Feature | Lookup) -> set[str]:
             return set()
     if kind == "ring":
         assert item.ring is not None
-        found = set(entity_columns(spec, item.ring.nodes))
+        found = set(entity_columns(spec.entities, item.ring.nodes))
         for link in item.ring.links:
-            found |= set(entity_columns(spec, link))
+            found |= set(entity_columns(spec.entities, link))
         return found | ({item.label} if item.label else set())
-    found = {spec.time, *entity_columns(spec, item.per)}
+    found = {spec.time, *entity_columns(spec.entities, item.per)}
     source = getattr(item, kind)
     if kind in ("count", "distinct", "sum", "mean") and not (kind == "count" and source == "rows"):
         found.add(source)
@@ -116,6 +112,6 @@ def _pass_of(spec: FeatureSpec, pending: dict[str, list[Feature | Lookup]]) -> P
             needed |= reads(spec, item)
         ring = group.startswith(RING)
         entity = "" if ring else group.removeprefix("per:")
-        keys = [] if ring else entity_columns(spec, entity)
+        keys = [] if ring else entity_columns(spec.entities, entity)
         out.exchanges.append(Exchange(entity, [i.name for i in items], sorted(needed), keys))
     return out

