@@ -7,6 +7,7 @@ import math
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from riskctl.errors import DataError
@@ -199,3 +200,28 @@ def check_labels(frame: pl.DataFrame, label: str, source: Path | str) -> None:
             f"(e.g. {other[0]!r})",
             hint="labels must be 1 = bad, 0 = good",
         )
+
+
+NONE = "(none)"  # rows with no value of a `--by` column, or in no segment of a strategy
+MISSING_NAMES = (NONE, "(missing)", "(no value)")
+
+
+def name_missing(present: Iterable[str | None]) -> str:
+    """What the group of rows with no value of a `--by` column is called, given the values
+    the column holds: `(none)`, unless a real value is spelled so (web analytics exports
+    write `(none)` for direct traffic). Every command and path names the group here, from
+    the values of the whole column."""
+    taken = {v for v in present if v is not None}
+    for name in MISSING_NAMES:
+        if name not in taken:
+            return name
+    n = 2
+    while f"{NONE} {n}" in taken:
+        n += 1
+    return f"{NONE} {n}"
+
+
+def named_values(values: pl.Series) -> np.ndarray:
+    """A `--by` column as text, its missing values under `name_missing`."""
+    text = values.cast(pl.String)
+    return text.fill_null(name_missing(text.drop_nulls().unique().to_list())).to_numpy()

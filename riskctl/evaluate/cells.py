@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from riskctl.data.values import NONE, named_values
 from riskctl.evaluate.roles import Roles
 from riskctl.strategy.decisions import SEGMENT, DecisionSchema
 from riskctl.strategy.engine import CompiledStrategy, decide
@@ -26,7 +27,6 @@ MATURED, DAY, LABEL, ROWS, AMOUNT, AMOUNT_SQ = "_matured", "_day", "_label", "_n
 STOPPED, CONTROL = "_stopped", "_control"  # production took a no-outcome action; control group
 BAD = "_unusable:"
 OTHER_LABEL = -9  # a label that is neither 0, 1 nor missing
-NONE = "(none)"
 
 
 def mask_column(side: str) -> str:
@@ -346,30 +346,9 @@ class Cells:
         return self.frame[by_column(column)].to_numpy()
 
 
-MISSING_NAMES = (NONE, "(missing)", "(no value)")
-
-
-def missing_name(present: set[str]) -> str:
-    """What the group of rows with no value is called: `(none)`, unless a real value is
-    spelled so (web analytics exports write `(none)` for direct traffic)."""
-    for name in MISSING_NAMES:
-        if name not in present:
-            return name
-    n = 2
-    while f"{NONE} {n}" in present:
-        n += 1
-    return f"{NONE} {n}"
-
-
-def named_values(values: pl.Series) -> np.ndarray:
-    """A `--by` column as text, its missing values under `missing_name`."""
-    text = values.cast(pl.String)
-    return text.fill_null(missing_name(set(text.drop_nulls().unique().to_list()))).to_numpy()
-
-
 def groups_of(values: np.ndarray, rows: np.ndarray) -> list[tuple[str, np.ndarray]]:
     """The (name, cell mask) of each `--by` value with rows, sorted by name; the missing
-    values form one group under `missing_name`."""
+    values form one group under `name_missing`."""
     names = named_values(pl.Series(values.tolist(), dtype=pl.String))
     return [(name, names == name) for name in sorted(set(names[rows > 0]))]
 

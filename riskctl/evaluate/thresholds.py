@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from riskctl.data.values import NONE
 from riskctl.errors import UsageError
 from riskctl.evaluate.metrics import Roles, StrategyMetrics, costs_of
 from riskctl.evaluate.simulate import simulate_one
@@ -112,7 +113,7 @@ class TuneResult:
     notes: list[str] = field(default_factory=list)
     segments: dict[str, float] = field(default_factory=dict)  # with --by: value -> threshold
     by: str | None = None
-    missing: str = "(none)"  # with --by: the name of the rows with no value
+    missing: str = NONE  # with --by: the name of the rows with no value
 
 
 def evaluate_thresholds(
@@ -252,7 +253,7 @@ def with_threshold(loaded: LoadedStrategy, action: str, score: str, value: float
     )
 
 
-def segment_when(column: str, value: str, dtype: pl.DataType, missing: str = "(none)") -> str:
+def segment_when(column: str, value: str, dtype: pl.DataType, missing: str = NONE) -> str:
     """A SQL condition selecting one value of a column (as text), for a new segment;
     `missing` is the name the rows with no value go by."""
     if value == missing:
@@ -269,15 +270,15 @@ def with_segment_thresholds(
     by: str,
     values: dict[str, float],
     dtypes: dict[str, pl.DataType],
-    missing: str = "(none)",
+    missing: str = NONE,
 ) -> LoadedStrategy:
     """The strategy with one (action, score) threshold per segment (in memory); `missing`:
     the name of the rows with no value of `by`."""
     s = loaded.strategy
     base = loaded
     if by == SEGMENT:
-        if "(none)" in values:
-            base = with_threshold(loaded, action, score, values["(none)"])
+        if NONE in values:
+            base = with_threshold(loaded, action, score, values[NONE])
         segments = []
         for g in s.segments:
             thresholds = {a: dict(t) for a, t in g.thresholds.items()}

@@ -9,9 +9,8 @@ import numpy as np
 import polars as pl
 
 from riskctl.data.io import require_columns, scan_table
-from riskctl.data.values import check_values
+from riskctl.data.values import check_values, named_values
 from riskctl.errors import UsageError
-from riskctl.evaluate.cells import named_values
 from riskctl.evaluate.coverage import Coverage, curve_weight, history_columns, label_coverage
 from riskctl.evaluate.history import check_history, check_label
 from riskctl.evaluate.simulate import run_simulation

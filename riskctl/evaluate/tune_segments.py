@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from riskctl.data.values import NONE, name_missing
 from riskctl.errors import DataError, UsageError
-from riskctl.evaluate.cells import missing_name
 from riskctl.evaluate.metrics import Roles
 from riskctl.evaluate.simulate import SimulationRun, simulate_one
 from riskctl.evaluate.thresholds import (
@@ -30,8 +30,6 @@ from riskctl.evaluate.thresholds import (
 )
 from riskctl.strategy.decisions import SEGMENT, DecisionSchema
 from riskctl.strategy.load import LoadedStrategy
-
-NONE = "(none)"
 
 
 @dataclass(frozen=True)
@@ -89,7 +87,7 @@ def missing_value(decisions: pl.DataFrame, by: str) -> str:
     segment may be named so); for a column, one no value of it is spelled as."""
     if by == SEGMENT:
         return NONE
-    return missing_name(set(decisions[by].cast(pl.String).drop_nulls().unique().to_list()))
+    return name_missing(decisions[by].cast(pl.String).unique().to_list())
 
 
 def _resource(frame: pl.DataFrame, target: Target) -> np.ndarray:

@@ -14,10 +14,11 @@ from polars.testing import assert_frame_equal
 from typer.testing import CliRunner
 
 from riskctl.cli.app import app
-from tests.distributed.conftest import assert_same, json_of, split_parts
+from tests.distributed.conftest import SMALL, assert_same, json_of, split_parts
 
 runner = CliRunner()
 KEYS = ("user", "device")
+GROUPS = {"(none)", "(missing)", "(no value)", "web", "app"}
 
 SIGNED_ZEROS = """
 time: ts
@@ -83,3 +84,60 @@ def test_signed_zero_entity_values_are_one_entity_everywhere(seed, address, tmp_
     want = features(spec, tmp_path / "plain.parquet", tmp_path / "plain-out.parquet")
     names = ["n_dev", "users_dev", "amt_pair", "ring_n", "ring_bad"]
     assert_frame_equal(one.select(names), want.select(names))
+
+
+def with_channel(small_scored: Path, folder: Path) -> tuple[Path, Path, dict[str, int]]:
+    """The scored history with a `channel` column: a real value spelled `(none)`, a real
+    `(missing)` too, real nulls beside them, and plain values; as one file and as parts."""
+    df = pl.read_parquet(small_scored)
+    pool = ["(none)", "(missing)", None, "web", "app"]
+    rng = np.random.default_rng(3)
+    df = df.with_columns(channel=pl.Series([pool[i] for i in rng.integers(0, 5, df.height)]))
+    folder.mkdir()
+    one = folder / "scored.parquet"
+    df.write_parquet(one)
+    counts = {str(k): n for k, n in df.group_by("channel").len().iter_rows()}
+    return one, split_parts(df, folder / "parts", SMALL), counts
+
+
+def both(command: list[object], one: Path, parts: Path, address: str) -> tuple[dict, dict]:
+    a = invoke(*command, "--data", one, "--json")
+    b = invoke(*command, "--data", parts, "--json", "--scheduler", address)
+    assert a.exit_code == b.exit_code == 0, (a.output, b.output)
+    return json_of(a.output), json_of(b.output)
+
+
+def test_a_by_value_spelled_none_stays_apart_from_missing_values_in_simulate(
+    small_scored, address, example_strategies, tmp_path
+):
+    one, parts, counts = with_channel(small_scored, tmp_path / "data")
+    strategy = example_strategies / "candidate.yaml"
+    a, b = both(["simulate", strategy, "--by", "channel"], one, parts, address)
+    a.pop("data"), b.pop("data")
+    assert_same(a, b)
+    groups = {g: m["rows"] for g, m in a["candidate"]["by"]["channel"].items()}
+    immature = a["candidate"]["metrics"]["left_out_immature"]
+    assert set(groups) == GROUPS
+    assert sum(groups.values()) == 10_000 - immature
+    assert groups["(no value)"] <= counts["None"] and groups["(none)"] <= counts["(none)"]
+
+
+def test_a_by_value_spelled_none_stays_apart_from_missing_values_in_sweep(
+    small_scored, address, example_strategies, tmp_path
+):
+    one, parts, counts = with_channel(small_scored, tmp_path / "data")
+    plain = ["sweep", "--score", "score", "--label", "is_bad", "--by", "channel"]
+    a, b = both(plain, one, parts, address)
+    assert_same(a, b)
+    segments = {c["segment"]: c["rows"] for c in a["curves"]}
+    assert segments == {"(no value)" if k == "None" else k: n for k, n in counts.items()}
+    strategy = ["sweep", "--strategy", example_strategies / "candidate.yaml", "--by", "channel"]
+    a, b = both(strategy, one, parts, address)
+    assert_same(a, b)
+    assert {c["segment"] for c in a["curves"]} == {
+        "(none)",
+        "(missing)",
+        "(no value)",
+        "web",
+        "app",
+    }
