@@ -141,3 +141,36 @@ def test_a_by_value_spelled_none_stays_apart_from_missing_values_in_sweep(
         "web",
         "app",
     }
+
+
+def refusal(result: object) -> str:
+    """The one error line, from the label column on (the file it names differs)."""
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 or lines[1].lstrip().startswith(("hint", "fix")), result.output
+    return lines[0][lines[0].index("label column") :]
+
+
+@pytest.mark.parametrize("command", ["simulate", "check", "sweep", "train"])
+def test_text_01_labels_are_refused_alike(
+    command, small_scored, history_parts, address, example_strategies, tmp_path
+):
+    if command == "train":
+        df = pl.read_parquet(sorted(history_parts.glob("*/*.parquet")))
+        args = ["train", "DATA", "--label", "is_bad", "--out", tmp_path / "det"]
+    else:
+        df = pl.read_parquet(small_scored)
+        strategy = example_strategies / "candidate.yaml"
+        args = {
+            "simulate": ["simulate", strategy, "--data", "DATA"],
+            "check": ["check", strategy, "--data", "DATA"],
+            "sweep": ["sweep", "--data", "DATA", "--score", "score", "--label", "is_bad"],
+        }[command]
+    df = df.with_columns(pl.col("is_bad").cast(pl.String))
+    one = tmp_path / "one.parquet"
+    df.write_parquet(one)
+    parts = split_parts(df, tmp_path / "parts", (df.height // 2, df.height - df.height // 2))
+    a = invoke(*[one if x == "DATA" else x for x in args])
+    b = invoke(*[parts if x == "DATA" else x for x in args], "--scheduler", address)
+    assert refusal(a) == refusal(b)
+    assert "as text" in refusal(a) or "not 0/1" in refusal(a)
