@@ -19,7 +19,7 @@ from typing import Any, Literal
 import numpy as np
 
 from riskctl.evaluate.intervals import Proportion, wilson
-from riskctl.numbers import fmt_count, fmt_percent, fmt_points
+from riskctl.numbers import fmt_count, fmt_percent, fmt_points, ratio
 
 Number = Any  # a float, or a numpy array of them (a curve)
 
@@ -131,10 +131,7 @@ class Metric:
         if not self.available(c):
             return None
         if self.ratio is not None:
-            num, den = (np.asarray(getattr(c, f), dtype=np.float64) for f in self.ratio)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                out = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
-            return float(out) if out.ndim == 0 else out
+            return ratio(*(getattr(c, f) for f in self.ratio))
         assert self.formula is not None
         return self.formula(c, costs)
 
