@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 NA = "n/a"
+Z95 = 1.959963984540054  # the two-sided 95% quantile of the normal distribution
 
 
 def ratio(num: Any, den: Any) -> Any:

@@ -13,12 +13,12 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from riskctl.data.dates import DAY_US
 from riskctl.features import Feature, FeatureSpec, event_time_us
 from riskctl.features.compute import bad_labels
 from riskctl.features.index import entity_columns, entity_key
 from riskctl.yamlconfig import LoadedYaml
 
-DAY_US = 86_400_000_000
 ARRAYS = ("keys", "offsets", "parent", "since", "start", "when", "members", "bad")
 
 

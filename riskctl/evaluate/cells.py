@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from riskctl.data.dates import DAY_UNITS, matured_before
 from riskctl.data.values import NONE, named_values
 from riskctl.evaluate.roles import Roles
 from riskctl.strategy.decisions import SEGMENT, DecisionSchema
@@ -103,12 +104,7 @@ def decided_lazy(lf: pl.LazyFrame, sides: list[tuple[str, CompiledStrategy]]) ->
 def maturity_cutoff(lf: pl.LazyFrame, roles: Roles, maturity_days: float) -> Any:
     """Rows at or before this time have a matured label (None: every row counts); ages
     count from `roles.as_of` when set, else from the newest row."""
-    if maturity_days <= 0 or roles.time is None:
-        return None
-    age = pl.duration(microseconds=int(maturity_days * 86_400_000_000))
-    if roles.as_of is not None:
-        return pl.select(pl.lit(roles.as_of) - age).item()
-    return lf.select(pl.col(roles.time).max() - age).collect().item()
+    return matured_before(lf, roles.time, maturity_days, roles.as_of)
 
 
 def matured_expr(roles: Roles, cutoff: Any) -> pl.Expr:
@@ -177,9 +173,6 @@ class _Field:
 
 
 DAY_OFFSET = 2**31 + 1  # days since 1970 as Int32, shifted positive; 0 is a missing day
-
-
-DAY_UNITS = {"ns": 86_400_000_000_000, "us": 86_400_000_000, "ms": 86_400_000}
 
 
 def day_number(column: str, dtype: pl.DataType | None) -> pl.Expr:

@@ -29,7 +29,7 @@ from riskctl.evaluate.cells import (
 from riskctl.evaluate.coverage import WHY, Coverage
 from riskctl.evaluate.estimates import Rows, ThreeWays, strategy_estimates
 from riskctl.evaluate.intervals import Proportion, wilson
-from riskctl.evaluate.registry import METRICS, Costs, Counts, metric
+from riskctl.evaluate.registry import METRICS, Counts, metric
 from riskctl.evaluate.roles import Roles
 from riskctl.strategy.decisions import FLAGGED, SEGMENT, DecisionSchema, decision_schema
 from riskctl.strategy.schema import Strategy
@@ -111,10 +111,6 @@ def kept(df: pl.DataFrame, keep: pl.Series) -> pl.DataFrame:
     return df if keep.all() else df.filter(keep)
 
 
-def costs_of(strategy: Strategy) -> Costs:
-    return Costs(strategy.costs.false_positive, strategy.costs.review)
-
-
 def decided_cells(
     decisions: pl.DataFrame,
     schema: DecisionSchema,
@@ -187,7 +183,7 @@ def metrics_from_cells(
         notes.append("no amount column: each missed bad row costs 1 in expected_cost")
     if counts.no_label:
         notes.append(no_label_text(counts) + ": counted in alert rate and review load only")
-    costs = costs_of(strategy)
+    costs = strategy.costs
     return StrategyMetrics(
         counts=counts,
         values={metric.key: metric.measure(counts, costs) for metric in METRICS},

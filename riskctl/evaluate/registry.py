@@ -20,6 +20,7 @@ import numpy as np
 
 from riskctl.evaluate.intervals import Proportion, wilson
 from riskctl.numbers import fmt_count, fmt_percent, fmt_points, ratio
+from riskctl.strategy.schema import Costs
 
 Number = Any  # a float, or a numpy array of them (a curve)
 
@@ -65,13 +66,7 @@ class Counts:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-@dataclass(frozen=True)
-class Costs:
-    false_positive: float = 0.0
-    review: float = 0.0
-
-
-NO_COSTS = Costs()
+NO_COSTS = Costs()  # the strategy file's costs (`costs:`), none set
 
 
 def row_counts(flagged: np.ndarray, label: np.ndarray, amount: np.ndarray | None) -> Counts:

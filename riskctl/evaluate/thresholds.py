@@ -16,7 +16,7 @@ import polars as pl
 
 from riskctl.data.values import NONE
 from riskctl.errors import UsageError
-from riskctl.evaluate.metrics import Roles, StrategyMetrics, costs_of
+from riskctl.evaluate.metrics import Roles, StrategyMetrics
 from riskctl.evaluate.simulate import simulate_one
 from riskctl.evaluate.sweep import curve_frame
 from riskctl.strategy.decisions import SEGMENT, DecisionSchema
@@ -155,7 +155,7 @@ def evaluate_thresholds(
         {"review": review_delta},
         reviews=float(is_review[ranks].sum()),
         days=days or 0,
-        costs=costs_of(loaded.strategy),
+        costs=loaded.strategy.costs,
         weight=weight,
     )
 

@@ -12,7 +12,7 @@ import polars as pl
 from riskctl.data.io import read_table
 from riskctl.data.roles import infer_roles
 from riskctl.data.values import check_labels, check_scores, label_codes
-from riskctl.errors import DataError, UsageError
+from riskctl.errors import DataError, UsageError, first_line
 from riskctl.model.detector import Detector, load_detector
 from riskctl.model.score import score_frame
 from riskctl.monitor.series import PERIOD, origin_of, parse_every, with_periods
@@ -112,7 +112,7 @@ def _prepare(df: pl.DataFrame, sides: dict, score: str | None) -> pl.DataFrame:
             df = decide(compile_strategy(loaded, df.schema), df.lazy()).collect()
         except pl.exceptions.PolarsError as exc:
             raise DataError(
-                f"{loaded.path}: cannot apply the strategy: {str(exc).splitlines()[0]}"
+                f"{loaded.path}: cannot apply the strategy: {first_line(exc)}"
             ) from None
     return df
 
