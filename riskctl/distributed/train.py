@@ -303,8 +303,9 @@ def _train_parts(
         booster, best, score, y_test = cluster.call(_boost, job, name="training")
         digest = dataset_sha256(parts, [s.sha256 for s in surveys], data)
         if raw != data:  # the pin is on the raw events, as on one machine
-            found = [p.resolve() for p in partitions(raw)]
-            digest = dataset_sha256(found, cluster.map(part_sha256, [(p,) for p in found]), raw)
+            raw_parts = [p.resolve() for p in partitions(raw)]
+            digests = cluster.map(part_sha256, [(p,) for p in raw_parts])
+            digest = dataset_sha256(raw_parts, digests, raw)
     names = [f.name for f in features]
     metrics = {**test_metrics(booster, score, y_test, seed=o.seed, features=names), "slice": "test"}
     manifest, warnings = manifest_of(
