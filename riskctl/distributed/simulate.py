@@ -137,7 +137,10 @@ def cutoff_of(newest: list[pl.DataFrame], time: str | None, maturity_days: float
     """The newest event time of the dataset minus the label maturity, as `maturity_cutoff`
     computes it on one machine (None: every row counts)."""
     frames = [f for f in newest if f.width]
-    return matured_before(pl.concat(frames), time, maturity_days) if frames else None
+    if not frames:
+        return None
+    # lazily: with no maturity the parts' times are never combined (nor their zones compared)
+    return matured_before(pl.concat([f.lazy() for f in frames]), time, maturity_days)
 
 
 @dataclass(frozen=True)
