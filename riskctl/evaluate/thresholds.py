@@ -221,6 +221,19 @@ def holdout_split(
     return table.filter(~mask), table.filter(mask)
 
 
+def tuning_rows(
+    table: pl.DataFrame, roles: Roles, holdout: float | None
+) -> tuple[pl.DataFrame, pl.DataFrame | None, list[str]]:
+    """The rows a threshold is tuned on, the rows `--holdout` keeps back (None without), and
+    the notes saying so."""
+    if not holdout:
+        return table, None, []
+    table, hold_table = holdout_split(table, roles, holdout)
+    how = "latest" if roles.time else "random"
+    note = f"tuned on {table.height:,} rows; {hold_table.height:,} {how} rows held out"
+    return table, hold_table, [note]
+
+
 def with_holdout(
     result: TuneResult,
     loaded: LoadedStrategy,

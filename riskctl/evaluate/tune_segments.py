@@ -23,8 +23,8 @@ from riskctl.evaluate.thresholds import (
     TuneResult,
     anchored,
     evaluate_thresholds,
-    holdout_split,
     threshold_at,
+    tuning_rows,
     with_holdout,
     with_segment_thresholds,
 )
@@ -182,14 +182,7 @@ def tune_segments(
     table = run.table
     _selectable(table, column)
     roles = anchored(table, run.roles)  # a slice's labels mature as in the whole data
-    notes: list[str] = []
-    hold_table = None
-    if holdout:
-        table, hold_table = holdout_split(table, roles, holdout)
-        notes.append(
-            f"tuned on {table.height:,} rows; {hold_table.height:,} "
-            f"{'latest' if roles.time else 'random'} rows held out"
-        )
+    table, hold_table, notes = tuning_rows(table, roles, holdout)
     fit = simulate_one(loaded, table, roles, by=[column])
     assert fit.coverage is not None
     decisions = fit.decisions.filter(pl.Series(fit.coverage.usable))  # labelled rows only
