@@ -71,6 +71,13 @@ class ClusterError(RiskctlError):
         self.exit_code = exit_code
 
 
+def first_line(exc: BaseException) -> str:
+    """An exception's message as one line (its first), or its type when it has none: how a
+    library or system error is quoted inside riskctl's own one-line messages."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def name_list(names: list[str], limit: int = 12) -> str:
     """Names for a hint: the first `limit`, then how many more, so a cut list says so."""
     shown = ", ".join(names[:limit])

@@ -6,7 +6,20 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 NA = "n/a"
+Z95 = 1.959963984540054  # the two-sided 95% quantile of the normal distribution
+
+
+def ratio(num: Any, den: Any) -> Any:
+    """`num / den` where `den` > 0, NaN where it is 0 (a share of nothing is undefined), on
+    numbers or numpy arrays alike. Every share metric divides here: the metric registry's
+    ratios, a detector's trade-off curve and the daily series."""
+    num, den = np.asarray(num, dtype=np.float64), np.asarray(den, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+    return float(out) if out.ndim == 0 else out
 
 
 def missing(value: Any) -> bool:

@@ -9,8 +9,27 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import polars as pl
+
+DAY_US = 86_400_000_000  # a day in microseconds
+DAY_UNITS = {"ns": DAY_US * 1_000, "us": DAY_US, "ms": DAY_US // 1_000}  # a day per time unit
+
+
+def matured_before(
+    frame: pl.DataFrame | pl.LazyFrame, time: str | None, maturity_days: float, as_of: Any = None
+) -> Any:
+    """The time at or before which a row's label has matured: `as_of` (else the newest
+    `time` in `frame`) minus `maturity_days`. None when every row counts (no maturity, or no
+    time column). One machine and the cluster (on the parts' newest times) both ask here."""
+    if maturity_days <= 0 or time is None:
+        return None
+    age = pl.duration(microseconds=int(maturity_days * DAY_US))
+    if as_of is not None:
+        return pl.select(pl.lit(as_of) - age).item()
+    return frame.lazy().select(pl.col(time).max() - age).collect().item()
+
 
 # two-digit years first: `%Y` would read the `15` of `2/24/15` as the year 15, while `%y`
 # cannot read `2015` at all; month/day before day/month (US exports)

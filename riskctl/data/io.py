@@ -16,7 +16,7 @@ from riskctl.data.csvcheck import check_csv, check_width
 from riskctl.data.dates import parse_date_strings, slash_date_columns
 from riskctl.data.memory import TABLE_COPIES, check_fits
 from riskctl.data.output import check_output_file
-from riskctl.errors import DataError, UsageError, name_list
+from riskctl.errors import DataError, UsageError, first_line, name_list
 from riskctl.escape import CSV_FORMULA_START, for_csv_cell
 from riskctl.files import check_input_file
 from riskctl.tempfiles import note_input, partial_dir, partial_file, untrack_partial
@@ -72,8 +72,7 @@ def scan_table(path: Path | str, ragged_ok: bool = False) -> pl.LazyFrame:
         lf = parse_date_strings(lf)
         lf.collect_schema()
     except (pl.exceptions.PolarsError, OSError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(f"{path}: cannot read as {fmt}: {first}") from exc
+        raise DataError(f"{path}: cannot read as {fmt}: {first_line(exc)}") from exc
     return lf
 
 

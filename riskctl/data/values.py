@@ -7,6 +7,7 @@ import math
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from riskctl.errors import DataError
@@ -168,6 +169,8 @@ def check_labels(frame: pl.DataFrame, label: str, source: Path | str) -> None:
     elif not values.dtype.is_numeric():
         text = values.drop_nulls().cast(pl.String).str.strip_chars()
         text = text.filter(text != "")  # an empty label is missing (docs/explanation/strategies.md)
+        if not text.len():  # every label empty: no outcome is known yet
+            return
         odd = text.filter(~text.is_in(["0", "1"]))
         if text.len() and not odd.len():
             raise DataError(
@@ -199,3 +202,45 @@ def check_labels(frame: pl.DataFrame, label: str, source: Path | str) -> None:
             f"(e.g. {other[0]!r})",
             hint="labels must be 1 = bad, 0 = good",
         )
+
+
+def label_codes(values: pl.Series) -> pl.Series:
+    """A label column `check_labels` accepted, as Int8: 1 bad, 0 good, null where no
+    outcome is known (null or NaN)."""
+    if values.dtype.is_float():
+        values = values.fill_nan(None)
+    elif not (values.dtype.is_numeric() or values.dtype == pl.Boolean):  # all empty text
+        return pl.Series(values.name, [None] * len(values), dtype=pl.Int8)
+    return values.cast(pl.Int8)
+
+
+def read_labels(frame: pl.DataFrame, label: str, source: Path | str) -> pl.Series:
+    """The `label` column checked (`check_labels`: 0/1 stored as text is refused, with the
+    fix) and coded (`label_codes`). Every command that evaluates labelled rows reads them here."""
+    check_labels(frame, label, source)
+    return label_codes(frame[label])
+
+
+NONE = "(none)"  # rows with no value of a `--by` column, or in no segment of a strategy
+MISSING_NAMES = (NONE, "(missing)", "(no value)")
+
+
+def name_missing(present: Iterable[str | None]) -> str:
+    """What the group of rows with no value of a `--by` column is called, given the values
+    the column holds: `(none)`, unless a real value is spelled so (web analytics exports
+    write `(none)` for direct traffic). Every command and path names the group here, from
+    the values of the whole column."""
+    taken = {v for v in present if v is not None}
+    for name in MISSING_NAMES:
+        if name not in taken:
+            return name
+    n = 2
+    while f"{NONE} {n}" in taken:
+        n += 1
+    return f"{NONE} {n}"
+
+
+def named_values(values: pl.Series) -> np.ndarray:
+    """A `--by` column as text, its missing values under `name_missing`."""
+    text = values.cast(pl.String)
+    return text.fill_null(name_missing(text.drop_nulls().unique().to_list())).to_numpy()

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from riskctl.distributed.address import parse_address, probe
-from riskctl.errors import EXIT_BAD_INPUT, ClusterError, DataError, RiskctlError
+from riskctl.errors import EXIT_BAD_INPUT, ClusterError, DataError, RiskctlError, first_line
 
 T = TypeVar("T")
 Progress = Callable[[int, int], None]
@@ -130,7 +130,7 @@ class Cluster:
             raise
         except Exception as exc:
             raise ClusterError(
-                f"the Dask workers cannot run riskctl: {_first_line(exc)}", INSTALL_HINT, 2
+                f"the Dask workers cannot run riskctl: {first_line(exc)}", INSTALL_HINT, 2
             ) from None
         if versions[0] != _version():
             raise ClusterError(
@@ -199,7 +199,7 @@ class Cluster:
             now = set(self.client.nthreads())
         except Exception as exc:
             raise ClusterError(
-                f"lost the Dask scheduler during {name}: {_first_line(exc)}"
+                f"lost the Dask scheduler during {name}: {first_line(exc)}"
             ) from None
         lost = sorted(self.workers - now)
         if lost:
@@ -262,7 +262,7 @@ def _connect_reason(exc: BaseException, timeout: float) -> str:
     if isinstance(exc, TimeoutError) or "timed out" in str(exc).lower():
         return f"no answer within {timeout:g} s"
     if isinstance(exc, OSError) and str(exc).strip():
-        return _first_line(exc)
+        return first_line(exc)
     return "something answered there, but not a Dask scheduler"
 
 
@@ -302,8 +302,3 @@ def _raise_task_error(exc: BaseException | None, name: str) -> None:
             "check the workers' memory limits and logs, then rerun",
         )
     raise exc
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from riskctl.features.index import entity_columns
 from riskctl.features.spec import Feature, FeatureSpec, Lookup
 from riskctl.sqlsafe import sql_expr
 
@@ -43,11 +44,6 @@ class Pass:
     exchanges: list[Exchange] = field(default_factory=list)
 
 
-def entity_columns(spec: FeatureSpec, entity: str | None) -> list[str]:
-    columns = spec.entities.get(entity or "", [])
-    return [columns] if isinstance(columns, str) else list(columns)
-
-
 def reads(spec: FeatureSpec, item: Feature | Lookup) -> set[str]:
     """The columns an item reads (an unparsable expression reads nothing here: the
     one-machine check on a sample reports it)."""
@@ -61,11 +57,11 @@ def reads(spec: FeatureSpec, item: Feature | Lookup) -> set[str]:
             return set()
     if kind == "ring":
         assert item.ring is not None
-        found = set(entity_columns(spec, item.ring.nodes))
+        found = set(entity_columns(spec.entities, item.ring.nodes))
         for link in item.ring.links:
-            found |= set(entity_columns(spec, link))
+            found |= set(entity_columns(spec.entities, link))
         return found | ({item.label} if item.label else set())
-    found = {spec.time, *entity_columns(spec, item.per)}
+    found = {spec.time, *entity_columns(spec.entities, item.per)}
     source = getattr(item, kind)
     if kind in ("count", "distinct", "sum", "mean") and not (kind == "count" and source == "rows"):
         found.add(source)
@@ -115,6 +111,6 @@ def _pass_of(spec: FeatureSpec, pending: dict[str, list[Feature | Lookup]]) -> P
             needed |= reads(spec, item)
         ring = group.startswith(RING)
         entity = "" if ring else group.removeprefix("per:")
-        keys = [] if ring else entity_columns(spec, entity)
+        keys = [] if ring else entity_columns(spec.entities, entity)
         out.exchanges.append(Exchange(entity, [i.name for i in items], sorted(needed), keys))
     return out

@@ -13,13 +13,12 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from riskctl.distributed.features_plan import entity_columns
+from riskctl.data.dates import DAY_US
 from riskctl.features import Feature, FeatureSpec, event_time_us
 from riskctl.features.compute import bad_labels
+from riskctl.features.index import entity_columns, entity_key
 from riskctl.yamlconfig import LoadedYaml
 
-SEED = 0x5EED
-DAY_US = 86_400_000_000
 ARRAYS = ("keys", "offsets", "parent", "since", "start", "when", "members", "bad")
 
 
@@ -28,14 +27,8 @@ def _feature(loaded: LoadedYaml[FeatureSpec], name: str) -> tuple[int, Feature]:
 
 
 def node_keys(frame: pl.DataFrame, columns: list[str]) -> pl.Series:
-    """A 64-bit key per row for an entity's value; null when any of its columns is null
-    (or NaN), as the one-machine codes."""
-    missing = pl.any_horizontal(
-        pl.col(c).is_null() | (pl.col(c).is_nan() if frame.schema[c].is_float() else False)
-        for c in columns
-    )
-    value = pl.struct([pl.col(c).cast(pl.String) for c in columns]).hash(SEED)
-    return frame.select(pl.when(missing).then(None).otherwise(value).alias("k")).to_series()
+    """A 64-bit key per row for an entity's value (`entity_key`); null when it has none."""
+    return frame.select(entity_key(columns, frame.schema).alias("k")).to_series()
 
 
 def _bad(frame: pl.DataFrame, f: Feature, i: int, loaded: LoadedYaml[FeatureSpec]) -> pl.Series:
@@ -50,10 +43,10 @@ def send_ring(
     assert f.ring is not None
     spec = loaded.model
     t = pl.Series("t", event_time_us(frame, loaded))
-    acct = node_keys(frame, entity_columns(spec, f.ring.nodes)).alias("a")
+    acct = node_keys(frame, entity_columns(spec.entities, f.ring.nodes)).alias("a")
     edges = []
     for j, link in enumerate(f.ring.links):
-        v = node_keys(frame, entity_columns(spec, link)).alias("v")
+        v = node_keys(frame, entity_columns(spec.entities, link)).alias("v")
         pairs = pl.DataFrame([acct, v, t]).drop_nulls().group_by("a", "v").agg(pl.col("t").min())
         edges.append(pairs.with_columns(j=pl.lit(j, pl.Int32)))
     pl.concat(edges).write_parquet(folder / f"e-p{index:05d}.parquet")
@@ -128,12 +121,12 @@ def ring_column(
     assert f.ring is not None
     a = {k: np.load(folder / f"{k}.npy", mmap_mode="r").view(np.ndarray) for k in ARRAYS}
     keys, offsets = a["keys"], a["offsets"]
-    acct = node_keys(frame, entity_columns(loaded.model, f.ring.nodes))
+    acct = node_keys(frame, entity_columns(loaded.model.entities, f.ring.nodes))
     codes = _index(keys[offsets[0] : offsets[1]], acct, -2)
     codes[acct.is_null().to_numpy()] = -1
     links = np.empty((frame.height, len(f.ring.links)), dtype=np.int64)
     for j, link in enumerate(f.ring.links):
-        v = node_keys(frame, entity_columns(loaded.model, link))
+        v = node_keys(frame, entity_columns(loaded.model.entities, link))
         pos = _index(keys[offsets[j + 1] : offsets[j + 2]], v, -1)
         links[:, j] = np.where(pos >= 0, pos + offsets[j + 1], -1)
     t = event_time_us(frame, loaded)

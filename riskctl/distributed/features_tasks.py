@@ -25,10 +25,10 @@ from riskctl.distributed.features_plan import Exchange
 from riskctl.distributed.features_rings import build_ring, ring_column, send_ring
 from riskctl.errors import ClusterError, DataError
 from riskctl.features import FeatureSpec, compute_features, event_time_us
+from riskctl.features.index import KEY_SEED, entity_key
 from riskctl.yamlconfig import LoadedYaml
 
 ROW = "__riskctl_row"
-SEED = 0x5EED
 
 
 @dataclass(frozen=True)
@@ -86,12 +86,10 @@ def merge_columns(frame: pl.DataFrame, folder: Path, index: int) -> pl.DataFrame
 
 
 def _bucket_of(frame: pl.DataFrame, keys: list[str], buckets: int) -> pl.Series:
-    """A bucket per row: by a hash of the entity's value; rows without one by row number."""
-    as_text = [pl.col(k).cast(pl.String) for k in keys]
-    missing = pl.any_horizontal(pl.col(k).is_null() for k in keys)
-    spread = pl.col(ROW).hash(SEED) % buckets
-    by_value = pl.struct(as_text).hash(SEED) % buckets
-    return frame.select(pl.when(missing).then(spread).otherwise(by_value).alias("b")).to_series()
+    """A bucket per row: by its entity's key (`entity_key`); rows without one by row number."""
+    key = entity_key(keys, frame.schema)
+    spread = pl.col(ROW).hash(KEY_SEED) % buckets
+    return frame.select(pl.coalesce(key % buckets, spread).alias("b")).to_series()
 
 
 def send(frame: pl.DataFrame, job: PartJob, loaded: LoadedYaml[FeatureSpec]) -> None:

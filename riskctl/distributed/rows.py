@@ -20,7 +20,7 @@ from riskctl.distributed.schemas import FirstPart
 from riskctl.errors import DataError, UsageError
 from riskctl.explain.batches import ExplainOptions, ExplainResult, explain_file
 from riskctl.explain.catalogue import load_catalogue
-from riskctl.model.score import BATCH_ROWS, ScoreSummary, score_file
+from riskctl.model.score import SCORE_ROWS, ScoreSummary, score_file
 
 Progress = Callable[[int, int], None]
 SCORE_KIND = "score"
@@ -54,7 +54,7 @@ def score_dataset(
     options: ClusterOptions,
     keep: list[str] | None = None,
     column: str = "score",
-    batch_rows: int = BATCH_ROWS,
+    batch_rows: int = SCORE_ROWS,
     progress: Progress | None = None,
     keep_all: bool = False,
     history: Path | None = None,

@@ -18,6 +18,7 @@ from typing import Any
 
 import polars as pl
 
+from riskctl.data.dates import matured_before
 from riskctl.data.io import scan_table, sha256_file
 from riskctl.data.values import check_amount_sum, check_rows
 from riskctl.distributed.cluster import Cluster, ClusterOptions
@@ -137,10 +138,10 @@ def cutoff_of(newest: list[pl.DataFrame], time: str | None, maturity_days: float
     """The newest event time of the dataset minus the label maturity, as `maturity_cutoff`
     computes it on one machine (None: every row counts)."""
     frames = [f for f in newest if f.width]
-    if maturity_days <= 0 or time is None or not frames:
+    if not frames:
         return None
-    age = pl.duration(microseconds=int(maturity_days * 86_400_000_000))
-    return pl.concat(frames).select(pl.col(time).max() - age).item()
+    # lazily: with no maturity the parts' times are never combined (nor their zones compared)
+    return matured_before(pl.concat([f.lazy() for f in frames]), time, maturity_days)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from riskctl.data.values import (
     check_labels,
     check_rows,
     check_scores,
+    name_missing,
 )
 from riskctl.distributed.cluster import Cluster, ClusterOptions
 from riskctl.distributed.parts import partitions
@@ -118,7 +119,7 @@ def plain_part(
     check_scores(df, [score], part)
     if amount:
         check_amount(df, amount, part)
-    segs = df[by].cast(pl.String).fill_null("(none)") if by else None
+    segs = df[by].cast(pl.String) if by else None  # missing: named after the merge
     labels = df[label].fill_nan(None) if df[label].dtype.is_float() else df[label]
     return histogram(
         _rows(df[score], labels.cast(pl.Int8), df[amount] if amount else None, None, segs)
@@ -136,7 +137,7 @@ def strategy_part(part: Path, spec: PartSpec, action: str, score: str, by: str |
     base = base_rank(decisions, schema, loaded, action, score) < schema.pass_rank
     swept = decisions[score].cast(pl.Float64).to_numpy().copy()
     swept[base | row_mask(decisions, overridden(loaded, action, score))] = np.nan
-    segs = decisions[by].cast(pl.String).fill_null("(none)") if by else None
+    segs = decisions[by].cast(pl.String) if by else None
     return histogram(
         _rows(
             pl.Series(swept),
@@ -196,6 +197,8 @@ def curves(parts: list[Histogram], by: str | None, has_amount: bool, compact: bo
                 row["no_label"],
             )
         ]
+    missing = name_missing(totals[SEG].to_list())  # from every part's values
+    points, totals = (f.with_columns(pl.col(SEG).fill_null(missing)) for f in (points, totals))
     out = []
     for row in totals.sort(SEG).iter_rows(named=True):
         mine = points.filter(pl.col(SEG) == row[SEG])

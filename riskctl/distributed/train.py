@@ -25,6 +25,7 @@ import numpy as np
 import polars as pl
 
 from riskctl.data.io import require_columns, scan_table
+from riskctl.data.labels import binary_label
 from riskctl.data.roles import CATEGORICAL, infer_roles
 from riskctl.distributed.cluster import Cluster, ClusterOptions
 from riskctl.distributed.derived import derived_by
@@ -81,7 +82,6 @@ def survey_part(part: Path, o: TrainOptions, sample_rows: int) -> TrainSurvey:
     rows = int(lf.select(pl.len()).collect().item())
     df = _labelled(part, o)
     y = df[o.label].cast(pl.Int64, strict=False)
-    invalid = int((~y.is_in([0, 1]) | y.is_null()).sum())
     times = pl.DataFrame()
     if o.time:
         times = df.group_by(o.time, y.fill_null(0).clip(0, 1).alias("bad")).agg(n=pl.len())
@@ -89,7 +89,7 @@ def survey_part(part: Path, o: TrainOptions, sample_rows: int) -> TrainSurvey:
         part_sha256(part),
         rows,
         rows - df.height,
-        invalid,
+        df[o.label].unique(),
         int(y.fill_null(0).clip(0, 1).sum()),
         times,
         df.head(sample_rows),
@@ -112,13 +112,9 @@ def matrix_part(
     return feature_matrix(df, features), df[o.label].cast(pl.Float32).to_numpy()
 
 
-def _check(surveys: list[TrainSurvey], data: Path, label: str) -> None:
-    invalid = sum(s.invalid for s in surveys)
-    if invalid:
-        raise DataError(
-            f"{data}: label column '{label}' has {invalid:,} values other than 0 and 1",
-            hint="labels must be 1 = bad, 0 = good",
-        )
+def _check(surveys: list[TrainSurvey], data: Path) -> None:
+    # the labels read as on one machine, from every part's distinct values
+    binary_label(pl.concat([s.labels for s in surveys]), None, str(data))
     bad = sum(s.bad for s in surveys)
     good = sum(s.rows - s.unlabelled for s in surveys) - bad
     if bad < 10 or good < 10:
@@ -289,7 +285,7 @@ def _train_parts(
     with Cluster(options) as cluster:
         per_part = max(SAMPLE_ROWS // len(parts), 1)
         surveys = cluster.map(survey_part, [(p, o, per_part) for p in parts], name="survey")
-        _check(surveys, data, o.label)
+        _check(surveys, data)
         sample = pl.concat([s.sample for s in surveys], how="vertical_relaxed")
         roles = _roles(sample, o)
         same = duplicate_columns([r.column for r in roles if r.is_feature], o.label, o.time)
@@ -307,8 +303,9 @@ def _train_parts(
         booster, best, score, y_test = cluster.call(_boost, job, name="training")
         digest = dataset_sha256(parts, [s.sha256 for s in surveys], data)
         if raw != data:  # the pin is on the raw events, as on one machine
-            found = [p.resolve() for p in partitions(raw)]
-            digest = dataset_sha256(found, cluster.map(part_sha256, [(p,) for p in found]), raw)
+            raw_parts = [p.resolve() for p in partitions(raw)]
+            digests = cluster.map(part_sha256, [(p,) for p in raw_parts])
+            digest = dataset_sha256(raw_parts, digests, raw)
     names = [f.name for f in features]
     metrics = {**test_metrics(booster, score, y_test, seed=o.seed, features=names), "slice": "test"}
     manifest, warnings = manifest_of(

@@ -23,7 +23,7 @@ class TrainSurvey:
     sha256: str
     rows: int
     unlabelled: int
-    invalid: int  # label values other than 0 and 1
+    labels: pl.Series  # the distinct label values of the labelled rows
     bad: int
     times: pl.DataFrame  # labelled rows per distinct event time (time, n)
     sample: pl.DataFrame

@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from riskctl.data.dates import DAY_UNITS, matured_before
+from riskctl.data.values import NONE, named_values
 from riskctl.evaluate.roles import Roles
 from riskctl.strategy.decisions import SEGMENT, DecisionSchema
 from riskctl.strategy.engine import CompiledStrategy, decide
@@ -26,7 +28,6 @@ MATURED, DAY, LABEL, ROWS, AMOUNT, AMOUNT_SQ = "_matured", "_day", "_label", "_n
 STOPPED, CONTROL = "_stopped", "_control"  # production took a no-outcome action; control group
 BAD = "_unusable:"
 OTHER_LABEL = -9  # a label that is neither 0, 1 nor missing
-NONE = "(none)"
 
 
 def mask_column(side: str) -> str:
@@ -103,12 +104,7 @@ def decided_lazy(lf: pl.LazyFrame, sides: list[tuple[str, CompiledStrategy]]) ->
 def maturity_cutoff(lf: pl.LazyFrame, roles: Roles, maturity_days: float) -> Any:
     """Rows at or before this time have a matured label (None: every row counts); ages
     count from `roles.as_of` when set, else from the newest row."""
-    if maturity_days <= 0 or roles.time is None:
-        return None
-    age = pl.duration(microseconds=int(maturity_days * 86_400_000_000))
-    if roles.as_of is not None:
-        return pl.select(pl.lit(roles.as_of) - age).item()
-    return lf.select(pl.col(roles.time).max() - age).collect().item()
+    return matured_before(lf, roles.time, maturity_days, roles.as_of)
 
 
 def matured_expr(roles: Roles, cutoff: Any) -> pl.Expr:
@@ -177,9 +173,6 @@ class _Field:
 
 
 DAY_OFFSET = 2**31 + 1  # days since 1970 as Int32, shifted positive; 0 is a missing day
-
-
-DAY_UNITS = {"ns": 86_400_000_000_000, "us": 86_400_000_000, "ms": 86_400_000}
 
 
 def day_number(column: str, dtype: pl.DataType | None) -> pl.Expr:
@@ -346,30 +339,9 @@ class Cells:
         return self.frame[by_column(column)].to_numpy()
 
 
-MISSING_NAMES = (NONE, "(missing)", "(no value)")
-
-
-def missing_name(present: set[str]) -> str:
-    """What the group of rows with no value is called: `(none)`, unless a real value is
-    spelled so (web analytics exports write `(none)` for direct traffic)."""
-    for name in MISSING_NAMES:
-        if name not in present:
-            return name
-    n = 2
-    while f"{NONE} {n}" in present:
-        n += 1
-    return f"{NONE} {n}"
-
-
-def named_values(values: pl.Series) -> np.ndarray:
-    """A `--by` column as text, its missing values under `missing_name`."""
-    text = values.cast(pl.String)
-    return text.fill_null(missing_name(set(text.drop_nulls().unique().to_list()))).to_numpy()
-
-
 def groups_of(values: np.ndarray, rows: np.ndarray) -> list[tuple[str, np.ndarray]]:
     """The (name, cell mask) of each `--by` value with rows, sorted by name; the missing
-    values form one group under `missing_name`."""
+    values form one group under `name_missing`."""
     names = named_values(pl.Series(values.tolist(), dtype=pl.String))
     return [(name, names == name) for name in sorted(set(names[rows > 0]))]
 

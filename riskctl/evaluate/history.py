@@ -8,7 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
-from riskctl.errors import ConfigError, DataError, UsageError, name_list
+from riskctl.errors import ConfigError, UsageError, name_list
 from riskctl.strategy.load import LoadedStrategy
 from riskctl.strategy.schema import History
 
@@ -127,23 +127,3 @@ def _problem(key: str, column: str, schema: pl.Schema) -> str | None:
     if key == "propensity" and not dtype.is_numeric():
         return "the propensity column must hold probabilities between 0 and 1"
     return None
-
-
-def check_label(table: pl.DataFrame, label: str, source: Path) -> pl.DataFrame:
-    """The label as Int8: 1 bad, 0 good, null where no label exists (a missing value, an
-    empty field or NaN). Anything else is an error."""
-    values = table[label]
-    if values.dtype.is_float():
-        values = values.fill_nan(None)
-    if values.dtype.is_numeric() or values.dtype == pl.Boolean:
-        as_float = values.cast(pl.Float64)
-        wrong = as_float.is_not_null() & ~as_float.is_in([0.0, 1.0])
-    else:
-        as_float = values.cast(pl.Int64, strict=False).cast(pl.Float64)
-        wrong = values.is_not_null() & (as_float.is_null() | ~as_float.is_in([0.0, 1.0]))
-    if wrong.any():
-        raise DataError(
-            f"{source}: label column '{label}' has {int(wrong.sum()):,} values other than 0 and 1",
-            hint="labels must be 1 = bad, 0 = good, or empty where no outcome is known",
-        )
-    return table.with_columns(as_float.cast(pl.Int8).alias(label))

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-Z95 = 1.959963984540054
+from riskctl.numbers import Z95
 
 
 @dataclass(frozen=True)

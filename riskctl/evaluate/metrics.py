@@ -29,7 +29,7 @@ from riskctl.evaluate.cells import (
 from riskctl.evaluate.coverage import WHY, Coverage
 from riskctl.evaluate.estimates import Rows, ThreeWays, strategy_estimates
 from riskctl.evaluate.intervals import Proportion, wilson
-from riskctl.evaluate.registry import METRICS, Costs, Counts
+from riskctl.evaluate.registry import METRICS, Counts, metric
 from riskctl.evaluate.roles import Roles
 from riskctl.strategy.decisions import FLAGGED, SEGMENT, DecisionSchema, decision_schema
 from riskctl.strategy.schema import Strategy
@@ -37,6 +37,9 @@ from riskctl.strategy.schema import Strategy
 __all__ = ["Roles", "StrategyMetrics", "compute_metrics", "metrics_from_cells"]
 
 METRIC_NAMES = [m.key for m in METRICS]
+# the daily series: its counts, and the registry metrics read from them per day
+COUNTED = ("rows", "bad", "good", "flagged", "flagged_bad", "flagged_good", "reviews")
+DAILY_METRICS = ("catch_rate", "false_positive_rate")
 
 
 @dataclass(frozen=True)
@@ -106,10 +109,6 @@ def matured(df: pl.DataFrame, roles: Roles, maturity_days: float) -> pl.Series:
 def kept(df: pl.DataFrame, keep: pl.Series) -> pl.DataFrame:
     """The matured rows; the frame itself when all are (no copy of millions of rows)."""
     return df if keep.all() else df.filter(keep)
-
-
-def costs_of(strategy: Strategy) -> Costs:
-    return Costs(strategy.costs.false_positive, strategy.costs.review)
 
 
 def decided_cells(
@@ -184,7 +183,7 @@ def metrics_from_cells(
         notes.append("no amount column: each missed bad row costs 1 in expected_cost")
     if counts.no_label:
         notes.append(no_label_text(counts) + ": counted in alert rate and review load only")
-    costs = costs_of(strategy)
+    costs = strategy.costs
     return StrategyMetrics(
         counts=counts,
         values={metric.key: metric.measure(counts, costs) for metric in METRICS},
@@ -242,17 +241,13 @@ def daily_from_cells(
         }
     )
     capacity = strategy.review_capacity_per_day
-    return (
-        frame.group_by("day")
-        .agg(pl.all().sum())
-        .sort("day")
-        .with_columns(
-            catch_rate=pl.col("flagged_bad") / pl.col("bad"),
-            false_positive_rate=pl.col("flagged_good") / pl.col("good"),
-            over_capacity=(pl.col("reviews") > capacity)
-            if capacity is not None
-            else pl.lit(None, dtype=pl.Boolean),
-        )
+    days = frame.group_by("day").agg(pl.all().sum()).sort("day")
+    counts = Counts(**{c: days[c].to_numpy() for c in COUNTED})
+    return days.with_columns(
+        **{k: pl.Series(k, metric(k).value(counts), dtype=pl.Float64) for k in DAILY_METRICS},
+        over_capacity=(pl.col("reviews") > capacity)
+        if capacity is not None
+        else pl.lit(None, dtype=pl.Boolean),
     )
 
 

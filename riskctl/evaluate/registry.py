@@ -19,7 +19,8 @@ from typing import Any, Literal
 import numpy as np
 
 from riskctl.evaluate.intervals import Proportion, wilson
-from riskctl.numbers import fmt_count, fmt_percent, fmt_points
+from riskctl.numbers import fmt_count, fmt_percent, fmt_points, ratio
+from riskctl.strategy.schema import Costs
 
 Number = Any  # a float, or a numpy array of them (a curve)
 
@@ -65,13 +66,7 @@ class Counts:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-@dataclass(frozen=True)
-class Costs:
-    false_positive: float = 0.0
-    review: float = 0.0
-
-
-NO_COSTS = Costs()
+NO_COSTS = Costs()  # the strategy file's costs (`costs:`), none set
 
 
 def row_counts(flagged: np.ndarray, label: np.ndarray, amount: np.ndarray | None) -> Counts:
@@ -131,10 +126,7 @@ class Metric:
         if not self.available(c):
             return None
         if self.ratio is not None:
-            num, den = (np.asarray(getattr(c, f), dtype=np.float64) for f in self.ratio)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                out = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
-            return float(out) if out.ndim == 0 else out
+            return ratio(*(getattr(c, f) for f in self.ratio))
         assert self.formula is not None
         return self.formula(c, costs)
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from riskctl.evaluate.estimates import Rows, label_metrics
-from riskctl.evaluate.intervals import Z95
 from riskctl.evaluate.registry import Counts, row_counts
+from riskctl.numbers import Z95
 
 CONTROL_RATES = (0.01, 0.02, 0.05, 0.1, 0.2)
 

@@ -14,7 +14,8 @@ import numpy as np
 import polars as pl
 
 from riskctl.errors import UsageError
-from riskctl.evaluate.registry import NO_COSTS, Costs, Counts, curve_columns
+from riskctl.evaluate.registry import NO_COSTS, Counts, curve_columns
+from riskctl.strategy.schema import Costs
 
 FPR_TARGETS = (0.001, 0.005, 0.01, 0.02, 0.05)
 COMPACT_POINTS = 40

@@ -14,8 +14,9 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from riskctl.data.values import NONE
 from riskctl.errors import UsageError
-from riskctl.evaluate.metrics import Roles, StrategyMetrics, costs_of
+from riskctl.evaluate.metrics import Roles, StrategyMetrics
 from riskctl.evaluate.simulate import simulate_one
 from riskctl.evaluate.sweep import curve_frame
 from riskctl.strategy.decisions import SEGMENT, DecisionSchema
@@ -112,7 +113,7 @@ class TuneResult:
     notes: list[str] = field(default_factory=list)
     segments: dict[str, float] = field(default_factory=dict)  # with --by: value -> threshold
     by: str | None = None
-    missing: str = "(none)"  # with --by: the name of the rows with no value
+    missing: str = NONE  # with --by: the name of the rows with no value
 
 
 def evaluate_thresholds(
@@ -154,7 +155,7 @@ def evaluate_thresholds(
         {"review": review_delta},
         reviews=float(is_review[ranks].sum()),
         days=days or 0,
-        costs=costs_of(loaded.strategy),
+        costs=loaded.strategy.costs,
         weight=weight,
     )
 
@@ -220,6 +221,19 @@ def holdout_split(
     return table.filter(~mask), table.filter(mask)
 
 
+def tuning_rows(
+    table: pl.DataFrame, roles: Roles, holdout: float | None
+) -> tuple[pl.DataFrame, pl.DataFrame | None, list[str]]:
+    """The rows a threshold is tuned on, the rows `--holdout` keeps back (None without), and
+    the notes saying so."""
+    if not holdout:
+        return table, None, []
+    table, hold_table = holdout_split(table, roles, holdout)
+    how = "latest" if roles.time else "random"
+    note = f"tuned on {table.height:,} rows; {hold_table.height:,} {how} rows held out"
+    return table, hold_table, [note]
+
+
 def with_holdout(
     result: TuneResult,
     loaded: LoadedStrategy,
@@ -252,7 +266,7 @@ def with_threshold(loaded: LoadedStrategy, action: str, score: str, value: float
     )
 
 
-def segment_when(column: str, value: str, dtype: pl.DataType, missing: str = "(none)") -> str:
+def segment_when(column: str, value: str, dtype: pl.DataType, missing: str = NONE) -> str:
     """A SQL condition selecting one value of a column (as text), for a new segment;
     `missing` is the name the rows with no value go by."""
     if value == missing:
@@ -269,15 +283,15 @@ def with_segment_thresholds(
     by: str,
     values: dict[str, float],
     dtypes: dict[str, pl.DataType],
-    missing: str = "(none)",
+    missing: str = NONE,
 ) -> LoadedStrategy:
     """The strategy with one (action, score) threshold per segment (in memory); `missing`:
     the name of the rows with no value of `by`."""
     s = loaded.strategy
     base = loaded
     if by == SEGMENT:
-        if "(none)" in values:
-            base = with_threshold(loaded, action, score, values["(none)"])
+        if NONE in values:
+            base = with_threshold(loaded, action, score, values[NONE])
         segments = []
         for g in s.segments:
             thresholds = {a: dict(t) for a, t in g.thresholds.items()}

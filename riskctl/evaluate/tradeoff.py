@@ -10,12 +10,11 @@ import polars as pl
 
 from riskctl.data.io import require_columns, scan_table
 from riskctl.data.memory import CURVE_COPIES, check_fits
-from riskctl.data.values import check_values
+from riskctl.data.values import check_values, named_values, read_labels
 from riskctl.errors import UsageError
 from riskctl.evaluate.by_values import check_by_values
-from riskctl.evaluate.cells import named_values
 from riskctl.evaluate.coverage import Coverage, curve_weight, history_columns, label_coverage
-from riskctl.evaluate.history import check_history, check_label
+from riskctl.evaluate.history import check_history
 from riskctl.evaluate.simulate import run_simulation
 from riskctl.evaluate.sweep import Curve, sweep
 from riskctl.evaluate.thresholds import base_rank, overridden, row_mask, tuned_threshold
@@ -93,6 +92,6 @@ def _read(
     df = selected.collect()
     label = wanted["label"]
     check_values(df, data, label=label, scores=[wanted["score"]], amount=wanted.get("amount"))
-    df = check_label(df, label, data)
+    df = df.with_columns(read_labels(df, label, data))
     everything = pl.Series([True] * df.height, dtype=pl.Boolean)
     return df, label_coverage(df, label, everything, history)

@@ -13,9 +13,9 @@ from riskctl.evaluate.thresholds import (
     anchored,
     choose,
     evaluate_thresholds,
-    holdout_split,
     threshold_at,
     tuned_threshold,
+    tuning_rows,
     with_holdout,
     with_threshold,
 )
@@ -40,14 +40,7 @@ def tune_run(
         return tune_segments(run, target, action, score, holdout, by)
     table = run.table
     roles = anchored(table, run.roles)  # a slice's labels mature as in the whole data
-    notes = []
-    hold_table = None
-    if holdout:
-        table, hold_table = holdout_split(table, roles, holdout)
-        notes.append(
-            f"tuned on {table.height:,} rows; {hold_table.height:,} "
-            f"{'latest' if roles.time else 'random'} rows held out"
-        )
+    table, hold_table, notes = tuning_rows(table, roles, holdout)
     fit = simulate_one(loaded, table, roles)
     frame = _curve(fit, roles, action, score, labels, notes)
     index, objective = choose(frame, target)

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from riskctl.data.values import NONE, name_missing
 from riskctl.errors import DataError, UsageError
 from riskctl.evaluate.by_values import MAX_TUNED_SEGMENTS, check_by_values
-from riskctl.evaluate.cells import missing_name
 from riskctl.evaluate.metrics import Roles
 from riskctl.evaluate.simulate import SimulationRun, simulate_one
 from riskctl.evaluate.thresholds import (
@@ -24,15 +24,13 @@ from riskctl.evaluate.thresholds import (
     TuneResult,
     anchored,
     evaluate_thresholds,
-    holdout_split,
     threshold_at,
+    tuning_rows,
     with_holdout,
     with_segment_thresholds,
 )
 from riskctl.strategy.decisions import SEGMENT, DecisionSchema
 from riskctl.strategy.load import LoadedStrategy
-
-NONE = "(none)"
 
 
 @dataclass(frozen=True)
@@ -90,7 +88,7 @@ def missing_value(decisions: pl.DataFrame, by: str) -> str:
     segment may be named so); for a column, one no value of it is spelled as."""
     if by == SEGMENT:
         return NONE
-    return missing_name(set(decisions[by].cast(pl.String).drop_nulls().unique().to_list()))
+    return name_missing(decisions[by].cast(pl.String).unique().to_list())
 
 
 def _resource(frame: pl.DataFrame, target: Target) -> np.ndarray:
@@ -186,14 +184,7 @@ def tune_segments(
     check_by_values(table, [column], MAX_TUNED_SEGMENTS, "segments tune writes (one per value)")
     _selectable(table, column)
     roles = anchored(table, run.roles)  # a slice's labels mature as in the whole data
-    notes: list[str] = []
-    hold_table = None
-    if holdout:
-        table, hold_table = holdout_split(table, roles, holdout)
-        notes.append(
-            f"tuned on {table.height:,} rows; {hold_table.height:,} "
-            f"{'latest' if roles.time else 'random'} rows held out"
-        )
+    table, hold_table, notes = tuning_rows(table, roles, holdout)
     fit = simulate_one(loaded, table, roles, by=[column])
     assert fit.coverage is not None
     decisions = fit.decisions.filter(pl.Series(fit.coverage.usable))  # labelled rows only

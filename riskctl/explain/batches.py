@@ -27,7 +27,9 @@ from riskctl.strategy.decisions import ACTION, DECIDED_BY, FLAGGED, SEGMENT, Dec
 from riskctl.strategy.engine import CompiledStrategy, compile_strategy, decide
 from riskctl.strategy.load import load_strategy
 
-BATCH_ROWS = 50_000
+# rows read, decided and written at a time (the contributions inside are computed
+# `contributions.SHAP_ROWS` at a time)
+READ_ROWS = 50_000
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,7 @@ class ExplainOptions:
     interactions: bool = False
     summary: bool = False
     by: str | None = None
-    batch_rows: int = BATCH_ROWS
+    batch_rows: int = READ_ROWS
     allow_empty: bool = False  # no rows to explain writes nothing instead of failing
     history: Path | None = None  # earlier rows derived features read as context
 

@@ -22,7 +22,10 @@ from riskctl.explain.treeshap import FastTreeShap, UnsupportedModel, fast_explai
 from riskctl.model.detector import Detector
 from riskctl.model.features import feature_matrix
 
-BATCH_ROWS = 20_000
+# rows whose contributions are computed at a time: bounds the rows x features (and, for
+# interactions, rows x features x features) arrays; a read batch (`batches.READ_ROWS`) is
+# computed in several of these
+SHAP_ROWS = 20_000
 ENGINES = ("fast", "xgboost")
 
 
@@ -63,8 +66,8 @@ def contributions(
     values = np.empty((df.height, n_feat), dtype=np.float32)
     bias = np.empty(df.height, dtype=np.float32)
     fast = None if approximate else fast_engine(detector, engine)
-    for start in range(0, df.height, BATCH_ROWS):
-        batch = df.slice(start, BATCH_ROWS)
+    for start in range(0, df.height, SHAP_ROWS):
+        batch = df.slice(start, SHAP_ROWS)
         rows = slice(start, start + batch.height)
         if fast is not None:
             matrix = feature_matrix(batch, detector.features)
@@ -77,7 +80,7 @@ def contributions(
             values[rows] = contrib[:, :n_feat]
             bias[rows] = contrib[:, n_feat]
         if progress:
-            progress(min(start + BATCH_ROWS, df.height), df.height)
+            progress(min(start + SHAP_ROWS, df.height), df.height)
     margin = values.sum(axis=1, dtype=np.float64) + bias
     return Contributions(detector.feature_names, values, bias, margin)
 
@@ -106,8 +109,8 @@ def interactions(detector: Detector, df: pl.DataFrame) -> np.ndarray:
     from XGBoost (the fast engine's tables give contributions, not interactions)."""
     n_feat = len(detector.feature_names)
     out = np.empty((df.height, n_feat, n_feat), dtype=np.float32)
-    for start in range(0, df.height, BATCH_ROWS):
-        batch = df.slice(start, BATCH_ROWS)
+    for start in range(0, df.height, SHAP_ROWS):
+        batch = df.slice(start, SHAP_ROWS)
         values = detector.booster.predict(detector.dmatrix(batch), pred_interactions=True)
         out[start : start + batch.height] = values[:, :n_feat, :n_feat]
     return out

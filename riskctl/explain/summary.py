@@ -4,12 +4,14 @@ and per segment, and how a feature's value maps to its contribution (dependence)
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import polars as pl
 
+from riskctl.data.values import name_missing
 from riskctl.explain.run import REASON_CODES, REASON_TEXTS
 
 TOP_DEPENDENCE = 5
@@ -51,6 +53,12 @@ class ExplainSummary:
         }
 
 
+def _namer(segments: Iterable[str | None]) -> Callable[[str | None], str]:
+    """Segment keys as reported: the rows with no `--by` value under `name_missing`."""
+    missing = name_missing(segments)
+    return lambda key: missing if key is None else key
+
+
 class SummaryBuilder:
     """Accumulates the summary batch by batch, in bounded memory."""
 
@@ -58,10 +66,11 @@ class SummaryBuilder:
         self.features = features
         self.by = by
         self.rows = 0
-        self.abs_sum: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(len(features)))
-        self.seg_rows: Counter[str] = Counter()
+        # per `--by` value (None: missing)
+        self.abs_sum: dict[str | None, np.ndarray] = defaultdict(lambda: np.zeros(len(features)))
+        self.seg_rows: Counter[str | None] = Counter()
         self.by_action: dict[str, Counter[str]] = defaultdict(Counter)
-        self.by_segment: dict[str, Counter[str]] = defaultdict(Counter)
+        self.by_segment: dict[str | None, Counter[str]] = defaultdict(Counter)
         self.action_rows: Counter[str] = Counter()
         self.samples: list[pl.DataFrame] = []
         self.inter_sum = np.zeros((len(features), len(features)))
@@ -71,7 +80,7 @@ class SummaryBuilder:
         column = self.by or ("segment" if "segment" in frame.columns else None)
         if column is None:
             return pl.lit("all")
-        return pl.col(column).cast(pl.String).fill_null("(none)")
+        return pl.col(column).cast(pl.String)  # missing: named once all rows are seen
 
     def add(
         self,
@@ -161,14 +170,15 @@ class SummaryBuilder:
                     # the matrix is symmetric and splits each interaction over both halves
                     pairs.append((self.features[i], self.features[j], float(2 * mean[i, j])))
             pairs.sort(key=lambda p: -p[2])
+        name = _namer(self.seg_rows)
+        seg_rows = Counter({name(k): n for k, n in self.seg_rows.items()})
+        seg_sums = {name(k): v for k, v in self.abs_sum.items()}
         return ExplainSummary(
             rows=self.rows,
             importance=importance,
-            importance_by_segment={
-                s: ranked(v, self.seg_rows[s]) for s, v in sorted(self.abs_sum.items())
-            },
+            importance_by_segment={s: ranked(seg_sums[s], seg_rows[s]) for s in sorted(seg_sums)},
             reasons_by_action=reasons(self.by_action, self.action_rows),
-            reasons_by_segment=reasons(self.by_segment, self.seg_rows),
+            reasons_by_segment=reasons({name(k): c for k, c in self.by_segment.items()}, seg_rows),
             dependence=dependence,
             interactions=pairs[:10],
             examples=dict(self.examples),

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from riskctl.errors import DataError
+from riskctl.errors import DataError, first_line
 from riskctl.features.compute import Context, compute, event_times
 from riskctl.features.context import with_history
 from riskctl.features.spec import Feature, FeatureSpec, load_spec
@@ -66,7 +66,7 @@ def add_features(
             frame = joined.rows.collect()
         except pl.exceptions.PolarsError as exc:
             raise DataError(
-                f"history and data do not fit together: {str(exc).splitlines()[0]}",
+                f"history and data do not fit together: {first_line(exc)}",
                 hint="pass history with the same columns and types as the data",
             ) from None
         n_hist, added, shared = joined.history_rows, joined.added, joined.shared_rows

@@ -32,7 +32,7 @@ from riskctl.data.io import BatchWriter
 from riskctl.errors import DataError, UsageError
 from riskctl.features.budget import Split
 from riskctl.features.compute import Context, compute, entity_codes, event_times
-from riskctl.features.index import NULL
+from riskctl.features.index import NULL, entity_columns, entity_key
 from riskctl.features.spec import FeatureSpec
 from riskctl.sqlsafe import sql_expr
 from riskctl.tempfiles import partial_dir, untrack_partial
@@ -134,21 +134,10 @@ def first_pass(work: Work, lf: pl.LazyFrame, wanted: set[str]) -> None:
         work.step()
 
 
-def entity_columns(spec: FeatureSpec, entity: str) -> list[str]:
-    cols = spec.entities.get(entity, [])
-    return [cols] if isinstance(cols, str) else list(cols)
-
-
 def _bucket(columns: list[str], schema: pl.Schema, buckets: int) -> pl.Expr:
-    """A hash of the entity value: equal values (as the windows compare them) share a
-    bucket. Floats are normalised first: -0.0 is 0.0 and NaN is missing."""
-    parts = []
-    for c in columns:
-        col = pl.col(c)
-        if schema[c].is_float():
-            col = col.fill_nan(None) + 0.0
-        parts.append(col)
-    return (pl.struct(parts).hash(seed=0) % buckets).cast(pl.Int64).alias(BUCKET)
+    """Equal entity values (as `entity_key` compares them) share a bucket; rows with none
+    share one too."""
+    return (entity_key(columns, schema).fill_null(0) % buckets).cast(pl.Int64).alias(BUCKET)
 
 
 def _write_result(frame: pl.DataFrame, names: list[str], path: Path, work: Work) -> None:
@@ -168,7 +157,7 @@ def entity_pass(work: Work, entity: str, names: list[str]) -> None:
     windows one bucket at a time; each value also gets its node number for the rings
     (dense over the buckets: a bucket holds every row of its values)."""
     spec = work.ctx.spec
-    keys = entity_columns(spec, entity)
+    keys = entity_columns(spec.entities, entity)
     feats = [f for f in spec.features if f.name in names]
     sources = [getattr(f, f.kind) for f in feats if f.kind in ("sum", "mean", "distinct")]
     sources += [f.count for f in feats if f.kind == "count" and f.count != "rows"]

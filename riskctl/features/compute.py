@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from riskctl.data.dates import date_format, unreadable_example
-from riskctl.errors import ConfigError, DataError, Location, name_list
+from riskctl.data.dates import DAY_US, date_format, unreadable_example
+from riskctl.errors import ConfigError, DataError, Location, first_line, name_list
 from riskctl.features import lookups, rings, windows
 from riskctl.features.index import NULL, RowIndex, Timeline, codes
 from riskctl.features.spec import DURATION_UNITS, Feature, FeatureSpec, window_seconds
@@ -21,7 +21,6 @@ from riskctl.sqlsafe import sql_expr
 from riskctl.yamlconfig import LoadedYaml
 
 Progress = Callable[[int, int], None]
-DAY_US = 86_400_000_000
 # expression nodes that read other rows: a row-level expression must not contain them
 _NOT_ROW_LEVEL = {"Agg", "Window", "Over", "Len", "Slice", "Gather", "Sort", "SortBy", "Filter"}
 _NOT_ROW_FUNCS = ("Cum", "Shift", "Diff", "Rank", "Reverse", "Rolling", "Unique", "Mode")
@@ -118,7 +117,7 @@ def expression(frame: pl.DataFrame, feature: Feature, ctx: Context, i: int) -> p
     try:
         expr = sql_expr(feature.expr, where, "`expr`")
     except pl.exceptions.PolarsError as exc:
-        raise ConfigError(f"feature '{feature.name}': bad SQL: {_first(exc)}", where) from None
+        raise ConfigError(f"feature '{feature.name}': bad SQL: {first_line(exc)}", where) from None
     for column in expr.meta.root_names():
         if column not in frame.columns:
             raise _missing_column(column, frame.columns, ctx, where)
@@ -126,17 +125,12 @@ def expression(frame: pl.DataFrame, feature: Feature, ctx: Context, i: int) -> p
     try:
         out = frame.select(expr.alias(feature.name)).to_series()
     except pl.exceptions.PolarsError as exc:
-        raise ConfigError(f"feature '{feature.name}': {_first(exc)}", where) from None
+        raise ConfigError(f"feature '{feature.name}': {first_line(exc)}", where) from None
     if isinstance(out.dtype, pl.Duration):
         out = out.dt.total_microseconds() / 1e6
     if out.len() != frame.height:
         raise ConfigError(f"feature '{feature.name}': `expr` must give one value per row", where)
     return out
-
-
-def _first(exc: Exception) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _column(frame: pl.DataFrame, name: str, ctx: Context, *key: str | int) -> pl.Series:

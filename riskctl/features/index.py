@@ -8,11 +8,36 @@ import numpy as np
 import polars as pl
 
 NULL = -1
+KEY_SEED = 0x5EED  # every path hashes entity values with the same seed
+
+
+def key_value(column: str, dtype: pl.DataType) -> pl.Expr:
+    """A column's value as entities compare it: for floats NaN is missing and -0.0 is 0.0.
+    Every path (one machine, bounded passes, cluster) reads entity values through this."""
+    col = pl.col(column)
+    if not dtype.is_float():
+        return col
+    return pl.when(col == 0).then(pl.lit(0.0, dtype)).otherwise(col.fill_nan(None)).alias(column)
+
+
+def entity_key(columns: list[str], schema: pl.Schema) -> pl.Expr:
+    """A 64-bit key per row for an entity's value (its columns' values as `key_value` reads
+    them, as text, so every partition hashes a value alike): equal values, equal keys; null
+    when any of its columns is missing."""
+    values = [key_value(c, schema[c]).cast(pl.String) for c in columns]
+    missing = pl.any_horizontal(v.is_null() for v in values)
+    return pl.when(missing).then(None).otherwise(pl.struct(values).hash(KEY_SEED))
+
+
+def entity_columns(entities: dict[str, str | list[str]], entity: str | None) -> list[str]:
+    """The columns an entity's value is made of (none for no entity)."""
+    cols = entities.get(entity, []) if entity is not None else []
+    return [cols] if isinstance(cols, str) else list(cols)
 
 
 def codes(values: pl.Series) -> np.ndarray:
-    """Integer codes of a column's values (equal values, equal codes); null and NaN -> -1."""
-    values = values.fill_nan(None) if values.dtype.is_float() else values
+    """Integer codes of a column's values (equal values, equal codes); missing -> -1."""
+    values = pl.DataFrame({"v": values}).select(key_value("v", values.dtype)).to_series()
     if values.dtype == pl.String:
         coded = values.cast(pl.Categorical).to_physical().cast(pl.Int64)
     else:

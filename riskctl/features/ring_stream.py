@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from riskctl.features.compute import DAY_US
+from riskctl.data.dates import DAY_US
 from riskctl.features.index import NULL
 from riskctl.features.spec import Feature
 from riskctl.features.windows import with_nulls

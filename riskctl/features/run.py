@@ -12,7 +12,7 @@ import polars as pl
 from riskctl.data.io import read_table, scan_table, table_format, write_table
 from riskctl.data.memory import MEMORY_ENV, available_memory
 from riskctl.data.memory import memory_limit as memory_limit_of_env
-from riskctl.errors import DataError, UsageError
+from riskctl.errors import DataError, UsageError, first_line
 from riskctl.features import add_features
 from riskctl.features.bounded import BoundedResult, run_bounded
 from riskctl.features.budget import in_memory_bytes, row_bytes
@@ -77,14 +77,9 @@ def _table(data: Path, history: Path | None, spec: FeatureSpec) -> WithHistory:
         return with_history(lf, scan_table(history), spec)
     except pl.exceptions.PolarsError as exc:
         raise DataError(
-            f"history and data do not fit together: {_first(exc)}",
+            f"history and data do not fit together: {first_line(exc)}",
             hint="pass history with the same columns and types as the data",
         ) from None
-
-
-def _first(exc: Exception) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _size(lf: pl.LazyFrame, data: Path, history: Path | None) -> tuple[int, float]:
@@ -94,10 +89,10 @@ def _size(lf: pl.LazyFrame, data: Path, history: Path | None) -> tuple[int, floa
     except pl.exceptions.PolarsError as exc:
         if history is not None:
             raise DataError(
-                f"history and data do not fit together: {_first(exc)}",
+                f"history and data do not fit together: {first_line(exc)}",
                 hint="pass history with the same columns and types as the data",
             ) from None
-        raise DataError(f"{data}: cannot read: {_first(exc)}") from None
+        raise DataError(f"{data}: cannot read: {first_line(exc)}") from None
 
 
 def features_file(
@@ -137,7 +132,7 @@ def features_file(
         try:
             result = run_bounded(ctx, lf, skip, Path(out), split, progress, joined.added)
         except pl.exceptions.PolarsError as exc:
-            raise DataError(f"{data}: cannot derive features: {_first(exc)}") from None
+            raise DataError(f"{data}: cannot derive features: {first_line(exc)}") from None
         summaries = [_bounded_summary(result, n, kinds[n]) for n in loaded.model.names]
         return FeaturesRun(
             Path(out), result.rows, result.history_rows, joined.shared_rows, summaries

@@ -23,8 +23,9 @@ from typing import Any
 
 import numpy as np
 
+from riskctl.numbers import Z95
+
 BOOTSTRAP_REPS = 1000
-Z95 = 1.959963984540054
 _CELLS_PER_CHUNK = 4_000_000
 
 

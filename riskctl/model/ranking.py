@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from riskctl.numbers import ratio
+
 
 @dataclass(frozen=True)
 class TradeoffCurve:
@@ -21,25 +23,18 @@ class TradeoffCurve:
     total_bad: float
     total_good: float
 
+    # the registry's definitions (`riskctl.evaluate.registry`): NaN where undefined
     @property
     def catch_rate(self) -> np.ndarray:
-        return (
-            self.flagged_bad / self.total_bad if self.total_bad else np.zeros_like(self.flagged_bad)
-        )
+        return ratio(self.flagged_bad, self.total_bad)
 
     @property
     def false_positive_rate(self) -> np.ndarray:
-        return (
-            self.flagged_good / self.total_good
-            if self.total_good
-            else np.zeros_like(self.flagged_good)
-        )
+        return ratio(self.flagged_good, self.total_good)
 
     @property
     def precision(self) -> np.ndarray:
-        flagged = self.flagged_bad + self.flagged_good
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(flagged > 0, self.flagged_bad / flagged, 1.0)
+        return ratio(self.flagged_bad, self.flagged_bad + self.flagged_good)
 
 
 def tradeoff_curve(

@@ -16,7 +16,7 @@ from riskctl.data.io import BatchWriter, check_named_columns, scan_table, table_
 from riskctl.errors import DataError
 from riskctl.model.detector import Detector, load_detector
 
-BATCH_ROWS = 200_000
+SCORE_ROWS = 200_000  # rows scored at a time
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ def score_file(
     out: Path,
     keep: list[str] | None = None,
     column: str = "score",
-    batch_rows: int = BATCH_ROWS,
+    batch_rows: int = SCORE_ROWS,
     progress: Callable[[int, int], None] | None = None,
     keep_all: bool = False,
     history: Path | None = None,

@@ -20,12 +20,12 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from riskctl.data.values import name_missing
 from riskctl.errors import DataError
 from riskctl.explain.contributions import contributions
 from riskctl.model.bins import NUMERIC, kind_of, reference_bins
 from riskctl.model.detector import Detector
 
-MISSING_SEGMENT = "(missing)"
 MAX_SEGMENTS = 50
 
 
@@ -118,9 +118,9 @@ def segment_values(reference: pl.Series, current: pl.Series) -> tuple[pl.Series,
             return pl.Series(s.name, np.asarray(labels, dtype=object)[idx], dtype=pl.String)
 
         return label(reference), label(current)
-    out = []
-    for s in (reference, current):
-        out.append(s.cast(pl.String).fill_null(MISSING_SEGMENT))
+    text = [s.cast(pl.String) for s in (reference, current)]
+    missing = name_missing(pl.concat(text).unique().to_list())  # as every `--by` names it
+    out = [t.fill_null(missing) for t in text]
     if out[0].n_unique() + out[1].n_unique() > 2 * MAX_SEGMENTS:
         raise DataError(
             f"--by {reference.name}: too many distinct values to attribute to",

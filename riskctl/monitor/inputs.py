@@ -12,8 +12,8 @@ import polars as pl
 from riskctl.data.io import read_table
 from riskctl.data.memory import MODEL_COPIES
 from riskctl.data.roles import infer_roles
-from riskctl.data.values import check_scores
-from riskctl.errors import DataError, UsageError
+from riskctl.data.values import check_labels, check_scores, label_codes
+from riskctl.errors import DataError, UsageError, first_line
 from riskctl.model.detector import Detector, load_detector
 from riskctl.model.score import score_frame
 from riskctl.monitor.series import PERIOD, origin_of, parse_every, with_periods
@@ -113,7 +113,7 @@ def _prepare(df: pl.DataFrame, sides: dict, score: str | None) -> pl.DataFrame:
             df = decide(compile_strategy(loaded, df.schema), df.lazy()).collect()
         except pl.exceptions.PolarsError as exc:
             raise DataError(
-                f"{loaded.path}: cannot apply the strategy: {str(exc).splitlines()[0]}"
+                f"{loaded.path}: cannot apply the strategy: {first_line(exc)}"
             ) from None
     return df
 
@@ -125,21 +125,6 @@ def _check_options(o: MonitorOptions) -> None:
         )
     if o.sample < 0:
         raise UsageError(f"--sample must be 0 or more, not {o.sample}")
-
-
-def check_labels(name: str, df: pl.DataFrame, label: str | None) -> None:
-    """Labels are 1, 0 or empty (not known yet)."""
-    if label is None or label not in df.columns:
-        return
-    raw = df[label].fill_nan(None) if df[label].dtype.is_float() else df[label]
-    y = raw.cast(pl.Float64, strict=False)  # NaN, like null, is a label not known yet
-    odd = int((y.is_not_null() & ~y.is_in([0.0, 1.0])).sum())
-    odd += int((y.is_null() & raw.is_not_null()).sum())
-    if odd:
-        raise DataError(
-            f"{name}: label column '{label}' has values other than 0 and 1 in {odd:,} rows",
-            hint="labels must be 1 = bad, 0 = good (empty while not known yet)",
-        )
 
 
 def _reference(
@@ -228,8 +213,8 @@ def load_sides(o: MonitorOptions) -> Sides:
     for name, table in ((cur_name, current), (ref_name, reference)):
         if table is not None and table.height == 0:
             raise DataError(f"{name}: no rows to monitor", hint="check the file or the period")
-        if table is not None:
-            check_labels(name, table, label)
+        if table is not None and label is not None and label in table.columns:
+            check_labels(table, label, name)
     parts = {"detector": det, "loaded": loaded}
     current = _prepare(current, parts, score)
     if reference is not None:
@@ -277,7 +262,7 @@ def labels_array(
     """Labels as floats, NaN where missing or younger than `days` against the newest row."""
     if label is None or label not in df.columns:
         return None
-    y = df[label].cast(pl.Float64, strict=False)
+    y = label_codes(df[label]).cast(pl.Float64)
     if days > 0 and time is not None:
         cutoff = df[time].max() - timedelta(days=days)  # type: ignore[operator]
         y = pl.select(pl.when(df[time] <= cutoff).then(y)).to_series()

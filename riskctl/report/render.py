@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 from riskctl.cachedir import cache_root
 from riskctl.data.io import write_text
-from riskctl.errors import UsageError
+from riskctl.errors import UsageError, first_line
 from riskctl.report.context import ReportContext
 from riskctl.report.sandbox import (
     RENDER_SECONDS,
@@ -177,7 +177,7 @@ def render_sandboxed(name: str, user_templates: Path | None, **context: Any) -> 
         ) from None
     except SecurityError as exc:
         raise UsageError(
-            f"report template refused: {_first_line(exc)}",
+            f"report template refused: {first_line(exc)}",
             hint="templates render in a sandbox: use only the context's values",
         ) from None
     except (jinja2.TemplateError, ArithmeticError, LookupError, TypeError, ValueError) as exc:
@@ -185,15 +185,10 @@ def render_sandboxed(name: str, user_templates: Path | None, **context: Any) -> 
             raise  # a fault in riskctl's own templates is a bug
         where = f"{exc.filename}:{exc.lineno}: " if isinstance(exc, TemplateSyntaxError) else ""
         raise UsageError(
-            f"report template error: {where}{type(exc).__name__}: {_first_line(exc)}",
+            f"report template error: {where}{type(exc).__name__}: {first_line(exc)}",
             hint="check the templates passed with --templates",
         ) from None
 
 
 def write_report(context: ReportContext, out: Path, user_templates: Path | None = None) -> Path:
     return write_text(render_html(context, user_templates), out)
-
-
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

@@ -6,7 +6,7 @@ import difflib
 
 import polars as pl
 
-from riskctl.errors import ConfigError, Location, name_list
+from riskctl.errors import ConfigError, Location, first_line, name_list
 from riskctl.sqlsafe import sql_expr
 from riskctl.strategy.finite import unknown_when_not_finite
 from riskctl.strategy.rounding import sql_rounding
@@ -50,14 +50,14 @@ def parse_condition(sql: str, where: Location) -> pl.Expr:
         return sql_expr(sql, where)
     except pl.exceptions.PolarsError as exc:
         raise ConfigError(
-            f"condition does not parse as SQL: {sql!r}", where, hint=_first_line(exc)
+            f"condition does not parse as SQL: {sql!r}", where, hint=first_line(exc)
         ) from None
 
 
 def _type_hint(exc: Exception, expr: pl.Expr, schema: pl.Schema) -> str:
     """polars' reason, and which columns are text when text meets a number: a number column
     with a word such as `NA` in it reads as text."""
-    reason = _first_line(exc)
+    reason = first_line(exc)
     times = [c for c in expr.meta.root_names() if (t := schema.get(c)) and t.is_temporal()]
     if "date/datetime/time" in reason and times:
         return (
@@ -72,8 +72,3 @@ def _type_hint(exc: Exception, expr: pl.Expr, schema: pl.Schema) -> str:
         f"{reason}; {names} holds text in this data: if it should be numbers, leave missing "
         "values empty (or write NaN) instead of a word such as NA"
     )
-
-
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
-from riskctl.errors import ConfigError, DataError, RiskctlError
+from riskctl.errors import ConfigError, DataError, RiskctlError, first_line
 from riskctl.strategy.conditions import compile_condition
 from riskctl.strategy.load import LoadedStrategy
 
@@ -37,7 +37,7 @@ def condition_failure(
                 lf.select(compile_condition(sql, schema, where)).collect()
             except pl.exceptions.PolarsError as failed:
                 return ConfigError(
-                    f"condition fails on this data: {sql!r}", where, hint=_first_line(failed)
+                    f"condition fails on this data: {sql!r}", where, hint=first_line(failed)
                 )
             except RiskctlError as error:
                 return error
@@ -45,7 +45,7 @@ def condition_failure(
     if cast is not None:
         return cast
     names = ", ".join(str(loaded.path) for loaded in strategies)
-    return DataError(f"{names}: cannot apply the strategy to this data: {_first_line(exc)}")
+    return DataError(f"{names}: cannot apply the strategy to this data: {first_line(exc)}")
 
 
 def _cast_failure(lf: pl.LazyFrame, exc: Exception, source: Path | str | None) -> DataError | None:
@@ -72,8 +72,3 @@ def _cast_failure(lf: pl.LazyFrame, exc: Exception, source: Path | str | None) -
         f"(first at data row {first + 1:,}: {example!r})",
         hint="clean or drop those rows, or convert the column to numbers",
     )
-
-
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from riskctl.data.values import NONE
+
 
 def _not_a_boolean(value: object) -> object:
     # YAML reads yes/no/on/off/true/false as booleans: `max_false_positive_rate: yes` would be
@@ -33,9 +35,6 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-NO_SEGMENT = "(none)"  # what rows in no segment are reported under
-
-
 class Segment(_Strict):
     name: str = Field(description="Segment name shown in reports.")
     when: str = Field(description="SQL condition on columns; the first matching segment wins.")
@@ -44,8 +43,8 @@ class Segment(_Strict):
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
-        if v.strip() == NO_SEGMENT:
-            raise ValueError(f"'{NO_SEGMENT}' names the rows in no segment; pick another name")
+        if v.strip() == NONE:
+            raise ValueError(f"'{NONE}' names the rows in no segment; pick another name")
         return v
 
 

@@ -12,6 +12,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.util import load_yaml_guess_indent
 
 from riskctl.data.io import write_text
+from riskctl.data.values import NONE
 from riskctl.yamlconfig import parse_yaml, read_yaml_text
 
 
@@ -75,8 +76,8 @@ def set_segment_thresholds(
     """Per-segment thresholds: `existing` segment name -> value (`(none)`: the base
     threshold), `new` (name, when, value) segments appended after the file's own."""
     parser, data = _round_trip(source)
-    if "(none)" in existing:
-        _set(data, action, column, existing["(none)"])
+    if NONE in existing:
+        _set(data, action, column, existing[NONE])
     for segment in data.get("segments") or []:
         if segment.get("name") in existing:
             _set(segment, action, column, existing[segment["name"]])

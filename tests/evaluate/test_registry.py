@@ -102,7 +102,9 @@ def test_registry_values_equal_row_by_row_definitions() -> None:
     }
     assert set(expected) == {m.key for m in METRICS}
     for m in METRICS:
-        assert m.value(counts, Costs(3.0, 2.0)) == pytest.approx(expected[m.key]), m.key
+        assert m.value(counts, Costs(false_positive=3.0, review=2.0)) == pytest.approx(
+            expected[m.key]
+        ), m.key
 
 
 def test_a_review_action_named_hold_behaves_like_review(tmp_path: Path, data: Path) -> None:

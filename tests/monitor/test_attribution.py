@@ -75,7 +75,7 @@ def test_frame_attribution_matches_a_row_by_row_oracle(seed: int) -> None:
     assert a.current == pytest.approx(sum(cur["flag"]) / cur.height)
     assert sum(t.total for t in a.terms) == pytest.approx(a.change, abs=1e-12)
     for t in a.terms:
-        key = None if t.segment == "(missing)" else t.segment
+        key = None if t.segment == "(none)" else t.segment
         rows = [f for s, f in cur.iter_rows() if s == key]
         if rows:
             assert t.share_current == pytest.approx(len(rows) / cur.height)
@@ -103,3 +103,12 @@ def test_shap_shift_adds_up_to_the_margin_change(detector: Detector, history: pl
     assert s.margin_reference == pytest.approx(float(margin.mean()), abs=1e-4)
     shifts = [abs(f.shift) for f in s.features]
     assert shifts == sorted(shifts, reverse=True)
+
+
+def test_missing_by_values_are_named_as_every_command_names_them() -> None:
+    """`(none)`, unless a real value (in either period) is spelled so."""
+    ref = pl.DataFrame({"seg": ["(none)", None, "a", "a"], "flag": [True, False, True, False]})
+    cur = pl.DataFrame({"seg": [None, None, "a"], "flag": [True, True, False]})
+    a = attribute(ref, cur, "seg", pl.col("flag"), pl.lit(1.0), "alert_rate")
+    shares = {t.segment: t.share_current for t in a.terms}
+    assert shares == {"(none)": 0.0, "(missing)": pytest.approx(2 / 3), "a": pytest.approx(1 / 3)}
