@@ -7,7 +7,10 @@ that medium's commands:
 * `visible`: characters a reader cannot see (C0 and C1 controls, escape sequences, bidi
   overrides, zero-width and other format characters, line and paragraph separators,
   lone surrogates, noncharacters) shown as their codes (`\\x1b`, `\\u202e`).
-* `for_terminal`: `visible`, then Rich markup escaped (`[/]` prints as `[/]`).
+* `for_terminal`: `visible`, then `for_ci_log`, then Rich markup escaped (`[/]` prints as
+  `[/]`).
+* `for_ci_log`, `for_json_log`: a line of a CI log that no runner reads as a command (GitHub's
+  `::cmd::` and `##[cmd]`, Azure's `##vso[cmd]`).
 * `for_markdown`, `for_markdown_cell`: one line of GitHub-flavoured Markdown text,
   punctuation that means something escaped with a backslash; `for_markdown_code` a code
   span for names in headings.
@@ -55,6 +58,37 @@ def visible(text: object) -> str:
     return "".join(code(ch) if _hidden(ch) else ch for ch in text)
 
 
+# -- CI logs ---------------------------------------------------------------------------------
+
+# GitHub's runner reads the legacy `##[cmd]` form, and Azure's agent `##vso[cmd]`, anywhere in
+# a line: the `#` before such a `#` gets a backslash after it (`#\#[`)
+_RUNNER_ANYWHERE = re.compile(r"#(?=#(?:[vV][sS][oO])?\[)")
+# GitHub's runner trims a line's leading whitespace (every Unicode space) before it looks for
+# `::`; the invisible characters that may lead a line count as whitespace here too
+_LEADING_BLANK = r"[\s\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]"
+# (a line starts after any line break: .NET's ReadLine also ends a line at a lone CR)
+_LINE_START = r"(?:\A|(?<=[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]))"
+_RUNNER_LEADING = re.compile(rf"{_LINE_START}({_LEADING_BLANK}*)(?=::)")
+# in JSON, where `\#` is no escape, the `[` of `##[` or `##vso[` is written as `\u005b`
+_RUNNER_JSON = re.compile(r"(##(?:[vV][sS][oO])?)\[")
+
+
+def for_ci_log(text: str) -> str:
+    """Text whose lines no CI runner reads as a command: `##[` and `##vso[` (in any case)
+    anywhere get a backslash between their two `#` (`#\\#[`), and a `::` after a line's
+    leading whitespace (any Unicode space, and invisible characters) a backslash before it
+    (`\\::`). Everything else is unchanged."""
+    text = _RUNNER_ANYWHERE.sub("#\\\\", text)
+    return _RUNNER_LEADING.sub(lambda m: m[1] + "\\", text)
+
+
+def for_json_log(text: str) -> str:
+    """JSON text (as `json.dumps` writes it, ASCII only) that no CI runner reads as a
+    command: the `[` of `##[` or `##vso[` written as `\\u005b`, which any JSON reader reads
+    back as `[`. (An ASCII JSON line starts with a quote or a bracket, never `::`.)"""
+    return _RUNNER_JSON.sub(lambda m: m[1] + "\\u005b", text)
+
+
 # -- terminal --------------------------------------------------------------------------------
 
 
@@ -64,10 +98,11 @@ _RICH_TAG = re.compile(r"(\\*)(\[[a-z#/@][^[]*?])")
 
 
 def for_terminal(text: object) -> str:
-    """Text to put inside Rich markup: nothing hidden (`visible`), no markup (`[gold]` and
+    """Text to put inside Rich markup: nothing hidden (`visible`), no CI runner command
+    (`for_ci_log`: `##[` shows as `#\\#[`, a leading `::` as `\\::`), no markup (`[gold]` and
     `[/]` print as they are), as `rich.markup.escape` does. The consoles turn emoji codes off,
     so `:x:` stays `:x:`."""
-    escaped = _RICH_TAG.sub(lambda m: f"{m[1]}{m[1]}\\{m[2]}", visible(text))
+    escaped = _RICH_TAG.sub(lambda m: f"{m[1]}{m[1]}\\{m[2]}", for_ci_log(visible(text)))
     if escaped.endswith("\\") and not escaped.endswith("\\\\"):
         escaped += "\\"  # a lone trailing backslash would escape the markup after it
     return escaped

@@ -5,6 +5,8 @@ parser, and a CSV reader over the table writer."""
 from __future__ import annotations
 
 import csv
+import json
+import re
 import unicodedata
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -19,9 +21,11 @@ from rich.markup import render
 
 from riskctl.data.io import write_table
 from riskctl.escape import (
+    for_ci_log,
     for_csv_cell,
     for_github_message,
     for_github_property,
+    for_json_log,
     for_markdown,
     for_markdown_cell,
     for_markdown_code,
@@ -110,17 +114,82 @@ def test_visible_shows_codes() -> None:
 
 @pytest.mark.parametrize("text", HOSTILE)
 def test_terminal_text_renders_as_itself(text: str) -> None:
-    assert render(f"[bold]{for_terminal(text)}[/]", emoji=False).plain == visible(text)
+    shown = for_ci_log(visible(text))
+    assert render(f"[bold]{for_terminal(text)}[/]", emoji=False).plain == shown
     # on its own, a trailing backslash shows twice (Rich escapes it against what follows)
     alone = render(for_terminal(text), emoji=False).plain
-    assert alone == visible(text) or alone == visible(text) + "\\"
+    assert alone == shown or alone == shown + "\\"
 
 
 @given(TEXT)
 def test_terminal_agrees_with_rich(text: str) -> None:
-    assert for_terminal(text) == rich_escape(visible(text))
+    assert for_terminal(text) == rich_escape(for_ci_log(visible(text)))
     markup = f"[red]{for_terminal(text)}[/red] [dim]x[/]"
-    assert render(markup, emoji=False).plain == visible(text) + " x"
+    assert render(markup, emoji=False).plain == for_ci_log(visible(text)) + " x"
+
+
+# -- CI logs ---------------------------------------------------------------------------------
+
+# every character .NET's String.TrimStart() removes (Char.IsWhiteSpace), which GitHub's runner
+# applies before it looks for `::`, and the invisible ones that may lead a line
+DOTNET_SPACES = "\t\n\x0b\x0c\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B)))
+DOTNET_SPACES += "\u2028\u2029\u202f\u205f\u3000"
+LEADING = DOTNET_SPACES + "\x1c\x1d\x1e\x1f\ufeff\u200b\u2060\u180e"
+
+
+def runs_as_command(line: str) -> bool:
+    """What GitHub's runner (ActionCommand.TryParseV2 and the legacy TryParse) and Azure's
+    agent look for in one line of output."""
+    return line.lstrip(DOTNET_SPACES).startswith("::") or "##[" in line or "##vso[" in line.lower()
+
+
+def log_lines(text: str) -> list[str]:
+    return re.split("\r\n|[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]", text)
+
+
+RUNNER_HOSTILE = [
+    "##[error]x",
+    "cand ##[error]Guardrails bypassed",
+    "\\##[add-mask]FAILED",
+    "###[error]",
+    "x ##vso[task.setvariable variable=a]1",
+    "##VSO[task.complete]",
+    "\u00a0::error::NBSP",
+    "\u3000::error::ideographic",
+    "\ufeff::error::bom",
+    "\u200b \u2003::warning::zw",
+    "a\n::error::nl",
+    "a\r \u00a0::error::cr",
+    "\u2028::error::ls",
+    "\x1c::error::fs",
+]
+
+
+@pytest.mark.parametrize("text", RUNNER_HOSTILE)
+def test_ci_log_lines_are_never_commands(text: str) -> None:
+    assert not any(runs_as_command(line) for line in log_lines(for_ci_log(text)))
+
+
+@given(st.text(st.sampled_from(["#", "[", ":", "v", "S", "o", "\\", "a", *LEADING]), max_size=16))
+def test_ci_log_against_the_runner(text: str) -> None:
+    safe = for_ci_log(text)
+    assert not any(runs_as_command(line) for line in log_lines(safe))
+    assert for_ci_log(safe) == safe  # applied twice (a value, then the console): no change
+    # only backslashes are added: the text is still there
+    assert safe.replace("\\", "") == text.replace("\\", "")
+
+
+@given(TEXT)
+def test_terminal_text_is_never_a_command(text: str) -> None:
+    plain = render(for_terminal(text), emoji=False).plain
+    assert not any(runs_as_command(line) for line in log_lines(plain))
+
+
+@given(st.lists(st.text(st.sampled_from([*'#[vsoVSO:a "\\', "\xa0", "é"])), max_size=5))
+def test_json_log_reads_back_the_same(values: list[str]) -> None:
+    dumped = for_json_log(json.dumps({"values": values, "key ##[x": 1}, indent=2))
+    assert json.loads(dumped) == {"values": values, "key ##[x": 1}
+    assert not any(runs_as_command(line) for line in dumped.splitlines())
 
 
 # -- Markdown --------------------------------------------------------------------------------
