@@ -205,13 +205,20 @@ def for_chart(spec: Any) -> Any:
 
 # -- CSV --------------------------------------------------------------------------------------
 
-# a text cell starting with one of these is run as a formula by spreadsheets (OWASP)
-CSV_FORMULA_START = r"^[=+\-@\t\r]"
+# a text cell a spreadsheet may run as a formula (OWASP), also where an importer trims the
+# cell first: `= + - @` (or their fullwidth and small forms, or a minus sign) after any
+# leading whitespace (every Unicode space, line breaks, invisible characters), or a cell
+# starting with a tab, CR or LF. Written for Python's `re` and polars' (Rust) regex alike.
+_CSV_BLANK = r"[\s\x1c-\x1f\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]"
+_CSV_SIGNS = r"[=+\-@\uff1d\uff0b\uff0d\uff20\ufe66\ufe62\ufe63\ufe6b\u2212]"
+CSV_FORMULA_START = rf"^(?:[\t\r\n]|{_CSV_BLANK}*{_CSV_SIGNS})"
 _CSV_FORMULA = re.compile(CSV_FORMULA_START)
 
 
 def for_csv_cell(text: str) -> str:
-    """A CSV text cell a spreadsheet shows and never runs: a leading `= + - @`, tab or CR
-    gets a `'` before it, as spreadsheet exports do. The table writer applies the same rule
-    to whole text columns with `CSV_FORMULA_START`; numbers are never touched."""
+    """A CSV text cell a spreadsheet shows and never runs: a cell starting with `= + - @`
+    (or `＝ ＋ － ＠`, their small forms `﹦ ﹢ ﹣ ﹫`, or `−`), after any leading whitespace or
+    invisible characters, or starting with a tab, CR or LF, gets a `'` before it, as
+    spreadsheet exports do. The table writer applies the same rule to whole text columns
+    with `CSV_FORMULA_START`; numbers are never touched."""
     return f"'{text}" if _CSV_FORMULA.match(text) else text

@@ -336,14 +336,62 @@ def test_xml_text_parses_back(text: str) -> None:
         ("\r=1", "'\r=1"),
         ("a=1", "a=1"),
         ("", ""),
-        (" =1", " =1"),
+        (" =1+1", "' =1+1"),
+        ("\u3000=1+1", "'\u3000=1+1"),
+        ("\xa0 \u2003+1", "'\xa0 \u2003+1"),
+        ("\ufeff\u200b@SUM(A1)", "'\ufeff\u200b@SUM(A1)"),
+        ("\n=1+1", "'\n=1+1"),
+        ("\r\n-1", "'\r\n-1"),
+        ("\n", "'\n"),
+        ("\nplain", "'\nplain"),
+        ("\uff1d1+1", "'\uff1d1+1"),
+        ("\uff0b1", "'\uff0b1"),
+        ("\uff0d1", "'\uff0d1"),
+        ("\uff20SUM(A1)", "'\uff20SUM(A1)"),
+        ("\ufe661", "'\ufe661"),
+        ("\u22121", "'\u22121"),
+        (" a=1", " a=1"),
+        ("1-2", "1-2"),
+        ("a\n=1", "a\n=1"),
     ],
 )
 def test_csv_cell(value: str, written: str) -> None:
     assert for_csv_cell(value) == written
 
 
-CSV_TEXT = st.text(st.sampled_from(list("=+-@\t\r ab,\"'\n|;")), max_size=8)
+CSV_TEXT = st.text(
+    st.sampled_from(
+        [*"=+-@\t\r ab,\"'\n|;", "\u3000", "\xa0", "\ufeff", "\uff1d", "\uff20", "\x1c"]
+    ),
+    max_size=8,
+)
+
+
+@given(st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=4))
+@settings(max_examples=300, deadline=None)
+def test_the_formula_rule_means_the_same_to_python_and_polars(text: str) -> None:
+    from riskctl.escape import CSV_FORMULA_START
+
+    in_polars = pl.Series([text]).str.contains(CSV_FORMULA_START).item()
+    assert in_polars == (for_csv_cell(text) != text)
+
+
+@pytest.mark.parametrize("sign", "=+-@\uff1d\uff0b\uff0d\uff20")
+@pytest.mark.parametrize("lead", ["", " ", "\t", "\u3000", "\xa0", "\n", "\r\n", " \u2009\ufeff"])
+def test_a_spreadsheet_that_trims_the_cell_still_sees_text(lead: str, sign: str) -> None:
+    """What an importer reads back from the CSV file, trimmed of leading whitespace (and
+    fullwidth signs folded to ASCII), never starts a formula."""
+    import tempfile
+    import unicodedata as ud
+
+    value = f"{lead}{sign}1+1"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_table(pl.DataFrame({"v": [value]}), Path(tmp) / "t.csv")
+        with open(path, newline="", encoding="utf-8") as fh:
+            cell = list(csv.reader(fh))[1][0]
+    assert cell == f"'{value}"
+    trimmed = ud.normalize("NFKC", cell).lstrip().lstrip("\ufeff\u2009 ")
+    assert not trimmed.startswith(("=", "+", "-", "@"))
 
 
 @given(st.lists(st.one_of(st.none(), CSV_TEXT), min_size=1, max_size=12))
