@@ -48,14 +48,16 @@ def code(ch: str) -> str:
     return ch.encode("unicode_escape", "backslashreplace").decode("ascii")
 
 
-def visible(text: object) -> str:
+def visible(text: object, keep: str = "") -> str:
     """`text` with each character a reader cannot see shown as its code: ESC as `\\x1b`,
     a newline as `\\n`, a right-to-left override as `\\u202e`. Printable text (spaces
-    included) is unchanged."""
+    included) is unchanged, and so are the characters in `keep` (a document's own line
+    breaks, `"\\n\\r\\t"`, in markup riskctl writes)."""
     text = str(text)
-    if text.isprintable():  # the usual case: nothing hidden, nothing to look at
+    probe = text.translate(dict.fromkeys(map(ord, keep))) if keep else text
+    if probe.isprintable():  # the usual case: nothing hidden, nothing to look at
         return text
-    return "".join(code(ch) if _hidden(ch) else ch for ch in text)
+    return "".join(code(ch) if _hidden(ch) and ch not in keep else ch for ch in text)
 
 
 # -- CI logs ---------------------------------------------------------------------------------

@@ -104,6 +104,11 @@ def test_visible_leaves_nothing_hidden_and_printable_text_alone(text: str) -> No
     )
 
 
+def test_visible_keeps_only_what_it_is_asked_to_keep() -> None:
+    assert visible("a\nb\x1b\u202e\t", keep="\n\t") == "a\nb\\x1b\\u202e\t"
+    assert visible("a\nb", keep="\n") == "a\nb"
+
+
 def test_visible_shows_codes() -> None:
     assert visible("a\x1b[2Kb\u202ec\nd") == "a\\x1b[2Kb\\u202ec\\nd"
     assert visible("plain text, é 中") == "plain text, é 中"

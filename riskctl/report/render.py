@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from markupsafe import Markup
 from riskctl.cachedir import cache_root
 from riskctl.data.io import write_text
 from riskctl.errors import UsageError
+from riskctl.escape import visible
 from riskctl.report.context import ReportContext
 from riskctl.report.sandbox import (
     RENDER_SECONDS,
@@ -43,12 +45,32 @@ def environment(user_templates: Path | None = None) -> jinja2.Environment:
             raise UsageError(f"{user_templates}: --templates must be a directory")
         loaders.append(FolderLoader(user_templates))
     loaders.append(jinja2.FileSystemLoader(templates_dir()))
-    return TemplateSandbox(
+    env = TemplateSandbox(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
     )
+    env.finalize = _shown_by(env.finalize)
+    return env
+
+
+def _shown_by(finalize: Callable[[Any], Any] | None) -> Callable[[Any], Any]:
+    """Every `{{ value }}` of a page, after the sandbox's own check (`finalize`): a value
+    that is not riskctl's own markup is shown as text with every character a reader cannot
+    see as its code (`riskctl.escape.visible`): autoescape escapes `<&>"'` but leaves escape
+    sequences, bidi overrides and zero-width characters, which `cat` or `less -R` of the
+    page, and the page's own text order, would obey. Markup (the inlined charts and their
+    scripts, built from `riskctl.escape.for_chart` specs) is left as it is."""
+
+    def shown(value: Any) -> Any:
+        if finalize is not None:
+            value = finalize(value)
+        if isinstance(value, int | float) or hasattr(value, "__html__"):
+            return value  # numbers, and markup, print as they are
+        return visible(value)
+
+    return shown
 
 
 # vl-convert version -> sha256 of the script its javascript_bundle() returns. A bundle read
@@ -115,15 +137,22 @@ def _read_bundle(path: Path, pinned: str) -> str | None:
 MAX_FALLBACK_BYTES = 300_000
 
 
+def svg_fallback(spec: dict[str, Any], chart_id: str) -> Markup | None:
+    """A chart drawn as SVG by vl-convert (which escapes every text it draws; a character a
+    reader cannot see, as in a label drawn from a column name, shown as its code), or None
+    when it is larger than MAX_FALLBACK_BYTES."""
+    svg = visible(_stable_ids(vl_convert.vegalite_to_svg(spec), chart_id), keep="\n\r\t")
+    return Markup(svg) if len(svg) <= MAX_FALLBACK_BYTES else None
+
+
 def static_fallbacks(context: ReportContext) -> dict[str, Markup]:
     """Each chart drawn to SVG here, for readers without scripts (and for print). A chart too
     detailed for that (thousands of marks) gets none; its numbers are in the tables."""
     out = {}
     for chart in context.charts:
-        svg = _stable_ids(vl_convert.vegalite_to_svg(chart.spec), chart.id)
-        if len(svg) <= MAX_FALLBACK_BYTES:
-            # vl-convert's own SVG: it escapes every text it draws
-            out[chart.id] = Markup(svg)
+        svg = svg_fallback(chart.spec, chart.id)
+        if svg is not None:
+            out[chart.id] = svg
     return out
 
 
