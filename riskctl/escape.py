@@ -11,9 +11,10 @@ that medium's commands:
   `[/]`).
 * `for_ci_log`, `for_json_log`: a line of a CI log that no runner reads as a command (GitHub's
   `::cmd::` and `##[cmd]`, Azure's `##vso[cmd]`).
-* `for_markdown`, `for_markdown_cell`: one line of GitHub-flavoured Markdown text,
-  punctuation that means something escaped with a backslash; `for_markdown_code` a code
-  span for names in headings.
+* `for_markdown`, `for_markdown_cell`: one line of GitHub-flavoured Markdown text (riskctl's
+  own words and numbers), punctuation that means something escaped with a backslash;
+  `for_markdown_code` a code span for every name and value from a strategy or data, in
+  headings, sentences and table cells.
 * `for_github_message`, `for_github_property`: GitHub workflow commands (`::error ...::`).
 * `for_xml`: text for XML (JUnit), which cannot hold most controls at all.
 * `for_chart`: a Vega-Lite spec (a report's charts), every string in it `visible`.
@@ -146,10 +147,13 @@ def _leading(m: re.Match[str]) -> str:
     return f"{m[2]}\\{m[3]}"  # `1. x` an ordered list
 
 
-def for_markdown_code(text: object) -> str:
+def for_markdown_code(text: object, cell: bool = False) -> str:
     """`text` as one Markdown code span (its fence longer than any run of backticks inside),
-    for a name in a heading or a sentence: shown literally, no emoji, no HTML. Not for table
-    cells (a `|` would end the cell there): use `for_markdown_cell`."""
+    for every name or value from a strategy or data in a heading, a sentence or (with
+    `cell=True`) a table cell: GitHub shows a code span literally, so `:x:` is no emoji,
+    `www.example.com` or `https://...` no link, `@user` no mention, `#12` no reference, and
+    nothing is HTML. In a table cell each `|` is written `\\|`, which GitHub's table reader
+    turns back into `|` inside the span, so the row keeps its columns."""
     content = visible(_LINE_BREAKS.sub(" ", str(text)).replace("\t", " "))
     if not content.strip(" "):
         return ""  # a code span cannot hold only spaces
@@ -157,6 +161,8 @@ def for_markdown_code(text: object) -> str:
     fence = "`" * (longest + 1)
     if content[0] in "` " or content[-1] in "` ":
         content = f" {content} "  # a reader strips one space on each side
+    if cell:
+        content = content.replace("|", "\\|")
     return f"{fence}{content}{fence}"
 
 
