@@ -280,6 +280,21 @@ def test_markdown_code_span_against_a_reader(text: str) -> None:
     assert len(codes) == 1 and codes[0].content == visible(one_line(text))
 
 
+@given(TEXT, TEXT)
+def test_markdown_code_span_in_a_table_cell_against_a_reader(a: str, b: str) -> None:
+    """Two code-span cells keep the row's columns, and each reads back as its value."""
+    row = f"| {for_markdown_code(a, cell=True)} | {for_markdown_code(b, cell=True)} |"
+    tokens = MD.parse(f"| h | k |\n| --- | --- |\n{row}\n")
+    assert sum(t.type == "td_open" for t in tokens) == 2
+    cells = [t for t in tokens if t.type == "inline"][2:]
+    for cell, text in zip(cells, (a, b), strict=True):
+        codes = [c.content for c in cell.children or [] if c.type == "code_inline"]
+        if one_line(text).strip(" "):
+            assert codes == [visible(one_line(text))]
+        else:
+            assert codes == []
+
+
 def test_names_keep_their_underscores() -> None:
     assert for_markdown("account_age_days") == "account_age_days"
     assert for_markdown("_x_") == "\\_x\\_"
