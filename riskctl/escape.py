@@ -16,7 +16,8 @@ that medium's commands:
   `for_markdown_code` a code span for every name and value from a strategy or data, in
   headings, sentences and table cells.
 * `for_github_message`, `for_github_property`: GitHub workflow commands (`::error ...::`).
-* `for_xml`: text for XML (JUnit), which cannot hold most controls at all.
+* `for_xml`: text for XML (JUnit), which cannot hold most controls at all (and, as
+  reporters print it into CI logs, `for_ci_log`).
 * `for_chart`: a Vega-Lite spec (a report's charts), every string in it `visible`.
 * `for_csv_cell` (and `CSV_FORMULA_START` for the table writer): spreadsheet formulas.
 HTML is escaped by Jinja's autoescape; JSON by the JSON encoder.
@@ -190,8 +191,9 @@ def for_github_property(text: object) -> str:
 def for_xml(text: object) -> str:
     """Text for an XML attribute or element (the XML writer escapes `<&>"`): XML 1.0 cannot
     hold most control characters at all, escaped or not, so every hidden character is shown
-    as its code (`visible`)."""
-    return visible(text)
+    as its code (`visible`); and, as test reporters print test names and messages into CI
+    logs, no runner command (`for_ci_log`)."""
+    return for_ci_log(visible(text))
 
 
 # -- charts ----------------------------------------------------------------------------------

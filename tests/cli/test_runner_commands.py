@@ -94,10 +94,13 @@ def files(tmp_path_factory: pytest.TempPathFactory, scored_path: Path) -> dict[s
 
 
 @pytest.mark.parametrize("i", range(len(NAMES)))
-def test_check_and_diff_names(files: dict[str, Path], i: int) -> None:
-    cand = files[f"s{i}"]
-    check = invoke("check", cand, "--baseline", files["base"], "--data", files["data"])
+def test_check_and_diff_names(files: dict[str, Path], i: int, tmp_path: Path) -> None:
+    cand, junit = files[f"s{i}"], tmp_path / "junit.xml"
+    check = invoke(
+        "check", cand, "--baseline", files["base"], "--data", files["data"], "--junit", junit
+    )
     assert check.exit_code == 1, check.output
+    assert_no_command(junit.read_text(encoding="utf-8"), "check --junit")
     assert_no_command(check.stdout, "check")
     assert_no_command(check.stderr, "check stderr")
     assert "FAILED" in check.stdout or "NAME" in check.stdout or "AZ" in check.stdout
