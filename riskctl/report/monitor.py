@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import altair as alt
-from markupsafe import Markup
 
 from riskctl.data.io import write_text
 from riskctl.model.detector import library_versions
@@ -16,7 +15,7 @@ from riskctl.monitor.attribution import Attribution
 from riskctl.monitor.run import MonitorResult
 from riskctl.report.charts import spec_of
 from riskctl.report.figures import Chart
-from riskctl.report.render import render_sandboxed, svg_fallback, vega_bundle
+from riskctl.report.render import Script, render_sandboxed, svg_fallback, vega_bundle
 
 MONITOR_TEMPLATE = "monitor.html.j2"
 MAX_PSI_ROWS = 40
@@ -301,7 +300,7 @@ def render_monitor_html(ctx: MonitorContext, user_templates: Path | None = None)
         MONITOR_TEMPLATE,
         user_templates,
         ctx=ctx,
-        vega_bundle=Markup(ctx.vega_bundle),
+        vega_bundle=Script(ctx.vega_bundle),
         fallbacks=fallbacks,
     )
 

@@ -55,19 +55,26 @@ def environment(user_templates: Path | None = None) -> jinja2.Environment:
     return env
 
 
+class Script(Markup):
+    """The vendored chart library, inlined as it is shipped (its bytes are pinned by
+    sha256): the one markup a page prints without looking at its characters."""
+
+
 def _shown_by(finalize: Callable[[Any], Any] | None) -> Callable[[Any], Any]:
-    """Every `{{ value }}` of a page, after the sandbox's own check (`finalize`): a value
-    that is not riskctl's own markup is shown as text with every character a reader cannot
-    see as its code (`riskctl.escape.visible`): autoescape escapes `<&>"'` but leaves escape
-    sequences, bidi overrides and zero-width characters, which `cat` or `less -R` of the
-    page, and the page's own text order, would obey. Markup (the inlined charts and their
-    scripts, built from `riskctl.escape.for_chart` specs) is left as it is."""
+    """Every `{{ value }}` of a page, after the sandbox's own check (`finalize`), shown with
+    every character a reader cannot see as its code (`riskctl.escape.visible`): autoescape
+    escapes `<&>"'` but leaves escape sequences, bidi overrides and zero-width characters,
+    which `cat` or `less -R` of the page, and the page's own text order, would obey. Markup
+    (a value a template marked `|safe` or escaped with `|e`, `|xmlattr`...) keeps its line
+    breaks and tabs; only the inlined chart library (`Script`) is printed as it is."""
 
     def shown(value: Any) -> Any:
         if finalize is not None:
             value = finalize(value)
-        if isinstance(value, int | float) or hasattr(value, "__html__"):
-            return value  # numbers, and markup, print as they are
+        if isinstance(value, int | float) or type(value) is Script:
+            return value
+        if hasattr(value, "__html__"):
+            return Markup(visible(value.__html__(), keep="\n\r\t"))
         return visible(value)
 
     return shown
@@ -173,7 +180,7 @@ def render_html(context: ReportContext, user_templates: Path | None = None) -> s
         REPORT_TEMPLATE,
         user_templates,
         ctx=context,
-        vega_bundle=Markup(context.vega_bundle),
+        vega_bundle=Script(context.vega_bundle),
         fallbacks=static_fallbacks(context),
     )
 

@@ -130,3 +130,27 @@ def test_profile_page(hostile: dict[str, Path], tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     text = assert_nothing_hidden(out)
     assert "amt[eur]<x>\\x1b[31m\\u202e\\n::error::COL" in text
+
+
+def test_a_template_cannot_print_a_hidden_character(hostile: dict[str, Path], tmp_path: Path):
+    """Values a `--templates` template escapes itself (`|e`), marks safe (`|safe`) or turns
+    into attributes (`|xmlattr`) are shown with their codes too; its own line breaks stay."""
+    templates = tmp_path / "t"
+    templates.mkdir()
+    (templates / "report.html.j2").write_text(
+        '<p>{{ "\\x1b[31m\\u202eE"|e }}</p>\n<p>{{ "\\u200bS\\x9b"|safe }}</p>\n'
+        '<p{{ {"title": "\\u2066A\\x1b"}|xmlattr }}></p>\n'
+        '<p>{{ ctx.candidate_name ~ "\\nbreak" }}</p>\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "t.html"
+    result = runner.invoke(
+        app,
+        ["report", str(hostile["cand"]), "--data", str(hostile["current"]), "--out", str(out),
+         "--templates", str(templates)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    assert not [c for c in page if hidden(c)], repr(page)
+    assert "\\x1b[31m\\u202eE" in page and "\\u200bS\\x9b" in page and "\\u2066A\\x1b" in page
+    assert "\\nbreak</p>\n" in page  # a value's line break is a code; the template's stay
