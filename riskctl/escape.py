@@ -7,12 +7,17 @@ that medium's commands:
 * `visible`: characters a reader cannot see (C0 and C1 controls, escape sequences, bidi
   overrides, zero-width and other format characters, line and paragraph separators,
   lone surrogates, noncharacters) shown as their codes (`\\x1b`, `\\u202e`).
-* `for_terminal`: `visible`, then Rich markup escaped (`[/]` prints as `[/]`).
-* `for_markdown`, `for_markdown_cell`: one line of GitHub-flavoured Markdown text,
-  punctuation that means something escaped with a backslash; `for_markdown_code` a code
-  span for names in headings.
+* `for_terminal`: `visible`, then `for_ci_log`, then Rich markup escaped (`[/]` prints as
+  `[/]`).
+* `for_ci_log`, `for_json_log`: a line of a CI log that no runner reads as a command (GitHub's
+  `::cmd::` and `##[cmd]`, Azure's `##vso[cmd]`).
+* `for_markdown`, `for_markdown_cell`: one line of GitHub-flavoured Markdown text (riskctl's
+  own words and numbers), punctuation that means something escaped with a backslash;
+  `for_markdown_code` a code span for every name and value from a strategy or data, in
+  headings, sentences and table cells.
 * `for_github_message`, `for_github_property`: GitHub workflow commands (`::error ...::`).
-* `for_xml`: text for XML (JUnit), which cannot hold most controls at all.
+* `for_xml`: text for XML (JUnit), which cannot hold most controls at all (and, as
+  reporters print it into CI logs, `for_ci_log`).
 * `for_chart`: a Vega-Lite spec (a report's charts), every string in it `visible`.
 * `for_csv_cell` (and `CSV_FORMULA_START` for the table writer): spreadsheet formulas.
 HTML is escaped by Jinja's autoescape; JSON by the JSON encoder.
@@ -45,14 +50,47 @@ def code(ch: str) -> str:
     return ch.encode("unicode_escape", "backslashreplace").decode("ascii")
 
 
-def visible(text: object) -> str:
+def visible(text: object, keep: str = "") -> str:
     """`text` with each character a reader cannot see shown as its code: ESC as `\\x1b`,
     a newline as `\\n`, a right-to-left override as `\\u202e`. Printable text (spaces
-    included) is unchanged."""
+    included) is unchanged, and so are the characters in `keep` (a document's own line
+    breaks, `"\\n\\r\\t"`, in markup riskctl writes)."""
     text = str(text)
-    if text.isprintable():  # the usual case: nothing hidden, nothing to look at
+    probe = text.translate(dict.fromkeys(map(ord, keep))) if keep else text
+    if probe.isprintable():  # the usual case: nothing hidden, nothing to look at
         return text
-    return "".join(code(ch) if _hidden(ch) else ch for ch in text)
+    return "".join(code(ch) if _hidden(ch) and ch not in keep else ch for ch in text)
+
+
+# -- CI logs ---------------------------------------------------------------------------------
+
+# GitHub's runner reads the legacy `##[cmd]` form, and Azure's agent `##vso[cmd]`, anywhere in
+# a line: the `#` before such a `#` gets a backslash after it (`#\#[`)
+_RUNNER_ANYWHERE = re.compile(r"#(?=#(?:[vV][sS][oO])?\[)")
+# GitHub's runner trims a line's leading whitespace (every Unicode space) before it looks for
+# `::`; the invisible characters that may lead a line count as whitespace here too
+_LEADING_BLANK = r"[\s\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]"
+# (a line starts after any line break: .NET's ReadLine also ends a line at a lone CR)
+_LINE_START = r"(?:\A|(?<=[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]))"
+_RUNNER_LEADING = re.compile(rf"{_LINE_START}({_LEADING_BLANK}*)(?=::)")
+# in JSON, where `\#` is no escape, the `[` of `##[` or `##vso[` is written as `\u005b`
+_RUNNER_JSON = re.compile(r"(##(?:[vV][sS][oO])?)\[")
+
+
+def for_ci_log(text: str) -> str:
+    """Text whose lines no CI runner reads as a command: `##[` and `##vso[` (in any case)
+    anywhere get a backslash between their two `#` (`#\\#[`), and a `::` after a line's
+    leading whitespace (any Unicode space, and invisible characters) a backslash before it
+    (`\\::`). Everything else is unchanged."""
+    text = _RUNNER_ANYWHERE.sub("#\\\\", text)
+    return _RUNNER_LEADING.sub(lambda m: m[1] + "\\", text)
+
+
+def for_json_log(text: str) -> str:
+    """JSON text (as `json.dumps` writes it, ASCII only) that no CI runner reads as a
+    command: the `[` of `##[` or `##vso[` written as `\\u005b`, which any JSON reader reads
+    back as `[`. (An ASCII JSON line starts with a quote or a bracket, never `::`.)"""
+    return _RUNNER_JSON.sub(lambda m: m[1] + "\\u005b", text)
 
 
 # -- terminal --------------------------------------------------------------------------------
@@ -64,10 +102,11 @@ _RICH_TAG = re.compile(r"(\\*)(\[[a-z#/@][^[]*?])")
 
 
 def for_terminal(text: object) -> str:
-    """Text to put inside Rich markup: nothing hidden (`visible`), no markup (`[gold]` and
+    """Text to put inside Rich markup: nothing hidden (`visible`), no CI runner command
+    (`for_ci_log`: `##[` shows as `#\\#[`, a leading `::` as `\\::`), no markup (`[gold]` and
     `[/]` print as they are), as `rich.markup.escape` does. The consoles turn emoji codes off,
     so `:x:` stays `:x:`."""
-    escaped = _RICH_TAG.sub(lambda m: f"{m[1]}{m[1]}\\{m[2]}", visible(text))
+    escaped = _RICH_TAG.sub(lambda m: f"{m[1]}{m[1]}\\{m[2]}", for_ci_log(visible(text)))
     if escaped.endswith("\\") and not escaped.endswith("\\\\"):
         escaped += "\\"  # a lone trailing backslash would escape the markup after it
     return escaped
@@ -109,10 +148,13 @@ def _leading(m: re.Match[str]) -> str:
     return f"{m[2]}\\{m[3]}"  # `1. x` an ordered list
 
 
-def for_markdown_code(text: object) -> str:
+def for_markdown_code(text: object, cell: bool = False) -> str:
     """`text` as one Markdown code span (its fence longer than any run of backticks inside),
-    for a name in a heading or a sentence: shown literally, no emoji, no HTML. Not for table
-    cells (a `|` would end the cell there): use `for_markdown_cell`."""
+    for every name or value from a strategy or data in a heading, a sentence or (with
+    `cell=True`) a table cell: GitHub shows a code span literally, so `:x:` is no emoji,
+    `www.example.com` or `https://...` no link, `@user` no mention, `#12` no reference, and
+    nothing is HTML. In a table cell each `|` is written `\\|`, which GitHub's table reader
+    turns back into `|` inside the span, so the row keeps its columns."""
     content = visible(_LINE_BREAKS.sub(" ", str(text)).replace("\t", " "))
     if not content.strip(" "):
         return ""  # a code span cannot hold only spaces
@@ -120,6 +162,8 @@ def for_markdown_code(text: object) -> str:
     fence = "`" * (longest + 1)
     if content[0] in "` " or content[-1] in "` ":
         content = f" {content} "  # a reader strips one space on each side
+    if cell:
+        content = content.replace("|", "\\|")
     return f"{fence}{content}{fence}"
 
 
@@ -147,8 +191,9 @@ def for_github_property(text: object) -> str:
 def for_xml(text: object) -> str:
     """Text for an XML attribute or element (the XML writer escapes `<&>"`): XML 1.0 cannot
     hold most control characters at all, escaped or not, so every hidden character is shown
-    as its code (`visible`)."""
-    return visible(text)
+    as its code (`visible`); and, as test reporters print test names and messages into CI
+    logs, no runner command (`for_ci_log`)."""
+    return for_ci_log(visible(text))
 
 
 # -- charts ----------------------------------------------------------------------------------
@@ -170,13 +215,20 @@ def for_chart(spec: Any) -> Any:
 
 # -- CSV --------------------------------------------------------------------------------------
 
-# a text cell starting with one of these is run as a formula by spreadsheets (OWASP)
-CSV_FORMULA_START = r"^[=+\-@\t\r]"
+# a text cell a spreadsheet may run as a formula (OWASP), also where an importer trims the
+# cell first: `= + - @` (or their fullwidth and small forms, or a minus sign) after any
+# leading whitespace (every Unicode space, line breaks, invisible characters), or a cell
+# starting with a tab, CR or LF. Written for Python's `re` and polars' (Rust) regex alike.
+_CSV_BLANK = r"[\s\x1c-\x1f\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]"
+_CSV_SIGNS = r"[=+\-@\uff1d\uff0b\uff0d\uff20\ufe66\ufe62\ufe63\ufe6b\u2212]"
+CSV_FORMULA_START = rf"^(?:[\t\r\n]|{_CSV_BLANK}*{_CSV_SIGNS})"
 _CSV_FORMULA = re.compile(CSV_FORMULA_START)
 
 
 def for_csv_cell(text: str) -> str:
-    """A CSV text cell a spreadsheet shows and never runs: a leading `= + - @`, tab or CR
-    gets a `'` before it, as spreadsheet exports do. The table writer applies the same rule
-    to whole text columns with `CSV_FORMULA_START`; numbers are never touched."""
+    """A CSV text cell a spreadsheet shows and never runs: a cell starting with `= + - @`
+    (or `＝ ＋ － ＠`, their small forms `﹦ ﹢ ﹣ ﹫`, or `−`), after any leading whitespace or
+    invisible characters, or starting with a tab, CR or LF, gets a `'` before it, as
+    spreadsheet exports do. The table writer applies the same rule to whole text columns
+    with `CSV_FORMULA_START`; numbers are never touched."""
     return f"'{text}" if _CSV_FORMULA.match(text) else text

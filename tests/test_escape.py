@@ -5,6 +5,8 @@ parser, and a CSV reader over the table writer."""
 from __future__ import annotations
 
 import csv
+import json
+import re
 import unicodedata
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -19,9 +21,11 @@ from rich.markup import render
 
 from riskctl.data.io import write_table
 from riskctl.escape import (
+    for_ci_log,
     for_csv_cell,
     for_github_message,
     for_github_property,
+    for_json_log,
     for_markdown,
     for_markdown_cell,
     for_markdown_code,
@@ -100,6 +104,11 @@ def test_visible_leaves_nothing_hidden_and_printable_text_alone(text: str) -> No
     )
 
 
+def test_visible_keeps_only_what_it_is_asked_to_keep() -> None:
+    assert visible("a\nb\x1b\u202e\t", keep="\n\t") == "a\nb\\x1b\\u202e\t"
+    assert visible("a\nb", keep="\n") == "a\nb"
+
+
 def test_visible_shows_codes() -> None:
     assert visible("a\x1b[2Kb\u202ec\nd") == "a\\x1b[2Kb\\u202ec\\nd"
     assert visible("plain text, é 中") == "plain text, é 中"
@@ -110,17 +119,82 @@ def test_visible_shows_codes() -> None:
 
 @pytest.mark.parametrize("text", HOSTILE)
 def test_terminal_text_renders_as_itself(text: str) -> None:
-    assert render(f"[bold]{for_terminal(text)}[/]", emoji=False).plain == visible(text)
+    shown = for_ci_log(visible(text))
+    assert render(f"[bold]{for_terminal(text)}[/]", emoji=False).plain == shown
     # on its own, a trailing backslash shows twice (Rich escapes it against what follows)
     alone = render(for_terminal(text), emoji=False).plain
-    assert alone == visible(text) or alone == visible(text) + "\\"
+    assert alone == shown or alone == shown + "\\"
 
 
 @given(TEXT)
 def test_terminal_agrees_with_rich(text: str) -> None:
-    assert for_terminal(text) == rich_escape(visible(text))
+    assert for_terminal(text) == rich_escape(for_ci_log(visible(text)))
     markup = f"[red]{for_terminal(text)}[/red] [dim]x[/]"
-    assert render(markup, emoji=False).plain == visible(text) + " x"
+    assert render(markup, emoji=False).plain == for_ci_log(visible(text)) + " x"
+
+
+# -- CI logs ---------------------------------------------------------------------------------
+
+# every character .NET's String.TrimStart() removes (Char.IsWhiteSpace), which GitHub's runner
+# applies before it looks for `::`, and the invisible ones that may lead a line
+DOTNET_SPACES = "\t\n\x0b\x0c\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B)))
+DOTNET_SPACES += "\u2028\u2029\u202f\u205f\u3000"
+LEADING = DOTNET_SPACES + "\x1c\x1d\x1e\x1f\ufeff\u200b\u2060\u180e"
+
+
+def runs_as_command(line: str) -> bool:
+    """What GitHub's runner (ActionCommand.TryParseV2 and the legacy TryParse) and Azure's
+    agent look for in one line of output."""
+    return line.lstrip(DOTNET_SPACES).startswith("::") or "##[" in line or "##vso[" in line.lower()
+
+
+def log_lines(text: str) -> list[str]:
+    return re.split("\r\n|[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]", text)
+
+
+RUNNER_HOSTILE = [
+    "##[error]x",
+    "cand ##[error]Guardrails bypassed",
+    "\\##[add-mask]FAILED",
+    "###[error]",
+    "x ##vso[task.setvariable variable=a]1",
+    "##VSO[task.complete]",
+    "\u00a0::error::NBSP",
+    "\u3000::error::ideographic",
+    "\ufeff::error::bom",
+    "\u200b \u2003::warning::zw",
+    "a\n::error::nl",
+    "a\r \u00a0::error::cr",
+    "\u2028::error::ls",
+    "\x1c::error::fs",
+]
+
+
+@pytest.mark.parametrize("text", RUNNER_HOSTILE)
+def test_ci_log_lines_are_never_commands(text: str) -> None:
+    assert not any(runs_as_command(line) for line in log_lines(for_ci_log(text)))
+
+
+@given(st.text(st.sampled_from(["#", "[", ":", "v", "S", "o", "\\", "a", *LEADING]), max_size=16))
+def test_ci_log_against_the_runner(text: str) -> None:
+    safe = for_ci_log(text)
+    assert not any(runs_as_command(line) for line in log_lines(safe))
+    assert for_ci_log(safe) == safe  # applied twice (a value, then the console): no change
+    # only backslashes are added: the text is still there
+    assert safe.replace("\\", "") == text.replace("\\", "")
+
+
+@given(TEXT)
+def test_terminal_text_is_never_a_command(text: str) -> None:
+    plain = render(for_terminal(text), emoji=False).plain
+    assert not any(runs_as_command(line) for line in log_lines(plain))
+
+
+@given(st.lists(st.text(st.sampled_from([*'#[vsoVSO:a "\\', "\xa0", "é"])), max_size=5))
+def test_json_log_reads_back_the_same(values: list[str]) -> None:
+    dumped = for_json_log(json.dumps({"values": values, "key ##[x": 1}, indent=2))
+    assert json.loads(dumped) == {"values": values, "key ##[x": 1}
+    assert not any(runs_as_command(line) for line in dumped.splitlines())
 
 
 # -- Markdown --------------------------------------------------------------------------------
@@ -206,6 +280,21 @@ def test_markdown_code_span_against_a_reader(text: str) -> None:
     assert len(codes) == 1 and codes[0].content == visible(one_line(text))
 
 
+@given(TEXT, TEXT)
+def test_markdown_code_span_in_a_table_cell_against_a_reader(a: str, b: str) -> None:
+    """Two code-span cells keep the row's columns, and each reads back as its value."""
+    row = f"| {for_markdown_code(a, cell=True)} | {for_markdown_code(b, cell=True)} |"
+    tokens = MD.parse(f"| h | k |\n| --- | --- |\n{row}\n")
+    assert sum(t.type == "td_open" for t in tokens) == 2
+    cells = [t for t in tokens if t.type == "inline"][2:]
+    for cell, text in zip(cells, (a, b), strict=True):
+        codes = [c.content for c in cell.children or [] if c.type == "code_inline"]
+        if one_line(text).strip(" "):
+            assert codes == [visible(one_line(text))]
+        else:
+            assert codes == []
+
+
 def test_names_keep_their_underscores() -> None:
     assert for_markdown("account_age_days") == "account_age_days"
     assert for_markdown("_x_") == "\\_x\\_"
@@ -250,7 +339,9 @@ def test_xml_text_parses_back(text: str) -> None:
     element = ET.Element("t", name=for_xml(text))
     element.text = for_xml(text)
     back = ET.fromstring(ET.tostring(element, encoding="unicode"))
-    assert back.get("name") == visible(text) and back.text == (visible(text) or None)
+    shown = for_ci_log(visible(text))
+    assert back.get("name") == shown and back.text == (shown or None)
+    assert not runs_as_command(shown)
 
 
 # -- CSV -------------------------------------------------------------------------------------
@@ -267,14 +358,62 @@ def test_xml_text_parses_back(text: str) -> None:
         ("\r=1", "'\r=1"),
         ("a=1", "a=1"),
         ("", ""),
-        (" =1", " =1"),
+        (" =1+1", "' =1+1"),
+        ("\u3000=1+1", "'\u3000=1+1"),
+        ("\xa0 \u2003+1", "'\xa0 \u2003+1"),
+        ("\ufeff\u200b@SUM(A1)", "'\ufeff\u200b@SUM(A1)"),
+        ("\n=1+1", "'\n=1+1"),
+        ("\r\n-1", "'\r\n-1"),
+        ("\n", "'\n"),
+        ("\nplain", "'\nplain"),
+        ("\uff1d1+1", "'\uff1d1+1"),
+        ("\uff0b1", "'\uff0b1"),
+        ("\uff0d1", "'\uff0d1"),
+        ("\uff20SUM(A1)", "'\uff20SUM(A1)"),
+        ("\ufe661", "'\ufe661"),
+        ("\u22121", "'\u22121"),
+        (" a=1", " a=1"),
+        ("1-2", "1-2"),
+        ("a\n=1", "a\n=1"),
     ],
 )
 def test_csv_cell(value: str, written: str) -> None:
     assert for_csv_cell(value) == written
 
 
-CSV_TEXT = st.text(st.sampled_from(list("=+-@\t\r ab,\"'\n|;")), max_size=8)
+CSV_TEXT = st.text(
+    st.sampled_from(
+        [*"=+-@\t\r ab,\"'\n|;", "\u3000", "\xa0", "\ufeff", "\uff1d", "\uff20", "\x1c"]
+    ),
+    max_size=8,
+)
+
+
+@given(st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=4))
+@settings(max_examples=300, deadline=None)
+def test_the_formula_rule_means_the_same_to_python_and_polars(text: str) -> None:
+    from riskctl.escape import CSV_FORMULA_START
+
+    in_polars = pl.Series([text]).str.contains(CSV_FORMULA_START).item()
+    assert in_polars == (for_csv_cell(text) != text)
+
+
+@pytest.mark.parametrize("sign", "=+-@\uff1d\uff0b\uff0d\uff20")
+@pytest.mark.parametrize("lead", ["", " ", "\t", "\u3000", "\xa0", "\n", "\r\n", " \u2009\ufeff"])
+def test_a_spreadsheet_that_trims_the_cell_still_sees_text(lead: str, sign: str) -> None:
+    """What an importer reads back from the CSV file, trimmed of leading whitespace (and
+    fullwidth signs folded to ASCII), never starts a formula."""
+    import tempfile
+    import unicodedata as ud
+
+    value = f"{lead}{sign}1+1"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_table(pl.DataFrame({"v": [value]}), Path(tmp) / "t.csv")
+        with open(path, newline="", encoding="utf-8") as fh:
+            cell = list(csv.reader(fh))[1][0]
+    assert cell == f"'{value}"
+    trimmed = ud.normalize("NFKC", cell).lstrip().lstrip("\ufeff\u2009 ")
+    assert not trimmed.startswith(("=", "+", "-", "@"))
 
 
 @given(st.lists(st.one_of(st.none(), CSV_TEXT), min_size=1, max_size=12))

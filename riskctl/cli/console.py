@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -17,10 +16,7 @@ from rich.errors import MarkupError
 from rich.segment import Segment
 from rich.text import Text
 
-from riskctl.escape import visible
-
-# a line a CI runner would read as a command (GitHub's `::error::`, Azure's `##vso[`, `##[`)
-_RUNNER_COMMAND = re.compile(r"(?m)^([ \t]*)(::|##(?:vso)?\[)")
+from riskctl.escape import for_ci_log, for_json_log, visible
 
 
 class _Console(Console):
@@ -39,7 +35,7 @@ class _Console(Console):
             return super().render_str(text, **{**kwargs, "markup": False})
 
     def _render_buffer(self, buffer: Iterable[Segment]) -> str:
-        return _RUNNER_COMMAND.sub(r"\1\\\2", super()._render_buffer(buffer))
+        return for_ci_log(super()._render_buffer(buffer))
 
     def on_broken_pipe(self) -> None:
         """The reader went away (`riskctl ... | head`): exit as if by SIGPIPE (141), not 1,
@@ -57,7 +53,7 @@ err = _Console(stderr=True, highlight=False, emoji=False)
 def print_json(obj: Any) -> None:
     from riskctl.output.json import finite  # with the result writers: loaded when printing
 
-    sys.stdout.write(json.dumps(finite(obj), indent=2, default=str) + "\n")
+    sys.stdout.write(for_json_log(json.dumps(finite(obj), indent=2, default=str)) + "\n")
     sys.stdout.flush()
 
 

@@ -9,7 +9,7 @@ import typer
 from riskctl.cli.console import out, print_json
 from riskctl.cli.options import JsonOpt
 from riskctl.errors import UsageError
-from riskctl.escape import for_terminal
+from riskctl.escape import for_ci_log, for_terminal
 from riskctl.gate.diff import diff_strategies, read_strategy
 from riskctl.output.markdown import diff_markdown
 
@@ -45,7 +45,7 @@ def diff(
             {"old": str(a.path), "new": str(b.path), "changes": [c.to_dict() for c in changes]}
         )
     elif fmt == "markdown":
-        print(diff_markdown(a, b, changes), end="")  # noqa: T201 - plain text for a PR comment
+        print(for_ci_log(diff_markdown(a, b, changes)), end="")  # noqa: T201 - for a PR comment
     else:
         if not changes:
             out.print("No semantic change.")

@@ -282,8 +282,9 @@ _TEXT_TYPES = (pl.String, pl.Categorical, pl.Enum)
 
 def for_csv(lf: pl.LazyFrame) -> pl.LazyFrame:
     """A table as riskctl writes it to CSV: lists (reason codes) joined with "; ", and text
-    a spreadsheet would run as a formula (a cell or header starting with `= + - @`, tab or
-    CR) given a leading `'`, as spreadsheet exports do (`riskctl.escape.for_csv_cell`).
+    a spreadsheet would run as a formula (a cell or header starting with `= + - @` or their
+    fullwidth forms, after any leading whitespace, or with a tab, CR or LF) given a leading
+    `'`, as spreadsheet exports do (`riskctl.escape.for_csv_cell`).
     Numbers, dates and booleans are written as they are. Reading the file back keeps the
     `'`: it is part of the text from then on."""
     schema = lf.collect_schema()

@@ -1,6 +1,8 @@
 """Markdown for pull-request comments and chat: one table writer, and the summaries of
 `riskctl check` and `riskctl report --format md` built from the same tables. Every name and
-value goes through the one Markdown escaper (`riskctl.escape.for_markdown`)."""
+value from a strategy or data is a code span (`riskctl.escape.for_markdown_code`), so GitHub
+shows it literally (no emoji, link or mention); riskctl's own words and numbers are plain
+text, escaped by `riskctl.escape.for_markdown`."""
 
 from __future__ import annotations
 
@@ -15,7 +17,9 @@ from riskctl.strategy.load import LoadedStrategy
 
 def table(headers: list[str], rows: list[list[object]]) -> list[str]:
     """A Markdown table; every header and cell escaped, so each row keeps its columns.
-    A cell that is riskctl's own Markdown (a bold verdict) is given as `Raw`."""
+    A name or value from a strategy or data is given as `Code` (a code span); a cell that is
+    riskctl's own Markdown (a bold verdict) as `Raw`; riskctl's words and numbers as they
+    are (plain text)."""
     lines = [
         "| " + " | ".join(_cell(h) for h in headers) + " |",
         "|" + " --- |" * len(headers),
@@ -28,8 +32,16 @@ class Raw(str):
     """Markdown riskctl writes itself (never a name or a value): not escaped."""
 
 
+class Code(str):
+    """A name or a value from a strategy or data: a code span in its cell."""
+
+
 def _cell(value: object) -> str:
-    return value if isinstance(value, Raw) else for_markdown_cell(value)
+    if isinstance(value, Raw):
+        return value
+    if isinstance(value, Code):
+        return for_markdown_code(value, cell=True)
+    return for_markdown_cell(value)
 
 
 def metrics_lines(run: SimulationRun) -> list[str]:
@@ -76,8 +88,8 @@ def unseen_lines(run: SimulationRun) -> list[str]:
 def rule_lines(run: SimulationRun) -> list[str]:
     rows: list[list[object]] = [
         [
-            r.name + (" (shadow)" if r.shadow else ""),
-            r.action,
+            Raw(for_markdown_code(r.name, cell=True) + " (shadow)") if r.shadow else Code(r.name),
+            Code(r.action),
             r.hits,
             r.bad_hits,
             r.precision,
@@ -89,6 +101,12 @@ def rule_lines(run: SimulationRun) -> list[str]:
         return []
     headers = ["rule", "action", "hits", "bad hits", "precision", "incremental bad"]
     return ["", *table(headers, rows)]
+
+
+def default_title(run: SimulationRun) -> str:
+    """A report's title when none is given: the candidate's name, and the baseline's."""
+    base = f" vs {run.baseline.loaded.name}" if run.baseline else ""
+    return f"{run.candidate.loaded.name}{base}"
 
 
 def _heading(run: SimulationRun) -> str:
@@ -112,10 +130,10 @@ def check_markdown(
         rows: list[list[object]] = [
             [
                 r.id,
-                r.name,
+                r.name,  # a guardrail key riskctl defines
                 "holds" if r.passed else Raw("**fails**"),
                 r.source,
-                r.message.split(": ", 1)[-1],
+                Code(r.message.split(": ", 1)[-1]),
             ]
             for r in results
         ]
@@ -127,11 +145,12 @@ def check_markdown(
 
 def report_markdown(run: SimulationRun, title: str, caveats: list[str]) -> str:
     """The report's summary: headline metrics, the swap set and the rule table."""
-    lines = [f"## {for_markdown(title)}", "", *metrics_lines(run), *unseen_lines(run)]
+    heading = _heading(run) if title == default_title(run) else for_markdown_code(title)
+    lines = [f"## {heading}", "", *metrics_lines(run), *unseen_lines(run)]
     lines += swap_lines(run)
     lines += rule_lines(run)
     if caveats:
-        lines += [""] + [f"> {for_markdown(c)}" for c in caveats]
+        lines += [""] + [f"> {for_markdown_code(c)}" for c in caveats]
     return "\n".join(lines) + "\n"
 
 
@@ -143,10 +162,10 @@ def diff_markdown(old: LoadedStrategy, new: LoadedStrategy, changes: list[Change
     rows: list[list[object]] = [
         [
             c.kind,
-            c.what,
+            Code(c.what),
             c.change,
-            "" if c.before is None else show(c.before),
-            "" if c.after is None else show(c.after),
+            "" if c.before is None else Code(show(c.before)),
+            "" if c.after is None else Code(show(c.after)),
         ]
         for c in changes
     ]

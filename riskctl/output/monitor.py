@@ -1,12 +1,13 @@
 """A monitor run as a short Markdown message for a chat channel or a CI summary, with the
-one Markdown escaper and number formatter; its sentences as plain text for the terminal."""
+one Markdown escaper and number formatter (every name and value from a strategy or data a
+code span); its sentences as plain text for the terminal."""
 
 from __future__ import annotations
 
-from riskctl.escape import for_markdown
+from riskctl.escape import for_markdown, for_markdown_code
 from riskctl.monitor.run import MonitorResult
 from riskctl.numbers import fmt_percent, fmt_points
-from riskctl.output.markdown import table
+from riskctl.output.markdown import Code, table
 
 TOP = 8
 
@@ -27,13 +28,10 @@ def monitor_markdown(r: MonitorResult) -> str:
         head = f"**{len(failed)} of {len(r.thresholds)} limits crossed**"
     else:
         head = f"all {len(r.thresholds)} limits hold"
-    title = f"riskctl monitor{f': {for_markdown(r.strategy)}' if r.strategy else ''}"
-    lines = [
-        f"## {title}",
-        "",
-        f"{for_markdown(r.current_name)} against {for_markdown(r.reference_name)}: {head}.",
-    ]
-    lines += [""] + [f"- :rotating_light: {for_markdown(t.message)}" for t in failed]
+    title = f"riskctl monitor{f': {for_markdown_code(r.strategy)}' if r.strategy else ''}"
+    current, reference = for_markdown_code(r.current_name), for_markdown_code(r.reference_name)
+    lines = [f"## {title}", "", f"{current} against {reference}: {head}."]
+    lines += [""] + [f"- :rotating_light: {for_markdown_code(t.message)}" for t in failed]
     ref, cur = r.alert_rate
     if cur is not None:
         change = f" ({_signed_pct(cur - ref)})" if ref is not None else ""
@@ -41,7 +39,7 @@ def monitor_markdown(r: MonitorResult) -> str:
     if r.score_drift is not None and r.score_drift.psi is not None:
         lines.append(f"- score PSI {r.score_drift.psi:.3f}")
     lines += _drift_lines(r) + _estimate_lines(r) + _attribution_lines(r)
-    lines += [""] + [f"> {for_markdown(w)}" for w in r.warnings] if r.warnings else []
+    lines += [""] + [f"> {for_markdown_code(w)}" for w in r.warnings] if r.warnings else []
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -53,7 +51,7 @@ def _drift_lines(r: MonitorResult) -> list[str]:
         psi = "n/a" if d.psi is None else f"{d.psi:.3f}"
         missing = f"{_pct(d.missing_reference, 1)} -> {_pct(d.missing_current, 1)}"
         unseen = _pct(d.unseen_share, 1) if d.unseen_share is not None else ""
-        rows.append([d.column, psi, missing, unseen, d.top_bin()])
+        rows.append([Code(d.column), psi, missing, unseen, Code(d.top_bin())])
     return ["", *table(["feature", "PSI", "missing", "unseen", "moved most"], rows)]
 
 
@@ -113,16 +111,16 @@ def _attribution_lines(r: MonitorResult) -> list[str]:
     lines = []
     for a in r.attributions[:3]:
         rows: list[list[object]] = [
-            [t.segment, f"{t.mix:+.4f}", f"{t.rate:+.4f}", f"{t.total:+.4f}"] for t in a.terms[:5]
+            [Code(t.segment), f"{t.mix:+.4f}", f"{t.rate:+.4f}", f"{t.total:+.4f}"]
+            for t in a.terms[:5]
         ]
+        change = f"{a.metric.replace('_', ' ')} {a.reference:.4g} -> {a.current:.4g} by "
         lines += [
             "",
-            for_markdown(
-                f"{a.metric.replace('_', ' ')} {a.reference:.4g} -> {a.current:.4g} by {a.by}:"
-            ),
+            f"{for_markdown(change)}{for_markdown_code(a.by)}:",
             *table(["segment", "mix", "rate", "total"], rows),
         ]
     shift = shift_text(r)
     if shift is not None:
-        lines += ["", for_markdown(shift)]
+        lines += ["", for_markdown_code(shift)]
     return lines

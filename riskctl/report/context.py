@@ -15,6 +15,7 @@ from riskctl.explain.summary import ExplainSummary
 from riskctl.gate.guardrails import GuardrailResult
 from riskctl.model.detector import Detector, library_versions
 from riskctl.numbers import fmt_money
+from riskctl.output.markdown import default_title
 from riskctl.output.tables import (
     MetricRow,
     RuleRow,
@@ -148,8 +149,7 @@ def build_context(
     segments = segment_tables(run)
     m = cand.metrics
     return ReportContext(
-        title=title
-        or f"{cand.loaded.name}" + (f" vs {run.baseline.loaded.name}" if run.baseline else ""),
+        title=title or default_title(run),
         candidate_name=cand.loaded.name,
         baseline_name=run.baseline.loaded.name if run.baseline else None,
         metrics=metric_rows(run),

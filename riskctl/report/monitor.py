@@ -8,8 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import altair as alt
-import vl_convert
-from markupsafe import Markup
 
 from riskctl.data.io import write_text
 from riskctl.model.detector import library_versions
@@ -17,12 +15,7 @@ from riskctl.monitor.attribution import Attribution
 from riskctl.monitor.run import MonitorResult
 from riskctl.report.charts import spec_of
 from riskctl.report.figures import Chart
-from riskctl.report.render import (
-    MAX_FALLBACK_BYTES,
-    _stable_ids,
-    render_sandboxed,
-    vega_bundle,
-)
+from riskctl.report.render import Script, render_sandboxed, svg_fallback, vega_bundle
 
 MONITOR_TEMPLATE = "monitor.html.j2"
 MAX_PSI_ROWS = 40
@@ -300,14 +293,14 @@ def monitor_context(r: MonitorResult, command: str) -> MonitorContext:
 def render_monitor_html(ctx: MonitorContext, user_templates: Path | None = None) -> str:
     fallbacks = {}
     for chart in ctx.charts:
-        svg = _stable_ids(vl_convert.vegalite_to_svg(chart.spec), chart.id)
-        if len(svg) <= MAX_FALLBACK_BYTES:
-            fallbacks[chart.id] = Markup(svg)  # vl-convert escapes every text it draws
+        svg = svg_fallback(chart.spec, chart.id)
+        if svg is not None:
+            fallbacks[chart.id] = svg
     return render_sandboxed(
         MONITOR_TEMPLATE,
         user_templates,
         ctx=ctx,
-        vega_bundle=Markup(ctx.vega_bundle),
+        vega_bundle=Script(ctx.vega_bundle),
         fallbacks=fallbacks,
     )
 

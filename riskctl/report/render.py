@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from markupsafe import Markup
 from riskctl.cachedir import cache_root
 from riskctl.data.io import write_text
 from riskctl.errors import UsageError, first_line
+from riskctl.escape import visible
 from riskctl.report.context import ReportContext
 from riskctl.report.sandbox import (
     RENDER_SECONDS,
@@ -43,12 +45,39 @@ def environment(user_templates: Path | None = None) -> jinja2.Environment:
             raise UsageError(f"{user_templates}: --templates must be a directory")
         loaders.append(FolderLoader(user_templates))
     loaders.append(FolderLoader(templates_dir()))
-    return TemplateSandbox(
+    env = TemplateSandbox(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
     )
+    env.finalize = _shown_by(env.finalize)
+    return env
+
+
+class Script(Markup):
+    """The vendored chart library, inlined as it is shipped (its bytes are pinned by
+    sha256): the one markup a page prints without looking at its characters."""
+
+
+def _shown_by(finalize: Callable[[Any], Any] | None) -> Callable[[Any], Any]:
+    """Every `{{ value }}` of a page, after the sandbox's own check (`finalize`), shown with
+    every character a reader cannot see as its code (`riskctl.escape.visible`): autoescape
+    escapes `<&>"'` but leaves escape sequences, bidi overrides and zero-width characters,
+    which `cat` or `less -R` of the page, and the page's own text order, would obey. Markup
+    (a value a template marked `|safe` or escaped with `|e`, `|xmlattr`...) keeps its line
+    breaks and tabs; only the inlined chart library (`Script`) is printed as it is."""
+
+    def shown(value: Any) -> Any:
+        if finalize is not None:
+            value = finalize(value)
+        if isinstance(value, int | float) or type(value) is Script:
+            return value
+        if hasattr(value, "__html__"):
+            return Markup(visible(value.__html__(), keep="\n\r\t"))
+        return visible(value)
+
+    return shown
 
 
 # vl-convert version -> sha256 of the script its javascript_bundle() returns. A bundle read
@@ -115,15 +144,22 @@ def _read_bundle(path: Path, pinned: str) -> str | None:
 MAX_FALLBACK_BYTES = 300_000
 
 
+def svg_fallback(spec: dict[str, Any], chart_id: str) -> Markup | None:
+    """A chart drawn as SVG by vl-convert (which escapes every text it draws; a character a
+    reader cannot see, as in a label drawn from a column name, shown as its code), or None
+    when it is larger than MAX_FALLBACK_BYTES."""
+    svg = visible(_stable_ids(vl_convert.vegalite_to_svg(spec), chart_id), keep="\n\r\t")
+    return Markup(svg) if len(svg) <= MAX_FALLBACK_BYTES else None
+
+
 def static_fallbacks(context: ReportContext) -> dict[str, Markup]:
     """Each chart drawn to SVG here, for readers without scripts (and for print). A chart too
     detailed for that (thousands of marks) gets none; its numbers are in the tables."""
     out = {}
     for chart in context.charts:
-        svg = _stable_ids(vl_convert.vegalite_to_svg(chart.spec), chart.id)
-        if len(svg) <= MAX_FALLBACK_BYTES:
-            # vl-convert's own SVG: it escapes every text it draws
-            out[chart.id] = Markup(svg)
+        svg = svg_fallback(chart.spec, chart.id)
+        if svg is not None:
+            out[chart.id] = svg
     return out
 
 
@@ -144,7 +180,7 @@ def render_html(context: ReportContext, user_templates: Path | None = None) -> s
         REPORT_TEMPLATE,
         user_templates,
         ctx=context,
-        vega_bundle=Markup(context.vega_bundle),
+        vega_bundle=Script(context.vega_bundle),
         fallbacks=static_fallbacks(context),
     )
 

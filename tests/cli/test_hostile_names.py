@@ -345,6 +345,6 @@ def test_the_consoles_second_line_of_defence() -> None:
         "\\x1b[2Kx\\u202e :x:",
         "\\::error file=a::injected",
         "  \\::warning::indented",
-        "\\##[error]azure",
+        "#\\#[error]azure",
         "ok ::x",
     ]

@@ -66,7 +66,7 @@ def test_crossed_limit_exits_1_with_json_and_markdown(
     assert out["reference"]["rows"] + out["current"]["rows"] == 6000
     assert len(out["series"]) == 4 and out["attribution"][0]["by"] == "category"
     text = md.read_text(encoding="utf-8")
-    assert text.startswith("## riskctl monitor: nightly") and "max" not in text.split("\n")[0]
+    assert text.startswith("## riskctl monitor: `nightly`") and "max" not in text.split("\n")[0]
     assert "PSI of amount" in text
 
 
@@ -78,7 +78,7 @@ def test_limits_hold_exit_0_and_markdown_format(
         "--strategy", strategy(tmp_path, 50), "--format", "md", "--sample", 0,
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("## riskctl monitor: nightly")
+    assert result.stdout.startswith("## riskctl monitor: `nightly`")
     assert "limits hold" in result.stdout
 
 

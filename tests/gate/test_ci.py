@@ -94,7 +94,7 @@ def test_diff_reads_git_refs(tmp_path: Path, example_strategies: Path) -> None:
     finally:
         os.chdir(cwd)
     assert result.exit_code == 0, result.output
-    assert "| rule | promo_farm | added |" in result.stdout
+    assert "| rule | `promo_farm` | added |" in result.stdout
     assert bad.exit_code == 2 and "git:nope:strategies/checkout.yaml" in bad.output
 
 

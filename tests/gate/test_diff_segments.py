@@ -49,9 +49,9 @@ def test_an_added_segment_lists_its_condition_place_and_every_threshold(files) -
     assert "segment threshold catch_all review:score: added (0.99)" in text
     assert "segment threshold catch_all block:fraud_score: added (0.999)" in text
     md = diff(old, new, "--format", "markdown")
-    assert "| segment threshold | catch_all review:score | added |  | 0.99 |" in md
-    assert "| segment threshold | catch_all block:fraud_score | added |  | 0.999 |" in md
-    assert "| segment | catch_all | added |  | when: true, position: 2 of 2," in md
+    assert "| segment threshold | `catch_all review:score` | added |  | `0.99` |" in md
+    assert "| segment threshold | `catch_all block:fraud_score` | added |  | `0.999` |" in md
+    assert "| segment | `catch_all` | added |  | `when: true, position: 2 of 2," in md
     changes = json.loads(diff(old, new, "--format", "json"))["changes"]
     (seg,) = [c for c in changes if c["kind"] == "segment"]
     assert seg["after"] == {

@@ -214,7 +214,7 @@ def test_markdown_summary_and_simulate_report(
     swap_in = next(c for c in run.comparison.swap_set if c.kind == "swap-in" and c.label == 1)
     assert "| metric | baseline | candidate | change |" in text
     assert f"| swap-in | {swap_in.rows:,} |" in text
-    assert "| device_farm (shadow) | block |" in text
+    assert "| `device_farm` (shadow) | `block` |" in text
     html = tmp_path / "s.html"
     result = CliRunner().invoke(
         app,
