@@ -153,7 +153,7 @@ def _ambiguous_category(f: Feature, dtype: pl.DataType) -> str | None:
         number = _number(category, kind == "integers")
         if isinstance(number, float):
             frame = pl.DataFrame({f.name: pl.Series([number], dtype=pl.Float64)})
-            numbers.setdefault(frame.select(_as_text(f, pl.Float64)).item(), []).append(category)
+            numbers.setdefault(frame.select(_as_text(f, pl.Float64())).item(), []).append(category)
         elif number is not None:
             numbers.setdefault(str(number), []).append(category)
     for canonical, categories in numbers.items():

@@ -36,7 +36,6 @@ import itertools
 import os
 import re
 import signal
-import stat
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -51,6 +50,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedFormatter
 from markupsafe import EscapeFormatter, Markup
 
 from riskctl.errors import UsageError
+from riskctl.files import check_input_file
 
 MAX_SIZE = 10_000_000  # characters or items one value in a template may have
 MAX_OUTPUT = 64_000_000  # characters a report from the user's templates may have
@@ -418,12 +418,8 @@ class FolderLoader(jinja2.BaseLoader):
                 f"{path}: the template links out of the --templates folder (to {real})",
                 hint="copy the file into the folder instead of linking to it",
             )
-        try:
-            st = real.stat()
-        except OSError as exc:
-            raise UsageError(f"{path}: cannot read the template: {exc.strerror}") from None
-        if not stat.S_ISREG(st.st_mode):
-            raise UsageError(f"{path}: the template is not a regular file")
+        check_input_file(real)  # a pipe or a device: refused before it is opened
+        st = real.stat()
         if st.st_size > MAX_TEMPLATE_BYTES:
             raise UsageError(
                 f"{path}: {st.st_size:,} bytes is too large for a template "

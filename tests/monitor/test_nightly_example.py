@@ -44,7 +44,7 @@ def test_nightly_job_pages_on_a_planted_shift(
         capture_output=True, text=True, env=env, timeout=300, check=False,
     )  # fmt: skip
     assert result.returncode == 1, result.stderr
-    assert result.stdout.startswith("## riskctl monitor: checkout-nightly")
+    assert result.stdout.startswith("## riskctl monitor: `checkout-nightly`")
     assert "PSI of amount_vs_buyer_avg" in result.stdout
     summary = json.loads((out / "monitor.json").read_text())
     assert summary["drift"][0]["column"] == "amount_vs_buyer_avg"
