@@ -149,8 +149,8 @@ def cell_query(
         unusable.append((~usable).sum().alias(BAD + roles.amount))
     grouped = decided.group_by([*packed, *by_keys]).agg(
         pl.len().alias(ROWS),
-        amount.sum().alias(AMOUNT),
-        (amount * amount).sum().alias(AMOUNT_SQ),
+        *exact_sum_parts(amount, AMOUNT),
+        *exact_sum_parts(amount * amount, AMOUNT_SQ),
         *unusable,
     )
     decoded = {name: expr for name, expr in _unpacked(fields, words, sides)}
@@ -158,9 +158,46 @@ def cell_query(
     order += [mask_column(s.prefix) for s in sides] + [segment_column(s.prefix) for s in sides]
     order += [by_column(c) for c in by] + ([STOPPED, CONTROL] if roles.history else [])
     values = [ROWS, AMOUNT, AMOUNT_SQ, *[e.meta.output_name() for e in unusable]]
+    sums = {AMOUNT: exact_sum_total(AMOUNT), AMOUNT_SQ: exact_sum_total(AMOUNT_SQ)}
     return grouped.select(
-        *[decoded[c].alias(c) if c in decoded else pl.col(c) for c in order], *values
+        *[decoded[c].alias(c) if c in decoded else pl.col(c) for c in order],
+        *[sums[v].alias(v) if v in sums else pl.col(v) for v in values],
     )
+
+
+# A float sum depends on the order of its terms, and a parallel group-by adds its parts in
+# whatever order the threads finish: the same rows could give sums differing in the last
+# digits. So each value is split exactly into integers that add up the same in any order: its
+# whole part (below EXACT_BELOW) and its fraction in units of 2**-FRACTION_BITS. Values at or
+# above EXACT_BELOW (and NaN or infinite ones, which riskctl refuses anyway) are added as floats.
+EXACT_BELOW = 2.0**100
+FRACTION_BITS = 64
+
+
+def exact_sum_parts(value: pl.Expr, name: str) -> list[pl.Expr]:
+    """Aggregations whose results `exact_sum_total(name)` turns into the sum of `value`, the
+    same whatever the order or grouping of the rows."""
+    small = is_finite(value) & (value.abs() < EXACT_BELOW)
+    whole = pl.when(small).then(value.floor()).otherwise(0.0)
+    fraction = ((value - whole) * 2.0**FRACTION_BITS).round()
+    return [
+        whole.cast(pl.Int128).sum().alias(f"{name}:whole"),
+        pl.when(small)
+        .then(fraction)
+        .otherwise(0.0)
+        .cast(pl.Int128)
+        .sum()
+        .alias(f"{name}:fraction"),
+        pl.when(small).then(0.0).otherwise(value).sum().alias(f"{name}:large"),
+    ]
+
+
+def exact_sum_total(name: str) -> pl.Expr:
+    """The sum `exact_sum_parts(_, name)` aggregated, as a float."""
+    whole, fraction = pl.col(f"{name}:whole"), pl.col(f"{name}:fraction")
+    carried = whole + fraction // 2**FRACTION_BITS  # integers: exact, any order
+    rest = (fraction % 2**FRACTION_BITS).cast(pl.Float64) * 2.0**-FRACTION_BITS
+    return carried.cast(pl.Float64) + rest + pl.col(f"{name}:large")
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """Packed cell keys against a plain group-by on the unpacked keys (the obvious way)."""
 
 import datetime as dt
+import math
 
 import numpy as np
 import polars as pl
@@ -187,3 +188,52 @@ def test_day_of_every_time_type_is_its_date(dtype: pl.DataType) -> None:
     got = frame.select(day_number("t", frame.schema["t"])).to_series()
     want = frame.select(pl.col("t").dt.date().cast(pl.Int64)).to_series()
     assert got.equals(want, check_names=False)
+
+
+def _cell_sums(df: pl.DataFrame) -> pl.DataFrame:
+    sides = [Side("s0_", 8, SEGMENTS)]
+    coded = df.with_columns(segment_code("s0_seg", list(SEGMENTS)).alias(segment_column("s0_")))
+    query = cell_query(coded.lazy(), sides, Roles("y", "t", "amount"), {"s0_": pl.col("_keep")}, [])
+    return sorted_cells(query.collect(engine="streaming"))
+
+
+def test_amount_sums_do_not_depend_on_row_order_or_chunks() -> None:
+    """A parallel group-by adds partial sums in whatever order its threads finish: the cells'
+    amount sums must still be bit-identical for the same rows, however ordered or chunked."""
+    df = _rows(7, 60_000, [8]).with_columns(
+        # money-like amounts spanning magnitudes, whose float sum depends on the order
+        amount=pl.Series(np.round(np.random.default_rng(7).lognormal(3, 2, 60_000), 2))
+    )
+    first = _cell_sums(df)
+    for seed in range(4):
+        order = np.random.default_rng(seed).permutation(df.height)
+        shuffled = df[order]
+        chunked = pl.concat(
+            [shuffled.slice(i, 997) for i in range(0, df.height, 997)], rechunk=False
+        )
+        again = _cell_sums(chunked)
+        assert again.equals(first)
+    # against the correctly rounded sum of each cell's amounts
+    amounts = df.group_by(pl.col("_keep"), pl.col("t").dt.date(), pl.col("y"), "s0_mask", "s0_seg")
+    exact = sorted(math.fsum(a) for a in amounts.agg("amount")["amount"].to_list())
+    np.testing.assert_allclose(sorted(first[AMOUNT].to_list()), exact, rtol=1e-15, atol=0)
+
+
+def test_amount_sums_of_large_negative_and_non_finite_values() -> None:
+    """Values beyond the exact range, negative ones, NaN and infinities still add up as floats."""
+    df = _rows(3, 50, [4]).with_columns(
+        _keep=pl.lit(True), y=pl.lit(1, dtype=pl.Int8), t=pl.lit(dt.datetime(2024, 1, 1))
+    )
+    df = df.with_columns(pl.lit("new").alias("s0_seg"), pl.lit(1, dtype=pl.UInt64).alias("s0_mask"))
+    cases = {
+        (1e30, 2.5, -0.75, 1e-30): 1e30 + 1.75,
+        (-3.25, 1.5): -1.75,
+        (1.0, np.inf): np.inf,
+        (np.inf, -np.inf): np.nan,
+        (1.0, np.nan): np.nan,
+    }
+    for values, want in cases.items():
+        rows = df.head(len(values)).with_columns(amount=pl.Series(values, dtype=pl.Float64))
+        got = _cell_sums(rows)
+        assert got.height == 1
+        np.testing.assert_equal(got[AMOUNT][0], want)
