@@ -7,7 +7,7 @@ from markupsafe import Markup
 
 from riskctl.errors import UsageError
 from riskctl.evaluate.simulate import run_simulation
-from riskctl.report import sandbox
+from riskctl.report import sandbox, sandbox_limits
 from riskctl.report.build import report_for_run
 
 ESCAPES = [
@@ -186,14 +186,14 @@ def test_bytes_big_integers_and_repeated_growth_are_refused(tmp_path: Path, body
 
 
 def test_integer_limits_are_weighed_before_computing() -> None:
-    ok = 2 ** (sandbox.MAX_BITS // 2 - 1)
-    sandbox._check_int_binop("*", ok, ok)
-    with pytest.raises(sandbox.TemplateTooLarge, match="bits"):
-        sandbox._check_int_binop("*", ok * 4, ok)
-    with pytest.raises(sandbox.TemplateTooLarge, match="bits"):
-        sandbox._check_int_binop("**", 3, sandbox.MAX_BITS)  # 2 bits a factor
-    sandbox._check_int_binop("**", 3, sandbox.MAX_BITS // 2)
-    sandbox._check_int_binop("**", ok, -1)  # a fraction, not a big integer
+    ok = 2 ** (sandbox_limits.MAX_BITS // 2 - 1)
+    sandbox_limits.check_int_binop("*", ok, ok)
+    with pytest.raises(sandbox_limits.TemplateTooLarge, match="bits"):
+        sandbox_limits.check_int_binop("*", ok * 4, ok)
+    with pytest.raises(sandbox_limits.TemplateTooLarge, match="bits"):
+        sandbox_limits.check_int_binop("**", 3, sandbox_limits.MAX_BITS)  # 2 bits a factor
+    sandbox_limits.check_int_binop("**", 3, sandbox_limits.MAX_BITS // 2)
+    sandbox_limits.check_int_binop("**", ok, -1)  # a fraction, not a big integer
 
 
 def _render(tmp_path: Path, body: str, **context: object) -> str:
@@ -324,7 +324,7 @@ def test_nested_values_are_weighed_before_they_print(tmp_path: Path, body: str) 
 
 def test_weight_counts_each_appearance_and_stops_early() -> None:
     inner = list(range(1_000))
-    assert sandbox._weight("abc") == 3 and sandbox._weight(5) == 1
-    assert sandbox._weight([inner, inner]) == 2 + 2 + 2 * (2 + 1_000 + 1_000)  # commas, items
-    assert sandbox._weight({"k": "vv"}) == 2 + 2 + 3 + 4
-    assert 5_000 < sandbox._weight([inner] * 1_000_000, budget=5_000) <= 5_000 + 1_000_002
+    assert sandbox_limits.weight("abc") == 3 and sandbox_limits.weight(5) == 1
+    assert sandbox_limits.weight([inner, inner]) == 2 + 2 + 2 * (2 + 1_000 + 1_000)  # commas, items
+    assert sandbox_limits.weight({"k": "vv"}) == 2 + 2 + 3 + 4
+    assert 5_000 < sandbox_limits.weight([inner] * 1_000_000, budget=5_000) <= 5_000 + 1_000_002
