@@ -22,7 +22,8 @@ from riskctl.evaluate.thresholds import Target, TuneResult
 from riskctl.evaluate.tradeoff import sweep_file
 from riskctl.evaluate.tune import tune_run
 from riskctl.explain.batches import ExplainOptions, ExplainResult, explain_file
-from riskctl.gate.guardrails import GuardrailResult, check_guardrails
+from riskctl.gate.baseline_limits import check_guardrails
+from riskctl.gate.guardrails import GuardrailResult
 from riskctl.model.detector import Detector
 from riskctl.model.detector import load_detector as _load_detector
 from riskctl.model.score import score_frame

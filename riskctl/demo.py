@@ -17,7 +17,8 @@ from riskctl.errors import UsageError
 from riskctl.evaluate.simulate import SimulationRun, run_simulation
 from riskctl.explain.batches import ExplainOptions, explain_file
 from riskctl.features import add_features
-from riskctl.gate.guardrails import GuardrailResult, check_guardrails
+from riskctl.gate.baseline_limits import check_guardrails
+from riskctl.gate.guardrails import GuardrailResult
 from riskctl.model.detector import Detector
 from riskctl.model.score import score_frame
 from riskctl.model.train import train_detector

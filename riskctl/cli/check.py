@@ -33,13 +33,13 @@ from riskctl.escape import for_terminal
 from riskctl.evaluate.history import history_from_flags
 from riskctl.evaluate.pins import check_pin
 from riskctl.evaluate.simulate import SimulationRun, run_simulation
-from riskctl.gate.guardrails import (
+from riskctl.gate.baseline_limits import (
     check_guardrails,
     measurement_notes,
     needs_baseline_measure,
-    no_guardrails_error,
     sources_line,
 )
+from riskctl.gate.guardrails import no_guardrails_error
 from riskctl.output.json import run_to_dict
 from riskctl.output.junit import junit_xml
 from riskctl.output.markdown import check_markdown

@@ -29,7 +29,7 @@ from riskctl.data.output import check_output_file
 from riskctl.escape import for_terminal
 from riskctl.evaluate.history import history_from_flags
 from riskctl.evaluate.simulate import run_simulation
-from riskctl.gate.guardrails import check_guardrails, needs_baseline_measure
+from riskctl.gate.baseline_limits import check_guardrails, needs_baseline_measure
 from riskctl.model.detector import load_detector
 
 

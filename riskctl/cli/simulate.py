@@ -39,11 +39,8 @@ from riskctl.errors import UsageError
 from riskctl.escape import for_terminal
 from riskctl.evaluate.history import history_from_flags
 from riskctl.evaluate.simulate import run_simulation
-from riskctl.gate.guardrails import (
-    check_guardrails,
-    check_labels_choice,
-    needs_baseline_measure,
-)
+from riskctl.gate.baseline_limits import check_guardrails, needs_baseline_measure
+from riskctl.gate.guardrails import check_labels_choice
 from riskctl.numbers import fmt_percent
 from riskctl.output.json import run_to_dict, write_metrics, write_simulation
 

@@ -35,6 +35,7 @@ from riskctl.distributed.schemas import FirstPart
 from riskctl.errors import UsageError
 from riskctl.evaluate.cells import AMOUNT, AMOUNT_SQ, BAD, ROWS, Cells, sorted_cells
 from riskctl.evaluate.metrics import metrics_from_cells
+from riskctl.evaluate.role_resolution import load_detectors, resolve_roles
 from riskctl.evaluate.roles import Roles
 from riskctl.evaluate.rows import Rows
 from riskctl.evaluate.simulate import (
@@ -42,11 +43,9 @@ from riskctl.evaluate.simulate import (
     _check_pins,
     _collect,
     _kept_columns,
-    _load_detectors,
     _plan,
     cell_frame,
     measured_candidate,
-    resolve_roles,
     simulations_from_cells,
 )
 from riskctl.features.stored import stored_spec
@@ -172,7 +171,7 @@ def plan(
     parts = [p.resolve() for p in partitions(data)]
     lf = scan_table(parts[0])
     speaks = loaded[::-1] if baseline_roles else loaded
-    detectors = _load_detectors(speaks, lf.collect_schema().names())
+    detectors = load_detectors(speaks, lf.collect_schema().names())
     roles = resolve_roles(speaks, detectors, *roles_from)
     unweighted(roles.history, str(loaded[0].path))
     selected, compiled, _ = _plan(lf, parts[0], loaded, detectors, roles, by, None)
@@ -248,7 +247,7 @@ def simulate_dataset(
 
 def _derived_spec(loaded: list[LoadedStrategy], data: Path) -> Path | None:
     """The features spec the strategies' detectors derive raw events with (one at most)."""
-    detectors = _load_detectors(loaded, scan_table(partitions(data)[0]).collect_schema().names())
+    detectors = load_detectors(loaded, scan_table(partitions(data)[0]).collect_schema().names())
     specs = {}
     for d in detectors.values():
         spec = stored_spec(d.path, d.manifest)

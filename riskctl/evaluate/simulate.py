@@ -17,8 +17,6 @@ from typing import Any
 import polars as pl
 
 from riskctl.data.io import require_columns, scan_table
-from riskctl.data.labels import BAD_HOW, binary_label, label_expr
-from riskctl.errors import ConfigError
 from riskctl.evaluate.by_values import check_by_values
 from riskctl.evaluate.cells import (
     Cells,
@@ -43,11 +41,12 @@ from riskctl.evaluate.metrics import (
     metrics_from_cells,
 )
 from riskctl.evaluate.pins import check_pins as _check_pins
+from riskctl.evaluate.role_resolution import bad_value, coded_label, load_detectors, resolve_roles
 from riskctl.evaluate.rows import Rows
 from riskctl.evaluate.rules import RuleStats, StrategyWarning, rule_table, strategy_warnings
 from riskctl.evaluate.unseen import change_unseen, with_unseen
 from riskctl.features.stored import with_stored_features
-from riskctl.model.detector import Detector, load_detector
+from riskctl.model.detector import Detector
 from riskctl.strategy.decisions import DECISION_COLUMNS, SEGMENT, DecisionSchema
 from riskctl.strategy.diagnose import condition_failure
 from riskctl.strategy.engine import CompiledStrategy, compile_strategy, condition_columns, decide
@@ -113,58 +112,6 @@ class SimulationRun:
     def coverage(self) -> Coverage:
         """Each row's label status (labelled, unlabelled, immature, blocked) and weight."""
         return self.candidate.coverage
-
-
-def resolve_roles(
-    loaded: list[LoadedStrategy],
-    detectors: dict[str, Detector],
-    label: str | None,
-    time: str | None,
-    amount: str | None,
-    history: History | None = None,
-) -> Roles:
-    """Flags win, then the strategy's `label:`/`time:`/`history:`, then a detector's manifest."""
-
-    def pick(flag: str | None, attr: str) -> str | None:
-        if flag:
-            return flag
-        for ls in loaded:
-            if getattr(ls.strategy, attr):
-                return getattr(ls.strategy, attr)
-        for det in detectors.values():
-            if getattr(det, attr, None):
-                return getattr(det, attr)
-        return None
-
-    for ls in loaded:  # detectors named by the strategies speak for roles even when unused
-        for column in ls.strategy.detectors:
-            path = ls.detector_path(column)
-            if column not in detectors and (path / "manifest.json").is_file():
-                detectors = {**detectors, column: load_detector(path)}
-    chosen_label = pick(label, "label")
-    if chosen_label is None:
-        raise ConfigError("no label column", hint="pass --label or set `label:` in the strategy")
-    if history is None:
-        history = next((ls.strategy.history for ls in loaded if ls.strategy.history), None)
-    return Roles(chosen_label, pick(time, "time"), amount or pick(None, "amount"), history)
-
-
-def _load_detectors(loaded: list[LoadedStrategy], columns: list[str]) -> dict[str, Detector]:
-    """Detectors for the score columns the data lacks, each loaded once."""
-    detectors: dict[str, Detector] = {}
-    for ls in loaded:
-        for column, _ in ls.strategy.detectors.items():
-            if column in columns or column in detectors:
-                continue
-            path = ls.detector_path(column)
-            if not path.exists():
-                raise ConfigError(
-                    f"detector for '{column}' not found at {path}",
-                    ls.where("detectors", column),
-                    hint="train it with `riskctl train`, or score the data first",
-                )
-            detectors[column] = load_detector(path)
-    return detectors
 
 
 def _collect(
@@ -298,11 +245,11 @@ def run_simulation(
     columns = lf.collect_schema().names()
     # whose roles (label, bad, time, amount) speak first: the baseline's when measuring its way
     speaks = loaded[::-1] if measure_as_baseline else loaded
-    detectors = _load_detectors(speaks, columns)
+    detectors = load_detectors(speaks, columns)
     for det in detectors.values():
         lf = with_stored_features(lf, det.path, det.manifest, history)
     roles = resolve_roles(speaks, detectors, label, time, amount, production)
-    lf = _coded_label(lf, roles.label, _bad_value(speaks, detectors, roles.label), data)
+    lf = coded_label(lf, roles.label, bad_value(speaks, detectors, roles.label), data)
     selected, compiled, ids = _plan(lf, data, loaded, detectors, roles, by, carry)
     check_by_values(lf, by)
     rows = Rows(lf, selected, data, roles, detectors)
@@ -371,29 +318,6 @@ def _plan(
     ids = _id_columns(columns, detectors)
     needed += ids + list(carry or [])
     return [c for c in dict.fromkeys(needed) if c in full], compiled, ids
-
-
-def _bad_value(
-    loaded: list[LoadedStrategy], detectors: dict[str, Detector], label: str
-) -> str | None:
-    """The label value that means bad: a strategy's `bad:`, else that of a detector trained
-    on the same label column; None for 0/1 labels."""
-    for ls in loaded:
-        if ls.strategy.bad is not None:
-            return ls.strategy.bad
-    for det in detectors.values():
-        if det.label == label and det.manifest.get("bad") is not None:
-            return str(det.manifest["bad"])
-    return None
-
-
-def _coded_label(lf: pl.LazyFrame, label: str, bad: str | None, data: Path) -> pl.LazyFrame:
-    """With a bad value named, the label recoded to 1 = bad, 0 = good (missing stays
-    missing, for the usual checks); the value must occur."""
-    if bad is None or label not in lf.collect_schema():
-        return lf
-    binary_label(lf.select(label).collect()[label], bad, str(data), BAD_HOW)
-    return lf.with_columns(label_expr(label, lf.collect_schema()[label], bad).alias(label))
 
 
 def _id_columns(names: list[str], detectors: dict[str, Detector]) -> list[str]:

@@ -7,7 +7,7 @@ Jinja2's immutable sandbox keeps a template from reaching Python internals (`__c
   `join`, `replace`, `format` and `str.format` are checked before they run, and widths or
   counts handed to `center`, `ljust`, `rjust`, `zfill`, `expandtabs`, `indent`, `batch`,
   `slice`, `tojson`, `wordwrap` and `truncate` may not pass it either; a list or mapping is
-  weighed by what it would print (`_weight`) before it is printed, formatted, joined or
+  weighed by what it would print (`weight`) before it is printed, formatted, joined or
   given to any filter, so `[big, big, big]` cannot print three copies of `big`;
 * what a method or filter returns is weighed too, so a step that grows its input by a
   bounded factor (`upper` of `ß`, `escape`, `urlencode`, `string` of a list) cannot feed a
@@ -26,15 +26,14 @@ Jinja2's immutable sandbox keeps a template from reaching Python internals (`__c
   file or folder outside it (`/proc/self/environ`, a secret) is refused, as is a pipe.
 
 So a template can neither run code, read other files, nor exhaust memory, disk or time.
+The size limits and the checks that weigh against them are in `riskctl.report.sandbox_limits`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
-import itertools
 import os
-import re
 import signal
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -51,177 +50,42 @@ from markupsafe import EscapeFormatter, Markup
 
 from riskctl.errors import UsageError
 from riskctl.files import check_input_file
+from riskctl.report.sandbox_limits import (
+    BYTES,
+    MAX_EXPONENT,
+    MAX_SIZE,
+    TemplateTooLarge,
+    check_int_binop,
+    check_join,
+    check_percent,
+    check_replace,
+    check_result,
+    check_spec,
+    check_translate,
+    check_weight,
+    check_width,
+    refuse_bytes,
+    too_large,
+    weight,
+)
 
-MAX_SIZE = 10_000_000  # characters or items one value in a template may have
 MAX_OUTPUT = 64_000_000  # characters a report from the user's templates may have
 MAX_TEMPLATE_BYTES = 5_000_000  # one template file
-MAX_EXPONENT = 1_000
-MAX_BITS = 100_000  # bits an integer in a template may have (about 30,000 digits)
 RENDER_SECONDS = 60
 
 # filters and str methods whose integer arguments are sizes of what they build
 _SIZED_FILTERS = ("center", "indent", "batch", "slice", "tojson", "wordwrap", "truncate")
 _SIZED_METHODS = frozenset(["center", "ljust", "rjust", "zfill"])
-_BYTES = (bytes, bytearray, memoryview)
 # methods that make bytes out of a text or a number (a bytes object has no safe attribute)
 _BYTES_METHODS = frozenset(["encode", "to_bytes", "from_bytes", "fromhex"])
 # the value types whose methods a template may call: their results are weighed
 _VALUE_TYPES = (str, int, float, complex, list, tuple, dict, set, frozenset, range)
-_WIDTH = re.compile(r"\d+")
-_REPR_SPEC = re.compile(r"%(?:\([^)]*\))?[-+ #0-9.*]*[ra]")
-_PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[-+ #0]*(\*|\d+)?(?:\.(\*|\d+))?")
-
-
-class TemplateTooLarge(SecurityError):
-    """A template built a value, or a report, past the sandbox's limits."""
-
-
-def _too_large(what: str) -> TemplateTooLarge:
-    return TemplateTooLarge(f"{what} would pass {MAX_SIZE:,} characters or items")
-
-
-_CONTAINERS = (list, tuple, dict, set, frozenset)
-_END = object()
-
-
-def _weight(value: Any, budget: int = MAX_SIZE) -> int:
-    """About how many characters `value` prints as: a text its length, a list, tuple, set
-    or dict its items' weights (each time an item appears), anything else one. Counting
-    stops once past `budget`, so `[big] * n` costs no more than `budget` steps."""
-    if isinstance(value, str):
-        return len(value)
-    if not isinstance(value, _CONTAINERS):
-        return 1
-    total, stack = 0, [iter((value,))]
-    while stack:
-        item = next(stack[-1], _END)
-        if item is _END:
-            stack.pop()
-            continue
-        if isinstance(item, str):
-            total += len(item) + 2
-        elif isinstance(item, dict):
-            total += 2 + 2 * len(item)
-            stack.append(itertools.chain.from_iterable(item.items()))
-        elif isinstance(item, _CONTAINERS):
-            total += 2 + len(item)
-            stack.append(iter(item))
-        else:
-            total += 1
-        if total > budget:
-            break
-    return total
-
-
-def _check_weight(value: Any, what: str) -> None:
-    if isinstance(value, _CONTAINERS) and _weight(value) > MAX_SIZE:
-        raise _too_large(what)
 
 
 def _finalize(value: Any) -> Any:
     """Every `{{ value }}`: a list or mapping that would print past MAX_SIZE is refused."""
-    _check_weight(value, "printing a value")
+    check_weight(value, "printing a value")
     return value
-
-
-def _check_result(value: Any, what: str) -> Any:
-    """What a method, filter or operator returned: no text or container past MAX_SIZE
-    (weighed), no integer past MAX_BITS, no bytes."""
-    if isinstance(value, _BYTES):
-        raise SecurityError(f"{what} made bytes: templates work with text only")
-    if isinstance(value, int) and value.bit_length() > MAX_BITS:
-        raise _too_many_bits(what)
-    if isinstance(value, (str, *_CONTAINERS)) and _weight(value) > MAX_SIZE:
-        raise _too_large(what)
-    return value
-
-
-def _too_many_bits(what: str) -> TemplateTooLarge:
-    return TemplateTooLarge(f"{what} would make an integer past {MAX_BITS:,} bits")
-
-
-def _check_int_binop(operator: str, left: Any, right: Any) -> None:
-    """`*` and `**` of integers weighed before they run: a product has at most the sum of
-    its factors' bits, a power the exponent times its base's bits."""
-    if not (isinstance(left, int) and isinstance(right, int)):
-        return
-    if operator == "*":
-        bits = left.bit_length() + right.bit_length()
-    elif operator == "**" and right > 0:
-        bits = right * max(left.bit_length(), 1)
-    else:
-        return
-    if bits > MAX_BITS:
-        raise _too_many_bits(f"'{operator}'")
-
-
-def _check_translate(text: str, table: Any) -> None:
-    """`text.translate(table)`: each character becomes at most the table's longest text."""
-    if isinstance(table, dict):
-        values: Iterable[Any] = table.values()
-    elif isinstance(table, list | tuple):
-        values = table
-    else:
-        raise SecurityError("translate takes a dict (or list) table in a template")
-    longest = max((len(v) for v in values if isinstance(v, str)), default=1)
-    if len(text) * max(longest, 1) > MAX_SIZE:
-        raise _too_large("translate")
-
-
-def _check_width(value: Any, what: str) -> None:
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_SIZE:
-        raise _too_large(what)
-
-
-def _check_spec(spec: str, what: str) -> None:
-    """A format spec (`>400000000`, `%400000000s`) asks for no width past MAX_SIZE."""
-    if any(int(n) > MAX_SIZE for n in _WIDTH.findall(spec)):
-        raise _too_large(what)
-
-
-def _check_percent(fmt: Any, args: Any) -> None:
-    """`fmt % args`: no literal width past MAX_SIZE, nor a `*` width given one."""
-    if not isinstance(fmt, str):
-        return
-    for match in _PERCENT_SPEC.finditer(fmt):
-        _check_spec(match.group(0), "a '%' format")
-    weights = []
-    for arg in args.values() if isinstance(args, dict) else _as_tuple(args):
-        _check_weight(arg, "a '%' format")
-        weights.append(_weight(arg))
-        if "*" in fmt:
-            _check_width(arg, "a '%' format")
-    # a tuple's values print once each; a mapping's may print once per `%(name)s`; `%r` and
-    # `%a` write a text up to 10 times as long (`\U0001f600`)
-    size = sum(weights)
-    if isinstance(args, dict):
-        size = max(weights, default=0) * len(_PERCENT_SPEC.findall(fmt))
-    if size * (10 if _REPR_SPEC.search(fmt) else 1) > MAX_SIZE:
-        raise _too_large("a '%' format")
-
-
-def _as_tuple(args: Any) -> tuple[Any, ...]:
-    return args if isinstance(args, tuple) else (args,)
-
-
-def _check_join(items: list[Any], sep: Any) -> None:
-    if _weight(items) + _weight(sep) * max(len(items) - 1, 0) > MAX_SIZE:
-        raise _too_large("join")
-
-
-def _check_replace(text: Any, old: Any, new: Any, count: Any = None) -> None:
-    if not (isinstance(text, str) and isinstance(new, str)):
-        return
-    n = text.count(str(old)) if str(old) else len(text) + 1
-    if isinstance(count, int) and count >= 0:
-        n = min(n, count)
-    if len(text) + n * max(len(new) - len(str(old)), 0) > MAX_SIZE:
-        raise _too_large("replace")
-
-
-def _refuse_bytes(values: Iterable[Any]) -> None:
-    if any(isinstance(v, _BYTES) for v in values):
-        raise SecurityError("a bytes value in a template: templates work with text only")
 
 
 def _guard_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
@@ -232,29 +96,29 @@ def _guard_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
         # pass_eval_context / pass_environment filters get that object first
         offset = 1 if getattr(func, "jinja_pass_arg", None) is not None else 0
         value, rest = args[offset], args[offset + 1 :]
-        _refuse_bytes((value, *rest, *kwargs.values()))
-        _check_weight(value, name)  # a filter may print or copy what it is given
+        refuse_bytes((value, *rest, *kwargs.values()))
+        check_weight(value, name)  # a filter may print or copy what it is given
         if name == "join":
             items = list(value)
-            _check_join(items, rest[0] if rest else kwargs.get("d", ""))
+            check_join(items, rest[0] if rest else kwargs.get("d", ""))
             args = (*args[:offset], items, *rest)
         elif name == "replace":
             old = rest[0] if rest else kwargs.get("old", "")
             new = rest[1] if len(rest) > 1 else kwargs.get("new", "")
             count = rest[2] if len(rest) > 2 else kwargs.get("count")
-            _check_replace(str(value), old, new, count)
+            check_replace(str(value), old, new, count)
         elif name == "format":
-            _check_percent(value, tuple(rest) if rest else dict(kwargs))
+            check_percent(value, tuple(rest) if rest else dict(kwargs))
         elif name in ("indent", "wordwrap"):  # a text or a count added to every line
             lines = str(value).count("\n") + 1 if name == "indent" else len(str(value)) + 1
             for arg in (*rest, *kwargs.values()):
-                _check_width(arg, name)
+                check_width(arg, name)
                 if isinstance(arg, str) and lines * len(arg) > MAX_SIZE:
-                    raise _too_large(name)
+                    raise too_large(name)
         elif name in _SIZED_FILTERS:
             for arg in (*rest, *kwargs.values()):
-                _check_width(arg, name)
-        return _check_result(func(*args, **kwargs), f"the filter {name}")
+                check_width(arg, name)
+        return check_result(func(*args, **kwargs), f"the filter {name}")
 
     return guarded
 
@@ -270,15 +134,15 @@ class _SizedFormatter(SandboxedFormatter):
 
     def convert_field(self, value: Any, conversion: str | None) -> Any:
         # `!r` and `!a` write a text up to 10 times longer (`\U0001f600`)
-        return _check_result(super().convert_field(value, conversion), "str.format")
+        return check_result(super().convert_field(value, conversion), "str.format")
 
     def format_field(self, value: Any, format_spec: str) -> Any:
-        _check_spec(format_spec, "str.format")
-        _check_weight(value, "str.format")
+        check_spec(format_spec, "str.format")
+        check_weight(value, "str.format")
         field = super().format_field(value, format_spec)
         self._total += len(field)  # `{0}{0}{0}` makes three copies of the value
         if self._total > MAX_SIZE:
-            raise _too_large("str.format")
+            raise too_large("str.format")
         return field
 
 
@@ -309,56 +173,56 @@ class TemplateSandbox(ImmutableSandboxedEnvironment):
 
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         """No attribute of a bytes object, nor a method that makes bytes."""
-        if isinstance(obj, _BYTES) or isinstance(value, _BYTES) or attr in _BYTES_METHODS:
+        if isinstance(obj, BYTES) or isinstance(value, BYTES) or attr in _BYTES_METHODS:
             return False
         return super().is_safe_attribute(obj, attr, value)
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        _refuse_bytes((left, right))
+        refuse_bytes((left, right))
         if operator == "**" and isinstance(right, int | float) and abs(right) > MAX_EXPONENT:
             raise SecurityError(f"exponent {right} is too large for a template")
-        _check_int_binop(operator, left, right)
+        check_int_binop(operator, left, right)
         if operator == "*":
             for seq, times in ((left, right), (right, left)):
                 sized = isinstance(seq, str | list | tuple) and isinstance(times, int)
-                if sized and (len(seq) * times > MAX_SIZE or _weight(seq) * times > MAX_SIZE):
-                    raise _too_large("'*'")
+                if sized and (len(seq) * times > MAX_SIZE or weight(seq) * times > MAX_SIZE):
+                    raise too_large("'*'")
         sequence = isinstance(left, str | list | tuple)
-        if operator == "+" and sequence and _weight(left) + _weight(right) > MAX_SIZE:
-            raise _too_large("'+'")
+        if operator == "+" and sequence and weight(left) + weight(right) > MAX_SIZE:
+            raise too_large("'+'")
         if operator == "%":
-            _check_percent(left, right)
-        return _check_result(super().call_binop(context, operator, left, right), f"'{operator}'")
+            check_percent(left, right)
+        return check_result(super().call_binop(context, operator, left, right), f"'{operator}'")
 
     def checked_concat(self, values: tuple[Any, ...]) -> tuple[Any, ...]:
-        if sum(_weight(v) for v in values) > MAX_SIZE:
-            raise _too_large("'~'")
+        if sum(weight(v) for v in values) > MAX_SIZE:
+            raise too_large("'~'")
         return values
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
         owner = getattr(__obj, "__self__", None)
         name = getattr(__obj, "__name__", "")
-        _refuse_bytes((owner, *args, *kwargs.values()))
+        refuse_bytes((owner, *args, *kwargs.values()))
         if isinstance(owner, str):
             if name in _SIZED_METHODS:
                 for arg in (*args, *kwargs.values()):
-                    _check_width(arg, name)
+                    check_width(arg, name)
             elif name == "expandtabs":
                 size = args[0] if args else kwargs.get("tabsize", 8)
-                _check_width(size, name)
+                check_width(size, name)
                 if isinstance(size, int) and len(owner) + owner.count("\t") * size > MAX_SIZE:
-                    raise _too_large(name)
+                    raise too_large(name)
             elif name == "translate" and args:
-                _check_translate(owner, args[0])
+                check_translate(owner, args[0])
             elif name == "join" and args:
                 items = list(args[0])
-                _check_join(items, owner)
+                check_join(items, owner)
                 args = (items, *args[1:])
             elif name == "replace" and len(args) >= 2:
-                _check_replace(owner, args[0], args[1], args[2] if len(args) > 2 else None)
+                check_replace(owner, args[0], args[1], args[2] if len(args) > 2 else None)
         result = super().call(__context, __obj, *args, **kwargs)
         if isinstance(owner, _VALUE_TYPES):  # a value's method: str.upper, int.__pow__...
-            _check_result(result, f"the method {name}")
+            check_result(result, f"the method {name}")
         return result
 
     def wrap_str_format(self, value: Any) -> Callable[..., str] | None:

@@ -17,8 +17,8 @@ from riskctl.evaluate.registry import METRICS, Costs, Counts, row_counts
 from riskctl.evaluate.simulate import run_simulation
 from riskctl.evaluate.thresholds import Target
 from riskctl.evaluate.tune import tune_run
+from riskctl.gate.baseline_limits import check_guardrails
 from riskctl.gate.diff import diff_strategies
-from riskctl.gate.guardrails import check_guardrails
 from riskctl.strategy.load import load_strategy
 
 runner = CliRunner()

@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 from riskctl.cli.app import app
 from riskctl.errors import UsageError
 from riskctl.evaluate.pins import check_pin
-from riskctl.gate.guardrails import GUARDRAILS, guardrail_limits
+from riskctl.gate.baseline_limits import guardrail_limits
+from riskctl.gate.guardrails import GUARDRAILS
 from riskctl.strategy.schema import Guardrails
 
 runner = CliRunner()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from riskctl.evaluate.simulate import run_simulation
-from riskctl.gate.guardrails import check_guardrails
+from riskctl.gate.baseline_limits import check_guardrails
 from riskctl.report.build import report_for_run
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -7,7 +7,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from riskctl.evaluate.simulate import run_simulation
-from riskctl.gate.guardrails import check_guardrails
+from riskctl.gate.baseline_limits import check_guardrails
 from riskctl.report.build import report_for_run
 
 
