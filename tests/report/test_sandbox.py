@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from markupsafe import Markup
 
-from riskctl.errors import UsageError
+from riskctl.errors import DataError, UsageError
 from riskctl.evaluate.simulate import run_simulation
 from riskctl.report import sandbox, sandbox_limits
 from riskctl.report.build import report_for_run
@@ -294,7 +294,7 @@ def test_links_out_of_the_folder_are_refused_and_links_inside_work(tmp_path: Pat
     import os
 
     os.mkfifo(templates / "fifo.html")
-    with pytest.raises(UsageError, match="not a regular file"):
+    with pytest.raises(DataError, match="named pipe .FIFO., not a regular file"):
         _render(tmp_path, '{% include "fifo.html" %}')
 
 
