@@ -16,11 +16,6 @@ from typing import Any
 import polars as pl
 
 from riskctl import API
-from riskctl.evaluate.simulate import SimulationRun, run_simulation
-from riskctl.evaluate.sweep import Curve
-from riskctl.evaluate.thresholds import Target, TuneResult
-from riskctl.evaluate.tradeoff import sweep_file
-from riskctl.evaluate.tune import tune_run
 from riskctl.explain.batches import ExplainOptions, ExplainResult, explain_file
 from riskctl.gate.baseline_limits import check_guardrails
 from riskctl.gate.guardrails import GuardrailResult
@@ -29,8 +24,13 @@ from riskctl.model.detector import load_detector as _load_detector
 from riskctl.model.score import score_frame
 from riskctl.model.train import TrainResult, train_detector
 from riskctl.report.build import report_for_run
+from riskctl.simulation.simulate import SimulationRun, run_simulation
 from riskctl.strategy.load import LoadedStrategy
 from riskctl.strategy.load import load_strategy as _load_strategy
+from riskctl.tuning.sweep import Curve
+from riskctl.tuning.thresholds import Target, TuneResult
+from riskctl.tuning.tradeoff import sweep_file
+from riskctl.tuning.tune import tune_run
 
 PathLike = str | Path
 

@@ -10,11 +10,9 @@ from pathlib import Path
 
 import polars as pl
 
-from riskctl.data.events import generate_events
 from riskctl.data.io import write_table, write_text
 from riskctl.data.output import check_output_dir
 from riskctl.errors import UsageError
-from riskctl.evaluate.simulate import SimulationRun, run_simulation
 from riskctl.explain.batches import ExplainOptions, explain_file
 from riskctl.features import add_features
 from riskctl.gate.baseline_limits import check_guardrails
@@ -24,6 +22,8 @@ from riskctl.model.score import score_frame
 from riskctl.model.train import train_detector
 from riskctl.report.build import report_for_run
 from riskctl.resources import examples_dir, strategies_dir
+from riskctl.simulation.simulate import SimulationRun, run_simulation
+from riskctl.synth.events import generate_events
 
 Step = Callable[[str], None]
 Progress = Callable[[int, int], None]

@@ -7,12 +7,12 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from riskctl.data.generate import generate_history
 from riskctl.data.io import write_table
 from riskctl.model.detector import Detector
 from riskctl.model.score import score_frame
 from riskctl.model.train import train_detector
 from riskctl.resources import strategies_dir
+from riskctl.synth.generate import generate_history
 
 ROWS = 30_000
 SEED = 11

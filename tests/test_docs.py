@@ -93,7 +93,7 @@ def test_every_field_of_every_file_format_is_described() -> None:
 
 
 def test_the_metric_table_lists_every_registered_metric() -> None:
-    from riskctl.evaluate.registry import METRICS
+    from riskctl.metrics.registry import METRICS
 
     page = (DOCS / "reference" / "metrics.md").read_text(encoding="utf-8")
     for m in METRICS:

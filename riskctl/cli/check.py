@@ -30,9 +30,6 @@ from riskctl.data.output import append_text, check_output_file
 from riskctl.distributed.cluster import cluster_options
 from riskctl.errors import EXIT_CHECK_FAILED
 from riskctl.escape import for_terminal
-from riskctl.evaluate.history import history_from_flags
-from riskctl.evaluate.pins import check_pin
-from riskctl.evaluate.simulate import SimulationRun, run_simulation
 from riskctl.gate.baseline_limits import (
     check_guardrails,
     measurement_notes,
@@ -40,9 +37,12 @@ from riskctl.gate.baseline_limits import (
     sources_line,
 )
 from riskctl.gate.guardrails import no_guardrails_error
+from riskctl.outcomes.history import history_from_flags
 from riskctl.output.json import run_to_dict
 from riskctl.output.junit import junit_xml
 from riskctl.output.markdown import check_markdown
+from riskctl.simulation.pins import check_pin
+from riskctl.simulation.simulate import SimulationRun, run_simulation
 
 
 def check(

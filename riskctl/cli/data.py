@@ -13,14 +13,14 @@ from rich.table import Table
 from riskctl.cli.console import err, out, print_json
 from riskctl.cli.helptext import ReflowGroup
 from riskctl.cli.options import JsonOpt, SeedOpt
-from riskctl.data.drift import parse_drift, plant_drift
-from riskctl.data.events import generate_events
-from riskctl.data.generate import generate_history
 from riskctl.data.io import table_format, write_table
 from riskctl.data.output import check_output_file
 from riskctl.data.profile import profile_table
 from riskctl.escape import for_terminal
-from riskctl.evaluate.production import derives_from_raw_events, production_history
+from riskctl.synth.drift import parse_drift, plant_drift
+from riskctl.synth.events import generate_events
+from riskctl.synth.generate import generate_history
+from riskctl.synth.production import derives_from_raw_events, production_history
 
 app = typer.Typer(
     cls=ReflowGroup,

@@ -89,7 +89,7 @@ def early_digest(argv: list[str]) -> None:
         path = value if flag in ("--data", "-d") else None
         path = flag.removeprefix("--data=") if flag.startswith("--data=") else path
         if path:
-            from riskctl.evaluate.digest import start
+            from riskctl.data.digest import start
 
             start(path)
             return

@@ -27,10 +27,10 @@ from riskctl.cli.options import (
 )
 from riskctl.data.output import check_output_file
 from riskctl.escape import for_terminal
-from riskctl.evaluate.history import history_from_flags
-from riskctl.evaluate.simulate import run_simulation
 from riskctl.gate.baseline_limits import check_guardrails, needs_baseline_measure
 from riskctl.model.detector import load_detector
+from riskctl.outcomes.history import history_from_flags
+from riskctl.simulation.simulate import run_simulation
 
 
 def report(

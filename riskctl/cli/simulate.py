@@ -37,12 +37,12 @@ from riskctl.data.output import check_output_dir, check_output_file
 from riskctl.distributed.cluster import cluster_options
 from riskctl.errors import UsageError
 from riskctl.escape import for_terminal
-from riskctl.evaluate.history import history_from_flags
-from riskctl.evaluate.simulate import run_simulation
 from riskctl.gate.baseline_limits import check_guardrails, needs_baseline_measure
 from riskctl.gate.guardrails import check_labels_choice
 from riskctl.numbers import fmt_percent
+from riskctl.outcomes.history import history_from_flags
 from riskctl.output.json import run_to_dict, write_metrics, write_simulation
+from riskctl.simulation.simulate import run_simulation
 
 
 def simulate(

@@ -5,11 +5,11 @@ from __future__ import annotations
 from rich.table import Table
 
 from riskctl.escape import for_terminal
-from riskctl.evaluate.metrics import StrategyMetrics, no_label_text
-from riskctl.evaluate.simulate import Simulation, SimulationRun
 from riskctl.gate.guardrails import GuardrailResult
 from riskctl.numbers import fmt_percent
 from riskctl.output.tables import estimate_rows, metric_rows, rule_rows, swap_rows
+from riskctl.simulation.simulate import Simulation, SimulationRun
+from riskctl.simulation.strategy_metrics import StrategyMetrics, no_label_text
 
 
 def metrics_table(run: SimulationRun) -> Table:

@@ -29,17 +29,17 @@ from riskctl.data.output import check_output_file
 from riskctl.distributed.cluster import cluster_options
 from riskctl.errors import UsageError
 from riskctl.escape import for_terminal
-from riskctl.evaluate.history import history_from_flags
-from riskctl.evaluate.metrics import StrategyMetrics
-from riskctl.evaluate.registry import METRICS
-from riskctl.evaluate.simulate import run_simulation
-from riskctl.evaluate.sweep import Curve
-from riskctl.evaluate.thresholds import Target, TuneResult, segment_when
-from riskctl.evaluate.tradeoff import sweep_file
-from riskctl.evaluate.tune import tune_run
+from riskctl.metrics.registry import METRICS
 from riskctl.numbers import fmt_percent
+from riskctl.outcomes.history import history_from_flags
 from riskctl.output.tables import metric_text
+from riskctl.simulation.simulate import run_simulation
+from riskctl.simulation.strategy_metrics import StrategyMetrics
 from riskctl.strategy.write import set_segment_thresholds, set_thresholds
+from riskctl.tuning.sweep import Curve
+from riskctl.tuning.thresholds import Target, TuneResult, segment_when
+from riskctl.tuning.tradeoff import sweep_file
+from riskctl.tuning.tune import tune_run
 
 
 def sweep(

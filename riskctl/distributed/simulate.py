@@ -1,7 +1,7 @@
 """`simulate` and `check` on a cluster: each partition is decided by the one-machine engine
-and reduced to its cells (`evaluate/cells.py`: rows and amounts per matured flag, day,
+and reduced to its cells (`simulation/cells.py`: rows and amounts per matured flag, day,
 label, fired-decider masks, segments and --by values); the cells of all partitions, summed,
-are the cells of the whole table, from which `evaluate/simulate.py` derives every metric,
+are the cells of the whole table, from which `simulation/simulate.py` derives every metric,
 the rule table, warnings, daily series, segments and the paired comparison exactly as on
 one machine.
 
@@ -33,12 +33,13 @@ from riskctl.distributed.parts import (
 )
 from riskctl.distributed.schemas import FirstPart
 from riskctl.errors import UsageError
-from riskctl.evaluate.cells import AMOUNT, AMOUNT_SQ, BAD, ROWS, Cells, sorted_cells
-from riskctl.evaluate.metrics import metrics_from_cells
-from riskctl.evaluate.role_resolution import load_detectors, resolve_roles
-from riskctl.evaluate.roles import Roles
-from riskctl.evaluate.rows import Rows
-from riskctl.evaluate.simulate import (
+from riskctl.features.stored import stored_spec
+from riskctl.model.detector import Detector
+from riskctl.simulation.cells import AMOUNT, AMOUNT_SQ, BAD, ROWS, Cells, sorted_cells
+from riskctl.simulation.role_resolution import load_detectors, resolve_roles
+from riskctl.simulation.roles import Roles
+from riskctl.simulation.rows import Rows
+from riskctl.simulation.simulate import (
     SimulationRun,
     _check_pins,
     _collect,
@@ -48,8 +49,7 @@ from riskctl.evaluate.simulate import (
     measured_candidate,
     simulations_from_cells,
 )
-from riskctl.features.stored import stored_spec
-from riskctl.model.detector import Detector
+from riskctl.simulation.strategy_metrics import metrics_from_cells
 from riskctl.strategy.decisions import DECISION_COLUMNS, SEGMENT
 from riskctl.strategy.engine import CompiledStrategy, decide
 from riskctl.strategy.load import LoadedStrategy, load_strategy

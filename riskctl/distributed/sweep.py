@@ -30,10 +30,10 @@ from riskctl.distributed.parts import partitions
 from riskctl.distributed.schemas import FirstPart
 from riskctl.distributed.simulate import PartSpec, decisions_of, plan, read_rows
 from riskctl.errors import UsageError
-from riskctl.evaluate.registry import NO_COSTS, Counts
-from riskctl.evaluate.sweep import Curve, _columns, compact_indices
-from riskctl.evaluate.thresholds import base_rank, overridden, row_mask, tuned_threshold
+from riskctl.metrics.registry import NO_COSTS, Counts
 from riskctl.strategy.load import load_strategy
+from riskctl.tuning.sweep import Curve, _columns, compact_indices
+from riskctl.tuning.thresholds import base_rank, overridden, row_mask, tuned_threshold
 
 SEG, S, BAD, BASE, AMT = "segment", "s", "bad", "base", "amt"
 F64_MAX = float(np.finfo(np.float64).max)

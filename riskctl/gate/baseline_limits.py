@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from riskctl.evaluate.simulate import SimulationRun
 from riskctl.gate.guardrails import (
     GUARDRAILS,
     Guardrail,
@@ -27,6 +26,7 @@ from riskctl.gate.guardrails import (
     labels_basis,
     shown_as,
 )
+from riskctl.simulation.simulate import SimulationRun
 from riskctl.strategy.measurement import measurement_changes, measurement_note
 from riskctl.strategy.schema import Guardrails
 

@@ -22,10 +22,10 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from riskctl.errors import UsageError
-from riskctl.evaluate.estimates import BASES, ThreeWays
-from riskctl.evaluate.intervals import Difference, Proportion
-from riskctl.evaluate.registry import metric
-from riskctl.evaluate.simulate import SimulationRun
+from riskctl.metrics.intervals import Difference, Proportion
+from riskctl.metrics.registry import metric
+from riskctl.outcomes.estimates import BASES, ThreeWays
+from riskctl.simulation.simulate import SimulationRun
 
 Measured = tuple[float, float, float] | None  # value, low, high (nan: no interval)
 

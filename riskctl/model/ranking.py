@@ -23,7 +23,7 @@ class TradeoffCurve:
     total_bad: float
     total_good: float
 
-    # the registry's definitions (`riskctl.evaluate.registry`): NaN where undefined
+    # the registry's definitions (`riskctl.metrics.registry`): NaN where undefined
     @property
     def catch_rate(self) -> np.ndarray:
         return ratio(self.flagged_bad, self.total_bad)

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from riskctl.evaluate.intervals import wilson
+from riskctl.metrics.intervals import wilson
 from riskctl.numbers import Z95
 
 DISAGREE_Z = 3.0

@@ -18,7 +18,7 @@ import numpy as np
 import polars as pl
 
 from riskctl.errors import UsageError
-from riskctl.evaluate.intervals import Z95
+from riskctl.metrics.intervals import Z95
 from riskctl.model.bins import Bins
 from riskctl.monitor.psi import psi
 

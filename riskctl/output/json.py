@@ -9,7 +9,7 @@ from typing import Any
 
 from riskctl.data.io import write_table, write_text
 from riskctl.data.output import check_output_dir
-from riskctl.evaluate.simulate import Simulation, SimulationRun
+from riskctl.simulation.simulate import Simulation, SimulationRun
 
 
 def finite(obj: Any) -> Any:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from riskctl.escape import for_xml
-from riskctl.evaluate.simulate import SimulationRun
 from riskctl.gate.guardrails import GuardrailResult
+from riskctl.simulation.simulate import SimulationRun
 
 
 def junit_xml(

@@ -7,12 +7,12 @@ text, escaped by `riskctl.escape.for_markdown`."""
 from __future__ import annotations
 
 from riskctl.escape import for_markdown, for_markdown_cell, for_markdown_code
-from riskctl.evaluate.metrics import no_label_text
-from riskctl.evaluate.simulate import SimulationRun
 from riskctl.gate.baseline_limits import sources_line
 from riskctl.gate.diff import Change, show
 from riskctl.gate.guardrails import GuardrailResult
 from riskctl.output.tables import estimate_rows, metric_rows, rule_rows, swap_rows
+from riskctl.simulation.simulate import SimulationRun
+from riskctl.simulation.strategy_metrics import no_label_text
 from riskctl.strategy.load import LoadedStrategy
 
 

@@ -7,13 +7,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from riskctl.evaluate.compare import Comparison
-from riskctl.evaluate.estimates import ThreeWays
-from riskctl.evaluate.intervals import Difference, Proportion
-from riskctl.evaluate.metrics import StrategyMetrics
-from riskctl.evaluate.registry import METRICS, Metric, metric
-from riskctl.evaluate.rules import RuleStats
-from riskctl.evaluate.simulate import SimulationRun
+from riskctl.metrics.intervals import Difference, Proportion
+from riskctl.metrics.registry import METRICS, Metric, metric
 from riskctl.numbers import (
     fmt_count,
     fmt_int,
@@ -22,6 +17,11 @@ from riskctl.numbers import (
     fmt_percent,
     fmt_points_interval,
 )
+from riskctl.outcomes.estimates import ThreeWays
+from riskctl.simulation.compare import Comparison
+from riskctl.simulation.rules import RuleStats
+from riskctl.simulation.simulate import SimulationRun
+from riskctl.simulation.strategy_metrics import StrategyMetrics
 
 
 def metric_text(m: Metric, value: Proportion | float | None, digits: int = 2) -> str:

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from riskctl.data.io import write_text
 from riskctl.errors import UsageError
-from riskctl.evaluate.simulate import SimulationRun
 from riskctl.explain.batches import ExplainOptions, explain_decided
 from riskctl.explain.catalogue import EMPTY, load_catalogue
 from riskctl.explain.summary import ExplainSummary
@@ -17,6 +16,7 @@ from riskctl.model.detector import Detector
 from riskctl.output.markdown import report_markdown
 from riskctl.report.context import build_context
 from riskctl.report.render import vega_bundle, write_report
+from riskctl.simulation.simulate import SimulationRun
 
 
 def flagged_summary(

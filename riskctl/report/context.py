@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from riskctl.data.privacy import mask_value, new_key
-from riskctl.evaluate.simulate import SimulationRun
 from riskctl.explain.catalogue import EMPTY, Catalogue
 from riskctl.explain.summary import ExplainSummary
 from riskctl.gate.guardrails import GuardrailResult
@@ -30,6 +29,7 @@ from riskctl.report.detector_section import DetectorEvaluation, detector_evaluat
 from riskctl.report.facts import caveats, checksums, facts
 from riskctl.report.figures import Chart, strategy_charts
 from riskctl.report.unseen import UnseenView, unseen_view
+from riskctl.simulation.simulate import SimulationRun
 
 
 @dataclass(frozen=True)

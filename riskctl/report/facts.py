@@ -3,9 +3,9 @@ and what pins the result."""
 
 from __future__ import annotations
 
-from riskctl.evaluate.simulate import SimulationRun
 from riskctl.model.detector import Detector
 from riskctl.numbers import fmt_int, fmt_percent, fmt_points
+from riskctl.simulation.simulate import SimulationRun
 
 SMALL_SAMPLE_BAD_ROWS = 100
 

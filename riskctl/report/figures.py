@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from riskctl.escape import for_chart
-from riskctl.evaluate.metrics import StrategyMetrics
-from riskctl.evaluate.simulate import SimulationRun
 from riskctl.explain.summary import ExplainSummary
 from riskctl.model.ranking import tradeoff_curve
 from riskctl.output.tables import SegmentRow
@@ -19,6 +17,8 @@ from riskctl.report.charts import (
     segment_chart,
     tradeoff_chart,
 )
+from riskctl.simulation.simulate import SimulationRun
+from riskctl.simulation.strategy_metrics import StrategyMetrics
 
 
 @dataclass(frozen=True)

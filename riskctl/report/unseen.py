@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from riskctl.evaluate.coverage import WHY
-from riskctl.evaluate.metrics import row_inputs
-from riskctl.evaluate.registry import metric
-from riskctl.evaluate.simulate import SimulationRun
-from riskctl.evaluate.sizing import CONTROL_RATES, control_sizing
+from riskctl.metrics.registry import metric
 from riskctl.numbers import fmt_int, fmt_money, fmt_percent, fmt_points
+from riskctl.outcomes.coverage import WHY
+from riskctl.outcomes.sizing import CONTROL_RATES, control_sizing
 from riskctl.output.tables import EstimateRow, estimate_rows
+from riskctl.simulation.simulate import SimulationRun
+from riskctl.simulation.strategy_metrics import row_inputs
 
 
 @dataclass(frozen=True)

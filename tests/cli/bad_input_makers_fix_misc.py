@@ -16,8 +16,8 @@ from pathlib import Path
 import polars as pl
 from bad_input_makers import Inputs, maker
 
-from riskctl.data.generate import generate_history
 from riskctl.model.train import train_detector
+from riskctl.synth.generate import generate_history
 
 _CACHE: dict[tuple[str, ...], Path] = {}
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import polars as pl
 from bad_input_makers import Inputs, maker
 
-from riskctl.data.generate import generate_history
 from riskctl.model.detector import MANIFEST_FILE, manifest_digest
 from riskctl.model.train import train_detector
+from riskctl.synth.generate import generate_history
 
 COUNTRIES = "country,tier\nUS,1\nGB,1\nDE,1\nFR,1\nNG,3\nVN,3\nRO,2\nBR,2\n"
 SPEC = """time: event_time

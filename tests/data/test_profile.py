@@ -11,8 +11,8 @@ from bs4 import BeautifulSoup
 from typer.testing import CliRunner
 
 from riskctl.cli.app import app
-from riskctl.data.generate import generate_history
 from riskctl.data.profile import profile_table
+from riskctl.synth.generate import generate_history
 
 runner = CliRunner()
 

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from riskctl.cli.app import app
-from riskctl.data.generate import generate_history
+from riskctl.synth.generate import generate_history
 
 
 @pytest.mark.parametrize("split", ["random", "time"])

@@ -285,8 +285,8 @@ def test_train_from_raw_events_on_the_cluster_keeps_the_spec(spec, address, tmp_
 
 
 def test_the_shipped_example_spec_on_generated_events(address, tmp_path):
-    from riskctl.data.events import generate_events
     from riskctl.resources import examples_dir
+    from riskctl.synth.events import generate_events
 
     df = generate_events(rows=4_000, seed=3, days=20)
     df.write_parquet(tmp_path / "events.parquet")

@@ -4,8 +4,8 @@ import numpy as np
 import polars as pl
 
 from riskctl.distributed.simulate import merge_cells
-from riskctl.evaluate.cells import AMOUNT, AMOUNT_SQ, Side, cell_query, sorted_cells
-from riskctl.evaluate.roles import Roles
+from riskctl.simulation.cells import AMOUNT, AMOUNT_SQ, Side, cell_query, sorted_cells
+from riskctl.simulation.roles import Roles
 
 
 def _cells(df: pl.DataFrame) -> pl.DataFrame:

@@ -8,10 +8,10 @@ import pytest
 
 from riskctl.data.privacy import mask_ids
 from riskctl.errors import UsageError
-from riskctl.evaluate.simulate import run_simulation
 from riskctl.explain.batches import ExplainOptions, explain_file
 from riskctl.explain.contributions import contributions, interactions
 from riskctl.explain.run import explain_rows
+from riskctl.simulation.simulate import run_simulation
 
 
 @pytest.fixture(scope="module")

@@ -6,10 +6,10 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from riskctl.data.events import EVENT_SCHEMA, generate_events
-from riskctl.data.generate import generate_history
 from riskctl.features import add_features
 from riskctl.resources import examples_dir
+from riskctl.synth.events import EVENT_SCHEMA, generate_events
+from riskctl.synth.generate import generate_history
 
 SHARED = [
     "accounts_per_device_7d",

@@ -10,9 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from riskctl.cli.app import app
-from riskctl.data.events import generate_events
 from riskctl.features import add_features
 from riskctl.resources import examples_dir
+from riskctl.synth.events import generate_events
 
 runner = CliRunner()
 

@@ -8,12 +8,12 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from riskctl.data.generate import generate_history
 from riskctl.errors import ConfigError, DetectorError
 from riskctl.features.spec import load_spec
 from riskctl.model.detector import MANIFEST_FILE
 from riskctl.model.score import score_file
 from riskctl.model.train import train_detector
+from riskctl.synth.generate import generate_history
 
 TIERS = "country,tier\nUS,1\nGB,1\nDE,1\nFR,1\nNG,3\nVN,3\nRO,2\nBR,2\n"
 

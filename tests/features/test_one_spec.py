@@ -11,12 +11,12 @@ import pytest
 from typer.testing import CliRunner
 
 from riskctl.cli.app import app
-from riskctl.data.events import generate_events
 from riskctl.data.io import write_table
 from riskctl.explain.catalogue import format_duration
 from riskctl.features import add_features, load_spec
 from riskctl.features.reasons import reason_texts
 from riskctl.resources import examples_dir
+from riskctl.synth.events import generate_events
 
 runner = CliRunner()
 SPEC = examples_dir() / "features.yaml"

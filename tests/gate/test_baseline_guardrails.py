@@ -11,9 +11,9 @@ from typer.testing import CliRunner
 
 from riskctl.cli.app import app
 from riskctl.errors import UsageError
-from riskctl.evaluate.pins import check_pin
 from riskctl.gate.baseline_limits import guardrail_limits
 from riskctl.gate.guardrails import GUARDRAILS
+from riskctl.simulation.pins import check_pin
 from riskctl.strategy.schema import Guardrails
 
 runner = CliRunner()

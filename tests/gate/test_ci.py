@@ -128,7 +128,7 @@ def test_check_writes_junit_markdown_and_the_step_summary(
 
 
 def test_intervals_by_default_points_with_strict(tmp_path: Path, scored_path: Path) -> None:
-    from riskctl.evaluate.simulate import run_simulation
+    from riskctl.simulation.simulate import run_simulation
 
     path = tmp_path / "s.yaml"
     path.write_text(

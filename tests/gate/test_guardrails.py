@@ -2,10 +2,10 @@ from pathlib import Path
 
 import pytest
 
-from riskctl.evaluate.simulate import run_simulation
 from riskctl.gate.baseline_limits import check_guardrails
 from riskctl.gate.guardrails import GUARDRAILS
 from riskctl.numbers import fmt_points
+from riskctl.simulation.simulate import run_simulation
 from riskctl.strategy.schema import Guardrails, RelativeGuardrails
 
 STRATEGY = """name: {name}

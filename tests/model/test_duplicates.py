@@ -13,13 +13,13 @@ import pytest
 from typer.testing import CliRunner
 
 from riskctl.cli.app import app
-from riskctl.data.generate import generate_history
 from riskctl.distributed.train_split import Split as ClusterSplit
 from riskctl.distributed.train_split import digests_part, slice_of, with_duplicates
 from riskctl.errors import DataError
 from riskctl.model.detector import load_detector
 from riskctl.model.split import TEST, TRAIN, count_duplicates, row_digest, split_rows
 from riskctl.report.detector_section import detector_evaluation
+from riskctl.synth.generate import generate_history
 
 
 def _copies(seed: int = 0, n: int = 600, copies: int = 3) -> pl.DataFrame:

@@ -83,10 +83,10 @@ def test_estimates_match_realised_metrics_on_stable_data(tmp_path) -> None:
     from the same distribution: every realised metric lies in its estimate's interval."""
     import polars as pl
 
-    from riskctl.data.generate import generate_history
     from riskctl.data.io import write_table
     from riskctl.model.train import train_detector
     from riskctl.monitor.run import MonitorOptions, run_monitor
+    from riskctl.synth.generate import generate_history
 
     history = generate_history(rows=40_000, seed=23, days=60).with_row_index("_i")
     half = pl.col("_i") % 2 == 0

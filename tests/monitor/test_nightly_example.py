@@ -13,9 +13,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from riskctl.data.drift import parse_drift, plant_drift
 from riskctl.data.io import write_table
 from riskctl.model.detector import Detector
+from riskctl.synth.drift import parse_drift, plant_drift
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "monitoring"

@@ -8,10 +8,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from riskctl.data.drift import NEW_ATTACK, parse_drift, plant_drift
 from riskctl.data.io import write_table
 from riskctl.model.detector import Detector
 from riskctl.monitor.run import MonitorOptions, MonitorResult, run_monitor
+from riskctl.synth.drift import NEW_ATTACK, parse_drift, plant_drift
 
 DAY = 60
 STRATEGY = """\

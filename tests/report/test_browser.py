@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from riskctl.evaluate.simulate import run_simulation
 from riskctl.gate.baseline_limits import check_guardrails
 from riskctl.report.build import report_for_run
+from riskctl.simulation.simulate import run_simulation
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -10,11 +10,11 @@ import polars as pl
 import pytest
 from bs4 import BeautifulSoup
 
-from riskctl.data.drift import parse_drift, plant_drift
 from riskctl.data.io import write_table
 from riskctl.model.detector import Detector
 from riskctl.monitor.run import MonitorOptions, run_monitor
 from riskctl.report.monitor import write_monitor_report
+from riskctl.synth.drift import parse_drift, plant_drift
 
 from .test_browser import browse
 

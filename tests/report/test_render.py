@@ -5,10 +5,10 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from riskctl.evaluate.simulate import run_simulation
 from riskctl.gate.baseline_limits import check_guardrails
 from riskctl.numbers import fmt_interval
 from riskctl.report.build import report_for_run
+from riskctl.simulation.simulate import run_simulation
 
 
 @pytest.fixture(scope="module")

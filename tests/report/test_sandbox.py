@@ -6,9 +6,9 @@ import pytest
 from markupsafe import Markup
 
 from riskctl.errors import DataError, UsageError
-from riskctl.evaluate.simulate import run_simulation
 from riskctl.report import sandbox, sandbox_limits
 from riskctl.report.build import report_for_run
+from riskctl.simulation.simulate import run_simulation
 
 ESCAPES = [
     # the classic escape: walk from a string to object, find a class whose module imports os

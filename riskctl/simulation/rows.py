@@ -1,0 +1,138 @@
+"""The rows a simulation reads."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+import polars as pl
+
+from riskctl.data.memory import MODEL_COPIES, TABLE_COPIES, check_fits
+from riskctl.data.values import (
+    check_amount,
+    check_amount_sum,
+    check_labels,
+    check_rows,
+    check_scores,
+    check_time,
+)
+from riskctl.model.detector import Detector
+from riskctl.model.score import score_frame
+from riskctl.simulation.cells import AMOUNT_SQ, BAD, DAY, LABEL, OTHER_LABEL, ROWS
+from riskctl.simulation.roles import Roles
+
+
+class Rows:
+    """The rows a simulation reads: lazily for aggregates, materialised on first use."""
+
+    def __init__(
+        self,
+        lf: pl.LazyFrame,
+        columns: list[str],
+        source: Path | str,
+        roles: Roles,
+        detectors: dict[str, Detector],
+    ) -> None:
+        self._lf, self.columns, self.source = lf, columns, source
+        self.roles, self.detectors = roles, detectors
+        self.scores: list[str] = []  # score columns that decide: checked before they do
+        self.part = False  # one part of a dataset: may be empty (the whole may not)
+
+    def lazy(self) -> pl.LazyFrame:
+        """Scored rows need the table in memory; pre-scored ones stream from the file,
+        their label coded 1, 0, null or OTHER_LABEL (checked once the pass is done)."""
+        if self.detectors or "table" in self.__dict__:
+            return self.table.lazy()
+        dtype = self._check_types()
+        label = pl.col(self.roles.label)
+        if dtype == pl.Boolean:
+            code = label.cast(pl.Int8)
+        elif dtype.is_integer():  # fewer kernels than the float path: no NaN to look for
+            known = label.is_null() | (label == 0) | (label == 1)
+            code = pl.when(known).then(label.cast(pl.Int8)).otherwise(OTHER_LABEL)
+        else:
+            code = (
+                pl.when(label.is_null() | label.cast(pl.Float64).is_nan())
+                .then(None)
+                .when(label.cast(pl.Float64).is_in([0.0, 1.0]))
+                .then(label.cast(pl.Float64).cast(pl.Int8))
+                .otherwise(pl.lit(OTHER_LABEL, dtype=pl.Int8))
+            )
+        return self._lf.select(self.columns).with_columns(code.alias(self.roles.label))
+
+    def _check_types(self) -> pl.DataType:
+        """What the schema alone can tell: a label, time or score column of the wrong type.
+        Returns the label's type."""
+        schema = self._lf.collect_schema()
+        label = schema[self.roles.label]
+        if not (label.is_numeric() or label == pl.Boolean):
+            self._check_in_memory([self.roles.label])
+        if self.roles.time and not schema[self.roles.time].is_temporal():
+            self._check_in_memory([self.roles.time])
+        if any(not schema[c].is_numeric() for c in self.scores if c in schema):
+            self._check_in_memory(self.scores)
+        amount = self.roles.amount
+        if amount and amount in schema and schema[amount].is_nested():  # a struct panics polars
+            self._check_in_memory([amount])
+        return label
+
+    def _check_in_memory(self, columns: list[str]) -> None:
+        """The eager checks on the few columns concerned: they name the problem exactly."""
+        wanted = [c for c in dict.fromkeys(columns) if c in self.columns]
+        selected = self._lf.select(wanted)
+        check_fits(selected, str(self.source), TABLE_COPIES)
+        frame = selected.collect()
+        if self.roles.label in wanted:
+            check_labels(frame, self.roles.label, self.source)
+        if self.roles.time in wanted:
+            check_time(frame, self.roles.time, self.source)
+        check_scores(frame, [c for c in self.scores if c in wanted], self.source)
+        if self.roles.amount in wanted:
+            check_amount(frame, self.roles.amount, self.source)
+
+    def verify(self, cells: pl.DataFrame) -> None:
+        """After the streaming pass: no rows, labels other than 0/1 or missing, unreadable
+        times, unusable scores or NaN/infinite amounts stop here, with the eager checks'
+        exact messages."""
+        if not self.part:
+            check_rows(cells.head(0) if cells[ROWS].sum() == 0 else cells, self.source)
+        label = cells[LABEL]
+        suspect = [self.roles.label] if (label == OTHER_LABEL).any() else []
+        if self.roles.time and cells.filter(pl.col(DAY).is_null())[ROWS].sum():
+            suspect.append(self.roles.time)
+        counted = [*self.scores, *([self.roles.amount] if self.roles.amount else [])]
+        suspect += [c for c in counted if BAD + c in cells.columns and cells[BAD + c].sum()]
+        if suspect:
+            self._check_in_memory(suspect)
+        if self.roles.amount:  # finite amounts whose sums overflow
+            check_amount_sum(float(cells[AMOUNT_SQ].sum()), self.roles.amount, self.source)
+
+    def want(self, columns: list[str]) -> None:
+        """Columns a consumer needs in `table` besides the simulation's own (e.g. the
+        features a report explains): read with the rest, or added once if already read."""
+        present = set(self._lf.collect_schema().names())
+        missing = [c for c in dict.fromkeys(columns) if c in present and c not in self.columns]
+        if not missing:
+            return
+        self.columns = [*self.columns, *missing]
+        if "table" in self.__dict__:
+            extra = self._lf.select(missing).collect()
+            self.__dict__["table"] = self.__dict__["table"].hstack(extra)
+
+    @cached_property
+    def table(self) -> pl.DataFrame:
+        selected = self._lf.select(self.columns)
+        check_fits(selected, str(self.source), MODEL_COPIES)
+        table = selected.collect()
+        if not self.part:
+            check_rows(table, self.source)
+        check_labels(table, self.roles.label, self.source)
+        check_time(table, self.roles.time, self.source)
+        if self.roles.amount:
+            check_amount(table, self.roles.amount, self.source)
+        label = pl.col(self.roles.label).cast(pl.Float64).fill_nan(None)
+        table = table.with_columns(label.cast(pl.Int8).alias(self.roles.label))
+        for column, det in self.detectors.items():
+            table = score_frame(det, table, column)
+        check_scores(table, self.scores, self.source)
+        return table

@@ -1,0 +1,327 @@
+"""Applying a strategy (and a baseline) to labelled history.
+
+The data is read once, lazily and streaming, decided once per strategy, and reduced to
+cells (see `cells.py`) from which every metric, the rule table, warnings, daily series,
+segment breakdowns and the comparison come exactly. Rows are materialised only for the
+consumers that need them (`Simulation.decisions`, `SimulationRun.table`: reports, tuning,
+sweeps, written decisions), on first use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from riskctl.data.digest import take
+from riskctl.data.io import require_columns, scan_table
+from riskctl.features.stored import with_stored_features
+from riskctl.model.detector import Detector
+from riskctl.outcomes.coverage import Coverage, history_columns, label_coverage
+from riskctl.outcomes.history import check_history
+from riskctl.simulation.by_values import check_by_values
+from riskctl.simulation.cells import (
+    Cells,
+    cell_query,
+    decided_lazy,
+    groups_of,
+    matured_expr,
+    maturity_cutoff,
+    side_of,
+    sorted_cells,
+)
+from riskctl.simulation.compare import Comparison, compare_cells
+from riskctl.simulation.pins import check_pins as _check_pins
+from riskctl.simulation.role_resolution import bad_value, coded_label, load_detectors, resolve_roles
+from riskctl.simulation.rows import Rows
+from riskctl.simulation.rules import RuleStats, StrategyWarning, rule_table, strategy_warnings
+from riskctl.simulation.strategy_metrics import (
+    Roles,
+    StrategyMetrics,
+    active_days,
+    daily_from_cells,
+    matured,
+    metrics_from_cells,
+)
+from riskctl.simulation.unseen import change_unseen, with_unseen
+from riskctl.strategy.decisions import DECISION_COLUMNS, SEGMENT, DecisionSchema
+from riskctl.strategy.diagnose import condition_failure
+from riskctl.strategy.engine import CompiledStrategy, compile_strategy, condition_columns, decide
+from riskctl.strategy.load import LoadedStrategy, load_strategy
+from riskctl.strategy.measurement import measured_as
+from riskctl.strategy.schema import History
+
+
+@dataclass(frozen=True)
+class Simulation:
+    loaded: LoadedStrategy
+    schema: DecisionSchema  # which columns of `decisions` are rules and thresholds
+    metrics: StrategyMetrics
+    rules: list[RuleStats] = field(default_factory=list)
+    warnings: list[StrategyWarning] = field(default_factory=list)
+    by: dict[str, dict[str, StrategyMetrics]] = field(default_factory=dict)
+    daily: pl.DataFrame = field(default_factory=pl.DataFrame)
+    compiled: CompiledStrategy | None = field(default=None, repr=False)
+    rows: Rows | None = field(default=None, repr=False)
+    columns: list[str] = field(default_factory=list, repr=False)
+
+    @cached_property
+    def decisions(self) -> pl.DataFrame:
+        """One row per input row, in input order: the kept columns, action, flagged,
+        decided_by, segment and the hit columns (decided on first use)."""
+        assert self.compiled is not None and self.rows is not None
+        decided = _collect(decide(self.compiled, t := self.rows.table.lazy()), [self.loaded], t)
+        return decided.select([*self.columns, *DECISION_COLUMNS, *self.schema.hit_columns])
+
+    @cached_property
+    def coverage(self) -> Coverage:
+        """Each row's label status (labelled, unlabelled, immature, blocked) and weight."""
+        assert self.rows is not None
+        roles, days = self.rows.roles, self.loaded.strategy.label_maturity_days
+        keep = matured(self.decisions, roles, days)
+        return label_coverage(self.decisions, roles.label, keep, roles.history)
+
+
+@dataclass(frozen=True)
+class SimulationRun:
+    data_path: Path
+    data_sha256: str
+    roles: Roles
+    candidate: Simulation
+    baseline: Simulation | None
+    comparison: Comparison | None
+    detectors: dict[str, Detector]
+    rows: Rows = field(repr=False)
+    ids: list[str] = field(default_factory=list)  # id columns kept in `table` for examples
+    history_path: Path | None = None  # earlier rows derived features read as context
+
+    @property
+    def table(self) -> pl.DataFrame:
+        """The input's used columns, with any score columns a detector added."""
+        return self.rows.table
+
+    @cached_property
+    def matured(self) -> pl.Series:
+        """Rows whose label counts: present, and old enough vs the newest row (candidate's)."""
+        return pl.Series("matured", self.coverage.usable, dtype=pl.Boolean)
+
+    @property
+    def coverage(self) -> Coverage:
+        """Each row's label status (labelled, unlabelled, immature, blocked) and weight."""
+        return self.candidate.coverage
+
+
+def _collect(
+    lf: pl.LazyFrame, loaded: list[LoadedStrategy], rows: Any, streaming: bool = False
+) -> Any:
+    try:
+        return lf.collect(engine="streaming") if streaming else lf.collect()
+    except pl.exceptions.PolarsError as exc:  # name the rule whose condition fails on the rows
+        raise condition_failure(loaded, rows, exc) from None
+
+
+def _kept_columns(loaded: LoadedStrategy, roles: Roles, by: list[str] | None) -> list[str]:
+    cols = [c for c in (roles.label, roles.time, roles.amount) if c]
+    cols += [c for c in history_columns(roles.history) if c not in cols]
+    cols += [c for c in loaded.strategy.score_columns() if c not in cols]
+    return cols + [c for c in by or [] if c not in cols and c != SEGMENT]
+
+
+def _side(
+    side: str, compiled: CompiledStrategy, cells: Cells, rows: Rows, by: list[str] | None
+) -> Simulation:
+    """One strategy's results from the cells."""
+    loaded, schema, strategy = compiled.loaded, compiled.schema, compiled.strategy
+    groups: dict[str, dict[str, StrategyMetrics]] = {}
+    days = active_days(cells)
+    for column in by or []:
+        # every value with rows: alert rate and review load count rows whose label has not
+        # matured (their label metrics are then n/a)
+        values = cells.segment(side) if column == SEGMENT else cells.values(column)
+        groups[column] = {
+            name: metrics_from_cells(cells.filter(mask), side, schema, strategy, days)
+            for name, mask in groups_of(values, cells.rows)
+        }
+    sim = Simulation(
+        loaded,
+        schema,
+        metrics_from_cells(cells, side, schema, strategy, days),
+        rule_table(cells, side, schema),
+        strategy_warnings(cells, side, loaded, schema),
+        groups,
+        daily_from_cells(cells, side, schema, strategy),
+        compiled,
+        rows,
+        _kept_columns(loaded, rows.roles, by),
+    )
+    return with_unseen(sim)
+
+
+def _simulate(
+    rows: Rows, compiled: list[CompiledStrategy], by: list[str] | None
+) -> tuple[list[Simulation], Comparison | None]:
+    """Decide every strategy in one pass over the rows; everything else from the cells."""
+    lf = rows.lazy()
+    cutoffs = [maturity_cutoff(lf, rows.roles, c.strategy.label_maturity_days) for c in compiled]
+    return simulations_from_cells(cell_frame(rows, compiled, cutoffs, by), compiled, rows, by)
+
+
+def cell_frame(
+    rows: Rows, compiled: list[CompiledStrategy], cutoffs: list[Any], by: list[str] | None
+) -> pl.DataFrame:
+    """The sorted, checked cells of `rows` decided by every strategy; `cutoffs`: per
+    strategy, the newest time whose label has matured. Cells of a table's parts, summed,
+    are the cells of the table (a cluster computes them per partition)."""
+    sides = [(f"s{i}_", c) for i, c in enumerate(compiled)]
+    matured_by_side = {
+        side: matured_expr(rows.roles, cutoff)
+        for (side, _), cutoff in zip(sides, cutoffs, strict=True)
+    }
+    by_columns, lf = [c for c in dict.fromkeys(by or []) if c != SEGMENT], rows.lazy()
+    keys = [side_of(s, c) for s, c in sides]
+    query = cell_query(
+        decided_lazy(lf, sides), keys, rows.roles, matured_by_side, by_columns, rows.scores
+    )
+    frame = sorted_cells(_collect(query, [c.loaded for c in compiled], lf, streaming=True))
+    rows.verify(frame)
+    return frame
+
+
+def simulations_from_cells(
+    frame: pl.DataFrame, compiled: list[CompiledStrategy], rows: Rows, by: list[str] | None
+) -> tuple[list[Simulation], Comparison | None]:
+    """Every strategy's results, and their comparison, from the sorted cell frame."""
+    sides = [(f"s{i}_", c) for i, c in enumerate(compiled)]
+    cells = Cells(frame, rows.roles, [c for c in dict.fromkeys(by or []) if c != SEGMENT])
+    sims = [_side(side, c, cells, rows, by) for side, c in sides]
+    comparison = None
+    if len(sims) == 2:
+        (cs, cand), (bs, base) = sides
+        comparison = compare_cells(
+            cells, (bs, base.schema), (cs, cand.schema), sims[1].metrics, sims[0].metrics
+        )
+        comparison = change_unseen(comparison, sims[1], sims[0])
+    return sims, comparison
+
+
+def simulate_one(
+    loaded: LoadedStrategy, table: pl.DataFrame, roles: Roles, by: list[str] | None = None
+) -> Simulation:
+    """One strategy on a table already in memory (e.g. a tuning slice)."""
+    rows = Rows(table.lazy(), table.columns, "the table", roles, {})
+    compiled = compile_strategy(loaded, table.schema)
+    return _simulate(rows, [compiled], by)[0][0]
+
+
+def run_simulation(
+    candidate: Path,
+    data: Path,
+    baseline: Path | None = None,
+    label: str | None = None,
+    time: str | None = None,
+    amount: str | None = None,
+    by: list[str] | None = None,
+    data_sha256: str | None = None,
+    carry: list[str] | None = None,
+    history: Path | None = None,
+    production: History | None = None,
+    measure_as_baseline: bool = False,
+) -> SimulationRun:
+    """Apply the candidate (and baseline) strategy to `data`: decisions, metrics, rule
+    table, comparison. `carry`: further columns the caller needs in `run.table` (e.g. the
+    features a report explains). Raw events get the detectors' derived features, with
+    `history` as earlier context. `production`: how production chose which rows got an
+    outcome (default: the strategy's `history:` section). `measure_as_baseline`: the
+    candidate's decisions measured with the baseline's measurement settings (see
+    `riskctl.strategy.measurement`), to judge the baseline's guardrails."""
+    digest = take(data)  # hashed beside everything below (maybe begun at start-up)
+    base = load_strategy(baseline) if baseline else None
+    cand = measured_candidate(load_strategy(candidate), base, measure_as_baseline)
+    loaded = [cand, *([base] if base else [])]
+    lf = scan_table(data)
+    columns = lf.collect_schema().names()
+    # whose roles (label, bad, time, amount) speak first: the baseline's when measuring its way
+    speaks = loaded[::-1] if measure_as_baseline else loaded
+    detectors = load_detectors(speaks, columns)
+    for det in detectors.values():
+        lf = with_stored_features(lf, det.path, det.manifest, history)
+    roles = resolve_roles(speaks, detectors, label, time, amount, production)
+    lf = coded_label(lf, roles.label, bad_value(speaks, detectors, roles.label), data)
+    selected, compiled, ids = _plan(lf, data, loaded, detectors, roles, by, carry)
+    check_by_values(lf, by)
+    rows = Rows(lf, selected, data, roles, detectors)
+    rows.scores = list(dict.fromkeys(c for ls in loaded for c in ls.strategy.score_columns()))
+    if detectors:  # scoring reads the rows anyway: check them in memory, before deciding
+        _ = rows.table
+    sims, comparison = _simulate(rows, compiled, by)
+    _check_pins(data, digest.result(), [(data_sha256, "--data-sha256")], loaded)
+    return SimulationRun(
+        data,
+        digest.result(),
+        roles,
+        sims[0],
+        sims[1] if base else None,
+        comparison,
+        detectors,
+        rows,
+        ids,
+        history,
+    )
+
+
+def measured_candidate(
+    cand: LoadedStrategy, base: LoadedStrategy | None, as_baseline: bool
+) -> LoadedStrategy:
+    """The candidate, or with `as_baseline` its decisions with the baseline's measurement
+    settings (label, bad, time, amount, costs, reviews, maturity, history)."""
+    if not as_baseline or base is None:
+        return cand
+    return replace(cand, strategy=measured_as(cand.strategy, base.strategy))
+
+
+def _plan(
+    lf: pl.LazyFrame,
+    data: Path,
+    loaded: list[LoadedStrategy],
+    detectors: dict[str, Detector],
+    roles: Roles,
+    by: list[str] | None,
+    carry: list[str] | None,
+) -> tuple[list[str], list[CompiledStrategy], list[str]]:
+    """The columns the strategies, metrics and caller use; every strategy compiled against
+    the whole schema first (errors suggest any column)."""
+    full = lf.collect_schema()
+    columns = full.names()
+    wanted = {
+        "label": roles.label,
+        **({"time": roles.time} if roles.time else {}),
+        **({"amount": roles.amount} if roles.amount else {}),
+    }
+    require_columns(columns, wanted, str(data))
+    for column in by or []:
+        if column != SEGMENT and column not in columns:
+            require_columns(columns, {"by": column}, str(data))
+    check_history(roles.history, lf, loaded, data)
+    types: dict[str, Any] = dict(full)
+    types.update({c: pl.Float64 for c in detectors})
+    types[roles.label] = pl.Int8
+    compiled = [compile_strategy(ls, pl.Schema(types)) for ls in loaded]
+    needed = [*wanted.values(), *history_columns(roles.history)]
+    needed += [c for c in by or [] if c != SEGMENT]
+    for ls in loaded:
+        needed += ls.strategy.score_columns() + condition_columns(ls)
+    for det in detectors.values():
+        needed += det.feature_names
+    ids = _id_columns(columns, detectors)
+    needed += ids + list(carry or [])
+    return [c for c in dict.fromkeys(needed) if c in full], compiled, ids
+
+
+def _id_columns(names: list[str], detectors: dict[str, Detector]) -> list[str]:
+    """The id column examples in reports show: a detector's first id, else a `*_id` one."""
+    declared = [c for det in detectors.values() for c in det.manifest.get("ids") or []]
+    candidates = declared or [n for n in names if n.endswith("_id")]
+    return [c for c in candidates if c in names][:1]
