@@ -362,7 +362,7 @@ def format_pages() -> dict[str, str]:
 
 
 def metrics_page() -> str:
-    from riskctl.evaluate.registry import METRICS
+    from riskctl.metrics.registry import METRICS
 
     rows = []
     for m in METRICS:
