@@ -2,7 +2,8 @@
 # Runs the whole test suite from a fresh clone: makes .venv, installs riskctl from this
 # checkout with its test extras, makes sure a headless Chromium is there for the report's
 # browser test, then runs every test (the slow end-to-end ones included).
-# Extra arguments go to pytest, e.g. `sh scripts/test.sh -m "not slow"`.
+# Extra arguments go to pytest, e.g. `sh scripts/test.sh -m "not slow"`; the tests run on
+# every core (pytest-xdist).
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -20,4 +21,6 @@ if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/
   fi
 fi
 
-exec .venv/bin/pytest "$@"
+# One pytest worker per core (RISKCTL_TEST_WORKERS=0 runs in one process); a file's tests stay
+# on one worker so its module fixtures are built once.
+exec .venv/bin/pytest -n "${RISKCTL_TEST_WORKERS:-auto}" --dist loadfile "$@"
