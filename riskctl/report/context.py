@@ -142,7 +142,7 @@ def build_context(
     vega_bundle: str,
     title: str | None = None,
     catalogue: Catalogue = EMPTY,
-    log_fpr: bool = False,
+    fpr_axis: str = "log",
     show_ids: bool = False,
 ) -> ReportContext:
     cand = run.candidate
@@ -153,7 +153,7 @@ def build_context(
         candidate_name=cand.loaded.name,
         baseline_name=run.baseline.loaded.name if run.baseline else None,
         metrics=metric_rows(run),
-        charts=strategy_charts(run, summary, segments, log_fpr),
+        charts=strategy_charts(run, summary, segments, fpr_axis),
         reasons=reason_rows(run, summary, catalogue),
         guardrails=[GuardrailRow(g.id, g.name, g.passed, g.message) for g in guardrails],
         facts=facts(run, detector),
