@@ -129,13 +129,9 @@ def score_charts(run: SimulationRun, fpr_axis: str = "log") -> list[Chart]:
     ]
 
 
-def strategy_charts(
-    run: SimulationRun,
-    summary: ExplainSummary | None,
-    segments: dict[str, list[SegmentRow]],
-    fpr_axis: str = "log",
-) -> list[Chart]:
-    charts = score_charts(run, fpr_axis)
+def segment_charts(segments: dict[str, list[SegmentRow]]) -> dict[str, Chart]:
+    """Per `--by` column, catch rate and FPR per value (drawn in that column's section)."""
+    charts = {}
     for column, rows in segments.items():
         values = [
             {
@@ -145,7 +141,14 @@ def strategy_charts(
             }
             for r in rows
         ]
-        charts.append(Chart(f"by-{column}", f"By {column}", segment_chart(column, values)))
+        charts[column] = Chart(f"by-{column}", f"By {column}", segment_chart(column, values))
+    return charts
+
+
+def strategy_charts(
+    run: SimulationRun, summary: ExplainSummary | None, fpr_axis: str = "log"
+) -> list[Chart]:
+    charts = score_charts(run, fpr_axis)
     if summary is not None and summary.importance:
         charts.append(
             Chart("importance", "Global SHAP importance", importance_chart(summary.importance))

@@ -171,7 +171,9 @@ def assert_exact_at_operating_points(html: str, data: Path, thresholds: list[flo
 @pytest.mark.parametrize("seed", [3])
 def test_drawn_curve_equals_sweep_at_every_operating_point(tmp_path: Path, seed: int) -> None:
     html, data, thresholds = build_report(tmp_path, seed, [0.0005, 0.001, 0.002])
-    assert assert_exact_at_operating_points(html, data, thresholds) == 2 * (2 + 3)  # two dots and three thresholds per panel
+    assert assert_exact_at_operating_points(html, data, thresholds) == 2 * (
+        2 + 3
+    )  # two dots and three thresholds per panel
 
 
 @pytest.mark.parametrize("axis", ["log", "linear"])
