@@ -74,7 +74,7 @@ def report(
         str,
         typer.Option(
             "--fpr-axis",
-            metavar="log|linear",
+            metavar="log/linear",
             help="False-positive rate axis of the trade-off curves: log (the default; "
             "strategies operate at small rates, which a linear axis squeezes into its left "
             "edge) or linear.",
