@@ -147,21 +147,8 @@ def tradeoff_chart(
     return spec_of(chart)
 
 
-SHARE_TICKS = [0.0, 0.001, 0.01, 0.1, 1.0]
-
-
-def score_distribution_chart(
-    score: np.ndarray,
-    label: np.ndarray,
-    thresholds: list[dict[str, Any]] | None = None,
-    bins: int = 40,
-) -> dict[str, Any]:
-    """Share of each label's rows in each score bin, on a log axis: most good rows sit in
-    the lowest bins and bad rows spread out, so a linear axis shows the bad rows flat. The
-    strategies' thresholds on this score are drawn as rules.
-
-    Binned here, so the report carries 2 x `bins` numbers, not every row.
-    """
+def _label_bins(score: np.ndarray, label: np.ndarray, bins: int) -> list[dict[str, Any]]:
+    """Per label and score bin: its rows and their share of the label's rows."""
     edges = np.linspace(0.0, 1.0, bins + 1)
     rows = []
     for name, mask in (("bad", label == 1), ("good", label == 0)):
@@ -177,6 +164,40 @@ def score_distribution_chart(
             }
             for i in range(bins)
         ]
+    return rows
+
+
+def _threshold_rules(thresholds: list[dict[str, Any]]) -> Any:
+    """The strategies' thresholds on the score, one dashed rule each."""
+    return (
+        alt.Chart(alt.Data(values=thresholds))
+        .mark_rule(strokeWidth=2, strokeDash=[4, 3], clip=True)
+        .encode(
+            x=alt.X("threshold:Q", scale=alt.Scale(domain=[0, 1])),
+            stroke=alt.Stroke(
+                "strategy:N", title="Thresholds", scale=alt.Scale(range=["#2563eb", "#ea580c"])
+            ),
+            tooltip=["strategy:N", "action:N", alt.Tooltip("threshold:Q", format=".4f")],
+        )
+    )
+
+
+SHARE_TICKS = [0.0, 0.001, 0.01, 0.1, 1.0]
+
+
+def score_distribution_chart(
+    score: np.ndarray,
+    label: np.ndarray,
+    thresholds: list[dict[str, Any]] | None = None,
+    bins: int = 40,
+) -> dict[str, Any]:
+    """Share of each label's rows in each score bin, on a log axis: most good rows sit in
+    the lowest bins and bad rows spread out, so a linear axis shows the bad rows flat. The
+    strategies' thresholds on this score are drawn as rules.
+
+    Binned here, so the report carries 2 x `bins` numbers, not every row.
+    """
+    rows = _label_bins(score, label, bins)
     x = alt.X("from:Q", bin="binned", title="Score", scale=alt.Scale(domain=[0, 1]))
     bars = (
         alt.Chart(alt.Data(values=rows))
@@ -205,21 +226,7 @@ def score_distribution_chart(
             ],
         )
     )
-    layers = [bars]
-    if thresholds:
-        layers.append(
-            alt.Chart(alt.Data(values=thresholds))
-            .mark_rule(strokeWidth=2, strokeDash=[4, 3])
-            .encode(
-                x=alt.X("threshold:Q", scale=alt.Scale(domain=[0, 1])),
-                stroke=alt.Stroke(
-                    "strategy:N",
-                    title="Thresholds",
-                    scale=alt.Scale(range=["#2563eb", "#ea580c"]),
-                ),
-                tooltip=["strategy:N", "action:N", alt.Tooltip("threshold:Q", format=".4f")],
-            )
-        )
+    layers = [bars, *([_threshold_rules(thresholds)] if thresholds else [])]
     chart = alt.layer(*layers).properties(
         width=560, height=220, title="Score distribution by label"
     )
