@@ -7,6 +7,7 @@ days 60 do. Mean load 17.5 a day sits well under a capacity of 40, while the pea
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -142,3 +143,16 @@ def test_simulate_json_carries_the_peak_metrics(tmp_path: Path, data: Path) -> N
     metrics = json.loads(result.output)["candidate"]["metrics"]
     assert metrics["review_peak_per_day"] == 60
     assert metrics["days_over_capacity"] == 3
+
+
+def test_the_report_shows_the_peak_beside_the_mean(tmp_path: Path, data: Path) -> None:
+    from riskctl.report.build import report_for_run
+
+    run = run_simulation(strategy(tmp_path, "max_days_over_capacity: 2"), data)
+    html = report_for_run(run, check_guardrails(run), None, tmp_path / "r.html", "x").read_text()
+    keys = re.findall(r'<tr data-metric="([a-z_]+)">', html)
+    at = keys.index("review_per_day")
+    assert keys[at : at + 3] == ["review_per_day", "review_peak_per_day", "days_over_capacity"]
+    row = html[html.index('<tr data-metric="days_over_capacity">') :]
+    assert re.search(r'<td class="num">3</td>', row[: row.index("</tr>")])
+    assert 'data-guardrail="max_days_over_capacity"' in html
