@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,7 +57,7 @@ def zoom(panel: Panel, max_fpr: float | None) -> float:
     """The right edge of the FPR axis: three times the largest operating point (or the
     guardrail's limit), where the strategies operate."""
     xs = [max_fpr or 0.0] + [p[panel.x_field] or 0.0 for p in panel.points]
-    return min(1.0, 3 * max(xs) or 0.05)
+    return min(1.0, 3 * max(x for x in xs if math.isfinite(x)) or 0.05)
 
 
 def _x_axis(panel: Panel, max_x: float, fpr_axis: str) -> tuple[Any, Any]:

@@ -202,3 +202,27 @@ def test_the_default_axis_is_log_and_a_bad_axis_is_refused(tmp_path: Path) -> No
     assert result.exit_code == 2
     assert "--fpr-axis must be log or linear" in result.output
     assert not (tmp_path / "x.html").exists()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_sampled_line_stays_within_a_fifth_of_a_point_everywhere(seed: int) -> None:
+    """Past ALL_POINTS thresholds, every exact vertex in the region shown is within 1/STEPS
+    of catch rate of the drawn line, with a bounded number of points."""
+    from riskctl.model.ranking import tradeoff_curve
+    from riskctl.report.curve_points import ALL_POINTS, STEPS, drawn_indices
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(50_000, 250_000))
+    score = np.round(rng.random(n), int(rng.integers(3, 7)))  # ties too
+    label = rng.random(n) < score ** float(rng.uniform(2, 30))
+    c = tradeoff_curve(score, label)
+    x, y = c.false_positive_rate, c.catch_rate
+    max_x = float(rng.choice([0.002, 0.02, 0.2, 1.0]))
+    idx = drawn_indices(x, y, max_x)
+    assert len(idx) <= 4_000  # a few thousand at most, however many thresholds
+    shown = np.flatnonzero(x <= max_x)
+    if len(shown) <= ALL_POINTS:
+        assert set(shown) <= set(idx.tolist())
+    line = [{"x": 0.0, "y": 0.0}] + [{"x": x[i], "y": y[i]} for i in idx]
+    for i in shown[:: max(1, len(shown) // 300)]:
+        assert off_by(line, "x", "y", x[i], y[i]) <= 1 / STEPS + 1e-12, i
