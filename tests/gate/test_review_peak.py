@@ -156,3 +156,5 @@ def test_the_report_shows_the_peak_beside_the_mean(tmp_path: Path, data: Path) -
     row = html[html.index('<tr data-metric="days_over_capacity">') :]
     assert re.search(r'<td class="num">3</td>', row[: row.index("</tr>")])
     assert 'data-guardrail="max_days_over_capacity"' in html
+    card = html[html.index('data-card="review_peak_per_day"') :][:300]
+    assert "60.0" in card and "capacity 40" in card
