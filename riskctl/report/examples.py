@@ -12,9 +12,10 @@ from riskctl.data.privacy import mask_value, new_key
 from riskctl.explain.catalogue import EMPTY, Catalogue
 from riskctl.explain.run import REASON_TEXTS, explain_rows
 from riskctl.model.detector import Detector
-from riskctl.numbers import fmt_money
+from riskctl.numbers import fmt_money, fmt_number
 from riskctl.simulation.simulate import SimulationRun
-from riskctl.strategy.decisions import DECIDED_BY
+from riskctl.strategy.decisions import DECIDED_BY, SEGMENT, Decider
+from riskctl.strategy.schema import Strategy
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,22 @@ def _model_reasons(
     return [(texts[0] if texts else "") or "" for texts in explained[REASON_TEXTS].to_list()]
 
 
+def decider_text(d: Decider | None, strategy: Strategy, segment: str | None) -> str:
+    """What gave a row its action, as people read it: a rule's name, or a threshold with
+    the value that applied to the row (`review: score >= 0.1 (new_accounts)`)."""
+    if d is None:
+        return ""
+    if d.kind == "rule" or d.score is None:
+        return d.label
+    overrides = next((x.thresholds for x in strategy.segments if x.name == segment), {})
+    value = overrides.get(d.action, {}).get(d.score)
+    where = f" ({segment})" if value is not None else ""
+    if value is None:
+        value = strategy.thresholds.get(d.action, {}).get(d.score)
+    shown = "" if value is None else f" >= {fmt_number(value)}"
+    return f"{d.action}: {d.score}{shown}{where}"
+
+
 def example_rows(
     run: SimulationRun,
     detector: Detector | None,
@@ -95,19 +112,22 @@ def example_rows(
         else ["" for _ in rows]
     )
     deciders = [schema.by_column(c) for c in cand.decisions[DECIDED_BY].gather(rows).to_list()]
+    segments = cand.decisions[SEGMENT].gather(rows).to_list()
+    strategy = cand.loaded.strategy
     model = _model_reasons(run, detector, rows, catalogue)
     reasons = [
         (d.reason or d.label) if d is not None and d.kind == "rule" else text
         for d, text in zip(deciders, model, strict=True)
     ]
     return [
-        ExampleRow(kind, ident, fmt_money(amt), s, d.label if d is not None else "", why)
-        for kind, ident, amt, s, d, why in zip(
+        ExampleRow(kind, ident, fmt_money(amt), s, decider_text(d, strategy, seg), why)
+        for kind, ident, amt, s, d, seg, why in zip(
             picked["kind"].to_list(),
             _ids(run, detector, rows, show_ids),
             picked["amount"].to_list(),
             score,
             deciders,
+            segments,
             reasons,
             strict=True,
         )

@@ -106,6 +106,11 @@ def test_swap_examples_show_score_rule_and_reason(report: Path) -> None:
         cells = re.findall(r"<td[^>]*>(.*?)</td>", row)
         assert re.fullmatch(r"0\.\d{4}|1\.0000", cells[3]), cells
         assert cells[4] and cells[5], cells
+        rule = {"promo_farm", "gift_card_burst"}  # the candidate's acting rules
+        threshold = re.fullmatch(r"(\w+): score &gt;= ([\d.]+)( \(\w+\))?", cells[4])
+        assert cells[4] in rule or threshold, cells
+        if threshold:  # the row's score reaches the threshold that decided it
+            assert float(cells[3]) >= float(threshold.group(2)), cells
 
 
 def test_glossary_for_managers(report: Path) -> None:
