@@ -86,5 +86,26 @@ def fmt_int(value: int | None) -> str:
     return NA if value is None else f"{value:,}"
 
 
+def fmt_number(value: Any, significant: int = 6) -> str:
+    """Any number as a person reads it: whole numbers with thousands separators, others to
+    `significant` digits without trailing zeros (`1.5664319999999998` reads `1.56643`),
+    very large or very small ones in scientific notation; n/a when missing."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int | np.integer):
+        return f"{int(value):,}"
+    if missing(value):
+        return NA
+    v = float(value)
+    if v == 0:
+        return "0"
+    magnitude = math.floor(math.log10(abs(v)))
+    if magnitude >= 15 or magnitude < -4:
+        return f"{v:.{significant}g}"
+    decimals = max(0, significant - 1 - magnitude)
+    text = f"{v:,.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def fmt_money(value: float | None) -> str:
     return "" if missing(value) else f"{value:,.2f}"

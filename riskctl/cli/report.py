@@ -30,6 +30,7 @@ from riskctl.escape import for_terminal
 from riskctl.gate.baseline_limits import check_guardrails, needs_baseline_measure
 from riskctl.model.detector import load_detector
 from riskctl.outcomes.history import history_from_flags
+from riskctl.report.curve_points import check_fpr_axis
 from riskctl.simulation.simulate import run_simulation
 
 
@@ -69,11 +70,18 @@ def report(
             help="html, or md: a Markdown summary (metrics, swap set, rules) for pull requests.",
         ),
     ] = "html",
-    log_fpr: Annotated[
-        bool,
+    fpr_axis: Annotated[
+        str,
         typer.Option(
-            "--log-fpr", help="Log-scale the false-positive rate axis of the trade-off curves."
+            "--fpr-axis",
+            metavar="log/linear",
+            help="False-positive rate axis of the trade-off curves: log (the default; "
+            "strategies operate at small rates, which a linear axis squeezes into its left "
+            "edge) or linear.",
         ),
+    ] = "log",
+    log_fpr: Annotated[
+        bool, typer.Option("--log-fpr", hidden=True, help="The same as --fpr-axis log.")
     ] = False,
     show_ids: Annotated[
         bool,
@@ -108,6 +116,7 @@ def report(
     riskctl-demo/detector --out report.html
     """
     check_output_file(out_path)
+    check_fpr_axis(fpr_axis)
     given = load_detector(detector) if detector else None
     options: dict[str, Any] = {
         "baseline": baseline,
@@ -140,7 +149,7 @@ def report(
             templates,
             catalogue=reasons,
             fmt=fmt,
-            log_fpr=log_fpr,
+            fpr_axis="log" if log_fpr else fpr_axis,
             show_ids=show_ids,
         )
     if as_json:

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from riskctl.data.csvcheck import irregular_lines
@@ -20,6 +21,7 @@ from riskctl.data.labels import binary_label, label_values
 from riskctl.data.memory import TABLE_COPIES, check_fits
 from riskctl.data.roles import LABEL, TIME, infer_roles
 from riskctl.errors import DataError, RiskctlError, UsageError, name_list
+from riskctl.numbers import fmt_number
 
 _LABEL_NAME = re.compile(r"(?i)^(is_?)?(bad|fraud|fraudulent|label|target|class|y|chargeback)$")
 _TIME_NAME = re.compile(r"(?i)(event|purchase|order|transaction|created|click)_?(time|at|date)")
@@ -38,6 +40,8 @@ class ColumnProfile:
     distinct: int
     low: str | None  # smallest value, for numbers and times
     high: str | None
+    # numbers: rows per equal-width bin from low to high, as a share of the largest bin
+    histogram: list[float] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -100,14 +104,38 @@ def profile_table(
     return prof
 
 
+HISTOGRAM_BINS = 24
+
+
 def _column(s: pl.Series, role: str, why: str) -> ColumnProfile:
     low = high = None
-    if s.dtype.is_numeric() or s.dtype.is_temporal():
+    histogram: list[float] = []
+    if s.dtype.is_numeric():
+        lo, hi = s.min(), s.max()
+        low, high = (
+            (None if lo is None else fmt_number(lo)),
+            (None if hi is None else fmt_number(hi)),
+        )
+        histogram = _histogram(s)
+    elif s.dtype.is_temporal():
         lo, hi = s.min(), s.max()
         low, high = (None if lo is None else str(lo)), (None if hi is None else str(hi))
     distinct = s.drop_nulls().n_unique()
     dtype = "Datetime" if isinstance(s.dtype, pl.Datetime) else str(s.dtype)
-    return ColumnProfile(s.name, dtype, role, why, s.null_count(), distinct, low, high)
+    return ColumnProfile(s.name, dtype, role, why, s.null_count(), distinct, low, high, histogram)
+
+
+def _histogram(s: pl.Series) -> list[float]:
+    """Rows per equal-width bin over the column's finite values, each a share of the
+    largest bin (empty when there are none)."""
+    values = s.cast(pl.Float64).to_numpy()
+    values = values[np.isfinite(values)]
+    if not len(values):
+        return []
+    lo, hi = float(values.min()), float(values.max())
+    bins = HISTOGRAM_BINS if hi > lo else 1
+    counts, _ = np.histogram(values, bins=bins, range=(lo, hi) if hi > lo else None)
+    return [round(float(c) / float(counts.max()), 4) for c in counts]
 
 
 def _guess_label(df: pl.DataFrame, inferred: dict[str, str]) -> str | None:

@@ -134,6 +134,25 @@ GUARDRAILS: list[Guardrail] = [
         "review_per_day",
     ),
     Guardrail(
+        "G006",
+        "max_review_peak_per_day",
+        "max",
+        False,
+        _cand("review_peak_per_day"),
+        "Fires when the most rows sent to review on one day exceed the limit.",
+        "review_peak_per_day",
+    ),
+    Guardrail(
+        "G007",
+        "max_days_over_capacity",
+        "max",
+        False,
+        _cand("days_over_capacity"),
+        "Fires when more days than the limit send more rows to review than "
+        "review_capacity_per_day.",
+        "days_over_capacity",
+    ),
+    Guardrail(
         "G005",
         "max_expected_cost",
         "max",
@@ -284,6 +303,11 @@ def _unmeasurable(rail: Guardrail, run: SimulationRun) -> str:
     counts = run.candidate.metrics.counts
     if "days" in m.needs and not run.roles.time:
         return "needs a time column (--time, or `time:` in the strategy)"
+    strategy = run.candidate.loaded.strategy
+    if "review_peak" in m.needs and not strategy.review_actions:
+        return "the strategy has no review action (name them with `reviews:`)"
+    if "days_over_capacity" in m.needs and strategy.review_capacity_per_day is None:
+        return "needs `review_capacity_per_day:` in the strategy"
     if m.ratio is not None:
         denominator = m.ratio[1].replace("_", " ")
         if not getattr(counts, m.ratio[1]):

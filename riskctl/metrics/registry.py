@@ -19,7 +19,7 @@ from typing import Any, Literal
 import numpy as np
 
 from riskctl.metrics.intervals import Proportion, wilson
-from riskctl.numbers import fmt_count, fmt_percent, fmt_points, ratio
+from riskctl.numbers import fmt_count, fmt_int, fmt_percent, fmt_points, missing, ratio
 from riskctl.strategy.schema import Costs
 
 Number = Any  # a float, or a numpy array of them (a curve)
@@ -47,6 +47,8 @@ class Counts:
     good_amount_impacted: Number = None
     reviews: Number = 0  # rows given an action that sends them to review
     days: Number = 0  # calendar days covered (0: no time column)
+    review_peak: Number = None  # most rows sent to review on one day (None: not measured)
+    days_over_capacity: Number = None  # days whose reviews exceed the review capacity
     flagged_labelled: Number = None  # flagged rows with a usable label (default: bad + good)
     unlabelled: Number = 0  # matured rows with no label (missing at random, e.g. truncated)
     immature: Number = 0  # rows younger than label_maturity_days
@@ -102,7 +104,7 @@ class Metric:
     label: str
     doc: str
     better: Literal["higher", "lower"] | None
-    unit: Literal["share", "count", "money"]
+    unit: Literal["share", "count", "days", "money"]
     weight: Literal["rows", "amount"] = "rows"
     ratio: tuple[str, str] | None = None  # (numerator, denominator) fields of Counts
     formula: Callable[[Counts, Costs], Number] | None = None
@@ -145,12 +147,16 @@ class Metric:
     def fmt(self, value: float | None, digits: int = 2) -> str:
         if self.unit == "share":
             return fmt_percent(value, digits)
+        if self.unit == "days" and not missing(value):
+            return fmt_int(round(value))  # type: ignore[arg-type]
         return fmt_count(value)
 
     def fmt_change(self, value: float | None, digits: int = 2) -> str:
         """A difference: percentage points for shares, signed numbers otherwise."""
         if self.unit == "share":
             return fmt_points(value, digits)
+        if self.unit == "days" and not missing(value):
+            return f"{round(value):+,}"  # type: ignore[arg-type]
         return fmt_count(value, signed=True)
 
 
@@ -174,6 +180,16 @@ def _review_per_day(c: Counts, costs: Costs) -> Number:
     with np.errstate(invalid="ignore", divide="ignore"):
         out = np.asarray(c.reviews, dtype=np.float64) / np.asarray(c.days, dtype=np.float64)
     return float(out) if np.ndim(out) == 0 else out
+
+
+def _count(field: str) -> Callable[[Counts, Costs], Number]:
+    """A metric that is one of the counts itself (a day's peak, a number of days)."""
+
+    def value(c: Counts, costs: Costs) -> Number:
+        out = np.asarray(getattr(c, field), dtype=np.float64)
+        return float(out) if np.ndim(out) == 0 else out
+
+    return value
 
 
 METRICS: tuple[Metric, ...] = (
@@ -226,6 +242,26 @@ METRICS: tuple[Metric, ...] = (
         "count",
         formula=_review_per_day,
         needs=("days",),
+        labelled=False,
+    ),
+    Metric(
+        "review_peak_per_day",
+        "Peak review load per day",
+        "the most rows given a review action on one calendar day",
+        "lower",
+        "count",
+        formula=_count("review_peak"),
+        needs=("days", "review_peak"),
+        labelled=False,
+    ),
+    Metric(
+        "days_over_capacity",
+        "Days over review capacity",
+        "calendar days on which the rows given a review action exceed review_capacity_per_day",
+        "lower",
+        "days",
+        formula=_count("days_over_capacity"),
+        needs=("days", "days_over_capacity"),
         labelled=False,
     ),
     Metric(

@@ -15,6 +15,7 @@ from riskctl.gate.guardrails import GuardrailResult
 from riskctl.model.detector import Detector
 from riskctl.output.markdown import report_markdown
 from riskctl.report.context import build_context
+from riskctl.report.curve_points import check_fpr_axis
 from riskctl.report.render import vega_bundle, write_report
 from riskctl.simulation.simulate import SimulationRun
 
@@ -56,12 +57,13 @@ def report_for_run(
     catalogue: Path | None = None,
     summary: ExplainSummary | None = None,
     fmt: str = "html",
-    log_fpr: bool = False,
+    fpr_axis: str = "log",
     show_ids: bool = False,
 ) -> Path:
     """Write the HTML report, or with fmt="md" its Markdown summary for pull requests."""
     if fmt not in ("html", "md"):
         raise UsageError(f"--format must be html or md, not {fmt!r}")
+    check_fpr_axis(fpr_axis)
     if summary is None and detector is not None and fmt == "html":
         summary = flagged_summary(run, detector, catalogue)
     context = build_context(
@@ -72,7 +74,7 @@ def report_for_run(
         command=command,
         vega_bundle=vega_bundle() if fmt == "html" else "",
         catalogue=load_catalogue(catalogue) if catalogue else EMPTY,
-        log_fpr=log_fpr,
+        fpr_axis=fpr_axis,
         show_ids=show_ids,
     )
     if fmt == "md":

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from typing import Any
 
 import altair as alt
 import numpy as np
 
 from riskctl.model.ranking import TradeoffCurve
-
-MAX_CURVE_POINTS = 400
+from riskctl.report.curve_points import drawn_indices, log_constant, log_ticks, threshold_indices
 
 
 def spec_of(chart: alt.TopLevelMixin) -> dict[str, Any]:
@@ -19,56 +20,72 @@ def spec_of(chart: alt.TopLevelMixin) -> dict[str, Any]:
     return chart.to_dict(validate=False)
 
 
-def _curve_sample(curve: TradeoffCurve) -> np.ndarray:
-    """Indices of at most MAX_CURVE_POINTS points, spread evenly along the curve's FPR."""
-    n = len(curve.threshold)
-    if n <= MAX_CURVE_POINTS:
-        return np.arange(n)
-    fpr = curve.false_positive_rate
-    targets = np.linspace(0.0, 1.0, MAX_CURVE_POINTS)
-    idx = np.searchsorted(fpr, targets, side="left").clip(0, n - 1)
-    # keep the low-FPR region dense: it is where operating points live
-    head = np.arange(min(n, MAX_CURVE_POINTS // 4))
-    return np.unique(np.r_[head, idx, n - 1])
+@dataclass(frozen=True)
+class Panel:
+    """One trade-off panel: its curve, the strategies' dots and what its axes read."""
+
+    curve: TradeoffCurve
+    points: list[dict[str, Any]]
+    x_field: str
+    y_field: str
+    x_title: str
+    y_title: str
+    title: str
+    thresholds: tuple[float, ...] = ()  # score thresholds the strategies use: drawn exactly
 
 
-def _curve_panel(
-    curve: TradeoffCurve,
-    points: list[dict[str, Any]],
-    x_field: str,
-    y_field: str,
-    x_title: str,
-    y_title: str,
-    title: str,
-    max_fpr: float | None,
-    log_fpr: bool,
-) -> Any:
-    idx = _curve_sample(curve)
-    line = [
-        {
-            "threshold": round(float(curve.threshold[i]), 6),
-            x_field: float(curve.false_positive_rate[i]),
-            y_field: float(curve.catch_rate[i]),
-            "precision": float(curve.precision[i]),
-        }
-        for i in idx
-    ]
-    # zoom on the low-FPR region where operating points live
-    max_x = min(1.0, 3 * max([max_fpr or 0.0] + [p[x_field] for p in points]) or 0.05)
-    scale = (
-        alt.Scale(type="symlog", constant=1e-4, domain=[0, max_x])
-        if log_fpr
-        else alt.Scale(domain=[0, max_x])
-    )
-    x = alt.X(f"{x_field}:Q", title=x_title, axis=alt.Axis(format=".1%"), scale=scale)
+def curve_line(panel: Panel, max_x: float) -> list[dict[str, Any]]:
+    """The points the panel's line goes through: the starting point (nothing flagged) and
+    the curve's points `drawn_indices` picks, exact at the strategies' thresholds."""
+    c = panel.curve
+    x, y, p = c.false_positive_rate, c.catch_rate, c.precision
+    exact = threshold_indices(c.threshold, panel.thresholds)
+    line: list[dict[str, Any]] = [{"threshold": None, panel.x_field: 0.0, panel.y_field: 0.0}]
+    for i in drawn_indices(x, y, max_x, exact):
+        line.append(
+            {
+                "threshold": float(c.threshold[i]),
+                panel.x_field: float(x[i]),
+                panel.y_field: float(y[i]),
+                "precision": None if np.isnan(p[i]) else float(p[i]),
+            }
+        )
+    return line
+
+
+def zoom(panel: Panel, max_fpr: float | None) -> float:
+    """The right edge of the FPR axis: three times the largest operating point (or the
+    guardrail's limit), where the strategies operate."""
+    xs = [max_fpr or 0.0] + [p[panel.x_field] or 0.0 for p in panel.points]
+    return min(1.0, 3 * max(x for x in xs if math.isfinite(x)) or 0.05)
+
+
+def _x_axis(panel: Panel, max_x: float, fpr_axis: str) -> tuple[Any, Any]:
+    if fpr_axis == "log":
+        constant = log_constant(panel.curve.false_positive_rate, max_x)
+        scale = alt.Scale(type="symlog", constant=constant, domain=[0, max_x])
+        axis = alt.Axis(format=".2~p", values=log_ticks(constant, max_x))
+    else:
+        scale = alt.Scale(domain=[0, max_x])
+        axis = alt.Axis(format=".2~p")
+    return alt.X(f"{panel.x_field}:Q", title=panel.x_title, axis=axis, scale=scale), scale
+
+
+def _curve_panel(panel: Panel, max_fpr: float | None, fpr_axis: str) -> Any:
+    x_field, y_field = panel.x_field, panel.y_field
+    max_x = zoom(panel, max_fpr)
+    x, scale = _x_axis(panel, max_x, fpr_axis)
     y = alt.Y(
-        f"{y_field}:Q", title=y_title, axis=alt.Axis(format=".0%"), scale=alt.Scale(domain=[0, 1])
+        f"{y_field}:Q",
+        title=panel.y_title,
+        axis=alt.Axis(format=".0%"),
+        scale=alt.Scale(domain=[0, 1]),
     )
     layers: list[Any] = []
     if max_fpr is not None:
         layers.append(_forbidden_region(max_fpr, max_x, scale))
     layers.append(
-        alt.Chart(alt.Data(values=line))
+        alt.Chart(alt.Data(values=curve_line(panel, max_x)))
         .mark_line(color="#64748b", clip=True)
         .encode(
             x=x,
@@ -81,8 +98,8 @@ def _curve_panel(
             ],
         )
     )
-    layers.append(_operating_points(points, x, y, x_field, y_field))
-    return alt.layer(*layers).properties(width=330, height=300, title=title)
+    layers.append(_operating_points(panel.points, x, y, x_field, y_field))
+    return alt.layer(*layers).properties(width=330, height=300, title=panel.title)
 
 
 def _forbidden_region(max_fpr: float, max_x: float, scale: Any) -> Any:
@@ -121,53 +138,18 @@ def _operating_points(
 
 
 def tradeoff_chart(
-    curve: TradeoffCurve,
-    points: list[dict[str, Any]],
-    max_fpr: float | None = None,
-    amount_curve: TradeoffCurve | None = None,
-    amount_points: list[dict[str, Any]] | None = None,
-    log_fpr: bool = False,
+    panels: list[Panel], max_fpr: float | None = None, fpr_axis: str = "log"
 ) -> dict[str, Any]:
     """Catch rate against false-positive rate with the strategies' operating points and the
-    guardrail's forbidden region; the amount-weighted curve beside it."""
-    panels = [
-        _curve_panel(
-            curve,
-            points,
-            "false_positive_rate",
-            "catch_rate",
-            "False-positive rate",
-            "Catch rate",
-            "Rows: catch rate vs false-positive rate",
-            max_fpr,
-            log_fpr,
-        )
-    ]
-    if amount_curve is not None and amount_points is not None:
-        panels.append(
-            _curve_panel(
-                amount_curve,
-                amount_points,
-                "good_amount_impacted_rate",
-                "amount_catch_rate",
-                "Good amount impacted",
-                "Bad amount caught",
-                "Money: amount caught vs impacted",
-                None,
-                log_fpr,
-            )
-        )
-    chart = alt.hconcat(*panels) if len(panels) > 1 else panels[0]
+    guardrail's forbidden region (first panel); the amount-weighted curve beside it.
+    `fpr_axis`: log (symmetric log: linear below one good row's share) or linear."""
+    drawn = [_curve_panel(p, max_fpr if i == 0 else None, fpr_axis) for i, p in enumerate(panels)]
+    chart = alt.hconcat(*drawn) if len(drawn) > 1 else drawn[0]
     return spec_of(chart)
 
 
-def score_distribution_chart(
-    score: np.ndarray, label: np.ndarray, bins: int = 40
-) -> dict[str, Any]:
-    """Share of bad and of good rows in each score bin: how well the score separates them.
-
-    Binned here, so the report carries 2 x `bins` numbers, not every row.
-    """
+def _label_bins(score: np.ndarray, label: np.ndarray, bins: int) -> list[dict[str, Any]]:
+    """Per label and score bin: its rows and their share of the label's rows."""
     edges = np.linspace(0.0, 1.0, bins + 1)
     rows = []
     for name, mask in (("bad", label == 1), ("good", label == 0)):
@@ -183,16 +165,52 @@ def score_distribution_chart(
             }
             for i in range(bins)
         ]
-    chart = (
+    return rows
+
+
+def _threshold_rules(thresholds: list[dict[str, Any]]) -> Any:
+    """The strategies' thresholds on the score, one dashed rule each."""
+    return (
+        alt.Chart(alt.Data(values=thresholds))
+        .mark_rule(strokeWidth=2, strokeDash=[4, 3], clip=True)
+        .encode(
+            x=alt.X("threshold:Q", scale=alt.Scale(domain=[0, 1])),
+            stroke=alt.Stroke(
+                "strategy:N", title="Thresholds", scale=alt.Scale(range=["#2563eb", "#ea580c"])
+            ),
+            tooltip=["strategy:N", "action:N", alt.Tooltip("threshold:Q", format=".4f")],
+        )
+    )
+
+
+SHARE_TICKS = [0.0, 0.001, 0.01, 0.1, 1.0]
+
+
+def score_distribution_chart(
+    score: np.ndarray,
+    label: np.ndarray,
+    thresholds: list[dict[str, Any]] | None = None,
+    bins: int = 40,
+) -> dict[str, Any]:
+    """Share of each label's rows in each score bin, on a log axis: most good rows sit in
+    the lowest bins and bad rows spread out, so a linear axis shows the bad rows flat. The
+    strategies' thresholds on this score are drawn as rules.
+
+    Binned here, so the report carries 2 x `bins` numbers, not every row.
+    """
+    rows = _label_bins(score, label, bins)
+    x = alt.X("from:Q", bin="binned", title="Score", scale=alt.Scale(domain=[0, 1]))
+    bars = (
         alt.Chart(alt.Data(values=rows))
         .mark_bar(opacity=0.6)
         .encode(
-            x=alt.X("from:Q", bin="binned", title="Score"),
+            x=x,
             x2="to:Q",
             y=alt.Y(
                 "share:Q",
-                title="Share of the label's rows",
-                axis=alt.Axis(format=".0%"),
+                title="Share of the label's rows (log)",
+                axis=alt.Axis(format=".2~p", values=SHARE_TICKS),
+                scale=alt.Scale(type="symlog", constant=1e-4, domain=[0, 1]),
                 stack=None,
             ),
             color=alt.Color(
@@ -208,7 +226,10 @@ def score_distribution_chart(
                 alt.Tooltip("share:Q", format=".2%"),
             ],
         )
-        .properties(width=560, height=220, title="Score distribution by label")
+    )
+    layers = [bars, *([_threshold_rules(thresholds)] if thresholds else [])]
+    chart = alt.layer(*layers).properties(
+        width=560, height=220, title="Score distribution by label"
     )
     return spec_of(chart)
 

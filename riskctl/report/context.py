@@ -8,12 +8,10 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from riskctl.data.privacy import mask_value, new_key
 from riskctl.explain.catalogue import EMPTY, Catalogue
 from riskctl.explain.summary import ExplainSummary
 from riskctl.gate.guardrails import GuardrailResult
 from riskctl.model.detector import Detector, library_versions
-from riskctl.numbers import fmt_money
 from riskctl.output.markdown import default_title
 from riskctl.output.tables import (
     MetricRow,
@@ -26,8 +24,10 @@ from riskctl.output.tables import (
     swap_rows,
 )
 from riskctl.report.detector_section import DetectorEvaluation, detector_evaluation
+from riskctl.report.examples import ExampleRow, example_rows
 from riskctl.report.facts import caveats, checksums, facts
-from riskctl.report.figures import Chart, strategy_charts
+from riskctl.report.figures import Chart, segment_charts, strategy_charts
+from riskctl.report.glossary import GLOSSARY
 from riskctl.report.unseen import UnseenView, unseen_view
 from riskctl.simulation.simulate import SimulationRun
 
@@ -46,13 +46,6 @@ class GuardrailRow:
     name: str
     passed: bool
     message: str
-
-
-@dataclass(frozen=True)
-class ExampleRow:
-    kind: str
-    id: str
-    amount: str
 
 
 @dataclass(frozen=True)
@@ -79,6 +72,8 @@ class ReportContext:
     ids_masked: bool = True
     unseen: UnseenView | None = None  # what this history could not see
     detector: DetectorEvaluation | None = None
+    segment_charts: dict[str, Chart] = field(default_factory=dict)  # by --by column
+    glossary: tuple[tuple[str, str], ...] = GLOSSARY
 
 
 def describe_code(
@@ -142,7 +137,7 @@ def build_context(
     vega_bundle: str,
     title: str | None = None,
     catalogue: Catalogue = EMPTY,
-    log_fpr: bool = False,
+    fpr_axis: str = "log",
     show_ids: bool = False,
 ) -> ReportContext:
     cand = run.candidate
@@ -153,7 +148,8 @@ def build_context(
         candidate_name=cand.loaded.name,
         baseline_name=run.baseline.loaded.name if run.baseline else None,
         metrics=metric_rows(run),
-        charts=strategy_charts(run, summary, segments, log_fpr),
+        charts=strategy_charts(run, summary, fpr_axis),
+        segment_charts=segment_charts(segments),
         reasons=reason_rows(run, summary, catalogue),
         guardrails=[GuardrailRow(g.id, g.name, g.passed, g.message) for g in guardrails],
         facts=facts(run, detector),
@@ -169,7 +165,7 @@ def build_context(
         ),
         segments=segments,
         reasons_by_action=_reasons_by_action(summary, catalogue, run),
-        examples=example_rows(run, detector, show_ids),
+        examples=example_rows(run, detector, show_ids, catalogue=catalogue),
         ids_masked=not show_ids,
         unseen=unseen_view(run),
         detector=detector_evaluation(detector),
@@ -197,55 +193,3 @@ def _reasons_by_action(
 
 def segment_tables(run: SimulationRun) -> dict[str, list[SegmentRow]]:
     return {column: segment_rows(groups) for column, groups in run.candidate.by.items()}
-
-
-def example_rows(
-    run: SimulationRun, detector: Detector | None, show_ids: bool, limit: int = 10
-) -> list[ExampleRow]:
-    """The largest bad orders the change newly catches, and good ones it newly hits."""
-    if run.baseline is None:
-        return []
-    b = run.baseline.decisions["flagged"]
-    c = run.candidate.decisions["flagged"]
-    label = run.candidate.decisions[run.roles.label]
-    amount = (
-        run.candidate.decisions[run.roles.amount].cast(pl.Float64).fill_null(0.0)
-        if run.roles.amount
-        else pl.Series([0.0] * len(b))
-    )
-    declared = (detector.manifest.get("ids") or []) if detector else []
-    ids = [c for c in [*declared, *run.ids] if c in run.table.columns][:1]
-    frame = pl.DataFrame(
-        {
-            "row": range(len(b)),
-            "swap_in": c & ~b,
-            "swap_out": b & ~c,
-            "bad": label == 1,
-            "amount": amount,
-        }
-    )
-    picked = pl.concat(
-        [
-            frame.filter(pl.col("swap_in") & pl.col("bad"))
-            .sort("amount", descending=True)
-            .head(limit)
-            .with_columns(pl.lit("newly caught (bad)").alias("kind")),
-            frame.filter(pl.col("swap_in") & ~pl.col("bad"))
-            .sort("amount", descending=True)
-            .head(limit)
-            .with_columns(pl.lit("newly hit (good)").alias("kind")),
-        ]
-    )
-    if picked.is_empty():
-        return []
-    id_values = ["" for _ in range(picked.height)]
-    if ids:
-        values = run.table[ids[0]].cast(pl.String).gather(picked["row"]).to_list()
-        key = new_key()
-        id_values = [("" if v is None else v if show_ids else mask_value(v, key)) for v in values]
-    return [
-        ExampleRow(kind, ident, fmt_money(amt))
-        for kind, ident, amt in zip(
-            picked["kind"].to_list(), id_values, picked["amount"].to_list(), strict=True
-        )
-    ]

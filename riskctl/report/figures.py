@@ -11,6 +11,7 @@ from riskctl.explain.summary import ExplainSummary
 from riskctl.model.ranking import tradeoff_curve
 from riskctl.output.tables import SegmentRow
 from riskctl.report.charts import (
+    Panel,
     beeswarm_chart,
     importance_chart,
     score_distribution_chart,
@@ -50,13 +51,37 @@ def _amount_point(name: str, m: StrategyMetrics) -> dict[str, Any]:
     }
 
 
-def _points(run: SimulationRun, point: Any) -> list[dict[str, Any]]:
+def _roles(run: SimulationRun) -> list[tuple[Any, str]]:
     sims = [(run.baseline, "baseline")] if run.baseline else []
     sims.append((run.candidate, "candidate"))
-    return [point(f"{sim.loaded.name} ({role})", sim.metrics) for sim, role in sims if sim]
+    return [(sim, role) for sim, role in sims if sim]
 
 
-def score_charts(run: SimulationRun, log_fpr: bool) -> list[Chart]:
+def _points(run: SimulationRun, point: Any) -> list[dict[str, Any]]:
+    return [point(f"{sim.loaded.name} ({role})", sim.metrics) for sim, role in _roles(run)]
+
+
+def strategy_thresholds(run: SimulationRun, score: str) -> list[dict[str, Any]]:
+    """Every threshold the strategies set on `score` (segment overrides too), one row
+    each: strategy, action, segment, value."""
+    out = []
+    for sim, role in _roles(run):
+        strategy = sim.loaded.strategy
+        sets = [(None, strategy.thresholds)] + [(s.name, s.thresholds) for s in strategy.segments]
+        for segment, thresholds in sets:
+            for action, columns in thresholds.items():
+                if score in columns:
+                    out.append(
+                        {
+                            "strategy": f"{sim.loaded.name} ({role})",
+                            "action": action if segment is None else f"{action} ({segment})",
+                            "threshold": float(columns[score]),
+                        }
+                    )
+    return out
+
+
+def score_charts(run: SimulationRun, fpr_axis: str = "log") -> list[Chart]:
     """The curve and score distributions of the first score column, on the same matured
     rows as the strategies' dots."""
     cand = run.candidate
@@ -65,39 +90,48 @@ def score_charts(run: SimulationRun, log_fpr: bool) -> list[Chart]:
         return []
     score, label = score_cols[0], run.roles.label
     mature = cand.decisions.filter(run.matured)
-    curve = tradeoff_curve(mature[score].to_numpy(), mature[label].to_numpy())
-    amount_curve, amount_points = None, None
-    if run.roles.amount:
-        amount_curve = tradeoff_curve(
-            mature[score].to_numpy(),
-            mature[label].to_numpy(),
-            mature[run.roles.amount].fill_null(0.0).to_numpy(),
+    s, y = mature[score].to_numpy(), mature[label].to_numpy()
+    rules = strategy_thresholds(run, score)
+    values = tuple(r["threshold"] for r in rules)
+    panels = [
+        Panel(
+            tradeoff_curve(s, y),
+            _points(run, _point),
+            "false_positive_rate",
+            "catch_rate",
+            "False-positive rate",
+            "Catch rate",
+            "Rows: catch rate vs false-positive rate",
+            values,
         )
-        amount_points = _points(run, _amount_point)
+    ]
+    if run.roles.amount:
+        panels.append(
+            Panel(
+                tradeoff_curve(s, y, mature[run.roles.amount].fill_null(0.0).to_numpy()),
+                _points(run, _amount_point),
+                "good_amount_impacted_rate",
+                "amount_catch_rate",
+                "Good amount impacted",
+                "Bad amount caught",
+                "Money: amount caught vs impacted",
+                values,
+            )
+        )
     max_fpr = cand.loaded.strategy.guardrails.max_false_positive_rate
     return [
         Chart(
             "tradeoff",
             "Trade-off curve (detector score alone; dots: the strategies)",
-            tradeoff_chart(
-                curve, _points(run, _point), max_fpr, amount_curve, amount_points, log_fpr
-            ),
+            tradeoff_chart(panels, max_fpr, fpr_axis),
         ),
-        Chart(
-            "scores",
-            "Score distributions",
-            score_distribution_chart(mature[score].to_numpy(), mature[label].to_numpy()),
-        ),
+        Chart("scores", "Score distributions", score_distribution_chart(s, y, rules)),
     ]
 
 
-def strategy_charts(
-    run: SimulationRun,
-    summary: ExplainSummary | None,
-    segments: dict[str, list[SegmentRow]],
-    log_fpr: bool,
-) -> list[Chart]:
-    charts = score_charts(run, log_fpr)
+def segment_charts(segments: dict[str, list[SegmentRow]]) -> dict[str, Chart]:
+    """Per `--by` column, catch rate and FPR per value (drawn in that column's section)."""
+    charts = {}
     for column, rows in segments.items():
         values = [
             {
@@ -107,7 +141,14 @@ def strategy_charts(
             }
             for r in rows
         ]
-        charts.append(Chart(f"by-{column}", f"By {column}", segment_chart(column, values)))
+        charts[column] = Chart(f"by-{column}", f"By {column}", segment_chart(column, values))
+    return charts
+
+
+def strategy_charts(
+    run: SimulationRun, summary: ExplainSummary | None, fpr_axis: str = "log"
+) -> list[Chart]:
+    charts = score_charts(run, fpr_axis)
     if summary is not None and summary.importance:
         charts.append(
             Chart("importance", "Global SHAP importance", importance_chart(summary.importance))

@@ -156,7 +156,7 @@ def static_fallbacks(context: ReportContext) -> dict[str, Markup]:
     """Each chart drawn to SVG here, for readers without scripts (and for print). A chart too
     detailed for that (thousands of marks) gets none; its numbers are in the tables."""
     out = {}
-    for chart in context.charts:
+    for chart in [*context.charts, *context.segment_charts.values()]:
         svg = svg_fallback(chart.spec, chart.id)
         if svg is not None:
             out[chart.id] = svg

@@ -51,11 +51,15 @@ class StrategyMetrics:
     values: dict[str, Proportion | float | None]
     catch_rate_by_action: dict[str, Proportion]
     rows_by_action: dict[str, int]
-    review_per_day_peak: float | None
     review_capacity_per_day: float | None
     left_out_immature: int  # rows whose label has not matured (in alert rate, not labels)
     notes: list[str] = field(default_factory=list)
     estimates: dict[str, ThreeWays] = field(default_factory=dict)  # naive, bounds, estimate
+
+    @property
+    def review_per_day_peak(self) -> float | None:
+        """The most rows sent to review on one day (the `review_peak_per_day` metric)."""
+        return None if self.counts.review_peak is None else float(self.counts.review_peak)
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__") or name in ("counts", "values", "estimates"):
@@ -160,6 +164,7 @@ def metrics_from_cells(
     if days is None:
         days = active_days(cells)
     blocked = m & (label == -1) & cells.stopped & ~cells.control
+    peak, over = _review_days(cells, review, strategy) if strategy.review_actions else (None, None)
     counts = Counts(
         rows=int(n.sum()),
         bad=int(n[bad].sum()),
@@ -173,6 +178,8 @@ def metrics_from_cells(
         good_amount_impacted=None if amount is None else float(amount[good & flagged].sum()),
         reviews=int(n[review].sum()),
         days=int(days),
+        review_peak=peak,
+        days_over_capacity=over,
         unlabelled=int(n[m & (label == -1) & ~blocked].sum()),
         immature=int(n[~m].sum()),
         blocked=int(n[blocked].sum()),
@@ -191,7 +198,6 @@ def metrics_from_cells(
             a: wilson(int(n[by_rank[a] & bad].sum()), counts.bad) for a in strategy.actions[:-1]
         },
         rows_by_action={a: int(n[w].sum()) for a, w in by_rank.items()},
-        review_per_day_peak=_review_peak(cells, review) if strategy.review_actions else None,
         review_capacity_per_day=strategy.review_capacity_per_day,
         left_out_immature=int(n[~m].sum()),
         notes=notes,
@@ -205,15 +211,20 @@ def active_days(cells: Cells) -> int:
     return int(cells.day.filter(pl.Series(cells.rows > 0)).drop_nulls().n_unique())
 
 
-def _review_peak(cells: Cells, review: np.ndarray) -> float | None:
-    """The most rows sent to review on one calendar day."""
+def _review_days(
+    cells: Cells, review: np.ndarray, strategy: Strategy
+) -> tuple[float | None, int | None]:
+    """The most rows sent to review on one calendar day, and the number of days whose
+    reviews exceed the strategy's review capacity (None: no time column, or no capacity)."""
     if cells.roles.time is None:
-        return None
+        return None, None
+    capacity = strategy.review_capacity_per_day
     if not review.any():  # no day had a review
-        return 0.0
+        return 0.0, (None if capacity is None else 0)
     per_day = pl.DataFrame({"day": cells.day, "n": np.where(review, cells.rows, 0)})
-    peak = per_day.group_by("day").agg(pl.col("n").sum())["n"].max()
-    return float(peak or 0)  # type: ignore[arg-type]
+    reviews = per_day.group_by("day").agg(pl.col("n").sum())["n"]
+    peak = float(reviews.max() or 0)  # type: ignore[arg-type]
+    return peak, (None if capacity is None else int((reviews > capacity).sum()))
 
 
 def daily_from_cells(

@@ -89,6 +89,18 @@ class Guardrails(_Strict):
     max_review_per_day: Number | None = Field(
         None, ge=0, description="Fails when the mean reviews per day are above it."
     )
+    max_review_peak_per_day: Number | None = Field(
+        None,
+        ge=0,
+        description="Fails when the most reviews on one calendar day are above it "
+        "(the busiest day, which the mean hides).",
+    )
+    max_days_over_capacity: Number | None = Field(
+        None,
+        ge=0,
+        description="Fails when more calendar days than this send more rows to review than "
+        "`review_capacity_per_day` (which it needs).",
+    )
     max_expected_cost: Number | None = Field(
         None, ge=0, description="Fails when the expected cost is above it."
     )

@@ -88,7 +88,9 @@ def test_registry_values_equal_row_by_row_definitions() -> None:
     amount = rng.random(500) * 50
     per_row = row_counts(flagged, label, amount)
     counts = Counts(**{k: np.sum(v) for k, v in per_row.to_dict().items()})
-    counts = Counts(**{**counts.to_dict(), "reviews": 40, "days": 8})
+    counts = Counts(
+        **{**counts.to_dict(), "reviews": 40, "days": 8, "review_peak": 9, "days_over_capacity": 2}
+    )
     bad, good = label == 1, label == 0
     expected = {
         "catch_rate": (flagged & bad).sum() / bad.sum(),
@@ -96,6 +98,8 @@ def test_registry_values_equal_row_by_row_definitions() -> None:
         "precision": (flagged & bad).sum() / flagged.sum(),
         "alert_rate": flagged.mean(),
         "review_per_day": 40 / 8,
+        "review_peak_per_day": 9,
+        "days_over_capacity": 2,
         "amount_catch_rate": amount[flagged & bad].sum() / amount[bad].sum(),
         "good_amount_impacted_rate": amount[flagged & good].sum() / amount[good].sum(),
         "expected_cost": amount[bad & ~flagged].sum() + 3.0 * (flagged & good).sum() + 2.0 * 40,

@@ -119,7 +119,13 @@ def test_cards_segments_examples_and_masking(
     )
     masked = report_for_run(run, check_guardrails(run), detector, tmp_path / "m.html", "x")
     shown = report_for_run(
-        run, check_guardrails(run), detector, tmp_path / "s.html", "x", show_ids=True, log_fpr=True
+        run,
+        check_guardrails(run),
+        detector,
+        tmp_path / "s.html",
+        "x",
+        show_ids=True,
+        fpr_axis="linear",
     )
     soup = BeautifulSoup(masked.read_text(encoding="utf-8"), "html.parser")
     card = soup.select_one('[data-card="catch_rate"]')
