@@ -5,8 +5,9 @@ Each edge weighs 1 / log(d + 5), d being its item's degree: an edge to a popular
 fraudsters hide camouflage) counts little. A set S of accounts and items has density
 g(S) = (weight of the edges inside S) / |S|. Peeling removes, one at a time, the node whose
 edges to the rest weigh least, and keeps the densest state seen: its density is at least half
-the densest set's. A block found is taken out (the edges between its accounts and items) and
-the peeling repeats on the rest.
+the densest set's. A block found is taken out (its accounts, with all their edges: an
+account belongs to one block) and the peeling repeats on the rest, so that the blocks after a
+large, merely busy core are the small dense groups beside it.
 """
 
 from __future__ import annotations
@@ -68,9 +69,9 @@ def peel_blocks(
     min_accounts: int = 1,
     max_blocks: int = 20,
 ) -> list[Peeled]:
-    """Up to `max_blocks` blocks, densest first: each peel's block is taken out (the edges
-    between its accounts and its items) before the next. Weights come from the whole graph's
-    item degrees and stay fixed, so densities compare across blocks."""
+    """Up to `max_blocks` blocks in the order peeled: each block's accounts are taken out
+    before the next peel. Weights come from the whole graph's item degrees and stay fixed,
+    so densities compare across blocks."""
     w = item_weights(ei, n_item)
     keep = np.ones(len(ea), dtype=bool)
     blocks: list[Peeled] = []
@@ -79,8 +80,7 @@ def peel_blocks(
         if found is None:
             break
         blocks.append(found)
-        inside = np.isin(ea, found.accounts) & np.isin(ei, found.items)
-        keep &= ~inside
+        keep &= ~np.isin(ea, found.accounts)
     return blocks
 
 
