@@ -30,8 +30,8 @@ from riskctl.discover.peel import Peeled, peel_blocks
 from riskctl.discover.strategy import (
     LABEL,
     draft_condition,
-    meaning,
     mean_of,
+    meaning,
     strategy_action,
     with_decisions,
 )

@@ -19,34 +19,11 @@ LABEL = "_discover_label"
 _PLAIN = re.compile(r"^[a-z_][a-z0-9_]*$")
 # words a plain column name cannot be in a condition; such names are quoted
 _KEYWORDS = frozenset(
-    [
-        "and",
-        "or",
-        "not",
-        "in",
-        "is",
-        "null",
-        "true",
-        "false",
-        "select",
-        "from",
-        "where",
-        "case",
-        "when",
-        "then",
-        "else",
-        "end",
-        "between",
-        "like",
-        "ilike",
-        "as",
-        "cast",
-        "order",
-        "group",
-        "by",
-        "having",
-        "limit",
-    ]
+    {
+        *("and", "or", "not", "in", "is", "null", "true", "false", "select", "from"),
+        *("where", "case", "when", "then", "else", "end", "between", "like", "ilike"),
+        *("as", "cast", "order", "group", "by", "having", "limit"),
+    }
 )
 
 
