@@ -18,75 +18,19 @@ import math
 
 import numpy as np
 
-SIZE_PRIOR = 2 * math.log(math.pi**2 / 6)  # log of the union over block sizes
+from riskctl.discover.peel import Degrees, Peeled, trimmed
 
 
-def kl_bernoulli(q: float, p: float) -> float:
-    """KL(q || p) between Bernoulli laws; 0 when q <= p (no excess)."""
-    if q <= p or p <= 0.0:
-        return 0.0 if q <= p else math.inf
-    if q >= 1.0:
-        return -math.log(p)
-    return q * math.log(q / p) + (1 - q) * math.log((1 - q) / (1 - p))
-
-
-def log_choose(n: int, k: int) -> float:
-    return math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
-
-
-def surprise(inside: int, account_ends: int, entity_ends: int, edges: int) -> float:
-    """-log of the Chernoff bound on P(at least `inside` edges between the block's accounts,
-    with `account_ends` edge ends, and its entities, with `entity_ends`, among `edges`)."""
-    if account_ends == 0 or edges == 0:
-        return 0.0
-    q = min(1.0, inside / account_ends)
-    return account_ends * kl_bernoulli(q, entity_ends / edges)
-
-
-def block_p_value(
-    inside: int,
-    accounts: int,
-    items: int,
-    account_ends: int,
-    entity_ends: int,
-    n_acct: int,
-    n_item: int,
-    edges: int,
-) -> float:
-    """The block's p-value: the union bound over every block of its size (see above)."""
-    log_p = (
-        -surprise(inside, account_ends, entity_ends, edges)
-        + log_choose(n_acct, accounts)
-        + log_choose(n_item, items)
-        + 2 * math.log(accounts)
-        + 2 * math.log(items)
-        + SIZE_PRIOR
-    )
-    return math.exp(min(0.0, log_p))
-
-
-def graph_p_values(
-    ea: np.ndarray, ei: np.ndarray, n_acct: int, n_item: int, blocks: list
-) -> list[float]:
-    """Each peeled block's p-value in the graph of edges `ea`, `ei` (distinct pairs)."""
-    deg_a = np.bincount(ea, minlength=n_acct)
-    deg_i = np.bincount(ei, minlength=n_item)
-    n_a, n_i = int((deg_a > 0).sum()), int((deg_i > 0).sum())
+def assess(
+    ea: np.ndarray, ei: np.ndarray, n_acct: int, n_item: int, blocks: list[Peeled]
+) -> list[tuple[Peeled, float]]:
+    """Each peeled block cut to its most surprising entities (`peel.trimmed`), with its
+    p-value, in the graph of edges `ea`, `ei` (distinct pairs)."""
+    degrees = Degrees.of(ea, ei, n_acct, n_item)
     out = []
     for b in blocks:
-        inside = int((np.isin(ea, b.accounts) & np.isin(ei, b.items)).sum())
-        out.append(
-            block_p_value(
-                inside,
-                len(b.accounts),
-                len(b.items),
-                int(deg_a[b.accounts].sum()),
-                int(deg_i[b.items].sum()),
-                n_a,
-                n_i,
-                len(ea),
-            )
-        )
+        kept, log_p = trimmed(ea, ei, b, degrees)
+        out.append((kept, math.exp(min(0.0, log_p))))
     return out
 
 

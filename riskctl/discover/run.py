@@ -25,7 +25,7 @@ from riskctl.discover.graph import (
     entity_kinds,
     entity_value,
 )
-from riskctl.discover.null import benjamini_hochberg, graph_p_values
+from riskctl.discover.null import assess, benjamini_hochberg
 from riskctl.discover.peel import Peeled, peel_blocks
 from riskctl.discover.strategy import (
     LABEL,
@@ -190,9 +190,8 @@ def _window_blocks(
     g = build_graph(edges)
     peels = peels_per_window(opts.top)
     peeled = peel_blocks(g.ea, g.ei, g.n_acct, g.n_item, opts.min_accounts, peels)
-    p_values = graph_p_values(g.ea, g.ei, g.n_acct, g.n_item, peeled)
     found = []
-    for p, pv in zip(peeled, p_values, strict=True):
+    for p, pv in assess(g.ea, g.ei, g.n_acct, g.n_item, peeled):
         ids = g.accounts.gather(p.accounts).to_list()
         new = None if previous is None else len(previous.intersection(ids)) * 2 < len(ids)
         found.append(_Found(w, p, pv, ids, g.entities[p.items], new))

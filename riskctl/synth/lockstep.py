@@ -48,8 +48,8 @@ def plant_lockstep(
     first = df["event_time"].min()
     days = max(1, (df["event_time"].max() - first).days)  # type: ignore[operator]
     start = first.replace(hour=0, minute=0, second=0, microsecond=0)  # type: ignore[union-attr]
-    n_buyers = df["buyer_id"].n_unique()
-    ids = rng.permutation(blocks * 30) + n_buyers + 1
+    numbers = df["buyer_id"].cast(pl.String).str.extract(r"(\d+)$").cast(pl.Int64, strict=False)
+    ids = rng.permutation(blocks * 30) + int(numbers.max() or 0) + 1  # type: ignore[arg-type]
     planted, truth, used = [], [], 0
     for b in range(blocks):
         size = int(rng.integers(10, 31))
@@ -86,7 +86,7 @@ def _block_rows(
     times = pl.Series([day] * n).cast(pl.Datetime("us")) + pl.Series(offsets).cast(
         pl.Duration("us")
     )
-    device = [f"d9{b:03d}{accounts.index(a):03d}" for a in buyer]
+    device = [f"d9{b:03d}{accounts.index(a):03d}x" for a in buyer]
     missed = rng.random(n) < MISSED_LABEL
     age = pl.Series(rng.integers(1, 60, len(accounts))[[accounts.index(a) for a in buyer]])
     rows = template.with_columns(
