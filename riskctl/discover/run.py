@@ -27,6 +27,7 @@ from riskctl.discover.graph import (
 )
 from riskctl.discover.null import assess, benjamini_hochberg
 from riskctl.discover.peel import Peeled, peel_blocks
+from riskctl.discover.pictures import Picture, picture
 from riskctl.discover.strategy import (
     LABEL,
     draft_condition,
@@ -72,6 +73,7 @@ class Block:
     draft_rule: str
     account_ids: list[str] = field(repr=False)
     entities: list[tuple[str, str]] = field(repr=False)
+    picture: Picture = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -198,11 +200,19 @@ def _window_blocks(
     return found
 
 
+@dataclass(frozen=True)
+class _Details:
+    rows: pl.DataFrame
+    burst: float | None
+    members: pl.DataFrame  # account, kind, value, rows
+    picture: Picture
+
+
 def _details(
     f: _Found, df: pl.DataFrame, kinds: list[EntityKind], opts: DiscoverOptions, first: datetime
-) -> tuple[pl.DataFrame, float | None, pl.DataFrame]:
-    """A block's rows, burst ratio (None when the previous window is before the data) and
-    (account, kind, value, rows) edges."""
+) -> _Details:
+    """A block's rows, burst ratio (None when the previous window is before the data),
+    (account, kind, value, rows) edges and picture."""
     rows = _rows_in(df, opts.time, f.window)
     on_entity = _on_entities(f.entities, kinds)
     inside = account_value(opts.accounts).is_in(pl.Series(f.account_ids).implode()) & on_entity
@@ -217,7 +227,11 @@ def _details(
         .join(f.entities, on=[KIND, VALUE], how="semi")
         .sort(ACCOUNT, KIND, VALUE)
     )
-    return block_rows, burst, members
+    window_edges = edge_rows(rows.lazy(), opts.accounts, kinds).collect()
+    seed = f"{f.window.start.isoformat()} {f.account_ids[0]}"
+    return _Details(
+        block_rows, burst, members, picture(window_edges, f.account_ids, f.entities, seed)
+    )
 
 
 def _on_entities(entities: pl.DataFrame, kinds: list[EntityKind]) -> pl.Expr:
@@ -250,10 +264,10 @@ def _ranked(
     first = _anchor(used[opts.time].min())  # type: ignore[arg-type]
     for rank, i in enumerate(order, start=1):
         f = found[i]
-        rows, burst, edges = _details(f, used, kinds, opts, first)
-        blocks.append(_block(rank, f, float(q[i]), kinds, rows, burst))
+        d = _details(f, used, kinds, opts, first)
+        blocks.append(_block(rank, f, float(q[i]), kinds, d))
         members.append(
-            edges.select(
+            d.members.select(
                 pl.lit(rank).alias("block"),
                 pl.lit(f.window.start).alias("window_start"),
                 ACCOUNT,
@@ -276,9 +290,9 @@ def _block(
     f: _Found,
     q: float,
     kinds: list[EntityKind],
-    rows: pl.DataFrame,
-    burst: float | None,
+    d: _Details,
 ) -> Block:
+    rows = d.rows
     m = meaning(rows)
     values: dict[str, set[str]] = {}
     for kind, value in f.entities.iter_rows():
@@ -294,7 +308,7 @@ def _block(
         density=f.peeled.density,
         p_value=f.p_value,
         q_value=q,
-        burst_ratio=burst,
+        burst_ratio=d.burst,
         new=f.new,
         share_stopped=m.share_stopped,
         bad_rate=m.bad_rate,
@@ -302,6 +316,7 @@ def _block(
         draft_rule=draft_condition(rows, kinds, values),
         account_ids=f.account_ids,
         entities=list(f.entities.iter_rows()),
+        picture=d.picture,
     )
 
 

@@ -11,7 +11,7 @@ the usual share of missed labels.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 import polars as pl
@@ -45,9 +45,11 @@ def plant_lockstep(
     rng = np.random.default_rng([seed, 27])
     popular = df["seller_id"].value_counts(sort=True)["seller_id"].head(10).to_list()
     sellers = df["seller_id"].unique().sort().to_list()
-    first = df["event_time"].min()
-    days = max(1, (df["event_time"].max() - first).days)  # type: ignore[operator]
-    start = first.replace(hour=0, minute=0, second=0, microsecond=0)  # type: ignore[union-attr]
+    first, last = df["event_time"].min(), df["event_time"].max()
+    if not isinstance(first, datetime) or not isinstance(last, datetime):
+        raise UsageError("planting blocks needs event times")
+    days = max(1, (last - first).days)
+    start = first.replace(hour=0, minute=0, second=0, microsecond=0)
     numbers = df["buyer_id"].cast(pl.String).str.extract(r"(\d+)$").cast(pl.Int64, strict=False)
     ids = rng.permutation(blocks * 30) + int(numbers.max() or 0) + 1  # type: ignore[arg-type]
     planted, truth, used = [], [], 0
@@ -70,7 +72,7 @@ def _block_rows(
     accounts: list[str],
     shops: list[str],
     popular: list[str],
-    day: object,
+    day: datetime,
     b: int,
 ) -> pl.DataFrame:
     """The rows of one block: lockstep orders plus camouflage at popular shops."""
