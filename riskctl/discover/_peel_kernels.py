@@ -117,6 +117,24 @@ def _adjacency(ea, ei, n_acct, n_nodes):  # pragma: no cover - jitted
 
 
 @njit(nogil=True, cache=True)
+def _start(ea, ei, w, n_acct, n_nodes, start):  # pragma: no cover - jitted
+    """Each node's weighted degree, which nodes have an edge, and the heap holding them."""
+    prio = np.zeros(n_nodes, dtype=np.float64)
+    for e in range(len(ea)):
+        prio[ea[e]] += w[e]
+        prio[n_acct + ei[e]] += w[e]
+    alive = np.zeros(n_nodes, dtype=np.bool_)
+    keys = np.empty(n_nodes + len(ea) + 1, dtype=np.float64)
+    nodes = np.empty(n_nodes + len(ea) + 1, dtype=np.int64)
+    size = 0
+    for v in range(n_nodes):
+        if start[v + 1] > start[v]:
+            alive[v] = True
+            size = _push(keys, nodes, size, prio[v], v)
+    return prio, alive, keys, nodes, size
+
+
+@njit(nogil=True, cache=True)
 def peel(
     ea, ei, w, n_acct, n_item, min_accounts, deg_a, deg_i, n_a, n_i, n_edges
 ):  # pragma: no cover - jitted
@@ -128,34 +146,19 @@ def peel(
     `deg_i`, node counts `n_a`, `n_i` and `n_edges` edges), and that log p-value."""
     n_nodes = n_acct + n_item
     start, edges = _adjacency(ea, ei, n_acct, n_nodes)
-    prio = np.zeros(n_nodes, dtype=np.float64)
-    for e in range(len(ea)):
-        prio[ea[e]] += w[e]
-        prio[n_acct + ei[e]] += w[e]
-    alive = np.zeros(n_nodes, dtype=np.bool_)
-    keys = np.empty(n_nodes + len(ea) + 1, dtype=np.float64)
-    nodes = np.empty(n_nodes + len(ea) + 1, dtype=np.int64)
-    size, inside, accts, items, total = 0, 0, 0, 0, 0.0
+    prio, alive, keys, nodes, size = _start(ea, ei, w, n_acct, n_nodes, start)
+    inside, accts, ends_a, ends_i = 0, 0, 0, 0
     for v in range(n_nodes):
-        if start[v + 1] > start[v]:
-            alive[v] = True
+        if alive[v]:
             inside += 1
             if v < n_acct:
                 accts += 1
-            else:
-                items += 1
-            size = _push(keys, nodes, size, prio[v], v)
-    for e in range(len(ea)):
-        total += w[e]
-    order = np.empty(inside, dtype=np.int64)
-    best, best_k, k = -1.0, 0, 0
-    m, ends_a, ends_i = len(ea), 0, 0
-    for v in range(n_nodes):
-        if alive[v]:
-            if v < n_acct:
                 ends_a += deg_a[v]
             else:
                 ends_i += deg_i[v - n_acct]
+    items, total, m = inside - accts, w.sum(), len(ea)
+    order = np.empty(inside, dtype=np.int64)
+    best, best_k, k = -1.0, 0, 0
     best_lp, best_lk = 0.0, 0  # log p-values below 0 only: p < 1
     while inside > 0:
         if accts >= min_accounts and items >= 1:
