@@ -29,6 +29,16 @@ class Peeled:
     edges: int
 
 
+def among(ends: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+    """Which of the edge ends `ends` (node indices) are among the nodes `chosen`."""
+    if len(ends) == 0:
+        return np.zeros(0, dtype=bool)
+    size = max(int(ends.max()), int(chosen.max()) if len(chosen) else 0) + 1
+    mask = np.zeros(size, dtype=bool)
+    mask[chosen] = True
+    return mask[ends]
+
+
 def item_weights(ei: np.ndarray, n_item: int) -> np.ndarray:
     """Each edge's weight 1 / log(item degree + 5)."""
     degree = np.bincount(ei, minlength=n_item)
@@ -54,7 +64,7 @@ def _state(ea, ei, w, order: np.ndarray, k: int, n_acct: int) -> Peeled:
     kept = order[k:]
     accounts = np.sort(kept[kept < n_acct])
     items = np.sort(kept[kept >= n_acct] - n_acct)
-    inside = np.isin(ea, accounts) & np.isin(ei, items)
+    inside = among(ea, accounts) & among(ei, items)
     size = len(accounts) + len(items)
     return Peeled(accounts, items, float(w[inside].sum()) / size, int(inside.sum()))
 
@@ -119,7 +129,7 @@ def trimmed(
     every size). The density is the cut block's, with the whole graph's weights."""
     deg_a, deg_i = degrees.accounts, degrees.items
     n_a, n_i = int((deg_a > 0).sum()), int((deg_i > 0).sum())
-    inside = np.isin(ea, block.accounts) & np.isin(ei, block.items)
+    inside = among(ea, block.accounts) & among(ei, block.items)
     count = np.bincount(ei[inside], minlength=len(deg_i))[block.items]
     order = np.lexsort((block.items, -count / deg_i[block.items]))
     m, ends = np.cumsum(count[order]), np.cumsum(deg_i[block.items][order])
@@ -130,7 +140,7 @@ def trimmed(
     ]
     best = int(np.argmin(logs))
     items = np.sort(block.items[order[: best + 1]])
-    kept = np.isin(ea, block.accounts) & np.isin(ei, items)
+    kept = among(ea, block.accounts) & among(ei, items)
     weight = 1.0 / np.log(deg_i[ei[kept]] + 5.0)
     density = float(weight.sum()) / (size + len(items))
     return Peeled(block.accounts, items, density, int(m[best])), logs[best]
@@ -140,7 +150,7 @@ def _grown(ea, ei, w, block: Peeled, n_acct: int, n_item: int, degrees: Degrees)
     """`block` with the accounts that acted on at least two of its entities, in order of
     their excess edges, as far as they lower the p-value: the most surprising state of
     a peel can leave out members that missed a few of the entities."""
-    on_items = np.isin(ei, block.items)
+    on_items = among(ei, block.items)
     count = np.bincount(ea[on_items], minlength=n_acct)
     enough = count >= 2
     enough[block.accounts] = False
@@ -170,7 +180,7 @@ def _grown(ea, ei, w, block: Peeled, n_acct: int, n_item: int, degrees: Degrees)
         for k in range(len(m))
     ]
     accounts = np.union1d(block.accounts, extra[: int(np.argmin(logs))])
-    inside = np.isin(ea, accounts) & on_items
+    inside = among(ea, accounts) & on_items
     density = float(w[inside].sum()) / (len(accounts) + len(block.items))
     return Peeled(accounts, block.items, density, int(inside.sum()))
 
@@ -195,7 +205,7 @@ def peel_blocks(
         if found is None:
             break
         blocks.append(found)
-        keep &= ~np.isin(ea, found.accounts)
+        keep &= ~among(ea, found.accounts)
     return blocks
 
 
@@ -206,5 +216,5 @@ def density_of(
     size = len(accounts) + len(items)
     if size == 0:
         return 0.0
-    inside = np.isin(ea, accounts) & np.isin(ei, items)
+    inside = among(ea, accounts) & among(ei, items)
     return float(w[inside].sum()) / size
