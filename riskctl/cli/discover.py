@@ -80,7 +80,8 @@ def discover(
     For each window (--window long, every --every), accounts and entities form a graph
     with an edge where an account acted on an entity. Dense blocks are peeled off with
     FRAUDAR's camouflage-resistant greedy peeling (an edge to an entity of degree d weighs
-    1/log(d+5), so orders at popular shops do not hide a block); each block's accounts are
+    1/log(d+5), so orders at popular shops do not hide a block). Of each peel's states the
+    one with the smallest p-value is kept, cut to its surprising entities; its accounts are
     taken out and the peeling repeats. Rows with a missing account or entity take no part.
 
     Each block gets a p-value against a null model that keeps every account's and entity's
