@@ -88,17 +88,24 @@ class DiscoverResult:
     found: int  # blocks found in every window, before keeping the top ones
 
 
-def load_events(path: Path, opts: DiscoverOptions) -> tuple[pl.DataFrame, list[EntityKind]]:
-    """The events sorted by time with a Datetime time column, rows without a time dropped;
-    with the strategy's decisions and the coded label when asked for."""
-    kinds = entity_kinds(opts.items)
+def load_events(path: Path, opts: DiscoverOptions) -> pl.DataFrame:
+    """The events table, once its columns are known to hold what `opts` names."""
     columns = scan_table(path).collect_schema().names()
-    check_graph_columns(columns, opts.accounts, kinds, opts.time)
+    _check_columns(columns, opts)
+    return read_table(path)
+
+
+def _check_columns(columns: list[str], opts: DiscoverOptions) -> None:
+    check_graph_columns(columns, opts.accounts, entity_kinds(opts.items), opts.time)
     if opts.label is not None:
         from riskctl.data.io import check_named_columns
 
         check_named_columns("--label", [opts.label], columns)
-    df = read_table(path)
+
+
+def _prepared(df: pl.DataFrame, opts: DiscoverOptions, source: str) -> pl.DataFrame:
+    """The events sorted by time with a Datetime time column, rows without a time dropped;
+    with the strategy's decisions and the coded label when asked for."""
     dtype = df.schema[opts.time]
     if not dtype.is_temporal() or dtype == pl.Time or isinstance(dtype, pl.Duration):
         raise UsageError(
@@ -108,22 +115,33 @@ def load_events(path: Path, opts: DiscoverOptions) -> tuple[pl.DataFrame, list[E
     if opts.strategy is not None:
         df = with_decisions(df, opts.strategy)
     if opts.label is not None:
-        df = df.with_columns(read_labels(df, opts.label, path).alias(LABEL))
+        df = df.with_columns(read_labels(df, opts.label, source).alias(LABEL))
     df = df.with_columns(pl.col(opts.time).cast(pl.Datetime("us")))
-    return df.filter(pl.col(opts.time).is_not_null()).sort(opts.time), kinds
+    return df.filter(pl.col(opts.time).is_not_null()).sort(opts.time)
 
 
 def discover(path: Path | str, opts: DiscoverOptions) -> DiscoverResult:
     """Every window's blocks, p-values corrected across all of them, the top ones kept."""
     path = Path(path)
+    parse_span(opts.window, "--window")
+    if opts.every:
+        parse_span(opts.every, "--every")
+    _check_counts(opts)
+    return discover_frame(load_events(path, opts), opts, str(path))
+
+
+def discover_frame(df: pl.DataFrame, opts: DiscoverOptions, source: str) -> DiscoverResult:
+    """`discover` on a table in memory (`source` names it in messages)."""
     window = parse_span(opts.window, "--window")
     every = parse_span(opts.every, "--every") if opts.every else window
     _check_counts(opts)
-    df, kinds = load_events(path, opts)
+    _check_columns(df.columns, opts)
+    kinds = entity_kinds(opts.items)
+    df = _prepared(df, opts, source)
     used = df.filter(_has_entity(opts.accounts, kinds))
     if used.height == 0:
         raise DataError(
-            f"{path}: no row has both an account ('{opts.accounts}') and an entity "
+            f"{source}: no row has both an account ('{opts.accounts}') and an entity "
             f"({', '.join(k.name for k in kinds)})",
             hint="check --accounts and --items; rows with a missing value take no part",
         )
