@@ -535,7 +535,14 @@ def make_strategies(count: int, folder: Path) -> Path:
     return folder
 
 
+def case_riskctl_discover(data: str, out: str) -> None:
+    from discover_case import case_riskctl_discover as run_discover
+
+    run_discover(data, out)
+
+
 CASES = {
+    "riskctl_discover": case_riskctl_discover,
     "riskctl_validate": case_riskctl_validate,
     "yaml_validate": case_yaml_validate,
     "riskctl_bootstrap": case_riskctl_bootstrap,
@@ -701,6 +708,7 @@ def main() -> None:
             "shap",
             "contention",
             "validate",
+            "discover",
         ],
     )
     parser.add_argument("--features-rows", type=int, nargs="+", default=[10_000_000])
@@ -735,6 +743,7 @@ def main() -> None:
     )
     parser.add_argument("--drift-rows", type=int, default=2_000_000)
     parser.add_argument("--validate-files", type=int, default=50)
+    parser.add_argument("--discover-rows", type=int, default=1_000_000)
     parser.add_argument("--dask-rows", type=int, default=50_000_000)
     parser.add_argument("--dask-part-rows", type=int, default=1_000_000)
     parser.add_argument("--dask-worker-memory", default="2GiB")
@@ -760,6 +769,16 @@ def main() -> None:
             results += run_dask_features(
                 DATA, args.dask_features_rows, args.dask_features_part_rows, args.dask_worker_memory
             )
+    if "discover" in args.cases:
+        from discover_case import make_planted
+
+        data = make_planted(args.discover_rows, DATA / f"discover_{args.discover_rows}.parquet")
+        out = DATA / "discover_riskctl.parquet"
+        ours = measure("riskctl_discover", str(data), str(out))
+        nothing = {"seconds": float("nan"), "peak_mib": float("nan")}  # no usual tool to compare
+        results.append(report("discover", ours, nothing, args.discover_rows))
+        found = json.loads(out.with_suffix(".json").read_text())
+        print(f"discover: {found['found']} of {found['planted']} planted blocks found", flush=True)
     if "validate" in args.cases:
         folder = make_strategies(args.validate_files, DATA / f"strategies_{args.validate_files}")
         ours = measure("riskctl_validate", str(folder), str(DATA / "validate_riskctl.json"))

@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "diff": ("diff", "diff"),
     "features": ("features", "features"),
     "monitor": ("monitor", "monitor"),
+    "discover": ("discover", "discover"),
     "data": ("data", "app"),
 }
 # how every command's help is rendered (the root `app` below uses the same)

@@ -16,10 +16,12 @@ from riskctl.cli.options import JsonOpt, SeedOpt
 from riskctl.data.io import table_format, write_table
 from riskctl.data.output import check_output_file
 from riskctl.data.profile import profile_table
+from riskctl.errors import UsageError
 from riskctl.escape import for_terminal
 from riskctl.synth.drift import parse_drift, plant_drift
 from riskctl.synth.events import generate_events
 from riskctl.synth.generate import generate_history
+from riskctl.synth.lockstep import check_plant_blocks, plant_lockstep
 from riskctl.synth.production import derives_from_raw_events, production_history
 
 app = typer.Typer(
@@ -68,6 +70,16 @@ def generate(
     control_rate: Annotated[
         float, typer.Option("--control-rate", help="With --production: share let through.")
     ] = 0.05,
+    plant_blocks: Annotated[
+        int,
+        typer.Option(
+            "--plant-blocks",
+            metavar="N",
+            help="Add N lockstep blocks (attack `lockstep`): 10-30 fresh accounts each "
+            "ordering at the same 4-12 shops within hours of one day, camouflaged by orders "
+            "at popular shops; what `riskctl discover` finds. Raw events only.",
+        ),
+    ] = 0,
     as_json: JsonOpt = False,
 ) -> None:
     """Write seeded synthetic raw e-commerce order events with realistic attack patterns.
@@ -92,6 +104,12 @@ def generate(
     """
     table_format(out_path)
     check_output_file(out_path)
+    check_plant_blocks(plant_blocks)
+    if plant_blocks and (derived or drift or production is not None):
+        raise UsageError(
+            "--plant-blocks adds raw events only, without derived columns",
+            hint="drop --derived, --drift and --production, or --plant-blocks",
+        )
     specs = [parse_drift(d) for d in drift or []]
     # drift shifts the generator's own derived columns, so it needs them
     wants_derived = derived or bool(specs)
@@ -99,6 +117,7 @@ def generate(
     make = generate_history if wants_derived or not raw else generate_events
     with err.status("Generating history"):
         df = plant_drift(make(rows=rows, seed=seed, days=days), specs, seed)
+        df, _ = plant_lockstep(df, plant_blocks, seed)
     hidden = None
     if production is not None:
         df, hidden = production_history(df, production, control_rate, seed)

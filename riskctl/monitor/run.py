@@ -218,6 +218,11 @@ def run_monitor(o: MonitorOptions, sides: Sides | None = None) -> MonitorResult:
     change = alert[1] - alert[0] if alert[0] is not None and alert[1] is not None else None
     limits = loaded.strategy.monitoring if loaded else None
     thresholds = check_thresholds(limits, drift, score_drift, change, estimates) if limits else []
+    if limits is not None and limits.new_blocks is not None:
+        from riskctl.monitor.blocks import new_blocks, new_blocks_result
+
+        found = new_blocks(limits.new_blocks, cur, sides.time, sides.current_name)
+        thresholds.append(new_blocks_result(limits.new_blocks, found))
     return MonitorResult(
         reference_name=sides.reference_name,
         current_name=sides.current_name,

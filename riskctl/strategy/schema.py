@@ -133,6 +133,21 @@ class History(_Strict):
     )
 
 
+class NewBlocks(_Strict):
+    """A nightly alarm for attacks nobody has labelled: `riskctl discover` on the current
+    rows; a new dense block in any of their windows crosses the limit."""
+
+    accounts: str = Field(description="Account column.")
+    items: list[str] = Field(
+        min_length=1, description="Entity columns (`a+b`: one entity per combination)."
+    )
+    window: str = Field("1d", description="Window length, e.g. 1d.")
+    max_p_value: Number = Field(
+        0.001, gt=0, le=1, description="A new block at or below this p-value crosses the limit."
+    )
+    min_accounts: int = Field(5, ge=1, description="Only blocks of at least this many accounts.")
+
+
 class Monitoring(_Strict):
     """Limits `riskctl monitor` checks; crossing one exits 1 (for a nightly job)."""
 
@@ -152,6 +167,9 @@ class Monitoring(_Strict):
     )
     max_unseen_share: Number | None = Field(
         None, ge=0, le=1, description="Largest share of rows with a category never seen."
+    )
+    new_blocks: NewBlocks | None = Field(
+        None, description="Dense blocks (`riskctl discover`) new in the current rows."
     )
 
 
