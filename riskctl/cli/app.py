@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "features": ("features", "features"),
     "monitor": ("monitor", "monitor"),
     "data": ("data", "app"),
+    "rules": ("rules", "app"),
 }
 # how every command's help is rendered (the root `app` below uses the same)
 MARKUP: Final = "rich"

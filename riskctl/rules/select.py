@@ -1,0 +1,127 @@
+"""Greedy choice of rules on the search window, against the strategy and each other.
+
+Each step takes the candidate that newly stops the most bad rows among those the strategy
+and the rules already chosen let through, provided that:
+
+* the chosen set's marginal false-positive rate stays within the budget at the upper
+  bound of its 95% Wilson interval (the set is judged together, not rule by rule), both
+  on the search window and as the holdout would measure it (the same rate over the
+  holdout's number of good rows: a smaller window has a wider interval);
+* it pays in at least `min_folds` of the search periods: it newly stops a bad row there,
+  with a marginal false-positive rate within the budget;
+* it is not an existing rule again (the same rows on the search window).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from riskctl.metrics.intervals import wilson
+from riskctl.rules.candidates import MIN_BAD, Candidate
+
+POOL = 300  # candidates considered by the greedy steps (those stopping the most bad rows)
+
+
+@dataclass(frozen=True)
+class Window:
+    """The search window's rows: open (the strategy lets them through), bad and good
+    (usable labels), each row's period, and the rows each existing rule fires on."""
+
+    open: np.ndarray
+    bad: np.ndarray
+    good: np.ndarray
+    fold: np.ndarray
+    folds: int
+    existing: list[np.ndarray]
+
+
+@dataclass(frozen=True)
+class Chosen:
+    candidate: Candidate
+    bad: int  # bad rows it newly stops on the search window, after the rules before it
+    good: int
+    folds_passed: int
+
+
+def select_rules(
+    candidates: list[Candidate],
+    matrix: np.ndarray,
+    window: Window,
+    budget: float,
+    max_rules: int,
+    min_folds: int,
+    holdout_good: int,
+) -> list[Chosen]:
+    pool = candidate_pool(candidates)
+    masks = [np.logical_and.reduce([matrix[:, i] for i in c.atoms]) for c in pool]
+    keep = [i for i, m in enumerate(masks) if not _repeats(m, window.existing)]
+    total_good = int(window.good.sum())
+    covered = np.zeros(len(window.open), dtype=bool)
+    used_good, chosen = 0, []
+    for _ in range(max_rules):
+        best = None
+        for i in keep:
+            new = masks[i] & window.open & ~covered
+            b, g = int((new & window.bad).sum()), int((new & window.good).sum())
+            if b < MIN_BAD or not _within(used_good + g, total_good, holdout_good, budget):
+                continue
+            passed = _folds_passed(new, window, budget)
+            if passed < min_folds:
+                continue
+            key = (-b, g, len(pool[i].atoms), pool[i].when)
+            if best is None or key < best[0]:
+                best = (key, i, b, g, passed)
+        if best is None:
+            break
+        _, i, b, g, passed = best
+        chosen.append(Chosen(pool[i], b, g, passed))
+        covered |= masks[i]
+        used_good += g
+        keep.remove(i)
+    return chosen
+
+
+def candidate_pool(candidates: list[Candidate]) -> list[Candidate]:
+    """Those stopping the most bad rows, and the most precise ones (lower Wilson bound)."""
+    most = sorted(candidates, key=lambda c: (-c.bad, c.good, len(c.atoms), c.when))
+    precise = sorted(
+        candidates, key=lambda c: (-wilson(c.bad, c.bad + c.good).low, len(c.atoms), c.when)
+    )
+    pool = {c.atoms: c for c in [*most[: POOL // 2], *precise[: POOL // 2]]}
+    return sorted(pool.values(), key=lambda c: (-c.bad, c.good, len(c.atoms), c.when))
+
+
+def allowed_good(total: int, holdout_total: int, budget: float) -> int:
+    """The most good rows the rules together may newly hit on the search window; -1: none
+    (not even zero keeps the budget at the upper bound, e.g. a holdout too small)."""
+    if not _within(0, total, holdout_total, budget):
+        return -1
+    low, high = 0, total
+    while low < high:  # the bounds grow with the count: the largest count still within
+        mid = (low + high + 1) // 2
+        low, high = (mid, high) if _within(mid, total, holdout_total, budget) else (low, mid - 1)
+    return low
+
+
+def _within(good: int, total: int, holdout_total: int, budget: float) -> bool:
+    """The marginal false-positive rate's upper 95% bound within the budget, on the search
+    window and as expected on the holdout."""
+    if wilson(good, total).high > budget:
+        return False
+    expected = round(good * holdout_total / total) if total else 0
+    return not wilson(expected, holdout_total).high > budget
+
+
+def _repeats(mask: np.ndarray, existing: list[np.ndarray]) -> bool:
+    return any(np.array_equal(mask, e) for e in existing)
+
+
+def _folds_passed(new: np.ndarray, w: Window, budget: float) -> int:
+    """Periods where the rule newly stops a bad row within the budget's false-positive rate."""
+    bad = np.bincount(w.fold[new & w.bad], minlength=w.folds)[: w.folds]
+    good = np.bincount(w.fold[new & w.good], minlength=w.folds)[: w.folds]
+    goods = np.bincount(w.fold[w.good], minlength=w.folds)[: w.folds]
+    within = good <= budget * goods
+    return int(((bad > 0) & within).sum())
