@@ -207,7 +207,8 @@ def _search(
     allowed = allowed_good(int((label == 0).sum()), holdout_good, opts.budget_fpr)
     candidates = beam_search(atoms, matrix, bad, sampled, allowed * share, opts.max_conditions)
     compiled = compile_strategy(loaded, table.schema)
-    existing = table.select(list(compiled.rules.values())).to_numpy().astype(bool).T
+    fires = [e.alias(f"rule{i}") for i, e in enumerate(compiled.rules.values())]
+    existing = table.select(fires).to_numpy().astype(bool).T if fires else []
     fold = split.fold[split.search]
     window = Window(~flagged, label == 1, label == 0, fold, opts.folds, list(existing))
     chosen = select_rules(
