@@ -5,8 +5,9 @@ and the rules already chosen let through, provided that:
 
 * the chosen set's marginal false-positive rate stays within the budget at the upper
   bound of its 95% Wilson interval (the set is judged together, not rule by rule), both
-  on the search window and as the holdout would measure it (the same rate over the
-  holdout's number of good rows: a smaller window has a wider interval);
+  on the whole search window and as one period would measure it (the same rate over a
+  period's good rows: a later window of that size keeps the budget at its upper bound
+  too; judged on the search window alone, so later rows never change the choice);
 * it pays in at least `min_folds` of the search periods: it newly stops a bad row there,
   with a marginal false-positive rate within the budget;
 * it is not an existing rule again (the same rows on the search window).
@@ -52,7 +53,7 @@ def select_rules(
     budget: float,
     max_rules: int,
     min_folds: int,
-    holdout_good: int,
+    period_good: int,
 ) -> list[Chosen]:
     pool = candidate_pool(candidates)
     masks = [np.logical_and.reduce([matrix[:, i] for i in c.atoms]) for c in pool]
@@ -65,7 +66,7 @@ def select_rules(
         for i in keep:
             new = masks[i] & window.open & ~covered
             b, g = int((new & window.bad).sum()), int((new & window.good).sum())
-            if b < MIN_BAD or not _within(used_good + g, total_good, holdout_good, budget):
+            if b < MIN_BAD or not _within(used_good + g, total_good, period_good, budget):
                 continue
             passed = _folds_passed(new, window, budget)
             if passed < min_folds:
@@ -93,25 +94,25 @@ def candidate_pool(candidates: list[Candidate]) -> list[Candidate]:
     return sorted(pool.values(), key=lambda c: (-c.bad, c.good, len(c.atoms), c.when))
 
 
-def allowed_good(total: int, holdout_total: int, budget: float) -> int:
+def allowed_good(total: int, period_total: int, budget: float) -> int:
     """The most good rows the rules together may newly hit on the search window; -1: none
-    (not even zero keeps the budget at the upper bound, e.g. a holdout too small)."""
-    if not _within(0, total, holdout_total, budget):
+    (not even zero keeps the budget at the upper bound, e.g. periods too small)."""
+    if not _within(0, total, period_total, budget):
         return -1
     low, high = 0, total
     while low < high:  # the bounds grow with the count: the largest count still within
         mid = (low + high + 1) // 2
-        low, high = (mid, high) if _within(mid, total, holdout_total, budget) else (low, mid - 1)
+        low, high = (mid, high) if _within(mid, total, period_total, budget) else (low, mid - 1)
     return low
 
 
-def _within(good: int, total: int, holdout_total: int, budget: float) -> bool:
+def _within(good: int, total: int, period_total: int, budget: float) -> bool:
     """The marginal false-positive rate's upper 95% bound within the budget, on the search
-    window and as expected on the holdout."""
+    window and at the same rate over one period's good rows."""
     if wilson(good, total).high > budget:
         return False
-    expected = round(good * holdout_total / total) if total else 0
-    return not wilson(expected, holdout_total).high > budget
+    expected = round(good * period_total / total) if total else 0
+    return not wilson(expected, period_total).high > budget
 
 
 def _repeats(mask: np.ndarray, existing: list[np.ndarray]) -> bool:

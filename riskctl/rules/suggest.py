@@ -203,8 +203,8 @@ def _search(
     bad, good = ~flagged & (label == 1), ~flagged & (label == 0)
     share = min(1.0, BEAM_ROWS / max(1, int(bad.sum() + good.sum())))
     sampled = good & (np.random.default_rng(opts.seed).random(len(good)) < share)
-    holdout_good = int((_labels(run)[split.holdout] == 0).sum())
-    allowed = allowed_good(int((label == 0).sum()), holdout_good, opts.budget_fpr)
+    goods = int((label == 0).sum())
+    allowed = allowed_good(goods, goods // opts.folds, opts.budget_fpr)
     candidates = beam_search(atoms, matrix, bad, sampled, allowed * share, opts.max_conditions)
     compiled = compile_strategy(loaded, table.schema)
     fires = [e.alias(f"rule{i}") for i, e in enumerate(compiled.rules.values())]
@@ -212,7 +212,13 @@ def _search(
     fold = split.fold[split.search]
     window = Window(~flagged, label == 1, label == 0, fold, opts.folds, list(existing))
     chosen = select_rules(
-        candidates, matrix, window, opts.budget_fpr, opts.max_rules, opts.min_folds, holdout_good
+        candidates,
+        matrix,
+        window,
+        opts.budget_fpr,
+        opts.max_rules,
+        opts.min_folds,
+        goods // opts.folds,
     )
     return chosen, material.columns, material.warnings
 
