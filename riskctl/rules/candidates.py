@@ -131,6 +131,14 @@ def atom_matrix(table: pl.DataFrame, atoms: list[Atom]) -> tuple[list[Atom], np.
     return kept, table.select(exprs).to_numpy().astype(bool)
 
 
+def conjunction_masks(table: pl.DataFrame, whens: list[str]) -> np.ndarray:
+    """The rows each condition fires on (one column each), as the engine decides them."""
+    if not whens:
+        return np.zeros((table.height, 0), dtype=bool)
+    exprs = [compile_condition(w, table.schema, WHERE).alias(f"c{i}") for i, w in enumerate(whens)]
+    return table.select(exprs).to_numpy().astype(bool)
+
+
 def beam_search(
     atoms: list[Atom],
     matrix: np.ndarray,

@@ -18,11 +18,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import polars as pl
 
 from riskctl.metrics.intervals import wilson
-from riskctl.rules.candidates import MIN_BAD, Candidate
+from riskctl.rules.candidates import MIN_BAD, Candidate, conjunction_masks
 
-POOL = 300  # candidates considered by the greedy steps (those stopping the most bad rows)
+POOL = 120  # candidates considered by the greedy steps (those stopping the most bad rows)
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ class Chosen:
 
 def select_rules(
     candidates: list[Candidate],
-    matrix: np.ndarray,
+    table: pl.DataFrame,
     window: Window,
     budget: float,
     max_rules: int,
@@ -56,7 +57,7 @@ def select_rules(
     period_good: int,
 ) -> list[Chosen]:
     pool = candidate_pool(candidates)
-    masks = [np.logical_and.reduce([matrix[:, i] for i in c.atoms]) for c in pool]
+    masks = list(conjunction_masks(table, [c.when for c in pool]).T)
     keep = [i for i, m in enumerate(masks) if not _repeats(m, window.existing)]
     total_good = int(window.good.sum())
     covered = np.zeros(len(window.open), dtype=bool)

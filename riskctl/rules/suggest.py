@@ -198,22 +198,28 @@ def _search(
             "every column left for rules separates the labels almost perfectly (leakage)",
             hint="check those columns; name others with --columns",
         )
-    atoms, matrix = atom_matrix(table, atom_texts(table, material.columns, label))
     flagged = run.candidate.decisions[FLAGGED].to_numpy()[split.search]
     bad, good = ~flagged & (label == 1), ~flagged & (label == 0)
+    # the beam sees the open labelled rows, with a seeded sample of good ones on big data
     share = min(1.0, BEAM_ROWS / max(1, int(bad.sum() + good.sum())))
     sampled = good & (np.random.default_rng(opts.seed).random(len(good)) < share)
+    seen = np.flatnonzero(bad | sampled)
+    texts = atom_texts(table, material.columns, label)
+    atoms, matrix = atom_matrix(table[seen], texts)
     goods = int((label == 0).sum())
     allowed = allowed_good(goods, goods // opts.folds, opts.budget_fpr)
-    candidates = beam_search(atoms, matrix, bad, sampled, allowed * share, opts.max_conditions)
+    candidates = beam_search(
+        atoms, matrix, bad[seen], sampled[seen], allowed * share, opts.max_conditions
+    )
     compiled = compile_strategy(loaded, table.schema)
     fires = [e.alias(f"rule{i}") for i, e in enumerate(compiled.rules.values())]
     existing = table.select(fires).to_numpy().astype(bool).T if fires else []
+    del matrix
     fold = split.fold[split.search]
     window = Window(~flagged, label == 1, label == 0, fold, opts.folds, list(existing))
     chosen = select_rules(
         candidates,
-        matrix,
+        table,
         window,
         opts.budget_fpr,
         opts.max_rules,
