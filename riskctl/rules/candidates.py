@@ -24,9 +24,9 @@ import polars as pl
 from riskctl.errors import ConfigError, Location
 from riskctl.metrics.intervals import wilson
 from riskctl.strategy.characters import odd_characters
-from riskctl.strategy.conditions import compile_condition
+from riskctl.strategy.conditions import compile_condition, condition_expr, decided
 
-QUANTILES = (0.01, 0.02, 0.05, *(k / 20 for k in range(2, 19)), 0.95, 0.98, 0.99)
+QUANTILES = (0.01, 0.02, 0.05, *(k / 10 for k in range(1, 10)), 0.95, 0.98, 0.99)
 TOP_VALUES = 12  # a text column's commonest values, each an `=` atom
 IN_LIST = 5  # the longest IN list of risky values
 BEAM = 12
@@ -115,28 +115,61 @@ def _risky(s: pl.Series, label: np.ndarray) -> list[list[str]]:
     return [values[:k] for k in range(2, len(values) + 1)]
 
 
+def compiled(table: pl.DataFrame, texts: list[str]) -> list[pl.Expr | None]:
+    """Each condition as the engine decides it (None: it does not run on this data),
+    checked on the schema all at once, one by one only if that fails."""
+    schema = table.schema
+    parsed: list[pl.Expr | None] = []
+    for text in texts:
+        try:
+            parsed.append(condition_expr(text, schema, WHERE))
+        except (ConfigError, pl.exceptions.PolarsError):
+            parsed.append(None)
+    exprs = [(i, e) for i, e in enumerate(parsed) if e is not None]
+    try:
+        empty = pl.LazyFrame(schema=schema).select([e.alias(f"c{i}") for i, e in exprs])
+        ok = all(t == pl.Boolean for t in empty.collect().dtypes)
+    except pl.exceptions.PolarsError:
+        ok = False
+    if not ok:
+        return [_one(text, schema) for text in texts]
+    # each with the schema of its own columns (the same expression; quicker to build)
+    return [None if e is None else decided(e, _own(e, schema)) for e in parsed]
+
+
+def _own(expr: pl.Expr, schema: pl.Schema) -> pl.Schema:
+    return pl.Schema({c: schema[c] for c in dict.fromkeys(expr.meta.root_names())})
+
+
+def _one(text: str, schema: pl.Schema) -> pl.Expr | None:
+    try:
+        return compile_condition(text, schema, WHERE)
+    except ConfigError:
+        return None
+
+
+def masks(table: pl.DataFrame, exprs: list[pl.Expr]) -> np.ndarray:
+    """The rows each expression fires on: a (rows, expressions) boolean array."""
+    out = np.empty((table.height, len(exprs)), dtype=bool, order="F")
+    for start in range(0, len(exprs), 64):  # bounded batches: one frame of 64 columns
+        batch = exprs[start : start + 64]
+        frame = table.select([e.alias(f"c{i}") for i, e in enumerate(batch)])
+        for j, column in enumerate(frame.iter_columns()):
+            out[:, start + j] = column.to_numpy()
+    return out
+
+
 def atom_matrix(table: pl.DataFrame, atoms: list[Atom]) -> tuple[list[Atom], np.ndarray]:
     """The atoms that compile on this data, and their rows (one column each)."""
-    kept: list[Atom] = []
-    exprs: list[pl.Expr] = []
-    for atom in atoms:
-        try:
-            expr = compile_condition(atom.sql, table.schema, WHERE)
-        except ConfigError:
-            continue
-        kept.append(atom)
-        exprs.append(expr.alias(f"a{len(exprs)}"))
-    if not exprs:
-        return [], np.zeros((table.height, 0), dtype=bool)
-    return kept, table.select(exprs).to_numpy().astype(bool)
+    exprs = compiled(table, [a.sql for a in atoms])
+    kept = [a for a, e in zip(atoms, exprs, strict=True) if e is not None]
+    return kept, masks(table, [e for e in exprs if e is not None])
 
 
 def conjunction_masks(table: pl.DataFrame, whens: list[str]) -> np.ndarray:
     """The rows each condition fires on (one column each), as the engine decides them."""
-    if not whens:
-        return np.zeros((table.height, 0), dtype=bool)
-    exprs = [compile_condition(w, table.schema, WHERE).alias(f"c{i}") for i, w in enumerate(whens)]
-    return table.select(exprs).to_numpy().astype(bool)
+    exprs = [compile_condition(w, table.schema, WHERE) for w in whens]
+    return masks(table, exprs)
 
 
 def beam_search(
@@ -150,7 +183,8 @@ def beam_search(
     """Conjunctions of up to `max_conditions` atoms (one per column) on the open rows
     (`bad`, `good`: the rows the strategy lets through, with a usable label), each stopping
     at least MIN_BAD bad rows and hitting at most `max_good` good rows."""
-    nb, ng = matrix[bad].sum(0), matrix[good].sum(0)
+    bad_rows, good_rows = matrix[bad], matrix[good]  # the beam counts on these only
+    nb, ng = np.count_nonzero(bad_rows, axis=0), np.count_nonzero(good_rows, axis=0)
     level = [((i,), int(nb[i]), int(ng[i])) for i in range(len(atoms)) if nb[i] >= MIN_BAD]
     found: dict[tuple[int, ...], tuple[int, int]] = {}
     for depth in range(1, max_conditions + 1):
@@ -159,7 +193,7 @@ def beam_search(
                 found[key] = (b, g)
         if depth == max_conditions:
             break
-        level = _expand(_beam(level, max_good), atoms, matrix, bad, good)
+        level = _expand(_beam(level, max_good), atoms, bad_rows, good_rows)
     return [
         Candidate(key, " AND ".join(atoms[i].sql for i in key), b, g)
         for key, (b, g) in sorted(found.items())
@@ -174,12 +208,14 @@ def _beam(level: list[tuple], max_good: float) -> list[tuple]:
 
 
 def _expand(
-    beam: list[tuple], atoms: list[Atom], matrix: np.ndarray, bad: np.ndarray, good: np.ndarray
+    beam: list[tuple], atoms: list[Atom], bad_rows: np.ndarray, good_rows: np.ndarray
 ) -> list[tuple]:
     out: dict[tuple[int, ...], tuple] = {}
     for key, _, g in beam:
-        rows = np.logical_and.reduce([matrix[:, i] for i in key])
-        nb, ng = matrix[rows & bad].sum(0), matrix[rows & good].sum(0)
+        in_bad = np.logical_and.reduce([bad_rows[:, i] for i in key])
+        in_good = np.logical_and.reduce([good_rows[:, i] for i in key])
+        nb = np.count_nonzero(bad_rows[in_bad], axis=0)
+        ng = np.count_nonzero(good_rows[in_good], axis=0)
         used = {atoms[i].column for i in key}
         # a condition earns its place: it leaves out at least a tenth of the good rows
         for j in np.flatnonzero((nb >= MIN_BAD) & (ng <= g - max(1, g // 10))):

@@ -30,7 +30,7 @@ from riskctl.strategy.engine import compile_strategy
 from riskctl.strategy.load import LoadedStrategy, load_strategy
 from riskctl.strategy.schema import Rule
 
-BEAM_ROWS = 400_000  # above this many open labelled rows, the beam sees a sample of good ones
+BEAM_ROWS = 120_000  # above this many open labelled rows, the beam sees a sample of good ones
 ATTACK = "attack"  # the column naming what really happened, when the data has it
 
 
