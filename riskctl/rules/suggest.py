@@ -19,7 +19,7 @@ import polars as pl
 from riskctl.data.io import scan_table
 from riskctl.errors import UsageError
 from riskctl.outcomes.coverage import history_columns
-from riskctl.rules.candidates import atom_matrix, atom_texts, beam_search
+from riskctl.rules.candidates import atom_matrix, atom_texts, beam_search, masks
 from riskctl.rules.columns import rule_columns, without_leaks
 from riskctl.rules.folds import Split, check_options, split_rows
 from riskctl.rules.holdout import Change, attack_mix, change, holdout_rows, shadow_table
@@ -212,11 +212,10 @@ def _search(
         atoms, matrix, bad[seen], sampled[seen], allowed * share, opts.max_conditions
     )
     compiled = compile_strategy(loaded, table.schema)
-    fires = [e.alias(f"rule{i}") for i, e in enumerate(compiled.rules.values())]
-    existing = table.select(fires).to_numpy().astype(bool).T if fires else []
+    existing = list(masks(table, list(compiled.rules.values())).T)
     del matrix
     fold = split.fold[split.search]
-    window = Window(~flagged, label == 1, label == 0, fold, opts.folds, list(existing))
+    window = Window(~flagged, label == 1, label == 0, fold, opts.folds, existing)
     chosen = select_rules(
         candidates,
         table,
