@@ -15,7 +15,7 @@ from riskctl.data.output import check_output_file
 from riskctl.errors import UsageError
 from riskctl.escape import for_terminal
 from riskctl.numbers import fmt_count, fmt_percent, fmt_points_interval
-from riskctl.rules.suggest import Options, Suggestion, suggest_rules
+from riskctl.rules.suggest import Options, Suggested, Suggestion, suggest_rules
 from riskctl.rules.write import write_suggested
 
 app = typer.Typer(
@@ -193,7 +193,13 @@ def _table(result: Suggestion) -> Table:
             fmt_points_interval(fpr.value, fpr.low, fpr.high, 3, compact=True) if fpr else "n/a",
             fmt_percent(s.precision.value, 1),
             fmt_count(h.alerts_per_day),
-            for_terminal(", ".join(f"{k} {v}" for k, v in s.overlap.items())) or "-",
+            for_terminal(", ".join(f"{k} {v}" for k, v in _overlap(s).items())) or "-",
             f"{s.folds_passed}/{result.options.folds}",
         )
     return table
+
+
+def _overlap(s: Suggested) -> dict[str, int]:
+    """Rows it fires on that the strategy already stops, then per existing rule."""
+    both = {"stopped": s.already_flagged} if s.already_flagged else {}
+    return {**both, **s.overlap}

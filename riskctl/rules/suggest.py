@@ -61,6 +61,7 @@ class Suggested:
     folds_passed: int
     holdout: Change
     hits: int
+    already_flagged: int  # holdout rows it fires on that the strategy already stops
     precision: Any  # Proportion over the rule's labelled hits (simulate's rule table)
     overlap: dict[str, int]
     attacks: dict[str, dict[str, int]]
@@ -75,6 +76,7 @@ class Suggested:
             "folds": folds,
             "holdout": self.holdout.to_dict(),
             "hits": self.hits,
+            "already_flagged": self.already_flagged,
             "precision": self.precision.value,
             "precision_interval": [self.precision.low, self.precision.high],
             "overlap": self.overlap,
@@ -267,6 +269,7 @@ def _measure(
             c.folds_passed,
             change(rows, loaded, [rule]),
             s.hits,
+            s.hits - s.incremental_hits,
             s.precision,
             {k: v for k, v in s.overlap.items() if k in existing},
             attack_mix(table, flagged, rule, attack, run.roles.label),

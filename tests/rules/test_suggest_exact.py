@@ -92,6 +92,7 @@ def test_reported_numbers_are_simulates(tmp_path: Path, seed: int) -> None:
         ]  # fmt: skip
         assert rule["overlap"] == {k: v for k, v in stats.overlap.items() if k in existing}
         assert rule["holdout"]["newly_stopped_bad"] == stats.incremental_bad
+        assert rule["already_flagged"] == stats.hits - stats.incremental_hits
         one = variant(written, {rule["name"]}, tmp_path / f"{rule['name']}.yaml")
         assert_change(rule["holdout"], run_simulation(one, holdout, baseline=strategy))
     every = {r["name"] for r in report["rules"]}
