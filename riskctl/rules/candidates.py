@@ -24,7 +24,12 @@ import polars as pl
 from riskctl.errors import ConfigError, Location
 from riskctl.metrics.intervals import wilson
 from riskctl.strategy.characters import odd_characters
-from riskctl.strategy.conditions import compile_condition, condition_expr, decided
+from riskctl.strategy.conditions import (
+    compile_condition,
+    condition_expr,
+    decided,
+    parse_condition,
+)
 
 QUANTILES = (0.01, 0.02, 0.05, *(k / 10 for k in range(1, 10)), 0.95, 0.98, 0.99)
 TOP_VALUES = 12  # a text column's commonest values, each an `=` atom
@@ -50,7 +55,15 @@ class Candidate:
 
 
 def name_sql(column: str) -> str:
-    return column if _PLAIN.match(column) else '"' + column.replace('"', '""') + '"'
+    """The column as a SQL name: bare when it reads as one (not a keyword), else quoted."""
+    quoted = '"' + column.replace('"', '""') + '"'
+    if not _PLAIN.match(column):
+        return quoted
+    try:
+        parse_condition(f"{column} IS NULL", WHERE)
+    except ConfigError:
+        return quoted
+    return column
 
 
 def _literal(value: str | float) -> str:
