@@ -3,11 +3,12 @@
 Each step takes the candidate that newly stops the most bad rows among those the strategy
 and the rules already chosen let through, provided that:
 
-* the chosen set's marginal false-positive rate stays within the budget at the upper
-  bound of its 95% Wilson interval (the set is judged together, not rule by rule), both
-  on the whole search window and as one period would measure it (the same rate over a
-  period's good rows: a later window of that size keeps the budget at its upper bound
-  too; judged on the search window alone, so later rows never change the choice);
+* the chosen set stays within the budget together: each rule is charged the upper end of
+  the 95% interval of the good rows it newly hits (the winner's curse: a rule tuned on
+  these rows hits more good rows on later ones), the charges add up, and the set's
+  marginal false-positive rate stays within the budget at the upper 95% bound over one
+  period's good rows (a later window of that size keeps it too). Judged on the search
+  window alone, so later rows never change the choice;
 * it pays in at least `min_folds` of the search periods: it newly stops a bad row there,
   with a marginal false-positive rate within the budget;
 * it is not an existing rule again (the same rows on the search window).
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from riskctl.metrics.intervals import wilson
+from riskctl.metrics.intervals import wilson, wilson_at
 from riskctl.rules.candidates import MIN_BAD, Candidate, conjunction_masks
 
 POOL = 120  # candidates considered by the greedy steps (those stopping the most bad rows)
@@ -61,13 +62,14 @@ def select_rules(
     keep = [i for i, m in enumerate(masks) if not _repeats(m, window.existing)]
     total_good = int(window.good.sum())
     covered = np.zeros(len(window.open), dtype=bool)
-    used_good, chosen = 0, []
+    used_good, charged, chosen = 0, 0.0, []
     for _ in range(max_rules):
         best = None
         for i in keep:
             new = masks[i] & window.open & ~covered
             b, g = int((new & window.bad).sum()), int((new & window.good).sum())
-            if b < MIN_BAD or not _within(used_good + g, total_good, period_good, budget):
+            spent = (used_good + g, charged + _charge(g, total_good))
+            if b < MIN_BAD or not _within(*spent, total_good, period_good, budget):
                 continue
             passed = _folds_passed(new, window, budget)
             if passed < min_folds:
@@ -81,6 +83,7 @@ def select_rules(
         chosen.append(Chosen(pool[i], b, g, passed))
         covered |= masks[i]
         used_good += g
+        charged += _charge(g, total_good)
         keep.remove(i)
     return chosen
 
@@ -96,24 +99,34 @@ def candidate_pool(candidates: list[Candidate]) -> list[Candidate]:
 
 
 def allowed_good(total: int, period_total: int, budget: float) -> int:
-    """The most good rows the rules together may newly hit on the search window; -1: none
-    (not even zero keeps the budget at the upper bound, e.g. periods too small)."""
-    if not _within(0, total, period_total, budget):
+    """The most good rows one rule may newly hit on the search window; -1: none (not even
+    zero keeps the budget, e.g. periods too small)."""
+    if not _within(0, _charge(0, total), total, period_total, budget):
         return -1
     low, high = 0, total
     while low < high:  # the bounds grow with the count: the largest count still within
         mid = (low + high + 1) // 2
-        low, high = (mid, high) if _within(mid, total, period_total, budget) else (low, mid - 1)
+        inside = _within(mid, _charge(mid, total), total, period_total, budget)
+        low, high = (mid, high) if inside else (low, mid - 1)
     return low
 
 
-def _within(good: int, total: int, period_total: int, budget: float) -> bool:
-    """The marginal false-positive rate's upper 95% bound within the budget, on the search
-    window and at the same rate over one period's good rows."""
-    if wilson(good, total).high > budget:
+def _charge(good: int, total: int) -> float:
+    """The good rows a rule is charged: the upper end of its count's 95% interval. A rule
+    tuned on the search window hits more good rows on later ones (the winner's curse), and
+    the chosen rules' charges add up."""
+    return wilson(good, total).high * total if total else float(good)
+
+
+def _within(good: int, charged: float, total: int, period_total: int, budget: float) -> bool:
+    """The rules' charged good rows within the budget on the search window, and their
+    marginal false-positive rate within it at the upper 95% bound over one period's good
+    rows."""
+    if not total:
+        return good == 0
+    if charged > budget * total:
         return False
-    expected = round(good * period_total / total) if total else 0
-    return not wilson(expected, period_total).high > budget
+    return not (period_total and wilson_at(charged / total, period_total)[1] > budget)
 
 
 def _repeats(mask: np.ndarray, existing: list[np.ndarray]) -> bool:

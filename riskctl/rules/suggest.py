@@ -98,11 +98,15 @@ class Suggestion:
 
     @property
     def within_budget(self) -> bool:
-        """The set's marginal false-positive rate on the holdout, at its upper 95% bound."""
+        """The set's marginal false-positive rate on the holdout within the budget at its
+        upper 95% bound (and, with unseen outcomes, the control-group estimate's too)."""
         if self.together is None:
             return True
         fpr = self.together.delta.get("false_positive_rate")
-        return fpr is None or not fpr.high > self.options.budget_fpr
+        highs = [] if fpr is None else [fpr.high]
+        estimate = (self.together.estimates.get("false_positive_rate") or {}).get("estimate")
+        highs += [estimate["high"]] if estimate else []
+        return not any(h > self.options.budget_fpr for h in highs)
 
     def to_dict(self) -> dict[str, Any]:
         o = self.options

@@ -77,6 +77,9 @@ def test_reported_numbers_are_simulates(tmp_path: Path, seed: int) -> None:
          "--action", action, "--max-rules", "3", "--min-folds", "2", "--seed", str(seed)]
     )  # fmt: skip
     assert report["rules"], "the planted pattern should give at least one rule"
+    # chosen on the earlier part, the set keeps its budget on the later part
+    assert report["within_budget"]
+    assert report["together"]["intervals"]["false_positive_rate"][1] <= budget
     holdout = tmp_path / "holdout.parquet"
     cut = datetime.fromisoformat(report["holdout_from"])
     history.filter(pl.col("event_time") >= cut).write_parquet(holdout)
