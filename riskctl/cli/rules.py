@@ -75,7 +75,8 @@ def suggest(
     holdout: Annotated[
         float | None,
         typer.Option(
-            "--holdout", help="Judge the rules on the latest share of rows by time [default: 0.3]."
+            "--holdout",
+            help="Judge the rules on the latest share of rows by time (0.3 if neither this nor --holdout-from is given).",
         ),
     ] = None,
     folds: Annotated[
