@@ -76,7 +76,8 @@ def suggest(
         float | None,
         typer.Option(
             "--holdout",
-            help="Judge the rules on the latest share of rows by time (0.3 if neither this nor --holdout-from is given).",
+            help="Judge the rules on the latest share of rows by time (0.3 when neither "
+            "this nor --holdout-from is given).",
         ),
     ] = None,
     folds: Annotated[
