@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -39,6 +41,15 @@ def suggest(
             "-o",
             help="Write the strategy with the suggested rules added in shadow mode, each "
             "under a comment with its holdout numbers.",
+        ),
+    ] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            "--report",
+            help="Also write simulate's HTML report of the written strategy (rules in shadow "
+            "mode) against the strategy, on the holdout rows: its rule table holds each "
+            "suggested rule's hits, precision and the bad rows it would newly stop.",
         ),
     ] = None,
     budget_fpr: Annotated[
@@ -124,6 +135,8 @@ def suggest(
             raise UsageError(
                 "--out is the strategy itself", hint="write the suggestions to a new file"
             )
+    if report is not None:
+        check_output_file(report, "--report")
     opts = Options(
         budget_fpr, action, max_rules, max_conditions, columns, list(exclude or []), holdout,
         holdout_from, folds, min_folds, seed, attack, label, time, amount,
@@ -131,6 +144,11 @@ def suggest(
     result = suggest_rules(strategy, data, opts)
     if out_path is not None:
         write_suggested(result, out_path)
+    if report is not None and result.holdout_run is not None:
+        from riskctl.report.build import report_for_run  # the report stack, only when asked
+
+        command = "riskctl " + shlex.join(sys.argv[1:]) if sys.argv[1:] else "riskctl rules"
+        report_for_run(result.holdout_run, [], None, report, command)
     if as_json:
         print_json(result.to_dict())
         return

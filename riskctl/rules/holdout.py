@@ -17,7 +17,7 @@ from riskctl.simulation.compare import Comparison
 from riskctl.simulation.roles import Roles
 from riskctl.simulation.rows import Rows
 from riskctl.simulation.rules import RuleStats
-from riskctl.simulation.simulate import simulate_rows
+from riskctl.simulation.simulate import SimulationRun, simulate_rows
 from riskctl.strategy.conditions import compile_condition
 from riskctl.strategy.engine import compile_strategy
 from riskctl.strategy.load import LoadedStrategy
@@ -90,14 +90,26 @@ def _change(c: Comparison, days: int) -> Change:
     return Change(delta, bad, good, unknown, bad_amount, good_amount, days, estimates)
 
 
-def shadow_table(rows: Rows, original: LoadedStrategy, rules: list[Rule]) -> list[RuleStats]:
-    """simulate's rule table for the strategy with `rules` in shadow mode: the new rules'
-    rows, in order."""
+def shadow_run(rows: Rows, original: LoadedStrategy, rules: list[Rule], run: Any) -> Any:
+    """simulate's run of the strategy with `rules` added in shadow mode (the written
+    strategy) against the strategy as it is, on `rows`: its rule table holds the new rules'
+    hits, precision and overlap; a report can be written from it. `run`: the run the rows
+    come from (its data, digest, detectors)."""
     shadow = [r.model_copy(update={"mode": "shadow"}) for r in rules]
-    compiled = compile_strategy(with_rules(original, shadow), rows.lazy().collect_schema())
-    sims, _ = simulate_rows(rows, [compiled])
-    names = {r.name for r in rules}
-    return [s for s in sims[0].rules if s.name in names]
+    schema = rows.lazy().collect_schema()
+    compiled = [compile_strategy(with_rules(original, shadow), schema)]
+    compiled.append(compile_strategy(original, schema))
+    sims, comparison = simulate_rows(rows, compiled)
+    return SimulationRun(
+        run.data_path, run.data_sha256, run.roles, sims[0], sims[1], comparison,
+        run.detectors, rows, run.ids, run.history_path,
+    )  # fmt: skip
+
+
+def new_rule_stats(shadow: Any, rules: list[Rule]) -> list[RuleStats]:
+    """The shadow run's rule table rows of `rules`, in order."""
+    table = {s.name: s for s in shadow.candidate.rules}
+    return [table[r.name] for r in rules]
 
 
 def attack_mix(

@@ -22,7 +22,14 @@ from riskctl.outcomes.coverage import history_columns
 from riskctl.rules.candidates import atom_matrix, atom_texts, beam_search, masks
 from riskctl.rules.columns import rule_columns, without_leaks
 from riskctl.rules.folds import Split, check_options, split_rows
-from riskctl.rules.holdout import Change, attack_mix, change, holdout_rows, shadow_table
+from riskctl.rules.holdout import (
+    Change,
+    attack_mix,
+    change,
+    holdout_rows,
+    new_rule_stats,
+    shadow_run,
+)
 from riskctl.rules.select import Chosen, Window, allowed_good, select_rules
 from riskctl.simulation.simulate import SimulationRun, run_simulation
 from riskctl.strategy.decisions import FLAGGED
@@ -95,6 +102,8 @@ class Suggestion:
     columns: list[str]  # the columns rules were searched on
     search_rows: int
     holdout_rows: int
+    # simulate's run of the written strategy against the original on the holdout rows
+    holdout_run: SimulationRun | None = field(default=None, repr=False)
 
     @property
     def within_budget(self) -> bool:
@@ -262,7 +271,8 @@ def _measure(
     table = run.table.filter(pl.Series(split.holdout))
     rows = holdout_rows(table, run.roles, str(run.data_path))
     flagged = run.candidate.decisions[FLAGGED].to_numpy()[split.holdout]
-    stats = shadow_table(rows, loaded, rules) if rules else []
+    shadow = shadow_run(rows, loaded, rules, run)
+    stats = new_rule_stats(shadow, rules)
     existing = {r.name for r in loaded.strategy.rules}
     attack = _attack(run, opts)
     suggested = [
@@ -283,5 +293,6 @@ def _measure(
     together = change(rows, loaded, rules) if rules else None
     search_rows = int(split.search.sum())
     return Suggestion(
-        loaded, opts, split, suggested, together, warnings, columns, search_rows, table.height
-    )
+        loaded, opts, split, suggested, together, warnings, columns, search_rows, table.height,
+        shadow,
+    )  # fmt: skip

@@ -118,3 +118,22 @@ def test_demo_baseline_misses_attacks_the_rules_catch(tmp_path: Path) -> None:
         caught |= named
     assert caught <= {"brushing", "promo_abuse", "stolen_card", "account_takeover"}
     assert "attack" not in " ".join(r["when"] for r in report["rules"])
+
+
+def test_the_report_lists_each_suggested_rule_with_its_holdout_numbers(tmp_path: Path) -> None:
+    from bs4 import BeautifulSoup
+
+    history = random_history(2)
+    data = tmp_path / "h.parquet"
+    history.write_parquet(data)
+    strategy = tmp_path / "s.yaml"
+    strategy.write_text(random_strategy(2), encoding="utf-8")
+    report = tmp_path / "r.html"
+    found = suggest(strategy, data, "--budget-fpr", "0.02", "--report", str(report))
+    assert found["rules"]
+    page = BeautifulSoup(report.read_text(encoding="utf-8"), "html.parser")
+    for rule in found["rules"]:
+        cells = [td.get_text(strip=True) for td in page.find("tr", {"data-rule": rule["name"]})]
+        assert cells[0] == f"{rule['name']}(shadow)"
+        assert int(cells[2].replace(",", "")) == rule["hits"]
+        assert int(cells[5].replace(",", "")) == rule["holdout"]["newly_stopped_bad"]
