@@ -49,13 +49,8 @@ def case_tree_rules(data: str, strategy: str, budget: str, out: str) -> None:
     cut = np.sort(t)[int(len(t) * (1 - HOLDOUT))]
     search, holdout = t < cut, t >= cut
     skip = {roles.label, roles.time}
-    x = table.select(
-        [
-            pl.col(c).cast(pl.Float64) if table.schema[c].is_numeric() or table.schema[c] == pl.Boolean
-            else pl.col(c).cast(pl.String).rank("dense").cast(pl.Float64)
-            for c in table.columns if c not in skip and not table.schema[c].is_temporal()
-        ]
-    ).fill_null(-1e9).to_numpy()  # fmt: skip
+    x = table.select([_as_number(table, c) for c in table.columns if c not in skip])
+    x = x.fill_null(-1e9).to_numpy()
     fit = search & ~flagged
     tree = DecisionTreeClassifier(max_depth=3, min_samples_leaf=20, random_state=0)
     tree.fit(x[fit], y[fit])
@@ -72,6 +67,17 @@ def case_tree_rules(data: str, strategy: str, budget: str, out: str) -> None:
             }
         )
     )
+
+
+def _as_number(table, column: str):
+    """A column as numbers for the tree: numbers and booleans as they are, text as ranks,
+    times as epoch microseconds."""
+    import polars as pl
+
+    dtype = table.schema[column]
+    if dtype.is_numeric() or dtype == pl.Boolean or dtype.is_temporal():
+        return pl.col(column).cast(pl.Int64 if dtype.is_temporal() else pl.Float64)
+    return pl.col(column).cast(pl.String).rank("dense").cast(pl.Float64)
 
 
 def _greedy_leaves(leaf, y, search, flagged, budget: float) -> list[int]:
