@@ -41,7 +41,9 @@ def case_tree_rules(data: str, strategy: str, budget: str, out: str) -> None:
     from riskctl.simulation.simulate import run_simulation
     from riskctl.strategy.decisions import FLAGGED
 
-    run = run_simulation(Path(strategy), Path(data), carry=pl.scan_parquet(data).columns)
+    run = run_simulation(
+        Path(strategy), Path(data), carry=pl.scan_parquet(data).collect_schema().names()
+    )
     table, roles = run.table, run.roles
     flagged = run.candidate.decisions[FLAGGED].to_numpy()
     y = table[roles.label].to_numpy()
