@@ -21,7 +21,9 @@ class Split:
     fold: np.ndarray  # per row: the search period (0 .. folds-1), -1 outside the search
 
 
-def check_options(holdout: float | None, holdout_from: str | None, folds: int, min_folds: int):
+def check_options(
+    holdout: float | None, holdout_from: str | None, folds: int, min_folds: int
+) -> None:
     """Refuse split settings that cannot work, before any data is read."""
     if holdout is not None and holdout_from is not None:
         raise UsageError(
@@ -32,6 +34,8 @@ def check_options(holdout: float | None, holdout_from: str | None, folds: int, m
             f"--holdout {holdout:g} is not a share between 0 and 1",
             hint="e.g. --holdout 0.3 judges the rules on the latest 30% of rows",
         )
+    if holdout_from is not None:
+        parse_date(holdout_from)
     if folds < 1:
         raise UsageError(f"--folds {folds} is below 1", hint="e.g. --folds 4")
     if not 1 <= min_folds <= folds:
