@@ -20,6 +20,9 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from rules_case import case_riskctl_rules, case_tree_rules, rules_cases  # noqa: E402
+
 DATA = HERE / ".data"
 N_NUMERIC, N_BOOL, N_CAT = 35, 5, 5
 ROUNDS = 200
@@ -112,6 +115,8 @@ BENCH_BASELINE = (
     + "label:"
     + BENCH_STRATEGY.split("label:")[1]
 )
+# `rules`: the strategy without its rules, so that there is fraud left to find
+RULES_STRATEGY = BENCH_STRATEGY.split("rules:")[0] + "label:" + BENCH_STRATEGY.split("label:")[1]
 # the same rules as pandas expressions, severity rank: block 0, review 1
 PANDAS_RULES = [
     ("(num_02 > 2.5) & flag_1", 0),
@@ -563,6 +568,8 @@ CASES = {
     "duckdb_features": case_duckdb_features,
     "riskctl_drift": case_riskctl_drift,
     "pandas_drift": case_pandas_drift,
+    "riskctl_rules": case_riskctl_rules,
+    "tree_rules": case_tree_rules,
 }
 
 
@@ -709,6 +716,7 @@ def main() -> None:
             "contention",
             "validate",
             "discover",
+            "rules",
         ],
     )
     parser.add_argument("--features-rows", type=int, nargs="+", default=[10_000_000])
@@ -742,6 +750,8 @@ def main() -> None:
         help="contention: skip the libgomp-defaults runs (minutes each beside other work)",
     )
     parser.add_argument("--drift-rows", type=int, default=2_000_000)
+    parser.add_argument("--rules-rows", type=int, default=1_000_000)
+    parser.add_argument("--rules-budget", type=float, default=0.002)
     parser.add_argument("--validate-files", type=int, default=50)
     parser.add_argument("--discover-rows", type=int, default=1_000_000)
     parser.add_argument("--dask-rows", type=int, default=50_000_000)
@@ -779,6 +789,11 @@ def main() -> None:
         results.append(report("discover", ours, nothing, args.discover_rows))
         found = json.loads(out.with_suffix(".json").read_text())
         print(f"discover: {found['found']} of {found['planted']} planted blocks found", flush=True)
+    if "rules" in args.cases:
+        results += rules_cases(
+            measure, report, make_scored_table, RULES_STRATEGY, DATA, args.rules_rows,
+            args.rules_budget,
+        )  # fmt: skip
     if "validate" in args.cases:
         folder = make_strategies(args.validate_files, DATA / f"strategies_{args.validate_files}")
         ours = measure("riskctl_validate", str(folder), str(DATA / "validate_riskctl.json"))

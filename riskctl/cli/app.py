@@ -36,6 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "monitor": ("monitor", "monitor"),
     "discover": ("discover", "discover"),
     "data": ("data", "app"),
+    "rules": ("rules", "app"),
 }
 # how every command's help is rendered (the root `app` below uses the same)
 MARKUP: Final = "rich"

@@ -169,6 +169,14 @@ def _simulate(
     return simulations_from_cells(cell_frame(rows, compiled, cutoffs, by), compiled, rows, by)
 
 
+def simulate_rows(
+    rows: Rows, compiled: list[CompiledStrategy], by: list[str] | None = None
+) -> tuple[list[Simulation], Comparison | None]:
+    """Strategies already compiled, on rows already read (e.g. a holdout slice): their
+    results, and with two of them the first against the second."""
+    return _simulate(rows, compiled, by)
+
+
 def cell_frame(
     rows: Rows, compiled: list[CompiledStrategy], cutoffs: list[Any], by: list[str] | None
 ) -> pl.DataFrame:

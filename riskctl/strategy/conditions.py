@@ -18,13 +18,7 @@ def compile_condition(sql: str, schema: pl.Schema, where: Location) -> pl.Expr:
     Null inputs make a condition false: a rule never fires on data it cannot see. NaN and
     infinite values (in the data, or made by `x / 0`) count as null in comparisons.
     """
-    expr = sql_rounding(parse_condition(sql, where))
-    names = list(schema.names())
-    for column in expr.meta.root_names():
-        if column not in schema:
-            close = difflib.get_close_matches(column, names, n=1, cutoff=0.6)
-            hint = f"did you mean `{close[0]}`?" if close else "columns are: " + name_list(names)
-            raise ConfigError(f"unknown column '{column}'", where, hint=hint)
+    expr = condition_expr(sql, schema, where)
     try:
         # run it on a 0-row frame of the data's schema: types that do not compare (a string
         # column against a number) fail here, with the rule and line, not mid-simulation
@@ -39,6 +33,24 @@ def compile_condition(sql: str, schema: pl.Schema, where: Location) -> pl.Expr:
             where,
             hint="compare the column, e.g. `amount > 100`",
         )
+    return decided(expr, schema)
+
+
+def condition_expr(sql: str, schema: pl.Schema, where: Location) -> pl.Expr:
+    """`sql` parsed (SQL rounding), its columns checked against `schema`; not yet run."""
+    expr = sql_rounding(parse_condition(sql, where))
+    names = list(schema.names())
+    for column in expr.meta.root_names():
+        if column not in schema:
+            close = difflib.get_close_matches(column, names, n=1, cutoff=0.6)
+            hint = f"did you mean `{close[0]}`?" if close else "columns are: " + name_list(names)
+            raise ConfigError(f"unknown column '{column}'", where, hint=hint)
+    return expr
+
+
+def decided(expr: pl.Expr, schema: pl.Schema) -> pl.Expr:
+    """A checked condition as the engine decides it: NaN and infinite operands unknown,
+    unknown false."""
     return unknown_when_not_finite(expr, schema).fill_null(False)
 
 

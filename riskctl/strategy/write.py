@@ -91,3 +91,19 @@ def set_segment_thresholds(
             _set(entry, action, column, value)
             data["segments"].append(entry)
     return _dump(parser, data, out)
+
+
+def add_rules(source: Path, out: Path, rules: list[tuple[dict[str, str], str]]) -> Path:
+    """Write `source` to `out` with each rule (its fields) appended to `rules:`, under a
+    comment line of its own (`comment`; may be several lines)."""
+    parser, data = _round_trip(source)
+    if data.get("rules") is None:
+        data["rules"] = CommentedSeq()
+    listed = data["rules"]
+    for fields, comment in rules:
+        entry = CommentedMap()
+        for key, value in fields.items():
+            entry[key] = value
+        listed.append(entry)
+        listed.yaml_set_comment_before_after_key(len(listed) - 1, before=comment, indent=2)
+    return _dump(parser, data, out)

@@ -1,0 +1,103 @@
+"""Which columns may appear in a suggested rule.
+
+Never: ids (a detector's `ids`, `*_id` columns, text with a distinct value on most rows),
+the label, the time column, production's history columns, the attack column, times, and
+anything --exclude names. A column that alone separates bad from good almost perfectly is
+refused with the same leakage warning `riskctl train` gives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from riskctl.errors import UsageError, name_list
+from riskctl.model import diagnose
+
+ID_SHARE = 0.5  # text with more distinct values than this share of rows is an id
+AUC_ROWS = 200_000  # the leakage check reads at most about this many labelled rows
+
+
+@dataclass(frozen=True)
+class Material:
+    columns: list[str]
+    warnings: list[str]
+
+
+def rule_columns(
+    table: pl.DataFrame,
+    never: list[str],
+    ids: list[str],
+    wanted: list[str] | None,
+    exclude: list[str],
+) -> list[str]:
+    """Columns of `table` that may hold rule material, before the leakage check."""
+    names = table.columns
+    unknown = [c for c in [*(wanted or []), *exclude] if c not in names]
+    if unknown:
+        raise UsageError(
+            f"no column '{unknown[0]}' in the data", hint="columns are: " + name_list(names)
+        )
+    refused = set(never) | set(ids) | set(exclude)
+    out = []
+    for name in wanted or names:
+        dtype = table.schema[name]
+        if name in refused or dtype.is_temporal() or dtype.is_nested():
+            continue
+        if name in ids or name.lower() == "id" or name.lower().endswith("_id"):
+            continue
+        if dtype in (pl.String, pl.Categorical) and _id_like(table[name]):
+            continue
+        if dtype.is_numeric() or dtype in (pl.Boolean, pl.String, pl.Categorical):
+            out.append(name)
+    if not out:
+        raise UsageError(
+            "no column is left to write rules on: every column is an id, the label, the time, "
+            "a history column or excluded",
+            hint="add feature columns to the data, or name them with --columns",
+        )
+    return out
+
+
+def _id_like(column: pl.Series) -> bool:
+    n = column.len() - column.null_count()
+    return n > 20 and column.n_unique() > ID_SHARE * n
+
+
+def without_leaks(
+    table: pl.DataFrame, columns: list[str], label: np.ndarray, exempt: list[str]
+) -> Material:
+    """`columns` less those that alone separate the labels (one-feature ROC AUC above
+    train's limit), each named in a warning. `label`: 1, 0, or -1 (no usable label) per
+    row of `table`, in time order. `exempt`: the strategy's own score columns."""
+    usable = label >= 0
+    if usable.sum() > AUC_ROWS:  # a seeded sample: the AUC is a share, measured well on it
+        keep = np.random.default_rng(0).random(len(label)) < AUC_ROWS / usable.sum()
+        usable &= keep
+    y = label[usable].astype(np.float64)
+    if y.min(initial=1) == y.max(initial=0):
+        return Material(columns, [])
+    checked = [c for c in columns if c not in exempt]
+    aucs = [_auc(table[c].filter(pl.Series(usable)), y) for c in checked]
+    findings = diagnose.leakage(checked, aucs)
+    leaked = {c for c, auc in zip(checked, aucs, strict=True) if auc > diagnose.LEAKAGE_AUC}
+    warnings = [f.message.replace("--exclude it if so", "left out of the rules") for f in findings]
+    return Material([c for c in columns if c not in leaked], warnings)
+
+
+def _auc(values: pl.Series, y: np.ndarray) -> float:
+    """One-feature ROC AUC: numbers by value; text by each value's bad rate on the first
+    half of the rows, ranked on the second half (no memorising of rare values)."""
+    if values.dtype.is_numeric() or values.dtype == pl.Boolean:
+        return diagnose.one_feature_auc(values.cast(pl.Float64).to_numpy(), y)
+    codes = values.cast(pl.String).fill_null("\x00null").rank("dense").to_numpy().astype(np.int64)
+    half = len(y) // 2
+    if half == 0 or y[half:].min(initial=1) == y[half:].max(initial=0):
+        return float("nan")
+    n = int(codes.max()) + 1
+    bad = np.bincount(codes[:half], weights=y[:half], minlength=n)
+    seen = np.bincount(codes[:half], minlength=n)
+    rate = np.where(seen > 0, bad / np.maximum(seen, 1), y[:half].mean())
+    return diagnose.one_feature_auc(rate[codes[half:]], y[half:])

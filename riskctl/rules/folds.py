@@ -1,0 +1,112 @@
+"""Time order for rule search: the later holdout window the search never sees, and the
+earlier search window cut into consecutive periods (folds) a rule must pay in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from riskctl.errors import UsageError
+
+
+@dataclass(frozen=True)
+class Split:
+    holdout_from: Any  # rows at or after this time are the holdout
+    search: np.ndarray  # boolean per row: the search window
+    holdout: np.ndarray  # boolean per row: the holdout window
+    fold: np.ndarray  # per row: the search period (0 .. folds-1), -1 outside the search
+
+
+def check_options(
+    holdout: float | None, holdout_from: str | None, folds: int, min_folds: int
+) -> None:
+    """Refuse split settings that cannot work, before any data is read."""
+    if holdout is not None and holdout_from is not None:
+        raise UsageError(
+            "--holdout and --holdout-from both given", hint="pass one of them (a share or a date)"
+        )
+    if holdout is not None and not 0 < holdout < 1:
+        raise UsageError(
+            f"--holdout {holdout:g} is not a share between 0 and 1",
+            hint="e.g. --holdout 0.3 judges the rules on the latest 30% of rows",
+        )
+    if holdout_from is not None:
+        parse_date(holdout_from)
+    if folds < 1:
+        raise UsageError(f"--folds {folds} is below 1", hint="e.g. --folds 4")
+    if not 1 <= min_folds <= folds:
+        raise UsageError(
+            f"--min-folds {min_folds} is not between 1 and --folds {folds}",
+            hint=f"e.g. --min-folds {max(1, folds - 1)}",
+        )
+
+
+def parse_date(text: str) -> datetime:
+    """`--holdout-from` as a time (a date is its midnight)."""
+    try:
+        parsed = datetime.fromisoformat(text.strip())
+    except ValueError:
+        try:
+            parsed = datetime.combine(date.fromisoformat(text.strip()), datetime.min.time())
+        except ValueError:
+            raise UsageError(
+                f"--holdout-from {text!r} is not a date",
+                hint="write it as YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS",
+            ) from None
+    return parsed.replace(tzinfo=None)
+
+
+def split_rows(
+    times: pl.Series, holdout: float | None, holdout_from: str | None, folds: int
+) -> Split:
+    """Holdout: rows at or after `--holdout-from`, else the latest `holdout` share of rows
+    (by time). Search folds: the search window's rows in time order, cut at equal counts
+    (rows sharing a time stay together)."""
+    t = _as_times(times)
+    if holdout_from is not None:
+        cut = np.datetime64(parse_date(holdout_from), "us")
+    else:
+        ordered = np.sort(t[~np.isnat(t)])
+        if len(ordered) == 0:
+            raise UsageError("no row has a time", hint="check the time column")
+        cut = ordered[min(len(ordered) - 1, int(len(ordered) * (1 - (holdout or 0.3))))]
+    valid = ~np.isnat(t)
+    held = valid & (t >= cut)
+    search = valid & (t < cut)
+    if not held.any() or not search.any():
+        which = "holdout" if not held.any() else "search"
+        raise UsageError(
+            f"the {which} window is empty (holdout from {_text(cut)})",
+            hint="choose --holdout-from inside the data's time range, or another --holdout",
+        )
+    return Split(_text(cut), search, held, _folds(t, search, folds))
+
+
+def _folds(t: np.ndarray, search: np.ndarray, folds: int) -> np.ndarray:
+    fold = np.full(len(t), -1, dtype=np.int64)
+    ordered = np.sort(t[search])
+    edges = [ordered[min(len(ordered) - 1, len(ordered) * k // folds)] for k in range(1, folds)]
+    fold[search] = np.searchsorted(np.array(edges, dtype=t.dtype), t[search], side="right")
+    return fold
+
+
+def _as_times(times: pl.Series) -> np.ndarray:
+    if times.dtype == pl.Date:
+        times = times.cast(pl.Datetime("us"))
+    elif isinstance(times.dtype, pl.Datetime):
+        times = times.dt.replace_time_zone(None).dt.cast_time_unit("us")
+    else:
+        raise UsageError(
+            f"time column '{times.name}' does not hold times",
+            hint="rules are chosen on earlier rows and proven on later ones: name a "
+            "date or datetime column with --time",
+        )
+    return times.to_numpy()
+
+
+def _text(cut: np.datetime64) -> str:
+    return str(np.datetime_as_string(cut, unit="us"))

@@ -1,0 +1,142 @@
+"""Greedy choice of rules on the search window, against the strategy and each other.
+
+Each step takes the candidate that newly stops the most bad rows among those the strategy
+and the rules already chosen let through, provided that:
+
+* the chosen set stays within the budget together: each rule is charged the upper end of
+  the 95% interval of the good rows it newly hits (the winner's curse: a rule tuned on
+  these rows hits more good rows on later ones), the charges add up, and the set's
+  marginal false-positive rate stays within the budget at the upper 95% bound over one
+  period's good rows (a later window of that size keeps it too). Judged on the search
+  window alone, so later rows never change the choice;
+* it pays in at least `min_folds` of the search periods: it newly stops a bad row there,
+  with a marginal false-positive rate within the budget;
+* it is not an existing rule again (the same rows on the search window).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from riskctl.metrics.intervals import wilson, wilson_at
+from riskctl.rules.candidates import MIN_BAD, Candidate, conjunction_masks
+
+POOL = 120  # candidates considered by the greedy steps (those stopping the most bad rows)
+
+
+@dataclass(frozen=True)
+class Window:
+    """The search window's rows: open (the strategy lets them through), bad and good
+    (usable labels), each row's period, and the rows each existing rule fires on."""
+
+    open: np.ndarray
+    bad: np.ndarray
+    good: np.ndarray
+    fold: np.ndarray
+    folds: int
+    existing: list[np.ndarray]
+
+
+@dataclass(frozen=True)
+class Chosen:
+    candidate: Candidate
+    bad: int  # bad rows it newly stops on the search window, after the rules before it
+    good: int
+    folds_passed: int
+
+
+def select_rules(
+    candidates: list[Candidate],
+    table: pl.DataFrame,
+    window: Window,
+    budget: float,
+    max_rules: int,
+    min_folds: int,
+    period_good: int,
+) -> list[Chosen]:
+    pool = candidate_pool(candidates)
+    masks = list(conjunction_masks(table, [c.when for c in pool]).T)
+    keep = [i for i, m in enumerate(masks) if not _repeats(m, window.existing)]
+    total_good = int(window.good.sum())
+    covered = np.zeros(len(window.open), dtype=bool)
+    used_good, charged, chosen = 0, 0.0, []
+    for _ in range(max_rules):
+        best = None
+        for i in keep:
+            new = masks[i] & window.open & ~covered
+            b, g = int((new & window.bad).sum()), int((new & window.good).sum())
+            spent = (used_good + g, charged + _charge(g, total_good))
+            if b < MIN_BAD or not _within(*spent, total_good, period_good, budget):
+                continue
+            passed = _folds_passed(new, window, budget)
+            if passed < min_folds:
+                continue
+            key = (-b, g, len(pool[i].atoms), pool[i].when)
+            if best is None or key < best[0]:
+                best = (key, i, b, g, passed)
+        if best is None:
+            break
+        _, i, b, g, passed = best
+        chosen.append(Chosen(pool[i], b, g, passed))
+        covered |= masks[i]
+        used_good += g
+        charged += _charge(g, total_good)
+        keep.remove(i)
+    return chosen
+
+
+def candidate_pool(candidates: list[Candidate]) -> list[Candidate]:
+    """Those stopping the most bad rows, and the most precise ones (lower Wilson bound)."""
+    most = sorted(candidates, key=lambda c: (-c.bad, c.good, len(c.atoms), c.when))
+    precise = sorted(
+        candidates, key=lambda c: (-wilson(c.bad, c.bad + c.good).low, len(c.atoms), c.when)
+    )
+    pool = {c.atoms: c for c in [*most[: POOL // 2], *precise[: POOL // 2]]}
+    return sorted(pool.values(), key=lambda c: (-c.bad, c.good, len(c.atoms), c.when))
+
+
+def allowed_good(total: int, period_total: int, budget: float) -> int:
+    """The most good rows one rule may newly hit on the search window; -1: none (not even
+    zero keeps the budget, e.g. periods too small)."""
+    if not _within(0, _charge(0, total), total, period_total, budget):
+        return -1
+    low, high = 0, total
+    while low < high:  # the bounds grow with the count: the largest count still within
+        mid = (low + high + 1) // 2
+        inside = _within(mid, _charge(mid, total), total, period_total, budget)
+        low, high = (mid, high) if inside else (low, mid - 1)
+    return low
+
+
+def _charge(good: int, total: int) -> float:
+    """The good rows a rule is charged: the upper end of its count's 95% interval. A rule
+    tuned on the search window hits more good rows on later ones (the winner's curse), and
+    the chosen rules' charges add up."""
+    return wilson(good, total).high * total if total else float(good)
+
+
+def _within(good: int, charged: float, total: int, period_total: int, budget: float) -> bool:
+    """The rules' charged good rows within the budget on the search window, and their
+    marginal false-positive rate within it at the upper 95% bound over one period's good
+    rows."""
+    if not total:
+        return good == 0
+    if charged > budget * total:
+        return False
+    return not (period_total and wilson_at(charged / total, period_total)[1] > budget)
+
+
+def _repeats(mask: np.ndarray, existing: list[np.ndarray]) -> bool:
+    return any(np.array_equal(mask, e) for e in existing)
+
+
+def _folds_passed(new: np.ndarray, w: Window, budget: float) -> int:
+    """Periods where the rule newly stops a bad row within the budget's false-positive rate."""
+    bad = np.bincount(w.fold[new & w.bad], minlength=w.folds)[: w.folds]
+    good = np.bincount(w.fold[new & w.good], minlength=w.folds)[: w.folds]
+    goods = np.bincount(w.fold[w.good], minlength=w.folds)[: w.folds]
+    within = good <= budget * goods
+    return int(((bad > 0) & within).sum())

@@ -1,0 +1,298 @@
+"""`riskctl rules suggest`: rules for the bad rows a strategy lets through, chosen on the
+earlier part of the history and measured on the later part.
+
+The strategy is simulated once on the whole history (the same reading, detectors, roles and
+label coverage as `riskctl simulate`). Candidates are searched on the search window's rows
+the strategy lets through (rows without a usable label justify nothing), chosen greedily
+(`select.py`), then every reported number comes from the holdout window (`holdout.py`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from riskctl.data.io import scan_table
+from riskctl.errors import UsageError
+from riskctl.outcomes.coverage import history_columns
+from riskctl.rules.candidates import atom_matrix, atom_texts, beam_search, masks
+from riskctl.rules.columns import rule_columns, without_leaks
+from riskctl.rules.folds import Split, check_options, split_rows
+from riskctl.rules.holdout import (
+    Change,
+    attack_mix,
+    change,
+    holdout_rows,
+    new_rule_stats,
+    shadow_run,
+)
+from riskctl.rules.select import Chosen, Window, allowed_good, select_rules
+from riskctl.simulation.simulate import SimulationRun, run_simulation
+from riskctl.strategy.decisions import FLAGGED
+from riskctl.strategy.engine import compile_strategy
+from riskctl.strategy.load import LoadedStrategy, load_strategy
+from riskctl.strategy.schema import Rule
+
+BEAM_ROWS = 120_000  # above this many open labelled rows, the beam sees a sample of good ones
+ATTACK = "attack"  # the column naming what really happened, when the data has it
+
+
+@dataclass(frozen=True)
+class Options:
+    budget_fpr: float = 0.002
+    action: str = "review"
+    max_rules: int = 5
+    max_conditions: int = 3
+    columns: list[str] | None = None
+    exclude: list[str] = field(default_factory=list)
+    holdout: float | None = None
+    holdout_from: str | None = None
+    folds: int = 4
+    min_folds: int = 3
+    seed: int = 0
+    attack: str | None = None  # default: a column named `attack`
+    label: str | None = None
+    time: str | None = None
+    amount: str | None = None
+
+
+@dataclass(frozen=True)
+class Suggested:
+    rule: Rule
+    search_bad: int
+    search_good: int
+    folds_passed: int
+    holdout: Change
+    hits: int
+    already_flagged: int  # holdout rows it fires on that the strategy already stops
+    precision: Any  # Proportion over the rule's labelled hits (simulate's rule table)
+    overlap: dict[str, int]
+    attacks: dict[str, dict[str, int]]
+
+    def to_dict(self, folds: int) -> dict[str, Any]:
+        return {
+            "name": self.rule.name,
+            "when": self.rule.when,
+            "action": self.rule.action,
+            "search": {"newly_stopped_bad": self.search_bad, "newly_hit_good": self.search_good},
+            "folds_passed": self.folds_passed,
+            "folds": folds,
+            "holdout": self.holdout.to_dict(),
+            "hits": self.hits,
+            "already_flagged": self.already_flagged,
+            "precision": self.precision.value,
+            "precision_interval": [self.precision.low, self.precision.high],
+            "overlap": self.overlap,
+            "attacks": self.attacks,
+        }
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    strategy: LoadedStrategy
+    options: Options
+    split: Split
+    rules: list[Suggested]
+    together: Change | None
+    warnings: list[str]
+    columns: list[str]  # the columns rules were searched on
+    search_rows: int
+    holdout_rows: int
+    # simulate's run of the written strategy against the original on the holdout rows
+    holdout_run: SimulationRun | None = field(default=None, repr=False)
+
+    @property
+    def within_budget(self) -> bool:
+        """The set's marginal false-positive rate on the holdout within the budget at its
+        upper 95% bound (and, with unseen outcomes, the control-group estimate's too)."""
+        if self.together is None:
+            return True
+        fpr = self.together.delta.get("false_positive_rate")
+        highs = [] if fpr is None else [fpr.high]
+        estimate = (self.together.estimates.get("false_positive_rate") or {}).get("estimate")
+        highs += [estimate["high"]] if estimate else []
+        return not any(h > self.options.budget_fpr for h in highs)
+
+    def to_dict(self) -> dict[str, Any]:
+        o = self.options
+        return {
+            "strategy": str(self.strategy.path),
+            "action": o.action,
+            "budget_fpr": o.budget_fpr,
+            "holdout_from": self.split.holdout_from,
+            "search_rows": self.search_rows,
+            "holdout_rows": self.holdout_rows,
+            "folds": o.folds,
+            "min_folds": o.min_folds,
+            "columns": self.columns,
+            "rules": [r.to_dict(o.folds) for r in self.rules],
+            "together": None if self.together is None else self.together.to_dict(),
+            "within_budget": self.within_budget,
+            "warnings": self.warnings,
+        }
+
+
+def check_budget(budget: float) -> None:
+    if not 0 < budget < 1:
+        raise UsageError(
+            f"--budget-fpr {budget:g} is not a share between 0 and 1",
+            hint="e.g. --budget-fpr 0.002 lets the new rules hit at most 0.2% of good rows",
+        )
+
+
+def check_action(loaded: LoadedStrategy, action: str) -> None:
+    s = loaded.strategy
+    if action not in s.actions:
+        raise UsageError(
+            f"--action {action!r}: the strategy has no such action",
+            hint="its actions are: " + ", ".join(s.actions),
+        )
+    if action == s.pass_action:
+        raise UsageError(
+            f"--action {action!r} is the strategy's pass action: a rule with it stops nothing",
+            hint="pick one of: " + ", ".join(s.actions[:-1]),
+        )
+
+
+def suggest_rules(strategy: Path, data: Path, opts: Options) -> Suggestion:
+    check_budget(opts.budget_fpr)
+    check_options(opts.holdout, opts.holdout_from, opts.folds, opts.min_folds)
+    if opts.max_rules < 1 or opts.max_conditions < 1:
+        raise UsageError("--max-rules and --max-conditions must be at least 1", hint="e.g. 5, 3")
+    loaded = load_strategy(strategy)
+    check_action(loaded, opts.action)
+    carry = scan_table(data).collect_schema().names()
+    run = run_simulation(
+        strategy, data, label=opts.label, time=opts.time, amount=opts.amount, carry=carry
+    )
+    if run.roles.time is None:
+        raise UsageError(
+            "no time column: rules are chosen on earlier rows and proven on later ones",
+            hint="pass --time or set `time:` in the strategy",
+        )
+    split = split_rows(run.table[run.roles.time], opts.holdout, opts.holdout_from, opts.folds)
+    chosen, columns, warnings = _search(run, loaded, split, opts)
+    return _measure(run, loaded, split, opts, chosen, columns, warnings)
+
+
+def _labels(run: SimulationRun) -> np.ndarray:
+    """Per row: 1 bad, 0 good, -1 no usable label (unlabelled, immature, blocked)."""
+    values = run.coverage.labels(run.table[run.roles.label])
+    return np.where(np.isnan(values), -1, values).astype(np.int8)
+
+
+def _attack(run: SimulationRun, opts: Options) -> str | None:
+    if opts.attack is not None:
+        if opts.attack not in run.table.columns:
+            raise UsageError(f"--attack {opts.attack!r}: no such column", hint="check the name")
+        return opts.attack
+    return ATTACK if ATTACK in run.table.columns else None
+
+
+def _search(
+    run: SimulationRun, loaded: LoadedStrategy, split: Split, opts: Options
+) -> tuple[list[Chosen], list[str], list[str]]:
+    table, roles = run.table.filter(pl.Series(split.search)), run.roles
+    label = _labels(run)[split.search]
+    if not (label == 1).any():
+        raise UsageError(
+            f"no bad row with a usable label in the search window (before {split.holdout_from})",
+            hint="use a longer history, or move --holdout-from later",
+        )
+    never = [roles.label, *(c for c in (roles.time,) if c), *history_columns(roles.history)]
+    never += [c for c in (_attack(run, opts),) if c]
+    ids = [c for d in run.detectors.values() for c in d.manifest.get("ids") or []] + run.ids
+    columns = rule_columns(table, never, ids, opts.columns, opts.exclude)
+    material = without_leaks(table, columns, label, loaded.strategy.score_columns())
+    if not material.columns:
+        raise UsageError(
+            "every column left for rules separates the labels almost perfectly (leakage)",
+            hint="check those columns; name others with --columns",
+        )
+    flagged = run.candidate.decisions[FLAGGED].to_numpy()[split.search]
+    bad, good = ~flagged & (label == 1), ~flagged & (label == 0)
+    # the beam sees the open labelled rows, with a seeded sample of good ones on big data
+    share = min(1.0, BEAM_ROWS / max(1, int(bad.sum() + good.sum())))
+    sampled = good & (np.random.default_rng(opts.seed).random(len(good)) < share)
+    seen = np.flatnonzero(bad | sampled)
+    texts = atom_texts(table, material.columns, label)
+    atoms, matrix = atom_matrix(table[seen], texts)
+    goods = int((label == 0).sum())
+    allowed = allowed_good(goods, goods // opts.folds, opts.budget_fpr)
+    candidates = beam_search(
+        atoms, matrix, bad[seen], sampled[seen], allowed * share, opts.max_conditions
+    )
+    compiled = compile_strategy(loaded, table.schema)
+    existing = list(masks(table, list(compiled.rules.values())).T)
+    del matrix
+    fold = split.fold[split.search]
+    window = Window(~flagged, label == 1, label == 0, fold, opts.folds, existing)
+    chosen = select_rules(
+        candidates,
+        table,
+        window,
+        opts.budget_fpr,
+        opts.max_rules,
+        opts.min_folds,
+        goods // opts.folds,
+    )
+    return chosen, material.columns, material.warnings
+
+
+def _names(loaded: LoadedStrategy, n: int) -> list[str]:
+    taken = {r.name for r in loaded.strategy.rules}
+    names: list[str] = []
+    k = 1
+    while len(names) < n:
+        if f"suggested_{k}" not in taken:
+            names.append(f"suggested_{k}")
+        k += 1
+    return names
+
+
+def _measure(
+    run: SimulationRun,
+    loaded: LoadedStrategy,
+    split: Split,
+    opts: Options,
+    chosen: list[Chosen],
+    columns: list[str],
+    warnings: list[str],
+) -> Suggestion:
+    names = _names(loaded, len(chosen))
+    rules = [
+        Rule(name=n, when=c.candidate.when, action=opts.action)
+        for n, c in zip(names, chosen, strict=True)
+    ]
+    table = run.table.filter(pl.Series(split.holdout))
+    rows = holdout_rows(table, run.roles, str(run.data_path))
+    flagged = run.candidate.decisions[FLAGGED].to_numpy()[split.holdout]
+    shadow = shadow_run(rows, loaded, rules, run)
+    stats = new_rule_stats(shadow, rules)
+    existing = {r.name for r in loaded.strategy.rules}
+    attack = _attack(run, opts)
+    suggested = [
+        Suggested(
+            rule,
+            c.bad,
+            c.good,
+            c.folds_passed,
+            change(rows, loaded, [rule]),
+            s.hits,
+            s.hits - s.incremental_hits,
+            s.precision,
+            {k: v for k, v in s.overlap.items() if k in existing},
+            attack_mix(table, flagged, rule, attack, run.roles.label),
+        )
+        for rule, c, s in zip(rules, chosen, stats, strict=True)
+    ]
+    together = change(rows, loaded, rules) if rules else None
+    search_rows = int(split.search.sum())
+    return Suggestion(
+        loaded, opts, split, suggested, together, warnings, columns, search_rows, table.height,
+        shadow,
+    )  # fmt: skip
