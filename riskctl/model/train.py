@@ -101,8 +101,22 @@ def train_detector(
     progress: Progress | None = None,
     **more: Any,
 ) -> TrainResult:
-    """Shorthand for `train(data, out, TrainOptions(...))`."""
-    options = TrainOptions(
+    """Shorthand for `train(data, out, train_options(...))`."""
+    options = train_options(label, time, exclude, valid_fraction, rounds, seed, **more)
+    return train(data, out, options, progress)
+
+
+def train_options(
+    label: str,
+    time: str | None = None,
+    exclude: list[str] | None = None,
+    valid_fraction: float = 0.2,
+    rounds: int | None = None,
+    seed: int = 0,
+    **more: Any,
+) -> TrainOptions:
+    """`TrainOptions` from keyword arguments (lists for the repeatable ones)."""
+    return TrainOptions(
         label=label,
         time=time,
         exclude=tuple(exclude or ()),
@@ -111,7 +125,6 @@ def train_detector(
         seed=seed,
         **more,
     )
-    return train(data, out, options, progress)
 
 
 def train(data: Path, out: Path, o: TrainOptions, progress: Progress | None = None) -> TrainResult:
