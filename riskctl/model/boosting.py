@@ -70,6 +70,14 @@ def boosting_params(
             "why": f"model.yaml imbalance: {config.imbalance}; scores are no longer "
             "calibrated probabilities",
         }
+    return {**params, **_constraints(config, loaded, features)}, imbalance
+
+
+def _constraints(
+    config: ModelConfig, loaded: LoadedYaml[ModelConfig] | None, features: list[Feature]
+) -> dict[str, str]:
+    """The monotone and interaction constraints, by feature position."""
+    params = {}
     index = {f.name: i for i, f in enumerate(features)}
     if config.monotone:
         signs = [0] * len(features)
@@ -90,7 +98,7 @@ def boosting_params(
                 _check_feature(name, index, where)
             groups.append([index[name] for name in group])
         params["interaction_constraints"] = str(groups)
-    return params, imbalance
+    return params
 
 
 def _check_feature(name: str, index: dict[str, int], where: Any) -> None:
