@@ -90,20 +90,10 @@ def _progress_callback(progress: Progress, total: int) -> Any:
 
 
 def train_detector(
-    data: Path,
-    label: str,
-    out: Path,
-    time: str | None = None,
-    exclude: list[str] | None = None,
-    valid_fraction: float = 0.2,
-    rounds: int | None = None,
-    seed: int = 0,
-    progress: Progress | None = None,
-    **more: Any,
+    data: Path, label: str, out: Path, progress: Progress | None = None, **more: Any
 ) -> TrainResult:
-    """Shorthand for `train(data, out, train_options(...))`."""
-    options = train_options(label, time, exclude, valid_fraction, rounds, seed, **more)
-    return train(data, out, options, progress)
+    """Shorthand for `train(data, out, train_options(label, **more))`."""
+    return train(data, out, train_options(label, **more), progress)
 
 
 def train_options(
