@@ -18,9 +18,9 @@ from riskctl.data.io import require_columns, scan_table
 from riskctl.data.values import (
     check_amount,
     check_amount_sum,
-    check_labels,
     check_rows,
     check_scores,
+    read_labels,
 )
 from riskctl.distributed.cluster import Cluster, ClusterOptions
 from riskctl.distributed.parts import partitions
@@ -34,10 +34,9 @@ from riskctl.tuning.thresholds import tuned_threshold
 from riskctl.tuning.tradeoff import swept_scores
 
 
-def _labels(label: pl.Series) -> np.ndarray:
-    """1 bad, 0 good, NaN no label."""
-    values = label.fill_nan(None) if label.dtype.is_float() else label
-    return values.cast(pl.Float64).fill_null(np.nan).to_numpy()
+def _labels(coded: pl.Series) -> np.ndarray:
+    """Coded labels (`label_codes`) as the histogram takes them: 1 bad, 0 good, NaN none."""
+    return coded.cast(pl.Float64).fill_null(np.nan).to_numpy()
 
 
 def plain_part(
@@ -50,14 +49,14 @@ def plain_part(
     wanted.update({"by": by} if by else {})
     require_columns(names, wanted, str(part))
     df = lf.select(list(dict.fromkeys(wanted.values()))).collect()
-    check_labels(df, label, part)  # as `sweep_file` checks one file; an empty part adds 0
+    labels = read_labels(df, label, part)  # as `sweep_file` reads one; an empty part adds 0
     check_scores(df, [score], part)
     if amount:
         check_amount(df, amount, part)
     segs = df[by] if by else None  # missing: named after the merge
     scores = df[score].cast(pl.Float64).fill_null(np.nan).to_numpy()
     amounts = df[amount].cast(pl.Float64).to_numpy() if amount else None
-    return histogram(scores, _labels(df[label]), amounts, None, segs)
+    return histogram(scores, _labels(labels), amounts, None, segs)
 
 
 def strategy_part(part: Path, spec: PartSpec, action: str, score: str, by: str | None) -> Histogram:

@@ -1,4 +1,5 @@
-"""The exact trade-off curve of one score threshold: one sort and cumulative sums.
+"""The exact trade-off curve of one score threshold: a histogram of the distinct scores
+(`histogram.py`), summed from the highest down.
 
 With a strategy, everything but the swept threshold stays as the strategy says: rows its
 rules and other thresholds flag are flagged at every threshold (the curve's starting point),
