@@ -33,7 +33,9 @@ def _cluster(scheduler: str | None, timeout: float | None) -> ClusterOptions | N
     return cluster_options(scheduler, timeout, from_environment=False)
 
 
-def refuse_on_cluster(scheduler: str | None, timeout: float | None, given: dict) -> None:
+def refuse_on_cluster(
+    scheduler: str | None, timeout: float | None, given: dict[str, object]
+) -> None:
     """With a cluster, the first option of `given` (name -> value) that is set is refused:
     it runs on one machine only."""
     if _cluster(scheduler, timeout) is not None:
