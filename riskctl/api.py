@@ -15,21 +15,20 @@ from typing import Any
 
 import polars as pl
 
-from riskctl import API
-from riskctl.explain.batches import ExplainOptions, ExplainResult, explain_file
+from riskctl import API, executor
+from riskctl.explain.batches import ExplainOptions, ExplainResult
 from riskctl.gate.baseline_limits import check_guardrails
 from riskctl.gate.guardrails import GuardrailResult
 from riskctl.model.detector import Detector
 from riskctl.model.detector import load_detector as _load_detector
 from riskctl.model.score import score_frame
-from riskctl.model.train import TrainResult, train_detector
+from riskctl.model.train import TrainResult, train_options
 from riskctl.report.build import report_for_run
-from riskctl.simulation.simulate import SimulationRun, run_simulation
+from riskctl.simulation.simulate import SimulationRun
 from riskctl.strategy.load import LoadedStrategy
 from riskctl.strategy.load import load_strategy as _load_strategy
 from riskctl.tuning.sweep import Curve
 from riskctl.tuning.thresholds import Target, TuneResult
-from riskctl.tuning.tradeoff import sweep_file
 from riskctl.tuning.tune import tune_run
 
 PathLike = str | Path
@@ -45,14 +44,23 @@ def simulate(
     data: PathLike,
     baseline: PathLike | None = None,
     by: list[str] | None = None,
+    scheduler: str | None = None,
     **roles: Any,
 ) -> SimulationRun:
     """Apply a strategy (and a baseline) to history: decisions, metrics with 95% intervals,
     the rule table, and with a baseline the paired change and the swap set. `roles`:
     `label=`, `time=`, `amount=` when the strategy does not name them; `production=` (a
-    `riskctl.strategy.schema.History`) for a history production chose outcomes of."""
-    return run_simulation(
-        Path(candidate), Path(data), Path(baseline) if baseline else None, by=by, **roles
+    `riskctl.strategy.schema.History`) for a history production chose outcomes of;
+    `measure_as_baseline=True` for the candidate measured the baseline's way. `scheduler`:
+    a Dask scheduler address (`tcp://host:8786`) to run on that cluster with the same
+    numbers (`data` may then be a directory or glob of Parquet parts; `timeout=` seconds)."""
+    return executor.simulate(
+        Path(candidate),
+        Path(data),
+        Path(baseline) if baseline else None,
+        by=by,
+        scheduler=scheduler,
+        **roles,
     )
 
 
@@ -79,12 +87,19 @@ def sweep(
     score: str | None = None,
     label: str | None = None,
     strategy: PathLike | None = None,
+    scheduler: str | None = None,
     **options: Any,
 ) -> list[Curve]:
     """Exact trade-off curves of a score (one per `by=` segment), alone or inside a
-    strategy whose rules and other thresholds stay as they are."""
-    return sweep_file(
-        Path(data), score, label, strategy=Path(strategy) if strategy else None, **options
+    strategy whose rules and other thresholds stay as they are (`scheduler`: on that Dask
+    cluster)."""
+    return executor.sweep(
+        Path(data),
+        score,
+        label,
+        strategy=Path(strategy) if strategy else None,
+        scheduler=scheduler,
+        **options,
     )
 
 
@@ -94,9 +109,14 @@ def tune(run: SimulationRun, target: str, value: float | None = None, **options:
     return tune_run(run, Target(target, value), **options)
 
 
-def train(data: PathLike, label: str, out: PathLike, **options: Any) -> TrainResult:
-    """Train an XGBoost detector and write its directory (model + manifest)."""
-    return train_detector(Path(data), label=label, out=Path(out), **options)
+def train(
+    data: PathLike, label: str, out: PathLike, scheduler: str | None = None, **options: Any
+) -> TrainResult:
+    """Train an XGBoost detector and write its directory (model + manifest); `scheduler`:
+    on that Dask cluster (xgboost.dask)."""
+    progress, timeout = options.pop("progress", None), options.pop("timeout", None)
+    o = train_options(label, **options)
+    return executor.train_detector(Path(data), Path(out), o, progress, scheduler, timeout)
 
 
 def load_detector(path: PathLike) -> Detector:
@@ -111,13 +131,17 @@ def score(model: Detector | PathLike, frame: pl.DataFrame, column: str = "score"
 
 
 def explain_table(
-    model: PathLike, data: PathLike, out: PathLike | None = None, **options: Any
+    model: PathLike,
+    data: PathLike,
+    out: PathLike | None = None,
+    scheduler: str | None = None,
+    **options: Any,
 ) -> ExplainResult:
     """Exact SHAP contributions and reason codes per row (`top=`, `strategy=`,
-    `only_flagged=`, `summary=True` for global views)."""
-    return explain_file(
-        Path(model), Path(data), Path(out) if out else None, ExplainOptions(**options)
-    )
+    `only_flagged=`, `summary=True` for global views; `scheduler`: on that Dask cluster)."""
+    o = ExplainOptions(**options)
+    where = Path(out) if out else None
+    return executor.explain(Path(model), Path(data), where, o, scheduler=scheduler)
 
 
 def write_report(

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
+from riskctl import executor
 from riskctl.cli.console import out, print_json
 from riskctl.cli.options import (
     AmountOpt,
@@ -27,13 +28,13 @@ from riskctl.cli.options import (
 from riskctl.cli.tables import guardrail_table, metrics_table
 from riskctl.data.io import write_text
 from riskctl.data.output import append_text, check_output_file
-from riskctl.distributed.cluster import cluster_options
+from riskctl.distributed.limits import outcome_flags
 from riskctl.errors import EXIT_CHECK_FAILED
 from riskctl.escape import for_terminal
+from riskctl.executor import refuse_on_cluster
 from riskctl.gate.baseline_limits import (
     check_guardrails,
     measurement_notes,
-    needs_baseline_measure,
     sources_line,
 )
 from riskctl.gate.guardrails import no_guardrails_error
@@ -42,7 +43,6 @@ from riskctl.output.json import run_to_dict
 from riskctl.output.junit import junit_xml
 from riskctl.output.markdown import check_markdown
 from riskctl.simulation.pins import check_pin
-from riskctl.simulation.simulate import SimulationRun, run_simulation
 
 
 def check(
@@ -129,43 +129,21 @@ def check(
     for path, flag in ((junit, "--junit"), (markdown, "--markdown")):
         if path is not None:
             check_output_file(path, flag)
-    cluster = cluster_options(scheduler, timeout)
-    if cluster is not None:
-        from riskctl.distributed.limits import one_machine_only, outcome_flags
-        from riskctl.distributed.simulate import simulate_dataset
-
-        one_machine_only(outcome_flags(labels, decision, no_outcome, control, propensity))
-
-        def simulate(as_baseline: bool) -> SimulationRun:
-            return simulate_dataset(
-                candidate,
-                data,
-                cluster,
-                baseline,
-                label,
-                time,
-                amount,
-                data_sha256=data_sha256,
-                measure_as_baseline=as_baseline,
-            )
-    else:
-
-        def simulate(as_baseline: bool) -> SimulationRun:
-            return run_simulation(
-                candidate,
-                data,
-                baseline=baseline,
-                label=label,
-                time=time,
-                amount=amount,
-                data_sha256=data_sha256,
-                production=history_from_flags(decision, no_outcome, control, propensity),
-                measure_as_baseline=as_baseline,
-            )
-
-    run = simulate(False)
+    refuse_on_cluster(
+        scheduler, timeout, outcome_flags(labels, decision, no_outcome, control, propensity)
+    )
+    inputs: dict[str, Any] = {"baseline": baseline, "label": label, "time": time, "amount": amount}
+    inputs.update(
+        data_sha256=data_sha256,
+        production=history_from_flags(decision, no_outcome, control, propensity),
+        scheduler=scheduler,
+        timeout=timeout,
+    )
+    run = executor.simulate(candidate, data, **inputs)
     # the baseline's guardrails measure the candidate's decisions the baseline's way
-    measured = simulate(True) if needs_baseline_measure(run, own_guardrails) else None
+    measured = executor.measured_as_baseline(
+        run, candidate, data, own_only=own_guardrails, **inputs
+    )
     notes = measurement_notes(run, own_guardrails)
     results = check_guardrails(
         run, strict=strict, labels=labels, own_only=own_guardrails, measured=measured

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from riskctl import executor
 from riskctl.cli.console import err, out, print_json
 from riskctl.cli.options import (
     TEMPLATES_HELP,
@@ -27,11 +28,10 @@ from riskctl.cli.options import (
 )
 from riskctl.data.output import check_output_file
 from riskctl.escape import for_terminal
-from riskctl.gate.baseline_limits import check_guardrails, needs_baseline_measure
+from riskctl.gate.baseline_limits import check_guardrails
 from riskctl.model.detector import load_detector
 from riskctl.outcomes.history import history_from_flags
 from riskctl.report.curve_points import check_fpr_axis
-from riskctl.simulation.simulate import run_simulation
 
 
 def report(
@@ -127,13 +127,9 @@ def report(
         "history": history,
     }
     carry = [*given.feature_names, *(given.manifest.get("ids") or [])] if given else None
-    run = run_simulation(strategy, data, by=by, carry=carry, **options)
+    run = executor.simulate(strategy, data, by=by, carry=carry, **options)
     # the baseline's guardrails measure the candidate's decisions the baseline's way
-    measured = (
-        run_simulation(strategy, data, measure_as_baseline=True, **options)
-        if needs_baseline_measure(run)
-        else None
-    )
+    measured = executor.measured_as_baseline(run, strategy, data, **options)
     det = given or next(iter(run.detectors.values()), None)
     command = "riskctl " + shlex.join(sys.argv[1:]) if sys.argv[1:] else "riskctl report"
     with err.status("Rendering the report"):

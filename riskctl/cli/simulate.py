@@ -5,10 +5,11 @@ from __future__ import annotations
 import shlex
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
+from riskctl import executor
 from riskctl.cli.console import err, out, print_json
 from riskctl.cli.options import (
     AmountOpt,
@@ -34,15 +35,15 @@ from riskctl.cli.tables import (
     swap_table,
 )
 from riskctl.data.output import check_output_dir, check_output_file
-from riskctl.distributed.cluster import cluster_options
+from riskctl.distributed.limits import outcome_flags
 from riskctl.errors import UsageError
 from riskctl.escape import for_terminal
-from riskctl.gate.baseline_limits import check_guardrails, needs_baseline_measure
+from riskctl.executor import refuse_on_cluster
+from riskctl.gate.baseline_limits import check_guardrails
 from riskctl.gate.guardrails import check_labels_choice
 from riskctl.numbers import fmt_percent
 from riskctl.outcomes.history import history_from_flags
-from riskctl.output.json import run_to_dict, write_metrics, write_simulation
-from riskctl.simulation.simulate import run_simulation
+from riskctl.output.json import run_to_dict
 
 
 def simulate(
@@ -116,51 +117,18 @@ def simulate(
         check_output_dir(out_dir, create=False)
     if report is not None:
         check_output_file(report, "--report")
-    cluster = cluster_options(scheduler, timeout)
-    if cluster is not None:
-        from riskctl.distributed.limits import one_machine_only, outcome_flags
-        from riskctl.distributed.simulate import simulate_dataset
-
-        flags = outcome_flags(labels, decision, no_outcome, control, propensity)
-        one_machine_only({"--report": report, **flags})
-
-        run = simulate_dataset(
-            strategy, data, cluster, baseline, label, time, amount, by, out=out_dir, history=history
-        )
-        if out_dir is not None:
-            write_metrics(run, out_dir)
-    else:
-        run = run_simulation(
-            strategy,
-            data,
-            baseline=baseline,
-            label=label,
-            time=time,
-            amount=amount,
-            by=by,
-            history=history,
-            production=history_from_flags(decision, no_outcome, control, propensity),
-        )
-        if out_dir is not None:
-            write_simulation(run, out_dir)
+    flags = outcome_flags(labels, decision, no_outcome, control, propensity)
+    refuse_on_cluster(scheduler, timeout, {"--report": report, **flags})
+    production = history_from_flags(decision, no_outcome, control, propensity)
+    inputs: dict[str, Any] = {"baseline": baseline, "label": label, "time": time, "amount": amount}
+    inputs.update(history=history, production=production, scheduler=scheduler, timeout=timeout)
+    run = executor.simulate(strategy, data, by=by, out=out_dir, **inputs)
     if report is not None:
         command = "riskctl " + shlex.join(sys.argv[1:]) if sys.argv[1:] else "riskctl simulate"
         # the report stack (altair) loads only when a report is asked for
         from riskctl.report.build import report_for_run
 
-        measured = None
-        if needs_baseline_measure(run):  # the baseline's guardrails, measured its way
-            measured = run_simulation(
-                strategy,
-                data,
-                baseline=baseline,
-                label=label,
-                time=time,
-                amount=amount,
-                history=history,
-                production=history_from_flags(decision, no_outcome, control, propensity),
-                measure_as_baseline=True,
-            )
+        measured = executor.measured_as_baseline(run, strategy, data, **inputs)
         report_for_run(
             run,
             check_guardrails(run, labels=labels, measured=measured),

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from riskctl import executor
 from riskctl.cli.console import out, print_json
 from riskctl.cli.options import (
     AmountOpt,
@@ -26,9 +27,10 @@ from riskctl.cli.options import (
     between,
 )
 from riskctl.data.output import check_output_file
-from riskctl.distributed.cluster import cluster_options
+from riskctl.distributed.limits import outcome_flags
 from riskctl.errors import UsageError
 from riskctl.escape import for_terminal
+from riskctl.executor import refuse_on_cluster
 from riskctl.metrics.registry import METRICS
 from riskctl.numbers import fmt_percent
 from riskctl.outcomes.history import history_from_flags
@@ -38,7 +40,6 @@ from riskctl.simulation.strategy_metrics import StrategyMetrics
 from riskctl.strategy.write import set_segment_thresholds, set_thresholds
 from riskctl.tuning.sweep import Curve
 from riskctl.tuning.thresholds import Target, TuneResult, segment_when
-from riskctl.tuning.tradeoff import sweep_file
 from riskctl.tuning.tune import tune_run
 
 
@@ -94,21 +95,14 @@ def sweep(
     [bold]Example:[/bold] riskctl sweep --data riskctl-demo/scored.parquet --score score
     --label is_bad --amount amount
     """
-    cluster = cluster_options(scheduler, timeout)
-    if cluster is not None:
-        from riskctl.distributed.limits import one_machine_only, outcome_flags
-        from riskctl.distributed.sweep import sweep_dataset
-
-        one_machine_only(outcome_flags(labels, decision, no_outcome, control, propensity))
-
-        shown = sweep_dataset(
-            data, cluster, score, label, amount, by, strategy, action, compact=not all_points
-        )
-    else:
-        history = history_from_flags(decision, no_outcome, control, propensity)
-        shown = sweep_file(
-            data, score, label, amount, by, strategy, action, not all_points, history, labels
-        )
+    refuse_on_cluster(
+        scheduler, timeout, outcome_flags(labels, decision, no_outcome, control, propensity)
+    )
+    history = history_from_flags(decision, no_outcome, control, propensity)
+    shown = executor.sweep(
+        data, score, label, amount, by, strategy, action, not all_points, history, labels,
+        scheduler, timeout,
+    )  # fmt: skip
     if as_json:
         body = [
             {

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from riskctl import executor
 from riskctl.cli.console import err, out, print_json, progress_bar
 from riskctl.cli.models import periods_table, roles_table, test_summary
 from riskctl.cli.options import (
@@ -18,12 +19,9 @@ from riskctl.cli.options import (
     SeedOpt,
     TimeoutOpt,
 )
-from riskctl.data.output import check_output_dir, check_output_file
-from riskctl.distributed.cluster import cluster_options
+from riskctl.data.output import check_output_dir
 from riskctl.escape import for_terminal
-from riskctl.model.score import score_file
 from riskctl.model.train import TrainOptions
-from riskctl.model.train import train as train_model
 
 
 def train(
@@ -217,14 +215,8 @@ def train(
         config=config,
         features_spec=features_spec,
     )
-    cluster = cluster_options(scheduler, timeout)
-    if cluster is not None:
-        from riskctl.distributed.train import train_dataset
-
-        result = train_dataset(data, out_dir, options, cluster)
-    else:
-        with progress_bar("Boosting", quiet or as_json) as progress:
-            result = train_model(data, out_dir, options, progress)
+    with progress_bar("Boosting", quiet or as_json) as progress:
+        result = executor.train_detector(data, out_dir, options, progress, scheduler, timeout)
     manifest = result.detector.manifest
     if as_json:
         print_json(
@@ -302,35 +294,10 @@ def score(
 
     [bold]Example:[/bold] riskctl score detectors/order orders.parquet --out scored.parquet
     """
-    cluster = cluster_options(scheduler, timeout)
-    if cluster is None:
-        check_output_file(out_path)
-    else:
-        check_output_dir(out_path, create=False)
     with progress_bar("Scoring", quiet or as_json) as progress:
-        if cluster is not None:
-            from riskctl.distributed.rows import score_dataset
-
-            summary = score_dataset(
-                detector,
-                data,
-                out_path,
-                cluster,
-                keep,
-                progress=progress,
-                keep_all=keep_all,
-                history=history,
-            )
-        else:
-            summary = score_file(
-                detector,
-                data,
-                out_path,
-                keep=keep,
-                progress=progress,
-                keep_all=keep_all,
-                history=history,
-            )
+        summary = executor.score(
+            detector, data, out_path, keep, keep_all, history, progress, scheduler, timeout
+        )
     if as_json:
         print_json(
             {

@@ -8,7 +8,8 @@ from typing import Any
 import polars as pl
 
 from riskctl.data.roles import ColumnRole
-from riskctl.distributed.train_split import LabelCounts, Split, TrainSurvey
+from riskctl.distributed.train_split import Split, TrainSurvey
+from riskctl.model.boosting import LabelCounts
 from riskctl.model.config import ModelConfig
 from riskctl.model.diagnose import few_test_bad, regime_change
 from riskctl.model.features import Feature

@@ -34,7 +34,7 @@ from riskctl.simulation.cells import (
     sorted_cells,
 )
 from riskctl.simulation.compare import Comparison, compare_cells
-from riskctl.simulation.pins import check_pins as _check_pins
+from riskctl.simulation.pins import check_pins
 from riskctl.simulation.role_resolution import bad_value, coded_label, load_detectors, resolve_roles
 from riskctl.simulation.rows import Rows
 from riskctl.simulation.rules import RuleStats, StrategyWarning, rule_table, strategy_warnings
@@ -73,8 +73,7 @@ class Simulation:
         """One row per input row, in input order: the kept columns, action, flagged,
         decided_by, segment and the hit columns (decided on first use)."""
         assert self.compiled is not None and self.rows is not None
-        decided = _collect(decide(self.compiled, t := self.rows.table.lazy()), [self.loaded], t)
-        return decided.select([*self.columns, *DECISION_COLUMNS, *self.schema.hit_columns])
+        return decided_rows(self.compiled, self.rows, self.columns)
 
     @cached_property
     def coverage(self) -> Coverage:
@@ -114,20 +113,31 @@ class SimulationRun:
         return self.candidate.coverage
 
 
-def _collect(
+def collect_decided(
     lf: pl.LazyFrame, loaded: list[LoadedStrategy], rows: Any, streaming: bool = False
 ) -> Any:
+    """`lf` (rows decided by `loaded`) collected; a condition that fails on the rows is
+    named by its rule."""
     try:
         return lf.collect(engine="streaming") if streaming else lf.collect()
     except pl.exceptions.PolarsError as exc:  # name the rule whose condition fails on the rows
         raise condition_failure(loaded, rows, exc) from None
 
 
-def _kept_columns(loaded: LoadedStrategy, roles: Roles, by: list[str] | None) -> list[str]:
+def kept_columns(loaded: LoadedStrategy, roles: Roles, by: list[str] | None) -> list[str]:
+    """The input columns `Simulation.decisions` keeps beside the decision columns."""
     cols = [c for c in (roles.label, roles.time, roles.amount) if c]
     cols += [c for c in history_columns(roles.history) if c not in cols]
     cols += [c for c in loaded.strategy.score_columns() if c not in cols]
     return cols + [c for c in by or [] if c not in cols and c != SEGMENT]
+
+
+def decided_rows(compiled: CompiledStrategy, rows: Rows, columns: list[str]) -> pl.DataFrame:
+    """One row per row of `rows`, in order: `columns`, action, flagged, decided_by, segment
+    and the hit columns of `compiled`."""
+    table = rows.table.lazy()
+    decided = collect_decided(decide(compiled, table), [compiled.loaded], table)
+    return decided.select([*columns, *DECISION_COLUMNS, *compiled.schema.hit_columns])
 
 
 def _side(
@@ -155,7 +165,7 @@ def _side(
         daily_from_cells(cells, side, schema, strategy),
         compiled,
         rows,
-        _kept_columns(loaded, rows.roles, by),
+        kept_columns(loaded, rows.roles, by),
     )
     return with_unseen(sim)
 
@@ -193,7 +203,7 @@ def cell_frame(
     query = cell_query(
         decided_lazy(lf, sides), keys, rows.roles, matured_by_side, by_columns, rows.scores
     )
-    frame = sorted_cells(_collect(query, [c.loaded for c in compiled], lf, streaming=True))
+    frame = sorted_cells(collect_decided(query, [c.loaded for c in compiled], lf, streaming=True))
     rows.verify(frame)
     return frame
 
@@ -258,14 +268,9 @@ def run_simulation(
         lf = with_stored_features(lf, det.path, det.manifest, history)
     roles = resolve_roles(speaks, detectors, label, time, amount, production)
     lf = coded_label(lf, roles.label, bad_value(speaks, detectors, roles.label), data)
-    selected, compiled, ids = _plan(lf, data, loaded, detectors, roles, by, carry)
-    check_by_values(lf, by)
-    rows = Rows(lf, selected, data, roles, detectors)
-    rows.scores = list(dict.fromkeys(c for ls in loaded for c in ls.strategy.score_columns()))
-    if detectors:  # scoring reads the rows anyway: check them in memory, before deciding
-        _ = rows.table
+    rows, compiled, ids = read_rows(lf, data, loaded, detectors, roles, by, carry)
     sims, comparison = _simulate(rows, compiled, by)
-    _check_pins(data, digest.result(), [(data_sha256, "--data-sha256")], loaded)
+    check_pins(data, digest.result(), [(data_sha256, "--data-sha256")], loaded)
     return SimulationRun(
         data,
         digest.result(),
@@ -290,7 +295,31 @@ def measured_candidate(
     return replace(cand, strategy=measured_as(cand.strategy, base.strategy))
 
 
-def _plan(
+def read_rows(
+    lf: pl.LazyFrame,
+    data: Path,
+    loaded: list[LoadedStrategy],
+    detectors: dict[str, Detector],
+    roles: Roles,
+    by: list[str] | None,
+    carry: list[str] | None = None,
+    part: bool = False,
+) -> tuple[Rows, list[CompiledStrategy], list[str]]:
+    """The rows of `lf` every strategy, metric, detector and the caller use (checked; scored
+    where a detector must), the strategies compiled, and the id columns. `part`: `lf` is
+    one part of a table (an empty part adds no cells; its --by values are checked whole)."""
+    selected, compiled, ids = plan_columns(lf, data, loaded, detectors, roles, by, carry)
+    if not part:
+        check_by_values(lf, by)
+    rows = Rows(lf, selected, data, roles, detectors)
+    rows.part = part
+    rows.scores = list(dict.fromkeys(c for ls in loaded for c in ls.strategy.score_columns()))
+    if detectors:  # scoring reads the rows anyway: check them in memory, before deciding
+        _ = rows.table
+    return rows, compiled, ids
+
+
+def plan_columns(
     lf: pl.LazyFrame,
     data: Path,
     loaded: list[LoadedStrategy],

@@ -16,6 +16,8 @@ from riskctl.outcomes.coverage import Coverage, curve_weight, history_columns, l
 from riskctl.outcomes.history import check_history
 from riskctl.simulation.by_values import check_by_values
 from riskctl.simulation.simulate import run_simulation
+from riskctl.strategy.decisions import DecisionSchema
+from riskctl.strategy.load import LoadedStrategy
 from riskctl.strategy.schema import History
 from riskctl.tuning.sweep import Curve, sweep
 from riskctl.tuning.thresholds import base_rank, overridden, row_mask, tuned_threshold
@@ -44,9 +46,7 @@ def sweep_file(
         loaded, schema = run.candidate.loaded, run.candidate.schema
         action, score = tuned_threshold(loaded, action, score)
         decisions = run.candidate.decisions
-        base = base_rank(decisions, schema, loaded, action, score) < schema.pass_rank
-        swept = decisions[score].cast(pl.Float64).to_numpy().copy()
-        swept[base | row_mask(decisions, overridden(loaded, action, score))] = np.nan
+        swept, base = swept_scores(decisions, schema, loaded, action, score)
         segs = named_values(decisions[by]) if by else None
         return sweep(
             swept,
@@ -79,6 +79,22 @@ def sweep_file(
         compact,
         curve_weight(coverage, labels),
     )
+
+
+def swept_scores(
+    decisions: pl.DataFrame,
+    schema: DecisionSchema,
+    loaded: LoadedStrategy,
+    action: str,
+    score: str,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Inside a strategy: each row's swept score (NaN where the threshold changes nothing:
+    rows the rules and other thresholds already flag, and rows an override decides) and
+    the rows flagged whatever the threshold (the curve's starting point)."""
+    base = base_rank(decisions, schema, loaded, action, score) < schema.pass_rank
+    swept = decisions[score].cast(pl.Float64).to_numpy().copy()
+    swept[base | row_mask(decisions, overridden(loaded, action, score))] = np.nan
+    return swept, base
 
 
 def _read(
