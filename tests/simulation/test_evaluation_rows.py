@@ -1,0 +1,149 @@
+"""Evaluation rows: a table holding a detector's own training rows is matched against its
+recorded split, and by default measured on the rows it did not train on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+from riskctl.errors import DataError, UsageError
+from riskctl.model.detector import Detector
+from riskctl.model.train import train_detector
+from riskctl.simulation.simulate import run_simulation
+
+STRATEGY = """name: s
+detectors: {{score: {detector}}}
+actions: [block, review, allow]
+thresholds:
+  block: {{score: 0.8}}
+  review: {{score: 0.3}}
+label: is_bad
+time: event_time
+amount: amount
+"""
+
+
+@pytest.fixture(scope="module", params=[[], ["order_id"]], ids=["with-id", "without-id"])
+def part(request, tmp_path_factory: pytest.TempPathFactory, history: pl.DataFrame):
+    """A detector trained on the earlier 60% of a 12,000-row history (with or without its
+    id column), the whole history (its row number in `at`), and the strategy naming the
+    detector."""
+    work = tmp_path_factory.mktemp("evaluation-rows")
+    whole = history.head(12_000).drop(request.param).sort("event_time").with_row_index("at")
+    cut = whole["event_time"][int(whole.height * 0.6)]
+    trained_on = whole.filter(pl.col("event_time") < cut)
+    trained_on.drop("at").write_parquet(work / "train.parquet")
+    det = train_detector(
+        work / "train.parquet",
+        label="is_bad",
+        time="event_time",
+        exclude=["attack"],
+        out=work / "detector",
+        seed=3,
+        rounds=40,
+    ).detector
+    strategy = work / "s.yaml"
+    strategy.write_text(STRATEGY.format(detector=det.path), encoding="utf-8")
+    return work, det, whole, trained_on, strategy
+
+
+def _learnt(det: Detector, trained_on: pl.DataFrame) -> pl.Series:
+    """The rows of the whole history (by `at`) that trained or stopped the detector."""
+    split = pl.read_parquet(det.path / "split.parquet")
+    rows = split.filter(pl.col("slice").is_in(["train", "early_stopping"]))["row"]
+    return trained_on["at"].gather(rows)
+
+
+def _metrics(run) -> dict[str, float]:
+    m = run.candidate.metrics
+    return {
+        "rows": m.rows,
+        "flagged": m.flagged,
+        "catch": m.catch_rate.value,
+        "fpr": m.false_positive_rate.value,
+    }
+
+
+def test_default_leaves_out_training_rows_and_equals_the_held_out_rows_alone(part) -> None:
+    work, det, whole, trained_on, strategy = part
+    data = work / "whole.parquet"
+    whole.drop("at").write_parquet(data)
+    run = run_simulation(strategy, data)
+    chosen = run.evaluation_rows
+    assert chosen is not None and chosen.choice == "not-train"
+    learnt = _learnt(det, trained_on)
+    assert chosen.trained_on == len(learnt) > 0
+    assert chosen.kept == whole.height - len(learnt)
+    by_id = "order_id" in whole.columns
+    assert chosen.matched_by == (("'order_id'",) if by_id else ("row digest",))
+    assert "training rows" in (chosen.warning or "")
+    # the oracle: the held-out rows, filtered by hand
+    held = work / "held.parquet"
+    whole.filter(~pl.col("at").is_in(learnt.implode())).drop("at").write_parquet(held)
+    oracle = run_simulation(strategy, held, rows="all")
+    assert _metrics(run) == _metrics(oracle)
+    assert oracle.evaluation_rows is not None and oracle.evaluation_rows.trained_on == 0
+    assert oracle.evaluation_rows.warning is None
+
+
+def test_all_keeps_every_row_and_warns(part) -> None:
+    work, det, whole, trained_on, strategy = part
+    data = work / "whole-all.parquet"
+    whole.drop("at").write_parquet(data)
+    run = run_simulation(strategy, data, rows="all")
+    assert run.candidate.metrics.rows == whole.height
+    assert run.evaluation_rows is not None
+    assert "flatter" in (run.evaluation_rows.warning or "")
+
+
+def test_test_keeps_only_the_recorded_test_rows(part) -> None:
+    work, det, whole, trained_on, strategy = part
+    data = work / "whole-test.parquet"
+    whole.drop("at").write_parquet(data)
+    run = run_simulation(strategy, data, rows="test")
+    split = pl.read_parquet(det.path / "split.parquet")
+    assert run.candidate.metrics.rows == int((split["slice"] == "test").sum())
+
+
+def test_the_training_file_itself_is_matched_by_row_number(part) -> None:
+    work, det, whole, trained_on, strategy = part
+    run = run_simulation(strategy, work / "train.parquet")
+    assert run.evaluation_rows is not None
+    assert run.evaluation_rows.matched_by == ("row number",)
+    assert run.evaluation_rows.counts["new"] == 0
+    split = pl.read_parquet(det.path / "split.parquet")
+    assert run.evaluation_rows.kept == int((split["slice"] == "test").sum())
+
+
+def test_rows_the_detector_never_saw_are_kept_without_a_warning(part) -> None:
+    work, det, whole, trained_on, strategy = part
+    later = work / "later.parquet"
+    rest = whole.filter(~pl.col("at").is_in(trained_on["at"].implode())).drop("at")
+    rest.write_parquet(later)
+    run = run_simulation(strategy, later)
+    assert run.evaluation_rows is not None
+    assert run.evaluation_rows.counts["new"] == rest.height == run.candidate.metrics.rows
+    assert run.evaluation_rows.warning is None
+    with pytest.raises(DataError, match="keeps none"):
+        run_simulation(strategy, later, rows="test")
+
+
+def test_without_a_recorded_split_only_all_is_possible(tmp_path: Path, part) -> None:
+    work, det, whole, trained_on, strategy = part
+    data = work / "whole-none.parquet"
+    whole.drop("at").write_parquet(data)
+    plain = tmp_path / "plain.yaml"
+    plain.write_text(STRATEGY.format(detector="./nowhere").replace("detectors:", "x_:"))
+    plain.write_text(
+        "name: p\nactions: [review, allow]\nrules:\n  - name: big\n    when: amount > 500\n"
+        "    action: review\nlabel: is_bad\n"
+    )
+    assert run_simulation(plain, data).evaluation_rows is None
+    with pytest.raises(UsageError, match="recorded split"):
+        run_simulation(plain, data, rows="test")
+    with pytest.raises(UsageError, match="--rows must be"):
+        run_simulation(plain, data, rows="some")
+    assert np.isfinite(run_simulation(plain, data, rows="all").candidate.metrics.rows)
