@@ -77,7 +77,7 @@ def evaluate(
     found = _period_findings(periods, starts, y, test, score_all, period)
     found += diagnose.near_chance(metrics)
     found += diagnose.miscalibrated(metrics, imbalance, "uncalibrated" in metrics)
-    found += diagnose.few_test_bad(metrics["bad"])
+    found += diagnose.few_test_bad(metrics["bad"], metrics["intervals"])
     found += diagnose.regime_change(metrics["train_bad_rate"], metrics["test_bad_rate"])
     found += diagnose.leakage(*_one_feature_aucs(x, y, split, features))
     return Evaluation(metrics, periods, found, _split_table(df, y, split, starts, scored, test))
@@ -94,13 +94,16 @@ def _period_findings(
     if not periods or starts is None:
         return []
     unit = PERIOD_UNITS.get(period, period)
-    found = diagnose.rate_spread(periods, unit)
-    top = max(periods, key=lambda p: p["test_bad"])
-    in_top = (starts.dt.date().cast(pl.String) == top["period"]).fill_null(False).to_numpy()
-    others = test & ~in_top
+    found = diagnose.rate_spread(periods, unit) + diagnose.single_test_period(periods, unit)
+    burst = diagnose.carrying_run(periods)
+    if burst is None:
+        return found
+    inside = starts.dt.date().cast(pl.String).is_in(pl.Series(burst.periods).implode())
+    others = test & ~inside.fill_null(False).to_numpy()
     oy = y[others]
     without = roc_auc(score_all[others], oy) if 0 < oy.sum() < len(oy) else None
-    return found + diagnose.carried_by_one_period(periods, without, unit)
+    overall = roc_auc(score_all[test], y[test])
+    return found + diagnose.carried_by_a_burst(burst, overall, without, unit)
 
 
 def _one_feature_aucs(

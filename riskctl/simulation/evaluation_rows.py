@@ -4,11 +4,13 @@
 in the detector's split file, with a digest of each row's own columns and, when the
 detector has a unique id column, its id. A table evaluated later (simulated, checked,
 tuned, swept, reported, monitored) is matched against that record: by row number when it
-is the very file the detector was trained on (same sha256), else by the id column, else by
-the row digest. Scores on training and early-stopping rows flatter the detector (it learnt
-them, or stopped when they looked best), so by default those rows are left out
-(`not-train`); `test` keeps only the recorded test rows; `all` keeps every row, with a
-warning.
+is the very file the detector was trained on (same sha256), else by the row digest (when
+the table has every column the digest read), else by the id column (ids alone may repeat
+across unrelated tables, so they speak only when the digest cannot).
+
+Scores on training and early-stopping rows flatter the detector (it learnt them, or
+stopped when they looked best), so by default those rows are left out (`not-train`);
+`test` keeps only the recorded test rows; `all` keeps every row, with a warning.
 """
 
 from __future__ import annotations
@@ -140,11 +142,6 @@ def slice_codes(
     if data_sha256() == det.manifest.get("data_sha256"):
         key, how = lf.select(pl.int_range(pl.len(), dtype=pl.Int64).alias(ROW)), "row number"
         record = record.with_columns(pl.col(ROW).cast(pl.Int64))
-    elif keys.get("id_column") in names and ID_COLUMN in record.columns:
-        column = keys["id_column"]
-        key, how = lf.select(pl.col(column).cast(pl.String).alias(ID_COLUMN)), f"'{column}'"
-        record = record.drop(ROW).rename({ID_COLUMN: ROW}).drop_nulls(ROW)
-        key = key.rename({ID_COLUMN: ROW})
     elif DIGEST_COLUMN in record.columns and all(
         c in names for c in keys.get("digest_columns", [])
     ):
@@ -153,6 +150,11 @@ def slice_codes(
         key = pl.LazyFrame({ROW: row_digest(frame, columns)})
         how = "row digest"
         record = record.drop(ROW).rename({DIGEST_COLUMN: ROW}).drop_nulls(ROW)
+    elif keys.get("id_column") in names and ID_COLUMN in record.columns:
+        column = keys["id_column"]
+        key, how = lf.select(pl.col(column).cast(pl.String).alias(ID_COLUMN)), f"'{column}'"
+        record = record.drop(ROW).rename({ID_COLUMN: ROW}).drop_nulls(ROW)
+        key = key.rename({ID_COLUMN: ROW})
     else:
         return None
     # copies of a row share a slice; should they not, the most trained-on one speaks
@@ -194,9 +196,9 @@ def choose_rows(
     )
     if not mask.any():
         raise DataError(
-            f"{source}: --rows {choice} keeps none of its {len(code):,} rows "
-            f"({chosen.described()})",
-            hint="evaluate on rows the detector did not train on, or pass --rows all",
+            f"{source}: --rows {choice} keeps none of its {len(code):,} rows: {chosen.described()}",
+            hint="evaluate on rows the detector did not train on, or pass --rows all "
+            "(its numbers then flatter the detector)",
         )
     if mask.all():
         return lf, chosen

@@ -67,22 +67,30 @@ def _metrics(run) -> dict[str, float]:
     }
 
 
-def test_default_leaves_out_training_rows_and_equals_the_held_out_rows_alone(part) -> None:
+@pytest.mark.parametrize("missing", [[], ["ip"]], ids=["every-column", "a-column-missing"])
+def test_default_leaves_out_training_rows_and_equals_the_held_out_rows_alone(
+    part, missing: list[str]
+) -> None:
+    """Matched by the row digest, or by the id when a column the digest read is missing;
+    with neither, the split is not known and every row counts."""
     work, det, whole, trained_on, strategy = part
-    data = work / "whole.parquet"
-    whole.drop("at").write_parquet(data)
+    data = work / f"whole{len(missing)}.parquet"
+    whole.drop("at", *missing).write_parquet(data)
     run = run_simulation(strategy, data)
     chosen = run.evaluation_rows
+    by_id = "order_id" in whole.columns
+    if missing and not by_id:
+        assert chosen is None and run.candidate.metrics.rows == whole.height
+        return
     assert chosen is not None and chosen.choice == "not-train"
     learnt = _learnt(det, trained_on)
     assert chosen.trained_on == len(learnt) > 0
     assert chosen.kept == whole.height - len(learnt)
-    by_id = "order_id" in whole.columns
-    assert chosen.matched_by == (("'order_id'",) if by_id else ("row digest",))
+    assert chosen.matched_by == (("'order_id'",) if missing else ("row digest",))
     assert "training rows" in (chosen.warning or "")
     # the oracle: the held-out rows, filtered by hand
-    held = work / "held.parquet"
-    whole.filter(~pl.col("at").is_in(learnt.implode())).drop("at").write_parquet(held)
+    held = work / f"held{len(missing)}.parquet"
+    whole.filter(~pl.col("at").is_in(learnt.implode())).drop("at", *missing).write_parquet(held)
     oracle = run_simulation(strategy, held, rows="all")
     assert _metrics(run) == _metrics(oracle)
     assert oracle.evaluation_rows is not None and oracle.evaluation_rows.trained_on == 0
