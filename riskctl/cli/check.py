@@ -20,6 +20,7 @@ from riskctl.cli.options import (
     LabelsOpt,
     NoOutcomeOpt,
     PropensityOpt,
+    RowsOpt,
     SchedulerOpt,
     TimeOpt,
     TimeoutOpt,
@@ -59,6 +60,7 @@ def check(
     control: ControlOpt = None,
     propensity: PropensityOpt = None,
     labels: LabelsOpt = "auto",
+    rows: RowsOpt = None,
     strict: Annotated[
         bool, typer.Option("--strict", help="Compare point estimates, not 95% intervals.")
     ] = False,
@@ -102,6 +104,8 @@ def check(
     rows (`history:` or --decision/--control), label guardrails judge the control-group
     estimate; --labels naive|bounds chooses (bounds: the pessimistic end).
     Outputs: a terminal table, --json, --markdown (and $GITHUB_STEP_SUMMARY), --junit.
+    When a detector the strategy names recorded its split, its training and early-stopping
+    rows are left out (--rows), with a note in every output.
 
     With --baseline, the baseline's guardrails apply too: every guardrail either file sets
     is checked, the stricter limit where both set one, so a candidate cannot pass by
@@ -134,7 +138,8 @@ def check(
         from riskctl.distributed.limits import one_machine_only, outcome_flags
         from riskctl.distributed.simulate import simulate_dataset
 
-        one_machine_only(outcome_flags(labels, decision, no_outcome, control, propensity))
+        flags = outcome_flags(labels, decision, no_outcome, control, propensity)
+        one_machine_only({"--rows": rows, **flags})
 
         def simulate(as_baseline: bool) -> SimulationRun:
             return simulate_dataset(
@@ -161,12 +166,15 @@ def check(
                 data_sha256=data_sha256,
                 production=history_from_flags(decision, no_outcome, control, propensity),
                 measure_as_baseline=as_baseline,
+                rows=rows,
             )
 
     run = simulate(False)
     # the baseline's guardrails measure the candidate's decisions the baseline's way
     measured = simulate(True) if needs_baseline_measure(run, own_guardrails) else None
     notes = measurement_notes(run, own_guardrails)
+    if run.evaluation_rows is not None and run.evaluation_rows.warning:
+        notes = [run.evaluation_rows.warning, *notes]  # said in every output
     results = check_guardrails(
         run, strict=strict, labels=labels, own_only=own_guardrails, measured=measured
     )

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from riskctl.cli.console import err, out, print_json
+from riskctl.cli.console import err, out, print_json, warn_rows
 from riskctl.cli.options import (
     AmountOpt,
     BaselineOpt,
@@ -22,6 +22,7 @@ from riskctl.cli.options import (
     LabelsOpt,
     NoOutcomeOpt,
     PropensityOpt,
+    RowsOpt,
     SchedulerOpt,
     TimeOpt,
     TimeoutOpt,
@@ -82,6 +83,7 @@ def simulate(
         Path | None, typer.Option("--report", help="Also write the HTML report here.")
     ] = None,
     history: HistoryOpt = None,
+    rows: RowsOpt = None,
     scheduler: SchedulerOpt = None,
     timeout: TimeoutOpt = None,
     as_json: JsonOpt = False,
@@ -98,6 +100,9 @@ def simulate(
     Rows with no usable label (unlabelled, immature, blocked by production) count in alert
     rate and review load, not in label metrics; with some unseen, label metrics come three
     ways: naive, bounds, and the control-group estimate (`history:` or --decision/--control).
+
+    Rows a detector the strategy names trained or stopped early on (by its recorded split)
+    are left out by default and a warning says how many; --rows test|not-train|all chooses.
 
     With --scheduler, --data may be a directory or glob of Parquet parts: each part is
     decided on the Dask cluster and the numbers are the same as on one machine; --out then
@@ -122,7 +127,7 @@ def simulate(
         from riskctl.distributed.simulate import simulate_dataset
 
         flags = outcome_flags(labels, decision, no_outcome, control, propensity)
-        one_machine_only({"--report": report, **flags})
+        one_machine_only({"--report": report, "--rows": rows, **flags})
 
         run = simulate_dataset(
             strategy, data, cluster, baseline, label, time, amount, by, out=out_dir, history=history
@@ -140,6 +145,7 @@ def simulate(
             by=by,
             history=history,
             production=history_from_flags(decision, no_outcome, control, propensity),
+            rows=rows,
         )
         if out_dir is not None:
             write_simulation(run, out_dir)
@@ -160,6 +166,7 @@ def simulate(
                 history=history,
                 production=history_from_flags(decision, no_outcome, control, propensity),
                 measure_as_baseline=True,
+                rows=rows,
             )
         report_for_run(
             run,
@@ -171,6 +178,7 @@ def simulate(
     if as_json:
         print_json(run_to_dict(run))
         return
+    warn_rows(run.evaluation_rows)
     for warning in run.candidate.warnings:
         err.print(f"[yellow]warning:[/] {for_terminal(str(warning))}", soft_wrap=True)
     out.print(metrics_table(run))

@@ -245,8 +245,7 @@ def run_simulation(
     outcome (default: the strategy's `history:` section). `measure_as_baseline`: the
     candidate's decisions measured with the baseline's measurement settings (see
     `riskctl.strategy.measurement`), to judge the baseline's guardrails. `rows`: test,
-    not-train or all (see `riskctl.simulation.evaluation_rows`; default not-train when a
-    detector's recorded split matches the rows)."""
+    not-train (default) or all, see `riskctl.simulation.evaluation_rows`."""
     digest = take(data)  # hashed beside everything below (maybe begun at start-up)
     base = load_strategy(baseline) if baseline else None
     cand = measured_candidate(load_strategy(candidate), base, measure_as_baseline)
