@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from riskctl.cli.console import out, print_json
+from riskctl.cli.console import out, print_json, warn_rows
 from riskctl.cli.options import (
     AmountOpt,
     BaselineOpt,
@@ -198,9 +198,10 @@ def check(
             }
         )
     else:
+        warn_rows(run.evaluation_rows)  # loud on stderr; a note in the other outputs
         out.print(metrics_table(run))
         out.print(guardrail_table(results))
-        for note in notes:
+        for note in notes[1:] if run.evaluation_rows and run.evaluation_rows.warning else notes:
             out.print(f"[yellow]note[/]: {for_terminal(note)}")
         verdict = (
             f"[red]FAILED[/]: {len(failed)} of {len(results)} guardrails fail"
