@@ -177,11 +177,12 @@ def train(
     only beyond chance at the observed counts (p < 0.001). The split (which input row went
     where, with test scores and a digest of each row) is written to split.parquet in the
     detector directory: simulate, check, tune, sweep, report and monitor read it to leave
-    the training rows out of their numbers (--rows). Duplicate rows (equal in every feature, the label and the time)
-    are counted and each set of copies is kept on one side of the split, so copies cannot
-    inflate the test metrics. Column names may hold any character (XGBoost's own names for
-    the features are positional when a name holds `[`, `]` or `<`; the manifest, importance,
-    SHAP columns and reasons keep yours). Same data, config and seed give a byte-identical model.
+    the training rows out of their numbers (--rows). Duplicate rows (equal in every
+    feature, the label and the time) are counted and each set of copies is kept on one side
+    of the split, so copies cannot inflate the test metrics. Column names may hold any
+    character (XGBoost's own names for the features are positional when a name holds `[`,
+    `]` or `<`; the manifest, importance, SHAP columns and reasons keep yours). Same data,
+    config and seed give a byte-identical model.
 
     [bold]model.yaml[/bold] (every key optional): rounds, early_stopping_rounds, max_depth,
     learning_rate, min_child_weight, subsample, colsample_bytree, reg_lambda, max_bin,

@@ -249,7 +249,7 @@ def _evaluation_rows(
 ) -> tuple[pl.DataFrame, EvaluationRows | None]:
     """The current rows `--rows` keeps against the recorded split of the detector (and of
     those the strategy names): by default not the rows they trained or stopped early on."""
-    known = named_detectors([loaded] if loaded else [], {"": det} if det else {})
+    known = named_detectors([loaded] if loaded else [], {"": det} if det else {}, o.current)
     kept, chosen = choose_rows(
         current.lazy(), known, check_choice(o.rows), lambda: sha256_file(o.current), o.current
     )

@@ -24,8 +24,9 @@ import numpy as np
 import polars as pl
 
 from riskctl.errors import DataError, UsageError
-from riskctl.model.detector import Detector, load_detector
+from riskctl.model.detector import MANIFEST_FILE, Detector, load_detector
 from riskctl.model.evaluation import DIGEST_COLUMN, ID_COLUMN, ROW, SPLIT_FILE
+from riskctl.model.score import SCORED_BY
 from riskctl.model.split import SLICE_NAMES, TEST, row_digest
 from riskctl.strategy.load import LoadedStrategy
 
@@ -112,15 +113,28 @@ def check_choice(choice: str | None) -> str | None:
     return choice
 
 
-def named_detectors(loaded: list[LoadedStrategy], detectors: dict[str, Detector]) -> list[Detector]:
-    """Every detector the strategies name that exists (loaded or not), each once."""
-    found = {str(d.path.resolve()): d for d in detectors.values()}
-    for ls in loaded:
-        for column in ls.strategy.detectors:
-            path = ls.detector_path(column)
-            if str(path) not in found and (path / "manifest.json").is_file():
-                found[str(path)] = load_detector(path)
+def named_detectors(
+    loaded: list[LoadedStrategy], detectors: dict[str, Detector], data: Path | None = None
+) -> list[Detector]:
+    """Every detector the strategies name that exists (loaded or not), and the one that
+    scored `data` (`riskctl score` records it in a Parquet file), each once."""
+    found = {str(Path(d.path).resolve()): d for d in detectors.values()}
+    paths = [ls.detector_path(column) for ls in loaded for column in ls.strategy.detectors]
+    for path in [*paths, *([scored_by(data)] if data is not None else [])]:
+        if path is not None and str(path) not in found and (path / MANIFEST_FILE).is_file():
+            found[str(path)] = load_detector(path)
     return list(found.values())
+
+
+def scored_by(data: Path) -> Path | None:
+    """The detector directory `riskctl score` recorded in a Parquet file it wrote."""
+    if Path(data).suffix.lower() != ".parquet" or not Path(data).is_file():
+        return None
+    try:
+        recorded = pl.read_parquet_metadata(data).get(SCORED_BY)
+    except (OSError, pl.exceptions.PolarsError):
+        return None  # not a readable Parquet footer: the read proper will say why
+    return Path(recorded).resolve() if recorded else None
 
 
 def slice_codes(

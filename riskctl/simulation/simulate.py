@@ -259,7 +259,7 @@ def run_simulation(
         lf = with_stored_features(lf, det.path, det.manifest, history)
     roles = resolve_roles(speaks, detectors, label, time, amount, production)
     lf, chosen = choose_rows(
-        lf, named_detectors(loaded, detectors), check_choice(rows), digest.result, data
+        lf, named_detectors(loaded, detectors, data), check_choice(rows), digest.result, data
     )
     lf = coded_label(lf, roles.label, bad_value(speaks, detectors, roles.label), data)
     selected, compiled, ids = _plan(lf, data, loaded, detectors, roles, by, carry)

@@ -11,7 +11,9 @@ import pytest
 
 from riskctl.errors import DataError, UsageError
 from riskctl.model.detector import Detector
+from riskctl.model.score import score_file
 from riskctl.model.train import train_detector
+from riskctl.simulation.evaluation_rows import scored_by
 from riskctl.simulation.simulate import run_simulation
 
 STRATEGY = """name: s
@@ -155,3 +157,25 @@ def test_without_a_recorded_split_only_all_is_possible(tmp_path: Path, part) -> 
     with pytest.raises(UsageError, match="--rows must be"):
         run_simulation(plain, data, rows="some")
     assert np.isfinite(run_simulation(plain, data, rows="all").candidate.metrics.rows)
+
+
+def test_a_table_riskctl_scored_names_its_detector(tmp_path: Path, part) -> None:
+    """`riskctl score` records the detector in the Parquet file it writes: a strategy that
+    names no detector still has the training rows left out."""
+    work, det, whole, trained_on, strategy = part
+    data = tmp_path / "whole.parquet"
+    whole.drop("at").write_parquet(data)
+    scored = tmp_path / "scored.parquet"
+    score_file(det.path, data, scored, keep_all=True)
+    assert scored_by(scored) == det.path.resolve()
+    plain = tmp_path / "plain.yaml"
+    plain.write_text(
+        "name: p\nactions: [review, allow]\nthresholds:\n  review: {score: 0.3}\n"
+        "label: is_bad\ntime: event_time\n"
+    )
+    run = run_simulation(plain, scored)
+    learnt = _learnt(det, trained_on)
+    assert run.evaluation_rows is not None
+    assert run.evaluation_rows.trained_on == len(learnt)
+    assert run.candidate.metrics.rows == whole.height - len(learnt)
+    assert scored_by(data) is None
