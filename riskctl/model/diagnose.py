@@ -290,8 +290,15 @@ def leakage(names: list[str], aucs: list[float], threshold: float = LEAKAGE_AUC)
     ]
 
 
-def regime_change(train_rate: float, test_rate: float) -> list[Finding]:
+def regime_change(train: tuple[int, int], test: tuple[int, int]) -> list[Finding]:
+    """The bad rate moving more than REGIME_RATIO x between the train and test slices
+    (each given as bad rows, rows), beyond chance (chi-square, p < ALPHA)."""
+    (train_bad, train_rows), (test_bad, test_rows) = train, test
+    train_rate, test_rate = train_bad / max(train_rows, 1), test_bad / max(test_rows, 1)
     if max(train_rate, test_rate) <= REGIME_RATIO * min(train_rate, test_rate):
+        return []
+    counts = np.array([train_bad, test_bad]), np.array([train_rows, test_rows])
+    if _chi_square_p(*counts) >= ALPHA:
         return []
     return [
         Finding(

@@ -78,9 +78,13 @@ def evaluate(
     found += diagnose.near_chance(metrics)
     found += diagnose.miscalibrated(metrics, imbalance, "uncalibrated" in metrics)
     found += diagnose.few_test_bad(metrics["bad"], metrics["intervals"])
-    found += diagnose.regime_change(metrics["train_bad_rate"], metrics["test_bad_rate"])
+    found += diagnose.regime_change(*(_counts(y, split.slice == i) for i in (TRAIN, TEST)))
     found += diagnose.leakage(*_one_feature_aucs(x, y, split, features))
     return Evaluation(metrics, periods, found, _split_table(df, y, split, starts, scored, test))
+
+
+def _counts(y: np.ndarray, rows: np.ndarray) -> tuple[int, int]:
+    return int(y[rows].sum()), int(rows.sum())
 
 
 def _period_findings(

@@ -222,3 +222,14 @@ def test_leakage_and_one_feature_auc() -> None:
     assert found[0].message.startswith(
         f"feature 'leak' alone separates bad from good (one-feature ROC AUC {aucs[0]:.3f} > 0.95)"
     )
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_regime_change_needs_a_change_beyond_chance(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    # 2,000 test rows at a 0.5% bad rate: a 2x ratio by noise alone is common
+    stable = (int(rng.binomial(60_000, 0.005)), 60_000), (int(rng.binomial(2_000, 0.005)), 2_000)
+    assert diagnose.regime_change(*stable) == []
+    moved = (int(rng.binomial(60_000, 0.005)), 60_000), (int(rng.binomial(20_000, 0.02)), 20_000)
+    (found,) = diagnose.regime_change(*moved)
+    assert found.code == "regime-change" and "(train)" in found.message
