@@ -179,7 +179,7 @@ def carried_by_a_burst(
         Finding(
             "carried-by-a-burst",
             f"{b.bad:,} of the {b.total_bad:,} test bad rows ({100 * b.bad / b.total_bad:.0f}%) "
-            f"fall in {where}, which hold {100 * b.rows / b.total_rows:.0f}% of the test rows "
+            f"fall in {where}, holding {100 * b.rows / b.total_rows:.0f}% of the test rows "
             f"(bad rate {_pct(b.bad / b.rows)} against {_pct(rest_rate)} in the other test "
             f"periods; p = {b.p_value:.1g}): the test metrics mostly measure that burst; "
             f"{outside}",

@@ -119,7 +119,7 @@ def test_one_period_carrying_the_test_bad_rows() -> None:
     assert burst is not None and burst.periods == ("2026-03-09",)
     (found,) = diagnose.carried_by_a_burst(burst, 0.8, None, "weekly")
     assert found.message.startswith(
-        "60 of the 80 test bad rows (75%) fall in one weekly period, 2026-03-09, which hold "
+        "60 of the 80 test bad rows (75%) fall in one weekly period, 2026-03-09, holding "
         "33% of the test rows (bad rate 12.00% against 2.00% in the other test periods; p = "
     )
     assert found.message.endswith("too few bad rows to measure the ROC AUC without it")
