@@ -42,7 +42,8 @@ def facts(run: SimulationRun, detector: Detector | None) -> list[tuple[str, str]
 def caveats(run: SimulationRun, detector: Detector | None) -> list[str]:
     m = run.candidate.metrics
     chosen = run.evaluation_rows
-    out = [chosen.warning.capitalize() + "."] if chosen is not None and chosen.warning else []
+    warning = chosen.warning if chosen is not None else None
+    out = [warning[:1].upper() + warning[1:] + "."] if warning else []
     out += list(m.notes)
     if m.bad < SMALL_SAMPLE_BAD_ROWS:
         out.append(f"Only {m.bad} bad rows: intervals are wide; read changes with care.")
