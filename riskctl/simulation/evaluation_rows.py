@@ -27,7 +27,7 @@ from riskctl.errors import DataError, UsageError
 from riskctl.model.detector import MANIFEST_FILE, Detector, load_detector
 from riskctl.model.evaluation import DIGEST_COLUMN, ID_COLUMN, ROW, SPLIT_FILE
 from riskctl.model.score import SCORED_BY
-from riskctl.model.split import SLICE_NAMES, TEST, row_digest
+from riskctl.model.split import SLICE_NAMES, TEST, digest_expr
 from riskctl.strategy.load import LoadedStrategy
 
 CHOICES = ("test", "not-train", "all")
@@ -160,8 +160,7 @@ def slice_codes(
         c in names for c in keys.get("digest_columns", [])
     ):
         columns = tuple(keys["digest_columns"])
-        frame = lf.select(columns).collect()
-        key = pl.LazyFrame({ROW: row_digest(frame, columns)})
+        key = lf.select(digest_expr(lf.collect_schema(), columns).alias(ROW))
         how = "row digest"
         record = record.drop(ROW).rename({DIGEST_COLUMN: ROW}).drop_nulls(ROW)
     elif keys.get("id_column") in names and ID_COLUMN in record.columns:
@@ -173,8 +172,9 @@ def slice_codes(
         return None
     # copies of a row share a slice; should they not, the most trained-on one speaks
     lookup = record.group_by(ROW).agg(pl.col("code").min())
-    joined = key.join(lookup.lazy(), on=ROW, how="left", maintain_order="left").collect()
-    return joined["code"].fill_null(NEW).to_numpy().astype(np.int8), how
+    joined = key.join(lookup.lazy(), on=ROW, how="left", maintain_order="left")
+    found = joined.select(pl.col("code").fill_null(NEW)).collect(engine="streaming")
+    return found["code"].to_numpy().astype(np.int8), how
 
 
 def choose_rows(
