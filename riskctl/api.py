@@ -100,7 +100,7 @@ def sweep(
         strategy=Path(strategy) if strategy else None,
         scheduler=scheduler,
         **options,
-    )
+    )[0]
 
 
 def tune(run: SimulationRun, target: str, value: float | None = None, **options: Any) -> TuneResult:

@@ -21,10 +21,11 @@ from riskctl.gate.baseline_limits import needs_baseline_measure
 from riskctl.model.score import ScoreSummary, score_file
 from riskctl.model.train import TrainOptions, TrainResult, train
 from riskctl.output.json import write_metrics, write_simulation
+from riskctl.simulation.evaluation_rows import EvaluationRows
 from riskctl.simulation.simulate import SimulationRun, run_simulation
 from riskctl.strategy.schema import History
 from riskctl.tuning.sweep import Curve
-from riskctl.tuning.tradeoff import sweep_file
+from riskctl.tuning.tradeoff import sweep_rows
 
 Progress = Callable[[int, int], None]
 
@@ -60,15 +61,17 @@ def simulate(
     out: Path | None = None,
     scheduler: str | None = None,
     timeout: float | None = None,
+    rows: str | None = None,
 ) -> SimulationRun:
     """`run_simulation` here, or on the cluster (its run holds no rows: `run.table` is
     empty); with `out`, the per-row decisions and the metrics written there (on a cluster,
-    decisions/ and baseline_decisions/ as partitioned Parquet)."""
+    decisions/ and baseline_decisions/ as partitioned Parquet). `rows`: which rows count
+    against the detectors' recorded splits (see `riskctl.simulation.evaluation_rows`)."""
     cluster = _cluster(scheduler, timeout)
     if cluster is None:
         run = run_simulation(
             candidate, data, baseline, label, time, amount, by, data_sha256, carry, history,
-            production, measure_as_baseline,
+            production, measure_as_baseline, rows,
         )  # fmt: skip
         if out is not None:
             write_simulation(run, out)
@@ -76,7 +79,7 @@ def simulate(
     from riskctl.distributed.limits import one_machine_only
     from riskctl.distributed.simulate import simulate_dataset
 
-    one_machine_only({"production": production, "carry": carry})
+    one_machine_only({"production": production, "carry": carry, "rows": rows})
     run = simulate_dataset(
         candidate, data, cluster, baseline, label, time, amount, by, data_sha256, out,
         history=history, measure_as_baseline=measure_as_baseline,
@@ -100,6 +103,7 @@ def measured_as_baseline(
     scheduler: str | None = None,
     timeout: float | None = None,
     own_only: bool = False,
+    rows: str | None = None,
 ) -> SimulationRun | None:
     """The candidate's decisions measured with the baseline's measurement settings (label,
     bad, time, amount, costs, reviews, maturity, history), when the baseline's guardrails
@@ -109,7 +113,7 @@ def measured_as_baseline(
         return None
     return simulate(
         candidate, data, baseline, label, time, amount, None, data_sha256, None, history,
-        production, True, scheduler=scheduler, timeout=timeout,
+        production, True, scheduler=scheduler, timeout=timeout, rows=rows,
     )  # fmt: skip
 
 
@@ -126,18 +130,19 @@ def sweep(
     labels: str = "auto",
     scheduler: str | None = None,
     timeout: float | None = None,
-) -> list[Curve]:
-    """`sweep_file` here, or on the cluster from merged per-part score histograms."""
+    rows: str | None = None,
+) -> tuple[list[Curve], EvaluationRows | None]:
+    """`sweep_rows` here, or on the cluster from merged per-part score histograms (which
+    matches no rows against a detector's split: the second value is None there)."""
     cluster = _cluster(scheduler, timeout)
     if cluster is None:
-        return sweep_file(
-            data, score, label, amount, by, strategy, action, compact, history, labels
-        )
+        args = (data, score, label, amount, by, strategy, action, compact, history, labels)
+        return sweep_rows(*args, rows)
     from riskctl.distributed.limits import one_machine_only
     from riskctl.distributed.sweep import sweep_dataset
 
-    one_machine_only({"history": history, "labels": labels})
-    return sweep_dataset(data, cluster, score, label, amount, by, strategy, action, compact)
+    one_machine_only({"history": history, "labels": labels, "rows": rows})
+    return sweep_dataset(data, cluster, score, label, amount, by, strategy, action, compact), None
 
 
 def features(

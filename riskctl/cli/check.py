@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from riskctl import executor
-from riskctl.cli.console import out, print_json
+from riskctl.cli.console import out, print_json, warn_rows
 from riskctl.cli.options import (
     AmountOpt,
     BaselineOpt,
@@ -21,6 +21,7 @@ from riskctl.cli.options import (
     LabelsOpt,
     NoOutcomeOpt,
     PropensityOpt,
+    RowsOpt,
     SchedulerOpt,
     TimeOpt,
     TimeoutOpt,
@@ -59,6 +60,7 @@ def check(
     control: ControlOpt = None,
     propensity: PropensityOpt = None,
     labels: LabelsOpt = "auto",
+    rows: RowsOpt = None,
     strict: Annotated[
         bool, typer.Option("--strict", help="Compare point estimates, not 95% intervals.")
     ] = False,
@@ -102,6 +104,8 @@ def check(
     rows (`history:` or --decision/--control), label guardrails judge the control-group
     estimate; --labels naive|bounds chooses (bounds: the pessimistic end).
     Outputs: a terminal table, --json, --markdown (and $GITHUB_STEP_SUMMARY), --junit.
+    When a detector the strategy names recorded its split, its training and early-stopping
+    rows are left out (--rows), with a note in every output.
 
     With --baseline, the baseline's guardrails apply too: every guardrail either file sets
     is checked, the stricter limit where both set one, so a candidate cannot pass by
@@ -130,7 +134,9 @@ def check(
         if path is not None:
             check_output_file(path, flag)
     refuse_on_cluster(
-        scheduler, timeout, outcome_flags(labels, decision, no_outcome, control, propensity)
+        scheduler,
+        timeout,
+        {"--rows": rows, **outcome_flags(labels, decision, no_outcome, control, propensity)},
     )
     inputs: dict[str, Any] = {"baseline": baseline, "label": label, "time": time, "amount": amount}
     inputs.update(
@@ -138,6 +144,7 @@ def check(
         production=history_from_flags(decision, no_outcome, control, propensity),
         scheduler=scheduler,
         timeout=timeout,
+        rows=rows,
     )
     run = executor.simulate(candidate, data, **inputs)
     # the baseline's guardrails measure the candidate's decisions the baseline's way
@@ -145,6 +152,8 @@ def check(
         run, candidate, data, own_only=own_guardrails, **inputs
     )
     notes = measurement_notes(run, own_guardrails)
+    if run.evaluation_rows is not None and run.evaluation_rows.warning:
+        notes = [run.evaluation_rows.warning, *notes]  # said in every output
     results = check_guardrails(
         run, strict=strict, labels=labels, own_only=own_guardrails, measured=measured
     )
@@ -168,9 +177,10 @@ def check(
             }
         )
     else:
+        warn_rows(run.evaluation_rows)  # loud on stderr; a note in the other outputs
         out.print(metrics_table(run))
         out.print(guardrail_table(results))
-        for note in notes:
+        for note in notes[1:] if run.evaluation_rows and run.evaluation_rows.warning else notes:
             out.print(f"[yellow]note[/]: {for_terminal(note)}")
         verdict = (
             f"[red]FAILED[/]: {len(failed)} of {len(results)} guardrails fail"

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from riskctl.cli.console import err, out, print_json
-from riskctl.cli.options import TEMPLATES_HELP, JsonOpt, LabelOpt, SeedOpt, TimeOpt
+from riskctl.cli.options import TEMPLATES_HELP, JsonOpt, LabelOpt, RowsOpt, SeedOpt, TimeOpt
 from riskctl.data.io import write_text
 from riskctl.data.output import append_text, check_output_file
 from riskctl.errors import EXIT_CHECK_FAILED, UsageError
@@ -88,6 +88,7 @@ def monitor(
     fmt: Annotated[
         str, typer.Option("--format", help="text (tables) or md (print the Markdown message).")
     ] = "text",
+    rows: RowsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Drift (PSI), time series, label-free estimates and attribution of changes.
@@ -98,7 +99,8 @@ def monitor(
     features through the mean SHAP shift). Exit 1 when a `monitoring:` limit in the strategy
     is crossed, so a nightly job can page someone. A score column in either table is checked
     as `simulate` checks it: a missing, NaN or infinite score is refused with its row, never
-    counted as flagged or allowed.
+    counted as flagged or allowed. Current rows the detector trained or stopped early on
+    (by its recorded split) are left out with a warning (--rows).
 
     [bold]Example:[/bold] riskctl monitor --reference last_quarter.parquet --current
     yesterday.parquet --detector riskctl-demo/detector --strategy strategies/candidate.yaml
@@ -125,6 +127,7 @@ def monitor(
         time,
         sample,
         seed,
+        rows,
     )
     with err.status("Comparing"):
         result = run_monitor(options)

@@ -24,6 +24,7 @@ from riskctl.cli.options import (
     LabelsOpt,
     NoOutcomeOpt,
     PropensityOpt,
+    RowsOpt,
     TimeOpt,
 )
 from riskctl.data.output import check_output_file
@@ -104,12 +105,15 @@ def report(
     labels: LabelsOpt = "auto",
     no_outcome: NoOutcomeOpt = None,
     propensity: PropensityOpt = None,
+    rows: RowsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Write a self-contained HTML report of a strategy change.
 
     Opens with no network: headline cards, trade-off curves with both operating points,
     score distributions, segments, swap set, rules, reasons, caveats, reproducibility.
+    It says which rows it measured: by default not the rows a detector the strategy names
+    trained or stopped early on (--rows).
 
     [bold]Example:[/bold] riskctl report strategies/candidate.yaml --baseline
     strategies/baseline.yaml --data riskctl-demo/scored.parquet --detector
@@ -125,6 +129,7 @@ def report(
         "amount": amount,
         "production": history_from_flags(decision, no_outcome, control, propensity),
         "history": history,
+        "rows": rows,
     }
     carry = [*given.feature_names, *(given.manifest.get("ids") or [])] if given else None
     run = executor.simulate(strategy, data, by=by, carry=carry, **options)

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from riskctl import executor
-from riskctl.cli.console import err, out, print_json
+from riskctl.cli.console import err, out, print_json, warn_rows
 from riskctl.cli.options import (
     AmountOpt,
     BaselineOpt,
@@ -23,6 +23,7 @@ from riskctl.cli.options import (
     LabelsOpt,
     NoOutcomeOpt,
     PropensityOpt,
+    RowsOpt,
     SchedulerOpt,
     TimeOpt,
     TimeoutOpt,
@@ -83,6 +84,7 @@ def simulate(
         Path | None, typer.Option("--report", help="Also write the HTML report here.")
     ] = None,
     history: HistoryOpt = None,
+    rows: RowsOpt = None,
     scheduler: SchedulerOpt = None,
     timeout: TimeoutOpt = None,
     as_json: JsonOpt = False,
@@ -99,6 +101,9 @@ def simulate(
     Rows with no usable label (unlabelled, immature, blocked by production) count in alert
     rate and review load, not in label metrics; with some unseen, label metrics come three
     ways: naive, bounds, and the control-group estimate (`history:` or --decision/--control).
+
+    Rows a detector the strategy names trained or stopped early on (by its recorded split)
+    are left out by default and a warning says how many; --rows test|not-train|all chooses.
 
     With --scheduler, --data may be a directory or glob of Parquet parts: each part is
     decided on the Dask cluster and the numbers are the same as on one machine; --out then
@@ -118,10 +123,11 @@ def simulate(
     if report is not None:
         check_output_file(report, "--report")
     flags = outcome_flags(labels, decision, no_outcome, control, propensity)
-    refuse_on_cluster(scheduler, timeout, {"--report": report, **flags})
+    refuse_on_cluster(scheduler, timeout, {"--report": report, "--rows": rows, **flags})
     production = history_from_flags(decision, no_outcome, control, propensity)
     inputs: dict[str, Any] = {"baseline": baseline, "label": label, "time": time, "amount": amount}
-    inputs.update(history=history, production=production, scheduler=scheduler, timeout=timeout)
+    inputs.update(history=history, production=production, rows=rows)
+    inputs.update(scheduler=scheduler, timeout=timeout)
     run = executor.simulate(strategy, data, by=by, out=out_dir, **inputs)
     if report is not None:
         command = "riskctl " + shlex.join(sys.argv[1:]) if sys.argv[1:] else "riskctl simulate"
@@ -139,6 +145,7 @@ def simulate(
     if as_json:
         print_json(run_to_dict(run))
         return
+    warn_rows(run.evaluation_rows)
     for warning in run.candidate.warnings:
         err.print(f"[yellow]warning:[/] {for_terminal(str(warning))}", soft_wrap=True)
     out.print(metrics_table(run))

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from riskctl import executor
-from riskctl.cli.console import out, print_json
+from riskctl.cli.console import err, out, print_json, warn_rows
 from riskctl.cli.options import (
     AmountOpt,
     ControlOpt,
@@ -21,6 +21,7 @@ from riskctl.cli.options import (
     LabelsOpt,
     NoOutcomeOpt,
     PropensityOpt,
+    RowsOpt,
     SchedulerOpt,
     TimeOpt,
     TimeoutOpt,
@@ -35,6 +36,7 @@ from riskctl.metrics.registry import METRICS
 from riskctl.numbers import fmt_percent
 from riskctl.outcomes.history import history_from_flags
 from riskctl.output.tables import metric_text
+from riskctl.simulation.evaluation_rows import EvaluationRows
 from riskctl.simulation.simulate import run_simulation
 from riskctl.simulation.strategy_metrics import StrategyMetrics
 from riskctl.strategy.write import set_segment_thresholds, set_thresholds
@@ -74,6 +76,7 @@ def sweep(
     labels: LabelsOpt = "auto",
     no_outcome: NoOutcomeOpt = None,
     propensity: PropensityOpt = None,
+    rows: RowsOpt = None,
     scheduler: SchedulerOpt = None,
     timeout: TimeoutOpt = None,
     as_json: JsonOpt = False,
@@ -86,7 +89,8 @@ def sweep(
     One sort and cumulative sums; equal scores are one point. The compact default keeps the
     exact points at 0.1%, 0.5%, 1%, 2% and 5% FPR. With --strategy, the rules' catches are
     the curve's starting point. Rows with no label count in alert rate only; with a
-    control group (`history:` or --decision/--control) the curve is weighted by it.
+    control group (`history:` or --decision/--control) the curve is weighted by it. With
+    --strategy, rows its detector trained or stopped early on are left out (--rows).
 
     With --scheduler, --data may be a directory or glob of Parquet parts: each part is
     reduced on the Dask cluster to counts per distinct score, and the merged counts give the
@@ -96,12 +100,14 @@ def sweep(
     --label is_bad --amount amount
     """
     refuse_on_cluster(
-        scheduler, timeout, outcome_flags(labels, decision, no_outcome, control, propensity)
+        scheduler,
+        timeout,
+        {"--rows": rows, **outcome_flags(labels, decision, no_outcome, control, propensity)},
     )
     history = history_from_flags(decision, no_outcome, control, propensity)
-    shown = executor.sweep(
+    shown, chosen = executor.sweep(
         data, score, label, amount, by, strategy, action, not all_points, history, labels,
-        scheduler, timeout,
+        scheduler, timeout, rows,
     )  # fmt: skip
     if as_json:
         body = [
@@ -114,8 +120,10 @@ def sweep(
             }
             for c in shown
         ]
-        print_json(body[0] if by is None else {"curves": body})
+        doc = body[0] if by is None else {"curves": body}
+        print_json({**doc, "evaluation_rows": chosen.to_dict()} if chosen else doc)
         return
+    warn_rows(chosen)
     for c in shown:
         out.print(_curve_table(c))
 
@@ -231,6 +239,7 @@ def tune(
     control: ControlOpt = None,
     propensity: PropensityOpt = None,
     labels: LabelsOpt = "auto",
+    rows: RowsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Find the threshold that meets a target, exactly, and write the tuned strategy.
@@ -238,8 +247,11 @@ def tune(
     Every distinct score is a candidate; the chosen one has the best objective of all that
     meet the target on the data (ties: the highest threshold). Everything else in the file
     stays as it was, comments included. The estimate is optimistic on the data it was tuned
-    on: --holdout keeps a slice aside for an honest one. Rows with no label count in
-    review load and alert rate; with a control group the curve is weighted by it.
+    on: --holdout keeps a slice aside for an honest one, and a warning says when the
+    held-out catch or false-positive rate falls outside the tuned one's 95% interval (their
+    intervals do not overlap). Rows with no label count in review load and alert rate; with
+    a control group the curve is weighted by it. Rows a detector the strategy names trained
+    or stopped early on are left out (--rows).
 
     [bold]Example:[/bold] riskctl tune strategies/candidate.yaml --data
     riskctl-demo/scored.parquet --max-fpr 0.005 --out strategies/candidate.tuned.yaml
@@ -270,6 +282,7 @@ def tune(
         amount=amount,
         by=[by] if by and by != "segment" else None,
         production=history_from_flags(decision, no_outcome, control, propensity),
+        rows=rows,
     )
     result = tune_run(run, targets[0], action, score, holdout, by, labels)
     if result.met and result.by is not None:
@@ -277,7 +290,7 @@ def tune(
     elif result.met:
         set_thresholds(strategy, out_path, [(result.action, result.score, result.after)])
     if as_json:
-        print_json(_result_dict(result, out_path))
+        print_json(_result_dict(result, out_path, run.evaluation_rows))
     else:
         _render(result, out_path)
     if not result.met:
@@ -296,7 +309,7 @@ def write_segments(strategy: Path, out_path: Path, r: TuneResult, dtypes: dict) 
     set_segment_thresholds(strategy, out_path, r.action, r.score, {}, new)
 
 
-def _result_dict(r: TuneResult, out_path: Path) -> dict:
+def _result_dict(r: TuneResult, out_path: Path, rows: EvaluationRows | None) -> dict:
     def m(x: StrategyMetrics | None) -> dict | None:
         return x.to_dict() if x else None
 
@@ -316,10 +329,14 @@ def _result_dict(r: TuneResult, out_path: Path) -> dict:
         if r.holdout_after
         else None,
         "notes": r.notes,
+        "warnings": r.warnings,
+        "evaluation_rows": rows.to_dict() if rows is not None else None,
     }
 
 
 def _render(r: TuneResult, out_path: Path) -> None:
+    for warning in r.warnings:
+        err.print(f"[bold yellow]warning:[/] {for_terminal(warning)}", soft_wrap=True)
     before = "none" if r.before is None else f"{r.before:.4f}"
     out.print(
         f"Target: {for_terminal(r.target.describe())}. {r.candidates:,} candidate thresholds."

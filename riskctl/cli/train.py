@@ -168,14 +168,19 @@ def train(
     watch the early-stopping slice, and every reported metric comes from the test slice: ROC
     AUC, PR AUC, catch rate at 0.1%/1%/5% false-positive rate and Brier score, each with a
     95% bootstrap interval, then calibration, feature importance and a table by period.
-    Warnings (stderr) flag bad rates that vary across periods, results carried by one period,
-    a model near chance, miscalibrated scores and single features that look like leakage.
-    The split (which input row went where, with test scores) is written to split.parquet in
-    the detector directory. Duplicate rows (equal in every feature, the label and the time)
-    are counted and each set of copies is kept on one side of the split, so copies cannot
-    inflate the test metrics. Column names may hold any character (XGBoost's own names for
-    the features are positional when a name holds `[`, `]` or `<`; the manifest, importance,
-    SHAP columns and reasons keep yours). Same data, config and seed give a byte-identical model.
+    Warnings (stderr) flag bad rates that vary across periods, test results carried by a
+    burst (a run of consecutive periods; with the ROC AUC outside it), a test slice within
+    one period, a model near chance, miscalibrated scores, catch-rate intervals too wide to
+    read and single features that look like leakage; those on periods and calibration fire
+    only beyond chance at the observed counts (p < 0.001). The split (which input row went
+    where, with test scores and a digest of each row) is written to split.parquet in the
+    detector directory: simulate, check, tune, sweep, report and monitor read it to leave
+    the training rows out of their numbers (--rows). Duplicate rows (equal in every
+    feature, the label and the time) are counted and each set of copies is kept on one side
+    of the split, so copies cannot inflate the test metrics. Column names may hold any
+    character (XGBoost's own names for the features are positional when a name holds `[`,
+    `]` or `<`; the manifest, importance, SHAP columns and reasons keep yours). Same data,
+    config and seed give a byte-identical model.
 
     [bold]model.yaml[/bold] (every key optional): rounds, early_stopping_rounds, max_depth,
     learning_rate, min_child_weight, subsample, colsample_bytree, reg_lambda, max_bin,

@@ -320,8 +320,9 @@ class BatchWriter:
     place. On failure nothing is left at the output path.
     """
 
-    def __init__(self, out: Path) -> None:
+    def __init__(self, out: Path, metadata: dict[str, str] | None = None) -> None:
         self.out = Path(out)
+        self.metadata = metadata  # Parquet key-value metadata (other formats have none)
         self.fmt = table_format(self.out)
         check_output_file(self.out)
         try:
@@ -342,7 +343,7 @@ class BatchWriter:
         merged = pl.scan_parquet(self.parts)
         with atomic_path(self.out) as tmp:
             if self.fmt == "parquet":
-                merged.sink_parquet(tmp, statistics=False)
+                merged.sink_parquet(tmp, statistics=False, metadata=self.metadata)
             elif self.fmt == "csv":
                 for_csv(merged).sink_csv(tmp)
             elif self.fmt == "json":  # one array: it has to be whole in memory once

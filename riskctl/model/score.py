@@ -27,6 +27,10 @@ class ScoreSummary:
     unseen: dict[str, int] = field(default_factory=dict)  # feature -> values unseen in training
 
 
+SCORED_BY = "riskctl.scored_by"  # Parquet metadata: the detector directory that scored
+SCORE_COLUMN = "riskctl.score_column"
+
+
 def score_frame(detector: Detector, df: pl.DataFrame, column: str = "score") -> pl.DataFrame:
     """`df` with one more column: the detector's probability for each row."""
     return df.with_columns(pl.Series(column, detector.score(df), dtype=pl.Float64))
@@ -79,7 +83,8 @@ def score_file(
     total = lf.select(pl.len()).collect().item()
     unseen: dict[str, int] = {}
     done = 0
-    with BatchWriter(out) as writer:
+    scored_by = {SCORED_BY: str(detector.path.resolve()), SCORE_COLUMN: column}
+    with BatchWriter(out, scored_by) as writer:
         for batch in lf.select(needed).collect_batches(chunk_size=batch_rows):
             scores, batch_unseen = detector.score_encoded(batch)
             for name, n in batch_unseen.items():

@@ -24,7 +24,7 @@ from riskctl.model.boosting import LabelCounts, boosting_params
 from riskctl.model.calibrate import METHODS, Calibration, fit_calibration
 from riskctl.model.config import ModelConfig, load_model_config
 from riskctl.model.detector import Detector, check_detector_out, save_detector
-from riskctl.model.evaluation import ROW, SPLIT_FILE, Scored, evaluate, with_unlabelled
+from riskctl.model.evaluation import ROW, SPLIT_FILE, Scored, evaluate, row_keys, with_unlabelled
 from riskctl.model.features import (
     Feature,
     feature_matrix,
@@ -161,7 +161,9 @@ def train(data: Path, out: Path, o: TrainOptions, progress: Progress | None = No
     }
     if o.features_spec is not None:
         manifest[MANIFEST_KEY] = store_spec(o.features_spec, out)
-    split_table = with_unlabelled(ev.split_table, unlabelled)
+    own = [c for c in scan_table(data).collect_schema().names() if c != o.label]
+    keys, manifest["split"]["keys"] = row_keys(df, own, manifest["ids"])
+    split_table = with_unlabelled(ev.split_table.join(keys, on=ROW, how="left"), unlabelled)
     detector = save_detector(booster, manifest, out, {SPLIT_FILE: split_table})
     return TrainResult(detector, roles, len(unlabelled), [f.message for f in ev.findings])
 

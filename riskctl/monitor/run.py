@@ -43,6 +43,7 @@ class MonitorResult:
     series: list[PeriodPoint]
     thresholds: list[ThresholdResult]
     warnings: list[str] = field(default_factory=list)
+    evaluation_rows: dict[str, Any] | None = None  # current rows kept against a split
 
     @property
     def failed(self) -> list[ThresholdResult]:
@@ -73,6 +74,7 @@ class MonitorResult:
             "score_shift": self.score_shift.to_dict() if self.score_shift else None,
             "series": [p.to_dict() for p in self.series],
             "warnings": self.warnings,
+            "evaluation_rows": self.evaluation_rows,
         }
 
 
@@ -208,6 +210,9 @@ def run_monitor(o: MonitorOptions, sides: Sides | None = None) -> MonitorResult:
         shift = shap_shift(sides.detector, ref, cur, o.sample, o.seed)
     attributions = _attributions(sides, o.by)
     warnings = _warnings(sides, bool(stored), estimates, probabilities)
+    chosen = sides.evaluation_rows
+    if chosen is not None and chosen.warning:
+        warnings.insert(0, chosen.warning)
     if o.by and not attributions:
         warnings.append(
             "--by: no metric to attribute (pass --strategy for the alert rate, a score column "
@@ -239,4 +244,5 @@ def run_monitor(o: MonitorOptions, sides: Sides | None = None) -> MonitorResult:
         series=_series(sides, probabilities),
         thresholds=thresholds,
         warnings=warnings,
+        evaluation_rows=chosen.to_dict() if chosen is not None else None,
     )

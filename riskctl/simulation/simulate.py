@@ -34,6 +34,12 @@ from riskctl.simulation.cells import (
     sorted_cells,
 )
 from riskctl.simulation.compare import Comparison, compare_cells
+from riskctl.simulation.evaluation_rows import (
+    EvaluationRows,
+    check_choice,
+    choose_rows,
+    named_detectors,
+)
 from riskctl.simulation.pins import check_pins
 from riskctl.simulation.role_resolution import bad_value, coded_label, load_detectors, resolve_roles
 from riskctl.simulation.rows import Rows
@@ -96,6 +102,7 @@ class SimulationRun:
     rows: Rows = field(repr=False)
     ids: list[str] = field(default_factory=list)  # id columns kept in `table` for examples
     history_path: Path | None = None  # earlier rows derived features read as context
+    evaluation_rows: EvaluationRows | None = None  # rows kept against a detector's split
 
     @property
     def table(self) -> pl.DataFrame:
@@ -247,6 +254,7 @@ def run_simulation(
     history: Path | None = None,
     production: History | None = None,
     measure_as_baseline: bool = False,
+    rows: str | None = None,
 ) -> SimulationRun:
     """Apply the candidate (and baseline) strategy to `data`: decisions, metrics, rule
     table, comparison. `carry`: further columns the caller needs in `run.table` (e.g. the
@@ -254,7 +262,8 @@ def run_simulation(
     `history` as earlier context. `production`: how production chose which rows got an
     outcome (default: the strategy's `history:` section). `measure_as_baseline`: the
     candidate's decisions measured with the baseline's measurement settings (see
-    `riskctl.strategy.measurement`), to judge the baseline's guardrails."""
+    `riskctl.strategy.measurement`), to judge the baseline's guardrails. `rows`: test,
+    not-train (default) or all, see `riskctl.simulation.evaluation_rows`."""
     digest = take(data)  # hashed beside everything below (maybe begun at start-up)
     base = load_strategy(baseline) if baseline else None
     cand = measured_candidate(load_strategy(candidate), base, measure_as_baseline)
@@ -267,9 +276,12 @@ def run_simulation(
     for det in detectors.values():
         lf = with_stored_features(lf, det.path, det.manifest, history)
     roles = resolve_roles(speaks, detectors, label, time, amount, production)
+    lf, chosen = choose_rows(
+        lf, named_detectors(loaded, detectors, data), check_choice(rows), digest.result, data
+    )
     lf = coded_label(lf, roles.label, bad_value(speaks, detectors, roles.label), data)
-    rows, compiled, ids = read_rows(lf, data, loaded, detectors, roles, by, carry)
-    sims, comparison = _simulate(rows, compiled, by)
+    table, compiled, ids = read_rows(lf, data, loaded, detectors, roles, by, carry)
+    sims, comparison = _simulate(table, compiled, by)
     check_pins(data, digest.result(), [(data_sha256, "--data-sha256")], loaded)
     return SimulationRun(
         data,
@@ -279,9 +291,10 @@ def run_simulation(
         sims[1] if base else None,
         comparison,
         detectors,
-        rows,
+        table,
         ids,
         history,
+        chosen,
     )
 
 
