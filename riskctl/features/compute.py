@@ -128,6 +128,8 @@ def expression(frame: pl.DataFrame, feature: Feature, ctx: Context, i: int) -> p
         raise ConfigError(f"feature '{feature.name}': {first_line(exc)}", where) from None
     if isinstance(out.dtype, pl.Duration):
         out = out.dt.total_microseconds() / 1e6
+    if isinstance(out.dtype, pl.Decimal):  # `a * 1.0 / b` in SQL: a ratio, not a category
+        out = out.cast(pl.Float64)
     if out.len() != frame.height:
         raise ConfigError(f"feature '{feature.name}': `expr` must give one value per row", where)
     return out
