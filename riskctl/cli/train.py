@@ -282,13 +282,27 @@ def score(
             help="Carry every input column (so the output can be simulated with rules).",
         ),
     ] = False,
+    column: Annotated[
+        str,
+        typer.Option("--column", help="Name of the score column to write (e.g. score_v2)."),
+    ] = "score",
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="Overwrite a score column the table already has (refused without it).",
+        ),
+    ] = False,
     history: HistoryOpt = None,
     scheduler: SchedulerOpt = None,
     timeout: TimeoutOpt = None,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Score a table with a detector: its id/label/time columns plus `score`, in input order.
+    """Score a table with a detector: its id/label/time columns plus the score, in input order.
+
+    The score is written as `score`, or under --column NAME. A table that already has that
+    column (a scored table, scored again) is refused unless --replace overwrites it.
 
     Reads and scores in batches, so memory stays bounded on files larger than RAM. Category
     values never seen in training are scored as missing, and counted. A categorical column
@@ -317,9 +331,11 @@ def score(
                 out_path,
                 cluster,
                 keep,
+                column,
                 progress=progress,
                 keep_all=keep_all,
                 history=history,
+                replace=replace,
             )
         else:
             summary = score_file(
@@ -327,9 +343,11 @@ def score(
                 data,
                 out_path,
                 keep=keep,
+                column=column,
                 progress=progress,
                 keep_all=keep_all,
                 history=history,
+                replace=replace,
             )
     if as_json:
         print_json(
