@@ -259,7 +259,7 @@ def ring(frame: pl.DataFrame, f: Feature, ctx: Context, i: int, t: np.ndarray) -
     return rings.ring_features(f.name, t, nodes, links, f.ring.measure, bad, maturity)
 
 
-def _reads(f: Feature) -> list[str]:
+def reads_of(f: Feature) -> list[str]:
     """The columns a feature reads (an expression's, if it parses: errors come later)."""
     if f.kind == "expr":
         try:
@@ -281,7 +281,7 @@ def _check_shadowing(columns: list[str], ctx: Context) -> None:
     entity_columns = {c for v in spec.entities.values() for c in ([v] if isinstance(v, str) else v)}
     read = {spec.time, *entity_columns, *(lk.key for lk in spec.lookups)}
     if not all(name in present for name in spec.names):
-        read |= {column for f in spec.features for column in _reads(f)}
+        read |= {column for f in spec.features for column in reads_of(f)}
     named = [("lookups", j, lk.name) for j, lk in enumerate(spec.lookups)]
     named += [("features", i, f.name) for i, f in enumerate(spec.features)]
     for section, j, name in named:
