@@ -5,8 +5,9 @@ A later period has a longer past behind it, so "time since first seen" grows, co
 sums over all of an entity's history grow, rings gather members, and a shorter first stretch
 of rows sees only part of a long window. Such a column shows a large PSI between an earlier
 and a later period however stable the traffic is. monitor still shows their PSI, marked, but
-leaves them out of the drift verdicts (`max_psi`, `max_missing_rate_increase`); a limit set
-for the column by name in `max_psi_per_feature` still applies.
+leaves them out of the drift verdicts (`max_psi`, `max_missing_rate_increase`,
+`max_unseen_share`); a limit set for the column by name in `max_psi_per_feature` still
+applies.
 
 Which columns: the detector's derived features (its stored features spec) of kind
 `since_first`, `since_last` and `ring`, and `count`, `distinct` and `sum` over `window: all`;

@@ -4,8 +4,8 @@ A strategy without a `monitoring:` section (or no strategy) is checked against D
 a PSI of 0.25 (the usual mark of a large shift) for each feature and for the score, a
 missing share that rises by 10 points, and 10% of rows with a category never seen. An
 explicit `monitoring: {}` checks nothing. Features that drift by construction are left out
-of `max_psi` and `max_missing_rate_increase` (a `max_psi_per_feature` limit naming one still
-applies)."""
+of `max_psi`, `max_missing_rate_increase` and `max_unseen_share` (a `max_psi_per_feature`
+limit naming one still applies)."""
 
 from __future__ import annotations
 
@@ -74,7 +74,11 @@ def check_thresholds(
                     ".2%",
                 )
             )
-        if limits.max_unseen_share is not None and d.unseen_share is not None:
+        if (
+            limits.max_unseen_share is not None
+            and d.unseen_share is not None
+            and not d.construction
+        ):
             out.append(
                 _over(
                     f"max_unseen_share:{d.column}",
