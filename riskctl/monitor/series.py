@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -62,7 +62,10 @@ def parse_every(text: str) -> timedelta:
 
 
 def origin_of(times: pl.Series) -> datetime:
+    """Midnight of the first row's day (a date column's first date)."""
     first = times.min()
+    if isinstance(first, date) and not isinstance(first, datetime):
+        return datetime(first.year, first.month, first.day)
     if not isinstance(first, datetime):
         raise UsageError("--every needs a date or time column", hint="name it with --time COL")
     return first.replace(hour=0, minute=0, second=0, microsecond=0)
