@@ -15,6 +15,7 @@ from pathlib import Path
 
 import polars as pl
 
+from riskctl.data.notices import notice
 from riskctl.errors import DataError
 
 UNIT_SEPARATOR = "\x1f"  # never in ordinary text: each whole line is one value
@@ -35,8 +36,9 @@ def check_width(path: Path, columns: int) -> None:
 
 def check_csv(path: Path, ragged_ok: bool = False) -> list[int]:
     """Raise on the first irregular line (unless `ragged_ok`). Returns the rows, numbered
-    from 0 as polars numbers them, that are blank lines: polars reads each as a row of
-    nulls, where pandas and DuckDB see no row at all."""
+    from 0 as polars numbers them, that are no rows: blank lines (polars reads each as a row
+    of nulls, where pandas and DuckDB see no row at all) and, unless `ragged_ok`, a last line
+    cut off mid-row, which every command drops with a warning (see `cut_last_line`)."""
     if ragged_ok:
         _header_checked(path)
         return _layout(path)[1]
@@ -47,7 +49,33 @@ def check_csv(path: Path, ragged_ok: bool = False) -> list[int]:
             hint="fix or remove that line (an interrupted export?), or quote values "
             "that contain commas",
         )
-    return blank
+    cut = cut_last_line(path)
+    if cut is None:
+        return blank
+    line, n, width, row = cut
+    notice(
+        f"{path}: the last line (line {line}) is cut off mid-row ({n} of {width} fields, no "
+        "line break at the end: an interrupted export?); it was left out"
+    )
+    return sorted({*blank, row})
+
+
+def cut_last_line(path: Path) -> tuple[int, int, int, int] | None:
+    """(line number, fields, header fields, row number from 0) of a last line cut off
+    mid-row: the file ends without a line break and its last line has fewer fields than the
+    header. None for a complete file."""
+    if not _truncated_end(path):
+        return None
+    header = _header(path)
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh)
+        next(reader, None)
+        rows, last, line = 0, None, 1
+        for row in reader:
+            rows, last, line = rows + 1, row, reader.line_num
+    if last is None or not last or len(last) >= len(header):
+        return None
+    return line, len(last), len(header), rows - 1
 
 
 def irregular_lines(path: Path) -> list[tuple[int, int, int]]:
