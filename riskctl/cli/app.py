@@ -202,6 +202,19 @@ def _max_memory(value: str | None) -> str | None:
     return value
 
 
+def _separator(value: str | None) -> str | None:
+    from riskctl.data.csvcheck import SEPARATOR_ENV, check_separator
+
+    if value is None:
+        os.environ.pop(SEPARATOR_ENV, None)  # each run says its own
+        return None
+    try:
+        os.environ[SEPARATOR_ENV] = check_separator(value)
+    except RiskctlError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    return value
+
+
 @app.callback()
 def _root(
     version: Annotated[
@@ -219,6 +232,16 @@ def _root(
             help="Memory a command may use, e.g. 8GiB (default: 70% of the machine's memory; "
             "also RISKCTL_MAX_MEMORY). A command that would need more for a table stops "
             "before reading it and says how much it needs.",
+        ),
+    ] = None,
+    separator: Annotated[
+        str | None,
+        typer.Option(
+            "--separator",
+            callback=_separator,
+            metavar="CHAR",
+            help="Field separator of every delimited text table read (default: a comma for "
+            ".csv, a tab for .tsv and .tab), e.g. ';' or tab.",
         ),
     ] = None,
 ) -> None:

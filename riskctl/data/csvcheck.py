@@ -10,6 +10,7 @@ with quoted fields or an irregular line gets a second, exact pass with Python's 
 from __future__ import annotations
 
 import csv
+import os
 from collections import Counter
 from pathlib import Path
 
@@ -19,6 +20,32 @@ from riskctl.data.notices import notice
 from riskctl.errors import DataError
 
 UNIT_SEPARATOR = "\x1f"  # never in ordinary text: each whole line is one value
+SEPARATOR_ENV = "RISKCTL_SEPARATOR"  # set by `riskctl --separator`
+TAB_SUFFIXES = (".tsv", ".tab")
+LIKELY_SEPARATORS = {";": "';'", "\t": "tab", "|": "'|'", ",": "','"}
+
+
+def separator_of(path: Path) -> str:
+    """The field separator of a delimited text table: `--separator` (RISKCTL_SEPARATOR) when
+    given, else a tab for `.tsv` and `.tab` files and a comma for `.csv`."""
+    chosen = os.environ.get(SEPARATOR_ENV)
+    if chosen:
+        return "\t" if chosen in ("\\t", "tab", "TAB") else chosen
+    return "\t" if path.suffix.lower() in TAB_SUFFIXES else ","
+
+
+def check_separator(value: str) -> str:
+    """A `--separator` value: one character (or `tab`, or `\\t`)."""
+    if value in ("\\t", "tab", "TAB", "\t"):
+        return "\t"
+    if len(value) != 1 or value in ('"', "\n", "\r"):
+        raise DataError(
+            f"--separator {value!r}: one character separates fields, e.g. ';', '|' or tab",
+            hint="write --separator ';' (or --separator tab)",
+        )
+    return value
+
+
 MAX_COLUMNS = 10_000  # columns in a table riskctl reads (any format)
 MAX_HEADER_BYTES = 4 * 1024**2  # a CSV header line longer than this has too many columns
 
@@ -68,7 +95,7 @@ def cut_last_line(path: Path) -> tuple[int, int, int, int] | None:
         return None
     header = _header(path)
     with open(path, encoding="utf-8-sig", newline="") as fh:
-        reader = csv.reader(fh)
+        reader = csv.reader(fh, delimiter=separator_of(path))
         next(reader, None)
         rows, last, line = 0, None, 1
         for row in reader:
@@ -91,7 +118,7 @@ def _layout(path: Path) -> tuple[list[tuple[int, int, int]], list[int]]:
     lines = _lines(path)
     if lines is None:
         return [], []
-    fields = lines.str.count_matches(",", literal=True) + 1
+    fields = lines.str.count_matches(separator_of(path), literal=True) + 1
     nonblank = lines.str.len_bytes() > 0
     ok = (fields == len(header)) | ~nonblank
     if _truncated_end(path) and len(ok):  # an export cut off mid-line: its last row is short
@@ -141,9 +168,29 @@ def _header(path: Path) -> list[str]:
         raise _not_utf8(path, 1) from None
     if not text.strip():
         raise DataError(f"{path}: empty file, or no header on line 1")
-    header = next(csv.reader([text.rstrip("\r\n")]))
+    sep = separator_of(path)
+    header = next(csv.reader([text.rstrip("\r\n")], delimiter=sep))
     check_width(path, len(header))
+    _check_one_column(path, header, sep)
     return header
+
+
+def _check_one_column(path: Path, header: list[str], sep: str) -> None:
+    """A header read as one column that holds another likely separator: the file is
+    separated by that one (a European `;` export, a tab-separated file named .csv)."""
+    if len(header) != 1:
+        return
+    other = next((c for c in LIKELY_SEPARATORS if c != sep and c in header[0]), None)
+    if other is None:
+        return
+    shown = header[0] if len(header[0]) <= 60 else header[0][:57] + "..."
+    flag = "tab" if other == "\t" else f"'{other}'"
+    raise DataError(
+        f"{path}: the header reads as one column {shown!r}, which holds "
+        f"{LIKELY_SEPARATORS[other]} characters: the fields are separated by "
+        f"{LIKELY_SEPARATORS[other]}, not {LIKELY_SEPARATORS.get(sep, repr(sep))}",
+        hint=f"pass --separator {flag} (riskctl --separator {flag} COMMAND ...)",
+    )
 
 
 def _lines(path: Path) -> pl.Series | None:
@@ -168,7 +215,7 @@ def _lines(path: Path) -> pl.Series | None:
 
 def _exact_layout(path: Path, width: int) -> tuple[list[tuple[int, int, int]], list[int]]:
     with open(path, encoding="utf-8-sig", newline="") as fh:
-        reader = csv.reader(fh)
+        reader = csv.reader(fh, delimiter=separator_of(path))
         next(reader, None)
         start = reader.line_num + 1
         numbered = []

@@ -65,7 +65,7 @@ def read_side_table(
 
 
 def _row(path: Path, i: int) -> str:
-    line = f" (line {i + 2})" if path.suffix.lower() == ".csv" else ""
+    line = f" (line {i + 2})" if path.suffix.lower() in (".csv", ".tsv", ".tab") else ""
     return f"row {i + 1}{line}"
 
 
