@@ -215,7 +215,8 @@ def _warnings(
 def _band_warnings(series: Series) -> list[str]:
     """Bands that could not be measured on the reference's own periods."""
     spreads = [s for s in (series.alert_spread, series.score_spread) if s is not None]
-    if not series.points or all(s.measured for s in spreads):
+    banded = any(p.alert_band or p.score_band for p in series.points)
+    if not banded or all(s.measured for s in spreads):
         return []
     few = min(s.periods for s in spreads)
     return [

@@ -120,3 +120,13 @@ def test_new_stable_periods_fall_inside_about_95_percent_of_the_time() -> None:
                 inside += _inside(p.alert_rate, p.alert_band)
                 total += 1
     assert 0.90 <= inside / total <= 0.99, inside / total
+
+
+def test_two_reference_periods_give_the_sampling_band_and_a_warning() -> None:
+    from riskctl.monitor.run import _band_warnings
+
+    rng = np.random.default_rng(3)
+    series = _series(_periods(rng, np.array([0.0142, 0.0389]), "reference", 0))
+    assert series.alert_spread is not None and not series.alert_spread.measured
+    assert series.alert_spread.phi == 1.0
+    assert any("too few to measure" in w for w in _band_warnings(series))
