@@ -203,7 +203,7 @@ def _max_memory(value: str | None) -> str | None:
 
 
 def _separator(value: str | None) -> str | None:
-    from riskctl.data.csvcheck import SEPARATOR_ENV, check_separator
+    from riskctl.data.separators import SEPARATOR_ENV, check_separator
 
     if value is None:
         os.environ.pop(SEPARATOR_ENV, None)  # each run says its own

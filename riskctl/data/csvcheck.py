@@ -10,42 +10,16 @@ with quoted fields or an irregular line gets a second, exact pass with Python's 
 from __future__ import annotations
 
 import csv
-import os
 from collections import Counter
 from pathlib import Path
 
 import polars as pl
 
 from riskctl.data.notices import notice
+from riskctl.data.separators import LIKELY_SEPARATORS, separator_of
 from riskctl.errors import DataError
 
 UNIT_SEPARATOR = "\x1f"  # never in ordinary text: each whole line is one value
-SEPARATOR_ENV = "RISKCTL_SEPARATOR"  # set by `riskctl --separator`
-TAB_SUFFIXES = (".tsv", ".tab")
-LIKELY_SEPARATORS = {";": "';'", "\t": "tab", "|": "'|'", ",": "','"}
-
-
-def separator_of(path: Path) -> str:
-    """The field separator of a delimited text table: `--separator` (RISKCTL_SEPARATOR) when
-    given, else a tab for `.tsv` and `.tab` files and a comma for `.csv`."""
-    chosen = os.environ.get(SEPARATOR_ENV)
-    if chosen:
-        return "\t" if chosen in ("\\t", "tab", "TAB") else chosen
-    return "\t" if path.suffix.lower() in TAB_SUFFIXES else ","
-
-
-def check_separator(value: str) -> str:
-    """A `--separator` value: one character (or `tab`, or `\\t`)."""
-    if value in ("\\t", "tab", "TAB", "\t"):
-        return "\t"
-    if len(value) != 1 or value in ('"', "\n", "\r"):
-        raise DataError(
-            f"--separator {value!r}: one character separates fields, e.g. ';', '|' or tab",
-            hint="write --separator ';' (or --separator tab)",
-        )
-    return value
-
-
 MAX_COLUMNS = 10_000  # columns in a table riskctl reads (any format)
 MAX_HEADER_BYTES = 4 * 1024**2  # a CSV header line longer than this has too many columns
 

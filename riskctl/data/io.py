@@ -12,10 +12,11 @@ from typing import Any
 
 import polars as pl
 
-from riskctl.data.csvcheck import TAB_SUFFIXES, check_csv, check_width, separator_of
+from riskctl.data.csvcheck import check_csv, check_width
 from riskctl.data.dates import parse_date_strings, slash_date_columns
 from riskctl.data.memory import TABLE_COPIES, check_fits
 from riskctl.data.output import check_output_file
+from riskctl.data.separators import TAB_SUFFIXES, separator_of
 from riskctl.errors import DataError, UsageError, first_line, name_list
 from riskctl.escape import CSV_FORMULA_START, for_csv_cell
 from riskctl.files import check_input_file

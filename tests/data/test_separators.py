@@ -12,8 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from riskctl.cli.app import app
-from riskctl.data.csvcheck import SEPARATOR_ENV
 from riskctl.data.io import read_table, write_table
+from riskctl.data.separators import SEPARATOR_ENV
 
 runner = CliRunner()
 
