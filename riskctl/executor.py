@@ -195,20 +195,25 @@ def score(
     progress: Progress | None = None,
     scheduler: str | None = None,
     timeout: float | None = None,
+    column: str = "score",
+    replace: bool = False,
 ) -> ScoreSummary:
-    """`score_file` here, or each part on the cluster into `out/part-NNNNN.parquet`."""
+    """`score_file` here, or each part on the cluster into `out/part-NNNNN.parquet`.
+    `column`: the score's name; `replace`: overwrite a column of that name in the data."""
     cluster = _cluster(scheduler, timeout)
     if cluster is None:
         check_output_file(out)
         return score_file(
-            detector, data, out, keep=keep, progress=progress, keep_all=keep_all, history=history
-        )
+            detector, data, out, keep=keep, column=column, progress=progress,
+            keep_all=keep_all, history=history, replace=replace,
+        )  # fmt: skip
     from riskctl.distributed.rows import score_dataset
 
     check_output_dir(out, create=False)
     return score_dataset(
-        detector, data, out, cluster, keep, progress=progress, keep_all=keep_all, history=history
-    )
+        detector, data, out, cluster, keep, column, progress=progress, keep_all=keep_all,
+        history=history, replace=replace,
+    )  # fmt: skip
 
 
 def explain(

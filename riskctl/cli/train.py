@@ -279,13 +279,27 @@ def score(
             help="Carry every input column (so the output can be simulated with rules).",
         ),
     ] = False,
+    column: Annotated[
+        str,
+        typer.Option("--column", help="Name of the score column to write (e.g. score_v2)."),
+    ] = "score",
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="Overwrite a score column the table already has (refused without it).",
+        ),
+    ] = False,
     history: HistoryOpt = None,
     scheduler: SchedulerOpt = None,
     timeout: TimeoutOpt = None,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Score a table with a detector: its id/label/time columns plus `score`, in input order.
+    """Score a table with a detector: its id/label/time columns plus the score, in input order.
+
+    The score is written as `score`, or under --column NAME. A table that already has that
+    column (a scored table, scored again) is refused unless --replace overwrites it.
 
     Reads and scores in batches, so memory stays bounded on files larger than RAM. Category
     values never seen in training are scored as missing, and counted. A categorical column
@@ -301,8 +315,9 @@ def score(
     """
     with progress_bar("Scoring", quiet or as_json) as progress:
         summary = executor.score(
-            detector, data, out_path, keep, keep_all, history, progress, scheduler, timeout
-        )
+            detector, data, out_path, keep, keep_all, history, progress, scheduler, timeout,
+            column=column, replace=replace,
+        )  # fmt: skip
     if as_json:
         print_json(
             {

@@ -146,7 +146,10 @@ def _reference(
     detector's training bins stand in)."""
     if o.reference is not None:
         return (
-            read_table(o.reference, MODEL_COPIES, current.estimated_size() * MODEL_COPIES),
+            derived(
+                read_table(o.reference, MODEL_COPIES, current.estimated_size() * MODEL_COPIES),
+                det,
+            ),
             current,
             str(o.reference),
             str(o.current),
@@ -189,11 +192,21 @@ def aligned_times(
     return reference.with_columns(fixes) if fixes else reference
 
 
+def derived(df: pl.DataFrame, det: Detector | None) -> pl.DataFrame:
+    """Raw events with the detector's derived features, as every command computes them; a
+    table that has them (or a detector without a features spec) is used as it is."""
+    if det is None:
+        return df
+    from riskctl.features.stored import with_stored_features  # raw data only: heavy
+
+    return with_stored_features(df.lazy(), det.path, det.manifest).collect()
+
+
 def load_sides(o: MonitorOptions) -> Sides:
     _check_options(o)
     loaded = load_strategy(o.strategy) if o.strategy else None
     det = _detector(o, loaded)
-    current = read_table(o.current, MODEL_COPIES)
+    current = derived(read_table(o.current, MODEL_COPIES), det)
     current, chosen = _evaluation_rows(o, loaded, det, current)
     cols = current.columns
     s = loaded.strategy if loaded else None
