@@ -193,20 +193,9 @@ def syntax_error_words(
                 n,
                 f"write `{key}: value`, with a colon and a space after the key",
             )
-    flow = {"[": "]", "{": "}"}
-    if opened and opened <= len(lines):
-        first = lines[opened - 1]
-        for char in ("[", "{", "'", '"'):
-            close = flow.get(char, char)
-            unclosed = (
-                first.count(char) % 2 if close == char else first.count(char) > first.count(close)
-            )
-            if unclosed:
-                return (
-                    f"the `{char}` opened on line {opened} is not closed",
-                    opened,
-                    f"close it with `{close}` on the same line",
-                )
+    unclosed = _unclosed(lines, opened)
+    if unclosed is not None:
+        return unclosed
     if line is not None and line <= len(lines):
         before = [(n, t) for n, t in seen if n < line]
         if before:
@@ -227,6 +216,22 @@ def syntax_error_words(
         "check the indentation (spaces that line up), a ': ' after each key, and that "
         "brackets and quotes close",
     )
+
+
+def _unclosed(lines: list[str], opened: int | None) -> tuple[str, int | None, str] | None:
+    """A bracket or quote opened on line `opened` and not closed there."""
+    if not opened or opened > len(lines):
+        return None
+    first = lines[opened - 1]
+    for char in ("[", "{", "'", '"'):
+        close = {"[": "]", "{": "}"}.get(char, char)
+        if first.count(char) % 2 if close == char else first.count(char) > first.count(close):
+            return (
+                f"the `{char}` opened on line {opened} is not closed",
+                opened,
+                f"close it with `{close}` on the same line",
+            )
+    return None
 
 
 def _no_colon(text: str) -> bool:

@@ -103,8 +103,8 @@ def report(
     Opens with no network: headline cards, trade-off curves with both operating points,
     score distributions, segments, swap set, rules, reasons, caveats, reproducibility.
 
-    [bold]Example:[/bold] riskctl report strategies/candidate.yaml --baseline
-    strategies/baseline.yaml --data riskctl-demo/scored.parquet --detector
+    [bold]Example:[/bold] riskctl report riskctl-demo/strategies/candidate.yaml --baseline
+    riskctl-demo/strategies/baseline.yaml --data riskctl-demo/scored.parquet --detector
     riskctl-demo/detector --out report.html
     """
     check_output_file(out_path)

@@ -247,8 +247,8 @@ def tune(
     on: --holdout keeps a slice aside for an honest one. Rows with no label count in
     review load and alert rate; with a control group the curve is weighted by it.
 
-    [bold]Example:[/bold] riskctl tune strategies/candidate.yaml --data
-    riskctl-demo/scored.parquet --max-fpr 0.005 --out strategies/candidate.tuned.yaml
+    [bold]Example:[/bold] riskctl tune riskctl-demo/strategies/candidate.yaml --data
+    riskctl-demo/scored.parquet --max-fpr 0.005 --out candidate.tuned.yaml
     """
     targets = [
         Target(k, v)

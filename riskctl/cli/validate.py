@@ -55,8 +55,8 @@ def validate(
     pass --data TABLE`), and the summary says `valid as far as checked`. Exit 0 when
     valid, 2 when not.
 
-    [bold]Example:[/bold] riskctl validate strategies/*.yaml --reasons
-    strategies/reason_codes.yaml --detector riskctl-demo/detector
+    [bold]Example:[/bold] riskctl validate riskctl-demo/strategies/*.yaml --reasons
+    riskctl-demo/strategies/reason_codes.yaml --detector riskctl-demo/detector
     """
     if fmt not in ("text", "github"):
         raise UsageError(f"--format must be text or github, not {fmt!r}")
