@@ -205,8 +205,8 @@ def syntax_error_words(
             theirs += 2 if item else 0  # the keys of a list item start after its "- "
             if width != theirs:
                 return (
-                    f"line {line} is indented by {width} spaces, out of line with line {n} "
-                    f"({theirs})",
+                    f"line {line} is indented by {width} space{'' if width == 1 else 's'}, "
+                    f"out of line with line {n} ({theirs})",
                     line,
                     "keys of one mapping start in the same column: fix the spaces before the key",
                 )
