@@ -8,7 +8,7 @@ from importlib import import_module
 from typing import Annotated, Any, Final
 
 import typer
-from typer._click.exceptions import ClickException
+from typer._click.exceptions import ClickException, NoArgsIsHelpError
 from typer.exceptions import Abort
 
 from riskctl.cli.console import err
@@ -81,6 +81,12 @@ class RiskctlGroup(ReflowGroup):
             return super().main(*args, **kwargs)
         try:
             code = super().main(*args, **kwargs)
+        except NoArgsIsHelpError as exc:
+            # a bare `riskctl` (or `riskctl data`) asks for the help, which is all it shows
+            message = exc.format_message()
+            if message.strip():  # plain help text; the rich help has already been printed
+                typer.echo(message)
+            sys.exit(0)
         except ClickException as exc:
             ctx = getattr(exc, "ctx", None)
             where = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""

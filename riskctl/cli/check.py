@@ -126,8 +126,12 @@ def check(
     Dask cluster with the same numbers as on one machine (--data-sha256 then pins the
     dataset: the sha256 of its parts' relative paths and digests).
 
-    [bold]Example:[/bold] riskctl check strategies/candidate.yaml --baseline
-    strategies/baseline.yaml --data riskctl-demo/scored.parquet
+    [bold]Example:[/bold] riskctl check riskctl-demo/strategies/candidate.yaml --baseline
+    riskctl-demo/strategies/baseline.yaml --data riskctl-demo/scored.parquet   # exit 1 when
+    a guardrail fails
+
+    [bold]Example that fails:[/bold] riskctl check riskctl-demo/strategies/loose.yaml --data
+    riskctl-demo/scored.parquet   # exit 1: names the guardrails it breaks
     """
     check_pin(data_sha256, "--data-sha256")
     for path, flag in ((junit, "--junit"), (markdown, "--markdown")):

@@ -113,8 +113,8 @@ def explain(
     first; with --strategy, the rules that fired come first, then the model's reasons).
 
     [bold]Example:[/bold] riskctl explain riskctl-demo/detector riskctl-demo/scored.parquet
-    --strategy strategies/candidate.yaml --reasons strategies/reason_codes.yaml
-    --only-flagged --summary --out reasons.parquet
+    --strategy riskctl-demo/strategies/candidate.yaml --reasons
+    riskctl-demo/strategies/reason_codes.yaml --only-flagged --summary --out reasons.parquet
     """
     options = ExplainOptions(
         top=top,

@@ -71,8 +71,8 @@ def features(
     bad labels (much smaller than the rows) and each part answers its own rows from it.
     History must end before the data starts there.
 
-    [bold]Example:[/bold] riskctl features examples/features.yaml --data events.parquet
-    --out features.parquet --memory-limit 2GiB
+    [bold]Example:[/bold] riskctl features riskctl-demo/features.yaml --data
+    riskctl-demo/events.parquet --out features.parquet --memory-limit 2GiB
 
     [bold]On a cluster:[/bold] riskctl features features.yaml --data 'events/*.parquet'
     --out derived/ --scheduler tcp://10.0.0.5:8786

@@ -121,12 +121,14 @@ def monitor(
     counted as flagged or allowed. Current rows the detector trained or stopped early on
     (by its recorded split) are left out with a warning (--rows).
 
-    [bold]Example:[/bold] riskctl monitor --reference last_quarter.parquet --current
-    yesterday.parquet --detector riskctl-demo/detector --strategy strategies/candidate.yaml
-    --by category --markdown monitor.md --report monitor.html
+    [bold]Example:[/bold] riskctl monitor --reference riskctl-demo/history.parquet --current
+    riskctl-demo/scored.parquet --detector riskctl-demo/detector --strategy
+    riskctl-demo/strategies/candidate.yaml --by category --markdown monitor.md --report
+    monitor.html   # exit 1 when a limit is crossed
 
-    [bold]Example (one table, daily):[/bold] riskctl monitor --current orders.parquet
-    --every 1d --strategy strategies/candidate.yaml
+    [bold]Example (one table, daily):[/bold] riskctl monitor --current
+    riskctl-demo/scored.parquet --every 1d --strategy riskctl-demo/strategies/candidate.yaml
+    # exit 1 when a limit is crossed
     """
     if fmt not in ("text", "md"):
         raise UsageError(f"--format must be text or md, not {fmt!r}")

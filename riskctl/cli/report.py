@@ -115,8 +115,8 @@ def report(
     It says which rows it measured: by default not the rows a detector the strategy names
     trained or stopped early on (--rows).
 
-    [bold]Example:[/bold] riskctl report strategies/candidate.yaml --baseline
-    strategies/baseline.yaml --data riskctl-demo/scored.parquet --detector
+    [bold]Example:[/bold] riskctl report riskctl-demo/strategies/candidate.yaml --baseline
+    riskctl-demo/strategies/baseline.yaml --data riskctl-demo/scored.parquet --detector
     riskctl-demo/detector --out report.html
     """
     check_output_file(out_path)

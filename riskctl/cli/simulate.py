@@ -112,8 +112,8 @@ def simulate(
     --report and the three-way label estimates (--labels, --decision, --control, ...,
     unlabelled matured rows) run on one machine only.
 
-    [bold]Example:[/bold] riskctl simulate strategies/candidate.yaml --baseline
-    strategies/baseline.yaml --data riskctl-demo/scored.parquet
+    [bold]Example:[/bold] riskctl simulate riskctl-demo/strategies/candidate.yaml --baseline
+    riskctl-demo/strategies/baseline.yaml --data riskctl-demo/scored.parquet
     """
     check_labels_choice(labels)
     if history is not None and not history.exists():

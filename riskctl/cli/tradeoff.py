@@ -253,8 +253,8 @@ def tune(
     a control group the curve is weighted by it. Rows a detector the strategy names trained
     or stopped early on are left out (--rows).
 
-    [bold]Example:[/bold] riskctl tune strategies/candidate.yaml --data
-    riskctl-demo/scored.parquet --max-fpr 0.005 --out strategies/candidate.tuned.yaml
+    [bold]Example:[/bold] riskctl tune riskctl-demo/strategies/candidate.yaml --data
+    riskctl-demo/scored.parquet --max-fpr 0.005 --out candidate.tuned.yaml
     """
     targets = [
         Target(k, v)

@@ -193,11 +193,12 @@ def train(
     the same model; with --features the columns are derived on the cluster first. --group,
     --calibrate, --categorical, --bad and --period run on one machine only.
 
-    [bold]Example:[/bold] riskctl train history.parquet --label is_bad --time event_time
-    --exclude attack --group device_id --calibrate isotonic --out detectors/order
+    [bold]Example:[/bold] riskctl train riskctl-demo/history.parquet --label is_bad --time
+    event_time --exclude attack --group device_id --calibrate isotonic --out detectors/order
 
-    From raw events: riskctl train events.parquet --features features.yaml --label is_bad
-    --time event_time --out detectors/order
+    From raw events: riskctl train riskctl-demo/events.parquet --features
+    riskctl-demo/features.yaml --label is_bad --time event_time --exclude attack --out
+    detectors/order
     """
     check_output_dir(out_dir, create=False)
     options = TrainOptions(
@@ -311,7 +312,8 @@ def score(
     on the Dask cluster into OUT/part-NNNNN.parquet (OUT is then a directory). Raw events
     for a detector with a features spec get its derived columns on the cluster first.
 
-    [bold]Example:[/bold] riskctl score detectors/order orders.parquet --out scored.parquet
+    [bold]Example:[/bold] riskctl score riskctl-demo/detector riskctl-demo/new_events.parquet
+    --history riskctl-demo/events.parquet --out scored.parquet
     """
     with progress_bar("Scoring", quiet or as_json) as progress:
         summary = executor.score(

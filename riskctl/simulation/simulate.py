@@ -18,10 +18,12 @@ import polars as pl
 
 from riskctl.data.digest import take
 from riskctl.data.io import require_columns, scan_table
+from riskctl.errors import UsageError
 from riskctl.features.stored import with_stored_features
 from riskctl.model.detector import Detector
 from riskctl.outcomes.coverage import Coverage, history_columns, label_coverage
 from riskctl.outcomes.history import check_history
+from riskctl.simulation import views
 from riskctl.simulation.by_values import check_by_values
 from riskctl.simulation.cells import (
     Cells,
@@ -118,6 +120,32 @@ class SimulationRun:
     def coverage(self) -> Coverage:
         """Each row's label status (labelled, unlabelled, immature, blocked) and weight."""
         return self.candidate.coverage
+
+    def metrics(self) -> pl.DataFrame:
+        """One row per metric: candidate (and baseline) value with its 95% interval, and
+        with a baseline the paired change (`candidate`, `candidate_low`, ... `change_high`)."""
+        sides = {"candidate": self.candidate.metrics}
+        if self.baseline is not None:
+            sides["baseline"] = self.baseline.metrics
+        return views.metrics_frame(sides, self.comparison.delta if self.comparison else None)
+
+    def rule_table(self, side: str = "candidate") -> pl.DataFrame:
+        """One row per rule of the candidate's (or `side="baseline"`) strategy."""
+        return views.rules_frame(self._side(side).rules)
+
+    def segments(self, side: str = "candidate") -> pl.DataFrame:
+        """The `by=` breakdown: one row per column, value and metric."""
+        return views.segments_frame(self._side(side).by)
+
+    def swap_table(self) -> pl.DataFrame:
+        """With a baseline: rows (and amount) per baseline flagged, candidate flagged, label."""
+        cells = self.comparison.swap_set if self.comparison else []
+        return pl.DataFrame([c.to_dict() for c in cells]) if cells else pl.DataFrame()
+
+    def _side(self, side: str) -> Simulation:
+        if side not in ("candidate", "baseline") or (side == "baseline" and not self.baseline):
+            raise UsageError(f"side must be candidate or baseline (with one), not {side!r}")
+        return self.baseline if side == "baseline" and self.baseline else self.candidate
 
 
 def collect_decided(

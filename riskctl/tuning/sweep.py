@@ -43,6 +43,11 @@ class Curve:
     def compact(self) -> Curve:
         return Curve(self.segment, compact_points(self.points), self.rows, self.bad, self.no_label)
 
+    def curve(self) -> pl.DataFrame:
+        """The operating points with the segment they belong to in a `segment` column (all
+        rows: null), so the curves of a `by=` sweep stack with `pl.concat`."""
+        return self.points.with_columns(pl.lit(self.segment, pl.String).alias("segment"))
+
 
 def curve_frame(
     score: np.ndarray,

@@ -20,6 +20,7 @@ from riskctl.metrics.intervals import Proportion, disagree
 from riskctl.numbers import fmt_percent
 from riskctl.simulation.simulate import simulate_one
 from riskctl.simulation.strategy_metrics import Roles, StrategyMetrics
+from riskctl.simulation.views import metrics_frame
 from riskctl.strategy.decisions import SEGMENT, DecisionSchema
 from riskctl.strategy.load import LoadedStrategy
 from riskctl.strategy.schema import Segment
@@ -117,6 +118,14 @@ class TuneResult:
     segments: dict[str, float] = field(default_factory=dict)  # with --by: value -> threshold
     by: str | None = None
     missing: str = NONE  # with --by: the name of the rows with no value
+
+    def metrics(self) -> pl.DataFrame:
+        """One row per metric: `before` and `after` tuning (and `holdout_before`,
+        `holdout_after` with a holdout), each with its 95% interval."""
+        sides = {"before": self.before_metrics, "after": self.after_metrics}
+        if self.holdout_before is not None and self.holdout_after is not None:
+            sides |= {"holdout_before": self.holdout_before, "holdout_after": self.holdout_after}
+        return metrics_frame(sides)
 
 
 def evaluate_thresholds(
