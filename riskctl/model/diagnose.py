@@ -27,7 +27,7 @@ _NAMED = 6
 
 
 @dataclass(frozen=True)
-class Finding:
+class Diagnosis:
     code: str
     message: str
 
@@ -39,7 +39,7 @@ def _pct(x: float) -> str:
     return f"{100 * x:.2f}%"
 
 
-def rate_spread(periods: list[dict[str, Any]], unit: str) -> list[Finding]:
+def rate_spread(periods: list[dict[str, Any]], unit: str) -> list[Diagnosis]:
     """Bad rate varying more than RATE_SPREAD x across periods, naming the unusual ones."""
     usable = [p for p in periods if p["period"] and p["rows"] >= PERIOD_MIN_ROWS]
     if len(usable) < 2:
@@ -64,7 +64,7 @@ def rate_spread(periods: list[dict[str, Any]], unit: str) -> list[Finding]:
         else ""
     )
     return [
-        Finding(
+        Diagnosis(
             "bad-rate-varies",
             f"the bad rate varies {spread} across {unit} periods, from {_pct(lo['bad_rate'])} "
             f"({lo['period']}) to {_pct(hi['bad_rate'])} ({hi['period']}); median "
@@ -77,7 +77,7 @@ def rate_spread(periods: list[dict[str, Any]], unit: str) -> list[Finding]:
 
 def carried_by_one_period(
     periods: list[dict[str, Any]], without: float | None, unit: str
-) -> list[Finding]:
+) -> list[Diagnosis]:
     """More than CARRIED_SHARE of the test bad rows in one period; `without` is the test
     ROC AUC on the other periods' test rows."""
     total = sum(p["test_bad"] for p in periods)
@@ -93,7 +93,7 @@ def carried_by_one_period(
         else "; the other periods hold too few bad rows to measure without it"
     )
     return [
-        Finding(
+        Diagnosis(
             "carried-by-one-period",
             f"{top['test_bad']:,} of the {total:,} test bad rows "
             f"({100 * top['test_bad'] / total:.0f}%) fall in one {unit} period, "
@@ -103,12 +103,12 @@ def carried_by_one_period(
     ]
 
 
-def near_chance(metrics: dict[str, Any]) -> list[Finding]:
+def near_chance(metrics: dict[str, Any]) -> list[Diagnosis]:
     auc, (low, high) = metrics["roc_auc"], metrics["intervals"]["roc_auc"]
     if not (auc < CHANCE_AUC or low <= 0.5):
         return []
     return [
-        Finding(
+        Diagnosis(
             "near-chance",
             f"the model is near chance on the test slice: ROC AUC {auc:.3f} "
             f"(95% interval {low:.3f} to {high:.3f}"
@@ -118,7 +118,7 @@ def near_chance(metrics: dict[str, Any]) -> list[Finding]:
     ]
 
 
-def miscalibrated(metrics: dict[str, Any], imbalance: str, calibrated: bool) -> list[Finding]:
+def miscalibrated(metrics: dict[str, Any], imbalance: str, calibrated: bool) -> list[Diagnosis]:
     mean, rate = metrics["mean_score"], metrics["bad_rate"]
     ece = metrics["calibration_error"]
     ratio = mean / rate if rate else float("inf")
@@ -140,17 +140,17 @@ def miscalibrated(metrics: dict[str, Any], imbalance: str, calibrated: bool) -> 
         "isotonic (or platt)"
     )
     return [
-        Finding(
+        Diagnosis(
             "miscalibrated",
             f"scores are not calibrated probabilities on the test slice: {why}{cause}; {fix}",
         )
     ]
 
 
-def leakage(names: list[str], aucs: list[float], threshold: float = LEAKAGE_AUC) -> list[Finding]:
+def leakage(names: list[str], aucs: list[float], threshold: float = LEAKAGE_AUC) -> list[Diagnosis]:
     """Features that alone separate the labels almost perfectly."""
     return [
-        Finding(
+        Diagnosis(
             "possible-leakage",
             f"feature '{name}' alone separates bad from good (one-feature ROC AUC "
             f"{auc:.3f} > {threshold}): possible leakage (a field written after the "
@@ -161,11 +161,11 @@ def leakage(names: list[str], aucs: list[float], threshold: float = LEAKAGE_AUC)
     ]
 
 
-def regime_change(train_rate: float, test_rate: float) -> list[Finding]:
+def regime_change(train_rate: float, test_rate: float) -> list[Diagnosis]:
     if max(train_rate, test_rate) <= REGIME_RATIO * min(train_rate, test_rate):
         return []
     return [
-        Finding(
+        Diagnosis(
             "regime-change",
             f"the bad rate changed from {_pct(train_rate)} (train) to {_pct(test_rate)} "
             f"(test), more than {REGIME_RATIO:g}x: the regime changed, and test numbers will "
@@ -174,11 +174,11 @@ def regime_change(train_rate: float, test_rate: float) -> list[Finding]:
     ]
 
 
-def few_test_bad(bad: int) -> list[Finding]:
+def few_test_bad(bad: int) -> list[Diagnosis]:
     if bad >= FEW_TEST_BAD:
         return []
     return [
-        Finding(
+        Diagnosis(
             "few-test-bad",
             f"only {bad} bad rows in the test slice: intervals are wide; use more history "
             "or a larger --test-fraction",

@@ -19,7 +19,7 @@ from riskctl.errors import RiskctlError, UsageError
 from riskctl.features import add_features, load_spec
 from riskctl.features.bounded import plan, run_bounded
 from riskctl.features.bounded import run_bounded as bounded_run
-from riskctl.features.budget import Split
+from riskctl.features.budget import ChunkPlan
 from riskctl.features.compute import Context
 from riskctl.features.run import features_file
 from tests.features.test_cli import CASES, write_case
@@ -40,7 +40,7 @@ def spec(tmp_path_factory: pytest.TempPathFactory):
     return load_spec(path)
 
 
-def bounded(df: pl.DataFrame, spec, folder: Path, split: Split, skip: int = 0) -> pl.DataFrame:
+def bounded(df: pl.DataFrame, spec, folder: Path, split: ChunkPlan, skip: int = 0) -> pl.DataFrame:
     source = folder / "in.parquet"
     df.write_parquet(source)
     out = folder / "out.parquet"
@@ -58,7 +58,7 @@ def bounded(df: pl.DataFrame, spec, folder: Path, split: Split, skip: int = 0) -
 def test_bounded_equals_all_at_once(tmp_path_factory, spec, rows, chunk_rows, buckets) -> None:
     df = frame(rows)
     want = add_features(df, spec).frame
-    got = bounded(df, spec, tmp_path_factory.mktemp("b"), Split(chunk_rows, buckets))
+    got = bounded(df, spec, tmp_path_factory.mktemp("b"), ChunkPlan(chunk_rows, buckets))
     assert_frame_equal(got, want)
 
 
@@ -72,7 +72,7 @@ def test_bounded_with_history(tmp_path_factory, spec, rows, cut, chunk_rows) -> 
     folder = tmp_path_factory.mktemp("h")
     if new.height == 0:
         return
-    got = bounded(pl.concat([history, new]), spec, folder, Split(chunk_rows, 3), history.height)
+    got = bounded(pl.concat([history, new]), spec, folder, ChunkPlan(chunk_rows, 3), history.height)
     assert_frame_equal(got, want)
 
 
@@ -102,7 +102,7 @@ def test_skewed_keys_match_duckdb_and_the_bounded_path(tmp_path: Path, spec) -> 
     want = duckdb_counts(df)
     for name in want.columns[1:]:
         assert got[name].cast(pl.Int64).to_list() == want[name].cast(pl.Int64).to_list(), name
-    assert_frame_equal(bounded(df, spec, tmp_path, Split(4_000, 7)), got)
+    assert_frame_equal(bounded(df, spec, tmp_path, ChunkPlan(4_000, 7)), got)
 
 
 def test_features_file_picks_the_bounded_path_under_a_limit(tmp_path: Path, spec) -> None:
