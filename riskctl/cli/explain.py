@@ -11,7 +11,7 @@ from rich.table import Table
 from riskctl.cli.console import err, out, print_json, progress_bar
 from riskctl.cli.options import (
     PARTITIONED_OUT,
-    HistoryOpt,
+    ContextOpt,
     JsonOpt,
     QuietOpt,
     SchedulerOpt,
@@ -98,7 +98,7 @@ def explain(
             "--interactions", help="Add the strongest SHAP interaction pairs to --summary."
         ),
     ] = False,
-    history: HistoryOpt = None,
+    context: ContextOpt = None,
     scheduler: SchedulerOpt = None,
     timeout: TimeoutOpt = None,
     quiet: QuietOpt = False,
@@ -133,7 +133,7 @@ def explain(
         interactions=with_interactions,
         summary=summary or with_interactions,
         by=by,
-        history=history,
+        context=context,
     )
     with progress_bar("Explaining", quiet or as_json) as progress:
         if cluster is not None:

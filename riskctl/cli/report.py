@@ -14,10 +14,10 @@ from riskctl.cli.options import (
     TEMPLATES_HELP,
     AmountOpt,
     BaselineOpt,
+    ContextOpt,
     ControlOpt,
     DataOpt,
     DecisionOpt,
-    HistoryOpt,
     JsonOpt,
     LabelOpt,
     LabelsOpt,
@@ -92,7 +92,7 @@ def report(
     amount: AmountOpt = None,
     control: ControlOpt = None,
     decision: DecisionOpt = None,
-    history: HistoryOpt = None,
+    context: ContextOpt = None,
     labels: LabelsOpt = "auto",
     no_outcome: NoOutcomeOpt = None,
     propensity: PropensityOpt = None,
@@ -115,7 +115,7 @@ def report(
         "time": time,
         "amount": amount,
         "production": history_from_flags(decision, no_outcome, control, propensity),
-        "history": history,
+        "context": context,
     }
     carry = [*given.feature_names, *(given.manifest.get("ids") or [])] if given else None
     run = run_simulation(strategy, data, by=by, carry=carry, **options)

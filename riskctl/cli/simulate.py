@@ -13,10 +13,10 @@ from riskctl.cli.console import err, out, print_json
 from riskctl.cli.options import (
     AmountOpt,
     BaselineOpt,
+    ContextOpt,
     ControlOpt,
     DataOpt,
     DecisionOpt,
-    HistoryOpt,
     JsonOpt,
     LabelOpt,
     LabelsOpt,
@@ -81,7 +81,7 @@ def simulate(
     report: Annotated[
         Path | None, typer.Option("--report", help="Also write the HTML report here.")
     ] = None,
-    history: HistoryOpt = None,
+    context: ContextOpt = None,
     scheduler: SchedulerOpt = None,
     timeout: TimeoutOpt = None,
     as_json: JsonOpt = False,
@@ -102,7 +102,7 @@ def simulate(
     With --scheduler, --data may be a directory or glob of Parquet parts: each part is
     decided on the Dask cluster and the numbers are the same as on one machine; --out then
     holds decisions/ and baseline_decisions/ as partitioned Parquet. Raw events for a
-    detector with a features spec are derived on the cluster first (--history as context).
+    detector with a features spec are derived on the cluster first (--context as earlier events).
     --report and the three-way label estimates (--labels, --decision, --control, ...,
     unlabelled matured rows) run on one machine only.
 
@@ -110,8 +110,8 @@ def simulate(
     strategies/baseline.yaml --data riskctl-demo/scored.parquet
     """
     check_labels_choice(labels)
-    if history is not None and not history.exists():
-        raise UsageError(f"--history {history}: no such file", hint="check the path")
+    if context is not None and not context.exists():
+        raise UsageError(f"--context {context}: no such file", hint="check the path")
     if out_dir is not None:
         check_output_dir(out_dir, create=False)
     if report is not None:
@@ -125,7 +125,7 @@ def simulate(
         one_machine_only({"--report": report, **flags})
 
         run = simulate_dataset(
-            strategy, data, cluster, baseline, label, time, amount, by, out=out_dir, history=history
+            strategy, data, cluster, baseline, label, time, amount, by, out=out_dir, context=context
         )
         if out_dir is not None:
             write_metrics(run, out_dir)
@@ -138,7 +138,7 @@ def simulate(
             time=time,
             amount=amount,
             by=by,
-            history=history,
+            context=context,
             production=history_from_flags(decision, no_outcome, control, propensity),
         )
         if out_dir is not None:
@@ -157,7 +157,7 @@ def simulate(
                 label=label,
                 time=time,
                 amount=amount,
-                history=history,
+                context=context,
                 production=history_from_flags(decision, no_outcome, control, propensity),
                 measure_as_baseline=True,
             )

@@ -11,7 +11,7 @@ from riskctl.cli.console import err, out, print_json, progress_bar
 from riskctl.cli.models import periods_table, roles_table, test_summary
 from riskctl.cli.options import (
     PARTITIONED_OUT,
-    HistoryOpt,
+    ContextOpt,
     JsonOpt,
     QuietOpt,
     SchedulerOpt,
@@ -282,7 +282,7 @@ def score(
             help="Carry every input column (so the output can be simulated with rules).",
         ),
     ] = False,
-    history: HistoryOpt = None,
+    context: ContextOpt = None,
     scheduler: SchedulerOpt = None,
     timeout: TimeoutOpt = None,
     quiet: QuietOpt = False,
@@ -319,7 +319,7 @@ def score(
                 keep,
                 progress=progress,
                 keep_all=keep_all,
-                history=history,
+                context=context,
             )
         else:
             summary = score_file(
@@ -329,7 +329,7 @@ def score(
                 keep=keep,
                 progress=progress,
                 keep_all=keep_all,
-                history=history,
+                context=context,
             )
     if as_json:
         print_json(

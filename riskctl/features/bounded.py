@@ -297,7 +297,7 @@ def check(ctx: Context, lf: pl.LazyFrame) -> None:
 @dataclass(frozen=True)
 class BoundedResult:
     rows: int
-    history_rows: int
+    context_rows: int
     schema: pl.Schema  # of the written table
     stats: pl.DataFrame  # per derived column: nulls, min, max (see `_stats`)
 
@@ -311,7 +311,7 @@ def run_bounded(
     progress: Progress | None = None,
     hidden: list[str] | None = None,
 ) -> BoundedResult:
-    """Compute the spec for the table `lf` (its first `skip` rows are history: context,
+    """Compute the spec for the table `lf` (its first `skip` rows are context,
     not written) into `out`, holding one chunk or bucket at a time; `hidden` columns are
     read but not written."""
     spec = ctx.spec

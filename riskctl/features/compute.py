@@ -248,7 +248,7 @@ def ring(frame: pl.DataFrame, f: Feature, ctx: Context, i: int, t: np.ndarray) -
             raise ConfigError(
                 f"the ring's bad rate reads labels from column '{f.label}', which the data lacks",
                 ctx.where("features", i, "label"),
-                hint="pass --history with labelled earlier rows (new rows need no label), or "
+                hint="pass --context with labelled earlier rows (new rows need no label), or "
                 f"add an empty '{f.label}' column",
             )
         label = _column(frame, f.label, ctx, "features", i, "label")

@@ -68,7 +68,7 @@ def test_bounded_with_history(tmp_path_factory, spec, rows, cut, chunk_rows) -> 
     df = frame(rows).sort("t")
     at = START + cut * STEP
     history, new = df.filter(pl.col("t") < at), df.filter(pl.col("t") >= at)
-    want = add_features(new, spec, history=history).frame
+    want = add_features(new, spec, context=history).frame
     folder = tmp_path_factory.mktemp("h")
     if new.height == 0:
         return
@@ -113,10 +113,10 @@ def test_features_file_picks_the_bounded_path_under_a_limit(tmp_path: Path, spec
     for limit in (None, 1):
         out = tmp_path / f"out-{limit}.csv"
         runs[limit] = features_file(
-            spec.path, tmp_path / "new.csv", out, history=tmp_path / "old.csv", memory_limit=limit
+            spec.path, tmp_path / "new.csv", out, context=tmp_path / "old.csv", memory_limit=limit
         )
     assert runs[None].features == runs[1].features
-    assert runs[None].rows == runs[1].rows == 2000 and runs[1].history_rows == 1000
+    assert runs[None].rows == runs[1].rows == 2000 and runs[1].context_rows == 1000
     assert_frame_equal(pl.read_csv(tmp_path / "out-None.csv"), pl.read_csv(tmp_path / "out-1.csv"))
 
 
@@ -184,13 +184,13 @@ def test_bad_input_in_bounded_passes(tmp_path: Path, events: Path, case: dict) -
 
 
 @pytest.mark.parametrize("limit", [None, 1])
-def test_history_that_does_not_fit_is_named(tmp_path: Path, limit: int | None) -> None:
+def test_context_that_does_not_fit_is_named(tmp_path: Path, limit: int | None) -> None:
     times = ["2026-01-01 00:00:00", "2026-01-02 00:00:00"]
     pl.DataFrame({"t": times, "k": ["a", "b"]}).write_csv(tmp_path / "new.csv")
     pl.DataFrame({"t": ["2025-12-01 00:00:00"], "k": [[1, 2]]}).write_parquet(tmp_path / "old.pq")
     spec = tmp_path / "f.yaml"
     spec.write_text("time: t\nentities: {k: k}\nfeatures:\n  - {name: n, count: rows, per: k}\n")
-    with pytest.raises(RiskctlError, match="history and data do not fit together"):
+    with pytest.raises(RiskctlError, match="context and data do not fit together"):
         features_file(
             spec, tmp_path / "new.csv", tmp_path / "o.csv", tmp_path / "old.pq", memory_limit=limit
         )
