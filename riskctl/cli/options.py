@@ -154,14 +154,17 @@ TEMPLATES_HELP = (
 RENAMED_OPTIONS: dict[str, str] = {"--history": "--context"}
 
 
-def renamed(args: list[str], options: set[str]) -> tuple[list[str], list[str]]:
+def renamed(args: list[Any], options: set[str]) -> tuple[list[Any], list[str]]:
     """`args` with each old option name (alone or as `--old=value`) replaced by its new name
     when the command has that option, and the old names met; nothing after `--` changes."""
-    out: list[str] = []
+    out: list[Any] = []
     met: list[str] = []
     for i, arg in enumerate(args):
         if arg == "--":
             return [*out, *args[i:]], met
+        if not isinstance(arg, str):  # a path object passed from Python
+            out.append(arg)
+            continue
         old, eq, value = arg.partition("=")
         new = RENAMED_OPTIONS.get(old)
         if new is None or new not in options:

@@ -220,3 +220,14 @@ def test_the_spec_runs_again_on_its_own_output(tmp_path: Path, events: Path) -> 
         )
         assert result.exit_code == 0, result.output
     assert pl.read_parquet(once).equals(pl.read_parquet(twice))
+
+
+def test_renamed_options_leave_values_and_other_flags_alone() -> None:
+    from riskctl.cli.options import renamed
+
+    args = ["--history", Path("h.csv"), "--history=x", "--historyx", "--", "--history"]
+    assert renamed(args, {"--context"}) == (
+        ["--context", Path("h.csv"), "--context=x", "--historyx", "--", "--history"],
+        ["--history"],
+    )
+    assert renamed(["--history", "x"], {"--data"}) == (["--history", "x"], [])
