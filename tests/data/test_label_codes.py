@@ -48,3 +48,28 @@ def test_lazy_and_eager_coding_agree_with_the_definition(dtype, data) -> None:
 def test_empty_text_labels_are_all_unknown() -> None:
     series = pl.Series("y", ["", None, ""], dtype=pl.String)
     assert label_codes(series).to_list() == [None, None, None]
+
+
+@pytest.mark.parametrize(
+    ("values", "dtype"),
+    [
+        ([0.0, 1.0, None, float("nan")], pl.Float64),
+        ([0, 1, None, None], pl.Int32),
+        ([False, True, None, None], pl.Boolean),
+    ],
+)
+def test_training_reads_0_1_labels_of_any_type_as_every_path_does(values, dtype) -> None:
+    """Float 0/1 labels with NaN for unknown: what `simulate` reads, `train` reads too."""
+    from riskctl.data.labels import binary_label
+
+    column = pl.Series("y", values, dtype=dtype)
+    assert binary_label(column, None, "t.csv").to_list() == [0, 1, None, None]
+    assert binary_label(column, None, "t.csv").to_list() == label_codes(column).to_list()
+
+
+def test_training_still_asks_which_value_is_bad_for_other_numbers() -> None:
+    from riskctl.data.labels import binary_label
+    from riskctl.errors import DataError
+
+    with pytest.raises(DataError, match="not 0/1"):
+        binary_label(pl.Series("y", [0.0, 2.0, 1.0]), None, "t.csv")
