@@ -77,7 +77,7 @@ def simulate(
         by: columns to break the metrics down by (`"segment"`: the strategy's segments).
         **roles: `label=`, `time=`, `amount=` when the strategy does not name them;
             `production=` (a `riskctl.strategy.schema.History`) for a history whose
-            outcomes production chose; `history=` earlier events as context for derived
+            outcomes production chose; `context=` earlier events as context for derived
             features; `carry=` further columns to keep in `run.table`; `rows=` which rows
             count against a detector's recorded split (`test`, `not-train`, `all`);
             `timeout=` seconds on a cluster.
@@ -305,7 +305,7 @@ def _inputs_of(run: SimulationRun) -> dict[str, Any]:
         "label": roles.label,
         "time": roles.time,
         "amount": roles.amount,
-        "history": run.history_path,
+        "context": run.context_path,
         "production": roles.history,
         "rows": run.evaluation_rows.choice if run.evaluation_rows else None,
     }

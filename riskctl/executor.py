@@ -55,7 +55,7 @@ def simulate(
     by: list[str] | None = None,
     data_sha256: str | None = None,
     carry: list[str] | None = None,
-    history: Path | None = None,
+    context: Path | None = None,
     production: History | None = None,
     measure_as_baseline: bool = False,
     out: Path | None = None,
@@ -70,7 +70,7 @@ def simulate(
     cluster = _cluster(scheduler, timeout)
     if cluster is None:
         run = run_simulation(
-            candidate, data, baseline, label, time, amount, by, data_sha256, carry, history,
+            candidate, data, baseline, label, time, amount, by, data_sha256, carry, context,
             production, measure_as_baseline, rows,
         )  # fmt: skip
         if out is not None:
@@ -82,7 +82,7 @@ def simulate(
     one_machine_only({"production": production, "carry": carry, "rows": rows})
     run = simulate_dataset(
         candidate, data, cluster, baseline, label, time, amount, by, data_sha256, out,
-        history=history, measure_as_baseline=measure_as_baseline,
+        context=context, measure_as_baseline=measure_as_baseline,
     )  # fmt: skip
     if out is not None:
         write_metrics(run, out)
@@ -98,7 +98,7 @@ def measured_as_baseline(
     time: str | None = None,
     amount: str | None = None,
     data_sha256: str | None = None,
-    history: Path | None = None,
+    context: Path | None = None,
     production: History | None = None,
     scheduler: str | None = None,
     timeout: float | None = None,
@@ -112,7 +112,7 @@ def measured_as_baseline(
     if not needs_baseline_measure(run, own_only):
         return None
     return simulate(
-        candidate, data, baseline, label, time, amount, None, data_sha256, None, history,
+        candidate, data, baseline, label, time, amount, None, data_sha256, None, context,
         production, True, scheduler=scheduler, timeout=timeout, rows=rows,
     )  # fmt: skip
 
@@ -149,7 +149,7 @@ def features(
     spec: Path,
     data: Path,
     out: Path,
-    history: Path | None = None,
+    context: Path | None = None,
     progress: Progress | None = None,
     memory_limit: int | None = None,
     scheduler: str | None = None,
@@ -159,12 +159,12 @@ def features(
     cluster = _cluster(scheduler, timeout)
     if cluster is None:
         check_output_file(out)
-        return features_file(spec, data, out, history, progress, memory_limit)
+        return features_file(spec, data, out, context, progress, memory_limit)
     from riskctl.distributed.features import features_dataset
     from riskctl.distributed.limits import one_machine_only
 
     one_machine_only({"memory_limit": memory_limit})
-    return features_dataset(spec, data, out, cluster, history, progress)
+    return features_dataset(spec, data, out, cluster, context, progress)
 
 
 def train_detector(
@@ -191,7 +191,7 @@ def score(
     out: Path,
     keep: list[str] | None = None,
     keep_all: bool = False,
-    history: Path | None = None,
+    context: Path | None = None,
     progress: Progress | None = None,
     scheduler: str | None = None,
     timeout: float | None = None,
@@ -205,14 +205,14 @@ def score(
         check_output_file(out)
         return score_file(
             detector, data, out, keep=keep, column=column, progress=progress,
-            keep_all=keep_all, history=history, replace=replace,
+            keep_all=keep_all, context=context, replace=replace,
         )  # fmt: skip
     from riskctl.distributed.rows import score_dataset
 
     check_output_dir(out, create=False)
     return score_dataset(
         detector, data, out, cluster, keep, column, progress=progress, keep_all=keep_all,
-        history=history, replace=replace,
+        context=context, replace=replace,
     )  # fmt: skip
 
 

@@ -1,6 +1,8 @@
 """The one YAML parser for every file riskctl reads: plain data only, never code.
 
-PyYAML's safe loader builds only maps, lists and scalars. On top of it this refuses:
+ruamel.yaml's safe loader builds only maps, lists and scalars, and reads scalars as PyYAML's
+safe loader does (YAML 1.1: `yes`/`no`/`on`/`off` are booleans, `1e3` is text). On top of
+it this refuses:
 
 * a key given twice in one mapping (YAML would silently keep the last one, so a reviewer
   reads one value and riskctl uses another): the error names both lines;
@@ -14,10 +16,18 @@ PyYAML's safe loader builds only maps, lists and scalars. On top of it this refu
 
 from __future__ import annotations
 
+import re
+import warnings
 from pathlib import Path
 from typing import Any
 
-import yaml
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.parser import ParserError
+from ruamel.yaml.resolver import VersionedResolver
+from ruamel.yaml.scanner import ScannerError
+from ruamel.yaml.tag import Tag
 
 from riskctl.errors import ConfigError, DataError, Location
 from riskctl.files import check_input_file
@@ -25,8 +35,68 @@ from riskctl.files import check_input_file
 MAX_BYTES = 10_000_000
 MAX_NODES = 100_000
 MERGE_TAG = "tag:yaml.org,2002:merge"
-# libyaml's parser when PyYAML was built with it (same safe constructor, much faster)
-FastLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# How plain scalars are typed: YAML 1.1 as PyYAML's safe loader reads it (ruamel's own 1.1
+# rules would also read `y`/`n` as booleans and `1e3` as a number)
+_SCALARS: list[tuple[str, str, str]] = [
+    (
+        "bool",
+        "yYnNtTfFoO",
+        r"yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF",
+    ),
+    (
+        "float",
+        "-+0123456789.",
+        r"[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?"
+        r"|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)",
+    ),
+    (
+        "int",
+        "-+0123456789",
+        r"[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+"
+        r"|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+",
+    ),
+    ("merge", "<", r"<<"),
+    ("null", "~nN", r"~|null|Null|NULL|"),  # and the empty scalar
+    (
+        "timestamp",
+        "0123456789",
+        r"[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"
+        r"|[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?(?:[Tt]|[ \t]+)[0-9][0-9]?"
+        r":[0-9][0-9]:[0-9][0-9](?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?",
+    ),
+    ("value", "=", r"="),
+]
+
+
+def _scalar_rules() -> dict[str, list[tuple[Tag, re.Pattern[str]]]]:
+    """First character of a plain scalar -> (tag, pattern) to try in order; one Tag object
+    per kind, shared by every node (ruamel decodes a new Tag's name character by character)."""
+    table: dict[str, list[tuple[Tag, re.Pattern[str]]]] = {}
+    for kind, first, pattern in _SCALARS:
+        rule = (Tag(suffix=f"tag:yaml.org,2002:{kind}"), re.compile(f"^(?:{pattern})$"))
+        for key in [*first, *([""] if kind == "null" else [])]:
+            table.setdefault(key, []).append(rule)
+    return table
+
+
+_RULES = _scalar_rules()
+
+
+class _Resolver(VersionedResolver):
+    """ruamel's resolver with the scalar rules above, whatever version a file declares."""
+
+    @property
+    def processing_version(self) -> Any:
+        return (1, 1)
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is ScalarNode and implicit[0]:
+            for tag, regexp in _RULES.get(value[:1], ()):
+                if regexp.match(value):
+                    return tag
+        if kind is ScalarNode:
+            return self.DEFAULT_SCALAR_TAG
+        return self.DEFAULT_SEQUENCE_TAG if kind is SequenceNode else self.DEFAULT_MAPPING_TAG
 
 
 def read_yaml_text(path: Path) -> str:
@@ -51,45 +121,47 @@ def read_yaml_text(path: Path) -> str:
         raise ConfigError(f"cannot read: {exc.strerror or exc}", Location(path)) from None
 
 
-def parse_yaml(text: str, path: Path) -> tuple[Any, yaml.Node | None]:
+def parse_yaml(text: str, path: Path) -> tuple[Any, Node | None]:
     """(data, node tree) of one YAML document; ConfigError with file:line on anything else."""
     try:
-        return _parse(text, path, FastLoader)
+        return _parse(text, path, pure=False)
     except ConfigError as exc:
-        if not exc.detail.startswith("not valid YAML") or FastLoader is yaml.SafeLoader:
+        if not exc.detail.startswith("not valid YAML"):
             raise
     # the pure-Python parser words syntax errors better ("expected ',' or ']', but got ':'")
-    return _parse(text, path, yaml.SafeLoader)
+    return _parse(text, path, pure=True)
 
 
-def _parse(text: str, path: Path, loader_class: Any) -> tuple[Any, yaml.Node | None]:
-    loader = loader_class(text)
+def _parse(text: str, path: Path, pure: bool) -> tuple[Any, Node | None]:
+    # pure=False: the C parser of ruamel.yaml.clib where it is installed (same nodes, faster)
+    loader = YAML(typ="safe", pure=pure)
+    loader.Resolver = _Resolver
     try:
-        node = loader.get_single_node()
-        if node is None:
-            return None, None
-        _check(node, path)
-        return loader.construct_document(node), node
-    except yaml.MarkedYAMLError as exc:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the library never prints
+            node = loader.compose(text)
+            if node is None:
+                return None, None
+            _check(node, path)
+            return loader.constructor.construct_document(node), node
+    except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         opened = exc.context_mark.line + 1 if exc.context_mark else None
         said = exc.problem or exc.context or ""
-        if not isinstance(exc, yaml.scanner.ScannerError | yaml.parser.ParserError):
+        if not isinstance(exc, ScannerError | ParserError):
             raise ConfigError(f"not valid YAML: {said}", Location(path, line)) from None
         detail, at, hint = syntax_error_words(text, line, opened, said)
         raise ConfigError(f"not valid YAML: {detail}", Location(path, at), hint=hint) from None
-    except yaml.YAMLError as exc:
+    except YAMLError as exc:
         raise ConfigError(f"not valid YAML: {exc}", Location(path)) from None
     except RecursionError:
         raise ConfigError(
             "not valid YAML: nested too deeply", Location(path), hint="flatten the file"
         ) from None
-    finally:
-        loader.dispose()
 
 
-def _check(root: yaml.Node, path: Path) -> None:
+def _check(root: Node, path: Path) -> None:
     """Refuse duplicate keys, self-containing aliases and documents that expand too far.
 
     `sizes` memoises each distinct node's expanded size, so an alias bomb costs one visit
@@ -98,7 +170,7 @@ def _check(root: yaml.Node, path: Path) -> None:
     visiting: set[int] = set()
     aliased = False  # a node met twice: the document uses aliases
 
-    def size(node: yaml.Node) -> int:
+    def size(node: Node) -> int:
         nonlocal aliased
         key = id(node)
         if key in sizes:
@@ -112,11 +184,11 @@ def _check(root: yaml.Node, path: Path) -> None:
             )
         visiting.add(key)
         total = 1
-        if isinstance(node, yaml.MappingNode):
+        if isinstance(node, MappingNode):
             _duplicate_keys(node, path)
             for k, v in node.value:
                 total += size(k) + size(v)
-        elif isinstance(node, yaml.SequenceNode):
+        elif isinstance(node, SequenceNode):
             total += sum(size(item) for item in node.value)
         visiting.discard(key)
         if total > MAX_NODES and aliased:
@@ -137,15 +209,16 @@ def _check(root: yaml.Node, path: Path) -> None:
     size(root)
 
 
-def _duplicate_keys(node: yaml.MappingNode, path: Path) -> None:
+def _duplicate_keys(node: MappingNode, path: Path) -> None:
     seen: dict[tuple[str, str], int] = {}
     for key, _ in node.value:
-        if not isinstance(key, yaml.ScalarNode) or key.tag == MERGE_TAG:
+        tag = str(key.tag)
+        if not isinstance(key, ScalarNode) or tag == MERGE_TAG:
             continue
         line = key.start_mark.line + 1
-        first = seen.get((key.tag, key.value))
+        first = seen.get((tag, key.value))
         if first is None:
-            seen[(key.tag, key.value)] = line
+            seen[(tag, key.value)] = line
         else:
             raise ConfigError(
                 f"duplicate key '{key.value}' (also at line {first})",

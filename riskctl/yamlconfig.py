@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-import yaml
 from pydantic import BaseModel, ValidationError
+from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 
 from riskctl.errors import ConfigError, Location
 from riskctl.safeyaml import parse_yaml, read_yaml_text
@@ -67,15 +67,15 @@ def line_map(node: Any) -> dict[KeyPath, int]:
     return _line_map(node) if node is not None else {}
 
 
-def _line_map(node: yaml.Node, path: KeyPath = ()) -> dict[KeyPath, int]:
+def _line_map(node: Node, path: KeyPath = ()) -> dict[KeyPath, int]:
     """Every key path in the document -> the 1-based line where it starts."""
     lines: dict[KeyPath, int] = {path: node.start_mark.line + 1}
-    if isinstance(node, yaml.MappingNode):
+    if isinstance(node, MappingNode):
         for key, value in node.value:
             child = (*path, str(key.value))
             lines.update(_line_map(value, child))
             lines[child] = key.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode):
+    elif isinstance(node, SequenceNode):
         for i, item in enumerate(node.value):
             lines.update(_line_map(item, (*path, i)))
     return lines

@@ -100,3 +100,28 @@ def test_ruff_is_clean(root: Path) -> None:
 def test_mypy_is_clean(root: Path) -> None:
     result = subprocess.run([_tool("mypy")], cwd=root, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout
+
+
+def class_names(root: Path) -> dict[str, list[str]]:
+    """Every class defined in riskctl/ (at any depth), by name: where each is defined."""
+    where: dict[str, list[str]] = {}
+    for path in sorted((root / "riskctl").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef):
+                where.setdefault(node.name, []).append(f"{path.relative_to(root)}:{node.lineno}")
+    return where
+
+
+def test_class_names_are_unique(root: Path) -> None:
+    """One name, one thing: a reader who meets a class name knows which class it is."""
+    shared = {name: places for name, places in class_names(root).items() if len(places) > 1}
+    assert not shared, "rename one of each: " + "; ".join(
+        f"{name} at {', '.join(places)}" for name, places in sorted(shared.items())
+    )
+
+
+def test_class_name_check_sees_a_collision(root: Path, tmp_path: Path) -> None:
+    (tmp_path / "riskctl" / "a").mkdir(parents=True)
+    (tmp_path / "riskctl" / "a" / "x.py").write_text("class Rows:\n    pass\n")
+    (tmp_path / "riskctl" / "y.py").write_text("def f():\n    class Rows:\n        pass\n")
+    assert class_names(tmp_path)["Rows"] == ["riskctl/a/x.py:1", "riskctl/y.py:2"]

@@ -13,6 +13,7 @@ from typer.exceptions import Abort
 
 from riskctl.cli.console import err
 from riskctl.cli.helptext import ReflowGroup
+from riskctl.cli.options import accept_renamed
 from riskctl.errors import EXIT_BAD_INPUT, EXIT_BUG, EXIT_CHECK_FAILED, RiskctlError
 from riskctl.escape import for_terminal
 from riskctl.tempfiles import command_scope
@@ -116,7 +117,7 @@ class RiskctlGroup(ReflowGroup):
         """Commands with their arguments shown as DATA, STRATEGY... in usage lines."""
         if cmd_name not in self.commands and cmd_name in COMMANDS:
             self.add_command(load_command(cmd_name), cmd_name)
-        command = super().get_command(ctx, cmd_name)
+        command = accept_renamed(super().get_command(ctx, cmd_name))
         for param in getattr(command, "params", []):
             if param.param_type_name == "argument" and param.name:
                 setattr(param, "get_usage_pieces", _usage_pieces(param))  # noqa: B010

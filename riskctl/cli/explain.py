@@ -12,7 +12,7 @@ from riskctl import executor
 from riskctl.cli.console import err, out, print_json, progress_bar
 from riskctl.cli.options import (
     PARTITIONED_OUT,
-    HistoryOpt,
+    ContextOpt,
     JsonOpt,
     QuietOpt,
     SchedulerOpt,
@@ -97,7 +97,7 @@ def explain(
             "--interactions", help="Add the strongest SHAP interaction pairs to --summary."
         ),
     ] = False,
-    history: HistoryOpt = None,
+    context: ContextOpt = None,
     scheduler: SchedulerOpt = None,
     timeout: TimeoutOpt = None,
     quiet: QuietOpt = False,
@@ -127,7 +127,7 @@ def explain(
         interactions=with_interactions,
         summary=summary or with_interactions,
         by=by,
-        history=history,
+        context=context,
     )
     with progress_bar("Explaining", quiet or as_json) as progress:
         result = executor.explain(detector, data, out_path, options, progress, scheduler, timeout)

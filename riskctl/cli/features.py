@@ -13,7 +13,7 @@ from riskctl import executor
 from riskctl.cli.console import out, print_json, progress_bar
 from riskctl.cli.options import (
     PARTITIONED_OUT,
-    HistoryOpt,
+    ContextOpt,
     JsonOpt,
     QuietOpt,
     SchedulerOpt,
@@ -36,7 +36,7 @@ def features(
             + PARTITIONED_OUT.format(kind="features"),
         ),
     ],
-    history: HistoryOpt = None,
+    context: ContextOpt = None,
     memory_limit: Annotated[
         str | None,
         typer.Option(
@@ -56,7 +56,7 @@ def features(
     over windows, time since first/last seen, rings of accounts linked by shared devices or
     IPs, and lookups. A row sees itself and strictly earlier rows, never a later one.
 
-    --history rows that repeat a data row count once. They are matched on every column but
+    --context rows that repeat a data row count once. They are matched on every column but
     the outcomes, which may have matured between two exports: list those in the spec's
     `outcomes: [is_bad, ...]` (ring labels, and a detector's label, are outcomes already).
 
@@ -64,12 +64,12 @@ def features(
     value, so with --memory-limit (or automatically, when the table would not fit) the
     work runs one chunk of rows or one hash bucket of entity values at a time.
 
-    With --scheduler, the data (and history) may be directories or globs of Parquet parts,
+    With --scheduler, the data (and --context) may be directories or globs of Parquet parts,
     and the output is a directory: one part per data part, rows in the input's order, the
     same columns as on one machine. Windowed columns are computed per entity value after a
     shuffle by that entity; a ring is built in one task from the distinct links and first
     bad labels (much smaller than the rows) and each part answers its own rows from it.
-    History must end before the data starts there.
+    The context must end before the data starts there.
 
     [bold]Example:[/bold] riskctl features riskctl-demo/features.yaml --data
     riskctl-demo/events.parquet --out features.parquet --memory-limit 2GiB
@@ -80,21 +80,21 @@ def features(
     refuse_on_cluster(scheduler, timeout, {"--memory-limit": memory_limit})
     limit = parse_size(memory_limit) if memory_limit is not None else None
     with progress_bar("Deriving features", quiet or as_json) as progress:
-        run = executor.features(spec, data, out_path, history, progress, limit, scheduler, timeout)
+        run = executor.features(spec, data, out_path, context, progress, limit, scheduler, timeout)
     if as_json:
         print_json(
             {
                 "path": str(run.out),
                 "rows": run.rows,
-                "history_rows": run.history_rows,
+                "context_rows": run.context_rows,
                 "shared_rows": run.shared_rows,
                 "features": [asdict(f) for f in run.features],
             }
         )
         return
-    extra = f" ({run.history_rows:,} history rows as context)" if run.history_rows else ""
+    extra = f" ({run.context_rows:,} context rows)" if run.context_rows else ""
     if run.shared_rows:
-        extra += f"; {run.shared_rows:,} history rows were in the data too and count once"
+        extra += f"; {run.shared_rows:,} context rows were in the data too and count once"
     out.print(f"Wrote {run.rows:,} rows to [bold]{for_terminal(run.out)}[/]{extra}")
     table = Table(box=None, pad_edge=False)
     for name in ("feature", "kind", "type", "nulls", "min", "max"):

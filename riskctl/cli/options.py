@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+
+from riskctl.cli.console import err
 
 DataOpt = Annotated[
     Path,
@@ -79,10 +81,10 @@ LabelsOpt = Annotated[
         rich_help_panel="How the history was produced",
     ),
 ]
-HistoryOpt = Annotated[
+ContextOpt = Annotated[
     Path | None,
     typer.Option(
-        "--history",
+        "--context",
         help="Earlier events that derived features (windows, rings) read as context; "
         "never written out or scored.",
     ),
@@ -158,3 +160,50 @@ RowsOpt = Annotated[
         show_default=False,
     ),
 ]
+
+
+# Old option names that still work, hidden from help: each prints one notice and is then read
+# as its new name.
+RENAMED_OPTIONS: dict[str, str] = {"--history": "--context"}
+
+
+def renamed(args: list[Any], options: set[str]) -> tuple[list[Any], list[str]]:
+    """`args` with each old option name (alone or as `--old=value`) replaced by its new name
+    when the command has that option, and the old names met; nothing after `--` changes."""
+    out: list[Any] = []
+    met: list[str] = []
+    for i, arg in enumerate(args):
+        if arg == "--":
+            return [*out, *args[i:]], met
+        if not isinstance(arg, str):  # a path object passed from Python
+            out.append(arg)
+            continue
+        old, eq, value = arg.partition("=")
+        new = RENAMED_OPTIONS.get(old)
+        if new is None or new not in options:
+            out.append(arg)
+            continue
+        met += [old] if old not in met else []
+        out.append(f"{new}{eq}{value}")
+    return out, met
+
+
+def accept_renamed(command: Any) -> Any:
+    """Let `command` take the old names of its renamed options (see `RENAMED_OPTIONS`)."""
+    options = {o for p in getattr(command, "params", []) for o in getattr(p, "opts", [])}
+    if getattr(command, "_accepts_renamed", False) or not options & set(RENAMED_OPTIONS.values()):
+        return command
+    parse = command.parse_args
+
+    def parse_args(ctx: Any, args: list[str]) -> list[str]:
+        args, met = renamed(args, options)
+        for old in met:
+            err.print(
+                f"[yellow]warning:[/] {old} is deprecated: use {RENAMED_OPTIONS[old]}",
+                soft_wrap=True,
+            )
+        return parse(ctx, args)
+
+    command.parse_args = parse_args
+    command._accepts_renamed = True
+    return command

@@ -14,10 +14,10 @@ from riskctl.cli.console import err, out, print_json, warn_rows
 from riskctl.cli.options import (
     AmountOpt,
     BaselineOpt,
+    ContextOpt,
     ControlOpt,
     DataOpt,
     DecisionOpt,
-    HistoryOpt,
     JsonOpt,
     LabelOpt,
     LabelsOpt,
@@ -83,7 +83,7 @@ def simulate(
     report: Annotated[
         Path | None, typer.Option("--report", help="Also write the HTML report here.")
     ] = None,
-    history: HistoryOpt = None,
+    context: ContextOpt = None,
     rows: RowsOpt = None,
     scheduler: SchedulerOpt = None,
     timeout: TimeoutOpt = None,
@@ -108,7 +108,7 @@ def simulate(
     With --scheduler, --data may be a directory or glob of Parquet parts: each part is
     decided on the Dask cluster and the numbers are the same as on one machine; --out then
     holds decisions/ and baseline_decisions/ as partitioned Parquet. Raw events for a
-    detector with a features spec are derived on the cluster first (--history as context).
+    detector with a features spec are derived on the cluster first (--context as earlier events).
     --report and the three-way label estimates (--labels, --decision, --control, ...,
     unlabelled matured rows) run on one machine only.
 
@@ -116,8 +116,8 @@ def simulate(
     riskctl-demo/strategies/baseline.yaml --data riskctl-demo/scored.parquet
     """
     check_labels_choice(labels)
-    if history is not None and not history.exists():
-        raise UsageError(f"--history {history}: no such file", hint="check the path")
+    if context is not None and not context.exists():
+        raise UsageError(f"--context {context}: no such file", hint="check the path")
     if out_dir is not None:
         check_output_dir(out_dir, create=False)
     if report is not None:
@@ -126,7 +126,7 @@ def simulate(
     refuse_on_cluster(scheduler, timeout, {"--report": report, "--rows": rows, **flags})
     production = history_from_flags(decision, no_outcome, control, propensity)
     inputs: dict[str, Any] = {"baseline": baseline, "label": label, "time": time, "amount": amount}
-    inputs.update(history=history, production=production, rows=rows)
+    inputs.update(context=context, production=production, rows=rows)
     inputs.update(scheduler=scheduler, timeout=timeout)
     run = executor.simulate(strategy, data, by=by, out=out_dir, **inputs)
     if report is not None:

@@ -12,7 +12,7 @@ from riskctl.cli.console import err, out, print_json, progress_bar
 from riskctl.cli.models import periods_table, roles_table, test_summary
 from riskctl.cli.options import (
     PARTITIONED_OUT,
-    HistoryOpt,
+    ContextOpt,
     JsonOpt,
     QuietOpt,
     SchedulerOpt,
@@ -291,7 +291,7 @@ def score(
             help="Overwrite a score column the table already has (refused without it).",
         ),
     ] = False,
-    history: HistoryOpt = None,
+    context: ContextOpt = None,
     scheduler: SchedulerOpt = None,
     timeout: TimeoutOpt = None,
     quiet: QuietOpt = False,
@@ -313,11 +313,11 @@ def score(
     for a detector with a features spec get its derived columns on the cluster first.
 
     [bold]Example:[/bold] riskctl score riskctl-demo/detector riskctl-demo/new_events.parquet
-    --history riskctl-demo/events.parquet --out scored.parquet
+    --context riskctl-demo/events.parquet --out scored.parquet
     """
     with progress_bar("Scoring", quiet or as_json) as progress:
         summary = executor.score(
-            detector, data, out_path, keep, keep_all, history, progress, scheduler, timeout,
+            detector, data, out_path, keep, keep_all, context, progress, scheduler, timeout,
             column=column, replace=replace,
         )  # fmt: skip
     if as_json:

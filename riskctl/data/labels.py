@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from riskctl.data.values import OTHER_LABEL, label_code, label_codes
 from riskctl.errors import DataError
 
 _SHOWN_VALUES = 8
@@ -21,12 +22,10 @@ def label_values(column: pl.Series) -> list[str]:
 
 
 def _is_zero_one(column: pl.Series) -> bool:
-    if column.dtype == pl.Boolean:
-        return True
-    if not column.dtype.is_numeric():
+    """Boolean, or numbers that are all 0, 1 or missing (null or NaN)."""
+    if not (column.dtype.is_numeric() or column.dtype == pl.Boolean):
         return False
-    values = column.drop_nulls()
-    return bool(values.is_in([0, 1]).all())
+    return not bool((label_codes(column) == OTHER_LABEL).any())
 
 
 def label_expr(name: str, dtype: pl.DataType, bad: str | None) -> pl.Expr:
@@ -36,7 +35,7 @@ def label_expr(name: str, dtype: pl.DataType, bad: str | None) -> pl.Expr:
     Missing means null, NaN, or an empty or `NaN` text: never good."""
     col = pl.col(name)
     if bad is None:
-        return col.cast(pl.Int8)
+        return label_code(name, dtype)
     if dtype.is_numeric():
         try:
             target = float(bad)
@@ -65,7 +64,7 @@ def binary_label(
     name = column.name
     if bad is None:
         if _is_zero_one(column):
-            return column.cast(pl.Int8)
+            return label_codes(column)
         values = label_values(column)
         shown = ", ".join(repr(v) for v in values[:_SHOWN_VALUES])
         more = f" and {len(values) - _SHOWN_VALUES:,} more" if len(values) > _SHOWN_VALUES else ""

@@ -204,14 +204,38 @@ def check_labels(frame: pl.DataFrame, label: str, source: Path | str) -> None:
         )
 
 
+OTHER_LABEL = -9  # the code of a label that is neither 0, 1 nor missing
+
+
+def label_code(column: str, dtype: pl.DataType) -> pl.Expr:
+    """The label column `column` (of type `dtype`) coded as Int8, lazily: 1 bad, 0 good,
+    null where no outcome is known (null or NaN), OTHER_LABEL for any other value (a
+    streaming pass codes first; `check_labels` then names the problem). A text column, which
+    `check_labels` accepts only when every label is empty, is all unknown."""
+    label = pl.col(column)
+    if dtype == pl.Boolean:
+        code = label.cast(pl.Int8)
+    elif not dtype.is_numeric():  # one unknown per row
+        code = pl.when(label.is_null() | True).then(pl.lit(None, dtype=pl.Int8))
+    elif dtype.is_integer():  # fewer kernels than the float path: no NaN to look for
+        known = label.is_null() | (label == 0) | (label == 1)
+        code = pl.when(known).then(label.cast(pl.Int8)).otherwise(pl.lit(OTHER_LABEL, pl.Int8))
+    else:
+        as_float = label.cast(pl.Float64)
+        code = (
+            pl.when(label.is_null() | as_float.is_nan())
+            .then(None)
+            .when(as_float.is_in([0.0, 1.0]))
+            .then(as_float.cast(pl.Int8))
+            .otherwise(pl.lit(OTHER_LABEL, dtype=pl.Int8))
+        )
+    return code.alias(column)
+
+
 def label_codes(values: pl.Series) -> pl.Series:
-    """A label column `check_labels` accepted, as Int8: 1 bad, 0 good, null where no
-    outcome is known (null or NaN)."""
-    if values.dtype.is_float():
-        values = values.fill_nan(None)
-    elif not (values.dtype.is_numeric() or values.dtype == pl.Boolean):  # all empty text
-        return pl.Series(values.name, [None] * len(values), dtype=pl.Int8)
-    return values.cast(pl.Int8)
+    """A label column as `label_code` codes it (after `check_labels`: 1, 0 or null)."""
+    coded = values.to_frame("label").select(label_code("label", values.dtype))
+    return coded.to_series().cast(pl.Int8).alias(values.name)
 
 
 def read_labels(frame: pl.DataFrame, label: str, source: Path | str) -> pl.Series:

@@ -24,14 +24,14 @@ from riskctl.model.detector import load_detector
 def derived_input(
     detector_dir: Path,
     data: Path,
-    history: Path | None,
+    context: Path | None,
     beside: Path,
     options: ClusterOptions,
 ) -> Iterator[Path]:
     """The dataset the command reads: `data`, or its derived parts (removed afterwards)."""
     detector = load_detector(detector_dir)
     spec = stored_spec(detector.path, detector.manifest)
-    with derived_by(spec, data, history, beside, options) as read:
+    with derived_by(spec, data, context, beside, options) as read:
         yield read
 
 
@@ -39,7 +39,7 @@ def derived_input(
 def derived_by(
     spec: Path | None,
     data: Path,
-    history: Path | None,
+    context: Path | None,
     beside: Path,
     options: ClusterOptions,
 ) -> Iterator[Path]:
@@ -48,10 +48,10 @@ def derived_by(
     names = load_spec(spec).model.names if spec is not None else []
     first = partitions(data)[0]
     if spec is None or all(n in scan_table(first).collect_schema().names() for n in names):
-        if history is not None:
+        if context is not None:
             raise UsageError(
-                "--history is context for derived features, which this data does not need",
-                hint="drop --history",
+                "--context only serves derived features, which this data does not need",
+                hint="drop --context",
             )
         yield data
         return
@@ -60,7 +60,7 @@ def derived_by(
     Path(beside).mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=".riskctl-derived.", dir=beside))
     try:
-        features_dataset(spec, data, scratch / "derived", options, history)
+        features_dataset(spec, data, scratch / "derived", options, context)
         yield scratch / "derived"
     finally:
         remove_tree(scratch)

@@ -7,8 +7,8 @@ are shuffled by a hash of that value: every value's rows meet in one bucket, in 
 and the one-machine code computes the columns there; they come back to their rows by row
 number. Rings need the whole graph, which they see through its distinct links and first bad
 labels only: one task builds a time-aware index from them, and each part answers its rows
-from it (`features_rings.py`). History parts
-(earlier context) take part in every exchange and are left out of the output. See
+from it (`features_rings.py`). Context parts
+(the earlier events) take part in every exchange and are left out of the output. See
 `features_plan.py` for how a spec splits into passes.
 """
 
@@ -52,13 +52,13 @@ FEATURES_KIND = "features"
 def _check_sample(
     parts: list[Path], loaded: LoadedYaml[FeatureSpec], earlier: list[Path]
 ) -> dict[str, pl.DataType]:
-    """The data's columns; the spec run on the first part's first rows (with the history's
+    """The data's columns; the spec run on the first part's first rows (with the context's
     first rows as context), so a spec that does not fit the data fails here with the
     one-machine message."""
     schema = dict(scan_table(parts[0]).collect_schema())
     sample = scan_table(parts[0]).head(SAMPLE_ROWS).collect()
     context = scan_table(earlier[0]).head(SAMPLE_ROWS).collect() if earlier else None
-    add_features(sample, loaded, history=context)
+    add_features(sample, loaded, context=context)
     return schema
 
 
@@ -67,14 +67,14 @@ def features_dataset(
     data: Path,
     out: Path,
     options: ClusterOptions,
-    history: Path | None = None,
+    context: Path | None = None,
     progress: Progress | None = None,
 ) -> FeaturesRun:
     """`features_file` on a cluster: `out` becomes a directory of one part per data part."""
-    check_partitioned_out(out, FEATURES_KIND, [data, history], [spec])
+    check_partitioned_out(out, FEATURES_KIND, [data, context], [spec])
     loaded = load_spec(Path(spec).resolve())
     parts = [p.resolve() for p in partitions(data)]
-    earlier = [p.resolve() for p in partitions(history)] if history is not None else []
+    earlier = [p.resolve() for p in partitions(context)] if context is not None else []
     if loaded.path in parts or loaded.path in earlier:
         raise UsageError(f"{spec}: the spec is one of the data files")
     check_time_zones(earlier + parts)
@@ -85,13 +85,13 @@ def features_dataset(
         extra = _history_first(cluster, loaded, parts, earlier, schema)
         scratch = Path(tempfile.mkdtemp(prefix=f".{output.out.name}.", dir=output.out.parent))
         try:
-            stats, history_rows = _run(
+            stats, context_rows = _run(
                 cluster, loaded, sources, (schema, extra), len(earlier), scratch, output, progress
             )
         finally:
             remove_tree(scratch)
         output.commit()
-    return _summary(loaded, out, stats, history_rows)
+    return _summary(loaded, out, stats, context_rows)
 
 
 def _history_first(
@@ -101,8 +101,8 @@ def _history_first(
     earlier: list[Path],
     schema: dict[str, pl.DataType],
 ) -> dict[str, pl.DataType]:
-    """History must end before the data starts: one machine leaves out history rows that
-    repeat data rows, which a cluster does not look for. The ring labels only the history
+    """Context must end before the data starts: one machine leaves out context rows that
+    repeat data rows, which a cluster does not look for. The ring labels only the context
     has (the data's rows read them as unknown)."""
     if not earlier:
         return {}
@@ -111,10 +111,10 @@ def _history_first(
     starts = [lo for lo, _ in spans[len(earlier) :] if lo is not None]
     if ends and starts and max(ends) >= min(starts):
         raise UsageError(
-            "on a cluster, --history must end before the data starts (it reaches the data's "
+            "on a cluster, --context must end before the data starts (it reaches the data's "
             "first event time)",
-            hint="pass only the earlier events as history, or run without --scheduler "
-            "(which leaves out history rows that repeat data rows)",
+            hint="pass only the earlier events as context, or run without --scheduler "
+            "(which leaves out context rows that repeat data rows)",
         )
     have = dict(scan_table(earlier[0]).collect_schema())
     labels = dict.fromkeys(f.label for f in loaded.model.features if f.label)
@@ -131,12 +131,12 @@ def _run(
     output: PartitionedOutput,
     progress: Progress | None,
 ) -> tuple[list[PartStats], int]:
-    """Every pass, then the output parts: their stats and the number of history rows."""
+    """Every pass, then the output parts: their stats and the number of context rows."""
     schema, extra = shape
     buckets = max(2 * len(sources), 4 * cluster.nworkers)
     current: list[Path | None] = [None] * len(sources)
     merge: list[tuple[Exchange, Path]] = []
-    history_rows = 0
+    context_rows = 0
     for k, step in enumerate(plan(loaded.model)):
         sends = [(x, scratch / f"p{k}" / f"x{j}" / "in") for j, x in enumerate(step.exchanges)]
         changed = bool(merge or step.row)
@@ -152,7 +152,7 @@ def _run(
                 source=source,
                 current=current[i],
                 out=scratch / f"p{k}" / f"part-{i:05d}.parquet" if changed else None,
-                history=i < n_hist,
+                context=i < n_hist,
                 extra=extra,
             )
             for i, source in enumerate(sources)
@@ -160,7 +160,7 @@ def _run(
         got = cluster.map(
             part_task, [(j, loaded) for j in jobs], f"features pass {k + 1}", progress
         )
-        history_rows = history_rows or sum(s.rows for s in got[:n_hist])
+        context_rows = context_rows or sum(s.rows for s in got[:n_hist])
         current = [j.out or current[j.index] for j in jobs]
         merge = _exchange(cluster, loaded, sends, buckets, progress)
     last = PartJob(0, sources[0], None, schema, merge, [], [], buckets, None, True, extra=extra)
@@ -171,11 +171,11 @@ def _run(
     stats = cluster.map(part_task, [(j, loaded) for j in final], "features output", progress)
     if not n_hist:
         return stats, 0
-    if not history_rows:  # no pass read the history: count its rows now
-        history_rows = sum(
+    if not context_rows:  # no pass read the context: count its rows now
+        context_rows = sum(
             scan_table(p).select(pl.len()).collect().item() for p in sources[:n_hist]
         )
-    return stats, history_rows
+    return stats, context_rows
 
 
 def _exchange(
@@ -201,7 +201,7 @@ def _exchange(
 
 
 def _summary(
-    loaded: LoadedYaml[FeatureSpec], out: Path, stats: list[PartStats], history_rows: int
+    loaded: LoadedYaml[FeatureSpec], out: Path, stats: list[PartStats], context_rows: int
 ) -> FeaturesRun:
     kinds = {f.name: f.kind for f in loaded.model.features}
     kinds |= {lk.name: "lookup" for lk in loaded.model.lookups}
@@ -223,4 +223,4 @@ def _summary(
                 max(his) if his else None,
             )
         )
-    return FeaturesRun(out, sum(s.rows for s in done), history_rows, 0, features)
+    return FeaturesRun(out, sum(s.rows for s in done), context_rows, 0, features)

@@ -1,7 +1,7 @@
 """The tasks of `features` on a cluster. Every row carries a row number (its part's index in
 the high 32 bits, its place in the part in the low ones), so rows of a part come back in order.
 
-* `part_task`: read a part (history parts first), join the columns earlier exchanges computed,
+* `part_task`: read a part (context parts first), join the columns earlier exchanges computed,
   compute the row-level columns, and send each exchange what it reads: a file per hash
   bucket of the entity's value (rows without a value spread by row number), or for a ring
   the part's distinct links and first bad labels.
@@ -35,18 +35,18 @@ ROW = "__riskctl_row"
 class PartJob:
     """What one part task does in one pass."""
 
-    index: int  # the part's place among history parts then data parts
+    index: int  # the part's place among context parts then data parts
     source: Path  # the input part
     current: Path | None  # the part with earlier passes' columns, None: the input itself
-    schema: dict[str, pl.DataType]  # the data's columns: history parts are shaped to them
+    schema: dict[str, pl.DataType]  # the data's columns: context parts are shaped to them
     merge: list[tuple[Exchange, Path]]  # what the previous pass's exchanges computed
     row: list[str]  # row-level columns to compute in this pass
     exchanges: list[tuple[Exchange, Path]]  # where to send each exchange's columns
     buckets: int
     out: Path | None  # where to write the part; None: keep `current`
     final: bool  # the output part: no row numbers
-    history: bool = False  # a part of the earlier context, never written out
-    extra: dict[str, pl.DataType] | None = None  # ring labels only the history has
+    context: bool = False  # a part of the earlier context, never written out
+    extra: dict[str, pl.DataType] | None = None  # ring labels only the context has
 
 
 @dataclass(frozen=True)
@@ -60,11 +60,11 @@ def _read(job: PartJob) -> pl.DataFrame:
         return pl.read_parquet(job.current)
     frame = read_table(job.source)
     extra = job.extra or {}
-    if job.history:  # shaped as the data, as on one machine: the columns it lacks null
+    if job.context:  # shaped as the data, as on one machine: the columns it lacks null
         missing = [c for c in job.schema if c not in frame.columns]
         frame = frame.with_columns(pl.lit(None, dtype=job.schema[c]).alias(c) for c in missing)
         frame = frame.select([*job.schema, *extra])
-    else:  # a label only the history has is unknown on the data's rows
+    else:  # a label only the context has is unknown on the data's rows
         frame = frame.with_columns(pl.lit(None, dtype=t).alias(c) for c, t in extra.items())
     start = job.index << 32
     return frame.with_columns(pl.int_range(start, start + frame.height, dtype=pl.Int64).alias(ROW))

@@ -28,7 +28,7 @@ EXPLAIN_KIND = "explain"
 
 
 def _explain_inputs(detector_dir: Path, o: ExplainOptions) -> list[Path]:
-    return [p for p in (detector_dir, o.strategy, o.catalogue, o.history) if p is not None]
+    return [p for p in (detector_dir, o.strategy, o.catalogue, o.context) if p is not None]
 
 
 def _score_part(
@@ -65,14 +65,14 @@ def score_dataset(
     batch_rows: int = SCORE_ROWS,
     progress: Progress | None = None,
     keep_all: bool = False,
-    history: Path | None = None,
+    context: Path | None = None,
     replace: bool = False,
 ) -> ScoreSummary:
     """Score every partition of `data` on the cluster into `out/part-NNNNN.parquet`; raw
-    events first get the detector's derived features (`history` as context). `column` and
+    events first get the detector's derived features (`context`: the earlier events). `column` and
     `replace` as for `score_file`."""
-    check_partitioned_out(out, SCORE_KIND, [data, history], [detector_dir])
-    with derived_input(detector_dir, data, history, Path(out).parent, options) as data:
+    check_partitioned_out(out, SCORE_KIND, [data, context], [detector_dir])
+    with derived_input(detector_dir, data, context, Path(out).parent, options) as data:
         return _score_parts(
             detector_dir,
             data,
@@ -159,10 +159,10 @@ def explain_dataset(
         catalogue=o.catalogue.resolve() if o.catalogue else None,
         mask_key=o.mask_key or new_key(),
         allow_empty=True,
-        history=None,  # context for derived features, computed before the parts are explained
+        context=None,  # context for derived features, computed before the parts are explained
     )
-    check_partitioned_out(out, EXPLAIN_KIND, [data, o.history], _explain_inputs(detector_dir, o))
-    with derived_input(detector_dir, data, o.history, Path(out).parent, options) as data:
+    check_partitioned_out(out, EXPLAIN_KIND, [data, o.context], _explain_inputs(detector_dir, o))
+    with derived_input(detector_dir, data, o.context, Path(out).parent, options) as data:
         return _explain_parts(detector_dir, data, out, options, absolute, progress)
 
 

@@ -192,7 +192,7 @@ def simulate_dataset(
     data_sha256: str | None = None,
     out: Path | None = None,
     progress: Progress | None = None,
-    history: Path | None = None,
+    context: Path | None = None,
     measure_as_baseline: bool = False,
 ) -> SimulationRun:
     """`run_simulation` on a cluster: the same metrics, rule table, segments, daily series,
@@ -204,11 +204,11 @@ def simulate_dataset(
     if out is not None:
         names = OUT_NAMES[: len(loaded)]
         strategies = [candidate, baseline]
-        check_partitioned_out(out, DECISIONS_KIND, [data, history], strategies, names)
+        check_partitioned_out(out, DECISIONS_KIND, [data, context], strategies, names)
     beside = Path(out) if out is not None else Path(str(data)).parent
     derive = _derived_spec(loaded, data)
     with (
-        derived_by(derive, data, history, beside, options) as read,
+        derived_by(derive, data, context, beside, options) as read,
         Cluster(options) as cluster,
     ):
         p = plan(

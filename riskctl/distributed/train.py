@@ -48,7 +48,7 @@ from riskctl.model.boosting import LabelCounts, boosting_params
 from riskctl.model.config import ModelConfig, load_model_config
 from riskctl.model.detector import check_detector_out, save_detector
 from riskctl.model.features import (
-    Feature,
+    ModelFeature,
     feature_matrix,
     feature_types,
     features_from_roles,
@@ -105,7 +105,7 @@ def categories_part(
 
 
 def matrix_part(
-    part: Path, o: TrainOptions, split: Split, index: int, features: list[Feature], which: int
+    part: Path, o: TrainOptions, split: Split, index: int, features: list[ModelFeature], which: int
 ) -> tuple[np.ndarray, np.ndarray]:
     df = _labelled(part, o)
     df = df.filter(pl.Series(slice_of(df, split, index, o.label) == which))
@@ -142,7 +142,7 @@ def _features(
     split: Split,
     sample: pl.DataFrame,
     roles: list[Any],
-) -> list[Feature]:
+) -> list[ModelFeature]:
     features = features_from_roles(sample, roles)
     categorical = [r.column for r in roles if r.role == CATEGORICAL and r.is_feature]
     if categorical:
@@ -160,7 +160,7 @@ def _matrices(
     parts: list[Path],
     o: TrainOptions,
     split: Split,
-    features: list[Feature],
+    features: list[ModelFeature],
     which: int,
 ) -> tuple[Any, Any]:
     """Feature matrix and labels as dask arrays, partition i built and kept on worker
@@ -191,7 +191,7 @@ class Boosting:
     parts: list[Path]
     o: TrainOptions
     split: Split
-    features: list[Feature]
+    features: list[ModelFeature]
     params: dict[str, Any]
     config: ModelConfig
     rounds: int

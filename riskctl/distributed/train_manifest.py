@@ -12,7 +12,7 @@ from riskctl.distributed.train_split import Split, TrainSurvey
 from riskctl.model.boosting import LabelCounts
 from riskctl.model.config import ModelConfig
 from riskctl.model.diagnose import few_test_bad, regime_change
-from riskctl.model.features import Feature
+from riskctl.model.features import ModelFeature
 from riskctl.model.manifest_keys import boosting_keys, learnt_keys
 from riskctl.model.split import SLICE_NAMES, TEST, TRAIN
 from riskctl.model.train import TrainOptions
@@ -40,7 +40,7 @@ def manifest_of(
     split: Split,
     surveys: list[TrainSurvey],
     roles: list[ColumnRole],
-    features: list[Feature],
+    features: list[ModelFeature],
     params: dict[str, Any],
     imbalance: dict[str, Any],
     config: ModelConfig,

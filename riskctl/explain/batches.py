@@ -47,7 +47,7 @@ class ExplainOptions:
     by: str | None = None
     batch_rows: int = READ_ROWS
     allow_empty: bool = False  # no rows to explain writes nothing instead of failing
-    history: Path | None = None  # earlier rows derived features read as context
+    context: Path | None = None  # earlier rows derived features read as context
 
 
 @dataclass(frozen=True)
@@ -237,7 +237,7 @@ def explain_file(
     rules that fired lead its reasons), writing `out` and/or gathering a summary."""
     _check_options(out, o)
     detector = load_detector(detector_dir)
-    lf = with_stored_features(scan_table(data), detector.path, detector.manifest, o.history)
+    lf = with_stored_features(scan_table(data), detector.path, detector.manifest, o.context)
     schema = lf.collect_schema()
     compiled = _compiled(o, schema)
     check_scores(lf, compiled.strategy.score_columns() if compiled else [], data)

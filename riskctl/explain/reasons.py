@@ -22,7 +22,7 @@ from riskctl.explain.catalogue import (
     template_fields,
 )
 from riskctl.explain.contributions import Contributions
-from riskctl.model.features import Feature
+from riskctl.model.features import ModelFeature
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,9 @@ def model_reason_code(feature: str) -> str:
     return "M_" + feature.upper()
 
 
-def reason_sources(features: list[Feature], catalogue: Catalogue = EMPTY) -> list[ReasonSource]:
+def reason_sources(
+    features: list[ModelFeature], catalogue: Catalogue = EMPTY
+) -> list[ReasonSource]:
     names = {f.name for f in features}
     sources = [
         ReasonSource(e.code, [f for f in e.features if f in names], e.text)
@@ -55,7 +57,7 @@ def reason_sources(features: list[Feature], catalogue: Catalogue = EMPTY) -> lis
     return sources
 
 
-def generated_text(feature: Feature, value: Any) -> str:
+def generated_text(feature: ModelFeature, value: Any) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return f"{feature.name} is missing"
     if feature.kind == "boolean":
@@ -72,7 +74,7 @@ def generated_text(feature: Feature, value: Any) -> str:
 def model_reasons(
     contrib: Contributions,
     df: pl.DataFrame,
-    features: list[Feature],
+    features: list[ModelFeature],
     catalogue: Catalogue = EMPTY,
     k: int = 3,
 ) -> tuple[list[list[str]], list[list[str]]]:

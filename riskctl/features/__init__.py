@@ -15,7 +15,7 @@ import polars as pl
 
 from riskctl.errors import DataError, first_line
 from riskctl.features.compute import Context, compute, event_times
-from riskctl.features.context import with_history
+from riskctl.features.context import with_context
 from riskctl.features.spec import Feature, FeatureSpec, load_spec
 from riskctl.yamlconfig import KeyPath, LoadedYaml
 
@@ -37,22 +37,22 @@ class FeaturesApplied:
     frame: pl.DataFrame
     added: list[str]
     computed: bool  # False when the table already had every derived column
-    history_rows: int
-    shared_rows: int = 0  # history rows left out: the data has them too
+    context_rows: int
+    shared_rows: int = 0  # context rows left out: the data has them too
 
 
 def add_features(
     data: pl.DataFrame,
     spec_path: Path | LoadedYaml[FeatureSpec],
-    history: pl.DataFrame | None = None,
+    context: pl.DataFrame | None = None,
     progress: Progress | None = None,
     reuse_existing: bool = False,
     outcomes: tuple[str | None, ...] = (),
 ) -> FeaturesApplied:
-    """`data` with the spec's derived columns. `history` rows (earlier events the new rows
+    """`data` with the spec's derived columns. `context` rows (earlier events the new rows
     need as context) take part in every window and ring but are not returned. With
     `reuse_existing`, a table that already has every derived column is returned as it is.
-    `outcomes`: columns, besides the spec's, that a history row repeating a data row may
+    `outcomes`: columns, besides the spec's, that a context row repeating a data row may
     differ in (see `features.context`)."""
     loaded = spec_path if isinstance(spec_path, LoadedYaml) else load_spec(spec_path)
     spec = loaded.model
@@ -60,16 +60,16 @@ def add_features(
         return FeaturesApplied(data, spec.names, False, 0)
     ctx = Context(spec, loaded, loaded.path.parent)
     frame, n_hist, added, shared = data, 0, [], 0
-    if history is not None and history.height:
+    if context is not None and context.height:
         try:
-            joined = with_history(data.lazy(), history.lazy(), spec, outcomes)
+            joined = with_context(data.lazy(), context.lazy(), spec, outcomes)
             frame = joined.rows.collect()
         except pl.exceptions.PolarsError as exc:
             raise DataError(
-                f"history and data do not fit together: {first_line(exc)}",
-                hint="pass history with the same columns and types as the data",
+                f"context and data do not fit together: {first_line(exc)}",
+                hint="pass context with the same columns and types as the data",
             ) from None
-        n_hist, added, shared = joined.history_rows, joined.added, joined.shared_rows
+        n_hist, added, shared = joined.context_rows, joined.added, joined.shared_rows
     out = compute(frame, ctx, progress)
     return FeaturesApplied(out.slice(n_hist).drop(added), spec.names, True, n_hist, shared)
 

@@ -30,7 +30,7 @@ import polars as pl
 
 from riskctl.data.io import BatchWriter
 from riskctl.errors import DataError, UsageError
-from riskctl.features.budget import Split
+from riskctl.features.budget import ChunkPlan
 from riskctl.features.compute import Context, compute, entity_codes, event_times
 from riskctl.features.index import NULL, entity_columns, entity_key
 from riskctl.features.spec import FeatureSpec
@@ -44,7 +44,7 @@ Progress = Callable[[int, int], None]
 
 
 @dataclass
-class Plan:
+class FeaturePasses:
     """Which pass computes each feature."""
 
     first: set[str] = field(default_factory=set)  # lookups, expressions over input columns
@@ -60,8 +60,8 @@ def _expr_columns(text: str) -> list[str]:
         return []  # the pass that computes it reports the bad SQL with its line
 
 
-def plan(spec: FeatureSpec) -> Plan:
-    out = Plan(first={lk.name for lk in spec.lookups})
+def plan(spec: FeatureSpec) -> FeaturePasses:
+    out = FeaturePasses(first={lk.name for lk in spec.lookups})
     later: set[str] = set()  # window, ring and late expression columns
     for f in spec.features:
         if f.kind == "expr":
@@ -104,7 +104,7 @@ def _chunks(lf: pl.LazyFrame, chunk_rows: int) -> Iterator[pl.DataFrame]:
 class Work:
     ctx: Context
     folder: Path
-    split: Split
+    split: ChunkPlan
     parts: list[Path] = field(default_factory=list)  # pass 1 output, in row order
     results: list[Path] = field(default_factory=list)  # folders of row-numbered columns
     nodes: dict[str, int] = field(default_factory=dict)  # entity -> its distinct values
@@ -297,7 +297,7 @@ def check(ctx: Context, lf: pl.LazyFrame) -> None:
 @dataclass(frozen=True)
 class BoundedResult:
     rows: int
-    history_rows: int
+    context_rows: int
     schema: pl.Schema  # of the written table
     stats: pl.DataFrame  # per derived column: nulls, min, max (see `_stats`)
 
@@ -307,11 +307,11 @@ def run_bounded(
     lf: pl.LazyFrame,
     skip: int,
     out: Path,
-    split: Split,
+    split: ChunkPlan,
     progress: Progress | None = None,
     hidden: list[str] | None = None,
 ) -> BoundedResult:
-    """Compute the spec for the table `lf` (its first `skip` rows are history: context,
+    """Compute the spec for the table `lf` (its first `skip` rows are context,
     not written) into `out`, holding one chunk or bucket at a time; `hidden` columns are
     read but not written."""
     spec = ctx.spec

@@ -20,7 +20,7 @@ PER_RING = 120
 
 
 @dataclass(frozen=True)
-class Split:
+class ChunkPlan:
     """How a bounded run divides the rows: chunks of `chunk_rows` in file order for the
     row-level work, `buckets` hash buckets of each entity's values for the windows."""
 
@@ -42,7 +42,7 @@ def in_memory_bytes(rows: int, table_row: float, spec: FeatureSpec) -> float:
     return rows * (2 * table_row + extra)
 
 
-def split(rows: int, table_row: float, spec: FeatureSpec, limit: int) -> Split:
+def split(rows: int, table_row: float, spec: FeatureSpec, limit: int) -> ChunkPlan:
     """Chunks and buckets small enough that one of them, with its scratch, fits in half of
     what the limit leaves beside the process itself (Python, polars and the compiled
     kernels: about `BASE`); the other half is for the query engine's buffers."""
@@ -51,4 +51,4 @@ def split(rows: int, table_row: float, spec: FeatureSpec, limit: int) -> Split:
     chunk_rows = int(min(max(share / wide, 10_000), 4_000_000))
     per_bucket_row = 2 * 48 + PER_ENTITY + 2 * PER_FEATURE * 9
     buckets = max(1, math.ceil(rows * per_bucket_row / share))
-    return Split(chunk_rows, min(buckets, 1000))  # one open file per bucket while splitting
+    return ChunkPlan(chunk_rows, min(buckets, 1000))  # one open file per bucket while splitting

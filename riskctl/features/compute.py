@@ -13,6 +13,7 @@ import numpy as np
 import polars as pl
 
 from riskctl.data.dates import DAY_US, date_format, unreadable_example
+from riskctl.data.values import OTHER_LABEL, label_codes
 from riskctl.errors import ConfigError, DataError, Location, first_line, name_list
 from riskctl.features import lookups, rings, windows
 from riskctl.features.index import NULL, RowIndex, Timeline, codes
@@ -220,8 +221,8 @@ def bad_labels(label: pl.Series, f: Feature, where: Location | None) -> pl.Serie
         raise ConfigError(
             f"feature '{f.name}': label column '{f.label}' is {label.dtype}, not 0/1", where
         )
-    as_float = label.cast(pl.Float64)
-    other = as_float.is_not_null() & ~as_float.is_in([0.0, 1.0])
+    coded = label_codes(label)
+    other = coded == OTHER_LABEL
     if other.any():
         raise ConfigError(
             f"label column '{f.label}' has {int(other.sum()):,} values other than 0 and 1 "
@@ -229,7 +230,7 @@ def bad_labels(label: pl.Series, f: Feature, where: Location | None) -> pl.Serie
             where,
             hint="labels are 1 = bad, 0 = good, empty where unknown",
         )
-    return (as_float == 1.0).fill_null(False)
+    return (coded == 1).fill_null(False)
 
 
 def ring(frame: pl.DataFrame, f: Feature, ctx: Context, i: int, t: np.ndarray) -> pl.Series:
@@ -250,7 +251,7 @@ def ring(frame: pl.DataFrame, f: Feature, ctx: Context, i: int, t: np.ndarray) -
             raise ConfigError(
                 f"the ring's bad rate reads labels from column '{f.label}', which the data lacks",
                 ctx.where("features", i, "label"),
-                hint="pass --history with labelled earlier rows (new rows need no label), or "
+                hint="pass --context with labelled earlier rows (new rows need no label), or "
                 f"add an empty '{f.label}' column",
             )
         label = _column(frame, f.label, ctx, "features", i, "label")

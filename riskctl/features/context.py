@@ -1,11 +1,11 @@
-"""Earlier rows as context: `--history` aligned to the data, without the rows it shares.
+"""Earlier rows as context: `--context` aligned to the data, without the rows it shares.
 
-History is the rows before the data that windows and rings need. Exports overlap easily
-(the full table as history, its newest slice as data), and a row in both would count twice,
-so history rows that repeat a data row are left out. Two copies of one event are matched on
+Context is the rows before the data that windows and rings need. Exports overlap easily
+(the full table as context, its newest slice as data), and a row in both would count twice,
+so context rows that repeat a data row are left out. Two copies of one event are matched on
 every column but the outcomes (the spec's `outcomes:` and ring labels, and a detector's
 label): a label that matured between the two exports does not make them two events. A
-ring's label that only the history holds (new rows have no outcome yet) is kept, and the
+ring's label that only the context holds (new rows have no outcome yet) is kept, and the
 data's rows read it as unknown.
 """
 
@@ -20,26 +20,26 @@ from riskctl.features.spec import FeatureSpec
 
 
 @dataclass(frozen=True)
-class WithHistory:
-    rows: pl.LazyFrame  # history first, then the data
-    history_rows: int
-    shared_rows: int  # history rows left out because the data has them too
-    added: list[str]  # columns only the history had (null on the data's rows): drop after
+class WithContext:
+    rows: pl.LazyFrame  # context first, then the data
+    context_rows: int
+    shared_rows: int  # context rows left out because the data has them too
+    added: list[str]  # columns only the context had (null on the data's rows): drop after
 
 
-def with_history(
+def with_context(
     data: pl.LazyFrame,
-    history: pl.LazyFrame,
+    context: pl.LazyFrame,
     spec: FeatureSpec,
     outcomes: Iterable[str | None] = (),
-) -> WithHistory:
-    """History first, then the data; `outcomes`: more columns not compared when matching
-    history rows against data rows (e.g. a detector's label)."""
+) -> WithContext:
+    """Context first, then the data; `outcomes`: more columns not compared when matching
+    context rows against data rows (e.g. a detector's label)."""
     columns = data.collect_schema().names()
-    have = history.collect_schema()
+    have = context.collect_schema()
     labels = [f.label for f in spec.features if f.label]
     added = [c for c in dict.fromkeys(labels) if c in have and c not in columns]
-    earlier = history.select(
+    earlier = context.select(
         [pl.col(c) if c in have else pl.lit(None).alias(c) for c in columns]
         + [pl.col(c) for c in added]
     )
@@ -49,15 +49,15 @@ def with_history(
     compared = [c for c in columns if c not in skip]
     earlier = _without_shared(earlier, data, compared, spec.time)
     n = int(earlier.select(pl.len()).collect().item())
-    return WithHistory(pl.concat([earlier, data], how="vertical_relaxed"), n, before - n, added)
+    return WithContext(pl.concat([earlier, data], how="vertical_relaxed"), n, before - n, added)
 
 
 def _without_shared(
     earlier: pl.LazyFrame, data: pl.LazyFrame, columns: list[str], time: str
 ) -> pl.LazyFrame:
-    """History rows equal to a data row on every one of `columns` both have with one type
+    """Context rows equal to a data row on every one of `columns` both have with one type
     (a column the data holds no value of, such as a label not known yet, tells nothing and is
-    not compared). Only history rows from the data's first time on can be such rows, so only
+    not compared). Only context rows from the data's first time on can be such rows, so only
     those are joined."""
     hs, ds = earlier.collect_schema(), data.collect_schema()
     keys = [c for c in columns if hs[c] == ds[c] and ds[c] != pl.Null]
@@ -72,7 +72,7 @@ def _without_shared(
             return earlier
         late = pl.col(time) >= start
         if not earlier.filter(late).select(pl.len()).collect().item():
-            return earlier  # history ends before the data: no join (the data may not fit)
+            return earlier  # context ends before the data: no join (the data may not fit)
         kept = earlier.filter(late).join(data.select(keys), on=keys, how="anti", nulls_equal=True)
         return pl.concat([earlier.filter(~late | pl.col(time).is_null()), kept])
     return earlier.join(data.select(keys), on=keys, how="anti", nulls_equal=True)

@@ -18,7 +18,7 @@ from riskctl.features.bounded import BoundedResult, run_bounded
 from riskctl.features.budget import in_memory_bytes, row_bytes
 from riskctl.features.budget import split as plan_split
 from riskctl.features.compute import Context
-from riskctl.features.context import WithHistory, with_history
+from riskctl.features.context import WithContext, with_context
 from riskctl.features.spec import FeatureSpec, load_spec
 
 Progress = Callable[[int, int], None]
@@ -38,8 +38,8 @@ class FeatureSummary:
 class FeaturesRun:
     out: Path
     rows: int
-    history_rows: int
-    shared_rows: int  # history rows the data has too: counted once
+    context_rows: int
+    shared_rows: int  # context rows the data has too: counted once
     features: list[FeatureSummary]
 
 
@@ -67,30 +67,30 @@ def _bounded_summary(result: BoundedResult, name: str, kind: str) -> FeatureSumm
     )
 
 
-def _table(data: Path, history: Path | None, spec: FeatureSpec) -> WithHistory:
-    """The rows to compute over, lazily: history first (aligned to the data's columns, as
+def _table(data: Path, context: Path | None, spec: FeatureSpec) -> WithContext:
+    """The rows to compute over, lazily: context first (aligned to the data's columns, as
     `add_features` does), then the data."""
     lf = scan_table(data)
-    if history is None:
-        return WithHistory(lf, 0, 0, [])
+    if context is None:
+        return WithContext(lf, 0, 0, [])
     try:
-        return with_history(lf, scan_table(history), spec)
+        return with_context(lf, scan_table(context), spec)
     except pl.exceptions.PolarsError as exc:
         raise DataError(
-            f"history and data do not fit together: {first_line(exc)}",
-            hint="pass history with the same columns and types as the data",
+            f"context and data do not fit together: {first_line(exc)}",
+            hint="pass context with the same columns and types as the data",
         ) from None
 
 
-def _size(lf: pl.LazyFrame, data: Path, history: Path | None) -> tuple[int, float]:
-    """Rows, and bytes per row in memory; a history that does not fit the data is named."""
+def _size(lf: pl.LazyFrame, data: Path, context: Path | None) -> tuple[int, float]:
+    """Rows, and bytes per row in memory; a context that does not fit the data is named."""
     try:
         return int(lf.select(pl.len()).collect().item()), row_bytes(lf)
     except pl.exceptions.PolarsError as exc:
-        if history is not None:
+        if context is not None:
             raise DataError(
-                f"history and data do not fit together: {first_line(exc)}",
-                hint="pass history with the same columns and types as the data",
+                f"context and data do not fit together: {first_line(exc)}",
+                hint="pass context with the same columns and types as the data",
             ) from None
         raise DataError(f"{data}: cannot read: {first_line(exc)}") from None
 
@@ -99,17 +99,17 @@ def features_file(
     spec: Path,
     data: Path,
     out: Path,
-    history: Path | None = None,
+    context: Path | None = None,
     progress: Progress | None = None,
     memory_limit: int | None = None,
 ) -> FeaturesRun:
-    """Compute the spec's features for `data` (with `history` as earlier context) into `out`.
+    """Compute the spec's features for `data` (with `context`: earlier events) into `out`.
 
     When the whole table would need more than `memory_limit` bytes (default: most of the
     memory available now), the work runs in bounded passes (`riskctl.features.bounded`)
     with the same results."""
     table_format(out)
-    for source in (spec, data, history):
+    for source in (spec, data, context):
         if source is not None and Path(source).resolve() == Path(out).resolve():
             raise UsageError(
                 f"--out {out} is one of the inputs", hint="write the result to a new file"
@@ -117,9 +117,9 @@ def features_file(
     loaded = load_spec(spec)
     kinds = {f.name: f.kind for f in loaded.model.features}
     kinds |= {lk.name: "lookup" for lk in loaded.model.lookups}
-    joined = _table(Path(data), Path(history) if history is not None else None, loaded.model)
-    lf, skip = joined.rows, joined.history_rows
-    rows, width = _size(lf, data, history)
+    joined = _table(Path(data), Path(context) if context is not None else None, loaded.model)
+    lf, skip = joined.rows, joined.context_rows
+    rows, width = _size(lf, data, context)
     if memory_limit is not None:
         limit = memory_limit
     elif os.environ.get(MEMORY_ENV):
@@ -135,17 +135,17 @@ def features_file(
             raise DataError(f"{data}: cannot derive features: {first_line(exc)}") from None
         summaries = [_bounded_summary(result, n, kinds[n]) for n in loaded.model.names]
         return FeaturesRun(
-            Path(out), result.rows, result.history_rows, joined.shared_rows, summaries
+            Path(out), result.rows, result.context_rows, joined.shared_rows, summaries
         )
     # the budget above has decided the table fits: read it without a second check
     frame = read_table(data, copies=None)
-    earlier = read_table(history, copies=None) if history is not None else None
-    applied = add_features(frame, loaded, history=earlier, progress=progress)
+    earlier = read_table(context, copies=None) if context is not None else None
+    applied = add_features(frame, loaded, context=earlier, progress=progress)
     write_table(applied.frame, out)
     return FeaturesRun(
         out,
         applied.frame.height,
-        applied.history_rows,
+        applied.context_rows,
         applied.shared_rows,
         [_summary(applied.frame, n, kinds[n]) for n in loaded.model.names],
     )

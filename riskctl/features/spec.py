@@ -210,7 +210,7 @@ class FeatureSpec(BaseModel):
     outcomes: list[str] = Field(
         default_factory=list,
         description="Outcome columns (labels, chargebacks) that are filled in after the event: "
-        "a --history row that repeats a data row is matched without them.",
+        "a --context row that repeats a data row is matched without them.",
     )
 
     @field_validator("entities")

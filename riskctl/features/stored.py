@@ -97,7 +97,7 @@ def with_stored_features(
     lf: pl.LazyFrame,
     detector_dir: Path,
     manifest: dict[str, Any],
-    history: Path | None = None,
+    context: Path | None = None,
 ) -> pl.LazyFrame:
     """`lf` with the detector's derived columns; a table that has them all is used as is."""
     spec = stored_spec(detector_dir, manifest)
@@ -107,9 +107,9 @@ def with_stored_features(
     if all(n in lf.collect_schema().names() for n in names):
         return lf
     check_fits(lf, "the data", MODEL_COPIES)
-    earlier = read_table(history, MODEL_COPIES) if history is not None else None
+    earlier = read_table(context, MODEL_COPIES) if context is not None else None
     label = manifest.get("label")
-    return add_features(lf.collect(), spec, history=earlier, outcomes=(label,)).frame.lazy()
+    return add_features(lf.collect(), spec, context=earlier, outcomes=(label,)).frame.lazy()
 
 
 def derive_for_training(lf: pl.LazyFrame, spec: Path | None) -> pl.LazyFrame:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from riskctl.model.features import Feature
+from riskctl.model.features import ModelFeature
 
 NUMERIC, CATEGORICAL = "numeric", "categorical"
 MISSING, UNSEEN = "(missing)", "(unseen)"
@@ -125,7 +125,7 @@ def reference_bins(values: pl.Series, kind: str | None = None) -> Bins:
     )
 
 
-def training_bins(df: pl.DataFrame, features: list[Feature]) -> dict[str, dict[str, Any]]:
+def training_bins(df: pl.DataFrame, features: list[ModelFeature]) -> dict[str, dict[str, Any]]:
     """Feature -> stored bins (kind, edges or categories, training counts) for a manifest."""
     return {
         f.name: reference_bins(

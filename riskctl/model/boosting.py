@@ -12,7 +12,7 @@ import numpy as np
 
 from riskctl.errors import ConfigError
 from riskctl.model.config import ModelConfig
-from riskctl.model.features import Feature
+from riskctl.model.features import ModelFeature
 from riskctl.yamlconfig import LoadedYaml
 
 
@@ -32,7 +32,7 @@ class LabelCounts:
 def boosting_params(
     config: ModelConfig,
     loaded: LoadedYaml[ModelConfig] | None,
-    features: list[Feature],
+    features: list[ModelFeature],
     counts: LabelCounts,
     seed: int,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -74,7 +74,7 @@ def boosting_params(
 
 
 def _constraints(
-    config: ModelConfig, loaded: LoadedYaml[ModelConfig] | None, features: list[Feature]
+    config: ModelConfig, loaded: LoadedYaml[ModelConfig] | None, features: list[ModelFeature]
 ) -> dict[str, str]:
     """The monotone and interaction constraints, by feature position."""
     params = {}

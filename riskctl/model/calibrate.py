@@ -23,7 +23,7 @@ _EPS = 1e-7
 
 
 @dataclass(frozen=True)
-class Calibration:
+class ScoreCalibration:
     method: str
     x: list[float] = field(default_factory=list)  # isotonic breakpoints (raw scores)
     y: list[float] = field(default_factory=list)  # calibrated score at each breakpoint
@@ -43,7 +43,7 @@ class Calibration:
         return {"method": self.method, "a": self.a, "b": self.b}
 
     @classmethod
-    def from_dict(cls, data: Any, where: str) -> Calibration:
+    def from_dict(cls, data: Any, where: str) -> ScoreCalibration:
         """Rebuild from a manifest, refusing anything but finite numbers in shape."""
         bad = DetectorError(f"{where}: malformed score calibration", hint="retrain the detector")
         if not isinstance(data, dict) or data.get("method") not in METHODS:
@@ -69,7 +69,7 @@ def _logit(p: np.ndarray) -> np.ndarray:
     return np.log(p / (1 - p))
 
 
-def fit_calibration(method: str, raw: np.ndarray, label: np.ndarray) -> Calibration:
+def fit_calibration(method: str, raw: np.ndarray, label: np.ndarray) -> ScoreCalibration:
     if method not in METHODS:
         raise UsageError(f"--calibrate must be isotonic or platt, not {method!r}")
     raw = np.asarray(raw, dtype=np.float64)
@@ -77,7 +77,7 @@ def fit_calibration(method: str, raw: np.ndarray, label: np.ndarray) -> Calibrat
     return _isotonic(raw, label) if method == "isotonic" else _platt(raw, label)
 
 
-def _isotonic(raw: np.ndarray, label: np.ndarray) -> Calibration:
+def _isotonic(raw: np.ndarray, label: np.ndarray) -> ScoreCalibration:
     from scipy.optimize import isotonic_regression
 
     xs, inverse, counts = np.unique(raw, return_inverse=True, return_counts=True)
@@ -89,22 +89,34 @@ def _isotonic(raw: np.ndarray, label: np.ndarray) -> Calibration:
         flat_before = np.r_[False, fitted[1:] == fitted[:-1]]
         flat_after = np.r_[fitted[:-1] == fitted[1:], False]
         keep = ~(flat_before & flat_after)
-    return Calibration(
+    return ScoreCalibration(
         "isotonic", x=[float(v) for v in xs[keep]], y=[float(v) for v in fitted[keep]]
     )
 
 
-def _platt(raw: np.ndarray, label: np.ndarray) -> Calibration:
-    """Maximum-likelihood logistic fit of the label on logit(score), by Newton's method."""
+def _platt(raw: np.ndarray, label: np.ndarray) -> ScoreCalibration:
+    """Maximum-likelihood logistic fit of the label on logit(score), by Newton's method with
+    step halving (a full step can overshoot when a few scores sit far out, e.g. exact 0s)."""
     z = _logit(raw)
     design = np.column_stack([z, np.ones_like(z)])
     coef = np.array([1.0, 0.0])
+    loss = _log_loss(design @ coef, label)
     for _ in range(100):
         p = 1.0 / (1.0 + np.exp(-(design @ coef)))
         grad = design.T @ (p - label)
         hess = design.T @ (design * (p * (1 - p))[:, None]) + 1e-9 * np.eye(2)
         step = np.linalg.solve(hess, grad)
-        coef = coef - step
+        for _ in range(50):
+            tried = _log_loss(design @ (coef - step), label)
+            if tried <= loss:
+                break
+            step = step / 2
+        coef, loss = coef - step, min(loss, tried)
         if np.max(np.abs(step)) < 1e-10:
             break
-    return Calibration("platt", a=float(coef[0]), b=float(coef[1]))
+    return ScoreCalibration("platt", a=float(coef[0]), b=float(coef[1]))
+
+
+def _log_loss(eta: np.ndarray, label: np.ndarray) -> float:
+    """The negative log-likelihood of labels under logits `eta`, without overflow."""
+    return float(np.sum(np.logaddexp(0.0, eta) - label * eta))

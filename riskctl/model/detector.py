@@ -17,8 +17,8 @@ from riskctl.data.output import check_not_input, check_output_dir
 from riskctl.errors import DetectorError
 from riskctl.features.stored import MANIFEST_KEY, stored_files
 from riskctl.files import check_input_file
-from riskctl.model.calibrate import Calibration
-from riskctl.model.features import Feature, encode, feature_matrix, feature_types, model_names
+from riskctl.model.calibrate import ScoreCalibration
+from riskctl.model.features import ModelFeature, encode, feature_matrix, feature_types, model_names
 from riskctl.tempfiles import note_input
 
 if TYPE_CHECKING:
@@ -68,8 +68,8 @@ class Detector:
     manifest: dict[str, Any]
 
     @property
-    def features(self) -> list[Feature]:
-        return [Feature(**f) for f in self.manifest["features"]]
+    def features(self) -> list[ModelFeature]:
+        return [ModelFeature(**f) for f in self.manifest["features"]]
 
     @property
     def feature_names(self) -> list[str]:
@@ -84,10 +84,10 @@ class Detector:
         return self.manifest.get("time")
 
     @property
-    def calibration(self) -> Calibration | None:
+    def calibration(self) -> ScoreCalibration | None:
         """The score calibration fitted at training (`--calibrate`), if any."""
         stored = self.manifest.get("score_calibration")
-        return None if stored is None else Calibration.from_dict(stored, str(self.path))
+        return None if stored is None else ScoreCalibration.from_dict(stored, str(self.path))
 
     def calibrated(self, raw: np.ndarray) -> np.ndarray:
         """Raw model probabilities through the stored calibration (unchanged without one)."""

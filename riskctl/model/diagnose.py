@@ -33,7 +33,7 @@ _NAMED = 6
 
 
 @dataclass(frozen=True)
-class Finding:
+class Diagnosis:
     code: str
     message: str
 
@@ -61,7 +61,7 @@ def _binomial_p(k: int, n: int, p: float) -> float:
     return float(binomtest(k, n, min(max(p, 0.0), 1.0)).pvalue)
 
 
-def rate_spread(periods: list[dict[str, Any]], unit: str) -> list[Finding]:
+def rate_spread(periods: list[dict[str, Any]], unit: str) -> list[Diagnosis]:
     """Bad rate varying more than RATE_SPREAD x across periods, beyond chance, naming the
     periods that are significantly more than UNUSUAL_RATE x off the median one.
 
@@ -95,7 +95,7 @@ def rate_spread(periods: list[dict[str, Any]], unit: str) -> list[Finding]:
         else ""
     )
     return [
-        Finding(
+        Diagnosis(
             "bad-rate-varies",
             f"the bad rate varies {spread} across {unit} periods, from {_pct(lo['bad_rate'])} "
             f"({lo['period']}) to {_pct(hi['bad_rate'])} ({hi['period']}); median "
@@ -158,7 +158,7 @@ def carrying_run(periods: list[dict[str, Any]]) -> Burst | None:
 
 def carried_by_a_burst(
     burst: Burst | None, overall: float, without: float | None, unit: str
-) -> list[Finding]:
+) -> list[Diagnosis]:
     """`without`: the test ROC AUC on the test rows outside the burst (None: too few bad
     rows there); `overall`: on every test row."""
     if burst is None:
@@ -176,7 +176,7 @@ def carried_by_a_burst(
         else "the other periods hold too few bad rows to measure the ROC AUC without it"
     )
     return [
-        Finding(
+        Diagnosis(
             "carried-by-a-burst",
             f"{b.bad:,} of the {b.total_bad:,} test bad rows ({100 * b.bad / b.total_bad:.0f}%) "
             f"fall in {where}, holding {100 * b.rows / b.total_rows:.0f}% of the test rows "
@@ -187,13 +187,13 @@ def carried_by_a_burst(
     ]
 
 
-def single_test_period(periods: list[dict[str, Any]], unit: str) -> list[Finding]:
+def single_test_period(periods: list[dict[str, Any]], unit: str) -> list[Diagnosis]:
     """The test slice within one period: no period warning can be judged on it."""
     tested = tested_periods(periods)
     if len(tested) != 1:
         return []
     return [
-        Finding(
+        Diagnosis(
             "single-test-period",
             f"the whole test slice falls in one {unit} period, {tested[0]['period']}: whether "
             "a burst carries the test metrics cannot be judged. Use a shorter --period (e.g. "
@@ -202,12 +202,12 @@ def single_test_period(periods: list[dict[str, Any]], unit: str) -> list[Finding
     ]
 
 
-def near_chance(metrics: dict[str, Any]) -> list[Finding]:
+def near_chance(metrics: dict[str, Any]) -> list[Diagnosis]:
     auc, (low, high) = metrics["roc_auc"], metrics["intervals"]["roc_auc"]
     if not (auc < CHANCE_AUC or low <= 0.5):
         return []
     return [
-        Finding(
+        Diagnosis(
             "near-chance",
             f"the model is near chance on the test slice: ROC AUC {auc:.3f} "
             f"(95% interval {low:.3f} to {high:.3f}"
@@ -240,7 +240,7 @@ def calibration_noise(
     return float(2 * norm.sf(z)), float(np.quantile(null_ece, 1 - ALPHA))
 
 
-def miscalibrated(metrics: dict[str, Any], imbalance: str, calibrated: bool) -> list[Finding]:
+def miscalibrated(metrics: dict[str, Any], imbalance: str, calibrated: bool) -> list[Diagnosis]:
     """Scores off the observed bad rate by more than CALIBRATION_RATIO x, or an expected
     calibration error above CALIBRATION_ERROR_SHARE of the bad rate; either only when
     sampling noise at the observed counts would hardly give it (`calibration_noise`)."""
@@ -269,17 +269,17 @@ def miscalibrated(metrics: dict[str, Any], imbalance: str, calibrated: bool) -> 
         "isotonic (or platt)"
     )
     return [
-        Finding(
+        Diagnosis(
             "miscalibrated",
             f"scores are not calibrated probabilities on the test slice: {why}{cause}; {fix}",
         )
     ]
 
 
-def leakage(names: list[str], aucs: list[float], threshold: float = LEAKAGE_AUC) -> list[Finding]:
+def leakage(names: list[str], aucs: list[float], threshold: float = LEAKAGE_AUC) -> list[Diagnosis]:
     """Features that alone separate the labels almost perfectly."""
     return [
-        Finding(
+        Diagnosis(
             "possible-leakage",
             f"feature '{name}' alone separates bad from good (one-feature ROC AUC "
             f"{auc:.3f} > {threshold}): possible leakage (a field written after the "
@@ -290,7 +290,7 @@ def leakage(names: list[str], aucs: list[float], threshold: float = LEAKAGE_AUC)
     ]
 
 
-def regime_change(train: tuple[int, int], test: tuple[int, int]) -> list[Finding]:
+def regime_change(train: tuple[int, int], test: tuple[int, int]) -> list[Diagnosis]:
     """The bad rate moving more than REGIME_RATIO x between the train and test slices
     (each given as bad rows, rows), beyond chance (chi-square, p < ALPHA)."""
     (train_bad, train_rows), (test_bad, test_rows) = train, test
@@ -301,7 +301,7 @@ def regime_change(train: tuple[int, int], test: tuple[int, int]) -> list[Finding
     if _chi_square_p(*counts) >= ALPHA:
         return []
     return [
-        Finding(
+        Diagnosis(
             "regime-change",
             f"the bad rate changed from {_pct(train_rate)} (train) to {_pct(test_rate)} "
             f"(test), more than {REGIME_RATIO:g}x: the regime changed, and test numbers will "
@@ -310,7 +310,7 @@ def regime_change(train: tuple[int, int], test: tuple[int, int]) -> list[Finding
     ]
 
 
-def few_test_bad(bad: int, intervals: dict[str, list[float]] | None = None) -> list[Finding]:
+def few_test_bad(bad: int, intervals: dict[str, list[float]] | None = None) -> list[Diagnosis]:
     """The catch-rate intervals wider than CATCH_INTERVAL_WIDTH (or, without intervals,
     fewer than FEW_TEST_BAD bad test rows): too few bad rows to read the test numbers."""
     widths = [
@@ -324,7 +324,7 @@ def few_test_bad(bad: int, intervals: dict[str, list[float]] | None = None) -> l
         if high - low <= CATCH_INTERVAL_WIDTH:
             return []
         return [
-            Finding(
+            Diagnosis(
                 "few-test-bad",
                 f"{bad:,} bad rows in the test slice leave wide intervals: the catch rate at "
                 f"{100 * float(fpr):g}% false positives lies anywhere from {_pct(low)} to "
@@ -335,7 +335,9 @@ def few_test_bad(bad: int, intervals: dict[str, list[float]] | None = None) -> l
     if bad >= FEW_TEST_BAD:
         return []
     return [
-        Finding("few-test-bad", f"only {bad} bad rows in the test slice: intervals are wide; {fix}")
+        Diagnosis(
+            "few-test-bad", f"only {bad} bad rows in the test slice: intervals are wide; {fix}"
+        )
     ]
 
 

@@ -10,11 +10,11 @@ import numpy as np
 import polars as pl
 
 from riskctl.model import diagnose
-from riskctl.model.features import Feature
+from riskctl.model.features import ModelFeature
 from riskctl.model.periods import period_starts, period_table
 from riskctl.model.quality import test_metrics
 from riskctl.model.ranking import roc_auc
-from riskctl.model.split import SLICE_NAMES, TEST, TRAIN, Split, row_digest
+from riskctl.model.split import SLICE_NAMES, TEST, TRAIN, TrainingSlices, row_digest
 
 if TYPE_CHECKING:
     import xgboost as xgb
@@ -30,7 +30,7 @@ PERIOD_UNITS = {"1d": "daily", "1w": "weekly", "1mo": "monthly", "1q": "quarterl
 class Evaluation:
     metrics: dict[str, Any]
     periods: list[dict[str, Any]]
-    findings: list[diagnose.Finding]
+    findings: list[diagnose.Diagnosis]
     split_table: pl.DataFrame
 
 
@@ -46,10 +46,10 @@ def evaluate(
     booster: xgb.Booster,
     df: pl.DataFrame,
     y: np.ndarray,
-    split: Split,
+    split: TrainingSlices,
     scored: Scored,
     x: np.ndarray,
-    features: list[Feature],
+    features: list[ModelFeature],
     time: str | None,
     period: str,
     seed: int,
@@ -94,7 +94,7 @@ def _period_findings(
     test: np.ndarray,
     score_all: np.ndarray,
     period: str,
-) -> list[diagnose.Finding]:
+) -> list[diagnose.Diagnosis]:
     if not periods or starts is None:
         return []
     unit = PERIOD_UNITS.get(period, period)
@@ -111,7 +111,7 @@ def _period_findings(
 
 
 def _one_feature_aucs(
-    x: np.ndarray, y: np.ndarray, split: Split, features: list[Feature]
+    x: np.ndarray, y: np.ndarray, split: TrainingSlices, features: list[ModelFeature]
 ) -> tuple[list[str], list[float]]:
     """Each feature's ROC AUC used alone. Numbers rank by value over the train slice;
     categories are replaced by their train-slice bad rate and ranked on the other slices,
@@ -137,7 +137,7 @@ def _one_feature_aucs(
 def _split_table(
     df: pl.DataFrame,
     y: np.ndarray,
-    split: Split,
+    split: TrainingSlices,
     starts: pl.Series | None,
     scored: Scored,
     test: np.ndarray,

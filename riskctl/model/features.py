@@ -20,7 +20,7 @@ from riskctl.errors import DataError
 
 
 @dataclass(frozen=True)
-class Feature:
+class ModelFeature:
     name: str
     kind: str  # "numeric" | "boolean" | "categorical"
     dtype: str
@@ -38,7 +38,7 @@ class Encoded:
     unseen: dict[str, int]  # categorical feature -> values never seen in training
 
 
-def features_from_roles(df: pl.DataFrame, roles: list[ColumnRole]) -> list[Feature]:
+def features_from_roles(df: pl.DataFrame, roles: list[ColumnRole]) -> list[ModelFeature]:
     features = []
     for r in roles:
         if not r.is_feature:
@@ -46,14 +46,14 @@ def features_from_roles(df: pl.DataFrame, roles: list[ColumnRole]) -> list[Featu
         dtype = df.schema[r.column]
         if r.role == CATEGORICAL:
             values = df[r.column].cast(pl.String).drop_nulls().unique().sort()
-            features.append(Feature(r.column, "categorical", str(dtype), values.to_list()))
+            features.append(ModelFeature(r.column, "categorical", str(dtype), values.to_list()))
         else:
             kind = "boolean" if dtype == pl.Boolean else "numeric"
             median = None
             if kind == "numeric":
                 value = df[r.column].cast(pl.Float64).median()
                 median = float(value) if isinstance(value, int | float) else None
-            features.append(Feature(r.column, kind, str(dtype), median=median))
+            features.append(ModelFeature(r.column, kind, str(dtype), median=median))
     if not features:
         raise DataError(
             "no usable feature columns", hint="check --exclude/--id, or name columns with --feature"
@@ -84,7 +84,7 @@ def value_kind(dtype: pl.DataType | str) -> str:
     return name
 
 
-def check_category_types(df: pl.DataFrame, features: list[Feature]) -> None:
+def check_category_types(df: pl.DataFrame, features: list[ModelFeature]) -> None:
     """A categorical feature whose column arrives with another kind of values than in
     training (a CSV export read `03` back as the integer 3) is mapped only when every value,
     written as text, is exactly a trained category (whole decimals such as 3.0 count as the
@@ -139,7 +139,7 @@ def _number(text: str, integers: bool) -> int | float | None:
     return int(value) if math.isfinite(value) and value.is_integer() else None
 
 
-def _ambiguous_category(f: Feature, dtype: pl.DataType) -> str | None:
+def _ambiguous_category(f: ModelFeature, dtype: pl.DataType) -> str | None:
     """Why the numbers of a numeric column cannot be mapped to a detector's text categories
     without loss, or None. A number maps to the one category that is its text exactly as
     `_as_text` writes it; a trained category that reads as a number written any other way
@@ -169,13 +169,13 @@ def _ambiguous_category(f: Feature, dtype: pl.DataType) -> str | None:
     return None
 
 
-def _whole_numbers(f: Feature, dtype: pl.DataType) -> bool:
+def _whole_numbers(f: ModelFeature, dtype: pl.DataType) -> bool:
     """Decimals for a category trained on integers (a table that stored the integer codes
     as floats, e.g. with missing values): 3.0 is the code 3, exactly."""
     return value_kind(f.dtype) == "integers" and value_kind(dtype) == "decimals"
 
 
-def _as_text(f: Feature, dtype: pl.DataType) -> pl.Expr:
+def _as_text(f: ModelFeature, dtype: pl.DataType) -> pl.Expr:
     """A categorical column as the text its categories are stored in."""
     col = pl.col(f.name)
     if _whole_numbers(f, dtype):  # whole numbers only: `check_category_types` saw to it
@@ -183,7 +183,7 @@ def _as_text(f: Feature, dtype: pl.DataType) -> pl.Expr:
     return col.cast(pl.String)
 
 
-def _expr(f: Feature, dtype: pl.DataType) -> pl.Expr:
+def _expr(f: ModelFeature, dtype: pl.DataType) -> pl.Expr:
     if f.kind == "categorical":
         codes = {c: i for i, c in enumerate(f.categories)}
         text = _as_text(f, dtype)
@@ -191,7 +191,7 @@ def _expr(f: Feature, dtype: pl.DataType) -> pl.Expr:
     return pl.col(f.name).cast(pl.Float32, strict=True)
 
 
-def encode(df: pl.DataFrame, features: list[Feature]) -> Encoded:
+def encode(df: pl.DataFrame, features: list[ModelFeature]) -> Encoded:
     """The float32 matrix XGBoost reads, columns in manifest order."""
     missing = [f.name for f in features if f.name not in df.columns]
     if missing:
@@ -229,11 +229,11 @@ def refuse_infinite(matrix: np.ndarray, names: list[str]) -> None:
         )
 
 
-def feature_matrix(df: pl.DataFrame, features: list[Feature]) -> np.ndarray:
+def feature_matrix(df: pl.DataFrame, features: list[ModelFeature]) -> np.ndarray:
     return encode(df, features).values
 
 
-def _cast_error(df: pl.DataFrame, features: list[Feature]) -> DataError:
+def _cast_error(df: pl.DataFrame, features: list[ModelFeature]) -> DataError:
     for f in features:
         try:
             df.select(_expr(f, df.schema[f.name]))
@@ -257,7 +257,7 @@ def _cast_error(df: pl.DataFrame, features: list[Feature]) -> DataError:
 XGBOOST_RESERVED = "[]<"  # characters XGBoost refuses in a feature name
 
 
-def model_names(features: list[Feature] | list[str]) -> list[str]:
+def model_names(features: list[ModelFeature] | list[str]) -> list[str]:
     """The feature names the XGBoost model carries: the user's names, unless one of them
     holds a character XGBoost refuses (`[`, `]`, `<`); then every feature is named by its
     position (`f0`, `f1`...), as XGBoost names unnamed features. The manifest, importance,
@@ -268,5 +268,5 @@ def model_names(features: list[Feature] | list[str]) -> list[str]:
     return names
 
 
-def feature_types(features: list[Feature]) -> list[str]:
+def feature_types(features: list[ModelFeature]) -> list[str]:
     return ["c" if f.kind == "categorical" else "q" for f in features]

@@ -8,10 +8,10 @@ from riskctl.data.io import sha256_file
 from riskctl.data.roles import ColumnRole
 from riskctl.model.config import ModelConfig
 from riskctl.model.detector import library_versions
-from riskctl.model.features import Feature
+from riskctl.model.features import ModelFeature
 
 
-def learnt_keys(o: Any, roles: list[ColumnRole], features: list[Feature]) -> dict:
+def learnt_keys(o: Any, roles: list[ColumnRole], features: list[ModelFeature]) -> dict:
     """The manifest's keys on what was learnt from which columns (one machine or cluster);
     `o`: the `TrainOptions`."""
     return {

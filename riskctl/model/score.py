@@ -68,7 +68,7 @@ def score_file(
     batch_rows: int = SCORE_ROWS,
     progress: Callable[[int, int], None] | None = None,
     keep_all: bool = False,
-    history: Path | None = None,
+    context: Path | None = None,
     replace: bool = False,
 ) -> ScoreSummary:
     """Score `data` into `out`: id/label/time columns, `keep`, then `column`; with
@@ -79,7 +79,7 @@ def score_file(
     table_format(out)
     from riskctl.features.stored import with_stored_features  # raw data only: heavy
 
-    lf = with_stored_features(scan_table(data), detector.path, detector.manifest, history)
+    lf = with_stored_features(scan_table(data), detector.path, detector.manifest, context)
     names = lf.collect_schema().names()
     check_named_columns("--keep", keep or [], names)
     missing = [f for f in detector.feature_names if f not in names]

@@ -34,7 +34,7 @@ DIGEST = "__riskctl_row_digest"
 
 
 @dataclass(frozen=True)
-class Split:
+class TrainingSlices:
     kind: str  # "time" | "random"
     slice: np.ndarray  # per row: TRAIN, EARLY_STOPPING or TEST
     component: np.ndarray  # per row: its group component (each row its own without groups)
@@ -135,7 +135,7 @@ def split_rows(
     seed: int,
     groups: tuple[str, ...] = (),
     same: tuple[str, ...] = (),
-) -> Split:
+) -> TrainingSlices:
     """Assign each row of `df` (sorted by time for a time split) to a slice.
 
     `fractions` are the early-stopping and test shares of the rows. Rows that share a value
@@ -169,12 +169,12 @@ def split_rows(
         sizes = size[order]
         middle = (np.cumsum(sizes) - sizes / 2) / sizes.sum()
         comp_slice[order] = np.searchsorted(cuts, middle, side="right")
-    split = Split(kind, comp_slice[component], component, groups, duplicates)
+    split = TrainingSlices(kind, comp_slice[component], component, groups, duplicates)
     _check(split, y, groups)
     return split
 
 
-def _check(split: Split, y: np.ndarray, groups: tuple[str, ...]) -> None:
+def _check(split: TrainingSlices, y: np.ndarray, groups: tuple[str, ...]) -> None:
     for which, name in enumerate(SLICE_NAMES):
         members = split.slice == which
         bad = int(y[members].sum())

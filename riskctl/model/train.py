@@ -21,12 +21,12 @@ from riskctl.errors import DataError, UsageError
 from riskctl.features.stored import MANIFEST_KEY, derive_for_training, store_spec
 from riskctl.model.bins import training_bins
 from riskctl.model.boosting import LabelCounts, boosting_params
-from riskctl.model.calibrate import METHODS, Calibration, fit_calibration
+from riskctl.model.calibrate import METHODS, ScoreCalibration, fit_calibration
 from riskctl.model.config import ModelConfig, load_model_config
 from riskctl.model.detector import Detector, check_detector_out, save_detector
 from riskctl.model.evaluation import ROW, SPLIT_FILE, Scored, evaluate, row_keys, with_unlabelled
 from riskctl.model.features import (
-    Feature,
+    ModelFeature,
     feature_matrix,
     feature_types,
     features_from_roles,
@@ -39,7 +39,7 @@ from riskctl.model.split import (
     SLICE_NAMES,
     TEST,
     TRAIN,
-    Split,
+    TrainingSlices,
     check_fractions,
     duplicate_columns,
     split_rows,
@@ -171,8 +171,8 @@ def train(data: Path, out: Path, o: TrainOptions, progress: Progress | None = No
 def _manifest(
     o: TrainOptions,
     roles: list[ColumnRole],
-    features: list[Feature],
-    split: Split,
+    features: list[ModelFeature],
+    split: TrainingSlices,
     df: pl.DataFrame,
     period: str,
 ) -> dict[str, Any]:
@@ -253,8 +253,8 @@ def _boost(
     rounds: int,
     x: np.ndarray,
     y: np.ndarray,
-    split: Split,
-    features: list[Feature],
+    split: TrainingSlices,
+    features: list[ModelFeature],
     progress: Progress | None,
 ) -> tuple[Any, int]:
     import xgboost as xgb
@@ -287,10 +287,10 @@ def _score_slices(
     booster: Any,
     x: np.ndarray,
     y: np.ndarray,
-    split: Split,
-    features: list[Feature],
+    split: TrainingSlices,
+    features: list[ModelFeature],
     method: str | None,
-) -> tuple[Scored, Calibration | None]:
+) -> tuple[Scored, ScoreCalibration | None]:
     """Test-slice scores, through a calibration fitted on the early-stopping slice if asked."""
     import xgboost as xgb
 
@@ -311,7 +311,7 @@ def _score_slices(
     return Scored(raw, calibration.apply(raw)), calibration
 
 
-def _window(df: pl.DataFrame, split: Split, time: str | None) -> dict[str, str]:
+def _window(df: pl.DataFrame, split: TrainingSlices, time: str | None) -> dict[str, str]:
     """First and last event time of each slice (with groups, slices may overlap in time)."""
     if not time:
         return {}

@@ -66,7 +66,7 @@ class ThreeWays:
 
 
 @dataclass(frozen=True)
-class Rows:
+class DecidedRows:
     """What the three ways need from one strategy's decisions, per row."""
 
     flagged: np.ndarray
@@ -84,7 +84,7 @@ def label_metrics(counts: Counts) -> list[Metric]:
     return [m for m in METRICS if m.labelled and m.ratio is not None and m.available(counts)]
 
 
-def _sides(rows: Rows) -> tuple[Counts, Counts, Counts]:
+def _sides(rows: DecidedRows) -> tuple[Counts, Counts, Counts]:
     """Per-row counts as seen, and of the unseen rows counted all bad and all good."""
     unseen = rows.unseen
     f, amount = rows.flagged[unseen], None if rows.amount is None else rows.amount[unseen]
@@ -103,7 +103,7 @@ def _range(m: Metric, num: np.ndarray, den: np.ndarray, sides: tuple[Counts, Cou
     return ratio_range(float(num.sum() + ng.sum()), float(den.sum() + dg.sum()), nb - ng, db - dg)
 
 
-def strategy_estimates(rows: Rows, counts: Counts) -> dict[str, ThreeWays]:
+def strategy_estimates(rows: DecidedRows, counts: Counts) -> dict[str, ThreeWays]:
     """Every label metric of one strategy, three ways."""
     seen, as_bad, as_good = _sides(rows)
     weight = rows.coverage.weight
@@ -123,8 +123,8 @@ def strategy_estimates(rows: Rows, counts: Counts) -> dict[str, ThreeWays]:
 
 
 def change_estimates(
-    base: Rows,
-    cand: Rows,
+    base: DecidedRows,
+    cand: DecidedRows,
     naive: dict[str, Difference],
     base_ways: dict[str, ThreeWays],
     cand_ways: dict[str, ThreeWays],

@@ -17,7 +17,7 @@ import numpy as np
 
 from riskctl.metrics.registry import Counts, row_counts
 from riskctl.numbers import Z95
-from riskctl.outcomes.estimates import Rows, label_metrics
+from riskctl.outcomes.estimates import DecidedRows, label_metrics
 
 CONTROL_RATES = (0.01, 0.02, 0.05, 0.1, 0.2)
 
@@ -32,7 +32,7 @@ class Sizing:
 
 
 def control_sizing(
-    rows: Rows, counts: Counts, keys: tuple[str, ...] = ("catch_rate", "false_positive_rate")
+    rows: DecidedRows, counts: Counts, keys: tuple[str, ...] = ("catch_rate", "false_positive_rate")
 ) -> list[Sizing]:
     cov = rows.coverage
     stopped = cov.stopped if cov.stopped is not None else np.zeros(len(rows.flagged), bool)
@@ -66,7 +66,7 @@ def control_sizing(
     return out
 
 
-def _worst(rows: Rows, stopped: np.ndarray, ratio: tuple[str, str], r: float) -> float:
+def _worst(rows: DecidedRows, stopped: np.ndarray, ratio: tuple[str, str], r: float) -> float:
     """Sum over stopped rows of the larger squared residual of their two possible outcomes."""
     f = rows.flagged[stopped]
     amount = None if rows.amount is None else rows.amount[stopped]

@@ -41,7 +41,7 @@ def flagged_summary(
             catalogue=catalogue,
             only_flagged=True,
             summary=True,
-            history=run.history_path,
+            context=run.context_path,
         ),
     )
     return result.summary

@@ -102,7 +102,7 @@ def shadow_run(rows: Rows, original: LoadedStrategy, rules: list[Rule], run: Any
     sims, comparison = simulate_rows(rows, compiled)
     return SimulationRun(
         run.data_path, run.data_sha256, run.roles, sims[0], sims[1], comparison,
-        run.detectors, rows, run.ids, run.history_path,
+        run.detectors, rows, run.ids, run.context_path,
     )  # fmt: skip
 
 

@@ -27,7 +27,6 @@ from riskctl.strategy.finite import is_finite
 MATURED, DAY, LABEL, ROWS, AMOUNT, AMOUNT_SQ = "_matured", "_day", "_label", "_n", "_a", "_a2"
 STOPPED, CONTROL = "_stopped", "_control"  # production took a no-outcome action; control group
 BAD = "_unusable:"
-OTHER_LABEL = -9  # a label that is neither 0, 1 nor missing
 
 
 def mask_column(side: str) -> str:

@@ -11,19 +11,22 @@ import polars as pl
 from riskctl.data.io import require_columns
 from riskctl.data.memory import MODEL_COPIES, TABLE_COPIES, check_fits
 from riskctl.data.values import (
+    OTHER_LABEL,
     check_amount,
     check_amount_sum,
     check_labels,
     check_rows,
     check_scores,
     check_time,
+    label_code,
+    read_labels,
 )
 from riskctl.model.detector import Detector
 from riskctl.model.score import score_frame
 from riskctl.outcomes.coverage import history_columns
 from riskctl.outcomes.history import check_history
 from riskctl.simulation.by_values import check_by_values
-from riskctl.simulation.cells import AMOUNT_SQ, BAD, DAY, LABEL, OTHER_LABEL, ROWS
+from riskctl.simulation.cells import AMOUNT_SQ, BAD, DAY, LABEL, ROWS
 from riskctl.simulation.roles import Roles
 from riskctl.strategy.decisions import SEGMENT
 from riskctl.strategy.engine import CompiledStrategy, compile_strategy, condition_columns
@@ -51,21 +54,7 @@ class Rows:
         their label coded 1, 0, null or OTHER_LABEL (checked once the pass is done)."""
         if self.detectors or "table" in self.__dict__:
             return self.table.lazy()
-        dtype = self._check_types()
-        label = pl.col(self.roles.label)
-        if dtype == pl.Boolean:
-            code = label.cast(pl.Int8)
-        elif dtype.is_integer():  # fewer kernels than the float path: no NaN to look for
-            known = label.is_null() | (label == 0) | (label == 1)
-            code = pl.when(known).then(label.cast(pl.Int8)).otherwise(OTHER_LABEL)
-        else:
-            code = (
-                pl.when(label.is_null() | label.cast(pl.Float64).is_nan())
-                .then(None)
-                .when(label.cast(pl.Float64).is_in([0.0, 1.0]))
-                .then(label.cast(pl.Float64).cast(pl.Int8))
-                .otherwise(pl.lit(OTHER_LABEL, dtype=pl.Int8))
-            )
+        code = label_code(self.roles.label, self._check_types())
         return self._lf.select(self.columns).with_columns(code.alias(self.roles.label))
 
     def _check_types(self) -> pl.DataType:
@@ -134,12 +123,11 @@ class Rows:
         table = selected.collect()
         if not self.part:
             check_rows(table, self.source)
-        check_labels(table, self.roles.label, self.source)
+        label = read_labels(table, self.roles.label, self.source)
         check_time(table, self.roles.time, self.source)
         if self.roles.amount:
             check_amount(table, self.roles.amount, self.source)
-        label = pl.col(self.roles.label).cast(pl.Float64).fill_nan(None)
-        table = table.with_columns(label.cast(pl.Int8).alias(self.roles.label))
+        table = table.with_columns(label)
         for column, det in self.detectors.items():
             table = score_frame(det, table, column)
         check_scores(table, self.scores, self.source)

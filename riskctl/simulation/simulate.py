@@ -101,7 +101,7 @@ class SimulationRun:
     detectors: dict[str, Detector]
     rows: Rows = field(repr=False)
     ids: list[str] = field(default_factory=list)  # id columns kept in `table` for examples
-    history_path: Path | None = None  # earlier rows derived features read as context
+    context_path: Path | None = None  # earlier events derived features read as context
     evaluation_rows: EvaluationRows | None = None  # rows kept against a detector's split
 
     @property
@@ -277,7 +277,7 @@ def run_simulation(
     by: list[str] | None = None,
     data_sha256: str | None = None,
     carry: list[str] | None = None,
-    history: Path | None = None,
+    context: Path | None = None,
     production: History | None = None,
     measure_as_baseline: bool = False,
     rows: str | None = None,
@@ -285,7 +285,7 @@ def run_simulation(
     """Apply the candidate (and baseline) strategy to `data`: decisions, metrics, rule
     table, comparison. `carry`: further columns the caller needs in `run.table` (e.g. the
     features a report explains). Raw events get the detectors' derived features, with
-    `history` as earlier context. `production`: how production chose which rows got an
+    `context`: the earlier events. `production`: how production chose which rows got an
     outcome (default: the strategy's `history:` section). `measure_as_baseline`: the
     candidate's decisions measured with the baseline's measurement settings (see
     `riskctl.strategy.measurement`), to judge the baseline's guardrails. `rows`: test,
@@ -300,7 +300,7 @@ def run_simulation(
     speaks = loaded[::-1] if measure_as_baseline else loaded
     detectors = load_detectors(speaks, columns)
     for det in detectors.values():
-        lf = with_stored_features(lf, det.path, det.manifest, history)
+        lf = with_stored_features(lf, det.path, det.manifest, context)
     roles = resolve_roles(speaks, detectors, label, time, amount, production)
     lf, chosen = choose_rows(
         lf, named_detectors(loaded, detectors, data), check_choice(rows), digest.result, data
@@ -319,7 +319,7 @@ def run_simulation(
         detectors,
         table,
         ids,
-        history,
+        context,
         chosen,
     )
 

@@ -17,7 +17,7 @@ import polars as pl
 from riskctl.metrics.intervals import Proportion, wilson
 from riskctl.metrics.registry import METRICS, Counts, metric
 from riskctl.outcomes.coverage import WHY, Coverage
-from riskctl.outcomes.estimates import Rows, ThreeWays, strategy_estimates
+from riskctl.outcomes.estimates import DecidedRows, ThreeWays, strategy_estimates
 from riskctl.simulation.cells import (
     Cells,
     Side,
@@ -273,13 +273,13 @@ def no_label_text(counts: Counts) -> str:
     return f"{total:,} row{'s' if total != 1 else ''} with no usable label ({', '.join(parts)})"
 
 
-def row_inputs(decisions: pl.DataFrame, roles: Roles, coverage: Coverage) -> Rows:
+def row_inputs(decisions: pl.DataFrame, roles: Roles, coverage: Coverage) -> DecidedRows:
     """What the three ways need, per row, from a decisions frame."""
     amount = (
         decisions[roles.amount].cast(pl.Float64).fill_null(0.0).to_numpy() if roles.amount else None
     )
     flagged = decisions[FLAGGED].to_numpy().astype(bool)
-    return Rows(flagged, coverage.labels(decisions[roles.label]), amount, coverage)
+    return DecidedRows(flagged, coverage.labels(decisions[roles.label]), amount, coverage)
 
 
 def with_estimates(

@@ -150,19 +150,19 @@ def test_history_is_context_on_the_cluster(spec, address, tmp_path):
         spec,
         tmp_path / "new.parquet",
         tmp_path / "one.parquet",
-        "--history",
+        "--context",
         tmp_path / "hist.parquet",
     )
     b = features(
         spec,
         tmp_path / "new",
         tmp_path / "two",
-        "--history",
+        "--context",
         tmp_path / "hist",
         "--scheduler",
         address,
     )
-    assert a["history_rows"] == b["history_rows"] == earlier.height
+    assert a["context_rows"] == b["context_rows"] == earlier.height
     assert b["rows"] == later.height
     got = pl.read_parquet(sorted((tmp_path / "two").glob("*.parquet")))
     want = pl.read_parquet(tmp_path / "one.parquet")
@@ -171,7 +171,7 @@ def test_history_is_context_on_the_cluster(spec, address, tmp_path):
     split_parts(df, tmp_path / "all", (500, 500))
     overlapping = runner.invoke(
         app,
-        ["features", str(spec), "--data", str(tmp_path / "all"), "--history"]
+        ["features", str(spec), "--data", str(tmp_path / "all"), "--context"]
         + [str(tmp_path / "all"), "--out", str(tmp_path / "three"), "--scheduler", address],
     )
     assert overlapping.exit_code == 2 and "must end before the data starts" in overlapping.output
@@ -224,13 +224,13 @@ def test_raw_events_scored_and_explained_through_a_detector_that_derives(spec, a
         one = runner.invoke(
             app,
             [command, str(det), str(tmp_path / "new.parquet"), "--out"]
-            + [str(tmp_path / f"{command}1.parquet"), "--history", str(tmp_path / "hist.parquet")],
+            + [str(tmp_path / f"{command}1.parquet"), "--context", str(tmp_path / "hist.parquet")],
         )
         assert one.exit_code == 0, one.output
         two = runner.invoke(
             app,
             [command, str(det), str(tmp_path / "new"), "--out", str(tmp_path / f"{command}2")]
-            + ["--history", str(tmp_path / "hist"), "--scheduler", address],
+            + ["--context", str(tmp_path / "hist"), "--scheduler", address],
         )
         assert two.exit_code == 0, two.output
         want = pl.read_parquet(tmp_path / f"{command}1.parquet")
@@ -250,7 +250,7 @@ def test_raw_events_scored_and_explained_through_a_detector_that_derives(spec, a
         done = runner.invoke(
             app,
             ["simulate", str(strategy), "--data", str(tmp_path / data), "--json"]
-            + ["--history", str(tmp_path / hist), *extra],
+            + ["--context", str(tmp_path / hist), *extra],
         )
         assert done.exit_code == 0, done.output
         sims.append(json_of(done.output))

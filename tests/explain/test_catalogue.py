@@ -9,7 +9,7 @@ from riskctl.errors import ConfigError
 from riskctl.explain.catalogue import Catalogue, ReasonEntry, fill, format_value, load_catalogue
 from riskctl.explain.contributions import Contributions
 from riskctl.explain.reasons import generated_text, model_reasons
-from riskctl.model.features import Feature
+from riskctl.model.features import ModelFeature
 
 CASES = yaml.safe_load((Path(__file__).parent / "cases" / "catalogue_errors.yaml").read_text())
 
@@ -74,19 +74,21 @@ def test_fill_infers_formats_from_names() -> None:
 
 
 def test_generated_text_says_high_or_low_against_the_training_median() -> None:
-    f = Feature("amount", "numeric", "Float64", median=50.0)
+    f = ModelFeature("amount", "numeric", "Float64", median=50.0)
     assert generated_text(f, 742.1) == "High value of amount (742.10)"
     assert generated_text(f, 3.0) == "Low value of amount (3.00)"
-    assert generated_text(Feature("country", "categorical", "String"), "SE") == "country is SE"
-    assert generated_text(Feature("promo_used", "boolean", "Boolean"), True) == "promo_used: yes"
+    assert generated_text(ModelFeature("country", "categorical", "String"), "SE") == "country is SE"
+    assert (
+        generated_text(ModelFeature("promo_used", "boolean", "Boolean"), True) == "promo_used: yes"
+    )
     assert generated_text(f, None) == "amount is missing"
 
 
 def test_grouped_contributions_are_summed_before_ranking() -> None:
     features = [
-        Feature("a", "numeric", "Float64", median=0.0),
-        Feature("b", "numeric", "Float64", median=0.0),
-        Feature("c", "numeric", "Float64", median=0.0),
+        ModelFeature("a", "numeric", "Float64", median=0.0),
+        ModelFeature("b", "numeric", "Float64", median=0.0),
+        ModelFeature("c", "numeric", "Float64", median=0.0),
     ]
     values = np.array(
         [

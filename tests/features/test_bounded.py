@@ -19,7 +19,7 @@ from riskctl.errors import RiskctlError, UsageError
 from riskctl.features import add_features, load_spec
 from riskctl.features.bounded import plan, run_bounded
 from riskctl.features.bounded import run_bounded as bounded_run
-from riskctl.features.budget import Split
+from riskctl.features.budget import ChunkPlan
 from riskctl.features.compute import Context
 from riskctl.features.run import features_file
 from tests.features.test_cli import CASES, write_case
@@ -40,7 +40,7 @@ def spec(tmp_path_factory: pytest.TempPathFactory):
     return load_spec(path)
 
 
-def bounded(df: pl.DataFrame, spec, folder: Path, split: Split, skip: int = 0) -> pl.DataFrame:
+def bounded(df: pl.DataFrame, spec, folder: Path, split: ChunkPlan, skip: int = 0) -> pl.DataFrame:
     source = folder / "in.parquet"
     df.write_parquet(source)
     out = folder / "out.parquet"
@@ -58,7 +58,7 @@ def bounded(df: pl.DataFrame, spec, folder: Path, split: Split, skip: int = 0) -
 def test_bounded_equals_all_at_once(tmp_path_factory, spec, rows, chunk_rows, buckets) -> None:
     df = frame(rows)
     want = add_features(df, spec).frame
-    got = bounded(df, spec, tmp_path_factory.mktemp("b"), Split(chunk_rows, buckets))
+    got = bounded(df, spec, tmp_path_factory.mktemp("b"), ChunkPlan(chunk_rows, buckets))
     assert_frame_equal(got, want)
 
 
@@ -68,11 +68,11 @@ def test_bounded_with_history(tmp_path_factory, spec, rows, cut, chunk_rows) -> 
     df = frame(rows).sort("t")
     at = START + cut * STEP
     history, new = df.filter(pl.col("t") < at), df.filter(pl.col("t") >= at)
-    want = add_features(new, spec, history=history).frame
+    want = add_features(new, spec, context=history).frame
     folder = tmp_path_factory.mktemp("h")
     if new.height == 0:
         return
-    got = bounded(pl.concat([history, new]), spec, folder, Split(chunk_rows, 3), history.height)
+    got = bounded(pl.concat([history, new]), spec, folder, ChunkPlan(chunk_rows, 3), history.height)
     assert_frame_equal(got, want)
 
 
@@ -102,7 +102,7 @@ def test_skewed_keys_match_duckdb_and_the_bounded_path(tmp_path: Path, spec) -> 
     want = duckdb_counts(df)
     for name in want.columns[1:]:
         assert got[name].cast(pl.Int64).to_list() == want[name].cast(pl.Int64).to_list(), name
-    assert_frame_equal(bounded(df, spec, tmp_path, Split(4_000, 7)), got)
+    assert_frame_equal(bounded(df, spec, tmp_path, ChunkPlan(4_000, 7)), got)
 
 
 def test_features_file_picks_the_bounded_path_under_a_limit(tmp_path: Path, spec) -> None:
@@ -113,10 +113,10 @@ def test_features_file_picks_the_bounded_path_under_a_limit(tmp_path: Path, spec
     for limit in (None, 1):
         out = tmp_path / f"out-{limit}.csv"
         runs[limit] = features_file(
-            spec.path, tmp_path / "new.csv", out, history=tmp_path / "old.csv", memory_limit=limit
+            spec.path, tmp_path / "new.csv", out, context=tmp_path / "old.csv", memory_limit=limit
         )
     assert runs[None].features == runs[1].features
-    assert runs[None].rows == runs[1].rows == 2000 and runs[1].history_rows == 1000
+    assert runs[None].rows == runs[1].rows == 2000 and runs[1].context_rows == 1000
     assert_frame_equal(pl.read_csv(tmp_path / "out-None.csv"), pl.read_csv(tmp_path / "out-1.csv"))
 
 
@@ -184,13 +184,13 @@ def test_bad_input_in_bounded_passes(tmp_path: Path, events: Path, case: dict) -
 
 
 @pytest.mark.parametrize("limit", [None, 1])
-def test_history_that_does_not_fit_is_named(tmp_path: Path, limit: int | None) -> None:
+def test_context_that_does_not_fit_is_named(tmp_path: Path, limit: int | None) -> None:
     times = ["2026-01-01 00:00:00", "2026-01-02 00:00:00"]
     pl.DataFrame({"t": times, "k": ["a", "b"]}).write_csv(tmp_path / "new.csv")
     pl.DataFrame({"t": ["2025-12-01 00:00:00"], "k": [[1, 2]]}).write_parquet(tmp_path / "old.pq")
     spec = tmp_path / "f.yaml"
     spec.write_text("time: t\nentities: {k: k}\nfeatures:\n  - {name: n, count: rows, per: k}\n")
-    with pytest.raises(RiskctlError, match="history and data do not fit together"):
+    with pytest.raises(RiskctlError, match="context and data do not fit together"):
         features_file(
             spec, tmp_path / "new.csv", tmp_path / "o.csv", tmp_path / "old.pq", memory_limit=limit
         )

@@ -88,9 +88,39 @@ def test_history_is_context_only(tmp_path: Path, events: Path) -> None:
     full.tail(2).write_csv(tmp_path / "new.csv")
     out = tmp_path / "out.csv"
     args = ["features", str(spec), "--data", str(tmp_path / "new.csv"), "--out", str(out)]
-    result = runner.invoke(app, [*args, "--history", str(tmp_path / "old.csv")])
+    result = runner.invoke(app, [*args, "--context", str(tmp_path / "old.csv")])
     assert result.exit_code == 0, result.output
     assert pl.read_csv(out)["n"].to_list() == [1, 2]  # o5 shares its IP with history row o3
+
+
+@pytest.mark.parametrize("form", ["separate", "equals"])
+def test_old_history_flag_still_works_with_one_notice(
+    tmp_path: Path, events: Path, form: str
+) -> None:
+    """--history is the old name of --context: the same output, and one line on stderr."""
+    spec = tmp_path / "features.yaml"
+    spec.write_text(spec_text(features="  - {name: n, count: rows, per: ip, window: all}"))
+    full = pl.read_csv(events)
+    full.head(3).write_csv(tmp_path / "old.csv")
+    full.tail(2).write_csv(tmp_path / "new.csv")
+    base = ["features", str(spec), "--data", str(tmp_path / "new.csv"), "--out"]
+    old = str(tmp_path / "old.csv")
+    flag = ["--history", old] if form == "separate" else [f"--history={old}"]
+    now = runner.invoke(app, [*base, str(tmp_path / "a.csv"), "--context", old, "--json"])
+    then = runner.invoke(app, [*base, str(tmp_path / "b.csv"), *flag, "--json"])
+    assert now.exit_code == then.exit_code == 0, then.output
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+    assert "deprecated" not in now.stderr
+    assert then.stderr.strip().splitlines() == ["warning: --history is deprecated: use --context"]
+    assert json.loads(then.stdout)["context_rows"] == json.loads(now.stdout)["context_rows"] == 3
+
+
+def test_old_history_flag_is_hidden_and_only_where_context_is() -> None:
+    helped = runner.invoke(app, ["features", "--help"])
+    assert "--context" in helped.output and "--history" not in helped.output
+    # a command without --context does not take the old name either
+    refused = runner.invoke(app, ["diff", "a.yaml", "b.yaml", "--history", "x"])
+    assert refused.exit_code == 2 and "--history" in refused.output
 
 
 def test_refuses_to_overwrite_its_input(tmp_path: Path, events: Path) -> None:
@@ -190,3 +220,14 @@ def test_the_spec_runs_again_on_its_own_output(tmp_path: Path, events: Path) -> 
         )
         assert result.exit_code == 0, result.output
     assert pl.read_parquet(once).equals(pl.read_parquet(twice))
+
+
+def test_renamed_options_leave_values_and_other_flags_alone() -> None:
+    from riskctl.cli.options import renamed
+
+    args = ["--history", Path("h.csv"), "--history=x", "--historyx", "--", "--history"]
+    assert renamed(args, {"--context"}) == (
+        ["--context", Path("h.csv"), "--context=x", "--historyx", "--", "--history"],
+        ["--history"],
+    )
+    assert renamed(["--history", "x"], {"--data"}) == (["--history", "x"], [])

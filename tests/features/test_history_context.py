@@ -1,4 +1,4 @@
-"""--history as context: rows it shares with the data count once, and a ring's label only the
+"""--context as context: rows it shares with the data count once, and a ring's label only the
 history holds lets new, unlabelled rows be derived; both ways, in memory and bounded."""
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def parts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def test_overlapping_history_counts_shared_rows_once(parts, bounded: bool, monkeypatch) -> None:
     calls = spy_on_bounded(monkeypatch)
     out = parts["root"] / f"overlap-{bounded}.parquet"
-    args = ["features", str(SPEC), "--data", str(parts["new"]), "--history", str(parts["history"])]
+    args = ["features", str(SPEC), "--data", str(parts["new"]), "--context", str(parts["history"])]
     args += ["--out", str(out), "--json"] + (["--memory-limit", "1MiB"] if bounded else [])
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
@@ -69,14 +69,14 @@ def test_new_rows_without_labels_read_the_historys_labels(
     data, history = str(parts["new_unlabelled"]), str(parts["root"] / "old.parquet")
     old = pl.read_parquet(parts["whole"]).head(pl.read_parquet(parts["whole"]).height - 2_000)
     write_table(old, Path(history))
-    args = ["features", str(SPEC), "--data", data, "--history", history, "--out", str(out)]
+    args = ["features", str(SPEC), "--data", data, "--context", history, "--out", str(out)]
     args += ["--memory-limit", "1MiB"] if bounded else []
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     got = pl.read_parquet(out)
     assert "is_bad" not in got.columns
     labelled = add_features(
-        pl.read_parquet(parts["new"]), SPEC, history=pl.read_parquet(history)
+        pl.read_parquet(parts["new"]), SPEC, context=pl.read_parquet(history)
     ).frame
     assert got.equals(labelled.drop("is_bad", "attack"))
     assert calls == ([1] if bounded else [])

@@ -1,4 +1,4 @@
-"""A --history row that repeats a data row but holds a label the data does not have yet (or
+"""A --context row that repeats a data row but holds a label the data does not have yet (or
 another one) is the same event: matched on every column but the outcomes, it counts once."""
 
 from __future__ import annotations
@@ -43,16 +43,16 @@ def test_outcomes_are_not_compared(tables) -> None:
     plain = add_features(events, _spec(root, "")).frame.tail(data.height)
     names = [c for c in plain.columns if c not in events.columns]
     with_outcomes = _spec(root, "outcomes: [is_bad]\n")
-    got = add_features(data, with_outcomes, history=events)
+    got = add_features(data, with_outcomes, context=events)
     assert got.shared_rows == data.height
     assert got.frame.select(names).equals(plain.select(names))
     assert got.frame["is_bad"].equals(data["is_bad"])  # the data's own labels, unchanged
     # a detector's label is an outcome too, without the spec saying so
-    by_label = add_features(data, _spec(root, ""), history=events, outcomes=("is_bad",))
+    by_label = add_features(data, _spec(root, ""), context=events, outcomes=("is_bad",))
     assert by_label.shared_rows == data.height
     assert by_label.frame.select(names).equals(plain.select(names))
     # the control: compared on the label, the copies count twice and the windows grow
-    doubled = add_features(data, _spec(root, ""), history=events)
+    doubled = add_features(data, _spec(root, ""), context=events)
     assert doubled.shared_rows == 0
     assert (doubled.frame["orders_per_buyer_24h"] > plain["orders_per_buyer_24h"]).any()
 
@@ -65,11 +65,11 @@ def test_the_command_counts_the_copies_once(tables, bounded: bool) -> None:
     tables["events"].write_parquet(history)
     spec = _spec(root, "outcomes: [is_bad]\n")
     out = root / f"out-{bounded}.parquet"
-    args = ["features", str(spec), "--data", str(data), "--history", str(history)]
+    args = ["features", str(spec), "--data", str(data), "--context", str(history)]
     args += ["--out", str(out)] + (["--memory-limit", "1MiB"] if bounded else [])
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
-    assert f"{tables['data'].height:,} history rows were in the data too" in result.output
+    assert f"{tables['data'].height:,} context rows were in the data too" in result.output
     expected = add_features(tables["events"], spec).frame.tail(tables["data"].height)
     assert pl.read_parquet(out).drop("is_bad").equals(expected.drop("is_bad"))
 
@@ -81,6 +81,6 @@ def test_a_label_the_data_does_not_hold_yet_is_not_compared(tables) -> None:
     spec = _spec(root, "")
     plain = add_features(events, spec).frame.tail(data.height)
     names = [c for c in plain.columns if c not in events.columns]
-    got = add_features(data, spec, history=events)
+    got = add_features(data, spec, context=events)
     assert got.shared_rows == data.height
     assert got.frame.select(names).equals(plain.select(names))

@@ -1,5 +1,5 @@
 """One spec from training to decision: `train --features` keeps the spec, and scoring or
-explaining raw events computes the same columns the same way (with --history as context)."""
+explaining raw events computes the same columns the same way (with --context as context)."""
 
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ def test_scoring_raw_events_with_history_equals_scoring_derived_columns(trained)
     raw_out, derived_out = root / "raw-scored.parquet", root / "derived-scored.parquet"
     args = ["score", str(trained["detector"])]
     result = runner.invoke(
-        app, [*args, str(trained["new"]), "--out", str(raw_out), "--history", str(trained["old"])]
+        app, [*args, str(trained["new"]), "--out", str(raw_out), "--context", str(trained["old"])]
     )
     assert result.exit_code == 0, result.output
     # the same rows with their features computed once over the whole table
@@ -79,7 +79,7 @@ def test_scoring_raw_events_with_history_equals_scoring_derived_columns(trained)
 def test_explanations_read_as_the_spec_unless_a_catalogue_says_otherwise(trained) -> None:
     root = trained["root"]
     out = root / "reasons.parquet"
-    base = ["explain", str(trained["detector"]), str(trained["new"]), "--history"]
+    base = ["explain", str(trained["detector"]), str(trained["new"]), "--context"]
     result = runner.invoke(app, [*base, str(trained["old"]), "--out", str(out), "--top", "18"])
     assert result.exit_code == 0, result.output
     texts = [t for row in pl.read_parquet(out)["reason_texts"].to_list() for t in row]

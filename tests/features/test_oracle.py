@@ -241,8 +241,8 @@ def test_history_rows_are_context_only(spec_path: Path, rows, cut) -> None:
     full = add_features(df, spec_path).frame
     at = START + cut * STEP
     history, new = df.filter(pl.col("t") < at), df.filter(pl.col("t") >= at)
-    got = add_features(new, spec_path, history=history)
-    assert got.history_rows == history.height
+    got = add_features(new, spec_path, context=history)
+    assert got.context_rows == history.height
     assert got.frame.equals(full.filter(pl.col("t") >= at))
 
 

@@ -9,11 +9,14 @@ import polars as pl
 import pytest
 
 from riskctl.errors import DataError
-from riskctl.model.features import Feature, encode, value_kind
+from riskctl.model.features import ModelFeature, encode, value_kind
 
 
-def _feature(categories: list[str], dtype: str = "String") -> list[Feature]:
-    return [Feature("code", "categorical", dtype, categories), Feature("x", "numeric", "Float64")]
+def _feature(categories: list[str], dtype: str = "String") -> list[ModelFeature]:
+    return [
+        ModelFeature("code", "categorical", dtype, categories),
+        ModelFeature("x", "numeric", "Float64"),
+    ]
 
 
 def test_kinds() -> None:

@@ -13,7 +13,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 
 from riskctl.errors import DataError, DetectorError, UsageError
 from riskctl.model.bootstrap import bootstrap_intervals, score_units, unit_metrics
-from riskctl.model.calibrate import Calibration, fit_calibration
+from riskctl.model.calibrate import ScoreCalibration, fit_calibration
 from riskctl.model.split import TEST, TRAIN, check_fractions, group_components, split_rows
 
 SETTINGS = settings(max_examples=40, deadline=None, derandomize=True)
@@ -149,8 +149,20 @@ def test_calibration_maps_match_sklearn(seed) -> None:
     assert platt.a == pytest.approx(lr.coef_[0, 0], rel=1e-4, abs=1e-6)
     assert platt.b == pytest.approx(lr.intercept_[0], rel=1e-4, abs=1e-6)
     for fitted in (iso, platt):
-        again = Calibration.from_dict(fitted.to_dict(), "det")
+        again = ScoreCalibration.from_dict(fitted.to_dict(), "det")
         assert np.array_equal(again.apply(probe), fitted.apply(probe))
+
+
+def test_platt_converges_where_full_newton_steps_overshoot() -> None:
+    """Scores of exactly 0 sit at logit -16: undamped Newton steps diverge on this sample."""
+    rng = np.random.default_rng(434)
+    raw = np.round(rng.beta(1, 4, 400), 3)
+    y = (rng.random(400) < np.sqrt(raw)).astype(np.float64)
+    platt = fit_calibration("platt", raw, y)
+    z = np.log(np.clip(raw, 1e-7, 1 - 1e-7) / (1 - np.clip(raw, 1e-7, 1 - 1e-7)))
+    lr = LogisticRegression(C=1e12, tol=1e-12, max_iter=10_000).fit(z[:, None], y)
+    assert platt.a == pytest.approx(lr.coef_[0, 0], rel=1e-4, abs=1e-6)
+    assert platt.b == pytest.approx(lr.intercept_[0], rel=1e-4, abs=1e-6)
 
 
 @pytest.mark.parametrize(
@@ -168,7 +180,7 @@ def test_calibration_maps_match_sklearn(seed) -> None:
 )
 def test_malformed_calibrations_are_refused(stored) -> None:
     with pytest.raises(DetectorError, match="malformed score calibration"):
-        Calibration.from_dict(stored, "det")
+        ScoreCalibration.from_dict(stored, "det")
 
 
 def test_groups_of_one_resample_like_rows() -> None:

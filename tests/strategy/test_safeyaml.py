@@ -80,3 +80,31 @@ def test_round_trip_writes_use_the_same_checks(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="aliases expand"):
         set_thresholds(src, out, [("review", "score", 0.4)])
     assert not out.exists()
+
+
+SCALARS = [
+    *("yes", "No", "ON", "off", "true", "False", "y", "n", "Y"),
+    *("1", "-0", "0777", "08", "0x1F", "0b101", "1_000", "12:30:00", "1:20", "+1"),
+    *("1.5", "1e3", "1.0e3", "1.0e+3", "1.5e-3", ".5", "1.", "-.inf", ".NaN", "190:20:30.15"),
+    *("", "~", "null", "NULL", "Null", "2024-01-01", "2024-01-01 10:00:00", "2024-1-1"),
+    *("2024-01-01T10:00:00Z", "2024-01-01 10:00:00 +02:00", "'yes'", '"1"', "!!str 1"),
+    *("!!float 1", "!!binary aGk=", "[1, y, no]", "{a: 1}", "0o17", "1,000", "=x"),
+]
+
+
+@pytest.mark.parametrize("scalar", SCALARS)
+def test_scalars_are_typed_as_yaml_1_1(scalar: str) -> None:
+    """`yes`/`no`/`on`/`off` are booleans, `y`/`n` and `1e3` are text, `0777` is octal:
+    the same values as PyYAML's safe loader (an independent implementation) reads."""
+    yaml = pytest.importorskip("yaml")
+    want = yaml.safe_load(f"k: {scalar}\n")["k"]
+    got = parse_yaml(f"k: {scalar}\n", P)[0]["k"]
+    assert got == want or (got != got and want != want)  # NaN equals nothing
+    assert type(got) is type(want)
+
+
+@pytest.mark.parametrize("version", ["1.1", "1.2"])
+def test_a_version_directive_does_not_change_the_rules(version: str) -> None:
+    assert parse_yaml(f"%YAML {version}\n---\nk: [yes, 1e3, 0777]\n", P)[0] == {
+        "k": [True, "1e3", 511]
+    }
