@@ -177,3 +177,20 @@ def test_data_text_stays_text(made: tuple[dict, Path], tmp_path: Path) -> None:
     section = html[html.index('<section id="suggested">') :]
     section = section[: section.index("</section>")]
     assert "<i>" not in section and "<b>" not in section
+
+
+def test_no_rule_within_budget(tmp_path: Path) -> None:
+    """A budget nothing fits: the section says so, the title counts no rule, no totals."""
+    data, strategy, report = tmp_path / "h.parquet", tmp_path / "s.yaml", tmp_path / "r.html"
+    random_history(1).write_parquet(data)
+    strategy.write_text(random_strategy(1), encoding="utf-8")
+    args = ["rules", "suggest", str(strategy), "--data", str(data), "--budget-fpr", "0.00001"]
+    result = CliRunner().invoke(app, [*args, "--report", str(report), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["rules"] == []
+    html = report.read_text()
+    assert "<title>riskctl report: random + 0 suggested rules vs random</title>" in html
+    section = html[html.index('<section id="suggested">') :]
+    section = section[: section.index("</section>")]
+    assert "No rule pays within the budget" in section and "suggested-totals" not in section
+    assert 'data-within-budget="true"' in section
