@@ -1,14 +1,31 @@
 """riskctl: explainable risk strategies for e-commerce risk-control teams.
 
-The notebook API (`riskctl.load_strategy`, `riskctl.simulate`, `riskctl.check`,
-`riskctl.sweep`, `riskctl.tune`, `riskctl.train`, `riskctl.load_detector`, `riskctl.score`,
-`riskctl.explain_table`, `riskctl.write_report`) lives in `riskctl.api`; it is loaded on
-first use so that the command line starts without importing polars or XGBoost.
+The notebook API, loaded on first use so that the command line starts without importing
+polars or XGBoost:
+
+* `load_strategy`: load and validate a strategy (a YAML path, a dict or a `Strategy`);
+* `simulate`: a strategy (and a baseline) applied to labelled history: metrics with 95%
+  intervals, rule table, paired changes, swap set;
+* `check`: the guardrails judged on a simulation;
+* `sweep`: exact trade-off curves of a score; `tune`: the threshold that meets a target;
+* `train`, `load_detector`, `score`: XGBoost detectors;
+* `explain_table`: exact SHAP contributions and reason codes per row;
+* `write_report`: the HTML report of any simulation;
+* `Strategy`: the strategy model, to build one in code.
+
+Data may be a file path or a polars or pandas DataFrame (or a polars LazyFrame). Every
+function has a docstring: `help(riskctl.simulate)`.
 """
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # for annotations only: nothing is imported at run time
+    from typing import Any
 
 API = (
+    "Strategy",
     "check",
     "explain_table",
     "load_detector",
@@ -43,3 +60,8 @@ def __getattr__(name: str) -> Any:
 
         return getattr(api, name)
     raise AttributeError(f"module 'riskctl' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The API (what `riskctl.<Tab>` should offer), not this module's helpers."""
+    return sorted(__all__)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -26,12 +27,22 @@ from riskctl.simulation.simulate import SimulationRun, run_simulation
 from riskctl.synth.events import generate_events
 
 Step = Callable[[str], None]
+EVENTS_START, EVENTS_DAYS = datetime(2026, 6, 1), 90  # generate_events' defaults
 Progress = Callable[[int, int], None]
 
 # the detector learns from the first two thirds of the history; strategies are judged on
 # the last third, which the detector never saw
 TRAIN_SHARE = 2 / 3
-EXAMPLE_STRATEGIES = ("baseline.yaml", "candidate.yaml", "reason_codes.yaml", "README.md")
+# the demo's folder holds every file the documentation's examples name
+EXAMPLE_STRATEGIES = (
+    "baseline.yaml",
+    "candidate.yaml",
+    "loose.yaml",  # a candidate that fails its guardrails: `check` exits 1
+    "production.yaml",  # for `riskctl data generate --production`
+    "reason_codes.yaml",
+    "README.md",
+)
+NEW_DAYS = 2  # new_events.parquet: unlabelled orders of the days after the history
 # The demo's training settings (written to model.yaml, passed as `riskctl train --config`).
 # On its ~130k training rows the defaults' 30 rounds of patience and 256 bins cost about
 # twice the training time for no better detector: with seeds 1, 2 and 7, test ROC AUC and
@@ -68,6 +79,7 @@ def _raw_events_and_features(
     say(f"Generating {rows:,} raw order events (seed {seed})")
     events = generate_events(rows=rows, seed=seed)
     events_path = write_table(events, out / "events.parquet")
+    _new_events(out, rows, seed)
     spec = out / "features.yaml"
     write_text((examples_dir() / "features.yaml").read_text(encoding="utf-8"), spec)
     say("Deriving point-in-time features: device sharing, velocity, rings")
@@ -75,11 +87,27 @@ def _raw_events_and_features(
     return events_path, spec, write_table(history, out / "history.parquet"), history
 
 
+def _new_events(out: Path, rows: int, seed: int) -> Path:
+    """Orders of the days after the history, not yet labelled: what a detector scores
+    next (with the history as context for its derived features)."""
+    start = EVENTS_START + timedelta(days=EVENTS_DAYS)
+    new = generate_events(
+        rows=max(rows * NEW_DAYS // EVENTS_DAYS, 200), seed=seed + 1, days=NEW_DAYS, start=start
+    )
+    ids = [c for c in new.columns if c == "order_id"]
+    new = new.with_columns(pl.concat_str(pl.lit("new-"), pl.col(c)).alias(c) for c in ids)
+    return write_table(new.drop("is_bad", "attack", strict=False), out / "new_events.parquet")
+
+
 def _copy_strategies(out: Path) -> Path:
     strategies = out / "strategies"
     check_output_dir(strategies)
     for name in EXAMPLE_STRATEGIES:
-        write_text((strategies_dir() / name).read_text(encoding="utf-8"), strategies / name)
+        text = (strategies_dir() / name).read_text(encoding="utf-8")
+        # from the repository's strategies/ the demo's detector is ../riskctl-demo/detector;
+        # from the demo's own strategies/ it is ../detector
+        text = text.replace("../riskctl-demo/detector", "../detector")
+        write_text(text, strategies / name)
     return strategies
 
 

@@ -73,9 +73,12 @@ def _parse(text: str, path: Path, loader_class: Any) -> tuple[Any, yaml.Node | N
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
-        raise ConfigError(
-            f"not valid YAML: {exc.problem or exc.context}", Location(path, line)
-        ) from None
+        opened = exc.context_mark.line + 1 if exc.context_mark else None
+        said = exc.problem or exc.context or ""
+        if not isinstance(exc, yaml.scanner.ScannerError | yaml.parser.ParserError):
+            raise ConfigError(f"not valid YAML: {said}", Location(path, line)) from None
+        detail, at, hint = syntax_error_words(text, line, opened, said)
+        raise ConfigError(f"not valid YAML: {detail}", Location(path, at), hint=hint) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"not valid YAML: {exc}", Location(path)) from None
     except RecursionError:
@@ -149,3 +152,95 @@ def _duplicate_keys(node: yaml.MappingNode, path: Path) -> None:
                 Location(path, line),
                 hint="YAML would keep only the last one: remove or rename one of them",
             )
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _content(lines: list[str], upto: int) -> list[tuple[int, str]]:
+    """(1-based number, text) of the lines holding YAML up to line `upto`: no blank lines,
+    no comments."""
+    return [
+        (n, t) for n, t in enumerate(lines[:upto], 1) if t.strip() and not t.strip().startswith("#")
+    ]
+
+
+def syntax_error_words(
+    text: str, line: int | None, opened: int | None, said: str
+) -> tuple[str, int | None, str]:
+    """(what is wrong in words, its line, how to fix it) for a YAML syntax error the parser
+    reported at `line` (`opened`: where the construct it was reading began; `said`: its own
+    words, kept when nothing clearer is found). Judged from the text itself, so any parser's
+    report reads the same: a tab, a missing colon, an unclosed bracket or quote, a key out
+    of line with its neighbours."""
+    lines = text.splitlines()
+    upto = min(max(line or len(lines), opened or 0), len(lines))
+    seen = _content(lines, upto)
+    for n, t in seen:
+        if "\t" in t[: len(t) - len(t.lstrip(" \t"))]:
+            return (
+                f"line {n} is indented with a tab",
+                n,
+                "YAML indents with spaces only: replace the tab with spaces",
+            )
+    start = opened or line or 1
+    for n, t in seen:
+        if n >= start - 1 and _no_colon(t):
+            key = t.strip().split()[0]
+            return (
+                f"line {n} has no ':' after `{key}`",
+                n,
+                f"write `{key}: value`, with a colon and a space after the key",
+            )
+    unclosed = _unclosed(lines, opened)
+    if unclosed is not None:
+        return unclosed
+    if line is not None and line <= len(lines):
+        before = [(n, t) for n, t in seen if n < line]
+        if before:
+            n, above = before[-1]
+            width, theirs = _indent(lines[line - 1]), _indent(above)
+            item = above.lstrip().startswith("- ") and not lines[line - 1].lstrip().startswith("-")
+            theirs += 2 if item else 0  # the keys of a list item start after its "- "
+            if width != theirs:
+                return (
+                    f"line {line} is indented by {width} space{'' if width == 1 else 's'}, "
+                    f"out of line with line {n} ({theirs})",
+                    line,
+                    "keys of one mapping start in the same column: fix the spaces before the key",
+                )
+    return (
+        said,
+        line,
+        "check the indentation (spaces that line up), a ': ' after each key, and that "
+        "brackets and quotes close",
+    )
+
+
+def _unclosed(lines: list[str], opened: int | None) -> tuple[str, int | None, str] | None:
+    """A bracket or quote opened on line `opened` and not closed there."""
+    if not opened or opened > len(lines):
+        return None
+    first = lines[opened - 1]
+    for char in ("[", "{", "'", '"'):
+        close = {"[": "]", "{": "}"}.get(char, char)
+        if first.count(char) % 2 if close == char else first.count(char) > first.count(close):
+            return (
+                f"the `{char}` opened on line {opened} is not closed",
+                opened,
+                f"close it with `{close}` on the same line",
+            )
+    return None
+
+
+def _no_colon(text: str) -> bool:
+    """A block line that should be `key: value` but has no colon before any bracket or
+    quote (a list item or the continuation of a bracketed value is left alone)."""
+    t = text.strip()
+    head = t
+    for char in "[{'\"":
+        head = head.split(char)[0]
+    if not head.strip() or t.startswith(("-", "|", ">")) or any(c in head for c in ":,]}"):
+        return False
+    return " " in t or _indent(text) > 0

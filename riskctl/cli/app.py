@@ -8,12 +8,12 @@ from importlib import import_module
 from typing import Annotated, Any, Final
 
 import typer
-from typer._click.exceptions import ClickException
+from typer._click.exceptions import ClickException, NoArgsIsHelpError
 from typer.exceptions import Abort
 
 from riskctl.cli.console import err
 from riskctl.cli.helptext import ReflowGroup
-from riskctl.errors import EXIT_BAD_INPUT, EXIT_BUG, RiskctlError
+from riskctl.errors import EXIT_BAD_INPUT, EXIT_BUG, EXIT_CHECK_FAILED, RiskctlError
 from riskctl.escape import for_terminal
 from riskctl.tempfiles import command_scope
 
@@ -56,6 +56,14 @@ def load_command(name: str) -> Any:
     return typer.main.get_group(parent).commands[name]
 
 
+def _print_notices() -> None:
+    """What the inputs made the command skip over (a cut-off last line), once each."""
+    from riskctl.data.notices import take_notices
+
+    for text in take_notices():
+        err.print(f"[yellow]warning:[/] {for_terminal(text)}", soft_wrap=True)
+
+
 def _root_placeholder() -> None:
     """Never run: it only lets typer build the group a command is taken from."""
 
@@ -73,6 +81,12 @@ class RiskctlGroup(ReflowGroup):
             return super().main(*args, **kwargs)
         try:
             code = super().main(*args, **kwargs)
+        except NoArgsIsHelpError as exc:
+            # a bare `riskctl` (or `riskctl data`) asks for the help, which is all it shows
+            message = exc.format_message()
+            if message.strip():  # plain help text; the rich help has already been printed
+                typer.echo(message)
+            sys.exit(0)
         except ClickException as exc:
             ctx = getattr(exc, "ctx", None)
             where = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
@@ -111,7 +125,14 @@ class RiskctlGroup(ReflowGroup):
     def invoke(self, ctx: Any) -> Any:
         try:
             with command_scope():
-                return super().invoke(ctx)
+                try:
+                    result = super().invoke(ctx)
+                except typer.Exit as done:  # exit 1: a guardrail or limit, the work done
+                    if done.exit_code in (0, EXIT_CHECK_FAILED):
+                        _print_notices()
+                    raise
+                _print_notices()
+                return result
         except BrokenPipeError:
             # caught here: click would turn it into exit 1, which means a failed guardrail
             _reader_gone()
@@ -189,6 +210,19 @@ def _max_memory(value: str | None) -> str | None:
     return value
 
 
+def _separator(value: str | None) -> str | None:
+    from riskctl.data.separators import SEPARATOR_ENV, check_separator
+
+    if value is None:
+        os.environ.pop(SEPARATOR_ENV, None)  # each run says its own
+        return None
+    try:
+        os.environ[SEPARATOR_ENV] = check_separator(value)
+    except RiskctlError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    return value
+
+
 @app.callback()
 def _root(
     version: Annotated[
@@ -206,6 +240,16 @@ def _root(
             help="Memory a command may use, e.g. 8GiB (default: 70% of the machine's memory; "
             "also RISKCTL_MAX_MEMORY). A command that would need more for a table stops "
             "before reading it and says how much it needs.",
+        ),
+    ] = None,
+    separator: Annotated[
+        str | None,
+        typer.Option(
+            "--separator",
+            callback=_separator,
+            metavar="CHAR",
+            help="Field separator of every delimited text table read (default: a comma for "
+            ".csv, a tab for .tsv and .tab), e.g. ';' or tab.",
         ),
     ] = None,
 ) -> None:

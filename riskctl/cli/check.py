@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from riskctl.cli.console import out, print_json
+from riskctl import executor
+from riskctl.cli.console import out, print_json, warn_rows
 from riskctl.cli.options import (
     AmountOpt,
     BaselineOpt,
@@ -20,6 +21,7 @@ from riskctl.cli.options import (
     LabelsOpt,
     NoOutcomeOpt,
     PropensityOpt,
+    RowsOpt,
     SchedulerOpt,
     TimeOpt,
     TimeoutOpt,
@@ -27,13 +29,13 @@ from riskctl.cli.options import (
 from riskctl.cli.tables import guardrail_table, metrics_table
 from riskctl.data.io import write_text
 from riskctl.data.output import append_text, check_output_file
-from riskctl.distributed.cluster import cluster_options
+from riskctl.distributed.limits import outcome_flags
 from riskctl.errors import EXIT_CHECK_FAILED
 from riskctl.escape import for_terminal
+from riskctl.executor import refuse_on_cluster
 from riskctl.gate.baseline_limits import (
     check_guardrails,
     measurement_notes,
-    needs_baseline_measure,
     sources_line,
 )
 from riskctl.gate.guardrails import no_guardrails_error
@@ -42,7 +44,6 @@ from riskctl.output.json import run_to_dict
 from riskctl.output.junit import junit_xml
 from riskctl.output.markdown import check_markdown
 from riskctl.simulation.pins import check_pin
-from riskctl.simulation.simulate import SimulationRun, run_simulation
 
 
 def check(
@@ -59,6 +60,7 @@ def check(
     control: ControlOpt = None,
     propensity: PropensityOpt = None,
     labels: LabelsOpt = "auto",
+    rows: RowsOpt = None,
     strict: Annotated[
         bool, typer.Option("--strict", help="Compare point estimates, not 95% intervals.")
     ] = False,
@@ -102,6 +104,8 @@ def check(
     rows (`history:` or --decision/--control), label guardrails judge the control-group
     estimate; --labels naive|bounds chooses (bounds: the pessimistic end).
     Outputs: a terminal table, --json, --markdown (and $GITHUB_STEP_SUMMARY), --junit.
+    When a detector the strategy names recorded its split, its training and early-stopping
+    rows are left out (--rows), with a note in every output.
 
     With --baseline, the baseline's guardrails apply too: every guardrail either file sets
     is checked, the stricter limit where both set one, so a candidate cannot pass by
@@ -122,51 +126,38 @@ def check(
     Dask cluster with the same numbers as on one machine (--data-sha256 then pins the
     dataset: the sha256 of its parts' relative paths and digests).
 
-    [bold]Example:[/bold] riskctl check strategies/candidate.yaml --baseline
-    strategies/baseline.yaml --data riskctl-demo/scored.parquet
+    [bold]Example:[/bold] riskctl check riskctl-demo/strategies/candidate.yaml --baseline
+    riskctl-demo/strategies/baseline.yaml --data riskctl-demo/scored.parquet   # exit 1 when
+    a guardrail fails
+
+    [bold]Example that fails:[/bold] riskctl check riskctl-demo/strategies/loose.yaml --data
+    riskctl-demo/scored.parquet   # exit 1: names the guardrails it breaks
     """
     check_pin(data_sha256, "--data-sha256")
     for path, flag in ((junit, "--junit"), (markdown, "--markdown")):
         if path is not None:
             check_output_file(path, flag)
-    cluster = cluster_options(scheduler, timeout)
-    if cluster is not None:
-        from riskctl.distributed.limits import one_machine_only, outcome_flags
-        from riskctl.distributed.simulate import simulate_dataset
-
-        one_machine_only(outcome_flags(labels, decision, no_outcome, control, propensity))
-
-        def simulate(as_baseline: bool) -> SimulationRun:
-            return simulate_dataset(
-                candidate,
-                data,
-                cluster,
-                baseline,
-                label,
-                time,
-                amount,
-                data_sha256=data_sha256,
-                measure_as_baseline=as_baseline,
-            )
-    else:
-
-        def simulate(as_baseline: bool) -> SimulationRun:
-            return run_simulation(
-                candidate,
-                data,
-                baseline=baseline,
-                label=label,
-                time=time,
-                amount=amount,
-                data_sha256=data_sha256,
-                production=history_from_flags(decision, no_outcome, control, propensity),
-                measure_as_baseline=as_baseline,
-            )
-
-    run = simulate(False)
+    refuse_on_cluster(
+        scheduler,
+        timeout,
+        {"--rows": rows, **outcome_flags(labels, decision, no_outcome, control, propensity)},
+    )
+    inputs: dict[str, Any] = {"baseline": baseline, "label": label, "time": time, "amount": amount}
+    inputs.update(
+        data_sha256=data_sha256,
+        production=history_from_flags(decision, no_outcome, control, propensity),
+        scheduler=scheduler,
+        timeout=timeout,
+        rows=rows,
+    )
+    run = executor.simulate(candidate, data, **inputs)
     # the baseline's guardrails measure the candidate's decisions the baseline's way
-    measured = simulate(True) if needs_baseline_measure(run, own_guardrails) else None
+    measured = executor.measured_as_baseline(
+        run, candidate, data, own_only=own_guardrails, **inputs
+    )
     notes = measurement_notes(run, own_guardrails)
+    if run.evaluation_rows is not None and run.evaluation_rows.warning:
+        notes = [run.evaluation_rows.warning, *notes]  # said in every output
     results = check_guardrails(
         run, strict=strict, labels=labels, own_only=own_guardrails, measured=measured
     )
@@ -190,9 +181,10 @@ def check(
             }
         )
     else:
+        warn_rows(run.evaluation_rows)  # loud on stderr; a note in the other outputs
         out.print(metrics_table(run))
         out.print(guardrail_table(results))
-        for note in notes:
+        for note in notes[1:] if run.evaluation_rows and run.evaluation_rows.warning else notes:
             out.print(f"[yellow]note[/]: {for_terminal(note)}")
         verdict = (
             f"[red]FAILED[/]: {len(failed)} of {len(results)} guardrails fail"

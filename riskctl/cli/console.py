@@ -16,7 +16,7 @@ from rich.errors import MarkupError
 from rich.segment import Segment
 from rich.text import Text
 
-from riskctl.escape import for_ci_log, for_json_log, visible
+from riskctl.escape import for_ci_log, for_json_log, for_terminal, visible
 
 
 class _Console(Console):
@@ -48,6 +48,13 @@ class _Console(Console):
 
 out = _Console(highlight=False, emoji=False)
 err = _Console(stderr=True, highlight=False, emoji=False)
+
+
+def warn_rows(chosen: Any) -> None:
+    """The loud line when evaluated rows were a detector's training rows (an
+    `EvaluationRows`, or None when no recorded split matched)."""
+    if chosen is not None and chosen.warning:
+        err.print(f"[bold yellow]warning:[/] {for_terminal(chosen.warning)}", soft_wrap=True)
 
 
 def print_json(obj: Any) -> None:

@@ -80,6 +80,14 @@ def generate(
             "at popular shops; what `riskctl discover` finds. Raw events only.",
         ),
     ] = 0,
+    raw_events: Annotated[
+        bool,
+        typer.Option(
+            "--raw",
+            help="With --drift: plant it in raw events (signup times, countries, amounts...), "
+            "for a detector that derives its features with a features spec, such as the demo's.",
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Write seeded synthetic raw e-commerce order events with realistic attack patterns.
@@ -99,7 +107,10 @@ def generate(
 
     [bold]Example with drift:[/bold] riskctl data generate --drift attack:60 --out drifted.parquet
 
-    [bold]Example:[/bold] riskctl data generate --production strategies/production.yaml
+    [bold]Drift in raw events:[/bold] riskctl data generate --drift attack:60 --raw --out
+    drifted_events.parquet
+
+    [bold]Example:[/bold] riskctl data generate --production riskctl-demo/strategies/production.yaml
     --control-rate 0.05 --out production.parquet
     """
     table_format(out_path)
@@ -111,8 +122,10 @@ def generate(
             hint="drop --derived, --drift and --production, or --plant-blocks",
         )
     specs = [parse_drift(d) for d in drift or []]
-    # drift shifts the generator's own derived columns, so it needs them
-    wants_derived = derived or bool(specs)
+    if raw_events and (derived or not specs):
+        raise UsageError("--raw goes with --drift, without --derived")
+    # drift shifts the generator's own derived columns, so it needs them (--raw: raw events)
+    wants_derived = derived or (bool(specs) and not raw_events)
     raw = production is None or derives_from_raw_events(production, wants_derived)
     make = generate_history if wants_derived or not raw else generate_events
     with err.status("Generating history"):
@@ -171,7 +184,8 @@ def profile(
 
     Reads CSV exports as they come (a byte-order mark, US dates, a truncated last line).
 
-    [bold]Example:[/bold] riskctl data profile history.parquet --label is_bad --time event_time
+    [bold]Example:[/bold] riskctl data profile riskctl-demo/history.parquet --label is_bad --time
+    event_time
     """
     if html is not None:
         check_output_file(html, "--html")

@@ -33,7 +33,10 @@ def demo(
     velocity, rings; the spec is examples/features.yaml), trains a detector that keeps the
     spec, scores, simulates the example candidate strategy
     against the baseline, explains flagged rows, checks guardrails and writes an HTML
-    report. Ends by printing the report's path.
+    report. Ends by printing the report's path. The folder also holds every file the
+    documentation's examples name: the features spec, the example strategies (with
+    loose.yaml, which fails its guardrails, and production.yaml) and new_events.parquet,
+    unlabelled orders of the two days after the history.
 
     [bold]Example:[/bold] riskctl demo --out riskctl-demo --rows 200000 --seed 7
     """

@@ -33,8 +33,11 @@ def diff(
     condition, its place (the first matching segment wins) and every threshold it sets. A
     strategy with invisible or look-alike characters is refused (exit 2), as in validate.
 
-    [bold]Example:[/bold] riskctl diff git:origin/main:strategies/candidate.yaml
-    strategies/candidate.yaml --format markdown
+    [bold]Example:[/bold] riskctl diff riskctl-demo/strategies/baseline.yaml
+    riskctl-demo/strategies/candidate.yaml --format markdown
+
+    In CI, `riskctl diff git:origin/main:strategies/candidate.yaml strategies/candidate.yaml`
+    compares a pull request's strategy with the target branch's.
     """
     if fmt not in ("text", "markdown", "json"):
         raise UsageError(f"--format must be text, markdown or json, not {fmt!r}")

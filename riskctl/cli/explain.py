@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from riskctl import executor
 from riskctl.cli.console import err, out, print_json, progress_bar
 from riskctl.cli.options import (
     PARTITIONED_OUT,
@@ -17,10 +18,8 @@ from riskctl.cli.options import (
     SchedulerOpt,
     TimeoutOpt,
 )
-from riskctl.data.output import check_output_dir, check_output_file
-from riskctl.distributed.cluster import cluster_options
 from riskctl.escape import for_terminal
-from riskctl.explain.batches import ExplainOptions, explain_file
+from riskctl.explain.batches import ExplainOptions
 from riskctl.explain.summary import ExplainSummary
 
 
@@ -114,14 +113,9 @@ def explain(
     first; with --strategy, the rules that fired come first, then the model's reasons).
 
     [bold]Example:[/bold] riskctl explain riskctl-demo/detector riskctl-demo/scored.parquet
-    --strategy strategies/candidate.yaml --reasons strategies/reason_codes.yaml
-    --only-flagged --summary --out reasons.parquet
+    --strategy riskctl-demo/strategies/candidate.yaml --reasons
+    riskctl-demo/strategies/reason_codes.yaml --only-flagged --summary --out reasons.parquet
     """
-    cluster = cluster_options(scheduler, timeout)
-    if out_path is not None and cluster is not None:
-        check_output_dir(out_path, create=False)
-    elif out_path is not None:
-        check_output_file(out_path)
     options = ExplainOptions(
         top=top,
         strategy=strategy,
@@ -136,12 +130,7 @@ def explain(
         history=history,
     )
     with progress_bar("Explaining", quiet or as_json) as progress:
-        if cluster is not None:
-            from riskctl.distributed.rows import explain_dataset
-
-            result = explain_dataset(detector, data, out_path, cluster, options, progress)
-        else:
-            result = explain_file(detector, data, out_path, options, progress)
+        result = executor.explain(detector, data, out_path, options, progress, scheduler, timeout)
     if as_json:
         print_json(
             {

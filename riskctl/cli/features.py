@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from riskctl import executor
 from riskctl.cli.console import out, print_json, progress_bar
 from riskctl.cli.options import (
     PARTITIONED_OUT,
@@ -19,10 +20,8 @@ from riskctl.cli.options import (
     TimeoutOpt,
 )
 from riskctl.data.memory import parse_size
-from riskctl.data.output import check_output_file
-from riskctl.distributed.cluster import cluster_options
 from riskctl.escape import for_terminal
-from riskctl.features.run import features_file
+from riskctl.executor import refuse_on_cluster
 
 
 def features(
@@ -72,26 +71,16 @@ def features(
     bad labels (much smaller than the rows) and each part answers its own rows from it.
     History must end before the data starts there.
 
-    [bold]Example:[/bold] riskctl features examples/features.yaml --data events.parquet
-    --out features.parquet --memory-limit 2GiB
+    [bold]Example:[/bold] riskctl features riskctl-demo/features.yaml --data
+    riskctl-demo/events.parquet --out features.parquet --memory-limit 2GiB
 
     [bold]On a cluster:[/bold] riskctl features features.yaml --data 'events/*.parquet'
     --out derived/ --scheduler tcp://10.0.0.5:8786
     """
-    cluster = cluster_options(scheduler, timeout)
+    refuse_on_cluster(scheduler, timeout, {"--memory-limit": memory_limit})
     limit = parse_size(memory_limit) if memory_limit is not None else None
     with progress_bar("Deriving features", quiet or as_json) as progress:
-        if cluster is not None:
-            from riskctl.distributed.features import features_dataset
-            from riskctl.distributed.limits import one_machine_only
-
-            one_machine_only({"--memory-limit": memory_limit})
-            run = features_dataset(spec, data, out_path, cluster, history, progress)
-        else:
-            check_output_file(out_path)
-            run = features_file(
-                spec, data, out_path, history=history, progress=progress, memory_limit=limit
-            )
+        run = executor.features(spec, data, out_path, history, progress, limit, scheduler, timeout)
     if as_json:
         print_json(
             {

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shlex
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -10,16 +12,27 @@ import typer
 from rich.table import Table
 
 from riskctl.cli.console import err, out, print_json
-from riskctl.cli.options import TEMPLATES_HELP, JsonOpt, LabelOpt, SeedOpt, TimeOpt
+from riskctl.cli.options import TEMPLATES_HELP, JsonOpt, LabelOpt, RowsOpt, SeedOpt, TimeOpt
 from riskctl.data.io import write_text
 from riskctl.data.output import append_text, check_output_file
 from riskctl.errors import EXIT_CHECK_FAILED, UsageError
 from riskctl.escape import for_terminal
 from riskctl.monitor.attribution import Attribution
 from riskctl.monitor.run import MonitorOptions, MonitorResult, run_monitor
-from riskctl.output.monitor import estimate_texts, monitor_markdown, shift_text
+from riskctl.output.monitor import (
+    construction_text,
+    default_limits_text,
+    estimate_texts,
+    monitor_markdown,
+    shift_text,
+)
 
 TOP = 15
+
+
+def command_line() -> str:
+    """The command as it was typed, to reproduce the run."""
+    return "riskctl " + shlex.join(sys.argv[1:]) if sys.argv[1:] else "riskctl monitor"
 
 
 def monitor(
@@ -88,6 +101,7 @@ def monitor(
     fmt: Annotated[
         str, typer.Option("--format", help="text (tables) or md (print the Markdown message).")
     ] = "text",
+    rows: RowsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Drift (PSI), time series, label-free estimates and attribution of changes.
@@ -96,16 +110,25 @@ def monitor(
     values, alert rate and expected precision/catch rate from calibrated scores (checked
     against labels once they mature), and what moved a metric (segment mix vs rate, and
     features through the mean SHAP shift). Exit 1 when a `monitoring:` limit in the strategy
-    is crossed, so a nightly job can page someone. A score column in either table is checked
+    is crossed, so a nightly job can page someone; without that section, default limits
+    (PSI 0.25 per feature and for the score, missing share +10 points, 10% unseen
+    categories) are checked, and `monitoring: {}` checks none. Derived features that grow
+    with the history's length ("time since first seen", counts over all history, rings) are
+    marked "by construction" and left out of the drift verdicts. Raw events get the
+    detector's derived features first, as `score` and `simulate` do. Series bands come from
+    how much the reference's own periods vary. A score column in either table is checked
     as `simulate` checks it: a missing, NaN or infinite score is refused with its row, never
-    counted as flagged or allowed.
+    counted as flagged or allowed. Current rows the detector trained or stopped early on
+    (by its recorded split) are left out with a warning (--rows).
 
-    [bold]Example:[/bold] riskctl monitor --reference last_quarter.parquet --current
-    yesterday.parquet --detector riskctl-demo/detector --strategy strategies/candidate.yaml
-    --by category --markdown monitor.md --report monitor.html
+    [bold]Example:[/bold] riskctl monitor --reference riskctl-demo/history.parquet --current
+    riskctl-demo/scored.parquet --detector riskctl-demo/detector --strategy
+    riskctl-demo/strategies/candidate.yaml --by category --markdown monitor.md --report
+    monitor.html   # exit 1 when a limit is crossed
 
-    [bold]Example (one table, daily):[/bold] riskctl monitor --current orders.parquet
-    --every 1d --strategy strategies/candidate.yaml
+    [bold]Example (one table, daily):[/bold] riskctl monitor --current
+    riskctl-demo/scored.parquet --every 1d --strategy riskctl-demo/strategies/candidate.yaml
+    # exit 1 when a limit is crossed
     """
     if fmt not in ("text", "md"):
         raise UsageError(f"--format must be text or md, not {fmt!r}")
@@ -125,6 +148,7 @@ def monitor(
         time,
         sample,
         seed,
+        rows,
     )
     with err.status("Comparing"):
         result = run_monitor(options)
@@ -137,7 +161,7 @@ def monitor(
         from riskctl.report.monitor import write_monitor_report
 
         with err.status("Rendering the monitor report"):
-            write_monitor_report(result, report, templates)
+            write_monitor_report(result, report, templates, command_line())
     if as_json:
         print_json(result.to_dict())
     elif fmt == "md":
@@ -160,7 +184,8 @@ def _drift_table(r: MonitorResult) -> Table:
         unseen = f"{d.unseen_share:.1%}" if d.unseen_share is not None else ""
         column = for_terminal(d.column)
         name = f"{column} [dim](score)[/]" if d is r.score_drift else column
-        psi = f"[{style}]{psi}[/]" if style else psi
+        psi = f"[{style}]{psi}[/]" if style and not d.construction else psi
+        psi += " [dim](by construction)[/]" if d.construction else ""
         table.add_row(name, psi, missing, unseen, for_terminal(d.top_bin()))
     return table
 
@@ -187,6 +212,9 @@ def _render(r: MonitorResult) -> None:
     current, reference = for_terminal(r.current_name), for_terminal(r.reference_name)
     out.print(f"[bold]{current}[/] ({r.current_rows:,} rows) against {reference}{against}")
     out.print(_drift_table(r))
+    construction = construction_text(r)
+    if construction is not None:
+        out.print(f"[dim]{for_terminal(construction)}[/]", soft_wrap=True)
     ref, cur = r.alert_rate
     if cur is not None:
         out.print(
@@ -203,7 +231,11 @@ def _render(r: MonitorResult) -> None:
         out.print(f"[red]CROSSED[/] {for_terminal(tr.id)}: {for_terminal(tr.message)}")
     for w in r.warnings:
         err.print(f"[yellow]warning:[/] {for_terminal(w)}", soft_wrap=True)
+    defaults = default_limits_text(r)
+    if defaults is not None:
+        out.print(for_terminal(defaults), soft_wrap=True, markup=False)
     if r.thresholds:
-        crossed = f"{len(r.failed)} of {len(r.thresholds)} limits crossed"
-        ok = f"{len(r.thresholds)} limits hold"
+        kind = "default limits" if r.default_limits else "limits"
+        crossed = f"{len(r.failed)} of {len(r.thresholds)} {kind} crossed"
+        ok = f"{len(r.thresholds)} {kind} hold"
         out.print(f"[red]FAILED[/]: {crossed}" if r.failed else f"[green]PASSED[/]: {ok}")

@@ -145,3 +145,16 @@ TEMPLATES_HELP = (
     "a sandbox with limits on value size (10M), report size (64M characters), recursion and "
     "time (60 s)."
 )
+RowsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--rows",
+        help="Which rows to measure on when a detector the strategy names recorded its split "
+        "(riskctl train's split.parquet; rows matched by file, row digest or id): not-train "
+        "(the default: leave out the rows it trained or stopped early on), test (its test "
+        "rows only) or all (training rows included: they flatter the detector, and a "
+        "warning says so).",
+        metavar="test|not-train|all",
+        show_default=False,
+    ),
+]

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from riskctl import executor
 from riskctl.cli.console import err, out, print_json
 from riskctl.cli.options import (
     TEMPLATES_HELP,
@@ -23,15 +24,15 @@ from riskctl.cli.options import (
     LabelsOpt,
     NoOutcomeOpt,
     PropensityOpt,
+    RowsOpt,
     TimeOpt,
 )
 from riskctl.data.output import check_output_file
 from riskctl.escape import for_terminal
-from riskctl.gate.baseline_limits import check_guardrails, needs_baseline_measure
+from riskctl.gate.baseline_limits import check_guardrails
 from riskctl.model.detector import load_detector
 from riskctl.outcomes.history import history_from_flags
 from riskctl.report.curve_points import check_fpr_axis
-from riskctl.simulation.simulate import run_simulation
 
 
 def report(
@@ -104,15 +105,18 @@ def report(
     labels: LabelsOpt = "auto",
     no_outcome: NoOutcomeOpt = None,
     propensity: PropensityOpt = None,
+    rows: RowsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Write a self-contained HTML report of a strategy change.
 
     Opens with no network: headline cards, trade-off curves with both operating points,
     score distributions, segments, swap set, rules, reasons, caveats, reproducibility.
+    It says which rows it measured: by default not the rows a detector the strategy names
+    trained or stopped early on (--rows).
 
-    [bold]Example:[/bold] riskctl report strategies/candidate.yaml --baseline
-    strategies/baseline.yaml --data riskctl-demo/scored.parquet --detector
+    [bold]Example:[/bold] riskctl report riskctl-demo/strategies/candidate.yaml --baseline
+    riskctl-demo/strategies/baseline.yaml --data riskctl-demo/scored.parquet --detector
     riskctl-demo/detector --out report.html
     """
     check_output_file(out_path)
@@ -125,15 +129,12 @@ def report(
         "amount": amount,
         "production": history_from_flags(decision, no_outcome, control, propensity),
         "history": history,
+        "rows": rows,
     }
     carry = [*given.feature_names, *(given.manifest.get("ids") or [])] if given else None
-    run = run_simulation(strategy, data, by=by, carry=carry, **options)
+    run = executor.simulate(strategy, data, by=by, carry=carry, **options)
     # the baseline's guardrails measure the candidate's decisions the baseline's way
-    measured = (
-        run_simulation(strategy, data, measure_as_baseline=True, **options)
-        if needs_baseline_measure(run)
-        else None
-    )
+    measured = executor.measured_as_baseline(run, strategy, data, **options)
     det = given or next(iter(run.detectors.values()), None)
     command = "riskctl " + shlex.join(sys.argv[1:]) if sys.argv[1:] else "riskctl report"
     with err.status("Rendering the report"):

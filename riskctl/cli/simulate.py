@@ -5,11 +5,12 @@ from __future__ import annotations
 import shlex
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from riskctl.cli.console import err, out, print_json
+from riskctl import executor
+from riskctl.cli.console import err, out, print_json, warn_rows
 from riskctl.cli.options import (
     AmountOpt,
     BaselineOpt,
@@ -22,6 +23,7 @@ from riskctl.cli.options import (
     LabelsOpt,
     NoOutcomeOpt,
     PropensityOpt,
+    RowsOpt,
     SchedulerOpt,
     TimeOpt,
     TimeoutOpt,
@@ -34,15 +36,15 @@ from riskctl.cli.tables import (
     swap_table,
 )
 from riskctl.data.output import check_output_dir, check_output_file
-from riskctl.distributed.cluster import cluster_options
+from riskctl.distributed.limits import outcome_flags
 from riskctl.errors import UsageError
 from riskctl.escape import for_terminal
-from riskctl.gate.baseline_limits import check_guardrails, needs_baseline_measure
+from riskctl.executor import refuse_on_cluster
+from riskctl.gate.baseline_limits import check_guardrails
 from riskctl.gate.guardrails import check_labels_choice
 from riskctl.numbers import fmt_percent
 from riskctl.outcomes.history import history_from_flags
-from riskctl.output.json import run_to_dict, write_metrics, write_simulation
-from riskctl.simulation.simulate import run_simulation
+from riskctl.output.json import run_to_dict
 
 
 def simulate(
@@ -82,6 +84,7 @@ def simulate(
         Path | None, typer.Option("--report", help="Also write the HTML report here.")
     ] = None,
     history: HistoryOpt = None,
+    rows: RowsOpt = None,
     scheduler: SchedulerOpt = None,
     timeout: TimeoutOpt = None,
     as_json: JsonOpt = False,
@@ -99,6 +102,9 @@ def simulate(
     rate and review load, not in label metrics; with some unseen, label metrics come three
     ways: naive, bounds, and the control-group estimate (`history:` or --decision/--control).
 
+    Rows a detector the strategy names trained or stopped early on (by its recorded split)
+    are left out by default and a warning says how many; --rows test|not-train|all chooses.
+
     With --scheduler, --data may be a directory or glob of Parquet parts: each part is
     decided on the Dask cluster and the numbers are the same as on one machine; --out then
     holds decisions/ and baseline_decisions/ as partitioned Parquet. Raw events for a
@@ -106,8 +112,8 @@ def simulate(
     --report and the three-way label estimates (--labels, --decision, --control, ...,
     unlabelled matured rows) run on one machine only.
 
-    [bold]Example:[/bold] riskctl simulate strategies/candidate.yaml --baseline
-    strategies/baseline.yaml --data riskctl-demo/scored.parquet
+    [bold]Example:[/bold] riskctl simulate riskctl-demo/strategies/candidate.yaml --baseline
+    riskctl-demo/strategies/baseline.yaml --data riskctl-demo/scored.parquet
     """
     check_labels_choice(labels)
     if history is not None and not history.exists():
@@ -116,51 +122,19 @@ def simulate(
         check_output_dir(out_dir, create=False)
     if report is not None:
         check_output_file(report, "--report")
-    cluster = cluster_options(scheduler, timeout)
-    if cluster is not None:
-        from riskctl.distributed.limits import one_machine_only, outcome_flags
-        from riskctl.distributed.simulate import simulate_dataset
-
-        flags = outcome_flags(labels, decision, no_outcome, control, propensity)
-        one_machine_only({"--report": report, **flags})
-
-        run = simulate_dataset(
-            strategy, data, cluster, baseline, label, time, amount, by, out=out_dir, history=history
-        )
-        if out_dir is not None:
-            write_metrics(run, out_dir)
-    else:
-        run = run_simulation(
-            strategy,
-            data,
-            baseline=baseline,
-            label=label,
-            time=time,
-            amount=amount,
-            by=by,
-            history=history,
-            production=history_from_flags(decision, no_outcome, control, propensity),
-        )
-        if out_dir is not None:
-            write_simulation(run, out_dir)
+    flags = outcome_flags(labels, decision, no_outcome, control, propensity)
+    refuse_on_cluster(scheduler, timeout, {"--report": report, "--rows": rows, **flags})
+    production = history_from_flags(decision, no_outcome, control, propensity)
+    inputs: dict[str, Any] = {"baseline": baseline, "label": label, "time": time, "amount": amount}
+    inputs.update(history=history, production=production, rows=rows)
+    inputs.update(scheduler=scheduler, timeout=timeout)
+    run = executor.simulate(strategy, data, by=by, out=out_dir, **inputs)
     if report is not None:
         command = "riskctl " + shlex.join(sys.argv[1:]) if sys.argv[1:] else "riskctl simulate"
         # the report stack (altair) loads only when a report is asked for
         from riskctl.report.build import report_for_run
 
-        measured = None
-        if needs_baseline_measure(run):  # the baseline's guardrails, measured its way
-            measured = run_simulation(
-                strategy,
-                data,
-                baseline=baseline,
-                label=label,
-                time=time,
-                amount=amount,
-                history=history,
-                production=history_from_flags(decision, no_outcome, control, propensity),
-                measure_as_baseline=True,
-            )
+        measured = executor.measured_as_baseline(run, strategy, data, **inputs)
         report_for_run(
             run,
             check_guardrails(run, labels=labels, measured=measured),
@@ -171,6 +145,7 @@ def simulate(
     if as_json:
         print_json(run_to_dict(run))
         return
+    warn_rows(run.evaluation_rows)
     for warning in run.candidate.warnings:
         err.print(f"[yellow]warning:[/] {for_terminal(str(warning))}", soft_wrap=True)
     out.print(metrics_table(run))

@@ -9,7 +9,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from riskctl.cli.console import out, print_json
+from riskctl import executor
+from riskctl.cli.console import err, out, print_json, warn_rows
 from riskctl.cli.options import (
     AmountOpt,
     ControlOpt,
@@ -20,25 +21,27 @@ from riskctl.cli.options import (
     LabelsOpt,
     NoOutcomeOpt,
     PropensityOpt,
+    RowsOpt,
     SchedulerOpt,
     TimeOpt,
     TimeoutOpt,
     between,
 )
 from riskctl.data.output import check_output_file
-from riskctl.distributed.cluster import cluster_options
+from riskctl.distributed.limits import outcome_flags
 from riskctl.errors import UsageError
 from riskctl.escape import for_terminal
+from riskctl.executor import refuse_on_cluster
 from riskctl.metrics.registry import METRICS
 from riskctl.numbers import fmt_percent
 from riskctl.outcomes.history import history_from_flags
 from riskctl.output.tables import metric_text
+from riskctl.simulation.evaluation_rows import EvaluationRows
 from riskctl.simulation.simulate import run_simulation
 from riskctl.simulation.strategy_metrics import StrategyMetrics
 from riskctl.strategy.write import set_segment_thresholds, set_thresholds
 from riskctl.tuning.sweep import Curve
 from riskctl.tuning.thresholds import Target, TuneResult, segment_when
-from riskctl.tuning.tradeoff import sweep_file
 from riskctl.tuning.tune import tune_run
 
 
@@ -73,6 +76,7 @@ def sweep(
     labels: LabelsOpt = "auto",
     no_outcome: NoOutcomeOpt = None,
     propensity: PropensityOpt = None,
+    rows: RowsOpt = None,
     scheduler: SchedulerOpt = None,
     timeout: TimeoutOpt = None,
     as_json: JsonOpt = False,
@@ -85,7 +89,8 @@ def sweep(
     One sort and cumulative sums; equal scores are one point. The compact default keeps the
     exact points at 0.1%, 0.5%, 1%, 2% and 5% FPR. With --strategy, the rules' catches are
     the curve's starting point. Rows with no label count in alert rate only; with a
-    control group (`history:` or --decision/--control) the curve is weighted by it.
+    control group (`history:` or --decision/--control) the curve is weighted by it. With
+    --strategy, rows its detector trained or stopped early on are left out (--rows).
 
     With --scheduler, --data may be a directory or glob of Parquet parts: each part is
     reduced on the Dask cluster to counts per distinct score, and the merged counts give the
@@ -94,21 +99,16 @@ def sweep(
     [bold]Example:[/bold] riskctl sweep --data riskctl-demo/scored.parquet --score score
     --label is_bad --amount amount
     """
-    cluster = cluster_options(scheduler, timeout)
-    if cluster is not None:
-        from riskctl.distributed.limits import one_machine_only, outcome_flags
-        from riskctl.distributed.sweep import sweep_dataset
-
-        one_machine_only(outcome_flags(labels, decision, no_outcome, control, propensity))
-
-        shown = sweep_dataset(
-            data, cluster, score, label, amount, by, strategy, action, compact=not all_points
-        )
-    else:
-        history = history_from_flags(decision, no_outcome, control, propensity)
-        shown = sweep_file(
-            data, score, label, amount, by, strategy, action, not all_points, history, labels
-        )
+    refuse_on_cluster(
+        scheduler,
+        timeout,
+        {"--rows": rows, **outcome_flags(labels, decision, no_outcome, control, propensity)},
+    )
+    history = history_from_flags(decision, no_outcome, control, propensity)
+    shown, chosen = executor.sweep(
+        data, score, label, amount, by, strategy, action, not all_points, history, labels,
+        scheduler, timeout, rows,
+    )  # fmt: skip
     if as_json:
         body = [
             {
@@ -120,8 +120,10 @@ def sweep(
             }
             for c in shown
         ]
-        print_json(body[0] if by is None else {"curves": body})
+        doc = body[0] if by is None else {"curves": body}
+        print_json({**doc, "evaluation_rows": chosen.to_dict()} if chosen else doc)
         return
+    warn_rows(chosen)
     for c in shown:
         out.print(_curve_table(c))
 
@@ -237,6 +239,7 @@ def tune(
     control: ControlOpt = None,
     propensity: PropensityOpt = None,
     labels: LabelsOpt = "auto",
+    rows: RowsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Find the threshold that meets a target, exactly, and write the tuned strategy.
@@ -244,11 +247,14 @@ def tune(
     Every distinct score is a candidate; the chosen one has the best objective of all that
     meet the target on the data (ties: the highest threshold). Everything else in the file
     stays as it was, comments included. The estimate is optimistic on the data it was tuned
-    on: --holdout keeps a slice aside for an honest one. Rows with no label count in
-    review load and alert rate; with a control group the curve is weighted by it.
+    on: --holdout keeps a slice aside for an honest one, and a warning says when the
+    held-out catch or false-positive rate falls outside the tuned one's 95% interval (their
+    intervals do not overlap). Rows with no label count in review load and alert rate; with
+    a control group the curve is weighted by it. Rows a detector the strategy names trained
+    or stopped early on are left out (--rows).
 
-    [bold]Example:[/bold] riskctl tune strategies/candidate.yaml --data
-    riskctl-demo/scored.parquet --max-fpr 0.005 --out strategies/candidate.tuned.yaml
+    [bold]Example:[/bold] riskctl tune riskctl-demo/strategies/candidate.yaml --data
+    riskctl-demo/scored.parquet --max-fpr 0.005 --out candidate.tuned.yaml
     """
     targets = [
         Target(k, v)
@@ -276,6 +282,7 @@ def tune(
         amount=amount,
         by=[by] if by and by != "segment" else None,
         production=history_from_flags(decision, no_outcome, control, propensity),
+        rows=rows,
     )
     result = tune_run(run, targets[0], action, score, holdout, by, labels)
     if result.met and result.by is not None:
@@ -283,7 +290,7 @@ def tune(
     elif result.met:
         set_thresholds(strategy, out_path, [(result.action, result.score, result.after)])
     if as_json:
-        print_json(_result_dict(result, out_path))
+        print_json(_result_dict(result, out_path, run.evaluation_rows))
     else:
         _render(result, out_path)
     if not result.met:
@@ -302,7 +309,7 @@ def write_segments(strategy: Path, out_path: Path, r: TuneResult, dtypes: dict) 
     set_segment_thresholds(strategy, out_path, r.action, r.score, {}, new)
 
 
-def _result_dict(r: TuneResult, out_path: Path) -> dict:
+def _result_dict(r: TuneResult, out_path: Path, rows: EvaluationRows | None) -> dict:
     def m(x: StrategyMetrics | None) -> dict | None:
         return x.to_dict() if x else None
 
@@ -322,10 +329,14 @@ def _result_dict(r: TuneResult, out_path: Path) -> dict:
         if r.holdout_after
         else None,
         "notes": r.notes,
+        "warnings": r.warnings,
+        "evaluation_rows": rows.to_dict() if rows is not None else None,
     }
 
 
 def _render(r: TuneResult, out_path: Path) -> None:
+    for warning in r.warnings:
+        err.print(f"[bold yellow]warning:[/] {for_terminal(warning)}", soft_wrap=True)
     before = "none" if r.before is None else f"{r.before:.4f}"
     out.print(
         f"Target: {for_terminal(r.target.describe())}. {r.candidates:,} candidate thresholds."

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from riskctl import executor
 from riskctl.cli.console import err, out, print_json, progress_bar
 from riskctl.cli.models import periods_table, roles_table, test_summary
 from riskctl.cli.options import (
@@ -18,12 +19,9 @@ from riskctl.cli.options import (
     SeedOpt,
     TimeoutOpt,
 )
-from riskctl.data.output import check_output_dir, check_output_file
-from riskctl.distributed.cluster import cluster_options
+from riskctl.data.output import check_output_dir
 from riskctl.escape import for_terminal
-from riskctl.model.score import score_file
 from riskctl.model.train import TrainOptions
-from riskctl.model.train import train as train_model
 
 
 def train(
@@ -170,14 +168,19 @@ def train(
     watch the early-stopping slice, and every reported metric comes from the test slice: ROC
     AUC, PR AUC, catch rate at 0.1%/1%/5% false-positive rate and Brier score, each with a
     95% bootstrap interval, then calibration, feature importance and a table by period.
-    Warnings (stderr) flag bad rates that vary across periods, results carried by one period,
-    a model near chance, miscalibrated scores and single features that look like leakage.
-    The split (which input row went where, with test scores) is written to split.parquet in
-    the detector directory. Duplicate rows (equal in every feature, the label and the time)
-    are counted and each set of copies is kept on one side of the split, so copies cannot
-    inflate the test metrics. Column names may hold any character (XGBoost's own names for
-    the features are positional when a name holds `[`, `]` or `<`; the manifest, importance,
-    SHAP columns and reasons keep yours). Same data, config and seed give a byte-identical model.
+    Warnings (stderr) flag bad rates that vary across periods, test results carried by a
+    burst (a run of consecutive periods; with the ROC AUC outside it), a test slice within
+    one period, a model near chance, miscalibrated scores, catch-rate intervals too wide to
+    read and single features that look like leakage; those on periods and calibration fire
+    only beyond chance at the observed counts (p < 0.001). The split (which input row went
+    where, with test scores and a digest of each row) is written to split.parquet in the
+    detector directory: simulate, check, tune, sweep, report and monitor read it to leave
+    the training rows out of their numbers (--rows). Duplicate rows (equal in every
+    feature, the label and the time) are counted and each set of copies is kept on one side
+    of the split, so copies cannot inflate the test metrics. Column names may hold any
+    character (XGBoost's own names for the features are positional when a name holds `[`,
+    `]` or `<`; the manifest, importance, SHAP columns and reasons keep yours). Same data,
+    config and seed give a byte-identical model.
 
     [bold]model.yaml[/bold] (every key optional): rounds, early_stopping_rounds, max_depth,
     learning_rate, min_child_weight, subsample, colsample_bytree, reg_lambda, max_bin,
@@ -190,11 +193,12 @@ def train(
     the same model; with --features the columns are derived on the cluster first. --group,
     --calibrate, --categorical, --bad and --period run on one machine only.
 
-    [bold]Example:[/bold] riskctl train history.parquet --label is_bad --time event_time
-    --exclude attack --group device_id --calibrate isotonic --out detectors/order
+    [bold]Example:[/bold] riskctl train riskctl-demo/history.parquet --label is_bad --time
+    event_time --exclude attack --group device_id --calibrate isotonic --out detectors/order
 
-    From raw events: riskctl train events.parquet --features features.yaml --label is_bad
-    --time event_time --out detectors/order
+    From raw events: riskctl train riskctl-demo/events.parquet --features
+    riskctl-demo/features.yaml --label is_bad --time event_time --exclude attack --out
+    detectors/order
     """
     check_output_dir(out_dir, create=False)
     options = TrainOptions(
@@ -217,14 +221,8 @@ def train(
         config=config,
         features_spec=features_spec,
     )
-    cluster = cluster_options(scheduler, timeout)
-    if cluster is not None:
-        from riskctl.distributed.train import train_dataset
-
-        result = train_dataset(data, out_dir, options, cluster)
-    else:
-        with progress_bar("Boosting", quiet or as_json) as progress:
-            result = train_model(data, out_dir, options, progress)
+    with progress_bar("Boosting", quiet or as_json) as progress:
+        result = executor.train_detector(data, out_dir, options, progress, scheduler, timeout)
     manifest = result.detector.manifest
     if as_json:
         print_json(
@@ -282,13 +280,27 @@ def score(
             help="Carry every input column (so the output can be simulated with rules).",
         ),
     ] = False,
+    column: Annotated[
+        str,
+        typer.Option("--column", help="Name of the score column to write (e.g. score_v2)."),
+    ] = "score",
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="Overwrite a score column the table already has (refused without it).",
+        ),
+    ] = False,
     history: HistoryOpt = None,
     scheduler: SchedulerOpt = None,
     timeout: TimeoutOpt = None,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Score a table with a detector: its id/label/time columns plus `score`, in input order.
+    """Score a table with a detector: its id/label/time columns plus the score, in input order.
+
+    The score is written as `score`, or under --column NAME. A table that already has that
+    column (a scored table, scored again) is refused unless --replace overwrites it.
 
     Reads and scores in batches, so memory stays bounded on files larger than RAM. Category
     values never seen in training are scored as missing, and counted. A categorical column
@@ -300,37 +312,14 @@ def score(
     on the Dask cluster into OUT/part-NNNNN.parquet (OUT is then a directory). Raw events
     for a detector with a features spec get its derived columns on the cluster first.
 
-    [bold]Example:[/bold] riskctl score detectors/order orders.parquet --out scored.parquet
+    [bold]Example:[/bold] riskctl score riskctl-demo/detector riskctl-demo/new_events.parquet
+    --history riskctl-demo/events.parquet --out scored.parquet
     """
-    cluster = cluster_options(scheduler, timeout)
-    if cluster is None:
-        check_output_file(out_path)
-    else:
-        check_output_dir(out_path, create=False)
     with progress_bar("Scoring", quiet or as_json) as progress:
-        if cluster is not None:
-            from riskctl.distributed.rows import score_dataset
-
-            summary = score_dataset(
-                detector,
-                data,
-                out_path,
-                cluster,
-                keep,
-                progress=progress,
-                keep_all=keep_all,
-                history=history,
-            )
-        else:
-            summary = score_file(
-                detector,
-                data,
-                out_path,
-                keep=keep,
-                progress=progress,
-                keep_all=keep_all,
-                history=history,
-            )
+        summary = executor.score(
+            detector, data, out_path, keep, keep_all, history, progress, scheduler, timeout,
+            column=column, replace=replace,
+        )  # fmt: skip
     if as_json:
         print_json(
             {

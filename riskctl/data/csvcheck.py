@@ -15,6 +15,8 @@ from pathlib import Path
 
 import polars as pl
 
+from riskctl.data.notices import notice
+from riskctl.data.separators import LIKELY_SEPARATORS, separator_of
 from riskctl.errors import DataError
 
 UNIT_SEPARATOR = "\x1f"  # never in ordinary text: each whole line is one value
@@ -35,8 +37,9 @@ def check_width(path: Path, columns: int) -> None:
 
 def check_csv(path: Path, ragged_ok: bool = False) -> list[int]:
     """Raise on the first irregular line (unless `ragged_ok`). Returns the rows, numbered
-    from 0 as polars numbers them, that are blank lines: polars reads each as a row of
-    nulls, where pandas and DuckDB see no row at all."""
+    from 0 as polars numbers them, that are no rows: blank lines (polars reads each as a row
+    of nulls, where pandas and DuckDB see no row at all) and, unless `ragged_ok`, a last line
+    cut off mid-row, which every command drops with a warning (see `cut_last_line`)."""
     if ragged_ok:
         _header_checked(path)
         return _layout(path)[1]
@@ -47,7 +50,33 @@ def check_csv(path: Path, ragged_ok: bool = False) -> list[int]:
             hint="fix or remove that line (an interrupted export?), or quote values "
             "that contain commas",
         )
-    return blank
+    cut = cut_last_line(path)
+    if cut is None:
+        return blank
+    line, n, width, row = cut
+    notice(
+        f"{path}: the last line (line {line}) is cut off mid-row ({n} of {width} fields, no "
+        "line break at the end: an interrupted export?); it was left out"
+    )
+    return sorted({*blank, row})
+
+
+def cut_last_line(path: Path) -> tuple[int, int, int, int] | None:
+    """(line number, fields, header fields, row number from 0) of a last line cut off
+    mid-row: the file ends without a line break and its last line has fewer fields than the
+    header. None for a complete file."""
+    if not _truncated_end(path):
+        return None
+    header = _header(path)
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh, delimiter=separator_of(path))
+        next(reader, None)
+        rows, last, line = 0, None, 1
+        for row in reader:
+            rows, last, line = rows + 1, row, reader.line_num
+    if last is None or not last or len(last) >= len(header):
+        return None
+    return line, len(last), len(header), rows - 1
 
 
 def irregular_lines(path: Path) -> list[tuple[int, int, int]]:
@@ -63,7 +92,7 @@ def _layout(path: Path) -> tuple[list[tuple[int, int, int]], list[int]]:
     lines = _lines(path)
     if lines is None:
         return [], []
-    fields = lines.str.count_matches(",", literal=True) + 1
+    fields = lines.str.count_matches(separator_of(path), literal=True) + 1
     nonblank = lines.str.len_bytes() > 0
     ok = (fields == len(header)) | ~nonblank
     if _truncated_end(path) and len(ok):  # an export cut off mid-line: its last row is short
@@ -113,9 +142,29 @@ def _header(path: Path) -> list[str]:
         raise _not_utf8(path, 1) from None
     if not text.strip():
         raise DataError(f"{path}: empty file, or no header on line 1")
-    header = next(csv.reader([text.rstrip("\r\n")]))
+    sep = separator_of(path)
+    header = next(csv.reader([text.rstrip("\r\n")], delimiter=sep))
     check_width(path, len(header))
+    _check_one_column(path, header, sep)
     return header
+
+
+def _check_one_column(path: Path, header: list[str], sep: str) -> None:
+    """A header read as one column that holds another likely separator: the file is
+    separated by that one (a European `;` export, a tab-separated file named .csv)."""
+    if len(header) != 1:
+        return
+    other = next((c for c in LIKELY_SEPARATORS if c != sep and c in header[0]), None)
+    if other is None:
+        return
+    shown = header[0] if len(header[0]) <= 60 else header[0][:57] + "..."
+    flag = "tab" if other == "\t" else f"'{other}'"
+    raise DataError(
+        f"{path}: the header reads as one column {shown!r}, which holds "
+        f"{LIKELY_SEPARATORS[other]} characters: the fields are separated by "
+        f"{LIKELY_SEPARATORS[other]}, not {LIKELY_SEPARATORS.get(sep, repr(sep))}",
+        hint=f"pass --separator {flag} (riskctl --separator {flag} COMMAND ...)",
+    )
 
 
 def _lines(path: Path) -> pl.Series | None:
@@ -140,7 +189,7 @@ def _lines(path: Path) -> pl.Series | None:
 
 def _exact_layout(path: Path, width: int) -> tuple[list[tuple[int, int, int]], list[int]]:
     with open(path, encoding="utf-8-sig", newline="") as fh:
-        reader = csv.reader(fh)
+        reader = csv.reader(fh, delimiter=separator_of(path))
         next(reader, None)
         start = reader.line_num + 1
         numbered = []

@@ -85,8 +85,11 @@ _SLASH_DATE = re.compile(r"^\s*\d{1,2}/\d{1,2}/\d{2,4}")
 
 def slash_date_columns(csv_path: Path) -> list[str]:
     """Columns of a CSV whose first values look like `2/24/15 22:55` (a sample read as text)."""
+    from riskctl.data.separators import separator_of
+
     sample = pl.read_csv(
         csv_path,
+        separator=separator_of(csv_path),
         n_rows=SAMPLE,
         infer_schema_length=0,
         truncate_ragged_lines=True,

@@ -16,6 +16,7 @@ from riskctl.data.csvcheck import check_csv, check_width
 from riskctl.data.dates import parse_date_strings, slash_date_columns
 from riskctl.data.memory import TABLE_COPIES, check_fits
 from riskctl.data.output import check_output_file
+from riskctl.data.separators import TAB_SUFFIXES, separator_of
 from riskctl.errors import DataError, UsageError, first_line, name_list
 from riskctl.escape import CSV_FORMULA_START, for_csv_cell
 from riskctl.files import check_input_file
@@ -25,10 +26,17 @@ TABLE_SUFFIXES = {
     ".parquet": "parquet",
     ".pq": "parquet",
     ".csv": "csv",
+    ".tsv": "csv",  # tab-separated (see csvcheck.separator_of)
+    ".tab": "csv",
     ".ndjson": "ndjson",
     ".jsonl": "ndjson",
     ".json": "json",
 }
+
+
+def written_separator(path: Path) -> str:
+    """Tabs in a `.tsv` or `.tab` file riskctl writes, else commas."""
+    return "\t" if path.suffix.lower() in TAB_SUFFIXES else ","
 
 
 def table_format(path: Path) -> str:
@@ -94,6 +102,7 @@ def _scan_csv(path: Path, ragged_ok: bool) -> pl.LazyFrame:
     def scan(overrides: dict[str, Any], infer: int | None) -> pl.LazyFrame:
         return pl.scan_csv(
             path,
+            separator=separator_of(path),
             try_parse_dates=True,
             schema_overrides={**dates, **overrides},
             infer_schema_length=infer,
@@ -269,7 +278,7 @@ def write_table(df: pl.DataFrame, path: Path | str) -> Path:
             # statistics off: the file's bytes then depend only on the data (reproducible)
             df.write_parquet(tmp, compression="zstd", statistics=False)
         elif fmt == "csv":
-            for_csv(df.lazy()).collect().write_csv(tmp)
+            for_csv(df.lazy()).collect().write_csv(tmp, separator=written_separator(path))
         elif fmt == "json":
             df.write_json(tmp)
         else:
@@ -320,8 +329,9 @@ class BatchWriter:
     place. On failure nothing is left at the output path.
     """
 
-    def __init__(self, out: Path) -> None:
+    def __init__(self, out: Path, metadata: dict[str, str] | None = None) -> None:
         self.out = Path(out)
+        self.metadata = metadata  # Parquet key-value metadata (other formats have none)
         self.fmt = table_format(self.out)
         check_output_file(self.out)
         try:
@@ -342,9 +352,9 @@ class BatchWriter:
         merged = pl.scan_parquet(self.parts)
         with atomic_path(self.out) as tmp:
             if self.fmt == "parquet":
-                merged.sink_parquet(tmp, statistics=False)
+                merged.sink_parquet(tmp, statistics=False, metadata=self.metadata)
             elif self.fmt == "csv":
-                for_csv(merged).sink_csv(tmp)
+                for_csv(merged).sink_csv(tmp, separator=written_separator(self.out))
             elif self.fmt == "json":  # one array: it has to be whole in memory once
                 merged.collect().write_json(tmp)
             else:

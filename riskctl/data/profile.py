@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from riskctl.data.csvcheck import irregular_lines
+from riskctl.data.csvcheck import cut_last_line, irregular_lines
 from riskctl.data.io import scan_table, table_format
 from riskctl.data.labels import binary_label, label_values
 from riskctl.data.memory import TABLE_COPIES, check_fits
@@ -95,7 +95,8 @@ def profile_table(
         _column(df[c], LABEL if c == label else roles[c].role, why.get(c) or roles[c].why)
         for c in df.columns
     ]
-    notes = [*_ragged_notes(Path(path)), *_notes(df)]
+    cut = _cut_note(Path(path))
+    notes = [*cut, *_ragged_notes(Path(path)), *_notes(df, looked_cut=bool(cut))]
     prof = Profile(str(path), df.height, columns, label, time, inferred, notes=notes)
     if time:
         prof = _with_time(prof, df[time])
@@ -248,6 +249,22 @@ def _maturity(periods: list[dict[str, Any]]) -> str:
     )
 
 
+def _cut_note(path: Path) -> list[str]:
+    """A CSV whose last line was cut off mid-row: read here, left out by every other
+    command (with a warning)."""
+    if table_format(path) != "csv":
+        return []
+    cut = cut_last_line(path)
+    if cut is None:
+        return []
+    line, n, width, _ = cut
+    return [
+        f"the last line (line {line}) is cut off mid-row ({n} of {width} fields, no line break "
+        "at the end): the file looks truncated (an interrupted export); read here with missing "
+        "values, left out by every other command"
+    ]
+
+
 def _ragged_notes(path: Path) -> list[str]:
     """CSV lines with another number of fields than the header: the profile reads them
     padded (or cut), which deciding commands refuse, so it names them."""
@@ -265,10 +282,11 @@ def _ragged_notes(path: Path) -> list[str]:
     ]
 
 
-def _notes(df: pl.DataFrame) -> list[str]:
-    """Oddities worth a line: a truncated last row, empty columns."""
+def _notes(df: pl.DataFrame, looked_cut: bool = False) -> list[str]:
+    """Oddities worth a line: a truncated last row (unless `looked_cut` already said so),
+    empty columns."""
     notes = []
-    if df.height > 1:
+    if df.height > 1 and not looked_cut:
         last = df.row(-1)
         earlier = df.head(df.height - 1)
         cut = [

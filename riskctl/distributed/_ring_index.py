@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from riskctl.features._ring_kernels import add_ring
+from riskctl.features.ring_kernels import add_ring
 
 NEVER = np.iinfo(np.int64).max
 

@@ -47,9 +47,12 @@ class ClusterOptions:
         return min(max(self.timeout, MIN_CONNECT), CONNECT_TIMEOUT)
 
 
-def cluster_options(scheduler: str | None, timeout: float | None) -> ClusterOptions | None:
-    """The flags, else RISKCTL_SCHEDULER / RISKCTL_DASK_TIMEOUT; None: run on this machine.
-    The address and the time limit are checked here, before any work."""
+def cluster_options(
+    scheduler: str | None, timeout: float | None, from_environment: bool = True
+) -> ClusterOptions | None:
+    """The flags, else RISKCTL_SCHEDULER (unless not `from_environment`) and
+    RISKCTL_DASK_TIMEOUT; None: run on this machine. The address and the time limit are
+    checked here, before any work."""
     if timeout is None:
         raw = os.environ.get(TIMEOUT_ENV)
         try:
@@ -65,7 +68,7 @@ def cluster_options(scheduler: str | None, timeout: float | None) -> ClusterOpti
             "e.g. --timeout 600",
             EXIT_BAD_INPUT,
         )
-    address = (scheduler or os.environ.get(SCHEDULER_ENV) or "").strip()
+    address = (scheduler or (from_environment and os.environ.get(SCHEDULER_ENV)) or "").strip()
     if not address:
         return None
     parse_address(address)

@@ -40,10 +40,18 @@ def _score_part(
     batch: int,
     keep_all: bool,
     first: FirstPart,
+    replace: bool = False,
 ) -> ScoreSummary:
     first.check(part, scan_table(part).collect_schema())
     return score_file(
-        detector, part, out, keep=keep, column=column, batch_rows=batch, keep_all=keep_all
+        detector,
+        part,
+        out,
+        keep=keep,
+        column=column,
+        batch_rows=batch,
+        keep_all=keep_all,
+        replace=replace,
     )
 
 
@@ -58,13 +66,22 @@ def score_dataset(
     progress: Progress | None = None,
     keep_all: bool = False,
     history: Path | None = None,
+    replace: bool = False,
 ) -> ScoreSummary:
     """Score every partition of `data` on the cluster into `out/part-NNNNN.parquet`; raw
-    events first get the detector's derived features (`history` as context)."""
+    events first get the detector's derived features (`history` as context). `column` and
+    `replace` as for `score_file`."""
     check_partitioned_out(out, SCORE_KIND, [data, history], [detector_dir])
     with derived_input(detector_dir, data, history, Path(out).parent, options) as data:
         return _score_parts(
-            detector_dir, data, out, options, keep, column, batch_rows, progress, keep_all
+            detector_dir,
+            data,
+            out,
+            options,
+            (keep, column, replace),
+            batch_rows,
+            progress,
+            keep_all,
         )
 
 
@@ -73,12 +90,12 @@ def _score_parts(
     data: Path,
     out: Path,
     options: ClusterOptions,
-    keep: list[str] | None,
-    column: str,
+    carry: tuple[list[str] | None, str, bool],  # keep, the score column, replace
     batch_rows: int,
     progress: Progress | None,
     keep_all: bool,
 ) -> ScoreSummary:
+    keep, column, replace = carry
     parts = [p.resolve() for p in partitions(data)]
     first = FirstPart.of(parts[0])
     held = [*parts, detector_dir]
@@ -93,6 +110,7 @@ def _score_parts(
                 batch_rows,
                 keep_all,
                 first,
+                replace,
             )
             for i, part in enumerate(parts)
         ]

@@ -15,7 +15,7 @@ import polars as pl
 
 from riskctl.distributed.cluster import Cluster
 from riskctl.distributed.limits import all_seen
-from riskctl.distributed.simulate import PartSpec, decisions_of, merge_cells, plan, read_rows
+from riskctl.distributed.simulate import PartSpec, decisions_of, merge_cells, part_rows, plan
 from riskctl.rules.folds import at_or_after
 from riskctl.rules.holdout import Change, attack_counts, attack_dict, change_of, with_rules
 from riskctl.simulation.cells import Cells
@@ -63,7 +63,7 @@ def holdout_part(part: Path, task: HoldoutTask) -> tuple[list[pl.DataFrame], lis
     """One part's holdout rows: per variant, its cells paired with the strategy's; per rule,
     the attack counts of the rows it newly stops."""
     spec = task.spec
-    rows, compiled = read_rows(part, spec)
+    rows, compiled = part_rows(part, spec)
     time = spec.roles.time
     assert time is not None
     lf = rows.lazy()

@@ -36,22 +36,23 @@ from riskctl.errors import UsageError
 from riskctl.features.stored import stored_spec
 from riskctl.model.detector import Detector
 from riskctl.simulation.cells import AMOUNT, AMOUNT_SQ, BAD, ROWS, Cells, sorted_cells
+from riskctl.simulation.pins import check_pins
 from riskctl.simulation.role_resolution import load_detectors, resolve_roles
 from riskctl.simulation.roles import Roles
 from riskctl.simulation.rows import Rows
 from riskctl.simulation.simulate import (
     SimulationRun,
-    _check_pins,
-    _collect,
-    _kept_columns,
-    _plan,
     cell_frame,
+    decided_rows,
+    kept_columns,
     measured_candidate,
+    plan_columns,
+    read_rows,
     simulations_from_cells,
 )
 from riskctl.simulation.strategy_metrics import metrics_from_cells
-from riskctl.strategy.decisions import DECISION_COLUMNS, SEGMENT
-from riskctl.strategy.engine import CompiledStrategy, decide
+from riskctl.strategy.decisions import SEGMENT
+from riskctl.strategy.engine import CompiledStrategy
 from riskctl.strategy.load import LoadedStrategy, load_strategy
 
 Progress = Callable[[int, int], None]
@@ -88,35 +89,26 @@ class PartSpec:
     first: FirstPart | None = None  # every part must have its columns, of the same kinds
 
 
-def read_rows(part: Path, spec: PartSpec) -> tuple[Rows, list[CompiledStrategy]]:
-    """One partition as `run_simulation` reads a file: the columns the strategies, metrics
-    and detectors use, labels checked, scored where a detector must."""
+def part_rows(part: Path, spec: PartSpec) -> tuple[Rows, list[CompiledStrategy]]:
+    """One partition as `run_simulation` reads a file (`read_rows`)."""
     lf = scan_table(part)
     if spec.first is not None:
         spec.first.check(part, lf.collect_schema())
-    selected, compiled, _ = _plan(
-        lf, part, spec.loaded, spec.detectors, spec.roles, spec.by, spec.carry
+    rows, compiled, _ = read_rows(
+        lf, part, spec.loaded, spec.detectors, spec.roles, spec.by, spec.carry, part=True
     )
-    rows = Rows(lf, selected, part, spec.roles, spec.detectors)
-    rows.part = True  # an empty part adds no cells; a dataset with no rows is refused whole
-    rows.scores = list(dict.fromkeys(c for ls in spec.loaded for c in ls.strategy.score_columns()))
-    if spec.detectors:  # scoring reads the rows anyway: check them in memory, first
-        _ = rows.table
     return rows, compiled
 
 
 def decisions_of(rows: Rows, compiled: CompiledStrategy, by: list[str]) -> pl.DataFrame:
     """`Simulation.decisions` of one partition."""
-    table = rows.table.lazy()
-    decided = _collect(decide(compiled, table), [compiled.loaded], table)
-    kept = _kept_columns(compiled.loaded, rows.roles, by)
-    return decided.select([*kept, *DECISION_COLUMNS, *compiled.schema.hit_columns])
+    return decided_rows(compiled, rows, kept_columns(compiled.loaded, rows.roles, by))
 
 
 def cells_part(part: Path, spec: PartSpec, outs: list[Path | None]) -> pl.DataFrame:
     """One partition decided by every strategy of `spec`, reduced to its cells; with
     `outs`, each strategy's per-row decisions written there."""
-    rows, compiled = read_rows(part, spec)
+    rows, compiled = part_rows(part, spec)
     for c, out in zip(compiled, outs, strict=True):
         if out is not None:
             frame = decisions_of(rows, c, spec.by).with_columns(c.schema.matched_list())
@@ -174,7 +166,7 @@ def plan(
     detectors = load_detectors(speaks, lf.collect_schema().names())
     roles = resolve_roles(speaks, detectors, *roles_from)
     unweighted(roles.history, str(loaded[0].path))
-    selected, compiled, _ = _plan(lf, parts[0], loaded, detectors, roles, by, None)
+    selected, compiled, _ = plan_columns(lf, parts[0], loaded, detectors, roles, by, None)
     first = FirstPart.of(parts[0], selected)
     calls = [(p, roles.time) for p in parts]
     surveys = cluster.map(survey_part, calls, "survey", progress, per_part=True)
@@ -183,7 +175,7 @@ def plan(
         found = [p.resolve() for p in partitions(raw)]
         digest = dataset_sha256(found, cluster.map(part_sha256, [(p,) for p in found]), raw)
         data = raw
-    _check_pins(data, digest, [(data_sha256, "--data-sha256")], loaded)
+    check_pins(data, digest, [(data_sha256, "--data-sha256")], loaded)
     newest = [s.newest for s in surveys]
     cutoffs = [cutoff_of(newest, roles.time, ls.strategy.label_maturity_days) for ls in loaded]
     spec = PartSpec(loaded, detectors, roles, by, cutoffs, first=first)

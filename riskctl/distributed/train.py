@@ -34,7 +34,6 @@ from riskctl.distributed.parts import dataset_sha256, part_sha256, partitions
 from riskctl.distributed.schemas import check_time_zones
 from riskctl.distributed.train_manifest import manifest_of
 from riskctl.distributed.train_split import (
-    LabelCounts,
     Split,
     TrainSurvey,
     choose_split,
@@ -45,6 +44,7 @@ from riskctl.distributed.train_split import (
 )
 from riskctl.errors import DataError
 from riskctl.features.stored import MANIFEST_KEY, store_spec
+from riskctl.model.boosting import LabelCounts, boosting_params
 from riskctl.model.config import ModelConfig, load_model_config
 from riskctl.model.detector import check_detector_out, save_detector
 from riskctl.model.features import (
@@ -64,7 +64,7 @@ from riskctl.model.split import (
     check_fractions,
     duplicate_columns,
 )
-from riskctl.model.train import TrainOptions, TrainResult, _params, in_time_order
+from riskctl.model.train import TrainOptions, TrainResult, in_time_order
 
 SAMPLE_ROWS = 200_000
 
@@ -297,7 +297,7 @@ def _train_parts(
         features = _features(cluster, parts, o, split, sample, roles)
         counts = slice_counts(surveys, split)
         _check_slices(counts)
-        params, imbalance = _params(config, loaded_config, features, counts[TRAIN], o.seed)  # type: ignore[arg-type]
+        params, imbalance = boosting_params(config, loaded_config, features, counts[TRAIN], o.seed)
         params.pop("nthread", None)  # each worker uses its own threads
         job = Boosting(parts, o, split, features, params, config, rounds)
         booster, best, score, y_test = cluster.call(_boost, job, name="training")

@@ -8,7 +8,8 @@ from typing import Any
 import polars as pl
 
 from riskctl.data.roles import ColumnRole
-from riskctl.distributed.train_split import LabelCounts, Split, TrainSurvey
+from riskctl.distributed.train_split import Split, TrainSurvey
+from riskctl.model.boosting import LabelCounts
 from riskctl.model.config import ModelConfig
 from riskctl.model.diagnose import few_test_bad, regime_change
 from riskctl.model.features import Feature
@@ -52,7 +53,9 @@ def manifest_of(
     train, test = counts[TRAIN], counts[TEST]
     train_rate, test_rate = train.bad / max(train.n, 1), test.bad / max(test.n, 1)
     metrics = {**metrics, "train_bad_rate": train_rate, "test_bad_rate": test_rate}
-    findings = regime_change(train_rate, test_rate) + few_test_bad(test.bad)
+    findings = regime_change((train.bad, train.n), (test.bad, test.n)) + few_test_bad(
+        test.bad, metrics.get("intervals")
+    )
     manifest: dict[str, Any] = {
         **learnt_keys(o, roles, features),
         "split": {

@@ -14,6 +14,7 @@ import numpy as np
 import polars as pl
 
 from riskctl.errors import UsageError
+from riskctl.model.boosting import LabelCounts
 from riskctl.model.split import EARLY_STOPPING, TEST, TRAIN, check_fractions, row_digest
 from riskctl.model.train import TrainOptions
 
@@ -27,21 +28,6 @@ class TrainSurvey:
     bad: int
     times: pl.DataFrame  # labelled rows per distinct event time (time, n)
     sample: pl.DataFrame
-
-
-@dataclass(frozen=True)
-class LabelCounts:
-    """What `_params` reads of the training labels (their number and their sum), without
-    gathering them."""
-
-    n: int
-    bad: int
-
-    def __len__(self) -> int:
-        return self.n
-
-    def sum(self) -> int:
-        return self.bad
 
 
 @dataclass(frozen=True)

@@ -128,6 +128,8 @@ def expression(frame: pl.DataFrame, feature: Feature, ctx: Context, i: int) -> p
         raise ConfigError(f"feature '{feature.name}': {first_line(exc)}", where) from None
     if isinstance(out.dtype, pl.Duration):
         out = out.dt.total_microseconds() / 1e6
+    if isinstance(out.dtype, pl.Decimal):  # `a * 1.0 / b` in SQL: a ratio, not a category
+        out = out.cast(pl.Float64)
     if out.len() != frame.height:
         raise ConfigError(f"feature '{feature.name}': `expr` must give one value per row", where)
     return out
@@ -257,7 +259,7 @@ def ring(frame: pl.DataFrame, f: Feature, ctx: Context, i: int, t: np.ndarray) -
     return rings.ring_features(f.name, t, nodes, links, f.ring.measure, bad, maturity)
 
 
-def _reads(f: Feature) -> list[str]:
+def reads_of(f: Feature) -> list[str]:
     """The columns a feature reads (an expression's, if it parses: errors come later)."""
     if f.kind == "expr":
         try:
@@ -279,7 +281,7 @@ def _check_shadowing(columns: list[str], ctx: Context) -> None:
     entity_columns = {c for v in spec.entities.values() for c in ([v] if isinstance(v, str) else v)}
     read = {spec.time, *entity_columns, *(lk.key for lk in spec.lookups)}
     if not all(name in present for name in spec.names):
-        read |= {column for f in spec.features for column in _reads(f)}
+        read |= {column for f in spec.features for column in reads_of(f)}
     named = [("lookups", j, lk.name) for j, lk in enumerate(spec.lookups)]
     named += [("features", i, f.name) for i, f in enumerate(spec.features)]
     for section, j, name in named:

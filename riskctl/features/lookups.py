@@ -20,7 +20,8 @@ _IPV4 = r"^\s*(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\s*$"
 
 
 def as_number(values: pl.Series) -> pl.Series:
-    """Numbers as Float64 (exact below 2**53); dotted IPv4 strings as their 32-bit number;
+    """Numbers as Float64 (exact below 2**53); dotted IPv4 strings as their 32-bit number,
+    other strings as the number they spell (a column with a few junk cells is read as text);
     anything else null."""
     if values.dtype.is_numeric() or values.dtype == pl.Boolean:
         return values.cast(pl.Float64)
@@ -32,7 +33,9 @@ def as_number(values: pl.Series) -> pl.Series:
     number = frame.select(
         pl.col("o0") * 16777216 + pl.col("o1") * 65536 + pl.col("o2") * 256 + pl.col("o3")
     ).to_series()
-    return pl.select(pl.when(ok).then(number)).to_series().alias(values.name)
+    plain = text.str.strip_chars().cast(pl.Float64, strict=False)
+    ip = pl.select(pl.when(ok).then(number)).to_series()
+    return pl.select(pl.coalesce(ip, plain)).to_series().alias(values.name)
 
 
 def read_side_table(
@@ -62,17 +65,35 @@ def read_side_table(
 
 
 def _row(path: Path, i: int) -> str:
-    line = f" (line {i + 2})" if path.suffix.lower() == ".csv" else ""
+    line = f" (line {i + 2})" if path.suffix.lower() in (".csv", ".tsv", ".tab") else ""
     return f"row {i + 1}{line}"
 
 
+SHOWN_ROWS = 20  # bad rows of a lookup table named in one message
+
+
+def _rows(path: Path, rows: np.ndarray, pairs: bool = False) -> str:
+    """The bad rows, all in one line: `row 3 (line 4)`, or the first SHOWN_ROWS of many
+    and their count; with `pairs`, each row with the row before it."""
+    named = [
+        f"{_row(path, i - 1)} and {_row(path, i)}" if pairs else _row(path, i)
+        for i in (int(r) for r in rows[:SHOWN_ROWS])
+    ]
+    if len(rows) == 1:
+        return named[0]
+    more = f" (the first {SHOWN_ROWS} shown)" if len(rows) > SHOWN_ROWS else ""
+    return f"{len(rows)} places{more}: " + "; ".join(named)
+
+
 def check_ranges(path: Path, lower: np.ndarray, upper: np.ndarray) -> None:
-    """Refuse missing, reversed, unsorted or overlapping ranges, naming the rows."""
+    """Refuse missing, reversed, unsorted or overlapping ranges, naming every bad row (up to
+    SHOWN_ROWS) at once, so a spreadsheet-mangled table is fixed in one pass."""
     bad = np.flatnonzero(np.isnan(lower) | np.isnan(upper))
     if len(bad):
         raise DataError(
-            f"{path}: {_row(path, int(bad[0]))}: range bound is missing or not a number",
-            hint="every range needs a numeric or dotted-IPv4 lower and upper bound",
+            f"{path}: {_rows(path, bad)}: range bound is missing or not a number",
+            hint="every range needs a numeric or dotted-IPv4 lower and upper bound "
+            "(a spreadsheet may have turned numbers into text like 1.02E+09)",
         )
     for check, what in (
         (np.flatnonzero(lower > upper), "lower bound above its upper bound"),
@@ -80,11 +101,11 @@ def check_ranges(path: Path, lower: np.ndarray, upper: np.ndarray) -> None:
         (np.flatnonzero(lower[1:] <= upper[:-1]) + 1, "overlapping ranges"),
     ):
         if len(check):
-            i = int(check[0])
-            who = _row(path, i) if "above" in what else f"{_row(path, i - 1)} and {_row(path, i)}"
+            who = _rows(path, check, pairs="above" not in what)
             raise DataError(
                 f"{path}: {what}: {who}",
-                hint="sort the table by lower bound and make ranges disjoint",
+                hint="sort the table by lower bound and make ranges disjoint (a spreadsheet "
+                "may have rounded bounds, e.g. to 1.02E+09)",
             )
 
 

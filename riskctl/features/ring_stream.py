@@ -67,7 +67,7 @@ def ring_slices(
     feature). `chunks` hold the rows (any order) as `columns` = (row number, time in
     microseconds, node numbers of the ring's entities: its nodes first, then its links,
     each numbered 0 .. count - 1 or -1 when missing) and `f`'s label column."""
-    from riskctl.features._ring_kernels import new_state, replay  # numba: only for rings
+    from riskctl.features.ring_kernels import new_state, replay  # numba: only for rings
 
     row, us, nodes = columns
     bad = pl.lit(False)

@@ -40,7 +40,7 @@ def ring_features(
         ev_order = np.argsort(t[events], kind="stable")
         ev_time = t[events][ev_order] + np.int64(maturity_us)
         ev_acct = account[events][ev_order].astype(np.int64)
-    from riskctl.features._ring_kernels import new_state, replay  # numba: only for rings
+    from riskctl.features.ring_kernels import new_state, replay  # numba: only for rings
 
     state = new_state(offset, n_acct)
     size_sorted, bad_sorted, _ = replay(

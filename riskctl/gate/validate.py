@@ -129,11 +129,39 @@ def validate_paths(
                 compile_strategy(loaded, schema)
             else:
                 _parse_only(loaded)
+            findings += _not_checked(path, loaded, data_schema, schema, bool(catalogue_paths))
             findings += _reason_codes(loaded, catalogue, bool(catalogue_paths))
             findings += [Finding(str(path), ln, "warning", m) for ln, m in lint(loaded)]
         except RiskctlError as exc:
             findings.append(_error(path, exc))
     return findings
+
+
+NOT_CHECKED = "not checked: "
+
+
+def _not_checked(
+    path: Path,
+    loaded: LoadedStrategy,
+    data_schema: pl.Schema | None,
+    schema: pl.Schema | None,
+    have_catalogue: bool,
+) -> list[Finding]:
+    """Notes naming the checks that could not be made without a table or catalogue."""
+    notes = []
+    if schema is None:
+        notes.append(
+            "columns (that every column the rules, segments and thresholds name exists, "
+            "with a type its comparisons fit): pass --data TABLE, or --detector DIR"
+        )
+    elif data_schema is None:
+        notes.append(
+            "columns the detectors do not know (only the detectors' manifests were read): "
+            "pass --data TABLE"
+        )
+    if not have_catalogue and any(r.reason for r in loaded.strategy.rules):
+        notes.append("rule reason codes against a catalogue: pass --reasons CATALOGUE")
+    return [Finding(str(path), None, "note", NOT_CHECKED + n) for n in notes]
 
 
 def _parse_only(loaded: LoadedStrategy) -> None:

@@ -34,6 +34,12 @@ def wilson(k: int, n: int, z: float = Z95) -> Proportion:
     return Proportion(p, max(0.0, center - half), min(1.0, center + half), k, n)
 
 
+def disagree(a: Proportion, b: Proportion) -> bool:
+    """Two proportions measured on different rows whose 95% intervals do not overlap: more
+    apart than sampling noise explains."""
+    return a.n > 0 and b.n > 0 and (a.high < b.low or b.high < a.low)
+
+
 @dataclass(frozen=True)
 class Difference:
     """candidate minus baseline, with a paired 95% interval."""

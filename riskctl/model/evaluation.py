@@ -14,12 +14,14 @@ from riskctl.model.features import Feature
 from riskctl.model.periods import period_starts, period_table
 from riskctl.model.quality import test_metrics
 from riskctl.model.ranking import roc_auc
-from riskctl.model.split import SLICE_NAMES, TEST, TRAIN, Split
+from riskctl.model.split import SLICE_NAMES, TEST, TRAIN, Split, row_digest
 
 if TYPE_CHECKING:
     import xgboost as xgb
 
 ROW = "row"
+DIGEST_COLUMN = "row_digest"  # in the split record: see `row_keys`
+ID_COLUMN = "id"
 SPLIT_FILE = "split.parquet"
 PERIOD_UNITS = {"1d": "daily", "1w": "weekly", "1mo": "monthly", "1q": "quarterly"}
 
@@ -75,10 +77,14 @@ def evaluate(
     found = _period_findings(periods, starts, y, test, score_all, period)
     found += diagnose.near_chance(metrics)
     found += diagnose.miscalibrated(metrics, imbalance, "uncalibrated" in metrics)
-    found += diagnose.few_test_bad(metrics["bad"])
-    found += diagnose.regime_change(metrics["train_bad_rate"], metrics["test_bad_rate"])
+    found += diagnose.few_test_bad(metrics["bad"], metrics["intervals"])
+    found += diagnose.regime_change(*(_counts(y, split.slice == i) for i in (TRAIN, TEST)))
     found += diagnose.leakage(*_one_feature_aucs(x, y, split, features))
     return Evaluation(metrics, periods, found, _split_table(df, y, split, starts, scored, test))
+
+
+def _counts(y: np.ndarray, rows: np.ndarray) -> tuple[int, int]:
+    return int(y[rows].sum()), int(rows.sum())
 
 
 def _period_findings(
@@ -92,13 +98,16 @@ def _period_findings(
     if not periods or starts is None:
         return []
     unit = PERIOD_UNITS.get(period, period)
-    found = diagnose.rate_spread(periods, unit)
-    top = max(periods, key=lambda p: p["test_bad"])
-    in_top = (starts.dt.date().cast(pl.String) == top["period"]).fill_null(False).to_numpy()
-    others = test & ~in_top
+    found = diagnose.rate_spread(periods, unit) + diagnose.single_test_period(periods, unit)
+    burst = diagnose.carrying_run(periods)
+    if burst is None:
+        return found
+    inside = starts.dt.date().cast(pl.String).is_in(pl.Series(burst.periods).implode())
+    others = test & ~inside.fill_null(False).to_numpy()
     oy = y[others]
     without = roc_auc(score_all[others], oy) if 0 < oy.sum() < len(oy) else None
-    return found + diagnose.carried_by_one_period(periods, without, unit)
+    overall = roc_auc(score_all[test], y[test])
+    return found + diagnose.carried_by_a_burst(burst, overall, without, unit)
 
 
 def _one_feature_aucs(
@@ -151,6 +160,27 @@ def _split_table(
     columns["raw_score"] = pl.Series(raw).fill_nan(None)
     columns["score"] = pl.Series(final).fill_nan(None)
     return pl.DataFrame(columns).sort(ROW)
+
+
+def row_keys(
+    df: pl.DataFrame, columns: list[str], ids: list[str]
+) -> tuple[pl.DataFrame, dict[str, Any]]:
+    """What finds a recorded row again in another table: a digest of its values in the
+    input's own `columns` (not derived ones, not the label, whose coding may differ), and its
+    first id column's value when that id is unique. Returns the keys by ROW and what the
+    manifest says about them."""
+    present = [c for c in columns if c in df.columns and c != ROW]
+    keys = pl.DataFrame({ROW: df[ROW], DIGEST_COLUMN: row_digest(df, tuple(present))})
+    id_column = ids[0] if ids and ids[0] in df.columns else None
+    if (
+        id_column is not None
+        and df[id_column].null_count() == 0
+        and df[id_column].is_unique().all()
+    ):
+        keys = keys.with_columns(df[id_column].cast(pl.String).alias(ID_COLUMN))
+    else:
+        id_column = None
+    return keys, {"digest_columns": present, "id_column": id_column}
 
 
 def with_unlabelled(table: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:

@@ -3,6 +3,7 @@ of each period that fell in the test slice."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 import numpy as np
@@ -31,6 +32,11 @@ def check_period(period: str) -> str:
     return period
 
 
+def day_of(start: date) -> date:
+    """The day of a period's start: a date column's periods start on dates already."""
+    return start.date() if isinstance(start, datetime) else start
+
+
 def period_starts(time: pl.Series, period: str) -> pl.Series:
     return time.dt.truncate(period).alias("period")
 
@@ -52,7 +58,7 @@ def period_table(
         both = 0 < ty.sum() < len(ty)
         table.append(
             {
-                "period": None if start is None else str(start.date()),
+                "period": None if start is None else str(day_of(start)),
                 "rows": int(len(y)),
                 "bad": int(y.sum()),
                 "bad_rate": float(y.mean()),

@@ -13,7 +13,7 @@ from pathlib import Path
 import polars as pl
 
 from riskctl.data.io import BatchWriter, check_named_columns, scan_table, table_format
-from riskctl.errors import DataError
+from riskctl.errors import DataError, UsageError
 from riskctl.model.detector import Detector, load_detector
 
 SCORE_ROWS = 200_000  # rows scored at a time
@@ -25,6 +25,10 @@ class ScoreSummary:
     rows: int
     columns: list[str]
     unseen: dict[str, int] = field(default_factory=dict)  # feature -> values unseen in training
+
+
+SCORED_BY = "riskctl.scored_by"  # Parquet metadata: the detector directory that scored
+SCORE_COLUMN = "riskctl.score_column"
 
 
 def score_frame(detector: Detector, df: pl.DataFrame, column: str = "score") -> pl.DataFrame:
@@ -43,6 +47,18 @@ def carried_columns(detector: Detector, names: list[str], keep: list[str]) -> li
     return out
 
 
+def check_score_column(data: Path, column: str, names: list[str], replace: bool) -> None:
+    """Refuse an empty score column name, or one the table has unless `replace`."""
+    if not column.strip():
+        raise UsageError("--column: the score column needs a name", hint="e.g. --column score_v2")
+    if column in names and not replace:
+        raise DataError(
+            f"{data}: already has a '{column}' column",
+            hint="write the score under another name with --column NAME, or overwrite it "
+            "with --replace",
+        )
+
+
 def score_file(
     detector_dir: Path,
     data: Path,
@@ -53,9 +69,12 @@ def score_file(
     progress: Callable[[int, int], None] | None = None,
     keep_all: bool = False,
     history: Path | None = None,
+    replace: bool = False,
 ) -> ScoreSummary:
     """Score `data` into `out`: id/label/time columns, `keep`, then `column`; with
-    `keep_all` every input column, in input order, then `column`."""
+    `keep_all` every input column, in input order, then `column`. A `column` the table
+    already has is refused, or with `replace` left out of the carried columns (the new score
+    takes its place at the end)."""
     detector = load_detector(detector_dir)
     table_format(out)
     from riskctl.features.stored import with_stored_features  # raw data only: heavy
@@ -69,17 +88,15 @@ def score_file(
             f"{data}: lacks the detector's feature columns: {', '.join(missing)}",
             hint="score a table with the columns the detector was trained on",
         )
-    if column in names:
-        raise DataError(
-            f"{data}: already has a '{column}' column",
-            hint="drop it first, or write the score under another name",
-        )
+    check_score_column(data, column, names, replace)
     carried = names if keep_all else carried_columns(detector, names, keep or [])
+    carried = [c for c in carried if c != column]
     needed = list(dict.fromkeys([*carried, *detector.feature_names]))
     total = lf.select(pl.len()).collect().item()
     unseen: dict[str, int] = {}
     done = 0
-    with BatchWriter(out) as writer:
+    scored_by = {SCORED_BY: str(detector.path.resolve()), SCORE_COLUMN: column}
+    with BatchWriter(out, scored_by) as writer:
         for batch in lf.select(needed).collect_batches(chunk_size=batch_rows):
             scores, batch_unseen = detector.score_encoded(batch)
             for name, n in batch_unseen.items():

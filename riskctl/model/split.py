@@ -83,8 +83,14 @@ def row_digest(df: pl.DataFrame, columns: tuple[str, ...], seed: int = 0) -> pl.
     present = [c for c in columns if c in df.columns]
     if not present:
         return pl.Series(DIGEST, np.arange(df.height, dtype=np.uint64))
-    exprs = [_canonical(c, df.schema[c]).alias(c) for c in present]
-    return df.select(pl.struct(exprs).hash(DIGEST_SEED + seed).alias(DIGEST)).to_series()
+    return df.select(digest_expr(df.schema, tuple(present), seed)).to_series()
+
+
+def digest_expr(schema: pl.Schema, columns: tuple[str, ...], seed: int = 0) -> pl.Expr:
+    """`row_digest` as an expression over `columns` (all in `schema`), e.g. for a lazy,
+    streaming query."""
+    exprs = [_canonical(c, schema[c]).alias(c) for c in columns]
+    return pl.struct(exprs).hash(DIGEST_SEED + seed).alias(DIGEST)
 
 
 def count_duplicates(digest: pl.Series) -> int:

@@ -5,8 +5,6 @@ how."""
 
 from __future__ import annotations
 
-import difflib
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,13 +17,14 @@ from riskctl.data.io import check_named_columns, require_columns, scan_table, sh
 from riskctl.data.labels import binary_label
 from riskctl.data.memory import MODEL_COPIES, check_fits
 from riskctl.data.roles import ColumnRole, infer_roles
-from riskctl.errors import ConfigError, DataError, UsageError
+from riskctl.errors import DataError, UsageError
 from riskctl.features.stored import MANIFEST_KEY, derive_for_training, store_spec
 from riskctl.model.bins import training_bins
+from riskctl.model.boosting import LabelCounts, boosting_params
 from riskctl.model.calibrate import METHODS, Calibration, fit_calibration
 from riskctl.model.config import ModelConfig, load_model_config
 from riskctl.model.detector import Detector, check_detector_out, save_detector
-from riskctl.model.evaluation import ROW, SPLIT_FILE, Scored, evaluate, with_unlabelled
+from riskctl.model.evaluation import ROW, SPLIT_FILE, Scored, evaluate, row_keys, with_unlabelled
 from riskctl.model.features import (
     Feature,
     feature_matrix,
@@ -45,7 +44,6 @@ from riskctl.model.split import (
     duplicate_columns,
     split_rows,
 )
-from riskctl.yamlconfig import LoadedYaml
 
 Progress = Callable[[int, int], None]
 
@@ -92,19 +90,23 @@ def _progress_callback(progress: Progress, total: int) -> Any:
 
 
 def train_detector(
-    data: Path,
+    data: Path, label: str, out: Path, progress: Progress | None = None, **more: Any
+) -> TrainResult:
+    """Shorthand for `train(data, out, train_options(label, **more))`."""
+    return train(data, out, train_options(label, **more), progress)
+
+
+def train_options(
     label: str,
-    out: Path,
     time: str | None = None,
     exclude: list[str] | None = None,
     valid_fraction: float = 0.2,
     rounds: int | None = None,
     seed: int = 0,
-    progress: Progress | None = None,
     **more: Any,
-) -> TrainResult:
-    """Shorthand for `train(data, out, TrainOptions(...))`."""
-    options = TrainOptions(
+) -> TrainOptions:
+    """`TrainOptions` from keyword arguments (lists for the repeatable ones)."""
+    return TrainOptions(
         label=label,
         time=time,
         exclude=tuple(exclude or ()),
@@ -113,7 +115,6 @@ def train_detector(
         seed=seed,
         **more,
     )
-    return train(data, out, options, progress)
 
 
 def train(data: Path, out: Path, o: TrainOptions, progress: Progress | None = None) -> TrainResult:
@@ -139,7 +140,8 @@ def train(data: Path, out: Path, o: TrainOptions, progress: Progress | None = No
     split = split_rows(df, y, split_kind, fractions, o.seed, o.groups, same)
     features = features_from_roles(df[split.rows(TRAIN)], roles)
     x = feature_matrix(df, features)
-    params, imbalance = _params(config, loaded_config, features, y[split.slice == TRAIN], o.seed)
+    counts = LabelCounts.of(y[split.slice == TRAIN])
+    params, imbalance = boosting_params(config, loaded_config, features, counts, o.seed)
     rounds = o.rounds or config.rounds
     booster, best = _boost(params, config, rounds, x, y, split, features, progress)
     scored, calibration = _score_slices(booster, x, y, split, features, o.calibrate)
@@ -159,7 +161,9 @@ def train(data: Path, out: Path, o: TrainOptions, progress: Progress | None = No
     }
     if o.features_spec is not None:
         manifest[MANIFEST_KEY] = store_spec(o.features_spec, out)
-    split_table = with_unlabelled(ev.split_table, unlabelled)
+    own = [c for c in scan_table(data).collect_schema().names() if c != o.label]
+    keys, manifest["split"]["keys"] = row_keys(df, own, manifest["ids"])
+    split_table = with_unlabelled(ev.split_table.join(keys, on=ROW, how="left"), unlabelled)
     detector = save_detector(booster, manifest, out, {SPLIT_FILE: split_table})
     return TrainResult(detector, roles, len(unlabelled), [f.message for f in ev.findings])
 
@@ -305,80 +309,6 @@ def _score_slices(
     stop = split.rows(EARLY_STOPPING)
     calibration = fit_calibration(method, predict(stop), y[stop])
     return Scored(raw, calibration.apply(raw)), calibration
-
-
-def _params(
-    config: ModelConfig,
-    loaded: LoadedYaml[ModelConfig] | None,
-    features: list[Feature],
-    y_train: np.ndarray,
-    seed: int,
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    params: dict[str, Any] = {
-        "objective": "binary:logistic",
-        "eval_metric": "aucpr",
-        "tree_method": "hist",
-        "max_depth": config.max_depth,
-        "eta": config.learning_rate,
-        "min_child_weight": config.min_child_weight,
-        "subsample": config.subsample,
-        "colsample_bytree": config.colsample_bytree,
-        "reg_lambda": config.reg_lambda,
-        "max_bin": config.max_bin,
-        "max_cat_to_onehot": 8,
-        "seed": seed,
-        "nthread": os.cpu_count() or 1,
-    }
-    ratio = float((len(y_train) - y_train.sum()) / y_train.sum())
-    if config.imbalance == "none":
-        imbalance = {
-            "method": "none",
-            "scale_pos_weight": 1.0,
-            "why": "scores stay calibrated probabilities; early stopping on PR AUC "
-            "copes with the rare class",
-        }
-    else:
-        weight = ratio if config.imbalance == "balanced" else float(config.imbalance)
-        params["scale_pos_weight"] = round(weight, 6)
-        imbalance = {
-            "method": "scale_pos_weight",
-            "scale_pos_weight": round(weight, 6),
-            "why": f"model.yaml imbalance: {config.imbalance}; scores are no longer "
-            "calibrated probabilities",
-        }
-    index = {f.name: i for i, f in enumerate(features)}
-    if config.monotone:
-        signs = [0] * len(features)
-        for name, direction in config.monotone.items():
-            where = loaded.where("monotone", name) if loaded else None
-            _check_feature(name, index, where)
-            if features[index[name]].kind == "categorical":
-                raise ConfigError(
-                    f"'{name}' is categorical; only numeric features can be monotone", where
-                )
-            signs[index[name]] = 1 if direction == "increasing" else -1
-        params["monotone_constraints"] = "(" + ",".join(map(str, signs)) + ")"
-    if config.interactions:
-        groups = []
-        for i, group in enumerate(config.interactions):
-            where = loaded.where("interactions", i) if loaded else None
-            for name in group:
-                _check_feature(name, index, where)
-            groups.append([index[name] for name in group])
-        params["interaction_constraints"] = str(groups)
-    return params, imbalance
-
-
-def _check_feature(name: str, index: dict[str, int], where: Any) -> None:
-    if name not in index:
-        close = difflib.get_close_matches(name, list(index), n=1)
-        raise ConfigError(
-            f"'{name}' is not a feature of this detector",
-            where,
-            hint=f"did you mean `{close[0]}`?"
-            if close
-            else "features are: " + ", ".join(list(index)[:15]),
-        )
 
 
 def _window(df: pl.DataFrame, split: Split, time: str | None) -> dict[str, str]:

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from riskctl.data.io import read_table
+from riskctl.data.io import read_table, sha256_file
 from riskctl.data.memory import MODEL_COPIES
 from riskctl.data.roles import infer_roles
 from riskctl.data.values import check_labels, check_scores, label_codes
@@ -17,6 +17,12 @@ from riskctl.errors import DataError, UsageError, first_line
 from riskctl.model.detector import Detector, load_detector
 from riskctl.model.score import score_frame
 from riskctl.monitor.series import PERIOD, origin_of, parse_every, with_periods
+from riskctl.simulation.evaluation_rows import (
+    EvaluationRows,
+    check_choice,
+    choose_rows,
+    named_detectors,
+)
 from riskctl.strategy.decisions import FLAGGED
 from riskctl.strategy.engine import compile_strategy, decide
 from riskctl.strategy.load import LoadedStrategy, load_strategy
@@ -38,6 +44,7 @@ class MonitorOptions:
     time: str | None = None
     sample: int = 2000
     seed: int = 0
+    rows: str | None = None  # test, not-train or all: see riskctl.simulation.evaluation_rows
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,7 @@ class Sides:
     time: str | None
     every: timedelta | None
     origin: datetime | None
+    evaluation_rows: EvaluationRows | None = None  # current rows kept against a split
 
     @property
     def flagged(self) -> str | None:
@@ -138,7 +146,10 @@ def _reference(
     detector's training bins stand in)."""
     if o.reference is not None:
         return (
-            read_table(o.reference, MODEL_COPIES, current.estimated_size() * MODEL_COPIES),
+            derived(
+                read_table(o.reference, MODEL_COPIES, current.estimated_size() * MODEL_COPIES),
+                det,
+            ),
             current,
             str(o.reference),
             str(o.current),
@@ -181,11 +192,22 @@ def aligned_times(
     return reference.with_columns(fixes) if fixes else reference
 
 
+def derived(df: pl.DataFrame, det: Detector | None) -> pl.DataFrame:
+    """Raw events with the detector's derived features, as every command computes them; a
+    table that has them (or a detector without a features spec) is used as it is."""
+    if det is None:
+        return df
+    from riskctl.features.stored import with_stored_features  # raw data only: heavy
+
+    return with_stored_features(df.lazy(), det.path, det.manifest).collect()
+
+
 def load_sides(o: MonitorOptions) -> Sides:
     _check_options(o)
     loaded = load_strategy(o.strategy) if o.strategy else None
     det = _detector(o, loaded)
-    current = read_table(o.current, MODEL_COPIES)
+    current = derived(read_table(o.current, MODEL_COPIES), det)
+    current, chosen = _evaluation_rows(o, loaded, det, current)
     cols = current.columns
     s = loaded.strategy if loaded else None
     label = _role(
@@ -231,9 +253,20 @@ def load_sides(o: MonitorOptions) -> Sides:
     if time is not None and every is not None:
         both = current[time] if reference is None else pl.concat([reference[time], current[time]])
         origin = origin_of(both)
-    return Sides(
-        reference, current, ref_name, cur_name, loaded, det, score, label, time, every, origin
+    sides = (reference, current, ref_name, cur_name, loaded, det, score, label, time, every)
+    return Sides(*sides, origin, chosen)
+
+
+def _evaluation_rows(
+    o: MonitorOptions, loaded: LoadedStrategy | None, det: Detector | None, current: pl.DataFrame
+) -> tuple[pl.DataFrame, EvaluationRows | None]:
+    """The current rows `--rows` keeps against the recorded split of the detector (and of
+    those the strategy names): by default not the rows they trained or stopped early on."""
+    known = named_detectors([loaded] if loaded else [], {"": det} if det else {}, o.current)
+    kept, chosen = choose_rows(
+        current.lazy(), known, check_choice(o.rows), lambda: sha256_file(o.current), o.current
     )
+    return (current if chosen is None or chosen.kept == current.height else kept.collect()), chosen
 
 
 def feature_columns(sides: Sides) -> list[str]:

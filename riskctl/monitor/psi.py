@@ -42,6 +42,7 @@ class FeatureDrift:
     missing_current: float
     unseen_share: float | None = None  # categorical: current rows with a category never seen
     unseen_values: list[tuple[str, int]] = field(default_factory=list)
+    construction: str | None = None  # why it drifts by construction (see monitor.construction)
 
     @property
     def missing_change(self) -> float:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import polars as pl
 
+from riskctl.data.digest import start, take
 from riskctl.errors import DataError, name_list
 from riskctl.model.bins import reference_bins
 from riskctl.monitor.attribution import Attribution, ScoreShift, attribute, shap_shift
+from riskctl.monitor.construction import by_construction, time_span, trending
 from riskctl.monitor.estimates import Estimates, calibration_of, label_free_estimates
 from riskctl.monitor.inputs import (
     SIDE,
@@ -21,8 +23,15 @@ from riskctl.monitor.inputs import (
     missing_columns,
 )
 from riskctl.monitor.psi import FeatureDrift, column_drift, drift_table, stored_bins
-from riskctl.monitor.series import PeriodPoint, ReferenceStats, period_series, with_periods
-from riskctl.monitor.thresholds import ThresholdResult, check_thresholds
+from riskctl.monitor.series import (
+    PeriodPoint,
+    ReferenceStats,
+    Series,
+    Spread,
+    period_series,
+    with_periods,
+)
+from riskctl.monitor.thresholds import ThresholdResult, check_thresholds, limits_of
 from riskctl.strategy.decisions import SEGMENT
 
 
@@ -43,6 +52,11 @@ class MonitorResult:
     series: list[PeriodPoint]
     thresholds: list[ThresholdResult]
     warnings: list[str] = field(default_factory=list)
+    evaluation_rows: dict[str, Any] | None = None  # current rows kept against a split
+    alert_spread: Spread | None = None  # how the series' bands were measured
+    score_spread: Spread | None = None
+    default_limits: bool = False  # no `monitoring:` section: the default limits were checked
+    inputs: list[tuple[str, str]] = field(default_factory=list)  # (what, sha256)
 
     @property
     def failed(self) -> list[ThresholdResult]:
@@ -60,6 +74,7 @@ class MonitorResult:
             "strategy": self.strategy,
             "score": self.score,
             "passed": not self.failed,
+            "default_limits": self.default_limits,
             "thresholds": [t.to_dict() for t in self.thresholds],
             "drift": [d.to_dict() for d in self.drift],
             "score_drift": self.score_drift.to_dict() if self.score_drift else None,
@@ -72,7 +87,13 @@ class MonitorResult:
             "attribution": [a.to_dict() for a in self.attributions],
             "score_shift": self.score_shift.to_dict() if self.score_shift else None,
             "series": [p.to_dict() for p in self.series],
+            "bands": {
+                "alert_rate": self.alert_spread.to_dict() if self.alert_spread else None,
+                "mean_score": self.score_spread.to_dict() if self.score_spread else None,
+            },
             "warnings": self.warnings,
+            "evaluation_rows": self.evaluation_rows,
+            "inputs": [{"name": n, "sha256": d} for n, d in self.inputs],
         }
 
 
@@ -144,9 +165,9 @@ def _estimates(sides: Sides, probabilities: bool) -> Estimates | None:
     )
 
 
-def _series(sides: Sides, probabilities: bool) -> list[PeriodPoint]:
+def _series(sides: Sides, probabilities: bool) -> Series:
     if sides.time is None or sides.every is None or sides.origin is None:
-        return []
+        return Series([], None, None)
     parts = [sides.current.with_columns(pl.lit("current").alias(SIDE))]
     ref = sides.reference
     if ref is not None:
@@ -159,6 +180,7 @@ def _series(sides: Sides, probabilities: bool) -> list[PeriodPoint]:
         _mean(ref, sides.score),
         float(sd) if isinstance(sd, float) else None,
         _mean(ref, sides.flagged),
+        ref.height if ref is not None else 0,
     )
     bins = reference_bins(ref[sides.score]) if ref is not None and sides.score else None
     return period_series(frame, stats, sides.score, sides.flagged, sides.label, bins, probabilities)
@@ -192,12 +214,29 @@ def _warnings(
     return out
 
 
+def _band_warnings(series: Series) -> list[str]:
+    """Bands that could not be measured on the reference's own periods."""
+    spreads = [s for s in (series.alert_spread, series.score_spread) if s is not None]
+    banded = any(p.alert_band or p.score_band for p in series.points)
+    if not banded or all(s.measured for s in spreads):
+        return []
+    few = min(s.periods for s in spreads)
+    return [
+        f"the reference has {few} period(s) with values: too few to measure how much its "
+        "periods vary, so the series' bands count sampling noise only and are too narrow; "
+        "use a shorter --every or a longer reference"
+    ]
+
+
 def run_monitor(o: MonitorOptions, sides: Sides | None = None) -> MonitorResult:
     """Drift, estimates, attribution, series and threshold checks for one comparison."""
+    for path in (o.current, o.reference):
+        if path is not None:
+            start(path)  # hashed beside the reading
     sides = sides or load_sides(o)
     ref, cur = sides.reference, sides.current
     stored = stored_bins(sides.detector.manifest) if sides.detector is not None else {}
-    drift = drift_table(cur, ref, feature_columns(sides), stored)
+    drift = _marked(drift_table(cur, ref, feature_columns(sides), stored), sides)
     score_drift = None
     if sides.score and ref is not None and sides.score in ref.columns:
         score_drift = column_drift(sides.score, cur[sides.score], ref[sides.score])
@@ -207,7 +246,11 @@ def run_monitor(o: MonitorOptions, sides: Sides | None = None) -> MonitorResult:
     if sides.detector is not None and ref is not None and o.sample > 0:
         shift = shap_shift(sides.detector, ref, cur, o.sample, o.seed)
     attributions = _attributions(sides, o.by)
-    warnings = _warnings(sides, bool(stored), estimates, probabilities)
+    series = _series(sides, probabilities)
+    warnings = _warnings(sides, bool(stored), estimates, probabilities) + _band_warnings(series)
+    chosen = sides.evaluation_rows
+    if chosen is not None and chosen.warning:
+        warnings.insert(0, chosen.warning)
     if o.by and not attributions:
         warnings.append(
             "--by: no metric to attribute (pass --strategy for the alert rate, a score column "
@@ -216,9 +259,9 @@ def run_monitor(o: MonitorOptions, sides: Sides | None = None) -> MonitorResult:
     loaded = sides.loaded
     alert = (_mean(ref, sides.flagged), _mean(cur, sides.flagged))
     change = alert[1] - alert[0] if alert[0] is not None and alert[1] is not None else None
-    limits = loaded.strategy.monitoring if loaded else None
-    thresholds = check_thresholds(limits, drift, score_drift, change, estimates) if limits else []
-    if limits is not None and limits.new_blocks is not None:
+    limits, defaults = limits_of(loaded.strategy if loaded else None)
+    thresholds = check_thresholds(limits, drift, score_drift, change, estimates)
+    if limits.new_blocks is not None:
         from riskctl.monitor.blocks import new_blocks, new_blocks_result
 
         found = new_blocks(limits.new_blocks, cur, sides.time, sides.current_name)
@@ -236,7 +279,38 @@ def run_monitor(o: MonitorOptions, sides: Sides | None = None) -> MonitorResult:
         estimates=estimates,
         attributions=attributions,
         score_shift=shift,
-        series=_series(sides, probabilities),
+        series=series.points,
         thresholds=thresholds,
         warnings=warnings,
+        evaluation_rows=chosen.to_dict() if chosen is not None else None,
+        alert_spread=series.alert_spread,
+        score_spread=series.score_spread,
+        default_limits=defaults,
+        inputs=input_digests(o, sides),
     )
+
+
+def _marked(drift: list[FeatureDrift], sides: Sides) -> list[FeatureDrift]:
+    """The drift table with the features that drift by construction marked: from the
+    detector's features spec, else by their steady trend through the reference."""
+    det, ref = sides.detector, sides.reference
+    why = {}
+    if det is not None:
+        span = time_span(ref if ref is not None else sides.current, sides.time)
+        why = by_construction(det.path, det.manifest, span)
+    if ref is not None:
+        rest = [d.column for d in drift if d.column not in why and d.column in ref.columns]
+        why |= trending(ref, sides.time, rest)
+    return [replace(d, construction=why.get(d.column)) for d in drift]
+
+
+def input_digests(o: MonitorOptions, sides: Sides) -> list[tuple[str, str]]:
+    """What the run read, each with its sha256: the tables, the strategy, the model."""
+    out = [(f"current {o.current.name}", take(o.current).result())]
+    if o.reference is not None:
+        out.append((f"reference {o.reference.name}", take(o.reference).result()))
+    if sides.loaded is not None:
+        out.append((f"strategy {sides.loaded.path.name}", sides.loaded.sha256))
+    if sides.detector is not None:
+        out.append(("detector model", str(sides.detector.manifest.get("model_sha256", ""))))
+    return out

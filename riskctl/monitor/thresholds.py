@@ -1,4 +1,11 @@
-"""The strategy's `monitoring:` limits, checked against one monitor run."""
+"""The strategy's `monitoring:` limits, checked against one monitor run.
+
+A strategy without a `monitoring:` section (or no strategy) is checked against DEFAULTS:
+a PSI of 0.25 (the usual mark of a large shift) for each feature and for the score, a
+missing share that rises by 10 points, and 10% of rows with a category never seen. An
+explicit `monitoring: {}` checks nothing. Features that drift by construction are left out
+of `max_psi`, `max_missing_rate_increase` and `max_unseen_share` (a `max_psi_per_feature`
+limit naming one still applies)."""
 
 from __future__ import annotations
 
@@ -7,7 +14,19 @@ from typing import Any
 
 from riskctl.monitor.estimates import Estimates
 from riskctl.monitor.psi import FeatureDrift
-from riskctl.strategy.schema import Monitoring
+from riskctl.strategy.schema import Monitoring, Strategy
+
+DEFAULTS = Monitoring(
+    max_psi=0.25, max_score_psi=0.25, max_missing_rate_increase=0.10, max_unseen_share=0.10
+)
+
+
+def limits_of(strategy: Strategy | None) -> tuple[Monitoring, bool]:
+    """The limits to check and whether they are the defaults: a strategy's `monitoring:`
+    section when it has one (even empty), else DEFAULTS."""
+    if strategy is not None and "monitoring" in strategy.model_fields_set:
+        return strategy.monitoring, False
+    return DEFAULTS, True
 
 
 @dataclass(frozen=True)
@@ -40,11 +59,12 @@ def check_thresholds(
     """One result per limit and feature it applies to; features in table order."""
     out = []
     for d in drift:
+        named = d.column in limits.max_psi_per_feature
         limit = limits.max_psi_per_feature.get(d.column, limits.max_psi)
-        if limit is not None:
-            key = "max_psi_per_feature" if d.column in limits.max_psi_per_feature else "max_psi"
+        if limit is not None and (named or d.construction is None):
+            key = "max_psi_per_feature" if named else "max_psi"
             out.append(_over(f"{key}:{d.column}", f"PSI of {d.column}", d.psi, limit, ".3f"))
-        if limits.max_missing_rate_increase is not None:
+        if limits.max_missing_rate_increase is not None and d.construction is None:
             out.append(
                 _over(
                     f"max_missing_rate_increase:{d.column}",
@@ -54,7 +74,11 @@ def check_thresholds(
                     ".2%",
                 )
             )
-        if limits.max_unseen_share is not None and d.unseen_share is not None:
+        if (
+            limits.max_unseen_share is not None
+            and d.unseen_share is not None
+            and not d.construction
+        ):
             out.append(
                 _over(
                     f"max_unseen_share:{d.column}",

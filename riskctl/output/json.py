@@ -52,6 +52,8 @@ def run_to_dict(run: SimulationRun) -> dict[str, Any]:
         },
         "candidate": _sim(run.candidate),
     }
+    if run.evaluation_rows is not None:  # rows kept against a detector's recorded split
+        out["evaluation_rows"] = run.evaluation_rows.to_dict()
     if run.baseline is not None and run.comparison is not None:
         out["baseline"] = _sim(run.baseline)
         out["delta"] = run.comparison.to_dict()

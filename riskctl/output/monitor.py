@@ -22,23 +22,27 @@ def _signed_pct(value: float) -> str:
 
 def monitor_markdown(r: MonitorResult) -> str:
     failed = r.failed
+    kind = "default limits" if r.default_limits else "limits"
     if not r.thresholds:
         head = "no `monitoring:` limits set"
     elif failed:
-        head = f"**{len(failed)} of {len(r.thresholds)} limits crossed**"
+        head = f"**{len(failed)} of {len(r.thresholds)} {kind} crossed**"
     else:
-        head = f"all {len(r.thresholds)} limits hold"
+        head = f"all {len(r.thresholds)} {kind} hold"
     title = f"riskctl monitor{f': {for_markdown_code(r.strategy)}' if r.strategy else ''}"
     current, reference = for_markdown_code(r.current_name), for_markdown_code(r.reference_name)
     lines = [f"## {title}", "", f"{current} against {reference}: {head}."]
     lines += [""] + [f"- :rotating_light: {for_markdown_code(t.message)}" for t in failed]
+    defaults = default_limits_text(r)
+    lines += [f"- {for_markdown(defaults)}"] if defaults else []
     ref, cur = r.alert_rate
     if cur is not None:
         change = f" ({_signed_pct(cur - ref)})" if ref is not None else ""
         lines.append(f"- alert rate {_pct(ref)} -> {_pct(cur)}{change}")
     if r.score_drift is not None and r.score_drift.psi is not None:
         lines.append(f"- score PSI {r.score_drift.psi:.3f}")
-    lines += _drift_lines(r) + _estimate_lines(r) + _attribution_lines(r)
+    lines += _drift_lines(r) + construction_lines(r) + _estimate_lines(r)
+    lines += _attribution_lines(r)
     lines += [""] + [f"> {for_markdown_code(w)}" for w in r.warnings] if r.warnings else []
     return "\n".join(lines).rstrip() + "\n"
 
@@ -49,10 +53,36 @@ def _drift_lines(r: MonitorResult) -> list[str]:
     rows: list[list[object]] = []
     for d in r.drift[:TOP]:
         psi = "n/a" if d.psi is None else f"{d.psi:.3f}"
+        psi += " (by construction)" if d.construction else ""
         missing = f"{_pct(d.missing_reference, 1)} -> {_pct(d.missing_current, 1)}"
         unseen = _pct(d.unseen_share, 1) if d.unseen_share is not None else ""
         rows.append([Code(d.column), psi, missing, unseen, Code(d.top_bin())])
     return ["", *table(["feature", "PSI", "missing", "unseen", "moved most"], rows)]
+
+
+def construction_text(r: MonitorResult) -> str | None:
+    """The features left out of drift verdicts because they drift by construction."""
+    names = [d.column for d in r.drift if d.construction]
+    if not names:
+        return None
+    return (
+        f"{len(names)} feature(s) drift by construction (their values grow with the "
+        f"history's length) and are left out of the drift verdicts: {', '.join(names)}"
+    )
+
+
+def construction_lines(r: MonitorResult) -> list[str]:
+    text = construction_text(r)
+    return ["", f"_{for_markdown(text)}_"] if text else []
+
+
+def default_limits_text(r: MonitorResult) -> str | None:
+    if not (r.default_limits and r.thresholds):
+        return None
+    return (
+        "no `monitoring:` section: default limits checked (PSI 0.25 per feature and for the "
+        "score, missing share +10 points, unseen categories 10%)"
+    )
 
 
 def _estimate_lines(r: MonitorResult) -> list[str]:

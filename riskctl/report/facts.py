@@ -12,8 +12,15 @@ SMALL_SAMPLE_BAD_ROWS = 100
 
 def facts(run: SimulationRun, detector: Detector | None) -> list[tuple[str, str]]:
     m = run.candidate.metrics
+    chosen = run.evaluation_rows
+    used = (
+        chosen.described()
+        if chosen is not None
+        else "every row (no detector the strategy names recorded a split that matches them)"
+    )
     out = [
         ("Rows evaluated", fmt_int(int(m.rows))),
+        ("Rows used", used),
         ("Bad rows", fmt_int(int(m.bad))),
         (
             "Bad rate (labelled rows)",
@@ -34,7 +41,10 @@ def facts(run: SimulationRun, detector: Detector | None) -> list[tuple[str, str]
 
 def caveats(run: SimulationRun, detector: Detector | None) -> list[str]:
     m = run.candidate.metrics
-    out = list(m.notes)
+    chosen = run.evaluation_rows
+    warning = chosen.warning if chosen is not None else None
+    out = [warning[:1].upper() + warning[1:] + "."] if warning else []
+    out += list(m.notes)
     if m.bad < SMALL_SAMPLE_BAD_ROWS:
         out.append(f"Only {m.bad} bad rows: intervals are wide; read changes with care.")
     if run.comparison is not None:

@@ -13,6 +13,7 @@ from riskctl.data.io import write_text
 from riskctl.model.detector import library_versions
 from riskctl.monitor.attribution import Attribution
 from riskctl.monitor.run import MonitorResult
+from riskctl.output.monitor import construction_text, default_limits_text
 from riskctl.report.charts import spec_of
 from riskctl.report.figures import Chart
 from riskctl.report.render import Script, render_sandboxed, svg_fallback, vega_bundle
@@ -32,6 +33,7 @@ class DriftRow:
     unseen: str
     moved: str
     bins_from: str
+    construction: str = ""  # why it drifts by construction (left out of the verdicts)
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class MonitorContext:
     warnings: list[str]
     charts: list[Chart]
     command: str
+    limits_note: str = ""
     versions: dict[str, str] = field(default_factory=library_versions)
     checksums: list[tuple[str, str]] = field(default_factory=list)
     vega_bundle: str = ""
@@ -171,7 +174,7 @@ def _charts(r: MonitorResult) -> list[Chart]:
         charts.append(
             Chart(
                 "alert-series",
-                "Alert rate per period, with the reference's 95% band",
+                "Alert rate per period, with the 95% band from how the reference's periods vary",
                 series_chart(r, "alert_rate", "alert_band", "alert rate"),
             )
         )
@@ -179,7 +182,7 @@ def _charts(r: MonitorResult) -> list[Chart]:
         charts.append(
             Chart(
                 "score-series",
-                "Mean score per period, with the reference's 95% band",
+                "Mean score per period, with the 95% band from how the reference's periods vary",
                 series_chart(r, "mean_score", "score_band", "mean score"),
             )
         )
@@ -225,7 +228,8 @@ def _cards(r: MonitorResult) -> list[tuple[str, str, str]]:
     if r.drift and r.drift[0].psi is not None:
         cards.append(("largest feature PSI", f"{r.drift[0].psi:.3f}", r.drift[0].column))
     crossed = f"{len(r.failed)} of {len(r.thresholds)}"
-    cards.append(("limits crossed", crossed, "the strategy's monitoring: section"))
+    source = "default limits" if r.default_limits else "the strategy's monitoring: section"
+    cards.append(("limits crossed", crossed, source))
     return cards
 
 
@@ -251,6 +255,7 @@ def _drift_rows(r: MonitorResult) -> list[DriftRow]:
             _pct(d.unseen_share, 1) if d.unseen_share is not None else "",
             d.top_bin(),
             d.bins_from,
+            d.construction or "",
         )
         for d in ([r.score_drift] if r.score_drift else []) + r.drift
     ]
@@ -286,6 +291,8 @@ def monitor_context(r: MonitorResult, command: str) -> MonitorContext:
         warnings=r.warnings,
         charts=_charts(r),
         command=command,
+        checksums=r.inputs,
+        limits_note=" ".join(t for t in (default_limits_text(r), construction_text(r)) if t),
         vega_bundle=vega_bundle(),
     )
 

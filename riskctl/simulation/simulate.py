@@ -18,10 +18,12 @@ import polars as pl
 
 from riskctl.data.digest import take
 from riskctl.data.io import require_columns, scan_table
+from riskctl.errors import UsageError
 from riskctl.features.stored import with_stored_features
 from riskctl.model.detector import Detector
 from riskctl.outcomes.coverage import Coverage, history_columns, label_coverage
 from riskctl.outcomes.history import check_history
+from riskctl.simulation import views
 from riskctl.simulation.by_values import check_by_values
 from riskctl.simulation.cells import (
     Cells,
@@ -34,7 +36,13 @@ from riskctl.simulation.cells import (
     sorted_cells,
 )
 from riskctl.simulation.compare import Comparison, compare_cells
-from riskctl.simulation.pins import check_pins as _check_pins
+from riskctl.simulation.evaluation_rows import (
+    EvaluationRows,
+    check_choice,
+    choose_rows,
+    named_detectors,
+)
+from riskctl.simulation.pins import check_pins
 from riskctl.simulation.role_resolution import bad_value, coded_label, load_detectors, resolve_roles
 from riskctl.simulation.rows import Rows
 from riskctl.simulation.rules import RuleStats, StrategyWarning, rule_table, strategy_warnings
@@ -73,8 +81,7 @@ class Simulation:
         """One row per input row, in input order: the kept columns, action, flagged,
         decided_by, segment and the hit columns (decided on first use)."""
         assert self.compiled is not None and self.rows is not None
-        decided = _collect(decide(self.compiled, t := self.rows.table.lazy()), [self.loaded], t)
-        return decided.select([*self.columns, *DECISION_COLUMNS, *self.schema.hit_columns])
+        return decided_rows(self.compiled, self.rows, self.columns)
 
     @cached_property
     def coverage(self) -> Coverage:
@@ -97,6 +104,7 @@ class SimulationRun:
     rows: Rows = field(repr=False)
     ids: list[str] = field(default_factory=list)  # id columns kept in `table` for examples
     history_path: Path | None = None  # earlier rows derived features read as context
+    evaluation_rows: EvaluationRows | None = None  # rows kept against a detector's split
 
     @property
     def table(self) -> pl.DataFrame:
@@ -113,21 +121,58 @@ class SimulationRun:
         """Each row's label status (labelled, unlabelled, immature, blocked) and weight."""
         return self.candidate.coverage
 
+    def metrics(self) -> pl.DataFrame:
+        """One row per metric: candidate (and baseline) value with its 95% interval, and
+        with a baseline the paired change (`candidate`, `candidate_low`, ... `change_high`)."""
+        sides = {"candidate": self.candidate.metrics}
+        if self.baseline is not None:
+            sides["baseline"] = self.baseline.metrics
+        return views.metrics_frame(sides, self.comparison.delta if self.comparison else None)
 
-def _collect(
+    def rule_table(self, side: str = "candidate") -> pl.DataFrame:
+        """One row per rule of the candidate's (or `side="baseline"`) strategy."""
+        return views.rules_frame(self._side(side).rules)
+
+    def segments(self, side: str = "candidate") -> pl.DataFrame:
+        """The `by=` breakdown: one row per column, value and metric."""
+        return views.segments_frame(self._side(side).by)
+
+    def swap_table(self) -> pl.DataFrame:
+        """With a baseline: rows (and amount) per baseline flagged, candidate flagged, label."""
+        cells = self.comparison.swap_set if self.comparison else []
+        return pl.DataFrame([c.to_dict() for c in cells]) if cells else pl.DataFrame()
+
+    def _side(self, side: str) -> Simulation:
+        if side not in ("candidate", "baseline") or (side == "baseline" and not self.baseline):
+            raise UsageError(f"side must be candidate or baseline (with one), not {side!r}")
+        return self.baseline if side == "baseline" and self.baseline else self.candidate
+
+
+def collect_decided(
     lf: pl.LazyFrame, loaded: list[LoadedStrategy], rows: Any, streaming: bool = False
 ) -> Any:
+    """`lf` (rows decided by `loaded`) collected; a condition that fails on the rows is
+    named by its rule."""
     try:
         return lf.collect(engine="streaming") if streaming else lf.collect()
     except pl.exceptions.PolarsError as exc:  # name the rule whose condition fails on the rows
         raise condition_failure(loaded, rows, exc) from None
 
 
-def _kept_columns(loaded: LoadedStrategy, roles: Roles, by: list[str] | None) -> list[str]:
+def kept_columns(loaded: LoadedStrategy, roles: Roles, by: list[str] | None) -> list[str]:
+    """The input columns `Simulation.decisions` keeps beside the decision columns."""
     cols = [c for c in (roles.label, roles.time, roles.amount) if c]
     cols += [c for c in history_columns(roles.history) if c not in cols]
     cols += [c for c in loaded.strategy.score_columns() if c not in cols]
     return cols + [c for c in by or [] if c not in cols and c != SEGMENT]
+
+
+def decided_rows(compiled: CompiledStrategy, rows: Rows, columns: list[str]) -> pl.DataFrame:
+    """One row per row of `rows`, in order: `columns`, action, flagged, decided_by, segment
+    and the hit columns of `compiled`."""
+    table = rows.table.lazy()
+    decided = collect_decided(decide(compiled, table), [compiled.loaded], table)
+    return decided.select([*columns, *DECISION_COLUMNS, *compiled.schema.hit_columns])
 
 
 def _side(
@@ -155,7 +200,7 @@ def _side(
         daily_from_cells(cells, side, schema, strategy),
         compiled,
         rows,
-        _kept_columns(loaded, rows.roles, by),
+        kept_columns(loaded, rows.roles, by),
     )
     return with_unseen(sim)
 
@@ -193,7 +238,7 @@ def cell_frame(
     query = cell_query(
         decided_lazy(lf, sides), keys, rows.roles, matured_by_side, by_columns, rows.scores
     )
-    frame = sorted_cells(_collect(query, [c.loaded for c in compiled], lf, streaming=True))
+    frame = sorted_cells(collect_decided(query, [c.loaded for c in compiled], lf, streaming=True))
     rows.verify(frame)
     return frame
 
@@ -237,6 +282,7 @@ def run_simulation(
     history: Path | None = None,
     production: History | None = None,
     measure_as_baseline: bool = False,
+    rows: str | None = None,
 ) -> SimulationRun:
     """Apply the candidate (and baseline) strategy to `data`: decisions, metrics, rule
     table, comparison. `carry`: further columns the caller needs in `run.table` (e.g. the
@@ -244,7 +290,8 @@ def run_simulation(
     `history` as earlier context. `production`: how production chose which rows got an
     outcome (default: the strategy's `history:` section). `measure_as_baseline`: the
     candidate's decisions measured with the baseline's measurement settings (see
-    `riskctl.strategy.measurement`), to judge the baseline's guardrails."""
+    `riskctl.strategy.measurement`), to judge the baseline's guardrails. `rows`: test,
+    not-train (default) or all, see `riskctl.simulation.evaluation_rows`."""
     digest = take(data)  # hashed beside everything below (maybe begun at start-up)
     base = load_strategy(baseline) if baseline else None
     cand = measured_candidate(load_strategy(candidate), base, measure_as_baseline)
@@ -257,15 +304,13 @@ def run_simulation(
     for det in detectors.values():
         lf = with_stored_features(lf, det.path, det.manifest, history)
     roles = resolve_roles(speaks, detectors, label, time, amount, production)
+    lf, chosen = choose_rows(
+        lf, named_detectors(loaded, detectors, data), check_choice(rows), digest.result, data
+    )
     lf = coded_label(lf, roles.label, bad_value(speaks, detectors, roles.label), data)
-    selected, compiled, ids = _plan(lf, data, loaded, detectors, roles, by, carry)
-    check_by_values(lf, by)
-    rows = Rows(lf, selected, data, roles, detectors)
-    rows.scores = list(dict.fromkeys(c for ls in loaded for c in ls.strategy.score_columns()))
-    if detectors:  # scoring reads the rows anyway: check them in memory, before deciding
-        _ = rows.table
-    sims, comparison = _simulate(rows, compiled, by)
-    _check_pins(data, digest.result(), [(data_sha256, "--data-sha256")], loaded)
+    table, compiled, ids = read_rows(lf, data, loaded, detectors, roles, by, carry)
+    sims, comparison = _simulate(table, compiled, by)
+    check_pins(data, digest.result(), [(data_sha256, "--data-sha256")], loaded)
     return SimulationRun(
         data,
         digest.result(),
@@ -274,9 +319,10 @@ def run_simulation(
         sims[1] if base else None,
         comparison,
         detectors,
-        rows,
+        table,
         ids,
         history,
+        chosen,
     )
 
 
@@ -290,7 +336,31 @@ def measured_candidate(
     return replace(cand, strategy=measured_as(cand.strategy, base.strategy))
 
 
-def _plan(
+def read_rows(
+    lf: pl.LazyFrame,
+    data: Path,
+    loaded: list[LoadedStrategy],
+    detectors: dict[str, Detector],
+    roles: Roles,
+    by: list[str] | None,
+    carry: list[str] | None = None,
+    part: bool = False,
+) -> tuple[Rows, list[CompiledStrategy], list[str]]:
+    """The rows of `lf` every strategy, metric, detector and the caller use (checked; scored
+    where a detector must), the strategies compiled, and the id columns. `part`: `lf` is
+    one part of a table (an empty part adds no cells; its --by values are checked whole)."""
+    selected, compiled, ids = plan_columns(lf, data, loaded, detectors, roles, by, carry)
+    if not part:
+        check_by_values(lf, by)
+    rows = Rows(lf, selected, data, roles, detectors)
+    rows.part = part
+    rows.scores = list(dict.fromkeys(c for ls in loaded for c in ls.strategy.score_columns()))
+    if detectors:  # scoring reads the rows anyway: check them in memory, before deciding
+        _ = rows.table
+    return rows, compiled, ids
+
+
+def plan_columns(
     lf: pl.LazyFrame,
     data: Path,
     loaded: list[LoadedStrategy],

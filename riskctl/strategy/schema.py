@@ -174,6 +174,10 @@ class Monitoring(_Strict):
 
 
 class Strategy(_Strict):
+    """A strategy: its actions, score thresholds, segments, rules, guardrails and
+    monitoring limits. In Python, `riskctl.Strategy.model_validate(keys)` builds one from a
+    dict of the keys below, checked as a file is."""
+
     name: str = Field(description="Strategy name.")
     description: str = Field("", description="What this strategy is for.")
     detectors: dict[str, str] = Field(

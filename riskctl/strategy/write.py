@@ -9,10 +9,13 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import YAMLError
 from ruamel.yaml.util import load_yaml_guess_indent
 
 from riskctl.data.io import write_text
 from riskctl.data.values import NONE
+from riskctl.errors import UsageError
+from riskctl.strategy.schema import Strategy
 from riskctl.yamlconfig import parse_yaml, read_yaml_text
 
 
@@ -107,3 +110,34 @@ def add_rules(source: Path, out: Path, rules: list[tuple[dict[str, str], str]]) 
         listed.append(entry)
         listed.yaml_set_comment_before_after_key(len(listed) - 1, before=comment, indent=2)
     return _dump(parser, data, out)
+
+
+def strategy_yaml(strategy: dict[str, Any] | Strategy) -> str:
+    """A strategy given in memory as the YAML of a strategy file. Detector paths in it are
+    relative to the working directory (in a file they are relative to the file)."""
+    if isinstance(strategy, Strategy):
+        raw: Any = strategy.model_dump(mode="json", exclude_defaults=True)
+    elif isinstance(strategy, dict):
+        raw = dict(strategy)
+    else:
+        raise UsageError(
+            "a strategy must be a YAML path, a dict or a riskctl.Strategy, "
+            f"not {type(strategy).__name__}"
+        )
+    if isinstance(raw.get("detectors"), dict):
+        raw["detectors"] = {
+            k: str(Path(v).resolve()) if isinstance(v, str | Path) else v
+            for k, v in raw["detectors"].items()
+        }
+    dumper = YAML(typ="safe", pure=True)
+    dumper.default_flow_style = False
+    dumper.allow_unicode = True
+    text = io.StringIO()
+    try:
+        dumper.dump(raw, text)
+    except YAMLError as exc:
+        raise UsageError(
+            f"the strategy dict holds a value that is not plain data: {exc}",
+            hint="use str, int, float, bool, list and dict values only",
+        ) from None
+    return text.getvalue()

@@ -113,6 +113,10 @@ def _attack(df: pl.DataFrame, after: np.ndarray, spec: DriftSpec, rng: np.random
         "attack": np.full(n, NEW_ATTACK),
         "is_bad": np.ones(n, dtype=np.int64),
     }
+    if "signup_time" in df.columns:  # raw events: the same pattern in the raw facts
+        age = pl.Series(rng.integers(0, 3 * 86_400_000_000, n), dtype=pl.Duration("us"))
+        values["signup_time"] = (df["event_time"].gather(np.flatnonzero(hit)) - age).to_numpy()
+        values["home_country"] = np.full(n, "US")
     idx = np.flatnonzero(hit)
     cols = []
     for name, new in values.items():

@@ -16,8 +16,11 @@ import polars as pl
 
 from riskctl.data.values import NONE
 from riskctl.errors import UsageError
+from riskctl.metrics.intervals import Proportion, disagree
+from riskctl.numbers import fmt_percent
 from riskctl.simulation.simulate import simulate_one
 from riskctl.simulation.strategy_metrics import Roles, StrategyMetrics
+from riskctl.simulation.views import metrics_frame
 from riskctl.strategy.decisions import SEGMENT, DecisionSchema
 from riskctl.strategy.load import LoadedStrategy
 from riskctl.strategy.schema import Segment
@@ -111,9 +114,18 @@ class TuneResult:
     holdout_after: StrategyMetrics | None = None
     candidates: int = 0
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # said loudly: training rows, holdout
     segments: dict[str, float] = field(default_factory=dict)  # with --by: value -> threshold
     by: str | None = None
     missing: str = NONE  # with --by: the name of the rows with no value
+
+    def metrics(self) -> pl.DataFrame:
+        """One row per metric: `before` and `after` tuning (and `holdout_before`,
+        `holdout_after` with a holdout), each with its 95% interval."""
+        sides = {"before": self.before_metrics, "after": self.after_metrics}
+        if self.holdout_before is not None and self.holdout_after is not None:
+            sides |= {"holdout_before": self.holdout_before, "holdout_after": self.holdout_after}
+        return metrics_frame(sides)
 
 
 def evaluate_thresholds(
@@ -241,19 +253,40 @@ def with_holdout(
     hold_table: pl.DataFrame | None,
     roles: Roles,
 ) -> TuneResult:
-    """Add the held-out slice's before/after metrics, or say the estimate is optimistic."""
+    """Add the held-out slice's before/after metrics (with a warning where they disagree
+    with the tuning rows'), or say the estimate is optimistic."""
     if hold_table is not None:
+        after = simulate_one(tuned, hold_table, roles).metrics
+        result.warnings.extend(holdout_disagrees(result.after_metrics, after))
         return TuneResult(
             **{
                 **result.__dict__,
                 "holdout_before": simulate_one(loaded, hold_table, roles).metrics,
-                "holdout_after": simulate_one(tuned, hold_table, roles).metrics,
+                "holdout_after": after,
             }
         )
     result.notes.append(
         "estimated on the data it was tuned on: optimistic; use --holdout for an honest estimate"
     )
     return result
+
+
+def holdout_disagrees(fit: StrategyMetrics, held: StrategyMetrics) -> list[str]:
+    """A warning per metric whose 95% interval on the tuning rows and on the held-out rows do
+    not overlap: the rows tuned on do not predict the later ones."""
+    found = []
+    for key, name in (("catch_rate", "catch rate"), ("false_positive_rate", "false-positive rate")):
+        a, b = fit[key], held[key]
+        if isinstance(a, Proportion) and isinstance(b, Proportion) and disagree(a, b):
+            found.append(
+                f"the tuned threshold's {name} is {fmt_percent(a.value)} (95% interval "
+                f"{fmt_percent(a.low)} to {fmt_percent(a.high)}) on the {a.n:,} tuning rows "
+                f"it counts but {fmt_percent(b.value)} ({fmt_percent(b.low)} to "
+                f"{fmt_percent(b.high)}) on the {b.n:,} held-out ones: the intervals do not "
+                "overlap, so the tuning rows do not predict later rows (a burst, drift, or "
+                "rows a detector trained on); trust the holdout"
+            )
+    return found
 
 
 def with_threshold(loaded: LoadedStrategy, action: str, score: str, value: float) -> LoadedStrategy:

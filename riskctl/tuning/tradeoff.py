@@ -15,7 +15,10 @@ from riskctl.errors import UsageError
 from riskctl.outcomes.coverage import Coverage, curve_weight, history_columns, label_coverage
 from riskctl.outcomes.history import check_history
 from riskctl.simulation.by_values import check_by_values
+from riskctl.simulation.evaluation_rows import EvaluationRows, check_choice
 from riskctl.simulation.simulate import run_simulation
+from riskctl.strategy.decisions import DecisionSchema
+from riskctl.strategy.load import LoadedStrategy
 from riskctl.strategy.schema import History
 from riskctl.tuning.sweep import Curve, sweep
 from riskctl.tuning.thresholds import base_rank, overridden, row_mask, tuned_threshold
@@ -36,19 +39,37 @@ def sweep_file(
     """Curves of `score` on `data`; with a strategy, its rules and other thresholds first.
     Rows with no usable label count in alert rate only; with a control group (`history`,
     `labels` auto or estimate) label metrics are inverse-propensity weighted."""
+    args = (data, score, label, amount, by, strategy, action, compact, history, labels)
+    return sweep_rows(*args)[0]
+
+
+def sweep_rows(
+    data: Path,
+    score: str | None,
+    label: str | None,
+    amount: str | None = None,
+    by: str | None = None,
+    strategy: Path | None = None,
+    action: str | None = None,
+    compact: bool = False,
+    history: History | None = None,
+    labels: str = "auto",
+    rows: str | None = None,
+) -> tuple[list[Curve], EvaluationRows | None]:
+    """`sweep_file`, and which rows it swept: with a strategy naming a detector that
+    recorded its split, `rows` (test, not-train, all) chooses them (see
+    `riskctl.simulation.evaluation_rows`); a plain sweep knows no detector."""
     if strategy is not None:
         by_list = [by] if by else None
         run = run_simulation(
-            strategy, data, label=label, amount=amount, by=by_list, production=history
+            strategy, data, label=label, amount=amount, by=by_list, production=history, rows=rows
         )
         loaded, schema = run.candidate.loaded, run.candidate.schema
         action, score = tuned_threshold(loaded, action, score)
         decisions = run.candidate.decisions
-        base = base_rank(decisions, schema, loaded, action, score) < schema.pass_rank
-        swept = decisions[score].cast(pl.Float64).to_numpy().copy()
-        swept[base | row_mask(decisions, overridden(loaded, action, score))] = np.nan
+        swept, base = swept_scores(decisions, schema, loaded, action, score)
         segs = named_values(decisions[by]) if by else None
-        return sweep(
+        curves = sweep(
             swept,
             run.coverage.labels(decisions[run.roles.label]),
             decisions[run.roles.amount].to_numpy() if run.roles.amount else None,
@@ -57,8 +78,28 @@ def sweep_file(
             compact,
             curve_weight(run.coverage, labels),
         )
+        return curves, run.evaluation_rows
     if score is None or label is None:
         raise UsageError("sweep needs --score and --label (or --strategy)")
+    if check_choice(rows) in ("test", "not-train"):
+        raise UsageError(
+            f"--rows {rows} needs --strategy naming the detector whose split it reads",
+            hint="pass --strategy FILE, or --rows all",
+        )
+    return _plain(data, score, label, amount, by, compact, history, labels), None
+
+
+def _plain(
+    data: Path,
+    score: str,
+    label: str,
+    amount: str | None,
+    by: str | None,
+    compact: bool,
+    history: History | None,
+    labels: str,
+) -> list[Curve]:
+    """Curves of a score column alone."""
     lf = scan_table(data)
     names = lf.collect_schema().names()
     wanted = {
@@ -79,6 +120,22 @@ def sweep_file(
         compact,
         curve_weight(coverage, labels),
     )
+
+
+def swept_scores(
+    decisions: pl.DataFrame,
+    schema: DecisionSchema,
+    loaded: LoadedStrategy,
+    action: str,
+    score: str,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Inside a strategy: each row's swept score (NaN where the threshold changes nothing:
+    rows the rules and other thresholds already flag, and rows an override decides) and
+    the rows flagged whatever the threshold (the curve's starting point)."""
+    base = base_rank(decisions, schema, loaded, action, score) < schema.pass_rank
+    swept = decisions[score].cast(pl.Float64).to_numpy().copy()
+    swept[base | row_mask(decisions, overridden(loaded, action, score))] = np.nan
+    return swept, base
 
 
 def _read(

@@ -37,7 +37,24 @@ def tune_run(
     loaded = run.candidate.loaded
     action, score = tuned_threshold(loaded, action, score)
     if by is not None:
-        return tune_segments(run, target, action, score, holdout, by)
+        result = tune_segments(run, target, action, score, holdout, by)
+    else:
+        result = _tune_one(run, target, action, score, holdout, labels)
+    chosen = run.evaluation_rows
+    if chosen is not None and chosen.warning:
+        result.warnings.insert(0, chosen.warning)
+    return result
+
+
+def _tune_one(
+    run: SimulationRun,
+    target: Target,
+    action: str,
+    score: str,
+    holdout: float | None,
+    labels: str,
+) -> TuneResult:
+    loaded = run.candidate.loaded
     table = run.table
     roles = anchored(table, run.roles)  # a slice's labels mature as in the whole data
     table, hold_table, notes = tuning_rows(table, roles, holdout)

@@ -88,7 +88,9 @@ def test_text_output_and_report(tmp_path: Path, drifted: Path, detector: Detecto
         "monitor", "--current", drifted, "--every", "7d", "--reference-periods", 1,
         "--detector", detector.path, "--report", report, "--sample", 200,
     )  # fmt: skip
-    assert result.exit_code == 0, result.output
+    # no strategy, so no `monitoring:` section: the planted drift crosses a default limit
+    assert result.exit_code == 1, result.output
+    assert "default limits crossed" in result.stdout
     assert "Drift (largest PSI first)" in result.stdout and report.stat().st_size > 10_000
 
 

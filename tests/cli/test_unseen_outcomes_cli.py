@@ -103,7 +103,8 @@ def test_other_label_values_still_fail(tmp_path: Path, scored_path: Path) -> Non
 
 @pytest.fixture(scope="module")
 def production(tmp_path_factory: pytest.TempPathFactory, detector: Detector) -> Path:
-    """History as a production strategy (block >= 0.5) recorded it, 20% control group."""
+    """History as a production strategy (block >= 0.5) recorded it, 20% control group: new
+    rows (another seed than the detector's training history)."""
     root = tmp_path_factory.mktemp("production")
     prod = root / "production.yaml"
     prod.write_text(
@@ -113,7 +114,7 @@ def production(tmp_path_factory: pytest.TempPathFactory, detector: Detector) -> 
     )
     out = root / "prod.parquet"
     result = invoke(
-        "data", "generate", "--rows", 30000, "--seed", 11, "--production", prod,
+        "data", "generate", "--rows", 30000, "--seed", 12, "--production", prod,
         "--control-rate", 0.2, "--out", out, "--json",
     )  # fmt: skip
     assert result.exit_code == 0, result.output

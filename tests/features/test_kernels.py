@@ -6,8 +6,8 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from riskctl.features._ring_kernels import new_state, replay
 from riskctl.features._window_kernels import distinct_window, window_starts
+from riskctl.features.ring_kernels import new_state, replay
 from tests.features.test_oracle import fast
 
 rows = st.lists(

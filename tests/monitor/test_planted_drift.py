@@ -45,6 +45,8 @@ def monitor(
     before = pl.col("event_time") < cut
     ref = write_table(df.filter(before & (pl.col("event_time") >= start)), tmp / "ref.parquet")
     cur = write_table(df.filter(~before), tmp / "cur.parquet")
+    # the planted history is the detector's own training history: every row counts
+    kw = {"rows": "all", **kw}
     options = MonitorOptions(cur, ref, detector.path, strategy, by=("category",), sample=1500, **kw)
     return run_monitor(options)
 
@@ -87,7 +89,7 @@ def test_traffic_mix_change_is_mix_in_the_right_segment(
     ref = write_table(history.filter(late), tmp_path / "same_ref.parquet")
     cur = write_table(drifted.filter(late), tmp_path / "same_cur.parquet")
     same = run_monitor(
-        MonitorOptions(cur, ref, detector.path, strategy, by=("category",), sample=0)
+        MonitorOptions(cur, ref, detector.path, strategy, by=("category",), sample=0, rows="all")
     )
     (score,) = [a for a in same.attributions if a.metric == "mean_score"]
     total_mix = sum(t.mix for t in score.terms)

@@ -30,7 +30,7 @@ thresholds:
   review: {{score_buyer: 0.3}}
 label: is_bad
 """)
-    run = run_simulation(strategy, data)
+    run = run_simulation(strategy, data, rows="all")  # the detector's own training rows
     expected = detector.score(rows)
     np.testing.assert_allclose(run.table["score_order"].to_numpy(), expected, rtol=1e-6)
     decided = run.candidate.decisions
