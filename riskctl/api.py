@@ -33,6 +33,7 @@ from riskctl.model.train import TrainResult, train_options
 from riskctl.simulation.simulate import SimulationRun
 from riskctl.strategy.load import LoadedStrategy
 from riskctl.strategy.load import load_strategy as _load_strategy
+from riskctl.strategy.schema import Strategy as Strategy  # part of the API
 from riskctl.tuning.sweep import Curve
 from riskctl.tuning.thresholds import Target, TuneResult
 from riskctl.tuning.tune import tune_run

@@ -39,15 +39,13 @@ from riskctl.simulation.cells import AMOUNT, AMOUNT_SQ, BAD, ROWS, Cells, sorted
 from riskctl.simulation.pins import check_pins
 from riskctl.simulation.role_resolution import load_detectors, resolve_roles
 from riskctl.simulation.roles import Roles
-from riskctl.simulation.rows import Rows
+from riskctl.simulation.rows import Rows, plan_columns, read_rows
 from riskctl.simulation.simulate import (
     SimulationRun,
     cell_frame,
     decided_rows,
     kept_columns,
     measured_candidate,
-    plan_columns,
-    read_rows,
     simulations_from_cells,
 )
 from riskctl.simulation.strategy_metrics import metrics_from_cells

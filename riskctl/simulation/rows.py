@@ -1,12 +1,14 @@
-"""The rows a simulation reads."""
+"""The rows a simulation reads: the columns it needs, checked, read once."""
 
 from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
+from riskctl.data.io import require_columns
 from riskctl.data.memory import MODEL_COPIES, TABLE_COPIES, check_fits
 from riskctl.data.values import (
     check_amount,
@@ -18,8 +20,14 @@ from riskctl.data.values import (
 )
 from riskctl.model.detector import Detector
 from riskctl.model.score import score_frame
+from riskctl.outcomes.coverage import history_columns
+from riskctl.outcomes.history import check_history
+from riskctl.simulation.by_values import check_by_values
 from riskctl.simulation.cells import AMOUNT_SQ, BAD, DAY, LABEL, OTHER_LABEL, ROWS
 from riskctl.simulation.roles import Roles
+from riskctl.strategy.decisions import SEGMENT
+from riskctl.strategy.engine import CompiledStrategy, compile_strategy, condition_columns
+from riskctl.strategy.load import LoadedStrategy
 
 
 class Rows:
@@ -136,3 +144,72 @@ class Rows:
             table = score_frame(det, table, column)
         check_scores(table, self.scores, self.source)
         return table
+
+
+def read_rows(
+    lf: pl.LazyFrame,
+    data: Path,
+    loaded: list[LoadedStrategy],
+    detectors: dict[str, Detector],
+    roles: Roles,
+    by: list[str] | None,
+    carry: list[str] | None = None,
+    part: bool = False,
+) -> tuple[Rows, list[CompiledStrategy], list[str]]:
+    """The rows of `lf` every strategy, metric, detector and the caller use (checked; scored
+    where a detector must), the strategies compiled, and the id columns. `part`: `lf` is
+    one part of a table (an empty part adds no cells; its --by values are checked whole)."""
+    selected, compiled, ids = plan_columns(lf, data, loaded, detectors, roles, by, carry)
+    if not part:
+        check_by_values(lf, by)
+    rows = Rows(lf, selected, data, roles, detectors)
+    rows.part = part
+    rows.scores = list(dict.fromkeys(c for ls in loaded for c in ls.strategy.score_columns()))
+    if detectors:  # scoring reads the rows anyway: check them in memory, before deciding
+        _ = rows.table
+    return rows, compiled, ids
+
+
+def plan_columns(
+    lf: pl.LazyFrame,
+    data: Path,
+    loaded: list[LoadedStrategy],
+    detectors: dict[str, Detector],
+    roles: Roles,
+    by: list[str] | None,
+    carry: list[str] | None,
+) -> tuple[list[str], list[CompiledStrategy], list[str]]:
+    """The columns the strategies, metrics and caller use; every strategy compiled against
+    the whole schema first (errors suggest any column)."""
+    full = lf.collect_schema()
+    columns = full.names()
+    wanted = {
+        "label": roles.label,
+        **({"time": roles.time} if roles.time else {}),
+        **({"amount": roles.amount} if roles.amount else {}),
+    }
+    require_columns(columns, wanted, str(data))
+    for column in by or []:
+        if column != SEGMENT and column not in columns:
+            require_columns(columns, {"by": column}, str(data))
+    check_history(roles.history, lf, loaded, data)
+    types: dict[str, Any] = dict(full)
+    types.update({c: pl.Float64 for c in detectors})
+    types[roles.label] = pl.Int8
+    compiled = [compile_strategy(ls, pl.Schema(types)) for ls in loaded]
+    needed = [*wanted.values(), *history_columns(roles.history)]
+    needed += [c for c in by or [] if c != SEGMENT]
+    for ls in loaded:
+        needed += ls.strategy.score_columns() + condition_columns(ls)
+    for det in detectors.values():
+        needed += det.feature_names
+    ids = _id_columns(columns, detectors)
+    needed += ids + list(carry or [])
+    return [c for c in dict.fromkeys(needed) if c in full], compiled, ids
+
+
+def _id_columns(names: list[str], detectors: dict[str, Detector]) -> list[str]:
+    """The id column examples in reports show: a detector's first id, else a `*_id` one."""
+    declared = [c for det in detectors.values() for c in det.manifest.get("ids") or []]
+    candidates = declared or [n for n in names if n.endswith("_id")]
+    return [c for c in candidates if c in names][:1]
