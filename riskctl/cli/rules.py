@@ -47,9 +47,11 @@ def suggest(
         Path | None,
         typer.Option(
             "--report",
-            help="Also write simulate's HTML report of the written strategy (rules in shadow "
-            "mode) against the strategy, on the holdout rows: its rule table holds each "
-            "suggested rule's hits, precision and the bad rows it would newly stop.",
+            help="Also write an HTML report: a Suggested rules section (per rule its "
+            "condition, holdout marginal catch and FPR with intervals, precision, alerts per "
+            "day, overlap, folds passed and attack mix; the set's totals and budget verdict), "
+            "then simulate's report of the written strategy (rules in shadow mode) against "
+            "the strategy on the holdout rows.",
         ),
     ] = None,
     budget_fpr: Annotated[
@@ -144,11 +146,11 @@ def suggest(
     result = suggest_rules(strategy, data, opts)
     if out_path is not None:
         write_suggested(result, out_path)
-    if report is not None and result.holdout_run is not None:
-        from riskctl.report.build import report_for_run  # the report stack, only when asked
+    if report is not None:
+        from riskctl.report.build import report_for_suggestion  # the report stack, if asked
 
         command = "riskctl " + shlex.join(sys.argv[1:]) if sys.argv[1:] else "riskctl rules"
-        report_for_run(result.holdout_run, [], None, report, command)
+        report_for_suggestion(result, report, command)
     if as_json:
         print_json(result.to_dict())
         return

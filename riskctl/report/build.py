@@ -4,6 +4,7 @@ Everything comes from the run it is given: no file is read again, nothing re-dec
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from riskctl.data.io import write_text
@@ -17,6 +18,8 @@ from riskctl.output.markdown import report_markdown
 from riskctl.report.context import build_context
 from riskctl.report.curve_points import check_fpr_axis
 from riskctl.report.render import vega_bundle, write_report
+from riskctl.report.suggested import suggested_section, suggested_title
+from riskctl.rules.suggest import Suggestion
 from riskctl.simulation.simulate import SimulationRun
 
 
@@ -80,3 +83,17 @@ def report_for_run(
     if fmt == "md":
         return write_text(report_markdown(run, context.title, context.caveats), out)
     return write_report(context, out, templates)
+
+
+def report_for_suggestion(result: Suggestion, out: Path, command: str) -> Path:
+    """`rules suggest --report`: simulate's report of the strategy with the suggested rules
+    in shadow mode against the strategy, on the holdout rows, opened by the "Suggested
+    rules" section (the numbers `rules suggest --json` gives)."""
+    run = result.holdout_run
+    if run is None:
+        raise UsageError("no holdout run to report on", hint="run `riskctl rules suggest` again")
+    title = suggested_title(result)
+    context = build_context(run, [], None, None, command, vega_bundle(), title=title)
+    shown = f"{result.strategy.name} + {len(result.rules)} suggested (shadow)"
+    context = replace(context, candidate_name=shown, suggested=suggested_section(result))
+    return write_report(context, out)

@@ -28,6 +28,7 @@ from riskctl.report.examples import ExampleRow, example_rows
 from riskctl.report.facts import caveats, checksums, facts
 from riskctl.report.figures import Chart, segment_charts, strategy_charts
 from riskctl.report.glossary import GLOSSARY
+from riskctl.report.suggested import SuggestedSection
 from riskctl.report.unseen import UnseenView, unseen_view
 from riskctl.simulation.simulate import SimulationRun
 
@@ -74,6 +75,7 @@ class ReportContext:
     detector: DetectorEvaluation | None = None
     segment_charts: dict[str, Chart] = field(default_factory=dict)  # by --by column
     glossary: tuple[tuple[str, str], ...] = GLOSSARY
+    suggested: SuggestedSection | None = None  # `rules suggest --report`
 
 
 def describe_code(

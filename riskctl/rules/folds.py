@@ -108,5 +108,18 @@ def _as_times(times: pl.Series) -> np.ndarray:
     return times.to_numpy()
 
 
+def at_or_after(column: str, dtype: pl.DataType, cut: str) -> pl.Expr:
+    """Rows of the holdout window (`Split.holdout`) as an expression: the time, read as
+    `split_rows` reads it (dates at midnight, zones dropped), at or after `cut`
+    (`Split.holdout_from`)."""
+    t = pl.col(column)
+    if dtype == pl.Date:
+        t = t.cast(pl.Datetime("us"))
+    elif isinstance(dtype, pl.Datetime):
+        t = t.dt.replace_time_zone(None).dt.cast_time_unit("us")
+    moment = pl.lit(np.datetime64(cut, "us")).cast(pl.Datetime("us"))
+    return t.is_not_null() & (t >= moment)
+
+
 def _text(cut: np.datetime64) -> str:
     return str(np.datetime_as_string(cut, unit="us"))

@@ -76,10 +76,13 @@ def change(rows: Rows, original: LoadedStrategy, rules: list[Rule]) -> Change:
     compiled.append(compile_strategy(original, schema))
     sims, comparison = simulate_rows(rows, compiled)
     assert comparison is not None
-    return _change(comparison, int(sims[1].metrics.counts.days or 0))
+    return change_of(comparison, int(sims[1].metrics.counts.days or 0))
 
 
-def _change(c: Comparison, days: int) -> Change:
+def change_of(c: Comparison, days: int) -> Change:
+    """The Change of a comparison of the strategy with rules (candidate) against it as it
+    is (baseline); `days`: the baseline's active days."""
+
     def cell(label: int | None) -> tuple[int, float | None]:
         x = c.cell("swap-in", label)
         return x.rows, x.amount
@@ -119,13 +122,25 @@ def attack_mix(
     labelled bad."""
     if attack is None:
         return {}
+    return attack_dict(attack_counts(table, flagged, rule, attack, label), attack)
+
+
+def attack_counts(
+    table: pl.DataFrame, flagged: np.ndarray, rule: Rule, attack: str, label: str
+) -> pl.DataFrame:
+    """The rows the rule newly stops, per attack value: `rows` and `bad` (counts of parts
+    of a table, summed per value, are the table's)."""
     expr = compile_condition(rule.when, table.schema, WHERE)
     fires = table.select(expr).to_series().to_numpy() & ~flagged
-    frame = (
+    return (
         table.filter(pl.Series(fires))
         .group_by(attack)
         .agg(pl.len().alias("rows"), (pl.col(label) == 1).sum().alias("bad"))
     )
+
+
+def attack_dict(frame: pl.DataFrame, attack: str) -> dict[str, dict[str, int]]:
+    """`attack_counts` as shown: most rows first, then by value (missing last)."""
     frame = frame.sort(["rows", attack], descending=[True, False], nulls_last=True)
     return {
         str(r[attack]): {"rows": int(r["rows"]), "bad": int(r["bad"])}
