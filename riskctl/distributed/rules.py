@@ -17,7 +17,7 @@ from riskctl.distributed.cluster import Cluster
 from riskctl.distributed.limits import all_seen
 from riskctl.distributed.simulate import PartSpec, decisions_of, merge_cells, part_rows, plan
 from riskctl.rules.folds import at_or_after
-from riskctl.rules.holdout import Change, attack_counts, attack_dict, change_of, with_rules
+from riskctl.rules.holdout import MarginalChange, attack_counts, attack_dict, change_of, with_rules
 from riskctl.simulation.cells import Cells
 from riskctl.simulation.roles import Roles
 from riskctl.simulation.rows import Rows
@@ -34,8 +34,8 @@ from riskctl.strategy.schema import Rule
 class Holdout:
     """What `rules suggest` reports from the holdout window."""
 
-    changes: list[Change]  # per rule: the strategy with it acting against the strategy
-    together: Change | None  # all of them acting
+    changes: list[MarginalChange]  # per rule: the strategy with it acting against the strategy
+    together: MarginalChange | None  # all of them acting
     stats: list[RuleStats]  # per rule: its row of the shadow run's rule table
     attacks: list[dict[str, dict[str, int]]] = field(default_factory=list)
     rows: int = 0

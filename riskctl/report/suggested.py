@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from riskctl.metrics.intervals import Difference
 from riskctl.numbers import fmt_count, fmt_interval, fmt_percent, fmt_points_interval
-from riskctl.rules.holdout import Change
+from riskctl.rules.holdout import MarginalChange
 from riskctl.rules.suggest import Suggested, Suggestion
 
 
@@ -107,7 +107,7 @@ def _row(s: Suggested, folds: int) -> SuggestedRow:
     )
 
 
-def _totals(t: Change | None) -> SuggestedTotals | None:
+def _totals(t: MarginalChange | None) -> SuggestedTotals | None:
     if t is None:
         return None
     return SuggestedTotals(

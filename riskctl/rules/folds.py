@@ -14,7 +14,7 @@ from riskctl.errors import UsageError
 
 
 @dataclass(frozen=True)
-class Split:
+class HoldoutSplit:
     holdout_from: Any  # rows at or after this time are the holdout
     search: np.ndarray  # boolean per row: the search window
     holdout: np.ndarray  # boolean per row: the holdout window
@@ -62,7 +62,7 @@ def parse_date(text: str) -> datetime:
 
 def split_rows(
     times: pl.Series, holdout: float | None, holdout_from: str | None, folds: int
-) -> Split:
+) -> HoldoutSplit:
     """Holdout: rows at or after `--holdout-from`, else the latest `holdout` share of rows
     (by time). Search folds: the search window's rows in time order, cut at equal counts
     (rows sharing a time stay together)."""
@@ -83,7 +83,7 @@ def split_rows(
             f"the {which} window is empty (holdout from {_text(cut)})",
             hint="choose --holdout-from inside the data's time range, or another --holdout",
         )
-    return Split(_text(cut), search, held, _folds(t, search, folds))
+    return HoldoutSplit(_text(cut), search, held, _folds(t, search, folds))
 
 
 def _folds(t: np.ndarray, search: np.ndarray, folds: int) -> np.ndarray:
@@ -109,9 +109,9 @@ def _as_times(times: pl.Series) -> np.ndarray:
 
 
 def at_or_after(column: str, dtype: pl.DataType, cut: str) -> pl.Expr:
-    """Rows of the holdout window (`Split.holdout`) as an expression: the time, read as
+    """Rows of the holdout window (`HoldoutSplit.holdout`) as an expression: the time, read as
     `split_rows` reads it (dates at midnight, zones dropped), at or after `cut`
-    (`Split.holdout_from`)."""
+    (`HoldoutSplit.holdout_from`)."""
     t = pl.col(column)
     if dtype == pl.Date:
         t = t.cast(pl.Datetime("us"))

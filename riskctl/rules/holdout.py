@@ -27,7 +27,7 @@ CHANGE = ("catch_rate", "false_positive_rate", "alert_rate", "precision", "amoun
 
 
 @dataclass(frozen=True)
-class Change:
+class MarginalChange:
     """What adding rules changes on the holdout, against the strategy as it is."""
 
     delta: dict[str, Difference]  # simulate's paired differences (catch, FPR, ...)
@@ -69,7 +69,7 @@ def holdout_rows(table: pl.DataFrame, roles: Roles, source: str) -> Rows:
     return Rows(table.lazy(), table.columns, source, roles, {})
 
 
-def change(rows: Rows, original: LoadedStrategy, rules: list[Rule]) -> Change:
+def change(rows: Rows, original: LoadedStrategy, rules: list[Rule]) -> MarginalChange:
     """The strategy with `rules` acting against the strategy as it is, on `rows`."""
     schema = rows.lazy().collect_schema()
     compiled = [compile_strategy(with_rules(original, rules), schema)]
@@ -79,8 +79,8 @@ def change(rows: Rows, original: LoadedStrategy, rules: list[Rule]) -> Change:
     return change_of(comparison, int(sims[1].metrics.counts.days or 0))
 
 
-def change_of(c: Comparison, days: int) -> Change:
-    """The Change of a comparison of the strategy with rules (candidate) against it as it
+def change_of(c: Comparison, days: int) -> MarginalChange:
+    """The MarginalChange of a comparison of the strategy with rules (candidate) against it as it
     is (baseline); `days`: the baseline's active days."""
 
     def cell(label: int | None) -> tuple[int, float | None]:
@@ -90,7 +90,7 @@ def change_of(c: Comparison, days: int) -> Change:
     (bad, bad_amount), (good, good_amount), (unknown, _) = cell(1), cell(0), cell(None)
     delta = {k: c.delta[k] for k in CHANGE if k in c.delta}
     estimates = {k: v.to_dict() for k, v in c.estimates.items()}
-    return Change(delta, bad, good, unknown, bad_amount, good_amount, days, estimates)
+    return MarginalChange(delta, bad, good, unknown, bad_amount, good_amount, days, estimates)
 
 
 def shadow_run(rows: Rows, original: LoadedStrategy, rules: list[Rule], run: Any) -> Any:

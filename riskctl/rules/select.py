@@ -28,7 +28,7 @@ POOL = 120  # candidates considered by the greedy steps (those stopping the most
 
 
 @dataclass(frozen=True)
-class Window:
+class SearchWindow:
     """The search window's rows: open (the strategy lets them through), bad and good
     (usable labels), each row's period, and the rows each existing rule fires on."""
 
@@ -51,7 +51,7 @@ class Chosen:
 def select_rules(
     candidates: list[Candidate],
     table: pl.DataFrame,
-    window: Window,
+    window: SearchWindow,
     budget: float,
     max_rules: int,
     min_folds: int,
@@ -133,7 +133,7 @@ def _repeats(mask: np.ndarray, existing: list[np.ndarray]) -> bool:
     return any(np.array_equal(mask, e) for e in existing)
 
 
-def _folds_passed(new: np.ndarray, w: Window, budget: float) -> int:
+def _folds_passed(new: np.ndarray, w: SearchWindow, budget: float) -> int:
     """Periods where the rule newly stops a bad row within the budget's false-positive rate."""
     bad = np.bincount(w.fold[new & w.bad], minlength=w.folds)[: w.folds]
     good = np.bincount(w.fold[new & w.good], minlength=w.folds)[: w.folds]

@@ -21,16 +21,16 @@ from riskctl.errors import UsageError
 from riskctl.outcomes.coverage import history_columns
 from riskctl.rules.candidates import atom_matrix, atom_texts, beam_search, masks
 from riskctl.rules.columns import rule_columns, without_leaks
-from riskctl.rules.folds import Split, check_options, split_rows
+from riskctl.rules.folds import HoldoutSplit, check_options, split_rows
 from riskctl.rules.holdout import (
-    Change,
+    MarginalChange,
     attack_mix,
     change,
     holdout_rows,
     new_rule_stats,
     shadow_run,
 )
-from riskctl.rules.select import Chosen, Window, allowed_good, select_rules
+from riskctl.rules.select import Chosen, SearchWindow, allowed_good, select_rules
 from riskctl.simulation.simulate import SimulationRun, run_simulation
 from riskctl.strategy.decisions import FLAGGED
 from riskctl.strategy.engine import compile_strategy
@@ -66,7 +66,7 @@ class Suggested:
     search_bad: int
     search_good: int
     folds_passed: int
-    holdout: Change
+    holdout: MarginalChange
     hits: int
     already_flagged: int  # holdout rows it fires on that the strategy already stops
     precision: Any  # Proportion over the rule's labelled hits (simulate's rule table)
@@ -95,9 +95,9 @@ class Suggested:
 class Suggestion:
     strategy: LoadedStrategy
     options: Options
-    split: Split
+    split: HoldoutSplit
     rules: list[Suggested]
-    together: Change | None
+    together: MarginalChange | None
     warnings: list[str]
     columns: list[str]  # the columns rules were searched on
     search_rows: int
@@ -194,7 +194,7 @@ def _attack(run: SimulationRun, opts: Options) -> str | None:
 
 
 def _search(
-    run: SimulationRun, loaded: LoadedStrategy, split: Split, opts: Options
+    run: SimulationRun, loaded: LoadedStrategy, split: HoldoutSplit, opts: Options
 ) -> tuple[list[Chosen], list[str], list[str]]:
     table, roles = run.table.filter(pl.Series(split.search)), run.roles
     label = _labels(run)[split.search]
@@ -230,7 +230,7 @@ def _search(
     existing = list(masks(table, list(compiled.rules.values())).T)
     del matrix
     fold = split.fold[split.search]
-    window = Window(~flagged, label == 1, label == 0, fold, opts.folds, existing)
+    window = SearchWindow(~flagged, label == 1, label == 0, fold, opts.folds, existing)
     chosen = select_rules(
         candidates,
         table,
@@ -257,7 +257,7 @@ def _names(loaded: LoadedStrategy, n: int) -> list[str]:
 def _measure(
     run: SimulationRun,
     loaded: LoadedStrategy,
-    split: Split,
+    split: HoldoutSplit,
     opts: Options,
     chosen: list[Chosen],
     columns: list[str],
