@@ -85,6 +85,8 @@ def test_train_score_simulate_monitor_on_dates(dated: Path) -> None:
             "7d",
             "--sample",
             0,
+            "--rows",
+            "all",  # the detector's own training rows: their drift, every row counted
             "--json",
         )  # fmt: skip
     )

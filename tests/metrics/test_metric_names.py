@@ -29,6 +29,8 @@ NOT_METRICS = {
     "learning_rate": "an XGBoost parameter",
     "review_capacity_per_day": "a strategy setting, the reviews a team can do per day",
     "min_cost": "the tuning objective: the least expected_cost",
+    "base_rate": "discover: the share of bad rows among every labelled row, beside a block's",
+    "alerts_per_day": "rules suggest: rows a suggested rule newly flags per holdout day",
 }
 
 

@@ -56,6 +56,8 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 def _monitor(current: Path, detector: Path, *extra: object) -> tuple[int, dict]:
     args = ["monitor", "--current", current, "--detector", detector, "--every", "7d"]
+    # the drift of the very rows the detector trained on: every row counts
+    extra = ("--rows", "all", *extra)
     result = runner.invoke(app, [str(a) for a in [*args, "--sample", "0", "--json", *extra]])
     assert result.exit_code in (0, 1), result.output
     return result.exit_code, json.loads(result.stdout)
@@ -108,7 +110,7 @@ def test_an_empty_monitoring_section_checks_nothing(made, tmp_path: Path) -> Non
 def test_the_report_footer_has_the_command_and_digests(made, tmp_path: Path, monkeypatch) -> None:
     report = tmp_path / "m.html"
     argv = ["riskctl", "monitor", "--current", str(made["raw"]), "--detector",
-            str(made["spec_detector"]), "--every", "7d", "--sample", "0",
+            str(made["spec_detector"]), "--every", "7d", "--sample", "0", "--rows", "all",
             "--report", str(report)]  # fmt: skip
     monkeypatch.setattr("sys.argv", argv)
     result = runner.invoke(app, argv[1:])

@@ -42,8 +42,8 @@ def monitor_report(
     )
     strategy = tmp / "s.yaml"
     strategy.write_text(STRATEGY, encoding="utf-8")
-    options = MonitorOptions(
-        table, None, detector.path, strategy, by=("category",), every="7d", sample=500
+    options = MonitorOptions(  # rows the detector trained on drift as any other here
+        table, None, detector.path, strategy, by=("category",), every="7d", sample=500, rows="all"
     )
     return write_monitor_report(run_monitor(options), tmp / "monitor.html")
 
