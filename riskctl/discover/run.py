@@ -4,7 +4,7 @@ entities, window by window, ranked, with what each means for a strategy."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from riskctl.discover.events import (
     used_events,
     window_rows,
 )
+from riskctl.discover.found import Found, with_novelty
 from riskctl.discover.graph import (
     ACCOUNT,
     KIND,
@@ -39,7 +40,7 @@ from riskctl.discover.graph import (
     entity_value,
 )
 from riskctl.discover.null import assess, benjamini_hochberg
-from riskctl.discover.peel import Peeled, peel_blocks
+from riskctl.discover.peel import peel_blocks
 from riskctl.discover.pictures import Picture, picture
 from riskctl.discover.strategy import (
     draft_condition,
@@ -103,6 +104,7 @@ class DiscoverResult:
     found: int  # blocks found in every window, before keeping the top ones
 
 
+Progress = Callable[[int, int], None]
 Mapper = Callable[[Callable[..., "list[Found]"], list[tuple[Any, ...]]], "list[list[Found]]"]
 
 
@@ -115,12 +117,16 @@ def _check_columns(columns: list[str], opts: DiscoverOptions) -> None:
 
 
 def discover(
-    path: Path | str, opts: DiscoverOptions, mapper: Mapper | None = None
+    path: Path | str,
+    opts: DiscoverOptions,
+    mapper: Mapper | None = None,
+    progress: Progress | None = None,
 ) -> DiscoverResult:
     """Every window's blocks, p-values corrected across all of them, the top ones kept.
     The table is read window by window, never whole. `mapper(fn, calls)` runs `fn(*call)`
-    for every call and returns the results in order (e.g. on a cluster); by default here."""
-    return discover_source(Path(path), opts, str(path), mapper)
+    for every call and returns the results in order (e.g. on a cluster); by default here,
+    calling `progress(done, total)` after each window."""
+    return discover_source(Path(path), opts, str(path), mapper, progress)
 
 
 def discover_frame(df: pl.DataFrame, opts: DiscoverOptions, source: str) -> DiscoverResult:
@@ -129,7 +135,11 @@ def discover_frame(df: pl.DataFrame, opts: DiscoverOptions, source: str) -> Disc
 
 
 def discover_source(
-    src: Source, opts: DiscoverOptions, name: str, mapper: Mapper | None = None
+    src: Source,
+    opts: DiscoverOptions,
+    name: str,
+    mapper: Mapper | None = None,
+    progress: Progress | None = None,
 ) -> DiscoverResult:
     window = parse_span(opts.window, "--window")
     every = parse_span(opts.every, "--every") if opts.every else window
@@ -158,7 +168,7 @@ def discover_source(
         )
     plan = plan_windows(first, last, window, every)
     calls: list[tuple[Any, ...]] = [(src, w, opts, name) for w in plan]
-    per_window = mapper(window_blocks, calls) if mapper else [window_blocks(*c) for c in calls]
+    per_window = mapper(window_blocks, calls) if mapper else _here(calls, progress)
     found = with_novelty(per_window)
     n_rows = int(lf.select(pl.len()).collect(engine="streaming").item())
     counts = _Counts(n_rows, int(n_used), len(plan), _anchor(first))
@@ -167,6 +177,15 @@ def discover_source(
         None if opts.label is None else base_rate(details, opts.time, opts.label, plan, every, name)
     )
     return _ranked(found, src, opts, name, counts, base)
+
+
+def _here(calls: list[tuple[Any, ...]], progress: Progress | None) -> list[list[Found]]:
+    per_window = []
+    for call in calls:
+        per_window.append(window_blocks(*call))
+        if progress is not None:
+            progress(len(per_window), len(calls))
+    return per_window
 
 
 @dataclass(frozen=True)
@@ -189,22 +208,6 @@ def _check_counts(opts: DiscoverOptions) -> None:
     ):
         if value < low:
             raise UsageError(f"{flag} must be at least {low}", hint=f"got {value}")
-
-
-@dataclass(frozen=True)
-class Found:
-    """A block of one window before ranking: its peel, p-value, accounts and entities, and
-    whether it is new (None until `with_novelty`, and for the first window)."""
-
-    window: Window
-    peeled: Peeled
-    p_value: float
-    account_ids: list[str]
-    entities: pl.DataFrame  # kind, value
-    new: bool | None = None
-
-
-ALPHA = 0.05  # a block counts as seen, for the next step's novelty, below this p-value
 
 
 def peels_per_window(top: int) -> int:
@@ -230,23 +233,6 @@ def window_blocks(src: Source, w: Window, opts: DiscoverOptions, name: str) -> l
         Found(w, p, pv, g.accounts.gather(p.accounts).to_list(), g.entities[p.items])
         for p, pv in assess(g.ea, g.ei, g.n_acct, g.n_item, peeled)
     ]
-
-
-def with_novelty(per_window: list[list[Found]]) -> list[Found]:
-    """Every window's blocks (in window order), each marked new when under half its
-    accounts were in a block with p < ALPHA in the window before."""
-    found: list[Found] = []
-    previous: set[str] | None = None
-    for blocks in per_window:
-        for b in blocks:
-            new = (
-                None
-                if previous is None
-                else len(previous.intersection(b.account_ids)) * 2 < len(b.account_ids)
-            )
-            found.append(replace(b, new=new))
-        previous = {a for b in blocks if b.p_value < ALPHA for a in b.account_ids}
-    return found
 
 
 @dataclass(frozen=True)
