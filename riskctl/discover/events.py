@@ -6,28 +6,51 @@ edges, not the table.
 
 from __future__ import annotations
 
+import contextlib
+import shutil
+import tempfile
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import polars as pl
 
-from riskctl.data.io import scan_table
+from riskctl.data.io import scan_table, table_format
 from riskctl.data.memory import TABLE_COPIES, check_fits
 from riskctl.data.values import read_labels
 from riskctl.discover.graph import EntityKind, account_value, entity_value
 from riskctl.discover.strategy import LABEL, STOPPED, with_decisions
 from riskctl.discover.windows import Window
 from riskctl.errors import UsageError
+from riskctl.tempfiles import partial_dir, untrack_partial
 
-Source = Path | pl.DataFrame  # a table on disk, or one in memory
+Source = Path | pl.DataFrame | pl.LazyFrame  # a table on disk, in memory, or scanned
 
 
 def scan_events(source: Source) -> pl.LazyFrame:
+    if isinstance(source, pl.LazyFrame):
+        return source
     return source.lazy() if isinstance(source, pl.DataFrame) else scan_table(source)
 
 
-def source_name(source: Source, name: str | None = None) -> str:
-    return name or ("the events" if isinstance(source, pl.DataFrame) else str(source))
+@contextlib.contextmanager
+def read_once(path: Path) -> Iterator[pl.LazyFrame]:
+    """The table at `path`, scanned so that reading it window by window stays cheap: a
+    Parquet file as it is (each window's filter is pushed down to it); a text table (CSV,
+    NDJSON) streamed once into a temporary Parquet file, removed afterwards, rather than
+    parsed again for every window."""
+    lf = scan_table(path)
+    if table_format(path) == "parquet":
+        yield lf
+        return
+    folder = partial_dir("riskctl-discover-", Path(tempfile.gettempdir()))
+    try:
+        spilled = folder / "events.parquet"
+        lf.sink_parquet(spilled)
+        yield pl.scan_parquet(spilled)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        untrack_partial(folder)
 
 
 def check_time_column(schema: pl.Schema, time: str) -> None:

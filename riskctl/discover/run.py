@@ -21,6 +21,7 @@ from riskctl.discover.events import (
     graph_columns,
     in_window,
     labelled,
+    read_once,
     scan_events,
     used_events,
     window_rows,
@@ -126,7 +127,10 @@ def discover(
     The table is read window by window, never whole. `mapper(fn, calls)` runs `fn(*call)`
     for every call and returns the results in order (e.g. on a cluster); by default here,
     calling `progress(done, total)` after each window."""
-    return discover_source(Path(path), opts, str(path), mapper, progress)
+    if mapper is not None:  # the workers read the file themselves
+        return discover_source(Path(path), opts, str(path), mapper, progress)
+    with read_once(Path(path)) as lf:
+        return discover_source(lf, opts, str(path), None, progress)
 
 
 def discover_frame(df: pl.DataFrame, opts: DiscoverOptions, source: str) -> DiscoverResult:
@@ -167,16 +171,16 @@ def discover_source(
             hint="check --accounts and --items; rows with a missing value take no part",
         )
     plan = plan_windows(first, last, window, every)
-    calls: list[tuple[Any, ...]] = [(src, w, opts, name) for w in plan]
+    calls: list[tuple[Any, ...]] = [(lf, w, opts, name) for w in plan]
     per_window = mapper(window_blocks, calls) if mapper else _here(calls, progress)
     found = with_novelty(per_window)
     n_rows = int(lf.select(pl.len()).collect(engine="streaming").item())
     counts = _Counts(n_rows, int(n_used), len(plan), _anchor(first))
-    details = _details_frame(src, opts)
+    details = _details_frame(lf, opts)
     base = (
         None if opts.label is None else base_rate(details, opts.time, opts.label, plan, every, name)
     )
-    return _ranked(found, src, opts, name, counts, base)
+    return _ranked(found, details, opts, name, counts, base)
 
 
 def _here(calls: list[tuple[Any, ...]], progress: Progress | None) -> list[list[Found]]:
@@ -287,7 +291,7 @@ def _on_entities(entities: pl.DataFrame, kinds: list[EntityKind]) -> pl.Expr:
 
 def _ranked(
     found: list[Found],
-    src: Source,
+    lf: pl.LazyFrame,
     opts: DiscoverOptions,
     name: str,
     counts: _Counts,
@@ -306,7 +310,6 @@ def _ranked(
     )[: opts.top]
     kinds = entity_kinds(opts.items)
     action = strategy_action(opts.strategy)
-    lf = _details_frame(src, opts)
     blocks, members = [], []
     for rank, i in enumerate(order, start=1):
         f = found[i]
