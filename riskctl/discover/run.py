@@ -171,7 +171,8 @@ def discover_source(
             hint="check --accounts and --items; rows with a missing value take no part",
         )
     plan = plan_windows(first, last, window, every)
-    calls: list[tuple[Any, ...]] = [(lf, w, opts, name) for w in plan]
+    task_src = lf if mapper is None else src  # a cluster's workers read the file themselves
+    calls: list[tuple[Any, ...]] = [(task_src, w, opts, name) for w in plan]
     per_window = mapper(window_blocks, calls) if mapper else _here(calls, progress)
     found = with_novelty(per_window)
     n_rows = int(lf.select(pl.len()).collect(engine="streaming").item())
