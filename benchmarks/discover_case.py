@@ -17,6 +17,7 @@ def make_planted(rows: int, path: Path) -> Path:
     from riskctl.synth.lockstep import plant_lockstep
 
     df, blocks = plant_lockstep(generate_events(rows, seed=27, days=30), 20, seed=27)
+    path.parent.mkdir(parents=True, exist_ok=True)
     df.write_parquet(path)
     truth.write_text(json.dumps(blocks))
     return path

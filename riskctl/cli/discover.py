@@ -11,12 +11,13 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from riskctl.cli.console import err, out, print_json
-from riskctl.cli.options import JsonOpt
+from riskctl.cli.console import out, print_json, progress_bar
+from riskctl.cli.options import JsonOpt, QuietOpt, SchedulerOpt, TimeoutOpt
 from riskctl.data.io import table_format, write_table
 from riskctl.data.output import check_not_input, check_output_file
 from riskctl.discover.run import Block, DiscoverOptions, DiscoverResult
 from riskctl.discover.run import discover as run_discover
+from riskctl.distributed.cluster import cluster_options
 from riskctl.escape import for_terminal
 
 
@@ -71,6 +72,9 @@ def discover(
         Path | None,
         typer.Option("--report", help="HTML page: each block's adjacency beside a random sample."),
     ] = None,
+    scheduler: SchedulerOpt = None,
+    timeout: TimeoutOpt = None,
+    quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Find groups of accounts acting on the same few entities in the same window, far more
@@ -92,9 +96,14 @@ def discover(
     p < 0.05 at the previous step), and a draft shadow rule on its entities, ready for
     `riskctl simulate`.
 
+    The events are read window by window (only the columns named here), so memory follows
+    one window's edges, not the table. With --scheduler the windows are peeled in parallel
+    on the Dask cluster, whose workers read --data at the same path; the blocks are the same.
+
     [bold]Example:[/bold] riskctl discover --data events.parquet --accounts buyer_id
     --items seller_id --time event_time --window 1d --label is_bad --report blocks.html
     """
+    cluster = cluster_options(scheduler, timeout)
     if out_path is not None:
         table_format(out_path)
         check_output_file(out_path, "--out")
@@ -113,8 +122,13 @@ def discover(
         strategy=strategy,
         label=label,
     )
-    with err.status("Peeling dense blocks"):
-        result = run_discover(data, opts)
+    with progress_bar("Peeling dense blocks", quiet or as_json) as progress:
+        if cluster is not None:
+            from riskctl.distributed.discover import discover_on_cluster
+
+            result = discover_on_cluster(data, opts, cluster, progress)
+        else:
+            result = run_discover(data, opts, progress=progress)
     if out_path is not None:
         write_table(result.members, out_path)
     if report is not None:

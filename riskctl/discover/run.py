@@ -3,15 +3,30 @@ entities, window by window, ranked, with what each means for a strategy."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
 
-from riskctl.data.io import read_table, scan_table
-from riskctl.data.values import read_labels
+from riskctl.data.memory import check_fits
+from riskctl.discover.events import (
+    Source,
+    base_rate,
+    check_time_column,
+    details_frame,
+    graph_columns,
+    in_window,
+    labelled,
+    read_once,
+    scan_events,
+    used_events,
+    window_rows,
+)
+from riskctl.discover.found import Found, with_novelty
 from riskctl.discover.graph import (
     ACCOUNT,
     KIND,
@@ -26,18 +41,20 @@ from riskctl.discover.graph import (
     entity_value,
 )
 from riskctl.discover.null import assess, benjamini_hochberg
-from riskctl.discover.peel import Peeled, peel_blocks
+from riskctl.discover.peel import peel_blocks
 from riskctl.discover.pictures import Picture, picture
 from riskctl.discover.strategy import (
-    LABEL,
     draft_condition,
-    mean_of,
     meaning,
     strategy_action,
     with_decisions,
 )
 from riskctl.discover.windows import Window, parse_span, plan_windows
 from riskctl.errors import DataError, UsageError
+
+# peak memory of one window's work, in copies of its rows' graph columns (edges, the graph's
+# index arrays, the peeling's heaps)
+WINDOW_COPIES = 6
 
 
 @dataclass(frozen=True)
@@ -88,11 +105,8 @@ class DiscoverResult:
     found: int  # blocks found in every window, before keeping the top ones
 
 
-def load_events(path: Path, opts: DiscoverOptions) -> pl.DataFrame:
-    """The events table, once its columns are known to hold what `opts` names."""
-    columns = scan_table(path).collect_schema().names()
-    _check_columns(columns, opts)
-    return read_table(path)
+Progress = Callable[[int, int], None]
+Mapper = Callable[[Callable[..., "list[Found]"], list[tuple[Any, ...]]], "list[list[Found]]"]
 
 
 def _check_columns(columns: list[str], opts: DiscoverOptions) -> None:
@@ -103,57 +117,93 @@ def _check_columns(columns: list[str], opts: DiscoverOptions) -> None:
         check_named_columns("--label", [opts.label], columns)
 
 
-def _prepared(df: pl.DataFrame, opts: DiscoverOptions, source: str) -> pl.DataFrame:
-    """The events sorted by time with a Datetime time column, rows without a time dropped;
-    with the strategy's decisions and the coded label when asked for."""
-    dtype = df.schema[opts.time]
-    if not dtype.is_temporal() or dtype == pl.Time or isinstance(dtype, pl.Duration):
-        raise UsageError(
-            f"--time {opts.time}: the column holds {dtype}, not dates or times",
-            hint="pass the event-time column",
-        )
-    if opts.strategy is not None:
-        df = with_decisions(df, opts.strategy)
-    if opts.label is not None:
-        df = df.with_columns(read_labels(df, opts.label, source).alias(LABEL))
-    df = df.with_columns(pl.col(opts.time).cast(pl.Datetime("us")))
-    return df.filter(pl.col(opts.time).is_not_null()).sort(opts.time)
-
-
-def discover(path: Path | str, opts: DiscoverOptions) -> DiscoverResult:
-    """Every window's blocks, p-values corrected across all of them, the top ones kept."""
-    path = Path(path)
-    parse_span(opts.window, "--window")
-    if opts.every:
-        parse_span(opts.every, "--every")
-    _check_counts(opts)
-    return discover_frame(load_events(path, opts), opts, str(path))
+def discover(
+    path: Path | str,
+    opts: DiscoverOptions,
+    mapper: Mapper | None = None,
+    progress: Progress | None = None,
+) -> DiscoverResult:
+    """Every window's blocks, p-values corrected across all of them, the top ones kept.
+    The table is read window by window, never whole. `mapper(fn, calls)` runs `fn(*call)`
+    for every call and returns the results in order (e.g. on a cluster); by default here,
+    calling `progress(done, total)` after each window."""
+    if mapper is not None:  # the workers read the file themselves
+        return discover_source(Path(path), opts, str(path), mapper, progress)
+    with read_once(Path(path)) as lf:
+        return discover_source(lf, opts, str(path), None, progress)
 
 
 def discover_frame(df: pl.DataFrame, opts: DiscoverOptions, source: str) -> DiscoverResult:
     """`discover` on a table in memory (`source` names it in messages)."""
+    return discover_source(df, opts, source)
+
+
+def discover_source(
+    src: Source,
+    opts: DiscoverOptions,
+    name: str,
+    mapper: Mapper | None = None,
+    progress: Progress | None = None,
+) -> DiscoverResult:
     window = parse_span(opts.window, "--window")
     every = parse_span(opts.every, "--every") if opts.every else window
     _check_counts(opts)
-    _check_columns(df.columns, opts)
+    lf = scan_events(src)
+    schema = lf.collect_schema()
+    _check_columns(schema.names(), opts)
+    check_time_column(schema, opts.time)
+    if opts.strategy is not None:
+        with_decisions(lf, opts.strategy)  # a strategy that does not fit fails here
     kinds = entity_kinds(opts.items)
-    df = _prepared(df, opts, source)
-    used = df.filter(_has_entity(opts.accounts, kinds))
-    if used.height == 0:
+    used = used_events(
+        lf.select(graph_columns(opts.accounts, kinds, opts.time)), opts.accounts, kinds, opts.time
+    )
+    t = pl.col(opts.time)
+    n_used, first, last = (
+        used.select(pl.len(), t.min().alias("_first"), t.max().alias("_last"))
+        .collect(engine="streaming")
+        .row(0)
+    )
+    if n_used == 0:
         raise DataError(
-            f"{source}: no row has both an account ('{opts.accounts}') and an entity "
+            f"{name}: no row has both an account ('{opts.accounts}') and an entity "
             f"({', '.join(k.name for k in kinds)})",
             hint="check --accounts and --items; rows with a missing value take no part",
         )
-    times = used[opts.time]
-    plan = plan_windows(times.min(), times.max(), window, every)  # type: ignore[arg-type]
-    found: list[_Found] = []
-    previous: set[str] | None = None
-    for w in plan:
-        blocks = _window_blocks(used, w, kinds, opts, previous)
-        found += blocks
-        previous = {a for b in blocks if b.p_value < ALPHA for a in b.account_ids}
-    return _ranked(found, used, opts, df.height, len(plan))
+    plan = plan_windows(first, last, window, every)
+    task_src = lf if mapper is None else src  # a cluster's workers read the file themselves
+    calls: list[tuple[Any, ...]] = [(task_src, w, opts, name) for w in plan]
+    per_window = mapper(window_blocks, calls) if mapper else _here(calls, progress)
+    found = with_novelty(per_window)
+    n_rows = int(lf.select(pl.len()).collect(engine="streaming").item())
+    counts = _Counts(n_rows, int(n_used), len(plan), _anchor(first))
+    details = _details_frame(lf, opts)
+    base = (
+        None if opts.label is None else base_rate(details, opts.time, opts.label, plan, every, name)
+    )
+    return _ranked(found, details, opts, name, counts, base)
+
+
+def _here(calls: list[tuple[Any, ...]], progress: Progress | None) -> list[list[Found]]:
+    per_window = []
+    for call in calls:
+        per_window.append(window_blocks(*call))
+        if progress is not None:
+            progress(len(per_window), len(calls))
+    return per_window
+
+
+@dataclass(frozen=True)
+class _Counts:
+    rows: int
+    used: int
+    windows: int
+    first: datetime  # midnight of the first used row's day
+
+
+def _details_frame(src: Source, opts: DiscoverOptions) -> pl.LazyFrame:
+    kinds = entity_kinds(opts.items)
+    return details_frame(src, opts.accounts, kinds, opts.time, opts.strategy, opts.label)
 
 
 def _check_counts(opts: DiscoverOptions) -> None:
@@ -165,57 +215,29 @@ def _check_counts(opts: DiscoverOptions) -> None:
             raise UsageError(f"{flag} must be at least {low}", hint=f"got {value}")
 
 
-def _has_entity(accounts: str, kinds: list[EntityKind]) -> pl.Expr:
-    some = pl.any_horizontal([entity_value(k).is_not_null() for k in kinds])
-    return account_value(accounts).is_not_null() & some
-
-
-def _rows_in(df: pl.DataFrame, time: str, w: Window) -> pl.DataFrame:
-    t = df[time]
-    lo, hi = t.search_sorted(w.start, "left"), t.search_sorted(w.end, "left")
-    return df.slice(lo, hi - lo)
-
-
-@dataclass(frozen=True)
-class _Found:
-    window: Window
-    peeled: Peeled
-    p_value: float
-    account_ids: list[str]
-    entities: pl.DataFrame  # kind, value
-    new: bool | None
-
-
-ALPHA = 0.05  # a block counts as seen, for the next step's novelty, below this p-value
-
-
 def peels_per_window(top: int) -> int:
     """How many blocks each window's peeling takes out: more than --top, so that the
     blocks beside a large but unsurprising core of busy accounts are reached."""
     return 2 * top + 10
 
 
-def _window_blocks(
-    df: pl.DataFrame,
-    w: Window,
-    kinds: list[EntityKind],
-    opts: DiscoverOptions,
-    previous: set[str] | None,
-) -> list[_Found]:
-    """The blocks of one window with their p-values and novelty."""
-    rows = _rows_in(df, opts.time, w)
-    edges = edge_rows(rows.lazy(), opts.accounts, kinds).collect()
+def window_blocks(src: Source, w: Window, opts: DiscoverOptions, name: str) -> list[Found]:
+    """The blocks of one window with their p-values: only the window's rows of the graph's
+    columns are read, and only its edges are held."""
+    kinds = entity_kinds(opts.items)
+    lf = scan_events(src).select(graph_columns(opts.accounts, kinds, opts.time))
+    rows = used_events(lf, opts.accounts, kinds, opts.time).filter(in_window(opts.time, w))
+    check_fits(rows, f"{name} (window from {w.start:%Y-%m-%d %H:%M})", WINDOW_COPIES)
+    edges = edge_rows(rows, opts.accounts, kinds).collect()
     if edges.height == 0:
         return []
     g = build_graph(edges)
     peels = peels_per_window(opts.top)
     peeled = peel_blocks(g.ea, g.ei, g.n_acct, g.n_item, opts.min_accounts, peels)
-    found = []
-    for p, pv in assess(g.ea, g.ei, g.n_acct, g.n_item, peeled):
-        ids = g.accounts.gather(p.accounts).to_list()
-        new = None if previous is None else len(previous.intersection(ids)) * 2 < len(ids)
-        found.append(_Found(w, p, pv, ids, g.entities[p.items], new))
-    return found
+    return [
+        Found(w, p, pv, g.accounts.gather(p.accounts).to_list(), g.entities[p.items])
+        for p, pv in assess(g.ea, g.ei, g.n_acct, g.n_item, peeled)
+    ]
 
 
 @dataclass(frozen=True)
@@ -227,18 +249,24 @@ class _Details:
 
 
 def _details(
-    f: _Found, df: pl.DataFrame, kinds: list[EntityKind], opts: DiscoverOptions, first: datetime
+    f: Found,
+    lf: pl.LazyFrame,
+    kinds: list[EntityKind],
+    opts: DiscoverOptions,
+    name: str,
+    first: datetime,
 ) -> _Details:
     """A block's rows, burst ratio (None when the previous window is before the data),
     (account, kind, value, rows) edges and picture."""
-    rows = _rows_in(df, opts.time, f.window)
+    rows = labelled(window_rows(lf, opts.time, f.window, name), opts.label, name)
     on_entity = _on_entities(f.entities, kinds)
     inside = account_value(opts.accounts).is_in(pl.Series(f.account_ids).implode()) & on_entity
     block_rows = rows.filter(inside)
     burst = None
     if f.window.previous.start >= first:
-        before = _rows_in(df, opts.time, f.window.previous)
-        burst = (rows.filter(on_entity).height + 1) / (before.filter(on_entity).height + 1)
+        before = lf.filter(in_window(opts.time, f.window.previous) & on_entity)
+        n_before = before.select(pl.len()).collect(engine="streaming").item()
+        burst = (rows.filter(on_entity).height + 1) / (n_before + 1)
     members = (
         edge_rows(block_rows.lazy(), opts.accounts, kinds)
         .collect()
@@ -263,7 +291,12 @@ def _on_entities(entities: pl.DataFrame, kinds: list[EntityKind]) -> pl.Expr:
 
 
 def _ranked(
-    found: list[_Found], used: pl.DataFrame, opts: DiscoverOptions, n_rows: int, n_windows: int
+    found: list[Found],
+    lf: pl.LazyFrame,
+    opts: DiscoverOptions,
+    name: str,
+    counts: _Counts,
+    base: float | None,
 ) -> DiscoverResult:
     """Blocks ranked by p-value (then density), q-values over all of them, the top kept."""
     q = benjamini_hochberg(np.array([f.p_value for f in found]))
@@ -279,10 +312,9 @@ def _ranked(
     kinds = entity_kinds(opts.items)
     action = strategy_action(opts.strategy)
     blocks, members = [], []
-    first = _anchor(used[opts.time].min())  # type: ignore[arg-type]
     for rank, i in enumerate(order, start=1):
         f = found[i]
-        d = _details(f, used, kinds, opts, first)
+        d = _details(f, lf, kinds, opts, name, counts.first)
         blocks.append(_block(rank, f, float(q[i]), kinds, d))
         members.append(
             d.members.select(
@@ -294,9 +326,10 @@ def _ranked(
                 ROWS,
             )
         )
-    base = mean_of(used[LABEL]) if LABEL in used.columns else None
     table = pl.concat(members) if members else _empty_members()
-    return DiscoverResult(blocks, table, n_rows, used.height, n_windows, base, action, len(found))
+    return DiscoverResult(
+        blocks, table, counts.rows, counts.used, counts.windows, base, action, len(found)
+    )
 
 
 def _anchor(first: datetime) -> datetime:
@@ -305,7 +338,7 @@ def _anchor(first: datetime) -> datetime:
 
 def _block(
     rank: int,
-    f: _Found,
+    f: Found,
     q: float,
     kinds: list[EntityKind],
     d: _Details,

@@ -27,15 +27,18 @@ _KEYWORDS = frozenset(
 )
 
 
-def with_decisions(df: pl.DataFrame, strategy: Path) -> pl.DataFrame:
-    """`df` plus a boolean column: the strategy flags the row (any action but the pass one)."""
+def with_decisions(lf: pl.LazyFrame, strategy: Path) -> pl.LazyFrame:
+    """`lf` plus a boolean column: the strategy flags the row (any action but the pass one).
+    The strategy is compiled against `lf`'s columns here, so a bad one fails before any row
+    is read; rows are decided one by one, so a filter after this gives the same decisions."""
     from riskctl.strategy.decisions import FLAGGED
     from riskctl.strategy.engine import compile_strategy, decide
     from riskctl.strategy.load import load_strategy
 
-    compiled = compile_strategy(load_strategy(strategy), df.schema)
-    decided = decide(compiled, df.lazy()).select(pl.col(FLAGGED).alias(STOPPED)).collect()
-    return df.with_columns(decided[STOPPED])
+    schema = lf.collect_schema()
+    compiled = compile_strategy(load_strategy(strategy), schema)
+    decided = decide(compiled, lf).with_columns(pl.col(FLAGGED).alias(STOPPED))
+    return decided.select(*schema.names(), STOPPED)
 
 
 def strategy_action(strategy: Path | None) -> str:
