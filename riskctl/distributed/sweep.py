@@ -4,7 +4,7 @@ Each partition is reduced by the one-machine engine to its score histogram
 (`tuning/histogram.py`: per segment and distinct score, the bad and good rows and amounts a
 threshold newly flags there, plus per-segment totals and what the strategy flags whatever
 the threshold). The histograms of all partitions, merged, are the histogram of the whole
-table, whose curves are the ones `tuning.tradeoff.sweep_file` gives on one machine.
+table, whose curves are the ones `tuning.tradeoff.sweep_rows` gives on one machine.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def plain_part(
     wanted.update({"by": by} if by else {})
     require_columns(names, wanted, str(part))
     df = lf.select(list(dict.fromkeys(wanted.values()))).collect()
-    labels = read_labels(df, label, part)  # as `sweep_file` reads one; an empty part adds 0
+    labels = read_labels(df, label, part)  # as `sweep_rows` reads one; an empty part adds 0
     check_scores(df, [score], part)
     if amount:
         check_amount(df, amount, part)
@@ -60,7 +60,7 @@ def plain_part(
 
 
 def strategy_part(part: Path, spec: PartSpec, action: str, score: str, by: str | None) -> Histogram:
-    """`sweep_file`'s strategy branch on one partition."""
+    """`sweep_rows`'s strategy branch on one partition."""
     rows, compiled = part_rows(part, spec)
     loaded, roles, schema, cutoff = spec.loaded[0], spec.roles, compiled[0].schema, spec.cutoffs[0]
     decisions = decisions_of(rows, compiled[0], spec.by)
@@ -87,7 +87,7 @@ def sweep_dataset(
     action: str | None = None,
     compact: bool = False,
 ) -> list[Curve]:
-    """`sweep_file` on a cluster: the same curves, from merged partition histograms."""
+    """`sweep_rows` on a cluster: the same curves, from merged partition histograms."""
     if strategy is None and (score is None or label is None):
         raise UsageError("sweep needs --score and --label (or --strategy)")
     with Cluster(options) as cluster:

@@ -16,7 +16,7 @@ from riskctl.discover.run import Block, DiscoverResult
 from riskctl.model.detector import library_versions
 from riskctl.report.charts import spec_of
 from riskctl.report.figures import Chart
-from riskctl.report.render import Script, render_sandboxed, svg_fallback, vega_bundle
+from riskctl.report.render import render_page, vega_bundle
 
 DISCOVER_TEMPLATE = "discover.html.j2"
 PICTURES = 10  # blocks drawn
@@ -110,18 +110,7 @@ def discover_context(r: DiscoverResult, command: str) -> DiscoverContext:
 
 
 def render_discover_html(ctx: DiscoverContext) -> str:
-    fallbacks = {}
-    for chart in ctx.charts:
-        svg = svg_fallback(chart.spec, chart.id)
-        if svg is not None:
-            fallbacks[chart.id] = svg
-    return render_sandboxed(
-        DISCOVER_TEMPLATE,
-        None,
-        ctx=ctx,
-        vega_bundle=Script(ctx.vega_bundle),
-        fallbacks=fallbacks,
-    )
+    return render_page(DISCOVER_TEMPLATE, None, ctx, ctx.charts)
 
 
 def write_discover_report(r: DiscoverResult, out: Path, command: str = "riskctl discover") -> Path:

@@ -16,7 +16,7 @@ from riskctl.monitor.run import MonitorResult
 from riskctl.output.monitor import construction_text, default_limits_text
 from riskctl.report.charts import spec_of
 from riskctl.report.figures import Chart
-from riskctl.report.render import Script, render_sandboxed, svg_fallback, vega_bundle
+from riskctl.report.render import render_page, vega_bundle
 
 MONITOR_TEMPLATE = "monitor.html.j2"
 MAX_PSI_ROWS = 40
@@ -298,18 +298,7 @@ def monitor_context(r: MonitorResult, command: str) -> MonitorContext:
 
 
 def render_monitor_html(ctx: MonitorContext, user_templates: Path | None = None) -> str:
-    fallbacks = {}
-    for chart in ctx.charts:
-        svg = svg_fallback(chart.spec, chart.id)
-        if svg is not None:
-            fallbacks[chart.id] = svg
-    return render_sandboxed(
-        MONITOR_TEMPLATE,
-        user_templates,
-        ctx=ctx,
-        vega_bundle=Script(ctx.vega_bundle),
-        fallbacks=fallbacks,
-    )
+    return render_page(MONITOR_TEMPLATE, user_templates, ctx, ctx.charts)
 
 
 def write_monitor_report(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -152,11 +152,12 @@ def svg_fallback(spec: dict[str, Any], chart_id: str) -> Markup | None:
     return Markup(svg) if len(svg) <= MAX_FALLBACK_BYTES else None
 
 
-def static_fallbacks(context: ReportContext) -> dict[str, Markup]:
-    """Each chart drawn to SVG here, for readers without scripts (and for print). A chart too
-    detailed for that (thousands of marks) gets none; its numbers are in the tables."""
+def static_fallbacks(charts: Iterable[Any]) -> dict[str, Markup]:
+    """Each chart (with its `spec` and `id`) drawn to SVG here, for readers without scripts
+    (and for print). A chart too detailed for that (thousands of marks) gets none; its
+    numbers are in the tables."""
     out = {}
-    for chart in [*context.charts, *context.segment_charts.values()]:
+    for chart in charts:
         svg = svg_fallback(chart.spec, chart.id)
         if svg is not None:
             out[chart.id] = svg
@@ -174,15 +175,22 @@ def _stable_ids(svg: str, prefix: str) -> str:
     return re.sub(r"\b(clip|gradient_)\d+\b", rename, svg)
 
 
-def render_html(context: ReportContext, user_templates: Path | None = None) -> str:
+def render_page(name: str, user_templates: Path | None, ctx: Any, charts: Iterable[Any]) -> str:
+    """A page of charts (`ctx.vega_bundle` inlined, each chart's static fallback beside it)
+    rendered in the sandbox."""
     # the bundle is riskctl's own trusted script, never user text
     return render_sandboxed(
-        REPORT_TEMPLATE,
+        name,
         user_templates,
-        ctx=context,
-        vega_bundle=Script(context.vega_bundle),
-        fallbacks=static_fallbacks(context),
+        ctx=ctx,
+        vega_bundle=Script(ctx.vega_bundle),
+        fallbacks=static_fallbacks(charts),
     )
+
+
+def render_html(context: ReportContext, user_templates: Path | None = None) -> str:
+    charts = [*context.charts, *context.segment_charts.values()]
+    return render_page(REPORT_TEMPLATE, user_templates, context, charts)
 
 
 def render_sandboxed(name: str, user_templates: Path | None, **context: Any) -> str:

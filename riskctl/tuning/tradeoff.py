@@ -24,25 +24,6 @@ from riskctl.tuning.sweep import Curve, sweep
 from riskctl.tuning.thresholds import base_rank, overridden, row_mask, tuned_threshold
 
 
-def sweep_file(
-    data: Path,
-    score: str | None,
-    label: str | None,
-    amount: str | None = None,
-    by: str | None = None,
-    strategy: Path | None = None,
-    action: str | None = None,
-    compact: bool = False,
-    history: History | None = None,
-    labels: str = "auto",
-) -> list[Curve]:
-    """Curves of `score` on `data`; with a strategy, its rules and other thresholds first.
-    Rows with no usable label count in alert rate only; with a control group (`history`,
-    `labels` auto or estimate) label metrics are inverse-propensity weighted."""
-    args = (data, score, label, amount, by, strategy, action, compact, history, labels)
-    return sweep_rows(*args)[0]
-
-
 def sweep_rows(
     data: Path,
     score: str | None,
@@ -56,7 +37,10 @@ def sweep_rows(
     labels: str = "auto",
     rows: str | None = None,
 ) -> tuple[list[Curve], EvaluationRows | None]:
-    """`sweep_file`, and which rows it swept: with a strategy naming a detector that
+    """Curves of `score` on `data`; with a strategy, its rules and other thresholds first.
+    Rows with no usable label count in alert rate only; with a control group (`history`,
+    `labels` auto or estimate) label metrics are inverse-propensity weighted. Also which
+    rows it swept: with a strategy naming a detector that
     recorded its split, `rows` (test, not-train, all) chooses them (see
     `riskctl.simulation.evaluation_rows`); a plain sweep knows no detector."""
     if strategy is not None:

@@ -20,7 +20,7 @@ from riskctl.cli.app import app
 from riskctl.data.values import check_amount
 from riskctl.errors import DataError
 from riskctl.simulation.simulate import run_simulation
-from riskctl.tuning.tradeoff import sweep_file
+from riskctl.tuning.tradeoff import sweep_rows
 
 STRATEGY = """name: s
 actions: [review, allow]
@@ -89,8 +89,8 @@ def test_sweep_and_simulate_amounts_equal_a_row_by_row_oracle(
     strategy.write_text(STRATEGY, encoding="utf-8")
     rows = df.to_dicts()
 
-    plain = sweep_file(data, "score", "is_bad", amount="amount")
-    inside = sweep_file(data, None, None, amount="amount", strategy=strategy)
+    plain = sweep_rows(data, "score", "is_bad", amount="amount")[0]
+    inside = sweep_rows(data, None, None, amount="amount", strategy=strategy)[0]
     for curves in (plain, inside):
         assert len(curves) == 1 and curves[0].points.height > 10
         _assert_curve_matches(curves[0].points, rows)
