@@ -26,7 +26,7 @@ FENCE = re.compile(
 )
 NORUN = re.compile(r"^<!--\s*norun:\s*(?P<why>.*?)\s*-->$")
 PROMISE = re.compile(r"\bexit (?P<code>\d)(?P<maybe>\s+(?:when|if)\b)?")
-ROWS = 5000  # rows the demo and the generator make here (the documents say 200000)
+ROWS = 20_000  # rows the demo and the generator make here (the documents say 200000)
 ROUNDS = 40  # boosting rounds for the documents' `train` lines
 
 

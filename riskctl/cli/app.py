@@ -124,6 +124,9 @@ class RiskctlGroup(ReflowGroup):
         return command
 
     def invoke(self, ctx: Any) -> Any:
+        from riskctl.data.notices import take_notices
+
+        take_notices()  # a command says only what its own inputs made it skip
         try:
             with command_scope():
                 try:

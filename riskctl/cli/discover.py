@@ -100,7 +100,7 @@ def discover(
     one window's edges, not the table. With --scheduler the windows are peeled in parallel
     on the Dask cluster, whose workers read --data at the same path; the blocks are the same.
 
-    [bold]Example:[/bold] riskctl discover --data events.parquet --accounts buyer_id
+    [bold]Example:[/bold] riskctl discover --data riskctl-demo/events.parquet --accounts buyer_id
     --items seller_id --time event_time --window 1d --label is_bad --report blocks.html
     """
     cluster = cluster_options(scheduler, timeout)

