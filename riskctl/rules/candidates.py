@@ -109,8 +109,9 @@ def _cuts(s: pl.Series) -> list[float]:
 
 
 def _top(s: pl.Series) -> list[str]:
-    counts = s.cast(pl.String).drop_nulls().value_counts(sort=True)
-    return [v for v in counts[counts.columns[0]].head(TOP_VALUES).to_list() if len(v) <= 200]
+    counts = s.cast(pl.String).drop_nulls().value_counts(name="n")  # ties by value: same order
+    top = counts.sort(["n", counts.columns[0]], descending=[True, False]).head(TOP_VALUES)
+    return [v for v in top[counts.columns[0]].to_list() if len(v) <= 200]
 
 
 def _risky(s: pl.Series, label: np.ndarray) -> list[list[str]]:

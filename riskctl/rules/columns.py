@@ -9,6 +9,7 @@ refused with the same leakage warning `riskctl train` gives.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NoReturn
 
 import numpy as np
 import polars as pl
@@ -17,7 +18,6 @@ from riskctl.errors import UsageError, name_list
 from riskctl.model import diagnose
 
 ID_SHARE = 0.5  # text with more distinct values than this share of rows is an id
-AUC_ROWS = 200_000  # the leakage check reads at most about this many labelled rows
 
 
 @dataclass(frozen=True)
@@ -27,14 +27,15 @@ class Material:
 
 
 def rule_columns(
-    table: pl.DataFrame,
+    schema: pl.Schema,
     never: list[str],
     ids: list[str],
     wanted: list[str] | None,
     exclude: list[str],
 ) -> list[str]:
-    """Columns of `table` that may hold rule material, before the leakage check."""
-    names = table.columns
+    """Columns of `schema` that may hold rule material by name and kind (before the checks
+    on their values: `not_ids`, `without_leaks`)."""
+    names = list(schema.names())
     unknown = [c for c in [*(wanted or []), *exclude] if c not in names]
     if unknown:
         raise UsageError(
@@ -43,22 +44,32 @@ def rule_columns(
     refused = set(never) | set(ids) | set(exclude)
     out = []
     for name in wanted or names:
-        dtype = table.schema[name]
+        dtype = schema[name]
         if name in refused or dtype.is_temporal() or dtype.is_nested():
             continue
         if name in ids or name.lower() == "id" or name.lower().endswith("_id"):
             continue
-        if dtype in (pl.String, pl.Categorical) and _id_like(table[name]):
-            continue
         if dtype.is_numeric() or dtype in (pl.Boolean, pl.String, pl.Categorical):
             out.append(name)
     if not out:
-        raise UsageError(
-            "no column is left to write rules on: every column is an id, the label, the time, "
-            "a history column or excluded",
-            hint="add feature columns to the data, or name them with --columns",
-        )
+        _none_left()
     return out
+
+
+def not_ids(sample: pl.DataFrame, columns: list[str]) -> list[str]:
+    """`columns` less the text ones with a distinct value on most of the `sample`'s rows."""
+    out = [c for c in columns if not (sample.schema[c] == pl.String and _id_like(sample[c]))]
+    if not out:
+        _none_left()
+    return out
+
+
+def _none_left() -> NoReturn:
+    raise UsageError(
+        "no column is left to write rules on: every column is an id, the label, the time, "
+        "a history column or excluded",
+        hint="add feature columns to the data, or name them with --columns",
+    )
 
 
 def _id_like(column: pl.Series) -> bool:
@@ -73,9 +84,6 @@ def without_leaks(
     train's limit), each named in a warning. `label`: 1, 0, or -1 (no usable label) per
     row of `table`, in time order. `exempt`: the strategy's own score columns."""
     usable = label >= 0
-    if usable.sum() > AUC_ROWS:  # a seeded sample: the AUC is a share, measured well on it
-        keep = np.random.default_rng(0).random(len(label)) < AUC_ROWS / usable.sum()
-        usable &= keep
     y = label[usable].astype(np.float64)
     if y.min(initial=1) == y.max(initial=0):
         return Material(columns, [])

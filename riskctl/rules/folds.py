@@ -19,6 +19,7 @@ class HoldoutSplit:
     search: np.ndarray  # boolean per row: the search window
     holdout: np.ndarray  # boolean per row: the holdout window
     fold: np.ndarray  # per row: the search period (0 .. folds-1), -1 outside the search
+    edges: np.ndarray  # the times where periods 1 .. folds-1 begin (`fold_of`)
 
 
 def check_options(
@@ -66,7 +67,7 @@ def split_rows(
     """Holdout: rows at or after `--holdout-from`, else the latest `holdout` share of rows
     (by time). Search folds: the search window's rows in time order, cut at equal counts
     (rows sharing a time stay together)."""
-    t = _as_times(times)
+    t = times_of(times)
     if holdout_from is not None:
         cut = np.datetime64(parse_date(holdout_from), "us")
     else:
@@ -83,18 +84,28 @@ def split_rows(
             f"the {which} window is empty (holdout from {_text(cut)})",
             hint="choose --holdout-from inside the data's time range, or another --holdout",
         )
-    return HoldoutSplit(_text(cut), search, held, _folds(t, search, folds))
-
-
-def _folds(t: np.ndarray, search: np.ndarray, folds: int) -> np.ndarray:
-    fold = np.full(len(t), -1, dtype=np.int64)
     ordered = np.sort(t[search])
     edges = [ordered[min(len(ordered) - 1, len(ordered) * k // folds)] for k in range(1, folds)]
-    fold[search] = np.searchsorted(np.array(edges, dtype=t.dtype), t[search], side="right")
+    edge_times = np.array(edges, dtype=t.dtype)
+    return HoldoutSplit(_text(cut), search, held, fold_of(t, _text(cut), edge_times), edge_times)
+
+
+def in_search(t: np.ndarray, cut: str) -> np.ndarray:
+    """Rows of the search window: a time (`times_of`) before the holdout's cut."""
+    return ~np.isnat(t) & (t < np.datetime64(cut, "us"))
+
+
+def fold_of(t: np.ndarray, cut: str, edges: np.ndarray) -> np.ndarray:
+    """Each row's search period (-1 outside the search window), from the periods' first
+    times: rows of any part of a table get the periods the whole table gives them."""
+    fold = np.full(len(t), -1, dtype=np.int64)
+    search = in_search(t, cut)
+    fold[search] = np.searchsorted(edges, t[search], side="right")
     return fold
 
 
-def _as_times(times: pl.Series) -> np.ndarray:
+def times_of(times: pl.Series) -> np.ndarray:
+    """The time column as naive microsecond times (dates at midnight, zones dropped)."""
     if times.dtype == pl.Date:
         times = times.cast(pl.Datetime("us"))
     elif isinstance(times.dtype, pl.Datetime):

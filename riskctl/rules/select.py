@@ -16,28 +16,16 @@ and the rules already chosen let through, provided that:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-import polars as pl
 
 from riskctl.metrics.intervals import wilson, wilson_at
-from riskctl.rules.candidates import MIN_BAD, Candidate, conjunction_masks
+from riskctl.rules.candidates import MIN_BAD, Candidate
+from riskctl.rules.window import SearchRows
 
 POOL = 120  # candidates considered by the greedy steps (those stopping the most bad rows)
-
-
-@dataclass(frozen=True)
-class SearchWindow:
-    """The search window's rows: open (the strategy lets them through), bad and good
-    (usable labels), each row's period, and the rows each existing rule fires on."""
-
-    open: np.ndarray
-    bad: np.ndarray
-    good: np.ndarray
-    fold: np.ndarray
-    folds: int
-    existing: list[np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -48,30 +36,65 @@ class Chosen:
     folds_passed: int
 
 
+@dataclass(frozen=True)
+class PoolCounts:
+    """Counts over the search window's rows (or a part's: the parts' counts add up)."""
+
+    differs: np.ndarray  # (candidates, existing rules): rows where the two differ
+    new: np.ndarray  # (candidates, periods, 2): open bad and good rows newly stopped
+
+    @staticmethod
+    def merged(parts: list[PoolCounts]) -> PoolCounts:
+        return PoolCounts(
+            np.sum([p.differs for p in parts], axis=0), np.sum([p.new for p in parts], axis=0)
+        )
+
+
+Count = Callable[[list[int]], PoolCounts]  # the counts with the given candidates chosen
+
+
+def pool_counts(
+    rows: SearchRows, pool: np.ndarray, existing: np.ndarray, chosen: list[int], folds: int
+) -> PoolCounts:
+    """`pool`, `existing`: the rows each candidate and each existing rule fires on (one
+    column each). New rows: open rows no `chosen` candidate covers."""
+    differs = np.zeros((pool.shape[1], existing.shape[1]), dtype=np.int64)
+    for j in range(existing.shape[1]):
+        differs[:, j] = np.count_nonzero(pool != existing[:, [j]], axis=0)
+    free = rows.open & ~pool[:, chosen].any(axis=1)
+    new = np.zeros((pool.shape[1], folds, 2), dtype=np.int64)
+    for f in range(folds):
+        for k, code in enumerate((1, 0)):
+            at = free & (rows.fold == f) & (rows.label == code)
+            new[:, f, k] = np.count_nonzero(pool[at], axis=0)
+    return PoolCounts(differs, new)
+
+
 def select_rules(
-    candidates: list[Candidate],
-    table: pl.DataFrame,
-    window: SearchWindow,
+    pool: list[Candidate],
+    count: Count,
+    goods: np.ndarray,
     budget: float,
     max_rules: int,
     min_folds: int,
-    period_good: int,
 ) -> list[Chosen]:
-    pool = candidate_pool(candidates)
-    masks = list(conjunction_masks(table, [c.when for c in pool]).T)
-    keep = [i for i, m in enumerate(masks) if not _repeats(m, window.existing)]
-    total_good = int(window.good.sum())
-    covered = np.zeros(len(window.open), dtype=bool)
-    used_good, charged, chosen = 0, 0.0, []
+    """`pool`: the candidates (`candidate_pool`); `count`: their counts on the search
+    window; `goods`: its rows labelled good per period."""
+    counts = count([])
+    keep = [i for i in range(len(pool)) if counts.differs[i].all()]  # not an existing rule
+    total_good, period_good = int(goods.sum()), int(goods.sum()) // len(goods)
+    used_good, charged = 0, 0.0
+    chosen: list[Chosen] = []
     for _ in range(max_rules):
+        if chosen:
+            counts = count([pool.index(c.candidate) for c in chosen])
         best = None
         for i in keep:
-            new = masks[i] & window.open & ~covered
-            b, g = int((new & window.bad).sum()), int((new & window.good).sum())
+            b, g = (int(x) for x in counts.new[i].sum(axis=0))
             spent = (used_good + g, charged + _charge(g, total_good))
             if b < MIN_BAD or not _within(*spent, total_good, period_good, budget):
                 continue
-            passed = _folds_passed(new, window, budget)
+            passed = _folds_passed(counts.new[i], goods, budget)
             if passed < min_folds:
                 continue
             key = (-b, g, len(pool[i].atoms), pool[i].when)
@@ -81,7 +104,6 @@ def select_rules(
             break
         _, i, b, g, passed = best
         chosen.append(Chosen(pool[i], b, g, passed))
-        covered |= masks[i]
         used_good += g
         charged += _charge(g, total_good)
         keep.remove(i)
@@ -129,14 +151,8 @@ def _within(good: int, charged: float, total: int, period_total: int, budget: fl
     return not (period_total and wilson_at(charged / total, period_total)[1] > budget)
 
 
-def _repeats(mask: np.ndarray, existing: list[np.ndarray]) -> bool:
-    return any(np.array_equal(mask, e) for e in existing)
-
-
-def _folds_passed(new: np.ndarray, w: SearchWindow, budget: float) -> int:
-    """Periods where the rule newly stops a bad row within the budget's false-positive rate."""
-    bad = np.bincount(w.fold[new & w.bad], minlength=w.folds)[: w.folds]
-    good = np.bincount(w.fold[new & w.good], minlength=w.folds)[: w.folds]
-    goods = np.bincount(w.fold[w.good], minlength=w.folds)[: w.folds]
-    within = good <= budget * goods
-    return int(((bad > 0) & within).sum())
+def _folds_passed(new: np.ndarray, goods: np.ndarray, budget: float) -> int:
+    """Periods where the rule newly stops a bad row within the budget's false-positive rate
+    (`new`: per period, bad and good rows it newly stops)."""
+    within = new[:, 1] <= budget * goods
+    return int(((new[:, 0] > 0) & within).sum())

@@ -13,14 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import polars as pl
 
 from riskctl.data.io import scan_table
 from riskctl.errors import UsageError
-from riskctl.outcomes.coverage import history_columns
-from riskctl.rules.candidates import atom_matrix, atom_texts, beam_search, masks
-from riskctl.rules.columns import rule_columns, without_leaks
 from riskctl.rules.folds import HoldoutSplit, check_options, split_rows
 from riskctl.rules.holdout import (
     MarginalChange,
@@ -30,34 +26,14 @@ from riskctl.rules.holdout import (
     new_rule_stats,
     shadow_run,
 )
-from riskctl.rules.select import Chosen, SearchWindow, allowed_good, select_rules
+from riskctl.rules.options import Options
+from riskctl.rules.search import attack_column, candidate_columns, local_count, search_pool
+from riskctl.rules.select import Chosen, select_rules
+from riskctl.rules.window import SearchRows, usable_labels, summarise
 from riskctl.simulation.simulate import SimulationRun, run_simulation
 from riskctl.strategy.decisions import FLAGGED
-from riskctl.strategy.engine import compile_strategy
 from riskctl.strategy.load import LoadedStrategy, load_strategy
 from riskctl.strategy.schema import Rule
-
-BEAM_ROWS = 120_000  # above this many open labelled rows, the beam sees a sample of good ones
-ATTACK = "attack"  # the column naming what really happened, when the data has it
-
-
-@dataclass(frozen=True)
-class Options:
-    budget_fpr: float = 0.002
-    action: str = "review"
-    max_rules: int = 5
-    max_conditions: int = 3
-    columns: list[str] | None = None
-    exclude: list[str] = field(default_factory=list)
-    holdout: float | None = None
-    holdout_from: str | None = None
-    folds: int = 4
-    min_folds: int = 3
-    seed: int = 0
-    attack: str | None = None  # default: a column named `attack`
-    label: str | None = None
-    time: str | None = None
-    amount: str | None = None
 
 
 @dataclass(frozen=True)
@@ -179,66 +155,20 @@ def suggest_rules(strategy: Path, data: Path, opts: Options) -> Suggestion:
     return _measure(run, loaded, split, opts, chosen, columns, warnings)
 
 
-def _labels(run: SimulationRun) -> np.ndarray:
-    """Per row: 1 bad, 0 good, -1 no usable label (unlabelled, immature, blocked)."""
-    values = run.coverage.labels(run.table[run.roles.label])
-    return np.where(np.isnan(values), -1, values).astype(np.int8)
-
-
-def _attack(run: SimulationRun, opts: Options) -> str | None:
-    if opts.attack is not None:
-        if opts.attack not in run.table.columns:
-            raise UsageError(f"--attack {opts.attack!r}: no such column", hint="check the name")
-        return opts.attack
-    return ATTACK if ATTACK in run.table.columns else None
-
-
 def _search(
     run: SimulationRun, loaded: LoadedStrategy, split: HoldoutSplit, opts: Options
 ) -> tuple[list[Chosen], list[str], list[str]]:
-    table, roles = run.table.filter(pl.Series(split.search)), run.roles
-    label = _labels(run)[split.search]
-    if not (label == 1).any():
-        raise UsageError(
-            f"no bad row with a usable label in the search window (before {split.holdout_from})",
-            hint="use a longer history, or move --holdout-from later",
-        )
-    never = [roles.label, *(c for c in (roles.time,) if c), *history_columns(roles.history)]
-    never += [c for c in (_attack(run, opts),) if c]
-    ids = [c for d in run.detectors.values() for c in d.manifest.get("ids") or []] + run.ids
-    columns = rule_columns(table, never, ids, opts.columns, opts.exclude)
-    material = without_leaks(table, columns, label, loaded.strategy.score_columns())
-    if not material.columns:
-        raise UsageError(
-            "every column left for rules separates the labels almost perfectly (leakage)",
-            hint="check those columns; name others with --columns",
-        )
+    search = pl.Series(split.search)
     flagged = run.candidate.decisions[FLAGGED].to_numpy()[split.search]
-    bad, good = ~flagged & (label == 1), ~flagged & (label == 0)
-    # the beam sees the open labelled rows, with a seeded sample of good ones on big data
-    share = min(1.0, BEAM_ROWS / max(1, int(bad.sum() + good.sum())))
-    sampled = good & (np.random.default_rng(opts.seed).random(len(good)) < share)
-    seen = np.flatnonzero(bad | sampled)
-    texts = atom_texts(table, material.columns, label)
-    atoms, matrix = atom_matrix(table[seen], texts)
-    goods = int((label == 0).sum())
-    allowed = allowed_good(goods, goods // opts.folds, opts.budget_fpr)
-    candidates = beam_search(
-        atoms, matrix, bad[seen], sampled[seen], allowed * share, opts.max_conditions
-    )
-    compiled = compile_strategy(loaded, table.schema)
-    existing = list(masks(table, list(compiled.rules.values())).T)
-    del matrix
-    fold = split.fold[split.search]
-    window = SearchWindow(~flagged, label == 1, label == 0, fold, opts.folds, existing)
+    label = usable_labels(run.coverage, run.table[run.roles.label])[split.search]
+    rows = SearchRows(run.table.filter(search), label, ~flagged, split.fold[split.search])
+    ids = [c for d in run.detectors.values() for c in d.manifest.get("ids") or []] + run.ids
+    columns = candidate_columns(run.table.schema, run.roles, ids, opts)
+    summary = summarise(rows, columns, rows.table.height, opts.folds, opts.seed)
+    pool, material = search_pool(summary, columns, loaded, opts, split.holdout_from)
+    count = local_count(rows, loaded, pool, opts.folds)
     chosen = select_rules(
-        candidates,
-        table,
-        window,
-        opts.budget_fpr,
-        opts.max_rules,
-        opts.min_folds,
-        goods // opts.folds,
+        pool, count, summary.good, opts.budget_fpr, opts.max_rules, opts.min_folds
     )
     return chosen, material.columns, material.warnings
 
@@ -274,7 +204,7 @@ def _measure(
     shadow = shadow_run(rows, loaded, rules, run)
     stats = new_rule_stats(shadow, rules)
     existing = {r.name for r in loaded.strategy.rules}
-    attack = _attack(run, opts)
+    attack = attack_column(run.table.schema, opts)
     suggested = [
         Suggested(
             rule,

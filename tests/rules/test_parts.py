@@ -13,7 +13,7 @@ import pytest
 
 from riskctl.errors import UsageError
 from riskctl.rules.candidates import WHERE, atom_matrix, atom_texts, beam_search
-from riskctl.rules.columns import rule_columns, without_leaks
+from riskctl.rules.columns import not_ids, rule_columns, without_leaks
 from riskctl.rules.folds import split_rows
 from riskctl.strategy.conditions import compile_condition
 from riskctl.strategy.load import load_strategy
@@ -27,12 +27,14 @@ def test_ids_label_time_and_excluded_columns_are_never_rule_material() -> None:
     df = random_history(0, rows=500).with_columns(
         pl.col("order_id").alias("session_token"), pl.col("amount").alias("buyer_id")
     )
-    columns = rule_columns(df, ["is_bad", "event_time"], [], None, ["promo"])
+    columns = not_ids(df, rule_columns(df.schema, ["is_bad", "event_time"], [], None, ["promo"]))
     assert set(columns) == {"category", "amount", "devices", "score"}
     with pytest.raises(UsageError, match="no column is left"):
-        rule_columns(df, ["is_bad", "event_time"], [], ["order_id", "session_token"], [])
+        rule_columns(df.schema, ["is_bad", "event_time"], [], ["order_id"], [])
+    with pytest.raises(UsageError, match="no column is left"):
+        not_ids(df, rule_columns(df.schema, [], [], ["session_token"], []))
     with pytest.raises(UsageError, match="no column 'nope'"):
-        rule_columns(df, [], [], None, ["nope"])
+        rule_columns(df.schema, [], [], None, ["nope"])
 
 
 def test_a_label_proxy_is_left_out_with_trains_leakage_warning() -> None:

@@ -1,0 +1,101 @@
+"""The rule search, from the search window's summary (`rules.window`): which columns are
+rule material, their conditions, the beam search and the pool of candidates the greedy
+choice (`rules.select`) counts on the search window's rows. The same on one machine and on a
+cluster: only where the summary and the counts come from differs."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from riskctl.errors import UsageError
+from riskctl.outcomes.coverage import history_columns
+from riskctl.rules.candidates import (
+    Candidate,
+    atom_matrix,
+    atom_texts,
+    beam_search,
+    conjunction_masks,
+    masks,
+)
+from riskctl.rules.columns import Material, not_ids, rule_columns, without_leaks
+from riskctl.rules.options import Options
+from riskctl.rules.select import Count, PoolCounts, allowed_good, candidate_pool, pool_counts
+from riskctl.rules.window import SearchRows, WindowSummary, shares
+from riskctl.simulation.roles import Roles
+from riskctl.strategy.engine import compile_strategy
+from riskctl.strategy.load import LoadedStrategy
+
+ATTACK = "attack"  # the column naming what really happened, when the data has it
+
+
+def attack_column(schema: pl.Schema, opts: Options) -> str | None:
+    """The column naming each row's attack: --attack, else a column named `attack`."""
+    if opts.attack is not None:
+        if opts.attack not in schema:
+            raise UsageError(f"--attack {opts.attack!r}: no such column", hint="check the name")
+        return opts.attack
+    return ATTACK if ATTACK in schema else None
+
+
+def candidate_columns(schema: pl.Schema, roles: Roles, ids: list[str], opts: Options) -> list[str]:
+    """The columns rules may use by name and kind: never the label, the time, history
+    columns, the attack column or ids (`ids`: a detector's and the data's id columns)."""
+    never = [roles.label, *(c for c in (roles.time,) if c), *history_columns(roles.history)]
+    never += [c for c in (attack_column(schema, opts),) if c]
+    return rule_columns(schema, never, ids, opts.columns, opts.exclude)
+
+
+def search_pool(
+    summary: WindowSummary,
+    columns: list[str],
+    loaded: LoadedStrategy,
+    opts: Options,
+    holdout_from: str,
+) -> tuple[list[Candidate], Material]:
+    """The candidates the greedy choice weighs, and the columns they were searched on."""
+    if not summary.bad.sum():
+        raise UsageError(
+            f"no bad row with a usable label in the search window (before {holdout_from})",
+            hint="use a longer history, or move --holdout-from later",
+        )
+    sample, label = summary.sample, summary.sample_label
+    material = without_leaks(
+        sample, not_ids(sample, columns), label, loaded.strategy.score_columns()
+    )
+    if not material.columns:
+        raise UsageError(
+            "every column left for rules separates the labels almost perfectly (leakage)",
+            hint="check those columns; name others with --columns",
+        )
+    texts = atom_texts(sample, material.columns, label)
+    atoms, matrix = atom_matrix(summary.beam, texts)
+    goods = int(summary.good.sum())
+    allowed = allowed_good(goods, goods // opts.folds, opts.budget_fpr)
+    share = shares(summary.size)[1]
+    bad, good = summary.beam_label == 1, summary.beam_label == 0
+    found = beam_search(atoms, matrix, bad, good, allowed * share, opts.max_conditions)
+    return candidate_pool(found), material
+
+
+def window_masks(
+    rows: SearchRows, loaded: LoadedStrategy, whens: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The rows each candidate (`whens`) and each existing rule fires on, as the engine
+    decides them."""
+    schema = rows.table.schema
+    compiled = compile_strategy(loaded, schema)
+    existing = masks(rows.table, list(compiled.rules.values()))
+    return conjunction_masks(rows.table, whens), existing
+
+
+def local_count(
+    rows: SearchRows, loaded: LoadedStrategy, pool: list[Candidate], folds: int
+) -> Count:
+    """The counts of `pool` on rows in memory."""
+    candidates, existing = window_masks(rows, loaded, [c.when for c in pool])
+
+    def count(chosen: list[int]) -> PoolCounts:
+        return pool_counts(rows, candidates, existing, chosen, folds)
+
+    return count
