@@ -21,6 +21,9 @@ from riskctl.gate.baseline_limits import needs_baseline_measure
 from riskctl.model.score import ScoreSummary, score_file
 from riskctl.model.train import TrainOptions, TrainResult, train
 from riskctl.output.json import write_metrics, write_simulation
+from riskctl.rules.options import Options
+from riskctl.rules.suggest import Suggestion
+from riskctl.rules.suggest import suggest_rules as rules_here
 from riskctl.simulation.evaluation_rows import EvaluationRows
 from riskctl.simulation.simulate import SimulationRun, run_simulation
 from riskctl.strategy.schema import History
@@ -43,6 +46,23 @@ def refuse_on_cluster(
         from riskctl.distributed.limits import one_machine_only
 
         one_machine_only(given)
+
+
+def suggest_rules(
+    strategy: Path,
+    data: Path,
+    opts: Options,
+    scheduler: str | None = None,
+    timeout: float | None = None,
+) -> Suggestion:
+    """`riskctl rules suggest` here, or with every pass over the rows on the cluster (the
+    same rules and numbers; no shadow run is kept for a report)."""
+    cluster = _cluster(scheduler, timeout)
+    if cluster is None:
+        return rules_here(strategy, data, opts)
+    from riskctl.distributed.rules_search import suggest_on_cluster
+
+    return suggest_on_cluster(strategy, data, opts, cluster)
 
 
 def simulate(

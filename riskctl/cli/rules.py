@@ -12,12 +12,23 @@ from rich.table import Table
 
 from riskctl.cli.console import err, out, print_json
 from riskctl.cli.helptext import ReflowGroup
-from riskctl.cli.options import AmountOpt, DataOpt, JsonOpt, LabelOpt, SeedOpt, TimeOpt
+from riskctl.cli.options import (
+    AmountOpt,
+    DataOpt,
+    JsonOpt,
+    LabelOpt,
+    SchedulerOpt,
+    SeedOpt,
+    TimeOpt,
+    TimeoutOpt,
+)
 from riskctl.data.output import check_output_file
 from riskctl.errors import UsageError
 from riskctl.escape import for_terminal
+from riskctl.executor import refuse_on_cluster, suggest_rules
 from riskctl.numbers import fmt_count, fmt_percent, fmt_points_interval
-from riskctl.rules.suggest import Options, Suggested, Suggestion, suggest_rules
+from riskctl.rules.options import Options
+from riskctl.rules.suggest import Suggested, Suggestion
 from riskctl.rules.write import write_suggested
 
 app = typer.Typer(
@@ -111,6 +122,8 @@ def suggest(
     time: TimeOpt = None,
     amount: AmountOpt = None,
     seed: SeedOpt = 0,
+    scheduler: SchedulerOpt = None,
+    timeout: TimeoutOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Suggest rules for the bad rows a strategy lets through, proven on later rows.
@@ -128,6 +141,10 @@ def suggest(
     the later holdout window, by the same code as `riskctl simulate` (95% intervals; unseen
     outcomes three ways). Rows with no usable label never justify a rule.
 
+    With --scheduler, every pass over the rows runs on the Dask cluster (--data may be a
+    directory of Parquet parts) and gives the same rules and numbers as one machine; as for
+    `simulate --scheduler`, holdout rows with no usable label and --report need one machine.
+
     [bold]Example:[/bold] riskctl rules suggest riskctl-demo/strategies/baseline.yaml
     --data riskctl-demo/scored.parquet --budget-fpr 0.005 --out suggested.yaml
     """
@@ -143,7 +160,8 @@ def suggest(
         budget_fpr, action, max_rules, max_conditions, columns, list(exclude or []), holdout,
         holdout_from, folds, min_folds, seed, attack, label, time, amount,
     )  # fmt: skip
-    result = suggest_rules(strategy, data, opts)
+    refuse_on_cluster(scheduler, timeout, {"--report": report})
+    result = suggest_rules(strategy, data, opts, scheduler, timeout)
     if out_path is not None:
         write_suggested(result, out_path)
     if report is not None:

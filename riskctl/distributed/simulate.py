@@ -206,7 +206,7 @@ def simulate_dataset(
         strategies = [candidate, baseline]
         check_partitioned_out(out, DECISIONS_KIND, [data, context], strategies, names)
     beside = Path(out) if out is not None else Path(str(data)).parent
-    derive = _derived_spec(loaded, data)
+    derive = derived_spec(loaded, data)
     with (
         derived_by(derive, data, context, beside, options) as read,
         Cluster(options) as cluster,
@@ -235,7 +235,7 @@ def simulate_dataset(
     )
 
 
-def _derived_spec(loaded: list[LoadedStrategy], data: Path) -> Path | None:
+def derived_spec(loaded: list[LoadedStrategy], data: Path) -> Path | None:
     """The features spec the strategies' detectors derive raw events with (one at most)."""
     detectors = load_detectors(loaded, scan_table(partitions(data)[0]).collect_schema().names())
     specs = {}

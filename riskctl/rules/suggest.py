@@ -9,6 +9,7 @@ the strategy lets through (rows without a usable label justify nothing), chosen 
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,8 @@ from riskctl.rules.holdout import (
 from riskctl.rules.options import Options
 from riskctl.rules.search import attack_column, candidate_columns, local_count, search_pool
 from riskctl.rules.select import Chosen, select_rules
-from riskctl.rules.window import SearchRows, usable_labels, summarise
+from riskctl.rules.window import SearchRows, shares, summarise, usable_labels
+from riskctl.simulation.rules import RuleStats
 from riskctl.simulation.simulate import SimulationRun, run_simulation
 from riskctl.strategy.decisions import FLAGGED
 from riskctl.strategy.load import LoadedStrategy, load_strategy
@@ -48,6 +50,30 @@ class Suggested:
     precision: Any  # Proportion over the rule's labelled hits (simulate's rule table)
     overlap: dict[str, int]
     attacks: dict[str, dict[str, int]]
+
+    @staticmethod
+    def of(
+        rule: Rule,
+        chosen: Chosen,
+        holdout: MarginalChange,
+        stats: RuleStats,
+        existing: set[str],
+        attacks: dict[str, dict[str, int]],
+    ) -> Suggested:
+        """A rule from its search counts, its holdout change and its row of the shadow
+        run's rule table (`existing`: the strategy's own rule names)."""
+        return Suggested(
+            rule,
+            chosen.bad,
+            chosen.good,
+            chosen.folds_passed,
+            holdout,
+            stats.hits,
+            stats.hits - stats.incremental_hits,
+            stats.precision,
+            {k: v for k, v in stats.overlap.items() if k in existing},
+            attacks,
+        )
 
     def to_dict(self, folds: int) -> dict[str, Any]:
         return {
@@ -134,23 +160,37 @@ def check_action(loaded: LoadedStrategy, action: str) -> None:
         )
 
 
-def suggest_rules(strategy: Path, data: Path, opts: Options) -> Suggestion:
+def checked_request(strategy: Path, opts: Options) -> LoadedStrategy:
+    """The strategy, once every option is known to be usable (before any data is read)."""
     check_budget(opts.budget_fpr)
     check_options(opts.holdout, opts.holdout_from, opts.folds, opts.min_folds)
     if opts.max_rules < 1 or opts.max_conditions < 1:
         raise UsageError("--max-rules and --max-conditions must be at least 1", hint="e.g. 5, 3")
     loaded = load_strategy(strategy)
     check_action(loaded, opts.action)
-    carry = scan_table(data).collect_schema().names()
-    run = run_simulation(
-        strategy, data, label=opts.label, time=opts.time, amount=opts.amount, carry=carry
-    )
-    if run.roles.time is None:
+    return loaded
+
+
+def needs_time(time: str | None) -> str:
+    if time is None:
         raise UsageError(
             "no time column: rules are chosen on earlier rows and proven on later ones",
             hint="pass --time or set `time:` in the strategy",
         )
-    split = split_rows(run.table[run.roles.time], opts.holdout, opts.holdout_from, opts.folds)
+    return time
+
+
+def suggest_rules(strategy: Path, data: Path, opts: Options) -> Suggestion:
+    """Rules for `data`'s bad rows `strategy` lets through, chosen on the earlier rows and
+    measured on the later ones, on this machine."""
+    loaded = checked_request(strategy, opts)
+    carry = scan_table(data).collect_schema().names()
+    run = run_simulation(
+        strategy, data, label=opts.label, time=opts.time, amount=opts.amount, carry=carry
+    )
+    split = split_rows(
+        run.table[needs_time(run.roles.time)], opts.holdout, opts.holdout_from, opts.folds
+    )
     chosen, columns, warnings = _search(run, loaded, split, opts)
     return _measure(run, loaded, split, opts, chosen, columns, warnings)
 
@@ -164,7 +204,7 @@ def _search(
     rows = SearchRows(run.table.filter(search), label, ~flagged, split.fold[split.search])
     ids = [c for d in run.detectors.values() for c in d.manifest.get("ids") or []] + run.ids
     columns = candidate_columns(run.table.schema, run.roles, ids, opts)
-    summary = summarise(rows, columns, rows.table.height, opts.folds, opts.seed)
+    summary = summarise(rows, columns, shares(rows.table.height), opts.folds, opts.seed)
     pool, material = search_pool(summary, columns, loaded, opts, split.holdout_from)
     count = local_count(rows, loaded, pool, opts.folds)
     chosen = select_rules(
@@ -173,15 +213,11 @@ def _search(
     return chosen, material.columns, material.warnings
 
 
-def _names(loaded: LoadedStrategy, n: int) -> list[str]:
+def new_rules(loaded: LoadedStrategy, chosen: list[Chosen], action: str) -> list[Rule]:
+    """The chosen candidates as rules, named `suggested_1`, ... (names the strategy lacks)."""
     taken = {r.name for r in loaded.strategy.rules}
-    names: list[str] = []
-    k = 1
-    while len(names) < n:
-        if f"suggested_{k}" not in taken:
-            names.append(f"suggested_{k}")
-        k += 1
-    return names
+    names = (f"suggested_{k}" for k in itertools.count(1) if f"suggested_{k}" not in taken)
+    return [Rule(name=next(names), when=c.candidate.when, action=action) for c in chosen]
 
 
 def _measure(
@@ -193,11 +229,7 @@ def _measure(
     columns: list[str],
     warnings: list[str],
 ) -> Suggestion:
-    names = _names(loaded, len(chosen))
-    rules = [
-        Rule(name=n, when=c.candidate.when, action=opts.action)
-        for n, c in zip(names, chosen, strict=True)
-    ]
+    rules = new_rules(loaded, chosen, opts.action)
     table = run.table.filter(pl.Series(split.holdout))
     rows = holdout_rows(table, run.roles, str(run.data_path))
     flagged = run.candidate.decisions[FLAGGED].to_numpy()[split.holdout]
@@ -206,16 +238,12 @@ def _measure(
     existing = {r.name for r in loaded.strategy.rules}
     attack = attack_column(run.table.schema, opts)
     suggested = [
-        Suggested(
+        Suggested.of(
             rule,
-            c.bad,
-            c.good,
-            c.folds_passed,
+            c,
             change(rows, loaded, [rule]),
-            s.hits,
-            s.hits - s.incremental_hits,
-            s.precision,
-            {k: v for k, v in s.overlap.items() if k in existing},
+            s,
+            existing,
             attack_mix(table, flagged, rule, attack, run.roles.label),
         )
         for rule, c, s in zip(rules, chosen, stats, strict=True)

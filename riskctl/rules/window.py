@@ -59,11 +59,11 @@ def shares(total: int) -> tuple[float, float]:
 
 
 def summarise(
-    rows: SearchRows, columns: list[str], total: int, folds: int, seed: int
+    rows: SearchRows, columns: list[str], share: tuple[float, float], folds: int, seed: int
 ) -> WindowSummary:
-    """`rows` reduced (their `columns`): `total` is the whole search window's row count."""
+    """`rows` reduced (their `columns`); `share`: `shares` of the whole search window."""
     n = rows.table.height
-    sample_share, beam_share = shares(total)
+    sample_share, beam_share = share
     sampled = draws(seed, SAMPLE, rows.offset, n) < sample_share
     bad, good = rows.open & (rows.label == 1), rows.open & (rows.label == 0)
     beam = bad | (good & (draws(seed, BEAM, rows.offset, n) < beam_share))
