@@ -1,8 +1,9 @@
-"""The `dask` benchmark: `riskctl simulate` and `riskctl sweep` on N rows, and `riskctl
-features` (the `features` benchmark's spec: 3 entities x 3 windows x count and distinct
-count, and a ring) on M raw events, on one machine (one Parquet file) and on a local Dask
-cluster of two worker processes (the same rows as Parquet parts): wall time, peak memory of
-the one-machine process, and peak memory of the cluster's client and of each worker."""
+"""The `dask` benchmark: `riskctl simulate`, `riskctl sweep` and `riskctl rules suggest` on
+N rows, and `riskctl features` (the `features` benchmark's spec: 3 entities x 3 windows x
+count and distinct count, and a ring) on M raw events, on one machine (one Parquet file)
+and on a local Dask cluster of two worker processes (the same rows as Parquet parts): wall
+time, peak memory of the one-machine process, and peak memory of the cluster's client and
+of each worker."""
 
 from __future__ import annotations
 
@@ -170,9 +171,11 @@ def run_dask(
     parts = make_parts(rows, part_rows, data / f"dask_{rows}_{part_rows}")
     single = one_file(parts, data / f"dask_{rows}_{part_rows}.parquet")
     strategy = data / "dask_strategy.yaml"
-    from run import BENCH_STRATEGY
+    from run import BENCH_STRATEGY, RULES_STRATEGY
 
     strategy.write_text(BENCH_STRATEGY)
+    rules_strategy = data / "dask_rules_strategy.yaml"
+    rules_strategy.write_text(RULES_STRATEGY)
     commands = {
         "simulate": ["simulate", str(strategy), "--json", "--data"],
         "sweep": [
@@ -186,6 +189,7 @@ def run_dask(
             "--json",
             "--data",
         ],
+        "rules": ["rules", "suggest", str(rules_strategy), "--json", "--data"],
     }
     results = []
     for name, argv in commands.items():

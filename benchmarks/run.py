@@ -3,7 +3,7 @@
     python benchmarks/run.py [CASE ...] [--train-rows N] [--score-rows N]
     python benchmarks/run.py shap contention      # the explain engines; a busy neighbour
     python benchmarks/run.py dask [--dask-rows N] [--dask-part-rows N] [--dask-worker-memory M]
-        [--dask-commands simulate sweep features] [--dask-features-rows N]
+        [--dask-commands simulate sweep rules features] [--dask-features-rows N]
         [--dask-features-part-rows N]
 
 Each case runs in a child process; its wall time and peak RSS are measured from outside.
@@ -760,7 +760,7 @@ def main() -> None:
     parser.add_argument(
         "--dask-commands",
         nargs="+",
-        default=["simulate", "sweep", "features"],
+        default=["simulate", "sweep", "rules", "features"],
         help="dask: which commands to compare (sweep's client holds one row per distinct score)",
     )
     parser.add_argument("--dask-features-rows", type=int, default=5_000_000)

@@ -9,8 +9,8 @@ Passes over the parts, each reading its part as `simulate --scheduler` does (`pa
    the seeded samples, drawn by each row's position in the whole window), merged in order:
    the summary one machine makes of the whole table, from which the client searches
    (`rules.search.search_pool`);
-3. one pass per greedy step: each part's counts of the candidates (`rules.select.pool_counts`),
-   summed;
+3. each part's cells of the candidates' hits (`rules.pool_cells`), summed: every greedy
+   step counts from them;
 4. the holdout measurement (`distributed.rules.measure_holdout`).
 """
 
@@ -32,8 +32,9 @@ from riskctl.outcomes.coverage import label_coverage
 from riskctl.rules.columns import Material
 from riskctl.rules.folds import HoldoutSplit, fold_of, in_search, split_rows, times_of
 from riskctl.rules.options import Options
-from riskctl.rules.search import attack_column, candidate_columns, search_pool, window_masks
-from riskctl.rules.select import Chosen, PoolCounts, pool_counts, select_rules
+from riskctl.rules.pool_cells import PoolCells
+from riskctl.rules.search import attack_column, candidate_columns, search_pool, window_cells
+from riskctl.rules.select import Chosen, select_rules
 from riskctl.rules.suggest import Suggested, Suggestion, checked_request, needs_time, new_rules
 from riskctl.rules.window import (
     SearchRows,
@@ -99,12 +100,8 @@ def summary_part(
     return summarise(search_part(part, task, offset), columns, share, task.folds, seed)
 
 
-def count_part(
-    part: Path, task: WindowTask, loaded: LoadedStrategy, whens: list[str], chosen: list[int]
-) -> PoolCounts:
-    rows = search_part(part, task)
-    pool, existing = window_masks(rows, loaded, whens)
-    return pool_counts(rows, pool, existing, chosen, task.folds)
+def cells_part(part: Path, task: WindowTask, loaded: LoadedStrategy, whens: list[str]) -> PoolCells:
+    return window_cells(search_part(part, task), loaded, whens)
 
 
 @dataclass(frozen=True)
@@ -170,12 +167,9 @@ def _search(cluster: Cluster, parts: list[Path], spec: PartSpec, opts: Options) 
     summary = merge_summaries(cluster.map(summary_part, calls, "search", per_part=True))
     loaded = spec.loaded[0]
     pool, material = search_pool(summary, columns, loaded, opts, split.holdout_from)
-    whens = [c.when for c in pool]
-
-    def count(chosen: list[int]) -> PoolCounts:
-        calls = [(part, task, loaded, whens, chosen) for part in parts]
-        return PoolCounts.merged(cluster.map(count_part, calls, "count", per_part=True))
-
+    whens = [(part, task, loaded, [c.when for c in pool]) for part in parts]
+    cells = PoolCells.merged(cluster.map(cells_part, whens, "count", per_part=True))
+    count = cells.count(opts.folds)
     chosen = select_rules(
         pool, count, summary.good, opts.budget_fpr, opts.max_rules, opts.min_folds
     )

@@ -20,7 +20,8 @@ from riskctl.rules.candidates import (
 )
 from riskctl.rules.columns import Material, not_ids, rule_columns, without_leaks
 from riskctl.rules.options import Options
-from riskctl.rules.select import Count, PoolCounts, allowed_good, candidate_pool, pool_counts
+from riskctl.rules.pool_cells import PoolCells, pool_cells
+from riskctl.rules.select import allowed_good, candidate_pool
 from riskctl.rules.window import SearchRows, WindowSummary, shares
 from riskctl.simulation.roles import Roles
 from riskctl.strategy.engine import compile_strategy
@@ -89,13 +90,6 @@ def window_masks(
     return conjunction_masks(rows.table, whens), existing
 
 
-def local_count(
-    rows: SearchRows, loaded: LoadedStrategy, pool: list[Candidate], folds: int
-) -> Count:
-    """The counts of `pool` on rows in memory."""
-    candidates, existing = window_masks(rows, loaded, [c.when for c in pool])
-
-    def count(chosen: list[int]) -> PoolCounts:
-        return pool_counts(rows, candidates, existing, chosen, folds)
-
-    return count
+def window_cells(rows: SearchRows, loaded: LoadedStrategy, whens: list[str]) -> PoolCells:
+    """The cells of the candidates `whens` on `rows` (`rules.pool_cells`)."""
+    return pool_cells(rows, *window_masks(rows, loaded, whens))

@@ -23,7 +23,6 @@ import numpy as np
 
 from riskctl.metrics.intervals import wilson, wilson_at
 from riskctl.rules.candidates import MIN_BAD, Candidate
-from riskctl.rules.window import SearchRows
 
 POOL = 120  # candidates considered by the greedy steps (those stopping the most bad rows)
 
@@ -38,36 +37,13 @@ class Chosen:
 
 @dataclass(frozen=True)
 class PoolCounts:
-    """Counts over the search window's rows (or a part's: the parts' counts add up)."""
+    """What the greedy step weighs (`rules.pool_cells` counts it)."""
 
     differs: np.ndarray  # (candidates, existing rules): rows where the two differ
     new: np.ndarray  # (candidates, periods, 2): open bad and good rows newly stopped
 
-    @staticmethod
-    def merged(parts: list[PoolCounts]) -> PoolCounts:
-        return PoolCounts(
-            np.sum([p.differs for p in parts], axis=0), np.sum([p.new for p in parts], axis=0)
-        )
-
 
 Count = Callable[[list[int]], PoolCounts]  # the counts with the given candidates chosen
-
-
-def pool_counts(
-    rows: SearchRows, pool: np.ndarray, existing: np.ndarray, chosen: list[int], folds: int
-) -> PoolCounts:
-    """`pool`, `existing`: the rows each candidate and each existing rule fires on (one
-    column each). New rows: open rows no `chosen` candidate covers."""
-    differs = np.zeros((pool.shape[1], existing.shape[1]), dtype=np.int64)
-    for j in range(existing.shape[1]):
-        differs[:, j] = np.count_nonzero(pool != existing[:, [j]], axis=0)
-    free = rows.open & ~pool[:, chosen].any(axis=1)
-    new = np.zeros((pool.shape[1], folds, 2), dtype=np.int64)
-    for f in range(folds):
-        for k, code in enumerate((1, 0)):
-            at = free & (rows.fold == f) & (rows.label == code)
-            new[:, f, k] = np.count_nonzero(pool[at], axis=0)
-    return PoolCounts(differs, new)
 
 
 def select_rules(

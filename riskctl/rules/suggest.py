@@ -28,7 +28,7 @@ from riskctl.rules.holdout import (
     shadow_run,
 )
 from riskctl.rules.options import Options
-from riskctl.rules.search import attack_column, candidate_columns, local_count, search_pool
+from riskctl.rules.search import attack_column, candidate_columns, search_pool, window_cells
 from riskctl.rules.select import Chosen, select_rules
 from riskctl.rules.window import SearchRows, shares, summarise, usable_labels
 from riskctl.simulation.rules import RuleStats
@@ -206,7 +206,7 @@ def _search(
     columns = candidate_columns(run.table.schema, run.roles, ids, opts)
     summary = summarise(rows, columns, shares(rows.table.height), opts.folds, opts.seed)
     pool, material = search_pool(summary, columns, loaded, opts, split.holdout_from)
-    count = local_count(rows, loaded, pool, opts.folds)
+    count = window_cells(rows, loaded, [c.when for c in pool]).count(opts.folds)
     chosen = select_rules(
         pool, count, summary.good, opts.budget_fpr, opts.max_rules, opts.min_folds
     )

@@ -1,4 +1,4 @@
-"""The search window's summary and the candidates' counts are mergeable: a table cut into
+"""The search window's summary and the candidates' cells are mergeable: a table cut into
 parts anywhere, each part reduced alone (its rows drawn by their position in the whole
 window), gives exactly the whole table's summary and counts. This is what lets a cluster
 search the very rows one machine searches."""
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from riskctl.rules.draws import draws
-from riskctl.rules.select import PoolCounts, pool_counts
+from riskctl.rules.pool_cells import PoolCells, pool_cells
 from riskctl.rules.window import SearchRows, merge_summaries, summarise
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -82,28 +82,34 @@ def test_parts_summaries_merged_are_the_wholes(seed: int) -> None:
 
 
 @pytest.mark.parametrize("seed", range(6))
-def test_parts_counts_summed_are_the_wholes(seed: int) -> None:
+def test_parts_cells_merged_count_as_the_obvious_loop(seed: int) -> None:
     rng = np.random.default_rng(seed)
     rows = _rows(seed, int(rng.integers(300, 3_000)))
-    n = rows.table.height
-    pool = rng.random((n, 7)) < rng.uniform(0.01, 0.3, 7)
-    existing = np.column_stack([pool[:, 2], rng.random(n) < 0.1])
-    chosen = sorted(rng.choice(7, size=int(rng.integers(0, 3)), replace=False).tolist())
-    whole = pool_counts(rows, pool, existing, chosen, 4)
+    n, k = rows.table.height, int(rng.integers(1, 20))
+    pool = rng.random((n, k)) < rng.uniform(0.01, 0.3, k)
+    existing = np.column_stack([pool[:, 0], rng.random(n) < 0.1])
+    whole = pool_cells(rows, pool, existing)
     cuts = _cuts(rng, n)
-    parts = [
-        pool_counts(_part(rows, a, b), pool[a:b], existing[a:b], chosen, 4)
-        for a, b in zip(cuts, cuts[1:], strict=False)
-    ]
-    merged = PoolCounts.merged(parts)
+    merged = PoolCells.merged(
+        [
+            pool_cells(_part(rows, a, b), pool[a:b], existing[a:b])
+            for a, b in zip(cuts, cuts[1:], strict=False)
+        ]
+    )
+    assert merged.cells.equals(whole.cells)
     assert np.array_equal(merged.differs, whole.differs)
-    assert np.array_equal(merged.new, whole.new)
-    assert whole.differs[2, 0] == 0 and whole.differs[3, 0] > 0  # candidate 2 is rule 0
-    for i in range(7):  # the obvious count, row by row
-        for f in range(4):
-            bad = sum(
-                1 for r in range(n)
-                if pool[r, i] and rows.open[r] and not pool[r, chosen].any()
-                and rows.fold[r] == f and rows.label[r] == 1
-            )  # fmt: skip
-            assert whole.new[i, f, 0] == bad
+    assert whole.differs[0, 0] == 0 and (k == 1 or whole.differs[1, 0] > 0)
+    for _ in range(3):
+        chosen = sorted(
+            rng.choice(k, size=int(rng.integers(0, min(k, 3) + 1)), replace=False).tolist()
+        )
+        got = merged.count(4)(chosen)
+        free = rows.open & ~pool[:, chosen].any(axis=1)
+        for i in range(k):  # the obvious count, row by row
+            for f in range(4):
+                for j, code in enumerate((1, 0)):
+                    expected = sum(
+                        1 for r in range(n)
+                        if pool[r, i] and free[r] and rows.fold[r] == f and rows.label[r] == code
+                    )  # fmt: skip
+                    assert got.new[i, f, j] == expected
