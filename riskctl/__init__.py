@@ -10,6 +10,7 @@ polars or XGBoost:
 * `sweep`: exact trade-off curves of a score; `tune`: the threshold that meets a target;
 * `train`, `load_detector`, `score`: XGBoost detectors;
 * `explain_table`: exact SHAP contributions and reason codes per row;
+* `suggest_rules`: rules for the bad rows a strategy lets through, proven on later rows;
 * `write_report`: the HTML report of any simulation;
 * `Strategy`: the strategy model, to build one in code.
 
@@ -32,6 +33,7 @@ API = (
     "load_strategy",
     "score",
     "simulate",
+    "suggest_rules",
     "sweep",
     "train",
     "tune",

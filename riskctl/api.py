@@ -30,6 +30,9 @@ from riskctl.model.detector import Detector
 from riskctl.model.detector import load_detector as _load_detector
 from riskctl.model.score import score_frame
 from riskctl.model.train import TrainResult, train_options
+from riskctl.rules.options import options_of
+from riskctl.rules.suggest import Suggestion
+from riskctl.rules.write import write_suggested
 from riskctl.simulation.simulate import SimulationRun
 from riskctl.strategy.load import LoadedStrategy
 from riskctl.strategy.load import load_strategy as _load_strategy
@@ -293,6 +296,42 @@ def write_report(
     command = options.pop("command", "riskctl (Python API)")
     guardrails = check_guardrails(run, measured=measured)
     return report_for_run(run, guardrails, det, Path(out), command, **options)
+
+
+def suggest_rules(
+    strategy: StrategyLike,
+    data: Table,
+    out: PathLike | None = None,
+    scheduler: str | None = None,
+    timeout: float | None = None,
+    **options: Any,
+) -> Suggestion:
+    """Rules for the bad rows a strategy lets through, chosen on the earlier rows and
+    measured on the later ones (`riskctl rules suggest`).
+
+    Args:
+        strategy: the strategy running today (path, dict or `Strategy`).
+        data: the labelled history (path, polars or pandas frame).
+        out: write the strategy with the rules added in shadow mode there.
+        scheduler: a Dask scheduler address to search on that cluster (the same result);
+            `timeout=` seconds it may take.
+        **options: `budget_fpr=` (0.002), `action=`, `max_rules=`, `max_conditions=`,
+            `columns=`, `exclude=`, `holdout=` or `holdout_from=`, `folds=`, `min_folds=`,
+            `seed=`, `attack=`, `label=`, `time=`, `amount=`, as the command's options.
+
+    Returns:
+        A `Suggestion`: `.rules` (each with its holdout change and intervals), `.together`,
+        `.within_budget`, `.to_dict()` (the command's `--json`), `.table()` (one row per
+        rule).
+    """
+    opts = options_of(options)
+    with inputs() as made:
+        where = made.strategy(strategy, "strategy")
+        found = executor.suggest_rules(where, made.table(data), opts, scheduler, timeout)
+        if out is not None:
+            write_suggested(found, Path(out))
+        made.keep_for(found)
+    return found
 
 
 def _inputs_of(run: SimulationRun) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from riskctl.cli.console import err, out, print_json
+from riskctl.cli.console import err, out, print_json, progress_bar
 from riskctl.cli.helptext import ReflowGroup
 from riskctl.cli.options import (
     AmountOpt,
@@ -161,7 +161,8 @@ def suggest(
         holdout_from, folds, min_folds, seed, attack, label, time, amount,
     )  # fmt: skip
     refuse_on_cluster(scheduler, timeout, {"--report": report})
-    result = suggest_rules(strategy, data, opts, scheduler, timeout)
+    with progress_bar("Searching rules", as_json):  # a terminal only: time elapsed
+        result = suggest_rules(strategy, data, opts, scheduler, timeout)
     if out_path is not None:
         write_suggested(result, out_path)
     if report is not None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from riskctl.errors import UsageError
 
 
 @dataclass(frozen=True)
@@ -22,3 +25,14 @@ class Options:
     label: str | None = None
     time: str | None = None
     amount: str | None = None
+
+
+def options_of(given: dict[str, Any]) -> Options:
+    """`Options` from keyword arguments (the Python API), an unknown one named."""
+    known = [f.name for f in fields(Options)]
+    unknown = [k for k in given if k not in known]
+    if unknown:
+        raise UsageError(
+            f"suggest_rules has no option {unknown[0]!r}", hint="options are: " + ", ".join(known)
+        )
+    return Options(**given)

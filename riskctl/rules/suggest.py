@@ -37,6 +37,21 @@ from riskctl.strategy.decisions import FLAGGED
 from riskctl.strategy.load import LoadedStrategy, load_strategy
 from riskctl.strategy.schema import Rule
 
+TABLE_SCHEMA = {
+    "name": pl.String,
+    "when": pl.String,
+    **{
+        f"{k}{end}": pl.Float64
+        for k in ("catch_rate", "false_positive_rate")
+        for end in ("", "_low", "_high")
+    },
+    "precision": pl.Float64,
+    "alerts_per_day": pl.Float64,
+    "newly_stopped_bad": pl.Int64,
+    "newly_hit_good": pl.Int64,
+    "folds_passed": pl.Int64,
+}
+
 
 @dataclass(frozen=True)
 class Suggested:
@@ -118,6 +133,22 @@ class Suggestion:
         estimate = (self.together.estimates.get("false_positive_rate") or {}).get("estimate")
         highs += [estimate["high"]] if estimate else []
         return not any(h > self.options.budget_fpr for h in highs)
+
+    def table(self) -> pl.DataFrame:
+        """One row per suggested rule: its condition, holdout catch-rate and false-positive
+        rate changes with their 95% intervals, precision, alerts per day, the rows it newly
+        stops on each side, and the search periods it paid in."""
+        rows = []
+        for s in self.rules:
+            row: dict[str, Any] = {"name": s.rule.name, "when": s.rule.when}
+            for key in ("catch_rate", "false_positive_rate"):
+                d = s.holdout.delta.get(key)
+                row.update({key: d and d.value, f"{key}_low": d and d.low})
+                row[f"{key}_high"] = d and d.high
+            row.update(precision=s.precision.value, alerts_per_day=s.holdout.alerts_per_day)
+            row.update(newly_stopped_bad=s.holdout.bad, newly_hit_good=s.holdout.good)
+            rows.append({**row, "folds_passed": s.folds_passed})
+        return pl.DataFrame(rows, schema=TABLE_SCHEMA)
 
     def to_dict(self) -> dict[str, Any]:
         o = self.options
