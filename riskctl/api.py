@@ -291,7 +291,7 @@ def write_report(
     det = _load_detector(Path(model)) if isinstance(model, str | Path) else model
     det = det or next(iter(run.detectors.values()), None)
     if det is not None and any(f not in run.table.columns for f in det.feature_names):
-        run = _again(run, carry=[*det.feature_names, *(det.manifest.get("ids") or [])])
+        run = _again(run, carry=[*det.feature_names, *det.ids])
     measured = executor.measured_as_baseline(run, **_inputs_of(run))
     command = options.pop("command", "riskctl (Python API)")
     guardrails = check_guardrails(run, measured=measured)

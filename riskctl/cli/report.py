@@ -131,7 +131,7 @@ def report(
         "context": context,
         "rows": rows,
     }
-    carry = [*given.feature_names, *(given.manifest.get("ids") or [])] if given else None
+    carry = [*given.feature_names, *given.ids] if given else None
     run = executor.simulate(strategy, data, by=by, carry=carry, **options)
     # the baseline's guardrails measure the candidate's decisions the baseline's way
     measured = executor.measured_as_baseline(run, strategy, data, **options)

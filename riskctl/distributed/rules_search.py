@@ -154,7 +154,7 @@ def _search(cluster: Cluster, parts: list[Path], spec: PartSpec, opts: Options) 
     split = split_rows(pl.concat(times), opts.holdout, opts.holdout_from, opts.folds)
     task = WindowTask(spec, split.holdout_from, split.edges, opts.folds)
     schema = cluster.map(part_schema, [(parts[0], spec)], "schema", per_part=True)[0]
-    ids = [c for d in spec.detectors.values() for c in d.manifest.get("ids") or []]
+    ids = [c for d in spec.detectors.values() for c in d.ids]
     columns = candidate_columns(schema, spec.roles, ids, opts)
     ends = np.cumsum([0, *(len(t) for t in times)])
     found = [int(split.search[a:b].sum()) for a, b in itertools.pairwise(ends)]

@@ -84,7 +84,7 @@ def rule_reasons(
 
 
 def _carried(detector: Detector, names: list[str]) -> list[str]:
-    wanted = [detector.label, detector.time, *(detector.manifest.get("ids") or [])]
+    wanted = [detector.label, detector.time, *detector.ids]
     return [c for c in dict.fromkeys(wanted) if c and c in names]
 
 
@@ -202,7 +202,7 @@ def _explainer(
     carried = _carried(detector, names)
     if o.by and o.by not in carried:
         carried.append(o.by)
-    ids = detector.manifest.get("ids") or []
+    ids = detector.ids
     return _Explainer(
         detector,
         o,

@@ -76,6 +76,11 @@ class Detector:
         return [f["name"] for f in self.manifest["features"]]
 
     @property
+    def ids(self) -> list[str]:
+        """The columns the detector was told identify rows (never features, never rules)."""
+        return list(self.manifest.get("ids") or [])
+
+    @property
     def label(self) -> str | None:
         return self.manifest.get("label")
 

@@ -38,7 +38,7 @@ def score_frame(detector: Detector, df: pl.DataFrame, column: str = "score") -> 
 
 def carried_columns(detector: Detector, names: list[str], keep: list[str]) -> list[str]:
     """The input's id, label and time columns, then `keep`, in that order, once each."""
-    ids = detector.manifest.get("ids") or [c for c in names if c.endswith("_id")]
+    ids = detector.ids or [c for c in names if c.endswith("_id")]
     wanted = [detector.label, detector.time, *ids, *keep]
     out: list[str] = []
     for c in wanted:

@@ -54,7 +54,7 @@ def _picked(run: SimulationRun, limit: int) -> pl.DataFrame:
 
 
 def _ids(run: SimulationRun, detector: Detector | None, rows: list[int], show: bool) -> list[str]:
-    declared = (detector.manifest.get("ids") or []) if detector else []
+    declared = detector.ids if detector else []
     ids = [c for c in [*declared, *run.ids] if c in run.table.columns][:1]
     if not ids:
         return ["" for _ in rows]

@@ -233,7 +233,7 @@ def _search(
     flagged = run.candidate.decisions[FLAGGED].to_numpy()[split.search]
     label = usable_labels(run.coverage, run.table[run.roles.label])[split.search]
     rows = SearchRows(run.table.filter(search), label, ~flagged, split.fold[split.search])
-    ids = [c for d in run.detectors.values() for c in d.manifest.get("ids") or []] + run.ids
+    ids = [c for d in run.detectors.values() for c in d.ids] + run.ids
     columns = candidate_columns(run.table.schema, run.roles, ids, opts)
     summary = summarise(rows, columns, shares(rows.table.height), opts.folds, opts.seed)
     pool, material = search_pool(summary, columns, loaded, opts, split.holdout_from)

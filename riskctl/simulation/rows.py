@@ -198,6 +198,6 @@ def plan_columns(
 
 def _id_columns(names: list[str], detectors: dict[str, Detector]) -> list[str]:
     """The id column examples in reports show: a detector's first id, else a `*_id` one."""
-    declared = [c for det in detectors.values() for c in det.manifest.get("ids") or []]
+    declared = [c for det in detectors.values() for c in det.ids]
     candidates = declared or [n for n in names if n.endswith("_id")]
     return [c for c in candidates if c in names][:1]
