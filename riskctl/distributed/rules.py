@@ -17,7 +17,14 @@ from riskctl.distributed.cluster import Cluster
 from riskctl.distributed.limits import all_seen
 from riskctl.distributed.simulate import PartSpec, decisions_of, merge_cells, part_rows, plan
 from riskctl.rules.folds import at_or_after
-from riskctl.rules.holdout import MarginalChange, attack_counts, attack_dict, change_of, with_rules
+from riskctl.rules.holdout import (
+    MarginalChange,
+    acting,
+    attack_counts,
+    attack_dict,
+    change_of,
+    with_rules,
+)
 from riskctl.simulation.cells import Cells
 from riskctl.simulation.roles import Roles
 from riskctl.simulation.rows import Rows
@@ -53,10 +60,11 @@ class HoldoutTask:
 
 
 def variants(original: LoadedStrategy, rules: list[Rule]) -> list[LoadedStrategy]:
-    """Each rule acting alone, all acting, all in shadow mode; then the strategy as it is."""
+    """Each rule acting alone (the others in shadow mode, as written), all acting, all in
+    shadow mode; then the strategy as it is."""
     shadow = [r.model_copy(update={"mode": "shadow"}) for r in rules]
-    ones = [with_rules(original, [r]) for r in rules]
-    return [*ones, with_rules(original, rules), with_rules(original, shadow), original]
+    ones = [with_rules(original, acting(rules, k)) for k in range(len(rules))]
+    return [*ones, with_rules(original, acting(rules)), with_rules(original, shadow), original]
 
 
 def holdout_part(part: Path, task: HoldoutTask) -> tuple[list[pl.DataFrame], list[pl.DataFrame]]:

@@ -65,12 +65,23 @@ def with_rules(loaded: LoadedStrategy, rules: list[Rule]) -> LoadedStrategy:
     return replace(loaded, strategy=strategy)
 
 
+def acting(rules: list[Rule], k: int | None = None) -> list[Rule]:
+    """The suggested rules as the written strategy holds them with rule `k` switched to
+    active (None: all of them), the others left in shadow mode: what a user simulates
+    after editing the written file, so the numbers reported are exactly simulate's."""
+    return [
+        r if k is None or i == k else r.model_copy(update={"mode": "shadow"})
+        for i, r in enumerate(rules)
+    ]
+
+
 def holdout_rows(table: pl.DataFrame, roles: Roles, source: str) -> Rows:
     return Rows(table.lazy(), table.columns, source, roles, {})
 
 
 def change(rows: Rows, original: LoadedStrategy, rules: list[Rule]) -> MarginalChange:
-    """The strategy with `rules` acting against the strategy as it is, on `rows`."""
+    """The strategy with `rules` added (those in shadow mode do not act) against the
+    strategy as it is, on `rows`."""
     schema = rows.lazy().collect_schema()
     compiled = [compile_strategy(with_rules(original, rules), schema)]
     compiled.append(compile_strategy(original, schema))

@@ -21,6 +21,7 @@ from riskctl.errors import UsageError
 from riskctl.rules.folds import HoldoutSplit, check_options, split_rows
 from riskctl.rules.holdout import (
     MarginalChange,
+    acting,
     attack_mix,
     change,
     holdout_rows,
@@ -272,14 +273,14 @@ def _measure(
         Suggested.of(
             rule,
             c,
-            change(rows, loaded, [rule]),
+            change(rows, loaded, acting(rules, k)),
             s,
             existing,
             attack_mix(table, flagged, rule, attack, run.roles.label),
         )
-        for rule, c, s in zip(rules, chosen, stats, strict=True)
+        for k, (rule, c, s) in enumerate(zip(rules, chosen, stats, strict=True))
     ]
-    together = change(rows, loaded, rules) if rules else None
+    together = change(rows, loaded, acting(rules)) if rules else None
     search_rows = int(split.search.sum())
     return Suggestion(
         loaded, opts, split, suggested, together, warnings, columns, search_rows, table.height,

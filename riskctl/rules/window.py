@@ -92,9 +92,9 @@ def merge_summaries(parts: list[WindowSummary]) -> WindowSummary:
     return WindowSummary(
         np.sum([p.bad for p in parts], axis=0),
         np.sum([p.good for p in parts], axis=0),
-        pl.concat([p.sample for p in parts]),
+        pl.concat([p.sample for p in parts], how="vertical_relaxed"),
         np.concatenate([p.sample_label for p in parts]),
-        pl.concat([p.beam for p in parts]),
+        pl.concat([p.beam for p in parts], how="vertical_relaxed"),
         np.concatenate([p.beam_label for p in parts]),
         sum(p.size for p in parts),
     )

@@ -17,7 +17,14 @@ from riskctl.distributed.cluster import Cluster, ClusterOptions
 from riskctl.distributed.rules import measure_holdout
 from riskctl.errors import UsageError
 from riskctl.rules.folds import split_rows
-from riskctl.rules.holdout import attack_mix, change, holdout_rows, new_rule_stats, shadow_run
+from riskctl.rules.holdout import (
+    acting,
+    attack_mix,
+    change,
+    holdout_rows,
+    new_rule_stats,
+    shadow_run,
+)
 from riskctl.simulation.simulate import run_simulation
 from riskctl.strategy.decisions import FLAGGED
 from riskctl.strategy.load import load_strategy
@@ -64,9 +71,10 @@ def test_cluster_holdout_is_one_machines(address: str, tmp_path: Path, seed: int
             cluster, parts, loaded, rules, split.holdout_from, (None, None, None), "attack"
         )
     assert got.rows == table.height
-    for rule, one, s, mine, mix in zip(rules, got.changes, stats, got.stats, got.attacks,
-                                       strict=True):  # fmt: skip
-        assert_same(change(rows, loaded, [rule]).to_dict(), one.to_dict())
+    for k, (rule, one, s, mine, mix) in enumerate(
+        zip(rules, got.changes, stats, got.stats, got.attacks, strict=True)
+    ):
+        assert_same(change(rows, loaded, acting(rules, k)).to_dict(), one.to_dict())
         assert (s.hits, s.incremental_hits, s.incremental_bad, s.overlap) == (
             mine.hits, mine.incremental_hits, mine.incremental_bad, mine.overlap
         )  # fmt: skip
@@ -75,7 +83,7 @@ def test_cluster_holdout_is_one_machines(address: str, tmp_path: Path, seed: int
         )  # fmt: skip
         assert mix == attack_mix(table, flagged, rule, "attack", "is_bad")
     assert got.together is not None
-    assert_same(change(rows, loaded, rules).to_dict(), got.together.to_dict())
+    assert_same(change(rows, loaded, acting(rules)).to_dict(), got.together.to_dict())
 
 
 def test_unlabelled_holdout_rows_are_refused(address: str, tmp_path: Path) -> None:

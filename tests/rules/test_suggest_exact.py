@@ -34,16 +34,12 @@ def suggest(args: list[str]) -> dict:
 
 
 def variant(written: Path, names: set[str], out: Path) -> Path:
-    """The written strategy with the rules `names` acting and the other suggestions gone."""
+    """The written strategy with the rules `names` switched to active, the other suggestions
+    left in shadow mode (a user's edit of the written file)."""
     data = yaml.safe_load(written.read_text(encoding="utf-8"))
-    kept = []
     for rule in data["rules"]:
-        if rule.get("mode") == "shadow" and rule["name"].startswith("suggested_"):
-            if rule["name"] not in names:
-                continue
+        if rule.get("mode") == "shadow" and rule["name"] in names:
             rule["mode"] = "active"
-        kept.append(rule)
-    data["rules"] = kept
     out.write_text(yaml.safe_dump(data), encoding="utf-8")
     return out
 
@@ -58,6 +54,7 @@ def assert_change(reported: dict, run) -> None:
     assert reported["newly_hit_good"] == comparison.cell("swap-in", 0).rows
     assert reported["newly_hit_unknown"] == comparison.cell("swap-in", None).rows
     assert reported["bad_amount"] == comparison.cell("swap-in", 1).amount
+    assert reported["good_amount"] == comparison.cell("swap-in", 0).amount
     assert reported["estimates"] == {k: v.to_dict() for k, v in comparison.estimates.items()}
 
 
