@@ -5,10 +5,13 @@ and the rules already chosen let through, provided that:
 
 * the chosen set stays within the budget together: each rule is charged the upper end of
   the 95% interval of the good rows it newly hits (the winner's curse: a rule tuned on
-  these rows hits more good rows on later ones), the charges add up, and the set's
+  these rows hits more good rows on later ones), or, when its false-positive rate rises
+  through the search periods, where that trend leads by the end of the next period
+  (`projected`); the charges add up; the set's
   marginal false-positive rate stays within the budget at the upper 95% bound over one
   period's good rows (a later window of that size keeps it too). Judged on the search
-  window alone, so later rows never change the choice;
+  window alone, so later rows never change the choice; and the set's false-positive rate
+  in the latest period (the most like the rows to come) stays within the budget;
 * it pays in at least `min_folds` of the search periods: it newly stops a bad row there,
   with a marginal false-positive rate within the budget;
 * it is not an existing rule again (the same rows on the search window).
@@ -59,7 +62,7 @@ def select_rules(
     counts = count([])
     keep = [i for i in range(len(pool)) if counts.differs[i].all()]  # not an existing rule
     total_good, period_good = int(goods.sum()), int(goods.sum()) // len(goods)
-    used_good, charged = 0, 0.0
+    used_good, charged, latest = 0, 0.0, 0
     chosen: list[Chosen] = []
     for _ in range(max_rules):
         if chosen:
@@ -67,21 +70,25 @@ def select_rules(
         best = None
         for i in keep:
             b, g = (int(x) for x in counts.new[i].sum(axis=0))
-            spent = (used_good + g, charged + _charge(g, total_good))
+            cost = max(_charge(g, total_good), projected(counts.new[i][:, 1], goods) * total_good)
+            spent = (used_good + g, charged + cost)
             if b < MIN_BAD or not _within(*spent, total_good, period_good, budget):
                 continue
+            if latest + counts.new[i][-1, 1] > budget * goods[-1]:
+                continue  # together, over the budget in the latest period
             passed = _folds_passed(counts.new[i], goods, budget)
             if passed < min_folds:
                 continue
             key = (-b, g, len(pool[i].atoms), pool[i].when)
             if best is None or key < best[0]:
-                best = (key, i, b, g, passed)
+                best = (key, i, b, g, passed, cost)
         if best is None:
             break
-        _, i, b, g, passed = best
+        _, i, b, g, passed, cost = best
         chosen.append(Chosen(pool[i], b, g, passed))
+        latest += int(counts.new[i][-1, 1])
         used_good += g
-        charged += _charge(g, total_good)
+        charged += cost
         keep.remove(i)
     return chosen
 
@@ -114,6 +121,24 @@ def _charge(good: int, total: int) -> float:
     tuned on the search window hits more good rows on later ones (the winner's curse), and
     the chosen rules' charges add up."""
     return wilson(good, total).high * total if total else float(good)
+
+
+def projected(good: np.ndarray, goods: np.ndarray) -> float:
+    """A rule's false-positive rate where its trend through the search periods leads by the
+    end of the next period (0 when it does not rise): a line through each period's rate,
+    weighted by its good rows. A rule whose false positives grow period after period (a
+    campaign bringing new good customers, a growing segment) keeps growing on later rows;
+    the pooled rate would charge it the past's average."""
+    seen = goods > 0
+    if seen.sum() < 2:
+        return 0.0
+    x = np.arange(len(goods), dtype=np.float64)[seen] + 0.5  # period centres
+    w = goods[seen].astype(np.float64)
+    rate = good[seen] / w
+    mx, mr = np.average(x, weights=w), np.average(rate, weights=w)
+    spread = float(np.sum(w * (x - mx) ** 2))
+    slope = float(np.sum(w * (x - mx) * (rate - mr))) / spread
+    return max(0.0, mr + slope * (len(goods) + 1 - mx)) if slope > 0 else 0.0
 
 
 def _within(good: int, charged: float, total: int, period_total: int, budget: float) -> bool:
