@@ -34,8 +34,15 @@ from riskctl.rules.folds import HoldoutSplit, fold_of, in_search, split_rows, ti
 from riskctl.rules.options import Options
 from riskctl.rules.pool_cells import PoolCells
 from riskctl.rules.search import attack_column, candidate_columns, search_pool, window_cells
-from riskctl.rules.select import Chosen, select_rules
-from riskctl.rules.suggest import Suggested, Suggestion, checked_request, needs_time, new_rules
+from riskctl.rules.select import Chosen, choose_rules
+from riskctl.rules.suggest import (
+    Suggested,
+    Suggestion,
+    checked_request,
+    measured,
+    needs_time,
+    new_rules,
+)
 from riskctl.rules.window import (
     SearchRows,
     WindowSummary,
@@ -138,10 +145,10 @@ def suggest_on_cluster(
         )
     ]
     split, material = found.split, found.material
-    return Suggestion(
+    return measured(Suggestion(
         loaded, opts, split, suggested, held.together, material.warnings, material.columns,
         int(split.search.sum()), int(split.holdout.sum()),
-    )  # fmt: skip
+    ))  # fmt: skip
 
 
 def _columns(part: Path) -> list[str]:
@@ -170,7 +177,7 @@ def _search(cluster: Cluster, parts: list[Path], spec: PartSpec, opts: Options) 
     whens = [(part, task, loaded, [c.when for c in pool]) for part in parts]
     cells = PoolCells.merged(cluster.map(cells_part, whens, "count", per_part=True))
     count = cells.count(opts.folds)
-    chosen = select_rules(
+    chosen = choose_rules(
         pool, count, summary.good, opts.budget_fpr, opts.max_rules, opts.min_folds
     )
     return ClusterSearch(split, chosen, material, schema)

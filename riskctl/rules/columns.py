@@ -1,6 +1,7 @@
 """Which columns may appear in a suggested rule.
 
-Never: ids (a detector's `ids`, `*_id` columns, text with a distinct value on most rows),
+Never: ids (a detector's `ids`, `*_id` columns, text with a distinct value on more than a
+tenth of the rows),
 the label, the time column, production's history columns, the attack column, times, and
 anything --exclude names. A column that alone separates bad from good almost perfectly is
 refused with the same leakage warning `riskctl train` gives.
@@ -17,7 +18,10 @@ import polars as pl
 from riskctl.errors import UsageError, name_list
 from riskctl.model import diagnose
 
-ID_SHARE = 0.5  # text with more distinct values than this share of rows is an id
+# text with more distinct values than this share of rows is an id: an IP, an email or a
+# device fingerprint has far more (a list of them is a blocklist that expires, not a rule);
+# a country, a category or an email domain far fewer
+ID_SHARE = 0.1
 
 
 @dataclass(frozen=True)
@@ -57,7 +61,8 @@ def rule_columns(
 
 
 def not_ids(sample: pl.DataFrame, columns: list[str]) -> list[str]:
-    """`columns` less the text ones with a distinct value on most of the `sample`'s rows."""
+    """`columns` less the text ones with a distinct value on more than ID_SHARE of the
+    `sample`'s rows."""
     out = [c for c in columns if not (sample.schema[c] == pl.String and _id_like(sample[c]))]
     if not out:
         _none_left()

@@ -11,6 +11,6 @@ import numpy as np
 def draws(seed: int, stream: int, offset: int, n: int) -> np.ndarray:
     """Uniform draws in [0, 1) for the rows at positions `offset .. offset + n` of the
     stream `stream` of `seed` (streams of one seed are independent)."""
-    bits = np.random.PCG64(np.random.SeedSequence([seed, stream]))
+    bits = np.random.PCG64(np.random.SeedSequence([seed % 2**64, stream]))  # any integer
     bits.advance(offset)  # one 64-bit step per double drawn
     return np.random.Generator(bits).random(n)

@@ -1,11 +1,12 @@
 """The candidates' hits on the search window as cells, from which every greedy step counts.
 
-A cell is a set of candidates (the bits of `hits`), a period and a label, with the number of
-open labelled rows exactly those candidates fire on; rows no candidate fires on are left
-out (they never count). The rows each candidate newly stops, once some are chosen, are sums
-over cells: so the greedy choice needs one pass over the rows, and the cells of a table's
-parts, summed, are the table's (as simulate's cells are). Beside them, per candidate and
-existing rule, the rows where the two differ (zero: the candidate is that rule again).
+A cell is a set of candidates (the bits of `hits`), a period and a label (1, 0, or -1: no
+usable label), with the number of open rows exactly those candidates fire on; rows no
+candidate fires on are left out (they never count). The rows each candidate newly stops,
+once some are chosen, are sums over cells: so the greedy choice needs one pass over the
+rows, and the cells of a table's parts, summed, are the table's (as simulate's cells
+are). Beside them, per candidate and existing rule, the rows the candidate fires on and
+the rule does not (zero: the candidate only repeats that rule, shadow ones included).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ HITS, FOLD, LABEL, ROWS = "hits", "fold", "label", "rows"
 
 @dataclass(frozen=True)
 class PoolCells:
-    differs: np.ndarray  # (candidates, existing rules): rows where the two differ
+    outside: np.ndarray  # (candidates, existing rules): rows of the candidate, not the rule
     cells: pl.DataFrame  # hits (bits, little-endian), fold, label, rows
     candidates: int
 
@@ -31,8 +32,8 @@ class PoolCells:
     def merged(parts: list[PoolCells]) -> PoolCells:
         frame = pl.concat([p.cells for p in parts])
         cells = frame.group_by([HITS, FOLD, LABEL]).agg(pl.col(ROWS).sum())
-        differs = np.sum([p.differs for p in parts], axis=0)
-        return PoolCells(differs, cells.sort([HITS, FOLD, LABEL]), parts[0].candidates)
+        outside = np.sum([p.outside for p in parts], axis=0)
+        return PoolCells(outside, cells.sort([HITS, FOLD, LABEL]), parts[0].candidates)
 
     def count(self, folds: int) -> Count:
         """The counts of the candidates, given those chosen, for `select_rules`."""
@@ -47,12 +48,12 @@ class PoolCells:
 
         def count(chosen: list[int]) -> PoolCounts:
             free = ~bits[:, chosen].any(axis=1)
-            new = np.zeros((k, folds, 2), dtype=np.int64)
+            new = np.zeros((k, folds, 3), dtype=np.int64)
             for f in range(folds):
-                for j, code in enumerate((1, 0)):
+                for j, code in enumerate((1, 0, -1)):
                     at = free & (fold == f) & (label == code)
                     new[:, f, j] = rows[at] @ bits[at]
-            return PoolCounts(self.differs, new)
+            return PoolCounts(self.outside, new)
 
         return count
 
@@ -60,10 +61,10 @@ class PoolCells:
 def pool_cells(rows: SearchRows, pool: np.ndarray, existing: np.ndarray) -> PoolCells:
     """`pool`, `existing`: the rows of `rows` each candidate and each existing rule fires
     on (one column each)."""
-    differs = np.zeros((pool.shape[1], existing.shape[1]), dtype=np.int64)
+    outside = np.zeros((pool.shape[1], existing.shape[1]), dtype=np.int64)
     for j in range(existing.shape[1]):
-        differs[:, j] = np.count_nonzero(pool != existing[:, [j]], axis=0)
-    at = rows.open & (rows.label >= 0) & pool.any(axis=1)
+        outside[:, j] = np.count_nonzero(pool & ~existing[:, [j]], axis=0)
+    at = rows.open & pool.any(axis=1)
     hits = np.packbits(pool[at], axis=1, bitorder="little")
     frame = pl.DataFrame(
         {
@@ -73,4 +74,4 @@ def pool_cells(rows: SearchRows, pool: np.ndarray, existing: np.ndarray) -> Pool
         }
     )
     cells = frame.group_by([HITS, FOLD, LABEL]).agg(pl.len().cast(pl.Int64).alias(ROWS))
-    return PoolCells(differs, cells.sort([HITS, FOLD, LABEL]), pool.shape[1])
+    return PoolCells(outside, cells.sort([HITS, FOLD, LABEL]), pool.shape[1])

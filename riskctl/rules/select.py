@@ -14,7 +14,8 @@ and the rules already chosen let through, provided that:
   in the latest period (the most like the rows to come) stays within the budget;
 * it pays in at least `min_folds` of the search periods: it newly stops a bad row there,
   with a marginal false-positive rate within the budget;
-* it is not an existing rule again (the same rows on the search window).
+* it does not only repeat an existing rule, shadow rules included (its rows on the search
+  window are not all rows of that rule).
 """
 
 from __future__ import annotations
@@ -36,14 +37,20 @@ class Chosen:
     bad: int  # bad rows it newly stops on the search window, after the rules before it
     good: int
     folds_passed: int
+    unknown: int = 0  # rows with no usable label it newly hits (charged as good)
 
 
 @dataclass(frozen=True)
 class PoolCounts:
     """What the greedy step weighs (`rules.pool_cells` counts it)."""
 
-    differs: np.ndarray  # (candidates, existing rules): rows where the two differ
-    new: np.ndarray  # (candidates, periods, 2): open bad and good rows newly stopped
+    outside: np.ndarray  # (candidates, existing rules): rows of the candidate, not the rule
+    new: np.ndarray  # (candidates, periods, 3): open bad, good and unlabelled rows newly hit
+
+    def charged(self, i: int) -> np.ndarray:
+        """Per period, the rows candidate `i` newly hits that count against the budget:
+        good ones and, at worst good, those with no usable label."""
+        return self.new[i][:, 1] + self.new[i][:, 2]
 
 
 Count = Callable[[list[int]], PoolCounts]  # the counts with the given candidates chosen
@@ -60,7 +67,8 @@ def select_rules(
     """`pool`: the candidates (`candidate_pool`); `count`: their counts on the search
     window; `goods`: its rows labelled good per period."""
     counts = count([])
-    keep = [i for i in range(len(pool)) if counts.differs[i].all()]  # not an existing rule
+    # a candidate inside an existing rule (shadow ones too) only repeats it
+    keep = [i for i in range(len(pool)) if counts.outside[i].all()]
     total_good, period_good = int(goods.sum()), int(goods.sum()) // len(goods)
     used_good, charged, latest = 0, 0.0, 0
     chosen: list[Chosen] = []
@@ -69,28 +77,55 @@ def select_rules(
             counts = count([pool.index(c.candidate) for c in chosen])
         best = None
         for i in keep:
-            b, g = (int(x) for x in counts.new[i].sum(axis=0))
-            cost = max(_charge(g, total_good), projected(counts.new[i][:, 1], goods) * total_good)
+            b, good, unknown = (int(x) for x in counts.new[i].sum(axis=0))
+            spend = counts.charged(i)
+            g = int(spend.sum())
+            cost = max(_charge(g, total_good), projected(spend, goods) * total_good)
             spent = (used_good + g, charged + cost)
             if b < MIN_BAD or not _within(*spent, total_good, period_good, budget):
                 continue
-            if latest + counts.new[i][-1, 1] > budget * goods[-1]:
+            if latest + spend[-1] > budget * goods[-1]:
                 continue  # together, over the budget in the latest period
-            passed = _folds_passed(counts.new[i], goods, budget)
+            passed = _folds_passed(counts.new[i][:, 0], spend, goods, budget)
             if passed < min_folds:
                 continue
             key = (-b, g, len(pool[i].atoms), pool[i].when)
             if best is None or key < best[0]:
-                best = (key, i, b, g, passed, cost)
+                best = (key, i, b, g, passed, cost, good, unknown)
         if best is None:
             break
-        _, i, b, g, passed, cost = best
-        chosen.append(Chosen(pool[i], b, g, passed))
-        latest += int(counts.new[i][-1, 1])
+        _, i, b, g, passed, cost, good, unknown = best
+        chosen.append(Chosen(pool[i], b, good, passed, unknown))
+        latest += int(counts.charged(i)[-1])
         used_good += g
         charged += cost
         keep.remove(i)
     return chosen
+
+
+SHARES = (0.25, 0.5, 0.75, 1.0)  # of the budget, each tried by `choose_rules`
+
+
+def choose_rules(
+    pool: list[Candidate],
+    count: Count,
+    goods: np.ndarray,
+    budget: float,
+    max_rules: int,
+    min_folds: int,
+) -> list[Chosen]:
+    """The greedy choice (`select_rules`) within each share of the budget, and of those sets
+    the one that newly stops the most bad rows on the search window (then the fewest good
+    ones). Greedy takes the broadest rule first, which at a larger budget can crowd out
+    several precise ones: a larger budget then never stops fewer bad rows than a smaller
+    share of it would."""
+    best: tuple[tuple[int, int], list[Chosen]] | None = None
+    for share in SHARES:
+        chosen = select_rules(pool, count, goods, budget * share, max_rules, min_folds)
+        key = (-sum(c.bad for c in chosen), sum(c.good + c.unknown for c in chosen))
+        if best is None or key < best[0]:
+            best = (key, chosen)
+    return best[1] if best else []
 
 
 def candidate_pool(candidates: list[Candidate]) -> list[Candidate]:
@@ -152,8 +187,7 @@ def _within(good: int, charged: float, total: int, period_total: int, budget: fl
     return not (period_total and wilson_at(charged / total, period_total)[1] > budget)
 
 
-def _folds_passed(new: np.ndarray, goods: np.ndarray, budget: float) -> int:
+def _folds_passed(bad: np.ndarray, charged: np.ndarray, goods: np.ndarray, budget: float) -> int:
     """Periods where the rule newly stops a bad row within the budget's false-positive rate
-    (`new`: per period, bad and good rows it newly stops)."""
-    within = new[:, 1] <= budget * goods
-    return int(((new[:, 0] > 0) & within).sum())
+    (per period: bad rows it newly stops, rows charged as good)."""
+    return int(((bad > 0) & (charged <= budget * goods)).sum())

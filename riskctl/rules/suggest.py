@@ -10,6 +10,7 @@ the strategy lets through (rows without a usable label justify nothing), chosen 
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ from riskctl.rules.holdout import (
 )
 from riskctl.rules.options import Options
 from riskctl.rules.search import attack_column, candidate_columns, search_pool, window_cells
-from riskctl.rules.select import Chosen, select_rules
+from riskctl.rules.select import Chosen, choose_rules
 from riskctl.rules.window import SearchRows, shares, summarise, usable_labels
 from riskctl.simulation.rules import RuleStats
 from riskctl.simulation.simulate import SimulationRun, run_simulation
@@ -59,6 +60,7 @@ class Suggested:
     rule: Rule
     search_bad: int
     search_good: int
+    search_unknown: int
     folds_passed: int
     holdout: MarginalChange
     hits: int
@@ -82,6 +84,7 @@ class Suggested:
             rule,
             chosen.bad,
             chosen.good,
+            chosen.unknown,
             chosen.folds_passed,
             holdout,
             stats.hits,
@@ -96,7 +99,11 @@ class Suggested:
             "name": self.rule.name,
             "when": self.rule.when,
             "action": self.rule.action,
-            "search": {"newly_stopped_bad": self.search_bad, "newly_hit_good": self.search_good},
+            "search": {
+                "newly_stopped_bad": self.search_bad,
+                "newly_hit_good": self.search_good,
+                "newly_hit_unknown": self.search_unknown,
+            },
             "folds_passed": self.folds_passed,
             "folds": folds,
             "holdout": self.holdout.to_dict(),
@@ -126,13 +133,18 @@ class Suggestion:
     @property
     def within_budget(self) -> bool:
         """The set's marginal false-positive rate on the holdout within the budget at its
-        upper 95% bound (and, with unseen outcomes, the control-group estimate's too)."""
+        upper 95% bound; with rows of unseen outcome newly hit, also the control-group
+        estimate's upper bound, or without a control group the bounds' upper end (every
+        such row good): rows never labelled certify nothing."""
         if self.together is None:
             return True
         fpr = self.together.delta.get("false_positive_rate")
         highs = [] if fpr is None else [fpr.high]
-        estimate = (self.together.estimates.get("false_positive_rate") or {}).get("estimate")
-        highs += [estimate["high"]] if estimate else []
+        unseen = self.together.estimates.get("false_positive_rate") or {}
+        if unseen.get("estimate"):
+            highs.append(unseen["estimate"]["high"])
+        elif unseen.get("bounds"):
+            highs.append(unseen["bounds"][1])
         return not any(h > self.options.budget_fpr for h in highs)
 
     def table(self) -> pl.DataFrame:
@@ -168,6 +180,20 @@ class Suggestion:
             "within_budget": self.within_budget,
             "warnings": self.warnings,
         }
+
+
+def measured(found: Suggestion) -> Suggestion:
+    """`found`, once its holdout could measure the rules' false positives: a holdout with no
+    row labelled good (every label immature, say) proves nothing."""
+    fpr = None if found.together is None else found.together.delta.get("false_positive_rate")
+    if found.together is not None and (fpr is None or not math.isfinite(fpr.value)):
+        raise UsageError(
+            f"the holdout (from {found.split.holdout_from}, {found.holdout_rows:,} rows) has "
+            "no row labelled good: the rules' false-positive rate cannot be measured",
+            hint="move --holdout-from earlier (labels mature after the strategy's "
+            "label_maturity_days), or use a longer history",
+        )
+    return found
 
 
 def check_budget(budget: float) -> None:
@@ -239,7 +265,7 @@ def _search(
     summary = summarise(rows, columns, shares(rows.table.height), opts.folds, opts.seed)
     pool, material = search_pool(summary, columns, loaded, opts, split.holdout_from)
     count = window_cells(rows, loaded, [c.when for c in pool]).count(opts.folds)
-    chosen = select_rules(
+    chosen = choose_rules(
         pool, count, summary.good, opts.budget_fpr, opts.max_rules, opts.min_folds
     )
     return chosen, material.columns, material.warnings
@@ -282,7 +308,7 @@ def _measure(
     ]
     together = change(rows, loaded, acting(rules)) if rules else None
     search_rows = int(split.search.sum())
-    return Suggestion(
+    return measured(Suggestion(
         loaded, opts, split, suggested, together, warnings, columns, search_rows, table.height,
         shadow,
-    )  # fmt: skip
+    ))  # fmt: skip

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from riskctl.rules.candidates import Candidate
-from riskctl.rules.select import PoolCounts, projected, select_rules
+from riskctl.rules.select import SHARES, PoolCounts, choose_rules, projected, select_rules
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -28,8 +28,10 @@ def test_a_single_period_has_no_trend() -> None:
     assert projected(np.array([40]), np.array([10_000])) == 0.0
 
 
-def _counts(new: list[list[tuple[int, int]]]) -> PoolCounts:
-    return PoolCounts(np.zeros((len(new), 0), dtype=np.int64), np.array(new, dtype=np.int64))
+def _counts(new: list[list[tuple[int, ...]]]) -> PoolCounts:
+    """Per candidate and period: bad, good (and unlabelled: 0 unless given) rows."""
+    full = [[(*cell, 0)[:3] for cell in periods] for periods in new]
+    return PoolCounts(np.ones((len(new), 1), dtype=np.int64), np.array(full, dtype=np.int64))
 
 
 def _pool(n: int) -> list[Candidate]:
@@ -62,3 +64,45 @@ def test_the_set_stays_within_the_budget_in_the_latest_period() -> None:
     assert [c.candidate.when for c in chosen] == ["x0 > 0"]
     roomier = select_rules(_pool(2), lambda _: counts, goods, 0.0045, 2, 3)
     assert len(roomier) == 2  # with the latest period's room, both are taken
+
+
+def test_rows_with_no_usable_label_are_charged_as_good() -> None:
+    goods = np.full(4, 25_000)
+    # 10 good a period, cheap; but 60 unlabelled rows a period: at worst 70 good (0.0028)
+    murky = [(40, 10, 60)] * 4
+    clear = [(30, 10, 0)] * 4
+    counts = _counts([murky, clear])
+    chosen = select_rules(_pool(2), lambda _: counts, goods, 0.002, 1, 3)
+    assert [c.candidate.when for c in chosen] == ["x1 > 0"]
+    roomy = select_rules(_pool(2), lambda _: counts, goods, 0.01, 1, 3)
+    assert [(c.candidate.when, c.good, c.unknown) for c in roomy] == [("x0 > 0", 40, 240)]
+
+
+def test_a_candidate_inside_an_existing_rule_only_repeats_it() -> None:
+    goods = np.full(4, 25_000)
+    counts = _counts([[(30, 2)] * 4, [(20, 2)] * 4])
+    inside = PoolCounts(np.array([[0], [5]]), counts.new)  # candidate 0: all its rows in the rule
+    chosen = select_rules(_pool(2), lambda _: inside, goods, 0.002, 2, 3)
+    assert [c.candidate.when for c in chosen] == ["x1 > 0"]
+
+
+def test_choosing_over_shares_of_the_budget_never_stops_fewer_bad_rows() -> None:
+    goods = np.full(4, 25_000)
+    better = 0
+    for seed in range(60):
+        rng = np.random.default_rng(seed)
+        k = int(rng.integers(2, 8))
+        bad = rng.integers(3, 80, (k, 4))
+        good = rng.binomial(25_000, rng.uniform(0.0, 0.0015, (k, 1)), (k, 4))
+        counts = _counts([list(zip(b, g, strict=True)) for b, g in zip(bad, good, strict=True)])
+        pool, budget = _pool(k), 0.002
+
+        def total(chosen: list) -> int:
+            return sum(c.bad for c in chosen)
+
+        got = choose_rules(pool, lambda _, c=counts: c, goods, budget, 3, 3)
+        for share in SHARES:
+            alone = select_rules(pool, lambda _, c=counts: c, goods, budget * share, 3, 3)
+            assert total(got) >= total(alone)
+        better += total(got) > total(select_rules(pool, lambda _, c=counts: c, goods, budget, 3, 3))
+    assert better > 0  # the broadest rule first is not always best
