@@ -7,24 +7,27 @@ import os
 from riskctl import runtime
 
 
-def _load_xgboost_with_a_bounded_spin() -> None:
-    """XGBoost's OpenMP runtime reads its settings once, when it loads. The command line
-    bounds the spin of its waiting threads before that (`riskctl.runtime`); the tests call
-    the library in this process, beside another busy test process, where the default spin
-    made training 3 to 4 times slower. So XGBoost loads here with the command line's spin
-    (its thread count unchanged), and the environment is given back at once: the commands
-    the tests start choose for themselves. Nothing is done when the user set any of the
-    OpenMP variables."""
-    if any(name in os.environ for name in runtime.USER_VARIABLES):
-        return
-    os.environ["GOMP_SPINCOUNT"] = str(runtime.SPIN_COUNT)
+def _load_native_libraries_with_bounded_spins() -> None:
+    """XGBoost's OpenMP runtime and numpy's OpenBLAS read their settings once, when they
+    load. The command line bounds how long their idle threads spin before that
+    (`riskctl.runtime`), because beside another busy process a spinning thread steals the
+    core the other needs. The tests call the library in their own process, always beside
+    another busy test process (training there was 3 to 4 times slower with the default
+    spin), so the libraries load here with the command line's spins (thread counts
+    unchanged: the same results), and the environment is given back at once: the commands
+    the tests start choose for themselves. A variable the user set is left alone."""
+    chosen = runtime.quiet_blas(os.environ)
+    if not any(name in os.environ for name in runtime.USER_VARIABLES):
+        chosen["GOMP_SPINCOUNT"] = os.environ["GOMP_SPINCOUNT"] = str(runtime.SPIN_COUNT)
     try:
+        import numpy  # noqa: F401
         import xgboost  # noqa: F401
     finally:
-        del os.environ["GOMP_SPINCOUNT"]
+        for name in chosen:
+            del os.environ[name]
 
 
-_load_xgboost_with_a_bounded_spin()
+_load_native_libraries_with_bounded_spins()
 
 from pathlib import Path  # noqa: E402
 
