@@ -2,17 +2,44 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
-import polars as pl
-import pytest
+from riskctl import runtime
 
-from riskctl.data.io import write_table
-from riskctl.model.detector import Detector
-from riskctl.model.score import score_frame
-from riskctl.model.train import train_detector
-from riskctl.resources import strategies_dir
-from riskctl.synth.generate import generate_history
+
+def _load_native_libraries_with_bounded_spins() -> None:
+    """XGBoost's OpenMP runtime and numpy's OpenBLAS read their settings once, when they
+    load. The command line bounds how long their idle threads spin before that
+    (`riskctl.runtime`), because beside another busy process a spinning thread steals the
+    core the other needs. The tests call the library in their own process, always beside
+    another busy test process (training there was 3 to 4 times slower with the default
+    spin), so the libraries load here with the command line's spins (thread counts
+    unchanged: the same results), and the environment is given back at once: the commands
+    the tests start choose for themselves. A variable the user set is left alone."""
+    chosen = runtime.quiet_blas(os.environ)
+    if not any(name in os.environ for name in runtime.USER_VARIABLES):
+        chosen["GOMP_SPINCOUNT"] = os.environ["GOMP_SPINCOUNT"] = str(runtime.SPIN_COUNT)
+    try:
+        import numpy  # noqa: F401
+        import xgboost  # noqa: F401
+    finally:
+        for name in chosen:
+            del os.environ[name]
+
+
+_load_native_libraries_with_bounded_spins()
+
+from pathlib import Path  # noqa: E402
+
+import polars as pl  # noqa: E402
+import pytest  # noqa: E402
+
+from riskctl.data.io import write_table  # noqa: E402
+from riskctl.model.detector import Detector  # noqa: E402
+from riskctl.model.score import score_frame  # noqa: E402
+from riskctl.model.train import train_detector  # noqa: E402
+from riskctl.resources import strategies_dir  # noqa: E402
+from riskctl.synth.generate import generate_history  # noqa: E402
 
 ROWS = 30_000
 SEED = 11

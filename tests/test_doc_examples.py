@@ -5,12 +5,17 @@
 A block that must not run (it installs riskctl, serves a site, needs a cluster) says so in
 the Markdown, on the line before its fence: `<!-- norun: why -->`. A command's exit code
 is the one its comment promises: `# exit 1: ...` exactly 1, `# exit 1 when ...` 0 or 1,
-no promise 0. Only the sizes shrink (`--rows`, `--rounds`) so the suite stays fast."""
+no promise 0, and what a command that exits 0 names with `--out` exists afterwards. Only
+the sizes shrink (`--rows`, `--rounds`) so the suite stays fast.
+
+The README's walkthrough and the tutorial run here like every other block (their own tests
+check only that they stay plain commands from an empty folder)."""
 
 from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -81,6 +86,12 @@ def commands(body: str) -> list[tuple[str, str]]:
     return out
 
 
+def outputs(command: str) -> list[str]:
+    """The paths a command names with `--out`."""
+    args = shlex.split(command)
+    return [value for flag, value in zip(args, args[1:], strict=False) if flag == "--out"]
+
+
 def expected_exit(comment: str) -> set[int]:
     promise = PROMISE.search(comment)
     if promise is None:
@@ -129,6 +140,7 @@ def test_promises_read_as_written() -> None:
         smaller("riskctl demo --out d --rows 200000")
         == f"riskctl demo --out d --rows {ROWS} --quiet"
     )
+    assert outputs("riskctl score d x.parquet --out 'a b.parquet' --keep-all") == ["a b.parquet"]
 
 
 @pytest.fixture(scope="module")
@@ -169,3 +181,6 @@ def test_the_example_runs_as_written(block: Block, after_demo: Path, tmp_path: P
             f"{block.id}: `{command}` exited {done.returncode}, the text promises "
             f"{sorted(wanted)}\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
         )
+        if done.returncode == 0:
+            missing = [out for out in outputs(command) if not (here / out).exists()]
+            assert not missing, f"{block.id}: `{command}` wrote no {missing}"

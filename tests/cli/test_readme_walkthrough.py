@@ -1,19 +1,15 @@
 """The README's command walkthrough runs line by line, as written, in an empty folder.
 
-Only the sizes shrink (`--rows`, `--rounds`) so the suite stays fast, to 20,000 rows: enough
-for the rows no detector trained on to tune on; every other argument is the README's. A line
-may exit 1 only where the README says so (a guardrail that fails)."""
+It runs with every other example of the documents (tests/test_doc_examples.py: in a folder
+after `riskctl demo`, sizes shrunk to 20,000 rows, each line's exit code the one its comment
+promises, each `--out` written); here, that it stays plain commands and is one of those
+examples."""
 
 from __future__ import annotations
 
-import os
-import re
-import shlex
-import subprocess
-import sys
 from pathlib import Path
 
-import pytest
+from tests.test_doc_examples import RUNNABLE, commands
 
 README = Path(__file__).parents[2] / "README.md"
 
@@ -33,22 +29,16 @@ def test_the_walkthrough_is_plain_commands() -> None:
         assert "[" not in command and "{" not in command, f"not runnable as written: {line}"
 
 
-@pytest.mark.slow
-def test_the_walkthrough_runs_line_by_line(tmp_path: Path) -> None:
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    for line in walkthrough():
-        command, _, comment = line.partition("#")
-        command = re.sub(r"--rows \d+", "--rows 20000", command)
-        args = shlex.split(command)
-        if args[1] == "demo":
-            args += ["--rows", "5000", "--quiet"]
-        if args[1] == "train":
-            args += ["--rounds", "40"]
-        # the shell would expand globs: do it the same way
-        expanded = [a for arg in args for a in (sorted(map(str, tmp_path.glob(arg))) or [arg])]
-        result = subprocess.run(
-            ["riskctl", *expanded[1:]], cwd=tmp_path, env=env, capture_output=True, text=True
-        )
-        allowed = {0, 1} if "exit 1" in comment else {0}
-        assert result.returncode in allowed, f"{line}\n{result.stdout}\n{result.stderr}"
-    assert (tmp_path / "flagged.parquet").exists() and (tmp_path / "report.html").exists()
+def test_the_walkthrough_runs_line_by_line_with_the_documents_examples() -> None:
+    """From raw events to monitoring: it begins with the demo (whose folder the later lines
+    read), ends with the flagged rows and the report, and is run as written."""
+    lines = [" ".join(line.partition("#")[0].split()) for line in walkthrough()]
+    assert lines[0].startswith("riskctl demo ") and lines[-1].startswith("riskctl monitor ")
+    assert any("--out flagged.parquet" in line for line in lines)
+    assert any("--out report.html" in line for line in lines)
+    run = [
+        [c for c, _ in commands(b.body)]
+        for b in RUNNABLE
+        if b.file == "README.md" and b.lang != "python"
+    ]
+    assert lines in run

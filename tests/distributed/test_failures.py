@@ -130,8 +130,14 @@ def test_out_never_overwrites_an_input(address, detector, scored_parts, workdir)
     assert result.exit_code == 2 and "would overwrite the input" in result.output
 
 
-def test_job_past_its_time_limit_stops(address):
-    with Cluster(ClusterOptions(address, timeout=3)) as cluster, pytest.raises(ClusterError) as exc:
+def test_job_past_its_time_limit_stops():
+    # a cluster of its own: its workers sleep on after the job is stopped (a sleeping thread
+    # cannot be interrupted), which would hold up the next tests on the shared one
+    with (
+        local_cluster() as lc,
+        Cluster(ClusterOptions(lc.scheduler_address, timeout=3)) as cluster,
+        pytest.raises(ClusterError) as exc,
+    ):
         cluster.map(time.sleep, [(60,), (60,)], name="nap")
     assert exc.value.exit_code == 3
     assert "did not finish within 3 s" in str(exc.value)

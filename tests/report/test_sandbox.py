@@ -138,47 +138,78 @@ GROWTH = {
 }
 
 
-# renders one template in a fresh process; prints the refusal and the memory it grew by
+# renders each template in a fresh process (forked from one that has loaded the renderer and
+# rendered nothing; killed by its alarm if it hangs); prints, per template, the refusal and
+# the memory the process grew by
 _GROWTH_CHILD = """
-import json, resource, sys
+import json, os, resource, signal, sys
 from pathlib import Path
 from riskctl.errors import UsageError
 from riskctl.report.render import render_sandboxed
-templates = Path(sys.argv[1])
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-try:
-    render_sandboxed("t.html.j2", templates)
-    refused = None
-except UsageError as error:
-    refused = str(error)
-grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
-print(json.dumps({"refused": refused, "grown_mb": grown_mb}))
+
+
+def render(templates):
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    try:
+        render_sandboxed("t.html.j2", templates)
+        refused = None
+    except UsageError as error:
+        refused = str(error)
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    return {"refused": refused, "grown_mb": grown_mb}
+
+
+for folder in sys.argv[1:]:
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read)
+        signal.alarm(300)  # a hang guard, not a timing: a refused bomb ends long before this
+        os.write(write, json.dumps(render(Path(folder))).encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        said = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    outcome = json.loads(said) if said else {"ended": status}
+    print(json.dumps({"folder": folder, **outcome}), flush=True)
 """
 
 
-@pytest.mark.parametrize("body", GROWTH.values(), ids=GROWTH.keys())
-def test_bytes_big_integers_and_repeated_growth_are_refused(tmp_path: Path, body: str) -> None:
+@pytest.fixture(scope="module")
+def growth(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
+    """Each GROWTH template's outcome, rendered in a process of its own."""
     import json
     import os
     import subprocess
     import sys
 
-    templates = tmp_path / "templates"
-    templates.mkdir()
-    (templates / "t.html.j2").write_text(body)
+    folders = {}
+    for name, body in GROWTH.items():
+        folders[name] = tmp_path_factory.mktemp(name) / "templates"
+        folders[name].mkdir()
+        (folders[name] / "t.html.j2").write_text(body)
     root = str(Path(__file__).resolve().parents[2])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
-    # a hang guard, not a timing: a refused bomb ends long before this; a built one may not
     done = subprocess.run(
-        [sys.executable, "-c", _GROWTH_CHILD, str(templates)],
+        [sys.executable, "-c", _GROWTH_CHILD, *map(str, folders.values())],
         capture_output=True,
         text=True,
         env=env,
-        timeout=300,
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    outcome = json.loads(done.stdout.strip().splitlines()[-1])
+    outcomes = {}
+    for line in done.stdout.splitlines():
+        outcome = json.loads(line)
+        outcomes[outcome.pop("folder")] = outcome
+    return {name: outcomes.get(str(folder), {}) for name, folder in folders.items()}
+
+
+@pytest.mark.parametrize("name", GROWTH)
+def test_bytes_big_integers_and_repeated_growth_are_refused(name: str, growth) -> None:
+    outcome = growth[name]
+    assert "refused" in outcome, f"the rendering process ended without a word: {outcome}"
     assert outcome["refused"] is not None, "the template rendered"
     assert "report template refused" in outcome["refused"]
     assert "\n" not in outcome["refused"]
