@@ -56,12 +56,12 @@ def unweighted(history: History | None, source: str) -> None:
         )
 
 
-def all_seen(unlabelled: int, blocked: int) -> None:
+def all_seen(unlabelled: int, blocked: int, command: str = "simulate") -> None:
     """Matured rows with no usable label need the three-way estimates: one machine only."""
     if unlabelled or blocked:
         raise UsageError(
             f"{unlabelled + blocked:,} matured rows have no usable label ({unlabelled:,} "
             f"unlabelled, {blocked:,} blocked by production): their three-way label "
             "estimates run on one machine only",
-            hint=UNSEEN_HINT,
+            hint=UNSEEN_HINT.replace("simulate", command, 1),
         )

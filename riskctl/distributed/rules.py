@@ -95,7 +95,7 @@ def _all_seen(frame: pl.DataFrame, base: CompiledStrategy, roles: Roles) -> None
     """Holdout rows with no usable label need the three-way estimates, from the rows: one
     machine only, as for `simulate --scheduler`."""
     counts = metrics_from_cells(Cells(frame, roles, []), "s1_", base.schema, base.strategy).counts
-    all_seen(int(counts.unlabelled), int(counts.blocked))
+    all_seen(int(counts.unlabelled), int(counts.blocked), "run rules suggest")
 
 
 def measure_holdout(

@@ -111,7 +111,7 @@ def _cuts(s: pl.Series) -> list[float]:
 def _top(s: pl.Series) -> list[str]:
     counts = s.cast(pl.String).drop_nulls().value_counts(name="n")  # ties by value: same order
     top = counts.sort(["n", counts.columns[0]], descending=[True, False]).head(TOP_VALUES)
-    return [v for v in top[counts.columns[0]].to_list() if len(v) <= 200]
+    return [v for v in top[counts.columns[0]].to_list() if len(v) <= 200 and _plain_value(v)]
 
 
 def _risky(s: pl.Series, label: np.ndarray) -> list[list[str]]:
@@ -125,8 +125,14 @@ def _risky(s: pl.Series, label: np.ndarray) -> list[list[str]]:
         .filter((pl.col("n") >= 5) & (pl.col("v").str.len_chars() <= 200))
         .sort(["rate", "n", "v"], descending=[True, True, False])
     )
-    values = rates["v"].head(IN_LIST).to_list()
+    values = [v for v in rates["v"].to_list() if _plain_value(v)][:IN_LIST]
     return [values[:k] for k in range(2, len(values) + 1)]
+
+
+def _plain_value(value: str) -> bool:
+    """A value a rule may name: no invisible or look-alike character (one odd value leaves
+    the column's other values usable)."""
+    return not odd_characters(_literal(value), words=True, first=True)
 
 
 def compiled(table: pl.DataFrame, texts: list[str]) -> list[pl.Expr | None]:

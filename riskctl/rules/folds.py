@@ -58,7 +58,12 @@ def parse_date(text: str) -> datetime:
                 f"--holdout-from {text!r} is not a date",
                 hint="write it as YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS",
             ) from None
-    return parsed.replace(tzinfo=None)
+    if parsed.tzinfo is not None:
+        raise UsageError(
+            f"--holdout-from {text!r} has a UTC offset",
+            hint="write the time as the data's own clock shows it, without an offset",
+        )
+    return parsed
 
 
 def split_rows(
@@ -85,6 +90,12 @@ def split_rows(
             hint="choose --holdout-from inside the data's time range, or another --holdout",
         )
     ordered = np.sort(t[search])
+    if folds > len(np.unique(ordered)):
+        raise UsageError(
+            f"--folds {folds} is more periods than the search window has distinct times "
+            f"({len(np.unique(ordered)):,})",
+            hint="choose fewer --folds, or a longer history",
+        )
     edges = [ordered[min(len(ordered) - 1, len(ordered) * k // folds)] for k in range(1, folds)]
     edge_times = np.array(edges, dtype=t.dtype)
     return HoldoutSplit(_text(cut), search, held, fold_of(t, _text(cut), edge_times), edge_times)

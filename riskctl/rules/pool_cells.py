@@ -27,13 +27,18 @@ class PoolCells:
     outside: np.ndarray  # (candidates, existing rules): rows of the candidate, not the rule
     cells: pl.DataFrame  # hits (bits, little-endian), fold, label, rows
     candidates: int
+    fires: np.ndarray  # per candidate: the search rows it fires on
+    shadow: np.ndarray  # per existing rule: in shadow mode
 
     @staticmethod
     def merged(parts: list[PoolCells]) -> PoolCells:
         frame = pl.concat([p.cells for p in parts])
         cells = frame.group_by([HITS, FOLD, LABEL]).agg(pl.col(ROWS).sum())
         outside = np.sum([p.outside for p in parts], axis=0)
-        return PoolCells(outside, cells.sort([HITS, FOLD, LABEL]), parts[0].candidates)
+        fires = np.sum([p.fires for p in parts], axis=0)
+        first = parts[0]
+        sorted_cells = cells.sort([HITS, FOLD, LABEL])
+        return PoolCells(outside, sorted_cells, first.candidates, fires, first.shadow)
 
     def count(self, folds: int) -> Count:
         """The counts of the candidates, given those chosen, for `select_rules`."""
@@ -53,14 +58,16 @@ class PoolCells:
                 for j, code in enumerate((1, 0, -1)):
                     at = free & (fold == f) & (label == code)
                     new[:, f, j] = rows[at] @ bits[at]
-            return PoolCounts(self.outside, new)
+            return PoolCounts(self.outside, new, self.fires, self.shadow)
 
         return count
 
 
-def pool_cells(rows: SearchRows, pool: np.ndarray, existing: np.ndarray) -> PoolCells:
+def pool_cells(
+    rows: SearchRows, pool: np.ndarray, existing: np.ndarray, shadow: np.ndarray
+) -> PoolCells:
     """`pool`, `existing`: the rows of `rows` each candidate and each existing rule fires
-    on (one column each)."""
+    on (one column each); `shadow`: which existing rules are in shadow mode."""
     outside = np.zeros((pool.shape[1], existing.shape[1]), dtype=np.int64)
     for j in range(existing.shape[1]):
         outside[:, j] = np.count_nonzero(pool & ~existing[:, [j]], axis=0)
@@ -74,4 +81,5 @@ def pool_cells(rows: SearchRows, pool: np.ndarray, existing: np.ndarray) -> Pool
         }
     )
     cells = frame.group_by([HITS, FOLD, LABEL]).agg(pl.len().cast(pl.Int64).alias(ROWS))
-    return PoolCells(outside, cells.sort([HITS, FOLD, LABEL]), pool.shape[1])
+    fires = np.count_nonzero(pool, axis=0).astype(np.int64)
+    return PoolCells(outside, cells.sort([HITS, FOLD, LABEL]), pool.shape[1], fires, shadow)

@@ -43,7 +43,13 @@ def candidate_columns(schema: pl.Schema, roles: Roles, ids: list[str], opts: Opt
     """The columns rules may use by name and kind: never the label, the time, history
     columns, the attack column or ids (`ids`: a detector's and the data's id columns)."""
     never = [roles.label, *(c for c in (roles.time,) if c), *history_columns(roles.history)]
-    never += [c for c in (attack_column(schema, opts),) if c]
+    attack = attack_column(schema, opts)
+    if attack is not None and attack in never:
+        raise UsageError(
+            f"--attack {attack!r} is the label, the time or a history column",
+            hint="name the column that says which attack or segment each row belongs to",
+        )
+    never += [c for c in (attack,) if c]
     return rule_columns(schema, never, ids, opts.columns, opts.exclude)
 
 
@@ -69,6 +75,15 @@ def search_pool(
             "every column left for rules separates the labels almost perfectly (leakage)",
             hint="check those columns; name others with --columns",
         )
+    if not (summary.beam_label == 1).any():
+        material = Material(
+            material.columns,
+            [
+                *material.warnings,
+                "the strategy already stops every bad row with a usable label in the search "
+                "window: there is nothing left for a rule to catch",
+            ],
+        )
     texts = atom_texts(sample, material.columns, label)
     atoms, matrix = atom_matrix(summary.beam, texts)
     goods = int(summary.good.sum())
@@ -92,4 +107,6 @@ def window_masks(
 
 def window_cells(rows: SearchRows, loaded: LoadedStrategy, whens: list[str]) -> PoolCells:
     """The cells of the candidates `whens` on `rows` (`rules.pool_cells`)."""
-    return pool_cells(rows, *window_masks(rows, loaded, whens))
+    pool, existing = window_masks(rows, loaded, whens)
+    shadow = np.array([r.mode == "shadow" for r in loaded.strategy.rules if r.enabled], bool)
+    return pool_cells(rows, pool, existing, shadow)

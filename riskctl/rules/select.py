@@ -14,8 +14,9 @@ and the rules already chosen let through, provided that:
   in the latest period (the most like the rows to come) stays within the budget;
 * it pays in at least `min_folds` of the search periods: it newly stops a bad row there,
   with a marginal false-positive rate within the budget;
-* it does not only repeat an existing rule, shadow rules included (its rows on the search
-  window are not all rows of that rule).
+* it does not only repeat an existing rule: its rows on the search window are not all that
+  rule's, nor nine in ten of them for a rule in shadow mode (a suggestion not yet acting:
+  suggesting again on the written strategy does not propose its rules narrowed).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from riskctl.metrics.intervals import wilson, wilson_at
 from riskctl.rules.candidates import MIN_BAD, Candidate
 
 POOL = 120  # candidates considered by the greedy steps (those stopping the most bad rows)
+NEAR = 0.9  # a candidate with this share of its rows inside a shadow rule repeats it
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,15 @@ class PoolCounts:
 
     outside: np.ndarray  # (candidates, existing rules): rows of the candidate, not the rule
     new: np.ndarray  # (candidates, periods, 3): open bad, good and unlabelled rows newly hit
+    fires: np.ndarray  # per candidate: the search rows it fires on
+    shadow: np.ndarray  # per existing rule: in shadow mode
+
+    def repeats(self, i: int) -> bool:
+        """Candidate `i` only repeats an existing rule: all its rows are that rule's, or, for
+        a rule in shadow mode (a suggestion not yet acting, say), nine in ten of them."""
+        inside = self.outside[i] == 0
+        mostly = self.shadow & (self.outside[i] <= (1 - NEAR) * self.fires[i])
+        return bool((inside | mostly).any())
 
     def charged(self, i: int) -> np.ndarray:
         """Per period, the rows candidate `i` newly hits that count against the budget:
@@ -67,8 +78,7 @@ def select_rules(
     """`pool`: the candidates (`candidate_pool`); `count`: their counts on the search
     window; `goods`: its rows labelled good per period."""
     counts = count([])
-    # a candidate inside an existing rule (shadow ones too) only repeats it
-    keep = [i for i in range(len(pool)) if counts.outside[i].all()]
+    keep = [i for i in range(len(pool)) if not counts.repeats(i)]
     total_good, period_good = int(goods.sum()), int(goods.sum()) // len(goods)
     used_good, charged, latest = 0, 0.0, 0
     chosen: list[Chosen] = []

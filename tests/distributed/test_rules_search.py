@@ -71,6 +71,7 @@ def test_holdout_rows_without_a_label_and_report_need_one_machine(
     result = CliRunner().invoke(app, [*base, "--budget-fpr", "0.01"])
     assert result.exit_code == 2
     assert "three-way label estimates run on one machine only" in result.output
+    assert "run rules suggest without --scheduler" in result.output
     report = tmp_path / "report.html"
     result = CliRunner().invoke(app, [*base, "--report", str(report)])
     assert result.exit_code == 2 and "--report runs on one machine only" in result.output

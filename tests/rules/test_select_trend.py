@@ -31,7 +31,10 @@ def test_a_single_period_has_no_trend() -> None:
 def _counts(new: list[list[tuple[int, ...]]]) -> PoolCounts:
     """Per candidate and period: bad, good (and unlabelled: 0 unless given) rows."""
     full = [[(*cell, 0)[:3] for cell in periods] for periods in new]
-    return PoolCounts(np.ones((len(new), 1), dtype=np.int64), np.array(full, dtype=np.int64))
+    k = len(new)
+    fires = np.full(k, 10_000)
+    outside = np.full((k, 1), 10_000)
+    return PoolCounts(outside, np.array(full, dtype=np.int64), fires, np.array([False]))
 
 
 def _pool(n: int) -> list[Candidate]:
@@ -81,8 +84,16 @@ def test_rows_with_no_usable_label_are_charged_as_good() -> None:
 def test_a_candidate_inside_an_existing_rule_only_repeats_it() -> None:
     goods = np.full(4, 25_000)
     counts = _counts([[(30, 2)] * 4, [(20, 2)] * 4])
-    inside = PoolCounts(np.array([[0], [5]]), counts.new)  # candidate 0: all its rows in the rule
+    fires, active = np.array([100, 100]), np.array([False])
+    inside = PoolCounts(np.array([[0], [5]]), counts.new, fires, active)  # 0: all in the rule
     chosen = select_rules(_pool(2), lambda _: inside, goods, 0.002, 2, 3)
+    assert [c.candidate.when for c in chosen] == ["x1 > 0"]
+    # 95 of 100 rows inside: an active rule is extended, a shadow rule repeated
+    mostly = np.array([[5], [50]])
+    extends = PoolCounts(mostly, counts.new, fires, active)
+    assert len(select_rules(_pool(2), lambda _: extends, goods, 0.002, 2, 3)) == 2
+    narrows = PoolCounts(mostly, counts.new, fires, np.array([True]))
+    chosen = select_rules(_pool(2), lambda _: narrows, goods, 0.002, 2, 3)
     assert [c.candidate.when for c in chosen] == ["x1 > 0"]
 
 

@@ -79,3 +79,47 @@ def test_suggesting_again_does_not_narrow_its_own_rules(tmp_path: Path) -> None:
     assert again.exit_code == 0, again.output
     for rule in json.loads(again.stdout)["rules"]:  # none lies inside a shadow suggestion
         assert not any(v == rule["hits"] for v in rule["overlap"].values()), rule
+
+
+def test_refused_settings_name_their_fix(tmp_path: Path) -> None:
+    strategy, data = _inputs(tmp_path, random_history(5), 5)
+    cases = [
+        (["--holdout-from", "2026-02-10T00:00:00+02:00"], "UTC offset"),
+        (["--folds", "100000", "--min-folds", "1"], "more periods than"),
+        (["--attack", "is_bad"], "is the label, the time"),
+        (["--attack", "event_time"], "is the label, the time"),
+    ]
+    for extra, words in cases:
+        result = _run([strategy, "--data", data, *extra])
+        assert result.exit_code == 2, (extra, result.output)
+        assert words in result.output, (extra, result.output)
+
+
+def test_a_strategy_that_stops_every_bad_row_says_so(tmp_path: Path) -> None:
+    history = random_history(6)
+    data, strategy = tmp_path / "history.parquet", tmp_path / "strategy.yaml"
+    history.write_parquet(data)
+    strategy.write_text(
+        "name: all\nactions: [block, review, allow]\nthresholds:\n  block: {score: 0.0}\n"
+        "label: is_bad\ntime: event_time\n",
+        encoding="utf-8",
+    )
+    result = _run([str(strategy), "--data", str(data), "--json"])
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.stdout)
+    assert found["rules"] == []
+    assert any("already stops every bad row" in w for w in found["warnings"])
+
+
+def test_an_odd_value_leaves_the_columns_other_values_usable() -> None:
+    from riskctl.rules.candidates import atom_texts
+
+    rng = np.random.default_rng(7)
+    n = 3_000
+    values = rng.choice(["a", "b", "c", "d", "e", "f\u202eg"], n)
+    label = ((values == "f\u202eg") | (values == "b") | (values == "c")) & (rng.random(n) < 0.8)
+    table = pl.DataFrame({"v": values})
+    atoms = [a.sql for a in atom_texts(table, ["v"], label.astype(np.int8))]
+    lists = [a for a in atoms if " IN (" in a]
+    assert lists and all("\u202e" not in a for a in atoms)
+    assert any("'b'" in a and "'c'" in a for a in lists)

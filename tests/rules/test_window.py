@@ -88,16 +88,18 @@ def test_parts_cells_merged_count_as_the_obvious_loop(seed: int) -> None:
     n, k = rows.table.height, int(rng.integers(1, 20))
     pool = rng.random((n, k)) < rng.uniform(0.01, 0.3, k)
     existing = np.column_stack([pool[:, 0], rng.random(n) < 0.1])
-    whole = pool_cells(rows, pool, existing)
+    shadow = np.array([False, True])
+    whole = pool_cells(rows, pool, existing, shadow)
     cuts = _cuts(rng, n)
     merged = PoolCells.merged(
         [
-            pool_cells(_part(rows, a, b), pool[a:b], existing[a:b])
+            pool_cells(_part(rows, a, b), pool[a:b], existing[a:b], shadow)
             for a, b in zip(cuts, cuts[1:], strict=False)
         ]
     )
     assert merged.cells.equals(whole.cells)
     assert np.array_equal(merged.outside, whole.outside)
+    assert merged.fires.tolist() == pool.sum(axis=0).tolist() == whole.fires.tolist()
     for i in range(k):  # rows the candidate fires on and the rule does not, row by row
         for j in range(2):
             assert whole.outside[i, j] == sum(
