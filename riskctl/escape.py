@@ -99,6 +99,9 @@ def for_json_log(text: str) -> str:
 # a Rich markup tag (`[bold]`, `[/]`, `[link=...]`) with the backslashes before it: the
 # syntax rich.markup parses (tests check the two agree on every string)
 _RICH_TAG = re.compile(r"(\\*)(\[[a-z#/@][^[]*?])")
+# backslashes before a `[` that opens no tag: Rich reads the last as escaping the `[`, so
+# one more keeps them all
+_LOOSE_BRACKET = re.compile(r"(\\+)(\[)(?![a-z#/@][^[]*?])")
 
 
 def for_terminal(text: object) -> str:
@@ -106,10 +109,12 @@ def for_terminal(text: object) -> str:
     (`for_ci_log`: `##[` shows as `#\\#[`, a leading `::` as `\\::`), no markup (`[gold]` and
     `[/]` print as they are), as `rich.markup.escape` does. The consoles turn emoji codes off,
     so `:x:` stays `:x:`."""
-    escaped = _RICH_TAG.sub(lambda m: f"{m[1]}{m[1]}\\{m[2]}", for_ci_log(visible(text)))
-    if escaped.endswith("\\") and not escaped.endswith("\\\\"):
-        escaped += "\\"  # a lone trailing backslash would escape the markup after it
-    return escaped
+    plain = for_ci_log(visible(text))
+    plain = _LOOSE_BRACKET.sub(lambda m: f"{m[1]}\\{m[2]}", plain)  # `\[` shows as `\[`
+    escaped = _RICH_TAG.sub(lambda m: f"{m[1]}{m[1]}\\{m[2]}", plain)
+    trailing = len(escaped) - len(escaped.rstrip("\\"))
+    # trailing backslashes would escape the markup after them: doubled, they show as they are
+    return escaped + "\\" * trailing
 
 
 # -- Markdown ---------------------------------------------------------------------------------

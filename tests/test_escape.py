@@ -126,9 +126,16 @@ def test_terminal_text_renders_as_itself(text: str) -> None:
     assert alone == shown or alone == shown + "\\"
 
 
+@pytest.mark.parametrize("text", ["\\[", "a\\[b", "\\\\[", "x \\[ y [bold]z[/]", "\\\\", "a\\\\\\"])
+def test_a_backslash_before_a_loose_bracket_shows(text: str) -> None:
+    assert render(f"[red]{for_terminal(text)}[/red] x", emoji=False).plain == text + " x"
+
+
 @given(TEXT)
 def test_terminal_agrees_with_rich(text: str) -> None:
-    assert for_terminal(text) == rich_escape(for_ci_log(visible(text)))
+    shown = for_ci_log(visible(text))
+    if "\\" not in shown:  # Rich's escape loses backslashes before a loose `[` or markup
+        assert for_terminal(text) == rich_escape(shown)
     markup = f"[red]{for_terminal(text)}[/red] [dim]x[/]"
     assert render(markup, emoji=False).plain == for_ci_log(visible(text)) + " x"
 
