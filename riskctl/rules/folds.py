@@ -90,10 +90,11 @@ def split_rows(
             hint="choose --holdout-from inside the data's time range, or another --holdout",
         )
     ordered = np.sort(t[search])
-    if folds > len(np.unique(ordered)):
+    distinct = 1 + int(np.count_nonzero(np.diff(ordered)))  # sorted: each change is a new time
+    if folds > distinct:
         raise UsageError(
             f"--folds {folds} is more periods than the search window has distinct times "
-            f"({len(np.unique(ordered)):,})",
+            f"({distinct:,})",
             hint="choose fewer --folds, or a longer history",
         )
     edges = [ordered[min(len(ordered) - 1, len(ordered) * k // folds)] for k in range(1, folds)]
